@@ -1,0 +1,96 @@
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+
+#include "commands.h"
+#include "common.h"
+#include "driftrec/core/error.h"
+#include "driftrec/models/evaluation.h"
+#include "driftrec/models/model_dir.h"
+
+namespace driftrec::cli {
+
+nlohmann::json split_summary(const data::Prepared& p);
+
+namespace {
+std::string join_ids(const std::vector<std::int32_t>& items, const data::IdMap& map) {
+  std::string s;
+  for (auto i : items) s += (s.empty() ? "" : ",") + (i >= 1 && i < map.size() ? map.name(i) : std::string("?"));
+  return s;
+}
+}  // namespace
+
+Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
+  struct Opts {
+    std::string model_dir;
+    DataFlags data;
+    PrepareFlags prep;
+    std::string ks = "5,10,20";
+    bool include_seen = false;
+    std::string on = "test";
+    std::string json_out, rankings_out;
+    std::size_t rankings_k = 100;
+  };
+  auto o = std::make_shared<Opts>();
+  app.add_option("--model", o->model_dir, "model directory written by `driftrec train`")->required();
+  o->data.add_to(app, true);
+  o->prep.add_to(app);
+  app.add_option("--k", o->ks, "cut-offs, comma-separated");
+  app.add_flag("--include-seen", o->include_seen, "rank items the user already interacted with too");
+  app.add_option("--on", o->on, "which cases: test or valid")->check(CLI::IsMember({"test", "valid"}));
+  app.add_option("--json", o->json_out, "write the results as JSON to this file");
+  app.add_option("--save-rankings", o->rankings_out,
+                 "write each case's targets and ranked top items (TSV: user, targets, ranked)");
+  app.add_option("--rankings-k", o->rankings_k, "length of the saved rankings")->check(CLI::PositiveNumber);
+  return [o, &g, &app]() {
+    auto loaded = models::load_model_dir(o->model_dir);
+    const auto prep = o->prep.any_given(app) ? o->prep.get()
+                                             : data::prepare_options_from_json(loaded.meta.value("preprocess", nlohmann::json()));
+    // Filter, then put the data in the model's id space, then split (the split depends only on
+    // each user's event order, so it is the same as on the unaligned data).
+    auto filtered = data::apply_filters(o->data.load(), prep);
+    data::Prepared p;
+    p.full = data::align_ids(filtered, loaded.users, loaded.items);
+    p.split = data::make_split(p.full, prep);
+    const auto& cases = o->on == "test" ? p.split.test : p.split.valid;
+    if (cases.empty()) throw InvalidInput("no " + o->on + " cases in this split");
+    const auto unknown_items = p.full.items.size() - loaded.items.size();
+    if (unknown_items > 0)
+      log_warn(std::to_string(unknown_items) + " item(s) in the data are unknown to the model (they count as misses)");
+    eval::EvalOptions eo;
+    eo.ks = parse_ks(o->ks);
+    eo.exclude_seen = !o->include_seen;
+    eo.threads = g.threads;
+    eo.save_top = o->rankings_out.empty() ? 0 : o->rankings_k;
+    const auto res = models::evaluate_model(*loaded.model, p.full, cases, p.split.train, eo, progress_printer());
+    nlohmann::json out = {
+        {"dataset",
+         {{"name", o->data.path}, {"fingerprint", p.full.fingerprint()}, {"users", filtered.users.count()},
+          {"items", filtered.items.count()}, {"events", filtered.log.size()}}},
+        {"split", split_summary(p)},
+        {"preprocess", data::to_json(prep)},
+        {"evaluated_on", o->on},
+        {"exclude_seen", eo.exclude_seen},
+        {"model", {{"name", loaded.model->name()}, {"dir", o->model_dir}, {"trained_on", loaded.meta["data"]}}},
+        {"config", loaded.model->config()},
+        {"metrics", res.metrics_json()},
+        {"users_evaluated", res.users_evaluated},
+        {"seconds", res.seconds}};
+    if (!o->json_out.empty()) write_file(o->json_out, out.dump(2) + "\n");
+    if (!o->rankings_out.empty()) {
+      std::ofstream f(o->rankings_out, std::ios::binary);
+      if (!f) throw IoError(o->rankings_out + ": cannot open for writing");
+      f << "user\ttargets\tranked\n";
+      for (const auto& r : res.rankings)
+        f << p.full.users.name(r.user) << '\t' << join_ids(r.targets, p.full.items) << '\t' << join_ids(r.top, p.full.items)
+          << '\n';
+      if (!f.flush()) throw IoError(o->rankings_out + ": write failed");
+    }
+    std::cout << loaded.model->name() << " on " << o->on << " (" << res.users_evaluated << " users, " << std::fixed
+              << std::setprecision(2) << res.seconds << " s)\n";
+    for (const auto& [k, v] : res.metrics) std::cout << "  " << std::left << std::setw(20) << k << std::setprecision(5) << v << "\n";
+    return 0;
+  };
+}
+
+}  // namespace driftrec::cli

@@ -1,0 +1,71 @@
+#include <iomanip>
+#include <iostream>
+
+#include "commands.h"
+#include "common.h"
+#include "driftrec/models/evaluation.h"
+#include "driftrec/models/model_dir.h"
+#include "driftrec/models/registry.h"
+
+namespace driftrec::cli {
+
+nlohmann::json split_summary(const data::Prepared& p) {
+  nlohmann::json j = {{"protocol", p.split.protocol},
+                      {"train_events", p.split.train.log.size()},
+                      {"valid_cases", p.split.valid.size()},
+                      {"test_cases", p.split.test.size()}};
+  if (p.split.protocol == "temporal") {
+    j["cutoff_valid"] = p.split.cutoff_valid;
+    j["cutoff_test"] = p.split.cutoff_test;
+    j["cold_test_users"] = p.split.cold_test_users;
+  }
+  return j;
+}
+
+Runner add_train(CLI::App& app, const GlobalFlags& g) {
+  struct Opts {
+    DataFlags data;
+    PrepareFlags prep;
+    ConfigFlags config;
+    std::string model, out;
+    std::uint64_t seed = 42;
+    bool no_validation = false;
+  };
+  auto o = std::make_shared<Opts>();
+  o->data.add_to(app, true);
+  o->prep.add_to(app);
+  app.add_option("--model", o->model, "model name (see `driftrec models`)")->required();
+  o->config.add_to(app);
+  app.add_option("--out", o->out, "model directory to write")->required();
+  app.add_option("--seed", o->seed, "random seed");
+  app.add_flag("--no-validation", o->no_validation, "skip early stopping and validation metrics");
+  return [o, &g, &app]() {
+    auto model = models::create_model(o->model, o->config.overrides(o->model));
+    const auto prep_opts = o->prep.get();
+    auto prepared = data::prepare(o->data.load(), prep_opts);
+    if (o->no_validation) prepared.split.valid.clear();
+    log_info("split " + prepared.split.protocol + ": " + std::to_string(prepared.split.train.log.size()) +
+             " training events, " + std::to_string(prepared.split.valid.size()) + " validation and " +
+             std::to_string(prepared.split.test.size()) + " test cases");
+    models::FitOptions fo;
+    fo.threads = g.threads;
+    fo.seed = o->seed;
+    fo.progress = progress_printer();
+    const auto rep = models::fit_and_validate(*model, prepared.full, prepared.split, fo);
+    nlohmann::json extra = {{"preprocess", data::to_json(prep_opts)},
+                            {"split", split_summary(prepared)},
+                            {"seed", o->seed},
+                            {"training_seconds", rep.seconds},
+                            {"validation", rep.validation.metrics_json()}};
+    models::save_model_dir(o->out, *model, prepared.split.train, extra);
+    std::cout << "saved " << model->name() << " to " << o->out << " (trained in " << std::fixed << std::setprecision(2)
+              << rep.seconds << " s)\n";
+    if (!rep.validation.metrics.empty())
+      std::cout << "validation: hr@10 " << std::setprecision(4) << rep.validation.metrics.at("hr@10") << ", ndcg@10 "
+                << rep.validation.metrics.at("ndcg@10") << ", mrr " << rep.validation.metrics.at("mrr") << "\n";
+    (void)app;
+    return 0;
+  };
+}
+
+}  // namespace driftrec::cli

@@ -1,0 +1,23 @@
+#pragma once
+// Each subcommand registers itself on the app and returns the function that runs it once parsed.
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace driftrec::cli {
+
+struct GlobalFlags {
+  int threads = 0;        ///< 0 = all cores
+  std::string log_level = "info";
+};
+
+using Runner = std::function<int()>;  // returns the process exit code
+
+Runner add_synth(CLI::App& app, const GlobalFlags& g);
+Runner add_data_inspect(CLI::App& data_app, const GlobalFlags& g);
+Runner add_train(CLI::App& app, const GlobalFlags& g);
+Runner add_evaluate(CLI::App& app, const GlobalFlags& g);
+Runner add_recommend(CLI::App& app, const GlobalFlags& g);
+Runner add_models(CLI::App& app, const GlobalFlags& g);
+Runner add_demo(CLI::App& app, const GlobalFlags& g);
+
+}  // namespace driftrec::cli

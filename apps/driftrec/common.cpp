@@ -1,0 +1,189 @@
+#include "common.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "driftrec/core/config.h"
+#include "driftrec/core/error.h"
+#include "driftrec/models/registry.h"
+
+namespace driftrec::cli {
+
+void DataFlags::add_to(CLI::App& app, bool path_required, const std::string& path_flag) {
+  if (!path_flag.empty()) {
+    auto* opt = app.add_option(path_flag, path, "data file or directory (see --format)");
+    if (path_required) opt->required();
+  }
+  app.add_option("--format", format, "auto, csv, tsv, recbole, sequence, pairs, movielens, taobao")
+      ->check(CLI::IsMember({"auto", "csv", "tsv", "recbole", "sequence", "pairs", "movielens", "taobao"}));
+  app.add_option("--user-col", user_col, "csv/tsv: column (name or 0-based index) holding the user id");
+  app.add_option("--item-col", item_col, "csv/tsv: column holding the item id");
+  app.add_option("--time-col", time_col, "csv/tsv: column holding the timestamp");
+  app.add_option("--behavior-col", behavior_col, "csv/tsv: column holding the behaviour type");
+  app.add_option("--value-col", value_col, "csv/tsv: column holding a rating/weight");
+  app.add_option("--category-col", category_col, "csv/tsv: column holding item categories ('|'-separated)");
+  app.add_option("--domain-col", domain_col, "csv/tsv: column holding the domain");
+  app.add_option("--delimiter", delimiter, "csv/tsv: field delimiter (default: detected; 'tab' for a tab)");
+  app.add_flag("--no-header", no_header, "csv/tsv: the first line is data (columns: user,item[,timestamp])");
+  app.add_option("--on-error", on_error, "fail: stop at the first malformed row; skip: skip and count them")
+      ->check(CLI::IsMember({"fail", "skip"}));
+  app.add_option("--rejects", rejects, "with --on-error skip: file for rejected rows (default: rejects.tsv)");
+  app.add_option("--items", items, "item table (csv/tsv with item,category,title; RecBole .item; u.item; movies.dat)");
+}
+
+data::ReadOptions DataFlags::read_options() const {
+  data::ReadOptions o;
+  o.format = format;
+  o.columns = {user_col, item_col, time_col, behavior_col, value_col, category_col, domain_col};
+  if (delimiter == "tab" || delimiter == "\\t") o.delimiter = '\t';
+  else if (delimiter.size() == 1) o.delimiter = delimiter[0];
+  else if (!delimiter.empty()) throw InvalidInput("--delimiter must be one character or 'tab'");
+  o.header = !no_header;
+  o.on_error = on_error == "skip" ? data::OnError::kSkip : data::OnError::kFail;
+  if (o.on_error == data::OnError::kSkip) o.rejects_path = rejects.empty() ? "rejects.tsv" : rejects;
+  o.items_path = items;
+  return o;
+}
+
+data::Dataset DataFlags::load() const {
+  data::LoadReport rep;
+  auto opts = read_options();
+  if (!opts.rejects_path.empty()) std::remove(opts.rejects_path.c_str());  // a fresh rejects file per run
+  auto ds = data::load_dataset(path, opts, &rep);
+  log_info("loaded " + path + " (" + rep.format + "): " + std::to_string(rep.rows_loaded) + " events, " +
+           std::to_string(ds.users.count()) + " users, " + std::to_string(ds.items.count()) + " items");
+  if (rep.rows_rejected > 0)
+    log_warn("skipped " + std::to_string(rep.rows_rejected) + " malformed row(s), written to " + rep.rejects_path +
+             "; first: " + rep.first_errors.front());
+  if (rep.item_rows_unmatched > 0)
+    log_info("item table: " + std::to_string(rep.item_rows_unmatched) + " of " + std::to_string(rep.item_rows) +
+             " rows name items without events (ignored)");
+  return ds;
+}
+
+void PrepareFlags::add_to(CLI::App& app) {
+  app.add_option("--split", options.split, "loo (leave-one-out) or temporal")->check(CLI::IsMember({"loo", "temporal"}));
+  app.add_option("--valid-start", options.valid_start,
+                 "temporal: start of validation (quantile in [0,1], seconds or ISO date)");
+  app.add_option("--test-start", options.test_start, "temporal: start of test (quantile in [0,1], seconds or ISO date)");
+  app.add_option("--targets", targets, "behaviours that count as targets, comma-separated (default: all)");
+  app.add_flag("--dedup", options.dedup, "drop consecutive duplicate events of a user");
+  app.add_option("--min-user-events", options.min_user_events, "k-core: users need at least N events (0 = off)");
+  app.add_option("--min-item-events", options.min_item_events, "k-core: items need at least N events (0 = off)");
+}
+
+data::PrepareOptions PrepareFlags::get() const {
+  auto o = options;
+  if (!targets.empty()) o.target_behaviors = split_commas(targets);
+  return o;
+}
+
+bool PrepareFlags::any_given(const CLI::App& app) const {
+  for (const char* f : {"--split", "--valid-start", "--test-start", "--targets", "--dedup", "--min-user-events",
+                        "--min-item-events"})
+    if (app.count(f) > 0) return true;
+  return false;
+}
+
+void ConfigFlags::add_to(CLI::App& app) {
+  app.add_option("--config", files, "YAML file of model parameters (repeatable; later files win)");
+  app.add_option("--set", sets, "override one parameter, key=value (repeatable; wins over files and environment)");
+}
+
+nlohmann::json ConfigFlags::overrides(const std::string& model_name) const {
+  nlohmann::json merged = nlohmann::json::object();
+  for (const auto& f : files) {
+    auto j = load_config_file(f);
+    // A config file may name its model; it must then match.
+    if (j.contains("model")) {
+      if (j["model"] != model_name)
+        throw InvalidInput(f + ": written for model " + j["model"].dump() + ", not '" + model_name + "'");
+      j.erase("model");
+    }
+    merged = merge_config(merged, j);
+  }
+  merged = merge_config(merged, models::model_params(model_name).from_environment());
+  for (const auto& s : sets) {
+    auto [k, v] = parse_set_option(s);
+    merged[k] = v;
+  }
+  return merged;
+}
+
+ProgressCallback progress_printer() {
+  const bool tty = isatty(fileno(stderr)) != 0;
+  struct State {
+    std::string stage;
+    std::chrono::steady_clock::time_point last{};
+    int last_decile = -1;
+  };
+  auto st = std::make_shared<State>();
+  return [tty, st](const Progress& p) {
+    const bool finished = p.total > 0 && p.done >= p.total;
+    if (tty) {
+      const int width = 30;
+      const double frac = p.total ? static_cast<double>(p.done) / static_cast<double>(p.total) : 0.0;
+      const int filled = static_cast<int>(frac * width);
+      std::string bar(static_cast<std::size_t>(filled), '#');
+      bar.resize(width, '-');
+      std::fprintf(stderr, "\r\033[K%-16s [%s] %3d%% %zu/%zu %s", p.stage.c_str(), bar.c_str(),
+                   static_cast<int>(frac * 100), p.done, p.total, p.message.c_str());
+      if (finished) std::fprintf(stderr, "\n");
+      std::fflush(stderr);
+      return;
+    }
+    // Not a terminal: one line per epoch-like step (with a message), else every 10%.
+    const int decile = p.total ? static_cast<int>(10 * p.done / p.total) : 0;
+    if (p.stage != st->stage) st->last_decile = -1;
+    st->stage = p.stage;
+    if (!p.message.empty() || decile != st->last_decile) {
+      st->last_decile = decile;
+      log_info(p.stage + " " + std::to_string(p.done) + "/" + std::to_string(p.total) +
+               (p.message.empty() ? "" : " " + p.message));
+    }
+  };
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == ',') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else if (c != ' ') {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+std::vector<int> parse_ks(const std::string& s) {
+  std::vector<int> ks;
+  for (const auto& t : split_commas(s)) {
+    try {
+      std::size_t used = 0;
+      const int k = std::stoi(t, &used);
+      if (used != t.size() || k < 1) throw std::invalid_argument(t);
+      ks.push_back(k);
+    } catch (const std::exception&) {
+      throw InvalidInput("--k expects positive integers separated by commas, got '" + s + "'");
+    }
+  }
+  if (ks.empty()) throw InvalidInput("--k needs at least one cut-off");
+  return ks;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw IoError(path + ": cannot open for writing");
+  out << text;
+  if (!out.flush()) throw IoError(path + ": write failed");
+}
+
+}  // namespace driftrec::cli

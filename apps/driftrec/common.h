@@ -1,0 +1,61 @@
+#pragma once
+// Shared pieces of the CLI subcommands: data-loading flags, config layering, progress output.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "driftrec/core/log.h"
+#include "driftrec/data/readers.h"
+#include "driftrec/data/transforms.h"
+
+namespace driftrec::cli {
+
+/// Flags that say how to read a data path (format, columns, error policy, item table).
+struct DataFlags {
+  std::string path;
+  std::string format = "auto";
+  std::string user_col, item_col, time_col, behavior_col, value_col, category_col, domain_col;
+  std::string delimiter;
+  bool no_header = false;
+  std::string on_error = "fail";
+  std::string rejects;
+  std::string items;
+
+  /// Adds the flags; the path option is `path_flag` (none when empty: the caller adds a positional).
+  void add_to(CLI::App& app, bool path_required, const std::string& path_flag = "--data");
+  data::ReadOptions read_options() const;
+  /// Loads the data; logs a one-line summary and the rejected-row count.
+  data::Dataset load() const;
+};
+
+/// Flags for preprocessing and splitting.
+struct PrepareFlags {
+  data::PrepareOptions options;
+  std::string targets;  // comma-separated
+  void add_to(CLI::App& app);
+  data::PrepareOptions get() const;
+  /// True when any flag was given on the command line (evaluate: override the model's record).
+  bool any_given(const CLI::App& app) const;
+};
+
+/// --config (repeatable) and --set key=value (repeatable), layered over the defaults with the
+/// DRIFTREC_<NAME> environment in between.
+struct ConfigFlags {
+  std::vector<std::string> files;
+  std::vector<std::string> sets;
+  void add_to(CLI::App& app);
+  /// Effective overrides for a model (files < environment < --set); validated by the model.
+  nlohmann::json overrides(const std::string& model_name) const;
+};
+
+/// Progress on stderr: a redrawn bar on a terminal, plain log lines otherwise.
+ProgressCallback progress_printer();
+
+std::vector<std::string> split_commas(const std::string& s);
+std::vector<int> parse_ks(const std::string& s);
+
+/// Writes text to a file (throws IoError).
+void write_file(const std::string& path, const std::string& text);
+
+}  // namespace driftrec::cli

@@ -1,0 +1,65 @@
+// driftrec: the command-line front end. Library errors become one readable line on stderr and a
+// non-zero exit code (2 for usage and invalid input, 1 for everything else).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <map>
+
+#include "commands.h"
+#include "driftrec/core/error.h"
+#include "driftrec/core/log.h"
+
+int main(int argc, char** argv) {
+  using namespace driftrec;
+  CLI::App app{"DriftRec: recommendations that follow each user's interests as they move"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.set_version_flag("--version", "driftrec 0.1.0");
+  cli::GlobalFlags g;
+  app.add_option("--threads", g.threads, "worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--log-level", g.log_level, "debug, info, warn, error, off")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
+
+  std::map<CLI::App*, cli::Runner> runners;
+  auto add = [&](CLI::App* sub, cli::Runner r) { runners[sub] = std::move(r); };
+  auto* synth = app.add_subcommand("synth", "generate a synthetic dataset with drifting interests");
+  add(synth, cli::add_synth(*synth, g));
+  auto* data = app.add_subcommand("data", "inspect data files");
+  data->require_subcommand(1);
+  auto* inspect = data->add_subcommand("inspect", "print dataset statistics (text or JSON)");
+  add(inspect, cli::add_data_inspect(*inspect, g));
+  auto* train = app.add_subcommand("train", "train a model and save a model directory");
+  add(train, cli::add_train(*train, g));
+  auto* evaluate = app.add_subcommand("evaluate", "evaluate a model directory with full ranking");
+  add(evaluate, cli::add_evaluate(*evaluate, g));
+  auto* recommend = app.add_subcommand("recommend", "top-K items for a user or a given history");
+  add(recommend, cli::add_recommend(*recommend, g));
+  auto* models = app.add_subcommand("models", "list models and their parameters");
+  add(models, cli::add_models(*models, g));
+  auto* demo = app.add_subcommand("demo", "the main job: synthetic data, baselines, and live interest updates");
+  add(demo, cli::add_demo(*demo, g));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  static const std::map<std::string, LogLevel> levels = {
+      {"debug", LogLevel::kDebug}, {"info", LogLevel::kInfo}, {"warn", LogLevel::kWarn},
+      {"error", LogLevel::kError}, {"off", LogLevel::kOff}};
+  set_log_level(levels.at(g.log_level));
+  try {
+    for (auto& [sub, run] : runners)
+      if (sub->parsed()) return run();
+    std::fprintf(stderr, "driftrec: error: no command given (see --help)\n");
+    return 2;
+  } catch (const InvalidInput& e) {
+    std::fprintf(stderr, "driftrec: error: %s\n", e.what());
+    return 2;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "driftrec: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "driftrec: internal error: %s\n", e.what());
+    return 1;
+  }
+}

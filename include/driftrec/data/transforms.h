@@ -1,0 +1,104 @@
+#pragma once
+// Filters and splits. A split never leaks the future: every training event of a user happens
+// before (in log order, which is time order with stable ties) that user's validation and test
+// targets, and a temporal split trains only on events strictly before its cutoff.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "driftrec/data/dataset.h"
+
+namespace driftrec::data {
+
+/// Drops an event when the same user's previous event has the same item (and, when
+/// `same_behavior_only`, the same behaviour). Returns the filtered dataset (ids re-indexed).
+Dataset drop_consecutive_duplicates(const Dataset& ds, bool same_behavior_only = false);
+
+/// Iteratively removes users with fewer than `min_user` events and items with fewer than
+/// `min_item` events until both hold (k-core). 0 disables a side.
+Dataset k_core(const Dataset& ds, int min_user, int min_item);
+
+/// Indices of the named behaviours (throws NotFound naming the unknown one and the known ones).
+std::vector<std::int16_t> behavior_ids(const Dataset& ds, const std::vector<std::string>& names);
+
+/// One evaluation case: the user's history is the log span [user_begin(user), history_end), and
+/// `targets` are the items to predict (all strictly after the history in time order).
+struct EvalCase {
+  std::int32_t user = 0;
+  std::int64_t history_end = 0;
+  std::vector<std::int32_t> targets;
+  std::int64_t target_ts = 0;  ///< time of the first target
+};
+
+/// A split of one dataset: `train` holds the training events (same id maps as `full`), and each
+/// case reads its history from `full.log`.
+struct Split {
+  std::string protocol;             ///< "leave_one_out" or "temporal"
+  Dataset train;
+  std::vector<EvalCase> valid;
+  std::vector<EvalCase> test;
+  std::int64_t cold_test_users = 0;  ///< temporal: test users without any event before the cutoff
+  std::int64_t cutoff_valid = 0;     ///< temporal: first timestamp of the validation period
+  std::int64_t cutoff_test = 0;      ///< temporal: first timestamp of the test period
+};
+
+struct SplitOptions {
+  /// Behaviours that count as targets (empty = every behaviour). History always keeps all.
+  std::vector<std::string> target_behaviors;
+  /// Users need at least this many target events to be evaluated (leave-one-out: >= 3 gives a
+  /// training event, a validation and a test target).
+  int min_targets = 3;
+};
+
+/// Leave-one-out: per user, the last target event is the test target, the second-last the
+/// validation target; training keeps every event before the validation target.
+Split leave_one_out(const Dataset& full, const SplitOptions& options = {});
+
+/// Global temporal split: training = events with ts < valid_start; validation targets = target
+/// events in [valid_start, test_start) with history before valid_start; test targets = target
+/// events at or after test_start with history before test_start. Users without history before a
+/// cutoff are cold: counted (cold_test_users), not evaluated. Items in targets that never occur in
+/// training are kept (they count as misses for models that cannot score them).
+Split temporal_split(const Dataset& full, std::int64_t valid_start, std::int64_t test_start,
+                     const SplitOptions& options = {});
+
+/// Timestamp below which `fraction` (0..1) of all events lie (for cutoffs given as quantiles).
+std::int64_t time_quantile(const Dataset& ds, double fraction);
+
+}  // namespace driftrec::data
+
+namespace driftrec::data {
+
+/// Preprocessing and split choices, recorded in model.json so `evaluate` can repeat them.
+struct PrepareOptions {
+  bool dedup = false;                        ///< drop consecutive duplicate events
+  int min_user_events = 0;                   ///< k-core on users (0 = off)
+  int min_item_events = 0;                   ///< k-core on items (0 = off)
+  std::vector<std::string> target_behaviors; ///< behaviours that count as targets (empty = all)
+  std::string split = "loo";                 ///< "loo" (leave-one-out) or "temporal"
+  /// Temporal cutoffs: a number in [0, 1] is a quantile of event times; otherwise a timestamp
+  /// (seconds or ISO 8601 date-time).
+  std::string valid_start = "0.8";
+  std::string test_start = "0.9";
+};
+
+nlohmann::json to_json(const PrepareOptions& o);
+/// Reads options written by to_json (missing keys keep their defaults). Throws InvalidInput.
+PrepareOptions prepare_options_from_json(const nlohmann::json& j);
+
+/// The filtered dataset and its split.
+struct Prepared {
+  Dataset full;
+  Split split;
+};
+
+/// Applies dedup and k-core (ids re-indexed when anything is dropped).
+Dataset apply_filters(Dataset ds, const PrepareOptions& options);
+/// Splits as the options say. Throws InvalidInput on bad options or when no test case is left.
+Split make_split(const Dataset& ds, const PrepareOptions& options);
+/// apply_filters, then make_split.
+Prepared prepare(Dataset ds, const PrepareOptions& options);
+
+}  // namespace driftrec::data

@@ -1,0 +1,59 @@
+#pragma once
+// Full-ranking evaluation over all items, in user batches on several threads with bounded memory
+// (threads x batch_size x n_items floats). The evaluator knows nothing about models: it asks a
+// BatchScorer for dense scores, so it stays free of model and LibTorch code.
+//
+// Protocol: for each case, every item is a candidate except padding, items the scorer marks -inf,
+// and (exclude_seen) items in the user's history; the case's own targets are never excluded.
+// Ties rank the lower item index first (the same rule as TopK). Targets the scorer cannot score
+// (index >= n_items or -inf) count as misses, ranked after every candidate.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "driftrec/core/log.h"
+#include "driftrec/data/transforms.h"
+
+namespace driftrec::eval {
+
+struct EvalOptions {
+  std::vector<int> ks = {5, 10, 20};  ///< cut-offs for hr/recall/precision/ndcg/map
+  bool exclude_seen = true;
+  int threads = 0;                    ///< 0 = all cores
+  std::size_t batch_size = 128;       ///< cases scored per scorer call
+  std::size_t save_top = 0;           ///< keep each case's top-N list (for --save-rankings); 0 = none
+  int beyond_k = 10;                  ///< list length for coverage/novelty/popularity/gini
+};
+
+/// One case's ranking, for --save-rankings.
+struct CaseRanking {
+  std::int32_t user = 0;
+  std::vector<std::int32_t> targets;
+  std::vector<std::int32_t> top;
+  std::vector<float> scores;
+};
+
+struct EvalResult {
+  std::map<std::string, double> metrics;                 ///< "hr@10", "ndcg@10", "mrr", "auc", "coverage@10", ...
+  std::map<std::string, std::vector<double>> per_case;   ///< accuracy metrics per case, in case order
+  std::int64_t users_evaluated = 0;
+  double seconds = 0.0;
+  std::vector<CaseRanking> rankings;                     ///< filled when save_top > 0
+  nlohmann::json metrics_json() const;
+};
+
+/// Fills out[b * n_items + i] with case b's score of item i (n cases). Called concurrently from
+/// several threads with disjoint outputs: it must be thread-safe.
+using BatchScorer = std::function<void(const data::EvalCase* const* cases, std::size_t n, float* out)>;
+
+/// Evaluates `cases` whose histories live in `full.log`. `n_items` is the scorer's row width;
+/// `train_counts` (per item, size >= n_items) and `n_train_users` feed the popularity metrics.
+EvalResult evaluate(const data::Dataset& full, const std::vector<data::EvalCase>& cases, std::int32_t n_items,
+                    const std::vector<std::int64_t>& train_counts, std::int64_t n_train_users,
+                    const BatchScorer& scorer, const EvalOptions& options = {},
+                    const ProgressCallback& progress = {});
+
+}  // namespace driftrec::eval

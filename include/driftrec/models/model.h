@@ -1,0 +1,114 @@
+#pragma once
+// The model contract (DESIGN.md). Models work in dense indices: items 1..n_items()-1 (0 is padding),
+// users 1..n_users()-1 as known at training time. Scores are dense float arrays of n_items()
+// entries; score[0] (padding) and items a model cannot score are -inf.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "driftrec/core/log.h"
+#include "driftrec/core/topk.h"
+#include "driftrec/data/dataset.h"
+
+namespace driftrec::models {
+
+/// A user's interest state: built by encode(), advanced by observe(), read by score().
+/// Owned by the caller (a server caches one per user); models never keep references to it.
+struct UserState {
+  std::int32_t user = -1;                  ///< user index known to the model, -1 for a new/anonymous user
+  std::vector<data::Event> history;        ///< time-ordered events (items the model knows)
+  std::vector<float> vector;               ///< model-specific state, e.g. an MF user factor [k]
+  std::uint64_t version = 0;               ///< incremented by every observe()
+};
+
+/// What a model offers beyond the contract's core (callers check instead of catching).
+struct Capabilities {
+  bool online_update = true;  ///< observe() changes the interest state, not only the seen set
+  bool explain = false;       ///< explain() is implemented
+};
+
+/// Per-call options of recommend().
+struct RecommendOptions {
+  bool exclude_seen = true;                ///< skip items in the state's history
+  std::vector<std::int32_t> exclude;       ///< further items to skip
+  std::vector<std::int32_t> candidates;    ///< when non-empty, rank only these items
+};
+
+/// One past event's share in an item's score.
+struct Attribution {
+  std::size_t position = 0;   ///< index into UserState::history
+  std::int32_t item = 0;      ///< the past event's item
+  float weight = 0.0f;        ///< contribution (same units as the score; sums to the score when exact)
+};
+
+/// Options of fit(). `validate`, when set, returns the validation objective (higher is better,
+/// e.g. NDCG@10) for the model's current weights: iterative models use it for early stopping.
+struct FitOptions {
+  int threads = 0;                 ///< 0 = all cores
+  std::uint64_t seed = 42;
+  ProgressCallback progress;
+  std::function<double(const class Model&)> validate;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  /// Registry name, e.g. "ials".
+  virtual std::string name() const = 0;
+  virtual Capabilities capabilities() const = 0;
+  /// The effective (resolved) configuration.
+  const nlohmann::json& config() const { return config_; }
+
+  /// Learns from `train` (events sorted by user and time). Throws InvalidInput on empty data.
+  virtual void fit(const data::Dataset& train, const FitOptions& options) = 0;
+
+  /// Interest state of `user` (a known index or -1) from a time-ordered history. Events whose
+  /// item the model does not know (index >= n_items()) are dropped.
+  virtual UserState encode(std::int32_t user, const std::vector<data::Event>& history) const;
+  /// Online update with one new event (appended to the history). Items the model does not know
+  /// are ignored. Throws InvalidInput for a negative item index.
+  virtual void observe(UserState& state, const data::Event& event) const;
+
+  /// Scores of every item for one state: out[0..n_items()), out[0] = -inf.
+  virtual void score(const UserState& state, float* out) const = 0;
+  /// Scores for a batch: out is row-major [states.size(), n_items()]. Default: one by one.
+  virtual void score_batch(const std::vector<const UserState*>& states, float* out) const;
+
+  /// Top-k for each state, honoring options (batch-first).
+  std::vector<TopK> recommend(const std::vector<const UserState*>& states, std::size_t k,
+                              const RecommendOptions& options = {}) const;
+  TopK recommend(const UserState& state, std::size_t k, const RecommendOptions& options = {}) const;
+
+  /// Which past events drove `item`'s score. Throws NotSupported unless capabilities().explain.
+  virtual std::vector<Attribution> explain(const UserState& state, std::int32_t item) const;
+
+  /// Writes/reads the model's weights file (the model directory is handled by model_dir.h).
+  virtual void save_weights(const std::string& path) const = 0;
+  virtual void load_weights(const std::string& path) = 0;
+
+  std::int32_t n_items() const { return n_items_; }
+  std::int32_t n_users() const { return n_users_; }
+  bool fitted() const { return n_items_ > 0; }
+
+ protected:
+  explicit Model(nlohmann::json config) : config_(std::move(config)) {}
+  /// Throws NotSupported("model not fitted") when called before fit()/load.
+  void require_fitted() const;
+  /// Sets score[0] and out-of-range entries to -inf (helper for score()).
+  void mask_padding(float* out) const;
+
+  nlohmann::json config_;
+  std::int32_t n_items_ = 0;
+  std::int32_t n_users_ = 0;
+};
+
+/// Each user's events in `ds` as UserState-ready histories (for tests and tools).
+std::vector<data::Event> user_history(const data::Dataset& ds, std::int32_t user);
+
+}  // namespace driftrec::models

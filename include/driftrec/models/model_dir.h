@@ -1,0 +1,35 @@
+#pragma once
+// Model directories (DESIGN.md): model.json (format version, model name, effective config, data
+// fingerprint, id-map checksums, validation metrics, creation time), weights.bin, items.tsv,
+// users.tsv, behaviors.tsv. Written to a temporary sibling and renamed into place; every field
+// is checked on load and problems raise CorruptModel naming the file.
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "driftrec/data/dataset.h"
+#include "driftrec/models/model.h"
+
+namespace driftrec::models {
+
+constexpr int kModelFormatVersion = 1;
+
+/// A model with the id maps it was trained with.
+struct LoadedModel {
+  std::unique_ptr<Model> model;
+  data::IdMap users;
+  data::IdMap items;
+  data::StringTable behaviors;
+  nlohmann::json meta;  ///< the whole model.json
+};
+
+/// Saves `model` trained on `train` (for the id maps and fingerprint). `extra` is merged into
+/// model.json (e.g. {"validation": {...}, "split": {...}, "training_seconds": ...}).
+/// Replaces an existing directory atomically (rename); throws IoError.
+void save_model_dir(const std::string& dir, const Model& model, const data::Dataset& train,
+                    const nlohmann::json& extra = nlohmann::json::object());
+
+/// Loads and validates a model directory. Throws NotFound, IoError or CorruptModel.
+LoadedModel load_model_dir(const std::string& dir);
+
+}  // namespace driftrec::models

@@ -1,0 +1,20 @@
+#pragma once
+// Model registry: names -> declared parameters and factories.
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "driftrec/core/config.h"
+#include "driftrec/models/model.h"
+
+namespace driftrec::models {
+
+/// Registered model names, in a stable order.
+std::vector<std::string> model_names();
+/// Declared parameters of a model; throws NotFound listing the known names.
+const ParamSet& model_params(const std::string& name);
+/// A new, unfitted model with `config` layered over the defaults (validated).
+std::unique_ptr<Model> create_model(const std::string& name, const nlohmann::json& config = nlohmann::json::object());
+
+}  // namespace driftrec::models

@@ -1,0 +1,737 @@
+#include "driftrec/data/readers.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <unordered_map>
+
+#include "driftrec/core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace driftrec::data {
+
+namespace {
+
+// ---------------------------------------------------------------- line input and errors
+
+class LineInput {
+ public:
+  explicit LineInput(const std::string& path) : path_(path), in_(path, std::ios::binary) {
+    if (fs::is_directory(path)) throw IoError(path + ": is a directory, expected a file");
+    if (!in_) throw IoError(path + ": cannot open for reading");
+  }
+  /// Next non-blank line (CR and a UTF-8 BOM stripped); false at end of file.
+  bool next(std::string& line) {
+    while (std::getline(in_, line)) {
+      ++line_no_;
+      if (line_no_ == 1 && line.size() >= 3 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.find_first_not_of(" \t") == std::string::npos) continue;
+      return true;
+    }
+    if (in_.bad()) throw IoError(path_ + ": read error near line " + std::to_string(line_no_));
+    return false;
+  }
+  std::int64_t line_no() const { return line_no_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::ifstream in_;
+  std::int64_t line_no_ = 0;
+};
+
+class RowErrors {
+ public:
+  RowErrors(const ReadOptions& opt, LoadReport& rep) : opt_(opt), rep_(rep) {
+    if (opt_.on_error == OnError::kSkip && !opt_.rejects_path.empty()) rep_.rejects_path = opt_.rejects_path;
+  }
+  /// Fail mode: rethrows. Skip mode: counts and records the row.
+  void reject(const ParseError& e, const std::string& raw) {
+    if (opt_.on_error == OnError::kFail) throw e;
+    ++rep_.rows_rejected;
+    if (rep_.first_errors.size() < 5) rep_.first_errors.push_back(e.what());
+    if (!opt_.rejects_path.empty()) {
+      if (!out_) {
+        out_ = std::make_unique<std::ofstream>(opt_.rejects_path, std::ios::binary | std::ios::app);
+        if (!*out_) throw IoError(opt_.rejects_path + ": cannot open rejects file for writing");
+      }
+      *out_ << e.file() << ':' << e.line() << '\t' << e.field() << ": " << e.problem() << '\t' << raw << '\n';
+    }
+  }
+  ~RowErrors() {
+    if (out_) out_->flush();
+  }
+
+ private:
+  const ReadOptions& opt_;
+  LoadReport& rep_;
+  std::unique_ptr<std::ofstream> out_;
+};
+
+// ---------------------------------------------------------------- field parsing
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return "";
+  const auto e = s.find_last_not_of(" \t");
+  return s.substr(b, e - b + 1);
+}
+
+/// Splits a delimited line; with quote handling for ',' and ';' (RFC 4180 within one line).
+std::vector<std::string> split_delimited(const std::string& line, char delim, bool quotes, bool* unterminated) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool in_q = false;
+  *unterminated = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quotes && in_q) {
+      if (c == '"') {
+        if (i + 1 < line.size() && line[i + 1] == '"') {
+          cur += '"';
+          ++i;
+        } else {
+          in_q = false;
+        }
+      } else {
+        cur += c;
+      }
+    } else if (quotes && c == '"' && cur.empty()) {
+      in_q = true;
+    } else if (c == delim) {
+      out.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (in_q) *unterminated = true;
+  out.push_back(std::move(cur));
+  return out;
+}
+
+std::vector<std::string> split_ws(const std::string& line) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+    const std::size_t b = i;
+    while (i < line.size() && !std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+    if (i > b) out.push_back(line.substr(b, i - b));
+  }
+  return out;
+}
+
+std::vector<std::string> split_on(const std::string& s, const std::string& sep) {
+  std::vector<std::string> out;
+  std::size_t b = 0;
+  for (;;) {
+    const auto p = s.find(sep, b);
+    if (p == std::string::npos) {
+      out.push_back(s.substr(b));
+      return out;
+    }
+    out.push_back(s.substr(b, p - b));
+    b = p + sep.size();
+  }
+}
+
+bool is_integer(const std::string& s) {
+  if (s.empty()) return false;
+  std::size_t i = (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  if (i == s.size()) return false;
+  for (; i < s.size(); ++i)
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+  return true;
+}
+
+float parse_value(const std::string& s, const std::string& file, std::int64_t line, const std::string& field) {
+  const std::string t = trim(s);
+  if (t.empty()) throw ParseError(file, line, field, "empty, expected a number");
+  char* end = nullptr;
+  const double d = std::strtod(t.c_str(), &end);
+  if (end != t.c_str() + t.size()) throw ParseError(file, line, field, "'" + t + "' is not a number");
+  if (!std::isfinite(d)) throw ParseError(file, line, field, "'" + t + "' is not a finite number");
+  return static_cast<float>(d);
+}
+
+std::string require_id(const std::string& s, const std::string& file, std::int64_t line, const std::string& field) {
+  std::string t = trim(s);
+  if (t.empty()) throw ParseError(file, line, field, "empty id");
+  return t;
+}
+
+std::int64_t parse_ts_field(const std::string& s, const std::string& file, std::int64_t line,
+                            const std::string& field) {
+  try {
+    return parse_timestamp(trim(s));
+  } catch (const InvalidInput& e) {
+    throw ParseError(file, line, field, e.what());
+  }
+}
+
+// Latin-1 -> UTF-8 when the bytes are not valid UTF-8 already (MovieLens files are Latin-1).
+bool valid_utf8(const std::string& s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (std::size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
+    i += n;
+  }
+  return true;
+}
+std::string to_utf8(const std::string& s) {
+  if (valid_utf8(s)) return s;
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else {
+      out += static_cast<char>(0xC0 | (c >> 6));
+      out += static_cast<char>(0x80 | (c & 0x3F));
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- column aliases
+
+const std::unordered_map<std::string, std::vector<std::string>>& aliases() {
+  static const std::unordered_map<std::string, std::vector<std::string>> a = {
+      {"user", {"user", "user_id", "userid", "uid", "user_idx", "visitorid", "customer_id", "session_id"}},
+      {"item", {"item", "item_id", "itemid", "iid", "movie_id", "movieid", "product_id", "article_id", "news_id"}},
+      {"timestamp", {"timestamp", "ts", "time", "datetime", "date", "unix_ts", "event_time"}},
+      {"behavior", {"behavior", "behaviour", "behavior_type", "behaviour_type", "event", "event_type", "action"}},
+      {"value", {"value", "rating", "weight", "score", "dwell", "dwell_time"}},
+      {"category", {"category", "categories", "category_id", "cate", "cat", "genre", "genres"}},
+      {"domain", {"domain"}},
+      {"text", {"text", "title", "name", "description", "tokens", "abstract"}},
+  };
+  return a;
+}
+
+// Column name without a RecBole ":type" suffix, lower-cased.
+std::string bare_name(const std::string& h) {
+  const auto c = h.find(':');
+  return lower(trim(c == std::string::npos ? h : h.substr(0, c)));
+}
+
+/// Index of the column for `role`: explicit mapping (name or digits) first, then aliases; -1 if none.
+int find_column(const std::vector<std::string>& header, const std::string& role, const std::string& explicit_name,
+                const std::string& file) {
+  if (!explicit_name.empty()) {
+    if (is_integer(explicit_name)) {
+      const int idx = std::stoi(explicit_name);
+      if (idx < 0 || (!header.empty() && idx >= static_cast<int>(header.size())))
+        throw InvalidInput(file + ": column index " + explicit_name + " for '" + role + "' is out of range");
+      return idx;
+    }
+    for (std::size_t i = 0; i < header.size(); ++i)
+      if (bare_name(header[i]) == lower(explicit_name)) return static_cast<int>(i);
+    throw InvalidInput(file + ": no column named '" + explicit_name + "' (for " + role + ") in the header");
+  }
+  for (const auto& alias : aliases().at(role))
+    for (std::size_t i = 0; i < header.size(); ++i)
+      if (bare_name(header[i]) == alias) return static_cast<int>(i);
+  return -1;
+}
+
+std::string explicit_for(const ColumnMap& c, const std::string& role) {
+  if (role == "user") return c.user;
+  if (role == "item") return c.item;
+  if (role == "timestamp") return c.timestamp;
+  if (role == "behavior") return c.behavior;
+  if (role == "value") return c.value;
+  if (role == "category") return c.category;
+  if (role == "domain") return c.domain;
+  return "";
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  // Category lists: '|' or ',' or whitespace separated (RecBole token_seq uses spaces).
+  std::string t = s;
+  for (auto& ch : t)
+    if (ch == '|' || ch == ',' || ch == ';') ch = ' ';
+  return split_ws(t);
+}
+
+// ---------------------------------------------------------------- event readers
+
+struct ItemSide {  // categories attached from event rows (csv with a category column, taobao)
+  std::unordered_map<std::string, std::vector<std::string>> categories;
+  std::vector<std::string> order;  // items in order of first appearance, for stable category indices
+  bool has(const std::string& item) const { return categories.count(item) > 0; }
+  void set(const std::string& item, std::vector<std::string> cats) {
+    order.push_back(item);
+    categories.emplace(item, std::move(cats));
+  }
+};
+
+char detect_delimiter(const std::string& path, const std::string& first_line, char given) {
+  if (given) return given;
+  const auto ext = lower(fs::path(path).extension().string());
+  if (ext == ".tsv" || ext == ".inter" || ext == ".item") return '\t';
+  if (first_line.find('\t') != std::string::npos) return '\t';
+  if (first_line.find(',') != std::string::npos) return ',';
+  if (first_line.find(';') != std::string::npos) return ';';
+  return ',';
+}
+
+void read_delimited_events(const std::string& path, const ReadOptions& opt, DatasetBuilder& b, LoadReport& rep,
+                           RowErrors& errs, ItemSide& side, bool recbole) {
+  LineInput in(path);
+  std::string line;
+  if (!in.next(line)) throw InvalidInput(path + ": file is empty");
+  const char delim = detect_delimiter(path, line, opt.delimiter);
+  const bool quotes = delim != '\t';
+  bool unterminated = false;
+  std::vector<std::string> header;
+  std::vector<std::string> first_row;
+  if (opt.header || recbole) {
+    header = split_delimited(line, delim, quotes, &unterminated);
+  } else {
+    first_row = split_delimited(line, delim, quotes, &unterminated);
+  }
+  const std::string roles[] = {"user", "item", "timestamp", "behavior", "value", "category", "domain"};
+  int col[7];
+  for (int r = 0; r < 7; ++r) col[r] = find_column(header, roles[r], explicit_for(opt.columns, roles[r]), path);
+  if (header.empty()) {  // no header: user,item[,timestamp] by position unless mapped
+    if (col[0] < 0) col[0] = 0;
+    if (col[1] < 0) col[1] = 1;
+    if (col[2] < 0 && first_row.size() > 2) col[2] = 2;
+  }
+  if (col[0] < 0) throw InvalidInput(path + ": no user column in the header (name it user/user_id or pass --user-col)");
+  if (col[1] < 0) throw InvalidInput(path + ": no item column in the header (name it item/item_id or pass --item-col)");
+  const std::vector<std::string>& names = header;
+  auto col_name = [&](int r) {
+    return col[r] < static_cast<int>(names.size()) ? bare_name(names[static_cast<std::size_t>(col[r])])
+                                                   : "column " + std::to_string(col[r] + 1);
+  };
+  const bool clock = col[2] >= 0;
+  if (!clock) b.dataset().has_clock = false;
+  std::unordered_map<std::string, std::int64_t> ordinal;  // per-user position when there is no clock
+  int max_col = 0;
+  for (int c : col) max_col = std::max(max_col, c);
+  const std::size_t expected = header.empty() ? 0 : header.size();
+
+  auto handle = [&](const std::vector<std::string>& f, const std::string& raw) {
+    ++rep.rows_read;
+    try {
+      if (unterminated) throw ParseError(path, in.line_no(), "row", "unterminated quoted field");
+      if (expected && f.size() != expected)
+        throw ParseError(path, in.line_no(), "row",
+                         "expected " + std::to_string(expected) + " fields, got " + std::to_string(f.size()));
+      if (static_cast<int>(f.size()) <= max_col)
+        throw ParseError(path, in.line_no(), "row",
+                         "expected at least " + std::to_string(max_col + 1) + " fields, got " + std::to_string(f.size()));
+      const std::string user = require_id(f[static_cast<std::size_t>(col[0])], path, in.line_no(), col_name(0));
+      const std::string item = require_id(f[static_cast<std::size_t>(col[1])], path, in.line_no(), col_name(1));
+      std::int64_t ts = clock ? parse_ts_field(f[static_cast<std::size_t>(col[2])], path, in.line_no(), col_name(2))
+                              : ordinal[user]++;
+      const std::string behavior = col[3] >= 0 ? lower(trim(f[static_cast<std::size_t>(col[3])])) : "";
+      if (col[3] >= 0 && behavior.empty()) throw ParseError(path, in.line_no(), col_name(3), "empty behaviour");
+      const float value = col[4] >= 0 ? parse_value(f[static_cast<std::size_t>(col[4])], path, in.line_no(), col_name(4)) : 1.0f;
+      const std::string domain = col[6] >= 0 ? trim(f[static_cast<std::size_t>(col[6])]) : "";
+      if (col[5] >= 0) {
+        auto cats = split_list(f[static_cast<std::size_t>(col[5])]);
+        if (!cats.empty() && !side.has(item)) side.set(item, std::move(cats));
+      }
+      b.add(user, item, ts, behavior, value, domain);
+      ++rep.rows_loaded;
+    } catch (const ParseError& e) {
+      errs.reject(e, raw);
+    }
+  };
+  if (!first_row.empty()) handle(first_row, line);
+  while (in.next(line)) handle(split_delimited(line, delim, quotes, &unterminated), line);
+}
+
+void read_sequence_events(const std::string& path, DatasetBuilder& b, LoadReport& rep, RowErrors& errs) {
+  LineInput in(path);
+  std::string line;
+  b.dataset().has_clock = false;
+  while (in.next(line)) {
+    ++rep.rows_read;
+    const auto f = split_ws(line);
+    try {
+      if (f.size() < 2) throw ParseError(path, in.line_no(), "items", "a user with no items");
+      for (std::size_t k = 1; k < f.size(); ++k) b.add(f[0], f[k], static_cast<std::int64_t>(k - 1));
+      rep.rows_loaded += static_cast<std::int64_t>(f.size() - 1);
+    } catch (const ParseError& e) {
+      errs.reject(e, line);
+    }
+  }
+}
+
+void read_pair_events(const std::string& path, DatasetBuilder& b, LoadReport& rep, RowErrors& errs) {
+  LineInput in(path);
+  std::string line;
+  b.dataset().has_clock = false;
+  std::unordered_map<std::string, std::int64_t> pos;
+  while (in.next(line)) {
+    ++rep.rows_read;
+    const auto f = split_ws(line);
+    try {
+      if (f.size() != 2)
+        throw ParseError(path, in.line_no(), "row", "expected 'user item', got " + std::to_string(f.size()) + " fields");
+      b.add(f[0], f[1], pos[f[0]]++);
+      ++rep.rows_loaded;
+    } catch (const ParseError& e) {
+      errs.reject(e, line);
+    }
+  }
+}
+
+void read_movielens_events(const std::string& path, DatasetBuilder& b, LoadReport& rep, RowErrors& errs) {
+  LineInput in(path);
+  std::string line;
+  const bool dat = lower(fs::path(path).extension().string()) == ".dat";
+  while (in.next(line)) {
+    ++rep.rows_read;
+    try {
+      auto f = dat ? split_on(line, "::") : split_ws(line);
+      if (f.size() != 4)
+        throw ParseError(path, in.line_no(), "row",
+                         "expected user, item, rating, timestamp; got " + std::to_string(f.size()) + " fields");
+      const auto user = require_id(f[0], path, in.line_no(), "user");
+      const auto item = require_id(f[1], path, in.line_no(), "item");
+      const float rating = parse_value(f[2], path, in.line_no(), "rating");
+      const auto ts = parse_ts_field(f[3], path, in.line_no(), "timestamp");
+      b.add(user, item, ts, "rate", rating);
+      ++rep.rows_loaded;
+    } catch (const ParseError& e) {
+      errs.reject(e, line);
+    }
+  }
+}
+
+void read_taobao_events(const std::string& path, DatasetBuilder& b, LoadReport& rep, RowErrors& errs,
+                        ItemSide& side) {
+  LineInput in(path);
+  std::string line;
+  static const std::unordered_map<std::string, std::string> kBehavior = {
+      {"pv", "view"}, {"cart", "cart"}, {"fav", "fav"}, {"buy", "buy"}};
+  bool unterminated = false;
+  while (in.next(line)) {
+    ++rep.rows_read;
+    try {
+      const auto f = split_delimited(line, ',', false, &unterminated);
+      if (f.size() != 5)
+        throw ParseError(path, in.line_no(), "row",
+                         "expected user,item,category,behavior,timestamp; got " + std::to_string(f.size()) + " fields");
+      const auto user = require_id(f[0], path, in.line_no(), "user");
+      const auto item = require_id(f[1], path, in.line_no(), "item");
+      const auto cat = require_id(f[2], path, in.line_no(), "category");
+      const auto bt = kBehavior.find(lower(trim(f[3])));
+      if (bt == kBehavior.end())
+        throw ParseError(path, in.line_no(), "behavior", "'" + trim(f[3]) + "' is not one of pv, cart, fav, buy");
+      const auto ts = parse_ts_field(f[4], path, in.line_no(), "timestamp");
+      if (!side.has(item)) side.set(item, {cat});
+      b.add(user, item, ts, bt->second);
+      ++rep.rows_loaded;
+    } catch (const ParseError& e) {
+      errs.reject(e, line);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- item tables
+
+void attach_item(DatasetBuilder& b, LoadReport& rep, const std::string& item, const std::vector<std::string>& cats,
+                 const std::string& text) {
+  ++rep.item_rows;
+  if (!b.dataset().items.contains(item)) {
+    ++rep.item_rows_unmatched;
+    return;
+  }
+  b.set_item_info(item, cats, tokenize(text), text);
+}
+
+void read_item_table(const std::string& path, const ReadOptions& opt, DatasetBuilder& b, LoadReport& rep) {
+  rep.files.push_back(path);
+  const std::string name = lower(fs::path(path).filename().string());
+  LineInput in(path);
+  std::string line;
+  if (name == "u.item") {
+    // id|title|release date|video release date|url|19 genre flags (MovieLens 100K, Latin-1)
+    std::vector<std::string> genres = {"unknown", "Action", "Adventure", "Animation", "Children's", "Comedy",
+                                       "Crime", "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror",
+                                       "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western"};
+    while (in.next(line)) {
+      const auto f = split_on(to_utf8(line), "|");
+      if (f.size() < 5 + genres.size())
+        throw ParseError(path, in.line_no(), "row", "expected 24 '|'-separated fields, got " + std::to_string(f.size()));
+      std::vector<std::string> cats;
+      for (std::size_t g = 0; g < genres.size(); ++g)
+        if (trim(f[5 + g]) == "1") cats.push_back(genres[g]);
+      attach_item(b, rep, require_id(f[0], path, in.line_no(), "item"), cats, f[1]);
+    }
+    return;
+  }
+  if (lower(fs::path(path).extension().string()) == ".dat") {  // movies.dat: id::title::g1|g2
+    while (in.next(line)) {
+      const auto f = split_on(to_utf8(line), "::");
+      if (f.size() != 3)
+        throw ParseError(path, in.line_no(), "row", "expected id::title::genres, got " + std::to_string(f.size()) + " fields");
+      attach_item(b, rep, require_id(f[0], path, in.line_no(), "item"), split_on(f[2], "|"), f[1]);
+    }
+    return;
+  }
+  // Delimited with a header (csv/tsv, RecBole .item).
+  if (!in.next(line)) return;
+  const char delim = detect_delimiter(path, line, opt.delimiter);
+  bool unterminated = false;
+  const auto header = split_delimited(line, delim, delim != '\t', &unterminated);
+  const int c_item = find_column(header, "item", "", path);
+  if (c_item < 0) throw InvalidInput(path + ": item table has no item column (item/item_id)");
+  const int c_cat = find_column(header, "category", "", path);
+  const int c_text = find_column(header, "text", "", path);
+  while (in.next(line)) {
+    const auto f = split_delimited(line, delim, delim != '\t', &unterminated);
+    if (unterminated) throw ParseError(path, in.line_no(), "row", "unterminated quoted field");
+    if (f.size() != header.size())
+      throw ParseError(path, in.line_no(), "row",
+                       "expected " + std::to_string(header.size()) + " fields, got " + std::to_string(f.size()));
+    const auto item = require_id(f[static_cast<std::size_t>(c_item)], path, in.line_no(), bare_name(header[static_cast<std::size_t>(c_item)]));
+    attach_item(b, rep, item, c_cat >= 0 ? split_list(f[static_cast<std::size_t>(c_cat)]) : std::vector<std::string>{},
+                c_text >= 0 ? f[static_cast<std::size_t>(c_text)] : "");
+  }
+}
+
+// ---------------------------------------------------------------- detection
+
+std::string first_data_line(const std::string& path, int skip = 0) {
+  LineInput in(path);
+  std::string line;
+  for (int i = 0; i <= skip; ++i)
+    if (!in.next(line)) return "";
+  return line;
+}
+
+bool looks_like_header(const std::vector<std::string>& fields) {
+  for (const auto& f : fields) {
+    const auto n = bare_name(f);
+    for (const auto& [role, names] : aliases())
+      if (std::find(names.begin(), names.end(), n) != names.end()) return true;
+  }
+  return false;
+}
+
+struct Resolved {
+  std::string format;
+  std::string events;
+  std::string items;
+};
+
+Resolved resolve(const std::string& path, const std::string& format, bool columns_given = false) {
+  if (!fs::exists(path)) throw NotFound(path + ": no such file or directory");
+  Resolved r{format, path, ""};
+  if (fs::is_directory(path)) {
+    const fs::path d(path);
+    auto has = [&](const char* n) { return fs::exists(d / n); };
+    if (has("events.csv")) {
+      r = {"csv", (d / "events.csv").string(), has("items.csv") ? (d / "items.csv").string() : ""};
+    } else if (has("u.data")) {
+      r = {"movielens", (d / "u.data").string(), has("u.item") ? (d / "u.item").string() : ""};
+    } else if (has("ratings.dat")) {
+      r = {"movielens", (d / "ratings.dat").string(), has("movies.dat") ? (d / "movies.dat").string() : ""};
+    } else if (has("UserBehavior.csv")) {
+      r = {"taobao", (d / "UserBehavior.csv").string(), ""};
+    } else {
+      for (const auto& e : fs::directory_iterator(d)) {
+        if (e.path().extension() == ".inter") {
+          auto item = e.path();
+          item.replace_extension(".item");
+          r = {"recbole", e.path().string(), fs::exists(item) ? item.string() : ""};
+          break;
+        }
+      }
+      if (r.events == path)
+        throw InvalidInput(path + ": directory holds no known data file (events.csv, *.inter, u.data, ratings.dat, UserBehavior.csv)");
+    }
+    if (format != "auto" && format != r.format)
+      throw InvalidInput(path + ": --format " + format + " given, but the directory holds " + r.format + " files");
+    return r;
+  }
+  const fs::path p(path);
+  const std::string name = lower(p.filename().string());
+  const std::string ext = lower(p.extension().string());
+  auto sibling = [&](const char* n) {
+    const auto s = p.parent_path() / n;
+    return fs::exists(s) ? s.string() : std::string();
+  };
+  if (format == "auto") {
+    if (ext == ".inter") {
+      r.format = "recbole";
+    } else if (columns_given) {  // explicit column mapping: a delimited file
+      const std::string l1 = first_data_line(path);
+      r.format = (l1.find('\t') != std::string::npos || ext == ".tsv") ? "tsv" : "csv";
+    } else if (name == "u.data" || name == "ratings.dat") {
+      r.format = "movielens";
+    } else {
+      const std::string l1 = first_data_line(path);
+      if (l1.empty()) throw InvalidInput(path + ": file is empty");
+      bool unterminated = false;
+      const auto comma = split_delimited(l1, ',', true, &unterminated);
+      const auto tabs = split_delimited(l1, '\t', false, &unterminated);
+      const auto ws = split_ws(l1);
+      if (l1.find("::") != std::string::npos) {
+        r.format = "movielens";
+      } else if (looks_like_header(comma) || looks_like_header(tabs)) {
+        r.format = (tabs.size() > comma.size()) ? "tsv" : "csv";
+      } else if (comma.size() == 5) {
+        const auto b = lower(trim(comma[3]));
+        if (b == "pv" || b == "cart" || b == "fav" || b == "buy") r.format = "taobao";
+        else throw InvalidInput(path + ": cannot tell the format of a headerless 5-column CSV; pass --format");
+      } else if (tabs.size() == 4 && is_integer(tabs[0]) && is_integer(tabs[3])) {
+        r.format = "movielens";
+      } else if (ws.size() >= 2 && comma.size() == 1) {
+        // Whitespace-separated ids: pairs when the first lines all have two fields.
+        LineInput in(path);
+        std::string line;
+        bool all_two = true;
+        for (int k = 0; k < 50 && in.next(line); ++k) all_two = all_two && split_ws(line).size() == 2;
+        r.format = all_two ? "pairs" : "sequence";
+      } else {
+        throw InvalidInput(path + ": cannot detect the format; pass --format csv|tsv|recbole|sequence|pairs|movielens|taobao");
+      }
+    }
+  }
+  if (r.format == "recbole") {
+    auto item = p;
+    item.replace_extension(".item");
+    if (fs::exists(item)) r.items = item.string();
+  } else if (r.format == "movielens") {
+    r.items = name == "ratings.dat" ? sibling("movies.dat") : sibling("u.item");
+  }
+  static const char* kFormats[] = {"csv", "tsv", "recbole", "sequence", "pairs", "movielens", "taobao"};
+  if (std::find(std::begin(kFormats), std::end(kFormats), r.format) == std::end(kFormats))
+    throw InvalidInput("unknown format '" + r.format + "' (csv, tsv, recbole, sequence, pairs, movielens, taobao, auto)");
+  return r;
+}
+
+}  // namespace
+
+std::vector<std::string> tokenize(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c >= 0x80) {
+      cur += static_cast<char>(std::tolower(c));
+    } else if (!cur.empty()) {
+      out.push_back(std::move(cur));
+      cur.clear();
+    }
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
+  return out;
+}
+
+std::int64_t parse_timestamp(const std::string& t) {
+  if (t.empty()) throw InvalidInput("empty timestamp");
+  std::int64_t v = 0;
+  const char* end = t.data() + t.size();
+  auto res = std::from_chars(t.data(), end, v);
+  if (res.ec == std::errc() && res.ptr == end) return v;
+  char* dend = nullptr;
+  const double d = std::strtod(t.c_str(), &dend);
+  if (dend == t.c_str() + t.size()) {
+    if (!std::isfinite(d) || std::fabs(d) > 9.2e18) throw InvalidInput("'" + t + "' is out of range");
+    return static_cast<std::int64_t>(std::floor(d));
+  }
+  // ISO 8601: YYYY-MM-DD[( |T)HH:MM[:SS[.fff]]][Z]
+  int Y = 0, M = 0, D = 0, h = 0, m = 0, s = 0;
+  int consumed = 0;
+  if (std::sscanf(t.c_str(), "%4d-%2d-%2d%n", &Y, &M, &D, &consumed) == 3 && consumed == 10) {
+    std::string rest = t.substr(10);
+    if (!rest.empty()) {
+      int c2 = 0;
+      if ((rest[0] != 'T' && rest[0] != ' ') ||
+          std::sscanf(rest.c_str() + 1, "%2d:%2d%n", &h, &m, &c2) != 2)
+        throw InvalidInput("'" + t + "' is not a timestamp (seconds or YYYY-MM-DD[ HH:MM:SS])");
+      rest = rest.substr(1 + static_cast<std::size_t>(c2));
+      if (!rest.empty() && rest[0] == ':') {
+        int c3 = 0;
+        if (std::sscanf(rest.c_str() + 1, "%2d%n", &s, &c3) != 1)
+          throw InvalidInput("'" + t + "' has a malformed seconds field");
+        rest = rest.substr(1 + static_cast<std::size_t>(c3));
+        if (!rest.empty() && rest[0] == '.') {
+          std::size_t k = 1;
+          while (k < rest.size() && std::isdigit(static_cast<unsigned char>(rest[k]))) ++k;
+          rest = rest.substr(k);
+        }
+      }
+      if (rest == "Z" || rest == "+00:00") rest.clear();
+      if (!rest.empty()) throw InvalidInput("'" + t + "': only UTC timestamps are supported (suffix Z)");
+    }
+    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || s > 60)
+      throw InvalidInput("'" + t + "' is not a valid date-time");
+    std::tm tm{};
+    tm.tm_year = Y - 1900;
+    tm.tm_mon = M - 1;
+    tm.tm_mday = D;
+    tm.tm_hour = h;
+    tm.tm_min = m;
+    tm.tm_sec = s;
+    return static_cast<std::int64_t>(timegm(&tm));
+  }
+  throw InvalidInput("'" + t + "' is not a timestamp (seconds or YYYY-MM-DD[ HH:MM:SS])");
+}
+
+std::string detect_format(const std::string& path) { return resolve(path, "auto").format; }
+
+Dataset load_dataset(const std::string& path, const ReadOptions& opt, LoadReport* report) {
+  LoadReport local;
+  LoadReport& rep = report ? *report : local;
+  rep = LoadReport{};
+  const auto& c = opt.columns;
+  const bool columns_given = !(c.user + c.item + c.timestamp + c.behavior + c.value + c.category + c.domain).empty();
+  const Resolved r = resolve(path, opt.format, columns_given || !opt.header);
+  rep.format = r.format;
+  rep.files.push_back(r.events);
+  DatasetBuilder b;
+  b.dataset().name = path;
+  ItemSide side;
+  {
+    RowErrors errs(opt, rep);
+    if (r.format == "csv" || r.format == "tsv") {
+      ReadOptions o = opt;
+      if (r.format == "tsv" && !o.delimiter) o.delimiter = '\t';
+      read_delimited_events(r.events, o, b, rep, errs, side, false);
+    } else if (r.format == "recbole") {
+      ReadOptions o = opt;
+      o.delimiter = '\t';
+      read_delimited_events(r.events, o, b, rep, errs, side, true);
+    } else if (r.format == "sequence") {
+      read_sequence_events(r.events, b, rep, errs);
+    } else if (r.format == "pairs") {
+      read_pair_events(r.events, b, rep, errs);
+    } else if (r.format == "movielens") {
+      read_movielens_events(r.events, b, rep, errs);
+    } else if (r.format == "taobao") {
+      read_taobao_events(r.events, b, rep, errs, side);
+    }
+  }
+  if (rep.rows_loaded == 0) throw InvalidInput(r.events + ": no valid events were read");
+  for (const auto& item : side.order) b.set_item_info(item, side.categories.at(item), {}, "");
+  const std::string items = !opt.items_path.empty() ? opt.items_path : r.items;
+  if (!items.empty()) read_item_table(items, opt, b, rep);
+  return b.finish();
+}
+
+}  // namespace driftrec::data

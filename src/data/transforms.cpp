@@ -1,0 +1,254 @@
+#include "driftrec/data/transforms.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <unordered_set>
+
+#include "driftrec/core/error.h"
+
+namespace driftrec::data {
+
+Dataset drop_consecutive_duplicates(const Dataset& ds, bool same_behavior_only) {
+  const auto& log = ds.log;
+  std::vector<bool> keep(log.size(), true);
+  for (std::int32_t u = 1; u < ds.n_users(); ++u) {
+    for (auto r = log.user_begin(u) + 1; r < log.user_end(u); ++r) {
+      const auto i = static_cast<std::size_t>(r);
+      if (log.item[i] == log.item[i - 1] && (!same_behavior_only || log.behavior[i] == log.behavior[i - 1]))
+        keep[i] = false;
+    }
+  }
+  return subset(ds, keep);
+}
+
+Dataset k_core(const Dataset& ds, int min_user, int min_item) {
+  const auto& log = ds.log;
+  std::vector<bool> keep(log.size(), true);
+  std::vector<std::int64_t> uc(static_cast<std::size_t>(ds.n_users())), ic(static_cast<std::size_t>(ds.n_items()));
+  for (;;) {
+    std::fill(uc.begin(), uc.end(), 0);
+    std::fill(ic.begin(), ic.end(), 0);
+    for (std::size_t r = 0; r < log.size(); ++r)
+      if (keep[r]) {
+        ++uc[static_cast<std::size_t>(log.user[r])];
+        ++ic[static_cast<std::size_t>(log.item[r])];
+      }
+    bool changed = false;
+    for (std::size_t r = 0; r < log.size(); ++r) {
+      if (!keep[r]) continue;
+      if ((min_user > 0 && uc[static_cast<std::size_t>(log.user[r])] < min_user) ||
+          (min_item > 0 && ic[static_cast<std::size_t>(log.item[r])] < min_item)) {
+        keep[r] = false;
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+  if (std::none_of(keep.begin(), keep.end(), [](bool k) { return k; }))
+    throw InvalidInput("k-core (users >= " + std::to_string(min_user) + ", items >= " + std::to_string(min_item) +
+                       ") removed every event");
+  return subset(ds, keep);
+}
+
+std::vector<std::int16_t> behavior_ids(const Dataset& ds, const std::vector<std::string>& names) {
+  std::vector<std::int16_t> out;
+  for (const auto& n : names) {
+    const auto id = ds.behaviors.find(n);
+    if (id < 0) {
+      std::string known;
+      for (const auto& b : ds.behaviors.names()) known += (known.empty() ? "" : ", ") + b;
+      throw NotFound("behaviour '" + n + "' does not occur in the data (present: " + known + ")");
+    }
+    out.push_back(static_cast<std::int16_t>(id));
+  }
+  return out;
+}
+
+namespace {
+
+// Same id maps and item table as `full`, log restricted to rows with keep[r].
+Dataset restrict_log(const Dataset& full, const std::vector<bool>& keep) {
+  Dataset out;
+  out.name = full.name;
+  out.users = full.users;
+  out.items = full.items;
+  out.behaviors = full.behaviors;
+  out.domains = full.domains;
+  out.item_table = full.item_table;
+  out.has_clock = full.has_clock;
+  const auto& in = full.log;
+  auto& log = out.log;
+  log.offsets.assign(in.offsets.size(), 0);
+  for (std::size_t r = 0; r < in.size(); ++r) {
+    if (!keep[r]) continue;
+    log.user.push_back(in.user[r]);
+    log.item.push_back(in.item[r]);
+    log.ts.push_back(in.ts[r]);
+    log.behavior.push_back(in.behavior[r]);
+    log.domain.push_back(in.domain[r]);
+    log.value.push_back(in.value[r]);
+    ++log.offsets[static_cast<std::size_t>(in.user[r]) + 1];
+  }
+  std::partial_sum(log.offsets.begin(), log.offsets.end(), log.offsets.begin());
+  return out;
+}
+
+std::vector<bool> target_mask(const Dataset& ds, const SplitOptions& opt) {
+  std::vector<bool> is_target(static_cast<std::size_t>(ds.behaviors.size()), opt.target_behaviors.empty());
+  for (auto b : behavior_ids(ds, opt.target_behaviors)) is_target[static_cast<std::size_t>(b)] = true;
+  return is_target;
+}
+
+}  // namespace
+
+Split leave_one_out(const Dataset& full, const SplitOptions& opt) {
+  if (opt.min_targets < 2) throw InvalidInput("leave_one_out: min_targets must be >= 2");
+  const auto is_target = target_mask(full, opt);
+  const auto& log = full.log;
+  Split s;
+  s.protocol = "leave_one_out";
+  std::vector<bool> keep(log.size(), true);
+  std::vector<std::int64_t> rows;
+  for (std::int32_t u = 1; u < full.n_users(); ++u) {
+    rows.clear();
+    for (auto r = log.user_begin(u); r < log.user_end(u); ++r)
+      if (is_target[static_cast<std::size_t>(log.behavior[static_cast<std::size_t>(r)])]) rows.push_back(r);
+    if (static_cast<int>(rows.size()) < opt.min_targets) continue;  // too short: training only
+    const auto t = rows.back(), v = rows[rows.size() - 2];
+    // A training event must precede the validation target, or the user has no history for it.
+    if (v == log.user_begin(u)) continue;
+    for (auto r = v; r < log.user_end(u); ++r) keep[static_cast<std::size_t>(r)] = false;
+    s.valid.push_back({u, v, {log.item[static_cast<std::size_t>(v)]}, log.ts[static_cast<std::size_t>(v)]});
+    s.test.push_back({u, t, {log.item[static_cast<std::size_t>(t)]}, log.ts[static_cast<std::size_t>(t)]});
+  }
+  s.train = restrict_log(full, keep);
+  return s;
+}
+
+Split temporal_split(const Dataset& full, std::int64_t valid_start, std::int64_t test_start, const SplitOptions& opt) {
+  if (valid_start > test_start) throw InvalidInput("temporal split: validation cutoff is after the test cutoff");
+  const auto is_target = target_mask(full, opt);
+  const auto& log = full.log;
+  Split s;
+  s.protocol = "temporal";
+  s.cutoff_valid = valid_start;
+  s.cutoff_test = test_start;
+  std::vector<bool> keep(log.size());
+  for (std::size_t r = 0; r < log.size(); ++r) keep[r] = log.ts[r] < valid_start;
+  auto make_case = [&](std::int32_t u, std::int64_t from, std::int64_t to, std::vector<EvalCase>& out,
+                       std::int64_t* cold) {
+    const auto b = log.user_begin(u), e = log.user_end(u);
+    auto r = b;
+    while (r < e && log.ts[static_cast<std::size_t>(r)] < from) ++r;
+    EvalCase c{u, r, {}, 0};
+    std::unordered_set<std::int32_t> seen;
+    for (auto q = r; q < e && log.ts[static_cast<std::size_t>(q)] < to; ++q) {
+      const auto i = static_cast<std::size_t>(q);
+      if (!is_target[static_cast<std::size_t>(log.behavior[i])]) continue;
+      if (c.targets.empty()) c.target_ts = log.ts[i];
+      if (seen.insert(log.item[i]).second) c.targets.push_back(log.item[i]);
+    }
+    if (c.targets.empty()) return;
+    if (r == b) {
+      if (cold) ++*cold;
+      return;
+    }
+    out.push_back(std::move(c));
+  };
+  for (std::int32_t u = 1; u < full.n_users(); ++u) {
+    if (valid_start < test_start) make_case(u, valid_start, test_start, s.valid, nullptr);
+    make_case(u, test_start, INT64_MAX, s.test, &s.cold_test_users);
+  }
+  s.train = restrict_log(full, keep);
+  if (s.train.log.size() == 0) throw InvalidInput("temporal split: no event before the validation cutoff");
+  return s;
+}
+
+std::int64_t time_quantile(const Dataset& ds, double fraction) {
+  if (!(fraction >= 0.0 && fraction <= 1.0)) throw InvalidInput("time quantile must be in [0, 1]");
+  if (ds.log.size() == 0) throw InvalidInput("time quantile of an empty dataset");
+  std::vector<std::int64_t> ts = ds.log.ts;
+  const auto k = std::min(ts.size() - 1, static_cast<std::size_t>(std::floor(fraction * static_cast<double>(ts.size()))));
+  std::nth_element(ts.begin(), ts.begin() + static_cast<std::ptrdiff_t>(k), ts.end());
+  return ts[k];
+}
+
+}  // namespace driftrec::data
+
+#include "driftrec/data/readers.h"
+
+namespace driftrec::data {
+
+nlohmann::json to_json(const PrepareOptions& o) {
+  return {{"dedup", o.dedup},
+          {"min_user_events", o.min_user_events},
+          {"min_item_events", o.min_item_events},
+          {"target_behaviors", o.target_behaviors},
+          {"split", o.split},
+          {"valid_start", o.valid_start},
+          {"test_start", o.test_start}};
+}
+
+PrepareOptions prepare_options_from_json(const nlohmann::json& j) {
+  PrepareOptions o;
+  if (j.is_null()) return o;
+  try {
+    o.dedup = j.value("dedup", o.dedup);
+    o.min_user_events = j.value("min_user_events", o.min_user_events);
+    o.min_item_events = j.value("min_item_events", o.min_item_events);
+    o.target_behaviors = j.value("target_behaviors", o.target_behaviors);
+    o.split = j.value("split", o.split);
+    o.valid_start = j.value("valid_start", o.valid_start);
+    o.test_start = j.value("test_start", o.test_start);
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidInput(std::string("preprocessing options: ") + e.what());
+  }
+  return o;
+}
+
+namespace {
+std::int64_t resolve_cutoff(const Dataset& ds, const std::string& spec, const char* what) {
+  char* end = nullptr;
+  const double q = std::strtod(spec.c_str(), &end);
+  if (end == spec.c_str() + spec.size() && !spec.empty() && q >= 0.0 && q <= 1.0) return time_quantile(ds, q);
+  try {
+    return parse_timestamp(spec);
+  } catch (const InvalidInput& e) {
+    throw InvalidInput(std::string(what) + ": '" + spec + "' is neither a quantile in [0, 1] nor a timestamp");
+  }
+}
+}  // namespace
+
+Dataset apply_filters(Dataset ds, const PrepareOptions& o) {
+  if (o.min_user_events < 0 || o.min_item_events < 0) throw InvalidInput("k-core thresholds must be >= 0");
+  if (o.dedup) ds = drop_consecutive_duplicates(ds);
+  if (o.min_user_events > 0 || o.min_item_events > 0) ds = k_core(ds, o.min_user_events, o.min_item_events);
+  return ds;
+}
+
+Split make_split(const Dataset& ds, const PrepareOptions& o) {
+  SplitOptions so;
+  so.target_behaviors = o.target_behaviors;
+  Split s;
+  if (o.split == "loo") {
+    s = leave_one_out(ds, so);
+  } else if (o.split == "temporal") {
+    if (!ds.has_clock) throw InvalidInput("a temporal split needs real timestamps; this dataset only has event order");
+    s = temporal_split(ds, resolve_cutoff(ds, o.valid_start, "valid_start"), resolve_cutoff(ds, o.test_start, "test_start"),
+                       so);
+  } else {
+    throw InvalidInput("unknown split '" + o.split + "' (loo, temporal)");
+  }
+  if (s.test.empty()) throw InvalidInput("the split left no test cases (users too short for " + o.split + "?)");
+  return s;
+}
+
+Prepared prepare(Dataset ds, const PrepareOptions& o) {
+  Prepared p;
+  p.full = apply_filters(std::move(ds), o);
+  p.split = make_split(p.full, o);
+  return p;
+}
+
+}  // namespace driftrec::data

@@ -1,0 +1,124 @@
+#include "driftrec/eval/evaluator.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+
+#include "driftrec/core/error.h"
+#include "driftrec/core/parallel.h"
+#include "driftrec/core/topk.h"
+#include "driftrec/eval/metrics.h"
+
+namespace driftrec::eval {
+
+nlohmann::json EvalResult::metrics_json() const {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : metrics) j[k] = v;
+  return j;
+}
+
+EvalResult evaluate(const data::Dataset& full, const std::vector<data::EvalCase>& cases, std::int32_t n_items,
+                    const std::vector<std::int64_t>& train_counts, std::int64_t n_train_users,
+                    const BatchScorer& scorer, const EvalOptions& opt, const ProgressCallback& progress) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (opt.ks.empty()) throw InvalidInput("evaluation needs at least one cut-off K");
+  for (int k : opt.ks)
+    if (k < 1) throw InvalidInput("cut-off K must be >= 1, got " + std::to_string(k));
+  if (n_items < 2) throw InvalidInput("evaluation needs a scorer over at least one item");
+  if (train_counts.size() < static_cast<std::size_t>(n_items)) throw InvalidInput("train_counts shorter than n_items");
+  const std::size_t n = static_cast<std::size_t>(n_items);
+  const int max_k = std::max(*std::max_element(opt.ks.begin(), opt.ks.end()), opt.beyond_k);
+  const std::size_t list_len = std::max<std::size_t>(static_cast<std::size_t>(max_k), opt.save_top);
+  const std::size_t nc = cases.size();
+
+  std::vector<std::string> names;
+  for (int k : opt.ks)
+    for (const char* m : {"hr", "recall", "precision", "ndcg", "map"}) names.push_back(std::string(m) + "@" + std::to_string(k));
+  names.push_back("mrr");
+  names.push_back("auc");
+  std::vector<std::vector<double>> values(names.size(), std::vector<double>(nc, 0.0));
+  std::vector<ItemList> beyond_lists(nc);
+  EvalResult res;
+  if (opt.save_top > 0) res.rankings.resize(nc);
+
+  const int threads = resolve_threads(opt.threads);
+  const std::size_t batch = std::max<std::size_t>(1, opt.batch_size);
+  std::vector<std::vector<float>> buffers(static_cast<std::size_t>(threads));
+  std::atomic<std::size_t> done{0};
+  parallel_blocks(nc, batch, threads, [&](std::size_t b, std::size_t e, int t) {
+    auto& buf = buffers[static_cast<std::size_t>(t)];
+    buf.resize((e - b) * n);
+    std::vector<const data::EvalCase*> ptrs;
+    for (std::size_t c = b; c < e; ++c) ptrs.push_back(&cases[c]);
+    scorer(ptrs.data(), ptrs.size(), buf.data());
+    for (std::size_t c = b; c < e; ++c) {
+      const auto& cs = cases[c];
+      float* s = buf.data() + (c - b) * n;
+      s[0] = -INFINITY;
+      if (opt.exclude_seen)
+        for (auto r = full.log.user_begin(cs.user); r < cs.history_end; ++r) {
+          const auto item = full.log.item[static_cast<std::size_t>(r)];
+          // A re-consumed target stays rankable; every other seen item is excluded.
+          if (item < n_items && std::find(cs.targets.begin(), cs.targets.end(), item) == cs.targets.end())
+            s[item] = -INFINITY;
+        }
+      std::int64_t candidates = 0;
+      for (std::size_t i = 0; i < n; ++i) candidates += s[i] > -INFINITY;
+      std::int64_t best_rank = candidates + 1;
+      double auc_sum = 0;
+      for (auto tgt : cs.targets) {
+        std::int64_t rank = candidates + 1;
+        if (tgt > 0 && tgt < n_items && s[tgt] > -INFINITY) {
+          const float st = s[tgt];
+          std::int64_t ahead = 0;
+          for (std::size_t i = 0; i < n; ++i) ahead += s[i] > -INFINITY && ranks_before(s[i], static_cast<std::int32_t>(i), st, tgt);
+          rank = ahead + 1;
+        }
+        best_rank = std::min(best_rank, rank);
+        auc_sum += rank > candidates ? 0.0 : auc_from_rank(rank, candidates);
+      }
+      const TopK top = top_k(s, n, list_len);
+      ItemList list(top.items.begin(), top.items.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(top.size(), static_cast<std::size_t>(max_k))));
+      std::size_t m = 0;
+      for (int k : opt.ks) {
+        values[m++][c] = hit_at(list, cs.targets, k);
+        values[m++][c] = recall_at(list, cs.targets, k);
+        values[m++][c] = precision_at(list, cs.targets, k);
+        values[m++][c] = ndcg_at(list, cs.targets, k);
+        values[m++][c] = average_precision_at(list, cs.targets, k);
+      }
+      values[m++][c] = best_rank <= candidates ? 1.0 / static_cast<double>(best_rank) : 0.0;
+      values[m++][c] = cs.targets.empty() ? 0.0 : auc_sum / static_cast<double>(cs.targets.size());
+      beyond_lists[c].assign(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(list.size(), static_cast<std::size_t>(opt.beyond_k))));
+      if (opt.save_top > 0) {
+        auto& rk = res.rankings[c];
+        rk.user = cs.user;
+        rk.targets = cs.targets;
+        const auto keep = std::min(top.size(), opt.save_top);
+        rk.top.assign(top.items.begin(), top.items.begin() + static_cast<std::ptrdiff_t>(keep));
+        rk.scores.assign(top.scores.begin(), top.scores.begin() + static_cast<std::ptrdiff_t>(keep));
+      }
+    }
+    const auto d = done.fetch_add(e - b) + (e - b);
+    if (progress && t == 0) progress({"evaluate", d, nc, ""});
+  });
+  if (progress) progress({"evaluate", nc, nc, ""});
+
+  for (std::size_t m = 0; m < names.size(); ++m) {
+    double sum = 0;
+    for (double v : values[m]) sum += v;
+    res.metrics[names[m]] = nc ? sum / static_cast<double>(nc) : 0.0;
+    res.per_case[names[m]] = std::move(values[m]);
+  }
+  const std::string bk = "@" + std::to_string(opt.beyond_k);
+  res.metrics["coverage" + bk] = catalog_coverage(beyond_lists, n_items - 1);
+  res.metrics["novelty" + bk] = novelty(beyond_lists, train_counts, n_train_users);
+  res.metrics["avg_popularity" + bk] = average_popularity(beyond_lists, train_counts);
+  res.metrics["gini" + bk] = gini_of_exposure(beyond_lists, n_items - 1);
+  res.users_evaluated = static_cast<std::int64_t>(nc);
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return res;
+}
+
+}  // namespace driftrec::eval

@@ -1,0 +1,212 @@
+#include <algorithm>
+#include <cmath>
+
+#include "dense.h"
+#include "driftrec/core/error.h"
+#include "driftrec/core/rng.h"
+#include "driftrec/models/classic.h"
+#include "driftrec/models/weights_io.h"
+
+namespace driftrec::models {
+
+const ParamSet& BprModel::params() {
+  static const ParamSet p("bpr", {
+      int_param("factors", 64, "latent dimensions", 1, 4096),
+      int_param("epochs", 50, "maximum passes over the training events", 1, 100000),
+      float_param("lr", 0.05, "SGD learning rate", 1e-8, 10.0),
+      float_param("reg", 0.001, "L2 regularisation of factors and biases", 0.0),
+      float_param("init_std", 0.1, "standard deviation of the initial factors", 0.0),
+      int_param("eval_every", 5, "epochs between validation checks for early stopping (0 = never)", 0),
+      int_param("patience", 2, "validation checks without improvement before stopping", 1),
+      int_param("fold_in_epochs", 10, "SGD passes over a new user's history in encode()", 1),
+      int_param("online_steps", 5, "SGD steps per observed event", 0),
+  });
+  return p;
+}
+
+BprModel::BprModel(const nlohmann::json& config) : Model(params().resolve(config)) {}
+
+namespace {
+inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+
+bool seen_in(const std::vector<std::int32_t>& sorted, std::int32_t i) {
+  return std::binary_search(sorted.begin(), sorted.end(), i);
+}
+
+std::int32_t sample_negative(Rng& rng, std::int32_t n_items, const std::vector<std::int32_t>& seen) {
+  std::int32_t j = 1;
+  for (int tries = 0; tries < 20; ++tries) {
+    j = 1 + static_cast<std::int32_t>(rng.uniform_int(static_cast<std::uint64_t>(n_items - 1)));
+    if (!seen_in(seen, j)) break;
+  }
+  return j;
+}
+}  // namespace
+
+void BprModel::fit(const data::Dataset& train, const FitOptions& options) {
+  const auto& log = train.log;
+  if (log.size() == 0) throw InvalidInput("bpr: no training events");
+  if (train.n_items() < 3) throw InvalidInput("bpr: needs at least 2 items");
+  k_ = static_cast<int>(config_["factors"].get<long long>());
+  const auto K = static_cast<std::size_t>(k_) + 1;  // + bias column
+  const float lr = static_cast<float>(config_["lr"].get<double>());
+  const float reg = static_cast<float>(config_["reg"].get<double>());
+  const int epochs = static_cast<int>(config_["epochs"].get<long long>());
+  const int eval_every = static_cast<int>(config_["eval_every"].get<long long>());
+  const int patience = static_cast<int>(config_["patience"].get<long long>());
+  n_items_ = train.n_items();
+  n_users_ = train.n_users();
+  Rng rng(options.seed);
+  const double std = config_["init_std"].get<double>();
+  P_.assign(static_cast<std::size_t>(n_users_) * K, 0.0f);
+  Q_.assign(static_cast<std::size_t>(n_items_) * K, 0.0f);
+  for (std::size_t u = 0; u < static_cast<std::size_t>(n_users_); ++u) {
+    for (std::size_t f = 0; f < K - 1; ++f) P_[u * K + f] = static_cast<float>(rng.normal() * std);
+    P_[u * K + K - 1] = 1.0f;
+  }
+  for (std::size_t i = 0; i < static_cast<std::size_t>(n_items_); ++i)
+    for (std::size_t f = 0; f < K - 1; ++f) Q_[i * K + f] = static_cast<float>(rng.normal() * std);
+
+  std::vector<std::vector<std::int32_t>> seen(static_cast<std::size_t>(n_users_));
+  for (std::int32_t u = 1; u < n_users_; ++u) {
+    auto& v = seen[static_cast<std::size_t>(u)];
+    for (auto r = log.user_begin(u); r < log.user_end(u); ++r) v.push_back(log.item[static_cast<std::size_t>(r)]);
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+  }
+  std::vector<std::size_t> order(log.size());
+  for (std::size_t r = 0; r < order.size(); ++r) order[r] = r;
+  double best = -1;
+  int bad = 0;
+  std::vector<float> best_P, best_Q;
+  std::vector<float> grad_u(K);
+  for (int epoch = 1; epoch <= epochs; ++epoch) {
+    for (std::size_t r = order.size(); r > 1; --r) std::swap(order[r - 1], order[rng.uniform_int(r)]);
+    double loss = 0;
+    for (auto r : order) {
+      const auto u = static_cast<std::size_t>(log.user[r]);
+      const auto i = static_cast<std::size_t>(log.item[r]);
+      const auto j = static_cast<std::size_t>(sample_negative(rng, n_items_, seen[u]));
+      float* p = &P_[u * K];
+      float* qi = &Q_[i * K];
+      float* qj = &Q_[j * K];
+      float x = 0;
+      for (std::size_t f = 0; f < K; ++f) x += p[f] * (qi[f] - qj[f]);
+      const float g = sigmoid(-x);
+      loss += std::log1p(std::exp(-static_cast<double>(x)));
+      for (std::size_t f = 0; f + 1 < K; ++f) grad_u[f] = g * (qi[f] - qj[f]) - reg * p[f];
+      for (std::size_t f = 0; f < K; ++f) {
+        const float pf = p[f];
+        qi[f] += lr * (g * pf - reg * qi[f]);
+        qj[f] += lr * (-g * pf - reg * qj[f]);
+      }
+      for (std::size_t f = 0; f + 1 < K; ++f) p[f] += lr * grad_u[f];
+    }
+    std::string msg = "loss=" + std::to_string(loss / static_cast<double>(order.size()));
+    if (options.validate && eval_every > 0 && (epoch % eval_every == 0 || epoch == epochs)) {
+      const double v = options.validate(*this);
+      msg += " valid=" + std::to_string(v);
+      if (v > best) {
+        best = v;
+        bad = 0;
+        best_P = P_;
+        best_Q = Q_;
+      } else if (++bad >= patience) {
+        if (options.progress) options.progress({"train bpr", static_cast<std::size_t>(epoch), static_cast<std::size_t>(epochs), msg + " (early stop)"});
+        break;
+      }
+    }
+    if (options.progress) options.progress({"train bpr", static_cast<std::size_t>(epoch), static_cast<std::size_t>(epochs), msg});
+  }
+  if (!best_P.empty()) {
+    P_ = std::move(best_P);
+    Q_ = std::move(best_Q);
+  }
+}
+
+void BprModel::sgd_user(std::vector<float>& p, std::int32_t pos, const std::vector<std::int32_t>& seen_sorted,
+                        std::uint64_t seed, int steps) const {
+  const auto K = static_cast<std::size_t>(k_) + 1;
+  const float lr = static_cast<float>(config_["lr"].get<double>());
+  const float reg = static_cast<float>(config_["reg"].get<double>());
+  Rng rng(seed);
+  const float* qi = &Q_[static_cast<std::size_t>(pos) * K];
+  for (int s = 0; s < steps; ++s) {
+    const float* qj = &Q_[static_cast<std::size_t>(sample_negative(rng, n_items_, seen_sorted)) * K];
+    float x = 0;
+    for (std::size_t f = 0; f < K; ++f) x += p[f] * (qi[f] - qj[f]);
+    const float g = sigmoid(-x);
+    for (std::size_t f = 0; f + 1 < K; ++f) p[f] += lr * (g * (qi[f] - qj[f]) - reg * p[f]);
+  }
+}
+
+UserState BprModel::encode(std::int32_t user, const std::vector<data::Event>& history) const {
+  UserState s = Model::encode(user, history);
+  const auto K = static_cast<std::size_t>(k_) + 1;
+  if (s.user >= 1) {
+    s.vector.assign(P_.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(s.user) * K),
+                    P_.begin() + static_cast<std::ptrdiff_t>((static_cast<std::size_t>(s.user) + 1) * K));
+    return s;
+  }
+  s.vector.assign(K, 0.0f);
+  s.vector[K - 1] = 1.0f;
+  std::vector<std::int32_t> seen;
+  for (const auto& e : s.history) seen.push_back(e.item);
+  std::sort(seen.begin(), seen.end());
+  seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+  const int epochs = static_cast<int>(config_["fold_in_epochs"].get<long long>());
+  for (int ep = 0; ep < epochs; ++ep)
+    for (std::size_t p = 0; p < s.history.size(); ++p)
+      sgd_user(s.vector, s.history[p].item, seen, (static_cast<std::uint64_t>(ep) << 32) ^ p, 1);
+  return s;
+}
+
+void BprModel::observe(UserState& s, const data::Event& e) const {
+  const auto before = s.version;
+  Model::observe(s, e);
+  if (s.version == before) return;  // unknown item: ignored
+  std::vector<std::int32_t> seen;
+  for (const auto& h : s.history) seen.push_back(h.item);
+  std::sort(seen.begin(), seen.end());
+  seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+  sgd_user(s.vector, e.item, seen, 0x5EED0000ULL ^ s.version ^ (static_cast<std::uint64_t>(e.item) << 20),
+           static_cast<int>(config_["online_steps"].get<long long>()));
+}
+
+void BprModel::score(const UserState& s, float* out) const { score_batch({&s}, out); }
+
+void BprModel::score_batch(const std::vector<const UserState*>& states, float* out) const {
+  require_fitted();
+  const auto K = static_cast<std::size_t>(k_) + 1;
+  std::vector<float> U(states.size() * K);
+  for (std::size_t b = 0; b < states.size(); ++b) {
+    if (states[b]->vector.size() != K) throw InvalidInput("bpr: user state was not made by this model");
+    std::copy(states[b]->vector.begin(), states[b]->vector.end(), U.begin() + static_cast<std::ptrdiff_t>(b * K));
+  }
+  dense::scores(U.data(), states.size(), Q_.data(), static_cast<std::size_t>(n_items_), K, out);
+  for (std::size_t b = 0; b < states.size(); ++b) mask_padding(out + b * static_cast<std::size_t>(n_items_));
+}
+
+void BprModel::save_weights(const std::string& path) const {
+  require_fitted();
+  const auto K = static_cast<std::uint64_t>(k_) + 1;
+  WeightsWriter w;
+  w.add_f32("user_factors", P_, {static_cast<std::uint64_t>(n_users_), K});
+  w.add_f32("item_factors", Q_, {static_cast<std::uint64_t>(n_items_), K});
+  w.write(path);
+}
+
+void BprModel::load_weights(const std::string& path) {
+  WeightsReader r(path);
+  const auto us = r.shape("user_factors"), is = r.shape("item_factors");
+  const auto K = static_cast<std::uint64_t>(config_["factors"].get<long long>()) + 1;
+  if (us.size() != 2 || is.size() != 2 || us[1] != K || is[1] != K)
+    throw CorruptModel(path + ": factor shapes do not match factors=" + std::to_string(K - 1) + " in the config");
+  P_ = r.f32("user_factors", us);
+  Q_ = r.f32("item_factors", is);
+  k_ = static_cast<int>(K - 1);
+  n_users_ = static_cast<std::int32_t>(us[0]);
+  n_items_ = static_cast<std::int32_t>(is[0]);
+}
+
+}  // namespace driftrec::models

@@ -1,0 +1,64 @@
+#include "driftrec/models/evaluation.h"
+
+#include "dense.h"
+
+namespace driftrec::models {
+
+eval::BatchScorer model_scorer(const Model& model, const data::Dataset& full) {
+  return [&model, &full](const data::EvalCase* const* cases, std::size_t n, float* out) {
+    std::vector<UserState> states;
+    states.reserve(n);
+    for (std::size_t b = 0; b < n; ++b) {
+      const auto& c = *cases[b];
+      states.push_back(model.encode(c.user, full.log.events(full.log.user_begin(c.user), c.history_end)));
+    }
+    std::vector<const UserState*> ptrs;
+    for (const auto& s : states) ptrs.push_back(&s);
+    model.score_batch(ptrs, out);
+  };
+}
+
+eval::EvalResult evaluate_model(const Model& model, const data::Dataset& full, const std::vector<data::EvalCase>& cases,
+                                const data::Dataset& train, const eval::EvalOptions& options,
+                                const ProgressCallback& progress) {
+  const auto counts = data::item_counts(train.log, std::max(train.n_items(), model.n_items()));
+  // Parallelism comes from the evaluator's threads; BLAS inside them stays single-threaded.
+  const int before = dense::set_blas_threads(1);
+  struct Restore {
+    int n;
+    ~Restore() { dense::set_blas_threads(n); }
+  } restore{before};
+  return eval::evaluate(full, cases, model.n_items(), counts, train.users.count(), model_scorer(model, full), options,
+                        progress);
+}
+
+}  // namespace driftrec::models
+
+#include <chrono>
+
+namespace driftrec::models {
+
+TrainReport fit_and_validate(Model& model, const data::Dataset& full, const data::Split& split, FitOptions options,
+                             const eval::EvalOptions& eval_options) {
+  TrainReport rep;
+  if (!split.valid.empty() && !options.validate) {
+    eval::EvalOptions quick = eval_options;
+    quick.ks = {10};
+    quick.save_top = 0;
+    quick.threads = options.threads;
+    options.validate = [&full, &split, quick](const Model& m) {
+      return evaluate_model(m, full, split.valid, split.train, quick).metrics.at("ndcg@10");
+    };
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  model.fit(split.train, options);
+  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!split.valid.empty()) {
+    eval::EvalOptions o = eval_options;
+    o.threads = options.threads;
+    rep.validation = evaluate_model(model, full, split.valid, split.train, o);
+  }
+  return rep;
+}
+
+}  // namespace driftrec::models

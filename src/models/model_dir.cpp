@@ -1,0 +1,133 @@
+#include "driftrec/models/model_dir.h"
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+#include "driftrec/core/error.h"
+#include "driftrec/models/registry.h"
+
+namespace fs = std::filesystem;
+
+namespace driftrec::models {
+
+namespace {
+std::string now_iso() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void write_text(const fs::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary);
+  if (!out) throw IoError(p.string() + ": cannot open for writing");
+  out << text;
+  if (!out.flush()) throw IoError(p.string() + ": write failed");
+}
+
+template <typename T>
+T field(const nlohmann::json& j, const char* name, const std::string& file) {
+  if (!j.contains(name)) throw CorruptModel(file + ": missing field '" + name + "'");
+  try {
+    return j.at(name).get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw CorruptModel(file + ": field '" + std::string(name) + "' has the wrong type");
+  }
+}
+}  // namespace
+
+void save_model_dir(const std::string& dir, const Model& model, const data::Dataset& train, const nlohmann::json& extra) {
+  if (!model.fitted()) throw InvalidInput("cannot save an unfitted model");
+  const fs::path target = fs::absolute(dir);
+  if (target.has_parent_path()) fs::create_directories(target.parent_path());
+  fs::path tmp = target;
+  tmp += ".tmp-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  std::error_code ec;
+  fs::create_directories(tmp, ec);
+  if (ec) throw IoError(tmp.string() + ": cannot create directory: " + ec.message());
+  try {
+    model.save_weights((tmp / "weights.bin").string());
+    train.users.save_tsv((tmp / "users.tsv").string());
+    train.items.save_tsv((tmp / "items.tsv").string());
+    std::string behaviors;
+    for (const auto& b : train.behaviors.names()) behaviors += b + "\n";
+    write_text(tmp / "behaviors.tsv", behaviors);
+    nlohmann::json meta = {
+        {"format_version", kModelFormatVersion},
+        {"model", model.name()},
+        {"config", model.config()},
+        {"data", {{"name", train.name}, {"fingerprint", train.fingerprint()}, {"users", train.users.count()},
+                  {"items", train.items.count()}, {"events", train.log.size()}, {"has_clock", train.has_clock}}},
+        {"id_maps", {{"users", train.users.checksum()}, {"items", train.items.checksum()}}},
+        {"n_items", model.n_items()},
+        {"n_users", model.n_users()},
+        {"created", now_iso()},
+    };
+    for (auto it = extra.begin(); it != extra.end(); ++it) meta[it.key()] = it.value();
+    write_text(tmp / "model.json", meta.dump(2) + "\n");
+    // Swap into place: the old directory (if any) is moved aside first, then removed.
+    fs::path old = target;
+    old += ".old";
+    fs::remove_all(old);
+    if (fs::exists(target)) fs::rename(target, old);
+    fs::rename(tmp, target);
+    fs::remove_all(old);
+  } catch (const fs::filesystem_error& e) {
+    fs::remove_all(tmp, ec);
+    throw IoError(dir + ": " + e.what());
+  } catch (...) {
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+}
+
+LoadedModel load_model_dir(const std::string& dir) {
+  const fs::path d(dir);
+  if (!fs::is_directory(d)) throw NotFound(dir + ": no such model directory");
+  const std::string meta_path = (d / "model.json").string();
+  std::ifstream in(meta_path);
+  if (!in) throw CorruptModel(meta_path + ": missing (not a DriftRec model directory?)");
+  LoadedModel out;
+  try {
+    out.meta = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw CorruptModel(meta_path + ": invalid JSON: " + e.what());
+  }
+  const auto version = field<int>(out.meta, "format_version", meta_path);
+  if (version != kModelFormatVersion)
+    throw CorruptModel(meta_path + ": format_version " + std::to_string(version) + " is not supported (expected " +
+                       std::to_string(kModelFormatVersion) + ")");
+  const auto name = field<std::string>(out.meta, "model", meta_path);
+  const auto config = field<nlohmann::json>(out.meta, "config", meta_path);
+  try {
+    out.model = create_model(name, config);
+  } catch (const Error& e) {
+    throw CorruptModel(meta_path + ": " + e.what());
+  }
+  out.users = data::IdMap::load_tsv((d / "users.tsv").string());
+  out.items = data::IdMap::load_tsv((d / "items.tsv").string());
+  const auto maps = field<nlohmann::json>(out.meta, "id_maps", meta_path);
+  if (field<std::string>(maps, "users", meta_path) != out.users.checksum())
+    throw CorruptModel((d / "users.tsv").string() + ": checksum differs from model.json");
+  if (field<std::string>(maps, "items", meta_path) != out.items.checksum())
+    throw CorruptModel((d / "items.tsv").string() + ": checksum differs from model.json");
+  {
+    std::ifstream bf(d / "behaviors.tsv");
+    std::string line;
+    while (std::getline(bf, line)) out.behaviors.add(line);
+  }
+  out.model->load_weights((d / "weights.bin").string());
+  if (out.model->n_items() != out.items.size() || out.model->n_items() != field<int>(out.meta, "n_items", meta_path))
+    throw CorruptModel(dir + ": weights cover " + std::to_string(out.model->n_items()) + " item slots but items.tsv has " +
+                       std::to_string(out.items.size()));
+  if (out.model->n_users() != out.users.size())
+    throw CorruptModel(dir + ": weights cover " + std::to_string(out.model->n_users()) + " user slots but users.tsv has " +
+                       std::to_string(out.users.size()));
+  return out;
+}
+
+}  // namespace driftrec::models

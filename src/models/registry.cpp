@@ -1,0 +1,48 @@
+#include "driftrec/models/registry.h"
+
+#include <functional>
+
+#include "driftrec/core/error.h"
+#include "driftrec/models/classic.h"
+
+namespace driftrec::models {
+
+namespace {
+struct Entry {
+  std::string name;
+  const ParamSet& (*params)();
+  std::function<std::unique_ptr<Model>(const nlohmann::json&)> make;
+};
+
+const std::vector<Entry>& entries() {
+  static const std::vector<Entry> e = {
+      {"pop", &PopularityModel::params, [](const nlohmann::json& c) { return std::make_unique<PopularityModel>(c); }},
+      {"itemknn", &ItemKnnModel::params, [](const nlohmann::json& c) { return std::make_unique<ItemKnnModel>(c); }},
+      {"bpr", &BprModel::params, [](const nlohmann::json& c) { return std::make_unique<BprModel>(c); }},
+      {"ials", &IalsModel::params, [](const nlohmann::json& c) { return std::make_unique<IalsModel>(c); }},
+  };
+  return e;
+}
+
+const Entry& find(const std::string& name) {
+  for (const auto& e : entries())
+    if (e.name == name) return e;
+  std::string known;
+  for (const auto& e : entries()) known += (known.empty() ? "" : ", ") + e.name;
+  throw NotFound("unknown model '" + name + "' (known: " + known + ")");
+}
+}  // namespace
+
+std::vector<std::string> model_names() {
+  std::vector<std::string> out;
+  for (const auto& e : entries()) out.push_back(e.name);
+  return out;
+}
+
+const ParamSet& model_params(const std::string& name) { return find(name).params(); }
+
+std::unique_ptr<Model> create_model(const std::string& name, const nlohmann::json& config) {
+  return find(name).make(config);
+}
+
+}  // namespace driftrec::models

@@ -1,0 +1,185 @@
+// Model-specific checks against reference computations.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "driftrec/core/error.h"
+#include "driftrec/data/synth.h"
+#include "driftrec/data/transforms.h"
+#include "driftrec/models/classic.h"
+#include "driftrec/models/model_dir.h"
+#include "driftrec/models/registry.h"
+#include "driftrec/models/weights_io.h"
+#include "test_util.h"
+
+using namespace driftrec;
+
+namespace {
+data::Dataset tiny() {
+  // u1: a b   u2: a b c   u3: a c
+  data::DatasetBuilder b;
+  b.add("u1", "a", 1);
+  b.add("u1", "b", 2);
+  b.add("u2", "a", 1);
+  b.add("u2", "b", 2);
+  b.add("u2", "c", 3);
+  b.add("u3", "a", 1);
+  b.add("u3", "c", 2);
+  return b.finish();
+}
+}  // namespace
+
+TEST(ItemKnn, CosineWithShrinkageByHand) {
+  const auto ds = tiny();
+  models::ItemKnnModel m(nlohmann::json{{"shrink", 1.0}});
+  m.fit(ds, {});
+  const auto a = ds.items.find("a"), b = ds.items.find("b"), c = ds.items.find("c");
+  models::UserState s;
+  s.history = {data::Event{0, a, 0, 0, 0, 1.0f}};
+  std::vector<float> out(static_cast<std::size_t>(m.n_items()));
+  m.score(s, out.data());
+  // n_a = 3, n_b = 2, co(a, b) = 2 -> 2 / (sqrt(6) + 1); co(a, c) = 2 -> same; b, c: 1 / (2 + 1).
+  EXPECT_NEAR(out[static_cast<std::size_t>(b)], 2.0 / (std::sqrt(6.0) + 1.0), 1e-6);
+  EXPECT_NEAR(out[static_cast<std::size_t>(c)], 2.0 / (std::sqrt(6.0) + 1.0), 1e-6);
+  EXPECT_EQ(out[static_cast<std::size_t>(a)], 0.0f);
+  EXPECT_TRUE(std::isinf(out[0]));
+  s.history.push_back(data::Event{0, b, 1, 0, 0, 1.0f});
+  m.score(s, out.data());
+  EXPECT_NEAR(out[static_cast<std::size_t>(c)], 2.0 / (std::sqrt(6.0) + 1.0) + 1.0 / 3.0, 1e-6);
+  const auto attr = m.explain(s, c);
+  ASSERT_EQ(attr.size(), 2u);
+  EXPECT_NEAR(attr[0].weight + attr[1].weight, out[static_cast<std::size_t>(c)], 1e-6);
+}
+
+TEST(ItemKnn, PositionDecayFavoursRecentEvents) {
+  const auto ds = tiny();
+  models::ItemKnnModel m(nlohmann::json{{"decay", "position"}, {"half_life", 1.0}});
+  m.fit(ds, {});
+  const auto a = ds.items.find("a"), b = ds.items.find("b");
+  models::UserState s;
+  s.history = {data::Event{0, a, 0, 0, 0, 1.0f}, data::Event{0, b, 1, 0, 0, 1.0f}};
+  const auto attr = m.explain(s, ds.items.find("c"));
+  ASSERT_EQ(attr.size(), 2u);
+  // a is one position older -> half weight: 0.5 * 2/(sqrt6+10) vs b: 1 * 1/(2+10)
+  EXPECT_NEAR(attr[0].weight + attr[1].weight, 0.5 * 2.0 / (std::sqrt(6.0) + 10.0) + 1.0 / 12.0, 1e-6);
+}
+
+TEST(Pop, RecentWindowNeedsAClock) {
+  data::DatasetBuilder b;
+  b.dataset().has_clock = false;
+  b.add("u", "a", 0);
+  models::PopularityModel m(nlohmann::json{{"window_days", 1.0}});
+  EXPECT_THROW(m.fit(b.finish(), {}), InvalidInput);
+  data::DatasetBuilder c;
+  c.add("u", "old", 0);
+  c.add("v", "old", 10);
+  c.add("w", "new", 10 * 86400);
+  models::PopularityModel recent(nlohmann::json{{"window_days", 2.0}}), all(nlohmann::json::object());
+  const auto ds = c.finish();
+  recent.fit(ds, {});
+  all.fit(ds, {});
+  EXPECT_EQ(recent.recommend(models::UserState{}, 1).items[0], ds.items.find("new"));
+  EXPECT_EQ(all.recommend(models::UserState{}, 1).items[0], ds.items.find("old"));
+}
+
+TEST(Ials, FoldInSolvesTheNormalEquationsAndExplainSumsToTheScore) {
+  data::SynthOptions so;
+  so.users = 120;
+  so.items = 100;
+  const auto ds = data::to_dataset(data::generate_synthetic(so));
+  models::IalsModel m(nlohmann::json{{"factors", 8}, {"iterations", 4}, {"reg", 0.5}, {"alpha", 3.0}});
+  m.fit(ds, {});
+  const auto history = models::user_history(ds, 5);
+  const auto s = m.encode(5, history);
+  ASSERT_EQ(s.vector.size(), 8u);
+  std::vector<float> scores(static_cast<std::size_t>(m.n_items()));
+  m.score(s, scores.data());
+  const auto top = m.recommend(s, 1, {});
+  const auto attr = m.explain(s, top.items[0]);
+  double sum = 0;
+  for (const auto& a : attr) sum += a.weight;
+  EXPECT_NEAR(sum, top.scores[0], 1e-3 * std::max(1.0f, std::fabs(top.scores[0])));
+  // Observing an event equals encoding the longer history (the online update is exact).
+  auto s2 = s;
+  const data::Event e{5, ds.items.find("i7") > 0 ? ds.items.find("i7") : 1, history.back().ts + 1, 0, 0, 1.0f};
+  m.observe(s2, e);
+  auto longer = history;
+  longer.push_back(e);
+  const auto s3 = m.encode(5, longer);
+  for (std::size_t k = 0; k < 8; ++k) EXPECT_FLOAT_EQ(s2.vector[k], s3.vector[k]);
+}
+
+TEST(Bpr, NewUsersAreFoldedIn) {
+  data::SynthOptions so;
+  so.users = 100;
+  so.items = 80;
+  const auto ds = data::to_dataset(data::generate_synthetic(so));
+  models::BprModel m(nlohmann::json{{"factors", 8}, {"epochs", 5}});
+  m.fit(ds, {});
+  const auto h = models::user_history(ds, 3);
+  const auto anon = m.encode(-1, h), known = m.encode(3, h);
+  EXPECT_EQ(anon.user, -1);
+  EXPECT_EQ(known.user, 3);
+  EXPECT_NE(anon.vector, known.vector);
+  EXPECT_EQ(m.recommend(anon, 5).size(), 5u);
+  // A state made by another model is refused.
+  models::UserState foreign;
+  foreign.vector = {1.0f};
+  std::vector<float> out(static_cast<std::size_t>(m.n_items()));
+  EXPECT_THROW(m.score(foreign, out.data()), InvalidInput);
+}
+
+TEST(WeightsIo, RoundTripAndCorruption) {
+  test::TempDir d;
+  models::WeightsWriter w;
+  w.add_f32("x", {1, 2, 3, 4, 5, 6}, {2, 3});
+  w.add_i64("n", {7}, {1});
+  w.write(d.file("w.bin"));
+  models::WeightsReader r(d.file("w.bin"));
+  EXPECT_EQ(r.f32("x", {2, 3}), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+  EXPECT_THROW(r.f32("x", {3, 2}), CorruptModel);
+  EXPECT_THROW(r.i32("x", {2, 3}), CorruptModel);
+  EXPECT_THROW(r.f32("y", {1}), CorruptModel);
+  EXPECT_THROW(w.add_f32("bad", {1, 2}, {3}), InvalidInput);
+  d.write("trunc.bin", "DRWT\x01");
+  EXPECT_THROW(models::WeightsReader(d.file("trunc.bin")), CorruptModel);
+  EXPECT_THROW(models::WeightsReader(d.file("missing.bin")), IoError);
+}
+
+TEST(ModelDir, RejectsTamperedFiles) {
+  const auto ds = tiny();
+  models::PopularityModel m(nlohmann::json::object());
+  m.fit(ds, {});
+  test::TempDir d;
+  const auto dir = d.file("pop");
+  models::save_model_dir(dir, m, ds);
+  d.write("pop/items.tsv", "a\nb\nzzz\n");
+  EXPECT_THROW(models::load_model_dir(dir), CorruptModel);
+  models::save_model_dir(dir, m, ds);
+  auto meta = models::load_model_dir(dir).meta;
+  meta["format_version"] = 99;
+  d.write("pop/model.json", meta.dump());
+  EXPECT_THROW(models::load_model_dir(dir), CorruptModel);
+  meta["format_version"] = models::kModelFormatVersion;
+  meta["model"] = "nonexistent";
+  d.write("pop/model.json", meta.dump());
+  EXPECT_THROW(models::load_model_dir(dir), CorruptModel);
+  d.write("pop/model.json", "{not json");
+  EXPECT_THROW(models::load_model_dir(dir), CorruptModel);
+}
+
+TEST(AlignIds, UsesTheModelsIndicesFirst) {
+  const auto ds = tiny();
+  data::IdMap users, items;
+  items.add("c");
+  items.add("a");
+  users.add("u3");
+  const auto al = data::align_ids(ds, users, items);
+  EXPECT_EQ(al.items.find("c"), 1);
+  EXPECT_EQ(al.items.find("a"), 2);
+  EXPECT_EQ(al.items.find("b"), 3);
+  EXPECT_EQ(al.users.find("u3"), 1);
+  EXPECT_EQ(al.log.size(), ds.log.size());
+  EXPECT_EQ(al.log.user_length(al.users.find("u2")), 3);
+}

@@ -1,0 +1,223 @@
+// Every reader on small fixtures, auto-detection, and the bad-input contract.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "driftrec/core/error.h"
+#include "driftrec/data/readers.h"
+#include "test_util.h"
+
+using namespace driftrec;
+using namespace driftrec::data;
+using driftrec::test::TempDir;
+
+namespace {
+std::vector<std::string> items_of(const Dataset& ds, const std::string& user) {
+  std::vector<std::string> out;
+  const auto u = ds.users.find(user);
+  for (auto r = ds.log.user_begin(u); r < ds.log.user_end(u); ++r) out.push_back(ds.items.name(ds.log.item[r]));
+  return out;
+}
+std::string read_all(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+}  // namespace
+
+TEST(Readers, CsvWithHeaderSortsStablyByUserAndTime) {
+  TempDir d;
+  const auto p = d.write("log.csv",
+                         "user_id,item_id,timestamp,behavior,rating\n"
+                         "u1,a,30,view,1\n"
+                         "u2,b,10,buy,5\n"
+                         "u1,b,10,view,1\n"
+                         "u1,c,30,cart,2\n");
+  LoadReport rep;
+  const auto ds = load_dataset(p, {}, &rep);
+  EXPECT_EQ(rep.format, "csv");
+  EXPECT_EQ(ds.users.count(), 2);
+  EXPECT_EQ(ds.items.count(), 3);
+  EXPECT_EQ(items_of(ds, "u1"), (std::vector<std::string>{"b", "a", "c"}));  // tie at 30 keeps file order
+  EXPECT_EQ(ds.behaviors.find("cart") >= 0, true);
+  EXPECT_FLOAT_EQ(ds.log.value[ds.log.user_begin(ds.users.find("u2"))], 5.0f);
+  EXPECT_TRUE(ds.has_clock);
+}
+
+TEST(Readers, ColumnMappingAndNoHeader) {
+  TempDir d;
+  const auto p = d.write("x.tsv", "who\twhat\twhen\nA\tX\t2\nA\tY\t1\n");
+  ReadOptions o;
+  o.columns.user = "who";
+  o.columns.item = "what";
+  o.columns.timestamp = "when";
+  const auto ds = load_dataset(p, o);
+  EXPECT_EQ(items_of(ds, "A"), (std::vector<std::string>{"Y", "X"}));
+
+  const auto q = d.write("y.csv", "A,X\nA,Y\nB,X\n");
+  ReadOptions o2;
+  o2.format = "csv";
+  o2.header = false;
+  const auto ds2 = load_dataset(q, o2);
+  EXPECT_EQ(ds2.log.size(), 3u);
+  EXPECT_FALSE(ds2.has_clock);
+}
+
+TEST(Readers, QuotedCsvFieldsAndIsoTimestamps) {
+  TempDir d;
+  const auto p = d.write("q.csv", "user,item,time\n\"u,1\",\"it \"\"x\"\"\",2024-01-02T00:00:00Z\nv,y,2024-01-01\n");
+  const auto ds = load_dataset(p);
+  EXPECT_TRUE(ds.users.contains("u,1"));
+  EXPECT_TRUE(ds.items.contains("it \"x\""));
+  EXPECT_EQ(ds.log.ts[ds.log.user_begin(ds.users.find("u,1"))], 1704153600);
+  EXPECT_EQ(parse_timestamp("1700000000.7"), 1700000000);
+  EXPECT_THROW(parse_timestamp("yesterday"), InvalidInput);
+}
+
+TEST(Readers, MalformedRowNamesFileLineAndField) {
+  TempDir d;
+  const auto p = d.write("bad.csv", "user,item,timestamp\nu1,a,10\nu1,b,later\nu2,c,5\n");
+  try {
+    load_dataset(p);
+    FAIL() << "expected a ParseError";
+  } catch (const ParseError& e) {
+    EXPECT_EQ(e.file(), p);
+    EXPECT_EQ(e.line(), 3);
+    EXPECT_EQ(e.field(), "timestamp");
+    EXPECT_NE(std::string(e.what()).find("bad.csv:3: field 'timestamp'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Readers, SkipModeCountsAndWritesRejectsKeepingEveryValidRow) {
+  TempDir d;
+  const auto p = d.write("bad.csv", "user,item,timestamp\nu1,a,10\nu1,b,later\nu2,,5\nu2,c,5\nu3,d\n");
+  ReadOptions o;
+  o.on_error = OnError::kSkip;
+  o.rejects_path = d.file("rejects.tsv");
+  LoadReport rep;
+  const auto ds = load_dataset(p, o, &rep);
+  EXPECT_EQ(rep.rows_read, 5);
+  EXPECT_EQ(rep.rows_loaded, 2);
+  EXPECT_EQ(rep.rows_rejected, 3);
+  EXPECT_EQ(ds.log.size(), 2u);
+  const auto rejects = read_all(o.rejects_path);
+  EXPECT_NE(rejects.find(":3\t"), std::string::npos);
+  EXPECT_NE(rejects.find(":4\t"), std::string::npos);
+  EXPECT_NE(rejects.find(":6\t"), std::string::npos);
+  EXPECT_NE(rejects.find("u3,d"), std::string::npos);
+}
+
+TEST(Readers, TaobaoTruncatedLastRow) {
+  TempDir d;
+  const auto p = d.write("UserBehavior.csv", "1,10,100,pv,1511544070\n1,11,100,buy,1511544080\n2,10,100,cart,1511544090\n2,12,1");
+  EXPECT_EQ(detect_format(p), "taobao");
+  try {
+    load_dataset(p);
+    FAIL();
+  } catch (const ParseError& e) {
+    EXPECT_EQ(e.line(), 4);
+  }
+  ReadOptions o;
+  o.on_error = OnError::kSkip;
+  LoadReport rep;
+  const auto ds = load_dataset(p, o, &rep);
+  EXPECT_EQ(rep.rows_rejected, 1);
+  EXPECT_EQ(ds.log.size(), 3u);
+  EXPECT_GE(ds.behaviors.find("view"), 0);
+  EXPECT_GE(ds.behaviors.find("buy"), 0);
+  EXPECT_EQ(ds.item_table.categories.name(ds.item_table.primary_category(ds.items.find("10"))), "100");
+}
+
+TEST(Readers, TaobaoRejectsUnknownBehaviour) {
+  TempDir d;
+  const auto p = d.write("t.csv", "1,10,100,pv,1511544070\n1,11,100,like,1511544080\n");
+  ReadOptions o;
+  o.format = "taobao";
+  try {
+    load_dataset(p, o);
+    FAIL();
+  } catch (const ParseError& e) {
+    EXPECT_EQ(e.field(), "behavior");
+    EXPECT_EQ(e.line(), 2);
+  }
+}
+
+TEST(Readers, SequencePerLineAndPairs) {
+  TempDir d;
+  const auto s = d.write("Beauty.txt", "1 5 6 7\n2 6 8\n");
+  EXPECT_EQ(detect_format(s), "sequence");
+  const auto ds = load_dataset(s);
+  EXPECT_EQ(items_of(ds, "1"), (std::vector<std::string>{"5", "6", "7"}));
+  EXPECT_FALSE(ds.has_clock);
+  EXPECT_EQ(ds.log.size(), 5u);
+
+  const auto p = d.write("pairs.txt", "1 5\n2 6\n1 6\n1 4\n");
+  EXPECT_EQ(detect_format(p), "pairs");
+  const auto dp = load_dataset(p);
+  EXPECT_EQ(items_of(dp, "1"), (std::vector<std::string>{"5", "6", "4"}));
+
+  const auto bad = d.write("seq_bad.txt", "1 5 6\n2\n");
+  ReadOptions o;
+  o.format = "sequence";
+  EXPECT_THROW(load_dataset(bad, o), ParseError);
+}
+
+TEST(Readers, MovieLensUDataWithLatin1Titles) {
+  TempDir d;
+  d.write("u.data", "1\t10\t4\t881250949\n1\t20\t3\t881250950\n2\t10\t5\t881250951\n");
+  std::string flags = "|0|0|0|0|0|1|0|0|0|0|0|0|0|0|0|0|0|0|0";  // Comedy
+  d.write("u.item", "10|Caf\xe9 Movie (1995)|01-Jan-1995||http://x" + flags + "\n20|Other (1996)|01-Jan-1996||http://y" +
+                        "|0|1|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0\n30|Unrated (1997)|||" + flags + "\n");
+  LoadReport rep;
+  const auto ds = load_dataset(d.path().string(), {}, &rep);
+  EXPECT_EQ(rep.format, "movielens");
+  EXPECT_EQ(ds.log.size(), 3u);
+  const auto i10 = ds.items.find("10");
+  EXPECT_EQ(ds.item_table.categories.name(ds.item_table.primary_category(i10)), "Comedy");
+  EXPECT_EQ(ds.item_table.titles[static_cast<std::size_t>(i10)], "Caf\xc3\xa9 Movie (1995)");  // UTF-8
+  EXPECT_EQ(rep.item_rows, 3);
+  EXPECT_EQ(rep.item_rows_unmatched, 1);
+  EXPECT_GE(ds.behaviors.find("rate"), 0);
+}
+
+TEST(Readers, MovieLensDatFormat) {
+  TempDir d;
+  d.write("ratings.dat", "1::10::4::978300760\n1::20::5::978300761\n");
+  d.write("movies.dat", "10::Toy Story (1995)::Animation|Children's|Comedy\n20::Jumanji (1995)::Adventure\n");
+  const auto ds = load_dataset(d.file("ratings.dat"));
+  EXPECT_EQ(ds.log.size(), 2u);
+  EXPECT_EQ(ds.item_table.categories.name(ds.item_table.primary_category(ds.items.find("10"))), "Animation");
+  EXPECT_FALSE(ds.item_table.token_ids.empty());
+}
+
+TEST(Readers, RecBoleAtomicFiles) {
+  TempDir d;
+  d.write("ml.inter", "user_id:token\titem_id:token\trating:float\ttimestamp:float\n1\t10\t4\t100\n1\t11\t3\t90\n");
+  d.write("ml.item", "item_id:token\ttitle:token_seq\tgenre:token_seq\n10\tToy Story\tAnimation Comedy\n11\tHeat\tAction\n");
+  LoadReport rep;
+  const auto ds = load_dataset(d.path().string(), {}, &rep);
+  EXPECT_EQ(rep.format, "recbole");
+  EXPECT_EQ(items_of(ds, "1"), (std::vector<std::string>{"11", "10"}));
+  const auto i10 = ds.items.find("10");
+  EXPECT_EQ(ds.item_table.categories.name(ds.item_table.primary_category(i10)), "Animation");
+  EXPECT_EQ(ds.item_table.titles[static_cast<std::size_t>(i10)], "Toy Story");
+}
+
+TEST(Readers, UnknownFormatsAndMissingFilesAreClear) {
+  TempDir d;
+  EXPECT_THROW(load_dataset(d.file("nope.csv")), NotFound);
+  const auto e = d.write("empty.csv", "");
+  EXPECT_THROW(load_dataset(e), InvalidInput);
+  const auto h = d.write("h.csv", "foo,bar\n1,2\n");
+  ReadOptions o;
+  o.format = "csv";
+  try {
+    load_dataset(h, o);
+    FAIL();
+  } catch (const InvalidInput& err) {
+    EXPECT_NE(std::string(err.what()).find("no user column"), std::string::npos);
+  }
+}
+
+TEST(Readers, Tokenize) {
+  EXPECT_EQ(tokenize("Toy Story (1995): A-Z!"), (std::vector<std::string>{"toy", "story", "1995", "a", "z"}));
+}
