@@ -126,7 +126,9 @@ SynthData generate_synthetic(const SynthOptions& o) {
     return live[sample_discrete(r, w)];
   };
 
+  const std::int64_t end_time = o.start_time + period;
   for (std::int32_t u = 0; u < o.users; ++u) {
+    const std::size_t first_event = d.events.size(), first_truth = d.truth.size();
     Rng ur = rng.fork(static_cast<std::uint64_t>(u));
     // Activity: log-normal around mean_events, at least 3 events.
     const double activity = std::exp(0.8 * ur.normal() - 0.32);
@@ -201,6 +203,15 @@ SynthData generate_synthetic(const SynthOptions& o) {
         if (recent.size() > 20) recent.erase(recent.begin());
       }
       t += 60 + static_cast<std::int64_t>(ur.exponential(1.0 / mean_gap));
+    }
+    // Keep the user inside the simulated period: compress their clock linearly if it overran
+    // (order and relative gaps are kept; news users stop at the end instead).
+    if (!news && d.events.size() > first_event && d.events.back().ts > end_time) {
+      const std::int64_t t0 = d.events[first_event].ts;
+      const double scale = static_cast<double>(end_time - t0) / static_cast<double>(d.events.back().ts - t0);
+      auto squeeze = [&](std::int64_t x) { return t0 + static_cast<std::int64_t>(static_cast<double>(x - t0) * scale); };
+      for (std::size_t k = first_event; k < d.events.size(); ++k) d.events[k].ts = squeeze(d.events[k].ts);
+      for (std::size_t k = first_truth; k < d.truth.size(); ++k) d.truth[k].ts = squeeze(d.truth[k].ts);
     }
   }
   return d;

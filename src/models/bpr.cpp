@@ -29,6 +29,15 @@ BprModel::BprModel(const nlohmann::json& config) : Model(params().resolve(config
 namespace {
 inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
+std::vector<std::int32_t> sorted_items(const std::vector<data::Event>& history) {
+  std::vector<std::int32_t> v;
+  v.reserve(history.size());
+  for (const auto& e : history) v.push_back(e.item);
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
 bool seen_in(const std::vector<std::int32_t>& sorted, std::int32_t i) {
   return std::binary_search(sorted.begin(), sorted.end(), i);
 }
@@ -68,7 +77,9 @@ void BprModel::fit(const data::Dataset& train, const FitOptions& options) {
     for (std::size_t f = 0; f < K - 1; ++f) Q_[i * K + f] = static_cast<float>(rng.normal() * std);
 
   std::vector<std::vector<std::int32_t>> seen(static_cast<std::size_t>(n_users_));
+  trained_events_.assign(static_cast<std::size_t>(n_users_), 0);
   for (std::int32_t u = 1; u < n_users_; ++u) {
+    trained_events_[static_cast<std::size_t>(u)] = static_cast<std::int32_t>(log.user_length(u));
     auto& v = seen[static_cast<std::size_t>(u)];
     for (auto r = log.user_begin(u); r < log.user_end(u); ++r) v.push_back(log.item[static_cast<std::size_t>(r)]);
     std::sort(v.begin(), v.end());
@@ -144,16 +155,19 @@ UserState BprModel::encode(std::int32_t user, const std::vector<data::Event>& hi
   UserState s = Model::encode(user, history);
   const auto K = static_cast<std::size_t>(k_) + 1;
   if (s.user >= 1) {
+    // The trained factor, then online updates for the events that came after training.
     s.vector.assign(P_.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(s.user) * K),
                     P_.begin() + static_cast<std::ptrdiff_t>((static_cast<std::size_t>(s.user) + 1) * K));
+    auto events = std::move(s.history);
+    const auto trained = std::min(events.size(), static_cast<std::size_t>(trained_events_[static_cast<std::size_t>(s.user)]));
+    s.history.assign(events.begin(), events.begin() + static_cast<std::ptrdiff_t>(trained));
+    for (std::size_t p = trained; p < events.size(); ++p) observe(s, events[p]);
+    s.version = 0;
     return s;
   }
   s.vector.assign(K, 0.0f);
   s.vector[K - 1] = 1.0f;
-  std::vector<std::int32_t> seen;
-  for (const auto& e : s.history) seen.push_back(e.item);
-  std::sort(seen.begin(), seen.end());
-  seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+  const auto seen = sorted_items(s.history);
   const int epochs = static_cast<int>(config_["fold_in_epochs"].get<long long>());
   for (int ep = 0; ep < epochs; ++ep)
     for (std::size_t p = 0; p < s.history.size(); ++p)
@@ -165,11 +179,7 @@ void BprModel::observe(UserState& s, const data::Event& e) const {
   const auto before = s.version;
   Model::observe(s, e);
   if (s.version == before) return;  // unknown item: ignored
-  std::vector<std::int32_t> seen;
-  for (const auto& h : s.history) seen.push_back(h.item);
-  std::sort(seen.begin(), seen.end());
-  seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
-  sgd_user(s.vector, e.item, seen, 0x5EED0000ULL ^ s.version ^ (static_cast<std::uint64_t>(e.item) << 20),
+  sgd_user(s.vector, e.item, sorted_items(s.history), 0x5EED0000ULL ^ s.version ^ (static_cast<std::uint64_t>(e.item) << 20),
            static_cast<int>(config_["online_steps"].get<long long>()));
 }
 
@@ -193,6 +203,7 @@ void BprModel::save_weights(const std::string& path) const {
   WeightsWriter w;
   w.add_f32("user_factors", P_, {static_cast<std::uint64_t>(n_users_), K});
   w.add_f32("item_factors", Q_, {static_cast<std::uint64_t>(n_items_), K});
+  w.add_i32("trained_events", trained_events_, {static_cast<std::uint64_t>(n_users_)});
   w.write(path);
 }
 
@@ -204,6 +215,7 @@ void BprModel::load_weights(const std::string& path) {
     throw CorruptModel(path + ": factor shapes do not match factors=" + std::to_string(K - 1) + " in the config");
   P_ = r.f32("user_factors", us);
   Q_ = r.f32("item_factors", is);
+  trained_events_ = r.i32("trained_events", {us[0]});
   k_ = static_cast<int>(K - 1);
   n_users_ = static_cast<std::int32_t>(us[0]);
   n_items_ = static_cast<std::int32_t>(is[0]);

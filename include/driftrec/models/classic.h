@@ -49,9 +49,10 @@ class ItemKnnModel : public Model {
 };
 
 /// `bpr`: BPR-MF (Rendle et al. 2009) trained by SGD with uniform negatives, item biases,
-/// early stopping on validation. Known users start from their trained factor; new users are
-/// folded in by SGD over their history; observe() takes `online_steps` SGD steps on the new
-/// positive against sampled negatives (seeded by the state's version, so it is reproducible).
+/// early stopping on validation. A known user starts from their trained factor, and history
+/// events beyond the ones seen in training are applied as online updates; new users are folded
+/// in by SGD over their history. observe() takes `online_steps` SGD steps on the new positive
+/// against sampled negatives (seeded by the state's version and item, so it is reproducible).
 class BprModel : public Model {
  public:
   static const ParamSet& params();
@@ -72,6 +73,7 @@ class BprModel : public Model {
   int k_ = 0;
   std::vector<float> P_;     // [n_users, k]
   std::vector<float> Q_;     // [n_items, k + 1]; the last column is the item bias (users carry a 1)
+  std::vector<std::int32_t> trained_events_;  // [n_users] events per user seen in training
 };
 
 /// `ials`: implicit ALS (Hu, Koren & Volinsky 2008) with confidence c = 1 + alpha * count, solved
