@@ -7,37 +7,28 @@
 
 namespace driftrec::data {
 
-IdMap::IdMap() { names_.emplace_back("[PAD]"); }
-
-std::int32_t IdMap::add(std::string_view id) {
-  auto it = index_.find(std::string(id));
-  if (it != index_.end()) return it->second;
-  const auto idx = static_cast<std::int32_t>(names_.size());
-  names_.emplace_back(id);
-  index_.emplace(names_.back(), idx);
-  return idx;
-}
+std::int32_t IdMap::add(std::string_view id) { return ids_.add(id) + 1; }
 
 std::int32_t IdMap::find(std::string_view id) const {
-  auto it = index_.find(std::string(id));
-  return it == index_.end() ? -1 : it->second;
+  const auto i = ids_.find(id);
+  return i < 0 ? -1 : i + 1;
 }
 
 const std::string& IdMap::name(std::int32_t i) const {
   if (i <= 0 || i >= size()) throw NotFound("no id at index " + std::to_string(i));
-  return names_[static_cast<std::size_t>(i)];
+  return ids_.name(i - 1);
 }
 
 std::string IdMap::checksum() const {
   Fingerprint fp;
-  for (std::size_t i = 1; i < names_.size(); ++i) fp.add(names_[i]);
+  for (const auto& n : ids_.names()) fp.add(n);
   return fp.hex();
 }
 
 void IdMap::save_tsv(const std::string& path) const {
   std::ofstream out(path, std::ios::binary);
   if (!out) throw IoError(path + ": cannot open for writing");
-  for (std::size_t i = 1; i < names_.size(); ++i) out << names_[i] << '\n';
+  for (const auto& n : ids_.names()) out << n << '\n';
   if (!out.flush()) throw IoError(path + ": write failed");
 }
 

@@ -12,32 +12,6 @@ namespace driftrec::data {
 
 constexpr std::int32_t kPadding = 0;
 
-class IdMap {
- public:
-  IdMap();
-  /// Index of `id`, adding it when new.
-  std::int32_t add(std::string_view id);
-  /// Index of `id`, or -1 when unknown.
-  std::int32_t find(std::string_view id) const;
-  bool contains(std::string_view id) const { return find(id) >= 0; }
-  /// External id of index `i` (1 <= i < size()); throws NotFound otherwise.
-  const std::string& name(std::int32_t i) const;
-  /// Slots including the padding slot 0: valid indices are 1..size()-1.
-  std::int32_t size() const { return static_cast<std::int32_t>(names_.size()); }
-  /// Number of real ids (size() - 1).
-  std::int32_t count() const { return size() - 1; }
-  /// Order-sensitive fingerprint of all ids (saved in model.json, checked on load).
-  std::string checksum() const;
-
-  /// One id per line, line k holding index k (line 1 = index 1). Throws IoError.
-  void save_tsv(const std::string& path) const;
-  static IdMap load_tsv(const std::string& path);
-
- private:
-  std::vector<std::string> names_;
-  std::unordered_map<std::string, std::int32_t> index_;
-};
-
 /// A small table of names (behaviour types, domains, categories, tokens), index 0 first added.
 class StringTable {
  public:
@@ -50,6 +24,31 @@ class StringTable {
  private:
   std::vector<std::string> names_;
   std::unordered_map<std::string, std::int32_t> index_;
+};
+
+
+class IdMap {
+ public:
+  /// Index of `id`, adding it when new.
+  std::int32_t add(std::string_view id);
+  /// Index of `id`, or -1 when unknown.
+  std::int32_t find(std::string_view id) const;
+  bool contains(std::string_view id) const { return find(id) >= 0; }
+  /// External id of index `i` (1 <= i < size()); throws NotFound otherwise.
+  const std::string& name(std::int32_t i) const;
+  /// Slots including the padding slot 0: valid indices are 1..size()-1.
+  std::int32_t size() const { return ids_.size() + 1; }
+  /// Number of real ids (size() - 1).
+  std::int32_t count() const { return size() - 1; }
+  /// Order-sensitive fingerprint of all ids (saved in model.json, checked on load).
+  std::string checksum() const;
+
+  /// One id per line, line k holding index k (line 1 = index 1). Throws IoError.
+  void save_tsv(const std::string& path) const;
+  static IdMap load_tsv(const std::string& path);
+
+ private:
+  StringTable ids_;  // real ids; IdMap index = table index + 1 (slot 0 is padding)
 };
 
 }  // namespace driftrec::data
