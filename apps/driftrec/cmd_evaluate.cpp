@@ -10,8 +10,6 @@
 
 namespace driftrec::cli {
 
-nlohmann::json split_summary(const data::Prepared& p);
-
 namespace {
 std::string join_ids(const std::vector<std::int32_t>& items, const data::IdMap& map) {
   std::string s;

@@ -9,19 +9,6 @@
 
 namespace driftrec::cli {
 
-nlohmann::json split_summary(const data::Prepared& p) {
-  nlohmann::json j = {{"protocol", p.split.protocol},
-                      {"train_events", p.split.train.log.size()},
-                      {"valid_cases", p.split.valid.size()},
-                      {"test_cases", p.split.test.size()}};
-  if (p.split.protocol == "temporal") {
-    j["cutoff_valid"] = p.split.cutoff_valid;
-    j["cutoff_test"] = p.split.cutoff_test;
-    j["cold_test_users"] = p.split.cold_test_users;
-  }
-  return j;
-}
-
 Runner add_train(CLI::App& app, const GlobalFlags& g) {
   struct Opts {
     DataFlags data;
@@ -39,7 +26,7 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
   app.add_option("--out", o->out, "model directory to write")->required();
   app.add_option("--seed", o->seed, "random seed");
   app.add_flag("--no-validation", o->no_validation, "skip early stopping and validation metrics");
-  return [o, &g, &app]() {
+  return [o, &g]() {
     auto model = models::create_model(o->model, o->config.overrides(o->model));
     const auto prep_opts = o->prep.get();
     auto prepared = data::prepare(o->data.load(), prep_opts);
@@ -63,7 +50,6 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
     if (!rep.validation.metrics.empty())
       std::cout << "validation: hr@10 " << std::setprecision(4) << rep.validation.metrics.at("hr@10") << ", ndcg@10 "
                 << rep.validation.metrics.at("ndcg@10") << ", mrr " << rep.validation.metrics.at("mrr") << "\n";
-    (void)app;
     return 0;
   };
 }

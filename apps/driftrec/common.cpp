@@ -179,6 +179,19 @@ std::vector<int> parse_ks(const std::string& s) {
   return ks;
 }
 
+nlohmann::json split_summary(const data::Prepared& p) {
+  nlohmann::json j = {{"protocol", p.split.protocol},
+                      {"train_events", p.split.train.log.size()},
+                      {"valid_cases", p.split.valid.size()},
+                      {"test_cases", p.split.test.size()}};
+  if (p.split.protocol == "temporal") {
+    j["cutoff_valid"] = p.split.cutoff_valid;
+    j["cutoff_test"] = p.split.cutoff_test;
+    j["cold_test_users"] = p.split.cold_test_users;
+  }
+  return j;
+}
+
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   if (!out) throw IoError(path + ": cannot open for writing");

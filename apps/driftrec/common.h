@@ -55,6 +55,9 @@ ProgressCallback progress_printer();
 std::vector<std::string> split_commas(const std::string& s);
 std::vector<int> parse_ks(const std::string& s);
 
+/// Protocol, event and case counts (and cutoffs) of a split, for model.json and results.
+nlohmann::json split_summary(const data::Prepared& p);
+
 /// Writes text to a file (throws IoError).
 void write_file(const std::string& path, const std::string& text);
 
