@@ -28,7 +28,7 @@ r = json.load(open(path))
 r["training_seconds"] = secs
 json.dump(r, open(path, "w"), indent=2)
 x = r["metrics"]
-print(f"| {m} | {x['hr@10']:.4f} | {x['ndcg@10']:.4f} | {x['mrr']:.4f} | {x['coverage@10']:.3f} | {secs:.1f} | "
+print(f"| {m} | {x['hr@10']:.4f} | {x['ndcg@10']:.4f} | {x['mrr']:.4f} | {x['coverage@10']:.3f} | {secs:.2f} | "
       f"`driftrec train --data Beauty.txt --model {m} --config {cfg} --out m && driftrec evaluate --model m --data Beauty.txt` |")
 PY
 done

@@ -157,9 +157,11 @@ std::string ParamSet::describe() const {
 
 namespace {
 void flatten_yaml(const YAML::Node& node, const std::string& prefix, nlohmann::json& out, const std::string& path) {
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    const std::string key = prefix.empty() ? it->first.as<std::string>() : prefix + "." + it->first.as<std::string>();
-    const YAML::Node& v = it->second;
+  for (const auto& kv : node) {
+    // yaml-cpp's iterator hands out temporaries: copy the nodes (a reference would dangle).
+    const YAML::Node k = kv.first;
+    const YAML::Node v = kv.second;
+    const std::string key = prefix.empty() ? k.as<std::string>() : prefix + "." + k.as<std::string>();
     if (v.IsMap()) {
       flatten_yaml(v, key, out, path);
     } else if (v.IsScalar()) {
