@@ -13,6 +13,7 @@ namespace driftrec::models {
 const ParamSet& ItemKnnModel::params() {
   static const ParamSet p("itemknn", {
       int_param("neighbors", 100, "similar items kept per item", 1, 100000),
+      int_param("window", 0, "count co-occurrence only within N positions of a user's sequence (0 = whole history)", 0),
       float_param("shrink", 10.0, "shrinkage added to the cosine denominator (damps rare co-occurrences)", 0.0),
       string_param("decay", "none", "weight of a past event by its age", {"none", "position", "time"}),
       float_param("half_life", 10.0, "decay half-life: events (position) or days (time)", 1e-6),
@@ -29,48 +30,56 @@ void ItemKnnModel::fit(const data::Dataset& train, const FitOptions& options) {
     throw InvalidInput("itemknn: decay=time needs real timestamps; use decay=position for order-only data");
   const auto n = static_cast<std::size_t>(train.n_items());
   const auto n_users = static_cast<std::size_t>(train.n_users());
-  // Binary user-item incidence: each user's distinct items, and each item's users (CSR).
-  std::vector<std::vector<std::int32_t>> user_items(n_users);
-  for (std::size_t u = 1; u < n_users; ++u) {
-    auto& v = user_items[u];
-    for (auto r = log.user_begin(static_cast<std::int32_t>(u)); r < log.user_end(static_cast<std::int32_t>(u)); ++r)
-      v.push_back(log.item[static_cast<std::size_t>(r)]);
-    std::sort(v.begin(), v.end());
-    v.erase(std::unique(v.begin(), v.end()), v.end());
-  }
-  std::vector<std::int64_t> item_off(n + 1, 0);
-  for (const auto& v : user_items)
-    for (auto i : v) ++item_off[static_cast<std::size_t>(i) + 1];
-  std::partial_sum(item_off.begin(), item_off.end(), item_off.begin());
-  std::vector<std::int32_t> item_users(static_cast<std::size_t>(item_off.back()));
+  // Each item's occurrences (log rows, so grouped by user) and its number of distinct users.
+  std::vector<std::int64_t> occ_off(n + 1, 0);
+  for (auto it : log.item) ++occ_off[static_cast<std::size_t>(it) + 1];
+  std::partial_sum(occ_off.begin(), occ_off.end(), occ_off.begin());
+  std::vector<std::int64_t> occ(log.size());
   {
-    auto fill = item_off;
-    for (std::size_t u = 1; u < n_users; ++u)
-      for (auto i : user_items[u]) item_users[static_cast<std::size_t>(fill[static_cast<std::size_t>(i)]++)] = static_cast<std::int32_t>(u);
+    auto fill = occ_off;
+    for (std::size_t r = 0; r < log.size(); ++r) occ[static_cast<std::size_t>(fill[static_cast<std::size_t>(log.item[r])]++)] = static_cast<std::int64_t>(r);
   }
+  std::vector<float> users_of(n, 0.0f);
+  for (std::size_t i = 1; i < n; ++i)
+    for (auto q = occ_off[i]; q < occ_off[i + 1]; ++q)
+      users_of[i] += q == occ_off[i] || log.user[static_cast<std::size_t>(occ[static_cast<std::size_t>(q)])] !=
+                                            log.user[static_cast<std::size_t>(occ[static_cast<std::size_t>(q - 1)])];
+  const auto window = static_cast<std::int64_t>(config_["window"].get<long long>());
   const auto k = static_cast<std::size_t>(config_["neighbors"].get<long long>());
   const auto shrink = static_cast<float>(config_["shrink"].get<double>());
   std::vector<std::vector<std::pair<std::int32_t, float>>> rows(n);
   const int threads = resolve_threads(options.threads);
   std::vector<std::vector<float>> acc(static_cast<std::size_t>(threads), std::vector<float>(n, 0.0f));
+  std::vector<std::vector<std::int32_t>> stamp(static_cast<std::size_t>(threads), std::vector<std::int32_t>(n, 0));
   std::vector<std::vector<std::int32_t>> touched(static_cast<std::size_t>(threads));
   std::atomic<std::size_t> done{0};
   parallel_blocks(n, 256, threads, [&](std::size_t b, std::size_t e, int t) {
     auto& a = acc[static_cast<std::size_t>(t)];
+    auto& st = stamp[static_cast<std::size_t>(t)];
     auto& tl = touched[static_cast<std::size_t>(t)];
     for (std::size_t i = std::max<std::size_t>(b, 1); i < e; ++i) {
       tl.clear();
-      for (auto q = item_off[i]; q < item_off[i + 1]; ++q)
-        for (auto j : user_items[static_cast<std::size_t>(item_users[static_cast<std::size_t>(q)])]) {
-          if (static_cast<std::size_t>(j) == i) continue;
-          if (a[static_cast<std::size_t>(j)] == 0.0f) tl.push_back(j);
-          a[static_cast<std::size_t>(j)] += 1.0f;
+      // co(i, j) = number of users in whose history j occurs within `window` positions of i
+      // (anywhere when window = 0); each user counts once per pair.
+      for (auto q = occ_off[i]; q < occ_off[i + 1]; ++q) {
+        const auto r = occ[static_cast<std::size_t>(q)];
+        const auto u = log.user[static_cast<std::size_t>(r)];
+        const auto lo = window > 0 ? std::max(log.user_begin(u), r - window) : log.user_begin(u);
+        const auto hi = window > 0 ? std::min(log.user_end(u), r + window + 1) : log.user_end(u);
+        for (auto x = lo; x < hi; ++x) {
+          const auto j = static_cast<std::size_t>(log.item[static_cast<std::size_t>(x)]);
+          if (j == i || st[j] == u) continue;
+          st[j] = u;
+          if (a[j] == 0.0f) tl.push_back(static_cast<std::int32_t>(j));
+          a[j] += 1.0f;
         }
-      const auto ni = static_cast<float>(item_off[i + 1] - item_off[i]);
+      }
+      for (auto j : tl) st[static_cast<std::size_t>(j)] = 0;
+      const auto ni = users_of[i];
       auto& row = rows[i];
       row.reserve(tl.size());
       for (auto j : tl) {
-        const auto nj = static_cast<float>(item_off[static_cast<std::size_t>(j) + 1] - item_off[static_cast<std::size_t>(j)]);
+        const auto nj = users_of[static_cast<std::size_t>(j)];
         row.emplace_back(j, a[static_cast<std::size_t>(j)] / (std::sqrt(ni * nj) + shrink));
         a[static_cast<std::size_t>(j)] = 0.0f;
       }

@@ -25,8 +25,8 @@ class PopularityModel : public Model {
   std::vector<float> counts_;  // [n_items]
 };
 
-/// `itemknn`: cosine item-item similarity over co-occurrence (with shrinkage), top `neighbors`
-/// kept per item; a user's score for j is sum over history events h of w(h) * sim(item(h), j),
+/// `itemknn`: cosine item-item similarity over co-occurrence (with shrinkage; co-occurrence counted
+/// over whole histories or only within `window` positions of each other), top `neighbors` kept; a user's score for j is sum over history events h of w(h) * sim(item(h), j),
 /// where w decays with the event's age (`decay`: none | position | time, `half_life` in events
 /// or days). explain() returns exactly these per-event terms.
 class ItemKnnModel : public Model {
