@@ -52,6 +52,19 @@ TEST(ItemKnn, CosineWithShrinkageByHand) {
   EXPECT_NEAR(attr[0].weight + attr[1].weight, out[static_cast<std::size_t>(c)], 1e-6);
 }
 
+TEST(ItemKnn, WindowLimitsCoOccurrenceToNearbyPositions) {
+  const auto ds = tiny();
+  models::ItemKnnModel m(nlohmann::json{{"shrink", 0.0}, {"window", 1}});
+  m.fit(ds, {});
+  models::UserState s;
+  s.history = {data::Event{0, ds.items.find("a"), 0, 0, 0, 1.0f}};
+  std::vector<float> out(static_cast<std::size_t>(m.n_items()));
+  m.score(s, out.data());
+  // Within one position: (a, b) in u1 and u2; (a, c) only in u3 (u2 has b between them).
+  EXPECT_NEAR(out[static_cast<std::size_t>(ds.items.find("b"))], 2.0 / std::sqrt(6.0), 1e-6);
+  EXPECT_NEAR(out[static_cast<std::size_t>(ds.items.find("c"))], 1.0 / std::sqrt(6.0), 1e-6);
+}
+
 TEST(ItemKnn, PositionDecayFavoursRecentEvents) {
   const auto ds = tiny();
   models::ItemKnnModel m(nlohmann::json{{"decay", "position"}, {"half_life", 1.0}});
