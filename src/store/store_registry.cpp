@@ -1,0 +1,19 @@
+#include "driftrec/core/error.h"
+#include "store_registry.h"
+
+namespace driftrec::store {
+
+std::unique_ptr<EventStore> open_event_store(const std::string& url) {
+  struct Backend {
+    const char* scheme;
+    std::unique_ptr<EventStore> (*open)(const std::string&);
+  };
+  static const Backend backends[] = {{"sqlite://", &open_sqlite_store}, {"memory://", &open_memory_store}};
+  for (const auto& b : backends) {
+    const std::string scheme = b.scheme;
+    if (url.compare(0, scheme.size(), scheme) == 0) return b.open(url.substr(scheme.size()));
+  }
+  throw InvalidInput("unknown event store URL '" + url + "' (use sqlite://PATH or memory://)");
+}
+
+}  // namespace driftrec::store

@@ -1,0 +1,11 @@
+#pragma once
+// Backends of open_event_store() (internal).
+#include <memory>
+#include <string>
+
+#include "driftrec/store/event_store.h"
+
+namespace driftrec::store {
+std::unique_ptr<EventStore> open_memory_store(const std::string& location);
+std::unique_ptr<EventStore> open_sqlite_store(const std::string& path);
+}  // namespace driftrec::store

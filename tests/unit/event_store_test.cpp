@@ -1,0 +1,126 @@
+// Conformance suite every EventStore backend passes.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "driftrec/core/error.h"
+#include "driftrec/store/event_store.h"
+#include "test_util.h"
+
+using namespace driftrec;
+using namespace driftrec::store;
+
+namespace {
+class EventStoreConformance : public ::testing::TestWithParam<std::string> {
+ protected:
+  std::unique_ptr<EventStore> open() {
+    const std::string scheme = GetParam();
+    return open_event_store(scheme == "sqlite" ? "sqlite://" + dir_.file("events.db") : "memory://");
+  }
+  test::TempDir dir_;
+};
+
+StoredEvent ev(const std::string& u, const std::string& i, std::int64_t ts, const std::string& b = "view") {
+  StoredEvent e;
+  e.user = u;
+  e.item = i;
+  e.ts = ts;
+  e.behavior = b;
+  return e;
+}
+}  // namespace
+
+TEST_P(EventStoreConformance, AppendAssignsIncreasingSequenceNumbers) {
+  auto s = open();
+  const auto a = s->append({ev("u1", "a", 10), ev("u2", "b", 5)});
+  const auto b = s->append({ev("u1", "c", 7, "buy")});
+  EXPECT_EQ(a, (std::vector<std::int64_t>{1, 2}));
+  EXPECT_EQ(b, (std::vector<std::int64_t>{3}));
+  EXPECT_EQ(s->count(), 3);
+  EXPECT_TRUE(s->append({}).empty());
+}
+
+TEST_P(EventStoreConformance, UserEventsAreTimeOrderedAndLimited) {
+  auto s = open();
+  s->append({ev("u1", "a", 10), ev("u2", "b", 5), ev("u1", "c", 7, "buy"), ev("u1", "d", 10)});
+  const auto h = s->user_events("u1");
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h[0].item, "c");
+  EXPECT_EQ(h[0].behavior, "buy");
+  EXPECT_EQ(h[1].item, "a");  // tie at 10: append order
+  EXPECT_EQ(h[2].item, "d");
+  const auto last2 = s->user_events("u1", 2);
+  ASSERT_EQ(last2.size(), 2u);
+  EXPECT_EQ(last2[0].item, "a");
+  EXPECT_TRUE(s->user_events("nobody").empty());
+}
+
+TEST_P(EventStoreConformance, ScanAndRecent) {
+  auto s = open();
+  for (int i = 0; i < 10; ++i) s->append({ev("u" + std::to_string(i % 3), "i" + std::to_string(i), i)});
+  std::vector<std::int64_t> seqs;
+  s->scan(4, [&](const StoredEvent& e) {
+    seqs.push_back(e.seq);
+    return seqs.size() < 3;
+  });
+  EXPECT_EQ(seqs, (std::vector<std::int64_t>{5, 6, 7}));
+  const auto r = s->recent(3);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].item, "i7");
+  EXPECT_EQ(r[2].item, "i9");
+}
+
+TEST_P(EventStoreConformance, RoundTripsEveryField) {
+  auto s = open();
+  StoredEvent e = ev("user with spaces ü", "item,comma", -5, "");
+  e.value = 4.5f;
+  e.domain = "shop";
+  s->append({e});
+  const auto back = s->user_events("user with spaces ü").at(0);
+  EXPECT_EQ(back.item, "item,comma");
+  EXPECT_EQ(back.ts, -5);
+  EXPECT_EQ(back.behavior, "");
+  EXPECT_FLOAT_EQ(back.value, 4.5f);
+  EXPECT_EQ(back.domain, "shop");
+}
+
+TEST_P(EventStoreConformance, ConcurrentAppendsLoseNothing) {
+  auto s = open();
+  constexpr int kThreads = 8, kBatches = 25;
+  std::vector<std::thread> ts;
+  std::vector<std::vector<std::int64_t>> got(kThreads);
+  for (int t = 0; t < kThreads; ++t)
+    ts.emplace_back([&, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        auto seqs = s->append({ev("t" + std::to_string(t), "i" + std::to_string(b), b), ev("t" + std::to_string(t), "x", b)});
+        got[t].insert(got[t].end(), seqs.begin(), seqs.end());
+      }
+    });
+  for (auto& t : ts) t.join();
+  std::set<std::int64_t> all;
+  for (const auto& g : got) all.insert(g.begin(), g.end());
+  EXPECT_EQ(all.size(), static_cast<std::size_t>(kThreads * kBatches * 2));
+  EXPECT_EQ(s->count(), kThreads * kBatches * 2);
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(s->user_events("t" + std::to_string(t)).size(), 2u * kBatches);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, EventStoreConformance, ::testing::Values("memory", "sqlite"));
+
+TEST(SqliteStore, SurvivesReopening) {
+  test::TempDir d;
+  const auto url = "sqlite://" + d.file("e.db");
+  {
+    auto s = open_event_store(url);
+    s->append({ev("u", "a", 1), ev("u", "b", 2)});
+  }
+  auto s = open_event_store(url);
+  EXPECT_EQ(s->count(), 2);
+  EXPECT_EQ(s->append({ev("u", "c", 3)}), (std::vector<std::int64_t>{3}));
+}
+
+TEST(EventStoreRegistry, RejectsUnknownSchemesAndBadPaths) {
+  EXPECT_THROW(open_event_store("redis://x"), InvalidInput);
+  EXPECT_THROW(open_event_store("sqlite://"), InvalidInput);
+  EXPECT_THROW(open_event_store("sqlite:///nonexistent-dir/x/events.db"), IoError);
+}
