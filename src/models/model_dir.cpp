@@ -56,6 +56,18 @@ void save_model_dir(const std::string& dir, const Model& model, const data::Data
     std::string behaviors;
     for (const auto& b : train.behaviors.names()) behaviors += b + "\n";
     write_text(tmp / "behaviors.tsv", behaviors);
+    const auto& t = train.item_table;
+    if (t.has_categories()) {
+      std::string cats;
+      for (std::int32_t i = 1; i < train.items.size(); ++i) {
+        const auto ii = static_cast<std::size_t>(i);
+        if (ii + 1 < t.category_offsets.size())
+          for (auto q = t.category_offsets[ii]; q < t.category_offsets[ii + 1]; ++q)
+            cats += (q > t.category_offsets[ii] ? "|" : "") + t.categories.name(t.category_ids[static_cast<std::size_t>(q)]);
+        cats += "\n";
+      }
+      write_text(tmp / "item_categories.tsv", cats);
+    }
     nlohmann::json meta = {
         {"format_version", kModelFormatVersion},
         {"model", model.name()},
@@ -119,6 +131,26 @@ LoadedModel load_model_dir(const std::string& dir) {
     std::ifstream bf(d / "behaviors.tsv");
     std::string line;
     while (std::getline(bf, line)) out.behaviors.add(line);
+  }
+  if (std::ifstream cf(d / "item_categories.tsv"); cf) {
+    auto& t = out.item_table;
+    std::string line;
+    std::int32_t item = 0;
+    while (std::getline(cf, line)) {
+      ++item;
+      std::size_t b = 0;
+      while (b < line.size()) {
+        auto e = line.find('|', b);
+        if (e == std::string::npos) e = line.size();
+        if (e > b) t.category_ids.push_back(t.categories.add(line.substr(b, e - b)));
+        b = e + 1;
+      }
+      t.category_offsets.push_back(static_cast<std::int64_t>(t.category_ids.size()));
+    }
+    if (item != out.items.count())
+      throw CorruptModel((d / "item_categories.tsv").string() + ": " + std::to_string(item) + " lines for " +
+                         std::to_string(out.items.count()) + " items");
+    t.category_offsets.insert(t.category_offsets.begin(), 0);  // padding item 0 has none
   }
   out.model->load_weights((d / "weights.bin").string());
   if (out.model->n_items() != out.items.size() || out.model->n_items() != field<int>(out.meta, "n_items", meta_path))

@@ -58,7 +58,7 @@ class BprModel : public Model {
   static const ParamSet& params();
   explicit BprModel(const nlohmann::json& config);
   std::string name() const override { return "bpr"; }
-  Capabilities capabilities() const override { return {true, false}; }
+  Capabilities capabilities() const override { return {true, false, true}; }
   void fit(const data::Dataset& train, const FitOptions& options) override;
   UserState encode(std::int32_t user, const std::vector<data::Event>& history) const override;
   void observe(UserState& state, const data::Event& event) const override;

@@ -28,6 +28,7 @@ struct UserState {
 struct Capabilities {
   bool online_update = true;  ///< observe() changes the interest state, not only the seen set
   bool explain = false;       ///< explain() is implemented
+  bool remembers_users = false;  ///< known users have a trained state even with no history given
 };
 
 /// Per-call options of recommend().

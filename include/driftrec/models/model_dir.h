@@ -1,7 +1,7 @@
 #pragma once
 // Model directories (DESIGN.md): model.json (format version, model name, effective config, data
 // fingerprint, id-map checksums, validation metrics, creation time), weights.bin, items.tsv,
-// users.tsv, behaviors.tsv. Written to a temporary sibling and renamed into place; every field
+// users.tsv, behaviors.tsv, item_categories.tsv (line k: categories of item k, '|'-joined). Written to a temporary sibling and renamed into place; every field
 // is checked on load and problems raise CorruptModel naming the file.
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -20,6 +20,8 @@ struct LoadedModel {
   data::IdMap users;
   data::IdMap items;
   data::StringTable behaviors;
+  /// Item categories (categories table + CSR by item index), empty when the data had none.
+  data::ItemTable item_table;
   nlohmann::json meta;  ///< the whole model.json
 };
 

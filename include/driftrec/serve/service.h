@@ -1,0 +1,132 @@
+#pragma once
+// The serving core, without HTTP: durable ingest, per-user interest states updated online,
+// recommendations with explanations, interests, similar items, hot model swap. Thread-safe.
+//
+// Ingest order: events are appended to the EventStore (durable) before any state changes, so an
+// acknowledged event is never lost; a user's state is rebuilt from the store when it is not cached
+// (after a restart or a model swap) and advanced with observe() otherwise.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "driftrec/models/model_dir.h"
+#include "driftrec/store/event_store.h"
+
+namespace driftrec::serve {
+
+struct ServiceOptions {
+  std::size_t history_limit = 500;          ///< events a user state keeps (and reads from the store)
+  std::size_t popularity_window = 100000;   ///< recent events behind the cold-start popularity
+  int score_threads = 1;                    ///< BLAS threads per request (1 is best for many requests)
+};
+
+/// An event as received from a client (external ids). ts absent = now.
+struct IncomingEvent {
+  std::string user;
+  std::string item;
+  std::optional<std::int64_t> ts;
+  std::string behavior;
+  float value = 1.0f;
+  std::string domain;
+};
+
+struct IngestResult {
+  std::size_t accepted = 0;
+  std::size_t unknown_items = 0;            ///< stored, but the model cannot use them yet
+  std::vector<std::int64_t> seqs;
+};
+
+struct RecommendRequest {
+  std::size_t k = 10;
+  bool exclude_seen = true;
+  bool explain = false;
+  std::vector<std::string> exclude;         ///< item ids never to return
+};
+
+struct Because {
+  std::string item;
+  std::int64_t ts = 0;
+  std::string behavior;
+  float weight = 0.0f;
+};
+
+struct Recommendation {
+  std::string item;
+  float score = 0.0f;
+  std::vector<Because> because;             ///< filled when explain is asked and supported
+};
+
+struct RecommendResult {
+  std::vector<Recommendation> items;
+  bool cold_start = false;                  ///< no usable history: recent popularity
+  std::size_t history_length = 0;
+  std::int64_t model_version = 0;
+  bool explained = false;                   ///< explanations were produced
+};
+
+/// Counters for /metrics.
+struct ServiceStats {
+  std::int64_t events_ingested = 0;
+  std::int64_t unknown_item_events = 0;
+  std::int64_t cached_users = 0;
+  std::int64_t model_version = 0;
+  std::string model_name;
+  std::string model_dir;
+  double model_loaded_at = 0;               ///< unix seconds
+  double last_event_at = 0;                 ///< unix seconds of the last applied ingest (0 = none)
+  std::int64_t reloads_failed = 0;
+};
+
+class Service {
+ public:
+  /// Loads the model directory (throws like load_model_dir) and takes ownership of the store.
+  Service(const std::string& model_dir, std::unique_ptr<store::EventStore> store, ServiceOptions options = {});
+  ~Service();
+
+  /// Validates (InvalidInput naming the event index and field), stores durably, then updates the
+  /// cached states of the users involved. Returns once everything is durable.
+  IngestResult ingest(const std::vector<IncomingEvent>& events);
+  /// Top-k for a user (known, new, or unknown: cold start).
+  RecommendResult recommend_user(const std::string& user, const RecommendRequest& request);
+  /// Top-k for an anonymous session whose history is given (not stored).
+  RecommendResult recommend_history(const std::vector<IncomingEvent>& history, const RecommendRequest& request);
+  /// The user's interest now vs. before: category shares of the recent and older halves of the
+  /// state's history and a drift score (total variation distance between them, 0..1).
+  /// Throws NotSupported when the model directory has no item categories.
+  nlohmann::json interests(const std::string& user);
+  /// Items similar to `item` (the model's recommendation for a one-event history). NotFound when
+  /// the model does not know the item.
+  std::vector<Recommendation> similar(const std::string& item, std::size_t k);
+  /// Loads `dir` (empty = the current directory again) and swaps it in atomically; requests in
+  /// flight finish on the old model. On failure throws and the old model keeps serving.
+  void reload(const std::string& dir = "");
+  ServiceStats stats() const;
+  store::EventStore& store() { return *store_; }
+
+ private:
+  struct Bundle;
+  struct CachedUser;
+  struct Shard;
+  std::shared_ptr<const Bundle> bundle() const;
+  Shard& shard_of(const std::string& user);
+  /// The cached state (built from the store under the shard lock when absent).
+  CachedUser& state_locked(Shard& shard, const std::string& user, const Bundle& b);
+  RecommendResult finish(const Bundle& b, const models::UserState& state, const RecommendRequest& req);
+  std::vector<data::Event> to_events(const Bundle& b, std::int32_t user, const std::vector<store::StoredEvent>& events) const;
+
+  std::unique_ptr<store::EventStore> store_;
+  ServiceOptions options_;
+  std::shared_ptr<const Bundle> bundle_;
+  mutable std::mutex bundle_mu_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::atomic<std::int64_t> events_ingested_{0}, unknown_items_{0}, reloads_failed_{0};
+  std::atomic<double> last_event_at_{0};
+};
+
+}  // namespace driftrec::serve

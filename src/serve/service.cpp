@@ -1,0 +1,336 @@
+#include "driftrec/serve/service.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <map>
+
+#include "driftrec/core/error.h"
+#include "driftrec/core/log.h"
+#include "driftrec/core/topk.h"
+
+namespace driftrec::serve {
+
+namespace {
+constexpr std::size_t kShards = 64;
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+/// One loaded model with everything derived from it. Immutable except the popularity window.
+struct Service::Bundle {
+  models::LoadedModel loaded;
+  std::string dir;
+  std::int64_t version = 0;
+  double loaded_at = 0;
+  // Recent popularity (cold start): a ring of the last N known items and their counts.
+  mutable std::mutex pop_mu;
+  mutable std::vector<std::int32_t> pop_ring;
+  mutable std::size_t pop_next = 0;
+  mutable std::vector<float> pop_counts;
+
+  void count(std::int32_t item, std::size_t window) const {
+    std::lock_guard lock(pop_mu);
+    if (pop_ring.size() < window) {
+      pop_ring.push_back(item);
+    } else {
+      pop_counts[static_cast<std::size_t>(pop_ring[pop_next])] -= 1.0f;
+      pop_ring[pop_next] = item;
+      pop_next = (pop_next + 1) % window;
+    }
+    pop_counts[static_cast<std::size_t>(item)] += 1.0f;
+  }
+};
+
+struct Service::CachedUser {
+  models::UserState state;
+  std::int64_t watermark = 0;             // store seqs <= watermark were read into the state
+  std::vector<std::int64_t> applied;      // seqs > watermark applied by ingest (sorted, bounded)
+};
+
+struct Service::Shard {
+  std::mutex mu;
+  std::unordered_map<std::string, CachedUser> users;
+};
+
+Service::Service(const std::string& model_dir, std::unique_ptr<store::EventStore> store, ServiceOptions options)
+    : store_(std::move(store)), options_(options) {
+  if (!store_) throw InvalidInput("service needs an event store");
+  if (options_.history_limit == 0) throw InvalidInput("history_limit must be >= 1");
+  for (std::size_t i = 0; i < kShards; ++i) shards_.push_back(std::make_unique<Shard>());
+  reload(model_dir);
+}
+
+Service::~Service() = default;
+
+std::shared_ptr<const Service::Bundle> Service::bundle() const {
+  std::lock_guard lock(bundle_mu_);
+  return bundle_;
+}
+
+void Service::reload(const std::string& dir_in) {
+  const std::string dir = dir_in.empty() ? bundle()->dir : dir_in;
+  std::shared_ptr<Bundle> b;
+  try {
+    b = std::make_shared<Bundle>();
+    b->loaded = models::load_model_dir(dir);
+    b->dir = dir;
+    b->loaded_at = now_seconds();
+    b->pop_counts.assign(static_cast<std::size_t>(b->loaded.model->n_items()), 0.0f);
+    for (const auto& e : store_->recent(options_.popularity_window)) {
+      const auto i = b->loaded.items.find(e.item);
+      if (i >= 1 && i < b->loaded.model->n_items()) b->count(i, options_.popularity_window);
+    }
+  } catch (...) {
+    if (bundle_) ++reloads_failed_;
+    throw;
+  }
+  {
+    std::lock_guard lock(bundle_mu_);
+    b->version = bundle_ ? bundle_->version + 1 : 1;
+    bundle_ = b;
+  }
+  // States belong to a model: drop them; they are rebuilt from the store on the next request.
+  for (auto& s : shards_) {
+    std::lock_guard lock(s->mu);
+    s->users.clear();
+  }
+  log_info("serving model " + b->loaded.model->name() + " from " + dir + " (version " + std::to_string(b->version) + ")");
+}
+
+Service::Shard& Service::shard_of(const std::string& user) { return *shards_[std::hash<std::string>{}(user) % kShards]; }
+
+std::vector<data::Event> Service::to_events(const Bundle& b, std::int32_t user,
+                                            const std::vector<store::StoredEvent>& events) const {
+  std::vector<data::Event> out;
+  out.reserve(events.size());
+  for (const auto& e : events) {
+    const auto item = b.loaded.items.find(e.item);
+    if (item < 1 || item >= b.loaded.model->n_items()) continue;
+    const auto beh = b.loaded.behaviors.find(e.behavior);
+    out.push_back(data::Event{user, item, e.ts, static_cast<std::int16_t>(std::max(0, beh)), 0, e.value});
+  }
+  return out;
+}
+
+Service::CachedUser& Service::state_locked(Shard& shard, const std::string& user, const Bundle& b) {
+  auto it = shard.users.find(user);
+  if (it != shard.users.end()) return it->second;
+  const auto events = store_->user_events(user, options_.history_limit);
+  CachedUser c;
+  const auto idx = b.loaded.users.find(user);
+  c.state = b.loaded.model->encode(idx, to_events(b, idx, events));
+  for (const auto& e : events) c.watermark = std::max(c.watermark, e.seq);
+  return shard.users.emplace(user, std::move(c)).first->second;
+}
+
+IngestResult Service::ingest(const std::vector<IncomingEvent>& events) {
+  if (events.empty()) throw InvalidInput("no events given");
+  std::vector<store::StoredEvent> rows;
+  rows.reserve(events.size());
+  const auto now = static_cast<std::int64_t>(now_seconds());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& e = events[i];
+    const std::string where = "events[" + std::to_string(i) + "]";
+    if (e.user.empty()) throw InvalidInput(where + ".user: must be a non-empty string");
+    if (e.item.empty()) throw InvalidInput(where + ".item: must be a non-empty string");
+    if (!std::isfinite(e.value)) throw InvalidInput(where + ".value: must be a finite number");
+    store::StoredEvent r;
+    r.user = e.user;
+    r.item = e.item;
+    r.ts = e.ts.value_or(now);
+    r.behavior = e.behavior;
+    r.value = e.value;
+    r.domain = e.domain;
+    rows.push_back(std::move(r));
+  }
+  IngestResult res;
+  res.seqs = store_->append(rows);  // durable from here on
+  res.accepted = rows.size();
+  const auto b = bundle();
+  const auto& model = *b->loaded.model;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto item = b->loaded.items.find(rows[i].item);
+    if (item < 1 || item >= model.n_items()) {
+      ++res.unknown_items;
+      continue;
+    }
+    b->count(item, options_.popularity_window);
+    auto& shard = shard_of(rows[i].user);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.users.find(rows[i].user);
+    if (it == shard.users.end()) continue;  // not cached: the next read rebuilds it from the store
+    auto& c = it->second;
+    const auto seq = res.seqs[i];
+    if (seq <= c.watermark || std::binary_search(c.applied.begin(), c.applied.end(), seq)) continue;
+    c.applied.insert(std::upper_bound(c.applied.begin(), c.applied.end(), seq), seq);
+    if (c.applied.size() > 4 * options_.history_limit) {
+      c.watermark = c.applied[c.applied.size() / 2];
+      c.applied.erase(c.applied.begin(), c.applied.begin() + static_cast<std::ptrdiff_t>(c.applied.size() / 2 + 1));
+    }
+    const auto beh = b->loaded.behaviors.find(rows[i].behavior);
+    model.observe(c.state, data::Event{c.state.user, item, rows[i].ts, static_cast<std::int16_t>(std::max(0, beh)), 0,
+                                       rows[i].value});
+    if (c.state.history.size() > 2 * options_.history_limit) {  // keep the state bounded
+      c.state.history.erase(c.state.history.begin(),
+                            c.state.history.end() - static_cast<std::ptrdiff_t>(options_.history_limit));
+    }
+  }
+  events_ingested_ += static_cast<std::int64_t>(res.accepted);
+  unknown_items_ += static_cast<std::int64_t>(res.unknown_items);
+  last_event_at_ = now_seconds();
+  return res;
+}
+
+RecommendResult Service::finish(const Bundle& b, const models::UserState& state, const RecommendRequest& req) {
+  const auto& model = *b.loaded.model;
+  RecommendResult out;
+  out.model_version = b.version;
+  out.history_length = state.history.size();
+  models::RecommendOptions ro;
+  ro.exclude_seen = req.exclude_seen;
+  for (const auto& x : req.exclude)
+    if (const auto i = b.loaded.items.find(x); i >= 0) ro.exclude.push_back(i);
+  TopK top;
+  if (state.history.empty() && !(state.user >= 1 && model.capabilities().remembers_users)) {
+    // Cold start (nothing known about this user): recent popularity.
+    out.cold_start = true;
+    std::vector<float> scores;
+    {
+      std::lock_guard lock(b.pop_mu);
+      scores = b.pop_counts;
+    }
+    scores[0] = -INFINITY;
+    for (auto x : ro.exclude) scores[static_cast<std::size_t>(x)] = -INFINITY;
+    top = top_k(scores.data(), scores.size(), req.k);
+  } else {
+    top = model.recommend(state, req.k, ro);
+  }
+  const bool explain = req.explain && !out.cold_start && model.capabilities().explain;
+  out.explained = explain;
+  for (std::size_t r = 0; r < top.size(); ++r) {
+    Recommendation rec{b.loaded.items.name(top.items[r]), top.scores[r], {}};
+    if (explain) {
+      const auto attr = model.explain(state, top.items[r]);
+      for (std::size_t a = 0; a < std::min<std::size_t>(3, attr.size()); ++a) {
+        const auto& ev = state.history[attr[a].position];
+        rec.because.push_back({b.loaded.items.name(ev.item), ev.ts,
+                               ev.behavior < b.loaded.behaviors.size() ? b.loaded.behaviors.name(ev.behavior) : "",
+                               attr[a].weight});
+      }
+    }
+    out.items.push_back(std::move(rec));
+  }
+  return out;
+}
+
+RecommendResult Service::recommend_user(const std::string& user, const RecommendRequest& req) {
+  if (user.empty()) throw InvalidInput("user: must be a non-empty string");
+  const auto b = bundle();
+  models::UserState state;
+  {
+    auto& shard = shard_of(user);
+    std::lock_guard lock(shard.mu);
+    state = state_locked(shard, user, *b).state;
+  }
+  return finish(*b, state, req);
+}
+
+RecommendResult Service::recommend_history(const std::vector<IncomingEvent>& history, const RecommendRequest& req) {
+  const auto b = bundle();
+  std::vector<store::StoredEvent> rows;
+  std::int64_t t = 0;
+  for (std::size_t i = 0; i < history.size(); ++i) {
+    if (history[i].item.empty()) throw InvalidInput("history[" + std::to_string(i) + "].item: must be a non-empty string");
+    store::StoredEvent r;
+    r.item = history[i].item;
+    r.ts = history[i].ts.value_or(t);
+    t = r.ts + 1;
+    r.behavior = history[i].behavior;
+    r.value = history[i].value;
+    rows.push_back(std::move(r));
+  }
+  const auto state = b->loaded.model->encode(-1, to_events(*b, -1, rows));
+  return finish(*b, state, req);
+}
+
+nlohmann::json Service::interests(const std::string& user) {
+  const auto b = bundle();
+  const auto& t = b->loaded.item_table;
+  if (!t.has_categories()) throw NotSupported("the model directory has no item categories, so interests cannot be computed");
+  models::UserState state;
+  {
+    auto& shard = shard_of(user);
+    std::lock_guard lock(shard.mu);
+    state = state_locked(shard, user, *b).state;
+  }
+  const auto& h = state.history;
+  const std::size_t half = h.size() / 2;
+  auto shares = [&](std::size_t from, std::size_t to) {
+    std::map<std::string, double> s;
+    double n = 0;
+    for (std::size_t p = from; p < to; ++p) {
+      const auto c = t.primary_category(h[p].item);
+      if (c < 0) continue;
+      s[t.categories.name(c)] += 1;
+      n += 1;
+    }
+    for (auto& [k, v] : s) v /= std::max(1.0, n);
+    return s;
+  };
+  const auto before = shares(0, half), now = shares(half, h.size());
+  double tv = 0;
+  std::map<std::string, double> all;
+  for (const auto& [k, v] : before) all[k] += 0;
+  for (const auto& [k, v] : now) all[k] += 0;
+  for (const auto& [k, v] : all) {
+    const double a = before.count(k) ? before.at(k) : 0.0, c = now.count(k) ? now.at(k) : 0.0;
+    tv += std::fabs(a - c);
+  }
+  auto top = [](const std::map<std::string, double>& m) {
+    std::vector<std::pair<std::string, double>> v(m.begin(), m.end());
+    std::stable_sort(v.begin(), v.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
+    nlohmann::json j = nlohmann::json::array();
+    for (std::size_t i = 0; i < std::min<std::size_t>(5, v.size()); ++i) j.push_back({{"category", v[i].first}, {"share", v[i].second}});
+    return j;
+  };
+  return {{"user", user},
+          {"events", h.size()},
+          {"now", top(now)},
+          {"before", top(before)},
+          {"drift", before.empty() || now.empty() ? 0.0 : tv / 2.0},
+          {"model_version", b->version}};
+}
+
+std::vector<Recommendation> Service::similar(const std::string& item, std::size_t k) {
+  const auto b = bundle();
+  const auto i = b->loaded.items.find(item);
+  if (i < 1 || i >= b->loaded.model->n_items()) throw NotFound("item '" + item + "' is unknown to the model");
+  const auto state = b->loaded.model->encode(-1, {data::Event{-1, i, 0, 0, 0, 1.0f}});
+  RecommendRequest req;
+  req.k = k;
+  return finish(*b, state, req).items;
+}
+
+ServiceStats Service::stats() const {
+  const auto b = bundle();
+  ServiceStats s;
+  s.events_ingested = events_ingested_;
+  s.unknown_item_events = unknown_items_;
+  for (const auto& sh : shards_) {
+    std::lock_guard lock(sh->mu);
+    s.cached_users += static_cast<std::int64_t>(sh->users.size());
+  }
+  s.model_version = b->version;
+  s.model_name = b->loaded.model->name();
+  s.model_dir = b->dir;
+  s.model_loaded_at = b->loaded_at;
+  s.last_event_at = last_event_at_;
+  s.reloads_failed = reloads_failed_;
+  return s;
+}
+
+}  // namespace driftrec::serve
