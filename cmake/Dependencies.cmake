@@ -5,6 +5,10 @@ find_package(nlohmann_json 3.10 REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(SQLite3 REQUIRED)
+# Debian builds cpp-httplib as a shared library; its pkg-config file carries the feature macros
+# (OpenSSL, zlib, brotli) the header must see to match the library's ABI.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 find_package(CLI11 QUIET CONFIG)
 if(NOT TARGET CLI11::CLI11)
   # Debian's libcli11-dev ships only the headers (and a pkg-config file).

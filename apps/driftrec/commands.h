@@ -19,5 +19,6 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g);
 Runner add_recommend(CLI::App& app, const GlobalFlags& g);
 Runner add_models(CLI::App& app, const GlobalFlags& g);
 Runner add_demo(CLI::App& app, const GlobalFlags& g);
+Runner add_serve(CLI::App& app, const GlobalFlags& g);
 
 }  // namespace driftrec::cli

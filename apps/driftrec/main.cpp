@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
   add(recommend, cli::add_recommend(*recommend, g));
   auto* models = app.add_subcommand("models", "list models and their parameters");
   add(models, cli::add_models(*models, g));
+  auto* serve = app.add_subcommand("serve", "HTTP server: durable event ingest, live recommendations, explanations");
+  add(serve, cli::add_serve(*serve, g));
   auto* demo = app.add_subcommand("demo", "the main job: synthetic data, baselines, and live interest updates");
   add(demo, cli::add_demo(*demo, g));
 

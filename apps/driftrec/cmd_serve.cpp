@@ -1,0 +1,113 @@
+// driftrec serve: the HTTP server. SIGHUP reloads the model directory; SIGINT/SIGTERM stop cleanly.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "commands.h"
+#include "common.h"
+#include "driftrec/core/error.h"
+#include "driftrec/serve/http_server.h"
+
+namespace driftrec::cli {
+
+namespace {
+std::string read_token(const std::string& file) {
+  std::string token;
+  if (!file.empty()) {
+    std::ifstream in(file);
+    if (!in) throw IoError(file + ": cannot read the token file");
+    std::getline(in, token);
+  } else if (const char* env = std::getenv("DRIFTREC_TOKEN")) {
+    token = env;
+  }
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  if (!file.empty() && token.empty()) throw InvalidInput(file + ": the token file is empty");
+  return token;
+}
+
+// Copies a dataset's events into an empty store (so users' pasts are known to the server).
+void import_events(store::EventStore& st, const data::Dataset& ds) {
+  std::vector<store::StoredEvent> batch;
+  std::int64_t n = 0;
+  for (std::size_t r = 0; r < ds.log.size(); ++r) {
+    store::StoredEvent e;
+    e.user = ds.users.name(ds.log.user[r]);
+    e.item = ds.items.name(ds.log.item[r]);
+    e.ts = ds.log.ts[r];
+    e.behavior = ds.log.behavior[r] == 0 ? "" : ds.behaviors.name(ds.log.behavior[r]);
+    e.value = ds.log.value[r];
+    e.domain = ds.log.domain[r] == 0 ? "" : ds.domains.name(ds.log.domain[r]);
+    batch.push_back(std::move(e));
+    if (batch.size() == 50000 || r + 1 == ds.log.size()) {
+      st.append(batch);
+      n += static_cast<std::int64_t>(batch.size());
+      batch.clear();
+    }
+  }
+  log_info("imported " + std::to_string(n) + " events into " + st.url());
+}
+}  // namespace
+
+Runner add_serve(CLI::App& app, const GlobalFlags& g) {
+  struct Opts {
+    std::string model_dir, store_url = "sqlite://events.db", token_file;
+    serve::HttpOptions http;
+    serve::ServiceOptions service;
+    DataFlags import;
+  };
+  auto o = std::make_shared<Opts>();
+  app.add_option("--model", o->model_dir, "model directory to serve")->required();
+  app.add_option("--store", o->store_url, "event store URL: sqlite://PATH or memory://");
+  app.add_option("--host", o->http.host, "address to listen on");
+  app.add_option("--port", o->http.port, "port (0 = any free port, printed at start)")->check(CLI::Range(0, 65535));
+  app.add_option("--token-file", o->token_file, "file holding the bearer token for writes/admin (else DRIFTREC_TOKEN)");
+  app.add_flag("--no-auth", o->http.allow_no_auth, "accept writes and admin calls without a token (local testing only)");
+  app.add_option("--max-k", o->http.max_k, "largest k a request may ask for")->check(CLI::PositiveNumber);
+  app.add_option("--history-limit", o->service.history_limit, "events kept per user state")->check(CLI::PositiveNumber);
+  o->import.add_to(app, false, "--import");
+  return [o, &g]() {
+    o->http.token = read_token(o->token_file);
+    o->http.threads = g.threads > 0 ? g.threads : 8;
+    auto st = store::open_event_store(o->store_url);
+    if (!o->import.path.empty()) {
+      if (st->count() == 0) import_events(*st, o->import.load());
+      else log_info("store already holds " + std::to_string(st->count()) + " events; --import skipped");
+    }
+    // Signals are handled by one thread with sigwait (set before any other thread starts).
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    serve::Service service(o->model_dir, std::move(st), o->service);
+    serve::HttpServer server(service, o->http);
+    std::cout << "listening on http://" << o->http.host << ":" << server.port() << std::endl;
+    std::thread signals([&] {
+      for (;;) {
+        int sig = 0;
+        sigwait(&set, &sig);
+        if (sig == SIGHUP) {
+          try {
+            service.reload();
+          } catch (const std::exception& e) {
+            log_error(std::string("reload on SIGHUP failed, the previous model keeps serving: ") + e.what());
+          }
+          continue;
+        }
+        log_info("stopping");
+        server.stop();
+        return;
+      }
+    });
+    server.run();
+    signals.join();
+    return 0;
+  };
+}
+
+}  // namespace driftrec::cli

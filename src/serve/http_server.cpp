@@ -1,0 +1,388 @@
+#include "driftrec/serve/http_server.h"
+
+#include <httplib.h>
+
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <sstream>
+
+#include "driftrec/core/error.h"
+#include "driftrec/core/log.h"
+
+namespace driftrec::serve {
+
+namespace {
+
+using nlohmann::json;
+
+/// A request error with its HTTP status and machine-readable code.
+struct HttpError : std::runtime_error {
+  HttpError(int s, std::string c, const std::string& m) : std::runtime_error(m), status(s), code(std::move(c)) {}
+  int status;
+  std::string code;
+};
+
+void send_json(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& code, const std::string& message) {
+  send_json(res, status, {{"error", {{"code", code}, {"message", message}}}});
+}
+
+// Latency histogram and status counts of one route (lock-free).
+constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5};
+struct RouteMetrics {
+  std::string name;
+  std::array<std::atomic<std::uint64_t>, kBuckets.size() + 1> buckets{};
+  std::atomic<std::uint64_t> count{0};
+  std::atomic<std::uint64_t> sum_us{0};
+  std::array<std::atomic<std::uint64_t>, 6> by_class{};  // 1xx..5xx by status / 100
+  void observe(double seconds, int status) {
+    std::size_t b = 0;
+    while (b < kBuckets.size() && seconds > kBuckets[b]) ++b;
+    ++buckets[b];
+    ++count;
+    sum_us += static_cast<std::uint64_t>(seconds * 1e6);
+    ++by_class[static_cast<std::size_t>(std::clamp(status / 100, 0, 5))];
+  }
+};
+
+std::string text_of(const json& v, const std::string& where) {
+  if (v.is_string()) {
+    const auto s = v.get<std::string>();
+    if (s.empty()) throw HttpError(400, "invalid_field", where + ": must not be empty");
+    if (s.size() > 256) throw HttpError(400, "invalid_field", where + ": longer than 256 bytes");
+    return s;
+  }
+  if (v.is_number_integer()) return std::to_string(v.get<std::int64_t>());
+  throw HttpError(400, "invalid_field", where + ": must be a string");
+}
+
+/// One event object: user (unless anonymous), item, optional ts/behavior/value/domain.
+IncomingEvent parse_event(const json& j, const std::string& where, bool need_user) {
+  if (need_user == false && j.is_string()) {  // history may list bare item ids
+    IncomingEvent e;
+    e.item = text_of(j, where);
+    return e;
+  }
+  if (!j.is_object()) throw HttpError(400, "invalid_field", where + ": must be an object");
+  IncomingEvent e;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const auto& k = it.key();
+    const auto& v = it.value();
+    const std::string at = where + "." + k;
+    if (k == "user") {
+      e.user = text_of(v, at);
+    } else if (k == "item") {
+      e.item = text_of(v, at);
+    } else if (k == "ts" || k == "timestamp") {
+      if (!v.is_number()) throw HttpError(400, "invalid_field", at + ": must be a number (unix seconds)");
+      const double d = v.get<double>();
+      if (!std::isfinite(d) || std::fabs(d) > 1e15) throw HttpError(400, "invalid_field", at + ": out of range");
+      e.ts = static_cast<std::int64_t>(std::floor(d));
+    } else if (k == "behavior" || k == "behaviour") {
+      if (!v.is_string()) throw HttpError(400, "invalid_field", at + ": must be a string");
+      e.behavior = v.get<std::string>();
+      if (e.behavior.size() > 64) throw HttpError(400, "invalid_field", at + ": longer than 64 bytes");
+    } else if (k == "value") {
+      if (!v.is_number()) throw HttpError(400, "invalid_field", at + ": must be a number");
+      e.value = v.get<float>();
+      if (!std::isfinite(e.value)) throw HttpError(400, "invalid_field", at + ": must be finite");
+    } else if (k == "domain") {
+      if (!v.is_string()) throw HttpError(400, "invalid_field", at + ": must be a string");
+      e.domain = v.get<std::string>();
+    } else {
+      throw HttpError(400, "unknown_field", at + ": unknown field (user, item, ts, behavior, value, domain)");
+    }
+  }
+  if (need_user && e.user.empty()) throw HttpError(400, "missing_field", where + ".user: required");
+  if (e.item.empty()) throw HttpError(400, "missing_field", where + ".item: required");
+  return e;
+}
+
+json parse_body(const httplib::Request& req) {
+  if (req.body.empty()) throw HttpError(400, "malformed_json", "request body is empty; expected JSON");
+  try {
+    return json::parse(req.body);
+  } catch (const json::parse_error& e) {
+    throw HttpError(400, "malformed_json", std::string("request body is not valid JSON: ") + e.what());
+  }
+}
+
+bool parse_bool(const std::string& s, const std::string& name) {
+  if (s == "true" || s == "1") return true;
+  if (s == "false" || s == "0") return false;
+  throw HttpError(400, "invalid_parameter", name + ": must be true or false");
+}
+
+std::size_t parse_k(const std::string& s, std::size_t max_k) {
+  std::size_t used = 0;
+  long long k = 0;
+  try {
+    k = std::stoll(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != s.size() || s.empty()) throw HttpError(400, "invalid_parameter", "k: must be an integer");
+  if (k < 1 || static_cast<unsigned long long>(k) > max_k)
+    throw HttpError(400, "invalid_parameter", "k: must be between 1 and " + std::to_string(max_k));
+  return static_cast<std::size_t>(k);
+}
+
+json to_json(const RecommendResult& r) {
+  json items = json::array();
+  for (const auto& x : r.items) {
+    json it = {{"item", x.item}, {"score", std::isfinite(x.score) ? x.score : 0.0f}};
+    if (r.explained) {
+      it["because"] = json::array();
+      for (const auto& b : x.because)
+        it["because"].push_back({{"item", b.item}, {"ts", b.ts}, {"behavior", b.behavior}, {"weight", b.weight}});
+    }
+    items.push_back(std::move(it));
+  }
+  return {{"items", items}, {"cold_start", r.cold_start}, {"history_length", r.history_length},
+          {"model_version", r.model_version}};
+}
+
+bool equal_constant_time(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char d = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) d |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return d == 0;
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Service& svc;
+  HttpOptions opt;
+  httplib::Server server;
+  int port = 0;
+  std::map<std::string, std::unique_ptr<RouteMetrics>> metrics;
+  RouteMetrics* unmatched = nullptr;
+
+  Impl(Service& s, HttpOptions o) : svc(s), opt(std::move(o)) {}
+
+  void require_auth(const httplib::Request& req) const {
+    if (opt.token.empty()) return;  // only reachable with allow_no_auth
+    const auto h = req.get_header_value("Authorization");
+    const std::string prefix = "Bearer ";
+    if (h.empty()) throw HttpError(401, "unauthorized", "this route needs 'Authorization: Bearer <token>'");
+    if (h.compare(0, prefix.size(), prefix) != 0 || !equal_constant_time(h.substr(prefix.size()), opt.token))
+      throw HttpError(403, "forbidden", "the bearer token is not valid");
+  }
+
+  /// Registers a route whose handler returns (status, body); errors become JSON 4xx/5xx.
+  template <typename Fn>
+  void route(const std::string& method, const std::string& pattern, const std::string& name, Fn fn) {
+    auto m = std::make_unique<RouteMetrics>();
+    m->name = name;
+    RouteMetrics* rm = m.get();
+    metrics.emplace(name, std::move(m));
+    auto handler = [this, rm, fn](const httplib::Request& req, httplib::Response& res) {
+      const auto t0 = std::chrono::steady_clock::now();
+      try {
+        fn(req, res);
+      } catch (const HttpError& e) {
+        send_error(res, e.status, e.code, e.what());
+      } catch (const InvalidInput& e) {
+        send_error(res, 400, "invalid_input", e.what());
+      } catch (const NotFound& e) {
+        send_error(res, 404, "not_found", e.what());
+      } catch (const NotSupported& e) {
+        send_error(res, 422, "not_supported", e.what());
+      } catch (const CorruptModel& e) {
+        send_error(res, 422, "corrupt_model", e.what());
+      } catch (const std::exception& e) {
+        log_error(std::string("internal error on ") + req.method + " " + req.path + ": " + e.what());
+        send_error(res, 500, "internal", "internal error; see the server log");
+      }
+      rm->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), res.status);
+    };
+    if (method == "GET") server.Get(pattern, handler);
+    else server.Post(pattern, handler);
+  }
+
+  void install_routes() {
+    route("POST", "/v1/events", "post_events", [this](const httplib::Request& req, httplib::Response& res) {
+      require_auth(req);
+      const auto body = parse_body(req);
+      std::vector<IncomingEvent> events;
+      if (body.is_array()) {
+        if (body.empty()) throw HttpError(400, "invalid_field", "events: the array is empty");
+        if (body.size() > opt.max_events)
+          throw HttpError(413, "too_many_events", "at most " + std::to_string(opt.max_events) + " events per request");
+        for (std::size_t i = 0; i < body.size(); ++i) events.push_back(parse_event(body[i], "events[" + std::to_string(i) + "]", true));
+      } else {
+        events.push_back(parse_event(body, "event", true));
+      }
+      const auto r = svc.ingest(events);
+      send_json(res, 200, {{"accepted", r.accepted}, {"unknown_items", r.unknown_items}, {"first_seq", r.seqs.front()},
+                           {"last_seq", r.seqs.back()}});
+    });
+    route("GET", R"(/v1/users/([^/]+)/recommendations)", "get_user_recommendations",
+          [this](const httplib::Request& req, httplib::Response& res) {
+            RecommendRequest rr;
+            if (req.has_param("k")) rr.k = parse_k(req.get_param_value("k"), opt.max_k);
+            if (req.has_param("exclude_seen")) rr.exclude_seen = parse_bool(req.get_param_value("exclude_seen"), "exclude_seen");
+            if (req.has_param("explain")) rr.explain = parse_bool(req.get_param_value("explain"), "explain");
+            if (req.has_param("exclude")) {
+              std::stringstream ss(req.get_param_value("exclude"));
+              for (std::string x; std::getline(ss, x, ',');)
+                if (!x.empty()) rr.exclude.push_back(x);
+            }
+            const std::string user = req.matches[1];
+            auto j = to_json(svc.recommend_user(user, rr));
+            j["user"] = user;
+            send_json(res, 200, j);
+          });
+    route("POST", "/v1/recommendations", "post_recommendations", [this](const httplib::Request& req, httplib::Response& res) {
+      const auto body = parse_body(req);
+      if (!body.is_object()) throw HttpError(400, "invalid_field", "body: must be an object with a 'history' array");
+      RecommendRequest rr;
+      std::vector<IncomingEvent> history;
+      for (auto it = body.begin(); it != body.end(); ++it) {
+        const auto& k = it.key();
+        const auto& v = it.value();
+        if (k == "history") {
+          if (!v.is_array()) throw HttpError(400, "invalid_field", "history: must be an array");
+          if (v.size() > opt.max_events) throw HttpError(413, "too_many_events", "history: too long");
+          for (std::size_t i = 0; i < v.size(); ++i) history.push_back(parse_event(v[i], "history[" + std::to_string(i) + "]", false));
+        } else if (k == "k") {
+          if (!v.is_number_integer()) throw HttpError(400, "invalid_field", "k: must be an integer");
+          rr.k = parse_k(std::to_string(v.get<std::int64_t>()), opt.max_k);
+        } else if (k == "exclude_seen" || k == "explain") {
+          if (!v.is_boolean()) throw HttpError(400, "invalid_field", k + ": must be true or false");
+          (k == "explain" ? rr.explain : rr.exclude_seen) = v.get<bool>();
+        } else if (k == "exclude") {
+          if (!v.is_array()) throw HttpError(400, "invalid_field", "exclude: must be an array of item ids");
+          for (std::size_t i = 0; i < v.size(); ++i) rr.exclude.push_back(text_of(v[i], "exclude[" + std::to_string(i) + "]"));
+        } else {
+          throw HttpError(400, "unknown_field", k + ": unknown field (history, k, exclude_seen, explain, exclude)");
+        }
+      }
+      if (!body.contains("history")) throw HttpError(400, "missing_field", "history: required");
+      send_json(res, 200, to_json(svc.recommend_history(history, rr)));
+    });
+    route("GET", R"(/v1/users/([^/]+)/interests)", "get_user_interests",
+          [this](const httplib::Request& req, httplib::Response& res) { send_json(res, 200, svc.interests(req.matches[1])); });
+    route("GET", R"(/v1/items/([^/]+)/similar)", "get_similar_items", [this](const httplib::Request& req, httplib::Response& res) {
+      std::size_t k = 10;
+      if (req.has_param("k")) k = parse_k(req.get_param_value("k"), opt.max_k);
+      json items = json::array();
+      for (const auto& r : svc.similar(req.matches[1], k)) items.push_back({{"item", r.item}, {"score", r.score}});
+      send_json(res, 200, {{"item", std::string(req.matches[1])}, {"items", items}});
+    });
+    route("GET", "/healthz/live", "healthz_live",
+          [](const httplib::Request&, httplib::Response& res) { send_json(res, 200, {{"status", "live"}}); });
+    route("GET", "/healthz/ready", "healthz_ready", [this](const httplib::Request&, httplib::Response& res) {
+      const auto s = svc.stats();
+      send_json(res, 200, {{"status", "ready"}, {"model", s.model_name}, {"model_version", s.model_version}});
+    });
+    route("GET", "/metrics", "metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.status = 200;
+      res.set_content(prometheus(), "text/plain; version=0.0.4");
+    });
+    route("POST", "/v1/admin/reload", "admin_reload", [this](const httplib::Request& req, httplib::Response& res) {
+      require_auth(req);
+      std::string dir;
+      if (!req.body.empty()) {
+        const auto body = parse_body(req);
+        if (!body.is_object()) throw HttpError(400, "invalid_field", "body: must be an object");
+        for (auto it = body.begin(); it != body.end(); ++it) {
+          if (it.key() != "model_dir") throw HttpError(400, "unknown_field", it.key() + ": unknown field (model_dir)");
+          dir = text_of(it.value(), "model_dir");
+        }
+      }
+      try {
+        svc.reload(dir);
+      } catch (const Error& e) {
+        throw HttpError(422, "reload_failed", std::string(e.what()) + " (the previous model keeps serving)");
+      }
+      const auto s = svc.stats();
+      send_json(res, 200, {{"model", s.model_name}, {"model_version", s.model_version}, {"model_dir", s.model_dir}});
+    });
+    auto um = std::make_unique<RouteMetrics>();
+    um->name = "unmatched";
+    unmatched = um.get();
+    metrics.emplace("unmatched", std::move(um));
+    server.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+      if (res.status == 404 && res.body.empty()) {
+        send_error(res, 404, "no_route", "no route " + req.method + " " + req.path);
+        unmatched->observe(0, 404);
+      } else if (res.body.empty()) {
+        send_error(res, res.status, "http_" + std::to_string(res.status),
+                   res.status == 413 ? "request body larger than " + std::to_string(opt.max_body_bytes) + " bytes"
+                                     : "request rejected");
+      }
+    });
+  }
+
+  std::string prometheus() const {
+    std::ostringstream os;
+    os << "# HELP driftrec_requests_total Requests by route and status class.\n# TYPE driftrec_requests_total counter\n";
+    for (const auto& [name, m] : metrics)
+      for (int c = 1; c <= 5; ++c)
+        if (m->by_class[static_cast<std::size_t>(c)] > 0)
+          os << "driftrec_requests_total{route=\"" << name << "\",status=\"" << c << "xx\"} "
+             << m->by_class[static_cast<std::size_t>(c)] << "\n";
+    os << "# HELP driftrec_request_seconds Request latency by route.\n# TYPE driftrec_request_seconds histogram\n";
+    for (const auto& [name, m] : metrics) {
+      std::uint64_t cum = 0;
+      for (std::size_t b = 0; b < kBuckets.size(); ++b) {
+        cum += m->buckets[b];
+        os << "driftrec_request_seconds_bucket{route=\"" << name << "\",le=\"" << kBuckets[b] << "\"} " << cum << "\n";
+      }
+      os << "driftrec_request_seconds_bucket{route=\"" << name << "\",le=\"+Inf\"} " << m->count << "\n";
+      os << "driftrec_request_seconds_sum{route=\"" << name << "\"} " << static_cast<double>(m->sum_us) / 1e6 << "\n";
+      os << "driftrec_request_seconds_count{route=\"" << name << "\"} " << m->count << "\n";
+    }
+    const auto s = svc.stats();
+    const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    os << "# TYPE driftrec_events_ingested_total counter\ndriftrec_events_ingested_total " << s.events_ingested << "\n";
+    os << "# TYPE driftrec_unknown_item_events_total counter\ndriftrec_unknown_item_events_total " << s.unknown_item_events
+       << "\n";
+    os << "# TYPE driftrec_cached_users gauge\ndriftrec_cached_users " << s.cached_users << "\n";
+    os << "# TYPE driftrec_model_version gauge\ndriftrec_model_version{model=\"" << s.model_name << "\"} " << s.model_version
+       << "\n";
+    os << "# TYPE driftrec_model_age_seconds gauge\ndriftrec_model_age_seconds " << now - s.model_loaded_at << "\n";
+    os << "# HELP driftrec_seconds_since_last_event Freshness: time since the last event was applied.\n"
+       << "# TYPE driftrec_seconds_since_last_event gauge\ndriftrec_seconds_since_last_event "
+       << (s.last_event_at > 0 ? now - s.last_event_at : -1.0) << "\n";
+    os << "# TYPE driftrec_reloads_failed_total counter\ndriftrec_reloads_failed_total " << s.reloads_failed << "\n";
+    return os.str();
+  }
+};
+
+HttpServer::HttpServer(Service& service, HttpOptions options) : impl_(std::make_unique<Impl>(service, std::move(options))) {
+  auto& o = impl_->opt;
+  if (o.token.empty() && !o.allow_no_auth)
+    throw InvalidInput("a bearer token is required for writes (--token-file or DRIFTREC_TOKEN), or pass --no-auth");
+  if (o.threads < 1) throw InvalidInput("threads must be >= 1");
+  auto& s = impl_->server;
+  const int threads = o.threads;
+  s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
+  s.set_payload_max_length(o.max_body_bytes);
+  s.set_keep_alive_max_count(1000000);
+  s.set_read_timeout(5, 0);
+  s.set_write_timeout(5, 0);
+  impl_->install_routes();
+  impl_->port = o.port == 0 ? s.bind_to_any_port(o.host) : (s.bind_to_port(o.host, o.port) ? o.port : -1);
+  if (impl_->port < 0) throw IoError("cannot listen on " + o.host + ":" + std::to_string(o.port));
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+int HttpServer::port() const { return impl_->port; }
+
+void HttpServer::run() { impl_->server.listen_after_bind(); }
+
+void HttpServer::stop() {
+  if (impl_) impl_->server.stop();
+}
+
+}  // namespace driftrec::serve
