@@ -22,7 +22,7 @@ Runner add_data_inspect(CLI::App& app, const GlobalFlags&) {
                      {"rows_rejected", rep.rows_rejected}, {"rejects_file", rep.rejects_path},
                      {"item_rows", rep.item_rows},     {"item_rows_unmatched", rep.item_rows_unmatched}};
     if (*json) {
-      std::cout << stats.dump(2) << "\n";
+      std::cout << stats.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
       std::cout << "format         " << rep.format << "\n" << data::format_stats(stats);
       if (rep.rows_rejected > 0)

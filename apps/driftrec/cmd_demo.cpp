@@ -92,7 +92,7 @@ Runner add_demo(CLI::App& app, const GlobalFlags& g) {
                          {"training_seconds", rep.seconds}});
       trained[name] = std::move(model);
     }
-    if (!o->json_out.empty()) write_file(o->json_out, nlohmann::json{{"demo", results}}.dump(2) + "\n");
+    if (!o->json_out.empty()) write_file(o->json_out, nlohmann::json{{"demo", results}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 
     // Live interest update: one user's next recommendations before and after three new events
     // in a category they have never touched.

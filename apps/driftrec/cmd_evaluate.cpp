@@ -74,7 +74,7 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
         {"metrics", res.metrics_json()},
         {"users_evaluated", res.users_evaluated},
         {"seconds", res.seconds}};
-    if (!o->json_out.empty()) write_file(o->json_out, out.dump(2) + "\n");
+    if (!o->json_out.empty()) write_file(o->json_out, out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     if (!o->rankings_out.empty()) {
       std::ofstream f(o->rankings_out, std::ios::binary);
       if (!f) throw IoError(o->rankings_out + ": cannot open for writing");

@@ -82,7 +82,7 @@ Runner add_recommend(CLI::App& app, const GlobalFlags&) {
       out["items"].push_back(it);
     }
     if (o->json) {
-      std::cout << out.dump(2) << "\n";
+      std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       return 0;
     }
     std::cout << model.name() << " top-" << o->k << " for " << (o->user.empty() ? "an anonymous user" : "user " + o->user)

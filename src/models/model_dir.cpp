@@ -80,7 +80,7 @@ void save_model_dir(const std::string& dir, const Model& model, const data::Data
         {"created", now_iso()},
     };
     for (auto it = extra.begin(); it != extra.end(); ++it) meta[it.key()] = it.value();
-    write_text(tmp / "model.json", meta.dump(2) + "\n");
+    write_text(tmp / "model.json", meta.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     // Swap into place: the old directory (if any) is moved aside first, then removed.
     fs::path old = target;
     old += ".old";
