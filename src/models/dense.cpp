@@ -14,6 +14,8 @@ namespace driftrec::models::dense {
 
 void scores(const float* U, std::size_t B, const float* Y, std::size_t n, std::size_t k, float* out) {
   if (B == 0 || n == 0) return;
+  static thread_local const bool single_threaded = (set_blas_threads(1), true);
+  (void)single_threaded;
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(B), static_cast<int>(n), static_cast<int>(k),
               1.0f, U, static_cast<int>(k), Y, static_cast<int>(k), 0.0f, out, static_cast<int>(n));
 }

@@ -1,6 +1,5 @@
 #include "driftrec/models/evaluation.h"
 
-#include "dense.h"
 
 namespace driftrec::models {
 
@@ -22,12 +21,7 @@ eval::EvalResult evaluate_model(const Model& model, const data::Dataset& full, c
                                 const data::Dataset& train, const eval::EvalOptions& options,
                                 const ProgressCallback& progress) {
   const auto counts = data::item_counts(train.log, std::max(train.n_items(), model.n_items()));
-  // Parallelism comes from the evaluator's threads; BLAS inside them stays single-threaded.
-  const int before = dense::set_blas_threads(1);
-  struct Restore {
-    int n;
-    ~Restore() { dense::set_blas_threads(n); }
-  } restore{before};
+  // Parallelism comes from the evaluator's threads; BLAS inside them is single-threaded (dense.h).
   return eval::evaluate(full, cases, model.n_items(), counts, train.users.count(), model_scorer(model, full), options,
                         progress);
 }

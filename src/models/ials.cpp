@@ -111,7 +111,6 @@ void IalsModel::fit(const data::Dataset& train, const FitOptions& options) {
     for (std::size_t f = 0; f < k; ++f) Y_[i * k + f] = static_cast<float>(rng.normal() * std);
   std::vector<float> X(nu * k, 0.0f);
   const int threads = resolve_threads(options.threads);
-  const int blas_before = dense::set_blas_threads(1);
   auto sweep = [&](const CountRows& rows, const std::vector<float>& F, std::vector<float>& out, std::size_t n) {
     const auto FtF = dense::gram(F.data(), F.size() / k, k);
     std::vector<std::vector<double>> As(static_cast<std::size_t>(threads), std::vector<double>(k * k)),
@@ -124,31 +123,25 @@ void IalsModel::fit(const data::Dataset& train, const FitOptions& options) {
   double best = -1;
   int bad = 0;
   std::vector<float> best_Y;
-  try {
-    for (int it = 1; it <= iterations; ++it) {
-      sweep(ur, Y_, X, nu);
-      sweep(ir, X, Y_, ni);
-      YtY_ = dense::gram(Y_.data(), ni, k);
-      std::string msg;
-      if (options.validate) {
-        const double v = options.validate(*this);
-        msg = "valid=" + std::to_string(v);
-        if (v > best) {
-          best = v;
-          bad = 0;
-          best_Y = Y_;
-        } else if (++bad >= patience) {
-          if (options.progress) options.progress({"train ials", static_cast<std::size_t>(it), static_cast<std::size_t>(iterations), msg + " (early stop)"});
-          break;
-        }
+  for (int it = 1; it <= iterations; ++it) {
+    sweep(ur, Y_, X, nu);
+    sweep(ir, X, Y_, ni);
+    YtY_ = dense::gram(Y_.data(), ni, k);
+    std::string msg;
+    if (options.validate) {
+      const double v = options.validate(*this);
+      msg = "valid=" + std::to_string(v);
+      if (v > best) {
+        best = v;
+        bad = 0;
+        best_Y = Y_;
+      } else if (++bad >= patience) {
+        if (options.progress) options.progress({"train ials", static_cast<std::size_t>(it), static_cast<std::size_t>(iterations), msg + " (early stop)"});
+        break;
       }
-      if (options.progress) options.progress({"train ials", static_cast<std::size_t>(it), static_cast<std::size_t>(iterations), msg});
     }
-  } catch (...) {
-    dense::set_blas_threads(blas_before);
-    throw;
+    if (options.progress) options.progress({"train ials", static_cast<std::size_t>(it), static_cast<std::size_t>(iterations), msg});
   }
-  dense::set_blas_threads(blas_before);
   if (!best_Y.empty()) {
     Y_ = std::move(best_Y);
     YtY_ = dense::gram(Y_.data(), ni, k);

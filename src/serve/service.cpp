@@ -315,6 +315,19 @@ std::vector<Recommendation> Service::similar(const std::string& item, std::size_
   return finish(*b, state, req).items;
 }
 
+std::size_t Service::warm_up(const std::vector<std::string>& users) {
+  const auto b = bundle();
+  std::size_t built = 0;
+  for (const auto& u : users) {
+    auto& shard = shard_of(u);
+    std::lock_guard lock(shard.mu);
+    const bool had = shard.users.count(u) > 0;
+    state_locked(shard, u, *b);
+    built += !had;
+  }
+  return built;
+}
+
 ServiceStats Service::stats() const {
   const auto b = bundle();
   ServiceStats s;

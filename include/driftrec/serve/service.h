@@ -23,7 +23,6 @@ namespace driftrec::serve {
 struct ServiceOptions {
   std::size_t history_limit = 500;          ///< events a user state keeps (and reads from the store)
   std::size_t popularity_window = 100000;   ///< recent events behind the cold-start popularity
-  int score_threads = 1;                    ///< BLAS threads per request (1 is best for many requests)
 };
 
 /// An event as received from a client (external ids). ts absent = now.
@@ -106,6 +105,9 @@ class Service {
   /// Loads `dir` (empty = the current directory again) and swaps it in atomically; requests in
   /// flight finish on the old model. On failure throws and the old model keeps serving.
   void reload(const std::string& dir = "");
+  /// Builds and caches the states of `users` from the store (e.g. the most active users after a
+  /// restart, so their first request does not pay for the rebuild). Returns how many were built.
+  std::size_t warm_up(const std::vector<std::string>& users);
   ServiceStats stats() const;
   store::EventStore& store() { return *store_; }
 

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Serving benchmark on loopback: recommendation latency/throughput at concurrency 1, 16, 64,
+# durable ingest throughput, and event-to-fresh-recommendation latency, with a Beauty-sized model
+# (ials, 64 factors, trained on ../shared/data/beauty/Beauty.txt; a synthetic catalog of the same
+# size when that file is absent). The load client (build/bench/serve_load) runs on the same
+# 2 cores as the server. Writes bench/results/serve.json.   bench/serve.sh [seconds per run]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}
+bin=build/driftrec
+load=build/bench/serve_load
+work=$(mktemp -d)
+trap 'kill $pid 2> /dev/null || true; rm -rf "$work"' EXIT
+data=../shared/data/beauty/Beauty.txt
+prefix=""
+iprefix=""
+users=22363
+if [[ ! -f $data ]]; then
+  $bin --log-level warn synth --users 22000 --items 12100 --events-per-user 9 --out "$work/synth" > /dev/null
+  data=$work/synth; prefix=u; iprefix=i; users=22000
+fi
+$bin --log-level warn train --data "$data" --model ials --set factors=64 --set iterations=5 --no-validation --out "$work/model" > /dev/null
+echo bench-token > "$work/token"
+port=$(( 20000 + RANDOM % 20000 ))
+$bin --log-level warn --threads 72 serve --model "$work/model" --store "sqlite://$work/events.db" --port $port \
+  --token-file "$work/token" --import "$data" > "$work/server.log" 2>&1 &
+pid=$!
+for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/healthz/ready" > /dev/null 2>&1 && break; sleep 0.1; done
+results="{}"
+add() { results=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r[sys.argv[2]]=json.loads(sys.argv[3]); print(json.dumps(r))' "$results" "$1" "$2"); }
+for c in 1 16 64; do
+  add "recommend_c$c" "$($load recommend --port $port --concurrency $c --seconds "$secs" --users $users --user-prefix "$prefix" --k 10)"
+done
+add "ingest_c16_batch100" "$($load ingest --port $port --concurrency 16 --batch 100 --seconds "$secs" --token bench-token --items 12101 --item-prefix "$iprefix")"
+add "ingest_c16_batch1" "$($load ingest --port $port --concurrency 16 --batch 1 --seconds "$secs" --token bench-token --items 12101 --item-prefix "$iprefix")"
+add "event_to_fresh_recommendation" "$($load fresh --port $port --token bench-token --requests 300 --items 12101 --item-prefix "$iprefix")"
+rss=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
+kill $pid; wait $pid 2> /dev/null || true
+mkdir -p bench/results
+python3 - "$results" "$rss" "$secs" <<'PY'
+import json, os, sys
+r = json.loads(sys.argv[1])
+r["server_peak_rss_mib"] = int(sys.argv[2]) / 1024
+r["config"] = {"model": "ials 64 factors, Beauty-sized", "server_threads": 72, "cores": os.cpu_count(),
+               "seconds_per_run": float(sys.argv[3]), "command": "bench/serve.sh " + sys.argv[3]}
+json.dump(r, open("bench/results/serve.json", "w"), indent=2)
+for k, v in r.items():
+    if isinstance(v, dict) and "latency_ms" in v:
+        extra = f", {v['events_per_second']:.0f} events/s" if "events_per_second" in v else ""
+        rps = f", {v['requests_per_second']:.0f} req/s" if "requests_per_second" in v else ""
+        print(f"{k}: p50 {v['latency_ms']['p50']:.2f} ms, p99 {v['latency_ms']['p99']:.2f} ms{rps}{extra}, errors {v['errors']}")
+print(f"server peak RSS {r['server_peak_rss_mib']:.0f} MiB")
+PY

@@ -1,0 +1,175 @@
+// A small closed-loop HTTP load client for `driftrec serve` (loopback only).
+//   serve_load recommend --port P --concurrency C --seconds S --users N [--k 10]
+//   serve_load ingest    --port P --concurrency C --seconds S --batch B --token T [--acked FILE] [--items N]
+//   serve_load fresh     --port P --token T --requests N --users N --items N
+// Prints one JSON object: requests, errors, throughput, latency p50/p90/p99 (ms), events/s.
+#include <httplib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+struct Args {
+  std::string mode;
+  int port = 8080, concurrency = 1, batch = 1, users = 1000, items = 1000, k = 10, requests = 200;
+  double seconds = 5;
+  std::string token, acked, user_prefix = "u", item_prefix = "i";
+};
+
+Args parse(int argc, char** argv) {
+  Args a;
+  if (argc < 2) throw std::runtime_error("usage: serve_load recommend|ingest|fresh [--port P] ...");
+  a.mode = argv[1];
+  for (int i = 2; i + 1 < argc; i += 2) {
+    const std::string k = argv[i], v = argv[i + 1];
+    if (k == "--port") a.port = std::stoi(v);
+    else if (k == "--concurrency") a.concurrency = std::stoi(v);
+    else if (k == "--seconds") a.seconds = std::stod(v);
+    else if (k == "--batch") a.batch = std::stoi(v);
+    else if (k == "--users") a.users = std::stoi(v);
+    else if (k == "--items") a.items = std::stoi(v);
+    else if (k == "--k") a.k = std::stoi(v);
+    else if (k == "--requests") a.requests = std::stoi(v);
+    else if (k == "--token") a.token = v;
+    else if (k == "--acked") a.acked = v;
+    else if (k == "--user-prefix") a.user_prefix = v;
+    else if (k == "--item-prefix") a.item_prefix = v;
+    else throw std::runtime_error("unknown option " + k);
+  }
+  return a;
+}
+
+double pct(std::vector<double>& v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(q / 100.0 * static_cast<double>(v.size())))];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  try {
+    a = parse(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "serve_load: %s\n", e.what());
+    return 2;
+  }
+  using clock = std::chrono::steady_clock;
+  std::vector<std::vector<double>> lat(static_cast<std::size_t>(a.concurrency));
+  std::atomic<long> errors{0}, events{0};
+  std::mutex acked_mu;
+  std::ofstream acked;
+  if (!a.acked.empty()) acked.open(a.acked, std::ios::app);
+  const httplib::Headers auth = {{"Authorization", "Bearer " + a.token}};
+  nlohmann::json out = {{"mode", a.mode}, {"concurrency", a.concurrency}};
+
+  if (a.mode == "fresh") {
+    // Event-to-fresh-recommendation: POST one event, then GET the user's recommendations; the
+    // response must already count the event (history_length grows by one).
+    httplib::Client c("127.0.0.1", a.port);
+    c.set_keep_alive(true);
+    c.set_tcp_nodelay(true);
+    std::mt19937 rng(7);
+    std::vector<double> v;
+    for (int n = 0; n < a.requests; ++n) {
+      const std::string user = "fresh" + std::to_string(n % 50);
+      const auto before = c.Get(("/v1/users/" + user + "/recommendations?k=10").c_str());
+      if (!before || before->status != 200) {
+        ++errors;
+        continue;
+      }
+      const auto h0 = nlohmann::json::parse(before->body)["history_length"].get<long>();
+      const std::string body = nlohmann::json{{"user", user}, {"item", a.item_prefix + std::to_string(1 + rng() % a.items)}}.dump();
+      const auto t0 = clock::now();
+      const auto p = c.Post("/v1/events", auth, body, "application/json");
+      const auto g = c.Get(("/v1/users/" + user + "/recommendations?k=10").c_str());
+      const double ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+      if (!p || p->status != 200 || !g || g->status != 200) {
+        ++errors;
+        continue;
+      }
+      const auto h1 = nlohmann::json::parse(g->body)["history_length"].get<long>();
+      if (h1 != h0 + 1 && h0 < 500) ++errors;  // not fresh (unknown items are not in the history)
+      v.push_back(ms);
+    }
+    out["requests"] = v.size();
+    out["errors"] = errors.load();
+    out["latency_ms"] = {{"p50", pct(v, 50)}, {"p90", pct(v, 90)}, {"p99", pct(v, 99)}};
+    std::cout << out.dump() << std::endl;
+    return errors > 0 ? 1 : 0;
+  }
+
+  const auto t_end = clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(a.seconds));
+  std::vector<std::thread> workers;
+  for (int t = 0; t < a.concurrency; ++t) {
+    workers.emplace_back([&, t] {
+      httplib::Client c("127.0.0.1", a.port);
+      c.set_keep_alive(true);
+      c.set_tcp_nodelay(true);
+      c.set_read_timeout(10, 0);
+      std::mt19937 rng(static_cast<unsigned>(t + 1));
+      long seq = 0;
+      auto& mine = lat[static_cast<std::size_t>(t)];
+      while (clock::now() < t_end) {
+        const auto t0 = clock::now();
+        bool ok = false;
+        if (a.mode == "recommend") {
+          const std::string path = "/v1/users/" + a.user_prefix + std::to_string(1 + rng() % a.users) + "/recommendations?k=" + std::to_string(a.k);
+          const auto r = c.Get(path.c_str());
+          ok = r && r->status == 200;
+        } else {
+          nlohmann::json batch = nlohmann::json::array();
+          std::vector<std::string> keys;
+          for (int b = 0; b < a.batch; ++b) {
+            const std::string user = "load" + std::to_string(t) + "_" + std::to_string(rng() % 1000);
+            ++seq;
+            batch.push_back({{"user", user}, {"item", a.item_prefix + std::to_string(1 + rng() % a.items)},
+                             {"ts", 1700000000 + seq * 64 + t}, {"behavior", "view"}});
+            keys.push_back(user + "\t" + std::to_string(1700000000 + seq * 64 + t));
+          }
+          const auto r = c.Post("/v1/events", auth, batch.dump(), "application/json");
+          ok = r && r->status == 200;
+          if (ok) {
+            events += a.batch;
+            if (acked.is_open()) {
+              std::lock_guard lock(acked_mu);
+              for (const auto& k : keys) acked << k << '\n';
+              acked.flush();
+            }
+          } else if (!r) {
+            ++errors;
+            break;  // server gone (durability test): stop this worker
+          }
+        }
+        if (ok) mine.push_back(std::chrono::duration<double, std::milli>(clock::now() - t0).count());
+        else ++errors;
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  std::vector<double> all;
+  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+  out["requests"] = all.size();
+  out["errors"] = errors.load();
+  out["seconds"] = a.seconds;
+  out["requests_per_second"] = static_cast<double>(all.size()) / a.seconds;
+  if (a.mode == "ingest") {
+    out["batch"] = a.batch;
+    out["events_per_second"] = static_cast<double>(events.load()) / a.seconds;
+  }
+  out["latency_ms"] = {{"p50", pct(all, 50)}, {"p90", pct(all, 90)}, {"p99", pct(all, 99)}};
+  std::cout << out.dump() << std::endl;
+  return 0;
+}
