@@ -9,6 +9,9 @@ find_package(SQLite3 REQUIRED)
 # (OpenSSL, zlib, brotli) the header must see to match the library's ABI.
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# Debian's FAISS 1.7.3 is a static library that needs OpenMP found first.
+find_package(OpenMP REQUIRED)
+find_package(faiss REQUIRED)
 find_package(CLI11 QUIET CONFIG)
 if(NOT TARGET CLI11::CLI11)
   # Debian's libcli11-dev ships only the headers (and a pkg-config file).

@@ -68,6 +68,10 @@ Runner add_serve(CLI::App& app, const GlobalFlags& g) {
   app.add_flag("--no-auth", o->http.allow_no_auth, "accept writes and admin calls without a token (local testing only)");
   app.add_option("--max-k", o->http.max_k, "largest k a request may ask for")->check(CLI::PositiveNumber);
   app.add_option("--history-limit", o->service.history_limit, "events kept per user state")->check(CLI::PositiveNumber);
+  app.add_option("--retrieval", o->service.retrieval, "exact, or hnsw (FAISS; for ials and bpr) for large catalogs")
+      ->check(CLI::IsMember({"exact", "hnsw"}));
+  app.add_option("--hnsw-m", o->service.hnsw.m, "HNSW graph degree")->check(CLI::Range(2, 512));
+  app.add_option("--hnsw-ef-search", o->service.hnsw.ef_search, "HNSW query beam")->check(CLI::Range(1, 100000));
   o->import.add_to(app, false, "--import");
   return [o, &g]() {
     o->http.token = read_token(o->token_file);

@@ -26,6 +26,7 @@ struct Service::Bundle {
   std::string dir;
   std::int64_t version = 0;
   double loaded_at = 0;
+  std::unique_ptr<index::Retriever> retriever;  // approximate top-K (nullptr = exact scoring)
   // Recent popularity (cold start): a ring of the last N known items and their counts.
   mutable std::mutex pop_mu;
   mutable std::vector<std::int32_t> pop_ring;
@@ -60,6 +61,8 @@ Service::Service(const std::string& model_dir, std::unique_ptr<store::EventStore
     : store_(std::move(store)), options_(options) {
   if (!store_) throw InvalidInput("service needs an event store");
   if (options_.history_limit == 0) throw InvalidInput("history_limit must be >= 1");
+  if (options_.retrieval != "exact" && options_.retrieval != "hnsw")
+    throw InvalidInput("retrieval must be exact or hnsw, got '" + options_.retrieval + "'");
   for (std::size_t i = 0; i < kShards; ++i) shards_.push_back(std::make_unique<Shard>());
   reload(model_dir);
 }
@@ -80,6 +83,14 @@ void Service::reload(const std::string& dir_in) {
     b->dir = dir;
     b->loaded_at = now_seconds();
     b->pop_counts.assign(static_cast<std::size_t>(b->loaded.model->n_items()), 0.0f);
+    if (options_.retrieval == "hnsw") {
+      int dim = 0;
+      if (const float* items = b->loaded.model->item_embeddings(&dim)) {
+        b->retriever = index::make_hnsw_retriever(items, b->loaded.model->n_items(), dim, options_.hnsw);
+      } else {
+        log_warn(b->loaded.model->name() + " does not score by inner product; serving with exact retrieval");
+      }
+    }
     for (const auto& e : store_->recent(options_.popularity_window)) {
       const auto i = b->loaded.items.find(e.item);
       if (i >= 1 && i < b->loaded.model->n_items()) b->count(i, options_.popularity_window);
@@ -206,6 +217,12 @@ RecommendResult Service::finish(const Bundle& b, const models::UserState& state,
     scores[0] = -INFINITY;
     for (auto x : ro.exclude) scores[static_cast<std::size_t>(x)] = -INFINITY;
     top = top_k(scores.data(), scores.size(), req.k);
+  } else if (b.retriever) {
+    std::vector<std::int32_t> excluded = ro.exclude;
+    if (ro.exclude_seen)
+      for (const auto& e : state.history) excluded.push_back(e.item);
+    const auto q = model.query_vector(state);
+    top = b.retriever->search(q.data(), req.k, excluded);
   } else {
     top = model.recommend(state, req.k, ro);
   }

@@ -64,6 +64,10 @@ class BprModel : public Model {
   void observe(UserState& state, const data::Event& event) const override;
   void score(const UserState& state, float* out) const override;
   void score_batch(const std::vector<const UserState*>& states, float* out) const override;
+  const float* item_embeddings(int* dim) const override {
+    *dim = k_ + 1;
+    return Q_.data();
+  }
   void save_weights(const std::string& path) const override;
   void load_weights(const std::string& path) override;
 
@@ -93,6 +97,10 @@ class IalsModel : public Model {
   void score(const UserState& state, float* out) const override;
   void score_batch(const std::vector<const UserState*>& states, float* out) const override;
   std::vector<Attribution> explain(const UserState& state, std::int32_t item) const override;
+  const float* item_embeddings(int* dim) const override {
+    *dim = k_;
+    return Y_.data();
+  }
   void save_weights(const std::string& path) const override;
   void load_weights(const std::string& path) override;
 

@@ -89,6 +89,16 @@ class Model {
   /// Which past events drove `item`'s score. Throws NotSupported unless capabilities().explain.
   virtual std::vector<Attribution> explain(const UserState& state, std::int32_t item) const;
 
+  /// For models whose score is an inner product <query(state), item row>: the item matrix
+  /// [n_items(), dim] (row 0 = padding; owned by the model) and its width. nullptr otherwise.
+  /// Approximate retrievers (index/retriever.h) build on it.
+  virtual const float* item_embeddings(int* dim) const {
+    (void)dim;
+    return nullptr;
+  }
+  /// The query vector [dim] of a state, for models with item_embeddings().
+  virtual std::vector<float> query_vector(const UserState& state) const { return state.vector; }
+
   /// Writes/reads the model's weights file (the model directory is handled by model_dir.h).
   virtual void save_weights(const std::string& path) const = 0;
   virtual void load_weights(const std::string& path) = 0;

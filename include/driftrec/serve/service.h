@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "driftrec/index/retriever.h"
 #include "driftrec/models/model_dir.h"
 #include "driftrec/store/event_store.h"
 
@@ -23,6 +24,10 @@ namespace driftrec::serve {
 struct ServiceOptions {
   std::size_t history_limit = 500;          ///< events a user state keeps (and reads from the store)
   std::size_t popularity_window = 100000;   ///< recent events behind the cold-start popularity
+  /// "exact" (the model's own scoring) or "hnsw" (FAISS, for inner-product models: ials, bpr;
+  /// other models fall back to exact with a warning).
+  std::string retrieval = "exact";
+  index::HnswOptions hnsw;
 };
 
 /// An event as received from a client (external ids). ts absent = now.
