@@ -34,6 +34,7 @@ class ExactRetriever : public Retriever {
  private:
   std::vector<float> items_;
   std::int32_t n_;
+  int dim_;
 };
 
 class HnswRetriever : public Retriever {
