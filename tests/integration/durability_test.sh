@@ -37,7 +37,16 @@ start_server
 user=$(head -1 acked.sorted | cut -f1)
 n=$(sqlite3 events.db "select count(*) from events where user = '$user'")
 got=$(curl -sf "http://127.0.0.1:$port/v1/users/$user/recommendations?k=5" | grep -o '"history_length":[0-9]*' | cut -d: -f2)
+# SIGHUP reloads the model: the version moves on and the server keeps answering.
+kill -HUP "$pid"
+version=""
+for _ in $(seq 50); do
+  version=$(curl -sf "http://127.0.0.1:$port/healthz/ready" | grep -o '"model_version":[0-9]*' | cut -d: -f2)
+  [[ $version == 2 ]] && break
+  sleep 0.1
+done
 kill "$pid"; wait "$pid" 2> /dev/null || true
-echo "user $user: $n stored events, state rebuilt with $got"
+[[ $version == 2 ]] || { echo "FAIL: SIGHUP did not reload the model (version $version)"; exit 1; }
+echo "user $user: $n stored events, state rebuilt with $got; SIGHUP reload -> model version $version"
 [[ $got -eq $n || ( $n -gt 500 && $got -eq 500 ) ]] || { echo "FAIL: state not rebuilt from the store"; exit 1; }
 echo "durability checks passed"

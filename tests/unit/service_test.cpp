@@ -1,6 +1,7 @@
 // The serving core: durable ingest, live interest updates, cold start, reload.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "driftrec/core/error.h"
@@ -142,4 +143,34 @@ TEST(Service, AnonymousInterestsSimilarAndReload) {
   EXPECT_EQ(svc.stats().model_version, 2);
   EXPECT_EQ(svc.stats().model_name, "ials");
   EXPECT_EQ(svc.recommend_user("u", {}).history_length, 4u);  // rebuilt from the store
+}
+
+TEST(Service, RequestsDuringReloadsNeverFail) {
+  serve::Service svc(world().knn_dir, store::open_event_store("memory://"));
+  svc.ingest({ev("r", "i1", 1), ev("r", "i2", 2)});
+  std::atomic<bool> stop{false};
+  std::atomic<int> served{0}, failed{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t)
+    readers.emplace_back([&] {
+      while (!stop) {
+        try {
+          const auto r = svc.recommend_user("r", {});
+          if (r.items.size() == 10u) ++served;
+          else ++failed;
+        } catch (...) {
+          ++failed;
+        }
+      }
+    });
+  for (int k = 0; k < 6; ++k) {
+    const int before = served;  // let requests run between swaps
+    for (int spin = 0; spin < 2000 && served < before + 3; ++spin) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    svc.reload(k % 2 ? world().knn_dir : world().ials_dir);
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(failed, 0);
+  EXPECT_GE(served, 18);
+  EXPECT_EQ(svc.stats().model_version, 7);
 }
