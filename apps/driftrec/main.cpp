@@ -7,9 +7,11 @@
 #include "commands.h"
 #include "driftrec/core/error.h"
 #include "driftrec/core/log.h"
+#include "driftrec/nn/register.h"
 
 int main(int argc, char** argv) {
   using namespace driftrec;
+  nn::register_neural_models();
   CLI::App app{"DriftRec: recommendations that follow each user's interests as they move"};
   app.require_subcommand(1);
   app.fallthrough();

@@ -14,8 +14,10 @@ struct Entry {
   std::function<std::unique_ptr<Model>(const nlohmann::json&)> make;
 };
 
-const std::vector<Entry>& entries() {
-  static const std::vector<Entry> e = {
+// Built-in models, then registered ones. Registration happens at start-up, before any lookup
+// from other threads (the CLI and tests register first), so reads need no lock.
+std::vector<Entry>& entries() {
+  static std::vector<Entry> e = {
       {"pop", &PopularityModel::params, [](const nlohmann::json& c) { return std::make_unique<PopularityModel>(c); }},
       {"itemknn", &ItemKnnModel::params, [](const nlohmann::json& c) { return std::make_unique<ItemKnnModel>(c); }},
       {"bpr", &BprModel::params, [](const nlohmann::json& c) { return std::make_unique<BprModel>(c); }},
@@ -32,6 +34,12 @@ const Entry& find(const std::string& name) {
   throw NotFound("unknown model '" + name + "' (known: " + known + ")");
 }
 }  // namespace
+
+void register_model(const std::string& name, const ParamSet& (*params)(), ModelFactory factory) {
+  for (const auto& e : entries())
+    if (e.name == name) throw InvalidInput("a model named '" + name + "' is already registered");
+  entries().push_back({name, params, factory});
+}
 
 std::vector<std::string> model_names() {
   std::vector<std::string> out;

@@ -1,0 +1,367 @@
+#include "driftrec/nn/sasrec.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include "../models/dense.h"
+#include "driftrec/core/error.h"
+#include "driftrec/core/rng.h"
+#include "pch.h"
+
+namespace driftrec::nn {
+
+namespace {
+
+// One pre-LN transformer block with explicit causal attention.
+struct BlockImpl : torch::nn::Module {
+  BlockImpl(int64_t d, int64_t heads, int64_t ffn, double dropout) : heads_(heads) {
+    ln1 = register_module("ln1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
+    qkv = register_module("qkv", torch::nn::Linear(d, 3 * d));
+    out = register_module("out", torch::nn::Linear(d, d));
+    ln2 = register_module("ln2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
+    ff1 = register_module("ff1", torch::nn::Linear(d, ffn));
+    ff2 = register_module("ff2", torch::nn::Linear(ffn, d));
+    drop = register_module("drop", torch::nn::Dropout(dropout));
+  }
+  /// x [B, L, d]; mask [L, L] or [B, 1, L, L] additive (0 / -inf). attn_out: mean over heads [B, L, L].
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask, torch::Tensor* attn_out) {
+    const auto B = x.size(0), L = x.size(1), d = x.size(2), dh = d / heads_;
+    auto h = ln1(x);
+    auto q = qkv(h).view({B, L, 3, heads_, dh}).permute({2, 0, 3, 1, 4});  // [3, B, H, L, dh]
+    auto s = torch::matmul(q[0], q[1].transpose(-2, -1)) / std::sqrt(static_cast<double>(dh)) + mask;
+    auto a = torch::softmax(s, -1);
+    if (attn_out) *attn_out = a.mean(1);
+    auto ctx = torch::matmul(drop(a), q[2]).permute({0, 2, 1, 3}).reshape({B, L, d});
+    auto y = x + drop(out(ctx));
+    return y + drop(ff2(drop(torch::gelu(ff1(ln2(y))))));
+  }
+  int64_t heads_;
+  torch::nn::LayerNorm ln1{nullptr}, ln2{nullptr};
+  torch::nn::Linear qkv{nullptr}, out{nullptr}, ff1{nullptr}, ff2{nullptr};
+  torch::nn::Dropout drop{nullptr};
+};
+TORCH_MODULE(Block);
+
+struct NetImpl : torch::nn::Module {
+  NetImpl(int64_t n_items, int64_t d, int64_t max_len, int64_t layers, int64_t heads, int64_t ffn, double dropout)
+      : d_(d) {
+    items = register_module("items", torch::nn::Embedding(torch::nn::EmbeddingOptions(n_items, d).padding_idx(0)));
+    positions = register_module("positions", torch::nn::Embedding(max_len, d));
+    for (int64_t l = 0; l < layers; ++l) blocks.push_back(register_module("block" + std::to_string(l), Block(d, heads, ffn, dropout)));
+    ln = register_module("ln", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
+    drop = register_module("drop", torch::nn::Dropout(dropout));
+    torch::nn::init::normal_(items->weight, 0.0, 1.0 / std::sqrt(static_cast<double>(d)));
+    torch::NoGradGuard g;
+    items->weight[0].zero_();
+  }
+  /// seq [B, L] item ids, left-padded with 0 -> hidden [B, L, d]. attn: last layer's attention.
+  torch::Tensor forward(const torch::Tensor& seq, torch::Tensor* attn = nullptr) {
+    const auto L = seq.size(1);
+    const auto valid = seq.ne(0);                                              // [B, L]
+    auto pos = torch::arange(L, seq.options()).unsqueeze(0);                   // newest item at L-1
+    auto x = items(seq) * std::sqrt(static_cast<double>(d_)) + positions(pos + (positions->weight.size(0) - L));
+    x = drop(x) * valid.unsqueeze(-1);
+    // Additive mask: future keys and padding keys are -inf; a query always sees itself, so
+    // padded rows stay finite (they are never used).
+    auto causal = torch::ones({L, L}, torch::kBool).triu(1);
+    auto pad_key = valid.logical_not().unsqueeze(1).unsqueeze(1);             // [B, 1, 1, L]
+    auto eye = torch::eye(L, torch::kBool);
+    auto blocked = (causal.unsqueeze(0).unsqueeze(0) | pad_key) & eye.logical_not();
+    auto mask = torch::zeros(blocked.sizes(), torch::kFloat).masked_fill(blocked, -INFINITY);
+    for (std::size_t l = 0; l < blocks.size(); ++l)
+      x = blocks[l]->forward(x, mask, (attn && l + 1 == blocks.size()) ? attn : nullptr);
+    return ln(x);
+  }
+  int64_t d_;
+  torch::nn::Embedding items{nullptr}, positions{nullptr};
+  std::vector<Block> blocks;
+  torch::nn::LayerNorm ln{nullptr};
+  torch::nn::Dropout drop{nullptr};
+};
+TORCH_MODULE(Net);
+
+}  // namespace
+
+struct SasRecModel::Impl {
+  Net net{nullptr};
+  std::vector<float> item_matrix;  // copy of the item embeddings [n_items, d] for scoring
+  int64_t d = 0, max_len = 0;
+  void build(const nlohmann::json& c, int64_t n_items) {
+    d = c["dim"].get<int64_t>();
+    max_len = c["max_len"].get<int64_t>();
+    const auto ffn = c["ffn_dim"].get<int64_t>() > 0 ? c["ffn_dim"].get<int64_t>() : d;
+    net = Net(n_items, d, max_len, c["layers"].get<int64_t>(), c["heads"].get<int64_t>(), ffn, c["dropout"].get<double>());
+  }
+  void snapshot_items() {
+    auto w = net->items->weight.detach().contiguous();
+    item_matrix.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
+  }
+  /// Last `max_len` items of a history as a [1, L] tensor.
+  torch::Tensor sequence(const std::vector<data::Event>& h) const {
+    const auto n = std::min<std::size_t>(h.size(), static_cast<std::size_t>(max_len));
+    std::vector<int64_t> ids(n);
+    for (std::size_t i = 0; i < n; ++i) ids[i] = h[h.size() - n + i].item;
+    return torch::from_blob(ids.data(), {1, static_cast<int64_t>(n)}, torch::kLong).clone();
+  }
+};
+
+const ParamSet& SasRecModel::params() {
+  static const ParamSet p("sasrec", {
+      int_param("dim", 64, "hidden size d", 8, 4096),
+      int_param("layers", 2, "transformer blocks", 1, 48),
+      int_param("heads", 1, "attention heads (must divide dim)", 1, 64),
+      int_param("ffn_dim", 0, "feed-forward width (0 = dim)", 0),
+      int_param("max_len", 50, "most recent events a sequence keeps", 2, 4096),
+      float_param("dropout", 0.2, "dropout rate", 0.0, 0.9),
+      string_param("loss", "sampled", "training objective", {"sampled", "softmax", "bce"}),
+      int_param("negatives", 256, "negatives per batch (loss=sampled)", 1),
+      string_param("sampling", "uniform", "negative distribution (loss=sampled)", {"uniform", "popularity"}),
+      int_param("batch_size", 128, "sequences per batch", 1),
+      int_param("epochs", 200, "maximum epochs", 1),
+      float_param("lr", 1e-3, "AdamW learning rate", 1e-8, 10.0),
+      float_param("weight_decay", 0.0, "AdamW weight decay", 0.0),
+      float_param("clip_norm", 5.0, "gradient norm clip (0 = off)", 0.0),
+      int_param("warmup_steps", 100, "linear learning-rate warm-up steps", 0),
+      int_param("eval_every", 5, "epochs between validation checks (0 = never)", 0),
+      int_param("patience", 4, "validation checks without improvement before stopping", 1),
+  });
+  return p;
+}
+
+SasRecModel::SasRecModel(const nlohmann::json& config) : Model(params().resolve(config)), impl_(std::make_unique<Impl>()) {
+  if (config_["dim"].get<int64_t>() % config_["heads"].get<int64_t>() != 0)
+    throw InvalidInput("sasrec: heads must divide dim");
+}
+
+SasRecModel::~SasRecModel() = default;
+
+void SasRecModel::fit(const data::Dataset& train, const models::FitOptions& options) {
+  const auto& log = train.log;
+  if (log.size() == 0) throw InvalidInput("sasrec: no training events");
+  torch::manual_seed(options.seed);
+  torch::set_num_threads(std::max(1, options.threads > 0 ? options.threads : 2));
+  const auto& c = config_;
+  n_items_ = train.n_items();
+  n_users_ = train.n_users();
+  impl_->build(c, n_items_);
+  auto& net = impl_->net;
+  const int64_t max_len = impl_->max_len;
+  // Training sequences: the last max_len + 1 items of each user (inputs = all but the last,
+  // targets = all but the first).
+  std::vector<std::vector<int64_t>> seqs;
+  for (std::int32_t u = 1; u < n_users_; ++u) {
+    const auto b = log.user_begin(u), e = log.user_end(u);
+    if (e - b < 2) continue;
+    const auto from = std::max(b, e - max_len - 1);
+    std::vector<int64_t> s;
+    for (auto r = from; r < e; ++r) s.push_back(log.item[static_cast<std::size_t>(r)]);
+    seqs.push_back(std::move(s));
+  }
+  if (seqs.empty()) throw InvalidInput("sasrec: no user has two or more training events");
+  // Length buckets: sort by length, cut into batches, shuffle the batch order each epoch.
+  std::vector<std::size_t> order(seqs.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return seqs[a].size() < seqs[b].size(); });
+  const auto bs = static_cast<std::size_t>(c["batch_size"].get<int64_t>());
+  std::vector<std::vector<std::size_t>> batches;
+  for (std::size_t i = 0; i < order.size(); i += bs)
+    batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(i), order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), i + bs)));
+  // Negative sampling distribution.
+  const std::string loss = c["loss"], sampling = c["sampling"];
+  const int64_t n_neg = c["negatives"].get<int64_t>();
+  torch::Tensor pop_probs, log_q;
+  if (loss == "sampled" && sampling == "popularity") {
+    auto counts = data::item_counts(log, n_items_);
+    std::vector<float> p(counts.begin(), counts.end());
+    p[0] = 0;
+    pop_probs = torch::tensor(p);
+    pop_probs = pop_probs / pop_probs.sum();
+    log_q = torch::log(pop_probs.clamp_min(1e-12));
+  }
+  torch::optim::AdamW opt(net->parameters(), torch::optim::AdamWOptions(c["lr"].get<double>()).weight_decay(c["weight_decay"].get<double>()));
+  const double base_lr = c["lr"].get<double>(), clip = c["clip_norm"].get<double>();
+  const int64_t warmup = c["warmup_steps"].get<int64_t>();
+  const int epochs = static_cast<int>(c["epochs"].get<int64_t>());
+  const int eval_every = static_cast<int>(c["eval_every"].get<int64_t>());
+  const int patience = static_cast<int>(c["patience"].get<int64_t>());
+  Rng rng(options.seed);
+  double best = -1;
+  int bad = 0;
+  std::vector<torch::Tensor> best_state;
+  int64_t step = 0;
+  for (int epoch = 1; epoch <= epochs; ++epoch) {
+    net->train();
+    for (std::size_t i = batches.size(); i > 1; --i) std::swap(batches[i - 1], batches[rng.uniform_int(i)]);
+    double total = 0;
+    int64_t positions = 0;
+    for (const auto& batch : batches) {
+      std::size_t L = 0;
+      for (auto s : batch) L = std::max(L, seqs[s].size() - 1);
+      std::vector<int64_t> in(batch.size() * L, 0), tgt(batch.size() * L, 0);
+      for (std::size_t b = 0; b < batch.size(); ++b) {
+        const auto& s = seqs[batch[b]];
+        const auto n = s.size() - 1, off = L - n;  // left padding
+        for (std::size_t p = 0; p < n; ++p) {
+          in[b * L + off + p] = s[p];
+          tgt[b * L + off + p] = s[p + 1];
+        }
+      }
+      auto input = torch::from_blob(in.data(), {static_cast<int64_t>(batch.size()), static_cast<int64_t>(L)}, torch::kLong);
+      auto target = torch::from_blob(tgt.data(), {static_cast<int64_t>(batch.size() * L)}, torch::kLong);
+      auto h = net->forward(input).reshape({-1, impl_->d});
+      auto keep = target.ne(0).nonzero().squeeze(1);
+      h = h.index_select(0, keep);
+      auto t = target.index_select(0, keep);
+      torch::Tensor l;
+      const auto& E = net->items->weight;
+      if (loss == "softmax") {
+        l = torch::nn::functional::cross_entropy(torch::matmul(h, E.t()), t);
+      } else if (loss == "bce") {
+        auto neg = torch::randint(1, n_items_, {t.size(0)}, torch::kLong);
+        auto pos_logit = (h * E.index_select(0, t)).sum(-1);
+        auto neg_logit = (h * E.index_select(0, neg)).sum(-1);
+        l = -(torch::log_sigmoid(pos_logit) + torch::log_sigmoid(-neg_logit)).mean();
+      } else {
+        auto neg = pop_probs.defined() ? torch::multinomial(pop_probs, n_neg, true)
+                                       : torch::randint(1, n_items_, {n_neg}, torch::kLong);
+        auto pos_logit = (h * E.index_select(0, t)).sum(-1, true);       // [N, 1]
+        auto neg_logit = torch::matmul(h, E.index_select(0, neg).t());   // [N, S]
+        if (log_q.defined()) {
+          pos_logit = pos_logit - log_q.index_select(0, t).unsqueeze(1);
+          neg_logit = neg_logit - log_q.index_select(0, neg).unsqueeze(0);
+        }
+        neg_logit = neg_logit.masked_fill(neg.unsqueeze(0).eq(t.unsqueeze(1)), -INFINITY);  // accidental hits
+        auto logits = torch::cat({pos_logit, neg_logit}, 1);
+        l = torch::nn::functional::cross_entropy(logits, torch::zeros({logits.size(0)}, torch::kLong));
+      }
+      ++step;
+      const double lr = warmup > 0 && step < warmup ? base_lr * static_cast<double>(step) / static_cast<double>(warmup) : base_lr;
+      for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+      opt.zero_grad();
+      l.backward();
+      if (clip > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), clip);
+      opt.step();
+      {
+        torch::NoGradGuard g;
+        net->items->weight[0].zero_();
+      }
+      total += l.item<double>() * static_cast<double>(t.size(0));
+      positions += t.size(0);
+    }
+    net->eval();
+    impl_->snapshot_items();
+    std::string msg = "loss=" + std::to_string(total / static_cast<double>(std::max<int64_t>(1, positions)));
+    if (options.validate && eval_every > 0 && (epoch % eval_every == 0 || epoch == epochs)) {
+      const double v = options.validate(*this);
+      msg += " valid=" + std::to_string(v);
+      if (v > best) {
+        best = v;
+        bad = 0;
+        best_state.clear();
+        for (const auto& p : net->parameters()) best_state.push_back(p.detach().clone());
+      } else if (++bad >= patience) {
+        if (options.progress) options.progress({"train sasrec", static_cast<std::size_t>(epoch), static_cast<std::size_t>(epochs), msg + " (early stop)"});
+        break;
+      }
+    }
+    if (options.progress) options.progress({"train sasrec", static_cast<std::size_t>(epoch), static_cast<std::size_t>(epochs), msg});
+  }
+  if (!best_state.empty()) {
+    torch::NoGradGuard g;
+    auto params = net->parameters();
+    for (std::size_t i = 0; i < params.size(); ++i) params[i].copy_(best_state[i]);
+  }
+  net->eval();
+  impl_->snapshot_items();
+}
+
+models::UserState SasRecModel::encode(std::int32_t user, const std::vector<data::Event>& history) const {
+  models::UserState s = Model::encode(user, history);
+  s.vector.assign(static_cast<std::size_t>(impl_->d), 0.0f);
+  if (s.history.empty()) return s;
+  torch::NoGradGuard g;
+  auto h = impl_->net->forward(impl_->sequence(s.history));
+  auto last = h[0][h.size(1) - 1].contiguous();
+  std::copy(last.data_ptr<float>(), last.data_ptr<float>() + impl_->d, s.vector.begin());
+  return s;
+}
+
+void SasRecModel::observe(models::UserState& s, const data::Event& e) const {
+  const auto before = s.version;
+  Model::observe(s, e);
+  if (s.version == before) return;
+  auto fresh = encode(s.user, s.history);
+  s.vector = std::move(fresh.vector);
+}
+
+void SasRecModel::score(const models::UserState& s, float* out) const { score_batch({&s}, out); }
+
+void SasRecModel::score_batch(const std::vector<const models::UserState*>& states, float* out) const {
+  require_fitted();
+  const auto d = static_cast<std::size_t>(impl_->d);
+  std::vector<float> U(states.size() * d);
+  for (std::size_t b = 0; b < states.size(); ++b) {
+    if (states[b]->vector.size() != d) throw InvalidInput("sasrec: user state was not made by this model");
+    std::copy(states[b]->vector.begin(), states[b]->vector.end(), U.begin() + static_cast<std::ptrdiff_t>(b * d));
+  }
+  models::dense::scores(U.data(), states.size(), impl_->item_matrix.data(), static_cast<std::size_t>(n_items_), d, out);
+  for (std::size_t b = 0; b < states.size(); ++b) mask_padding(out + b * static_cast<std::size_t>(n_items_));
+}
+
+std::vector<models::Attribution> SasRecModel::explain(const models::UserState& s, std::int32_t item) const {
+  require_fitted();
+  if (item <= 0 || item >= n_items_) throw InvalidInput("sasrec: item index out of range");
+  if (s.history.empty()) return {};
+  torch::NoGradGuard g;
+  auto seq = impl_->sequence(s.history);
+  torch::Tensor attn;
+  impl_->net->forward(seq, &attn);
+  const auto L = seq.size(1);
+  auto row = attn[0][L - 1].contiguous();  // attention of the newest position over the sequence
+  const std::size_t first = s.history.size() - static_cast<std::size_t>(L);
+  std::vector<models::Attribution> out;
+  for (int64_t p = 0; p < L; ++p)
+    out.push_back({first + static_cast<std::size_t>(p), s.history[first + static_cast<std::size_t>(p)].item, row[p].item<float>()});
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.weight > b.weight; });
+  return out;
+}
+
+const float* SasRecModel::item_embeddings(int* dim) const {
+  *dim = static_cast<int>(impl_->d);
+  return impl_->item_matrix.data();
+}
+
+void SasRecModel::save_weights(const std::string& path) const {
+  require_fitted();
+  torch::serialize::OutputArchive archive;
+  impl_->net->save(archive);
+  archive.write("driftrec_shape", torch::tensor({static_cast<int64_t>(n_items_), static_cast<int64_t>(n_users_)}));
+  try {
+    archive.save_to(path);
+  } catch (const c10::Error& e) {
+    throw IoError(path + ": cannot write weights: " + e.what_without_backtrace());
+  }
+}
+
+void SasRecModel::load_weights(const std::string& path) {
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    torch::Tensor shape;
+    archive.read("driftrec_shape", shape);
+    const auto n_items = shape[0].item<int64_t>(), n_users = shape[1].item<int64_t>();
+    if (n_items < 2) throw CorruptModel(path + ": bad item count");
+    impl_->build(config_, n_items);
+    impl_->net->load(archive);
+    impl_->net->eval();
+    n_items_ = static_cast<std::int32_t>(n_items);
+    n_users_ = static_cast<std::int32_t>(n_users);
+    impl_->snapshot_items();
+  } catch (const c10::Error& e) {
+    throw CorruptModel(path + ": cannot read sasrec weights: " + e.what_without_backtrace());
+  }
+}
+
+}  // namespace driftrec::nn
