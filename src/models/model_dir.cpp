@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "driftrec/core/error.h"
+#include "driftrec/core/hash.h"
 #include "driftrec/models/registry.h"
 
 namespace fs = std::filesystem;
@@ -29,6 +30,19 @@ void write_text(const fs::path& p, const std::string& text) {
   if (!out.flush()) throw IoError(p.string() + ": write failed");
 }
 
+// Fingerprint of a file's bytes: catches truncated or altered weights whatever their format.
+std::string file_checksum(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw IoError(p.string() + ": cannot open for reading");
+  Fingerprint fp;
+  std::vector<char> buf(1 << 16);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    fp.add_bytes(buf.data(), static_cast<std::size_t>(in.gcount()));
+  }
+  return fp.hex();
+}
+
 template <typename T>
 T field(const nlohmann::json& j, const char* name, const std::string& file) {
   if (!j.contains(name)) throw CorruptModel(file + ": missing field '" + name + "'");
@@ -50,7 +64,7 @@ void save_model_dir(const std::string& dir, const Model& model, const data::Data
   fs::create_directories(tmp, ec);
   if (ec) throw IoError(tmp.string() + ": cannot create directory: " + ec.message());
   try {
-    model.save_weights((tmp / "weights.bin").string());
+    model.save_weights((tmp / model.weights_file()).string());
     train.users.save_tsv((tmp / "users.tsv").string());
     train.items.save_tsv((tmp / "items.tsv").string());
     std::string behaviors;
@@ -76,6 +90,7 @@ void save_model_dir(const std::string& dir, const Model& model, const data::Data
                   {"items", train.items.count()}, {"events", train.log.size()}, {"has_clock", train.has_clock}}},
         {"id_maps", {{"users", train.users.checksum()}, {"items", train.items.checksum()}}},
         {"n_items", model.n_items()},
+        {"weights", {{"file", model.weights_file()}, {"checksum", file_checksum(tmp / model.weights_file())}}},
         {"n_users", model.n_users()},
         {"created", now_iso()},
     };
@@ -152,7 +167,14 @@ LoadedModel load_model_dir(const std::string& dir) {
                          std::to_string(out.items.count()) + " items");
     t.category_offsets.insert(t.category_offsets.begin(), 0);  // padding item 0 has none
   }
-  out.model->load_weights((d / "weights.bin").string());
+  const auto weights = field<nlohmann::json>(out.meta, "weights", meta_path);
+  const auto wfile = field<std::string>(weights, "file", meta_path);
+  if (wfile != out.model->weights_file() || wfile.find('/') != std::string::npos)
+    throw CorruptModel(meta_path + ": weights file '" + wfile + "' does not belong to model " + name);
+  if (!fs::exists(d / wfile)) throw CorruptModel((d / wfile).string() + ": missing");
+  if (file_checksum(d / wfile) != field<std::string>(weights, "checksum", meta_path))
+    throw CorruptModel((d / wfile).string() + ": checksum differs from model.json (truncated or modified)");
+  out.model->load_weights((d / wfile).string());
   if (out.model->n_items() != out.items.size() || out.model->n_items() != field<int>(out.meta, "n_items", meta_path))
     throw CorruptModel(dir + ": weights cover " + std::to_string(out.model->n_items()) + " item slots but items.tsv has " +
                        std::to_string(out.items.size()));

@@ -99,6 +99,8 @@ class Model {
   /// The query vector [dim] of a state, for models with item_embeddings().
   virtual std::vector<float> query_vector(const UserState& state) const { return state.vector; }
 
+  /// File name of the weights inside a model directory.
+  virtual std::string weights_file() const { return "weights.bin"; }
   /// Writes/reads the model's weights file (the model directory is handled by model_dir.h).
   virtual void save_weights(const std::string& path) const = 0;
   virtual void load_weights(const std::string& path) = 0;

@@ -34,6 +34,7 @@ class SasRecModel : public models::Model {
   void score_batch(const std::vector<const models::UserState*>& states, float* out) const override;
   std::vector<models::Attribution> explain(const models::UserState& state, std::int32_t item) const override;
   const float* item_embeddings(int* dim) const override;
+  std::string weights_file() const override { return "weights.pt"; }
   void save_weights(const std::string& path) const override;
   void load_weights(const std::string& path) override;
 
