@@ -48,6 +48,7 @@ struct Service::Bundle {
 
 struct Service::CachedUser {
   models::UserState state;
+  std::int64_t model_version = 0;         // the bundle that built the state (states are per model)
   std::int64_t watermark = 0;             // store seqs <= watermark were read into the state
   std::vector<std::int64_t> applied;      // seqs > watermark applied by ingest (sorted, bounded)
 };
@@ -104,7 +105,8 @@ void Service::reload(const std::string& dir_in) {
     b->version = bundle_ ? bundle_->version + 1 : 1;
     bundle_ = b;
   }
-  // States belong to a model: drop them; they are rebuilt from the store on the next request.
+  // States belong to a model: drop them (memory); each also records its model version, so one
+  // cached by a request still running on the old model is rebuilt, not used.
   for (auto& s : shards_) {
     std::lock_guard lock(s->mu);
     s->users.clear();
@@ -129,9 +131,14 @@ std::vector<data::Event> Service::to_events(const Bundle& b, std::int32_t user,
 
 Service::CachedUser& Service::state_locked(Shard& shard, const std::string& user, const Bundle& b) {
   auto it = shard.users.find(user);
-  if (it != shard.users.end()) return it->second;
+  if (it != shard.users.end()) {
+    // A request that started before a model swap may have cached a state of the old model.
+    if (it->second.model_version == b.version) return it->second;
+    shard.users.erase(it);
+  }
   const auto events = store_->user_events(user, options_.history_limit);
   CachedUser c;
+  c.model_version = b.version;
   const auto idx = b.loaded.users.find(user);
   c.state = b.loaded.model->encode(idx, to_events(b, idx, events));
   for (const auto& e : events) c.watermark = std::max(c.watermark, e.seq);
@@ -174,6 +181,10 @@ IngestResult Service::ingest(const std::vector<IncomingEvent>& events) {
     std::lock_guard lock(shard.mu);
     auto it = shard.users.find(rows[i].user);
     if (it == shard.users.end()) continue;  // not cached: the next read rebuilds it from the store
+    if (it->second.model_version != b->version) {  // built by another model: rebuild on next read
+      shard.users.erase(it);
+      continue;
+    }
     auto& c = it->second;
     const auto seq = res.seqs[i];
     if (seq <= c.watermark || std::binary_search(c.applied.begin(), c.applied.end(), seq)) continue;
