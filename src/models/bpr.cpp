@@ -183,18 +183,10 @@ void BprModel::observe(UserState& s, const data::Event& e) const {
            static_cast<int>(config_["online_steps"].get<long long>()));
 }
 
-void BprModel::score(const UserState& s, float* out) const { score_batch({&s}, out); }
+void BprModel::score(const UserState& s, float* out) const { score_by_embeddings({&s}, out); }
 
 void BprModel::score_batch(const std::vector<const UserState*>& states, float* out) const {
-  require_fitted();
-  const auto K = static_cast<std::size_t>(k_) + 1;
-  std::vector<float> U(states.size() * K);
-  for (std::size_t b = 0; b < states.size(); ++b) {
-    if (states[b]->vector.size() != K) throw InvalidInput("bpr: user state was not made by this model");
-    std::copy(states[b]->vector.begin(), states[b]->vector.end(), U.begin() + static_cast<std::ptrdiff_t>(b * K));
-  }
-  dense::scores(U.data(), states.size(), Q_.data(), static_cast<std::size_t>(n_items_), K, out);
-  for (std::size_t b = 0; b < states.size(); ++b) mask_padding(out + b * static_cast<std::size_t>(n_items_));
+  score_by_embeddings(states, out);
 }
 
 void BprModel::save_weights(const std::string& path) const {

@@ -199,18 +199,10 @@ void IalsModel::observe(UserState& s, const data::Event& e) const {
   if (s.version != before) s.vector = fold_in(s.history);
 }
 
-void IalsModel::score(const UserState& s, float* out) const { score_batch({&s}, out); }
+void IalsModel::score(const UserState& s, float* out) const { score_by_embeddings({&s}, out); }
 
 void IalsModel::score_batch(const std::vector<const UserState*>& states, float* out) const {
-  require_fitted();
-  const auto k = static_cast<std::size_t>(k_);
-  std::vector<float> U(states.size() * k);
-  for (std::size_t b = 0; b < states.size(); ++b) {
-    if (states[b]->vector.size() != k) throw InvalidInput("ials: user state was not made by this model");
-    std::copy(states[b]->vector.begin(), states[b]->vector.end(), U.begin() + static_cast<std::ptrdiff_t>(b * k));
-  }
-  dense::scores(U.data(), states.size(), Y_.data(), static_cast<std::size_t>(n_items_), k, out);
-  for (std::size_t b = 0; b < states.size(); ++b) mask_padding(out + b * static_cast<std::size_t>(n_items_));
+  score_by_embeddings(states, out);
 }
 
 std::vector<Attribution> IalsModel::explain(const UserState& s, std::int32_t item) const {

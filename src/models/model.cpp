@@ -3,6 +3,7 @@
 #include <cmath>
 #include <unordered_set>
 
+#include "dense.h"
 #include "driftrec/core/error.h"
 
 namespace driftrec::models {
@@ -31,6 +32,22 @@ void Model::observe(UserState& state, const data::Event& event) const {
   if (event.item == 0 || event.item >= n_items_) return;
   state.history.push_back(event);
   ++state.version;
+}
+
+void Model::score_by_embeddings(const std::vector<const UserState*>& states, float* out) const {
+  require_fitted();
+  int dim = 0;
+  const float* items = item_embeddings(&dim);
+  if (!items) throw NotSupported(name() + ": no item embeddings to score with");
+  const auto d = static_cast<std::size_t>(dim);
+  std::vector<float> U(states.size() * d);
+  for (std::size_t b = 0; b < states.size(); ++b) {
+    const auto q = query_vector(*states[b]);
+    if (q.size() != d) throw InvalidInput(name() + ": user state was not made by this model");
+    std::copy(q.begin(), q.end(), U.begin() + static_cast<std::ptrdiff_t>(b * d));
+  }
+  dense::scores(U.data(), states.size(), items, static_cast<std::size_t>(n_items_), d, out);
+  for (std::size_t b = 0; b < states.size(); ++b) mask_padding(out + b * static_cast<std::size_t>(n_items_));
 }
 
 void Model::score_batch(const std::vector<const UserState*>& states, float* out) const {

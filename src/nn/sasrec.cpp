@@ -5,7 +5,6 @@
 #include <cmath>
 #include <numeric>
 
-#include "../models/dense.h"
 #include "driftrec/core/error.h"
 #include "driftrec/core/rng.h"
 #include "pch.h"
@@ -225,18 +224,10 @@ void SasRecModel::observe(models::UserState& s, const data::Event& e) const {
   s.vector = std::move(fresh.vector);
 }
 
-void SasRecModel::score(const models::UserState& s, float* out) const { score_batch({&s}, out); }
+void SasRecModel::score(const models::UserState& s, float* out) const { score_by_embeddings({&s}, out); }
 
 void SasRecModel::score_batch(const std::vector<const models::UserState*>& states, float* out) const {
-  require_fitted();
-  const auto d = static_cast<std::size_t>(impl_->d);
-  std::vector<float> U(states.size() * d);
-  for (std::size_t b = 0; b < states.size(); ++b) {
-    if (states[b]->vector.size() != d) throw InvalidInput("sasrec: user state was not made by this model");
-    std::copy(states[b]->vector.begin(), states[b]->vector.end(), U.begin() + static_cast<std::ptrdiff_t>(b * d));
-  }
-  models::dense::scores(U.data(), states.size(), impl_->item_matrix.data(), static_cast<std::size_t>(n_items_), d, out);
-  for (std::size_t b = 0; b < states.size(); ++b) mask_padding(out + b * static_cast<std::size_t>(n_items_));
+  score_by_embeddings(states, out);
 }
 
 std::vector<models::Attribution> SasRecModel::explain(const models::UserState& s, std::int32_t item) const {

@@ -115,6 +115,9 @@ class Model {
   void require_fitted() const;
   /// Sets score[0] and out-of-range entries to -inf (helper for score()).
   void mask_padding(float* out) const;
+  /// score_batch for inner-product models: out[b, i] = <query_vector(state b), item_embeddings row i>
+  /// (one BLAS call for the batch). Throws InvalidInput for a state another model made.
+  void score_by_embeddings(const std::vector<const UserState*>& states, float* out) const;
 
   nlohmann::json config_;
   std::int32_t n_items_ = 0;
