@@ -17,6 +17,8 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
     std::string model, out;
     std::uint64_t seed = 42;
     bool no_validation = false;
+    std::string checkpoint_dir;
+    bool resume = false;
   };
   auto o = std::make_shared<Opts>();
   o->data.add_to(app, true);
@@ -26,6 +28,8 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
   app.add_option("--out", o->out, "model directory to write")->required();
   app.add_option("--seed", o->seed, "random seed");
   app.add_flag("--no-validation", o->no_validation, "skip early stopping and validation metrics");
+  app.add_option("--checkpoint-dir", o->checkpoint_dir, "LibTorch models: write a checkpoint here after every epoch");
+  app.add_flag("--resume", o->resume, "continue from the checkpoint in --checkpoint-dir");
   return [o, &g]() {
     auto model = models::create_model(o->model, o->config.overrides(o->model));
     const auto prep_opts = o->prep.get();
@@ -38,6 +42,8 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
     fo.threads = g.threads;
     fo.seed = o->seed;
     fo.progress = progress_printer();
+    fo.checkpoint_dir = o->checkpoint_dir;
+    fo.resume = o->resume;
     const auto rep = models::fit_and_validate(*model, prepared.full, prepared.split, fo);
     nlohmann::json extra = {{"preprocess", data::to_json(prep_opts)},
                             {"split", split_summary(prepared)},

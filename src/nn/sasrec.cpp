@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <cmath>
 #include <numeric>
 
@@ -11,6 +13,66 @@
 #include "transformer.h"
 
 namespace driftrec::nn {
+
+namespace {
+
+// Training checkpoints: net.pt, optimizer.pt, best.pt (the best parameters so far) and state.json,
+// written to a temporary directory and renamed over the previous checkpoint.
+class Checkpoint {
+ public:
+  struct State {
+    int epoch = 0;
+    double best = -1;
+    int bad = 0;
+    int64_t step = 0;
+    bool stopped = false;
+  };
+  explicit Checkpoint(std::string dir) : dir_(std::move(dir)) {}
+  bool enabled() const { return !dir_.empty(); }
+
+  void save(Net& net, torch::optim::Optimizer& opt, const std::vector<torch::Tensor>& best, const State& st) const {
+    namespace fs = std::filesystem;
+    const fs::path tmp = dir_ + ".tmp";
+    fs::remove_all(tmp);
+    fs::create_directories(tmp);
+    try {
+      torch::save(net, (tmp / "net.pt").string());
+      torch::save(opt, (tmp / "optimizer.pt").string());
+      torch::save(best, (tmp / "best.pt").string());
+    } catch (const c10::Error& e) {
+      throw IoError(dir_ + ": cannot write checkpoint: " + e.what_without_backtrace());
+    }
+    std::ofstream(tmp / "state.json") << nlohmann::json{{"epoch", st.epoch}, {"best", st.best}, {"bad", st.bad},
+                                                          {"step", st.step}, {"stopped", st.stopped}}.dump();
+    fs::remove_all(dir_);
+    fs::rename(tmp, dir_);
+  }
+
+  State load(Net& net, torch::optim::Optimizer& opt, std::vector<torch::Tensor>& best) const {
+    namespace fs = std::filesystem;
+    std::ifstream in(fs::path(dir_) / "state.json");
+    if (!in) throw NotFound(dir_ + ": no checkpoint to resume from");
+    State st;
+    try {
+      const auto j = nlohmann::json::parse(in);
+      st = {j.at("epoch").get<int>(), j.at("best").get<double>(), j.at("bad").get<int>(), j.at("step").get<int64_t>(),
+            j.at("stopped").get<bool>()};
+      torch::load(net, (fs::path(dir_) / "net.pt").string());
+      torch::load(opt, (fs::path(dir_) / "optimizer.pt").string());
+      torch::load(best, (fs::path(dir_) / "best.pt").string());
+    } catch (const nlohmann::json::exception& e) {
+      throw CorruptModel(dir_ + "/state.json: " + e.what());
+    } catch (const c10::Error& e) {
+      throw CorruptModel(dir_ + ": cannot read checkpoint (was it written with other parameters?): " + e.what_without_backtrace());
+    }
+    return st;
+  }
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace
 
 struct SasRecModel::Impl {
   Net net{nullptr};
@@ -52,6 +114,8 @@ const ParamSet& SasRecModel::params() {
       float_param("weight_decay", 0.0, "AdamW weight decay", 0.0),
       float_param("clip_norm", 5.0, "gradient norm clip (0 = off)", 0.0),
       int_param("warmup_steps", 100, "linear learning-rate warm-up steps", 0),
+      string_param("lr_schedule", "constant", "after warm-up: constant, or cosine decay to 0 over `epochs`",
+                   {"constant", "cosine"}),
       int_param("eval_every", 5, "epochs between validation checks (0 = never)", 0),
       int_param("patience", 4, "validation checks without improvement before stopping", 1),
   });
@@ -114,13 +178,31 @@ void SasRecModel::fit(const data::Dataset& train, const models::FitOptions& opti
   const int epochs = static_cast<int>(c["epochs"].get<int64_t>());
   const int eval_every = static_cast<int>(c["eval_every"].get<int64_t>());
   const int patience = static_cast<int>(c["patience"].get<int64_t>());
-  Rng rng(options.seed);
+  const Rng rng_root(options.seed);
+  const bool cosine = c["lr_schedule"] == "cosine";
+  const int64_t total_steps = static_cast<int64_t>(epochs) * static_cast<int64_t>(batches.size());
   double best = -1;
   int bad = 0;
   std::vector<torch::Tensor> best_state;
   int64_t step = 0;
-  for (int epoch = 1; epoch <= epochs; ++epoch) {
+  int first_epoch = 1;
+  bool stopped = false;
+  Checkpoint ckpt(options.checkpoint_dir);
+  if (options.resume) {
+    if (!ckpt.enabled()) throw InvalidInput("sasrec: resume needs a checkpoint directory");
+    auto st = ckpt.load(net, opt, best_state);
+    first_epoch = st.epoch + 1;
+    best = st.best;
+    bad = st.bad;
+    step = st.step;
+    stopped = st.stopped;
+  }
+  for (int epoch = first_epoch; epoch <= epochs && !stopped; ++epoch) {
     net->train();
+    // Each epoch's randomness depends only on (seed, epoch), so a resumed run repeats it exactly.
+    torch::manual_seed(options.seed + static_cast<std::uint64_t>(epoch) * 7919);
+    Rng rng = rng_root.fork(static_cast<std::uint64_t>(epoch));
+    std::sort(batches.begin(), batches.end());
     for (std::size_t i = batches.size(); i > 1; --i) std::swap(batches[i - 1], batches[rng.uniform_int(i)]);
     double total = 0;
     int64_t positions = 0;
@@ -165,7 +247,13 @@ void SasRecModel::fit(const data::Dataset& train, const models::FitOptions& opti
         l = torch::nn::functional::cross_entropy(logits, torch::zeros({logits.size(0)}, torch::kLong));
       }
       ++step;
-      const double lr = warmup > 0 && step < warmup ? base_lr * static_cast<double>(step) / static_cast<double>(warmup) : base_lr;
+      double lr = base_lr;
+      if (warmup > 0 && step < warmup) {
+        lr = base_lr * static_cast<double>(step) / static_cast<double>(warmup);
+      } else if (cosine) {
+        const double progress = static_cast<double>(step - warmup) / static_cast<double>(std::max<int64_t>(1, total_steps - warmup));
+        lr = base_lr * 0.5 * (1.0 + std::cos(3.141592653589793 * std::min(1.0, progress)));
+      }
       for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
       opt.zero_grad();
       l.backward();
@@ -190,10 +278,11 @@ void SasRecModel::fit(const data::Dataset& train, const models::FitOptions& opti
         best_state.clear();
         for (const auto& p : net->parameters()) best_state.push_back(p.detach().clone());
       } else if (++bad >= patience) {
-        if (options.progress) options.progress({"train sasrec", static_cast<std::size_t>(epoch), static_cast<std::size_t>(epochs), msg + " (early stop)"});
-        break;
+        stopped = true;
+        msg += " (early stop)";
       }
     }
+    if (ckpt.enabled()) ckpt.save(net, opt, best_state, {epoch, best, bad, step, stopped});
     if (options.progress) options.progress({"train sasrec", static_cast<std::size_t>(epoch), static_cast<std::size_t>(epochs), msg});
   }
   if (!best_state.empty()) {

@@ -1,7 +1,11 @@
 // The transformer layers against plain reference computations, and causality.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "../../src/nn/transformer.h"
+#include "driftrec/core/error.h"
 #include "driftrec/data/dataset.h"
 #include "driftrec/models/registry.h"
 #include "driftrec/nn/register.h"
@@ -92,4 +96,42 @@ TEST(SasRec, OverfitsATinyDataset) {
   EXPECT_EQ(next_of({"e", "f", "g"}), "h");
   EXPECT_EQ(next_of({"k"}), "l");
   EXPECT_EQ(next_of({"c", "d", "a", "b", "c", "d"}), "a");
+}
+
+TEST(SasRec, ResumingFromACheckpointGivesTheUninterruptedModel) {
+  nn::register_neural_models();
+  data::DatasetBuilder b;
+  for (int u = 0; u < 40; ++u)
+    for (int t = 0; t < 6 + u % 5; ++t) b.add("u" + std::to_string(u), "i" + std::to_string((u * 3 + t * 7) % 30), t);
+  const auto ds = b.finish();
+  const nlohmann::json base = {{"dim", 16}, {"layers", 1}, {"max_len", 10}, {"eval_every", 0}, {"dropout", 0.2},
+                               {"negatives", 8}, {"batch_size", 8}};
+  auto cfg = [&](int epochs) {
+    auto c = base;
+    c["epochs"] = epochs;
+    return c;
+  };
+  models::FitOptions fo;
+  fo.threads = 1;
+  auto full = models::create_model("sasrec", cfg(6));
+  full->fit(ds, fo);
+  const std::string dir = ::testing::TempDir() + "/driftrec_ckpt_" + std::to_string(::getpid());
+  models::FitOptions first = fo;
+  first.checkpoint_dir = dir;
+  auto part = models::create_model("sasrec", cfg(3));
+  part->fit(ds, first);  // "interrupted" after 3 epochs
+  models::FitOptions again = first;
+  again.resume = true;
+  auto resumed = models::create_model("sasrec", cfg(6));
+  resumed->fit(ds, again);
+  const auto h = models::user_history(ds, 1);
+  std::vector<float> a(static_cast<std::size_t>(full->n_items())), c(a.size());
+  full->score(full->encode(-1, h), a.data());
+  resumed->score(resumed->encode(-1, h), c.data());
+  EXPECT_EQ(a, c);
+  models::FitOptions missing = fo;
+  missing.resume = true;
+  missing.checkpoint_dir = dir + "_absent";
+  EXPECT_THROW(models::create_model("sasrec", cfg(2))->fit(ds, missing), NotFound);
+  std::filesystem::remove_all(dir);
 }

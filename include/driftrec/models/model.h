@@ -52,6 +52,11 @@ struct FitOptions {
   std::uint64_t seed = 42;
   ProgressCallback progress;
   std::function<double(const class Model&)> validate;
+  /// Iterative LibTorch models write a checkpoint (model, optimizer, early-stopping state) here
+  /// after every epoch ("" = none); with `resume`, training continues from the one found there and
+  /// ends with the same model as an uninterrupted run.
+  std::string checkpoint_dir;
+  bool resume = false;
 };
 
 class Model {
