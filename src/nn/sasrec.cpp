@@ -178,6 +178,7 @@ void SasRecModel::fit(const data::Dataset& train, const models::FitOptions& opti
   const int epochs = static_cast<int>(c["epochs"].get<int64_t>());
   const int eval_every = static_cast<int>(c["eval_every"].get<int64_t>());
   const int patience = static_cast<int>(c["patience"].get<int64_t>());
+  const auto t_fit = std::chrono::steady_clock::now();
   const Rng rng_root(options.seed);
   const bool cosine = c["lr_schedule"] == "cosine";
   const int64_t total_steps = static_cast<int64_t>(epochs) * static_cast<int64_t>(batches.size());
@@ -268,7 +269,9 @@ void SasRecModel::fit(const data::Dataset& train, const models::FitOptions& opti
     }
     net->eval();
     impl_->snapshot_items();
-    std::string msg = "loss=" + std::to_string(total / static_cast<double>(std::max<int64_t>(1, positions)));
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_fit).count();
+    std::string msg = "loss=" + std::to_string(total / static_cast<double>(std::max<int64_t>(1, positions))) +
+                      " seconds=" + std::to_string(elapsed);
     if (options.validate && eval_every > 0 && (epoch % eval_every == 0 || epoch == epochs)) {
       const double v = options.validate(*this);
       msg += " valid=" + std::to_string(v);
