@@ -18,7 +18,7 @@ pid=$!
 # Stop DriftRec once the target is reached (the first validation line at or above it).
 drift_s=""
 while kill -0 $pid 2> /dev/null; do
-  drift_s=$(grep -o 'seconds=[0-9.]* valid=[0-9.]*' "$work/driftrec.log" | awk -v t="$target" -F'[= ]' '$4 >= t {print $2; exit}')
+  drift_s=$( (grep -o 'seconds=[0-9.]* valid=[0-9.]*' "$work/driftrec.log" | awk -v t="$target" -F'[= ]' '$4 >= t {print $2; exit}') || true)
   if [[ -n $drift_s ]]; then kill $pid; break; fi
   sleep 2
 done
@@ -26,13 +26,13 @@ wait $pid 2> /dev/null || true
 /usr/bin/python3 bench/sasrec_reference.py --data "$data" --target "$target" --loss "$loss" --threads 2 > "$work/ref.log"
 ref_s=$(tail -1 "$work/ref.log" | python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds_to_target"])')
 mkdir -p bench/results
-python3 - "$drift_s" "$ref_s" "$target" "$loss" <<'PY'
+python3 - "$drift_s" "$ref_s" "$target" "$loss" "$data" <<'PY'
 import json, sys
 d = float(sys.argv[1]) if sys.argv[1] else None
 r = float(sys.argv[2]) if sys.argv[2] not in ("", "None") else None
-out = {"what": "wall seconds to validation NDCG@10 >= target, sasrec, Beauty, 2 threads",
+out = {"what": "wall seconds to validation NDCG@10 >= target, sasrec, 2 threads", "data": sys.argv[5],
        "target": float(sys.argv[3]), "loss": sys.argv[4], "driftrec_seconds": d, "pytorch_seconds": r,
-       "speedup": (r / d) if d and r else None, "command": "bench/speed_vs_pytorch.sh"}
+       "speedup": (r / d) if d and r else None, "command": "bench/speed_vs_pytorch.sh %s %s %s" % (sys.argv[5], sys.argv[3], sys.argv[4])}
 json.dump(out, open("bench/results/speed_vs_pytorch.json", "w"), indent=2)
 print(json.dumps(out))
 PY
