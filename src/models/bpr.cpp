@@ -5,6 +5,7 @@
 #include "driftrec/core/error.h"
 #include "driftrec/core/rng.h"
 #include "driftrec/models/classic.h"
+#include "driftrec/models/early_stopping.h"
 #include "driftrec/models/weights_io.h"
 
 namespace driftrec::models {
@@ -87,8 +88,7 @@ void BprModel::fit(const data::Dataset& train, const FitOptions& options) {
   }
   std::vector<std::size_t> order(log.size());
   for (std::size_t r = 0; r < order.size(); ++r) order[r] = r;
-  double best = -1;
-  int bad = 0;
+  EarlyStopping stopping(patience);
   std::vector<float> best_P, best_Q;
   std::vector<float> grad_u(K);
   for (int epoch = 1; epoch <= epochs; ++epoch) {
@@ -117,12 +117,10 @@ void BprModel::fit(const data::Dataset& train, const FitOptions& options) {
     if (options.validate && eval_every > 0 && (epoch % eval_every == 0 || epoch == epochs)) {
       const double v = options.validate(*this);
       msg += " valid=" + std::to_string(v);
-      if (v > best) {
-        best = v;
-        bad = 0;
+      if (stopping.record(v)) {
         best_P = P_;
         best_Q = Q_;
-      } else if (++bad >= patience) {
+      } else if (stopping.should_stop()) {
         if (options.progress) options.progress({"train bpr", static_cast<std::size_t>(epoch), static_cast<std::size_t>(epochs), msg + " (early stop)"});
         break;
       }

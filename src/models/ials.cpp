@@ -7,6 +7,7 @@
 #include "driftrec/core/parallel.h"
 #include "driftrec/core/rng.h"
 #include "driftrec/models/classic.h"
+#include "driftrec/models/early_stopping.h"
 #include "driftrec/models/weights_io.h"
 
 namespace driftrec::models {
@@ -120,8 +121,7 @@ void IalsModel::fit(const data::Dataset& train, const FitOptions& options) {
         solve_row(rows, r, F, FtF, k, reg, alpha, As[static_cast<std::size_t>(t)], bs[static_cast<std::size_t>(t)], &out[r * k]);
     });
   };
-  double best = -1;
-  int bad = 0;
+  EarlyStopping stopping(patience);
   std::vector<float> best_Y;
   for (int it = 1; it <= iterations; ++it) {
     sweep(ur, Y_, X, nu);
@@ -131,11 +131,9 @@ void IalsModel::fit(const data::Dataset& train, const FitOptions& options) {
     if (options.validate) {
       const double v = options.validate(*this);
       msg = "valid=" + std::to_string(v);
-      if (v > best) {
-        best = v;
-        bad = 0;
+      if (stopping.record(v)) {
         best_Y = Y_;
-      } else if (++bad >= patience) {
+      } else if (stopping.should_stop()) {
         if (options.progress) options.progress({"train ials", static_cast<std::size_t>(it), static_cast<std::size_t>(iterations), msg + " (early stop)"});
         break;
       }

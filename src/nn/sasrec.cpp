@@ -9,6 +9,7 @@
 
 #include "driftrec/core/error.h"
 #include "driftrec/core/rng.h"
+#include "driftrec/models/early_stopping.h"
 #include "pch.h"
 #include "transformer.h"
 
@@ -182,8 +183,7 @@ void SasRecModel::fit(const data::Dataset& train, const models::FitOptions& opti
   const Rng rng_root(options.seed);
   const bool cosine = c["lr_schedule"] == "cosine";
   const int64_t total_steps = static_cast<int64_t>(epochs) * static_cast<int64_t>(batches.size());
-  double best = -1;
-  int bad = 0;
+  models::EarlyStopping stopping(patience);
   std::vector<torch::Tensor> best_state;
   int64_t step = 0;
   int first_epoch = 1;
@@ -193,8 +193,7 @@ void SasRecModel::fit(const data::Dataset& train, const models::FitOptions& opti
     if (!ckpt.enabled()) throw InvalidInput("sasrec: resume needs a checkpoint directory");
     auto st = ckpt.load(net, opt, best_state);
     first_epoch = st.epoch + 1;
-    best = st.best;
-    bad = st.bad;
+    stopping = models::EarlyStopping(patience, st.best, st.bad);
     step = st.step;
     stopped = st.stopped;
   }
@@ -275,17 +274,15 @@ void SasRecModel::fit(const data::Dataset& train, const models::FitOptions& opti
     if (options.validate && eval_every > 0 && (epoch % eval_every == 0 || epoch == epochs)) {
       const double v = options.validate(*this);
       msg += " valid=" + std::to_string(v);
-      if (v > best) {
-        best = v;
-        bad = 0;
+      if (stopping.record(v)) {
         best_state.clear();
         for (const auto& p : net->parameters()) best_state.push_back(p.detach().clone());
-      } else if (++bad >= patience) {
+      } else if (stopping.should_stop()) {
         stopped = true;
         msg += " (early stop)";
       }
     }
-    if (ckpt.enabled()) ckpt.save(net, opt, best_state, {epoch, best, bad, step, stopped});
+    if (ckpt.enabled()) ckpt.save(net, opt, best_state, {epoch, stopping.best(), stopping.bad(), step, stopped});
     if (options.progress) options.progress({"train sasrec", static_cast<std::size_t>(epoch), static_cast<std::size_t>(epochs), msg});
   }
   if (!best_state.empty()) {
