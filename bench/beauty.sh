@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Classic baselines on Amazon Beauty (S3Rec's 5-core file): leave-one-out, full ranking over all
+# Models on Amazon Beauty (S3Rec's 5-core file): leave-one-out, full ranking over all
 # items, seen items excluded. Hyperparameters in configs/beauty/<model>.yaml were chosen on the
 # validation split only. Writes bench/results/beauty_<model>.json and prints a Markdown table.
 #   bench/beauty.sh [path/to/Beauty.txt] [models...]
@@ -8,27 +8,35 @@ cd "$(dirname "$0")/.."
 data=${1:-../shared/data/beauty/Beauty.txt}
 shift || true
 models=("$@")
-[[ ${#models[@]} -gt 0 ]] || models=(pop itemknn bpr ials)
+[[ ${#models[@]} -gt 0 ]] || models=(pop itemknn bpr ials sasrec gru4rec caser hstu)
+# The item attributes beside the data file (Beauty_item2attributes.json) are passed as the item
+# table; only models configured with `attributes: true` use them.
+items=()
+attrs=$(dirname "$data")/$(basename "$data" .txt)_item2attributes.json
+[[ -f $attrs ]] && items=(--items "$attrs")
 bin=build/driftrec
 [[ -x $bin ]] || { echo "build first: cmake -S . -B build && cmake --build build" >&2; exit 1; }
 mkdir -p bench/results
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-echo "| model | HR@10 | NDCG@10 | MRR | coverage@10 | train s | command |"
-echo "|---|---|---|---|---|---|---|"
+echo "| model | HR@10 | NDCG@10 | MRR | coverage@10 | train s | epochs | command |"
+echo "|---|---|---|---|---|---|---|---|"
 for m in "${models[@]}"; do
   cfg=configs/beauty/$m.yaml
-  $bin --log-level warn --threads 2 train --data "$data" --model "$m" --config "$cfg" --out "$work/$m" > /dev/null
+  $bin --log-level warn --threads 2 train --data "$data" "${items[@]}" --model "$m" --config "$cfg" --out "$work/$m" > /dev/null
   $bin --log-level warn --threads 2 evaluate --model "$work/$m" --data "$data" --json "bench/results/beauty_$m.json" > /dev/null
-  train_s=$(grep -o '"training_seconds": [0-9.]*' "$work/$m/model.json" | awk '{print $2}')
-  python3 - "$m" "bench/results/beauty_$m.json" "$train_s" "$cfg" <<'PY'
+  python3 - "$m" "bench/results/beauty_$m.json" "$work/$m/model.json" "$cfg" "${items[*]}" <<'PY'
 import json, sys
-m, path, secs, cfg = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+m, path, meta, cfg, items = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3])), sys.argv[4], sys.argv[5]
+secs, epochs = meta["training_seconds"], meta.get("epochs")
 r = json.load(open(path))
 r["training_seconds"] = secs
+r["epochs"] = epochs
+r["validation"] = meta.get("validation")
+items_arg = " --items Beauty_item2attributes.json" if items else ""
 json.dump(r, open(path, "w"), indent=2)
 x = r["metrics"]
-print(f"| {m} | {x['hr@10']:.4f} | {x['ndcg@10']:.4f} | {x['mrr']:.4f} | {x['coverage@10']:.3f} | {secs:.2f} | "
-      f"`driftrec train --data Beauty.txt --model {m} --config {cfg} --out m && driftrec evaluate --model m --data Beauty.txt` |")
+print(f"| {m} | {x['hr@10']:.4f} | {x['ndcg@10']:.4f} | {x['mrr']:.4f} | {x['coverage@10']:.3f} | {secs:.2f} | {epochs} | "
+      f"`driftrec train --data Beauty.txt{items_arg} --model {m} --config {cfg} --out m && driftrec evaluate --model m --data Beauty.txt` |")
 PY
 done

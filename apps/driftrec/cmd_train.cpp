@@ -1,3 +1,4 @@
+#include <memory>
 #include <iomanip>
 #include <iostream>
 
@@ -41,7 +42,12 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
     models::FitOptions fo;
     fo.threads = g.threads;
     fo.seed = o->seed;
-    fo.progress = progress_printer();
+    // Count the epochs (progress steps of the "train ..." stage) for model.json.
+    auto epochs_run = std::make_shared<std::size_t>(0);
+    fo.progress = [printer = progress_printer(), epochs_run](const Progress& p) {
+      if (p.stage.rfind("train", 0) == 0) *epochs_run = p.done;
+      printer(p);
+    };
     fo.checkpoint_dir = o->checkpoint_dir;
     fo.resume = o->resume;
     const auto rep = models::fit_and_validate(*model, prepared.full, prepared.split, fo);
@@ -49,6 +55,7 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
                             {"split", split_summary(prepared)},
                             {"seed", o->seed},
                             {"training_seconds", rep.seconds},
+                            {"epochs", *epochs_run},
                             {"validation", rep.validation.metrics_json()}};
     models::save_model_dir(o->out, *model, prepared.split.train, extra);
     std::cout << "saved " << model->name() << " to " << o->out << " (trained in " << std::fixed << std::setprecision(2)

@@ -32,7 +32,7 @@ void DataFlags::add_to(CLI::App& app, bool path_required, const std::string& pat
   app.add_option("--on-error", on_error, "fail: stop at the first malformed row; skip: skip and count them")
       ->check(CLI::IsMember({"fail", "skip"}));
   app.add_option("--rejects", rejects, "with --on-error skip: file for rejected rows (default: rejects.tsv)");
-  app.add_option("--items", items, "item table (csv/tsv with item,category,title; RecBole .item; u.item; movies.dat)");
+  app.add_option("--items", items, "item table (csv/tsv with item,category,title; RecBole .item; u.item; movies.dat; JSON item -> attribute list)");
 }
 
 data::ReadOptions DataFlags::read_options() const {

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <unordered_map>
 
 #include "driftrec/core/error.h"
@@ -462,9 +464,60 @@ void attach_item(DatasetBuilder& b, LoadReport& rep, const std::string& item, co
   b.set_item_info(item, cats, tokenize(text), text);
 }
 
+// {"item": [attribute, ...], ...} (the S3-Rec/Amazon item2attributes files), or
+// {"item": {"categories": [...], "text": "..."}, ...}. Attributes may be numbers or strings.
+void read_json_item_table(const std::string& path, DatasetBuilder& b, LoadReport& rep) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw IoError(path + ": cannot open");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string text = ss.str();
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    const auto upto = std::min<std::size_t>(e.byte, text.size());
+    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(upto), '\n');
+    throw ParseError(path, line, "json", e.what());
+  }
+  if (!j.is_object()) throw ParseError(path, 1, "json", "expected an object mapping item ids to attribute lists");
+  auto as_names = [&](const nlohmann::json& list, const std::string& item) {
+    std::vector<std::string> out;
+    if (!list.is_array()) throw ParseError(path, 1, item, "expected a list of attributes");
+    for (const auto& a : list) {
+      if (a.is_string()) out.push_back(a.get<std::string>());
+      else if (a.is_number_integer()) out.push_back(std::to_string(a.get<long long>()));
+      else throw ParseError(path, 1, item, "attributes must be strings or integers");
+    }
+    return out;
+  };
+  for (const auto& [item, value] : j.items()) {
+    if (value.is_array()) {
+      attach_item(b, rep, item, as_names(value, item), "");
+    } else if (value.is_object()) {
+      std::vector<std::string> cats;
+      for (const char* key : {"categories", "attributes"})
+        if (value.contains(key)) {
+          auto more = as_names(value.at(key), item);
+          cats.insert(cats.end(), more.begin(), more.end());
+        }
+      std::string t;
+      for (const char* key : {"text", "title"})
+        if (value.contains(key) && value.at(key).is_string()) t = value.at(key).get<std::string>();
+      attach_item(b, rep, item, cats, t);
+    } else {
+      throw ParseError(path, 1, item, "expected a list of attributes or an object");
+    }
+  }
+}
+
 void read_item_table(const std::string& path, const ReadOptions& opt, DatasetBuilder& b, LoadReport& rep) {
   rep.files.push_back(path);
   const std::string name = lower(fs::path(path).filename().string());
+  if (lower(fs::path(path).extension().string()) == ".json") {
+    read_json_item_table(path, b, rep);
+    return;
+  }
   LineInput in(path);
   std::string line;
   if (name == "u.item") {

@@ -5,12 +5,14 @@ namespace driftrec::models {
 
 eval::BatchScorer model_scorer(const Model& model, const data::Dataset& full) {
   return [&model, &full](const data::EvalCase* const* cases, std::size_t n, float* out) {
-    std::vector<UserState> states;
-    states.reserve(n);
+    std::vector<std::int32_t> users(n);
+    std::vector<std::vector<data::Event>> histories(n);
     for (std::size_t b = 0; b < n; ++b) {
       const auto& c = *cases[b];
-      states.push_back(model.encode(c.user, full.log.events(full.log.user_begin(c.user), c.history_end)));
+      users[b] = c.user;
+      histories[b] = full.log.events(full.log.user_begin(c.user), c.history_end);
     }
+    const auto states = model.encode_batch(users, histories);
     std::vector<const UserState*> ptrs;
     for (const auto& s : states) ptrs.push_back(&s);
     model.score_batch(ptrs, out);

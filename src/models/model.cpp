@@ -26,6 +26,15 @@ UserState Model::encode(std::int32_t user, const std::vector<data::Event>& histo
   return s;
 }
 
+std::vector<UserState> Model::encode_batch(const std::vector<std::int32_t>& users,
+                                           const std::vector<std::vector<data::Event>>& histories) const {
+  if (users.size() != histories.size()) throw InvalidInput(name() + ": encode_batch needs one history per user");
+  std::vector<UserState> out;
+  out.reserve(users.size());
+  for (std::size_t i = 0; i < users.size(); ++i) out.push_back(encode(users[i], histories[i]));
+  return out;
+}
+
 void Model::observe(UserState& state, const data::Event& event) const {
   require_fitted();
   if (event.item < 0) throw InvalidInput(name() + ": negative item index in event");

@@ -10,7 +10,7 @@ namespace driftrec::models {
 namespace {
 struct Entry {
   std::string name;
-  const ParamSet& (*params)();
+  ParamsFn params;
   std::function<std::unique_ptr<Model>(const nlohmann::json&)> make;
 };
 
@@ -35,7 +35,7 @@ const Entry& find(const std::string& name) {
 }
 }  // namespace
 
-void register_model(const std::string& name, const ParamSet& (*params)(), ModelFactory factory) {
+void register_model(const std::string& name, ParamsFn params, ModelFactory factory) {
   for (const auto& e : entries())
     if (e.name == name) throw InvalidInput("a model named '" + name + "' is already registered");
   entries().push_back({name, params, factory});

@@ -39,42 +39,5 @@ struct BlockImpl : torch::nn::Module {
 };
 TORCH_MODULE(Block);
 
-struct NetImpl : torch::nn::Module {
-  NetImpl(int64_t n_items, int64_t d, int64_t max_len, int64_t layers, int64_t heads, int64_t ffn, double dropout)
-      : d_(d) {
-    items = register_module("items", torch::nn::Embedding(torch::nn::EmbeddingOptions(n_items, d).padding_idx(0)));
-    positions = register_module("positions", torch::nn::Embedding(max_len, d));
-    for (int64_t l = 0; l < layers; ++l) blocks.push_back(register_module("block" + std::to_string(l), Block(d, heads, ffn, dropout)));
-    ln = register_module("ln", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
-    drop = register_module("drop", torch::nn::Dropout(dropout));
-    torch::nn::init::normal_(items->weight, 0.0, 1.0 / std::sqrt(static_cast<double>(d)));
-    torch::NoGradGuard g;
-    items->weight[0].zero_();
-  }
-  /// seq [B, L] item ids, left-padded with 0 -> hidden [B, L, d]. attn: last layer's attention.
-  torch::Tensor forward(const torch::Tensor& seq, torch::Tensor* attn = nullptr) {
-    const auto L = seq.size(1);
-    const auto valid = seq.ne(0);                                              // [B, L]
-    auto pos = torch::arange(L, seq.options()).unsqueeze(0);                   // newest item at L-1
-    auto x = items(seq) * std::sqrt(static_cast<double>(d_)) + positions(pos + (positions->weight.size(0) - L));
-    x = drop(x) * valid.unsqueeze(-1);
-    // Additive mask: future keys and padding keys are -inf; a query always sees itself, so
-    // padded rows stay finite (they are never used).
-    auto causal = torch::ones({L, L}, torch::kBool).triu(1);
-    auto pad_key = valid.logical_not().unsqueeze(1).unsqueeze(1);             // [B, 1, 1, L]
-    auto eye = torch::eye(L, torch::kBool);
-    auto blocked = (causal.unsqueeze(0).unsqueeze(0) | pad_key) & eye.logical_not();
-    auto mask = torch::zeros(blocked.sizes(), torch::kFloat).masked_fill(blocked, -INFINITY);
-    for (std::size_t l = 0; l < blocks.size(); ++l)
-      x = blocks[l]->forward(x, mask, (attn && l + 1 == blocks.size()) ? attn : nullptr);
-    return ln(x);
-  }
-  int64_t d_;
-  torch::nn::Embedding items{nullptr}, positions{nullptr};
-  std::vector<Block> blocks;
-  torch::nn::LayerNorm ln{nullptr};
-  torch::nn::Dropout drop{nullptr};
-};
-TORCH_MODULE(Net);
 
 }  // namespace driftrec::nn

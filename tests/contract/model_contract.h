@@ -108,6 +108,31 @@ TYPED_TEST_P(ModelContract, SaveLoadGivesIdenticalScores) {
   EXPECT_FALSE(models::load_model_dir(path).meta.contains("note"));
 }
 
+TYPED_TEST_P(ModelContract, EncodeBatchMatchesEncode) {
+  const auto m = this->fitted();
+  const auto& p = fixture().p;
+  std::vector<std::int32_t> users;
+  std::vector<std::vector<data::Event>> histories;
+  for (std::size_t c = 0; c < 20 && c < p.split.test.size(); ++c) {
+    const auto& ec = p.split.test[c];
+    users.push_back(ec.user);
+    histories.push_back(p.full.log.events(p.full.log.user_begin(ec.user), ec.history_end));
+  }
+  users.push_back(-1);  // an unknown user with an empty history
+  histories.emplace_back();
+  const auto batch = m->encode_batch(users, histories);
+  ASSERT_EQ(batch.size(), users.size());
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    const auto one = m->encode(users[i], histories[i]);
+    EXPECT_EQ(batch[i].user, one.user);
+    EXPECT_EQ(batch[i].history.size(), one.history.size());
+    ASSERT_EQ(batch[i].vector.size(), one.vector.size());
+    for (std::size_t k = 0; k < one.vector.size(); ++k)
+      EXPECT_NEAR(batch[i].vector[k], one.vector[k], 1e-4 * (1.0 + std::abs(one.vector[k]))) << "user " << i;
+  }
+  EXPECT_THROW(m->encode_batch(users, {}), InvalidInput);
+}
+
 TYPED_TEST_P(ModelContract, ObserveChangesTheNextRecommendation) {
   const auto m = this->fitted();
   auto s = this->state_of(*m, 1);
@@ -200,7 +225,7 @@ TYPED_TEST_P(ModelContract, ExplainsWithValidPositions) {
 }
 
 REGISTER_TYPED_TEST_SUITE_P(ModelContract, RegisteredWithDeclaredParameters, FitsAndBeatsRandom, SameSeedSameModel,
-                            SaveLoadGivesIdenticalScores, ObserveChangesTheNextRecommendation,
+                            SaveLoadGivesIdenticalScores, EncodeBatchMatchesEncode, ObserveChangesTheNextRecommendation,
                             RecommendRespectsExclusionsAndCandidates, BadInputThrowsTheDocumentedError,
                             ExplainsWithValidPositions);
 

@@ -6,14 +6,48 @@ namespace {
 // Register before any test looks the models up.
 const bool registered = (driftrec::nn::register_neural_models(), true);
 
+nlohmann::json small() {
+  return {{"dim", 16}, {"max_len", 20}, {"epochs", 25}, {"eval_every", 0}, {"loss", "softmax"},
+          {"dropout", 0.1}, {"lr", 0.005}, {"warmup_steps", 0}};
+}
 struct SasRec {
   static constexpr const char* name = "sasrec";
   static nlohmann::json config() {
-    return {{"dim", 16}, {"layers", 1}, {"max_len", 20}, {"epochs", 25}, {"eval_every", 0}, {"loss", "softmax"},
-            {"dropout", 0.1}, {"lr", 0.005}, {"warmup_steps", 0}};
+    auto c = small();
+    c["layers"] = 1;
+    return c;
   }
 };
-using NeuralModels = ::testing::Types<SasRec>;
+struct Gru4Rec {
+  static constexpr const char* name = "gru4rec";
+  static nlohmann::json config() { return small(); }
+};
+struct Lstm {
+  static constexpr const char* name = "gru4rec";
+  static nlohmann::json config() {
+    auto c = small();
+    c["cell"] = "lstm";
+    return c;
+  }
+};
+struct Caser {
+  static constexpr const char* name = "caser";
+  static nlohmann::json config() { return small(); }
+};
+// HSTU with every kind of side information switched on (the contract data has timestamps,
+// behaviours and categories).
+struct HstuSide {
+  static constexpr const char* name = "hstu";
+  static nlohmann::json config() {
+    auto c = small();
+    c["layers"] = 1;
+    c["behavior_embedding"] = true;
+    c["time_gaps"] = true;
+    c["attributes"] = true;
+    return c;
+  }
+};
+using NeuralModels = ::testing::Types<SasRec, Gru4Rec, Lstm, Caser, HstuSide>;
 }  // namespace
 
 namespace contract {

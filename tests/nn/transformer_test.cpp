@@ -4,12 +4,11 @@
 
 #include <filesystem>
 
-#include "../../src/nn/transformer.h"
+#include "../../src/nn/seqnets.h"
 #include "driftrec/core/error.h"
 #include "driftrec/data/dataset.h"
 #include "driftrec/models/registry.h"
 #include "driftrec/nn/register.h"
-#include "driftrec/nn/sasrec.h"
 
 using namespace driftrec;
 
@@ -51,22 +50,26 @@ TEST(Transformer, AttentionMatchesAReferenceLoop) {
 
 TEST(Transformer, LaterItemsNeverChangeEarlierOutputs) {
   torch::manual_seed(2);
-  nn::Net net(50, 16, 10, 2, 2, 16, 0.0);
-  net->eval();
+  nn::SideInfo side;
+  side.n_items = 50;
+  nn::SasRecNet net(side, 16, 10, 2, 2, 16, 0.0);
+  net.eval();
   auto a = torch::tensor({{0, 0, 3, 7, 9, 11, 4}}, torch::kLong);
   auto b = a.clone();
   b[0][6] = 42;  // change only the newest item
   b[0][5] = 17;
-  auto ha = net->forward(a), hb = net->forward(b);
+  auto ha = net.forward(nn::items_only(a)), hb = net.forward(nn::items_only(b));
   EXPECT_TRUE(torch::allclose(ha[0].slice(0, 2, 5), hb[0].slice(0, 2, 5), 1e-6, 1e-6));
   EXPECT_FALSE(torch::allclose(ha[0][6], hb[0][6], 1e-3, 1e-3));
   // Padding does not leak either: more left padding gives the same outputs for the real items.
   auto c = torch::tensor({{0, 0, 0, 0, 3, 7, 9, 11, 4}}, torch::kLong);
-  auto hc = net->forward(c);
+  auto hc = net.forward(nn::items_only(c));
   EXPECT_TRUE(torch::allclose(ha[0].slice(0, 2, 7), hc[0].slice(0, 4, 9), 1e-5, 1e-5));
 }
 
-TEST(SasRec, OverfitsATinyDataset) {
+class EveryNeuralModel : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EveryNeuralModel, OverfitsATinyDataset) {
   nn::register_neural_models();
   // Users walk fixed cycles from different starting points and for different lengths, so every
   // transition is seen at many positions: the next item is determined by the last one.
@@ -79,9 +82,10 @@ TEST(SasRec, OverfitsATinyDataset) {
         for (int t = 0; t < len; ++t) b.add(user, cycles[static_cast<std::size_t>(c)][static_cast<std::size_t>((start + t) % 4)], t);
       }
   const auto ds = b.finish();
-  auto m = models::create_model("sasrec", {{"dim", 32}, {"layers", 1}, {"max_len", 8}, {"epochs", 60}, {"eval_every", 0},
-                                           {"loss", "softmax"}, {"dropout", 0.0}, {"lr", 0.01}, {"warmup_steps", 0},
-                                           {"batch_size", 16}});
+  nlohmann::json cfg = {{"dim", 32}, {"max_len", 8}, {"epochs", 60}, {"eval_every", 0}, {"loss", "softmax"},
+                        {"dropout", 0.0}, {"lr", 0.01}, {"warmup_steps", 0}, {"batch_size", 16}};
+  if (GetParam() == "sasrec" || GetParam() == "hstu") cfg["layers"] = 1;
+  auto m = models::create_model(GetParam(), cfg);
   models::FitOptions fo;
   fo.threads = 1;
   m->fit(ds, fo);
@@ -97,6 +101,9 @@ TEST(SasRec, OverfitsATinyDataset) {
   EXPECT_EQ(next_of({"k"}), "l");
   EXPECT_EQ(next_of({"c", "d", "a", "b", "c", "d"}), "a");
 }
+
+INSTANTIATE_TEST_SUITE_P(Models, EveryNeuralModel, ::testing::Values("sasrec", "gru4rec", "caser", "hstu"),
+                         [](const auto& info) { return info.param; });
 
 TEST(SasRec, ResumingFromACheckpointGivesTheUninterruptedModel) {
   nn::register_neural_models();

@@ -189,6 +189,38 @@ TEST(Readers, MovieLensDatFormat) {
   EXPECT_FALSE(ds.item_table.token_ids.empty());
 }
 
+TEST(Readers, JsonItemAttributes) {
+  TempDir d;
+  d.write("seq.txt", "u1 4 83 4\nu2 83 165\n");
+  d.write("attrs.json", R"({"4": [1, 2, 3], "83": ["x"], "165": {"categories": [7], "text": "red lipstick"}, "999": [5]})");
+  ReadOptions o;
+  o.format = "sequence";
+  o.items_path = d.file("attrs.json");
+  LoadReport rep;
+  const auto ds = load_dataset(d.file("seq.txt"), o, &rep);
+  const auto& t = ds.item_table;
+  const auto i4 = ds.items.find("4");
+  const auto b = t.category_offsets[static_cast<std::size_t>(i4)], e = t.category_offsets[static_cast<std::size_t>(i4) + 1];
+  ASSERT_EQ(e - b, 3);
+  EXPECT_EQ(t.categories.name(t.category_ids[static_cast<std::size_t>(b + 2)]), "3");
+  EXPECT_EQ(t.categories.name(t.primary_category(ds.items.find("83"))), "x");
+  EXPECT_EQ(t.titles[static_cast<std::size_t>(ds.items.find("165"))], "red lipstick");
+  EXPECT_EQ(rep.item_rows, 4);
+  EXPECT_EQ(rep.item_rows_unmatched, 1);
+  d.write("bad.json", "{\"4\": [1, 2,\n  ]}");
+  o.items_path = d.file("bad.json");
+  try {
+    load_dataset(d.file("seq.txt"), o);
+    FAIL() << "expected a ParseError";
+  } catch (const ParseError& e) {
+    EXPECT_EQ(e.line(), 2);
+    EXPECT_NE(std::string(e.what()).find("bad.json:2"), std::string::npos);
+  }
+  d.write("bad2.json", R"({"4": [1.5]})");
+  o.items_path = d.file("bad2.json");
+  EXPECT_THROW(load_dataset(d.file("seq.txt"), o), ParseError);
+}
+
 TEST(Readers, RecBoleAtomicFiles) {
   TempDir d;
   d.write("ml.inter", "user_id:token\titem_id:token\trating:float\ttimestamp:float\n1\t10\t4\t100\n1\t11\t3\t90\n");

@@ -77,6 +77,10 @@ class Model {
   /// Interest state of `user` (a known index or -1) from a time-ordered history. Events whose
   /// item the model does not know (index >= n_items()) are dropped.
   virtual UserState encode(std::int32_t user, const std::vector<data::Event>& history) const;
+  /// encode() for several users at once: out[i] = encode(users[i], histories[i]). The neural
+  /// models run one batched pass; the default encodes one by one.
+  virtual std::vector<UserState> encode_batch(const std::vector<std::int32_t>& users,
+                                              const std::vector<std::vector<data::Event>>& histories) const;
   /// Online update with one new event (appended to the history). Items the model does not know
   /// are ignored. Throws InvalidInput for a negative item index.
   virtual void observe(UserState& state, const data::Event& event) const;

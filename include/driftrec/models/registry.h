@@ -1,5 +1,6 @@
 #pragma once
 // Model registry: names -> declared parameters and factories.
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -17,9 +18,10 @@ const ParamSet& model_params(const std::string& name);
 /// A new, unfitted model with `config` layered over the defaults (validated).
 std::unique_ptr<Model> create_model(const std::string& name, const nlohmann::json& config = nlohmann::json::object());
 
-using ModelFactory = std::unique_ptr<Model> (*)(const nlohmann::json& config);
+using ModelFactory = std::function<std::unique_ptr<Model>(const nlohmann::json& config)>;
+using ParamsFn = std::function<const ParamSet&()>;
 /// Adds a model to the registry (libraries outside driftrec_core, such as the LibTorch models,
 /// register theirs at start-up; see nn/register.h). Throws InvalidInput for a duplicate name.
-void register_model(const std::string& name, const ParamSet& (*params)(), ModelFactory factory);
+void register_model(const std::string& name, ParamsFn params, ModelFactory factory);
 
 }  // namespace driftrec::models

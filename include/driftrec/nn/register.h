@@ -8,4 +8,7 @@ namespace driftrec::nn {
 /// Adds the neural models (sasrec, ...) to the model registry. Idempotent.
 void register_neural_models();
 
+/// LibTorch's intra-op threads for inference (fit() sets its own from FitOptions::threads).
+void set_threads(int threads);
+
 }  // namespace driftrec::nn

@@ -1,0 +1,69 @@
+#pragma once
+// The LibTorch sequential models. One class trains and serves all four encoders (registry names):
+//   sasrec   causal self-attention (Kang & McAuley 2018), pre-LN blocks with explicit masked
+//            attention (LibTorch 1.13's MultiheadAttention silently mis-applies boolean masks)
+//   gru4rec  GRU over the sequence (Hidasi et al. 2016), or an LSTM with `cell: lstm`
+//   caser    horizontal + vertical convolutions over the last `window` items (Tang & Wang 2018)
+//   hstu     HSTU layers (Zhai et al. 2024): pointwise SiLU attention with relative position and
+//            time-difference biases
+// Side information, each switchable in the config: `behavior_embedding` (event type, e.g.
+// view/cart/buy), `time_gaps` (log2 bucket of the seconds since the previous event; needs a data
+// file with timestamps) and `attributes` (mean of the item's category/attribute embeddings from
+// the item table, added to the item's input and output vectors, e.g. Beauty_item2attributes.json).
+//
+// Training: every position of a user's last `max_len` + 1 events predicts its next item, with a
+// choice of losses:
+//   softmax  full softmax over all items
+//   sampled  sampled softmax with `negatives` shared negatives (uniform, or popularity-based with
+//            log-q correction)
+//   bce      binary cross-entropy with one negative per position (the original SASRec objective)
+// Batches group sequences of similar length and are cut to their longest member, so no compute is
+// spent on padding beyond the batch. AdamW with warm-up then constant or cosine learning rate,
+// gradient clipping, early stopping on validation, checkpoints and exact resume.
+//
+// The user state is the last position's hidden vector [d]; scores are its inner products with the
+// item vectors (so FAISS retrieval applies). observe() re-encodes the last `max_len` events.
+// explain(): sasrec and hstu return the last layer's attention from the newest position (hstu's
+// pointwise weights normalised to sum 1 in absolute value); gru4rec and caser use occlusion: an
+// event's weight is how much the item's score drops when that one event is removed from the
+// history (exact for these models, and item-specific; caser gives 0 to events outside its window).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "driftrec/core/config.h"
+#include "driftrec/models/model.h"
+
+namespace driftrec::nn {
+
+class SequentialModel : public models::Model {
+ public:
+  /// The declared parameters of `kind` (sasrec, gru4rec, caser, hstu).
+  static const ParamSet& params(const std::string& kind);
+  /// Throws InvalidInput for an unknown kind or an inconsistent config.
+  SequentialModel(std::string kind, const nlohmann::json& config);
+  ~SequentialModel() override;
+  std::string name() const override { return kind_; }
+  models::Capabilities capabilities() const override { return {true, true, false}; }
+  void fit(const data::Dataset& train, const models::FitOptions& options) override;
+  models::UserState encode(std::int32_t user, const std::vector<data::Event>& history) const override;
+  /// One forward pass per group of similar-length histories (same states as encode()).
+  std::vector<models::UserState> encode_batch(const std::vector<std::int32_t>& users,
+                                              const std::vector<std::vector<data::Event>>& histories) const override;
+  void observe(models::UserState& state, const data::Event& event) const override;
+  void score(const models::UserState& state, float* out) const override;
+  void score_batch(const std::vector<const models::UserState*>& states, float* out) const override;
+  std::vector<models::Attribution> explain(const models::UserState& state, std::int32_t item) const override;
+  const float* item_embeddings(int* dim) const override;
+  std::string weights_file() const override { return "weights.pt"; }
+  void save_weights(const std::string& path) const override;
+  void load_weights(const std::string& path) override;
+
+  struct Impl;
+
+ private:
+  std::string kind_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace driftrec::nn

@@ -1,0 +1,152 @@
+#pragma once
+// The sequence encoders behind the sequential models (internal to the nn layer; the tests include
+// it to check each layer against a plain reference computation, causality and padding).
+//
+// Every encoder maps a batch of left-padded histories (newest event in the last column, padding
+// id 0) to one hidden vector per position, [B, L, d]; position t only sees events <= t. The user
+// state is the last position's vector and an item's score is its inner product with the item's
+// vector from InputEmbedding::item_vectors (output embeddings are tied to the input ones).
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pch.h"
+#include "transformer.h"
+
+namespace driftrec::nn {
+
+/// One batch of left-padded histories. `behaviors`, `gaps` and `times` are defined only when the
+/// model uses them.
+struct Features {
+  torch::Tensor items;      ///< [B, L] long, 0 = padding
+  torch::Tensor behaviors;  ///< [B, L] long, behaviour index + 1 (0 = padding)
+  torch::Tensor gaps;       ///< [B, L] long, time-gap bucket (see gap_bucket), 0 = padding
+  torch::Tensor times;      ///< [B, L] long, event time (seconds, or positions without a clock)
+};
+
+/// Features with item ids only.
+inline Features items_only(torch::Tensor items) {
+  Features f;
+  f.items = std::move(items);
+  return f;
+}
+
+/// Bucket of the time since the previous event: 1 for a first event, then 2 + floor(log2(1 + gap))
+/// capped at kGapBuckets - 1. 0 is padding.
+constexpr int64_t kGapBuckets = 40;
+inline int64_t gap_bucket(bool first, int64_t gap_seconds) {
+  if (first) return 1;
+  const double g = static_cast<double>(std::max<int64_t>(0, gap_seconds));
+  return std::min<int64_t>(kGapBuckets - 1, 2 + static_cast<int64_t>(std::floor(std::log2(1.0 + g))));
+}
+
+/// What the input layer embeds besides the item id (all switchable by configuration).
+struct SideInfo {
+  int64_t n_items = 0;
+  int64_t n_behaviors = 0;      ///< > 0: behaviour-type embedding over this many types
+  bool gaps = false;            ///< time-gap bucket embedding
+  torch::Tensor attributes;     ///< [n_items, A] long attribute index + 1 (0 = none); undefined = off
+  int64_t n_attributes = 0;
+};
+
+/// Item id embedding (+ mean of the item's attribute embeddings) plus behaviour-type and time-gap
+/// embeddings. Padding positions come out as zero vectors.
+struct InputEmbeddingImpl : torch::nn::Module {
+  InputEmbeddingImpl(const SideInfo& side, int64_t d);
+  /// Vectors of the given item ids ([...] -> [..., d]); these are also the output embeddings.
+  torch::Tensor item_vectors(const torch::Tensor& ids);
+  /// All item vectors [n_items, d] (row 0 = padding = zero).
+  torch::Tensor all_items();
+  /// Input vectors [B, L, d] of a batch.
+  torch::Tensor forward(const Features& f);
+  int64_t d_;
+  torch::nn::Embedding items{nullptr}, behaviors{nullptr}, gaps{nullptr}, attributes{nullptr};
+  torch::Tensor attr_table;  // buffer [n_items, A]
+};
+TORCH_MODULE(InputEmbedding);
+
+/// Base of the encoders: the input embedding plus a forward over a batch.
+struct SeqEncoder : torch::nn::Module {
+  /// [B, L] batch -> [B, L, d]. `attn` (optional): the last layer's weights over past positions
+  /// [B, L, L] for the attention models; left undefined by the others.
+  virtual torch::Tensor forward(const Features& f, torch::Tensor* attn = nullptr) = 0;
+  InputEmbedding emb{nullptr};
+};
+
+/// SASRec: learned right-aligned positions + pre-LN causal self-attention blocks.
+struct SasRecNet : SeqEncoder {
+  SasRecNet(const SideInfo& side, int64_t d, int64_t max_len, int64_t layers, int64_t heads, int64_t ffn, double dropout);
+  torch::Tensor forward(const Features& f, torch::Tensor* attn = nullptr) override;
+  int64_t d_;
+  torch::nn::Embedding positions{nullptr};
+  std::vector<Block> blocks;
+  torch::nn::LayerNorm ln{nullptr};
+  torch::nn::Dropout drop{nullptr};
+};
+
+/// GRU4Rec: a GRU (or LSTM) over the item sequence. Histories are moved to right padding before
+/// the recurrent layer so padding never enters a real position's state.
+struct Gru4RecNet : SeqEncoder {
+  Gru4RecNet(const SideInfo& side, int64_t d, int64_t hidden, int64_t layers, bool lstm, double dropout);
+  torch::Tensor forward(const Features& f, torch::Tensor* attn = nullptr) override;
+  bool lstm_;
+  torch::nn::GRU gru{nullptr};
+  torch::nn::LSTM lstm{nullptr};
+  torch::nn::Linear proj{nullptr};  // hidden -> d when they differ
+  torch::nn::Dropout drop{nullptr};
+};
+
+/// Left-padded [B, L, ...] -> right-padded (row b shifted left by its padding), and back.
+torch::Tensor to_right_padding(const torch::Tensor& x, const torch::Tensor& pad);
+torch::Tensor to_left_padding(const torch::Tensor& x, const torch::Tensor& pad);
+
+/// Caser: at each position, the last `window` item vectors as a [window, d] image; horizontal
+/// filters of every height 1..window (max-pooled over time) and vertical filters (weighted sums of
+/// the rows), then a ReLU layer and a linear map to the query vector. Caser's user embedding is
+/// left out so that any history (a new user's too) can be encoded.
+struct CaserNet : SeqEncoder {
+  CaserNet(const SideInfo& side, int64_t d, int64_t window, int64_t h_filters, int64_t v_filters, double dropout);
+  torch::Tensor forward(const Features& f, torch::Tensor* attn = nullptr) override;
+  /// [B, L, d] -> [B, L, window, d]: each position's window (oldest row first, zeros before the start).
+  torch::Tensor windows(const torch::Tensor& x) const;
+  int64_t d_, window_;
+  std::vector<torch::nn::Linear> horizontal;  // height h: [h*d] -> h_filters
+  torch::Tensor vertical;                     // [v_filters, window]
+  torch::nn::Linear fc{nullptr}, out{nullptr};
+  torch::nn::Dropout drop{nullptr};
+};
+
+/// One HSTU layer (Zhai et al. 2024): U, V, Q, K = SiLU(W x); A = SiLU(Q K^T / sqrt(dh) + rab) / n
+/// over causal, non-padding keys, with rab a learned bias by relative position and (when the data
+/// has a clock) by log-bucketed time difference; y = x + W_o(LN(A V) * U).
+struct HstuLayerImpl : torch::nn::Module {
+  HstuLayerImpl(int64_t d, int64_t heads, int64_t max_len, bool time_bias, double dropout);
+  /// x [B, L, d]; keep [B, 1, L, L] float (1 = causal, non-padding key); rel_pos [L, L] long
+  /// distances; time_bucket [B, L, L] long or undefined. attn_out: mean weights over heads [B, L, L].
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keep, const torch::Tensor& rel_pos,
+                        const torch::Tensor& time_bucket, torch::Tensor* attn_out);
+  int64_t heads_, norm_;
+  torch::nn::LayerNorm ln_in{nullptr}, ln_attn{nullptr};
+  torch::nn::Linear uvqk{nullptr}, out{nullptr};
+  torch::Tensor pos_bias, time_bias;  // [H, max_len], [H, kTimeBuckets]
+  torch::nn::Dropout drop{nullptr};
+};
+TORCH_MODULE(HstuLayer);
+constexpr int64_t kTimeBuckets = 40;
+
+struct HstuNet : SeqEncoder {
+  HstuNet(const SideInfo& side, int64_t d, int64_t max_len, int64_t layers, int64_t heads, bool time_bias, double dropout);
+  torch::Tensor forward(const Features& f, torch::Tensor* attn = nullptr) override;
+  bool time_bias_;
+  int64_t max_len_;
+  std::vector<HstuLayer> layers;
+  torch::nn::LayerNorm ln{nullptr};
+  torch::nn::Dropout drop{nullptr};
+};
+
+/// Causal mask pieces shared by the attention encoders: blocked[b, 0, i, j] = key j is in the
+/// future of i or padding (a query always sees itself).
+torch::Tensor blocked_keys(const torch::Tensor& items);
+
+}  // namespace driftrec::nn

@@ -1,0 +1,589 @@
+#include "driftrec/nn/sequential.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <cmath>
+#include <numeric>
+
+#include "driftrec/core/error.h"
+#include "driftrec/core/rng.h"
+#include "driftrec/models/early_stopping.h"
+#include "pch.h"
+#include "driftrec/core/log.h"
+#include "seqnets.h"
+
+namespace driftrec::nn {
+
+namespace {
+
+// Training checkpoints: net.pt, optimizer.pt, best.pt (the best parameters so far) and state.json,
+// written to a temporary directory and renamed over the previous checkpoint.
+class Checkpoint {
+ public:
+  struct State {
+    int epoch = 0;
+    double best = -1;
+    int bad = 0;
+    int64_t step = 0;
+    bool stopped = false;
+  };
+  explicit Checkpoint(std::string dir) : dir_(std::move(dir)) {}
+  bool enabled() const { return !dir_.empty(); }
+
+  void save(SeqEncoder& net, torch::optim::Optimizer& opt, const std::vector<torch::Tensor>& best, const State& st) const {
+    namespace fs = std::filesystem;
+    const fs::path tmp = dir_ + ".tmp";
+    fs::remove_all(tmp);
+    fs::create_directories(tmp);
+    try {
+      torch::serialize::OutputArchive a;
+      net.save(a);
+      a.save_to((tmp / "net.pt").string());
+      torch::save(opt, (tmp / "optimizer.pt").string());
+      torch::save(best, (tmp / "best.pt").string());
+    } catch (const c10::Error& e) {
+      throw IoError(dir_ + ": cannot write checkpoint: " + e.what_without_backtrace());
+    }
+    std::ofstream(tmp / "state.json") << nlohmann::json{{"epoch", st.epoch}, {"best", st.best}, {"bad", st.bad},
+                                                          {"step", st.step}, {"stopped", st.stopped}}.dump();
+    fs::remove_all(dir_);
+    fs::rename(tmp, dir_);
+  }
+
+  State load(SeqEncoder& net, torch::optim::Optimizer& opt, std::vector<torch::Tensor>& best) const {
+    namespace fs = std::filesystem;
+    std::ifstream in(fs::path(dir_) / "state.json");
+    if (!in) throw NotFound(dir_ + ": no checkpoint to resume from");
+    State st;
+    try {
+      const auto j = nlohmann::json::parse(in);
+      st = {j.at("epoch").get<int>(), j.at("best").get<double>(), j.at("bad").get<int>(), j.at("step").get<int64_t>(),
+            j.at("stopped").get<bool>()};
+      torch::serialize::InputArchive a;
+      a.load_from((fs::path(dir_) / "net.pt").string());
+      net.load(a);
+      torch::load(opt, (fs::path(dir_) / "optimizer.pt").string());
+      torch::load(best, (fs::path(dir_) / "best.pt").string());
+    } catch (const nlohmann::json::exception& e) {
+      throw CorruptModel(dir_ + "/state.json: " + e.what());
+    } catch (const c10::Error& e) {
+      throw CorruptModel(dir_ + ": cannot read checkpoint (was it written with other parameters?): " + e.what_without_backtrace());
+    }
+    return st;
+  }
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace
+
+namespace {
+
+const std::vector<std::string> kKinds = {"sasrec", "gru4rec", "caser", "hstu"};
+
+std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout) {
+  return {
+      int_param("dim", default_dim, "hidden size d (item vectors and user state)", 8, 4096),
+      int_param("max_len", 50, "most recent events a sequence keeps", 2, 4096),
+      float_param("dropout", default_dropout, "dropout rate", 0.0, 0.9),
+      string_param("loss", "sampled", "training objective", {"sampled", "softmax", "bce"}),
+      int_param("negatives", 256, "negatives per batch (loss=sampled)", 1),
+      string_param("sampling", "uniform", "negative distribution (loss=sampled)", {"uniform", "popularity"}),
+      int_param("batch_size", 128, "sequences per batch", 1),
+      int_param("epochs", 200, "maximum epochs", 1),
+      float_param("lr", 1e-3, "AdamW learning rate", 1e-8, 10.0),
+      float_param("weight_decay", 0.0, "AdamW weight decay", 0.0),
+      float_param("clip_norm", 5.0, "gradient norm clip (0 = off)", 0.0),
+      int_param("warmup_steps", 100, "linear learning-rate warm-up steps", 0),
+      string_param("lr_schedule", "constant", "after warm-up: constant, or cosine decay to 0 over `epochs`",
+                   {"constant", "cosine"}),
+      int_param("eval_every", 5, "epochs between validation checks (0 = never)", 0),
+      int_param("patience", 4, "validation checks without improvement before stopping", 1),
+      bool_param("behavior_embedding", false, "add an embedding of the event's behaviour type (view, cart, buy...)"),
+      bool_param("time_gaps", false, "add an embedding of the log2-bucketed seconds since the previous event (needs timestamps)"),
+      bool_param("attributes", false, "add the mean of the item's category/attribute embeddings (needs an item table)"),
+      int_param("max_attributes", 16, "attributes kept per item (attributes=true)", 1, 1024),
+  };
+}
+
+ParamSet make_params(const std::string& kind) {
+  std::vector<ParamSpec> own;
+  if (kind == "sasrec") {
+    own = {int_param("layers", 2, "transformer blocks", 1, 48), int_param("heads", 1, "attention heads (must divide dim)", 1, 64),
+           int_param("ffn_dim", 0, "feed-forward width (0 = dim)", 0)};
+  } else if (kind == "hstu") {
+    own = {int_param("layers", 2, "HSTU layers", 1, 48), int_param("heads", 1, "attention heads (must divide dim)", 1, 64),
+           bool_param("time_bias", true, "attention bias by log-bucketed time difference (used when the data has timestamps)")};
+  } else if (kind == "gru4rec") {
+    own = {int_param("layers", 1, "recurrent layers", 1, 16), int_param("hidden", 0, "recurrent state size (0 = dim)", 0),
+           string_param("cell", "gru", "recurrent cell", {"gru", "lstm"})};
+  } else if (kind == "caser") {
+    own = {int_param("window", 5, "events each position looks back over (the convolution image height)", 1, 64),
+           int_param("h_filters", 16, "horizontal filters per height", 1), int_param("v_filters", 4, "vertical filters", 1)};
+  } else {
+    throw InvalidInput("unknown sequential model '" + kind + "'");
+  }
+  auto all = common_params(64, kind == "caser" ? 0.3 : 0.2);
+  all.insert(all.end(), own.begin(), own.end());
+  return ParamSet(kind, all);
+}
+
+}  // namespace
+
+const ParamSet& SequentialModel::params(const std::string& kind) {
+  static const std::map<std::string, ParamSet> sets = [] {
+    std::map<std::string, ParamSet> m;
+    for (const auto& k : kKinds) m.emplace(k, make_params(k));
+    return m;
+  }();
+  const auto it = sets.find(kind);
+  if (it == sets.end()) throw InvalidInput("unknown sequential model '" + kind + "'");
+  return it->second;
+}
+
+struct SequentialModel::Impl {
+  std::string kind;
+  std::shared_ptr<SeqEncoder> net;
+  std::vector<float> item_matrix;  // copy of the item vectors [n_items, d] for scoring
+  int64_t d = 0, max_len = 0;
+  // What the built network uses (saved with the weights).
+  int64_t n_behaviors = 0, n_attributes = 0, attr_width = 0;
+  bool gaps = false, times = false;
+
+  void build(const nlohmann::json& c, int64_t n_items, const torch::Tensor& attributes) {
+    d = c["dim"].get<int64_t>();
+    max_len = c["max_len"].get<int64_t>();
+    SideInfo side;
+    side.n_items = n_items;
+    side.n_behaviors = n_behaviors;
+    side.gaps = gaps;
+    side.n_attributes = n_attributes;
+    if (n_attributes > 0) side.attributes = attributes;
+    const double dropout = c["dropout"].get<double>();
+    if (kind == "sasrec") {
+      const auto ffn = c["ffn_dim"].get<int64_t>() > 0 ? c["ffn_dim"].get<int64_t>() : d;
+      net = std::make_shared<SasRecNet>(side, d, max_len, c["layers"].get<int64_t>(), c["heads"].get<int64_t>(), ffn, dropout);
+    } else if (kind == "hstu") {
+      net = std::make_shared<HstuNet>(side, d, max_len, c["layers"].get<int64_t>(), c["heads"].get<int64_t>(), times, dropout);
+    } else if (kind == "gru4rec") {
+      const auto hidden = c["hidden"].get<int64_t>() > 0 ? c["hidden"].get<int64_t>() : d;
+      net = std::make_shared<Gru4RecNet>(side, d, hidden, c["layers"].get<int64_t>(), c["cell"] == "lstm", dropout);
+    } else {
+      net = std::make_shared<CaserNet>(side, d, c["window"].get<int64_t>(), c["h_filters"].get<int64_t>(),
+                                       c["v_filters"].get<int64_t>(), dropout);
+    }
+  }
+  void snapshot_items() {
+    torch::NoGradGuard g;
+    auto w = net->emb->all_items().contiguous();
+    item_matrix.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
+  }
+  torch::Tensor shape_tensor(int64_t n_items, int64_t n_users) const {
+    return torch::tensor({n_items, n_users, n_behaviors, static_cast<int64_t>(gaps), n_attributes, attr_width,
+                          static_cast<int64_t>(times)});
+  }
+
+  /// Left-padded feature buffers for B rows of length L.
+  struct Buffer {
+    int64_t B, L;
+    std::vector<int64_t> items, behaviors, gaps, times;
+    Buffer(int64_t b, int64_t l, const Impl& m)
+        : B(b), L(l), items(static_cast<std::size_t>(b * l), 0),
+          behaviors(m.n_behaviors > 0 ? items.size() : 0, 0),
+          gaps(m.gaps ? items.size() : 0, 0),
+          times(m.times ? items.size() : 0, 0) {}
+    void set(const Impl& m, int64_t b, int64_t p, int64_t item, int64_t behavior, int64_t ts, bool first, int64_t prev_ts) {
+      const auto i = static_cast<std::size_t>(b * L + p);
+      items[i] = item;
+      if (!behaviors.empty()) behaviors[i] = std::clamp<int64_t>(behavior, 0, m.n_behaviors - 1) + 1;
+      if (!gaps.empty()) gaps[i] = gap_bucket(first, ts - prev_ts);
+      if (!times.empty()) times[i] = ts;
+    }
+    Features features() const {
+      auto t = [&](const std::vector<int64_t>& v) {
+        return v.empty() ? torch::Tensor() : torch::tensor(v, torch::kLong).view({B, L});
+      };
+      return {t(items), t(behaviors), t(gaps), t(times)};
+    }
+  };
+
+  /// Features of one history's events (all of them, oldest first) as a [1, n] batch.
+  Features features(const std::vector<data::Event>& ev) const {
+    Buffer buf(1, static_cast<int64_t>(ev.size()), *this);
+    for (std::size_t p = 0; p < ev.size(); ++p)
+      buf.set(*this, 0, static_cast<int64_t>(p), ev[p].item, ev[p].behavior, ev[p].ts, p == 0, p == 0 ? 0 : ev[p - 1].ts);
+    return buf.features();
+  }
+  /// The last `max_len` events of a history.
+  std::vector<data::Event> window(const std::vector<data::Event>& h) const {
+    const auto n = std::min<std::size_t>(h.size(), static_cast<std::size_t>(max_len));
+    return {h.end() - static_cast<std::ptrdiff_t>(n), h.end()};
+  }
+  /// Hidden vector [d] of the newest position.
+  torch::Tensor last_hidden(const std::vector<data::Event>& ev, torch::Tensor* attn = nullptr) const {
+    auto h = net->forward(features(ev), attn);
+    return h[0][h.size(1) - 1];
+  }
+};
+
+SequentialModel::SequentialModel(std::string kind, const nlohmann::json& config)
+    : Model(params(kind).resolve(config)), kind_(std::move(kind)), impl_(std::make_unique<Impl>()) {
+  impl_->kind = kind_;
+  if (config_.contains("heads") && config_["dim"].get<int64_t>() % config_["heads"].get<int64_t>() != 0)
+    throw InvalidInput(kind_ + ": heads must divide dim");
+}
+
+SequentialModel::~SequentialModel() = default;
+
+void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& options) {
+  const auto& log = train.log;
+  const std::string who = kind_ + ": ";
+  if (log.size() == 0) throw InvalidInput(who + "no training events");
+  torch::manual_seed(options.seed);
+  torch::set_num_threads(std::max(1, options.threads > 0 ? options.threads : 2));
+  const auto& c = config_;
+  n_items_ = train.n_items();
+  n_users_ = train.n_users();
+  auto& m = *impl_;
+  // Side information the config asks for and the data has.
+  m.n_behaviors = c["behavior_embedding"].get<bool>() ? static_cast<int64_t>(std::max<std::size_t>(1, train.behaviors.size())) : 0;
+  m.gaps = c["time_gaps"].get<bool>();
+  m.times = kind_ == "hstu" && c["time_bias"].get<bool>() && train.has_clock;
+  if (m.gaps && !train.has_clock) {
+    log_warn(who + "time_gaps is on but the data has no timestamps (only positions); the time-gap embedding is off");
+    m.gaps = false;
+  }
+  torch::Tensor attrs;
+  m.n_attributes = 0;
+  m.attr_width = 0;
+  if (c["attributes"].get<bool>()) {
+    const auto& t = train.item_table;
+    if (!t.has_categories() || t.category_offsets.size() != static_cast<std::size_t>(n_items_) + 1) {
+      log_warn(who + "attributes is on but the data has no item categories/attributes; the attribute embedding is off");
+    } else {
+      const auto cap = c["max_attributes"].get<int64_t>();
+      int64_t width = 1;
+      for (std::int32_t i = 0; i < n_items_; ++i)
+        width = std::max(width, std::min(cap, t.category_offsets[static_cast<std::size_t>(i) + 1] - t.category_offsets[static_cast<std::size_t>(i)]));
+      std::vector<int64_t> table(static_cast<std::size_t>(n_items_ * width), 0);
+      for (std::int32_t i = 1; i < n_items_; ++i) {
+        const auto b = t.category_offsets[static_cast<std::size_t>(i)], e = std::min(b + width, t.category_offsets[static_cast<std::size_t>(i) + 1]);
+        for (auto k = b; k < e; ++k) table[static_cast<std::size_t>(i * width + (k - b))] = t.category_ids[static_cast<std::size_t>(k)] + 1;
+      }
+      m.n_attributes = static_cast<int64_t>(t.categories.size());
+      m.attr_width = width;
+      attrs = torch::tensor(table, torch::kLong).view({n_items_, width});
+    }
+  }
+  m.build(c, n_items_, attrs);
+  auto& net = m.net;
+  const int64_t max_len = m.max_len;
+  // Training sequences: rows [from, end) of each user's last max_len + 1 events (inputs = all but
+  // the last, targets = all but the first).
+  struct Seq {
+    int64_t from, end;
+  };
+  std::vector<Seq> seqs;
+  for (std::int32_t u = 1; u < n_users_; ++u) {
+    const auto b = log.user_begin(u), e = log.user_end(u);
+    if (e - b < 2) continue;
+    seqs.push_back({std::max(b, e - max_len - 1), e});
+  }
+  if (seqs.empty()) throw InvalidInput(who + "no user has two or more training events");
+  auto len = [&](std::size_t s) { return seqs[s].end - seqs[s].from; };
+  // Length buckets: sort by length, cut into batches, shuffle the batch order each epoch.
+  std::vector<std::size_t> order(seqs.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return len(a) < len(b); });
+  const auto bs = static_cast<std::size_t>(c["batch_size"].get<int64_t>());
+  std::vector<std::vector<std::size_t>> batches;
+  for (std::size_t i = 0; i < order.size(); i += bs)
+    batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(i), order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), i + bs)));
+  // Negative sampling distribution.
+  const std::string loss = c["loss"], sampling = c["sampling"];
+  const int64_t n_neg = c["negatives"].get<int64_t>();
+  torch::Tensor pop_probs, log_q;
+  if (loss == "sampled" && sampling == "popularity") {
+    auto counts = data::item_counts(log, n_items_);
+    std::vector<float> p(counts.begin(), counts.end());
+    p[0] = 0;
+    pop_probs = torch::tensor(p);
+    pop_probs = pop_probs / pop_probs.sum();
+    log_q = torch::log(pop_probs.clamp_min(1e-12));
+  }
+  torch::optim::AdamW opt(net->parameters(), torch::optim::AdamWOptions(c["lr"].get<double>()).weight_decay(c["weight_decay"].get<double>()));
+  const double base_lr = c["lr"].get<double>(), clip = c["clip_norm"].get<double>();
+  const int64_t warmup = c["warmup_steps"].get<int64_t>();
+  const int epochs = static_cast<int>(c["epochs"].get<int64_t>());
+  const int eval_every = static_cast<int>(c["eval_every"].get<int64_t>());
+  const int patience = static_cast<int>(c["patience"].get<int64_t>());
+  const auto t_fit = std::chrono::steady_clock::now();
+  const Rng rng_root(options.seed);
+  const bool cosine = c["lr_schedule"] == "cosine";
+  const int64_t total_steps = static_cast<int64_t>(epochs) * static_cast<int64_t>(batches.size());
+  models::EarlyStopping stopping(patience);
+  std::vector<torch::Tensor> best_state;
+  int64_t step = 0;
+  int first_epoch = 1;
+  bool stopped = false;
+  Checkpoint ckpt(options.checkpoint_dir);
+  if (options.resume) {
+    if (!ckpt.enabled()) throw InvalidInput(who + "resume needs a checkpoint directory");
+    auto st = ckpt.load(*net, opt, best_state);
+    first_epoch = st.epoch + 1;
+    stopping = models::EarlyStopping(patience, st.best, st.bad);
+    step = st.step;
+    stopped = st.stopped;
+  }
+  auto zero_padding_rows = [&] {
+    torch::NoGradGuard g;
+    for (auto* e : {&net->emb->items, &net->emb->attributes, &net->emb->behaviors, &net->emb->gaps})
+      if (*e) (*e)->weight[0].zero_();
+  };
+  for (int epoch = first_epoch; epoch <= epochs && !stopped; ++epoch) {
+    net->train();
+    // Each epoch's randomness depends only on (seed, epoch), so a resumed run repeats it exactly.
+    torch::manual_seed(options.seed + static_cast<std::uint64_t>(epoch) * 7919);
+    Rng rng = rng_root.fork(static_cast<std::uint64_t>(epoch));
+    std::sort(batches.begin(), batches.end());
+    for (std::size_t i = batches.size(); i > 1; --i) std::swap(batches[i - 1], batches[rng.uniform_int(i)]);
+    double total = 0;
+    int64_t positions = 0;
+    for (const auto& batch : batches) {
+      int64_t L = 0;
+      for (auto s : batch) L = std::max(L, len(s) - 1);
+      Impl::Buffer buf(static_cast<int64_t>(batch.size()), L, m);
+      std::vector<int64_t> tgt(batch.size() * static_cast<std::size_t>(L), 0);
+      for (std::size_t b = 0; b < batch.size(); ++b) {
+        const auto& s = seqs[batch[b]];
+        const auto n = s.end - s.from - 1, off = L - n;  // left padding
+        for (int64_t p = 0; p < n; ++p) {
+          const auto r = static_cast<std::size_t>(s.from + p);
+          buf.set(m, static_cast<int64_t>(b), off + p, log.item[r], log.behavior[r], log.ts[r], p == 0, p == 0 ? 0 : log.ts[r - 1]);
+          tgt[b * static_cast<std::size_t>(L) + static_cast<std::size_t>(off + p)] = log.item[r + 1];
+        }
+      }
+      auto target = torch::tensor(tgt, torch::kLong);
+      auto h = net->forward(buf.features()).reshape({-1, m.d});
+      auto keep = target.ne(0).nonzero().squeeze(1);
+      h = h.index_select(0, keep);
+      auto t = target.index_select(0, keep);
+      torch::Tensor l;
+      if (loss == "softmax") {
+        l = torch::nn::functional::cross_entropy(torch::matmul(h, net->emb->all_items().t()), t);
+      } else if (loss == "bce") {
+        auto neg = torch::randint(1, n_items_, {t.size(0)}, torch::kLong);
+        auto pos_logit = (h * net->emb->item_vectors(t)).sum(-1);
+        auto neg_logit = (h * net->emb->item_vectors(neg)).sum(-1);
+        l = -(torch::log_sigmoid(pos_logit) + torch::log_sigmoid(-neg_logit)).mean();
+      } else {
+        auto neg = pop_probs.defined() ? torch::multinomial(pop_probs, n_neg, true)
+                                       : torch::randint(1, n_items_, {n_neg}, torch::kLong);
+        auto pos_logit = (h * net->emb->item_vectors(t)).sum(-1, true);       // [N, 1]
+        auto neg_logit = torch::matmul(h, net->emb->item_vectors(neg).t());   // [N, S]
+        if (log_q.defined()) {
+          pos_logit = pos_logit - log_q.index_select(0, t).unsqueeze(1);
+          neg_logit = neg_logit - log_q.index_select(0, neg).unsqueeze(0);
+        }
+        neg_logit = neg_logit.masked_fill(neg.unsqueeze(0).eq(t.unsqueeze(1)), -INFINITY);  // accidental hits
+        auto logits = torch::cat({pos_logit, neg_logit}, 1);
+        l = torch::nn::functional::cross_entropy(logits, torch::zeros({logits.size(0)}, torch::kLong));
+      }
+      ++step;
+      double lr = base_lr;
+      if (warmup > 0 && step < warmup) {
+        lr = base_lr * static_cast<double>(step) / static_cast<double>(warmup);
+      } else if (cosine) {
+        const double progress = static_cast<double>(step - warmup) / static_cast<double>(std::max<int64_t>(1, total_steps - warmup));
+        lr = base_lr * 0.5 * (1.0 + std::cos(3.141592653589793 * std::min(1.0, progress)));
+      }
+      for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+      opt.zero_grad();
+      l.backward();
+      if (clip > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), clip);
+      opt.step();
+      zero_padding_rows();
+      total += l.item<double>() * static_cast<double>(t.size(0));
+      positions += t.size(0);
+    }
+    net->eval();
+    m.snapshot_items();
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_fit).count();
+    std::string msg = "loss=" + std::to_string(total / static_cast<double>(std::max<int64_t>(1, positions))) +
+                      " seconds=" + std::to_string(elapsed);
+    if (options.validate && eval_every > 0 && (epoch % eval_every == 0 || epoch == epochs)) {
+      const double v = options.validate(*this);
+      msg += " valid=" + std::to_string(v);
+      if (stopping.record(v)) {
+        best_state.clear();
+        for (const auto& p : net->parameters()) best_state.push_back(p.detach().clone());
+      } else if (stopping.should_stop()) {
+        stopped = true;
+        msg += " (early stop)";
+      }
+    }
+    if (ckpt.enabled()) ckpt.save(*net, opt, best_state, {epoch, stopping.best(), stopping.bad(), step, stopped});
+    if (options.progress) options.progress({"train " + kind_, static_cast<std::size_t>(epoch), static_cast<std::size_t>(epochs), msg});
+  }
+  if (!best_state.empty()) {
+    torch::NoGradGuard g;
+    auto params = net->parameters();
+    for (std::size_t i = 0; i < params.size(); ++i) params[i].copy_(best_state[i]);
+  }
+  net->eval();
+  m.snapshot_items();
+}
+
+models::UserState SequentialModel::encode(std::int32_t user, const std::vector<data::Event>& history) const {
+  models::UserState s = Model::encode(user, history);
+  s.vector.assign(static_cast<std::size_t>(impl_->d), 0.0f);
+  if (s.history.empty()) return s;
+  torch::NoGradGuard g;
+  auto last = impl_->last_hidden(impl_->window(s.history)).contiguous();
+  std::copy(last.data_ptr<float>(), last.data_ptr<float>() + impl_->d, s.vector.begin());
+  return s;
+}
+
+std::vector<models::UserState> SequentialModel::encode_batch(const std::vector<std::int32_t>& users,
+                                                              const std::vector<std::vector<data::Event>>& histories) const {
+  if (users.size() != histories.size()) throw InvalidInput(kind_ + ": encode_batch needs one history per user");
+  std::vector<models::UserState> out;
+  out.reserve(users.size());
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    out.push_back(Model::encode(users[i], histories[i]));
+    out.back().vector.assign(static_cast<std::size_t>(impl_->d), 0.0f);
+  }
+  // Group by window length so each pass pads little.
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (!out[i].history.empty()) order.push_back(i);
+  auto wlen = [&](std::size_t i) { return std::min<std::size_t>(out[i].history.size(), static_cast<std::size_t>(impl_->max_len)); };
+  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return wlen(a) < wlen(b); });
+  constexpr std::size_t kGroup = 64;
+  torch::NoGradGuard g;
+  for (std::size_t start = 0; start < order.size(); start += kGroup) {
+    const auto stop = std::min(order.size(), start + kGroup);
+    const auto L = static_cast<int64_t>(wlen(order[stop - 1]));
+    Impl::Buffer buf(static_cast<int64_t>(stop - start), L, *impl_);
+    for (std::size_t r = start; r < stop; ++r) {
+      const auto ev = impl_->window(out[order[r]].history);
+      const auto off = L - static_cast<int64_t>(ev.size());
+      for (std::size_t p = 0; p < ev.size(); ++p)
+        buf.set(*impl_, static_cast<int64_t>(r - start), off + static_cast<int64_t>(p), ev[p].item, ev[p].behavior, ev[p].ts,
+                p == 0, p == 0 ? 0 : ev[p - 1].ts);
+    }
+    auto h = impl_->net->forward(buf.features()).select(1, L - 1).contiguous();  // [n, d]
+    const float* src = h.data_ptr<float>();
+    for (std::size_t r = start; r < stop; ++r)
+      std::copy(src + (r - start) * static_cast<std::size_t>(impl_->d), src + (r - start + 1) * static_cast<std::size_t>(impl_->d),
+                out[order[r]].vector.begin());
+  }
+  return out;
+}
+
+void SequentialModel::observe(models::UserState& s, const data::Event& e) const {
+  const auto before = s.version;
+  Model::observe(s, e);
+  if (s.version == before) return;
+  auto fresh = encode(s.user, s.history);
+  s.vector = std::move(fresh.vector);
+}
+
+void SequentialModel::score(const models::UserState& s, float* out) const { score_by_embeddings({&s}, out); }
+
+void SequentialModel::score_batch(const std::vector<const models::UserState*>& states, float* out) const {
+  score_by_embeddings(states, out);
+}
+
+std::vector<models::Attribution> SequentialModel::explain(const models::UserState& s, std::int32_t item) const {
+  require_fitted();
+  if (item <= 0 || item >= n_items_) throw InvalidInput(kind_ + ": item index out of range");
+  if (s.history.empty()) return {};
+  torch::NoGradGuard g;
+  const auto ev = impl_->window(s.history);
+  const auto n = static_cast<int64_t>(ev.size());
+  const std::size_t first = s.history.size() - ev.size();
+  std::vector<float> w(ev.size());
+  if (kind_ == "sasrec" || kind_ == "hstu") {
+    torch::Tensor attn;
+    impl_->last_hidden(ev, &attn);
+    auto row = attn[0][n - 1].contiguous();
+    auto total = row.abs().sum().item<float>();
+    for (int64_t p = 0; p < n; ++p) w[static_cast<std::size_t>(p)] = row[p].item<float>() / (total > 0 ? total : 1.0f);
+  } else {
+    // Occlusion: the item's score with the full window minus its score with one event removed.
+    auto vec = impl_->net->emb->item_vectors(torch::tensor({static_cast<int64_t>(item)}, torch::kLong))[0];
+    const float full = (impl_->last_hidden(ev) * vec).sum().item<float>();
+    if (n == 1) {
+      w[0] = full;
+    } else {
+      Impl::Buffer buf(n, n - 1, *impl_);
+      for (int64_t drop = 0; drop < n; ++drop) {
+        int64_t p = 0;
+        for (int64_t k = 0; k < n; ++k) {
+          if (k == drop) continue;
+          const auto& e = ev[static_cast<std::size_t>(k)];
+          const auto* prev = p == 0 ? nullptr : &ev[static_cast<std::size_t>(k - 1 == drop ? k - 2 : k - 1)];
+          buf.set(*impl_, drop, p, e.item, e.behavior, e.ts, prev == nullptr, prev ? prev->ts : 0);
+          ++p;
+        }
+      }
+      auto h = impl_->net->forward(buf.features());  // [n, n-1, d]
+      auto without = torch::matmul(h.select(1, n - 2), vec).contiguous();
+      for (int64_t k = 0; k < n; ++k) w[static_cast<std::size_t>(k)] = full - without[k].item<float>();
+    }
+  }
+  std::vector<models::Attribution> out;
+  for (int64_t p = 0; p < n; ++p)
+    out.push_back({first + static_cast<std::size_t>(p), ev[static_cast<std::size_t>(p)].item, w[static_cast<std::size_t>(p)]});
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.weight > b.weight; });
+  return out;
+}
+
+const float* SequentialModel::item_embeddings(int* dim) const {
+  *dim = static_cast<int>(impl_->d);
+  return impl_->item_matrix.data();
+}
+
+void SequentialModel::save_weights(const std::string& path) const {
+  require_fitted();
+  torch::serialize::OutputArchive archive;
+  impl_->net->save(archive);
+  archive.write("driftrec_shape", impl_->shape_tensor(n_items_, n_users_));
+  try {
+    archive.save_to(path);
+  } catch (const c10::Error& e) {
+    throw IoError(path + ": cannot write weights: " + e.what_without_backtrace());
+  }
+}
+
+void SequentialModel::load_weights(const std::string& path) {
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    torch::Tensor shape;
+    archive.read("driftrec_shape", shape);
+    if (shape.numel() != 7) throw CorruptModel(path + ": weights were written by another version of " + kind_);
+    const auto n_items = shape[0].item<int64_t>(), n_users = shape[1].item<int64_t>();
+    if (n_items < 2) throw CorruptModel(path + ": bad item count");
+    auto& m = *impl_;
+    m.n_behaviors = shape[2].item<int64_t>();
+    m.gaps = shape[3].item<int64_t>() != 0;
+    m.n_attributes = shape[4].item<int64_t>();
+    m.attr_width = shape[5].item<int64_t>();
+    m.times = shape[6].item<int64_t>() != 0;
+    m.build(config_, n_items, m.n_attributes > 0 ? torch::zeros({n_items, m.attr_width}, torch::kLong) : torch::Tensor());
+    m.net->load(archive);
+    m.net->eval();
+    n_items_ = static_cast<std::int32_t>(n_items);
+    n_users_ = static_cast<std::int32_t>(n_users);
+    m.snapshot_items();
+  } catch (const c10::Error& e) {
+    throw CorruptModel(path + ": cannot read " + kind_ + " weights: " + e.what_without_backtrace());
+  }
+}
+
+}  // namespace driftrec::nn

@@ -1,0 +1,130 @@
+// Side information switches at the model level, and occlusion explanations.
+#include <gtest/gtest.h>
+
+#include "driftrec/data/synth.h"
+#include "driftrec/data/transforms.h"
+#include "driftrec/models/model_dir.h"
+#include "driftrec/models/registry.h"
+#include "driftrec/nn/register.h"
+#include "../unit/test_util.h"
+
+using namespace driftrec;
+
+namespace {
+
+const data::Prepared& shop() {
+  static const data::Prepared p = [] {
+    data::SynthOptions so;
+    so.users = 120;
+    so.items = 100;
+    so.seed = 11;
+    data::PrepareOptions po;
+    return data::prepare(data::to_dataset(data::generate_synthetic(so)), po);
+  }();
+  return p;
+}
+
+nlohmann::json base(const std::string& kind = "sasrec") {
+  nlohmann::json c = {{"dim", 16}, {"max_len", 20}, {"epochs", 3}, {"eval_every", 0}, {"loss", "softmax"},
+          {"dropout", 0.1}, {"lr", 0.005}, {"warmup_steps", 0}};
+  if (kind == "sasrec" || kind == "hstu") c["layers"] = 1;
+  return c;
+}
+
+std::vector<float> scores_after_fit(const std::string& kind, const nlohmann::json& cfg, const data::Dataset& train,
+                                    const std::vector<data::Event>& h) {
+  nn::register_neural_models();
+  auto m = models::create_model(kind, cfg);
+  models::FitOptions fo;
+  fo.threads = 1;
+  m->fit(train, fo);
+  std::vector<float> out(static_cast<std::size_t>(m->n_items()));
+  m->score(m->encode(-1, h), out.data());
+  return out;
+}
+
+}  // namespace
+
+TEST(SideInformation, EachSwitchChangesTheModel) {
+  const auto& p = shop();
+  ASSERT_GT(p.full.behaviors.size(), 2u);  // view, cart, buy... in the ecommerce preset
+  ASSERT_TRUE(p.full.item_table.has_categories());
+  const auto h = models::user_history(p.split.train, 3);
+  const auto plain = scores_after_fit("sasrec", base(), p.split.train, h);
+  EXPECT_EQ(plain, scores_after_fit("sasrec", base(), p.split.train, h));  // deterministic baseline
+  for (const std::string sw : {"behavior_embedding", "time_gaps", "attributes"}) {
+    auto cfg = base();
+    cfg[sw] = true;
+    EXPECT_NE(plain, scores_after_fit("sasrec", cfg, p.split.train, h)) << sw;
+  }
+  auto no_time = base();
+  no_time["time_bias"] = false;
+  EXPECT_NE(scores_after_fit("hstu", base(), p.split.train, h), scores_after_fit("hstu", no_time, p.split.train, h));
+}
+
+TEST(SideInformation, TimeFeaturesAreOffWithoutAClock) {
+  // A sequence file has positions, not times: time_gaps falls back to off (with a warning), so the
+  // model equals the plain one.
+  data::DatasetBuilder b;
+  for (int u = 0; u < 30; ++u)
+    for (int t = 0; t < 8; ++t) b.add("u" + std::to_string(u), "i" + std::to_string((u * 5 + t * 3) % 25), t);
+  auto ds = b.finish();
+  ds.has_clock = false;
+  const auto h = models::user_history(ds, 2);
+  auto gaps = base();
+  gaps["time_gaps"] = true;
+  EXPECT_EQ(scores_after_fit("sasrec", base(), ds, h), scores_after_fit("sasrec", gaps, ds, h));
+  auto hstu_no_time = base();
+  hstu_no_time["time_bias"] = false;
+  EXPECT_EQ(scores_after_fit("hstu", base(), ds, h), scores_after_fit("hstu", hstu_no_time, ds, h));
+}
+
+TEST(SideInformation, SaveLoadKeepsTheSideTables) {
+  nn::register_neural_models();
+  const auto& p = shop();
+  for (const std::string kind : {"sasrec", "gru4rec", "caser", "hstu"}) {
+    auto cfg = base(kind);
+    cfg["behavior_embedding"] = true;
+    cfg["time_gaps"] = true;
+    cfg["attributes"] = true;
+    auto m = models::create_model(kind, cfg);
+    models::FitOptions fo;
+    fo.threads = 1;
+    m->fit(p.split.train, fo);
+    test::TempDir dir;
+    models::save_model_dir(dir.file("m"), *m, p.split.train);
+    const auto loaded = models::load_model_dir(dir.file("m"));
+    const auto h = models::user_history(p.split.train, 5);
+    std::vector<float> a(static_cast<std::size_t>(m->n_items())), b(a.size());
+    m->score(m->encode(-1, h), a.data());
+    loaded.model->score(loaded.model->encode(-1, h), b.data());
+    EXPECT_EQ(a, b) << kind;
+  }
+}
+
+TEST(Explain, OcclusionWeightsAreScoreDropsWhenAnEventIsRemoved) {
+  const auto& p = shop();
+  for (const std::string kind : {"gru4rec", "caser"}) {
+    nn::register_neural_models();
+    auto m = models::create_model(kind, base(kind));
+    models::FitOptions fo;
+    fo.threads = 1;
+    m->fit(p.split.train, fo);
+    auto h = models::user_history(p.split.train, 7);
+    h.resize(std::min<std::size_t>(h.size(), 8));
+    ASSERT_GE(h.size(), 6u);
+    const auto s = m->encode(-1, h);
+    const auto item = m->recommend(s, 1).items[0];
+    std::vector<float> full(static_cast<std::size_t>(m->n_items())), without(full.size());
+    m->score(s, full.data());
+    for (const auto& a : m->explain(s, item)) {
+      auto shorter = h;
+      shorter.erase(shorter.begin() + static_cast<std::ptrdiff_t>(a.position));
+      m->score(m->encode(-1, shorter), without.data());
+      EXPECT_NEAR(a.weight, full[static_cast<std::size_t>(item)] - without[static_cast<std::size_t>(item)], 1e-4) << kind;
+      if (kind == "caser" && a.position + 5 < h.size()) {
+        EXPECT_NEAR(a.weight, 0.0f, 1e-5);  // outside the window
+      }
+    }
+  }
+}
