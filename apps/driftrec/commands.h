@@ -20,5 +20,6 @@ Runner add_recommend(CLI::App& app, const GlobalFlags& g);
 Runner add_models(CLI::App& app, const GlobalFlags& g);
 Runner add_demo(CLI::App& app, const GlobalFlags& g);
 Runner add_serve(CLI::App& app, const GlobalFlags& g);
+Runner add_ensemble(CLI::App& app, const GlobalFlags& g);
 
 }  // namespace driftrec::cli

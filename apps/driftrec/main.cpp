@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
   add(evaluate, cli::add_evaluate(*evaluate, g));
   auto* recommend = app.add_subcommand("recommend", "top-K items for a user or a given history");
   add(recommend, cli::add_recommend(*recommend, g));
+  auto* ensemble = app.add_subcommand("ensemble", "blend trained models (weights fitted on validation) into one model directory");
+  add(ensemble, cli::add_ensemble(*ensemble, g));
   auto* models = app.add_subcommand("models", "list models and their parameters");
   add(models, cli::add_models(*models, g));
   auto* serve = app.add_subcommand("serve", "HTTP server: durable event ingest, live recommendations, explanations");

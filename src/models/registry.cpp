@@ -4,6 +4,7 @@
 
 #include "driftrec/core/error.h"
 #include "driftrec/models/classic.h"
+#include "driftrec/models/ensemble.h"
 
 namespace driftrec::models {
 
@@ -22,6 +23,7 @@ std::vector<Entry>& entries() {
       {"itemknn", &ItemKnnModel::params, [](const nlohmann::json& c) { return std::make_unique<ItemKnnModel>(c); }},
       {"bpr", &BprModel::params, [](const nlohmann::json& c) { return std::make_unique<BprModel>(c); }},
       {"ials", &IalsModel::params, [](const nlohmann::json& c) { return std::make_unique<IalsModel>(c); }},
+      {"ensemble", &EnsembleModel::params, [](const nlohmann::json& c) { return std::make_unique<EnsembleModel>(c); }},
   };
   return e;
 }

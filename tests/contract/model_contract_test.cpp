@@ -19,7 +19,16 @@ struct Ials {
   static constexpr const char* name = "ials";
   static nlohmann::json config() { return {{"factors", 16}, {"iterations", 5}}; }
 };
-using ClassicModels = ::testing::Types<Pop, ItemKnn, Bpr, Ials>;
+// Ensembles trained from scratch through the registry (members named in the config).
+struct EnsembleWeighted {
+  static constexpr const char* name = "ensemble";
+  static nlohmann::json config() { return {{"members", "itemknn,ials"}}; }
+};
+struct EnsembleRrf {
+  static constexpr const char* name = "ensemble";
+  static nlohmann::json config() { return {{"members", "pop,ials"}, {"method", "rrf"}}; }
+};
+using ClassicModels = ::testing::Types<Pop, ItemKnn, Bpr, Ials, EnsembleWeighted, EnsembleRrf>;
 }  // namespace
 
 namespace contract {

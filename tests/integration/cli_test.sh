@@ -12,7 +12,7 @@ fail() { echo "FAIL $1"; fails=$((fails + 1)); }
 check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
 
 # Every command has --help.
-for c in "synth" "data inspect" "train" "evaluate" "recommend" "models" "demo"; do
+for c in "synth" "data inspect" "train" "evaluate" "recommend" "models" "demo" "ensemble"; do
   # shellcheck disable=SC2086
   check "help: $c" bash -c "'$bin' $c --help > /dev/null"
 done
@@ -49,6 +49,26 @@ check "recommend json lists 5 items" test "$(grep -c '"item"' rec.json)" -eq 5
 check "new events change the recommendation" bash -c "! cmp -s rec.json rec2.json"
 "$bin" --log-level warn recommend --model m_knn --history i1,i2 -k 3 --explain > rec3.txt
 check "anonymous recommend with explanations" grep -q "because of" rec3.txt
+
+# Ensembles of trained models: weights fitted on validation, evaluated and explained like a model.
+"$bin" --log-level warn train --data synth --model pop --dedup --out m_pop > /dev/null
+"$bin" --log-level warn ensemble --data synth --dedup --member m_ials --member m_knn --member m_pop --out m_ens > ens.txt
+check "ensemble saves a model dir" test -s m_ens/ensemble.json -a -s m_ens/member0.weights.bin -a -s m_ens/member2.weights.bin
+check "ensemble reports fitted weights" grep -q "weights ials=" ens.txt
+"$bin" --log-level warn evaluate --model m_ens --data synth --json ens_eval.json > /dev/null
+check "ensemble evaluates" grep -q '"ndcg@10"' ens_eval.json
+"$bin" --log-level warn recommend --model m_ens --history i1,i2 -k 3 --explain > ens_rec.txt
+check "ensemble explains" grep -q "because of" ens_rec.txt
+"$bin" --log-level warn ensemble --data synth --dedup --member m_ials --member m_knn --set method=rrf --weights 1,3 --out m_rrf > rrf.txt
+check "fixed weights are normalised" grep -q "knn=0.75" rrf.txt
+"$bin" --log-level warn synth --preset ecommerce --users 100 --items 90 --seed 9 --out other > /dev/null
+"$bin" --log-level warn train --data other --model pop --out m_other > /dev/null
+set +e
+"$bin" ensemble --data synth --dedup --member m_ials --member m_other --out x > /dev/null 2> err5.txt; rc5=$?
+"$bin" ensemble --data synth --dedup --member m_ials --member m_knn --weights 1,x --out x > /dev/null 2> err6.txt; rc6=$?
+set -e
+check "ensemble of other data: exit 2 naming the member" bash -c "test $rc5 -eq 2 && grep -q 'm_other: this member was trained on other data' err5.txt"
+check "ensemble bad weight: exit 2" bash -c "test $rc6 -eq 2 && grep -q \"'x' is not a number\" err6.txt"
 
 # Bad input: one readable line, non-zero exit, culprit named.
 printf 'user,item,timestamp\nu1,a,10\nu1,b,soon\nu2,c,11\n' > bad.csv
