@@ -21,5 +21,6 @@ Runner add_models(CLI::App& app, const GlobalFlags& g);
 Runner add_demo(CLI::App& app, const GlobalFlags& g);
 Runner add_serve(CLI::App& app, const GlobalFlags& g);
 Runner add_ensemble(CLI::App& app, const GlobalFlags& g);
+Runner add_compare(CLI::App& app, const GlobalFlags& g);
 
 }  // namespace driftrec::cli

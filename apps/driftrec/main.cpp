@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
   add(recommend, cli::add_recommend(*recommend, g));
   auto* ensemble = app.add_subcommand("ensemble", "blend trained models (weights fitted on validation) into one model directory");
   add(ensemble, cli::add_ensemble(*ensemble, g));
+  auto* compare = app.add_subcommand("compare", "evaluate several models on one split, with paired significance tests");
+  add(compare, cli::add_compare(*compare, g));
   auto* models = app.add_subcommand("models", "list models and their parameters");
   add(models, cli::add_models(*models, g));
   auto* serve = app.add_subcommand("serve", "HTTP server: durable event ingest, live recommendations, explanations");

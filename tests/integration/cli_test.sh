@@ -12,7 +12,7 @@ fail() { echo "FAIL $1"; fails=$((fails + 1)); }
 check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
 
 # Every command has --help.
-for c in "synth" "data inspect" "train" "evaluate" "recommend" "models" "demo" "ensemble"; do
+for c in "synth" "data inspect" "train" "evaluate" "recommend" "models" "demo" "ensemble" "compare"; do
   # shellcheck disable=SC2086
   check "help: $c" bash -c "'$bin' $c --help > /dev/null"
 done
@@ -69,6 +69,18 @@ set +e
 set -e
 check "ensemble of other data: exit 2 naming the member" bash -c "test $rc5 -eq 2 && grep -q 'm_other: this member was trained on other data' err5.txt"
 check "ensemble bad weight: exit 2" bash -c "test $rc6 -eq 2 && grep -q \"'x' is not a number\" err6.txt"
+
+# Paired comparison over users with significance marks.
+"$bin" --log-level warn compare --data synth --model m_pop --model m_ials --model m_ens --bootstrap 200 --json cmp.json > cmp.txt
+check "compare prints every model per metric" test "$(grep -c 'ials (m_ials)' cmp.txt)" -eq 3
+check "compare json has p-values and CIs" bash -c "grep -q '\"p_holm\"' cmp.json && grep -q '\"ci_low\"' cmp.json"
+check "ials beats pop significantly" bash -c "grep 'ndcg@10' -A2 cmp.txt | grep 'ials (m_ials)' | grep -q '\*\$'"
+set +e
+"$bin" compare --data synth --model m_ials --model m_other > /dev/null 2> err7.txt; rc7=$?
+"$bin" compare --data synth --model m_ials --model m_pop --metrics ndcg@10,bogus > /dev/null 2> err8.txt; rc8=$?
+set -e
+check "compare other data: exit 2" bash -c "test $rc7 -eq 2 && grep -q 'trained on other data' err7.txt"
+check "compare unknown metric: exit 2 listing known" bash -c "test $rc8 -eq 2 && grep -q \"'bogus' is not a per-user metric\" err8.txt"
 
 # Bad input: one readable line, non-zero exit, culprit named.
 printf 'user,item,timestamp\nu1,a,10\nu1,b,soon\nu2,c,11\n' > bad.csv
