@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -7,6 +9,7 @@
 #include "driftrec/core/error.h"
 #include "driftrec/models/evaluation.h"
 #include "driftrec/models/model_dir.h"
+#include "driftrec/models/replay.h"
 
 namespace driftrec::cli {
 
@@ -15,6 +18,48 @@ std::string join_ids(const std::vector<std::int32_t>& items, const data::IdMap& 
   std::string s;
   for (auto i : items) s += (s.empty() ? "" : ",") + (i >= 1 && i < map.size() ? map.name(i) : std::string("?"));
   return s;
+}
+}  // namespace
+
+namespace {
+template <typename Opts>
+int run_replay(const Opts& o, const GlobalFlags& g, const models::LoadedModel& loaded, const data::PrepareOptions& prep,
+               const data::Dataset& full, const data::Dataset& filtered) {
+  models::ReplayOptions ro;
+  const std::string start = !o.replay_start.empty() ? o.replay_start : (prep.split == "temporal" ? prep.test_start : "0.9");
+  ro.start_ts = data::resolve_cutoff(full, start, "--replay-start");
+  const auto ks = parse_ks(o.ks);
+  ro.k = std::find(ks.begin(), ks.end(), 10) != ks.end() ? 10 : ks.front();
+  ro.windows = o.replay_windows;
+  ro.threads = g.threads;
+  for (const auto& b : prep.target_behaviors) {
+    const auto idx = full.behaviors.find(b);
+    if (idx < 0) throw InvalidInput("target behaviour '" + b + "' does not occur in the data");
+    ro.target_behaviors.push_back(static_cast<std::int16_t>(idx));
+  }
+  const auto res = models::replay(*loaded.model, full, ro, progress_printer());
+  const auto k = std::to_string(ro.k);
+  nlohmann::json out = {{"dataset", {{"name", o.data.path}, {"fingerprint", full.fingerprint()}, {"events", filtered.log.size()}}},
+                        {"protocol", "replay"},
+                        {"replay_start", start},
+                        {"replay_start_ts", ro.start_ts},
+                        {"model", {{"name", loaded.model->name()}, {"dir", o.model_dir}}},
+                        {"config", loaded.model->config()},
+                        {"replay", res.to_json(ro.k)}};
+  if (!o.json_out.empty()) write_file(o.json_out, out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  std::cout << loaded.model->name() << " replay from " << start << " (" << res.users << " users, " << res.events_revealed
+            << " events revealed, " << res.online.events << " scored, " << std::fixed << std::setprecision(2) << res.seconds
+            << " s)\n";
+  std::printf("%-22s %10s %10s %10s\n", "", ("hr@" + k).c_str(), ("ndcg@" + k).c_str(), "mrr");
+  std::printf("%-22s %10.5f %10.5f %10.5f\n", "online (observe)", res.online.hr, res.online.ndcg, res.online.mrr);
+  std::printf("%-22s %10.5f %10.5f %10.5f\n", "frozen at the start", res.frozen.hr, res.frozen.ndcg, res.frozen.mrr);
+  std::printf("\n%-6s %12s %8s %12s %12s\n", "window", "start_ts", "events", ("online ndcg@" + k).c_str(), ("frozen ndcg@" + k).c_str());
+  for (std::size_t w = 0; w < res.windows.size(); ++w) {
+    const auto& x = res.windows[w];
+    std::printf("%-6zu %12lld %8lld %12.5f %12.5f\n", w, static_cast<long long>(x.start_ts), static_cast<long long>(x.online.events),
+                x.online.ndcg, x.frozen.ndcg);
+  }
+  return 0;
 }
 }  // namespace
 
@@ -28,6 +73,9 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
     std::string on = "test";
     std::string json_out, rankings_out;
     std::size_t rankings_k = 100;
+    std::string protocol = "split";
+    std::string replay_start;
+    int replay_windows = 10;
   };
   auto o = std::make_shared<Opts>();
   app.add_option("--model", o->model_dir, "model directory written by `driftrec train`")->required();
@@ -40,6 +88,14 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
   app.add_option("--save-rankings", o->rankings_out,
                  "write each case's targets and ranked top items (TSV: user, targets, ranked)");
   app.add_option("--rankings-k", o->rankings_k, "length of the saved rankings")->check(CLI::PositiveNumber);
+  app.add_option("--protocol", o->protocol,
+                 "split: the model's held-out cases; replay: walk the events after --replay-start in time order "
+                 "(recommend, reveal, update), online vs frozen state")
+      ->check(CLI::IsMember({"split", "replay"}));
+  app.add_option("--replay-start", o->replay_start,
+                 "replay from this time: a quantile of event times or a timestamp (default: the split's test cutoff "
+                 "for temporal splits, else 0.9)");
+  app.add_option("--replay-windows", o->replay_windows, "time windows of the replay timeline")->check(CLI::Range(1, 1000));
   return [o, &g, &app]() {
     auto loaded = models::load_model_dir(o->model_dir);
     const auto prep = o->prep.any_given(app) ? o->prep.get()
@@ -49,6 +105,7 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
     auto filtered = data::apply_filters(o->data.load(), prep);
     data::Prepared p;
     p.full = data::align_ids(filtered, loaded.users, loaded.items);
+    if (o->protocol == "replay") return run_replay(*o, g, loaded, prep, p.full, filtered);
     p.split = data::make_split(p.full, prep);
     const auto& cases = o->on == "test" ? p.split.test : p.split.valid;
     if (cases.empty()) throw InvalidInput("no " + o->on + " cases in this split");

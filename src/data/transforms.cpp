@@ -207,7 +207,6 @@ PrepareOptions prepare_options_from_json(const nlohmann::json& j) {
   return o;
 }
 
-namespace {
 std::int64_t resolve_cutoff(const Dataset& ds, const std::string& spec, const char* what) {
   char* end = nullptr;
   const double q = std::strtod(spec.c_str(), &end);
@@ -218,7 +217,6 @@ std::int64_t resolve_cutoff(const Dataset& ds, const std::string& spec, const ch
     throw InvalidInput(std::string(what) + ": '" + spec + "' is neither a quantile in [0, 1] nor a timestamp");
   }
 }
-}  // namespace
 
 Dataset apply_filters(Dataset ds, const PrepareOptions& o) {
   if (o.min_user_events < 0 || o.min_item_events < 0) throw InvalidInput("k-core thresholds must be >= 0");

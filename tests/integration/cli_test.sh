@@ -82,6 +82,15 @@ set -e
 check "compare other data: exit 2" bash -c "test $rc7 -eq 2 && grep -q 'trained on other data' err7.txt"
 check "compare unknown metric: exit 2 listing known" bash -c "test $rc8 -eq 2 && grep -q \"'bogus' is not a per-user metric\" err8.txt"
 
+# Replay: recommend, reveal, update, in time order; online vs frozen.
+"$bin" --log-level warn evaluate --model m_ials --data synth --protocol replay --replay-start 0.8 --replay-windows 3 --json replay.json > replay.txt
+check "replay prints online and frozen" bash -c "grep -q 'online (observe)' replay.txt && grep -q 'frozen at the start' replay.txt"
+check "replay json has 3 windows" test "$(grep -c '"start_ts"' replay.json)" -eq 3
+set +e
+"$bin" evaluate --model m_ials --data synth --protocol replay --replay-start tomorrow > /dev/null 2> err9.txt; rc9=$?
+set -e
+check "replay bad start: exit 2 naming the flag" bash -c "test $rc9 -eq 2 && grep -q -- '--replay-start' err9.txt"
+
 # Bad input: one readable line, non-zero exit, culprit named.
 printf 'user,item,timestamp\nu1,a,10\nu1,b,soon\nu2,c,11\n' > bad.csv
 set +e

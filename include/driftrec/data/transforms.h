@@ -66,6 +66,9 @@ Split temporal_split(const Dataset& full, std::int64_t valid_start, std::int64_t
 
 /// Timestamp below which `fraction` (0..1) of all events lie (for cutoffs given as quantiles).
 std::int64_t time_quantile(const Dataset& ds, double fraction);
+/// A cutoff given as a quantile of event times ("0.9") or a timestamp (seconds or ISO 8601);
+/// `what` names the option in the error. Throws InvalidInput.
+std::int64_t resolve_cutoff(const Dataset& ds, const std::string& spec, const char* what);
 
 }  // namespace driftrec::data
 

@@ -1,0 +1,55 @@
+#pragma once
+// Replay evaluation (`driftrec evaluate --protocol replay`): walks the events after a cutoff in
+// time order, as a live system would see them. For each event of a user: recommend from the
+// user's current state, score the event's item against that ranking (hit@k, ndcg@k, reciprocal
+// rank over all items, seen items excluded), then reveal the event. Two states run side by side:
+//   online  the model's observe() updates the state with every revealed event (the serving path)
+//   frozen  the state stays as encoded at the cutoff; revealed items are only excluded from its
+//           later recommendations
+// so the difference is what updating online is worth. Metrics are reported overall and per time
+// window. Users are replayed in parallel; each user's events in order.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "driftrec/core/log.h"
+#include "driftrec/data/dataset.h"
+#include "driftrec/models/model.h"
+
+namespace driftrec::models {
+
+struct ReplayOptions {
+  std::int64_t start_ts = 0;                 ///< events with ts >= start_ts are replayed
+  int k = 10;
+  int windows = 10;                          ///< equal-length time windows for the timeline
+  std::vector<std::int16_t> target_behaviors; ///< events scored (empty = all); every event is revealed
+  int threads = 0;                           ///< 0 = all cores
+};
+
+struct ReplayMetrics {
+  std::int64_t events = 0;  ///< scored events
+  double hr = 0, ndcg = 0, mrr = 0;
+};
+
+struct ReplayWindow {
+  std::int64_t start_ts = 0, end_ts = 0;  ///< [start, end)
+  ReplayMetrics online, frozen;
+};
+
+struct ReplayResult {
+  std::int64_t users = 0;            ///< users with at least one replayed event
+  std::int64_t events_revealed = 0;
+  ReplayMetrics online, frozen;
+  std::vector<ReplayWindow> windows;
+  double seconds = 0;
+  nlohmann::json to_json(int k) const;
+};
+
+/// Replays `full` (events sorted by user and time, in the model's id space) from options.start_ts.
+/// Items the model does not know are revealed but never scored. Throws InvalidInput when nothing
+/// is left to replay.
+ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayOptions& options,
+                    const ProgressCallback& progress = {});
+
+}  // namespace driftrec::models

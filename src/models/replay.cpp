@@ -1,0 +1,164 @@
+#include "driftrec/models/replay.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <mutex>
+
+#include "driftrec/core/error.h"
+#include "driftrec/core/parallel.h"
+
+namespace driftrec::models {
+
+namespace {
+struct Acc {
+  std::int64_t n = 0;
+  double hr = 0, ndcg = 0, mrr = 0;
+  void add(std::int64_t rank, int k) {
+    ++n;
+    mrr += 1.0 / static_cast<double>(rank + 1);
+    if (rank < k) {
+      hr += 1;
+      ndcg += 1.0 / std::log2(static_cast<double>(rank) + 2.0);
+    }
+  }
+  void merge(const Acc& o) {
+    n += o.n;
+    hr += o.hr;
+    ndcg += o.ndcg;
+    mrr += o.mrr;
+  }
+  ReplayMetrics metrics() const {
+    ReplayMetrics m;
+    m.events = n;
+    if (n > 0) {
+      m.hr = hr / static_cast<double>(n);
+      m.ndcg = ndcg / static_cast<double>(n);
+      m.mrr = mrr / static_cast<double>(n);
+    }
+    return m;
+  }
+};
+
+// 0-based rank of `target` among candidates: items scoring higher, or equal with a lower index
+// (the TopK tie rule); seen items (except the target) and -inf scores are not candidates.
+std::int64_t rank_of(const std::vector<float>& s, std::int32_t target, const std::vector<char>& seen) {
+  const float t = s[static_cast<std::size_t>(target)];
+  if (!std::isfinite(t)) return static_cast<std::int64_t>(s.size());
+  std::int64_t r = 0;
+  for (std::size_t i = 1; i < s.size(); ++i) {
+    if (static_cast<std::int32_t>(i) == target || seen[i] || !std::isfinite(s[i])) continue;
+    if (s[i] > t || (s[i] == t && static_cast<std::int32_t>(i) < target)) ++r;
+  }
+  return r;
+}
+
+nlohmann::json metrics_json(const ReplayMetrics& m, int k) {
+  return {{"events", m.events}, {"hr@" + std::to_string(k), m.hr}, {"ndcg@" + std::to_string(k), m.ndcg}, {"mrr", m.mrr}};
+}
+}  // namespace
+
+nlohmann::json ReplayResult::to_json(int k) const {
+  nlohmann::json w = nlohmann::json::array();
+  for (const auto& x : windows)
+    w.push_back({{"start_ts", x.start_ts}, {"end_ts", x.end_ts}, {"online", metrics_json(x.online, k)},
+                 {"frozen", metrics_json(x.frozen, k)}});
+  return {{"users", users}, {"events_revealed", events_revealed}, {"online", metrics_json(online, k)},
+          {"frozen", metrics_json(frozen, k)}, {"windows", w}, {"seconds", seconds}};
+}
+
+ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayOptions& o, const ProgressCallback& progress) {
+  if (o.k < 1) throw InvalidInput("replay: k must be >= 1");
+  if (o.windows < 1) throw InvalidInput("replay: windows must be >= 1");
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto& log = full.log;
+  const auto n_items = model.n_items();
+  // Users with replayed events, and the replayed time range.
+  std::vector<std::int32_t> users;
+  std::int64_t lo = std::numeric_limits<std::int64_t>::max(), hi = std::numeric_limits<std::int64_t>::min();
+  std::int64_t revealed = 0;
+  for (std::int32_t u = 1; u < full.n_users(); ++u) {
+    bool any = false;
+    for (auto r = log.user_begin(u); r < log.user_end(u); ++r) {
+      const auto ts = log.ts[static_cast<std::size_t>(r)];
+      if (ts < o.start_ts) continue;
+      any = true;
+      ++revealed;
+      lo = std::min(lo, ts);
+      hi = std::max(hi, ts);
+    }
+    if (any) users.push_back(u);
+  }
+  if (users.empty()) throw InvalidInput("replay: no event at or after the start time");
+  const auto span = hi - lo + 1;
+  auto window_of = [&](std::int64_t ts) {
+    return static_cast<std::size_t>(std::min<std::int64_t>(o.windows - 1, (ts - lo) * o.windows / span));
+  };
+  auto is_target = [&](std::int16_t b) {
+    return o.target_behaviors.empty() ||
+           std::find(o.target_behaviors.begin(), o.target_behaviors.end(), b) != o.target_behaviors.end();
+  };
+  const int threads = resolve_threads(o.threads);
+  std::vector<std::vector<Acc>> acc_on(static_cast<std::size_t>(threads), std::vector<Acc>(static_cast<std::size_t>(o.windows)));
+  auto acc_off = acc_on;
+  std::atomic<std::size_t> done{0};
+  std::mutex progress_mu;
+  parallel_blocks(users.size(), 16, threads, [&](std::size_t begin, std::size_t end, int tid) {
+    std::vector<float> s_on(static_cast<std::size_t>(n_items)), s_off(s_on.size());
+    std::vector<char> seen(s_on.size(), 0);
+    for (std::size_t i = begin; i < end; ++i) {
+      const auto u = users[i];
+      const auto b = log.user_begin(u), e = log.user_end(u);
+      auto first = b;
+      while (first < e && log.ts[static_cast<std::size_t>(first)] < o.start_ts) ++first;
+      auto online = model.encode(u, log.events(b, first));
+      const auto frozen = online;
+      std::fill(seen.begin(), seen.end(), 0);
+      for (const auto& ev : online.history) seen[static_cast<std::size_t>(ev.item)] = 1;
+      for (auto r = first; r < e; ++r) {
+        const auto ev = log.event(r);
+        if (is_target(ev.behavior) && ev.item >= 1 && ev.item < n_items) {
+          model.score(online, s_on.data());
+          model.score(frozen, s_off.data());
+          const auto w = window_of(ev.ts);
+          acc_on[static_cast<std::size_t>(tid)][w].add(rank_of(s_on, ev.item, seen), o.k);
+          acc_off[static_cast<std::size_t>(tid)][w].add(rank_of(s_off, ev.item, seen), o.k);
+        }
+        model.observe(online, ev);
+        if (ev.item >= 1 && ev.item < n_items) seen[static_cast<std::size_t>(ev.item)] = 1;
+      }
+      const auto d = ++done;
+      if (progress && (d % 256 == 0 || d == users.size())) {
+        std::lock_guard<std::mutex> g(progress_mu);
+        progress({"replay", d, users.size(), ""});
+      }
+    }
+  });
+  ReplayResult res;
+  res.users = static_cast<std::int64_t>(users.size());
+  res.events_revealed = revealed;
+  Acc all_on, all_off;
+  for (int w = 0; w < o.windows; ++w) {
+    Acc on, off;
+    for (int t = 0; t < threads; ++t) {
+      on.merge(acc_on[static_cast<std::size_t>(t)][static_cast<std::size_t>(w)]);
+      off.merge(acc_off[static_cast<std::size_t>(t)][static_cast<std::size_t>(w)]);
+    }
+    all_on.merge(on);
+    all_off.merge(off);
+    ReplayWindow rw;
+    rw.start_ts = lo + span * w / o.windows;
+    rw.end_ts = lo + span * (w + 1) / o.windows;
+    rw.online = on.metrics();
+    rw.frozen = off.metrics();
+    res.windows.push_back(rw);
+  }
+  res.online = all_on.metrics();
+  res.frozen = all_off.metrics();
+  if (res.online.events == 0) throw InvalidInput("replay: no replayed event is a target the model knows");
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return res;
+}
+
+}  // namespace driftrec::models
