@@ -2,12 +2,15 @@
 // Each subcommand registers itself on the app and returns the function that runs it once parsed.
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
+#include <vector>
 
 namespace driftrec::cli {
 
 struct GlobalFlags {
   int threads = 0;        ///< 0 = all cores
   std::string log_level = "info";
+  std::vector<std::string> argv;  ///< the command line after the program name (to re-run workers)
 };
 
 using Runner = std::function<int()>;  // returns the process exit code
@@ -22,5 +25,6 @@ Runner add_demo(CLI::App& app, const GlobalFlags& g);
 Runner add_serve(CLI::App& app, const GlobalFlags& g);
 Runner add_ensemble(CLI::App& app, const GlobalFlags& g);
 Runner add_compare(CLI::App& app, const GlobalFlags& g);
+Runner add_tune(CLI::App& app, const GlobalFlags& g);
 
 }  // namespace driftrec::cli

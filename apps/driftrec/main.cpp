@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
   add(ensemble, cli::add_ensemble(*ensemble, g));
   auto* compare = app.add_subcommand("compare", "evaluate several models on one split, with paired significance tests");
   add(compare, cli::add_compare(*compare, g));
+  auto* tune = app.add_subcommand("tune", "hyperparameter search (grid, random, TPE) on the validation split, resumable");
+  add(tune, cli::add_tune(*tune, g));
   auto* models = app.add_subcommand("models", "list models and their parameters");
   add(models, cli::add_models(*models, g));
   auto* serve = app.add_subcommand("serve", "HTTP server: durable event ingest, live recommendations, explanations");
@@ -47,6 +49,7 @@ int main(int argc, char** argv) {
   add(demo, cli::add_demo(*demo, g));
 
   try {
+    for (int i = 1; i < argc; ++i) g.argv.emplace_back(argv[i]);
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);

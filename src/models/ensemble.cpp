@@ -133,9 +133,15 @@ void EnsembleModel::fit(const data::Dataset& train, const FitOptions& options) {
   const int passes = static_cast<int>(config_["weight_passes"].get<int64_t>());
   for (int pass = 0; pass < passes; ++pass) {
     bool improved = false;
+    // First pass: each member's share on a 0.1 grid; later passes: a 0.02 grid within 0.1 of it.
     for (std::size_t k = 0; k < members_.size(); ++k) {
-      for (int step = 0; step <= 10; ++step) {
-        const double share = step / 10.0;
+      std::vector<double> shares;
+      if (pass == 0) {
+        for (int step = 0; step <= 10; ++step) shares.push_back(step / 10.0);
+      } else {
+        for (int step = -5; step <= 5; ++step) shares.push_back(std::clamp(best[k] + step * 0.02, 0.0, 1.0));
+      }
+      for (const double share : shares) {
         std::vector<double> w = best;
         double rest = 0;
         for (std::size_t j = 0; j < w.size(); ++j)

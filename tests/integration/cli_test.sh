@@ -12,7 +12,7 @@ fail() { echo "FAIL $1"; fails=$((fails + 1)); }
 check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
 
 # Every command has --help.
-for c in "synth" "data inspect" "train" "evaluate" "recommend" "models" "demo" "ensemble" "compare"; do
+for c in "synth" "data inspect" "train" "evaluate" "recommend" "models" "demo" "ensemble" "compare" "tune"; do
   # shellcheck disable=SC2086
   check "help: $c" bash -c "'$bin' $c --help > /dev/null"
 done
@@ -90,6 +90,30 @@ set +e
 "$bin" evaluate --model m_ials --data synth --protocol replay --replay-start tomorrow > /dev/null 2> err9.txt; rc9=$?
 set -e
 check "replay bad start: exit 2 naming the flag" bash -c "test $rc9 -eq 2 && grep -q -- '--replay-start' err9.txt"
+
+# Hyperparameter search: TPE, two processes, resumable, best config ready for train.
+cat > space.yaml <<'YAML'
+model: ials
+objective: ndcg@10
+fixed: {iterations: 3}
+params:
+  factors: {type: choice, values: [8, 16]}
+  reg: {type: loguniform, low: 0.01, high: 10}
+YAML
+"$bin" --log-level warn tune --data synth --dedup --space space.yaml --strategy tpe --trials 6 --parallel 2 --db tune.sqlite --out best.yaml > tune.txt
+check "tune writes the best config" bash -c "grep -q '^model: ials' best.yaml && grep -q '^factors: ' best.yaml && grep -q '^iterations: 3' best.yaml"
+check "tune records 6 trials" test "$(sqlite3 tune.sqlite "select count(*) from trials where status != 'failed'")" -eq 6
+"$bin" --log-level warn train --data synth --dedup --model ials --config best.yaml --out m_best > /dev/null
+check "the best config trains" test -s m_best/model.json
+"$bin" tune --data synth --dedup --space space.yaml --strategy tpe --trials 8 --db tune.sqlite --out best.yaml > /dev/null 2> tune2.txt
+check "tune resumes its database" bash -c "grep -q 'resuming tune.sqlite: 6 trial' tune2.txt && test \$(sqlite3 tune.sqlite 'select count(*) from trials') -eq 8"
+set +e
+"$bin" tune --data synth --dedup --space space.yaml --strategy random --trials 8 --db tune.sqlite > /dev/null 2> err10.txt; rc10=$?
+printf 'model: ials\nparams:\n  nope: {type: uniform, low: 0, high: 1}\n' > bad_space.yaml
+"$bin" tune --data synth --space bad_space.yaml --trials 2 --db other.sqlite > /dev/null 2> err11.txt; rc11=$?
+set -e
+check "tune refuses another search's database" bash -c "test $rc10 -eq 2 && grep -q 'belongs to another search' err10.txt"
+check "tune names an unknown parameter" bash -c "test $rc11 -eq 2 && grep -q \"'nope' is not a parameter of ials\" err11.txt"
 
 # Bad input: one readable line, non-zero exit, culprit named.
 printf 'user,item,timestamp\nu1,a,10\nu1,b,soon\nu2,c,11\n' > bad.csv

@@ -1,0 +1,165 @@
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <thread>
+
+#include "commands.h"
+#include "common.h"
+#include "driftrec/core/error.h"
+#include "driftrec/core/parallel.h"
+#include "driftrec/models/evaluation.h"
+#include "driftrec/models/registry.h"
+#include "driftrec/tune/tune.h"
+
+namespace driftrec::cli {
+
+namespace {
+std::string yaml_scalar(const nlohmann::json& v) {
+  if (v.is_string()) return nlohmann::json(v.get<std::string>()).dump();  // quoted, escaped
+  return v.dump();
+}
+}  // namespace
+
+Runner add_tune(CLI::App& app, const GlobalFlags& g) {
+  struct Opts {
+    DataFlags data;
+    PrepareFlags prep;
+    ConfigFlags config;
+    std::string space_path, model, objective, db = "tune.sqlite", out = "best.yaml";
+    tune::TuneOptions tune;
+    int parallel = 1;
+    bool worker = false, no_abandon = false;
+  };
+  auto o = std::make_shared<Opts>();
+  o->data.add_to(app, true);
+  o->prep.add_to(app);
+  app.add_option("--space", o->space_path, "search space (YAML/JSON: model, objective, fixed, params)")->required();
+  app.add_option("--model", o->model, "model to tune (or `model:` in the space)");
+  o->config.add_to(app);
+  app.add_option("--objective", o->objective, "validation metric to maximise (default: the space's, else ndcg@10)");
+  app.add_option("--strategy", o->tune.sampler.strategy, "grid, random or tpe")->check(CLI::IsMember({"grid", "random", "tpe"}));
+  app.add_option("--trials", o->tune.trials, "trial budget (0 = none; then --minutes)")->check(CLI::NonNegativeNumber);
+  app.add_option("--minutes", o->tune.minutes, "time budget for starting trials (0 = none)")->check(CLI::NonNegativeNumber);
+  app.add_option("--grid-points", o->tune.sampler.grid_points, "grid: values per continuous range")->check(CLI::Range(1, 100));
+  app.add_option("--startup", o->tune.sampler.startup, "tpe: random trials before the model-based ones")->check(CLI::Range(2, 1000));
+  app.add_option("--seed", o->tune.seed, "sampler and training seed");
+  app.add_option("--db", o->db, "SQLite file recording the trials (an existing one is resumed)");
+  app.add_option("--out", o->out, "where to write the best configuration (YAML for `train --config`)");
+  app.add_option("--parallel", o->parallel, "trials at once, each in its own process (threads are split)")->check(CLI::Range(1, 64));
+  app.add_flag("--no-abandon", o->no_abandon, "never stop a trial early (median stopping rule)");
+  app.add_flag("--worker", o->worker, "internal: run as a worker of a parallel search")->group("");
+  return [o, &g]() {
+    auto space = tune::SearchSpace::from_file(o->space_path);
+    if (!o->model.empty()) {
+      if (!space.model.empty() && space.model != o->model)
+        throw InvalidInput("--model " + o->model + " differs from the space's model '" + space.model + "'");
+      space.model = o->model;
+    }
+    if (space.model.empty()) throw InvalidInput("tune: say which model (--model or `model:` in the space)");
+    if (!o->objective.empty()) space.objective = o->objective;
+    const auto at = space.objective.find('@');
+    const int k = at == std::string::npos ? 10 : std::stoi(space.objective.substr(at + 1));
+    const auto& declared = models::model_params(space.model);
+    for (const auto& p : space.params)
+      if (!declared.find(p.name)) throw InvalidInput(o->space_path + ": '" + p.name + "' is not a parameter of " + space.model);
+    o->tune.early_abandon = !o->no_abandon;
+    const auto base = o->config.overrides(space.model);
+    // Everything that decides what a trial means goes into the study key: resuming with other
+    // settings is refused.
+    const auto prep_opts = o->prep.get();
+    const nlohmann::json key = {{"space", space.to_json()}, {"base", base}, {"strategy", o->tune.sampler.strategy},
+                                {"grid_points", o->tune.sampler.grid_points}, {"seed", o->tune.seed},
+                                {"data", o->data.path}, {"preprocess", data::to_json(prep_opts)}};
+    tune::TrialStore store(o->db, key);
+    const int total_threads = resolve_threads(g.threads);
+    const int threads = std::max(1, total_threads / o->parallel);
+    std::vector<pid_t> workers;
+    if (!o->worker) {
+      const int stale = store.fail_stale_running();
+      if (stale > 0) log_warn(std::to_string(stale) + " trial(s) interrupted in an earlier run were marked failed");
+      const auto done = store.trials().size();
+      if (done > 0) log_info("resuming " + o->db + ": " + std::to_string(done) + " trial(s) recorded");
+      for (int w = 1; w < o->parallel; ++w) {
+        const pid_t pid = fork();
+        if (pid < 0) throw IoError("tune: cannot start a worker process");
+        if (pid == 0) {
+          // Re-run this command as a worker with its share of the threads.
+          std::vector<std::string> args = {"/proc/self/exe", "--threads", std::to_string(threads)};
+          for (std::size_t i = 0; i < g.argv.size(); ++i) {
+            if (g.argv[i] == "--threads") {
+              ++i;
+              continue;
+            }
+            if (g.argv[i].rfind("--threads=", 0) == 0) continue;
+            args.push_back(g.argv[i]);
+          }
+          args.push_back("--worker");
+          std::vector<char*> cargs;
+          for (auto& a : args) cargs.push_back(a.data());
+          cargs.push_back(nullptr);
+          execv("/proc/self/exe", cargs.data());
+          _exit(127);
+        }
+        workers.push_back(pid);
+      }
+    }
+    auto prepared = data::prepare(o->data.load(), prep_opts);
+    if (prepared.split.valid.empty()) throw InvalidInput("tune: the split has no validation cases to score trials on");
+    eval::EvalOptions eo;
+    eo.ks = {k};
+    eo.threads = threads;
+    const auto objective = [&](const nlohmann::json& params, const std::function<void(double)>& report) {
+      auto config = merge_config(base, params);
+      auto model = models::create_model(space.model, config);
+      models::FitOptions fo;
+      fo.threads = threads;
+      fo.seed = o->tune.seed;
+      fo.validate = [&](const models::Model& m) {
+        const auto r = models::evaluate_model(m, prepared.full, prepared.split.valid, prepared.split.train, eo);
+        const auto it = r.metrics.find(space.objective);
+        if (it == r.metrics.end()) throw InvalidInput("tune: unknown objective '" + space.objective + "'");
+        report(it->second);
+        return it->second;
+      };
+      const auto rep = models::fit_and_validate(*model, prepared.full, prepared.split, fo, eo);
+      const auto it = rep.validation.metrics.find(space.objective);
+      if (it == rep.validation.metrics.end()) throw InvalidInput("tune: unknown objective '" + space.objective + "'");
+      return it->second;
+    };
+    const std::string who = o->worker ? "worker " + std::to_string(getpid()) + ": " : "";
+    auto on_finish = [&](const tune::Trial& t) {
+      log_info(who + "trial " + std::to_string(t.id) + " " + tune::to_string(t.status) +
+               (t.value ? " " + space.objective + "=" + std::to_string(*t.value) : "") + " in " +
+               std::to_string(static_cast<int>(t.seconds)) + " s " + t.params.dump() + (t.message.empty() ? "" : " (" + t.message + ")"));
+    };
+    auto trials = tune::run_trials(space, o->tune, store, objective, on_finish);
+    if (o->worker) return 0;
+    for (const auto pid : workers) waitpid(pid, nullptr, 0);
+    trials = store.trials();
+    std::stable_sort(trials.begin(), trials.end(), [](const auto& a, const auto& b) {
+      return a.value.value_or(-1e300) > b.value.value_or(-1e300);
+    });
+    std::printf("%-6s %-10s %12s %9s  %s\n", "trial", "status", space.objective.c_str(), "seconds", "params");
+    for (const auto& t : trials)
+      std::printf("%-6lld %-10s %12s %9.1f  %s\n", static_cast<long long>(t.id), tune::to_string(t.status).c_str(),
+                  t.value ? std::to_string(*t.value).c_str() : "-", t.seconds, t.params.dump().c_str());
+    const auto best = tune::best_trial(trials);
+    if (!best) throw InvalidInput("tune: no trial completed (see the log for why)");
+    std::ofstream f(o->out);
+    f << "# driftrec tune --space " << o->space_path << ": best of " << trials.size() << " trial(s), validation "
+      << space.objective << " = " << *best->value << " (trial " << best->id << ", " << o->db << ")\n";
+    f << "model: " << space.model << "\n";
+    auto config = merge_config(merge_config(base, space.fixed), best->params);
+    for (const auto& [key2, v] : config.items()) f << key2 << ": " << yaml_scalar(v) << "\n";
+    if (!f.flush()) throw IoError(o->out + ": cannot write");
+    std::cout << "best: trial " << best->id << " " << space.objective << " " << *best->value << " -> " << o->out << "\n";
+    return 0;
+  };
+}
+
+}  // namespace driftrec::cli
