@@ -26,6 +26,8 @@ packages=(
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # The HTML report's test opens it in a real headless browser.
+  chromium
 )
 if [[ $want_python == 1 ]]; then packages+=(python3-torch python3-numpy); fi
 

@@ -1,4 +1,6 @@
+#include <cstdlib>
 #include <memory>
+#include <sstream>
 #include <iomanip>
 #include <iostream>
 
@@ -42,10 +44,25 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
     models::FitOptions fo;
     fo.threads = g.threads;
     fo.seed = o->seed;
-    // Count the epochs (progress steps of the "train ..." stage) for model.json.
+    // Count the epochs (progress steps of the "train ..." stage) and keep their numbers
+    // (loss=, valid=, seconds= ...) as the training history in model.json.
     auto epochs_run = std::make_shared<std::size_t>(0);
-    fo.progress = [printer = progress_printer(), epochs_run](const Progress& p) {
-      if (p.stage.rfind("train", 0) == 0) *epochs_run = p.done;
+    auto history = std::make_shared<nlohmann::json>(nlohmann::json::array());
+    fo.progress = [printer = progress_printer(), epochs_run, history](const Progress& p) {
+      if (p.stage.rfind("train", 0) == 0) {
+        *epochs_run = p.done;
+        nlohmann::json step = {{"epoch", p.done}};
+        std::istringstream words(p.message);
+        for (std::string w; words >> w;) {
+          const auto eq = w.find('=');
+          if (eq == std::string::npos) continue;
+          char* end = nullptr;
+          const std::string v = w.substr(eq + 1);
+          const double x = std::strtod(v.c_str(), &end);
+          if (end && *end == '\0' && !v.empty()) step[w.substr(0, eq)] = x;
+        }
+        history->push_back(step);
+      }
       printer(p);
     };
     fo.checkpoint_dir = o->checkpoint_dir;
@@ -56,6 +73,7 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
                             {"seed", o->seed},
                             {"training_seconds", rep.seconds},
                             {"epochs", *epochs_run},
+                            {"history", *history},
                             {"validation", rep.validation.metrics_json()}};
     models::save_model_dir(o->out, *model, prepared.split.train, extra);
     std::cout << "saved " << model->name() << " to " << o->out << " (trained in " << std::fixed << std::setprecision(2)

@@ -26,5 +26,6 @@ Runner add_serve(CLI::App& app, const GlobalFlags& g);
 Runner add_ensemble(CLI::App& app, const GlobalFlags& g);
 Runner add_compare(CLI::App& app, const GlobalFlags& g);
 Runner add_tune(CLI::App& app, const GlobalFlags& g);
+Runner add_report(CLI::App& app, const GlobalFlags& g);
 
 }  // namespace driftrec::cli

@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
   add(compare, cli::add_compare(*compare, g));
   auto* tune = app.add_subcommand("tune", "hyperparameter search (grid, random, TPE) on the validation split, resumable");
   add(tune, cli::add_tune(*tune, g));
+  auto* rep = app.add_subcommand("report", "one self-contained HTML report: comparison, curves, popularity, users' interests and explanations");
+  add(rep, cli::add_report(*rep, g));
   auto* models = app.add_subcommand("models", "list models and their parameters");
   add(models, cli::add_models(*models, g));
   auto* serve = app.add_subcommand("serve", "HTTP server: durable event ingest, live recommendations, explanations");
