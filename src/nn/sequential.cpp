@@ -6,6 +6,7 @@
 #include <fstream>
 #include <cmath>
 #include <numeric>
+#include <sstream>
 
 #include "driftrec/core/error.h"
 #include "driftrec/core/rng.h"
@@ -106,6 +107,8 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
       bool_param("time_gaps", false, "add an embedding of the log2-bucketed seconds since the previous event (needs timestamps)"),
       bool_param("attributes", false, "add the mean of the item's category/attribute embeddings (needs an item table)"),
       int_param("max_attributes", 16, "attributes kept per item (attributes=true)", 1, 1024),
+      string_param("target_behaviors", "",
+                   "comma-separated behaviours the model learns to predict (e.g. buy); inputs keep every behaviour (empty = all)"),
   };
 }
 
@@ -278,6 +281,27 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
       attrs = torch::tensor(table, torch::kLong).view({n_items_, width});
     }
   }
+  // Which behaviours count as targets of the loss.
+  std::vector<char> is_target(std::max<std::size_t>(1, train.behaviors.size()), 1);
+  if (const std::string tb = c["target_behaviors"]; !tb.empty()) {
+    std::fill(is_target.begin(), is_target.end(), 0);
+    std::stringstream names(tb);
+    for (std::string name; std::getline(names, name, ',');) {
+      if (name.empty()) continue;
+      const auto idx = train.behaviors.find(name);
+      if (idx < 0) {
+        std::string known;
+        for (std::int32_t b = 0; b < static_cast<std::int32_t>(train.behaviors.size()); ++b)
+          known += (known.empty() ? "" : ", ") + train.behaviors.name(b);
+        throw InvalidInput(who + "target behaviour '" + name + "' is not in the data (known: " + known + ")");
+      }
+      is_target[static_cast<std::size_t>(idx)] = 1;
+    }
+  }
+  auto target_row = [&](std::size_t r) {
+    const auto b = static_cast<std::size_t>(log.behavior[r]);
+    return b < is_target.size() && is_target[b];
+  };
   m.build(c, n_items_, attrs);
   auto& net = m.net;
   const int64_t max_len = m.max_len;
@@ -363,12 +387,13 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
         for (int64_t p = 0; p < n; ++p) {
           const auto r = static_cast<std::size_t>(s.from + p);
           buf.set(m, static_cast<int64_t>(b), off + p, log.item[r], log.behavior[r], log.ts[r], p == 0, p == 0 ? 0 : log.ts[r - 1]);
-          tgt[b * static_cast<std::size_t>(L) + static_cast<std::size_t>(off + p)] = log.item[r + 1];
+          if (target_row(r + 1)) tgt[b * static_cast<std::size_t>(L) + static_cast<std::size_t>(off + p)] = log.item[r + 1];
         }
       }
       auto target = torch::tensor(tgt, torch::kLong);
       auto h = net->forward(buf.features()).reshape({-1, m.d});
       auto keep = target.ne(0).nonzero().squeeze(1);
+      if (keep.numel() == 0) continue;  // no target behaviour in this batch
       h = h.index_select(0, keep);
       auto t = target.index_select(0, keep);
       torch::Tensor l;

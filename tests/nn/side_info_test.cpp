@@ -1,6 +1,7 @@
 // Side information switches at the model level, and occlusion explanations.
 #include <gtest/gtest.h>
 
+#include "driftrec/core/error.h"
 #include "driftrec/data/synth.h"
 #include "driftrec/data/transforms.h"
 #include "driftrec/models/model_dir.h"
@@ -126,5 +127,49 @@ TEST(Explain, OcclusionWeightsAreScoreDropsWhenAnEventIsRemoved) {
         EXPECT_NEAR(a.weight, 0.0f, 1e-5);  // outside the window
       }
     }
+  }
+}
+
+TEST(TargetBehaviors, OnlyTheChosenBehavioursAreLearnedAsTargets) {
+  // After (a, x) the next event is always the view y; after (c, x) it is the buy z.
+  data::DatasetBuilder b;
+  for (int u = 0; u < 60; ++u) {
+    const std::string user = "u" + std::to_string(u);
+    const bool buyer = u % 2 == 1;
+    b.add(user, buyer ? "c" : "a", 0, "view");
+    b.add(user, "x", 1, "view");
+    b.add(user, buyer ? "z" : "y", 2, buyer ? "buy" : "view");
+  }
+  const auto ds = b.finish();
+  const auto x = ds.items.find("x"), y = ds.items.find("y"), z = ds.items.find("z");
+  auto top_after_x = [&](const std::string& targets) {
+    nn::register_neural_models();
+    auto cfg = base();
+    cfg["epochs"] = 40;
+    cfg["dropout"] = 0.0;
+    cfg["lr"] = 0.01;
+    cfg["behavior_embedding"] = true;
+    cfg["target_behaviors"] = targets;
+    auto m = models::create_model("sasrec", cfg);
+    models::FitOptions fo;
+    fo.threads = 1;
+    m->fit(ds, fo);
+    models::RecommendOptions ro;
+    ro.exclude_seen = false;
+    const std::vector<data::Event> h = {{-1, ds.items.find("a"), 0, static_cast<std::int16_t>(ds.behaviors.find("view")), 0, 1.0f},
+                                        {-1, x, 1, static_cast<std::int16_t>(ds.behaviors.find("view")), 0, 1.0f}};
+    return m->recommend(m->encode(-1, h), 1, ro).items[0];
+  };
+  EXPECT_EQ(top_after_x(""), y);
+  EXPECT_EQ(top_after_x("buy"), z);
+  nn::register_neural_models();
+  auto bad = base();
+  bad["target_behaviors"] = "purchase";
+  auto m = models::create_model("sasrec", bad);
+  try {
+    m->fit(ds, {});
+    FAIL();
+  } catch (const InvalidInput& e) {
+    EXPECT_NE(std::string(e.what()).find("'purchase' is not in the data (known: "), std::string::npos);
   }
 }
