@@ -13,7 +13,7 @@ model=${2:-sasrec}
 bin=build/driftrec
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-split=(--on-error skip --rejects "$work/rejects.tsv" --targets buy)
+split=(--on-error skip --rejects "$work/rejects.tsv" --targets buy --include-seen)
 variants=("none" "behavior_embedding" "time_gaps" "attributes" "all")
 echo "| side information | HR@10 | NDCG@10 | MRR | valid NDCG@10 | train s | epochs |"
 echo "|---|---|---|---|---|---|---|"

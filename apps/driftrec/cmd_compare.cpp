@@ -35,20 +35,9 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g) {
   app.add_option("--json", o->json_out, "write the comparison as JSON to this file");
   return [o, &g]() {
     if (o->models.size() < 2) throw InvalidInput("compare: give at least two --model directories");
-    std::vector<models::LoadedModel> loaded;
-    for (const auto& dir : o->models) loaded.push_back(models::load_model_dir(dir));
-    for (std::size_t k = 1; k < loaded.size(); ++k) {
-      if (loaded[k].items.checksum() != loaded[0].items.checksum() || loaded[k].users.checksum() != loaded[0].users.checksum())
-        throw InvalidInput(o->models[k] + ": trained on other data than " + o->models[0] + " (id maps differ)");
-      if (loaded[k].meta.value("preprocess", nlohmann::json()) != loaded[0].meta.value("preprocess", nlohmann::json()))
-        throw InvalidInput(o->models[k] + ": trained with other preprocessing/split than " + o->models[0]);
-    }
-    // One split for everyone: the baseline's recorded preprocessing, in the shared id space.
-    const auto prep = data::prepare_options_from_json(loaded[0].meta.value("preprocess", nlohmann::json()));
-    auto filtered = data::apply_filters(o->data.load(), prep);
-    data::Prepared p;
-    p.full = data::align_ids(filtered, loaded[0].users, loaded[0].items);
-    p.split = data::make_split(p.full, prep);
+    auto shared = load_shared_split(o->models, o->data);
+    auto& loaded = shared.models;
+    const auto& p = shared.prepared;
     const auto& cases = o->on == "test" ? p.split.test : p.split.valid;
     if (cases.size() < 2) throw InvalidInput("compare: fewer than two " + o->on + " cases in this split");
     const auto metrics = split_commas(o->metrics);

@@ -50,17 +50,10 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
   app.add_option("--sample-users", o->sample_users, "users to show when --users is not given")->check(CLI::Range(0, 50));
   app.add_option("--bootstrap", o->resamples, "bootstrap resamples for the confidence intervals")->check(CLI::Range(0, 100000));
   return [o, &g]() {
-    std::vector<models::LoadedModel> loaded;
-    for (const auto& dir : o->models) loaded.push_back(models::load_model_dir(dir));
-    for (std::size_t k = 1; k < loaded.size(); ++k)
-      if (loaded[k].items.checksum() != loaded[0].items.checksum() || loaded[k].users.checksum() != loaded[0].users.checksum() ||
-          loaded[k].meta.value("preprocess", nlohmann::json()) != loaded[0].meta.value("preprocess", nlohmann::json()))
-        throw InvalidInput(o->models[k] + ": trained on other data or split than " + o->models[0]);
-    const auto prep = data::prepare_options_from_json(loaded[0].meta.value("preprocess", nlohmann::json()));
-    auto filtered = data::apply_filters(o->data.load(), prep);
-    data::Prepared p;
-    p.full = data::align_ids(filtered, loaded[0].users, loaded[0].items);
-    p.split = data::make_split(p.full, prep);
+    auto shared = load_shared_split(o->models, o->data);
+    auto& loaded = shared.models;
+    const auto& p = shared.prepared;
+    const auto& filtered = shared.filtered;
     const auto& cases = o->on == "test" ? p.split.test : p.split.valid;
     if (cases.size() < 2) throw InvalidInput("report: fewer than two " + o->on + " cases");
     const std::vector<int> ks = {1, 2, 5, 10, 20, 50, 100};

@@ -22,6 +22,7 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
     bool no_validation = false;
     std::string checkpoint_dir;
     bool resume = false;
+    bool include_seen = false;
   };
   auto o = std::make_shared<Opts>();
   o->data.add_to(app, true);
@@ -33,6 +34,8 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
   app.add_flag("--no-validation", o->no_validation, "skip early stopping and validation metrics");
   app.add_option("--checkpoint-dir", o->checkpoint_dir, "LibTorch models: write a checkpoint here after every epoch");
   app.add_flag("--resume", o->resume, "continue from the checkpoint in --checkpoint-dir");
+  app.add_flag("--include-seen", o->include_seen,
+               "validation ranks items the user already interacted with too (e.g. buys after views)");
   return [o, &g]() {
     auto model = models::create_model(o->model, o->config.overrides(o->model));
     const auto prep_opts = o->prep.get();
@@ -67,12 +70,15 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
     };
     fo.checkpoint_dir = o->checkpoint_dir;
     fo.resume = o->resume;
-    const auto rep = models::fit_and_validate(*model, prepared.full, prepared.split, fo);
+    eval::EvalOptions eo;
+    eo.exclude_seen = !o->include_seen;
+    const auto rep = models::fit_and_validate(*model, prepared.full, prepared.split, fo, eo);
     nlohmann::json extra = {{"preprocess", data::to_json(prep_opts)},
                             {"split", split_summary(prepared)},
                             {"seed", o->seed},
                             {"training_seconds", rep.seconds},
                             {"epochs", *epochs_run},
+                            {"validation_exclude_seen", !o->include_seen},
                             {"history", *history},
                             {"validation", rep.validation.metrics_json()}};
     models::save_model_dir(o->out, *model, prepared.split.train, extra);

@@ -199,4 +199,22 @@ void write_file(const std::string& path, const std::string& text) {
   if (!out.flush()) throw IoError(path + ": write failed");
 }
 
+SharedSplit load_shared_split(const std::vector<std::string>& dirs, const DataFlags& data_flags) {
+  SharedSplit out;
+  for (const auto& dir : dirs) out.models.push_back(models::load_model_dir(dir));
+  const auto& first = out.models.at(0);
+  for (std::size_t k = 1; k < out.models.size(); ++k) {
+    const auto& m = out.models[k];
+    if (m.items.checksum() != first.items.checksum() || m.users.checksum() != first.users.checksum())
+      throw InvalidInput(dirs[k] + ": trained on other data than " + dirs[0] + " (id maps differ)");
+    if (m.meta.value("preprocess", nlohmann::json()) != first.meta.value("preprocess", nlohmann::json()))
+      throw InvalidInput(dirs[k] + ": trained with other preprocessing/split than " + dirs[0]);
+  }
+  const auto prep = data::prepare_options_from_json(first.meta.value("preprocess", nlohmann::json()));
+  out.filtered = data::apply_filters(data_flags.load(), prep);
+  out.prepared.full = data::align_ids(out.filtered, first.users, first.items);
+  out.prepared.split = data::make_split(out.prepared.full, prep);
+  return out;
+}
+
 }  // namespace driftrec::cli

@@ -8,6 +8,7 @@
 #include "driftrec/core/log.h"
 #include "driftrec/data/readers.h"
 #include "driftrec/data/transforms.h"
+#include "driftrec/models/model_dir.h"
 
 namespace driftrec::cli {
 
@@ -57,6 +58,16 @@ std::vector<int> parse_ks(const std::string& s);
 
 /// Protocol, event and case counts (and cutoffs) of a split, for model.json and results.
 nlohmann::json split_summary(const data::Prepared& p);
+
+/// Several model directories evaluated on one split: loads them, checks they share the data (id
+/// maps) and preprocessing, and prepares the first one's split in their id space. Throws
+/// InvalidInput naming the odd one out.
+struct SharedSplit {
+  std::vector<models::LoadedModel> models;
+  data::Dataset filtered;  ///< the data after the recorded filters (original ids)
+  data::Prepared prepared; ///< aligned to the models' ids, split as recorded
+};
+SharedSplit load_shared_split(const std::vector<std::string>& model_dirs, const DataFlags& data_flags);
 
 /// Writes text to a file (throws IoError).
 void write_file(const std::string& path, const std::string& text);

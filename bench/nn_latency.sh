@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Inference latency of a trained sequential model directory (e.g. sasrec on Beauty):
+# encode + score every item + top-10, one history of 50 events at a time on one thread (p50/p99
+# over 2,000 requests), and batches of 256 users (encode_batch + batched scoring).
+# Writes bench/results/nn_latency_<model>.json.
+#   bench/nn_latency.sh MODEL_DIR [history=50] [threads=1]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=${1:?model directory (driftrec train --model sasrec ... --out DIR)}
+history=${2:-50}
+threads=${3:-1}
+mkdir -p bench/results
+name=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]+"/model.json"))["model"])' "$dir")
+build/bench/bench_nn_latency "$dir" "$history" 2000 256 40 "$threads" > "bench/results/nn_latency_$name.json"
+cat "bench/results/nn_latency_$name.json"
