@@ -17,8 +17,14 @@ attrs=$(dirname "$data")/$(basename "$data" .txt)_item2attributes.json
 bin=build/driftrec
 [[ -x $bin ]] || { echo "build first: cmake -S . -B build && cmake --build build" >&2; exit 1; }
 mkdir -p bench/results
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# KEEP_MODELS=DIR keeps the trained model directories there (e.g. to build an ensemble from them).
+if [[ -n ${KEEP_MODELS:-} ]]; then
+  work=$KEEP_MODELS
+  mkdir -p "$work"
+else
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+fi
 echo "| model | HR@10 | NDCG@10 | MRR | coverage@10 | train s | epochs | command |"
 echo "|---|---|---|---|---|---|---|---|"
 for m in "${models[@]}"; do

@@ -61,6 +61,16 @@ check "ensemble evaluates" grep -q '"ndcg@10"' ens_eval.json
 check "ensemble explains" grep -q "because of" ens_rec.txt
 "$bin" --log-level warn ensemble --data synth --dedup --member m_ials --member m_knn --set method=rrf --weights 1,3 --out m_rrf > rrf.txt
 check "fixed weights are normalised" grep -q "knn=0.75" rrf.txt
+# The ensemble serves like any model: live update and explanations over HTTP.
+port=$((20000 + $$ % 20000))
+"$bin" --log-level warn serve --model m_ens --store memory:// --port "$port" --import synth --no-auth > serve.log 2>&1 &
+serve_pid=$!
+for _ in $(seq 50); do curl -sf "localhost:$port/healthz/ready" > /dev/null 2>&1 && break; sleep 0.2; done
+curl -s -X POST "localhost:$port/v1/events" -d '{"user":"u3","item":"i7","behavior":"view"}' > ens_post.json
+curl -s "localhost:$port/v1/users/u3/recommendations?k=3&explain=true" > ens_get.json
+kill "$serve_pid"; wait "$serve_pid" 2> /dev/null || true
+check "ensemble served: event accepted" grep -q '"accepted":1' ens_post.json
+check "ensemble served: explained recommendations" bash -c "grep -q '\"because\"' ens_get.json && grep -q '\"item\"' ens_get.json"
 "$bin" --log-level warn synth --preset ecommerce --users 100 --items 90 --seed 9 --out other > /dev/null
 "$bin" --log-level warn train --data other --model pop --out m_other > /dev/null
 set +e

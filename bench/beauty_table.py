@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""Prints the README's Beauty table from bench/results/beauty_*.json (written by bench/beauty.sh
+and bench/beauty_ensemble.sh): test HR@10, NDCG@10, MRR, coverage, validation NDCG@10, training
+seconds and epochs, with the command behind each row."""
+import json
+import os
+
+ORDER = ["pop", "itemknn", "bpr", "ials", "gru4rec", "caser", "sasrec", "hstu", "ensemble"]
+here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+print("| model | HR@10 | NDCG@10 | MRR | coverage@10 | valid NDCG@10 | train s | epochs | command |")
+print("|---|---|---|---|---|---|---|---|---|")
+for m in ORDER:
+    path = os.path.join(here, f"beauty_{m}.json")
+    if not os.path.exists(path):
+        continue
+    r = json.load(open(path))
+    x = r["metrics"]
+    v = (r.get("validation") or {}).get("ndcg@10")
+    valid = f"{v:.4f}" if v is not None else "-"
+    if m == "ensemble":
+        name = "ensemble (" + " + ".join(r["members"]) + ")"
+        secs = "members + %.0f" % r["weight_fitting_seconds"]
+        epochs = "-"
+        cmd = "`bench/beauty_ensemble.sh Beauty.txt " + " ".join(r["members"]) + "`"
+    else:
+        name = m
+        secs = "%.1f" % r.get("training_seconds", float("nan"))
+        epochs = r.get("epochs", "-")
+        items = " --items Beauty_item2attributes.json" if r.get("config", {}).get("attributes") else ""
+        cmd = (f"`driftrec train --data Beauty.txt{items} --model {m} --config configs/beauty/{m}.yaml --out m "
+               f"&& driftrec evaluate --model m --data Beauty.txt`")
+    print(f"| {name} | {x['hr@10']:.4f} | {x['ndcg@10']:.4f} | {x['mrr']:.4f} | {x['coverage@10']:.3f} | {valid} | "
+          f"{secs} | {epochs} | {cmd} |")
