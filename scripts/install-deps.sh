@@ -16,7 +16,7 @@ for arg in "$@"; do
 done
 
 packages=(
-  build-essential cmake ninja-build ccache pkg-config git curl
+  build-essential cmake ninja-build ccache pkg-config git curl python3
   # LibTorch, with OpenBLAS (OpenMP build) as the BLAS: the reference BLAS is ~9x slower.
   libtorch-dev libopenblas0-openmp libopenblas-openmp-dev
   # tcmalloc: LibTorch's CPU speed on big tensors depends on the allocator.
