@@ -25,7 +25,7 @@ for m in ORDER:
     else:
         name = m
         secs = "%.1f" % r.get("training_seconds", float("nan"))
-        epochs = r.get("epochs", "-")
+        epochs = r.get("epochs") or "-"
         items = " --items Beauty_item2attributes.json" if r.get("config", {}).get("attributes") else ""
         cmd = (f"`driftrec train --data Beauty.txt{items} --model {m} --config configs/beauty/{m}.yaml --out m "
                f"&& driftrec evaluate --model m --data Beauty.txt`")

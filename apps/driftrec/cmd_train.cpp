@@ -52,7 +52,9 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
     auto epochs_run = std::make_shared<std::size_t>(0);
     auto history = std::make_shared<nlohmann::json>(nlohmann::json::array());
     fo.progress = [printer = progress_printer(), epochs_run, history](const Progress& p) {
-      if (p.stage.rfind("train", 0) == 0) {
+      // Epoch-like steps carry a message (loss=..., valid=...); per-item progress of one-pass
+      // models (itemknn, pop) does not count.
+      if (p.stage.rfind("train", 0) == 0 && !p.message.empty()) {
         *epochs_run = p.done;
         nlohmann::json step = {{"epoch", p.done}};
         std::istringstream words(p.message);
