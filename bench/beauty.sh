@@ -27,9 +27,14 @@ else
 fi
 echo "| model | HR@10 | NDCG@10 | MRR | coverage@10 | train s | epochs | command |"
 echo "|---|---|---|---|---|---|---|---|"
+# A model may be given as NAME@SEED (e.g. hstu@7): the same config trained with another seed.
 for m in "${models[@]}"; do
-  cfg=configs/beauty/$m.yaml
-  $bin --log-level warn --threads 2 train --data "$data" "${items[@]}" --model "$m" --config "$cfg" --out "$work/$m" > /dev/null
+  name=${m%@*}
+  seed=42
+  [[ $m == *@* ]] && seed=${m#*@}
+  cfg=configs/beauty/$name.yaml
+  $bin --log-level warn --threads 2 train --data "$data" "${items[@]}" --model "$name" --config "$cfg" --seed "$seed" \
+    --out "$work/$m" > /dev/null
   $bin --log-level warn --threads 2 evaluate --model "$work/$m" --data "$data" --json "bench/results/beauty_$m.json" > /dev/null
   python3 - "$m" "bench/results/beauty_$m.json" "$work/$m/model.json" "$cfg" "${items[*]}" <<'PY'
 import json, sys
