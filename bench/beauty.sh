@@ -36,9 +36,12 @@ for m in "${models[@]}"; do
   $bin --log-level warn --threads 2 train --data "$data" "${items[@]}" --model "$name" --config "$cfg" --seed "$seed" \
     --out "$work/$m" > /dev/null
   $bin --log-level warn --threads 2 evaluate --model "$work/$m" --data "$data" --json "bench/results/beauty_$m.json" > /dev/null
-  python3 - "$m" "bench/results/beauty_$m.json" "$work/$m/model.json" "$cfg" "${items[*]}" <<'PY'
+  python3 - "$m" "bench/results/beauty_$m.json" "$work/$m/model.json" "$cfg" "${items[*]}" "$seed" <<'PY'
 import json, sys
 m, path, meta, cfg, items = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3])), sys.argv[4], sys.argv[5]
+seed = sys.argv[6]
+name = m.split("@")[0]
+seed_arg = f" --seed {seed}" if seed != "42" else ""
 secs, epochs = meta["training_seconds"], meta.get("epochs")
 r = json.load(open(path))
 r["training_seconds"] = secs
@@ -48,6 +51,6 @@ items_arg = " --items Beauty_item2attributes.json" if items else ""
 json.dump(r, open(path, "w"), indent=2)
 x = r["metrics"]
 print(f"| {m} | {x['hr@10']:.4f} | {x['ndcg@10']:.4f} | {x['mrr']:.4f} | {x['coverage@10']:.3f} | {secs:.2f} | {epochs} | "
-      f"`driftrec train --data Beauty.txt{items_arg} --model {m} --config {cfg} --out m && driftrec evaluate --model m --data Beauty.txt` |")
+      f"`driftrec train --data Beauty.txt{items_arg} --model {name} --config {cfg}{seed_arg} --out m && driftrec evaluate --model m --data Beauty.txt` |")
 PY
 done
