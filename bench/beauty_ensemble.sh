@@ -2,13 +2,13 @@
 # The Beauty ensemble: trains the members with their committed configs (bench/beauty.sh with
 # KEEP_MODELS), blends them with weights fitted on the validation split, and evaluates the blend
 # once on the test split. Writes bench/results/beauty_ensemble.json.
-#   bench/beauty_ensemble.sh [path/to/Beauty.txt] [members=sasrec hstu itemknn]
+#   bench/beauty_ensemble.sh [path/to/Beauty.txt] [members=sasrec hstu hstu@7 itemknn]  (NAME@SEED: another seed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:-../shared/data/beauty/Beauty.txt}
 shift || true
 members=("$@")
-[[ ${#members[@]} -gt 0 ]] || members=(sasrec hstu itemknn)
+[[ ${#members[@]} -gt 0 ]] || members=(sasrec hstu hstu@7 itemknn)
 keep=${KEEP_MODELS:-bench/models/beauty}
 for m in "${members[@]}"; do
   [[ -s $keep/$m/model.json ]] || KEEP_MODELS=$keep bench/beauty.sh "$data" "$m"
