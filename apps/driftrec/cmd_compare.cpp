@@ -66,18 +66,9 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g) {
         }
     }
     // Every (metric, model) against the baseline; Holm-Bonferroni over the whole family.
-    struct Row {
-      std::string metric;
-      std::size_t model;
-      eval::PairedComparison c;
-    };
-    std::vector<Row> rows;
-    for (const auto& m : metrics)
-      for (std::size_t k = 1; k < loaded.size(); ++k)
-        rows.push_back({m, k, eval::paired_compare(results[0].per_case.at(m), results[k].per_case.at(m), o->resamples, o->seed)});
-    std::vector<double> ps;
-    for (const auto& r : rows) ps.push_back(r.c.p_value);
-    const auto adjusted = eval::holm_adjust(ps);
+    std::vector<const std::map<std::string, std::vector<double>>*> per_case;
+    for (const auto& r : results) per_case.push_back(&r.per_case);
+    const auto rows = eval::compare_to_baseline(per_case, metrics, o->resamples, o->seed);
     auto label = [&](std::size_t k) { return loaded[k].model->name() + " (" + o->models[k] + ")"; };
     nlohmann::json out = {{"evaluated_on", o->on}, {"cases", cases.size()}, {"baseline", o->models[0]},
                           {"alpha", o->alpha}, {"bootstrap_resamples", o->resamples}, {"seed", o->seed},
@@ -92,15 +83,15 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g) {
       for (std::size_t r = 0; r < rows.size(); ++r) {
         if (rows[r].metric != m) continue;
         const auto& c = rows[r].c;
-        const bool sig = adjusted[r] < o->alpha;
+        const bool sig = rows[r].p_holm < o->alpha;
         char ci[64];
         std::snprintf(ci, sizeof ci, "[%+.5f, %+.5f]", c.ci_low, c.ci_high);
         std::printf("%-12s%-34s%9.5f%+10.5f%24s%11.2e%11.2e %s\n", "", label(rows[r].model).substr(0, 33).c_str(), c.mean_b,
-                    c.diff, ci, c.p_value, adjusted[r], sig ? "*" : "");
+                    c.diff, ci, c.p_value, rows[r].p_holm, sig ? "*" : "");
         out["comparisons"].push_back({{"metric", m}, {"model", o->models[rows[r].model]}, {"name", loaded[rows[r].model].model->name()},
                                       {"baseline_value", c.mean_a}, {"value", c.mean_b}, {"diff", c.diff},
                                       {"ci_low", c.ci_low}, {"ci_high", c.ci_high}, {"t", c.t}, {"p_value", c.p_value},
-                                      {"p_holm", adjusted[r]}, {"significant", sig}});
+                                      {"p_holm", rows[r].p_holm}, {"significant", sig}});
       }
     }
     if (!o->json_out.empty()) write_file(o->json_out, out.dump(2) + "\n");

@@ -94,18 +94,9 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
     // ---- comparison table with significance
     {
       const std::vector<std::string> tested = {"hr@10", "ndcg@10", "mrr"};
-      struct Cmp {
-        std::string metric;
-        std::size_t model;
-        eval::PairedComparison c;
-      };
-      std::vector<Cmp> cmps;
-      for (const auto& m : tested)
-        for (std::size_t k = 1; k < loaded.size(); ++k)
-          cmps.push_back({m, k, eval::paired_compare(res[0].per_case.at(m), res[k].per_case.at(m), o->resamples, 42)});
-      std::vector<double> ps;
-      for (const auto& c : cmps) ps.push_back(c.c.p_value);
-      const auto adj = eval::holm_adjust(ps);
+      std::vector<const std::map<std::string, std::vector<double>>*> per_case;
+      for (const auto& r : res) per_case.push_back(&r.per_case);
+      const auto cmps = eval::compare_to_baseline(per_case, tested, o->resamples, 42);
       body += "<section id=\"comparison\"><h2>Model comparison</h2><table><thead><tr><th>model</th>";
       for (const auto& m : tested) body += "<th>" + m + "</th><th>Δ vs " + escape(names[0]) + " (95% CI)</th>";
       body += "<th>coverage@10</th><th>novelty@10</th><th>avg popularity@10</th><th>gini@10</th><th>train s</th></tr></thead><tbody>";
@@ -119,10 +110,10 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
           }
           for (std::size_t c = 0; c < cmps.size(); ++c)
             if (cmps[c].metric == m && cmps[c].model == k) {
-              const bool sig = adj[c] < 0.05;
+              const bool sig = cmps[c].p_holm < 0.05;
               const auto& x = cmps[c].c;
               body += "<td class=\"" + std::string(x.diff < 0 ? "worse " : "") + (sig ? "sig" : "") + "\" title=\"p = " + g3(x.p_value) +
-                      ", Holm-adjusted " + g3(adj[c]) + "\">" + (x.diff >= 0 ? "+" : "") + f4(x.diff) + " [" + f4(x.ci_low) + ", " +
+                      ", Holm-adjusted " + g3(cmps[c].p_holm) + "\">" + (x.diff >= 0 ? "+" : "") + f4(x.diff) + " [" + f4(x.ci_low) + ", " +
                       f4(x.ci_high) + "]" + (sig ? " *" : "") + "</td>";
             }
         }

@@ -117,4 +117,22 @@ PairedComparison paired_compare(const std::vector<double>& a, const std::vector<
   return r;
 }
 
+std::vector<BaselineComparison> compare_to_baseline(const std::vector<const std::map<std::string, std::vector<double>>*>& per_case,
+                                                    const std::vector<std::string>& metrics, int resamples, std::uint64_t seed) {
+  auto values = [&](std::size_t k, const std::string& m) -> const std::vector<double>& {
+    const auto it = per_case.at(k)->find(m);
+    if (it == per_case.at(k)->end()) throw InvalidInput("comparison: no per-case values of '" + m + "'");
+    return it->second;
+  };
+  std::vector<BaselineComparison> rows;
+  for (const auto& m : metrics)
+    for (std::size_t k = 1; k < per_case.size(); ++k)
+      rows.push_back({m, k, paired_compare(values(0, m), values(k, m), resamples, seed), 1.0});
+  std::vector<double> ps;
+  for (const auto& r : rows) ps.push_back(r.c.p_value);
+  const auto adjusted = holm_adjust(ps);
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i].p_holm = adjusted[i];
+  return rows;
+}
+
 }  // namespace driftrec::eval

@@ -1,6 +1,7 @@
 // Paired significance tests against hand-computed and independently integrated values.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 
 #include "driftrec/core/error.h"
@@ -76,4 +77,23 @@ TEST(Significance, BadInput) {
   const auto r = eval::paired_compare({1, 2, 3}, {1.5, 2.5, 3.5}, 100);
   EXPECT_EQ(r.p_value, 0.0);  // a constant non-zero difference
   EXPECT_DOUBLE_EQ(r.ci_low, 0.5);
+}
+
+TEST(Significance, EveryModelAgainstTheBaselineWithOneFamily) {
+  std::map<std::string, std::vector<double>> base = {{"hr", {0, 1, 0, 1, 0, 1}}, {"mrr", {0.1, 0.2, 0.1, 0.2, 0.1, 0.2}}};
+  std::map<std::string, std::vector<double>> same = base;
+  std::map<std::string, std::vector<double>> better = {{"hr", {1, 1, 1, 1, 1, 1}}, {"mrr", {0.6, 0.7, 0.5, 0.6, 0.7, 0.5}}};
+  const auto rows = eval::compare_to_baseline({&base, &same, &better}, {"hr", "mrr"}, 100, 3);
+  ASSERT_EQ(rows.size(), 4u);  // 2 metrics x 2 models, metric-major
+  EXPECT_EQ(rows[0].metric, "hr");
+  EXPECT_EQ(rows[0].model, 1u);
+  EXPECT_EQ(rows[1].model, 2u);
+  EXPECT_EQ(rows[2].metric, "mrr");
+  std::vector<double> raw;
+  for (const auto& r : rows) raw.push_back(r.c.p_value);
+  const auto holm = eval::holm_adjust(raw);
+  for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_DOUBLE_EQ(rows[i].p_holm, holm[i]);
+  EXPECT_EQ(rows[0].c.diff, 0.0);
+  EXPECT_GT(rows[3].c.diff, 0.4);
+  EXPECT_THROW(eval::compare_to_baseline({&base, &same}, {"ndcg"}, 10, 1), InvalidInput);
 }

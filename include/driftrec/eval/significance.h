@@ -6,6 +6,8 @@
 //                      (seeded: the same seed gives the same interval)
 //   Holm-Bonferroni    step-down adjustment of a family of p-values (all comparisons of one run)
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
 namespace driftrec::eval {
@@ -32,5 +34,19 @@ double incomplete_beta(double x, double a, double b);
 
 /// Holm-Bonferroni adjusted p-values (same order as given, each capped at 1).
 std::vector<double> holm_adjust(const std::vector<double>& p);
+
+/// One model's difference from the baseline on one metric, with its family-adjusted p-value.
+struct BaselineComparison {
+  std::string metric;
+  std::size_t model = 0;  ///< index into the compared models (>= 1; 0 is the baseline)
+  PairedComparison c;
+  double p_holm = 1;      ///< Holm-Bonferroni over every (metric, model) pair of the call
+};
+
+/// Compares every model k >= 1 with model 0 on every metric, using each model's per-case values
+/// (`per_case[k]`, e.g. EvalResult::per_case); Holm-Bonferroni over the whole family. Ordered by
+/// metric, then model. Throws InvalidInput when a metric is missing for a model.
+std::vector<BaselineComparison> compare_to_baseline(const std::vector<const std::map<std::string, std::vector<double>>*>& per_case,
+                                                    const std::vector<std::string>& metrics, int resamples, std::uint64_t seed);
 
 }  // namespace driftrec::eval
