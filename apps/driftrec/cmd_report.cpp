@@ -41,7 +41,7 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
     int sample_users = 2, resamples = 500;
   };
   auto o = std::make_shared<Opts>();
-  app.add_option("--model", o->models, "model directory (repeat; the first is the baseline of the comparison)")->required();
+  app.add_option("--model,--runs", o->models, "model directory (repeat; the first is the baseline of the comparison)")->required();
   o->data.add_to(app, true);
   app.add_option("--on", o->on, "which cases: test or valid")->check(CLI::IsMember({"test", "valid"}));
   app.add_option("--out", o->out, "HTML file to write");
