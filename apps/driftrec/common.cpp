@@ -130,8 +130,11 @@ ProgressCallback progress_printer() {
       const int filled = static_cast<int>(frac * width);
       std::string bar(static_cast<std::size_t>(filled), '#');
       bar.resize(width, '-');
-      std::fprintf(stderr, "\r\033[K%-16s [%s] %3d%% %zu/%zu %s", p.stage.c_str(), bar.c_str(),
-                   static_cast<int>(frac * 100), p.done, p.total, p.message.c_str());
+      if (p.total)
+        std::fprintf(stderr, "\r\033[K%-16s [%s] %3d%% %zu/%zu %s", p.stage.c_str(), bar.c_str(),
+                     static_cast<int>(frac * 100), p.done, p.total, p.message.c_str());
+      else
+        std::fprintf(stderr, "\r\033[K%-16s #%zu %s", p.stage.c_str(), p.done, p.message.c_str());
       if (finished) std::fprintf(stderr, "\n");
       std::fflush(stderr);
       return;
@@ -142,8 +145,9 @@ ProgressCallback progress_printer() {
     st->stage = p.stage;
     if (!p.message.empty() || decile != st->last_decile) {
       st->last_decile = decile;
-      log_info(p.stage + " " + std::to_string(p.done) + "/" + std::to_string(p.total) +
-               (p.message.empty() ? "" : " " + p.message));
+      // An open-ended step count (total 0, e.g. weight-search trials) prints as "#N".
+      const std::string count = p.total ? std::to_string(p.done) + "/" + std::to_string(p.total) : "#" + std::to_string(p.done);
+      log_info(p.stage + " " + count + (p.message.empty() ? "" : " " + p.message));
     }
   };
 }
