@@ -205,6 +205,11 @@ struct SequentialModel::Impl {
       if (!gaps.empty()) gaps[i] = gap_bucket(first, ts - prev_ts);
       if (!times.empty()) times[i] = ts;
     }
+    /// Row `row`, from column `offset` on: the events in order (gaps measured between them).
+    void set_events(const Impl& m, int64_t row, int64_t offset, const std::vector<data::Event>& ev) {
+      for (std::size_t p = 0; p < ev.size(); ++p)
+        set(m, row, offset + static_cast<int64_t>(p), ev[p].item, ev[p].behavior, ev[p].ts, p == 0, p == 0 ? 0 : ev[p - 1].ts);
+    }
     Features features() const {
       auto t = [&](const std::vector<int64_t>& v) {
         return v.empty() ? torch::Tensor() : torch::tensor(v, torch::kLong).view({B, L});
@@ -216,8 +221,7 @@ struct SequentialModel::Impl {
   /// Features of one history's events (all of them, oldest first) as a [1, n] batch.
   Features features(const std::vector<data::Event>& ev) const {
     Buffer buf(1, static_cast<int64_t>(ev.size()), *this);
-    for (std::size_t p = 0; p < ev.size(); ++p)
-      buf.set(*this, 0, static_cast<int64_t>(p), ev[p].item, ev[p].behavior, ev[p].ts, p == 0, p == 0 ? 0 : ev[p - 1].ts);
+    buf.set_events(*this, 0, 0, ev);
     return buf.features();
   }
   /// The last `max_len` events of a history.
@@ -495,10 +499,7 @@ std::vector<models::UserState> SequentialModel::encode_batch(const std::vector<s
     Impl::Buffer buf(static_cast<int64_t>(stop - start), L, *impl_);
     for (std::size_t r = start; r < stop; ++r) {
       const auto ev = impl_->window(out[order[r]].history);
-      const auto off = L - static_cast<int64_t>(ev.size());
-      for (std::size_t p = 0; p < ev.size(); ++p)
-        buf.set(*impl_, static_cast<int64_t>(r - start), off + static_cast<int64_t>(p), ev[p].item, ev[p].behavior, ev[p].ts,
-                p == 0, p == 0 ? 0 : ev[p - 1].ts);
+      buf.set_events(*impl_, static_cast<int64_t>(r - start), L - static_cast<int64_t>(ev.size()), ev);
     }
     auto h = impl_->net->forward(buf.features()).select(1, L - 1).contiguous();  // [n, d]
     const float* src = h.data_ptr<float>();
@@ -547,14 +548,9 @@ std::vector<models::Attribution> SequentialModel::explain(const models::UserStat
     } else {
       Impl::Buffer buf(n, n - 1, *impl_);
       for (int64_t drop = 0; drop < n; ++drop) {
-        int64_t p = 0;
-        for (int64_t k = 0; k < n; ++k) {
-          if (k == drop) continue;
-          const auto& e = ev[static_cast<std::size_t>(k)];
-          const auto* prev = p == 0 ? nullptr : &ev[static_cast<std::size_t>(k - 1 == drop ? k - 2 : k - 1)];
-          buf.set(*impl_, drop, p, e.item, e.behavior, e.ts, prev == nullptr, prev ? prev->ts : 0);
-          ++p;
-        }
+        auto without_one = ev;
+        without_one.erase(without_one.begin() + drop);
+        buf.set_events(*impl_, drop, 0, without_one);
       }
       auto h = impl_->net->forward(buf.features());  // [n, n-1, d]
       auto without = torch::matmul(h.select(1, n - 2), vec).contiguous();
