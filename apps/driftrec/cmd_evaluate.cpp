@@ -112,7 +112,7 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
     const auto unknown_items = p.full.items.size() - loaded.items.size();
     if (unknown_items > 0)
       log_warn(std::to_string(unknown_items) + " item(s) in the data are unknown to the model (they count as misses)");
-    eval::EvalOptions eo;
+    auto eo = eval_options_for(prep, p.full);
     eo.ks = parse_ks(o->ks);
     eo.exclude_seen = !o->include_seen;
     eo.threads = g.threads;

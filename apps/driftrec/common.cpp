@@ -65,12 +65,21 @@ data::Dataset DataFlags::load() const {
   return ds;
 }
 
+eval::EvalOptions eval_options_for(const data::PrepareOptions& prep, const data::Dataset& full) {
+  eval::EvalOptions eo;
+  if (!prep.target_domains.empty()) eo.candidates = data::domain_items(full, prep.target_domains);
+  return eo;
+}
+
 void PrepareFlags::add_to(CLI::App& app) {
   app.add_option("--split", options.split, "loo (leave-one-out) or temporal")->check(CLI::IsMember({"loo", "temporal"}));
   app.add_option("--valid-start", options.valid_start,
                  "temporal: start of validation (quantile in [0,1], seconds or ISO date)");
   app.add_option("--test-start", options.test_start, "temporal: start of test (quantile in [0,1], seconds or ISO date)");
   app.add_option("--targets", targets, "behaviours that count as targets, comma-separated (default: all)");
+  app.add_option("--domains", domains, "keep only the events of these domains, comma-separated (default: all)");
+  app.add_option("--target-domains", target_domains,
+                 "only events of these domains are targets, and evaluation ranks only their items (default: all)");
   app.add_flag("--dedup", options.dedup, "drop consecutive duplicate events of a user");
   app.add_option("--min-user-events", options.min_user_events, "k-core: users need at least N events (0 = off)");
   app.add_option("--min-item-events", options.min_item_events, "k-core: items need at least N events (0 = off)");
@@ -79,11 +88,13 @@ void PrepareFlags::add_to(CLI::App& app) {
 data::PrepareOptions PrepareFlags::get() const {
   auto o = options;
   if (!targets.empty()) o.target_behaviors = split_commas(targets);
+  if (!domains.empty()) o.domains = split_commas(domains);
+  if (!target_domains.empty()) o.target_domains = split_commas(target_domains);
   return o;
 }
 
 bool PrepareFlags::any_given(const CLI::App& app) const {
-  for (const char* f : {"--split", "--valid-start", "--test-start", "--targets", "--dedup", "--min-user-events",
+  for (const char* f : {"--split", "--valid-start", "--test-start", "--targets", "--domains", "--target-domains", "--dedup", "--min-user-events",
                         "--min-item-events"})
     if (app.count(f) > 0) return true;
   return false;
@@ -215,6 +226,7 @@ SharedSplit load_shared_split(const std::vector<std::string>& dirs, const DataFl
       throw InvalidInput(dirs[k] + ": trained with other preprocessing/split than " + dirs[0]);
   }
   const auto prep = data::prepare_options_from_json(first.meta.value("preprocess", nlohmann::json()));
+  out.prep = prep;
   out.filtered = data::apply_filters(data_flags.load(), prep);
   out.prepared.full = data::align_ids(out.filtered, first.users, first.items);
   out.prepared.split = data::make_split(out.prepared.full, prep);

@@ -8,6 +8,7 @@
 #include "driftrec/core/log.h"
 #include "driftrec/data/readers.h"
 #include "driftrec/data/transforms.h"
+#include "driftrec/eval/evaluator.h"
 #include "driftrec/models/model_dir.h"
 
 namespace driftrec::cli {
@@ -34,6 +35,7 @@ struct DataFlags {
 struct PrepareFlags {
   data::PrepareOptions options;
   std::string targets;  // comma-separated
+  std::string domains, target_domains;  // comma-separated
   void add_to(CLI::App& app);
   data::PrepareOptions get() const;
   /// True when any flag was given on the command line (evaluate: override the model's record).
@@ -66,7 +68,12 @@ struct SharedSplit {
   std::vector<models::LoadedModel> models;
   data::Dataset filtered;  ///< the data after the recorded filters (original ids)
   data::Prepared prepared; ///< aligned to the models' ids, split as recorded
+  data::PrepareOptions prep; ///< the recorded preprocessing
 };
+
+/// Evaluation options that follow the preprocessing: with target domains, only their items are
+/// ranked.
+eval::EvalOptions eval_options_for(const data::PrepareOptions& prep, const data::Dataset& full);
 SharedSplit load_shared_split(const std::vector<std::string>& model_dirs, const DataFlags& data_flags);
 
 /// Writes text to a file (throws IoError).

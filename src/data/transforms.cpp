@@ -94,10 +94,19 @@ Dataset restrict_log(const Dataset& full, const std::vector<bool>& keep) {
   return out;
 }
 
+// Per row of the log: is the event a target (its behaviour and its domain are among the targets)?
 std::vector<bool> target_mask(const Dataset& ds, const SplitOptions& opt) {
-  std::vector<bool> is_target(static_cast<std::size_t>(ds.behaviors.size()), opt.target_behaviors.empty());
-  for (auto b : behavior_ids(ds, opt.target_behaviors)) is_target[static_cast<std::size_t>(b)] = true;
-  return is_target;
+  std::vector<bool> by_behavior(static_cast<std::size_t>(ds.behaviors.size()), opt.target_behaviors.empty());
+  for (auto b : behavior_ids(ds, opt.target_behaviors)) by_behavior[static_cast<std::size_t>(b)] = true;
+  std::vector<bool> by_domain(std::max<std::size_t>(1, static_cast<std::size_t>(ds.domains.size())), opt.target_domains.empty());
+  for (auto d : domain_ids(ds, opt.target_domains)) by_domain[static_cast<std::size_t>(d)] = true;
+  const auto& log = ds.log;
+  std::vector<bool> out(log.size());
+  for (std::size_t r = 0; r < log.size(); ++r) {
+    const auto b = static_cast<std::size_t>(log.behavior[r]), d = static_cast<std::size_t>(log.domain[r]);
+    out[r] = b < by_behavior.size() && by_behavior[b] && d < by_domain.size() && by_domain[d];
+  }
+  return out;
 }
 
 }  // namespace
@@ -113,7 +122,7 @@ Split leave_one_out(const Dataset& full, const SplitOptions& opt) {
   for (std::int32_t u = 1; u < full.n_users(); ++u) {
     rows.clear();
     for (auto r = log.user_begin(u); r < log.user_end(u); ++r)
-      if (is_target[static_cast<std::size_t>(log.behavior[static_cast<std::size_t>(r)])]) rows.push_back(r);
+      if (is_target[static_cast<std::size_t>(r)]) rows.push_back(r);
     if (static_cast<int>(rows.size()) < opt.min_targets) continue;  // too short: training only
     const auto t = rows.back(), v = rows[rows.size() - 2];
     // A training event must precede the validation target, or the user has no history for it.
@@ -145,7 +154,7 @@ Split temporal_split(const Dataset& full, std::int64_t valid_start, std::int64_t
     std::unordered_set<std::int32_t> seen;
     for (auto q = r; q < e && log.ts[static_cast<std::size_t>(q)] < to; ++q) {
       const auto i = static_cast<std::size_t>(q);
-      if (!is_target[static_cast<std::size_t>(log.behavior[i])]) continue;
+      if (!is_target[i]) continue;
       if (c.targets.empty()) c.target_ts = log.ts[i];
       if (seen.insert(log.item[i]).second) c.targets.push_back(log.item[i]);
     }
@@ -163,6 +172,39 @@ Split temporal_split(const Dataset& full, std::int64_t valid_start, std::int64_t
   s.train = restrict_log(full, keep);
   if (s.train.log.size() == 0) throw InvalidInput("temporal split: no event before the validation cutoff");
   return s;
+}
+
+std::vector<std::int16_t> domain_ids(const Dataset& ds, const std::vector<std::string>& names) {
+  std::vector<std::int16_t> out;
+  for (const auto& n : names) {
+    const auto id = ds.domains.find(n);
+    if (id <= 0) {
+      std::string known;
+      for (const auto& d : ds.domains.names())
+        if (!d.empty()) known += (known.empty() ? "" : ", ") + d;
+      throw NotFound("domain '" + n + "' does not occur in the data (present: " + (known.empty() ? "none" : known) + ")");
+    }
+    out.push_back(static_cast<std::int16_t>(id));
+  }
+  return out;
+}
+
+std::vector<char> domain_items(const Dataset& ds, const std::vector<std::string>& names) {
+  const auto ids = domain_ids(ds, names);
+  std::vector<char> want(static_cast<std::size_t>(ds.domains.size()), 0);
+  for (auto d : ids) want[static_cast<std::size_t>(d)] = 1;
+  std::vector<char> out(static_cast<std::size_t>(ds.n_items()), 0);
+  for (std::size_t r = 0; r < ds.log.size(); ++r)
+    if (want[static_cast<std::size_t>(ds.log.domain[r])]) out[static_cast<std::size_t>(ds.log.item[r])] = 1;
+  return out;
+}
+
+Dataset keep_domains(const Dataset& ds, const std::vector<std::string>& names) {
+  const auto ids = domain_ids(ds, names);
+  std::vector<bool> keep(ds.log.size());
+  for (std::size_t r = 0; r < ds.log.size(); ++r)
+    keep[r] = std::find(ids.begin(), ids.end(), ds.log.domain[r]) != ids.end();
+  return subset(ds, keep);
 }
 
 std::int64_t time_quantile(const Dataset& ds, double fraction) {
@@ -185,6 +227,8 @@ nlohmann::json to_json(const PrepareOptions& o) {
           {"min_user_events", o.min_user_events},
           {"min_item_events", o.min_item_events},
           {"target_behaviors", o.target_behaviors},
+          {"domains", o.domains},
+          {"target_domains", o.target_domains},
           {"split", o.split},
           {"valid_start", o.valid_start},
           {"test_start", o.test_start}};
@@ -198,6 +242,8 @@ PrepareOptions prepare_options_from_json(const nlohmann::json& j) {
     o.min_user_events = j.value("min_user_events", o.min_user_events);
     o.min_item_events = j.value("min_item_events", o.min_item_events);
     o.target_behaviors = j.value("target_behaviors", o.target_behaviors);
+    o.domains = j.value("domains", o.domains);
+    o.target_domains = j.value("target_domains", o.target_domains);
     o.split = j.value("split", o.split);
     o.valid_start = j.value("valid_start", o.valid_start);
     o.test_start = j.value("test_start", o.test_start);
@@ -220,6 +266,7 @@ std::int64_t resolve_cutoff(const Dataset& ds, const std::string& spec, const ch
 
 Dataset apply_filters(Dataset ds, const PrepareOptions& o) {
   if (o.min_user_events < 0 || o.min_item_events < 0) throw InvalidInput("k-core thresholds must be >= 0");
+  if (!o.domains.empty()) ds = keep_domains(ds, o.domains);
   if (o.dedup) ds = drop_consecutive_duplicates(ds);
   if (o.min_user_events > 0 || o.min_item_events > 0) ds = k_core(ds, o.min_user_events, o.min_item_events);
   return ds;
@@ -228,6 +275,7 @@ Dataset apply_filters(Dataset ds, const PrepareOptions& o) {
 Split make_split(const Dataset& ds, const PrepareOptions& o) {
   SplitOptions so;
   so.target_behaviors = o.target_behaviors;
+  so.target_domains = o.target_domains;
   Split s;
   if (o.split == "loo") {
     s = leave_one_out(ds, so);

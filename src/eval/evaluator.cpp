@@ -56,6 +56,9 @@ EvalResult evaluate(const data::Dataset& full, const std::vector<data::EvalCase>
       const auto& cs = cases[c];
       float* s = buf.data() + (c - b) * n;
       s[0] = -INFINITY;
+      if (!opt.candidates.empty())
+        for (std::size_t i = 0; i < n; ++i)
+          if (i >= opt.candidates.size() || !opt.candidates[i]) s[i] = -INFINITY;
       if (opt.exclude_seen)
         for (auto r = full.log.user_begin(cs.user); r < cs.history_end; ++r) {
           const auto item = full.log.item[static_cast<std::size_t>(r)];

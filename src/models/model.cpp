@@ -48,6 +48,11 @@ void Model::score_by_embeddings(const std::vector<const UserState*>& states, flo
   int dim = 0;
   const float* items = item_embeddings(&dim);
   if (!items) throw NotSupported(name() + ": no item embeddings to score with");
+  score_by_matrix(states, items, dim, out);
+}
+
+void Model::score_by_matrix(const std::vector<const UserState*>& states, const float* items, int dim, float* out) const {
+  require_fitted();
   const auto d = static_cast<std::size_t>(dim);
   std::vector<float> U(states.size() * d);
   for (std::size_t b = 0; b < states.size(); ++b) {

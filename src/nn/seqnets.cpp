@@ -44,6 +44,32 @@ torch::Tensor InputEmbeddingImpl::forward(const Features& f) {
   return x * f.items.ne(0).unsqueeze(-1);
 }
 
+// ---------------------------------------------------------------- repeat head
+
+RepeatHeadImpl::RepeatHeadImpl(int64_t d, int64_t n_behaviors) {
+  gate = register_module("gate", torch::nn::Linear(d, 1));
+  table = register_parameter("table", torch::zeros({n_behaviors + 1, kRecencyBuckets}));
+  torch::NoGradGuard g;
+  gate->weight.zero_();
+  gate->bias.fill_(0.5413f);  // softplus = 1
+}
+
+torch::Tensor RepeatHeadImpl::weights(const torch::Tensor& h, const torch::Tensor& items, const torch::Tensor& behaviors) {
+  const auto B = items.size(0), L = items.size(1);
+  std::vector<int64_t> bucket(static_cast<std::size_t>(L * L), 0);
+  for (int64_t t = 0; t < L; ++t)
+    for (int64_t p = 0; p <= t; ++p) bucket[static_cast<std::size_t>(t * L + p)] = recency_bucket(t - p);
+  auto buckets = torch::tensor(bucket, torch::kLong).view({1, L, L});
+  auto beh = behaviors.clamp(0, table.size(0) - 1).unsqueeze(1);                  // [B, 1, L]
+  // An embedding lookup (deterministic backward on CPU, unlike advanced indexing's accumulation).
+  auto flat = beh * kRecencyBuckets + buckets;                                     // [B, L, L]
+  auto w = torch::nn::functional::embedding(flat, table.view({-1, 1})).squeeze(-1) * kRepeatScale;
+  auto causal = torch::ones({L, L}, h.options()).tril().unsqueeze(0);             // p <= t
+  auto real = items.ne(0).to(h.scalar_type()).unsqueeze(1);                       // [B, 1, L]
+  auto g = torch::nn::functional::softplus(gate(h));                              // [B, L, 1]
+  return g * w * causal * real;
+}
+
 torch::Tensor blocked_keys(const torch::Tensor& items) {
   const auto L = items.size(1);
   auto opts = torch::TensorOptions().dtype(torch::kBool).device(items.device());
@@ -213,6 +239,86 @@ torch::Tensor HstuNet::forward(const Features& f, torch::Tensor* attn) {
   for (std::size_t l = 0; l < layers.size(); ++l)
     x = layers[l]->forward(x, keep, rel_pos, tb, (attn && l + 1 == layers.size()) ? attn : nullptr);
   return ln(x);
+}
+
+// ---------------------------------------------------------------- cross-domain
+
+CrossDomainNet::CrossDomainNet(const SideInfo& side, int64_t d, int64_t n_domains, const torch::Tensor& item_domain_,
+                               const Factory& make_encoder, std::string fusion, int64_t fusion_hidden, double dropout)
+    : d_(d), D_(n_domains), fusion_(std::move(fusion)) {
+  emb = register_module("emb", InputEmbedding(side, d));
+  for (int64_t k = 0; k < D_; ++k) {
+    auto e = make_encoder();
+    e->replace_module("emb", emb);  // one shared item table (the optimizer sees each tensor once)
+    e->emb = emb;
+    encoders.push_back(register_module("enc" + std::to_string(k), e));
+  }
+  item_domain = register_buffer("item_domain", item_domain_.clone());
+  empty = register_parameter("empty", torch::randn({D_, d}) * (1.0 / std::sqrt(static_cast<double>(d))));
+  if (fusion_ == "concat") {
+    mlp1 = register_module("mlp1", torch::nn::Linear(D_ * d, fusion_hidden));
+    mlp2 = register_module("mlp2", torch::nn::Linear(fusion_hidden, D_ * d));
+  } else {
+    queries = register_parameter("queries", torch::randn({D_, d}) * (1.0 / std::sqrt(static_cast<double>(d))));
+    key = register_module("key", torch::nn::Linear(d, d));
+    value = register_module("value", torch::nn::Linear(d, d));
+  }
+  drop = register_module("drop", torch::nn::Dropout(dropout));
+}
+
+torch::Tensor CrossDomainNet::domain_states(const Features& f, torch::Tensor* available) {
+  const auto B = f.items.size(0), L = f.items.size(1);
+  auto dom = item_domain.index_select(0, f.items.reshape({-1})).view({B, L}).masked_fill(f.items.eq(0), D_);
+  std::vector<torch::Tensor> states, has;
+  for (int64_t k = 0; k < D_; ++k) {
+    auto is_k = dom.eq(k);
+    auto cnt = is_k.to(torch::kLong).cumsum(1);  // k-events up to each position
+    auto total = cnt.select(1, L - 1).unsqueeze(1);
+    const auto Lk = total.max().item<int64_t>();
+    auto has_k = cnt.gt(0);
+    if (Lk == 0) {
+      states.push_back(empty[k].view({1, 1, d_}).expand({B, L, d_}));
+      has.push_back(has_k);
+      continue;
+    }
+    // Column of each k-event in the compacted, left-padded [B, Lk] batch; other positions go to a
+    // spare column Lk that is cut off.
+    auto col = (Lk - total + cnt - 1).masked_fill(is_k.logical_not(), Lk);
+    auto compact = [&](const torch::Tensor& x) {
+      if (!x.defined()) return torch::Tensor();
+      return torch::zeros({B, Lk + 1}, x.options()).scatter(1, col, x).narrow(1, 0, Lk);
+    };
+    Features fk{compact(f.items), compact(f.behaviors), compact(f.gaps), compact(f.times)};
+    auto hk = encoders[static_cast<std::size_t>(k)]->forward(fk);  // [B, Lk, d]
+    auto idx = (Lk - total + cnt - 1).clamp_min(0).unsqueeze(-1).expand({B, L, d_});
+    auto s = hk.gather(1, idx);
+    states.push_back(torch::where(has_k.unsqueeze(-1), s, empty[k].view({1, 1, d_}).expand({B, L, d_})));
+    has.push_back(has_k);
+  }
+  if (available) *available = torch::stack(has, 2);
+  return torch::stack(states, 2);  // [B, L, D, d]
+}
+
+torch::Tensor CrossDomainNet::forward(const Features& f, torch::Tensor* attn) {
+  (void)attn;
+  const auto B = f.items.size(0), L = f.items.size(1);
+  torch::Tensor available;
+  auto s = domain_states(f, &available);  // [B, L, D, d]
+  torch::Tensor q;
+  if (fusion_ == "concat") {
+    auto z = mlp2(drop(torch::relu(mlp1(s.reshape({B, L, D_ * d_})))));
+    q = s + z.view({B, L, D_, d_});
+    last_weights = torch::Tensor();
+  } else {
+    auto keys = key(s);                                                     // [B, L, D, d]
+    auto logits = torch::einsum("kd,bljd->blkj", {queries, keys}) / std::sqrt(static_cast<double>(d_));  // [B, L, D, D]
+    auto self = torch::eye(D_, available.options()).view({1, 1, D_, D_});
+    auto allowed = available.unsqueeze(2).expand({B, L, D_, D_}).logical_or(self);
+    auto w = torch::softmax(logits.masked_fill(allowed.logical_not(), -INFINITY), -1);
+    last_weights = w.detach();
+    q = s + torch::matmul(w, value(s));                                     // [B, L, D, d]
+  }
+  return q.reshape({B, L, D_ * d_});
 }
 
 }  // namespace driftrec::nn

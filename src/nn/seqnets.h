@@ -7,6 +7,7 @@
 // state is the last position's vector and an item's score is its inner product with the item's
 // vector from InputEmbedding::item_vectors (output embeddings are tied to the input ones).
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -66,12 +67,39 @@ struct InputEmbeddingImpl : torch::nn::Module {
 };
 TORCH_MODULE(InputEmbedding);
 
+/// Distance bucket of a past event seen from position t (distance = t - p in events): 0 for the
+/// newest event itself, then 1 + floor(log2(distance)) capped at kRecencyBuckets - 1.
+constexpr int64_t kRecencyBuckets = 12;
+inline int64_t recency_bucket(int64_t distance) {
+  if (distance <= 0) return 0;
+  return std::min<int64_t>(kRecencyBuckets - 1, 1 + static_cast<int64_t>(std::floor(std::log2(static_cast<double>(distance)))));
+}
+
+/// Repeat-aware ("copy") score in the spirit of RepeatNet (Ren et al. 2019): an item already in
+/// the history gets a bonus gate(h_t) * sum over its past occurrences p of w[behaviour_p, bucket(t - p)],
+/// added to the inner-product score. gate = softplus(linear(h_t)) lets each user state decide how
+/// much it repeats; w is learned per behaviour type (e.g. a cart counts more than a view) and recency.
+struct RepeatHeadImpl : torch::nn::Module {
+  RepeatHeadImpl(int64_t d, int64_t n_behaviors);
+  /// h [B, L, d]; items/behaviors [B, L] (behaviour index + 1, 0 = padding). Returns
+  /// W [B, L, L]: W[b, t, p] = gate(h[b, t]) * w[behaviors[b, p], bucket(t - p)] for a real event p <= t, else 0.
+  torch::Tensor weights(const torch::Tensor& h, const torch::Tensor& items, const torch::Tensor& behaviors);
+  torch::nn::Linear gate{nullptr};
+  torch::Tensor table;  // [n_behaviors + 1, kRecencyBuckets], times kRepeatScale = the bonus weights
+};
+TORCH_MODULE(RepeatHead);
+/// The table is stored divided by this factor, so the bonus moves at kRepeatScale times the
+/// optimizer's step: a copy must outscore the best of tens of thousands of inner products
+/// (several units) within the first epochs.
+constexpr float kRepeatScale = 10.0f;
+
 /// Base of the encoders: the input embedding plus a forward over a batch.
 struct SeqEncoder : torch::nn::Module {
   /// [B, L] batch -> [B, L, d]. `attn` (optional): the last layer's weights over past positions
   /// [B, L, L] for the attention models; left undefined by the others.
   virtual torch::Tensor forward(const Features& f, torch::Tensor* attn = nullptr) = 0;
   InputEmbedding emb{nullptr};
+  RepeatHead repeat{nullptr};  ///< set (and registered) by the model when `repeat` is on
 };
 
 /// SASRec: learned right-aligned positions + pre-LN causal self-attention blocks.
@@ -142,6 +170,36 @@ struct HstuNet : SeqEncoder {
   int64_t max_len_;
   std::vector<HstuLayer> layers;
   torch::nn::LayerNorm ln{nullptr};
+  torch::nn::Dropout drop{nullptr};
+};
+
+/// Cross-domain encoder: one encoder per domain, each reading only its domain's events (compacted
+/// in order, left-padded), then at every position the newest state of each domain (a learned
+/// "empty" state while a domain has no event yet) is fused into one query per target domain:
+///   concat     q_k = s_k + MLP([s_1; ...; s_D])_k
+///   attention  q_k = s_k + sum_j a_kj V s_j,  a_k = softmax_j(<u_k, K s_j> / sqrt(d)) over the
+///              domains with events (and k itself)
+/// forward() returns [B, L, D * d]: the D queries side by side. An item is scored with the query
+/// of its own domain. All encoders share the input embedding `emb` (items belong to one domain).
+struct CrossDomainNet : SeqEncoder {
+  using Factory = std::function<std::shared_ptr<SeqEncoder>()>;
+  /// item_domain [n_items] long in [0, D) (row 0 = padding, any value).
+  CrossDomainNet(const SideInfo& side, int64_t d, int64_t n_domains, const torch::Tensor& item_domain,
+                 const Factory& make_encoder, std::string fusion, int64_t fusion_hidden, double dropout);
+  torch::Tensor forward(const Features& f, torch::Tensor* attn = nullptr) override;
+  /// Per-domain newest states [B, L, D, d] and whether the domain had an event yet [B, L, D].
+  torch::Tensor domain_states(const Features& f, torch::Tensor* available);
+  /// Fusion weights of the attention variant [B, L, D (target), D (source)] from the last forward
+  /// (undefined for concat).
+  torch::Tensor last_weights;
+  int64_t d_, D_;
+  std::string fusion_;
+  std::vector<std::shared_ptr<SeqEncoder>> encoders;
+  torch::Tensor item_domain;  // buffer [n_items]
+  torch::Tensor empty;        // [D, d]
+  torch::nn::Linear mlp1{nullptr}, mlp2{nullptr};
+  torch::Tensor queries;      // [D, d]
+  torch::nn::Linear key{nullptr}, value{nullptr};
   torch::nn::Dropout drop{nullptr};
 };
 

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <cmath>
 #include <numeric>
+#include <set>
 #include <sstream>
 
 #include "driftrec/core/error.h"
@@ -83,7 +84,17 @@ class Checkpoint {
 
 namespace {
 
-const std::vector<std::string> kKinds = {"sasrec", "gru4rec", "caser", "hstu"};
+const std::vector<std::string> kKinds = {"sasrec", "gru4rec", "caser", "hstu", "crossdomain"};
+
+// Parameters in registration order, each tensor once (the cross-domain encoders share one
+// embedding module, which parameters() lists once per encoder).
+std::vector<torch::Tensor> unique_parameters(torch::nn::Module& net) {
+  std::vector<torch::Tensor> out;
+  std::set<const void*> seen;
+  for (const auto& p : net.parameters())
+    if (seen.insert(p.unsafeGetTensorImpl()).second) out.push_back(p);
+  return out;
+}
 
 std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout) {
   return {
@@ -107,6 +118,9 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
       bool_param("time_gaps", false, "add an embedding of the log2-bucketed seconds since the previous event (needs timestamps)"),
       bool_param("attributes", false, "add the mean of the item's category/attribute embeddings (needs an item table)"),
       int_param("max_attributes", 16, "attributes kept per item (attributes=true)", 1, 1024),
+      bool_param("repeat", false,
+                 "repeat-aware score: items already in the history get a learned bonus by behaviour type and recency, "
+                 "gated by the user state (for data where users come back to items, e.g. buying what they viewed)"),
       string_param("target_behaviors", "",
                    "comma-separated behaviours the model learns to predict (e.g. buy); inputs keep every behaviour (empty = all)"),
   };
@@ -126,6 +140,15 @@ ParamSet make_params(const std::string& kind) {
   } else if (kind == "caser") {
     own = {int_param("window", 5, "events each position looks back over (the convolution image height)", 1, 64),
            int_param("h_filters", 16, "horizontal filters per height", 1), int_param("v_filters", 4, "vertical filters", 1)};
+  } else if (kind == "crossdomain") {
+    // No sasrec here: its positions count back from the newest event of the (compacted) domain
+    // sequence, so in training a state would reveal how many same-domain events follow it.
+    own = {string_param("encoder", "hstu", "the per-domain sequence encoder (position-free or relative only)", {"hstu", "gru4rec"}),
+           int_param("layers", 2, "layers of each encoder", 1, 48), int_param("heads", 1, "attention heads (must divide dim)", 1, 64),
+           int_param("ffn_dim", 0, "sasrec feed-forward width (0 = dim)", 0),
+           bool_param("time_bias", true, "hstu: attention bias by log-bucketed time difference"),
+           string_param("fusion", "attention", "how the domains' states are fused per target domain", {"concat", "attention"}),
+           int_param("fusion_hidden", 0, "concat: hidden width of the fusion MLP (0 = domains x dim)", 0)};
   } else {
     throw InvalidInput("unknown sequential model '" + kind + "'");
   }
@@ -154,7 +177,33 @@ struct SequentialModel::Impl {
   int64_t d = 0, max_len = 0;
   // What the built network uses (saved with the weights).
   int64_t n_behaviors = 0, n_attributes = 0, attr_width = 0;
+  int64_t repeat_behaviors = 0;  // > 0: the repeat head is on, over this many behaviour types
+  int64_t n_domains = 0;         // crossdomain: number of domains D (the state is D queries of size d)
+  std::vector<int64_t> item_domain;  // crossdomain: domain of each item [n_items]
+  int64_t state_dim() const { return d * std::max<int64_t>(1, n_domains); }
   bool gaps = false, times = false;
+  // Copies of the repeat head for scoring: table [repeat_behaviors + 1, kRecencyBuckets], gate [d] + bias.
+  std::vector<float> repeat_table, repeat_gate;
+  float repeat_gate_bias = 0;
+  int64_t behavior_slots() const { return std::max(n_behaviors, repeat_behaviors); }
+
+  /// One sequence encoder of `name` (sasrec, gru4rec, hstu, caser) with the config's parameters.
+  std::shared_ptr<SeqEncoder> make_encoder(const std::string& name, const nlohmann::json& c, const SideInfo& side) const {
+    const double dropout = c["dropout"].get<double>();
+    if (name == "sasrec") {
+      const auto ffn = c["ffn_dim"].get<int64_t>() > 0 ? c["ffn_dim"].get<int64_t>() : d;
+      return std::make_shared<SasRecNet>(side, d, max_len, c["layers"].get<int64_t>(), c["heads"].get<int64_t>(), ffn, dropout);
+    }
+    if (name == "hstu")
+      return std::make_shared<HstuNet>(side, d, max_len, c["layers"].get<int64_t>(), c["heads"].get<int64_t>(), times, dropout);
+    if (name == "gru4rec") {
+      const auto hidden = c.contains("hidden") && c["hidden"].get<int64_t>() > 0 ? c["hidden"].get<int64_t>() : d;
+      const auto layers = c["layers"].get<int64_t>();
+      return std::make_shared<Gru4RecNet>(side, d, hidden, layers, c.contains("cell") && c["cell"] == "lstm", dropout);
+    }
+    return std::make_shared<CaserNet>(side, d, c["window"].get<int64_t>(), c["h_filters"].get<int64_t>(),
+                                      c["v_filters"].get<int64_t>(), dropout);
+  }
 
   void build(const nlohmann::json& c, int64_t n_items, const torch::Tensor& attributes) {
     d = c["dim"].get<int64_t>();
@@ -165,28 +214,74 @@ struct SequentialModel::Impl {
     side.gaps = gaps;
     side.n_attributes = n_attributes;
     if (n_attributes > 0) side.attributes = attributes;
-    const double dropout = c["dropout"].get<double>();
-    if (kind == "sasrec") {
-      const auto ffn = c["ffn_dim"].get<int64_t>() > 0 ? c["ffn_dim"].get<int64_t>() : d;
-      net = std::make_shared<SasRecNet>(side, d, max_len, c["layers"].get<int64_t>(), c["heads"].get<int64_t>(), ffn, dropout);
-    } else if (kind == "hstu") {
-      net = std::make_shared<HstuNet>(side, d, max_len, c["layers"].get<int64_t>(), c["heads"].get<int64_t>(), times, dropout);
-    } else if (kind == "gru4rec") {
-      const auto hidden = c["hidden"].get<int64_t>() > 0 ? c["hidden"].get<int64_t>() : d;
-      net = std::make_shared<Gru4RecNet>(side, d, hidden, c["layers"].get<int64_t>(), c["cell"] == "lstm", dropout);
+    if (kind == "crossdomain") {
+      SideInfo small;  // the encoders' own embeddings are replaced by the shared one
+      small.n_items = 2;
+      auto dom = torch::tensor(item_domain, torch::kLong);
+      const auto fh = c["fusion_hidden"].get<int64_t>() > 0 ? c["fusion_hidden"].get<int64_t>() : n_domains * d;
+      net = std::make_shared<CrossDomainNet>(side, d, n_domains, dom, [&] { return make_encoder(c["encoder"], c, small); },
+                                             c["fusion"], fh, c["dropout"].get<double>());
     } else {
-      net = std::make_shared<CaserNet>(side, d, c["window"].get<int64_t>(), c["h_filters"].get<int64_t>(),
-                                       c["v_filters"].get<int64_t>(), dropout);
+      net = make_encoder(kind, c, side);
     }
+    if (repeat_behaviors > 0) net->repeat = net->register_module("repeat", RepeatHead(state_dim(), repeat_behaviors));
   }
   void snapshot_items() {
     torch::NoGradGuard g;
     auto w = net->emb->all_items().contiguous();
     item_matrix.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
+    if (const auto* x = dynamic_cast<const CrossDomainNet*>(net.get())) {
+      auto dom = x->item_domain.contiguous();
+      item_domain.assign(dom.data_ptr<int64_t>(), dom.data_ptr<int64_t>() + dom.numel());
+    }
+    if (net->repeat) {
+      auto t = (net->repeat->table.detach() * kRepeatScale).contiguous();
+      repeat_table.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+      auto gw = net->repeat->gate->weight.detach().contiguous();
+      repeat_gate.assign(gw.data_ptr<float>(), gw.data_ptr<float>() + gw.numel());
+      repeat_gate_bias = net->repeat->gate->bias.item<float>();
+    }
+  }
+  /// Adds the repeat bonus of the state's window to its scores (out: n_items floats).
+  void add_repeat_bonus(const models::UserState& s, float* out, std::int32_t n_items) const {
+    if (repeat_behaviors == 0 || s.history.empty()) return;
+    double z = repeat_gate_bias;
+    for (std::size_t k = 0; k < s.vector.size() && k < repeat_gate.size(); ++k) z += static_cast<double>(repeat_gate[k]) * s.vector[k];
+    const double gate = z > 30 ? z : std::log1p(std::exp(z));
+    const auto ev = window(s.history);
+    const auto n = static_cast<int64_t>(ev.size());
+    for (int64_t p = 0; p < n; ++p) {
+      const auto& e = ev[static_cast<std::size_t>(p)];
+      if (e.item <= 0 || e.item >= n_items) continue;
+      const auto beh = std::clamp<int64_t>(e.behavior, 0, repeat_behaviors - 1) + 1;
+      out[e.item] += static_cast<float>(gate * repeat_table[static_cast<std::size_t>(beh * kRecencyBuckets + recency_bucket(n - 1 - p))]);
+    }
   }
   torch::Tensor shape_tensor(int64_t n_items, int64_t n_users) const {
     return torch::tensor({n_items, n_users, n_behaviors, static_cast<int64_t>(gaps), n_attributes, attr_width,
-                          static_cast<int64_t>(times)});
+                          static_cast<int64_t>(times), repeat_behaviors, n_domains});
+  }
+
+  /// Item domains as a tensor (crossdomain).
+  torch::Tensor domains_of(const torch::Tensor& ids) const {
+    return torch::tensor(item_domain, torch::kLong).index_select(0, ids);
+  }
+  /// Scores [N, S] of N states h [N, state_dim] against S item vectors [S, d] (items: their ids,
+  /// needed for crossdomain; undefined = all items in order).
+  torch::Tensor logits(const torch::Tensor& h, const torch::Tensor& vectors, const torch::Tensor& items) const {
+    if (n_domains == 0) return torch::matmul(h, vectors.t());
+    const auto N = h.size(0), S = vectors.size(0);
+    auto all = torch::matmul(h.view({N * n_domains, d}), vectors.t()).view({N, n_domains, S});
+    auto dom = items.defined() ? domains_of(items) : torch::tensor(item_domain, torch::kLong);
+    return all.gather(1, dom.view({1, 1, S}).expand({N, 1, S})).squeeze(1);
+  }
+  /// Score of one item per state: h [N, state_dim], items [N] -> [N].
+  torch::Tensor row_logits(const torch::Tensor& h, const torch::Tensor& items) const {
+    auto v = net->emb->item_vectors(items);  // [N, d]
+    if (n_domains == 0) return (h * v).sum(-1);
+    const auto N = h.size(0);
+    auto q = h.view({N, n_domains, d}).gather(1, domains_of(items).view({N, 1, 1}).expand({N, 1, d})).squeeze(1);
+    return (q * v).sum(-1);
   }
 
   /// Left-padded feature buffers for B rows of length L.
@@ -195,13 +290,13 @@ struct SequentialModel::Impl {
     std::vector<int64_t> items, behaviors, gaps, times;
     Buffer(int64_t b, int64_t l, const Impl& m)
         : B(b), L(l), items(static_cast<std::size_t>(b * l), 0),
-          behaviors(m.n_behaviors > 0 ? items.size() : 0, 0),
+          behaviors(m.behavior_slots() > 0 ? items.size() : 0, 0),
           gaps(m.gaps ? items.size() : 0, 0),
           times(m.times ? items.size() : 0, 0) {}
     void set(const Impl& m, int64_t b, int64_t p, int64_t item, int64_t behavior, int64_t ts, bool first, int64_t prev_ts) {
       const auto i = static_cast<std::size_t>(b * L + p);
       items[i] = item;
-      if (!behaviors.empty()) behaviors[i] = std::clamp<int64_t>(behavior, 0, m.n_behaviors - 1) + 1;
+      if (!behaviors.empty()) behaviors[i] = std::clamp<int64_t>(behavior, 0, m.behavior_slots() - 1) + 1;
       if (!gaps.empty()) gaps[i] = gap_bucket(first, ts - prev_ts);
       if (!times.empty()) times[i] = ts;
     }
@@ -257,8 +352,26 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
   auto& m = *impl_;
   // Side information the config asks for and the data has.
   m.n_behaviors = c["behavior_embedding"].get<bool>() ? static_cast<int64_t>(std::max<std::size_t>(1, train.behaviors.size())) : 0;
+  m.repeat_behaviors = c["repeat"].get<bool>() ? static_cast<int64_t>(std::max<std::size_t>(1, train.behaviors.size())) : 0;
   m.gaps = c["time_gaps"].get<bool>();
-  m.times = kind_ == "hstu" && c["time_bias"].get<bool>() && train.has_clock;
+  m.times = (kind_ == "hstu" || (kind_ == "crossdomain" && c["encoder"] == "hstu")) && c["time_bias"].get<bool>() &&
+            train.has_clock;
+  m.n_domains = 0;
+  m.item_domain.clear();
+  if (kind_ == "crossdomain") {
+    // Domain k = the data's domain index - 1 (index 0 is "no domain"); an item takes the domain of
+    // its first training event (items without one: domain 0, they are never trained anyway).
+    m.n_domains = static_cast<int64_t>(train.domains.size()) - 1;
+    if (m.n_domains < 2)
+      throw InvalidInput(who + "the data has " + std::to_string(std::max<int64_t>(0, m.n_domains)) +
+                         " domain(s); a cross-domain model needs two or more (a domain column)");
+    m.item_domain.assign(static_cast<std::size_t>(n_items_), -1);
+    for (std::size_t r = 0; r < log.size(); ++r) {
+      auto& dm = m.item_domain[static_cast<std::size_t>(log.item[r])];
+      if (dm < 0) dm = std::max<int64_t>(0, log.domain[r] - 1);
+    }
+    for (auto& dm : m.item_domain) dm = std::max<int64_t>(0, dm);
+  }
   if (m.gaps && !train.has_clock) {
     log_warn(who + "time_gaps is on but the data has no timestamps (only positions); the time-gap embedding is off");
     m.gaps = false;
@@ -342,7 +455,8 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
     pop_probs = pop_probs / pop_probs.sum();
     log_q = torch::log(pop_probs.clamp_min(1e-12));
   }
-  torch::optim::AdamW opt(net->parameters(), torch::optim::AdamWOptions(c["lr"].get<double>()).weight_decay(c["weight_decay"].get<double>()));
+  const auto params = unique_parameters(*net);
+  torch::optim::AdamW opt(params, torch::optim::AdamWOptions(c["lr"].get<double>()).weight_decay(c["weight_decay"].get<double>()));
   const double base_lr = c["lr"].get<double>(), clip = c["clip_norm"].get<double>();
   const int64_t warmup = c["warmup_steps"].get<int64_t>();
   const int epochs = static_cast<int>(c["epochs"].get<int64_t>());
@@ -395,24 +509,52 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
         }
       }
       auto target = torch::tensor(tgt, torch::kLong);
-      auto h = net->forward(buf.features()).reshape({-1, m.d});
+      const auto feats = buf.features();
+      auto h3 = net->forward(feats);
+      auto h = h3.reshape({-1, m.state_dim()});
       auto keep = target.ne(0).nonzero().squeeze(1);
       if (keep.numel() == 0) continue;  // no target behaviour in this batch
       h = h.index_select(0, keep);
       auto t = target.index_select(0, keep);
+      // Repeat head: per kept position, the bonus weight of each history column and its item.
+      torch::Tensor rw, ritems;  // [N, L]
+      if (net->repeat) {
+        const auto Bn = h3.size(0), Ln = h3.size(1);
+        rw = net->repeat->weights(h3, feats.items, feats.behaviors).reshape({Bn * Ln, Ln}).index_select(0, keep);
+        ritems = feats.items.unsqueeze(1).expand({Bn, Ln, Ln}).reshape({Bn * Ln, Ln}).index_select(0, keep);
+      }
+      auto bonus_of = [&](const torch::Tensor& per_row) {  // per_row [N]: one item per kept position
+        return (rw * ritems.eq(per_row.unsqueeze(1))).sum(-1);
+      };
       torch::Tensor l;
       if (loss == "softmax") {
-        l = torch::nn::functional::cross_entropy(torch::matmul(h, net->emb->all_items().t()), t);
+        auto logits = m.logits(h, net->emb->all_items(), torch::Tensor());
+        if (rw.defined()) logits = logits + torch::zeros_like(logits).scatter_add(1, ritems, rw);
+        l = torch::nn::functional::cross_entropy(logits, t);
       } else if (loss == "bce") {
         auto neg = torch::randint(1, n_items_, {t.size(0)}, torch::kLong);
-        auto pos_logit = (h * net->emb->item_vectors(t)).sum(-1);
-        auto neg_logit = (h * net->emb->item_vectors(neg)).sum(-1);
+        auto pos_logit = m.row_logits(h, t);
+        auto neg_logit = m.row_logits(h, neg);
+        if (rw.defined()) {
+          pos_logit = pos_logit + bonus_of(t);
+          neg_logit = neg_logit + bonus_of(neg);
+        }
         l = -(torch::log_sigmoid(pos_logit) + torch::log_sigmoid(-neg_logit)).mean();
       } else {
         auto neg = pop_probs.defined() ? torch::multinomial(pop_probs, n_neg, true)
                                        : torch::randint(1, n_items_, {n_neg}, torch::kLong);
-        auto pos_logit = (h * net->emb->item_vectors(t)).sum(-1, true);       // [N, 1]
-        auto neg_logit = torch::matmul(h, net->emb->item_vectors(neg).t());   // [N, S]
+        auto pos_logit = m.row_logits(h, t).unsqueeze(1);                    // [N, 1]
+        auto neg_logit = m.logits(h, net->emb->item_vectors(neg), neg);       // [N, S]
+        if (rw.defined()) {
+          pos_logit = pos_logit + bonus_of(t).unsqueeze(1);
+          // Shared negatives: map history items to their slot among the distinct negatives.
+          auto uniq = std::get<0>(torch::_unique(neg, true, false));
+          auto slot = torch::full({n_items_}, uniq.size(0), torch::kLong);
+          slot.index_put_({uniq}, torch::arange(uniq.size(0), torch::kLong));
+          auto hist_slot = slot.index_select(0, ritems.reshape({-1})).view(ritems.sizes());
+          auto per_uniq = torch::zeros({rw.size(0), uniq.size(0) + 1}, rw.options()).scatter_add(1, hist_slot, rw);
+          neg_logit = neg_logit + per_uniq.index_select(1, slot.index_select(0, neg));
+        }
         if (log_q.defined()) {
           pos_logit = pos_logit - log_q.index_select(0, t).unsqueeze(1);
           neg_logit = neg_logit - log_q.index_select(0, neg).unsqueeze(0);
@@ -432,7 +574,7 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
       for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
       opt.zero_grad();
       l.backward();
-      if (clip > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), clip);
+      if (clip > 0) torch::nn::utils::clip_grad_norm_(params, clip);
       opt.step();
       zero_padding_rows();
       total += l.item<double>() * static_cast<double>(t.size(0));
@@ -448,7 +590,7 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
       msg += " valid=" + std::to_string(v);
       if (stopping.record(v)) {
         best_state.clear();
-        for (const auto& p : net->parameters()) best_state.push_back(p.detach().clone());
+        for (const auto& p : params) best_state.push_back(p.detach().clone());
       } else if (stopping.should_stop()) {
         stopped = true;
         msg += " (early stop)";
@@ -459,7 +601,6 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
   }
   if (!best_state.empty()) {
     torch::NoGradGuard g;
-    auto params = net->parameters();
     for (std::size_t i = 0; i < params.size(); ++i) params[i].copy_(best_state[i]);
   }
   net->eval();
@@ -468,11 +609,11 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
 
 models::UserState SequentialModel::encode(std::int32_t user, const std::vector<data::Event>& history) const {
   models::UserState s = Model::encode(user, history);
-  s.vector.assign(static_cast<std::size_t>(impl_->d), 0.0f);
+  s.vector.assign(static_cast<std::size_t>(impl_->state_dim()), 0.0f);
   if (s.history.empty()) return s;
   torch::NoGradGuard g;
   auto last = impl_->last_hidden(impl_->window(s.history)).contiguous();
-  std::copy(last.data_ptr<float>(), last.data_ptr<float>() + impl_->d, s.vector.begin());
+  std::copy(last.data_ptr<float>(), last.data_ptr<float>() + impl_->state_dim(), s.vector.begin());
   return s;
 }
 
@@ -483,7 +624,7 @@ std::vector<models::UserState> SequentialModel::encode_batch(const std::vector<s
   out.reserve(users.size());
   for (std::size_t i = 0; i < users.size(); ++i) {
     out.push_back(Model::encode(users[i], histories[i]));
-    out.back().vector.assign(static_cast<std::size_t>(impl_->d), 0.0f);
+    out.back().vector.assign(static_cast<std::size_t>(impl_->state_dim()), 0.0f);
   }
   // Group by window length so each pass pads little.
   std::vector<std::size_t> order;
@@ -503,9 +644,9 @@ std::vector<models::UserState> SequentialModel::encode_batch(const std::vector<s
     }
     auto h = impl_->net->forward(buf.features()).select(1, L - 1).contiguous();  // [n, d]
     const float* src = h.data_ptr<float>();
+    const auto sd = static_cast<std::size_t>(impl_->state_dim());
     for (std::size_t r = start; r < stop; ++r)
-      std::copy(src + (r - start) * static_cast<std::size_t>(impl_->d), src + (r - start + 1) * static_cast<std::size_t>(impl_->d),
-                out[order[r]].vector.begin());
+      std::copy(src + (r - start) * sd, src + (r - start + 1) * sd, out[order[r]].vector.begin());
   }
   return out;
 }
@@ -518,10 +659,29 @@ void SequentialModel::observe(models::UserState& s, const data::Event& e) const 
   s.vector = std::move(fresh.vector);
 }
 
-void SequentialModel::score(const models::UserState& s, float* out) const { score_by_embeddings({&s}, out); }
+void SequentialModel::score(const models::UserState& s, float* out) const { score_batch({&s}, out); }
 
 void SequentialModel::score_batch(const std::vector<const models::UserState*>& states, float* out) const {
-  score_by_embeddings(states, out);
+  if (impl_->n_domains > 0) {
+    // Each item with its own domain's query.
+    require_fitted();
+    const auto sd = static_cast<std::size_t>(impl_->state_dim());
+    std::vector<float> Q(states.size() * sd);
+    for (std::size_t b = 0; b < states.size(); ++b) {
+      if (states[b]->vector.size() != sd) throw InvalidInput(kind_ + ": user state was not made by this model");
+      std::copy(states[b]->vector.begin(), states[b]->vector.end(), Q.begin() + static_cast<std::ptrdiff_t>(b * sd));
+    }
+    torch::NoGradGuard g;
+    auto q = torch::from_blob(Q.data(), {static_cast<int64_t>(states.size()), static_cast<int64_t>(sd)});
+    auto v = torch::from_blob(const_cast<float*>(impl_->item_matrix.data()), {n_items_, impl_->d});
+    auto sc = impl_->logits(q, v, torch::Tensor()).contiguous();
+    std::copy(sc.data_ptr<float>(), sc.data_ptr<float>() + sc.numel(), out);
+    for (std::size_t b = 0; b < states.size(); ++b) mask_padding(out + b * static_cast<std::size_t>(n_items_));
+  } else {
+    score_by_matrix(states, impl_->item_matrix.data(), static_cast<int>(impl_->d), out);
+  }
+  for (std::size_t b = 0; b < states.size(); ++b)
+    impl_->add_repeat_bonus(*states[b], out + b * static_cast<std::size_t>(n_items_), n_items_);
 }
 
 std::vector<models::Attribution> SequentialModel::explain(const models::UserState& s, std::int32_t item) const {
@@ -541,8 +701,8 @@ std::vector<models::Attribution> SequentialModel::explain(const models::UserStat
     for (int64_t p = 0; p < n; ++p) w[static_cast<std::size_t>(p)] = row[p].item<float>() / (total > 0 ? total : 1.0f);
   } else {
     // Occlusion: the item's score with the full window minus its score with one event removed.
-    auto vec = impl_->net->emb->item_vectors(torch::tensor({static_cast<int64_t>(item)}, torch::kLong))[0];
-    const float full = (impl_->last_hidden(ev) * vec).sum().item<float>();
+    auto id = torch::tensor({static_cast<int64_t>(item)}, torch::kLong);
+    const float full = impl_->row_logits(impl_->last_hidden(ev).unsqueeze(0), id)[0].item<float>();
     if (n == 1) {
       w[0] = full;
     } else {
@@ -553,7 +713,7 @@ std::vector<models::Attribution> SequentialModel::explain(const models::UserStat
         buf.set_events(*impl_, drop, 0, without_one);
       }
       auto h = impl_->net->forward(buf.features());  // [n, n-1, d]
-      auto without = torch::matmul(h.select(1, n - 2), vec).contiguous();
+      auto without = impl_->row_logits(h.select(1, n - 2), id.expand({n})).contiguous();
       for (int64_t k = 0; k < n; ++k) w[static_cast<std::size_t>(k)] = full - without[k].item<float>();
     }
   }
@@ -566,6 +726,8 @@ std::vector<models::Attribution> SequentialModel::explain(const models::UserStat
 
 const float* SequentialModel::item_embeddings(int* dim) const {
   *dim = static_cast<int>(impl_->d);
+  // With a repeat bonus or per-domain queries the score is not one plain inner product.
+  if (impl_->repeat_behaviors > 0 || impl_->n_domains > 0) return nullptr;
   return impl_->item_matrix.data();
 }
 
@@ -587,7 +749,7 @@ void SequentialModel::load_weights(const std::string& path) {
     archive.load_from(path);
     torch::Tensor shape;
     archive.read("driftrec_shape", shape);
-    if (shape.numel() != 7) throw CorruptModel(path + ": weights were written by another version of " + kind_);
+    if (shape.numel() < 7 || shape.numel() > 9) throw CorruptModel(path + ": weights were written by another version of " + kind_);
     const auto n_items = shape[0].item<int64_t>(), n_users = shape[1].item<int64_t>();
     if (n_items < 2) throw CorruptModel(path + ": bad item count");
     auto& m = *impl_;
@@ -596,6 +758,9 @@ void SequentialModel::load_weights(const std::string& path) {
     m.n_attributes = shape[4].item<int64_t>();
     m.attr_width = shape[5].item<int64_t>();
     m.times = shape[6].item<int64_t>() != 0;
+    m.repeat_behaviors = shape.numel() > 7 ? shape[7].item<int64_t>() : 0;
+    m.n_domains = shape.numel() > 8 ? shape[8].item<int64_t>() : 0;
+    m.item_domain.assign(static_cast<std::size_t>(n_items), 0);  // the real table is a buffer in the archive
     m.build(config_, n_items, m.n_attributes > 0 ? torch::zeros({n_items, m.attr_width}, torch::kLong) : torch::Tensor());
     m.net->load(archive);
     m.net->eval();

@@ -23,8 +23,9 @@ using namespace driftrec;
 
 struct Fixture {
   data::Prepared p;
-  Fixture() {
+  explicit Fixture(const std::string& preset) {
     data::SynthOptions so;
+    so.preset = preset;
     so.users = 150;
     so.items = 120;
     so.categories = 8;
@@ -34,8 +35,19 @@ struct Fixture {
     p = data::prepare(data::to_dataset(data::generate_synthetic(so)), po);
   }
 };
-inline const Fixture& fixture() {
-  static const Fixture f;
+/// The contract data: the synthetic `ecommerce` preset, or the type's `preset` when it has one
+/// (e.g. "crossdomain" for a model that needs two domains).
+template <typename M, typename = void>
+struct PresetOf {
+  static std::string get() { return "ecommerce"; }
+};
+template <typename M>
+struct PresetOf<M, std::void_t<decltype(M::preset)>> {
+  static std::string get() { return M::preset; }
+};
+template <typename M>
+const Fixture& fixture() {
+  static const Fixture f(PresetOf<M>::get());
   return f;
 }
 
@@ -47,11 +59,11 @@ class ModelContract : public ::testing::Test {
     models::FitOptions fo;
     fo.threads = 2;
     fo.seed = seed;
-    m->fit(fixture().p.split.train, fo);
+    m->fit(fixture<M>().p.split.train, fo);
     return m;
   }
   models::UserState state_of(const models::Model& m, std::size_t case_index) const {
-    const auto& p = fixture().p;
+    const auto& p = fixture<M>().p;
     const auto& c = p.split.test.at(case_index);
     return m.encode(c.user, p.full.log.events(p.full.log.user_begin(c.user), c.history_end));
   }
@@ -74,7 +86,7 @@ TYPED_TEST_P(ModelContract, RegisteredWithDeclaredParameters) {
 
 TYPED_TEST_P(ModelContract, FitsAndBeatsRandom) {
   const auto m = this->fitted();
-  const auto& p = fixture().p;
+  const auto& p = fixture<TypeParam>().p;
   const auto r = models::evaluate_model(*m, p.full, p.split.test, p.split.train);
   // Random ranking over ~n unseen items gives HR@10 of about 10/n.
   const double random_hr = 10.0 / static_cast<double>(p.full.items.count() - 20);
@@ -92,11 +104,11 @@ TYPED_TEST_P(ModelContract, SaveLoadGivesIdenticalScores) {
   const auto m = this->fitted();
   test::TempDir dir;
   const auto path = dir.file("model");
-  models::save_model_dir(path, *m, fixture().p.split.train, {{"note", "contract"}});
+  models::save_model_dir(path, *m, fixture<TypeParam>().p.split.train, {{"note", "contract"}});
   const auto loaded = models::load_model_dir(path);
   EXPECT_EQ(loaded.model->name(), TypeParam::name);
   EXPECT_EQ(loaded.meta["note"], "contract");
-  EXPECT_EQ(loaded.items.checksum(), fixture().p.split.train.items.checksum());
+  EXPECT_EQ(loaded.items.checksum(), fixture<TypeParam>().p.split.train.items.checksum());
   for (std::size_t c = 0; c < 5; ++c) {
     const auto s1 = this->scores(*m, this->state_of(*m, c));
     const auto s2 = this->scores(*loaded.model, this->state_of(*loaded.model, c));
@@ -104,13 +116,13 @@ TYPED_TEST_P(ModelContract, SaveLoadGivesIdenticalScores) {
     EXPECT_EQ(0, std::memcmp(s1.data(), s2.data(), s1.size() * sizeof(float))) << "case " << c;
   }
   // Saving again over an existing directory replaces it atomically.
-  models::save_model_dir(path, *m, fixture().p.split.train);
+  models::save_model_dir(path, *m, fixture<TypeParam>().p.split.train);
   EXPECT_FALSE(models::load_model_dir(path).meta.contains("note"));
 }
 
 TYPED_TEST_P(ModelContract, EncodeBatchMatchesEncode) {
   const auto m = this->fitted();
-  const auto& p = fixture().p;
+  const auto& p = fixture<TypeParam>().p;
   std::vector<std::int32_t> users;
   std::vector<std::vector<data::Event>> histories;
   for (std::size_t c = 0; c < 20 && c < p.split.test.size(); ++c) {
@@ -194,7 +206,7 @@ TYPED_TEST_P(ModelContract, BadInputThrowsTheDocumentedError) {
   test::TempDir dir;
   EXPECT_THROW(models::load_model_dir(dir.file("absent")), NotFound);
   const auto path = dir.file("model");
-  models::save_model_dir(path, *m, fixture().p.split.train);
+  models::save_model_dir(path, *m, fixture<TypeParam>().p.split.train);
   {  // flip one byte in the weights: the checksum catches it
     std::fstream f(path + "/" + m->weights_file(), std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(20);

@@ -47,7 +47,40 @@ struct HstuSide {
     return c;
   }
 };
-using NeuralModels = ::testing::Types<SasRec, Gru4Rec, Lstm, Caser, HstuSide>;
+// SASRec with the repeat head and the BCE loss.
+struct SasRecRepeat {
+  static constexpr const char* name = "sasrec";
+  static nlohmann::json config() {
+    auto c = small();
+    c["layers"] = 1;
+    c["repeat"] = true;
+    c["loss"] = "bce";
+    return c;
+  }
+};
+// Cross-domain models (two domains of the `crossdomain` preset): attention fusion over SASRec
+// encoders, concat fusion over GRU encoders.
+struct CrossAttention {
+  static constexpr const char* name = "crossdomain";
+  static constexpr const char* preset = "crossdomain";
+  static nlohmann::json config() {
+    auto c = small();
+    c["layers"] = 1;
+    return c;
+  }
+};
+struct CrossConcatGru {
+  static constexpr const char* name = "crossdomain";
+  static constexpr const char* preset = "crossdomain";
+  static nlohmann::json config() {
+    auto c = small();
+    c["layers"] = 1;
+    c["encoder"] = "gru4rec";
+    c["fusion"] = "concat";
+    return c;
+  }
+};
+using NeuralModels = ::testing::Types<SasRec, Gru4Rec, Lstm, Caser, HstuSide, SasRecRepeat, CrossAttention, CrossConcatGru>;
 }  // namespace
 
 namespace contract {

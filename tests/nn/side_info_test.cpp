@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "driftrec/core/error.h"
+#include "driftrec/core/rng.h"
 #include "driftrec/data/synth.h"
 #include "driftrec/data/transforms.h"
 #include "driftrec/models/model_dir.h"
@@ -172,4 +173,58 @@ TEST(TargetBehaviors, OnlyTheChosenBehavioursAreLearnedAsTargets) {
   } catch (const InvalidInput& e) {
     EXPECT_NE(std::string(e.what()).find("'purchase' is not in the data (known: "), std::string::npos);
   }
+}
+
+TEST(RepeatHead, LearnsToBuyWhatWasCartedEarlier) {
+  // Every user views a random item, carts one, views two more and then buys the carted item. Items
+  // are drawn from 3000 (most seen once, as on Taobao), so only a copy of the history can predict the buy. The last 100 users'
+  // buys are held out.
+  data::DatasetBuilder b;
+  Rng rng(5);
+  std::vector<std::pair<std::string, std::string>> held_out;  // user, carted item
+  for (int u = 0; u < 500; ++u) {
+    const std::string user = "u" + std::to_string(u);
+    auto item = [&] { return "i" + std::to_string(rng.uniform_int(3000)); };
+    const std::string carted = item();
+    b.add(user, item(), 0, "view");
+    b.add(user, carted, 1, "cart");
+    b.add(user, item(), 2, "view");
+    b.add(user, item(), 3, "view");
+    if (u < 400) {
+      b.add(user, carted, 4, "buy");
+    } else {
+      held_out.emplace_back(user, carted);
+    }
+  }
+  b.add("extra", "i0", 0, "buy");  // "buy" must exist as a behaviour either way
+  const auto ds = b.finish();
+  auto hits = [&](bool repeat, const std::string& loss) {
+    nn::register_neural_models();
+    auto cfg = base();
+    cfg["epochs"] = 20;
+    cfg["batch_size"] = 32;
+    cfg["lr"] = 0.01;
+    cfg["loss"] = loss;
+    cfg["negatives"] = 64;
+    cfg["repeat"] = repeat;
+    cfg["target_behaviors"] = "buy";
+    auto m = models::create_model("sasrec", cfg);
+    models::FitOptions fo;
+    fo.threads = 1;
+    m->fit(ds, fo);
+    int dim = 0;
+    EXPECT_EQ(m->item_embeddings(&dim) == nullptr, repeat);
+    int hit = 0;
+    for (const auto& [user, carted] : held_out) {
+      const auto u = ds.users.find(user);
+      models::RecommendOptions ro;
+      ro.exclude_seen = false;
+      hit += m->recommend(m->encode(u, models::user_history(ds, u)), 1, ro).items[0] == ds.items.find(carted);
+    }
+    return static_cast<double>(hit) / static_cast<double>(held_out.size());
+  };
+  EXPECT_GT(hits(true, "sampled"), 0.9);
+  EXPECT_GT(hits(true, "softmax"), 0.9);
+  EXPECT_GT(hits(true, "bce"), 0.9);
+  EXPECT_LT(hits(false, "sampled"), 0.5);
 }

@@ -47,6 +47,8 @@ struct Split {
 struct SplitOptions {
   /// Behaviours that count as targets (empty = every behaviour). History always keeps all.
   std::vector<std::string> target_behaviors;
+  /// Domains whose events count as targets (empty = every domain). History always keeps all.
+  std::vector<std::string> target_domains;
   /// Users need at least this many target events to be evaluated (leave-one-out: >= 3 gives a
   /// training event, a validation and a test target).
   int min_targets = 3;
@@ -64,6 +66,13 @@ Split leave_one_out(const Dataset& full, const SplitOptions& options = {});
 Split temporal_split(const Dataset& full, std::int64_t valid_start, std::int64_t test_start,
                      const SplitOptions& options = {});
 
+/// Indices of the named domains (throws NotFound naming the unknown one and the known ones).
+std::vector<std::int16_t> domain_ids(const Dataset& ds, const std::vector<std::string>& names);
+/// Item mask (size n_items): 1 for items with at least one event in one of the named domains.
+std::vector<char> domain_items(const Dataset& ds, const std::vector<std::string>& names);
+/// Keeps only the events of the named domains (ids re-indexed).
+Dataset keep_domains(const Dataset& ds, const std::vector<std::string>& names);
+
 /// Timestamp below which `fraction` (0..1) of all events lie (for cutoffs given as quantiles).
 std::int64_t time_quantile(const Dataset& ds, double fraction);
 /// A cutoff given as a quantile of event times ("0.9") or a timestamp (seconds or ISO 8601);
@@ -80,6 +89,9 @@ struct PrepareOptions {
   int min_user_events = 0;                   ///< k-core on users (0 = off)
   int min_item_events = 0;                   ///< k-core on items (0 = off)
   std::vector<std::string> target_behaviors; ///< behaviours that count as targets (empty = all)
+  std::vector<std::string> domains;          ///< keep only these domains' events (empty = all)
+  /// Only events of these domains are targets, and evaluation ranks only their items (empty = all).
+  std::vector<std::string> target_domains;
   std::string split = "loo";                 ///< "loo" (leave-one-out) or "temporal"
   /// Temporal cutoffs: a number in [0, 1] is a quantile of event times; otherwise a timestamp
   /// (seconds or ISO 8601 date-time).

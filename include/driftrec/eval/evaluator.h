@@ -26,6 +26,9 @@ struct EvalOptions {
   std::size_t batch_size = 128;       ///< cases scored per scorer call
   std::size_t save_top = 0;           ///< keep each case's top-N list (for --save-rankings); 0 = none
   int beyond_k = 10;                  ///< list length for coverage/novelty/popularity/gini
+  /// When non-empty (size n_items), only items with candidates[i] != 0 are ranked (e.g. the items
+  /// of one domain, see data::domain_items).
+  std::vector<char> candidates;
 };
 
 /// One case's ranking, for --save-rankings.

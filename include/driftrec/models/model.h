@@ -127,6 +127,9 @@ class Model {
   /// score_batch for inner-product models: out[b, i] = <query_vector(state b), item_embeddings row i>
   /// (one BLAS call for the batch). Throws InvalidInput for a state another model made.
   void score_by_embeddings(const std::vector<const UserState*>& states, float* out) const;
+  /// The same with an explicit item matrix [n_items(), dim] (for models whose score adds a term
+  /// to the inner product and so do not expose item_embeddings()).
+  void score_by_matrix(const std::vector<const UserState*>& states, const float* items, int dim, float* out) const;
 
   nlohmann::json config_;
   std::int32_t n_items_ = 0;
