@@ -76,6 +76,8 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
     std::string protocol = "split";
     std::string replay_start;
     int replay_windows = 10;
+    int impressions = 0;
+    std::uint64_t impression_seed = 42;
   };
   auto o = std::make_shared<Opts>();
   app.add_option("--model", o->model_dir, "model directory written by `driftrec train`")->required();
@@ -95,6 +97,11 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
   app.add_option("--replay-start", o->replay_start,
                  "replay from this time: a quantile of event times or a timestamp (default: the split's test cutoff "
                  "for temporal splits, else 0.9)");
+  app.add_option("--impressions", o->impressions,
+                 "also report MIND-style impression metrics (imp_auc, imp_mrr, imp_ndcg@5/10): each case's targets shown "
+                 "with N negatives drawn from its rankable items (0 = off)")
+      ->check(CLI::Range(0, 100000));
+  app.add_option("--impression-seed", o->impression_seed, "seed of the impression negatives");
   app.add_option("--replay-windows", o->replay_windows, "time windows of the replay timeline")->check(CLI::Range(1, 1000));
   return [o, &g, &app]() {
     auto loaded = models::load_model_dir(o->model_dir);
@@ -112,10 +119,12 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
     const auto unknown_items = p.full.items.size() - loaded.items.size();
     if (unknown_items > 0)
       log_warn(std::to_string(unknown_items) + " item(s) in the data are unknown to the model (they count as misses)");
-    auto eo = eval_options_for(prep, p.full);
+    auto eo = eval_options_for(prep, p.full, p.split.train);
     eo.ks = parse_ks(o->ks);
     eo.exclude_seen = !o->include_seen;
     eo.threads = g.threads;
+    eo.impression_negatives = o->impressions;
+    eo.impression_seed = o->impression_seed;
     eo.save_top = o->rankings_out.empty() ? 0 : o->rankings_k;
     const auto res = models::evaluate_model(*loaded.model, p.full, cases, p.split.train, eo, progress_printer());
     nlohmann::json out = {
@@ -126,6 +135,7 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
         {"preprocess", data::to_json(prep)},
         {"evaluated_on", o->on},
         {"exclude_seen", eo.exclude_seen},
+        {"impression_negatives", eo.impression_negatives},
         {"model", {{"name", loaded.model->name()}, {"dir", o->model_dir}, {"trained_on", loaded.meta["data"]}}},
         {"config", loaded.model->config()},
         {"metrics", res.metrics_json()},

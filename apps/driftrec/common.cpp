@@ -65,9 +65,16 @@ data::Dataset DataFlags::load() const {
   return ds;
 }
 
-eval::EvalOptions eval_options_for(const data::PrepareOptions& prep, const data::Dataset& full) {
+eval::EvalOptions eval_options_for(const data::PrepareOptions& prep, const data::Dataset& full, const data::Dataset& train) {
   eval::EvalOptions eo;
   if (!prep.target_domains.empty()) eo.candidates = data::domain_items(full, prep.target_domains);
+  if (prep.new_items) {
+    std::vector<char> fresh(static_cast<std::size_t>(full.n_items()), 1);
+    fresh[0] = 0;
+    for (auto item : train.log.item) fresh[static_cast<std::size_t>(item)] = 0;
+    if (eo.candidates.empty()) eo.candidates = fresh;
+    for (std::size_t i = 0; i < eo.candidates.size(); ++i) eo.candidates[i] = eo.candidates[i] && fresh[i];
+  }
   return eo;
 }
 
@@ -80,6 +87,8 @@ void PrepareFlags::add_to(CLI::App& app) {
   app.add_option("--domains", domains, "keep only the events of these domains, comma-separated (default: all)");
   app.add_option("--target-domains", target_domains,
                  "only events of these domains are targets, and evaluation ranks only their items (default: all)");
+  app.add_flag("--new-items", options.new_items,
+               "cold start (temporal split): targets are items new since the validation cutoff; only new items are ranked");
   app.add_flag("--dedup", options.dedup, "drop consecutive duplicate events of a user");
   app.add_option("--min-user-events", options.min_user_events, "k-core: users need at least N events (0 = off)");
   app.add_option("--min-item-events", options.min_item_events, "k-core: items need at least N events (0 = off)");
@@ -94,7 +103,7 @@ data::PrepareOptions PrepareFlags::get() const {
 }
 
 bool PrepareFlags::any_given(const CLI::App& app) const {
-  for (const char* f : {"--split", "--valid-start", "--test-start", "--targets", "--domains", "--target-domains", "--dedup", "--min-user-events",
+  for (const char* f : {"--split", "--valid-start", "--test-start", "--targets", "--domains", "--target-domains", "--new-items", "--dedup", "--min-user-events",
                         "--min-item-events"})
     if (app.count(f) > 0) return true;
   return false;

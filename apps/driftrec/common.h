@@ -73,7 +73,8 @@ struct SharedSplit {
 
 /// Evaluation options that follow the preprocessing: with target domains, only their items are
 /// ranked.
-eval::EvalOptions eval_options_for(const data::PrepareOptions& prep, const data::Dataset& full);
+/// With new items (cold start), only items without training events are ranked.
+eval::EvalOptions eval_options_for(const data::PrepareOptions& prep, const data::Dataset& full, const data::Dataset& train);
 SharedSplit load_shared_split(const std::vector<std::string>& model_dirs, const DataFlags& data_flags);
 
 /// Writes text to a file (throws IoError).

@@ -145,6 +145,10 @@ Split temporal_split(const Dataset& full, std::int64_t valid_start, std::int64_t
   s.cutoff_test = test_start;
   std::vector<bool> keep(log.size());
   for (std::size_t r = 0; r < log.size(); ++r) keep[r] = log.ts[r] < valid_start;
+  std::vector<char> old_item(static_cast<std::size_t>(full.n_items()), 0);
+  if (opt.new_items_only)
+    for (std::size_t r = 0; r < log.size(); ++r)
+      if (keep[r]) old_item[static_cast<std::size_t>(log.item[r])] = 1;
   auto make_case = [&](std::int32_t u, std::int64_t from, std::int64_t to, std::vector<EvalCase>& out,
                        std::int64_t* cold) {
     const auto b = log.user_begin(u), e = log.user_end(u);
@@ -154,7 +158,7 @@ Split temporal_split(const Dataset& full, std::int64_t valid_start, std::int64_t
     std::unordered_set<std::int32_t> seen;
     for (auto q = r; q < e && log.ts[static_cast<std::size_t>(q)] < to; ++q) {
       const auto i = static_cast<std::size_t>(q);
-      if (!is_target[i]) continue;
+      if (!is_target[i] || old_item[static_cast<std::size_t>(log.item[i])]) continue;
       if (c.targets.empty()) c.target_ts = log.ts[i];
       if (seen.insert(log.item[i]).second) c.targets.push_back(log.item[i]);
     }
@@ -229,6 +233,7 @@ nlohmann::json to_json(const PrepareOptions& o) {
           {"target_behaviors", o.target_behaviors},
           {"domains", o.domains},
           {"target_domains", o.target_domains},
+          {"new_items", o.new_items},
           {"split", o.split},
           {"valid_start", o.valid_start},
           {"test_start", o.test_start}};
@@ -244,6 +249,7 @@ PrepareOptions prepare_options_from_json(const nlohmann::json& j) {
     o.target_behaviors = j.value("target_behaviors", o.target_behaviors);
     o.domains = j.value("domains", o.domains);
     o.target_domains = j.value("target_domains", o.target_domains);
+    o.new_items = j.value("new_items", o.new_items);
     o.split = j.value("split", o.split);
     o.valid_start = j.value("valid_start", o.valid_start);
     o.test_start = j.value("test_start", o.test_start);
@@ -276,6 +282,8 @@ Split make_split(const Dataset& ds, const PrepareOptions& o) {
   SplitOptions so;
   so.target_behaviors = o.target_behaviors;
   so.target_domains = o.target_domains;
+  so.new_items_only = o.new_items;
+  if (o.new_items && o.split != "temporal") throw InvalidInput("new-item (cold-start) evaluation needs the temporal split");
   Split s;
   if (o.split == "loo") {
     s = leave_one_out(ds, so);

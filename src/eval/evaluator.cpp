@@ -4,9 +4,11 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <limits>
 
 #include "driftrec/core/error.h"
 #include "driftrec/core/parallel.h"
+#include "driftrec/core/rng.h"
 #include "driftrec/core/topk.h"
 #include "driftrec/eval/metrics.h"
 
@@ -16,6 +18,47 @@ nlohmann::json EvalResult::metrics_json() const {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [k, v] : metrics) j[k] = v;
   return j;
+}
+
+ImpressionMetrics impression_metrics(const std::vector<float>& scores, const std::vector<char>& clicked) {
+  if (scores.size() != clicked.size()) throw InvalidInput("impression: scores and labels differ in length");
+  std::vector<std::size_t> order(scores.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  // Descending score; ties: an unclicked item first (a pessimistic, deterministic order).
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    if (scores[a] != scores[b]) return scores[a] > scores[b];
+    return clicked[a] < clicked[b];
+  });
+  std::size_t pos = 0, neg = 0;
+  for (char y : clicked) (y ? pos : neg) += 1;
+  if (pos == 0 || neg == 0) throw InvalidInput("impression needs a clicked and an unclicked item");
+  ImpressionMetrics m;
+  double pairs = 0;
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    if (!clicked[i]) continue;
+    for (std::size_t j = 0; j < scores.size(); ++j) {
+      if (clicked[j]) continue;
+      pairs += scores[i] > scores[j] ? 1.0 : (scores[i] == scores[j] ? 0.5 : 0.0);
+    }
+  }
+  m.auc = pairs / static_cast<double>(pos * neg);
+  double rr = 0, dcg5 = 0, dcg10 = 0;
+  for (std::size_t r = 0; r < order.size(); ++r) {
+    if (!clicked[order[r]]) continue;
+    rr += 1.0 / static_cast<double>(r + 1);
+    const double g = 1.0 / std::log2(static_cast<double>(r) + 2.0);
+    if (r < 5) dcg5 += g;
+    if (r < 10) dcg10 += g;
+  }
+  auto ideal = [&](std::size_t k) {
+    double s = 0;
+    for (std::size_t r = 0; r < std::min(k, pos); ++r) s += 1.0 / std::log2(static_cast<double>(r) + 2.0);
+    return s;
+  };
+  m.mrr = rr / static_cast<double>(pos);
+  m.ndcg5 = dcg5 / ideal(5);
+  m.ndcg10 = dcg10 / ideal(10);
+  return m;
 }
 
 EvalResult evaluate(const data::Dataset& full, const std::vector<data::EvalCase>& cases, std::int32_t n_items,
@@ -37,6 +80,9 @@ EvalResult evaluate(const data::Dataset& full, const std::vector<data::EvalCase>
     for (const char* m : {"hr", "recall", "precision", "ndcg", "map"}) names.push_back(std::string(m) + "@" + std::to_string(k));
   names.push_back("mrr");
   names.push_back("auc");
+  const bool impressions = opt.impression_negatives > 0;
+  if (impressions)
+    for (const char* m : {"imp_auc", "imp_mrr", "imp_ndcg@5", "imp_ndcg@10"}) names.push_back(m);
   std::vector<std::vector<double>> values(names.size(), std::vector<double>(nc, 0.0));
   std::vector<ItemList> beyond_lists(nc);
   EvalResult res;
@@ -93,6 +139,33 @@ EvalResult evaluate(const data::Dataset& full, const std::vector<data::EvalCase>
       }
       values[m++][c] = best_rank <= candidates ? 1.0 / static_cast<double>(best_rank) : 0.0;
       values[m++][c] = cs.targets.empty() ? 0.0 : auc_sum / static_cast<double>(cs.targets.size());
+      if (impressions) {
+        // Shown = rankable targets + sampled rankable non-targets (a target the model cannot
+        // score is shown with the lowest score).
+        std::vector<std::int32_t> pool;
+        for (std::size_t i = 1; i < n; ++i)
+          if (s[i] > -INFINITY && std::find(cs.targets.begin(), cs.targets.end(), static_cast<std::int32_t>(i)) == cs.targets.end())
+            pool.push_back(static_cast<std::int32_t>(i));
+        Rng rng = Rng(opt.impression_seed).fork(static_cast<std::uint64_t>(c));
+        const auto shown = std::min(pool.size(), static_cast<std::size_t>(opt.impression_negatives));
+        for (std::size_t k = 0; k < shown; ++k) std::swap(pool[k], pool[k + rng.uniform_int(pool.size() - k)]);
+        std::vector<float> sc;
+        std::vector<char> clicked;
+        for (auto tgt : cs.targets) {
+          sc.push_back(tgt > 0 && tgt < n_items && s[tgt] > -INFINITY ? s[tgt] : -std::numeric_limits<float>::max());
+          clicked.push_back(1);
+        }
+        for (std::size_t k = 0; k < shown; ++k) {
+          sc.push_back(s[pool[k]]);
+          clicked.push_back(0);
+        }
+        ImpressionMetrics im;
+        if (shown > 0 && !cs.targets.empty()) im = impression_metrics(sc, clicked);
+        values[m++][c] = im.auc;
+        values[m++][c] = im.mrr;
+        values[m++][c] = im.ndcg5;
+        values[m++][c] = im.ndcg10;
+      }
       beyond_lists[c].assign(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(list.size(), static_cast<std::size_t>(opt.beyond_k))));
       if (opt.save_top > 0) {
         auto& rk = res.rankings[c];

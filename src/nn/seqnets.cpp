@@ -15,15 +15,72 @@ InputEmbeddingImpl::InputEmbeddingImpl(const SideInfo& side, int64_t d) : d_(d) 
     torch::nn::init::normal_(attributes->weight, 0.0, 1.0 / std::sqrt(static_cast<double>(d)));
     attr_table = register_buffer("attr_table", side.attributes.clone());
   }
+  if (side.content()) {
+    id_dropout_ = side.id_dropout;
+    known = register_buffer("known", side.known.defined() ? side.known.clone() : torch::ones({side.n_items}));
+  }
+  if (side.tokens.defined()) {
+    text_pool_ = side.text_pool;
+    const auto p = side.token_dim > 0 ? side.token_dim : d;
+    token_table = register_buffer("token_table", side.tokens.clone());
+    tokens = register_module("tokens", torch::nn::Embedding(torch::nn::EmbeddingOptions(side.n_tokens, p).padding_idx(0)));
+    torch::nn::init::normal_(tokens->weight, 0.0, 1.0 / std::sqrt(static_cast<double>(p)));
+    if (side.word_vectors.defined()) {
+      torch::NoGradGuard g;
+      tokens->weight.copy_(side.word_vectors);
+    }
+    if (text_pool_ == "cnn") {
+      conv = register_module("conv", torch::nn::Conv1d(torch::nn::Conv1dOptions(p, d, 3).padding(1)));
+    } else {
+      att_hidden = register_module("att_hidden", torch::nn::Linear(p, p));
+      att_score = register_module("att_score", torch::nn::Linear(p, 1));
+      text_out = register_module("text_out", torch::nn::Linear(p, d));
+    }
+  }
+  if (side.item_features.defined()) {
+    feature_table = register_buffer("feature_table", side.item_features.clone());
+    features_out = register_module("features_out", torch::nn::Linear(side.item_features.size(1), d));
+  }
   torch::NoGradGuard g;
   items->weight[0].zero_();
+  if (tokens) tokens->weight[0].zero_();
   if (attributes) attributes->weight[0].zero_();
   if (behaviors) behaviors->weight[0].zero_();
   if (gaps) gaps->weight[0].zero_();
 }
 
+torch::Tensor InputEmbeddingImpl::content_vectors(const torch::Tensor& ids) {
+  const auto N = ids.size(0);
+  auto out = torch::zeros({N, d_}, items->weight.options());
+  if (tokens) {
+    auto tok = token_table.index_select(0, ids);      // [N, T]
+    auto mask = tok.ne(0);                            // [N, T]
+    auto e = tokens(tok);                             // [N, T, p]
+    if (conv) {
+      auto h = torch::relu(conv(e.transpose(1, 2)));  // [N, d, T]
+      auto any = mask.any(1, true);                   // items without tokens get 0
+      auto pooled = std::get<0>(h.masked_fill(mask.logical_not().unsqueeze(1), -1e9).max(2));
+      out = out + pooled * any.to(pooled.scalar_type());
+    } else {
+      auto s = att_score(torch::tanh(att_hidden(e))).squeeze(-1);          // [N, T]
+      s = s.masked_fill(mask.logical_not(), -1e9);
+      auto w = torch::softmax(s, 1) * mask.to(s.scalar_type());            // rows without tokens: 0
+      out = out + text_out((w.unsqueeze(-1) * e).sum(1)) * mask.any(1, true).to(s.scalar_type());
+    }
+  }
+  if (features_out) out = out + features_out(feature_table.index_select(0, ids));
+  return out;
+}
+
 torch::Tensor InputEmbeddingImpl::item_vectors(const torch::Tensor& ids) {
   auto v = items(ids);
+  if (known.defined()) {
+    auto flat = ids.reshape({-1});
+    auto keep = known.index_select(0, flat);
+    if (is_training() && id_dropout_ > 0) keep = keep * torch::bernoulli(torch::full_like(keep, 1.0 - id_dropout_));
+    v = v * keep.view(ids.sizes()).unsqueeze(-1);
+    v = v + content_vectors(flat).view(v.sizes());
+  }
   if (attributes) {
     auto a = attr_table.index_select(0, ids.reshape({-1}));           // [N, A]
     auto n = a.ne(0).sum(-1, true).clamp_min(1).to(torch::kFloat);   // [N, 1]

@@ -49,12 +49,29 @@ struct SideInfo {
   bool gaps = false;            ///< time-gap bucket embedding
   torch::Tensor attributes;     ///< [n_items, A] long attribute index + 1 (0 = none); undefined = off
   int64_t n_attributes = 0;
+  // Content (text) tower, on when `tokens` or `item_features` is defined.
+  std::string text_pool;        ///< "cnn" or "attention" (with tokens)
+  torch::Tensor tokens;         ///< [n_items, T] long token index + 1 (0 = none); undefined = no text
+  int64_t n_tokens = 0;         ///< vocabulary size + 1
+  int64_t token_dim = 0;        ///< token embedding width (the word vectors' width, else d)
+  torch::Tensor word_vectors;   ///< [n_tokens, token_dim] initial token embeddings; undefined = random
+  torch::Tensor item_features;  ///< [n_items, k] float vectors brought by the user; undefined = none
+  torch::Tensor known;          ///< [n_items] float, 1 = item has training events (its id embedding is used)
+  double id_dropout = 0.0;      ///< training: probability of dropping an item's id embedding
+  bool content() const { return tokens.defined() || item_features.defined(); }
 };
 
-/// Item id embedding (+ mean of the item's attribute embeddings) plus behaviour-type and time-gap
-/// embeddings. Padding positions come out as zero vectors.
+/// Item id embedding (+ mean of the item's attribute embeddings, + the content tower) plus
+/// behaviour-type and time-gap embeddings. Padding positions come out as zero vectors.
+/// Content tower: the item's title tokens are embedded and pooled ("cnn": width-3 convolution,
+/// ReLU, max over tokens; "attention": additive attention pooling, then a linear map), plus a
+/// linear map of user-supplied item vectors. With content, an item without training events has
+/// no id part (its vector is its content alone), and `id_dropout` drops id parts in training so
+/// that content learns to stand alone (as DropoutNet does).
 struct InputEmbeddingImpl : torch::nn::Module {
   InputEmbeddingImpl(const SideInfo& side, int64_t d);
+  /// Content vectors of item ids [N] -> [N, d] (zero when the tower is off).
+  torch::Tensor content_vectors(const torch::Tensor& ids);
   /// Vectors of the given item ids ([...] -> [..., d]); these are also the output embeddings.
   torch::Tensor item_vectors(const torch::Tensor& ids);
   /// All item vectors [n_items, d] (row 0 = padding = zero).
@@ -64,6 +81,12 @@ struct InputEmbeddingImpl : torch::nn::Module {
   int64_t d_;
   torch::nn::Embedding items{nullptr}, behaviors{nullptr}, gaps{nullptr}, attributes{nullptr};
   torch::Tensor attr_table;  // buffer [n_items, A]
+  std::string text_pool_;
+  double id_dropout_ = 0.0;
+  torch::Tensor token_table, feature_table, known;  // buffers [n_items, T], [n_items, k], [n_items]
+  torch::nn::Embedding tokens{nullptr};
+  torch::nn::Conv1d conv{nullptr};
+  torch::nn::Linear att_hidden{nullptr}, att_score{nullptr}, text_out{nullptr}, features_out{nullptr};
 };
 TORCH_MODULE(InputEmbedding);
 

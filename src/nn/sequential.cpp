@@ -7,6 +7,7 @@
 #include <cmath>
 #include <numeric>
 #include <set>
+#include <unordered_map>
 #include <sstream>
 
 #include "driftrec/core/error.h"
@@ -14,6 +15,7 @@
 #include "driftrec/models/early_stopping.h"
 #include "pch.h"
 #include "driftrec/core/log.h"
+#include "driftrec/data/vectors.h"
 #include "seqnets.h"
 
 namespace driftrec::nn {
@@ -118,6 +120,12 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
       bool_param("time_gaps", false, "add an embedding of the log2-bucketed seconds since the previous event (needs timestamps)"),
       bool_param("attributes", false, "add the mean of the item's category/attribute embeddings (needs an item table)"),
       int_param("max_attributes", 16, "attributes kept per item (attributes=true)", 1, 1024),
+      string_param("text", "none", "content tower over the item's title tokens (needs an item table with text)",
+                   {"none", "cnn", "attention"}),
+      int_param("max_tokens", 32, "title tokens kept per item (text)", 1, 4096),
+      string_param("word_vectors", "", "word2vec/GloVe text file to initialise the token embeddings (text)"),
+      string_param("item_vectors", "", "file of item vectors (item_id + numbers per line, or .npy + .ids) fed through a learned linear map"),
+      float_param("id_dropout", 0.0, "training: probability of dropping an item's id embedding so content stands alone (text/item_vectors)", 0.0, 1.0),
       bool_param("repeat", false,
                  "repeat-aware score: items already in the history get a learned bonus by behaviour type and recency, "
                  "gated by the user state (for data where users come back to items, e.g. buying what they viewed)"),
@@ -177,6 +185,9 @@ struct SequentialModel::Impl {
   int64_t d = 0, max_len = 0;
   // What the built network uses (saved with the weights).
   int64_t n_behaviors = 0, n_attributes = 0, attr_width = 0;
+  // Content tower: 0 none, 1 cnn, 2 attention; vocabulary + 1, tokens per item, token width, item-vector width.
+  int64_t text_kind = 0, n_tokens = 0, max_tokens = 0, token_dim = 0, feature_dim = 0;
+  torch::Tensor attr_t, tokens_t, words_t, features_t, known_t;  // side tables (fit: real; load: placeholders)
   int64_t repeat_behaviors = 0;  // > 0: the repeat head is on, over this many behaviour types
   int64_t n_domains = 0;         // crossdomain: number of domains D (the state is D queries of size d)
   std::vector<int64_t> item_domain;  // crossdomain: domain of each item [n_items]
@@ -205,7 +216,7 @@ struct SequentialModel::Impl {
                                       c["v_filters"].get<int64_t>(), dropout);
   }
 
-  void build(const nlohmann::json& c, int64_t n_items, const torch::Tensor& attributes) {
+  void build(const nlohmann::json& c, int64_t n_items) {
     d = c["dim"].get<int64_t>();
     max_len = c["max_len"].get<int64_t>();
     SideInfo side;
@@ -213,7 +224,19 @@ struct SequentialModel::Impl {
     side.n_behaviors = n_behaviors;
     side.gaps = gaps;
     side.n_attributes = n_attributes;
-    if (n_attributes > 0) side.attributes = attributes;
+    if (n_attributes > 0) side.attributes = attr_t;
+    if (text_kind > 0) {
+      side.text_pool = text_kind == 1 ? "cnn" : "attention";
+      side.tokens = tokens_t;
+      side.n_tokens = n_tokens;
+      side.token_dim = token_dim;
+      side.word_vectors = words_t;
+    }
+    if (feature_dim > 0) side.item_features = features_t;
+    if (side.content()) {
+      side.known = known_t;
+      side.id_dropout = c["id_dropout"].get<double>();
+    }
     if (kind == "crossdomain") {
       SideInfo small;  // the encoders' own embeddings are replaced by the shared one
       small.n_items = 2;
@@ -259,7 +282,8 @@ struct SequentialModel::Impl {
   }
   torch::Tensor shape_tensor(int64_t n_items, int64_t n_users) const {
     return torch::tensor({n_items, n_users, n_behaviors, static_cast<int64_t>(gaps), n_attributes, attr_width,
-                          static_cast<int64_t>(times), repeat_behaviors, n_domains});
+                          static_cast<int64_t>(times), repeat_behaviors, n_domains, text_kind, n_tokens, max_tokens,
+                          token_dim, feature_dim});
   }
 
   /// Item domains as a tensor (crossdomain).
@@ -331,6 +355,79 @@ struct SequentialModel::Impl {
   }
 };
 
+namespace {
+
+void prepare_content(const data::Dataset& train, SequentialModel::Impl& m, const nlohmann::json& c, const std::string& who) {
+  const auto n_items = static_cast<int64_t>(train.n_items());
+  m.text_kind = m.n_tokens = m.max_tokens = m.token_dim = m.feature_dim = 0;
+  m.tokens_t = m.words_t = m.features_t = m.known_t = torch::Tensor();
+  const std::string text = c["text"];
+  const auto& t = train.item_table;
+  if (text != "none") {
+    if (!t.has_text() || t.token_offsets.size() != static_cast<std::size_t>(n_items) + 1) {
+      log_warn(who + "text is on but the data has no item text (titles); the text tower is off");
+    } else {
+      const auto cap = c["max_tokens"].get<int64_t>();
+      int64_t width = 1;
+      for (int64_t i = 0; i < n_items; ++i)
+        width = std::max(width, std::min(cap, t.token_offsets[static_cast<std::size_t>(i) + 1] - t.token_offsets[static_cast<std::size_t>(i)]));
+      std::vector<int64_t> table(static_cast<std::size_t>(n_items * width), 0);
+      for (int64_t i = 1; i < n_items; ++i) {
+        const auto b = t.token_offsets[static_cast<std::size_t>(i)];
+        const auto e = std::min(b + width, t.token_offsets[static_cast<std::size_t>(i) + 1]);
+        for (auto k = b; k < e; ++k) table[static_cast<std::size_t>(i * width + (k - b))] = t.token_ids[static_cast<std::size_t>(k)] + 1;
+      }
+      m.text_kind = text == "cnn" ? 1 : 2;
+      m.n_tokens = static_cast<int64_t>(t.vocabulary.size()) + 1;
+      m.max_tokens = width;
+      m.tokens_t = torch::tensor(table, torch::kLong).view({n_items, width});
+      m.token_dim = c["dim"].get<int64_t>();
+      if (const std::string path = c["word_vectors"]; !path.empty()) {
+        const auto wv = data::read_word_vectors(path);
+        m.token_dim = wv.dim;
+        std::unordered_map<std::string, std::size_t> row;
+        for (std::size_t r = 0; r < wv.size(); ++r) row.emplace(wv.ids[r], r);
+        auto words = torch::randn({m.n_tokens, wv.dim}) * (1.0 / std::sqrt(static_cast<double>(wv.dim)));
+        words[0].zero_();
+        std::int64_t matched = 0;
+        const auto& vocab = t.vocabulary.names();
+        for (std::size_t v = 0; v < vocab.size(); ++v) {
+          const auto it = row.find(vocab[v]);
+          if (it == row.end()) continue;
+          words[static_cast<int64_t>(v) + 1].copy_(torch::from_blob(const_cast<float*>(wv.row(it->second)), {wv.dim}));
+          ++matched;
+        }
+        if (matched == 0) throw InvalidInput(path + ": none of its words occur in the item titles");
+        log_info(who + "word vectors: " + std::to_string(matched) + " of " + std::to_string(vocab.size()) +
+                 " title words found in " + path);
+        m.words_t = words;
+      }
+    }
+  }
+  if (const std::string path = c["item_vectors"]; !path.empty()) {
+    const auto iv = data::read_item_vectors(path);
+    auto features = torch::zeros({n_items, static_cast<int64_t>(iv.dim)});
+    std::int64_t matched = 0;
+    for (std::size_t r = 0; r < iv.size(); ++r) {
+      const auto i = train.items.find(iv.ids[r]);
+      if (i <= 0 || i >= n_items) continue;
+      features[i].copy_(torch::from_blob(const_cast<float*>(iv.row(r)), {iv.dim}));
+      ++matched;
+    }
+    if (matched == 0) throw InvalidInput(path + ": none of its item ids occur in the data");
+    log_info(who + "item vectors: " + std::to_string(matched) + " of " + std::to_string(n_items - 1) + " items found in " + path);
+    m.feature_dim = iv.dim;
+    m.features_t = features;
+  }
+  if (m.text_kind > 0 || m.feature_dim > 0) {
+    std::vector<float> known(static_cast<std::size_t>(n_items), 0.0f);
+    for (auto item : train.log.item) known[static_cast<std::size_t>(item)] = 1.0f;
+    m.known_t = torch::tensor(known);
+  }
+}
+
+}  // namespace
+
 SequentialModel::SequentialModel(std::string kind, const nlohmann::json& config)
     : Model(params(kind).resolve(config)), kind_(std::move(kind)), impl_(std::make_unique<Impl>()) {
   impl_->kind = kind_;
@@ -339,6 +436,13 @@ SequentialModel::SequentialModel(std::string kind, const nlohmann::json& config)
 }
 
 SequentialModel::~SequentialModel() = default;
+
+namespace {
+
+// The content tower's tables from the training data and the configured files.
+void prepare_content(const data::Dataset& train, SequentialModel::Impl& m, const nlohmann::json& c, const std::string& who);
+
+}  // namespace
 
 void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& options) {
   const auto& log = train.log;
@@ -376,7 +480,7 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
     log_warn(who + "time_gaps is on but the data has no timestamps (only positions); the time-gap embedding is off");
     m.gaps = false;
   }
-  torch::Tensor attrs;
+  m.attr_t = torch::Tensor();
   m.n_attributes = 0;
   m.attr_width = 0;
   if (c["attributes"].get<bool>()) {
@@ -395,7 +499,7 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
       }
       m.n_attributes = static_cast<int64_t>(t.categories.size());
       m.attr_width = width;
-      attrs = torch::tensor(table, torch::kLong).view({n_items_, width});
+      m.attr_t = torch::tensor(table, torch::kLong).view({n_items_, width});
     }
   }
   // Which behaviours count as targets of the loss.
@@ -419,7 +523,8 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
     const auto b = static_cast<std::size_t>(log.behavior[r]);
     return b < is_target.size() && is_target[b];
   };
-  m.build(c, n_items_, attrs);
+  prepare_content(train, m, c, who);
+  m.build(c, n_items_);
   auto& net = m.net;
   const int64_t max_len = m.max_len;
   // Training sequences: rows [from, end) of each user's last max_len + 1 events (inputs = all but
@@ -482,7 +587,7 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
   }
   auto zero_padding_rows = [&] {
     torch::NoGradGuard g;
-    for (auto* e : {&net->emb->items, &net->emb->attributes, &net->emb->behaviors, &net->emb->gaps})
+    for (auto* e : {&net->emb->items, &net->emb->attributes, &net->emb->behaviors, &net->emb->gaps, &net->emb->tokens})
       if (*e) (*e)->weight[0].zero_();
   };
   for (int epoch = first_epoch; epoch <= epochs && !stopped; ++epoch) {
@@ -749,7 +854,7 @@ void SequentialModel::load_weights(const std::string& path) {
     archive.load_from(path);
     torch::Tensor shape;
     archive.read("driftrec_shape", shape);
-    if (shape.numel() < 7 || shape.numel() > 9) throw CorruptModel(path + ": weights were written by another version of " + kind_);
+    if (shape.numel() < 7 || shape.numel() > 14) throw CorruptModel(path + ": weights were written by another version of " + kind_);
     const auto n_items = shape[0].item<int64_t>(), n_users = shape[1].item<int64_t>();
     if (n_items < 2) throw CorruptModel(path + ": bad item count");
     auto& m = *impl_;
@@ -761,7 +866,18 @@ void SequentialModel::load_weights(const std::string& path) {
     m.repeat_behaviors = shape.numel() > 7 ? shape[7].item<int64_t>() : 0;
     m.n_domains = shape.numel() > 8 ? shape[8].item<int64_t>() : 0;
     m.item_domain.assign(static_cast<std::size_t>(n_items), 0);  // the real table is a buffer in the archive
-    m.build(config_, n_items, m.n_attributes > 0 ? torch::zeros({n_items, m.attr_width}, torch::kLong) : torch::Tensor());
+    m.text_kind = shape.numel() > 9 ? shape[9].item<int64_t>() : 0;
+    m.n_tokens = shape.numel() > 9 ? shape[10].item<int64_t>() : 0;
+    m.max_tokens = shape.numel() > 9 ? shape[11].item<int64_t>() : 0;
+    m.token_dim = shape.numel() > 9 ? shape[12].item<int64_t>() : 0;
+    m.feature_dim = shape.numel() > 9 ? shape[13].item<int64_t>() : 0;
+    // Placeholders of the right shapes; the archive holds the real tables.
+    m.attr_t = m.n_attributes > 0 ? torch::zeros({n_items, m.attr_width}, torch::kLong) : torch::Tensor();
+    m.tokens_t = m.text_kind > 0 ? torch::zeros({n_items, m.max_tokens}, torch::kLong) : torch::Tensor();
+    m.words_t = torch::Tensor();
+    m.features_t = m.feature_dim > 0 ? torch::zeros({n_items, m.feature_dim}) : torch::Tensor();
+    m.known_t = torch::ones({n_items});
+    m.build(config_, n_items);
     m.net->load(archive);
     m.net->eval();
     n_items_ = static_cast<std::int32_t>(n_items);

@@ -80,7 +80,31 @@ struct CrossConcatGru {
     return c;
   }
 };
-using NeuralModels = ::testing::Types<SasRec, Gru4Rec, Lstm, Caser, HstuSide, SasRecRepeat, CrossAttention, CrossConcatGru>;
+// Content towers on the synthetic `news` preset (titles): attention pooling with id dropout on
+// SASRec, CNN pooling on HSTU.
+struct SasRecTextAttention {
+  static constexpr const char* name = "sasrec";
+  static constexpr const char* preset = "news";
+  static nlohmann::json config() {
+    auto c = small();
+    c["layers"] = 1;
+    c["text"] = "attention";
+    c["id_dropout"] = 0.2;
+    return c;
+  }
+};
+struct HstuTextCnn {
+  static constexpr const char* name = "hstu";
+  static constexpr const char* preset = "news";
+  static nlohmann::json config() {
+    auto c = small();
+    c["layers"] = 1;
+    c["text"] = "cnn";
+    return c;
+  }
+};
+using NeuralModels = ::testing::Types<SasRec, Gru4Rec, Lstm, Caser, HstuSide, SasRecRepeat, CrossAttention, CrossConcatGru,
+                                      SasRecTextAttention, HstuTextCnn>;
 }  // namespace
 
 namespace contract {

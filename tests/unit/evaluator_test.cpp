@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "driftrec/core/error.h"
+#include "driftrec/core/rng.h"
 #include "driftrec/eval/evaluator.h"
 
 using namespace driftrec;
@@ -104,4 +105,65 @@ TEST(Evaluator, SavesRankingsAndRejectsBadCutoffs) {
   EXPECT_EQ(r.rankings[0].targets, (std::vector<std::int32_t>{3}));
   o.ks = {0};
   EXPECT_THROW(eval::evaluate(ds, cases, 6, counts, 1, by_index(6), o), InvalidInput);
+}
+
+TEST(Impressions, MindStyleMetricsByHand) {
+  // Shown in score order: n(0.9), c(0.8), n(0.5), c(0.3).
+  const auto m = eval::impression_metrics({0.9f, 0.8f, 0.3f, 0.5f}, {0, 1, 1, 0});
+  EXPECT_DOUBLE_EQ(m.auc, 0.25);                    // 1 of 4 (clicked, unclicked) pairs in order
+  EXPECT_DOUBLE_EQ(m.mrr, (1.0 / 2 + 1.0 / 4) / 2);  // clicked at ranks 2 and 4
+  const double dcg = 1 / std::log2(3.0) + 1 / std::log2(5.0), idcg = 1 + 1 / std::log2(3.0);
+  EXPECT_NEAR(m.ndcg5, dcg / idcg, 1e-12);
+  EXPECT_NEAR(m.ndcg10, dcg / idcg, 1e-12);
+  // Ties count one half in AUC and rank the unclicked item first.
+  const auto t = eval::impression_metrics({1.0f, 1.0f}, {1, 0});
+  EXPECT_DOUBLE_EQ(t.auc, 0.5);
+  EXPECT_DOUBLE_EQ(t.mrr, 0.5);
+  EXPECT_THROW(eval::impression_metrics({1.0f}, {1}), InvalidInput);
+}
+
+TEST(Impressions, SampledPerCaseSeededAndIndependentOfThreads) {
+  // 30 users, 50 items; the target of every case is item 40 and scores are the item index, so
+  // within any impression the target beats exactly the negatives below 40.
+  DatasetBuilder b;
+  for (int i = 1; i <= 50; ++i) b.dataset().items.add("i" + std::to_string(i));
+  for (int u = 0; u < 30; ++u) b.add("u" + std::to_string(u), "i1", 1);
+  const auto ds = b.finish();
+  std::vector<EvalCase> cases;
+  for (std::int32_t u = 1; u < ds.n_users(); ++u) cases.push_back({u, ds.log.user_end(u), {40}, 2});
+  std::vector<std::int64_t> counts(51, 1);
+  eval::EvalOptions o;
+  o.impression_negatives = 9;
+  o.threads = 1;
+  o.batch_size = 4;
+  const auto a = eval::evaluate(ds, cases, 51, counts, 30, by_index(51), o);
+  o.threads = 2;
+  o.batch_size = 7;
+  const auto c = eval::evaluate(ds, cases, 51, counts, 30, by_index(51), o);
+  EXPECT_EQ(a.per_case.at("imp_auc"), c.per_case.at("imp_auc"));
+  // Check case 0 by hand: replay its sample.
+  std::vector<std::int32_t> pool;
+  for (std::int32_t i = 2; i <= 50; ++i)
+    if (i != 40) pool.push_back(i);  // item 1 is seen (excluded), 40 is the target
+  Rng rng = Rng(o.impression_seed).fork(0);
+  for (std::size_t k = 0; k < 9; ++k) std::swap(pool[k], pool[k + rng.uniform_int(pool.size() - k)]);
+  int below = 0;
+  for (std::size_t k = 0; k < 9; ++k) below += pool[k] < 40;
+  EXPECT_DOUBLE_EQ(a.per_case.at("imp_auc")[0], below / 9.0);
+  EXPECT_DOUBLE_EQ(a.per_case.at("imp_mrr")[0], 1.0 / (10 - below));
+  // Without impressions the metrics are absent.
+  o.impression_negatives = 0;
+  EXPECT_EQ(eval::evaluate(ds, cases, 51, counts, 30, by_index(51), o).metrics.count("imp_auc"), 0u);
+}
+
+TEST(Evaluator, CandidateMaskLimitsTheRanking) {
+  const auto ds = one_user();
+  const auto u = ds.users.find("u");
+  std::vector<EvalCase> cases = {{u, ds.log.user_begin(u) + 2, {3}, 3}};
+  std::vector<std::int64_t> counts(6, 1);
+  eval::EvalOptions o;
+  o.ks = {1};
+  o.candidates = {0, 0, 0, 1, 0, 1};  // items 3 and 5
+  const auto r = eval::evaluate(ds, cases, 6, counts, 1, by_index(6), o);
+  EXPECT_DOUBLE_EQ(r.metrics.at("mrr"), 0.5);  // behind 5 only
 }

@@ -49,6 +49,9 @@ struct SplitOptions {
   std::vector<std::string> target_behaviors;
   /// Domains whose events count as targets (empty = every domain). History always keeps all.
   std::vector<std::string> target_domains;
+  /// Temporal split only: targets are only items without any event before the validation cutoff
+  /// (new, cold items: the model never trained on them).
+  bool new_items_only = false;
   /// Users need at least this many target events to be evaluated (leave-one-out: >= 3 gives a
   /// training event, a validation and a test target).
   int min_targets = 3;
@@ -92,6 +95,9 @@ struct PrepareOptions {
   std::vector<std::string> domains;          ///< keep only these domains' events (empty = all)
   /// Only events of these domains are targets, and evaluation ranks only their items (empty = all).
   std::vector<std::string> target_domains;
+  /// Cold-start evaluation (temporal split): targets are items new since the validation cutoff,
+  /// and evaluation ranks only such new items.
+  bool new_items = false;
   std::string split = "loo";                 ///< "loo" (leave-one-out) or "temporal"
   /// Temporal cutoffs: a number in [0, 1] is a quantile of event times; otherwise a timestamp
   /// (seconds or ISO 8601 date-time).

@@ -29,7 +29,22 @@ struct EvalOptions {
   /// When non-empty (size n_items), only items with candidates[i] != 0 are ranked (e.g. the items
   /// of one domain, see data::domain_items).
   std::vector<char> candidates;
+  /// Impression-style metrics as the MIND benchmark reports them: when > 0, each case also gets
+  /// an impression of its targets plus this many negatives drawn uniformly (without replacement,
+  /// seeded per case) from its rankable items, and imp_auc, imp_mrr, imp_ndcg@5 and imp_ndcg@10
+  /// are computed within it.
+  int impression_negatives = 0;
+  std::uint64_t impression_seed = 42;
 };
+
+/// MIND-style metrics of one impression: `scores` of shown items, `clicked` their labels.
+/// auc = share of (clicked, not clicked) pairs ordered right (ties count 1/2); mrr = sum over
+/// clicked items of 1/rank divided by the number clicked; ndcg@k with binary gains. Throws
+/// InvalidInput when the impression has no clicked or no unclicked item.
+struct ImpressionMetrics {
+  double auc = 0, mrr = 0, ndcg5 = 0, ndcg10 = 0;
+};
+ImpressionMetrics impression_metrics(const std::vector<float>& scores, const std::vector<char>& clicked);
 
 /// One case's ranking, for --save-rankings.
 struct CaseRanking {
