@@ -37,6 +37,10 @@ int run_replay(const Opts& o, const GlobalFlags& g, const models::LoadedModel& l
     if (idx < 0) throw InvalidInput("target behaviour '" + b + "' does not occur in the data");
     ro.target_behaviors.push_back(static_cast<std::int16_t>(idx));
   }
+  if (!prep.target_domains.empty()) {
+    ro.target_domains = data::domain_ids(full, prep.target_domains);
+    ro.candidates = data::domain_items(full, prep.target_domains);
+  }
   const auto res = models::replay(*loaded.model, full, ro, progress_printer());
   const auto k = std::to_string(ro.k);
   nlohmann::json out = {{"dataset", {{"name", o.data.path}, {"fingerprint", full.fingerprint()}, {"events", filtered.log.size()}}},

@@ -43,12 +43,14 @@ struct Acc {
 
 // 0-based rank of `target` among candidates: items scoring higher, or equal with a lower index
 // (the TopK tie rule); seen items (except the target) and -inf scores are not candidates.
-std::int64_t rank_of(const std::vector<float>& s, std::int32_t target, const std::vector<char>& seen) {
+std::int64_t rank_of(const std::vector<float>& s, std::int32_t target, const std::vector<char>& seen,
+                     const std::vector<char>& candidates) {
   const float t = s[static_cast<std::size_t>(target)];
   if (!std::isfinite(t)) return static_cast<std::int64_t>(s.size());
   std::int64_t r = 0;
   for (std::size_t i = 1; i < s.size(); ++i) {
     if (static_cast<std::int32_t>(i) == target || seen[i] || !std::isfinite(s[i])) continue;
+    if (!candidates.empty() && (i >= candidates.size() || !candidates[i])) continue;
     if (s[i] > t || (s[i] == t && static_cast<std::int32_t>(i) < target)) ++r;
   }
   return r;
@@ -95,9 +97,10 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
   auto window_of = [&](std::int64_t ts) {
     return static_cast<std::size_t>(std::min<std::int64_t>(o.windows - 1, (ts - lo) * o.windows / span));
   };
-  auto is_target = [&](std::int16_t b) {
-    return o.target_behaviors.empty() ||
-           std::find(o.target_behaviors.begin(), o.target_behaviors.end(), b) != o.target_behaviors.end();
+  auto is_target = [&](std::int16_t b, std::int16_t d) {
+    return (o.target_behaviors.empty() ||
+            std::find(o.target_behaviors.begin(), o.target_behaviors.end(), b) != o.target_behaviors.end()) &&
+           (o.target_domains.empty() || std::find(o.target_domains.begin(), o.target_domains.end(), d) != o.target_domains.end());
   };
   const int threads = resolve_threads(o.threads);
   std::vector<std::vector<Acc>> acc_on(static_cast<std::size_t>(threads), std::vector<Acc>(static_cast<std::size_t>(o.windows)));
@@ -118,12 +121,12 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
       for (const auto& ev : online.history) seen[static_cast<std::size_t>(ev.item)] = 1;
       for (auto r = first; r < e; ++r) {
         const auto ev = log.event(r);
-        if (is_target(ev.behavior) && ev.item >= 1 && ev.item < n_items) {
+        if (is_target(ev.behavior, ev.domain) && ev.item >= 1 && ev.item < n_items) {
           model.score(online, s_on.data());
           model.score(frozen, s_off.data());
           const auto w = window_of(ev.ts);
-          acc_on[static_cast<std::size_t>(tid)][w].add(rank_of(s_on, ev.item, seen), o.k);
-          acc_off[static_cast<std::size_t>(tid)][w].add(rank_of(s_off, ev.item, seen), o.k);
+          acc_on[static_cast<std::size_t>(tid)][w].add(rank_of(s_on, ev.item, seen, o.candidates), o.k);
+          acc_off[static_cast<std::size_t>(tid)][w].add(rank_of(s_off, ev.item, seen, o.candidates), o.k);
         }
         model.observe(online, ev);
         if (ev.item >= 1 && ev.item < n_items) seen[static_cast<std::size_t>(ev.item)] = 1;

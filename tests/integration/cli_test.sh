@@ -125,6 +125,30 @@ set -e
 check "tune refuses another search's database" bash -c "test $rc10 -eq 2 && grep -q 'belongs to another search' err10.txt"
 check "tune names an unknown parameter" bash -c "test $rc11 -eq 2 && grep -q \"'nope' is not a parameter of ials\" err11.txt"
 
+# Behaviour, content and cross-domain settings (tiny runs: the paths, not the accuracy).
+"$bin" --log-level warn train --data synth --model sasrec --set dim=16 --set epochs=2 --set layers=1 --set repeat=true \
+  --targets buy --include-seen --out m_repeat > /dev/null
+check "repeat head trains and evaluates" bash -c "'$bin' --log-level warn evaluate --model m_repeat --data synth --include-seen | grep -q hr@10"
+"$bin" --log-level warn synth --preset news --users 300 --items 300 --seed 5 --out news > /dev/null
+"$bin" --log-level warn train --data news --split temporal --new-items --model sasrec --set dim=16 --set epochs=2 \
+  --set layers=1 --set text=cnn --set id_dropout=0.3 --out m_text > /dev/null
+"$bin" --log-level warn evaluate --model m_text --data news --impressions 10 --json text.json > /dev/null
+check "cold-start split is recorded" grep -q '"new_items": true' text.json
+check "impression metrics are reported" grep -q '"imp_ndcg@10"' text.json
+"$bin" --log-level warn synth --preset crossdomain --users 300 --items 300 --seed 5 --out xd > /dev/null
+"$bin" --log-level warn train --data xd --split temporal --model crossdomain --set dim=16 --set epochs=2 --set layers=1 \
+  --set fusion=concat --out m_xd > /dev/null
+"$bin" --log-level warn evaluate --model m_xd --data xd --split temporal --target-domains social --json xd.json > /dev/null
+check "target domain is recorded" grep -q '"social"' xd.json
+"$bin" --log-level warn evaluate --model m_xd --data xd --split temporal --target-domains social --protocol replay > xd_replay.txt
+check "replay in one domain" grep -q "online (observe)" xd_replay.txt
+set +e
+"$bin" train --data xd --model sasrec --target-domains games --out x > /dev/null 2> err12.txt; rc12=$?
+"$bin" train --data synth --model crossdomain --set epochs=1 --out x > /dev/null 2> err13.txt; rc13=$?
+set -e
+check "unknown domain: named with the known ones" bash -c "test $rc12 -ne 0 && grep -q \"domain 'games' does not occur in the data (present: shop, social)\" err12.txt"
+check "crossdomain without domains: clear error" bash -c "test $rc13 -eq 2 && grep -q 'needs two or more (a domain column)' err13.txt"
+
 # Bad input: one readable line, non-zero exit, culprit named.
 printf 'user,item,timestamp\nu1,a,10\nu1,b,soon\nu2,c,11\n' > bad.csv
 set +e

@@ -76,3 +76,37 @@ TEST(Replay, OnlineUpdatesBeatAFrozenStateUnderDrift) {
   EXPECT_GT(r.online.events, 500);
   EXPECT_GT(r.online.ndcg, r.frozen.ndcg * 1.05);
 }
+
+TEST(Replay, TargetDomainScoresOnlyThatDomainAmongItsItems) {
+  // Popularity before t=10: a x3 (shop), x x2 (social), b x1 (shop), y x1 (social).
+  auto add_train = [](data::DatasetBuilder& b) {
+    b.add("u1", "a", 1, "", 1.0f, "shop");
+    b.add("u1", "x", 2, "", 1.0f, "social");
+    b.add("u2", "a", 3, "", 1.0f, "shop");
+    b.add("u2", "x", 4, "", 1.0f, "social");
+    b.add("u3", "a", 5, "", 1.0f, "shop");
+    b.add("u3", "b", 6, "", 1.0f, "shop");
+    b.add("u4", "y", 7, "", 1.0f, "social");
+  };
+  data::DatasetBuilder tb, fb;
+  add_train(tb);
+  add_train(fb);
+  fb.add("u4", "b", 10, "", 1.0f, "shop");    // revealed, not scored
+  fb.add("u4", "x", 11, "", 1.0f, "social");  // seen {y, b}; social candidates {x}: rank 1
+  const auto train = tb.finish(), full = fb.finish();
+  auto pop = models::create_model("pop");
+  pop->fit(train, {});
+  models::ReplayOptions o;
+  o.start_ts = 10;
+  o.k = 1;
+  o.windows = 1;
+  o.threads = 1;
+  o.target_domains = data::domain_ids(full, {"social"});
+  o.candidates = data::domain_items(full, {"social"});
+  const auto r = models::replay(*pop, full, o);
+  EXPECT_EQ(r.events_revealed, 2);
+  EXPECT_EQ(r.online.events, 1);
+  EXPECT_NEAR(r.online.hr, 1.0, 1e-12);  // a (shop) would outrank x without the candidate mask
+  o.candidates.clear();
+  EXPECT_NEAR(models::replay(*pop, full, o).online.hr, 0.0, 1e-12);
+}

@@ -24,6 +24,8 @@ struct ReplayOptions {
   int k = 10;
   int windows = 10;                          ///< equal-length time windows for the timeline
   std::vector<std::int16_t> target_behaviors; ///< events scored (empty = all); every event is revealed
+  std::vector<std::int16_t> target_domains;   ///< events scored must be of these domains (empty = all)
+  std::vector<char> candidates;               ///< items ranked (size n_items; empty = all)
   int threads = 0;                           ///< 0 = all cores
 };
 
