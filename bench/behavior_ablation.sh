@@ -3,8 +3,8 @@
 #   taobao: predict each user's next buy from all their behaviours (the last buy is the test case,
 #           the one before it the validation case; histories keep every view, cart and favourite).
 #           Items already seen are NOT excluded (most buys follow views of the same item). Rows:
-#           pop, itemknn, configs/taobao/sasrec.yaml without and with the repeat head, then the
-#           repeat head plus one side feature at a time, then all of them.
+#           pop, itemknn, configs/taobao/sasrec.yaml without (repeat=false) and with the repeat
+#           head, then the repeat head plus one side feature at a time, then all of them.
 #   synth:  the synthetic ecommerce preset (generated here). Its buys always directly follow a
 #           cart of the same item (a copy task any model solves), so the target is the next VIEW,
 #           from all behaviours, seen items excluded; rows add one side feature at a time to the
@@ -29,7 +29,7 @@ fi
 if [ "$name" = synth ]; then
   split=(--on-error skip --rejects "$work/rejects.tsv" --targets view)
   seen=()
-  base=(--set target_behaviors=view)
+  base=(--set target_behaviors=view --set repeat=false)
   variants=(pop itemknn plain behavior_embedding time_gaps attributes all)
   protocol="leave-one-out over views, full ranking, seen items excluded"
 else
@@ -49,7 +49,7 @@ for v in "${variants[@]}"; do
   args=(--config configs/taobao/sasrec.yaml "${base[@]}")
   case $v in
     pop|itemknn) model=$v; args=() ;;
-    plain) ;;
+    plain) args+=(--set repeat=false) ;;
     repeat) args+=("${rep[@]}") ;;
     all) args+=("${rep[@]}" --set behavior_embedding=true --set time_gaps=true --set attributes=true) ;;
     *) args+=("${rep[@]}" --set "$v=true") ;;

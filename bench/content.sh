@@ -26,7 +26,7 @@ for ds in news ml100k; do
       [ "$protocol" = cold ] && [ "$v" = itemknn ] && continue  # scores no item without training events
       case $v in
         pop|itemknn) args=(--model "$v") ;;
-        ids) args=(--model sasrec --config configs/news/sasrec.yaml) ;;
+        ids) args=(--model sasrec --config configs/news/sasrec.yaml --set text=none) ;;
         *) args=(--model sasrec --config configs/news/sasrec.yaml --set "text=$v") ;;
       esac
       out="$work/$ds-$protocol-$v"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One row of bench/crossdomain.sh: overall metrics from `driftrec evaluate --json`, and NDCG@10 /
-HR@10 recomputed per case from --save-rankings for users with few (1-3) or no events in the
-target domain before the test cutoff.
+HR@10 recomputed per case from --save-rankings for users with some (warm: 1 or more; sparse: 1-3)
+or no (cold) events in the target domain before the test cutoff.
 usage: crossdomain_row.py CORR DOMAIN MODEL EVAL.json RANKINGS.tsv MODEL.json EVENTS.csv"""
 import collections
 import csv
@@ -37,8 +37,10 @@ def main():
             n = in_domain[user]
             if n == 0:
                 groups["cold"].append(m)
-            elif n <= 3:
-                groups["sparse"].append(m)
+            else:
+                groups["warm"].append(m)  # the users a single-domain model can evaluate
+                if n <= 3:
+                    groups["sparse"].append(m)
     overall = sum(m[0] for m in everyone) / len(everyone)
     if abs(overall - ev["metrics"]["ndcg@10"]) > 1e-6:
         sys.exit(f"rankings give NDCG@10 {overall}, evaluate gave {ev['metrics']['ndcg@10']}")
@@ -46,6 +48,7 @@ def main():
     json.dump({"correlation": float(corr), "domain": domain, "model": model,
                "ndcg@10": ev["metrics"]["ndcg@10"], "hr@10": ev["metrics"]["hr@10"], "mrr": ev["metrics"]["mrr"],
                "users": ev["users_evaluated"],
+               "warm_users": len(groups["warm"]), "warm_ndcg@10": mean("warm", 0), "warm_hr@10": mean("warm", 1),
                "sparse_users": len(groups["sparse"]), "sparse_ndcg@10": mean("sparse", 0), "sparse_hr@10": mean("sparse", 1),
                "cold_users": len(groups["cold"]), "cold_ndcg@10": mean("cold", 0), "cold_hr@10": mean("cold", 1),
                "training_seconds": meta["training_seconds"], "epochs": meta.get("epochs"),

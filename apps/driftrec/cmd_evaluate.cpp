@@ -31,6 +31,7 @@ int run_replay(const Opts& o, const GlobalFlags& g, const models::LoadedModel& l
   const auto ks = parse_ks(o.ks);
   ro.k = std::find(ks.begin(), ks.end(), 10) != ks.end() ? 10 : ks.front();
   ro.windows = o.replay_windows;
+  ro.exclude_seen = !o.include_seen;
   ro.threads = g.threads;
   for (const auto& b : prep.target_behaviors) {
     const auto idx = full.behaviors.find(b);

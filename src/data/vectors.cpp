@@ -99,7 +99,8 @@ VectorTable read_npy(const std::string& path) {
   const auto descr = value_of("descr");
   const bool f4 = descr.find("<f4") != std::string::npos, f8 = descr.find("<f8") != std::string::npos;
   if (!f4 && !f8) throw ParseError(path, 1, "descr", "only little-endian float32/float64 are supported");
-  if (value_of("fortran_order").find("True") < value_of("fortran_order").find(','))
+  const auto order = value_of("fortran_order");
+  if (order.substr(0, order.find(',')).find("True") != std::string::npos)
     throw ParseError(path, 1, "fortran_order", "Fortran-order arrays are not supported");
   const auto shape = value_of("shape");
   const auto open = shape.find('('), close = shape.find(')');

@@ -118,7 +118,8 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
       auto online = model.encode(u, log.events(b, first));
       const auto frozen = online;
       std::fill(seen.begin(), seen.end(), 0);
-      for (const auto& ev : online.history) seen[static_cast<std::size_t>(ev.item)] = 1;
+      if (o.exclude_seen)
+        for (const auto& ev : online.history) seen[static_cast<std::size_t>(ev.item)] = 1;
       for (auto r = first; r < e; ++r) {
         const auto ev = log.event(r);
         if (is_target(ev.behavior, ev.domain) && ev.item >= 1 && ev.item < n_items) {
@@ -129,7 +130,7 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
           acc_off[static_cast<std::size_t>(tid)][w].add(rank_of(s_off, ev.item, seen, o.candidates), o.k);
         }
         model.observe(online, ev);
-        if (ev.item >= 1 && ev.item < n_items) seen[static_cast<std::size_t>(ev.item)] = 1;
+        if (o.exclude_seen && ev.item >= 1 && ev.item < n_items) seen[static_cast<std::size_t>(ev.item)] = 1;
       }
       const auto d = ++done;
       if (progress && (d % 256 == 0 || d == users.size())) {

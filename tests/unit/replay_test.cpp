@@ -110,3 +110,25 @@ TEST(Replay, TargetDomainScoresOnlyThatDomainAmongItsItems) {
   o.candidates.clear();
   EXPECT_NEAR(models::replay(*pop, full, o).online.hr, 0.0, 1e-12);
 }
+
+TEST(Replay, SeenItemsCanBeKeptInTheRanking) {
+  data::DatasetBuilder tb, fb;
+  for (auto* b : {&tb, &fb}) {
+    b->add("u1", "a", 1);
+    b->add("u2", "a", 2);
+    b->add("u3", "c", 3);
+    b->add("u3", "a", 4);
+  }
+  fb.add("u3", "c", 10);  // a buy again: a (seen, more popular) outranks c only when seen items stay
+  const auto train = tb.finish(), full = fb.finish();
+  auto pop = models::create_model("pop");
+  pop->fit(train, {});
+  models::ReplayOptions o;
+  o.start_ts = 10;
+  o.k = 1;
+  o.windows = 1;
+  o.threads = 1;
+  EXPECT_NEAR(models::replay(*pop, full, o).online.hr, 1.0, 1e-12);
+  o.exclude_seen = false;
+  EXPECT_NEAR(models::replay(*pop, full, o).online.mrr, 0.5, 1e-12);
+}

@@ -117,3 +117,26 @@ TEST(ColdItems, TemporalSplitTargetsOnlyItemsNewSinceTheValidationCutoff) {
   po.new_items = true;
   EXPECT_THROW(data::make_split(ds, po), InvalidInput);  // needs the temporal split
 }
+
+TEST(ItemVectors, FortranOrderIsRefused) {
+  test::TempDir dir;
+  const std::string path = dir.file("f.npy");
+  std::string header = "{'descr': '<f4', 'fortran_order': True, 'shape': (1, 2), }";
+  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  std::ofstream f(path, std::ios::binary);
+  f.write("\x93NUMPY\x01\x00", 8);
+  f.put(static_cast<char>(header.size()));
+  f.put(0);
+  f << header;
+  const float v[2] = {1, 2};
+  f.write(reinterpret_cast<const char*>(v), sizeof v);
+  f.close();
+  dir.write("f.ids", "a\n");
+  try {
+    data::read_item_vectors(path);
+    FAIL();
+  } catch (const ParseError& e) {
+    EXPECT_NE(std::string(e.what()).find("Fortran-order"), std::string::npos);
+  }
+}

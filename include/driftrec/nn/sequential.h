@@ -1,15 +1,22 @@
 #pragma once
-// The LibTorch sequential models. One class trains and serves all four encoders (registry names):
+// The LibTorch sequential models. One class trains and serves all five (registry names):
 //   sasrec   causal self-attention (Kang & McAuley 2018), pre-LN blocks with explicit masked
 //            attention (LibTorch 1.13's MultiheadAttention silently mis-applies boolean masks)
 //   gru4rec  GRU over the sequence (Hidasi et al. 2016), or an LSTM with `cell: lstm`
 //   caser    horizontal + vertical convolutions over the last `window` items (Tang & Wang 2018)
 //   hstu     HSTU layers (Zhai et al. 2024): pointwise SiLU attention with relative position and
 //            time-difference biases
+//   crossdomain  one hstu (or gru4rec) encoder per domain, fused into one query per target
+//            domain (concat + MLP, or attention); items are scored with their domain's query
 // Side information, each switchable in the config: `behavior_embedding` (event type, e.g.
 // view/cart/buy), `time_gaps` (log2 bucket of the seconds since the previous event; needs a data
-// file with timestamps) and `attributes` (mean of the item's category/attribute embeddings from
-// the item table, added to the item's input and output vectors, e.g. Beauty_item2attributes.json).
+// file with timestamps), `attributes` (mean of the item's category/attribute embeddings from
+// the item table, added to the item's input and output vectors, e.g. Beauty_item2attributes.json),
+// `text` (a CNN or attention-pooling tower over the item's title tokens, optionally initialised
+// from `word_vectors`) and `item_vectors` (user-supplied vectors through a linear map). With
+// content, items without training events are represented by their content alone.
+// `repeat` adds a learned bonus for items already in the history (by behaviour and recency, gated
+// by the state), for data where people come back to items.
 //
 // Training: every position of a user's last `max_len` + 1 events predicts its next item, with a
 // choice of losses:
@@ -21,12 +28,14 @@
 // spent on padding beyond the batch. AdamW with warm-up then constant or cosine learning rate,
 // gradient clipping, early stopping on validation, checkpoints and exact resume.
 //
-// The user state is the last position's hidden vector [d]; scores are its inner products with the
-// item vectors (so FAISS retrieval applies). observe() re-encodes the last `max_len` events.
+// The user state is the last position's hidden vector [d] ([D * d] for crossdomain); scores are
+// its inner products with the item vectors, so FAISS retrieval applies, except with `repeat` or
+// crossdomain (item_embeddings() is then nullptr). observe() re-encodes the last `max_len` events.
 // explain(): sasrec and hstu return the last layer's attention from the newest position (hstu's
 // pointwise weights normalised to sum 1 in absolute value); gru4rec and caser use occlusion: an
 // event's weight is how much the item's score drops when that one event is removed from the
-// history (exact for these models, and item-specific; caser gives 0 to events outside its window).
+// history (exact for these models, and item-specific; caser gives 0 to events outside its window);
+// crossdomain uses occlusion too. The repeat bonus is not part of the explanation.
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,7 +47,7 @@ namespace driftrec::nn {
 
 class SequentialModel : public models::Model {
  public:
-  /// The declared parameters of `kind` (sasrec, gru4rec, caser, hstu).
+  /// The declared parameters of `kind` (sasrec, gru4rec, caser, hstu, crossdomain).
   static const ParamSet& params(const std::string& kind);
   /// Throws InvalidInput for an unknown kind or an inconsistent config.
   SequentialModel(std::string kind, const nlohmann::json& config);
