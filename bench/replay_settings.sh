@@ -4,7 +4,8 @@
 # replay` walks the test period event by event (recommend, reveal, observe), against the same
 # users' states frozen at the start of the test period.
 #   behaviour  Taobao sample, configs/taobao/sasrec.yaml, next buy, seen items kept
-#   content    synthetic news (titles), configs/news/sasrec.yaml with text=attention
+#   content    synthetic news (titles), configs/news/sasrec.yaml (text CNN), new items only: only
+#              items without training events are ranked and scored (--new-items)
 #   cross      synthetic crossdomain (correlation 0.8), configs/crossdomain/crossdomain.yaml, each domain
 # Writes bench/results/replay_settings.json and prints a Markdown table.
 #   bench/replay_settings.sh [taobao dir=../shared/data/taobao_sample]
@@ -19,28 +20,28 @@ $bin synth --preset news --users 3000 --items 4000 --seed 7 --out "$work/news" >
 $bin synth --preset crossdomain --users 3000 --items 4000 --seed 7 --correlation 0.8 --out "$work/xd" > /dev/null
 $bin --log-level warn --threads 2 train --data "$taobao" --on-error skip --rejects "$work/rej.tsv" "${split[@]}" \
   --targets buy --include-seen --model sasrec --config configs/taobao/sasrec.yaml --out "$work/taobao" > /dev/null
-$bin --log-level warn --threads 2 train --data "$work/news" "${split[@]}" --model sasrec --config configs/news/sasrec.yaml \
-  --set text=attention --out "$work/news-model" > /dev/null
+$bin --log-level warn --threads 2 train --data "$work/news" "${split[@]}" --new-items --model sasrec \
+  --config configs/news/sasrec.yaml --out "$work/news-model" > /dev/null
 $bin --log-level warn --threads 2 train --data "$work/xd" "${split[@]}" --model crossdomain \
   --config configs/crossdomain/crossdomain.yaml --out "$work/xd-model" > /dev/null
-run() {  # label, model dir, data, extra evaluate flags...
-  local label=$1 model=$2 data=$3; shift 3
+run() {  # slug, label, model dir, data, extra evaluate flags...
+  local slug=$1 label=$2 model=$3 data=$4; shift 4
   $bin --log-level warn --threads 2 evaluate --model "$model" --data "$data" --protocol replay "$@" \
-    --json "$work/$label.json" > /dev/null
-  echo "$label $work/$label.json"
+    --json "$work/$slug.json" > /dev/null
+  printf '%s\t%s\n' "$label" "$work/$slug.json"
 }
 {
-  run "behaviour (Taobao, next buy)" "$work/taobao" "$taobao" --on-error skip --rejects "$work/rej.tsv" --include-seen
-  run "content (news, text)" "$work/news-model" "$work/news"
-  run "cross-domain: shop" "$work/xd-model" "$work/xd" "${split[@]}" --target-domains shop
-  run "cross-domain: social" "$work/xd-model" "$work/xd" "${split[@]}" --target-domains social
+  run taobao "behaviour (Taobao, next buy)" "$work/taobao" "$taobao" --on-error skip --rejects "$work/rej.tsv" --include-seen
+  run news "content (news new items, text CNN)" "$work/news-model" "$work/news"
+  run shop "cross-domain: shop" "$work/xd-model" "$work/xd" "${split[@]}" --target-domains shop
+  run social "cross-domain: social" "$work/xd-model" "$work/xd" "${split[@]}" --target-domains social
 } > "$work/list.txt"
 mkdir -p bench/results
 python3 - "$work/list.txt" <<'PY'
 import json, sys
 rows = []
 for line in open(sys.argv[1]):
-    label, path = line.rstrip("\n").rsplit(" ", 1)
+    label, path = line.rstrip("\n").split("\t")
     r = json.load(open(path))["replay"]
     rows.append({"setting": label, **r})
 json.dump({"protocol": "temporal split 0.8 / 0.9; replay of the test period, online (observe) vs frozen state",

@@ -42,6 +42,16 @@ int run_replay(const Opts& o, const GlobalFlags& g, const models::LoadedModel& l
     ro.target_domains = data::domain_ids(full, prep.target_domains);
     ro.candidates = data::domain_items(full, prep.target_domains);
   }
+  if (prep.new_items) {
+    // Cold start: only items without an event before the validation cutoff are ranked and scored.
+    const auto cutoff = data::resolve_cutoff(full, prep.valid_start, "valid_start");
+    std::vector<char> fresh(static_cast<std::size_t>(full.n_items()), 1);
+    fresh[0] = 0;
+    for (std::size_t r = 0; r < full.log.size(); ++r)
+      if (full.log.ts[r] < cutoff) fresh[static_cast<std::size_t>(full.log.item[r])] = 0;
+    if (ro.candidates.empty()) ro.candidates = fresh;
+    for (std::size_t i = 0; i < ro.candidates.size(); ++i) ro.candidates[i] = ro.candidates[i] && fresh[i];
+  }
   const auto res = models::replay(*loaded.model, full, ro, progress_printer());
   const auto k = std::to_string(ro.k);
   nlohmann::json out = {{"dataset", {{"name", o.data.path}, {"fingerprint", full.fingerprint()}, {"events", filtered.log.size()}}},

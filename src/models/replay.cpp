@@ -122,7 +122,9 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
         for (const auto& ev : online.history) seen[static_cast<std::size_t>(ev.item)] = 1;
       for (auto r = first; r < e; ++r) {
         const auto ev = log.event(r);
-        if (is_target(ev.behavior, ev.domain) && ev.item >= 1 && ev.item < n_items) {
+        const bool candidate = o.candidates.empty() || (static_cast<std::size_t>(ev.item) < o.candidates.size() &&
+                                                        o.candidates[static_cast<std::size_t>(ev.item)]);
+        if (is_target(ev.behavior, ev.domain) && candidate && ev.item >= 1 && ev.item < n_items) {
           model.score(online, s_on.data());
           model.score(frozen, s_off.data());
           const auto w = window_of(ev.ts);

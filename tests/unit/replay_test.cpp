@@ -109,6 +109,10 @@ TEST(Replay, TargetDomainScoresOnlyThatDomainAmongItsItems) {
   EXPECT_NEAR(r.online.hr, 1.0, 1e-12);  // a (shop) would outrank x without the candidate mask
   o.candidates.clear();
   EXPECT_NEAR(models::replay(*pop, full, o).online.hr, 0.0, 1e-12);
+  // Candidates alone also decide which events are scored (e.g. only new items).
+  o.target_domains.clear();
+  o.candidates = data::domain_items(full, {"social"});
+  EXPECT_EQ(models::replay(*pop, full, o).online.events, 1);
 }
 
 TEST(Replay, SeenItemsCanBeKeptInTheRanking) {

@@ -25,7 +25,7 @@ struct ReplayOptions {
   int windows = 10;                          ///< equal-length time windows for the timeline
   std::vector<std::int16_t> target_behaviors; ///< events scored (empty = all); every event is revealed
   std::vector<std::int16_t> target_domains;   ///< events scored must be of these domains (empty = all)
-  std::vector<char> candidates;               ///< items ranked (size n_items; empty = all)
+  std::vector<char> candidates;               ///< items ranked and events scored (size n_items; empty = all)
   bool exclude_seen = true;                   ///< items already in the user's history are not ranked
   int threads = 0;                           ///< 0 = all cores
 };
