@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Content (text) benchmark: SASRec with ids only against SASRec with a title tower (CNN or
-# attention pooling), on the synthetic `news` preset and on MovieLens-100K titles, with a global
+# attention pooling), and the CNN tower plus the item categories (news topics, MovieLens genres)
+# as attributes, on the synthetic `news` preset and on MovieLens-100K titles, with a global
 # temporal split (validation from the 0.8 time quantile, test from 0.9), two protocols:
 #   full  every item is a candidate (seen items excluded)
 #   cold  --new-items: targets are items without any training event, and only such new items are
@@ -22,21 +23,22 @@ for ds in news ml100k; do
   for protocol in full cold; do
     split=(--split temporal --valid-start 0.8 --test-start 0.9)
     [ "$protocol" = cold ] && split+=(--new-items)
-    for v in pop itemknn ids cnn attention; do
+    for v in pop itemknn ids cnn attention cnn+categories; do
       [ "$protocol" = cold ] && [ "$v" = itemknn ] && continue  # scores no item without training events
       case $v in
         pop|itemknn) args=(--model "$v") ;;
         ids) args=(--model sasrec --config configs/news/sasrec.yaml --set text=none) ;;
+        cnn+categories) args=(--model sasrec --config configs/news/sasrec.yaml --set text=cnn --set attributes=true) ;;
         *) args=(--model sasrec --config configs/news/sasrec.yaml --set "text=$v") ;;
       esac
-      out="$work/$ds-$protocol-$v"
+      out="$work/$ds-$protocol-${v/+/_}"
       $bin --log-level warn --threads 2 train --data "$data" "${split[@]}" "${args[@]}" --out "$out" > /dev/null
       $bin --log-level warn --threads 2 evaluate --model "$out" --data "$data" --impressions 20 --json "$out.json" > /dev/null
       python3 - "$ds" "$protocol" "$v" "$out.json" "$out/model.json" > "$out.row" <<'PY'
 import json, sys
 ds, protocol, v, r, meta = sys.argv[1], sys.argv[2], sys.argv[3], json.load(open(sys.argv[4])), json.load(open(sys.argv[5]))
 label = {"pop": "pop", "itemknn": "itemknn", "ids": "sasrec (ids)", "cnn": "sasrec + text CNN",
-         "attention": "sasrec + text attention"}[v]
+         "attention": "sasrec + text attention", "cnn+categories": "sasrec + text CNN + categories"}[v]
 x = r["metrics"]
 json.dump({"data": ds, "protocol": protocol, "model": label, "ndcg@10": x["ndcg@10"], "hr@10": x["hr@10"],
            "imp_auc": x["imp_auc"], "imp_mrr": x["imp_mrr"], "imp_ndcg@5": x["imp_ndcg@5"], "imp_ndcg@10": x["imp_ndcg@10"],
