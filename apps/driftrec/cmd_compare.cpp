@@ -41,7 +41,7 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g) {
     const auto& cases = o->on == "test" ? p.split.test : p.split.valid;
     if (cases.size() < 2) throw InvalidInput("compare: fewer than two " + o->on + " cases in this split");
     const auto metrics = split_commas(o->metrics);
-    auto eo = eval_options_for(shared.prep, p.full, p.split.train);
+    auto eo = eval_options_for(shared.prep, p.full);
     eo.threads = g.threads;
     eo.ks.clear();
     for (const auto& m : metrics) {

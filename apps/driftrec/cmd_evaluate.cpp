@@ -38,20 +38,9 @@ int run_replay(const Opts& o, const GlobalFlags& g, const models::LoadedModel& l
     if (idx < 0) throw InvalidInput("target behaviour '" + b + "' does not occur in the data");
     ro.target_behaviors.push_back(static_cast<std::int16_t>(idx));
   }
-  if (!prep.target_domains.empty()) {
-    ro.target_domains = data::domain_ids(full, prep.target_domains);
-    ro.candidates = data::domain_items(full, prep.target_domains);
-  }
-  if (prep.new_items) {
-    // Cold start: only items without an event before the validation cutoff are ranked and scored.
-    const auto cutoff = data::resolve_cutoff(full, prep.valid_start, "valid_start");
-    std::vector<char> fresh(static_cast<std::size_t>(full.n_items()), 1);
-    fresh[0] = 0;
-    for (std::size_t r = 0; r < full.log.size(); ++r)
-      if (full.log.ts[r] < cutoff) fresh[static_cast<std::size_t>(full.log.item[r])] = 0;
-    if (ro.candidates.empty()) ro.candidates = fresh;
-    for (std::size_t i = 0; i < ro.candidates.size(); ++i) ro.candidates[i] = ro.candidates[i] && fresh[i];
-  }
+  if (!prep.target_domains.empty()) ro.target_domains = data::domain_ids(full, prep.target_domains);
+  // One domain and/or new items only: only those items are ranked and scored.
+  ro.candidates = candidate_items(prep, full);
   const auto res = models::replay(*loaded.model, full, ro, progress_printer());
   const auto k = std::to_string(ro.k);
   nlohmann::json out = {{"dataset", {{"name", o.data.path}, {"fingerprint", full.fingerprint()}, {"events", filtered.log.size()}}},
@@ -134,7 +123,7 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
     const auto unknown_items = p.full.items.size() - loaded.items.size();
     if (unknown_items > 0)
       log_warn(std::to_string(unknown_items) + " item(s) in the data are unknown to the model (they count as misses)");
-    auto eo = eval_options_for(prep, p.full, p.split.train);
+    auto eo = eval_options_for(prep, p.full);
     eo.ks = parse_ks(o->ks);
     eo.exclude_seen = !o->include_seen;
     eo.threads = g.threads;

@@ -57,7 +57,7 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
     const auto& cases = o->on == "test" ? p.split.test : p.split.valid;
     if (cases.size() < 2) throw InvalidInput("report: fewer than two " + o->on + " cases");
     const std::vector<int> ks = {1, 2, 5, 10, 20, 50, 100};
-    auto eo = eval_options_for(shared.prep, p.full, p.split.train);
+    auto eo = eval_options_for(shared.prep, p.full);
     eo.ks = ks;
     eo.threads = g.threads;
     eo.save_top = 10;

@@ -72,7 +72,7 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
     };
     fo.checkpoint_dir = o->checkpoint_dir;
     fo.resume = o->resume;
-    auto eo = eval_options_for(prep_opts, prepared.full, prepared.split.train);
+    auto eo = eval_options_for(prep_opts, prepared.full);
     eo.exclude_seen = !o->include_seen;
     const auto rep = models::fit_and_validate(*model, prepared.full, prepared.split, fo, eo);
     nlohmann::json extra = {{"preprocess", data::to_json(prep_opts)},

@@ -110,7 +110,7 @@ Runner add_tune(CLI::App& app, const GlobalFlags& g) {
     }
     auto prepared = data::prepare(o->data.load(), prep_opts);
     if (prepared.split.valid.empty()) throw InvalidInput("tune: the split has no validation cases to score trials on");
-    auto eo = eval_options_for(prep_opts, prepared.full, prepared.split.train);
+    auto eo = eval_options_for(prep_opts, prepared.full);
     eo.ks = {k};
     eo.threads = threads;
     const auto objective = [&](const nlohmann::json& params, const std::function<void(double)>& report) {

@@ -65,16 +65,20 @@ data::Dataset DataFlags::load() const {
   return ds;
 }
 
-eval::EvalOptions eval_options_for(const data::PrepareOptions& prep, const data::Dataset& full, const data::Dataset& train) {
-  eval::EvalOptions eo;
-  if (!prep.target_domains.empty()) eo.candidates = data::domain_items(full, prep.target_domains);
+std::vector<char> candidate_items(const data::PrepareOptions& prep, const data::Dataset& full) {
+  std::vector<char> out;
+  if (!prep.target_domains.empty()) out = data::domain_items(full, prep.target_domains);
   if (prep.new_items) {
-    std::vector<char> fresh(static_cast<std::size_t>(full.n_items()), 1);
-    fresh[0] = 0;
-    for (auto item : train.log.item) fresh[static_cast<std::size_t>(item)] = 0;
-    if (eo.candidates.empty()) eo.candidates = fresh;
-    for (std::size_t i = 0; i < eo.candidates.size(); ++i) eo.candidates[i] = eo.candidates[i] && fresh[i];
+    const auto fresh = data::items_new_since(full, data::resolve_cutoff(full, prep.valid_start, "valid_start"));
+    if (out.empty()) out = fresh;
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = out[i] && fresh[i];
   }
+  return out;
+}
+
+eval::EvalOptions eval_options_for(const data::PrepareOptions& prep, const data::Dataset& full) {
+  eval::EvalOptions eo;
+  eo.candidates = candidate_items(prep, full);
   return eo;
 }
 

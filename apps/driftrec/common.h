@@ -73,8 +73,10 @@ struct SharedSplit {
 
 /// Evaluation options that follow the preprocessing: with target domains, only their items are
 /// ranked.
-/// With new items (cold start), only items without training events are ranked.
-eval::EvalOptions eval_options_for(const data::PrepareOptions& prep, const data::Dataset& full, const data::Dataset& train);
+/// With new items (cold start), only items without an event before the validation cutoff are ranked.
+eval::EvalOptions eval_options_for(const data::PrepareOptions& prep, const data::Dataset& full);
+/// The items evaluation ranks under `prep` (target domains, new items); empty = all.
+std::vector<char> candidate_items(const data::PrepareOptions& prep, const data::Dataset& full);
 SharedSplit load_shared_split(const std::vector<std::string>& model_dirs, const DataFlags& data_flags);
 
 /// Writes text to a file (throws IoError).

@@ -203,6 +203,14 @@ std::vector<char> domain_items(const Dataset& ds, const std::vector<std::string>
   return out;
 }
 
+std::vector<char> items_new_since(const Dataset& ds, std::int64_t cutoff) {
+  std::vector<char> fresh(static_cast<std::size_t>(ds.n_items()), 1);
+  fresh[0] = 0;
+  for (std::size_t r = 0; r < ds.log.size(); ++r)
+    if (ds.log.ts[r] < cutoff) fresh[static_cast<std::size_t>(ds.log.item[r])] = 0;
+  return fresh;
+}
+
 Dataset keep_domains(const Dataset& ds, const std::vector<std::string>& names) {
   const auto ids = domain_ids(ds, names);
   std::vector<bool> keep(ds.log.size());

@@ -113,6 +113,11 @@ TEST(ColdItems, TemporalSplitTargetsOnlyItemsNewSinceTheValidationCutoff) {
   ASSERT_EQ(s.test.size(), 3u);
   EXPECT_EQ(s.valid[0].targets, std::vector<std::int32_t>{ds.items.find("fresh1")});
   EXPECT_EQ(s.test[0].targets, (std::vector<std::int32_t>{ds.items.find("fresh2")}));
+  const auto fresh = data::items_new_since(ds, 10);
+  EXPECT_FALSE(fresh[0]);
+  EXPECT_FALSE(fresh[static_cast<std::size_t>(ds.items.find("old"))]);
+  EXPECT_TRUE(fresh[static_cast<std::size_t>(ds.items.find("fresh1"))]);
+  EXPECT_TRUE(fresh[static_cast<std::size_t>(ds.items.find("fresh2"))]);
   data::PrepareOptions po;
   po.new_items = true;
   EXPECT_THROW(data::make_split(ds, po), InvalidInput);  // needs the temporal split

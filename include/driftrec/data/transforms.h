@@ -73,6 +73,8 @@ Split temporal_split(const Dataset& full, std::int64_t valid_start, std::int64_t
 std::vector<std::int16_t> domain_ids(const Dataset& ds, const std::vector<std::string>& names);
 /// Item mask (size n_items): 1 for items with at least one event in one of the named domains.
 std::vector<char> domain_items(const Dataset& ds, const std::vector<std::string>& names);
+/// Item mask (size n_items): 1 for items without any event before `cutoff` (new items; 0 = padding).
+std::vector<char> items_new_since(const Dataset& ds, std::int64_t cutoff);
 /// Keeps only the events of the named domains (ids re-indexed).
 Dataset keep_domains(const Dataset& ds, const std::vector<std::string>& names);
 
