@@ -190,7 +190,7 @@ struct SequentialModel::Impl {
   torch::Tensor attr_t, tokens_t, words_t, features_t, known_t;  // side tables (fit: real; load: placeholders)
   int64_t repeat_behaviors = 0;  // > 0: the repeat head is on, over this many behaviour types
   int64_t n_domains = 0;         // crossdomain: number of domains D (the state is D queries of size d)
-  std::vector<int64_t> item_domain;  // crossdomain: domain of each item [n_items]
+  torch::Tensor item_domain;  // crossdomain: domain of each item [n_items] long (the net's buffer once built)
   int64_t state_dim() const { return d * std::max<int64_t>(1, n_domains); }
   bool gaps = false, times = false;
   // Copies of the repeat head for scoring: table [repeat_behaviors + 1, kRecencyBuckets], gate [d] + bias.
@@ -240,9 +240,8 @@ struct SequentialModel::Impl {
     if (kind == "crossdomain") {
       SideInfo small;  // the encoders' own embeddings are replaced by the shared one
       small.n_items = 2;
-      auto dom = torch::tensor(item_domain, torch::kLong);
       const auto fh = c["fusion_hidden"].get<int64_t>() > 0 ? c["fusion_hidden"].get<int64_t>() : n_domains * d;
-      net = std::make_shared<CrossDomainNet>(side, d, n_domains, dom, [&] { return make_encoder(c["encoder"], c, small); },
+      net = std::make_shared<CrossDomainNet>(side, d, n_domains, item_domain, [&] { return make_encoder(c["encoder"], c, small); },
                                              c["fusion"], fh, c["dropout"].get<double>());
     } else {
       net = make_encoder(kind, c, side);
@@ -253,10 +252,7 @@ struct SequentialModel::Impl {
     torch::NoGradGuard g;
     auto w = net->emb->all_items().contiguous();
     item_matrix.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
-    if (const auto* x = dynamic_cast<const CrossDomainNet*>(net.get())) {
-      auto dom = x->item_domain.contiguous();
-      item_domain.assign(dom.data_ptr<int64_t>(), dom.data_ptr<int64_t>() + dom.numel());
-    }
+    if (const auto* x = dynamic_cast<const CrossDomainNet*>(net.get())) item_domain = x->item_domain;
     if (net->repeat) {
       auto t = (net->repeat->table.detach() * kRepeatScale).contiguous();
       repeat_table.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
@@ -288,7 +284,7 @@ struct SequentialModel::Impl {
 
   /// Item domains as a tensor (crossdomain).
   torch::Tensor domains_of(const torch::Tensor& ids) const {
-    return torch::tensor(item_domain, torch::kLong).index_select(0, ids);
+    return item_domain.index_select(0, ids);
   }
   /// Scores [N, S] of N states h [N, state_dim] against S item vectors [S, d] (items: their ids,
   /// needed for crossdomain; undefined = all items in order).
@@ -296,7 +292,7 @@ struct SequentialModel::Impl {
     if (n_domains == 0) return torch::matmul(h, vectors.t());
     const auto N = h.size(0), S = vectors.size(0);
     auto all = torch::matmul(h.view({N * n_domains, d}), vectors.t()).view({N, n_domains, S});
-    auto dom = items.defined() ? domains_of(items) : torch::tensor(item_domain, torch::kLong);
+    auto dom = items.defined() ? domains_of(items) : item_domain;
     return all.gather(1, dom.view({1, 1, S}).expand({N, 1, S})).squeeze(1);
   }
   /// Score of one item per state: h [N, state_dim], items [N] -> [N].
@@ -357,6 +353,7 @@ struct SequentialModel::Impl {
 
 namespace {
 
+// The content tower's tables from the training data and the configured files.
 void prepare_content(const data::Dataset& train, SequentialModel::Impl& m, const nlohmann::json& c, const std::string& who) {
   const auto n_items = static_cast<int64_t>(train.n_items());
   m.text_kind = m.n_tokens = m.max_tokens = m.token_dim = m.feature_dim = 0;
@@ -437,13 +434,6 @@ SequentialModel::SequentialModel(std::string kind, const nlohmann::json& config)
 
 SequentialModel::~SequentialModel() = default;
 
-namespace {
-
-// The content tower's tables from the training data and the configured files.
-void prepare_content(const data::Dataset& train, SequentialModel::Impl& m, const nlohmann::json& c, const std::string& who);
-
-}  // namespace
-
 void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& options) {
   const auto& log = train.log;
   const std::string who = kind_ + ": ";
@@ -461,7 +451,7 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
   m.times = (kind_ == "hstu" || (kind_ == "crossdomain" && c["encoder"] == "hstu")) && c["time_bias"].get<bool>() &&
             train.has_clock;
   m.n_domains = 0;
-  m.item_domain.clear();
+  m.item_domain = torch::Tensor();
   if (kind_ == "crossdomain") {
     // Domain k = the data's domain index - 1 (index 0 is "no domain"); an item takes the domain of
     // its first training event (items without one: domain 0, they are never trained anyway).
@@ -469,12 +459,13 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
     if (m.n_domains < 2)
       throw InvalidInput(who + "the data has " + std::to_string(std::max<int64_t>(0, m.n_domains)) +
                          " domain(s); a cross-domain model needs two or more (a domain column)");
-    m.item_domain.assign(static_cast<std::size_t>(n_items_), -1);
+    std::vector<int64_t> domain(static_cast<std::size_t>(n_items_), -1);
     for (std::size_t r = 0; r < log.size(); ++r) {
-      auto& dm = m.item_domain[static_cast<std::size_t>(log.item[r])];
+      auto& dm = domain[static_cast<std::size_t>(log.item[r])];
       if (dm < 0) dm = std::max<int64_t>(0, log.domain[r] - 1);
     }
-    for (auto& dm : m.item_domain) dm = std::max<int64_t>(0, dm);
+    for (auto& dm : domain) dm = std::max<int64_t>(0, dm);
+    m.item_domain = torch::tensor(domain, torch::kLong);
   }
   if (m.gaps && !train.has_clock) {
     log_warn(who + "time_gaps is on but the data has no timestamps (only positions); the time-gap embedding is off");
@@ -854,7 +845,7 @@ void SequentialModel::load_weights(const std::string& path) {
     archive.load_from(path);
     torch::Tensor shape;
     archive.read("driftrec_shape", shape);
-    if (shape.numel() < 7 || shape.numel() > 14) throw CorruptModel(path + ": weights were written by another version of " + kind_);
+    if (shape.numel() != 7 && shape.numel() != 8 && shape.numel() != 9 && shape.numel() != 14) throw CorruptModel(path + ": weights were written by another version of " + kind_);
     const auto n_items = shape[0].item<int64_t>(), n_users = shape[1].item<int64_t>();
     if (n_items < 2) throw CorruptModel(path + ": bad item count");
     auto& m = *impl_;
@@ -865,7 +856,7 @@ void SequentialModel::load_weights(const std::string& path) {
     m.times = shape[6].item<int64_t>() != 0;
     m.repeat_behaviors = shape.numel() > 7 ? shape[7].item<int64_t>() : 0;
     m.n_domains = shape.numel() > 8 ? shape[8].item<int64_t>() : 0;
-    m.item_domain.assign(static_cast<std::size_t>(n_items), 0);  // the real table is a buffer in the archive
+    m.item_domain = torch::zeros({n_items}, torch::kLong);  // the real table is a buffer in the archive
     m.text_kind = shape.numel() > 9 ? shape[9].item<int64_t>() : 0;
     m.n_tokens = shape.numel() > 9 ? shape[10].item<int64_t>() : 0;
     m.max_tokens = shape.numel() > 9 ? shape[11].item<int64_t>() : 0;
