@@ -17,17 +17,28 @@ Runner add_ensemble(CLI::App& app, const GlobalFlags& g) {
     PrepareFlags prep;
     ConfigFlags config;
     std::vector<std::string> members;
-    std::string weights, out;
+    std::string weights, weights_from, out;
   };
   auto o = std::make_shared<Opts>();
   o->data.add_to(app, true);
   o->prep.add_to(app);
   app.add_option("--member", o->members, "a trained model directory (repeat; at least two, same data and split)")->required();
   app.add_option("--weights", o->weights, "comma-separated member weights (default: fitted on the validation split)");
+  app.add_option("--weights-from", o->weights_from,
+                 "take the member weights of this ensemble directory (e.g. fitted on validation before a --refit)")
+      ->excludes("--weights");
   o->config.add_to(app);
   app.add_option("--out", o->out, "model directory to write")->required();
   return [o, &g]() {
     if (o->members.size() < 2) throw InvalidInput("ensemble: give at least two --member directories");
+    if (!o->weights_from.empty()) {
+      const auto ref = models::read_model_meta(o->weights_from);
+      const auto& w = ref.contains("member_weights") ? ref["member_weights"] : nlohmann::json();
+      if (!w.is_array() || w.size() != o->members.size())
+        throw InvalidInput("--weights-from " + o->weights_from + ": holds " + (w.is_array() ? std::to_string(w.size()) : "no") +
+                           " member weights for " + std::to_string(o->members.size()) + " --member directories");
+      for (const auto& x : w) o->weights += (o->weights.empty() ? "" : ",") + x.dump();
+    }
     auto config = o->config.overrides("ensemble");
     if (!o->weights.empty()) config["fit_weights"] = false;
     auto ens = std::make_unique<models::EnsembleModel>(config);
@@ -60,6 +71,7 @@ Runner add_ensemble(CLI::App& app, const GlobalFlags& g) {
                             {"split", split_summary(prepared)},
                             {"members", member_dirs},
                             {"member_weights", ens->weights()},
+                            {"weights_from", o->weights_from},
                             {"training_seconds", rep.seconds},
                             {"validation", rep.validation.metrics_json()}};
     models::save_model_dir(o->out, *ens, prepared.split.train, extra);

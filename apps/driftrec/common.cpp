@@ -93,6 +93,8 @@ void PrepareFlags::add_to(CLI::App& app) {
                  "only events of these domains are targets, and evaluation ranks only their items (default: all)");
   app.add_flag("--new-items", options.new_items,
                "cold start (temporal split): targets are items new since the validation cutoff; only new items are ranked");
+  app.add_flag("--refit", options.refit,
+               "train on training + validation events (no validation cases; the test cases stay the same)");
   app.add_flag("--dedup", options.dedup, "drop consecutive duplicate events of a user");
   app.add_option("--min-user-events", options.min_user_events, "k-core: users need at least N events (0 = off)");
   app.add_option("--min-item-events", options.min_item_events, "k-core: items need at least N events (0 = off)");
@@ -107,7 +109,7 @@ data::PrepareOptions PrepareFlags::get() const {
 }
 
 bool PrepareFlags::any_given(const CLI::App& app) const {
-  for (const char* f : {"--split", "--valid-start", "--test-start", "--targets", "--domains", "--target-domains", "--new-items", "--dedup", "--min-user-events",
+  for (const char* f : {"--split", "--valid-start", "--test-start", "--targets", "--domains", "--target-domains", "--new-items", "--refit", "--dedup", "--min-user-events",
                         "--min-item-events"})
     if (app.count(f) > 0) return true;
   return false;
@@ -235,7 +237,11 @@ SharedSplit load_shared_split(const std::vector<std::string>& dirs, const DataFl
     const auto& m = out.models[k];
     if (m.items.checksum() != first.items.checksum() || m.users.checksum() != first.users.checksum())
       throw InvalidInput(dirs[k] + ": trained on other data than " + dirs[0] + " (id maps differ)");
-    if (m.meta.value("preprocess", nlohmann::json()) != first.meta.value("preprocess", nlohmann::json()))
+    // Compared as parsed options: files written before an option existed lack its key.
+    auto prep_of = [](const models::LoadedModel& x) {
+      return data::to_json(data::prepare_options_from_json(x.meta.value("preprocess", nlohmann::json())));
+    };
+    if (prep_of(m) != prep_of(first))
       throw InvalidInput(dirs[k] + ": trained with other preprocessing/split than " + dirs[0]);
   }
   const auto prep = data::prepare_options_from_json(first.meta.value("preprocess", nlohmann::json()));

@@ -127,8 +127,8 @@ Split leave_one_out(const Dataset& full, const SplitOptions& opt) {
     const auto t = rows.back(), v = rows[rows.size() - 2];
     // A training event must precede the validation target, or the user has no history for it.
     if (v == log.user_begin(u)) continue;
-    for (auto r = v; r < log.user_end(u); ++r) keep[static_cast<std::size_t>(r)] = false;
-    s.valid.push_back({u, v, {log.item[static_cast<std::size_t>(v)]}, log.ts[static_cast<std::size_t>(v)]});
+    for (auto r = opt.refit ? t : v; r < log.user_end(u); ++r) keep[static_cast<std::size_t>(r)] = false;
+    if (!opt.refit) s.valid.push_back({u, v, {log.item[static_cast<std::size_t>(v)]}, log.ts[static_cast<std::size_t>(v)]});
     s.test.push_back({u, t, {log.item[static_cast<std::size_t>(t)]}, log.ts[static_cast<std::size_t>(t)]});
   }
   s.train = restrict_log(full, keep);
@@ -170,9 +170,13 @@ Split temporal_split(const Dataset& full, std::int64_t valid_start, std::int64_t
     out.push_back(std::move(c));
   };
   for (std::int32_t u = 1; u < full.n_users(); ++u) {
-    if (valid_start < test_start) make_case(u, valid_start, test_start, s.valid, nullptr);
+    if (valid_start < test_start && !opt.refit) make_case(u, valid_start, test_start, s.valid, nullptr);
     make_case(u, test_start, INT64_MAX, s.test, &s.cold_test_users);
   }
+  // Refit: the validation period joins training (new items stay those new since valid_start, so
+  // the test cases are the same as without refit).
+  if (opt.refit)
+    for (std::size_t r = 0; r < log.size(); ++r) keep[r] = log.ts[r] < test_start;
   s.train = restrict_log(full, keep);
   if (s.train.log.size() == 0) throw InvalidInput("temporal split: no event before the validation cutoff");
   return s;
@@ -242,6 +246,7 @@ nlohmann::json to_json(const PrepareOptions& o) {
           {"domains", o.domains},
           {"target_domains", o.target_domains},
           {"new_items", o.new_items},
+          {"refit", o.refit},
           {"split", o.split},
           {"valid_start", o.valid_start},
           {"test_start", o.test_start}};
@@ -258,6 +263,7 @@ PrepareOptions prepare_options_from_json(const nlohmann::json& j) {
     o.domains = j.value("domains", o.domains);
     o.target_domains = j.value("target_domains", o.target_domains);
     o.new_items = j.value("new_items", o.new_items);
+    o.refit = j.value("refit", o.refit);
     o.split = j.value("split", o.split);
     o.valid_start = j.value("valid_start", o.valid_start);
     o.test_start = j.value("test_start", o.test_start);
@@ -291,6 +297,7 @@ Split make_split(const Dataset& ds, const PrepareOptions& o) {
   so.target_behaviors = o.target_behaviors;
   so.target_domains = o.target_domains;
   so.new_items_only = o.new_items;
+  so.refit = o.refit;
   if (o.new_items && o.split != "temporal") throw InvalidInput("new-item (cold-start) evaluation needs the temporal split");
   Split s;
   if (o.split == "loo") {

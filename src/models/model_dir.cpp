@@ -1,5 +1,6 @@
 #include "driftrec/models/model_dir.h"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -112,22 +113,51 @@ void save_model_dir(const std::string& dir, const Model& model, const data::Data
   }
 }
 
-LoadedModel load_model_dir(const std::string& dir) {
+nlohmann::json read_model_meta(const std::string& dir) {
   const fs::path d(dir);
   if (!fs::is_directory(d)) throw NotFound(dir + ": no such model directory");
   const std::string meta_path = (d / "model.json").string();
   std::ifstream in(meta_path);
   if (!in) throw CorruptModel(meta_path + ": missing (not a DriftRec model directory?)");
-  LoadedModel out;
+  nlohmann::json meta;
   try {
-    out.meta = nlohmann::json::parse(in);
+    meta = nlohmann::json::parse(in);
   } catch (const nlohmann::json::parse_error& e) {
     throw CorruptModel(meta_path + ": invalid JSON: " + e.what());
   }
-  const auto version = field<int>(out.meta, "format_version", meta_path);
+  const auto version = field<int>(meta, "format_version", meta_path);
   if (version != kModelFormatVersion)
     throw CorruptModel(meta_path + ": format_version " + std::to_string(version) + " is not supported (expected " +
                        std::to_string(kModelFormatVersion) + ")");
+  return meta;
+}
+
+int best_epoch(const nlohmann::json& meta) {
+  auto int_at = [](const nlohmann::json& j, const char* key, int fallback) {
+    return j.is_object() && j.contains(key) && j[key].is_number_integer() ? j[key].get<int>() : fallback;
+  };
+  const int epochs = int_at(meta, "epochs", 0);
+  if (epochs <= 0) return 0;
+  int best = 0;
+  double best_v = -1.0;
+  if (meta.contains("history") && meta["history"].is_array())
+    for (const auto& h : meta["history"])
+      if (h.contains("valid") && h["valid"].is_number() && h["valid"].get<double>() > best_v) {
+        best_v = h["valid"].get<double>();
+        best = int_at(h, "epoch", 0);
+      }
+  if (best > 0) return best;
+  const nlohmann::json config = meta.contains("config") ? meta["config"] : nlohmann::json::object();
+  const int planned = int_at(config, "epochs", epochs);
+  if (epochs < planned) return std::max(1, epochs - int_at(config, "patience", 0) * int_at(config, "eval_every", 1));
+  return epochs;
+}
+
+LoadedModel load_model_dir(const std::string& dir) {
+  const fs::path d(dir);
+  const std::string meta_path = (d / "model.json").string();
+  LoadedModel out;
+  out.meta = read_model_meta(dir);
   const auto name = field<std::string>(out.meta, "model", meta_path);
   const auto config = field<nlohmann::json>(out.meta, "config", meta_path);
   try {

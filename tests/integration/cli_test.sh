@@ -79,6 +79,41 @@ set +e
 set -e
 check "ensemble of other data: exit 2 naming the member" bash -c "test $rc5 -eq 2 && grep -q 'm_other: this member was trained on other data' err5.txt"
 check "ensemble bad weight: exit 2" bash -c "test $rc6 -eq 2 && grep -q \"'x' is not a number\" err6.txt"
+# Refit: members retrained on train + validation with their settings, blended with validated weights.
+"$bin" --log-level warn train --data synth --refit-from m_ials --out m_ials_refit > /dev/null
+"$bin" --log-level warn train --data synth --refit-from m_knn --out m_knn_refit > /dev/null
+"$bin" --log-level warn train --data synth --refit-from m_pop --out m_pop_refit > /dev/null
+check "refit keeps config, seed and split, adds validation events" python3 - <<'PY'
+import json
+a, b = json.load(open("m_ials/model.json")), json.load(open("m_ials_refit/model.json"))
+assert b["preprocess"]["refit"] and not a["preprocess"]["refit"] and b["preprocess"]["dedup"]
+assert b["split"]["valid_cases"] == 0 and b["split"]["test_cases"] == a["split"]["test_cases"]
+assert b["split"]["train_events"] > a["split"]["train_events"]
+assert b["config"]["factors"] == 16 and b["seed"] == a["seed"] and b["refit"]["from"] == "m_ials"
+assert b["config"]["iterations"] == a["best_epoch"] == b["refit"]["best_epoch"]
+PY
+"$bin" --log-level warn ensemble --data synth --dedup --refit --member m_ials_refit --member m_knn_refit --member m_pop_refit \
+  --weights-from m_ens --out m_ens_refit > /dev/null
+check "refit ensemble takes the validated weights" python3 -c "
+import json; a, b = json.load(open('m_ens/model.json')), json.load(open('m_ens_refit/model.json'))
+assert len(b['member_weights']) == 3 and all(abs(x - y) < 1e-9 for x, y in zip(a['member_weights'], b['member_weights']))
+assert b['weights_from'] == 'm_ens' and b['preprocess']['refit']"
+"$bin" --log-level warn evaluate --model m_ens_refit --data synth --json ens_refit.json > /dev/null
+check "refit ensemble evaluates on the same test cases" python3 -c "
+import json; a, b = json.load(open('eval.json')), json.load(open('ens_refit.json'))
+assert a['users_evaluated'] == b['users_evaluated'] > 0"
+set +e
+"$bin" train --data synth --refit-from m_ials_refit --out x > /dev/null 2> err_r1.txt; rc_r1=$?
+"$bin" train --data synth --refit-from m_ials --split temporal --out x > /dev/null 2> err_r2.txt; rc_r2=$?
+"$bin" train --data synth --refit-from m_ials --model bpr --out x > /dev/null 2> err_r3.txt; rc_r3=$?
+"$bin" train --data synth --out x > /dev/null 2> err_r4.txt; rc_r4=$?
+"$bin" ensemble --data synth --dedup --refit --member m_ials_refit --member m_knn_refit --weights-from m_ials --out x > /dev/null 2> err_r5.txt; rc_r5=$?
+set -e
+check "refit of a refit: exit 2" bash -c "test $rc_r1 -eq 2 && grep -q 'already a refit' err_r1.txt"
+check "refit with split flags: exit 2" bash -c "test $rc_r2 -eq 2 && grep -q 'leave out the split' err_r2.txt"
+check "refit of another model: exit 2" bash -c "test $rc_r3 -eq 2 && grep -q \"holds a 'ials' model, not 'bpr'\" err_r3.txt"
+check "train without --model: exit 2" bash -c "test $rc_r4 -eq 2 && grep -q 'model is required' err_r4.txt"
+check "weights-from a non-ensemble: exit 2" bash -c "test $rc_r5 -eq 2 && grep -q 'holds no member weights for 2' err_r5.txt"
 
 # Paired comparison over users with significance marks.
 "$bin" --log-level warn compare --data synth --model m_pop --model m_ials --model m_ens --bootstrap 200 --json cmp.json > cmp.txt

@@ -182,6 +182,31 @@ TEST(ModelDir, RejectsTamperedFiles) {
   EXPECT_THROW(models::load_model_dir(dir), CorruptModel);
 }
 
+TEST(ModelDir, BestEpochFromHistoryOrEarlyStopping) {
+  using nlohmann::json;
+  // The best validation check wins, wherever it is.
+  json m = {{"epochs", 30}, {"history", json::array({json{{"epoch", 5}, {"valid", 0.1}}, json{{"epoch", 10}, {"valid", 0.3}},
+                                                     json{{"epoch", 11}, {"loss", 2.0}}, json{{"epoch", 15}, {"valid", 0.2}}})}};
+  EXPECT_EQ(models::best_epoch(m), 10);
+  // No history: an early-stopped run kept the weights patience x eval_every epochs before its end.
+  json old = {{"epochs", 50}, {"config", {{"epochs", 300}, {"patience", 4}, {"eval_every", 5}}}};
+  EXPECT_EQ(models::best_epoch(old), 30);
+  old["epochs"] = 300;  // ran to the end: the last epoch
+  EXPECT_EQ(models::best_epoch(old), 300);
+  EXPECT_EQ(models::best_epoch(json{{"epochs", 0}}), 0);        // one-pass model
+  EXPECT_EQ(models::best_epoch(json{{"epochs", nullptr}}), 0);  // ensemble
+  // read_model_meta checks the directory and the format.
+  test::TempDir d;
+  EXPECT_THROW(models::read_model_meta(d.file("none")), NotFound);
+  const auto ds = tiny();
+  models::PopularityModel pop(nlohmann::json::object());
+  pop.fit(ds, {});
+  models::save_model_dir(d.file("pop"), pop, ds, {{"epochs", 0}});
+  EXPECT_EQ(models::read_model_meta(d.file("pop"))["model"], "pop");
+  d.write("pop/model.json", "{not json");
+  EXPECT_THROW(models::read_model_meta(d.file("pop")), CorruptModel);
+}
+
 TEST(AlignIds, UsesTheModelsIndicesFirst) {
   const auto ds = tiny();
   data::IdMap users, items;

@@ -105,3 +105,45 @@ TEST(Splits, PrepareRejectsTemporalWithoutClock) {
   for (int t = 0; t < 5; ++t) b2.add("u", std::to_string(t), t);
   EXPECT_THROW(prepare(b2.finish(), bad), InvalidInput);
 }
+
+TEST(Splits, RefitTrainsOnValidationKeepsTestCases) {
+  const auto ds = small();
+  SplitOptions o;
+  o.refit = true;
+  const auto plain = leave_one_out(ds);
+  const auto refit = leave_one_out(ds, o);
+  EXPECT_TRUE(refit.valid.empty());
+  ASSERT_EQ(refit.test.size(), plain.test.size());
+  for (std::size_t k = 0; k < plain.test.size(); ++k) {
+    const auto& t = refit.test[k];
+    EXPECT_EQ(t.user, plain.test[k].user);
+    EXPECT_EQ(t.history_end, plain.test[k].history_end);
+    EXPECT_EQ(t.targets, plain.test[k].targets);
+    // Training now holds the validation target, and still nothing from the test target on.
+    EXPECT_EQ(refit.train.log.user_length(t.user), ds.log.user_length(t.user) - 1);
+    const auto& tr = refit.train.log;
+    for (auto r = tr.user_begin(t.user); r < tr.user_end(t.user); ++r) EXPECT_LT(tr.ts[r], t.target_ts);
+  }
+
+  SynthOptions so;
+  so.users = 200;
+  so.items = 300;
+  const auto syn = to_dataset(generate_synthetic(so));
+  const auto vs = time_quantile(syn, 0.7), ts = time_quantile(syn, 0.85);
+  const auto tp = temporal_split(syn, vs, ts), tr = temporal_split(syn, vs, ts, o);
+  EXPECT_TRUE(tr.valid.empty());
+  EXPECT_FALSE(tp.valid.empty());
+  ASSERT_EQ(tr.test.size(), tp.test.size());
+  for (std::size_t k = 0; k < tp.test.size(); ++k) EXPECT_EQ(tr.test[k].targets, tp.test[k].targets);
+  std::size_t before_test = 0;
+  for (auto t : syn.log.ts) before_test += t < ts;
+  EXPECT_EQ(tr.train.log.size(), before_test);
+  EXPECT_GT(tr.train.log.size(), tp.train.log.size());
+  for (auto t : tr.train.log.ts) EXPECT_LT(t, ts);
+
+  // The option travels through model.json.
+  PrepareOptions po;
+  po.refit = true;
+  EXPECT_TRUE(prepare_options_from_json(to_json(po)).refit);
+  EXPECT_FALSE(prepare_options_from_json(nlohmann::json::object()).refit);
+}

@@ -55,6 +55,11 @@ struct SplitOptions {
   /// Users need at least this many target events to be evaluated (leave-one-out: >= 3 gives a
   /// training event, a validation and a test target).
   int min_targets = 3;
+  /// Refit: training also keeps the validation period (leave-one-out: every event before the
+  /// test target; temporal: every event before the test cutoff) and there are no validation
+  /// cases. Test cases are exactly those of the split without refit. For the final model once
+  /// hyperparameters and the epoch count were chosen on validation.
+  bool refit = false;
 };
 
 /// Leave-one-out: per user, the last target event is the test target, the second-last the
@@ -100,6 +105,8 @@ struct PrepareOptions {
   /// Cold-start evaluation (temporal split): targets are items new since the validation cutoff,
   /// and evaluation ranks only such new items.
   bool new_items = false;
+  /// Train on training + validation events, no validation cases (SplitOptions::refit).
+  bool refit = false;
   std::string split = "loo";                 ///< "loo" (leave-one-out) or "temporal"
   /// Temporal cutoffs: a number in [0, 1] is a quantile of event times; otherwise a timestamp
   /// (seconds or ISO 8601 date-time).

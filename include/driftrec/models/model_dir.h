@@ -35,4 +35,14 @@ void save_model_dir(const std::string& dir, const Model& model, const data::Data
 /// Loads and validates a model directory. Throws NotFound, IoError or CorruptModel.
 LoadedModel load_model_dir(const std::string& dir);
 
+/// model.json of a model directory, parsed and version-checked, without loading the weights.
+/// Throws NotFound or CorruptModel.
+nlohmann::json read_model_meta(const std::string& dir);
+
+/// The epoch whose weights a trained model kept: the best validation check in `meta["history"]`;
+/// for files without a history, `epochs` less the checks early stopping waited
+/// (patience x eval_every) when training stopped before `config.epochs`. 0 when the model has no
+/// epochs (one-pass models).
+int best_epoch(const nlohmann::json& meta);
+
 }  // namespace driftrec::models
