@@ -98,10 +98,25 @@ std::vector<torch::Tensor> unique_parameters(torch::nn::Module& net) {
   return out;
 }
 
+}  // namespace
+
+int64_t auto_max_len(std::vector<int64_t> lengths) {
+  if (lengths.empty()) return 50;
+  std::sort(lengths.begin(), lengths.end());
+  const auto k = static_cast<std::size_t>(std::ceil(0.99 * static_cast<double>(lengths.size()))) - 1;
+  const int64_t p99 = lengths[std::min(k, lengths.size() - 1)];
+  return std::clamp<int64_t>((p99 + 49) / 50 * 50, 50, 200);
+}
+
+namespace {
+
 std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout) {
   return {
       int_param("dim", default_dim, "hidden size d (item vectors and user state)", 8, 4096),
-      int_param("max_len", 50, "most recent events a sequence keeps", 2, 4096),
+      int_param("max_len", 50,
+                "most recent events a sequence keeps; 0 = from the data: the 99th percentile of training history "
+                "lengths rounded up to a multiple of 50, within [50, 200]",
+                0, 4096),
       float_param("dropout", default_dropout, "dropout rate", 0.0, 0.9),
       string_param("loss", "sampled", "training objective", {"sampled", "softmax", "bce"}),
       int_param("negatives", 256, "negatives per batch (loss=sampled)", 1),
@@ -440,9 +455,17 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
   if (log.size() == 0) throw InvalidInput(who + "no training events");
   torch::manual_seed(options.seed);
   torch::set_num_threads(std::max(1, options.threads > 0 ? options.threads : 2));
-  const auto& c = config_;
   n_items_ = train.n_items();
   n_users_ = train.n_users();
+  if (config_["max_len"].get<int64_t>() == 0) {  // a size setting taken from the data (saved resolved)
+    std::vector<int64_t> lengths;
+    for (std::int32_t u = 1; u < n_users_; ++u)
+      if (log.user_length(u) > 0) lengths.push_back(log.user_length(u));
+    config_["max_len"] = auto_max_len(lengths);
+    log_info(who + "max_len " + std::to_string(config_["max_len"].get<int64_t>()) + " from the data (" +
+             std::to_string(lengths.size()) + " training histories)");
+  }
+  const auto& c = config_;
   auto& m = *impl_;
   // Side information the config asks for and the data has.
   m.n_behaviors = c["behavior_embedding"].get<bool>() ? static_cast<int64_t>(std::max<std::size_t>(1, train.behaviors.size())) : 0;

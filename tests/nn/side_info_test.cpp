@@ -8,6 +8,7 @@
 #include "driftrec/models/model_dir.h"
 #include "driftrec/models/registry.h"
 #include "driftrec/nn/register.h"
+#include "driftrec/nn/sequential.h"
 #include "../unit/test_util.h"
 
 using namespace driftrec;
@@ -227,4 +228,42 @@ TEST(RepeatHead, LearnsToBuyWhatWasCartedEarlier) {
   EXPECT_GT(hits(true, "softmax"), 0.9);
   EXPECT_GT(hits(true, "bce"), 0.9);
   EXPECT_LT(hits(false, "sampled"), 0.5);
+}
+
+TEST(MaxLen, AutoIsTheHistoryLengthPercentileWithinBounds) {
+  EXPECT_EQ(nn::auto_max_len({}), 50);
+  std::vector<int64_t> short_h(1000, 6);
+  short_h[0] = 204;  // one long history does not move the 99th percentile
+  EXPECT_EQ(nn::auto_max_len(short_h), 50);
+  std::vector<int64_t> mid;
+  for (int64_t k = 1; k <= 100; ++k) mid.push_back(k);  // p99 = 99 -> 100
+  EXPECT_EQ(nn::auto_max_len(mid), 100);
+  mid.back() = 101;  // p99 is still 99
+  EXPECT_EQ(nn::auto_max_len(mid), 100);
+  std::vector<int64_t> long_h(100, 448);
+  EXPECT_EQ(nn::auto_max_len(long_h), 200);  // capped
+
+  // max_len 0 is resolved at fit and saved resolved, so a loaded model rebuilds the same network.
+  nn::register_neural_models();
+  const auto& p = shop();
+  auto cfg = base();
+  cfg["max_len"] = 0;
+  cfg["epochs"] = 1;
+  auto m = models::create_model("sasrec", cfg);
+  models::FitOptions fo;
+  fo.threads = 1;
+  m->fit(p.split.train, fo);
+  std::vector<int64_t> lengths;
+  for (std::int32_t u = 1; u < p.split.train.n_users(); ++u)
+    if (p.split.train.log.user_length(u) > 0) lengths.push_back(p.split.train.log.user_length(u));
+  EXPECT_EQ(m->config()["max_len"].get<int64_t>(), nn::auto_max_len(lengths));
+  test::TempDir dir;
+  models::save_model_dir(dir.file("m"), *m, p.split.train);
+  const auto loaded = models::load_model_dir(dir.file("m"));
+  EXPECT_EQ(loaded.meta["config"]["max_len"], m->config()["max_len"]);
+  const auto h = models::user_history(p.split.train, 5);
+  std::vector<float> a(static_cast<std::size_t>(m->n_items())), b(a.size());
+  m->score(m->encode(-1, h), a.data());
+  loaded.model->score(loaded.model->encode(-1, h), b.data());
+  EXPECT_EQ(a, b);
 }
