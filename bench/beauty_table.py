@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Prints the README's Beauty table from bench/results/beauty_*.json (written by bench/beauty.sh
-and bench/beauty_ensemble.sh): test HR@10, NDCG@10, MRR, coverage, validation NDCG@10, training
-seconds and epochs, with the command behind each row."""
+"""Prints the README's Beauty table from bench/results/beauty_*.json (written by bench/beauty.sh,
+bench/beauty_ensemble.sh and bench/beauty_refit.sh): test HR@10, NDCG@10, MRR, coverage,
+validation NDCG@10, training seconds and epochs, with the command behind each row; the refit rows
+come last."""
 import json
 import os
 
-ORDER = ["pop", "itemknn", "bpr", "ials", "gru4rec", "caser", "sasrec", "hstu", "ensemble"]
+ORDER = ["pop", "itemknn", "bpr", "ials", "gru4rec", "caser", "sasrec", "hstu", "hstu@7", "hstu@13", "ensemble"]
 here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 print("| model | HR@10 | NDCG@10 | MRR | coverage@10 | valid NDCG@10 | train s | epochs | command |")
 print("|---|---|---|---|---|---|---|---|---|")
@@ -27,7 +28,26 @@ for m in ORDER:
         secs = "%.1f" % r.get("training_seconds", float("nan"))
         epochs = r.get("epochs") or "-"
         items = " --items Beauty_item2attributes.json" if r.get("config", {}).get("attributes") else ""
-        cmd = (f"`driftrec train --data Beauty.txt{items} --model {m} --config configs/beauty/{m}.yaml --out m "
+        base, seed = (m.split("@") + [""])[:2]
+        seed = f" --seed {seed}" if seed else ""
+        cmd = (f"`driftrec train --data Beauty.txt{items} --model {base} --config configs/beauty/{base}.yaml{seed} --out m "
                f"&& driftrec evaluate --model m --data Beauty.txt`")
     print(f"| {name} | {x['hr@10']:.4f} | {x['ndcg@10']:.4f} | {x['mrr']:.4f} | {x['coverage@10']:.3f} | {valid} | "
           f"{secs} | {epochs} | {cmd} |")
+
+# The refit rows (bench/beauty_refit.sh): the same configs and seeds retrained on training +
+# validation events for their best validation epoch count; the blend keeps its validated weights.
+path = os.path.join(here, "beauty_refit.json")
+if os.path.exists(path):
+    rows = json.load(open(path))["rows"]
+    for r in sorted(rows, key=lambda r: ORDER.index(r["model"]) if r["model"] in ORDER else len(ORDER)):
+        m, x = r["model"], r["refit"]
+        if m == "ensemble":
+            secs, epochs = "members", "-"
+            cmd = "`bench/beauty_refit.sh Beauty.txt`"
+        else:
+            secs, epochs = "%.1f" % r["refit_training_seconds"], r.get("refit_epochs") or "-"
+            items = "" if m.split("@")[0] in ("pop", "itemknn", "bpr", "ials") else " --items Beauty_item2attributes.json"
+            cmd = f"`driftrec train --data Beauty.txt{items} --refit-from m --out m2 && driftrec evaluate --model m2 --data Beauty.txt`"
+        print(f"| **{m}, refit** | {x['hr@10']:.4f} | {x['ndcg@10']:.4f} | {x['mrr']:.4f} | {x['coverage@10']:.3f} | - | "
+              f"{secs} | {epochs} | {cmd} |")
