@@ -44,6 +44,9 @@ Runner add_ensemble(CLI::App& app, const GlobalFlags& g) {
     auto ens = std::make_unique<models::EnsembleModel>(config);
     const auto prep_opts = o->prep.get();
     auto prepared = data::prepare(o->data.load(), prep_opts);
+    if (prepared.split.valid.empty() && o->weights.empty())
+      throw InvalidInput(std::string("ensemble: the split has no validation cases to fit the weights on") +
+                         (prep_opts.refit ? " (--refit)" : "") + "; give --weights or --weights-from");
     const auto items = prepared.split.train.items.checksum();
     for (const auto& dir : o->members) {
       auto loaded = models::load_model_dir(dir);

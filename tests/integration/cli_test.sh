@@ -108,12 +108,14 @@ set +e
 "$bin" train --data synth --refit-from m_ials --model bpr --out x > /dev/null 2> err_r3.txt; rc_r3=$?
 "$bin" train --data synth --out x > /dev/null 2> err_r4.txt; rc_r4=$?
 "$bin" ensemble --data synth --dedup --refit --member m_ials_refit --member m_knn_refit --weights-from m_ials --out x > /dev/null 2> err_r5.txt; rc_r5=$?
+"$bin" ensemble --data synth --dedup --refit --member m_ials_refit --member m_knn_refit --out x > /dev/null 2> err_r6.txt; rc_r6=$?
 set -e
 check "refit of a refit: exit 2" bash -c "test $rc_r1 -eq 2 && grep -q 'already a refit' err_r1.txt"
 check "refit with split flags: exit 2" bash -c "test $rc_r2 -eq 2 && grep -q 'leave out the split' err_r2.txt"
 check "refit of another model: exit 2" bash -c "test $rc_r3 -eq 2 && grep -q \"holds a 'ials' model, not 'bpr'\" err_r3.txt"
 check "train without --model: exit 2" bash -c "test $rc_r4 -eq 2 && grep -q 'model is required' err_r4.txt"
 check "weights-from a non-ensemble: exit 2" bash -c "test $rc_r5 -eq 2 && grep -q 'holds no member weights for 2' err_r5.txt"
+check "refit blend without weights: exit 2" bash -c "test $rc_r6 -eq 2 && grep -q 'no validation cases to fit the weights on (--refit)' err_r6.txt"
 
 # Paired comparison over users with significance marks.
 "$bin" --log-level warn compare --data synth --model m_pop --model m_ials --model m_ens --bootstrap 200 --json cmp.json > cmp.txt
