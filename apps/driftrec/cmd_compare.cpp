@@ -35,7 +35,7 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g) {
   app.add_option("--json", o->json_out, "write the comparison as JSON to this file");
   return [o, &g]() {
     if (o->models.size() < 2) throw InvalidInput("compare: give at least two --model directories");
-    auto shared = load_shared_split(o->models, o->data);
+    auto shared = load_shared_split(o->models, o->data, o->on);
     auto& loaded = shared.models;
     const auto& p = shared.prepared;
     const auto& cases = o->on == "test" ? p.split.test : p.split.valid;

@@ -50,7 +50,7 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
   app.add_option("--sample-users", o->sample_users, "users to show when --users is not given")->check(CLI::Range(0, 50));
   app.add_option("--bootstrap", o->resamples, "bootstrap resamples for the confidence intervals")->check(CLI::Range(0, 100000));
   return [o, &g]() {
-    auto shared = load_shared_split(o->models, o->data);
+    auto shared = load_shared_split(o->models, o->data, o->on);
     auto& loaded = shared.models;
     const auto& p = shared.prepared;
     const auto& filtered = shared.filtered;

@@ -229,22 +229,34 @@ void write_file(const std::string& path, const std::string& text) {
   if (!out.flush()) throw IoError(path + ": write failed");
 }
 
-SharedSplit load_shared_split(const std::vector<std::string>& dirs, const DataFlags& data_flags) {
+SharedSplit load_shared_split(const std::vector<std::string>& dirs, const DataFlags& data_flags, const std::string& on) {
   SharedSplit out;
   for (const auto& dir : dirs) out.models.push_back(models::load_model_dir(dir));
   const auto& first = out.models.at(0);
-  for (std::size_t k = 1; k < out.models.size(); ++k) {
+  // Compared as parsed options (files written before an option existed lack its key), refit aside:
+  // a refit model has the same test cases as the validated one, so the two compare on test.
+  auto prep_of = [](const models::LoadedModel& x) {
+    return data::prepare_options_from_json(x.meta.value("preprocess", nlohmann::json()));
+  };
+  auto key_of = [&](const models::LoadedModel& x) {
+    auto o = prep_of(x);
+    o.refit = false;
+    return data::to_json(o);
+  };
+  bool all_refit = true;
+  for (std::size_t k = 0; k < out.models.size(); ++k) {
     const auto& m = out.models[k];
     if (m.items.checksum() != first.items.checksum() || m.users.checksum() != first.users.checksum())
       throw InvalidInput(dirs[k] + ": trained on other data than " + dirs[0] + " (id maps differ)");
-    // Compared as parsed options: files written before an option existed lack its key.
-    auto prep_of = [](const models::LoadedModel& x) {
-      return data::to_json(data::prepare_options_from_json(x.meta.value("preprocess", nlohmann::json())));
-    };
-    if (prep_of(m) != prep_of(first))
+    if (key_of(m) != key_of(first))
       throw InvalidInput(dirs[k] + ": trained with other preprocessing/split than " + dirs[0]);
+    const bool refit = prep_of(m).refit;
+    all_refit = all_refit && refit;
+    if (refit && on == "valid")
+      throw InvalidInput(dirs[k] + ": a refit model was trained on the validation cases; evaluate it on test");
   }
-  const auto prep = data::prepare_options_from_json(first.meta.value("preprocess", nlohmann::json()));
+  auto prep = prep_of(first);
+  prep.refit = all_refit;  // mixed: the split without refit (same test cases)
   out.prep = prep;
   out.filtered = data::apply_filters(data_flags.load(), prep);
   out.prepared.full = data::align_ids(out.filtered, first.users, first.items);

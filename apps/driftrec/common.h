@@ -77,7 +77,11 @@ struct SharedSplit {
 eval::EvalOptions eval_options_for(const data::PrepareOptions& prep, const data::Dataset& full);
 /// The items evaluation ranks under `prep` (target domains, new items); empty = all.
 std::vector<char> candidate_items(const data::PrepareOptions& prep, const data::Dataset& full);
-SharedSplit load_shared_split(const std::vector<std::string>& model_dirs, const DataFlags& data_flags);
+/// Loads models trained on the same data and split (a refit model matches its validated one: same
+/// test cases) and rebuilds that split. `on` ("test"/"valid"): refit models cannot be scored on
+/// validation (they trained on it). Throws InvalidInput.
+SharedSplit load_shared_split(const std::vector<std::string>& model_dirs, const DataFlags& data_flags,
+                              const std::string& on);
 
 /// Writes text to a file (throws IoError).
 void write_file(const std::string& path, const std::string& text);

@@ -116,6 +116,12 @@ check "refit of another model: exit 2" bash -c "test $rc_r3 -eq 2 && grep -q \"h
 check "train without --model: exit 2" bash -c "test $rc_r4 -eq 2 && grep -q 'model is required' err_r4.txt"
 check "weights-from a non-ensemble: exit 2" bash -c "test $rc_r5 -eq 2 && grep -q 'holds no member weights for 2' err_r5.txt"
 check "refit blend without weights: exit 2" bash -c "test $rc_r6 -eq 2 && grep -q 'no validation cases to fit the weights on (--refit)' err_r6.txt"
+"$bin" --log-level warn compare --data synth --model m_ials --model m_ials_refit --bootstrap 50 > cmp_refit.txt
+check "compare a model with its refit on test" grep -q 'ials (m_ials_refit)' cmp_refit.txt
+set +e
+"$bin" compare --data synth --model m_ials --model m_ials_refit --on valid > /dev/null 2> err_r7.txt; rc_r7=$?
+set -e
+check "compare a refit on valid: exit 2" bash -c "test $rc_r7 -eq 2 && grep -q 'trained on the validation cases' err_r7.txt"
 
 # Paired comparison over users with significance marks.
 "$bin" --log-level warn compare --data synth --model m_pop --model m_ials --model m_ens --bootstrap 200 --json cmp.json > cmp.txt
