@@ -14,7 +14,7 @@ models=("$@")
 items=()
 attrs=$(dirname "$data")/$(basename "$data" .txt)_item2attributes.json
 [[ -f $attrs ]] && items=(--items "$attrs")
-bin=build/driftrec
+bin=${DRIFTREC_BIN:-build/driftrec}
 [[ -x $bin ]] || { echo "build first: cmake -S . -B build && cmake --build build" >&2; exit 1; }
 mkdir -p bench/results
 # KEEP_MODELS=DIR keeps the trained model directories there (e.g. to build an ensemble from them).

@@ -15,7 +15,7 @@ for m in "${members[@]}"; do
 done
 args=()
 for m in "${members[@]}"; do args+=(--member "$keep/$m"); done
-bin=build/driftrec
+bin=${DRIFTREC_BIN:-build/driftrec}
 $bin --threads 2 ensemble --data "$data" "${args[@]}" --out "$keep/ensemble" | tee "$keep/ensemble.txt"
 $bin --log-level warn --threads 2 evaluate --model "$keep/ensemble" --data "$data" --json bench/results/beauty_ensemble.json > /dev/null
 python3 - "$keep/ensemble/model.json" "${members[*]}" <<'PY'
