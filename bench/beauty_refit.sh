@@ -72,5 +72,7 @@ json.dump({"data": data, "protocol": "leave-one-out, full ranking, seen items ex
            "refit": "members retrained on train + validation events with their config, seed and best validation epoch; "
                     "ensemble weights as fitted on validation",
            "command": "bench/beauty_ensemble.sh ../shared/data/beauty/Beauty.txt sasrec hstu hstu@7 hstu@13 itemknn && "
-                      "bench/beauty_refit.sh", "rows": out}, open(path, "w"), indent=2)
+                      "KEEP_MODELS=bench/models/beauty bench/beauty.sh ../shared/data/beauty/Beauty.txt pop bpr ials gru4rec caser && "
+                      "bench/beauty_refit.sh ../shared/data/beauty/Beauty.txt pop bpr ials gru4rec caser",
+           "rows": out}, open(path, "w"), indent=2)
 PY
