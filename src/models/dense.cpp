@@ -1,6 +1,7 @@
 #include "dense.h"
 
 #include <cblas.h>
+#include <omp.h>
 
 #include <cmath>
 
@@ -14,10 +15,16 @@ namespace driftrec::models::dense {
 
 void scores(const float* U, std::size_t B, const float* Y, std::size_t n, std::size_t k, float* out) {
   if (B == 0 || n == 0) return;
-  static thread_local const bool single_threaded = (set_blas_threads(1), true);
-  (void)single_threaded;
+  // One BLAS thread for this call, then the caller's count back. OpenBLAS's count is global (and
+  // once 1, it stays 1 for every thread), and in its OpenMP build setting it also sets the calling
+  // thread's OpenMP count, which LibTorch's intra-op parallelism follows. Left at 1, the thread that
+  // ran a validation inside `fit` trained on one core from then on (hstu on Beauty: 6.7 s epochs
+  // before the first validation, 11.5 s after).
+  const int prev = omp_get_max_threads();
+  if (prev > 1) set_blas_threads(1);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(B), static_cast<int>(n), static_cast<int>(k),
               1.0f, U, static_cast<int>(k), Y, static_cast<int>(k), 0.0f, out, static_cast<int>(n));
+  if (prev > 1) set_blas_threads(prev);
 }
 
 std::vector<double> gram(const float* Y, std::size_t n, std::size_t k) {

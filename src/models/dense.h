@@ -5,10 +5,11 @@
 
 namespace driftrec::models::dense {
 
-/// out[B, n] = U[B, k] * Y[n, k]^T (row-major), via BLAS sgemm. Always single-threaded inside
-/// BLAS: scoring is parallelised across requests or evaluation cases by the callers, and OpenBLAS
-/// teams started from many threads at once oversubscribe the cores and spin (a serving benchmark
-/// at 16 concurrent requests went from ~100 to thousands of requests/s with this).
+/// out[B, n] = U[B, k] * Y[n, k]^T (row-major), via BLAS sgemm. Single-threaded inside BLAS:
+/// scoring is parallelised across requests or evaluation cases by the callers, and OpenBLAS teams
+/// started from many threads at once oversubscribe the cores and spin (a serving benchmark at 16
+/// concurrent requests went from ~100 to thousands of requests/s with this). The calling thread's
+/// BLAS/OpenMP thread count is restored on return.
 void scores(const float* U, std::size_t B, const float* Y, std::size_t n, std::size_t k, float* out);
 
 /// G[k, k] = Y[n, k]^T Y[n, k] in double precision (row-major, full matrix).
@@ -18,7 +19,8 @@ std::vector<double> gram(const float* Y, std::size_t n, std::size_t k);
 /// A is overwritten by its Cholesky factor. Returns false when A is not positive definite.
 bool cholesky_solve(std::vector<double>& A, std::vector<double>& b, std::size_t k);
 
-/// Sets the calling thread's BLAS thread count (OpenBLAS/OpenMP); returns the previous global count.
+/// Sets the BLAS thread count (OpenBLAS: global, and the calling thread's OpenMP count in its
+/// OpenMP build); returns the previous global count.
 int set_blas_threads(int n);
 
 }  // namespace driftrec::models::dense

@@ -5,6 +5,7 @@
 #include "driftrec/core/rng.h"
 #include "driftrec/data/synth.h"
 #include "driftrec/data/transforms.h"
+#include "driftrec/models/evaluation.h"
 #include "driftrec/models/model_dir.h"
 #include "driftrec/models/registry.h"
 #include "driftrec/nn/register.h"
@@ -266,4 +267,24 @@ TEST(MaxLen, AutoIsTheHistoryLengthPercentileWithinBounds) {
   m->score(m->encode(-1, h), a.data());
   loaded.model->score(loaded.model->encode(-1, h), b.data());
   EXPECT_EQ(a, b);
+}
+
+TEST(Threads, ValidationInsideFitKeepsTheTrainingThreads) {
+  // Scoring for validation runs single-threaded BLAS on the training thread; the thread count must
+  // come back, or every epoch after the first validation trains on one core.
+  nn::register_neural_models();
+  const auto& p = shop();
+  auto cfg = base();
+  cfg["epochs"] = 3;
+  cfg["eval_every"] = 1;
+  auto m = models::create_model("sasrec", cfg);
+  models::FitOptions fo;
+  fo.threads = 2;
+  std::vector<int> after_validation;
+  fo.progress = [&](const Progress& pr) {
+    if (pr.message.find("valid=") != std::string::npos) after_validation.push_back(torch::get_num_threads());
+  };
+  models::fit_and_validate(*m, p.full, p.split, fo);
+  ASSERT_EQ(after_validation.size(), 3u);
+  for (int t : after_validation) EXPECT_EQ(t, 2);
 }
