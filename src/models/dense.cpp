@@ -71,4 +71,12 @@ int set_blas_threads(int n) {
   return prev;
 }
 
+SavedThreadCounts::SavedThreadCounts()
+    : omp_(omp_get_max_threads()), blas_(openblas_get_num_threads ? openblas_get_num_threads() : 0) {}
+
+SavedThreadCounts::~SavedThreadCounts() {
+  if (blas_ > 0 && openblas_set_num_threads) openblas_set_num_threads(blas_);
+  omp_set_num_threads(omp_);
+}
+
 }  // namespace driftrec::models::dense

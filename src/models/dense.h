@@ -23,4 +23,17 @@ bool cholesky_solve(std::vector<double>& A, std::vector<double>& b, std::size_t 
 /// OpenMP build); returns the previous global count.
 int set_blas_threads(int n);
 
+/// Saves the calling thread's OpenMP thread count and OpenBLAS's global thread count, and puts
+/// both back when destroyed (after a parallel section that ran them single-threaded).
+class SavedThreadCounts {
+ public:
+  SavedThreadCounts();
+  ~SavedThreadCounts();
+  SavedThreadCounts(const SavedThreadCounts&) = delete;
+  SavedThreadCounts& operator=(const SavedThreadCounts&) = delete;
+
+ private:
+  int omp_ = 1, blas_ = 0;
+};
+
 }  // namespace driftrec::models::dense

@@ -1,5 +1,8 @@
 #include "driftrec/models/evaluation.h"
 
+#include "dense.h"
+#include "driftrec/core/parallel.h"
+
 
 namespace driftrec::models {
 
@@ -23,9 +26,18 @@ eval::EvalResult evaluate_model(const Model& model, const data::Dataset& full, c
                                 const data::Dataset& train, const eval::EvalOptions& options,
                                 const ProgressCallback& progress) {
   const auto counts = data::item_counts(train.log, std::max(train.n_items(), model.n_items()));
-  // Parallelism comes from the evaluator's threads; BLAS inside them is single-threaded (dense.h).
-  return eval::evaluate(full, cases, model.n_items(), counts, train.users.count(), model_scorer(model, full), options,
-                        progress);
+  // Parallelism comes from the evaluator's threads: inside them LibTorch (encode) and BLAS (score)
+  // run single-threaded, or N threads x N OpenMP threads oversubscribe the cores. The calling
+  // thread takes part, and it may be the one that trains (validation inside fit), so its thread
+  // counts are put back afterwards.
+  const dense::SavedThreadCounts saved;
+  auto scorer = model_scorer(model, full);
+  if (resolve_threads(options.threads) > 1)
+    scorer = [inner = std::move(scorer)](const data::EvalCase* const* c, std::size_t n, float* out) {
+      dense::set_blas_threads(1);
+      inner(c, n, out);
+    };
+  return eval::evaluate(full, cases, model.n_items(), counts, train.users.count(), scorer, options, progress);
 }
 
 }  // namespace driftrec::models
