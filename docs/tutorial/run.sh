@@ -25,6 +25,8 @@ $driftrec train --data shop "${split[@]}" --model sasrec --config sasrec_best.ya
 # 4. Blend, compare, look.
 $driftrec ensemble --data shop "${split[@]}" --member models/sasrec --member models/itemknn --out models/blend
 $driftrec compare --data shop --model models/itemknn --model models/ials --model models/sasrec --model models/blend
+$driftrec train --data shop --refit-from models/ials --out models/ials-refit
+$driftrec compare --data shop --model models/ials --model models/ials-refit
 $driftrec evaluate --model models/sasrec --data shop --protocol replay --replay-windows 5
 $driftrec report --data shop --model models/itemknn --model models/ials --model models/sasrec --model models/blend \
   --title "Tutorial: shop" --out report.html
