@@ -235,28 +235,29 @@ SharedSplit load_shared_split(const std::vector<std::string>& dirs, const DataFl
   const auto& first = out.models.at(0);
   // Compared as parsed options (files written before an option existed lack its key), refit aside:
   // a refit model has the same test cases as the validated one, so the two compare on test.
-  auto prep_of = [](const models::LoadedModel& x) {
-    return data::prepare_options_from_json(x.meta.value("preprocess", nlohmann::json()));
-  };
-  auto key_of = [&](const models::LoadedModel& x) {
-    auto o = prep_of(x);
-    o.refit = false;
-    return data::to_json(o);
-  };
+  // The split is the refit one only when every model is a refit (mixed: the same test cases).
+  data::PrepareOptions prep;
   bool all_refit = true;
+  nlohmann::json first_key;
   for (std::size_t k = 0; k < out.models.size(); ++k) {
     const auto& m = out.models[k];
     if (m.items.checksum() != first.items.checksum() || m.users.checksum() != first.users.checksum())
       throw InvalidInput(dirs[k] + ": trained on other data than " + dirs[0] + " (id maps differ)");
-    if (key_of(m) != key_of(first))
+    auto o = data::prepare_options_from_json(m.meta.value("preprocess", nlohmann::json()));
+    const bool refit = o.refit;
+    o.refit = false;
+    const auto key = data::to_json(o);
+    if (k == 0) {
+      first_key = key;
+      prep = o;
+    } else if (key != first_key) {
       throw InvalidInput(dirs[k] + ": trained with other preprocessing/split than " + dirs[0]);
-    const bool refit = prep_of(m).refit;
-    all_refit = all_refit && refit;
+    }
     if (refit && on == "valid")
       throw InvalidInput(dirs[k] + ": a refit model was trained on the validation cases; evaluate it on test");
+    all_refit = all_refit && refit;
   }
-  auto prep = prep_of(first);
-  prep.refit = all_refit;  // mixed: the split without refit (same test cases)
+  prep.refit = all_refit;
   out.prep = prep;
   out.filtered = data::apply_filters(data_flags.load(), prep);
   out.prepared.full = data::align_ids(out.filtered, first.users, first.items);

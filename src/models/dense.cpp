@@ -18,8 +18,8 @@ void scores(const float* U, std::size_t B, const float* Y, std::size_t n, std::s
   // One BLAS thread for this call, then the caller's count back. OpenBLAS's count is global (and
   // once 1, it stays 1 for every thread), and in its OpenMP build setting it also sets the calling
   // thread's OpenMP count, which LibTorch's intra-op parallelism follows. Left at 1, the thread that
-  // ran a validation inside `fit` trained on one core from then on (hstu on Beauty: 6.7 s epochs
-  // before the first validation, 11.5 s after).
+  // ran a validation inside `fit` trained on one core from then on (hstu on Beauty: 12.4 s epochs
+  // after the first validation instead of 7.9 s).
   const int prev = omp_get_max_threads();
   if (prev > 1) set_blas_threads(1);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(B), static_cast<int>(n), static_cast<int>(k),
