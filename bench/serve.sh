@@ -9,23 +9,9 @@ cd "$(dirname "$0")/.."
 secs=${1:-10}
 bin=build/driftrec
 load=build/bench/serve_load
-work=$(mktemp -d)
-trap 'kill $pid 2> /dev/null || true; rm -rf "$work"' EXIT
-data=../shared/data/beauty/Beauty.txt
-prefix=""
-iprefix=""
-users=22363
-if [[ ! -f $data ]]; then
-  $bin --log-level warn synth --users 22000 --items 12100 --events-per-user 9 --out "$work/synth" > /dev/null
-  data=$work/synth; prefix=u; iprefix=i; users=22000
-fi
-$bin --log-level warn train --data "$data" --model ials --set factors=64 --set iterations=5 --no-validation --out "$work/model" > /dev/null
-echo bench-token > "$work/token"
-port=$(( 20000 + RANDOM % 20000 ))
-$bin --log-level warn --threads 72 serve --model "$work/model" --store "sqlite://$work/events.db" --port $port \
-  --token-file "$work/token" --import "$data" > "$work/server.log" 2>&1 &
-pid=$!
-for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/healthz/ready" > /dev/null 2>&1 && break; sleep 0.1; done
+source bench/serve_common.sh
+threads=${SERVE_THREADS:-2}  # read workers (the event loop holds connections, not threads)
+start_server $bin --threads "$threads"
 results="{}"
 add() { results=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r[sys.argv[2]]=json.loads(sys.argv[3]); print(json.dumps(r))' "$results" "$1" "$2"); }
 for c in 1 16 64; do
@@ -37,12 +23,13 @@ add "event_to_fresh_recommendation" "$($load fresh --port $port --token bench-to
 rss=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
 kill $pid; wait $pid 2> /dev/null || true
 mkdir -p bench/results
-python3 - "$results" "$rss" "$secs" <<'PY'
+python3 - "$results" "$rss" "$secs" "$data_name" "$fingerprint" "$threads" <<'PY'
 import json, os, sys
 r = json.loads(sys.argv[1])
 r["server_peak_rss_mib"] = int(sys.argv[2]) / 1024
-r["config"] = {"model": "ials 64 factors, Beauty-sized", "server_threads": 72, "cores": os.cpu_count(),
+r["config"] = {"model": "ials 64 factors, 5 iterations", "server_threads": int(sys.argv[6]), "cores": os.cpu_count(),
                "seconds_per_run": float(sys.argv[3]), "command": "bench/serve.sh " + sys.argv[3]}
+r["data"] = {"name": sys.argv[4], "fingerprint": sys.argv[5]}
 json.dump(r, open("bench/results/serve.json", "w"), indent=2)
 for k, v in r.items():
     if isinstance(v, dict) and "latency_ms" in v:

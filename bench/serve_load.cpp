@@ -2,7 +2,12 @@
 //   serve_load recommend --port P --concurrency C --seconds S --users N [--k 10]
 //   serve_load ingest    --port P --concurrency C --seconds S --batch B --token T [--acked FILE] [--items N]
 //   serve_load fresh     --port P --token T --requests N --users N --items N
+//   serve_load mixed     --port P --concurrency C --writers W --seconds S --batch B --token T
+//                        --users N --items N [--new-users-per-second R] [--pid SERVER_PID]
 // Prints one JSON object: requests, errors, throughput, latency p50/p90/p99 (ms), events/s.
+// mixed: C - W clients read recommendations (known users, plus never-seen ids at R per second),
+// W clients ingest batches of B; latency per kind, errors per kind, and with --pid the server's
+// resident memory sampled every second (to show it stays flat).
 #include <httplib.h>
 
 #include <algorithm>
@@ -22,7 +27,8 @@ namespace {
 
 struct Args {
   std::string mode;
-  int port = 8080, concurrency = 1, batch = 1, users = 1000, items = 1000, k = 10, requests = 200;
+  int port = 8080, concurrency = 1, batch = 1, users = 1000, items = 1000, k = 10, requests = 200, writers = 0, pid = 0;
+  double new_users_per_second = 0;
   double seconds = 5;
   std::string token, acked, user_prefix = "u", item_prefix = "i";
 };
@@ -42,6 +48,9 @@ Args parse(int argc, char** argv) {
     else if (k == "--k") a.k = std::stoi(v);
     else if (k == "--requests") a.requests = std::stoi(v);
     else if (k == "--token") a.token = v;
+    else if (k == "--writers") a.writers = std::stoi(v);
+    else if (k == "--pid") a.pid = std::stoi(v);
+    else if (k == "--new-users-per-second") a.new_users_per_second = std::stod(v);
     else if (k == "--acked") a.acked = v;
     else if (k == "--user-prefix") a.user_prefix = v;
     else if (k == "--item-prefix") a.item_prefix = v;
@@ -56,6 +65,99 @@ double pct(std::vector<double>& v, double q) {
   return v[std::min(v.size() - 1, static_cast<std::size_t>(q / 100.0 * static_cast<double>(v.size())))];
 }
 
+/// Keep-alive, no Nagle delay, 10 s read timeout: one connection per load worker.
+void keep_alive_client(httplib::Client& c) {
+  c.set_keep_alive(true);
+  c.set_tcp_nodelay(true);
+  c.set_read_timeout(10, 0);
+}
+
+long rss_kib(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+/// Readers and writers at once; see the header comment.
+int run_mixed(const Args& a) {
+  using clock = std::chrono::steady_clock;
+  const auto t_end = clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(a.seconds));
+  const int writers = std::clamp(a.writers, 0, a.concurrency);
+  std::vector<std::vector<double>> lat(static_cast<std::size_t>(a.concurrency));
+  std::atomic<long> read_errors{0}, write_errors{0}, events{0}, new_ids{0};
+  const httplib::Headers auth = {{"Authorization", "Bearer " + a.token}};
+  const double new_every = a.new_users_per_second > 0 ? 1.0 / a.new_users_per_second : 0;
+  std::vector<std::thread> workers;
+  for (int t = 0; t < a.concurrency; ++t) {
+    workers.emplace_back([&, t] {
+      httplib::Client c("127.0.0.1", a.port);
+      keep_alive_client(c);
+      std::mt19937 rng(static_cast<unsigned>(t + 1));
+      auto& mine = lat[static_cast<std::size_t>(t)];
+      const bool writer = t < writers;
+      long seq = 0;
+      auto next_new = clock::now();
+      while (clock::now() < t_end) {
+        const auto t0 = clock::now();
+        bool ok = false;
+        if (writer) {
+          nlohmann::json batch = nlohmann::json::array();
+          for (int b = 0; b < a.batch; ++b)
+            batch.push_back({{"user", a.user_prefix + std::to_string(1 + rng() % a.users)},
+                             {"item", a.item_prefix + std::to_string(1 + rng() % a.items)},
+                             {"ts", 1800000000 + (++seq) * 64 + t}, {"behavior", "view"}});
+          const auto r = c.Post("/v1/events", auth, batch.dump(), "application/json");
+          ok = r && r->status == 200;
+          if (ok) events += a.batch;
+          else ++write_errors;
+        } else {
+          std::string user = a.user_prefix + std::to_string(1 + rng() % a.users);
+          // Never-seen ids (one reader in eight makes them, spread over the readers' time).
+          if (new_every > 0 && t % 8 == writers % 8 && t0 >= next_new) {
+            user = "never-seen-" + std::to_string(t) + "-" + std::to_string(new_ids++);
+            next_new = t0 + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(
+                                new_every * static_cast<double>((a.concurrency - writers + 7) / 8)));
+          }
+          const auto r = c.Get(("/v1/users/" + user + "/recommendations?k=" + std::to_string(a.k)).c_str());
+          ok = r && r->status == 200;
+          if (!ok) ++read_errors;
+        }
+        if (ok) mine.push_back(std::chrono::duration<double, std::milli>(clock::now() - t0).count());
+      }
+    });
+  }
+  std::vector<long> rss;
+  if (a.pid > 0) {
+    while (clock::now() < t_end) {
+      rss.push_back(rss_kib(a.pid));
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  }
+  for (auto& w : workers) w.join();
+  std::vector<double> reads, writes;
+  for (int t = 0; t < a.concurrency; ++t) {
+    auto& v = lat[static_cast<std::size_t>(t)];
+    (t < writers ? writes : reads).insert((t < writers ? writes : reads).end(), v.begin(), v.end());
+  }
+  nlohmann::json out = {{"mode", "mixed"}, {"concurrency", a.concurrency}, {"writers", writers}, {"seconds", a.seconds},
+                        {"batch", a.batch}, {"errors", read_errors.load() + write_errors.load()},
+                        {"never_seen_users", new_ids.load()}};
+  out["recommend"] = {{"requests", reads.size()}, {"errors", read_errors.load()},
+                      {"requests_per_second", static_cast<double>(reads.size()) / a.seconds},
+                      {"latency_ms", {{"p50", pct(reads, 50)}, {"p90", pct(reads, 90)}, {"p99", pct(reads, 99)}}}};
+  out["ingest"] = {{"requests", writes.size()}, {"errors", write_errors.load()},
+                   {"events_per_second", static_cast<double>(events.load()) / a.seconds},
+                   {"latency_ms", {{"p50", pct(writes, 50)}, {"p90", pct(writes, 90)}, {"p99", pct(writes, 99)}}}};
+  if (!rss.empty()) {
+    out["server_rss_mib"] = nlohmann::json::array();
+    for (auto r : rss) out["server_rss_mib"].push_back(static_cast<double>(r) / 1024.0);
+  }
+  std::cout << out.dump() << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -66,6 +168,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "serve_load: %s\n", e.what());
     return 2;
   }
+  if (a.mode == "mixed") return run_mixed(a);
   using clock = std::chrono::steady_clock;
   std::vector<std::vector<double>> lat(static_cast<std::size_t>(a.concurrency));
   std::atomic<long> errors{0}, events{0};
@@ -116,9 +219,7 @@ int main(int argc, char** argv) {
   for (int t = 0; t < a.concurrency; ++t) {
     workers.emplace_back([&, t] {
       httplib::Client c("127.0.0.1", a.port);
-      c.set_keep_alive(true);
-      c.set_tcp_nodelay(true);
-      c.set_read_timeout(10, 0);
+      keep_alive_client(c);
       std::mt19937 rng(static_cast<unsigned>(t + 1));
       long seq = 0;
       auto& mine = lat[static_cast<std::size_t>(t)];

@@ -8,6 +8,9 @@ find_package(SQLite3 REQUIRED)
 # Debian builds cpp-httplib as a shared library; its pkg-config file carries the feature macros
 # (OpenSSL, zlib, brotli) the header must see to match the library's ABI.
 find_package(PkgConfig REQUIRED)
+# Boost.Beast/Asio (header-only, libboost-dev) is the server's HTTP transport; cpp-httplib remains
+# the HTTP client of the tests and the load benchmark.
+find_package(Boost 1.74 REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 # Debian's FAISS 1.7.3 is a static library that needs OpenMP found first.
 find_package(OpenMP REQUIRED)

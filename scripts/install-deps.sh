@@ -23,7 +23,8 @@ packages=(
   libgoogle-perftools-dev
   libfaiss-dev libomp-dev
   libsqlite3-dev sqlite3
-  libcpp-httplib-dev nlohmann-json3-dev libcli11-dev
+  # Boost.Beast/Asio: the server's event-driven HTTP transport; cpp-httplib: the tests' HTTP client.
+  libboost-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # The HTML report's test opens it in a real headless browser.

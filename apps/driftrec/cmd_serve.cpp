@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -15,13 +16,13 @@
 namespace driftrec::cli {
 
 namespace {
-std::string read_token(const std::string& file) {
+std::string read_token(const std::string& file, const char* env_name = "DRIFTREC_TOKEN") {
   std::string token;
   if (!file.empty()) {
     std::ifstream in(file);
     if (!in) throw IoError(file + ": cannot read the token file");
     std::getline(in, token);
-  } else if (const char* env = std::getenv("DRIFTREC_TOKEN")) {
+  } else if (const char* env = std::getenv(env_name)) {
     token = env;
   }
   while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
@@ -54,7 +55,8 @@ void import_events(store::EventStore& st, const data::Dataset& ds) {
 
 Runner add_serve(CLI::App& app, const GlobalFlags& g) {
   struct Opts {
-    std::string model_dir, store_url = "sqlite://events.db", token_file;
+    std::string model_dir, store_url = "sqlite://events.db", token_file, admin_token_file;
+    double cache_mb = 256, request_timeout = 10, idle_timeout = 30;
     serve::HttpOptions http;
     serve::ServiceOptions service;
     DataFlags import;
@@ -65,7 +67,24 @@ Runner add_serve(CLI::App& app, const GlobalFlags& g) {
   app.add_option("--host", o->http.host, "address to listen on");
   app.add_option("--port", o->http.port, "port (0 = any free port, printed at start)")->check(CLI::Range(0, 65535));
   app.add_option("--token-file", o->token_file, "file holding the bearer token for writes/admin (else DRIFTREC_TOKEN)");
+  app.add_option("--admin-token-file", o->admin_token_file,
+                 "file holding the bearer token for admin routes such as reload (else DRIFTREC_ADMIN_TOKEN; "
+                 "without one, admin routes are off)");
+  app.add_option("--model-root", o->http.model_root,
+                 "reload may name model directories under this one (default: only the served directory)");
   app.add_flag("--no-auth", o->http.allow_no_auth, "accept writes and admin calls without a token (local testing only)");
+  app.add_option("--cache-mb", o->cache_mb, "memory for cached user states (least recently used are dropped)")
+      ->check(CLI::Range(1.0, 1e6));
+  app.add_option("--max-connections", o->http.max_connections,
+                 "open connections; past it a connection gets one answer (503 unless a health route) and is closed")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--request-timeout", o->request_timeout,
+                 "seconds from a request's first byte to its last (slower requests get 408)")
+      ->check(CLI::Range(0.1, 3600.0));
+  app.add_option("--idle-timeout", o->idle_timeout, "seconds a keep-alive connection may wait for its next request")
+      ->check(CLI::Range(0.1, 3600.0));
+  app.add_option("--write-threads", o->http.write_threads, "workers for ingest and reload (they mostly wait on fsync)")
+      ->check(CLI::Range(1, 1024));
   app.add_option("--max-k", o->http.max_k, "largest k a request may ask for")->check(CLI::PositiveNumber);
   app.add_option("--history-limit", o->service.history_limit, "events kept per user state")->check(CLI::PositiveNumber);
   app.add_option("--retrieval", o->service.retrieval, "exact, or hnsw (FAISS; for ials and bpr) for large catalogs")
@@ -75,7 +94,11 @@ Runner add_serve(CLI::App& app, const GlobalFlags& g) {
   o->import.add_to(app, false, "--import");
   return [o, &g]() {
     o->http.token = read_token(o->token_file);
-    o->http.threads = g.threads > 0 ? g.threads : 8;
+    o->http.admin_token = read_token(o->admin_token_file, "DRIFTREC_ADMIN_TOKEN");
+    o->http.threads = g.threads > 0 ? g.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    o->http.request_timeout_ms = static_cast<int>(o->request_timeout * 1000);
+    o->http.idle_timeout_ms = static_cast<int>(o->idle_timeout * 1000);
+    o->service.cache_bytes = static_cast<std::size_t>(o->cache_mb * 1024 * 1024);
     auto st = store::open_event_store(o->store_url);
     if (!o->import.path.empty()) {
       if (st->count() == 0) import_events(*st, o->import.load());

@@ -7,12 +7,14 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <unordered_map>
 
 #include "driftrec/core/error.h"
+#include "driftrec/core/text.h"
 
 namespace fs = std::filesystem;
 
@@ -169,10 +171,16 @@ float parse_value(const std::string& s, const std::string& file, std::int64_t li
   return static_cast<float>(d);
 }
 
+/// A label (behaviour, domain, category): printable UTF-8; "" allowed.
+std::string check_text(std::string t, const std::string& file, std::int64_t line, const std::string& field) {
+  if (const auto p = text_problem(t); !p.empty()) throw ParseError(file, line, field, p);
+  return t;
+}
+
 std::string require_id(const std::string& s, const std::string& file, std::int64_t line, const std::string& field) {
   std::string t = trim(s);
   if (t.empty()) throw ParseError(file, line, field, "empty id");
-  return t;
+  return check_text(std::move(t), file, line, field);
 }
 
 std::int64_t parse_ts_field(const std::string& s, const std::string& file, std::int64_t line,
@@ -185,18 +193,6 @@ std::int64_t parse_ts_field(const std::string& s, const std::string& file, std::
 }
 
 // Latin-1 -> UTF-8 when the bytes are not valid UTF-8 already (MovieLens files are Latin-1).
-bool valid_utf8(const std::string& s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (std::size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
-    i += n;
-  }
-  return true;
-}
 std::string to_utf8(const std::string& s) {
   if (valid_utf8(s)) return s;
   std::string out;
@@ -238,10 +234,14 @@ int find_column(const std::vector<std::string>& header, const std::string& role,
                 const std::string& file) {
   if (!explicit_name.empty()) {
     if (is_integer(explicit_name)) {
-      const int idx = std::stoi(explicit_name);
-      if (idx < 0 || (!header.empty() && idx >= static_cast<int>(header.size())))
-        throw InvalidInput(file + ": column index " + explicit_name + " for '" + role + "' is out of range");
-      return idx;
+      long long idx = -1;
+      const char* end = explicit_name.data() + explicit_name.size();
+      const auto r = std::from_chars(explicit_name.data() + (explicit_name[0] == '+'), end, idx);
+      const long long limit = header.empty() ? 100000 : static_cast<long long>(header.size());
+      if (r.ec != std::errc() || r.ptr != end || idx < 0 || idx >= limit)
+        throw InvalidInput(file + ": column index " + explicit_name + " for '" + role + "' is out of range (0.." +
+                           std::to_string(limit - 1) + ")");
+      return static_cast<int>(idx);
     }
     for (std::size_t i = 0; i < header.size(); ++i)
       if (bare_name(header[i]) == lower(explicit_name)) return static_cast<int>(i);
@@ -251,6 +251,19 @@ int find_column(const std::vector<std::string>& header, const std::string& role,
     for (std::size_t i = 0; i < header.size(); ++i)
       if (bare_name(header[i]) == alias) return static_cast<int>(i);
   return -1;
+}
+
+/// A header naming one column twice is ambiguous (which one holds the timestamps?): refused.
+void check_header(const std::vector<std::string>& header, const std::string& file, std::int64_t line) {
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    const auto n = bare_name(header[i]);
+    if (n.empty()) continue;
+    for (std::size_t j = 0; j < i; ++j)
+      if (bare_name(header[j]) == n)
+        throw ParseError(file, line, "header",
+                         "column '" + n + "' appears twice (columns " + std::to_string(j + 1) + " and " +
+                             std::to_string(i + 1) + "); rename one");
+  }
 }
 
 std::string explicit_for(const ColumnMap& c, const std::string& role) {
@@ -306,6 +319,7 @@ void read_delimited_events(const std::string& path, const ReadOptions& opt, Data
   std::vector<std::string> first_row;
   if (opt.header || recbole) {
     header = split_delimited(line, delim, quotes, &unterminated);
+    check_header(header, path, in.line_no());
   } else {
     first_row = split_delimited(line, delim, quotes, &unterminated);
   }
@@ -345,12 +359,14 @@ void read_delimited_events(const std::string& path, const ReadOptions& opt, Data
       const std::string item = require_id(f[static_cast<std::size_t>(col[1])], path, in.line_no(), col_name(1));
       std::int64_t ts = clock ? parse_ts_field(f[static_cast<std::size_t>(col[2])], path, in.line_no(), col_name(2))
                               : ordinal[user]++;
-      const std::string behavior = col[3] >= 0 ? lower(trim(f[static_cast<std::size_t>(col[3])])) : "";
+      const std::string behavior =
+          col[3] >= 0 ? check_text(lower(trim(f[static_cast<std::size_t>(col[3])])), path, in.line_no(), col_name(3)) : "";
       if (col[3] >= 0 && behavior.empty()) throw ParseError(path, in.line_no(), col_name(3), "empty behaviour");
       const float value = col[4] >= 0 ? parse_value(f[static_cast<std::size_t>(col[4])], path, in.line_no(), col_name(4)) : 1.0f;
-      const std::string domain = col[6] >= 0 ? trim(f[static_cast<std::size_t>(col[6])]) : "";
+      const std::string domain =
+          col[6] >= 0 ? check_text(trim(f[static_cast<std::size_t>(col[6])]), path, in.line_no(), col_name(6)) : "";
       if (col[5] >= 0) {
-        auto cats = split_list(f[static_cast<std::size_t>(col[5])]);
+        auto cats = split_list(check_text(f[static_cast<std::size_t>(col[5])], path, in.line_no(), col_name(5)));
         if (!cats.empty() && !side.has(item)) side.set(item, std::move(cats));
       }
       b.add(user, item, ts, behavior, value, domain);
@@ -372,7 +388,9 @@ void read_sequence_events(const std::string& path, DatasetBuilder& b, LoadReport
     const auto f = split_ws(line);
     try {
       if (f.size() < 2) throw ParseError(path, in.line_no(), "items", "a user with no items");
-      for (std::size_t k = 1; k < f.size(); ++k) b.add(f[0], f[k], static_cast<std::int64_t>(k - 1));
+      const auto user = require_id(f[0], path, in.line_no(), "user");
+      for (std::size_t k = 1; k < f.size(); ++k) require_id(f[k], path, in.line_no(), "item " + std::to_string(k));
+      for (std::size_t k = 1; k < f.size(); ++k) b.add(user, f[k], static_cast<std::int64_t>(k - 1));
       rep.rows_loaded += static_cast<std::int64_t>(f.size() - 1);
     } catch (const ParseError& e) {
       errs.reject(e, line);
@@ -391,7 +409,8 @@ void read_pair_events(const std::string& path, DatasetBuilder& b, LoadReport& re
     try {
       if (f.size() != 2)
         throw ParseError(path, in.line_no(), "row", "expected 'user item', got " + std::to_string(f.size()) + " fields");
-      b.add(f[0], f[1], pos[f[0]]++);
+      const auto user = require_id(f[0], path, in.line_no(), "user");
+      b.add(user, require_id(f[1], path, in.line_no(), "item"), pos[user]++);
       ++rep.rows_loaded;
     } catch (const ParseError& e) {
       errs.reject(e, line);
@@ -464,9 +483,38 @@ void attach_item(DatasetBuilder& b, LoadReport& rep, const std::string& item, co
   b.set_item_info(item, cats, tokenize(text), text);
 }
 
+/// The 1-based line of each top-level key of a JSON object (the text is valid JSON already), so
+/// errors about one item can name its line.
+std::unordered_map<std::string, std::int64_t> json_key_lines(const std::string& text) {
+  std::unordered_map<std::string, std::int64_t> lines;
+  std::int64_t line = 1;
+  int depth = 0;
+  bool expect_key = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+    } else if (c == '"') {
+      std::size_t j = i + 1;
+      while (j < text.size() && text[j] != '"') j += text[j] == '\\' ? 2 : 1;
+      if (depth == 1 && expect_key) lines.emplace(text.substr(i + 1, j - i - 1), line);
+      expect_key = false;
+      i = j;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+      expect_key = depth == 1 && c == '{';
+    } else if (c == '}' || c == ']') {
+      --depth;
+    } else if (c == ',' && depth == 1) {
+      expect_key = true;
+    }
+  }
+  return lines;
+}
+
 // {"item": [attribute, ...], ...} (the S3-Rec/Amazon item2attributes files), or
 // {"item": {"categories": [...], "text": "..."}, ...}. Attributes may be numbers or strings.
-void read_json_item_table(const std::string& path, DatasetBuilder& b, LoadReport& rep) {
+void read_json_item_table(const std::string& path, DatasetBuilder& b, LoadReport& rep, RowErrors& errs) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw IoError(path + ": cannot open");
   std::stringstream ss;
@@ -475,95 +523,121 @@ void read_json_item_table(const std::string& path, DatasetBuilder& b, LoadReport
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    const auto upto = std::min<std::size_t>(e.byte, text.size());
+  } catch (const nlohmann::json::exception& e) {
+    const auto* pe = dynamic_cast<const nlohmann::json::parse_error*>(&e);
+    const auto upto = std::min<std::size_t>(pe ? pe->byte : 0, text.size());
     const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(upto), '\n');
     throw ParseError(path, line, "json", e.what());
   }
   if (!j.is_object()) throw ParseError(path, 1, "json", "expected an object mapping item ids to attribute lists");
-  auto as_names = [&](const nlohmann::json& list, const std::string& item) {
-    std::vector<std::string> out;
-    if (!list.is_array()) throw ParseError(path, 1, item, "expected a list of attributes");
-    for (const auto& a : list) {
-      if (a.is_string()) out.push_back(a.get<std::string>());
-      else if (a.is_number_integer()) out.push_back(std::to_string(a.get<long long>()));
-      else throw ParseError(path, 1, item, "attributes must be strings or integers");
-    }
-    return out;
-  };
+  if (j.empty()) throw InvalidInput(path + ": the item table has no items");
+  const auto lines = json_key_lines(text);
   for (const auto& [item, value] : j.items()) {
-    if (value.is_array()) {
-      attach_item(b, rep, item, as_names(value, item), "");
-    } else if (value.is_object()) {
-      std::vector<std::string> cats;
-      for (const char* key : {"categories", "attributes"})
-        if (value.contains(key)) {
-          auto more = as_names(value.at(key), item);
-          cats.insert(cats.end(), more.begin(), more.end());
-        }
-      std::string t;
-      for (const char* key : {"text", "title"})
-        if (value.contains(key) && value.at(key).is_string()) t = value.at(key).get<std::string>();
-      attach_item(b, rep, item, cats, t);
-    } else {
-      throw ParseError(path, 1, item, "expected a list of attributes or an object");
+    const auto at = lines.find(item);
+    const std::int64_t line = at == lines.end() ? 1 : at->second;
+    auto as_names = [&](const nlohmann::json& list) {
+      std::vector<std::string> out;
+      if (!list.is_array()) throw ParseError(path, line, item, "expected a list of attributes");
+      for (const auto& a : list) {
+        if (a.is_string()) out.push_back(check_text(a.get<std::string>(), path, line, item));
+        else if (a.is_number_integer()) out.push_back(std::to_string(a.get<long long>()));
+        else throw ParseError(path, line, item, "attributes must be strings or integers");
+      }
+      return out;
+    };
+    try {
+      const auto id = require_id(item, path, line, "item");
+      if (value.is_array()) {
+        attach_item(b, rep, id, as_names(value), "");
+      } else if (value.is_object()) {
+        std::vector<std::string> cats;
+        for (const char* key : {"categories", "attributes"})
+          if (value.contains(key)) {
+            auto more = as_names(value.at(key));
+            cats.insert(cats.end(), more.begin(), more.end());
+          }
+        std::string t;
+        for (const char* key : {"text", "title"})
+          if (value.contains(key) && value.at(key).is_string()) t = check_text(value.at(key).get<std::string>(), path, line, key);
+        attach_item(b, rep, id, cats, t);
+      } else {
+        throw ParseError(path, line, item, "expected a list of attributes or an object");
+      }
+    } catch (const ParseError& e) {
+      errs.reject(e, item);
     }
   }
 }
 
-void read_item_table(const std::string& path, const ReadOptions& opt, DatasetBuilder& b, LoadReport& rep) {
+void read_item_table(const std::string& path, const ReadOptions& opt, DatasetBuilder& b, LoadReport& rep,
+                     RowErrors& errs) {
   rep.files.push_back(path);
   const std::string name = lower(fs::path(path).filename().string());
   if (lower(fs::path(path).extension().string()) == ".json") {
-    read_json_item_table(path, b, rep);
+    read_json_item_table(path, b, rep, errs);
     return;
   }
   LineInput in(path);
   std::string line;
+  const auto rows_before = rep.item_rows;
+  // Each row: parse and attach; a malformed row goes to RowErrors (fail, or skip with --on-error).
+  auto each_row = [&](const std::function<void(const std::string&)>& row) {
+    while (in.next(line)) {
+      try {
+        row(line);
+      } catch (const ParseError& e) {
+        errs.reject(e, line);
+      }
+    }
+  };
   if (name == "u.item") {
     // id|title|release date|video release date|url|19 genre flags (MovieLens 100K, Latin-1)
-    std::vector<std::string> genres = {"unknown", "Action", "Adventure", "Animation", "Children's", "Comedy",
-                                       "Crime", "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror",
-                                       "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western"};
-    while (in.next(line)) {
-      const auto f = split_on(to_utf8(line), "|");
+    static const std::vector<std::string> genres = {
+        "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy",  "Crime",    "Documentary", "Drama", "Fantasy",
+        "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western"};
+    each_row([&](const std::string& l) {
+      const auto f = split_on(to_utf8(l), "|");
       if (f.size() < 5 + genres.size())
         throw ParseError(path, in.line_no(), "row", "expected 24 '|'-separated fields, got " + std::to_string(f.size()));
       std::vector<std::string> cats;
       for (std::size_t g = 0; g < genres.size(); ++g)
         if (trim(f[5 + g]) == "1") cats.push_back(genres[g]);
-      attach_item(b, rep, require_id(f[0], path, in.line_no(), "item"), cats, f[1]);
-    }
-    return;
-  }
-  if (lower(fs::path(path).extension().string()) == ".dat") {  // movies.dat: id::title::g1|g2
-    while (in.next(line)) {
-      const auto f = split_on(to_utf8(line), "::");
+      attach_item(b, rep, require_id(f[0], path, in.line_no(), "item"), cats, check_text(f[1], path, in.line_no(), "title"));
+    });
+  } else if (lower(fs::path(path).extension().string()) == ".dat") {  // movies.dat: id::title::g1|g2
+    each_row([&](const std::string& l) {
+      const auto f = split_on(to_utf8(l), "::");
       if (f.size() != 3)
         throw ParseError(path, in.line_no(), "row", "expected id::title::genres, got " + std::to_string(f.size()) + " fields");
-      attach_item(b, rep, require_id(f[0], path, in.line_no(), "item"), split_on(f[2], "|"), f[1]);
-    }
-    return;
+      attach_item(b, rep, require_id(f[0], path, in.line_no(), "item"),
+                  split_on(check_text(f[2], path, in.line_no(), "genres"), "|"), check_text(f[1], path, in.line_no(), "title"));
+    });
+  } else {
+    // Delimited with a header (csv/tsv, RecBole .item).
+    if (!in.next(line)) throw InvalidInput(path + ": the item table is empty");
+    const char delim = detect_delimiter(path, line, opt.delimiter);
+    bool unterminated = false;
+    const auto header = split_delimited(line, delim, delim != '\t', &unterminated);
+    check_header(header, path, in.line_no());
+    const int c_item = find_column(header, "item", "", path);
+    if (c_item < 0) throw InvalidInput(path + ": item table has no item column (item/item_id)");
+    const int c_cat = find_column(header, "category", "", path);
+    const int c_text = find_column(header, "text", "", path);
+    each_row([&](const std::string& l) {
+      const auto f = split_delimited(l, delim, delim != '\t', &unterminated);
+      if (unterminated) throw ParseError(path, in.line_no(), "row", "unterminated quoted field");
+      if (f.size() != header.size())
+        throw ParseError(path, in.line_no(), "row",
+                         "expected " + std::to_string(header.size()) + " fields, got " + std::to_string(f.size()));
+      const auto col = [&](int c) { return f[static_cast<std::size_t>(c)]; };
+      const auto item = require_id(col(c_item), path, in.line_no(), bare_name(header[static_cast<std::size_t>(c_item)]));
+      attach_item(b, rep, item,
+                  c_cat >= 0 ? split_list(check_text(col(c_cat), path, in.line_no(), "category")) : std::vector<std::string>{},
+                  c_text >= 0 ? check_text(col(c_text), path, in.line_no(), "text") : "");
+    });
   }
-  // Delimited with a header (csv/tsv, RecBole .item).
-  if (!in.next(line)) return;
-  const char delim = detect_delimiter(path, line, opt.delimiter);
-  bool unterminated = false;
-  const auto header = split_delimited(line, delim, delim != '\t', &unterminated);
-  const int c_item = find_column(header, "item", "", path);
-  if (c_item < 0) throw InvalidInput(path + ": item table has no item column (item/item_id)");
-  const int c_cat = find_column(header, "category", "", path);
-  const int c_text = find_column(header, "text", "", path);
-  while (in.next(line)) {
-    const auto f = split_delimited(line, delim, delim != '\t', &unterminated);
-    if (unterminated) throw ParseError(path, in.line_no(), "row", "unterminated quoted field");
-    if (f.size() != header.size())
-      throw ParseError(path, in.line_no(), "row",
-                       "expected " + std::to_string(header.size()) + " fields, got " + std::to_string(f.size()));
-    const auto item = require_id(f[static_cast<std::size_t>(c_item)], path, in.line_no(), bare_name(header[static_cast<std::size_t>(c_item)]));
-    attach_item(b, rep, item, c_cat >= 0 ? split_list(f[static_cast<std::size_t>(c_cat)]) : std::vector<std::string>{},
-                c_text >= 0 ? f[static_cast<std::size_t>(c_text)] : "");
-  }
+  if (rep.item_rows == rows_before && in.line_no() <= 1)
+    throw InvalidInput(path + ": the item table has no rows");
 }
 
 // ---------------------------------------------------------------- detection
@@ -583,6 +657,51 @@ bool looks_like_header(const std::vector<std::string>& fields) {
       if (std::find(names.begin(), names.end(), n) != names.end()) return true;
   }
   return false;
+}
+
+/// Whitespace-separated ids: "pairs" when the first 200 lines all have two fields, "sequence" when
+/// at most half do. A mix in between is a pairs file with bad rows or a sequence file of very short
+/// histories; guessing would silently turn bad rows into data, so it is refused.
+std::string pairs_or_sequence(const std::string& path) {
+  LineInput in(path);
+  std::string line;
+  int lines = 0, two = 0;
+  std::int64_t first_other = 0;
+  std::size_t other_fields = 0;
+  for (; lines < 200 && in.next(line); ++lines) {
+    const auto n = split_ws(line).size();
+    if (n == 2) {
+      ++two;
+    } else if (first_other == 0) {
+      first_other = in.line_no();
+      other_fields = n;
+    }
+  }
+  if (two == lines) return "pairs";
+  if (2 * two <= lines) return "sequence";
+  throw InvalidInput(path + ":" + std::to_string(first_other) + ": has " + std::to_string(other_fields) + " fields while " +
+                     std::to_string(two) + " of the first " + std::to_string(lines) +
+                     " lines have 2: a pairs file with a bad row, or a sequence file? Pass --format pairs or --format sequence");
+}
+
+/// Text files only: a NUL byte in the first 64 KiB means binary data (or UTF-16), not a log.
+void require_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(65536, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  if (head.find('\0') != std::string::npos)
+    throw InvalidInput(path + ": holds NUL bytes: a binary file, not a text data file (UTF-16 text must be converted to UTF-8)");
+}
+
+/// --rejects must not name an input file: appending rejected rows to it would change the data.
+void check_rejects_path(const ReadOptions& opt, const std::vector<std::string>& inputs) {
+  if (opt.on_error != OnError::kSkip || opt.rejects_path.empty() || !fs::exists(opt.rejects_path)) return;
+  for (const auto& in : inputs) {
+    std::error_code ec;
+    if (!in.empty() && fs::equivalent(opt.rejects_path, in, ec))
+      throw InvalidInput(opt.rejects_path + ": --rejects names an input file; rejected rows would be appended to the data");
+  }
 }
 
 struct Resolved {
@@ -654,12 +773,7 @@ Resolved resolve(const std::string& path, const std::string& format, bool column
       } else if (tabs.size() == 4 && is_integer(tabs[0]) && is_integer(tabs[3])) {
         r.format = "movielens";
       } else if (ws.size() >= 2 && comma.size() == 1) {
-        // Whitespace-separated ids: pairs when the first lines all have two fields.
-        LineInput in(path);
-        std::string line;
-        bool all_two = true;
-        for (int k = 0; k < 50 && in.next(line); ++k) all_two = all_two && split_ws(line).size() == 2;
-        r.format = all_two ? "pairs" : "sequence";
+        r.format = pairs_or_sequence(path);
       } else {
         throw InvalidInput(path + ": cannot detect the format; pass --format csv|tsv|recbole|sequence|pairs|movielens|taobao");
       }
@@ -697,14 +811,23 @@ std::vector<std::string> tokenize(const std::string& text) {
 
 std::int64_t parse_timestamp(const std::string& t) {
   if (t.empty()) throw InvalidInput("empty timestamp");
+  // |ts| <= 1e15 (seconds or milliseconds since 1970): differences of two timestamps never overflow.
+  constexpr std::int64_t kMaxAbs = 1000000000000000;
+  const auto out_of_range = [&] {
+    return InvalidInput("'" + t + "' is out of range (at most 1e15 in absolute value)");
+  };
   std::int64_t v = 0;
   const char* end = t.data() + t.size();
   auto res = std::from_chars(t.data(), end, v);
-  if (res.ec == std::errc() && res.ptr == end) return v;
+  if (res.ptr == end && res.ec == std::errc::result_out_of_range) throw out_of_range();
+  if (res.ec == std::errc() && res.ptr == end) {
+    if (v > kMaxAbs || v < -kMaxAbs) throw out_of_range();
+    return v;
+  }
   char* dend = nullptr;
   const double d = std::strtod(t.c_str(), &dend);
   if (dend == t.c_str() + t.size()) {
-    if (!std::isfinite(d) || std::fabs(d) > 9.2e18) throw InvalidInput("'" + t + "' is out of range");
+    if (!std::isfinite(d) || std::fabs(d) > static_cast<double>(kMaxAbs)) throw out_of_range();
     return static_cast<std::int64_t>(std::floor(d));
   }
   // ISO 8601: YYYY-MM-DD[( |T)HH:MM[:SS[.fff]]][Z]
@@ -732,7 +855,10 @@ std::int64_t parse_timestamp(const std::string& t) {
       if (rest == "Z" || rest == "+00:00") rest.clear();
       if (!rest.empty()) throw InvalidInput("'" + t + "': only UTC timestamps are supported (suffix Z)");
     }
-    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || s > 60)
+    static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+    if (Y < 1 || M < 1 || M > 12 || D < 1 || D > kDays[M - 1] + (M == 2 && leap) || h < 0 || h > 23 || m < 0 ||
+        m > 59 || s < 0 || s > 60)
       throw InvalidInput("'" + t + "' is not a valid date-time");
     std::tm tm{};
     tm.tm_year = Y - 1900;
@@ -757,11 +883,14 @@ Dataset load_dataset(const std::string& path, const ReadOptions& opt, LoadReport
   const Resolved r = resolve(path, opt.format, columns_given || !opt.header);
   rep.format = r.format;
   rep.files.push_back(r.events);
+  const std::string items = !opt.items_path.empty() ? opt.items_path : r.items;
+  check_rejects_path(opt, {r.events, items});
+  if (fs::is_regular_file(r.events)) require_text_file(r.events);
   DatasetBuilder b;
   b.dataset().name = path;
   ItemSide side;
+  RowErrors errs(opt, rep);
   {
-    RowErrors errs(opt, rep);
     if (r.format == "csv" || r.format == "tsv") {
       ReadOptions o = opt;
       if (r.format == "tsv" && !o.delimiter) o.delimiter = '\t';
@@ -782,8 +911,10 @@ Dataset load_dataset(const std::string& path, const ReadOptions& opt, LoadReport
   }
   if (rep.rows_loaded == 0) throw InvalidInput(r.events + ": no valid events were read");
   for (const auto& item : side.order) b.set_item_info(item, side.categories.at(item), {}, "");
-  const std::string items = !opt.items_path.empty() ? opt.items_path : r.items;
-  if (!items.empty()) read_item_table(items, opt, b, rep);
+  if (!items.empty()) {
+    if (fs::is_regular_file(items) && lower(fs::path(items).extension().string()) != ".json") require_text_file(items);
+    read_item_table(items, opt, b, rep, errs);
+  }
   return b.finish();
 }
 

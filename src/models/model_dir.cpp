@@ -31,15 +31,32 @@ void write_text(const fs::path& p, const std::string& text) {
   if (!out.flush()) throw IoError(p.string() + ": write failed");
 }
 
-// Fingerprint of a file's bytes: catches truncated or altered weights whatever their format.
+// A model directory's files must be regular files (after symlinks): a FIFO, a device such as
+// /dev/zero or a directory would block or never end. Returns the size.
+std::uintmax_t regular_file_size(const fs::path& p) {
+  std::error_code ec;
+  const auto st = fs::status(p, ec);
+  if (ec || !fs::exists(st)) throw CorruptModel(p.string() + ": missing");
+  if (!fs::is_regular_file(st)) throw CorruptModel(p.string() + ": not a regular file");
+  const auto size = fs::file_size(p, ec);
+  if (ec) throw IoError(p.string() + ": cannot read its size: " + ec.message());
+  return size;
+}
+
+// Fingerprint of a file's bytes: catches truncated or altered files whatever their format. Reads
+// at most the size the file had when checked, so a file that grows while read cannot hang it.
 std::string file_checksum(const fs::path& p) {
+  const auto size = regular_file_size(p);
   std::ifstream in(p, std::ios::binary);
   if (!in) throw IoError(p.string() + ": cannot open for reading");
   Fingerprint fp;
   std::vector<char> buf(1 << 16);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    fp.add_bytes(buf.data(), static_cast<std::size_t>(in.gcount()));
+  std::uintmax_t left = size;
+  while (in && left > 0) {
+    in.read(buf.data(), static_cast<std::streamsize>(std::min<std::uintmax_t>(buf.size(), left)));
+    const auto got = static_cast<std::size_t>(in.gcount());
+    fp.add_bytes(buf.data(), got);
+    left -= got;
   }
   return fp.hex();
 }
@@ -91,10 +108,15 @@ void save_model_dir(const std::string& dir, const Model& model, const data::Data
                   {"items", train.items.count()}, {"events", train.log.size()}, {"has_clock", train.has_clock}}},
         {"id_maps", {{"users", train.users.checksum()}, {"items", train.items.checksum()}}},
         {"n_items", model.n_items()},
-        {"weights", {{"file", model.weights_file()}, {"checksum", file_checksum(tmp / model.weights_file())}}},
+        {"weights",
+         {{"file", model.weights_file()},
+          {"checksum", file_checksum(tmp / model.weights_file())},
+          {"size", regular_file_size(tmp / model.weights_file())}}},
         {"n_users", model.n_users()},
         {"created", now_iso()},
     };
+    meta["checksums"] = {{"behaviors.tsv", file_checksum(tmp / "behaviors.tsv")}};
+    if (t.has_categories()) meta["checksums"]["item_categories.tsv"] = file_checksum(tmp / "item_categories.tsv");
     for (auto it = extra.begin(); it != extra.end(); ++it) meta[it.key()] = it.value();
     write_text(tmp / "model.json", meta.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     // Swap into place: the old directory (if any) is moved aside first, then removed.
@@ -117,8 +139,10 @@ nlohmann::json read_model_meta(const std::string& dir) {
   const fs::path d(dir);
   if (!fs::is_directory(d)) throw NotFound(dir + ": no such model directory");
   const std::string meta_path = (d / "model.json").string();
+  if (!fs::exists(meta_path)) throw CorruptModel(meta_path + ": missing (not a DriftRec model directory?)");
+  if (regular_file_size(meta_path) > (std::uintmax_t{64} << 20)) throw CorruptModel(meta_path + ": larger than 64 MiB");
   std::ifstream in(meta_path);
-  if (!in) throw CorruptModel(meta_path + ": missing (not a DriftRec model directory?)");
+  if (!in) throw CorruptModel(meta_path + ": cannot be read");
   nlohmann::json meta;
   try {
     meta = nlohmann::json::parse(in);
@@ -165,6 +189,18 @@ LoadedModel load_model_dir(const std::string& dir) {
   } catch (const Error& e) {
     throw CorruptModel(meta_path + ": " + e.what());
   }
+  // Files the model.json checksums cover (older directories have no "checksums": not checked).
+  const nlohmann::json sums = out.meta.contains("checksums") && out.meta["checksums"].is_object()
+                                  ? out.meta["checksums"]
+                                  : nlohmann::json::object();
+  for (auto it = sums.begin(); it != sums.end(); ++it) {
+    if (it.key() != "behaviors.tsv" && it.key() != "item_categories.tsv")
+      throw CorruptModel(meta_path + ": checksums: unknown file '" + it.key() + "'");
+    if (!it.value().is_string() || file_checksum(d / it.key()) != it.value().get<std::string>())
+      throw CorruptModel((d / it.key()).string() + ": checksum differs from model.json (truncated or modified)");
+  }
+  for (const char* f : {"users.tsv", "items.tsv", "behaviors.tsv"}) regular_file_size(d / f);
+  if (fs::exists(d / "item_categories.tsv")) regular_file_size(d / "item_categories.tsv");
   out.users = data::IdMap::load_tsv((d / "users.tsv").string());
   out.items = data::IdMap::load_tsv((d / "items.tsv").string());
   const auto maps = field<nlohmann::json>(out.meta, "id_maps", meta_path);
@@ -201,11 +237,18 @@ LoadedModel load_model_dir(const std::string& dir) {
   const auto wfile = field<std::string>(weights, "file", meta_path);
   if (wfile != out.model->weights_file() || wfile.find('/') != std::string::npos)
     throw CorruptModel(meta_path + ": weights file '" + wfile + "' does not belong to model " + name);
-  if (!fs::exists(d / wfile)) throw CorruptModel((d / wfile).string() + ": missing");
+  const auto wsize = regular_file_size(d / wfile);
+  if (weights.contains("size") && (!weights["size"].is_number_unsigned() || weights["size"].get<std::uintmax_t>() != wsize))
+    throw CorruptModel((d / wfile).string() + ": " + std::to_string(wsize) + " bytes, model.json says " +
+                       weights["size"].dump() + " (truncated or modified)");
   if (file_checksum(d / wfile) != field<std::string>(weights, "checksum", meta_path))
     throw CorruptModel((d / wfile).string() + ": checksum differs from model.json (truncated or modified)");
+  const int meta_items = field<int>(out.meta, "n_items", meta_path);
+  if (meta_items != out.items.size())
+    throw CorruptModel(meta_path + ": n_items is " + std::to_string(meta_items) + " but items.tsv has " +
+                       std::to_string(out.items.size()) + " item slots (ids + padding)");
   out.model->load_weights((d / wfile).string());
-  if (out.model->n_items() != out.items.size() || out.model->n_items() != field<int>(out.meta, "n_items", meta_path))
+  if (out.model->n_items() != out.items.size())
     throw CorruptModel(dir + ": weights cover " + std::to_string(out.model->n_items()) + " item slots but items.tsv has " +
                        std::to_string(out.items.size()));
   if (out.model->n_users() != out.users.size())

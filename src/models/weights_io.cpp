@@ -1,6 +1,7 @@
 #include "driftrec/models/weights_io.h"
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -78,9 +79,17 @@ void WeightsWriter::write(const std::string& path) const {
 }
 
 WeightsReader::WeightsReader(const std::string& path) : path_(path) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(st)) throw IoError(path + ": cannot open weights file (missing)");
+  if (!std::filesystem::is_regular_file(st)) throw CorruptModel(path + ": not a regular file");
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) throw IoError(path + ": cannot read its size: " + ec.message());
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError(path + ": cannot open weights file");
-  const std::string buf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string buf(static_cast<std::size_t>(size), '\0');
+  in.read(buf.data(), static_cast<std::streamsize>(size));
+  buf.resize(static_cast<std::size_t>(in.gcount()));
   auto corrupt = [&](const std::string& why) { return CorruptModel(path + ": " + why); };
   if (buf.size() < 4 + 4 + 4 + 8 || std::memcmp(buf.data(), kMagic, 4) != 0) throw corrupt("not a DriftRec weights file");
   Fingerprint fp;

@@ -1,15 +1,16 @@
 #include "driftrec/serve/http_server.h"
 
-#include <httplib.h>
-
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <sstream>
 
 #include "driftrec/core/error.h"
 #include "driftrec/core/log.h"
+#include "driftrec/core/text.h"
+#include "http_transport.h"
 
 namespace driftrec::serve {
 
@@ -24,14 +25,11 @@ struct HttpError : std::runtime_error {
   std::string code;
 };
 
-void send_json(httplib::Response& res, int status, const json& body) {
+void send_json(Response& res, int status, const json& body) {
   res.status = status;
+  res.content_type = "application/json";
   // Path parameters may hold bytes that are not UTF-8: replace them instead of failing the reply.
-  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
-}
-
-void send_error(httplib::Response& res, int status, const std::string& code, const std::string& message) {
-  send_json(res, status, {{"error", {{"code", code}, {"message", message}}}});
+  res.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // Latency histogram and status counts of one route (lock-free).
@@ -52,15 +50,28 @@ struct RouteMetrics {
   }
 };
 
+/// An id (user, item) from a body or a path: non-empty, at most 256 bytes, printable UTF-8.
+std::string checked_id(std::string s, const std::string& where) {
+  if (s.empty()) throw HttpError(400, "invalid_field", where + ": must not be empty");
+  if (s.size() > 256) throw HttpError(400, "invalid_field", where + ": longer than 256 bytes");
+  if (const auto p = text_problem(s); !p.empty()) throw HttpError(400, "invalid_field", where + ": " + p);
+  return s;
+}
+
 std::string text_of(const json& v, const std::string& where) {
-  if (v.is_string()) {
-    const auto s = v.get<std::string>();
-    if (s.empty()) throw HttpError(400, "invalid_field", where + ": must not be empty");
-    if (s.size() > 256) throw HttpError(400, "invalid_field", where + ": longer than 256 bytes");
-    return s;
-  }
+  if (v.is_string()) return checked_id(v.get<std::string>(), where);
+  if (v.is_number_unsigned()) return std::to_string(v.get<std::uint64_t>());
   if (v.is_number_integer()) return std::to_string(v.get<std::int64_t>());
   throw HttpError(400, "invalid_field", where + ": must be a string");
+}
+
+/// A short label (behavior, domain): a string of at most 64 bytes, printable UTF-8 ("" allowed).
+std::string label_of(const json& v, const std::string& where) {
+  if (!v.is_string()) throw HttpError(400, "invalid_field", where + ": must be a string");
+  auto s = v.get<std::string>();
+  if (s.size() > 64) throw HttpError(400, "invalid_field", where + ": longer than 64 bytes");
+  if (const auto p = text_problem(s); !p.empty()) throw HttpError(400, "invalid_field", where + ": " + p);
+  return s;
 }
 
 /// One event object: user (unless anonymous), item, optional ts/behavior/value/domain.
@@ -86,16 +97,13 @@ IncomingEvent parse_event(const json& j, const std::string& where, bool need_use
       if (!std::isfinite(d) || std::fabs(d) > 1e15) throw HttpError(400, "invalid_field", at + ": out of range");
       e.ts = static_cast<std::int64_t>(std::floor(d));
     } else if (k == "behavior" || k == "behaviour") {
-      if (!v.is_string()) throw HttpError(400, "invalid_field", at + ": must be a string");
-      e.behavior = v.get<std::string>();
-      if (e.behavior.size() > 64) throw HttpError(400, "invalid_field", at + ": longer than 64 bytes");
+      e.behavior = label_of(v, at);
     } else if (k == "value") {
       if (!v.is_number()) throw HttpError(400, "invalid_field", at + ": must be a number");
       e.value = v.get<float>();
       if (!std::isfinite(e.value)) throw HttpError(400, "invalid_field", at + ": must be finite");
     } else if (k == "domain") {
-      if (!v.is_string()) throw HttpError(400, "invalid_field", at + ": must be a string");
-      e.domain = v.get<std::string>();
+      e.domain = label_of(v, at);
     } else {
       throw HttpError(400, "unknown_field", at + ": unknown field (user, item, ts, behavior, value, domain)");
     }
@@ -105,11 +113,11 @@ IncomingEvent parse_event(const json& j, const std::string& where, bool need_use
   return e;
 }
 
-json parse_body(const httplib::Request& req) {
+json parse_body(const Request& req) {
   if (req.body.empty()) throw HttpError(400, "malformed_json", "request body is empty; expected JSON");
   try {
     return json::parse(req.body);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers like 1e400
     throw HttpError(400, "malformed_json", std::string("request body is not valid JSON: ") + e.what());
   }
 }
@@ -145,7 +153,9 @@ json to_json(const RecommendResult& r) {
     }
     items.push_back(std::move(it));
   }
-  return {{"items", items}, {"cold_start", r.cold_start}, {"history_length", r.history_length},
+  return {{"items", items},
+          {"cold_start", r.cold_start},
+          {"history_length", r.history_length},
           {"model_version", r.model_version}};
 }
 
@@ -156,235 +166,306 @@ bool equal_constant_time(const std::string& a, const std::string& b) {
   return d == 0;
 }
 
+/// Who may call a route.
+enum class Access { open, write, admin };
+
 }  // namespace
 
 struct HttpServer::Impl {
   Service& svc;
   HttpOptions opt;
-  httplib::Server server;
-  int port = 0;
-  std::map<std::string, std::unique_ptr<RouteMetrics>> metrics;
-  RouteMetrics* unmatched = nullptr;
+  std::map<std::string, std::unique_ptr<RouteMetrics>> metrics;  // fixed before serving starts
+  std::vector<Route> routes;
+  std::unique_ptr<HttpTransport> transport;
 
   Impl(Service& s, HttpOptions o) : svc(s), opt(std::move(o)) {}
 
-  void require_auth(const httplib::Request& req) const {
-    if (opt.token.empty()) return;  // only reachable with allow_no_auth
-    const auto h = req.get_header_value("Authorization");
+  /// The refusal for a request without the right bearer token, from its headers alone.
+  std::optional<Response> check_access(Access access, const Request& req) const {
+    if (access == Access::open) return std::nullopt;
+    const std::string& token = access == Access::admin ? opt.admin_token : opt.token;
+    if (token.empty()) {
+      if (opt.allow_no_auth) return std::nullopt;
+      return error_response(403, "admin_disabled",
+                            "admin routes are off: start the server with --admin-token-file (SIGHUP still reloads)");
+    }
+    const auto h = req.header("authorization");
     const std::string prefix = "Bearer ";
-    if (h.empty()) throw HttpError(401, "unauthorized", "this route needs 'Authorization: Bearer <token>'");
-    if (h.compare(0, prefix.size(), prefix) != 0 || !equal_constant_time(h.substr(prefix.size()), opt.token))
-      throw HttpError(403, "forbidden", "the bearer token is not valid");
+    if (h.empty()) return error_response(401, "unauthorized", "this route needs 'Authorization: Bearer <token>'");
+    if (h.compare(0, prefix.size(), prefix) != 0 || !equal_constant_time(h.substr(prefix.size()), token))
+      return error_response(403, "forbidden", "the bearer token is not valid for this route");
+    return std::nullopt;
   }
 
-  /// Registers a route whose handler returns (status, body); errors become JSON 4xx/5xx.
+  /// Registers a route whose handler fills the response; library errors become JSON 4xx/5xx.
   template <typename Fn>
-  void route(const std::string& method, const std::string& pattern, const std::string& name, Fn fn) {
+  void route(const std::string& method, const std::string& pattern, const std::string& name, Lane lane, Access access,
+             Fn fn) {
     auto m = std::make_unique<RouteMetrics>();
     m->name = name;
-    RouteMetrics* rm = m.get();
     metrics.emplace(name, std::move(m));
-    auto handler = [this, rm, fn](const httplib::Request& req, httplib::Response& res) {
-      const auto t0 = std::chrono::steady_clock::now();
+    Route r;
+    r.method = method;
+    r.pattern = std::regex(pattern);
+    r.name = name;
+    r.lane = lane;
+    r.admit = [this, access](const Request& req) { return check_access(access, req); };
+    r.handler = [this, fn](const Request& req, Response& res) {
       try {
         fn(req, res);
       } catch (const HttpError& e) {
-        send_error(res, e.status, e.code, e.what());
+        res = error_response(e.status, e.code, e.what());
+      } catch (const store::StorageUnavailable& e) {
+        log_error(std::string("storage failure on ") + req.method + " " + req.path + ": " + e.what());
+        res = error_response(503, "storage_unavailable", "the event store cannot be written or read now; retry later");
       } catch (const InvalidInput& e) {
-        send_error(res, 400, "invalid_input", e.what());
+        res = error_response(400, "invalid_input", e.what());
       } catch (const NotFound& e) {
-        send_error(res, 404, "not_found", e.what());
+        res = error_response(404, "not_found", e.what());
       } catch (const NotSupported& e) {
-        send_error(res, 422, "not_supported", e.what());
+        res = error_response(422, "not_supported", e.what());
       } catch (const CorruptModel& e) {
-        send_error(res, 422, "corrupt_model", e.what());
+        res = error_response(422, "corrupt_model", e.what());
       } catch (const std::exception& e) {
         log_error(std::string("internal error on ") + req.method + " " + req.path + ": " + e.what());
-        send_error(res, 500, "internal", "internal error; see the server log");
+        res = error_response(500, "internal", "internal error; see the server log");
       }
-      rm->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), res.status);
     };
-    if (method == "GET") server.Get(pattern, handler);
-    else server.Post(pattern, handler);
+    routes.push_back(std::move(r));
   }
 
-  void install_routes() {
-    route("POST", "/v1/events", "post_events", [this](const httplib::Request& req, httplib::Response& res) {
-      require_auth(req);
-      const auto body = parse_body(req);
-      std::vector<IncomingEvent> events;
-      if (body.is_array()) {
-        if (body.empty()) throw HttpError(400, "invalid_field", "events: the array is empty");
-        if (body.size() > opt.max_events)
-          throw HttpError(413, "too_many_events", "at most " + std::to_string(opt.max_events) + " events per request");
-        for (std::size_t i = 0; i < body.size(); ++i) events.push_back(parse_event(body[i], "events[" + std::to_string(i) + "]", true));
-      } else {
-        events.push_back(parse_event(body, "event", true));
-      }
-      const auto r = svc.ingest(events);
-      send_json(res, 200, {{"accepted", r.accepted}, {"unknown_items", r.unknown_items}, {"first_seq", r.seqs.front()},
-                           {"last_seq", r.seqs.back()}});
-    });
-    route("GET", R"(/v1/users/([^/]+)/recommendations)", "get_user_recommendations",
-          [this](const httplib::Request& req, httplib::Response& res) {
-            RecommendRequest rr;
-            if (req.has_param("k")) rr.k = parse_k(req.get_param_value("k"), opt.max_k);
-            if (req.has_param("exclude_seen")) rr.exclude_seen = parse_bool(req.get_param_value("exclude_seen"), "exclude_seen");
-            if (req.has_param("explain")) rr.explain = parse_bool(req.get_param_value("explain"), "explain");
-            if (req.has_param("exclude")) {
-              std::stringstream ss(req.get_param_value("exclude"));
-              for (std::string x; std::getline(ss, x, ',');)
-                if (!x.empty()) rr.exclude.push_back(x);
-            }
-            const std::string user = req.matches[1];
-            auto j = to_json(svc.recommend_user(user, rr));
-            j["user"] = user;
-            send_json(res, 200, j);
-          });
-    route("POST", "/v1/recommendations", "post_recommendations", [this](const httplib::Request& req, httplib::Response& res) {
-      const auto body = parse_body(req);
-      if (!body.is_object()) throw HttpError(400, "invalid_field", "body: must be an object with a 'history' array");
-      RecommendRequest rr;
-      std::vector<IncomingEvent> history;
-      for (auto it = body.begin(); it != body.end(); ++it) {
-        const auto& k = it.key();
-        const auto& v = it.value();
-        if (k == "history") {
-          if (!v.is_array()) throw HttpError(400, "invalid_field", "history: must be an array");
-          if (v.size() > opt.max_events) throw HttpError(413, "too_many_events", "history: too long");
-          for (std::size_t i = 0; i < v.size(); ++i) history.push_back(parse_event(v[i], "history[" + std::to_string(i) + "]", false));
-        } else if (k == "k") {
-          if (!v.is_number_integer()) throw HttpError(400, "invalid_field", "k: must be an integer");
-          rr.k = parse_k(std::to_string(v.get<std::int64_t>()), opt.max_k);
-        } else if (k == "exclude_seen" || k == "explain") {
-          if (!v.is_boolean()) throw HttpError(400, "invalid_field", k + ": must be true or false");
-          (k == "explain" ? rr.explain : rr.exclude_seen) = v.get<bool>();
-        } else if (k == "exclude") {
-          if (!v.is_array()) throw HttpError(400, "invalid_field", "exclude: must be an array of item ids");
-          for (std::size_t i = 0; i < v.size(); ++i) rr.exclude.push_back(text_of(v[i], "exclude[" + std::to_string(i) + "]"));
-        } else {
-          throw HttpError(400, "unknown_field", k + ": unknown field (history, k, exclude_seen, explain, exclude)");
-        }
-      }
-      if (!body.contains("history")) throw HttpError(400, "missing_field", "history: required");
-      send_json(res, 200, to_json(svc.recommend_history(history, rr)));
-    });
-    route("GET", R"(/v1/users/([^/]+)/interests)", "get_user_interests",
-          [this](const httplib::Request& req, httplib::Response& res) { send_json(res, 200, svc.interests(req.matches[1])); });
-    route("GET", R"(/v1/items/([^/]+)/similar)", "get_similar_items", [this](const httplib::Request& req, httplib::Response& res) {
-      std::size_t k = 10;
-      if (req.has_param("k")) k = parse_k(req.get_param_value("k"), opt.max_k);
-      json items = json::array();
-      for (const auto& r : svc.similar(req.matches[1], k)) items.push_back({{"item", r.item}, {"score", r.score}});
-      send_json(res, 200, {{"item", std::string(req.matches[1])}, {"items", items}});
-    });
-    route("GET", "/healthz/live", "healthz_live",
-          [](const httplib::Request&, httplib::Response& res) { send_json(res, 200, {{"status", "live"}}); });
-    route("GET", "/healthz/ready", "healthz_ready", [this](const httplib::Request&, httplib::Response& res) {
-      const auto s = svc.stats();
-      send_json(res, 200, {{"status", "ready"}, {"model", s.model_name}, {"model_version", s.model_version}});
-    });
-    route("GET", "/metrics", "metrics", [this](const httplib::Request&, httplib::Response& res) {
-      res.status = 200;
-      res.set_content(prometheus(), "text/plain; version=0.0.4");
-    });
-    route("POST", "/v1/admin/reload", "admin_reload", [this](const httplib::Request& req, httplib::Response& res) {
-      require_auth(req);
-      std::string dir;
-      if (!req.body.empty()) {
-        const auto body = parse_body(req);
-        if (!body.is_object()) throw HttpError(400, "invalid_field", "body: must be an object");
-        for (auto it = body.begin(); it != body.end(); ++it) {
-          if (it.key() != "model_dir") throw HttpError(400, "unknown_field", it.key() + ": unknown field (model_dir)");
-          dir = text_of(it.value(), "model_dir");
-        }
-      }
-      try {
-        svc.reload(dir);
-      } catch (const Error& e) {
-        throw HttpError(422, "reload_failed", std::string(e.what()) + " (the previous model keeps serving)");
-      }
-      const auto s = svc.stats();
-      send_json(res, 200, {{"model", s.model_name}, {"model_version", s.model_version}, {"model_dir", s.model_dir}});
-    });
-    auto um = std::make_unique<RouteMetrics>();
-    um->name = "unmatched";
-    unmatched = um.get();
-    metrics.emplace("unmatched", std::move(um));
-    server.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
-      if (res.status == 404 && res.body.empty()) {
-        send_error(res, 404, "no_route", "no route " + req.method + " " + req.path);
-        unmatched->observe(0, 404);
-      } else if (res.body.empty()) {
-        send_error(res, res.status, "http_" + std::to_string(res.status),
-                   res.status == 413 ? "request body larger than " + std::to_string(opt.max_body_bytes) + " bytes"
-                                     : "request rejected");
-      }
-    });
+  void observe(const std::string& name, double seconds, int status) {
+    const auto it = metrics.find(name);
+    (it != metrics.end() ? *it->second : *metrics.at("rejected")).observe(seconds, status);
   }
 
-  std::string prometheus() const {
-    std::ostringstream os;
-    os << "# HELP driftrec_requests_total Requests by route and status class.\n# TYPE driftrec_requests_total counter\n";
-    for (const auto& [name, m] : metrics)
-      for (int c = 1; c <= 5; ++c)
-        if (m->by_class[static_cast<std::size_t>(c)] > 0)
-          os << "driftrec_requests_total{route=\"" << name << "\",status=\"" << c << "xx\"} "
-             << m->by_class[static_cast<std::size_t>(c)] << "\n";
-    os << "# HELP driftrec_request_seconds Request latency by route.\n# TYPE driftrec_request_seconds histogram\n";
-    for (const auto& [name, m] : metrics) {
-      std::uint64_t cum = 0;
-      for (std::size_t b = 0; b < kBuckets.size(); ++b) {
-        cum += m->buckets[b];
-        os << "driftrec_request_seconds_bucket{route=\"" << name << "\",le=\"" << kBuckets[b] << "\"} " << cum << "\n";
-      }
-      os << "driftrec_request_seconds_bucket{route=\"" << name << "\",le=\"+Inf\"} " << m->count << "\n";
-      os << "driftrec_request_seconds_sum{route=\"" << name << "\"} " << static_cast<double>(m->sum_us) / 1e6 << "\n";
-      os << "driftrec_request_seconds_count{route=\"" << name << "\"} " << m->count << "\n";
+  /// The directory a reload request may load: the served one, or one under --model-root. The
+  /// refusal does not depend on whether the path exists, so it reveals nothing about the disk.
+  std::string reload_dir(const std::string& asked) const {
+    namespace fs = std::filesystem;
+    if (asked.empty()) return "";
+    std::error_code ec;
+    const fs::path root = opt.model_root.empty() ? fs::path() : fs::weakly_canonical(opt.model_root, ec);
+    fs::path p(asked);
+    if (p.is_relative() && !root.empty()) p = root / p;
+    const fs::path resolved = fs::weakly_canonical(p, ec);
+    const fs::path served = fs::weakly_canonical(svc.stats().model_dir, ec);
+    if (resolved == served) return resolved.string();
+    if (!root.empty()) {
+      const auto rel = resolved.lexically_relative(root);
+      if (!rel.empty() && *rel.begin() != ".." && rel != ".") return resolved.string();
     }
-    const auto s = svc.stats();
-    const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    os << "# TYPE driftrec_events_ingested_total counter\ndriftrec_events_ingested_total " << s.events_ingested << "\n";
-    os << "# TYPE driftrec_unknown_item_events_total counter\ndriftrec_unknown_item_events_total " << s.unknown_item_events
-       << "\n";
-    os << "# TYPE driftrec_cached_users gauge\ndriftrec_cached_users " << s.cached_users << "\n";
-    os << "# TYPE driftrec_model_version gauge\ndriftrec_model_version{model=\"" << s.model_name << "\"} " << s.model_version
-       << "\n";
-    os << "# TYPE driftrec_model_age_seconds gauge\ndriftrec_model_age_seconds " << now - s.model_loaded_at << "\n";
-    os << "# HELP driftrec_seconds_since_last_event Freshness: time since the last event was applied.\n"
-       << "# TYPE driftrec_seconds_since_last_event gauge\ndriftrec_seconds_since_last_event "
-       << (s.last_event_at > 0 ? now - s.last_event_at : -1.0) << "\n";
-    os << "# TYPE driftrec_reloads_failed_total counter\ndriftrec_reloads_failed_total " << s.reloads_failed << "\n";
-    return os.str();
+    throw HttpError(
+        403, "model_dir_not_allowed",
+        opt.model_root.empty()
+            ? "model_dir: only the served directory may be reloaded (start with --model-root to allow others)"
+            : "model_dir: must be the served directory or a directory under --model-root");
   }
+
+  void install_routes();
+  std::string prometheus() const;
 };
 
-HttpServer::HttpServer(Service& service, HttpOptions options) : impl_(std::make_unique<Impl>(service, std::move(options))) {
+void HttpServer::Impl::install_routes() {
+  route("POST", "/v1/events", "post_events", Lane::write, Access::write, [this](const Request& req, Response& res) {
+    const auto body = parse_body(req);
+    std::vector<IncomingEvent> events;
+    if (body.is_array()) {
+      if (body.empty()) throw HttpError(400, "invalid_field", "events: the array is empty");
+      if (body.size() > opt.max_events)
+        throw HttpError(413, "too_many_events", "at most " + std::to_string(opt.max_events) + " events per request");
+      for (std::size_t i = 0; i < body.size(); ++i)
+        events.push_back(parse_event(body[i], "events[" + std::to_string(i) + "]", true));
+    } else {
+      events.push_back(parse_event(body, "event", true));
+    }
+    const auto r = svc.ingest(events);
+    send_json(res, 200,
+              {{"accepted", r.accepted},
+               {"unknown_items", r.unknown_items},
+               {"first_seq", r.seqs.front()},
+               {"last_seq", r.seqs.back()}});
+  });
+  route("GET", R"(/v1/users/([^/]+)/recommendations)", "get_user_recommendations", Lane::read, Access::open,
+        [this](const Request& req, Response& res) {
+          RecommendRequest rr;
+          if (req.has_param("k")) rr.k = parse_k(req.param("k"), opt.max_k);
+          if (req.has_param("exclude_seen")) rr.exclude_seen = parse_bool(req.param("exclude_seen"), "exclude_seen");
+          if (req.has_param("explain")) rr.explain = parse_bool(req.param("explain"), "explain");
+          if (req.has_param("exclude")) {
+            std::stringstream ss(req.param("exclude"));
+            for (std::string x; std::getline(ss, x, ',');)
+              if (!x.empty()) rr.exclude.push_back(x);
+          }
+          const std::string user = checked_id(req.matches[0], "user");
+          auto j = to_json(svc.recommend_user(user, rr));
+          j["user"] = user;
+          send_json(res, 200, j);
+        });
+  route("POST", "/v1/recommendations", "post_recommendations", Lane::read, Access::open,
+        [this](const Request& req, Response& res) {
+          const auto body = parse_body(req);
+          if (!body.is_object())
+            throw HttpError(400, "invalid_field", "body: must be an object with a 'history' array");
+          RecommendRequest rr;
+          std::vector<IncomingEvent> history;
+          for (auto it = body.begin(); it != body.end(); ++it) {
+            const auto& k = it.key();
+            const auto& v = it.value();
+            if (k == "history") {
+              if (!v.is_array()) throw HttpError(400, "invalid_field", "history: must be an array");
+              if (v.size() > opt.max_events) throw HttpError(413, "too_many_events", "history: too long");
+              for (std::size_t i = 0; i < v.size(); ++i)
+                history.push_back(parse_event(v[i], "history[" + std::to_string(i) + "]", false));
+            } else if (k == "k") {
+              if (!v.is_number_integer()) throw HttpError(400, "invalid_field", "k: must be an integer");
+              rr.k = parse_k(v.dump(), opt.max_k);
+            } else if (k == "exclude_seen" || k == "explain") {
+              if (!v.is_boolean()) throw HttpError(400, "invalid_field", k + ": must be true or false");
+              (k == "explain" ? rr.explain : rr.exclude_seen) = v.get<bool>();
+            } else if (k == "exclude") {
+              if (!v.is_array()) throw HttpError(400, "invalid_field", "exclude: must be an array of item ids");
+              for (std::size_t i = 0; i < v.size(); ++i)
+                rr.exclude.push_back(text_of(v[i], "exclude[" + std::to_string(i) + "]"));
+            } else {
+              throw HttpError(400, "unknown_field", k + ": unknown field (history, k, exclude_seen, explain, exclude)");
+            }
+          }
+          if (!body.contains("history")) throw HttpError(400, "missing_field", "history: required");
+          send_json(res, 200, to_json(svc.recommend_history(history, rr)));
+        });
+  route("GET", R"(/v1/users/([^/]+)/interests)", "get_user_interests", Lane::read, Access::open,
+        [this](const Request& req, Response& res) {
+          send_json(res, 200, svc.interests(checked_id(req.matches[0], "user")));
+        });
+  route("GET", R"(/v1/items/([^/]+)/similar)", "get_similar_items", Lane::read, Access::open,
+        [this](const Request& req, Response& res) {
+          std::size_t k = 10;
+          if (req.has_param("k")) k = parse_k(req.param("k"), opt.max_k);
+          const auto item = checked_id(req.matches[0], "item");
+          json items = json::array();
+          for (const auto& r : svc.similar(item, k)) items.push_back({{"item", r.item}, {"score", r.score}});
+          send_json(res, 200, {{"item", item}, {"items", items}});
+        });
+  // Health and metrics run on the I/O threads: answerable while every worker is busy.
+  route("GET", "/healthz/live", "healthz_live", Lane::inline_io, Access::open, [](const Request&, Response& res) {
+    send_json(res, 200, {{"status", "live"}});
+  });
+  route("GET", "/healthz/ready", "healthz_ready", Lane::inline_io, Access::open, [this](const Request&, Response& res) {
+    const auto s = svc.stats();
+    if (!s.storage_ok) {
+      send_json(res, 503, {{"status", "not_ready"}, {"reason", "storage_unavailable"}, {"message", s.storage_error}});
+      return;
+    }
+    send_json(res, 200, {{"status", "ready"}, {"model", s.model_name}, {"model_version", s.model_version}});
+  });
+  route("GET", "/metrics", "metrics", Lane::inline_io, Access::open, [this](const Request&, Response& res) {
+    res.status = 200;
+    res.content_type = "text/plain; version=0.0.4";
+    res.body = prometheus();
+  });
+  route(
+      "POST", "/v1/admin/reload", "admin_reload", Lane::write, Access::admin,
+      [this](const Request& req, Response& res) {
+        std::string dir;
+        if (!req.body.empty()) {
+          const auto body = parse_body(req);
+          if (!body.is_object()) throw HttpError(400, "invalid_field", "body: must be an object");
+          for (auto it = body.begin(); it != body.end(); ++it) {
+            if (it.key() != "model_dir")
+              throw HttpError(400, "unknown_field", it.key() + ": unknown field (model_dir)");
+            if (!it.value().is_string()) throw HttpError(400, "invalid_field", "model_dir: must be a string");
+            dir = reload_dir(it.value().get<std::string>());
+          }
+        }
+        try {
+          svc.reload(dir);
+        } catch (const Error& e) {
+          throw HttpError(422, "reload_failed", std::string(e.what()) + " (the previous model keeps serving)");
+        }
+        const auto s = svc.stats();
+        send_json(res, 200, {{"model", s.model_name}, {"model_version", s.model_version}, {"model_dir", s.model_dir}});
+      });
+  for (const char* name : {"unmatched", "rejected"}) {
+    auto m = std::make_unique<RouteMetrics>();
+    m->name = name;
+    metrics.emplace(name, std::move(m));
+  }
+}
+
+std::string HttpServer::Impl::prometheus() const {
+  std::ostringstream os;
+  os << "# HELP driftrec_requests_total Requests by route and status class.\n# TYPE driftrec_requests_total counter\n";
+  for (const auto& [name, m] : metrics)
+    for (int c = 1; c <= 5; ++c)
+      if (m->by_class[static_cast<std::size_t>(c)] > 0)
+        os << "driftrec_requests_total{route=\"" << name << "\",status=\"" << c << "xx\"} "
+           << m->by_class[static_cast<std::size_t>(c)] << "\n";
+  os << "# HELP driftrec_request_seconds Request latency by route.\n# TYPE driftrec_request_seconds histogram\n";
+  for (const auto& [name, m] : metrics) {
+    std::uint64_t cum = 0;
+    for (std::size_t b = 0; b < kBuckets.size(); ++b) {
+      cum += m->buckets[b];
+      os << "driftrec_request_seconds_bucket{route=\"" << name << "\",le=\"" << kBuckets[b] << "\"} " << cum << "\n";
+    }
+    os << "driftrec_request_seconds_bucket{route=\"" << name << "\",le=\"+Inf\"} " << m->count << "\n";
+    os << "driftrec_request_seconds_sum{route=\"" << name << "\"} " << static_cast<double>(m->sum_us) / 1e6 << "\n";
+    os << "driftrec_request_seconds_count{route=\"" << name << "\"} " << m->count << "\n";
+  }
+  const auto s = svc.stats();
+  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  os << "# TYPE driftrec_events_ingested_total counter\ndriftrec_events_ingested_total " << s.events_ingested << "\n";
+  os << "# TYPE driftrec_unknown_item_events_total counter\ndriftrec_unknown_item_events_total "
+     << s.unknown_item_events << "\n";
+  os << "# TYPE driftrec_cached_users gauge\ndriftrec_cached_users " << s.cached_users << "\n";
+  os << "# TYPE driftrec_cache_bytes gauge\ndriftrec_cache_bytes " << s.cache_bytes << "\n";
+  os << "# TYPE driftrec_open_connections gauge\ndriftrec_open_connections "
+     << (transport ? transport->connections() : 0) << "\n";
+  os << "# TYPE driftrec_storage_ok gauge\ndriftrec_storage_ok " << (s.storage_ok ? 1 : 0) << "\n";
+  os << "# TYPE driftrec_model_version gauge\ndriftrec_model_version{model=\"" << s.model_name << "\"} "
+     << s.model_version << "\n";
+  os << "# TYPE driftrec_model_age_seconds gauge\ndriftrec_model_age_seconds " << now - s.model_loaded_at << "\n";
+  os << "# HELP driftrec_seconds_since_last_event Freshness: time since the last event was applied.\n"
+     << "# TYPE driftrec_seconds_since_last_event gauge\ndriftrec_seconds_since_last_event "
+     << (s.last_event_at > 0 ? now - s.last_event_at : -1.0) << "\n";
+  os << "# TYPE driftrec_reloads_failed_total counter\ndriftrec_reloads_failed_total " << s.reloads_failed << "\n";
+  return os.str();
+}
+
+HttpServer::HttpServer(Service& service, HttpOptions options)
+    : impl_(std::make_unique<Impl>(service, std::move(options))) {
   auto& o = impl_->opt;
   if (o.token.empty() && !o.allow_no_auth)
     throw InvalidInput("a bearer token is required for writes (--token-file or DRIFTREC_TOKEN), or pass --no-auth");
+  if (!o.admin_token.empty() && o.admin_token == o.token)
+    throw InvalidInput("the admin token must differ from the write token");
   if (o.threads < 1) throw InvalidInput("threads must be >= 1");
-  auto& s = impl_->server;
-  const int threads = o.threads;
-  s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
-  s.set_payload_max_length(o.max_body_bytes);
-  s.set_keep_alive_max_count(1000000);
-  s.set_tcp_nodelay(true);  // small JSON replies: never wait on Nagle + delayed ACK (~40 ms each)
-  s.set_read_timeout(5, 0);
-  s.set_write_timeout(5, 0);
   impl_->install_routes();
-  impl_->port = o.port == 0 ? s.bind_to_any_port(o.host) : (s.bind_to_port(o.host, o.port) ? o.port : -1);
-  if (impl_->port < 0) throw IoError("cannot listen on " + o.host + ":" + std::to_string(o.port));
+  TransportOptions t;
+  t.host = o.host;
+  t.port = o.port;
+  t.io_threads = o.io_threads;
+  t.read_workers = o.threads;
+  t.write_workers = o.write_threads;
+  t.max_connections = o.max_connections;
+  t.max_pending = o.max_pending;
+  t.max_body_bytes = o.max_body_bytes;
+  t.request_timeout = std::chrono::milliseconds(o.request_timeout_ms);
+  t.idle_timeout = std::chrono::milliseconds(o.idle_timeout_ms);
+  t.write_timeout = std::chrono::milliseconds(o.request_timeout_ms);
+  Impl* impl = impl_.get();
+  impl_->transport = std::make_unique<HttpTransport>(
+      t, impl_->routes, [impl](const std::string& route, double s, int status) { impl->observe(route, s, status); });
 }
 
 HttpServer::~HttpServer() { stop(); }
 
-int HttpServer::port() const { return impl_->port; }
+int HttpServer::port() const { return impl_->transport->port(); }
 
-void HttpServer::run() { impl_->server.listen_after_bind(); }
+void HttpServer::run() { impl_->transport->run(); }
 
 void HttpServer::stop() {
-  if (impl_) impl_->server.stop();
+  if (impl_ && impl_->transport) impl_->transport->stop();
 }
 
 }  // namespace driftrec::serve

@@ -4,7 +4,9 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <list>
 #include <map>
+#include <type_traits>
 
 #include "driftrec/core/error.h"
 #include "driftrec/core/log.h"
@@ -48,6 +50,8 @@ struct Service::Bundle {
 
 struct Service::CachedUser {
   models::UserState state;
+  std::list<std::string>::iterator lru;   // position in the shard's recency list (front = newest)
+  std::size_t bytes = 0;                  // estimate, see bytes_of()
   std::int64_t model_version = 0;         // the bundle that built the state (states are per model)
   std::int64_t watermark = 0;             // store seqs <= watermark were read into the state
   std::vector<std::int64_t> applied;      // seqs > watermark applied by ingest (sorted, bounded)
@@ -56,7 +60,64 @@ struct Service::CachedUser {
 struct Service::Shard {
   std::mutex mu;
   std::unordered_map<std::string, CachedUser> users;
+  std::list<std::string> lru;
+  std::size_t bytes = 0;
+  std::size_t budget = 0;
+
+  static std::size_t bytes_of(const std::string& key, const CachedUser& c) {
+    return sizeof(CachedUser) + 2 * key.capacity() + 96 /* map and list nodes */ +
+           c.state.history.capacity() * sizeof(data::Event) + c.state.vector.capacity() * sizeof(float) +
+           c.applied.capacity() * sizeof(std::int64_t);
+  }
+  /// Re-measures `c` after a change and makes it the most recent; drops the least recently used
+  /// others while over budget.
+  void touch(std::unordered_map<std::string, CachedUser>::iterator it) {
+    auto& c = it->second;
+    bytes -= c.bytes;
+    c.bytes = bytes_of(it->first, c);
+    bytes += c.bytes;
+    lru.splice(lru.begin(), lru, c.lru);
+    while (bytes > budget && lru.size() > 1) {
+      const auto victim = users.find(lru.back());
+      bytes -= victim->second.bytes;
+      lru.pop_back();
+      users.erase(victim);
+    }
+  }
+  void erase(std::unordered_map<std::string, CachedUser>::iterator it) {
+    bytes -= it->second.bytes;
+    lru.erase(it->second.lru);
+    users.erase(it);
+  }
+  void clear() {
+    users.clear();
+    lru.clear();
+    bytes = 0;
+  }
 };
+
+template <typename Fn>
+auto Service::with_store(Fn fn) -> decltype(fn()) {
+  try {
+    if constexpr (std::is_void_v<decltype(fn())>) {
+      fn();
+      storage_ok_ = true;
+    } else {
+      auto r = fn();
+      storage_ok_ = true;
+      return r;
+    }
+  } catch (const IoError& e) {
+    storage_failed(e.what());
+    throw store::StorageUnavailable(e.what());
+  }
+}
+
+void Service::storage_failed(const std::string& message) {
+  std::lock_guard lock(storage_mu_);
+  storage_error_ = message;
+  storage_ok_ = false;
+}
 
 Service::Service(const std::string& model_dir, std::unique_ptr<store::EventStore> store, ServiceOptions options)
     : store_(std::move(store)), options_(options) {
@@ -64,7 +125,10 @@ Service::Service(const std::string& model_dir, std::unique_ptr<store::EventStore
   if (options_.history_limit == 0) throw InvalidInput("history_limit must be >= 1");
   if (options_.retrieval != "exact" && options_.retrieval != "hnsw")
     throw InvalidInput("retrieval must be exact or hnsw, got '" + options_.retrieval + "'");
-  for (std::size_t i = 0; i < kShards; ++i) shards_.push_back(std::make_unique<Shard>());
+  for (std::size_t i = 0; i < kShards; ++i) {
+    shards_.push_back(std::make_unique<Shard>());
+    shards_.back()->budget = options_.cache_bytes / kShards;
+  }
   reload(model_dir);
 }
 
@@ -92,7 +156,7 @@ void Service::reload(const std::string& dir_in) {
         log_warn(b->loaded.model->name() + " does not score by inner product; serving with exact retrieval");
       }
     }
-    for (const auto& e : store_->recent(options_.popularity_window)) {
+    for (const auto& e : with_store([&] { return store_->recent(options_.popularity_window); })) {
       const auto i = b->loaded.items.find(e.item);
       if (i >= 1 && i < b->loaded.model->n_items()) b->count(i, options_.popularity_window);
     }
@@ -109,7 +173,7 @@ void Service::reload(const std::string& dir_in) {
   // cached by a request still running on the old model is rebuilt, not used.
   for (auto& s : shards_) {
     std::lock_guard lock(s->mu);
-    s->users.clear();
+    s->clear();
   }
   log_info("serving model " + b->loaded.model->name() + " from " + dir + " (version " + std::to_string(b->version) + ")");
 }
@@ -129,20 +193,31 @@ std::vector<data::Event> Service::to_events(const Bundle& b, std::int32_t user,
   return out;
 }
 
-Service::CachedUser& Service::state_locked(Shard& shard, const std::string& user, const Bundle& b) {
+models::UserState Service::state_locked(Shard& shard, const std::string& user, const Bundle& b, bool* built) {
+  if (built) *built = false;
   auto it = shard.users.find(user);
   if (it != shard.users.end()) {
     // A request that started before a model swap may have cached a state of the old model.
-    if (it->second.model_version == b.version) return it->second;
-    shard.users.erase(it);
+    if (it->second.model_version == b.version) {
+      shard.lru.splice(shard.lru.begin(), shard.lru, it->second.lru);
+      return it->second.state;
+    }
+    shard.erase(it);
   }
-  const auto events = store_->user_events(user, options_.history_limit);
+  const auto events = with_store([&] { return store_->user_events(user, options_.history_limit); });
   CachedUser c;
   c.model_version = b.version;
   const auto idx = b.loaded.users.find(user);
   c.state = b.loaded.model->encode(idx, to_events(b, idx, events));
   for (const auto& e : events) c.watermark = std::max(c.watermark, e.seq);
-  return shard.users.emplace(user, std::move(c)).first->second;
+  if (events.empty() && idx < 1) return c.state;  // anonymous: nothing to remember, answer cold start
+  if (built) *built = true;
+  shard.lru.push_front(user);
+  c.lru = shard.lru.begin();
+  auto ins = shard.users.emplace(user, std::move(c)).first;
+  auto state = ins->second.state;
+  shard.touch(ins);
+  return state;
 }
 
 IngestResult Service::ingest(const std::vector<IncomingEvent>& events) {
@@ -166,7 +241,7 @@ IngestResult Service::ingest(const std::vector<IncomingEvent>& events) {
     rows.push_back(std::move(r));
   }
   IngestResult res;
-  res.seqs = store_->append(rows);  // durable from here on
+  res.seqs = with_store([&] { return store_->append(rows); });  // durable from here on
   res.accepted = rows.size();
   const auto b = bundle();
   const auto& model = *b->loaded.model;
@@ -182,7 +257,7 @@ IngestResult Service::ingest(const std::vector<IncomingEvent>& events) {
     auto it = shard.users.find(rows[i].user);
     if (it == shard.users.end()) continue;  // not cached: the next read rebuilds it from the store
     if (it->second.model_version != b->version) {  // built by another model: rebuild on next read
-      shard.users.erase(it);
+      shard.erase(it);
       continue;
     }
     auto& c = it->second;
@@ -200,6 +275,7 @@ IngestResult Service::ingest(const std::vector<IncomingEvent>& events) {
       c.state.history.erase(c.state.history.begin(),
                             c.state.history.end() - static_cast<std::ptrdiff_t>(options_.history_limit));
     }
+    shard.touch(it);
   }
   events_ingested_ += static_cast<std::int64_t>(res.accepted);
   unknown_items_ += static_cast<std::int64_t>(res.unknown_items);
@@ -262,7 +338,7 @@ RecommendResult Service::recommend_user(const std::string& user, const Recommend
   {
     auto& shard = shard_of(user);
     std::lock_guard lock(shard.mu);
-    state = state_locked(shard, user, *b).state;
+    state = state_locked(shard, user, *b);
   }
   return finish(*b, state, req);
 }
@@ -293,7 +369,7 @@ nlohmann::json Service::interests(const std::string& user) {
   {
     auto& shard = shard_of(user);
     std::lock_guard lock(shard.mu);
-    state = state_locked(shard, user, *b).state;
+    state = state_locked(shard, user, *b);
   }
   const auto& h = state.history;
   const std::size_t half = h.size() / 2;
@@ -349,9 +425,9 @@ std::size_t Service::warm_up(const std::vector<std::string>& users) {
   for (const auto& u : users) {
     auto& shard = shard_of(u);
     std::lock_guard lock(shard.mu);
-    const bool had = shard.users.count(u) > 0;
-    state_locked(shard, u, *b);
-    built += !had;
+    bool now_built = false;
+    state_locked(shard, u, *b, &now_built);
+    built += now_built;
   }
   return built;
 }
@@ -364,6 +440,12 @@ ServiceStats Service::stats() const {
   for (const auto& sh : shards_) {
     std::lock_guard lock(sh->mu);
     s.cached_users += static_cast<std::int64_t>(sh->users.size());
+    s.cache_bytes += static_cast<std::int64_t>(sh->bytes);
+  }
+  s.storage_ok = storage_ok_;
+  if (!s.storage_ok) {
+    std::lock_guard lock(storage_mu_);
+    s.storage_error = storage_error_;
   }
   s.model_version = b->version;
   s.model_name = b->loaded.model->name();

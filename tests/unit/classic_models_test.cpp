@@ -1,7 +1,10 @@
 // Model-specific checks against reference computations.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 
 #include "driftrec/core/error.h"
@@ -220,4 +223,54 @@ TEST(AlignIds, UsesTheModelsIndicesFirst) {
   EXPECT_EQ(al.users.find("u3"), 1);
   EXPECT_EQ(al.log.size(), ds.log.size());
   EXPECT_EQ(al.log.user_length(al.users.find("u2")), 3);
+}
+
+TEST(ModelDir, RefusesFilesThatAreNotRegularOrDisagreeWithModelJson) {
+  namespace fs = std::filesystem;
+  const auto ds = tiny();
+  models::PopularityModel m(nlohmann::json::object());
+  m.fit(ds, {});
+  test::TempDir d;
+  const auto dir = d.file("pop");
+  auto fresh = [&] {
+    models::save_model_dir(dir, m, ds);
+    return fs::path(dir) / models::load_model_dir(dir).meta["weights"]["file"].get<std::string>();
+  };
+  auto message = [&] {
+    try {
+      models::load_model_dir(dir);
+    } catch (const CorruptModel& e) {
+      return std::string(e.what());
+    }
+    return std::string("loaded");
+  };
+  // A weights file that never ends (/dev/zero) or blocks (a FIFO) is refused before it is read.
+  auto w = fresh();
+  fs::remove(w);
+  fs::create_symlink("/dev/zero", w);
+  EXPECT_NE(message().find("not a regular file"), std::string::npos);
+  w = fresh();
+  fs::remove(w);
+  ASSERT_EQ(::mkfifo(w.c_str(), 0600), 0);
+  EXPECT_NE(message().find("not a regular file"), std::string::npos);
+  // A size that disagrees with model.json.
+  w = fresh();
+  std::ofstream(w, std::ios::app | std::ios::binary) << "extra";
+  EXPECT_NE(message().find("model.json says"), std::string::npos) << message();
+  // behaviors.tsv and item_categories.tsv are covered by checksums.
+  fresh();
+  d.write("pop/behaviors.tsv", "view\n\x01\x02garbage\n");
+  EXPECT_NE(message().find("behaviors.tsv: checksum differs"), std::string::npos) << message();
+  // A wrong n_items names both numbers and where each comes from.
+  fresh();
+  auto meta = models::read_model_meta(dir);
+  meta["n_items"] = meta["n_items"].get<int>() + 7;
+  d.write("pop/model.json", meta.dump());
+  EXPECT_NE(message().find("n_items is"), std::string::npos) << message();
+  EXPECT_NE(message().find("but items.tsv has"), std::string::npos) << message();
+  // model.json itself must be a regular file.
+  fresh();
+  fs::remove(fs::path(dir) / "model.json");
+  fs::create_symlink("/dev/zero", fs::path(dir) / "model.json");
+  EXPECT_NE(message().find("not a regular file"), std::string::npos) << message();
 }

@@ -1,78 +1,16 @@
 // The HTTP API in-process: every route, auth, bad input -> 4xx JSON, and a bounded fuzz run that
 // throws random and hostile requests at every route (no 5xx, no hang, server still live).
-#include <gtest/gtest.h>
-#include <httplib.h>
-
 #include <random>
-#include <thread>
 
-#include "driftrec/data/synth.h"
-#include "driftrec/models/model_dir.h"
-#include "driftrec/models/registry.h"
-#include "driftrec/serve/http_server.h"
-#include "test_util.h"
+#include "http_fixture.h"
 
 using namespace driftrec;
 using nlohmann::json;
 
 namespace {
-
-class HttpApi : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new test::TempDir();
-    data::SynthOptions so;
-    so.users = 120;
-    so.items = 100;
-    so.categories = 5;
-    const auto ds = data::to_dataset(data::generate_synthetic(so));
-    auto m = models::create_model("itemknn", {{"decay", "position"}});
-    m->fit(ds, {});
-    models::save_model_dir(dir_->file("knn"), *m, ds);
-    auto m2 = models::create_model("pop", nlohmann::json::object());
-    m2->fit(ds, {});
-    models::save_model_dir(dir_->file("pop"), *m2, ds);
-  }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-  }
-  void SetUp() override {
-    service_ = std::make_unique<serve::Service>(dir_->file("knn"), store::open_event_store("memory://"));
-    serve::HttpOptions o;
-    o.port = 0;
-    o.threads = 4;
-    o.token = "t0ken";
-    o.max_body_bytes = 64 * 1024;
-    server_ = std::make_unique<serve::HttpServer>(*service_, o);
-    thread_ = std::thread([this] { server_->run(); });
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
-    client_->set_read_timeout(5, 0);
-    for (int i = 0; i < 200 && !client_->Get("/healthz/live"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  void TearDown() override {
-    server_->stop();
-    thread_.join();
-  }
-  httplib::Headers auth() const { return {{"Authorization", "Bearer t0ken"}}; }
-  static json body(const httplib::Result& r) { return json::parse(r->body); }
-  static void expect_error(const httplib::Result& r, int status, const std::string& code) {
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->status, status) << r->body;
-    const auto j = json::parse(r->body);
-    EXPECT_EQ(j["error"]["code"], code) << r->body;
-    EXPECT_TRUE(j["error"]["message"].is_string());
-  }
-
-  static test::TempDir* dir_;
-  std::unique_ptr<serve::Service> service_;
-  std::unique_ptr<serve::HttpServer> server_;
-  std::thread thread_;
-  std::unique_ptr<httplib::Client> client_;
-};
-test::TempDir* HttpApi::dir_ = nullptr;
-
+using HttpApi = test::HttpFixture;
 }  // namespace
+test::TempDir* test::HttpFixture::dir_ = nullptr;
 
 TEST_F(HttpApi, IngestThenRecommendReflectsTheEvent) {
   auto r0 = client_->Get("/v1/users/alice/recommendations?k=5");
@@ -122,14 +60,38 @@ TEST_F(HttpApi, AuthAndReload) {
   expect_error(client_->Post("/v1/events", {{"Authorization", "Bearer nope"}}, R"({"user":"a","item":"i1"})", "application/json"),
                403, "forbidden");
   expect_error(client_->Post("/v1/admin/reload", "", "application/json"), 401, "unauthorized");
-  expect_error(client_->Post("/v1/admin/reload", auth(), R"({"model_dir":"/no/such/dir"})", "application/json"), 422,
+  // The write token is not the admin token.
+  expect_error(client_->Post("/v1/admin/reload", auth(), "", "application/json"), 403, "forbidden");
+  // Without --model-root only the served directory may be named; the refusal is the same whether
+  // or not the path exists (it reveals nothing about the disk).
+  const auto outside = client_->Post("/v1/admin/reload", admin(), R"({"model_dir":"/etc"})", "application/json");
+  const auto missing = client_->Post("/v1/admin/reload", admin(), R"({"model_dir":"/no/such/dir"})", "application/json");
+  expect_error(outside, 403, "model_dir_not_allowed");
+  expect_error(missing, 403, "model_dir_not_allowed");
+  EXPECT_EQ(outside->body, missing->body);
+  expect_error(client_->Post("/v1/admin/reload", admin(), json{{"model_dir", dir_->file("pop")}}.dump(), "application/json"),
+               403, "model_dir_not_allowed");
+  auto same = client_->Post("/v1/admin/reload", admin(), json{{"model_dir", dir_->file("knn")}}.dump(), "application/json");
+  EXPECT_EQ(same->status, 200) << same->body;
+  // With --model-root, directories under it (not beside it, not through "..") may be loaded.
+  auto o = default_options();
+  o.model_root = dir_->path().string();
+  restart(o);
+  expect_error(client_->Post("/v1/admin/reload", admin(), json{{"model_dir", dir_->file("../x")}}.dump(), "application/json"),
+               403, "model_dir_not_allowed");
+  expect_error(client_->Post("/v1/admin/reload", admin(), R"({"model_dir":"nothing-here"})", "application/json"), 422,
                "reload_failed");
   EXPECT_EQ(body(client_->Get("/healthz/ready"))["model"], "itemknn");
-  const std::string to_pop = json{{"model_dir", dir_->file("pop")}}.dump();
-  auto ok = client_->Post("/v1/admin/reload", auth(), to_pop, "application/json");
+  const std::string to_pop = json{{"model_dir", "pop"}}.dump();  // relative to the root
+  auto ok = client_->Post("/v1/admin/reload", admin(), to_pop, "application/json");
   EXPECT_EQ(ok->status, 200) << ok->body;
   EXPECT_EQ(body(ok)["model_version"], 2);
   EXPECT_EQ(body(client_->Get("/healthz/ready"))["model"], "pop");
+  // No admin token configured: admin routes are off (SIGHUP still reloads).
+  auto no_admin = default_options();
+  no_admin.admin_token.clear();
+  restart(no_admin);
+  expect_error(client_->Post("/v1/admin/reload", auth(), "", "application/json"), 403, "admin_disabled");
 }
 
 TEST_F(HttpApi, BadInputGetsA4xxNamingTheField) {

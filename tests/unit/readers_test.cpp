@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <random>
 
 #include "driftrec/core/error.h"
 #include "driftrec/data/readers.h"
@@ -252,4 +253,134 @@ TEST(Readers, UnknownFormatsAndMissingFilesAreClear) {
 
 TEST(Readers, Tokenize) {
   EXPECT_EQ(tokenize("Toy Story (1995): A-Z!"), (std::vector<std::string>{"toy", "story", "1995", "a", "z"}));
+}
+
+namespace {
+std::string load_error(const std::string& path, const ReadOptions& o = {}) {
+  try {
+    load_dataset(path, o);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "loaded";
+}
+}  // namespace
+
+TEST(Readers, IdsMustBePrintableUtf8) {
+  TempDir d;
+  EXPECT_EQ(load_error(d.write("nul.csv", std::string("user,item\nu1,a\nu\0x,b\n", 21))).find("NUL bytes") !=
+                std::string::npos,
+            true);
+  const auto bad = d.write("latin.csv", "user,item\nu1,a\nu2,caf\xe9\n");
+  EXPECT_NE(load_error(bad).find("latin.csv:3: field 'item': is not valid UTF-8"), std::string::npos) << load_error(bad);
+  const auto ctl = d.write("ctl.txt", "u1 a b\nu2 c \x01z\n");
+  EXPECT_NE(load_error(ctl).find("ctl.txt:2: field 'item 2': contains a control character"), std::string::npos)
+      << load_error(ctl);
+  const auto beh = d.write("beh.csv", "user,item,behavior\nu1,a,vi\xffw\n");
+  EXPECT_NE(load_error(beh).find("beh.csv:2: field 'behavior'"), std::string::npos) << load_error(beh);
+  // Random bytes are refused as binary even when bad rows are to be skipped.
+  std::mt19937 rng(5);
+  std::string junk;
+  for (int i = 0; i < 65536; ++i) junk += static_cast<char>(rng() % 256);
+  ReadOptions skip;
+  skip.format = "sequence";
+  skip.on_error = OnError::kSkip;
+  skip.rejects_path = d.file("rej.tsv");
+  EXPECT_NE(load_error(d.write("junk.bin", junk), skip).find("binary file"), std::string::npos);
+  // Printable junk without NUL bytes: every row is rejected, none becomes an event.
+  std::string text_junk;
+  for (int i = 0; i < 20000; ++i) text_junk += static_cast<char>(i % 97 == 0 ? '\n' : 0x80 + rng() % 128);
+  EXPECT_NE(load_error(d.write("junk.txt", text_junk), skip).find("no valid events"), std::string::npos);
+}
+
+TEST(Readers, DuplicateHeaderColumnsAreAmbiguous) {
+  TempDir d;
+  const auto p = d.write("dup.csv", "user,item,timestamp,ts_note,timestamp\nu1,a,1,x,2\n");
+  EXPECT_NE(load_error(p).find("dup.csv:1: field 'header': column 'timestamp' appears twice"), std::string::npos)
+      << load_error(p);
+  const auto items = d.write("items.csv", "item,category,item\na,c1,a\n");
+  ReadOptions o;
+  o.items_path = items;
+  EXPECT_NE(load_error(d.write("ok.csv", "user,item\nu1,a\n"), o).find("appears twice"), std::string::npos);
+}
+
+TEST(Readers, TimestampsAreRangeCheckedAndDatesValidated) {
+  EXPECT_THROW(parse_timestamp("9223372036854775807"), InvalidInput);
+  EXPECT_THROW(parse_timestamp("-9223372036854775808"), InvalidInput);
+  EXPECT_THROW(parse_timestamp("99999999999999999999"), InvalidInput);
+  EXPECT_THROW(parse_timestamp("1e300"), InvalidInput);
+  EXPECT_EQ(parse_timestamp("1700000000000"), 1700000000000);  // milliseconds stay accepted
+  EXPECT_THROW(parse_timestamp("2024-02-31"), InvalidInput);
+  EXPECT_THROW(parse_timestamp("2023-02-29"), InvalidInput);
+  EXPECT_THROW(parse_timestamp("2024-04-31T00:00:00Z"), InvalidInput);
+  EXPECT_EQ(parse_timestamp("2024-02-29"), 1709164800);
+  EXPECT_EQ(parse_timestamp("2024-12-31T23:59:59Z"), 1735689599);
+  TempDir d;
+  const auto p = d.write("t.csv", "user,item,timestamp\nu1,a,1\nu1,b,9223372036854775807\n");
+  EXPECT_NE(load_error(p).find("t.csv:3: field 'timestamp'"), std::string::npos) << load_error(p);
+}
+
+TEST(Readers, AutoDetectionDoesNotTurnABadRowIntoAnotherFormat) {
+  TempDir d;
+  std::string pairs;
+  for (int i = 0; i < 40; ++i) pairs += "u" + std::to_string(i % 7) + " i" + std::to_string(i) + "\n";
+  pairs += "u1 i2 i3\n";
+  const auto p = d.write("pairs.txt", pairs);
+  const auto e = load_error(p);
+  EXPECT_NE(e.find("pairs.txt:41: has 3 fields"), std::string::npos) << e;
+  EXPECT_NE(e.find("--format pairs"), std::string::npos) << e;
+  ReadOptions o;
+  o.format = "pairs";
+  o.on_error = OnError::kSkip;
+  o.rejects_path = d.file("rej.tsv");
+  LoadReport rep;
+  load_dataset(p, o, &rep);
+  EXPECT_EQ(rep.rows_loaded, 40);
+  EXPECT_EQ(rep.rows_rejected, 1);
+}
+
+TEST(Readers, HugeColumnIndexIsAClearError) {
+  TempDir d;
+  const auto p = d.write("c.csv", "a,b\n1,2\n");
+  ReadOptions o;
+  o.columns.user = "99999999999";
+  EXPECT_THROW(load_dataset(p, o), InvalidInput);
+  EXPECT_NE(load_error(p, o).find("column index 99999999999 for 'user' is out of range"), std::string::npos)
+      << load_error(p, o);
+}
+
+TEST(Readers, ItemTablesHonourSkipAndRefuseEmptyTables) {
+  TempDir d;
+  const auto events = d.write("e.csv", "user,item\nu1,a\nu1,b\n");
+  ReadOptions o;
+  o.items_path = d.write("items.csv", "item,category\na,c1\nb,c2,extra\n");
+  EXPECT_NE(load_error(events, o).find("items.csv:3: field 'row'"), std::string::npos) << load_error(events, o);
+  o.on_error = OnError::kSkip;
+  o.rejects_path = d.file("rej.tsv");
+  LoadReport rep;
+  const auto ds = load_dataset(events, o, &rep);
+  EXPECT_EQ(rep.rows_rejected, 1);
+  EXPECT_EQ(rep.item_rows, 1);
+  EXPECT_TRUE(ds.item_table.has_categories());
+  o.on_error = OnError::kFail;
+  o.items_path = d.write("empty.csv", "");
+  EXPECT_NE(load_error(events, o).find("empty.csv: the item table is empty"), std::string::npos) << load_error(events, o);
+  o.items_path = d.write("header.csv", "item,category\n");
+  EXPECT_NE(load_error(events, o).find("header.csv: the item table has no rows"), std::string::npos)
+      << load_error(events, o);
+  o.items_path = d.write("empty.json", "{}");
+  EXPECT_NE(load_error(events, o).find("has no items"), std::string::npos);
+  // JSON item-table errors name the line of the item.
+  o.items_path = d.write("attrs.json", "{\n  \"a\": [\"x\", \"y\"],\n  \"b\": {\"categories\": 5}\n}\n");
+  EXPECT_NE(load_error(events, o).find("attrs.json:3: field 'b'"), std::string::npos) << load_error(events, o);
+}
+
+TEST(Readers, RejectsFileMustNotBeAnInput) {
+  TempDir d;
+  const auto p = d.write("e.csv", "user,item\nu1,a\nu1\n");
+  ReadOptions o;
+  o.on_error = OnError::kSkip;
+  o.rejects_path = p;
+  EXPECT_NE(load_error(p, o).find("--rejects names an input file"), std::string::npos);
+  EXPECT_EQ(read_all(p), "user,item\nu1,a\nu1\n");  // untouched
 }

@@ -24,6 +24,10 @@ namespace driftrec::serve {
 struct ServiceOptions {
   std::size_t history_limit = 500;          ///< events a user state keeps (and reads from the store)
   std::size_t popularity_window = 100000;   ///< recent events behind the cold-start popularity
+  /// Memory for cached user states; least recently used states are dropped past it (and rebuilt
+  /// from the store when needed again). Users with no stored events and unknown to the model are
+  /// never cached (their answer is the cold-start popularity).
+  std::size_t cache_bytes = std::size_t{256} << 20;
   /// "exact" (the model's own scoring) or "hnsw" (FAISS, for inner-product models: ials, bpr;
   /// other models fall back to exact with a warning).
   std::string retrieval = "exact";
@@ -79,6 +83,9 @@ struct ServiceStats {
   std::int64_t events_ingested = 0;
   std::int64_t unknown_item_events = 0;
   std::int64_t cached_users = 0;
+  std::int64_t cache_bytes = 0;             ///< estimated bytes held by cached user states
+  bool storage_ok = true;                   ///< false while the last store access failed
+  std::string storage_error;                ///< that failure's message
   std::int64_t model_version = 0;
   std::string model_name;
   std::string model_dir;
@@ -94,7 +101,9 @@ class Service {
   ~Service();
 
   /// Validates (InvalidInput naming the event index and field), stores durably, then updates the
-  /// cached states of the users involved. Returns once everything is durable.
+  /// cached states of the users involved. Returns once everything is durable. A failing store
+  /// throws StorageUnavailable (nothing is applied) and stats().storage_ok turns false until a
+  /// later store access succeeds.
   IngestResult ingest(const std::vector<IncomingEvent>& events);
   /// Top-k for a user (known, new, or unknown: cold start).
   RecommendResult recommend_user(const std::string& user, const RecommendRequest& request);
@@ -122,8 +131,13 @@ class Service {
   struct Shard;
   std::shared_ptr<const Bundle> bundle() const;
   Shard& shard_of(const std::string& user);
-  /// The cached state (built from the store under the shard lock when absent).
-  CachedUser& state_locked(Shard& shard, const std::string& user, const Bundle& b);
+  /// The user's state: the cached one, or built from the store under the shard lock and cached
+  /// (unless the user is anonymous: no stored events and unknown to the model).
+  models::UserState state_locked(Shard& shard, const std::string& user, const Bundle& b, bool* built = nullptr);
+  /// Runs a store access; an IoError marks the storage failing and becomes StorageUnavailable.
+  template <typename Fn>
+  auto with_store(Fn fn) -> decltype(fn());
+  void storage_failed(const std::string& message);
   RecommendResult finish(const Bundle& b, const models::UserState& state, const RecommendRequest& req);
   std::vector<data::Event> to_events(const Bundle& b, std::int32_t user, const std::vector<store::StoredEvent>& events) const;
 
@@ -134,6 +148,9 @@ class Service {
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<std::int64_t> events_ingested_{0}, unknown_items_{0}, reloads_failed_{0};
   std::atomic<double> last_event_at_{0};
+  std::atomic<bool> storage_ok_{true};
+  mutable std::mutex storage_mu_;
+  std::string storage_error_;
 };
 
 }  // namespace driftrec::serve

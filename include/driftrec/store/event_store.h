@@ -8,7 +8,16 @@
 #include <string>
 #include <vector>
 
+#include "driftrec/core/error.h"
+
 namespace driftrec::store {
+
+/// The store cannot be written or read right now (disk full, I/O error, locked). Servers answer
+/// 503 and report not-ready while it lasts.
+class StorageUnavailable : public IoError {
+ public:
+  using IoError::IoError;
+};
 
 /// One event with external ids, as received. `seq` is assigned by the store (1, 2, ... in
 /// append order) and ignored on input.

@@ -1,0 +1,31 @@
+# Sourced by bench/serve.sh and bench/serve_mixed.sh: the data (Beauty, else a synthetic catalogue
+# of its size), an ials model trained on it, and a server over it. Needs: bin (driftrec binary).
+# Sets: work, data, data_name, prefix, iprefix, users, items, fingerprint, port, pid.
+work=$(mktemp -d)
+trap 'kill $pid 2> /dev/null || true; rm -rf "$work"' EXIT
+data=../shared/data/beauty/Beauty.txt
+data_name="Amazon Beauty (S3Rec Beauty.txt)"
+prefix=""
+iprefix=""
+users=22363
+items=12101
+if [[ ! -f $data ]]; then
+  $bin --log-level warn synth --users 22000 --items 12100 --events-per-user 9 --out "$work/synth" > /dev/null
+  data=$work/synth; prefix=u; iprefix=i; users=22000
+  data_name="synthetic ecommerce, 22000 users x 12100 items, seed 7 (Beauty.txt absent)"
+fi
+fingerprint=$($bin --log-level warn data inspect "$data" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["fingerprint"])')
+$bin --log-level warn train --data "$data" --model ials --set factors=64 --set iterations=5 --no-validation \
+  --out "$work/model" > /dev/null
+echo bench-token > "$work/token"
+port=$(( 20000 + RANDOM % 20000 ))
+
+# start_server BINARY [extra serve flags...]
+start_server() {
+  local server_bin=$1; shift
+  "$server_bin" --log-level warn serve --model "$work/model" --store "sqlite://$work/events.db" --port $port \
+    --token-file "$work/token" --import "$data" "$@" > "$work/server.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 600); do curl -sf "http://127.0.0.1:$port/healthz/ready" > /dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "server did not start"; cat "$work/server.log"; exit 1
+}
