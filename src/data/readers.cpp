@@ -890,24 +890,22 @@ Dataset load_dataset(const std::string& path, const ReadOptions& opt, LoadReport
   b.dataset().name = path;
   ItemSide side;
   RowErrors errs(opt, rep);
-  {
-    if (r.format == "csv" || r.format == "tsv") {
-      ReadOptions o = opt;
-      if (r.format == "tsv" && !o.delimiter) o.delimiter = '\t';
-      read_delimited_events(r.events, o, b, rep, errs, side, false);
-    } else if (r.format == "recbole") {
-      ReadOptions o = opt;
-      o.delimiter = '\t';
-      read_delimited_events(r.events, o, b, rep, errs, side, true);
-    } else if (r.format == "sequence") {
-      read_sequence_events(r.events, b, rep, errs);
-    } else if (r.format == "pairs") {
-      read_pair_events(r.events, b, rep, errs);
-    } else if (r.format == "movielens") {
-      read_movielens_events(r.events, b, rep, errs);
-    } else if (r.format == "taobao") {
-      read_taobao_events(r.events, b, rep, errs, side);
-    }
+  if (r.format == "csv" || r.format == "tsv") {
+    ReadOptions o = opt;
+    if (r.format == "tsv" && !o.delimiter) o.delimiter = '\t';
+    read_delimited_events(r.events, o, b, rep, errs, side, false);
+  } else if (r.format == "recbole") {
+    ReadOptions o = opt;
+    o.delimiter = '\t';
+    read_delimited_events(r.events, o, b, rep, errs, side, true);
+  } else if (r.format == "sequence") {
+    read_sequence_events(r.events, b, rep, errs);
+  } else if (r.format == "pairs") {
+    read_pair_events(r.events, b, rep, errs);
+  } else if (r.format == "movielens") {
+    read_movielens_events(r.events, b, rep, errs);
+  } else if (r.format == "taobao") {
+    read_taobao_events(r.events, b, rep, errs, side);
   }
   if (rep.rows_loaded == 0) throw InvalidInput(r.events + ": no valid events were read");
   for (const auto& item : side.order) b.set_item_info(item, side.categories.at(item), {}, "");

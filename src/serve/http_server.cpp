@@ -25,13 +25,6 @@ struct HttpError : std::runtime_error {
   std::string code;
 };
 
-void send_json(Response& res, int status, const json& body) {
-  res.status = status;
-  res.content_type = "application/json";
-  // Path parameters may hold bytes that are not UTF-8: replace them instead of failing the reply.
-  res.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 // Latency histogram and status counts of one route (lock-free).
 constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5};
 struct RouteMetrics {
@@ -280,11 +273,10 @@ void HttpServer::Impl::install_routes() {
       events.push_back(parse_event(body, "event", true));
     }
     const auto r = svc.ingest(events);
-    send_json(res, 200,
-              {{"accepted", r.accepted},
-               {"unknown_items", r.unknown_items},
-               {"first_seq", r.seqs.front()},
-               {"last_seq", r.seqs.back()}});
+    res = json_response(200, {{"accepted", r.accepted},
+                              {"unknown_items", r.unknown_items},
+                              {"first_seq", r.seqs.front()},
+                              {"last_seq", r.seqs.back()}});
   });
   route("GET", R"(/v1/users/([^/]+)/recommendations)", "get_user_recommendations", Lane::read, Access::open,
         [this](const Request& req, Response& res) {
@@ -300,7 +292,7 @@ void HttpServer::Impl::install_routes() {
           const std::string user = checked_id(req.matches[0], "user");
           auto j = to_json(svc.recommend_user(user, rr));
           j["user"] = user;
-          send_json(res, 200, j);
+          res = json_response(200, j);
         });
   route("POST", "/v1/recommendations", "post_recommendations", Lane::read, Access::open,
         [this](const Request& req, Response& res) {
@@ -332,11 +324,11 @@ void HttpServer::Impl::install_routes() {
             }
           }
           if (!body.contains("history")) throw HttpError(400, "missing_field", "history: required");
-          send_json(res, 200, to_json(svc.recommend_history(history, rr)));
+          res = json_response(200, to_json(svc.recommend_history(history, rr)));
         });
   route("GET", R"(/v1/users/([^/]+)/interests)", "get_user_interests", Lane::read, Access::open,
         [this](const Request& req, Response& res) {
-          send_json(res, 200, svc.interests(checked_id(req.matches[0], "user")));
+          res = json_response(200, svc.interests(checked_id(req.matches[0], "user")));
         });
   route("GET", R"(/v1/items/([^/]+)/similar)", "get_similar_items", Lane::read, Access::open,
         [this](const Request& req, Response& res) {
@@ -345,47 +337,48 @@ void HttpServer::Impl::install_routes() {
           const auto item = checked_id(req.matches[0], "item");
           json items = json::array();
           for (const auto& r : svc.similar(item, k)) items.push_back({{"item", r.item}, {"score", r.score}});
-          send_json(res, 200, {{"item", item}, {"items", items}});
+          res = json_response(200, {{"item", item}, {"items", items}});
         });
   // Health and metrics run on the I/O threads: answerable while every worker is busy.
   route("GET", "/healthz/live", "healthz_live", Lane::inline_io, Access::open, [](const Request&, Response& res) {
-    send_json(res, 200, {{"status", "live"}});
+    res = json_response(200, {{"status", "live"}});
   });
   route("GET", "/healthz/ready", "healthz_ready", Lane::inline_io, Access::open, [this](const Request&, Response& res) {
     const auto s = svc.stats();
     if (!s.storage_ok) {
-      send_json(res, 503, {{"status", "not_ready"}, {"reason", "storage_unavailable"}, {"message", s.storage_error}});
+      res = json_response(503,
+                          {{"status", "not_ready"}, {"reason", "storage_unavailable"}, {"message", s.storage_error}});
       return;
     }
-    send_json(res, 200, {{"status", "ready"}, {"model", s.model_name}, {"model_version", s.model_version}});
+    res = json_response(200, {{"status", "ready"}, {"model", s.model_name}, {"model_version", s.model_version}});
   });
   route("GET", "/metrics", "metrics", Lane::inline_io, Access::open, [this](const Request&, Response& res) {
     res.status = 200;
     res.content_type = "text/plain; version=0.0.4";
     res.body = prometheus();
   });
-  route(
-      "POST", "/v1/admin/reload", "admin_reload", Lane::write, Access::admin,
-      [this](const Request& req, Response& res) {
-        std::string dir;
-        if (!req.body.empty()) {
-          const auto body = parse_body(req);
-          if (!body.is_object()) throw HttpError(400, "invalid_field", "body: must be an object");
-          for (auto it = body.begin(); it != body.end(); ++it) {
-            if (it.key() != "model_dir")
-              throw HttpError(400, "unknown_field", it.key() + ": unknown field (model_dir)");
-            if (!it.value().is_string()) throw HttpError(400, "invalid_field", "model_dir: must be a string");
-            dir = reload_dir(it.value().get<std::string>());
+  route("POST", "/v1/admin/reload", "admin_reload", Lane::write, Access::admin,
+        [this](const Request& req, Response& res) {
+          std::string dir;
+          if (!req.body.empty()) {
+            const auto body = parse_body(req);
+            if (!body.is_object()) throw HttpError(400, "invalid_field", "body: must be an object");
+            for (auto it = body.begin(); it != body.end(); ++it) {
+              if (it.key() != "model_dir")
+                throw HttpError(400, "unknown_field", it.key() + ": unknown field (model_dir)");
+              if (!it.value().is_string()) throw HttpError(400, "invalid_field", "model_dir: must be a string");
+              dir = reload_dir(it.value().get<std::string>());
+            }
           }
-        }
-        try {
-          svc.reload(dir);
-        } catch (const Error& e) {
-          throw HttpError(422, "reload_failed", std::string(e.what()) + " (the previous model keeps serving)");
-        }
-        const auto s = svc.stats();
-        send_json(res, 200, {{"model", s.model_name}, {"model_version", s.model_version}, {"model_dir", s.model_dir}});
-      });
+          try {
+            svc.reload(dir);
+          } catch (const Error& e) {
+            throw HttpError(422, "reload_failed", std::string(e.what()) + " (the previous model keeps serving)");
+          }
+          const auto s = svc.stats();
+          res = json_response(
+              200, {{"model", s.model_name}, {"model_version", s.model_version}, {"model_dir", s.model_dir}});
+        });
   for (const char* name : {"unmatched", "rejected"}) {
     auto m = std::make_unique<RouteMetrics>();
     m->name = name;

@@ -90,10 +90,12 @@ std::string Request::header(const std::string& lower_name) const {
   return "";
 }
 
-Response error_response(int status, const std::string& code, const std::string& message) {
-  const nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
-  // Paths and ids may hold bytes that are not UTF-8: replace them instead of failing the reply.
+Response json_response(int status, const nlohmann::json& body) {
   return Response{status, "application/json", body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+}
+
+Response error_response(int status, const std::string& code, const std::string& message) {
+  return json_response(status, {{"error", {{"code", code}, {"message", message}}}});
 }
 
 class Session;
@@ -159,6 +161,10 @@ class Session : public std::enable_shared_from_this<Session> {
       s->socket_.cancel(ignored);
     });
   }
+  /// A connection past the cap gets one short chance (2 s at most) for its single request.
+  Clock::duration limit(Clock::duration d) const {
+    return overflow_ ? std::min<Clock::duration>(d, std::chrono::seconds(2)) : d;
+  }
   void disarm() {
     ++timer_gen_;
     timer_.cancel();
@@ -167,8 +173,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void wait_for_request() {
     if (impl_.stopping) return close();
     if (buffer_.size() > 0) return read_header();  // pipelined: the next request is already here
-    arm(overflow_ ? std::min<Clock::duration>(impl_.opt.idle_timeout, std::chrono::seconds(2))
-                  : impl_.opt.idle_timeout);
+    arm(limit(impl_.opt.idle_timeout));
     socket_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
       self->buffer_.commit(n);
       if (ec) return self->close();  // idle limit, client gone, or shutting down: nothing to answer
@@ -182,8 +187,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(static_cast<std::uint32_t>(impl_.opt.max_header_bytes));
     req_ = Request{};
     route_ = nullptr;
-    arm(overflow_ ? std::min<Clock::duration>(impl_.opt.request_timeout, std::chrono::seconds(2))
-                  : impl_.opt.request_timeout);
+    arm(limit(impl_.opt.request_timeout));
     http::async_read_header(socket_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return self->read_failed(ec);
       self->on_header();

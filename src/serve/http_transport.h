@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <string>
@@ -79,6 +80,9 @@ struct Route {
 /// Called once per answered request: route name ("no_route", "rejected" for transport refusals),
 /// seconds from complete request to handler end, status.
 using Observer = std::function<void(const std::string& route, double seconds, int status)>;
+
+/// A JSON reply. Bytes that are not UTF-8 (ids taken from paths) are replaced, not fatal.
+Response json_response(int status, const nlohmann::json& body);
 
 /// The JSON error body every refusal uses: {"error": {"code", "message"}}.
 Response error_response(int status, const std::string& code, const std::string& message);

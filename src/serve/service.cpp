@@ -215,9 +215,8 @@ models::UserState Service::state_locked(Shard& shard, const std::string& user, c
   shard.lru.push_front(user);
   c.lru = shard.lru.begin();
   auto ins = shard.users.emplace(user, std::move(c)).first;
-  auto state = ins->second.state;
-  shard.touch(ins);
-  return state;
+  shard.touch(ins);  // never evicts `ins` itself: it is the most recent
+  return ins->second.state;
 }
 
 IngestResult Service::ingest(const std::vector<IncomingEvent>& events) {
