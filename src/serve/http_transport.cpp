@@ -265,10 +265,13 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   /// Answers without reading further and closes the connection afterwards.
+  /// Metrics name it under its route once the route is known, under "unmatched" for 404/405, and
+  /// under "rejected" when the request was refused before its route was looked up.
   void refuse(Response r) {
     keep_alive_ = false;
     t_start_ = Clock::now();
-    send(std::move(r), "rejected");
+    const std::string name = route_ ? route_->name : r.status == 404 || r.status == 405 ? "unmatched" : "rejected";
+    send(std::move(r), name);
   }
 
   void dispatch() {

@@ -77,7 +77,8 @@ struct Route {
   std::function<void(const Request&, Response&)> handler;
 };
 
-/// Called once per answered request: route name ("no_route", "rejected" for transport refusals),
+/// Called once per answered request: route name ("unmatched" for 404/405, "rejected" for refusals
+/// made before the route was known),
 /// seconds from complete request to handler end, status.
 using Observer = std::function<void(const std::string& route, double seconds, int status)>;
 

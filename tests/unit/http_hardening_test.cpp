@@ -77,6 +77,13 @@ TEST_F(HttpHardening, UnauthorisedWritesAreRefusedBeforeTheBodyIsRead) {
   d.send("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\nAuthorization: Bearer wrong\r\n\r\n");
   r = d.read(2000);
   EXPECT_EQ(RawConn::status(r), 403) << r;
+  // Refusals are counted under their route once it is known, unknown paths under "unmatched".
+  EXPECT_EQ(client_->Get("/v1/nothing")->status, 404);
+  const auto metrics = client_->Get("/metrics")->body;
+  EXPECT_NE(metrics.find("driftrec_requests_total{route=\"post_events\",status=\"4xx\"} 2"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("driftrec_requests_total{route=\"unmatched\",status=\"4xx\"} 1"), std::string::npos)
+      << metrics;
 }
 
 TEST_F(HttpHardening, CompressedBodiesAreRefusedNotInflated) {
