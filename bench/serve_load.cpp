@@ -39,22 +39,38 @@ Args parse(int argc, char** argv) {
   a.mode = argv[1];
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--port") a.port = std::stoi(v);
-    else if (k == "--concurrency") a.concurrency = std::stoi(v);
-    else if (k == "--seconds") a.seconds = std::stod(v);
-    else if (k == "--batch") a.batch = std::stoi(v);
-    else if (k == "--users") a.users = std::stoi(v);
-    else if (k == "--items") a.items = std::stoi(v);
-    else if (k == "--k") a.k = std::stoi(v);
-    else if (k == "--requests") a.requests = std::stoi(v);
-    else if (k == "--token") a.token = v;
-    else if (k == "--writers") a.writers = std::stoi(v);
-    else if (k == "--pid") a.pid = std::stoi(v);
-    else if (k == "--new-users-per-second") a.new_users_per_second = std::stod(v);
-    else if (k == "--acked") a.acked = v;
-    else if (k == "--user-prefix") a.user_prefix = v;
-    else if (k == "--item-prefix") a.item_prefix = v;
-    else throw std::runtime_error("unknown option " + k);
+    if (k == "--port")
+      a.port = std::stoi(v);
+    else if (k == "--concurrency")
+      a.concurrency = std::stoi(v);
+    else if (k == "--seconds")
+      a.seconds = std::stod(v);
+    else if (k == "--batch")
+      a.batch = std::stoi(v);
+    else if (k == "--users")
+      a.users = std::stoi(v);
+    else if (k == "--items")
+      a.items = std::stoi(v);
+    else if (k == "--k")
+      a.k = std::stoi(v);
+    else if (k == "--requests")
+      a.requests = std::stoi(v);
+    else if (k == "--token")
+      a.token = v;
+    else if (k == "--writers")
+      a.writers = std::stoi(v);
+    else if (k == "--pid")
+      a.pid = std::stoi(v);
+    else if (k == "--new-users-per-second")
+      a.new_users_per_second = std::stod(v);
+    else if (k == "--acked")
+      a.acked = v;
+    else if (k == "--user-prefix")
+      a.user_prefix = v;
+    else if (k == "--item-prefix")
+      a.item_prefix = v;
+    else
+      throw std::runtime_error("unknown option " + k);
   }
   return a;
 }
@@ -83,7 +99,8 @@ long rss_kib(int pid) {
 /// Readers and writers at once; see the header comment.
 int run_mixed(const Args& a) {
   using clock = std::chrono::steady_clock;
-  const auto t_end = clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(a.seconds));
+  const auto t_end =
+      clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(a.seconds));
   const int writers = std::clamp(a.writers, 0, a.concurrency);
   std::vector<std::vector<double>> lat(static_cast<std::size_t>(a.concurrency));
   std::atomic<long> read_errors{0}, write_errors{0}, events{0}, new_ids{0};
@@ -107,11 +124,14 @@ int run_mixed(const Args& a) {
           for (int b = 0; b < a.batch; ++b)
             batch.push_back({{"user", a.user_prefix + std::to_string(1 + rng() % a.users)},
                              {"item", a.item_prefix + std::to_string(1 + rng() % a.items)},
-                             {"ts", 1800000000 + (++seq) * 64 + t}, {"behavior", "view"}});
+                             {"ts", 1800000000 + (++seq) * 64 + t},
+                             {"behavior", "view"}});
           const auto r = c.Post("/v1/events", auth, batch.dump(), "application/json");
           ok = r && r->status == 200;
-          if (ok) events += a.batch;
-          else ++write_errors;
+          if (ok)
+            events += a.batch;
+          else
+            ++write_errors;
         } else {
           std::string user = a.user_prefix + std::to_string(1 + rng() % a.users);
           // Never-seen ids (one reader in eight makes them, spread over the readers' time).
@@ -141,13 +161,19 @@ int run_mixed(const Args& a) {
     auto& v = lat[static_cast<std::size_t>(t)];
     (t < writers ? writes : reads).insert((t < writers ? writes : reads).end(), v.begin(), v.end());
   }
-  nlohmann::json out = {{"mode", "mixed"}, {"concurrency", a.concurrency}, {"writers", writers}, {"seconds", a.seconds},
-                        {"batch", a.batch}, {"errors", read_errors.load() + write_errors.load()},
+  nlohmann::json out = {{"mode", "mixed"},
+                        {"concurrency", a.concurrency},
+                        {"writers", writers},
+                        {"seconds", a.seconds},
+                        {"batch", a.batch},
+                        {"errors", read_errors.load() + write_errors.load()},
                         {"never_seen_users", new_ids.load()}};
-  out["recommend"] = {{"requests", reads.size()}, {"errors", read_errors.load()},
+  out["recommend"] = {{"requests", reads.size()},
+                      {"errors", read_errors.load()},
                       {"requests_per_second", static_cast<double>(reads.size()) / a.seconds},
                       {"latency_ms", {{"p50", pct(reads, 50)}, {"p90", pct(reads, 90)}, {"p99", pct(reads, 99)}}}};
-  out["ingest"] = {{"requests", writes.size()}, {"errors", write_errors.load()},
+  out["ingest"] = {{"requests", writes.size()},
+                   {"errors", write_errors.load()},
                    {"events_per_second", static_cast<double>(events.load()) / a.seconds},
                    {"latency_ms", {{"p50", pct(writes, 50)}, {"p90", pct(writes, 90)}, {"p99", pct(writes, 99)}}}};
   if (!rss.empty()) {
@@ -194,7 +220,8 @@ int main(int argc, char** argv) {
         continue;
       }
       const auto h0 = nlohmann::json::parse(before->body)["history_length"].get<long>();
-      const std::string body = nlohmann::json{{"user", user}, {"item", a.item_prefix + std::to_string(1 + rng() % a.items)}}.dump();
+      const std::string body =
+          nlohmann::json{{"user", user}, {"item", a.item_prefix + std::to_string(1 + rng() % a.items)}}.dump();
       const auto t0 = clock::now();
       const auto p = c.Post("/v1/events", auth, body, "application/json");
       const auto g = c.Get(("/v1/users/" + user + "/recommendations?k=10").c_str());
@@ -214,7 +241,8 @@ int main(int argc, char** argv) {
     return errors > 0 ? 1 : 0;
   }
 
-  const auto t_end = clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(a.seconds));
+  const auto t_end =
+      clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(a.seconds));
   std::vector<std::thread> workers;
   for (int t = 0; t < a.concurrency; ++t) {
     workers.emplace_back([&, t] {
@@ -227,7 +255,8 @@ int main(int argc, char** argv) {
         const auto t0 = clock::now();
         bool ok = false;
         if (a.mode == "recommend") {
-          const std::string path = "/v1/users/" + a.user_prefix + std::to_string(1 + rng() % a.users) + "/recommendations?k=" + std::to_string(a.k);
+          const std::string path = "/v1/users/" + a.user_prefix + std::to_string(1 + rng() % a.users) +
+                                   "/recommendations?k=" + std::to_string(a.k);
           const auto r = c.Get(path.c_str());
           ok = r && r->status == 200;
         } else {
@@ -236,8 +265,10 @@ int main(int argc, char** argv) {
           for (int b = 0; b < a.batch; ++b) {
             const std::string user = "load" + std::to_string(t) + "_" + std::to_string(rng() % 1000);
             ++seq;
-            batch.push_back({{"user", user}, {"item", a.item_prefix + std::to_string(1 + rng() % a.items)},
-                             {"ts", 1700000000 + seq * 64 + t}, {"behavior", "view"}});
+            batch.push_back({{"user", user},
+                             {"item", a.item_prefix + std::to_string(1 + rng() % a.items)},
+                             {"ts", 1700000000 + seq * 64 + t},
+                             {"behavior", "view"}});
             keys.push_back(user + "\t" + std::to_string(1700000000 + seq * 64 + t));
           }
           const auto r = c.Post("/v1/events", auth, batch.dump(), "application/json");
@@ -254,8 +285,10 @@ int main(int argc, char** argv) {
             break;  // server gone (durability test): stop this worker
           }
         }
-        if (ok) mine.push_back(std::chrono::duration<double, std::milli>(clock::now() - t0).count());
-        else ++errors;
+        if (ok)
+          mine.push_back(std::chrono::duration<double, std::milli>(clock::now() - t0).count());
+        else
+          ++errors;
       }
     });
   }

@@ -72,7 +72,8 @@ Runner add_serve(CLI::App& app, const GlobalFlags& g) {
                  "without one, admin routes are off)");
   app.add_option("--model-root", o->http.model_root,
                  "reload may name model directories under this one (default: only the served directory)");
-  app.add_flag("--no-auth", o->http.allow_no_auth, "accept writes and admin calls without a token (local testing only)");
+  app.add_flag("--no-auth", o->http.allow_no_auth,
+               "accept writes and admin calls without a token (local testing only)");
   app.add_option("--cache-mb", o->cache_mb, "memory for cached user states (least recently used are dropped)")
       ->check(CLI::Range(1.0, 1e6));
   app.add_option("--max-connections", o->http.max_connections,
@@ -101,8 +102,10 @@ Runner add_serve(CLI::App& app, const GlobalFlags& g) {
     o->service.cache_bytes = static_cast<std::size_t>(o->cache_mb * 1024 * 1024);
     auto st = store::open_event_store(o->store_url);
     if (!o->import.path.empty()) {
-      if (st->count() == 0) import_events(*st, o->import.load());
-      else log_info("store already holds " + std::to_string(st->count()) + " events; --import skipped");
+      if (st->count() == 0)
+        import_events(*st, o->import.load());
+      else
+        log_info("store already holds " + std::to_string(st->count()) + " events; --import skipped");
     }
     // Signals are handled by one thread with sigwait (set before any other thread starts).
     sigset_t set;

@@ -353,16 +353,19 @@ void read_delimited_events(const std::string& path, const ReadOptions& opt, Data
         throw ParseError(path, in.line_no(), "row",
                          "expected " + std::to_string(expected) + " fields, got " + std::to_string(f.size()));
       if (static_cast<int>(f.size()) <= max_col)
-        throw ParseError(path, in.line_no(), "row",
-                         "expected at least " + std::to_string(max_col + 1) + " fields, got " + std::to_string(f.size()));
+        throw ParseError(
+            path, in.line_no(), "row",
+            "expected at least " + std::to_string(max_col + 1) + " fields, got " + std::to_string(f.size()));
       const std::string user = require_id(f[static_cast<std::size_t>(col[0])], path, in.line_no(), col_name(0));
       const std::string item = require_id(f[static_cast<std::size_t>(col[1])], path, in.line_no(), col_name(1));
       std::int64_t ts = clock ? parse_ts_field(f[static_cast<std::size_t>(col[2])], path, in.line_no(), col_name(2))
                               : ordinal[user]++;
       const std::string behavior =
-          col[3] >= 0 ? check_text(lower(trim(f[static_cast<std::size_t>(col[3])])), path, in.line_no(), col_name(3)) : "";
+          col[3] >= 0 ? check_text(lower(trim(f[static_cast<std::size_t>(col[3])])), path, in.line_no(), col_name(3))
+                      : "";
       if (col[3] >= 0 && behavior.empty()) throw ParseError(path, in.line_no(), col_name(3), "empty behaviour");
-      const float value = col[4] >= 0 ? parse_value(f[static_cast<std::size_t>(col[4])], path, in.line_no(), col_name(4)) : 1.0f;
+      const float value =
+          col[4] >= 0 ? parse_value(f[static_cast<std::size_t>(col[4])], path, in.line_no(), col_name(4)) : 1.0f;
       const std::string domain =
           col[6] >= 0 ? check_text(trim(f[static_cast<std::size_t>(col[6])]), path, in.line_no(), col_name(6)) : "";
       if (col[5] >= 0) {
@@ -408,7 +411,8 @@ void read_pair_events(const std::string& path, DatasetBuilder& b, LoadReport& re
     const auto f = split_ws(line);
     try {
       if (f.size() != 2)
-        throw ParseError(path, in.line_no(), "row", "expected 'user item', got " + std::to_string(f.size()) + " fields");
+        throw ParseError(path, in.line_no(), "row",
+                         "expected 'user item', got " + std::to_string(f.size()) + " fields");
       const auto user = require_id(f[0], path, in.line_no(), "user");
       b.add(user, require_id(f[1], path, in.line_no(), "item"), pos[user]++);
       ++rep.rows_loaded;
@@ -441,8 +445,7 @@ void read_movielens_events(const std::string& path, DatasetBuilder& b, LoadRepor
   }
 }
 
-void read_taobao_events(const std::string& path, DatasetBuilder& b, LoadReport& rep, RowErrors& errs,
-                        ItemSide& side) {
+void read_taobao_events(const std::string& path, DatasetBuilder& b, LoadReport& rep, RowErrors& errs, ItemSide& side) {
   LineInput in(path);
   std::string line;
   static const std::unordered_map<std::string, std::string> kBehavior = {
@@ -539,9 +542,12 @@ void read_json_item_table(const std::string& path, DatasetBuilder& b, LoadReport
       std::vector<std::string> out;
       if (!list.is_array()) throw ParseError(path, line, item, "expected a list of attributes");
       for (const auto& a : list) {
-        if (a.is_string()) out.push_back(check_text(a.get<std::string>(), path, line, item));
-        else if (a.is_number_integer()) out.push_back(std::to_string(a.get<long long>()));
-        else throw ParseError(path, line, item, "attributes must be strings or integers");
+        if (a.is_string())
+          out.push_back(check_text(a.get<std::string>(), path, line, item));
+        else if (a.is_number_integer())
+          out.push_back(std::to_string(a.get<long long>()));
+        else
+          throw ParseError(path, line, item, "attributes must be strings or integers");
       }
       return out;
     };
@@ -558,7 +564,8 @@ void read_json_item_table(const std::string& path, DatasetBuilder& b, LoadReport
           }
         std::string t;
         for (const char* key : {"text", "title"})
-          if (value.contains(key) && value.at(key).is_string()) t = check_text(value.at(key).get<std::string>(), path, line, key);
+          if (value.contains(key) && value.at(key).is_string())
+            t = check_text(value.at(key).get<std::string>(), path, line, key);
         attach_item(b, rep, id, cats, t);
       } else {
         throw ParseError(path, line, item, "expected a list of attributes or an object");
@@ -592,25 +599,30 @@ void read_item_table(const std::string& path, const ReadOptions& opt, DatasetBui
   };
   if (name == "u.item") {
     // id|title|release date|video release date|url|19 genre flags (MovieLens 100K, Latin-1)
-    static const std::vector<std::string> genres = {
-        "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy",  "Crime",    "Documentary", "Drama", "Fantasy",
-        "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western"};
+    static const std::vector<std::string> genres = {"unknown",   "Action",   "Adventure",   "Animation", "Children's",
+                                                    "Comedy",    "Crime",    "Documentary", "Drama",     "Fantasy",
+                                                    "Film-Noir", "Horror",   "Musical",     "Mystery",   "Romance",
+                                                    "Sci-Fi",    "Thriller", "War",         "Western"};
     each_row([&](const std::string& l) {
       const auto f = split_on(to_utf8(l), "|");
       if (f.size() < 5 + genres.size())
-        throw ParseError(path, in.line_no(), "row", "expected 24 '|'-separated fields, got " + std::to_string(f.size()));
+        throw ParseError(path, in.line_no(), "row",
+                         "expected 24 '|'-separated fields, got " + std::to_string(f.size()));
       std::vector<std::string> cats;
       for (std::size_t g = 0; g < genres.size(); ++g)
         if (trim(f[5 + g]) == "1") cats.push_back(genres[g]);
-      attach_item(b, rep, require_id(f[0], path, in.line_no(), "item"), cats, check_text(f[1], path, in.line_no(), "title"));
+      attach_item(b, rep, require_id(f[0], path, in.line_no(), "item"), cats,
+                  check_text(f[1], path, in.line_no(), "title"));
     });
   } else if (lower(fs::path(path).extension().string()) == ".dat") {  // movies.dat: id::title::g1|g2
     each_row([&](const std::string& l) {
       const auto f = split_on(to_utf8(l), "::");
       if (f.size() != 3)
-        throw ParseError(path, in.line_no(), "row", "expected id::title::genres, got " + std::to_string(f.size()) + " fields");
+        throw ParseError(path, in.line_no(), "row",
+                         "expected id::title::genres, got " + std::to_string(f.size()) + " fields");
       attach_item(b, rep, require_id(f[0], path, in.line_no(), "item"),
-                  split_on(check_text(f[2], path, in.line_no(), "genres"), "|"), check_text(f[1], path, in.line_no(), "title"));
+                  split_on(check_text(f[2], path, in.line_no(), "genres"), "|"),
+                  check_text(f[1], path, in.line_no(), "title"));
     });
   } else {
     // Delimited with a header (csv/tsv, RecBole .item).
@@ -630,14 +642,15 @@ void read_item_table(const std::string& path, const ReadOptions& opt, DatasetBui
         throw ParseError(path, in.line_no(), "row",
                          "expected " + std::to_string(header.size()) + " fields, got " + std::to_string(f.size()));
       const auto col = [&](int c) { return f[static_cast<std::size_t>(c)]; };
-      const auto item = require_id(col(c_item), path, in.line_no(), bare_name(header[static_cast<std::size_t>(c_item)]));
-      attach_item(b, rep, item,
-                  c_cat >= 0 ? split_list(check_text(col(c_cat), path, in.line_no(), "category")) : std::vector<std::string>{},
-                  c_text >= 0 ? check_text(col(c_text), path, in.line_no(), "text") : "");
+      const auto item =
+          require_id(col(c_item), path, in.line_no(), bare_name(header[static_cast<std::size_t>(c_item)]));
+      attach_item(
+          b, rep, item,
+          c_cat >= 0 ? split_list(check_text(col(c_cat), path, in.line_no(), "category")) : std::vector<std::string>{},
+          c_text >= 0 ? check_text(col(c_text), path, in.line_no(), "text") : "");
     });
   }
-  if (rep.item_rows == rows_before && in.line_no() <= 1)
-    throw InvalidInput(path + ": the item table has no rows");
+  if (rep.item_rows == rows_before && in.line_no() <= 1) throw InvalidInput(path + ": the item table has no rows");
 }
 
 // ---------------------------------------------------------------- detection
@@ -679,9 +692,10 @@ std::string pairs_or_sequence(const std::string& path) {
   }
   if (two == lines) return "pairs";
   if (2 * two <= lines) return "sequence";
-  throw InvalidInput(path + ":" + std::to_string(first_other) + ": has " + std::to_string(other_fields) + " fields while " +
-                     std::to_string(two) + " of the first " + std::to_string(lines) +
-                     " lines have 2: a pairs file with a bad row, or a sequence file? Pass --format pairs or --format sequence");
+  throw InvalidInput(
+      path + ":" + std::to_string(first_other) + ": has " + std::to_string(other_fields) + " fields while " +
+      std::to_string(two) + " of the first " + std::to_string(lines) +
+      " lines have 2: a pairs file with a bad row, or a sequence file? Pass --format pairs or --format sequence");
 }
 
 /// Text files only: a NUL byte in the first 64 KiB means binary data (or UTF-16), not a log.
@@ -691,7 +705,8 @@ void require_text_file(const std::string& path) {
   in.read(head.data(), static_cast<std::streamsize>(head.size()));
   head.resize(static_cast<std::size_t>(in.gcount()));
   if (head.find('\0') != std::string::npos)
-    throw InvalidInput(path + ": holds NUL bytes: a binary file, not a text data file (UTF-16 text must be converted to UTF-8)");
+    throw InvalidInput(
+        path + ": holds NUL bytes: a binary file, not a text data file (UTF-16 text must be converted to UTF-8)");
 }
 
 /// --rejects must not name an input file: appending rejected rows to it would change the data.
@@ -700,7 +715,8 @@ void check_rejects_path(const ReadOptions& opt, const std::vector<std::string>& 
   for (const auto& in : inputs) {
     std::error_code ec;
     if (!in.empty() && fs::equivalent(opt.rejects_path, in, ec))
-      throw InvalidInput(opt.rejects_path + ": --rejects names an input file; rejected rows would be appended to the data");
+      throw InvalidInput(opt.rejects_path +
+                         ": --rejects names an input file; rejected rows would be appended to the data");
   }
 }
 
@@ -734,7 +750,8 @@ Resolved resolve(const std::string& path, const std::string& format, bool column
         }
       }
       if (r.events == path)
-        throw InvalidInput(path + ": directory holds no known data file (events.csv, *.inter, u.data, ratings.dat, UserBehavior.csv)");
+        throw InvalidInput(
+            path + ": directory holds no known data file (events.csv, *.inter, u.data, ratings.dat, UserBehavior.csv)");
     }
     if (format != "auto" && format != r.format)
       throw InvalidInput(path + ": --format " + format + " given, but the directory holds " + r.format + " files");
@@ -768,14 +785,17 @@ Resolved resolve(const std::string& path, const std::string& format, bool column
         r.format = (tabs.size() > comma.size()) ? "tsv" : "csv";
       } else if (comma.size() == 5) {
         const auto b = lower(trim(comma[3]));
-        if (b == "pv" || b == "cart" || b == "fav" || b == "buy") r.format = "taobao";
-        else throw InvalidInput(path + ": cannot tell the format of a headerless 5-column CSV; pass --format");
+        if (b == "pv" || b == "cart" || b == "fav" || b == "buy")
+          r.format = "taobao";
+        else
+          throw InvalidInput(path + ": cannot tell the format of a headerless 5-column CSV; pass --format");
       } else if (tabs.size() == 4 && is_integer(tabs[0]) && is_integer(tabs[3])) {
         r.format = "movielens";
       } else if (ws.size() >= 2 && comma.size() == 1) {
         r.format = pairs_or_sequence(path);
       } else {
-        throw InvalidInput(path + ": cannot detect the format; pass --format csv|tsv|recbole|sequence|pairs|movielens|taobao");
+        throw InvalidInput(path +
+                           ": cannot detect the format; pass --format csv|tsv|recbole|sequence|pairs|movielens|taobao");
       }
     }
   }
@@ -788,7 +808,8 @@ Resolved resolve(const std::string& path, const std::string& format, bool column
   }
   static const char* kFormats[] = {"csv", "tsv", "recbole", "sequence", "pairs", "movielens", "taobao"};
   if (std::find(std::begin(kFormats), std::end(kFormats), r.format) == std::end(kFormats))
-    throw InvalidInput("unknown format '" + r.format + "' (csv, tsv, recbole, sequence, pairs, movielens, taobao, auto)");
+    throw InvalidInput("unknown format '" + r.format +
+                       "' (csv, tsv, recbole, sequence, pairs, movielens, taobao, auto)");
   return r;
 }
 
@@ -837,8 +858,7 @@ std::int64_t parse_timestamp(const std::string& t) {
     std::string rest = t.substr(10);
     if (!rest.empty()) {
       int c2 = 0;
-      if ((rest[0] != 'T' && rest[0] != ' ') ||
-          std::sscanf(rest.c_str() + 1, "%2d:%2d%n", &h, &m, &c2) != 2)
+      if ((rest[0] != 'T' && rest[0] != ' ') || std::sscanf(rest.c_str() + 1, "%2d:%2d%n", &h, &m, &c2) != 2)
         throw InvalidInput("'" + t + "' is not a timestamp (seconds or YYYY-MM-DD[ HH:MM:SS])");
       rest = rest.substr(1 + static_cast<std::size_t>(c2));
       if (!rest.empty() && rest[0] == ':') {

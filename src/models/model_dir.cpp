@@ -72,7 +72,8 @@ T field(const nlohmann::json& j, const char* name, const std::string& file) {
 }
 }  // namespace
 
-void save_model_dir(const std::string& dir, const Model& model, const data::Dataset& train, const nlohmann::json& extra) {
+void save_model_dir(const std::string& dir, const Model& model, const data::Dataset& train,
+                    const nlohmann::json& extra) {
   if (!model.fitted()) throw InvalidInput("cannot save an unfitted model");
   const fs::path target = fs::absolute(dir);
   if (target.has_parent_path()) fs::create_directories(target.parent_path());
@@ -95,7 +96,8 @@ void save_model_dir(const std::string& dir, const Model& model, const data::Data
         const auto ii = static_cast<std::size_t>(i);
         if (ii + 1 < t.category_offsets.size())
           for (auto q = t.category_offsets[ii]; q < t.category_offsets[ii + 1]; ++q)
-            cats += (q > t.category_offsets[ii] ? "|" : "") + t.categories.name(t.category_ids[static_cast<std::size_t>(q)]);
+            cats += (q > t.category_offsets[ii] ? "|" : "") +
+                    t.categories.name(t.category_ids[static_cast<std::size_t>(q)]);
         cats += "\n";
       }
       write_text(tmp / "item_categories.tsv", cats);
@@ -104,8 +106,13 @@ void save_model_dir(const std::string& dir, const Model& model, const data::Data
         {"format_version", kModelFormatVersion},
         {"model", model.name()},
         {"config", model.config()},
-        {"data", {{"name", train.name}, {"fingerprint", train.fingerprint()}, {"users", train.users.count()},
-                  {"items", train.items.count()}, {"events", train.log.size()}, {"has_clock", train.has_clock}}},
+        {"data",
+         {{"name", train.name},
+          {"fingerprint", train.fingerprint()},
+          {"users", train.users.count()},
+          {"items", train.items.count()},
+          {"events", train.log.size()},
+          {"has_clock", train.has_clock}}},
         {"id_maps", {{"users", train.users.checksum()}, {"items", train.items.checksum()}}},
         {"n_items", model.n_items()},
         {"weights",
@@ -238,7 +245,8 @@ LoadedModel load_model_dir(const std::string& dir) {
   if (wfile != out.model->weights_file() || wfile.find('/') != std::string::npos)
     throw CorruptModel(meta_path + ": weights file '" + wfile + "' does not belong to model " + name);
   const auto wsize = regular_file_size(d / wfile);
-  if (weights.contains("size") && (!weights["size"].is_number_unsigned() || weights["size"].get<std::uintmax_t>() != wsize))
+  if (weights.contains("size") &&
+      (!weights["size"].is_number_unsigned() || weights["size"].get<std::uintmax_t>() != wsize))
     throw CorruptModel((d / wfile).string() + ": " + std::to_string(wsize) + " bytes, model.json says " +
                        weights["size"].dump() + " (truncated or modified)");
   if (file_checksum(d / wfile) != field<std::string>(weights, "checksum", meta_path))
@@ -249,11 +257,11 @@ LoadedModel load_model_dir(const std::string& dir) {
                        std::to_string(out.items.size()) + " item slots (ids + padding)");
   out.model->load_weights((d / wfile).string());
   if (out.model->n_items() != out.items.size())
-    throw CorruptModel(dir + ": weights cover " + std::to_string(out.model->n_items()) + " item slots but items.tsv has " +
-                       std::to_string(out.items.size()));
+    throw CorruptModel(dir + ": weights cover " + std::to_string(out.model->n_items()) +
+                       " item slots but items.tsv has " + std::to_string(out.items.size()));
   if (out.model->n_users() != out.users.size())
-    throw CorruptModel(dir + ": weights cover " + std::to_string(out.model->n_users()) + " user slots but users.tsv has " +
-                       std::to_string(out.users.size()));
+    throw CorruptModel(dir + ": weights cover " + std::to_string(out.model->n_users()) +
+                       " user slots but users.tsv has " + std::to_string(out.users.size()));
   return out;
 }
 

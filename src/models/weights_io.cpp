@@ -91,7 +91,8 @@ WeightsReader::WeightsReader(const std::string& path) : path_(path) {
   in.read(buf.data(), static_cast<std::streamsize>(size));
   buf.resize(static_cast<std::size_t>(in.gcount()));
   auto corrupt = [&](const std::string& why) { return CorruptModel(path + ": " + why); };
-  if (buf.size() < 4 + 4 + 4 + 8 || std::memcmp(buf.data(), kMagic, 4) != 0) throw corrupt("not a DriftRec weights file");
+  if (buf.size() < 4 + 4 + 4 + 8 || std::memcmp(buf.data(), kMagic, 4) != 0)
+    throw corrupt("not a DriftRec weights file");
   Fingerprint fp;
   fp.add_bytes(buf.data(), buf.size() - 8);
   std::uint64_t stored;

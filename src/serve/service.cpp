@@ -50,11 +50,11 @@ struct Service::Bundle {
 
 struct Service::CachedUser {
   models::UserState state;
-  std::list<std::string>::iterator lru;   // position in the shard's recency list (front = newest)
-  std::size_t bytes = 0;                  // estimate, see bytes_of()
-  std::int64_t model_version = 0;         // the bundle that built the state (states are per model)
-  std::int64_t watermark = 0;             // store seqs <= watermark were read into the state
-  std::vector<std::int64_t> applied;      // seqs > watermark applied by ingest (sorted, bounded)
+  std::list<std::string>::iterator lru;  // position in the shard's recency list (front = newest)
+  std::size_t bytes = 0;                 // estimate, see bytes_of()
+  std::int64_t model_version = 0;        // the bundle that built the state (states are per model)
+  std::int64_t watermark = 0;            // store seqs <= watermark were read into the state
+  std::vector<std::int64_t> applied;     // seqs > watermark applied by ingest (sorted, bounded)
 };
 
 struct Service::Shard {
@@ -175,10 +175,13 @@ void Service::reload(const std::string& dir_in) {
     std::lock_guard lock(s->mu);
     s->clear();
   }
-  log_info("serving model " + b->loaded.model->name() + " from " + dir + " (version " + std::to_string(b->version) + ")");
+  log_info("serving model " + b->loaded.model->name() + " from " + dir + " (version " + std::to_string(b->version) +
+           ")");
 }
 
-Service::Shard& Service::shard_of(const std::string& user) { return *shards_[std::hash<std::string>{}(user) % kShards]; }
+Service::Shard& Service::shard_of(const std::string& user) {
+  return *shards_[std::hash<std::string>{}(user) % kShards];
+}
 
 std::vector<data::Event> Service::to_events(const Bundle& b, std::int32_t user,
                                             const std::vector<store::StoredEvent>& events) const {
@@ -254,7 +257,7 @@ IngestResult Service::ingest(const std::vector<IncomingEvent>& events) {
     auto& shard = shard_of(rows[i].user);
     std::lock_guard lock(shard.mu);
     auto it = shard.users.find(rows[i].user);
-    if (it == shard.users.end()) continue;  // not cached: the next read rebuilds it from the store
+    if (it == shard.users.end()) continue;         // not cached: the next read rebuilds it from the store
     if (it->second.model_version != b->version) {  // built by another model: rebuild on next read
       shard.erase(it);
       continue;
@@ -347,7 +350,8 @@ RecommendResult Service::recommend_history(const std::vector<IncomingEvent>& his
   std::vector<store::StoredEvent> rows;
   std::int64_t t = 0;
   for (std::size_t i = 0; i < history.size(); ++i) {
-    if (history[i].item.empty()) throw InvalidInput("history[" + std::to_string(i) + "].item: must be a non-empty string");
+    if (history[i].item.empty())
+      throw InvalidInput("history[" + std::to_string(i) + "].item: must be a non-empty string");
     store::StoredEvent r;
     r.item = history[i].item;
     r.ts = history[i].ts.value_or(t);
@@ -363,7 +367,8 @@ RecommendResult Service::recommend_history(const std::vector<IncomingEvent>& his
 nlohmann::json Service::interests(const std::string& user) {
   const auto b = bundle();
   const auto& t = b->loaded.item_table;
-  if (!t.has_categories()) throw NotSupported("the model directory has no item categories, so interests cannot be computed");
+  if (!t.has_categories())
+    throw NotSupported("the model directory has no item categories, so interests cannot be computed");
   models::UserState state;
   {
     auto& shard = shard_of(user);
@@ -397,7 +402,8 @@ nlohmann::json Service::interests(const std::string& user) {
     std::vector<std::pair<std::string, double>> v(m.begin(), m.end());
     std::stable_sort(v.begin(), v.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
     nlohmann::json j = nlohmann::json::array();
-    for (std::size_t i = 0; i < std::min<std::size_t>(5, v.size()); ++i) j.push_back({{"category", v[i].first}, {"share", v[i].second}});
+    for (std::size_t i = 0; i < std::min<std::size_t>(5, v.size()); ++i)
+      j.push_back({{"category", v[i].first}, {"share", v[i].second}});
     return j;
   };
   return {{"user", user},

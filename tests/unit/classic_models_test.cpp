@@ -1,6 +1,5 @@
 // Model-specific checks against reference computations.
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 
 #include <cmath>
@@ -188,8 +187,9 @@ TEST(ModelDir, RejectsTamperedFiles) {
 TEST(ModelDir, BestEpochFromHistoryOrEarlyStopping) {
   using nlohmann::json;
   // The best validation check wins, wherever it is.
-  json m = {{"epochs", 30}, {"history", json::array({json{{"epoch", 5}, {"valid", 0.1}}, json{{"epoch", 10}, {"valid", 0.3}},
-                                                     json{{"epoch", 11}, {"loss", 2.0}}, json{{"epoch", 15}, {"valid", 0.2}}})}};
+  json m = {{"epochs", 30},
+            {"history", json::array({json{{"epoch", 5}, {"valid", 0.1}}, json{{"epoch", 10}, {"valid", 0.3}},
+                                     json{{"epoch", 11}, {"loss", 2.0}}, json{{"epoch", 15}, {"valid", 0.2}}})}};
   EXPECT_EQ(models::best_epoch(m), 10);
   // No history: an early-stopped run kept the weights patience x eval_every epochs before its end.
   json old = {{"epochs", 50}, {"config", {{"epochs", 300}, {"patience", 4}, {"eval_every", 5}}}};

@@ -17,7 +17,8 @@ TEST_F(HttpApi, IngestThenRecommendReflectsTheEvent) {
   ASSERT_TRUE(r0);
   EXPECT_EQ(r0->status, 200);
   EXPECT_TRUE(body(r0)["cold_start"].get<bool>());
-  auto p = client_->Post("/v1/events", auth(), R"({"user":"alice","item":"i3","behavior":"view","ts":100})", "application/json");
+  auto p = client_->Post("/v1/events", auth(), R"({"user":"alice","item":"i3","behavior":"view","ts":100})",
+                         "application/json");
   ASSERT_TRUE(p);
   EXPECT_EQ(p->status, 200) << p->body;
   EXPECT_EQ(body(p)["accepted"], 1);
@@ -28,8 +29,9 @@ TEST_F(HttpApi, IngestThenRecommendReflectsTheEvent) {
   EXPECT_EQ(j["history_length"], 1);
   ASSERT_EQ(j["items"].size(), 5u);
   EXPECT_EQ(j["items"][0]["because"][0]["item"], "i3");
-  auto batch = client_->Post("/v1/events", auth(), R"([{"user":"alice","item":"i4"},{"user":"bob","item":"unknown-item"}])",
-                             "application/json");
+  auto batch =
+      client_->Post("/v1/events", auth(), R"([{"user":"alice","item":"i4"},{"user":"bob","item":"unknown-item"}])",
+                    "application/json");
   EXPECT_EQ(body(batch)["accepted"], 2);
   EXPECT_EQ(body(batch)["unknown_items"], 1);
   EXPECT_EQ(body(client_->Get("/v1/users/alice/recommendations"))["history_length"], 2);
@@ -45,8 +47,9 @@ TEST_F(HttpApi, OtherRoutes) {
   EXPECT_EQ(sim->status, 200);
   EXPECT_EQ(body(sim)["items"].size(), 3u);
   expect_error(client_->Get("/v1/items/nope/similar"), 404, "not_found");
-  auto anon = client_->Post("/v1/recommendations", R"({"history":["i1",{"item":"i2","behavior":"view"}],"k":4,"explain":true})",
-                            "application/json");
+  auto anon =
+      client_->Post("/v1/recommendations", R"({"history":["i1",{"item":"i2","behavior":"view"}],"k":4,"explain":true})",
+                    "application/json");
   EXPECT_EQ(anon->status, 200) << anon->body;
   EXPECT_EQ(body(anon)["items"].size(), 4u);
   EXPECT_EQ(client_->Get("/healthz/ready")->status, 200);
@@ -57,7 +60,8 @@ TEST_F(HttpApi, OtherRoutes) {
 
 TEST_F(HttpApi, AuthAndReload) {
   expect_error(client_->Post("/v1/events", R"({"user":"a","item":"i1"})", "application/json"), 401, "unauthorized");
-  expect_error(client_->Post("/v1/events", {{"Authorization", "Bearer nope"}}, R"({"user":"a","item":"i1"})", "application/json"),
+  expect_error(client_->Post("/v1/events", {{"Authorization", "Bearer nope"}}, R"({"user":"a","item":"i1"})",
+                             "application/json"),
                403, "forbidden");
   expect_error(client_->Post("/v1/admin/reload", "", "application/json"), 401, "unauthorized");
   // The write token is not the admin token.
@@ -65,20 +69,24 @@ TEST_F(HttpApi, AuthAndReload) {
   // Without --model-root only the served directory may be named; the refusal is the same whether
   // or not the path exists (it reveals nothing about the disk).
   const auto outside = client_->Post("/v1/admin/reload", admin(), R"({"model_dir":"/etc"})", "application/json");
-  const auto missing = client_->Post("/v1/admin/reload", admin(), R"({"model_dir":"/no/such/dir"})", "application/json");
+  const auto missing =
+      client_->Post("/v1/admin/reload", admin(), R"({"model_dir":"/no/such/dir"})", "application/json");
   expect_error(outside, 403, "model_dir_not_allowed");
   expect_error(missing, 403, "model_dir_not_allowed");
   EXPECT_EQ(outside->body, missing->body);
-  expect_error(client_->Post("/v1/admin/reload", admin(), json{{"model_dir", dir_->file("pop")}}.dump(), "application/json"),
-               403, "model_dir_not_allowed");
-  auto same = client_->Post("/v1/admin/reload", admin(), json{{"model_dir", dir_->file("knn")}}.dump(), "application/json");
+  expect_error(
+      client_->Post("/v1/admin/reload", admin(), json{{"model_dir", dir_->file("pop")}}.dump(), "application/json"),
+      403, "model_dir_not_allowed");
+  auto same =
+      client_->Post("/v1/admin/reload", admin(), json{{"model_dir", dir_->file("knn")}}.dump(), "application/json");
   EXPECT_EQ(same->status, 200) << same->body;
   // With --model-root, directories under it (not beside it, not through "..") may be loaded.
   auto o = default_options();
   o.model_root = dir_->path().string();
   restart(o);
-  expect_error(client_->Post("/v1/admin/reload", admin(), json{{"model_dir", dir_->file("../x")}}.dump(), "application/json"),
-               403, "model_dir_not_allowed");
+  expect_error(
+      client_->Post("/v1/admin/reload", admin(), json{{"model_dir", dir_->file("../x")}}.dump(), "application/json"),
+      403, "model_dir_not_allowed");
   expect_error(client_->Post("/v1/admin/reload", admin(), R"({"model_dir":"nothing-here"})", "application/json"), 422,
                "reload_failed");
   EXPECT_EQ(body(client_->Get("/healthz/ready"))["model"], "itemknn");
@@ -120,17 +128,42 @@ TEST_F(HttpApi, BadInputGetsA4xxNamingTheField) {
 
 TEST_F(HttpApi, FuzzEveryRouteWithRandomAndHostileRequests) {
   std::mt19937_64 rng(1234);
-  const std::vector<std::string> paths = {"/v1/events", "/v1/users/u1/recommendations", "/v1/recommendations",
-                                          "/v1/users/u1/interests", "/v1/items/i1/similar", "/healthz/live",
-                                          "/healthz/ready", "/metrics", "/v1/admin/reload", "/v1/users//recommendations",
-                                          "/v1/users/%00%ff/recommendations", "/v1/items/../../etc/passwd/similar"};
-  const std::vector<std::string> queries = {"", "?k=", "?k=-1", "?k=5", "?k=99999999999999999999", "?explain=true&k=3",
-                                            "?exclude_seen=false&exclude=i1,i2,,", "?k=3&k=4", "?%zz=1"};
-  const std::vector<std::string> bodies = {
-      "", "null", "[]", "{}", "[[[[[[[[[[]]]]]]]]]]", "{\"user\":\"u\",\"item\":\"i1\"}", "{\"user\":1,\"item\":2,\"ts\":1e300}",
-      "{\"history\":[1,2,{\"item\":null}],\"k\":true}", "{\"history\":\"i1\"}", "{\"model_dir\":42}",
-      "[{\"user\":\"u\",\"item\":\"i1\",\"value\":\"NaN\"}]", "\xff\xfe\x00garbage", "{\"user\":\"\\ud800\",\"item\":\"x\"}",
-      "{\"history\":[\"i1\"],\"k\":1000000}", "{\"user\":\"u\",\"item\":\"" + std::string(1000, 'x') + "\"}"};
+  const std::vector<std::string> paths = {"/v1/events",
+                                          "/v1/users/u1/recommendations",
+                                          "/v1/recommendations",
+                                          "/v1/users/u1/interests",
+                                          "/v1/items/i1/similar",
+                                          "/healthz/live",
+                                          "/healthz/ready",
+                                          "/metrics",
+                                          "/v1/admin/reload",
+                                          "/v1/users//recommendations",
+                                          "/v1/users/%00%ff/recommendations",
+                                          "/v1/items/../../etc/passwd/similar"};
+  const std::vector<std::string> queries = {"",
+                                            "?k=",
+                                            "?k=-1",
+                                            "?k=5",
+                                            "?k=99999999999999999999",
+                                            "?explain=true&k=3",
+                                            "?exclude_seen=false&exclude=i1,i2,,",
+                                            "?k=3&k=4",
+                                            "?%zz=1"};
+  const std::vector<std::string> bodies = {"",
+                                           "null",
+                                           "[]",
+                                           "{}",
+                                           "[[[[[[[[[[]]]]]]]]]]",
+                                           "{\"user\":\"u\",\"item\":\"i1\"}",
+                                           "{\"user\":1,\"item\":2,\"ts\":1e300}",
+                                           "{\"history\":[1,2,{\"item\":null}],\"k\":true}",
+                                           "{\"history\":\"i1\"}",
+                                           "{\"model_dir\":42}",
+                                           "[{\"user\":\"u\",\"item\":\"i1\",\"value\":\"NaN\"}]",
+                                           "\xff\xfe\x00garbage",
+                                           "{\"user\":\"\\ud800\",\"item\":\"x\"}",
+                                           "{\"history\":[\"i1\"],\"k\":1000000}",
+                                           "{\"user\":\"u\",\"item\":\"" + std::string(1000, 'x') + "\"}"};
   int server_errors = 0;
   for (int n = 0; n < 400; ++n) {
     const auto& path = paths[rng() % paths.size()];
@@ -142,7 +175,8 @@ TEST_F(HttpApi, FuzzEveryRouteWithRandomAndHostileRequests) {
     }
     const bool with_auth = rng() % 2 == 0;
     httplib::Headers h = with_auth ? auth() : httplib::Headers{};
-    const auto r = rng() % 2 == 0 ? client_->Get((path + q).c_str(), h) : client_->Post((path + q).c_str(), h, b, "application/json");
+    const auto r = rng() % 2 == 0 ? client_->Get((path + q).c_str(), h)
+                                  : client_->Post((path + q).c_str(), h, b, "application/json");
     ASSERT_TRUE(r) << "no answer to " << path << q;
     if (r->status >= 500) {
       ++server_errors;

@@ -1,11 +1,12 @@
 // Every reader on small fixtures, auto-detection, and the bad-input contract.
+#include "driftrec/data/readers.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <random>
 
 #include "driftrec/core/error.h"
-#include "driftrec/data/readers.h"
 #include "test_util.h"
 
 using namespace driftrec;
@@ -109,7 +110,8 @@ TEST(Readers, SkipModeCountsAndWritesRejectsKeepingEveryValidRow) {
 
 TEST(Readers, TaobaoTruncatedLastRow) {
   TempDir d;
-  const auto p = d.write("UserBehavior.csv", "1,10,100,pv,1511544070\n1,11,100,buy,1511544080\n2,10,100,cart,1511544090\n2,12,1");
+  const auto p =
+      d.write("UserBehavior.csv", "1,10,100,pv,1511544070\n1,11,100,buy,1511544080\n2,10,100,cart,1511544090\n2,12,1");
   EXPECT_EQ(detect_format(p), "taobao");
   try {
     load_dataset(p);
@@ -166,7 +168,8 @@ TEST(Readers, MovieLensUDataWithLatin1Titles) {
   TempDir d;
   d.write("u.data", "1\t10\t4\t881250949\n1\t20\t3\t881250950\n2\t10\t5\t881250951\n");
   std::string flags = "|0|0|0|0|0|1|0|0|0|0|0|0|0|0|0|0|0|0|0";  // Comedy
-  d.write("u.item", "10|Caf\xe9 Movie (1995)|01-Jan-1995||http://x" + flags + "\n20|Other (1996)|01-Jan-1996||http://y" +
+  d.write("u.item", "10|Caf\xe9 Movie (1995)|01-Jan-1995||http://x" + flags +
+                        "\n20|Other (1996)|01-Jan-1996||http://y" +
                         "|0|1|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0\n30|Unrated (1997)|||" + flags + "\n");
   LoadReport rep;
   const auto ds = load_dataset(d.path().string(), {}, &rep);
@@ -193,7 +196,8 @@ TEST(Readers, MovieLensDatFormat) {
 TEST(Readers, JsonItemAttributes) {
   TempDir d;
   d.write("seq.txt", "u1 4 83 4\nu2 83 165\n");
-  d.write("attrs.json", R"({"4": [1, 2, 3], "83": ["x"], "165": {"categories": [7], "text": "red lipstick"}, "999": [5]})");
+  d.write("attrs.json",
+          R"({"4": [1, 2, 3], "83": ["x"], "165": {"categories": [7], "text": "red lipstick"}, "999": [5]})");
   ReadOptions o;
   o.format = "sequence";
   o.items_path = d.file("attrs.json");
@@ -201,7 +205,8 @@ TEST(Readers, JsonItemAttributes) {
   const auto ds = load_dataset(d.file("seq.txt"), o, &rep);
   const auto& t = ds.item_table;
   const auto i4 = ds.items.find("4");
-  const auto b = t.category_offsets[static_cast<std::size_t>(i4)], e = t.category_offsets[static_cast<std::size_t>(i4) + 1];
+  const auto b = t.category_offsets[static_cast<std::size_t>(i4)],
+             e = t.category_offsets[static_cast<std::size_t>(i4) + 1];
   ASSERT_EQ(e - b, 3);
   EXPECT_EQ(t.categories.name(t.category_ids[static_cast<std::size_t>(b + 2)]), "3");
   EXPECT_EQ(t.categories.name(t.primary_category(ds.items.find("83"))), "x");
@@ -225,7 +230,8 @@ TEST(Readers, JsonItemAttributes) {
 TEST(Readers, RecBoleAtomicFiles) {
   TempDir d;
   d.write("ml.inter", "user_id:token\titem_id:token\trating:float\ttimestamp:float\n1\t10\t4\t100\n1\t11\t3\t90\n");
-  d.write("ml.item", "item_id:token\ttitle:token_seq\tgenre:token_seq\n10\tToy Story\tAnimation Comedy\n11\tHeat\tAction\n");
+  d.write("ml.item",
+          "item_id:token\ttitle:token_seq\tgenre:token_seq\n10\tToy Story\tAnimation Comedy\n11\tHeat\tAction\n");
   LoadReport rep;
   const auto ds = load_dataset(d.path().string(), {}, &rep);
   EXPECT_EQ(rep.format, "recbole");
@@ -272,7 +278,8 @@ TEST(Readers, IdsMustBePrintableUtf8) {
                 std::string::npos,
             true);
   const auto bad = d.write("latin.csv", "user,item\nu1,a\nu2,caf\xe9\n");
-  EXPECT_NE(load_error(bad).find("latin.csv:3: field 'item': is not valid UTF-8"), std::string::npos) << load_error(bad);
+  EXPECT_NE(load_error(bad).find("latin.csv:3: field 'item': is not valid UTF-8"), std::string::npos)
+      << load_error(bad);
   const auto ctl = d.write("ctl.txt", "u1 a b\nu2 c \x01z\n");
   EXPECT_NE(load_error(ctl).find("ctl.txt:2: field 'item 2': contains a control character"), std::string::npos)
       << load_error(ctl);
@@ -364,7 +371,8 @@ TEST(Readers, ItemTablesHonourSkipAndRefuseEmptyTables) {
   EXPECT_TRUE(ds.item_table.has_categories());
   o.on_error = OnError::kFail;
   o.items_path = d.write("empty.csv", "");
-  EXPECT_NE(load_error(events, o).find("empty.csv: the item table is empty"), std::string::npos) << load_error(events, o);
+  EXPECT_NE(load_error(events, o).find("empty.csv: the item table is empty"), std::string::npos)
+      << load_error(events, o);
   o.items_path = d.write("header.csv", "item,category\n");
   EXPECT_NE(load_error(events, o).find("header.csv: the item table has no rows"), std::string::npos)
       << load_error(events, o);

@@ -22,8 +22,8 @@
 namespace driftrec::serve {
 
 struct ServiceOptions {
-  std::size_t history_limit = 500;          ///< events a user state keeps (and reads from the store)
-  std::size_t popularity_window = 100000;   ///< recent events behind the cold-start popularity
+  std::size_t history_limit = 500;         ///< events a user state keeps (and reads from the store)
+  std::size_t popularity_window = 100000;  ///< recent events behind the cold-start popularity
   /// Memory for cached user states; least recently used states are dropped past it (and rebuilt
   /// from the store when needed again). Users with no stored events and unknown to the model are
   /// never cached (their answer is the cold-start popularity).
@@ -46,7 +46,7 @@ struct IncomingEvent {
 
 struct IngestResult {
   std::size_t accepted = 0;
-  std::size_t unknown_items = 0;            ///< stored, but the model cannot use them yet
+  std::size_t unknown_items = 0;  ///< stored, but the model cannot use them yet
   std::vector<std::int64_t> seqs;
 };
 
@@ -54,7 +54,7 @@ struct RecommendRequest {
   std::size_t k = 10;
   bool exclude_seen = true;
   bool explain = false;
-  std::vector<std::string> exclude;         ///< item ids never to return
+  std::vector<std::string> exclude;  ///< item ids never to return
 };
 
 struct Because {
@@ -67,15 +67,15 @@ struct Because {
 struct Recommendation {
   std::string item;
   float score = 0.0f;
-  std::vector<Because> because;             ///< filled when explain is asked and supported
+  std::vector<Because> because;  ///< filled when explain is asked and supported
 };
 
 struct RecommendResult {
   std::vector<Recommendation> items;
-  bool cold_start = false;                  ///< no usable history: recent popularity
+  bool cold_start = false;  ///< no usable history: recent popularity
   std::size_t history_length = 0;
   std::int64_t model_version = 0;
-  bool explained = false;                   ///< explanations were produced
+  bool explained = false;  ///< explanations were produced
 };
 
 /// Counters for /metrics.
@@ -83,14 +83,14 @@ struct ServiceStats {
   std::int64_t events_ingested = 0;
   std::int64_t unknown_item_events = 0;
   std::int64_t cached_users = 0;
-  std::int64_t cache_bytes = 0;             ///< estimated bytes held by cached user states
-  bool storage_ok = true;                   ///< false while the last store access failed
-  std::string storage_error;                ///< that failure's message
+  std::int64_t cache_bytes = 0;  ///< estimated bytes held by cached user states
+  bool storage_ok = true;        ///< false while the last store access failed
+  std::string storage_error;     ///< that failure's message
   std::int64_t model_version = 0;
   std::string model_name;
   std::string model_dir;
-  double model_loaded_at = 0;               ///< unix seconds
-  double last_event_at = 0;                 ///< unix seconds of the last applied ingest (0 = none)
+  double model_loaded_at = 0;  ///< unix seconds
+  double last_event_at = 0;    ///< unix seconds of the last applied ingest (0 = none)
   std::int64_t reloads_failed = 0;
 };
 
@@ -139,7 +139,8 @@ class Service {
   auto with_store(Fn fn) -> decltype(fn());
   void storage_failed(const std::string& message);
   RecommendResult finish(const Bundle& b, const models::UserState& state, const RecommendRequest& req);
-  std::vector<data::Event> to_events(const Bundle& b, std::int32_t user, const std::vector<store::StoredEvent>& events) const;
+  std::vector<data::Event> to_events(const Bundle& b, std::int32_t user,
+                                     const std::vector<store::StoredEvent>& events) const;
 
   std::unique_ptr<store::EventStore> store_;
   ServiceOptions options_;

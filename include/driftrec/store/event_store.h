@@ -25,8 +25,8 @@ struct StoredEvent {
   std::int64_t seq = 0;
   std::string user;
   std::string item;
-  std::int64_t ts = 0;       ///< seconds
-  std::string behavior;      ///< "" = unspecified
+  std::int64_t ts = 0;   ///< seconds
+  std::string behavior;  ///< "" = unspecified
   float value = 1.0f;
   std::string domain;
 };
