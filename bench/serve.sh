@@ -3,15 +3,20 @@
 # durable ingest throughput, and event-to-fresh-recommendation latency, with a Beauty-sized model
 # (ials, 64 factors, trained on ../shared/data/beauty/Beauty.txt; a synthetic catalog of the same
 # size when that file is absent). The load client (build/bench/serve_load) runs on the same
-# 2 cores as the server. Writes bench/results/serve.json.   bench/serve.sh [seconds per run]
+# 2 cores as the server. Writes bench/results/serve.json (or $SERVE_OUT).   bench/serve.sh [seconds per run]
+# SERVER_BIN runs another build (the data, model and client stay the same), SERVE_THREADS its
+# --threads (default 2), SERVE_FLAGS further serve flags.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
+out=${SERVE_OUT:-bench/results/serve.json}  # results file
 bin=build/driftrec
 load=build/bench/serve_load
 source bench/serve_common.sh
 threads=${SERVE_THREADS:-2}  # read workers (the event loop holds connections, not threads)
-start_server $bin --threads "$threads"
+read -r -a extra <<< "${SERVE_FLAGS:-}"  # e.g. SERVE_FLAGS="--io-threads 2"
+server_bin=${SERVER_BIN:-$bin}  # another build, e.g. the previous server for a before/after row
+start_server "$server_bin" --threads "$threads" "${extra[@]}"
 results="{}"
 add() { results=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r[sys.argv[2]]=json.loads(sys.argv[3]); print(json.dumps(r))' "$results" "$1" "$2"); }
 for c in 1 16 64; do
@@ -23,14 +28,16 @@ add "event_to_fresh_recommendation" "$($load fresh --port $port --token bench-to
 rss=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
 kill $pid; wait $pid 2> /dev/null || true
 mkdir -p bench/results
-python3 - "$results" "$rss" "$secs" "$data_name" "$fingerprint" "$threads" <<'PY'
+python3 - "$results" "$rss" "$secs" "$data_name" "$fingerprint" "$threads" "${SERVE_FLAGS:-}" "$server_bin" "$out" <<'PY'
 import json, os, sys
 r = json.loads(sys.argv[1])
 r["server_peak_rss_mib"] = int(sys.argv[2]) / 1024
-r["config"] = {"model": "ials 64 factors, 5 iterations", "server_threads": int(sys.argv[6]), "cores": os.cpu_count(),
-               "seconds_per_run": float(sys.argv[3]), "command": "bench/serve.sh " + sys.argv[3]}
+r["config"] = {"model": "ials 64 factors, 5 iterations", "server": sys.argv[8], "server_threads": int(sys.argv[6]), "cores": os.cpu_count(),
+               "seconds_per_run": float(sys.argv[3]), "command": " ".join(x for x in [f"SERVER_BIN={sys.argv[8]}" if sys.argv[8] != "build/driftrec" else "",
+                                               f"SERVE_THREADS={sys.argv[6]}", f'SERVE_FLAGS="{sys.argv[7]}"' if sys.argv[7] else "",
+                                               f"SERVE_OUT={sys.argv[9]}", "bench/serve.sh", sys.argv[3]] if x)}
 r["data"] = {"name": sys.argv[4], "fingerprint": sys.argv[5]}
-json.dump(r, open("bench/results/serve.json", "w"), indent=2)
+json.dump(r, open(sys.argv[9], "w"), indent=2)
 for k, v in r.items():
     if isinstance(v, dict) and "latency_ms" in v:
         extra = f", {v['events_per_second']:.0f} events/s" if "events_per_second" in v else ""

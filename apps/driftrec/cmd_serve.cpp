@@ -84,6 +84,8 @@ Runner add_serve(CLI::App& app, const GlobalFlags& g) {
       ->check(CLI::Range(0.1, 3600.0));
   app.add_option("--idle-timeout", o->idle_timeout, "seconds a keep-alive connection may wait for its next request")
       ->check(CLI::Range(0.1, 3600.0));
+  app.add_option("--io-threads", o->http.io_threads, "event-loop threads (HTTP parsing, health, writing replies)")
+      ->check(CLI::Range(1, 64));
   app.add_option("--write-threads", o->http.write_threads, "workers for ingest and reload (they mostly wait on fsync)")
       ->check(CLI::Range(1, 1024));
   app.add_option("--max-k", o->http.max_k, "largest k a request may ask for")->check(CLI::PositiveNumber);
