@@ -1,7 +1,8 @@
 // Inference latency of a trained sequential model (e.g. the Beauty sasrec): encode one history of
 // `history` events + score every item + top-10, one request at a time on one thread; and the same
 // for a batch of `batch` users (one encode_batch pass + one batched scoring). Histories are random
-// known items (latency does not depend on which). Prints JSON.
+// known items (latency does not depend on which). Also: explanations of a top-10 (explain_batch:
+// occlusion over the history, one batched pass), one request at a time. Prints JSON.
 //   bench_nn_latency MODEL_DIR [history=50] [reps=2000] [batch=256] [batch_reps=40] [threads=1]
 #include <algorithm>
 #include <chrono>
@@ -62,6 +63,17 @@ int main(int argc, char** argv) {
       if (top.items.size() != 10) throw std::runtime_error("short top-10");
       if (r >= 0) single.push_back(t1 - t0);
     }
+    std::vector<double> explained;
+    for (int r = -5; r < std::max(1, reps / 10); ++r) {  // 5 warm-up requests
+      const auto& h = pool[static_cast<std::size_t>((r + 5) * 7 % 512)];
+      const auto s = m.encode(-1, h);
+      const auto top = m.recommend(s, 10);
+      const double t0 = now_us();
+      const auto attrs = m.explain_batch(s, top.items);
+      const double t1 = now_us();
+      if (attrs.size() != top.items.size()) throw std::runtime_error("short explanation");
+      if (r >= 0) explained.push_back(t1 - t0);
+    }
     std::vector<double> batched;
     std::vector<std::int32_t> users(static_cast<std::size_t>(batch), -1);
     for (int r = -3; r < batch_reps; ++r) {
@@ -76,11 +88,25 @@ int main(int argc, char** argv) {
       if (r >= 0) batched.push_back(t1 - t0);
     }
     nlohmann::json out = {
-        {"model", m.name()}, {"model_dir", dir}, {"items", m.n_items()}, {"history", history}, {"threads", threads},
+        {"model", m.name()},
+        {"model_dir", dir},
+        {"items", m.n_items()},
+        {"history", history},
+        {"threads", threads},
         {"single", {{"requests", reps}, {"p50_us", pct(single, 0.5)}, {"p99_us", pct(single, 0.99)}}},
-        {"batch", {{"users", batch}, {"batches", batch_reps}, {"p50_ms", pct(batched, 0.5) / 1000.0},
-                   {"p99_ms", pct(batched, 0.99) / 1000.0}, {"us_per_user_p50", pct(batched, 0.5) / batch}}},
-        {"what", "encode + score all items + top-10; random histories of known items"}};
+        {"batch",
+         {{"users", batch},
+          {"batches", batch_reps},
+          {"p50_ms", pct(batched, 0.5) / 1000.0},
+          {"p99_ms", pct(batched, 0.99) / 1000.0},
+          {"us_per_user_p50", pct(batched, 0.5) / batch}}},
+        {"explain_top10",
+         {{"requests", explained.size()},
+          {"p50_ms", pct(explained, 0.5) / 1000.0},
+          {"p99_ms", pct(explained, 0.99) / 1000.0}}},
+        {"what",
+         "encode + score all items + top-10; random histories of known items; explain_top10: explain_batch "
+         "of the top-10 after encode"}};
     std::cout << out.dump(2) << "\n";
   } catch (const std::exception& e) {
     std::cerr << "bench_nn_latency: " << e.what() << "\n";

@@ -34,16 +34,20 @@ std::string file_hash(const fs::path& p) {
 }  // namespace
 
 const ParamSet& EnsembleModel::params() {
-  static const ParamSet p("ensemble", {
-      string_param("method", "weighted", "how member scores are combined", {"weighted", "rrf"}),
-      string_param("normalize", "zscore", "per-user score normalisation before the weighted sum (method=weighted)",
-                   {"zscore", "minmax", "none"}),
-      float_param("rrf_k", 60.0, "rank offset k of reciprocal rank fusion (method=rrf)", 0.0),
-      int_param("rrf_depth", 1000, "ranks each member contributes (method=rrf)", 1),
-      bool_param("fit_weights", true, "fit the weights on the validation split in fit()"),
-      int_param("weight_passes", 2, "coordinate-ascent passes over the members when fitting weights", 1, 20),
-      string_param("members", "", "comma-separated model names to train with their defaults when fit() has no members (e.g. itemknn,sasrec)"),
-  });
+  static const ParamSet p(
+      "ensemble",
+      {
+          string_param("method", "weighted", "how member scores are combined", {"weighted", "rrf"}),
+          string_param("normalize", "zscore", "per-user score normalisation before the weighted sum (method=weighted)",
+                       {"zscore", "minmax", "none"}),
+          float_param("rrf_k", 60.0, "rank offset k of reciprocal rank fusion (method=rrf)", 0.0),
+          int_param("rrf_depth", 1000, "ranks each member contributes (method=rrf)", 1),
+          bool_param("fit_weights", true, "fit the weights on the validation split in fit()"),
+          int_param("weight_passes", 2, "coordinate-ascent passes over the members when fitting weights", 1, 20),
+          string_param("members", "",
+                       "comma-separated model names to train with their defaults when fit() has no members (e.g. "
+                       "itemknn,sasrec)"),
+      });
   return p;
 }
 
@@ -84,7 +88,8 @@ void EnsembleModel::add_member(std::unique_ptr<Model> member, double weight) {
 
 void EnsembleModel::set_weights(std::vector<double> weights) {
   if (weights.size() != members_.size())
-    throw InvalidInput("ensemble: " + std::to_string(weights.size()) + " weights for " + std::to_string(members_.size()) + " members");
+    throw InvalidInput("ensemble: " + std::to_string(weights.size()) + " weights for " +
+                       std::to_string(members_.size()) + " members");
   double total = 0;
   for (const auto w : weights) {
     if (w < 0 || !std::isfinite(w)) throw InvalidInput("ensemble: weights must be finite and >= 0");
@@ -108,7 +113,8 @@ void EnsembleModel::fit(const data::Dataset& train, const FitOptions& options) {
   n_items_ = members_[0]->n_items();
   n_users_ = 0;
   for (const auto& m : members_) {
-    if (m->n_items() != n_items_) throw InvalidInput("ensemble: members know different item counts (trained on other data?)");
+    if (m->n_items() != n_items_)
+      throw InvalidInput("ensemble: members know different item counts (trained on other data?)");
     n_users_ = std::max(n_users_, m->n_users());
   }
   if (!config_["fit_weights"].get<bool>() || !options.validate || members_.size() < 2) return;
@@ -147,8 +153,10 @@ void EnsembleModel::fit(const data::Dataset& train, const FitOptions& options) {
         for (std::size_t j = 0; j < w.size(); ++j)
           if (j != k) rest += w[j];
         for (std::size_t j = 0; j < w.size(); ++j) {
-          if (j == k) w[j] = share;
-          else w[j] = rest > 0 ? w[j] / rest * (1 - share) : (1 - share) / static_cast<double>(w.size() - 1);
+          if (j == k)
+            w[j] = share;
+          else
+            w[j] = rest > 0 ? w[j] / rest * (1 - share) : (1 - share) / static_cast<double>(w.size() - 1);
         }
         const double v = objective(w);
         if (v > best_v + 1e-12) {
@@ -181,7 +189,8 @@ UserState EnsembleModel::member_state(const UserState& s, std::size_t k) const {
   out.user = s.user;
   out.history = s.history;
   out.version = s.version;
-  out.vector.assign(s.vector.begin() + static_cast<std::ptrdiff_t>(off), s.vector.begin() + static_cast<std::ptrdiff_t>(off + len));
+  out.vector.assign(s.vector.begin() + static_cast<std::ptrdiff_t>(off),
+                    s.vector.begin() + static_cast<std::ptrdiff_t>(off + len));
   return out;
 }
 
@@ -216,7 +225,8 @@ void EnsembleModel::observe(UserState& s, const data::Event& e) const {
   pack(s, parts);
 }
 
-void EnsembleModel::combine(const std::vector<std::vector<float>>& member_scores, std::size_t n_states, float* out) const {
+void EnsembleModel::combine(const std::vector<std::vector<float>>& member_scores, std::size_t n_states,
+                            float* out) const {
   const auto n = static_cast<std::size_t>(n_items_);
   const bool rrf = config_["method"] == "rrf";
   const std::string norm = config_["normalize"];
@@ -288,24 +298,35 @@ void EnsembleModel::score_batch(const std::vector<const UserState*>& states, flo
 }
 
 std::vector<Attribution> EnsembleModel::explain(const UserState& s, std::int32_t item) const {
-  if (!capabilities().explain) return Model::explain(s, item);  // throws NotSupported
-  std::map<std::size_t, Attribution> by_pos;
+  return explain_batch(s, {item}).front();
+}
+
+// Each explaining member's attributions, scaled to sum |w| = 1 and weighted like its scores, summed
+// per past event.
+std::vector<std::vector<Attribution>> EnsembleModel::explain_batch(const UserState& s,
+                                                                   const std::vector<std::int32_t>& items) const {
+  if (!capabilities().explain) return Model::explain_batch(s, items);  // throws NotSupported
+  std::vector<std::map<std::size_t, Attribution>> by_pos(items.size());
   for (std::size_t k = 0; k < members_.size(); ++k) {
     if (!members_[k]->capabilities().explain || weights_[k] == 0) continue;
-    const auto attr = members_[k]->explain(member_state(s, k), item);
-    double total = 0;
-    for (const auto& a : attr) total += std::abs(a.weight);
-    if (total <= 0) continue;
-    for (const auto& a : attr) {
-      auto& slot = by_pos[a.position];
-      slot.position = a.position;
-      slot.item = a.item;
-      slot.weight += static_cast<float>(weights_[k] * a.weight / total);
+    const auto attrs = members_[k]->explain_batch(member_state(s, k), items);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      double total = 0;
+      for (const auto& a : attrs[i]) total += std::abs(a.weight);
+      if (total <= 0) continue;
+      for (const auto& a : attrs[i]) {
+        auto& slot = by_pos[i][a.position];
+        slot.position = a.position;
+        slot.item = a.item;
+        slot.weight += static_cast<float>(weights_[k] * a.weight / total);
+      }
     }
   }
-  std::vector<Attribution> out;
-  for (const auto& [pos, a] : by_pos) out.push_back(a);
-  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.weight > b.weight; });
+  std::vector<std::vector<Attribution>> out(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    for (const auto& [pos, a] : by_pos[i]) out[i].push_back(a);
+    std::stable_sort(out[i].begin(), out[i].end(), [](const auto& a, const auto& b) { return a.weight > b.weight; });
+  }
   return out;
 }
 
@@ -316,11 +337,15 @@ void EnsembleModel::save_weights(const std::string& path) const {
   for (std::size_t k = 0; k < members_.size(); ++k) {
     const std::string file = "member" + std::to_string(k) + "." + members_[k]->weights_file();
     members_[k]->save_weights((dir / file).string());
-    members.push_back({{"name", members_[k]->name()}, {"config", members_[k]->config()}, {"weight", weights_[k]},
-                       {"file", file}, {"checksum", file_hash(dir / file)}});
+    members.push_back({{"name", members_[k]->name()},
+                       {"config", members_[k]->config()},
+                       {"weight", weights_[k]},
+                       {"file", file},
+                       {"checksum", file_hash(dir / file)}});
   }
   std::ofstream out(path);
-  out << nlohmann::json{{"format", 1}, {"n_items", n_items_}, {"n_users", n_users_}, {"members", members}}.dump(2) << "\n";
+  out << nlohmann::json{{"format", 1}, {"n_items", n_items_}, {"n_users", n_users_}, {"members", members}}.dump(2)
+      << "\n";
   if (!out) throw IoError(path + ": cannot write");
 }
 

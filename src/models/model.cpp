@@ -51,7 +51,8 @@ void Model::score_by_embeddings(const std::vector<const UserState*>& states, flo
   score_by_matrix(states, items, dim, out);
 }
 
-void Model::score_by_matrix(const std::vector<const UserState*>& states, const float* items, int dim, float* out) const {
+void Model::score_by_matrix(const std::vector<const UserState*>& states, const float* items, int dim,
+                            float* out) const {
   require_fitted();
   const auto d = static_cast<std::size_t>(dim);
   std::vector<float> U(states.size() * d);
@@ -104,6 +105,14 @@ TopK Model::recommend(const UserState& state, std::size_t k, const RecommendOpti
 
 std::vector<Attribution> Model::explain(const UserState&, std::int32_t) const {
   throw NotSupported(name() + ": this model cannot explain its recommendations");
+}
+
+std::vector<std::vector<Attribution>> Model::explain_batch(const UserState& state,
+                                                           const std::vector<std::int32_t>& items) const {
+  std::vector<std::vector<Attribution>> out;
+  out.reserve(items.size());
+  for (const auto item : items) out.push_back(explain(state, item));
+  return out;
 }
 
 std::vector<data::Event> user_history(const data::Dataset& ds, std::int32_t user) {

@@ -2,20 +2,20 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <cmath>
 #include <numeric>
 #include <set>
-#include <unordered_map>
 #include <sstream>
+#include <unordered_map>
 
 #include "driftrec/core/error.h"
+#include "driftrec/core/log.h"
 #include "driftrec/core/rng.h"
+#include "driftrec/data/vectors.h"
 #include "driftrec/models/early_stopping.h"
 #include "pch.h"
-#include "driftrec/core/log.h"
-#include "driftrec/data/vectors.h"
 #include "seqnets.h"
 
 namespace driftrec::nn {
@@ -36,7 +36,8 @@ class Checkpoint {
   explicit Checkpoint(std::string dir) : dir_(std::move(dir)) {}
   bool enabled() const { return !dir_.empty(); }
 
-  void save(SeqEncoder& net, torch::optim::Optimizer& opt, const std::vector<torch::Tensor>& best, const State& st) const {
+  void save(SeqEncoder& net, torch::optim::Optimizer& opt, const std::vector<torch::Tensor>& best,
+            const State& st) const {
     namespace fs = std::filesystem;
     const fs::path tmp = dir_ + ".tmp";
     fs::remove_all(tmp);
@@ -50,8 +51,12 @@ class Checkpoint {
     } catch (const c10::Error& e) {
       throw IoError(dir_ + ": cannot write checkpoint: " + e.what_without_backtrace());
     }
-    std::ofstream(tmp / "state.json") << nlohmann::json{{"epoch", st.epoch}, {"best", st.best}, {"bad", st.bad},
-                                                          {"step", st.step}, {"stopped", st.stopped}}.dump();
+    std::ofstream(tmp / "state.json") << nlohmann::json{
+        {"epoch", st.epoch},
+        {"best", st.best},
+        {"bad", st.bad},
+        {"step", st.step},
+        {"stopped", st.stopped}}.dump();
     fs::remove_all(dir_);
     fs::rename(tmp, dir_);
   }
@@ -73,7 +78,8 @@ class Checkpoint {
     } catch (const nlohmann::json::exception& e) {
       throw CorruptModel(dir_ + "/state.json: " + e.what());
     } catch (const c10::Error& e) {
-      throw CorruptModel(dir_ + ": cannot read checkpoint (was it written with other parameters?): " + e.what_without_backtrace());
+      throw CorruptModel(
+          dir_ + ": cannot read checkpoint (was it written with other parameters?): " + e.what_without_backtrace());
     }
     return st;
   }
@@ -132,45 +138,60 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
       int_param("eval_every", 5, "epochs between validation checks (0 = never)", 0),
       int_param("patience", 4, "validation checks without improvement before stopping", 1),
       bool_param("behavior_embedding", false, "add an embedding of the event's behaviour type (view, cart, buy...)"),
-      bool_param("time_gaps", false, "add an embedding of the log2-bucketed seconds since the previous event (needs timestamps)"),
+      bool_param("time_gaps", false,
+                 "add an embedding of the log2-bucketed seconds since the previous event (needs timestamps)"),
       bool_param("attributes", false, "add the mean of the item's category/attribute embeddings (needs an item table)"),
       int_param("max_attributes", 16, "attributes kept per item (attributes=true)", 1, 1024),
       string_param("text", "none", "content tower over the item's title tokens (needs an item table with text)",
                    {"none", "cnn", "attention"}),
       int_param("max_tokens", 32, "title tokens kept per item (text)", 1, 4096),
       string_param("word_vectors", "", "word2vec/GloVe text file to initialise the token embeddings (text)"),
-      string_param("item_vectors", "", "file of item vectors (item_id + numbers per line, or .npy + .ids) fed through a learned linear map"),
-      float_param("id_dropout", 0.0, "training: probability of dropping an item's id embedding so content stands alone (text/item_vectors)", 0.0, 1.0),
+      string_param(
+          "item_vectors", "",
+          "file of item vectors (item_id + numbers per line, or .npy + .ids) fed through a learned linear map"),
+      float_param(
+          "id_dropout", 0.0,
+          "training: probability of dropping an item's id embedding so content stands alone (text/item_vectors)", 0.0,
+          1.0),
       bool_param("repeat", false,
                  "repeat-aware score: items already in the history get a learned bonus by behaviour type and recency, "
                  "gated by the user state (for data where users come back to items, e.g. buying what they viewed)"),
       string_param("target_behaviors", "",
-                   "comma-separated behaviours the model learns to predict (e.g. buy); inputs keep every behaviour (empty = all)"),
+                   "comma-separated behaviours the model learns to predict (e.g. buy); inputs keep every behaviour "
+                   "(empty = all)"),
   };
 }
 
 ParamSet make_params(const std::string& kind) {
   std::vector<ParamSpec> own;
   if (kind == "sasrec") {
-    own = {int_param("layers", 2, "transformer blocks", 1, 48), int_param("heads", 1, "attention heads (must divide dim)", 1, 64),
+    own = {int_param("layers", 2, "transformer blocks", 1, 48),
+           int_param("heads", 1, "attention heads (must divide dim)", 1, 64),
            int_param("ffn_dim", 0, "feed-forward width (0 = dim)", 0)};
   } else if (kind == "hstu") {
-    own = {int_param("layers", 2, "HSTU layers", 1, 48), int_param("heads", 1, "attention heads (must divide dim)", 1, 64),
-           bool_param("time_bias", true, "attention bias by log-bucketed time difference (used when the data has timestamps)")};
+    own = {int_param("layers", 2, "HSTU layers", 1, 48),
+           int_param("heads", 1, "attention heads (must divide dim)", 1, 64),
+           bool_param("time_bias", true,
+                      "attention bias by log-bucketed time difference (used when the data has timestamps)")};
   } else if (kind == "gru4rec") {
-    own = {int_param("layers", 1, "recurrent layers", 1, 16), int_param("hidden", 0, "recurrent state size (0 = dim)", 0),
+    own = {int_param("layers", 1, "recurrent layers", 1, 16),
+           int_param("hidden", 0, "recurrent state size (0 = dim)", 0),
            string_param("cell", "gru", "recurrent cell", {"gru", "lstm"})};
   } else if (kind == "caser") {
     own = {int_param("window", 5, "events each position looks back over (the convolution image height)", 1, 64),
-           int_param("h_filters", 16, "horizontal filters per height", 1), int_param("v_filters", 4, "vertical filters", 1)};
+           int_param("h_filters", 16, "horizontal filters per height", 1),
+           int_param("v_filters", 4, "vertical filters", 1)};
   } else if (kind == "crossdomain") {
     // No sasrec here: its positions count back from the newest event of the (compacted) domain
     // sequence, so in training a state would reveal how many same-domain events follow it.
-    own = {string_param("encoder", "hstu", "the per-domain sequence encoder (position-free or relative only)", {"hstu", "gru4rec"}),
-           int_param("layers", 2, "layers of each encoder", 1, 48), int_param("heads", 1, "attention heads (must divide dim)", 1, 64),
+    own = {string_param("encoder", "hstu", "the per-domain sequence encoder (position-free or relative only)",
+                        {"hstu", "gru4rec"}),
+           int_param("layers", 2, "layers of each encoder", 1, 48),
+           int_param("heads", 1, "attention heads (must divide dim)", 1, 64),
            int_param("ffn_dim", 0, "sasrec feed-forward width (0 = dim)", 0),
            bool_param("time_bias", true, "hstu: attention bias by log-bucketed time difference"),
-           string_param("fusion", "attention", "how the domains' states are fused per target domain", {"concat", "attention"}),
+           string_param("fusion", "attention", "how the domains' states are fused per target domain",
+                        {"concat", "attention"}),
            int_param("fusion_hidden", 0, "concat: hidden width of the fusion MLP (0 = domains x dim)", 0)};
   } else {
     throw InvalidInput("unknown sequential model '" + kind + "'");
@@ -205,7 +226,7 @@ struct SequentialModel::Impl {
   torch::Tensor attr_t, tokens_t, words_t, features_t, known_t;  // side tables (fit: real; load: placeholders)
   int64_t repeat_behaviors = 0;  // > 0: the repeat head is on, over this many behaviour types
   int64_t n_domains = 0;         // crossdomain: number of domains D (the state is D queries of size d)
-  torch::Tensor item_domain;  // crossdomain: domain of each item [n_items] long (the net's buffer once built)
+  torch::Tensor item_domain;     // crossdomain: domain of each item [n_items] long (the net's buffer once built)
   int64_t state_dim() const { return d * std::max<int64_t>(1, n_domains); }
   bool gaps = false, times = false;
   // Copies of the repeat head for scoring: table [repeat_behaviors + 1, kRecencyBuckets], gate [d] + bias.
@@ -214,14 +235,17 @@ struct SequentialModel::Impl {
   int64_t behavior_slots() const { return std::max(n_behaviors, repeat_behaviors); }
 
   /// One sequence encoder of `name` (sasrec, gru4rec, hstu, caser) with the config's parameters.
-  std::shared_ptr<SeqEncoder> make_encoder(const std::string& name, const nlohmann::json& c, const SideInfo& side) const {
+  std::shared_ptr<SeqEncoder> make_encoder(const std::string& name, const nlohmann::json& c,
+                                           const SideInfo& side) const {
     const double dropout = c["dropout"].get<double>();
     if (name == "sasrec") {
       const auto ffn = c["ffn_dim"].get<int64_t>() > 0 ? c["ffn_dim"].get<int64_t>() : d;
-      return std::make_shared<SasRecNet>(side, d, max_len, c["layers"].get<int64_t>(), c["heads"].get<int64_t>(), ffn, dropout);
+      return std::make_shared<SasRecNet>(side, d, max_len, c["layers"].get<int64_t>(), c["heads"].get<int64_t>(), ffn,
+                                         dropout);
     }
     if (name == "hstu")
-      return std::make_shared<HstuNet>(side, d, max_len, c["layers"].get<int64_t>(), c["heads"].get<int64_t>(), times, dropout);
+      return std::make_shared<HstuNet>(side, d, max_len, c["layers"].get<int64_t>(), c["heads"].get<int64_t>(), times,
+                                       dropout);
     if (name == "gru4rec") {
       const auto hidden = c.contains("hidden") && c["hidden"].get<int64_t>() > 0 ? c["hidden"].get<int64_t>() : d;
       const auto layers = c["layers"].get<int64_t>();
@@ -256,8 +280,9 @@ struct SequentialModel::Impl {
       SideInfo small;  // the encoders' own embeddings are replaced by the shared one
       small.n_items = 2;
       const auto fh = c["fusion_hidden"].get<int64_t>() > 0 ? c["fusion_hidden"].get<int64_t>() : n_domains * d;
-      net = std::make_shared<CrossDomainNet>(side, d, n_domains, item_domain, [&] { return make_encoder(c["encoder"], c, small); },
-                                             c["fusion"], fh, c["dropout"].get<double>());
+      net = std::make_shared<CrossDomainNet>(
+          side, d, n_domains, item_domain, [&] { return make_encoder(c["encoder"], c, small); }, c["fusion"], fh,
+          c["dropout"].get<double>());
     } else {
       net = make_encoder(kind, c, side);
     }
@@ -280,7 +305,8 @@ struct SequentialModel::Impl {
   void add_repeat_bonus(const models::UserState& s, float* out, std::int32_t n_items) const {
     if (repeat_behaviors == 0 || s.history.empty()) return;
     double z = repeat_gate_bias;
-    for (std::size_t k = 0; k < s.vector.size() && k < repeat_gate.size(); ++k) z += static_cast<double>(repeat_gate[k]) * s.vector[k];
+    for (std::size_t k = 0; k < s.vector.size() && k < repeat_gate.size(); ++k)
+      z += static_cast<double>(repeat_gate[k]) * s.vector[k];
     const double gate = z > 30 ? z : std::log1p(std::exp(z));
     const auto ev = window(s.history);
     const auto n = static_cast<int64_t>(ev.size());
@@ -288,7 +314,8 @@ struct SequentialModel::Impl {
       const auto& e = ev[static_cast<std::size_t>(p)];
       if (e.item <= 0 || e.item >= n_items) continue;
       const auto beh = std::clamp<int64_t>(e.behavior, 0, repeat_behaviors - 1) + 1;
-      out[e.item] += static_cast<float>(gate * repeat_table[static_cast<std::size_t>(beh * kRecencyBuckets + recency_bucket(n - 1 - p))]);
+      out[e.item] += static_cast<float>(
+          gate * repeat_table[static_cast<std::size_t>(beh * kRecencyBuckets + recency_bucket(n - 1 - p))]);
     }
   }
   torch::Tensor shape_tensor(int64_t n_items, int64_t n_users) const {
@@ -298,9 +325,7 @@ struct SequentialModel::Impl {
   }
 
   /// Item domains as a tensor (crossdomain).
-  torch::Tensor domains_of(const torch::Tensor& ids) const {
-    return item_domain.index_select(0, ids);
-  }
+  torch::Tensor domains_of(const torch::Tensor& ids) const { return item_domain.index_select(0, ids); }
   /// Scores [N, S] of N states h [N, state_dim] against S item vectors [S, d] (items: their ids,
   /// needed for crossdomain; undefined = all items in order).
   torch::Tensor logits(const torch::Tensor& h, const torch::Tensor& vectors, const torch::Tensor& items) const {
@@ -324,11 +349,14 @@ struct SequentialModel::Impl {
     int64_t B, L;
     std::vector<int64_t> items, behaviors, gaps, times;
     Buffer(int64_t b, int64_t l, const Impl& m)
-        : B(b), L(l), items(static_cast<std::size_t>(b * l), 0),
+        : B(b),
+          L(l),
+          items(static_cast<std::size_t>(b * l), 0),
           behaviors(m.behavior_slots() > 0 ? items.size() : 0, 0),
           gaps(m.gaps ? items.size() : 0, 0),
           times(m.times ? items.size() : 0, 0) {}
-    void set(const Impl& m, int64_t b, int64_t p, int64_t item, int64_t behavior, int64_t ts, bool first, int64_t prev_ts) {
+    void set(const Impl& m, int64_t b, int64_t p, int64_t item, int64_t behavior, int64_t ts, bool first,
+             int64_t prev_ts) {
       const auto i = static_cast<std::size_t>(b * L + p);
       items[i] = item;
       if (!behaviors.empty()) behaviors[i] = std::clamp<int64_t>(behavior, 0, m.behavior_slots() - 1) + 1;
@@ -338,7 +366,8 @@ struct SequentialModel::Impl {
     /// Row `row`, from column `offset` on: the events in order (gaps measured between them).
     void set_events(const Impl& m, int64_t row, int64_t offset, const std::vector<data::Event>& ev) {
       for (std::size_t p = 0; p < ev.size(); ++p)
-        set(m, row, offset + static_cast<int64_t>(p), ev[p].item, ev[p].behavior, ev[p].ts, p == 0, p == 0 ? 0 : ev[p - 1].ts);
+        set(m, row, offset + static_cast<int64_t>(p), ev[p].item, ev[p].behavior, ev[p].ts, p == 0,
+            p == 0 ? 0 : ev[p - 1].ts);
     }
     Features features() const {
       auto t = [&](const std::vector<int64_t>& v) {
@@ -360,8 +389,8 @@ struct SequentialModel::Impl {
     return {h.end() - static_cast<std::ptrdiff_t>(n), h.end()};
   }
   /// Hidden vector [d] of the newest position.
-  torch::Tensor last_hidden(const std::vector<data::Event>& ev, torch::Tensor* attn = nullptr) const {
-    auto h = net->forward(features(ev), attn);
+  torch::Tensor last_hidden(const std::vector<data::Event>& ev) const {
+    auto h = net->forward(features(ev));
     return h[0][h.size(1) - 1];
   }
 };
@@ -369,7 +398,8 @@ struct SequentialModel::Impl {
 namespace {
 
 // The content tower's tables from the training data and the configured files.
-void prepare_content(const data::Dataset& train, SequentialModel::Impl& m, const nlohmann::json& c, const std::string& who) {
+void prepare_content(const data::Dataset& train, SequentialModel::Impl& m, const nlohmann::json& c,
+                     const std::string& who) {
   const auto n_items = static_cast<int64_t>(train.n_items());
   m.text_kind = m.n_tokens = m.max_tokens = m.token_dim = m.feature_dim = 0;
   m.tokens_t = m.words_t = m.features_t = m.known_t = torch::Tensor();
@@ -382,12 +412,14 @@ void prepare_content(const data::Dataset& train, SequentialModel::Impl& m, const
       const auto cap = c["max_tokens"].get<int64_t>();
       int64_t width = 1;
       for (int64_t i = 0; i < n_items; ++i)
-        width = std::max(width, std::min(cap, t.token_offsets[static_cast<std::size_t>(i) + 1] - t.token_offsets[static_cast<std::size_t>(i)]));
+        width = std::max(width, std::min(cap, t.token_offsets[static_cast<std::size_t>(i) + 1] -
+                                                  t.token_offsets[static_cast<std::size_t>(i)]));
       std::vector<int64_t> table(static_cast<std::size_t>(n_items * width), 0);
       for (int64_t i = 1; i < n_items; ++i) {
         const auto b = t.token_offsets[static_cast<std::size_t>(i)];
         const auto e = std::min(b + width, t.token_offsets[static_cast<std::size_t>(i) + 1]);
-        for (auto k = b; k < e; ++k) table[static_cast<std::size_t>(i * width + (k - b))] = t.token_ids[static_cast<std::size_t>(k)] + 1;
+        for (auto k = b; k < e; ++k)
+          table[static_cast<std::size_t>(i * width + (k - b))] = t.token_ids[static_cast<std::size_t>(k)] + 1;
       }
       m.text_kind = text == "cnn" ? 1 : 2;
       m.n_tokens = static_cast<int64_t>(t.vocabulary.size()) + 1;
@@ -427,7 +459,8 @@ void prepare_content(const data::Dataset& train, SequentialModel::Impl& m, const
       ++matched;
     }
     if (matched == 0) throw InvalidInput(path + ": none of its item ids occur in the data");
-    log_info(who + "item vectors: " + std::to_string(matched) + " of " + std::to_string(n_items - 1) + " items found in " + path);
+    log_info(who + "item vectors: " + std::to_string(matched) + " of " + std::to_string(n_items - 1) +
+             " items found in " + path);
     m.feature_dim = iv.dim;
     m.features_t = features;
   }
@@ -468,8 +501,10 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
   const auto& c = config_;
   auto& m = *impl_;
   // Side information the config asks for and the data has.
-  m.n_behaviors = c["behavior_embedding"].get<bool>() ? static_cast<int64_t>(std::max<std::size_t>(1, train.behaviors.size())) : 0;
-  m.repeat_behaviors = c["repeat"].get<bool>() ? static_cast<int64_t>(std::max<std::size_t>(1, train.behaviors.size())) : 0;
+  m.n_behaviors =
+      c["behavior_embedding"].get<bool>() ? static_cast<int64_t>(std::max<std::size_t>(1, train.behaviors.size())) : 0;
+  m.repeat_behaviors =
+      c["repeat"].get<bool>() ? static_cast<int64_t>(std::max<std::size_t>(1, train.behaviors.size())) : 0;
   m.gaps = c["time_gaps"].get<bool>();
   m.times = (kind_ == "hstu" || (kind_ == "crossdomain" && c["encoder"] == "hstu")) && c["time_bias"].get<bool>() &&
             train.has_clock;
@@ -505,11 +540,14 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
       const auto cap = c["max_attributes"].get<int64_t>();
       int64_t width = 1;
       for (std::int32_t i = 0; i < n_items_; ++i)
-        width = std::max(width, std::min(cap, t.category_offsets[static_cast<std::size_t>(i) + 1] - t.category_offsets[static_cast<std::size_t>(i)]));
+        width = std::max(width, std::min(cap, t.category_offsets[static_cast<std::size_t>(i) + 1] -
+                                                  t.category_offsets[static_cast<std::size_t>(i)]));
       std::vector<int64_t> table(static_cast<std::size_t>(n_items_ * width), 0);
       for (std::int32_t i = 1; i < n_items_; ++i) {
-        const auto b = t.category_offsets[static_cast<std::size_t>(i)], e = std::min(b + width, t.category_offsets[static_cast<std::size_t>(i) + 1]);
-        for (auto k = b; k < e; ++k) table[static_cast<std::size_t>(i * width + (k - b))] = t.category_ids[static_cast<std::size_t>(k)] + 1;
+        const auto b = t.category_offsets[static_cast<std::size_t>(i)],
+                   e = std::min(b + width, t.category_offsets[static_cast<std::size_t>(i) + 1]);
+        for (auto k = b; k < e; ++k)
+          table[static_cast<std::size_t>(i * width + (k - b))] = t.category_ids[static_cast<std::size_t>(k)] + 1;
       }
       m.n_attributes = static_cast<int64_t>(t.categories.size());
       m.attr_width = width;
@@ -561,7 +599,8 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
   const auto bs = static_cast<std::size_t>(c["batch_size"].get<int64_t>());
   std::vector<std::vector<std::size_t>> batches;
   for (std::size_t i = 0; i < order.size(); i += bs)
-    batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(i), order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), i + bs)));
+    batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(i),
+                         order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), i + bs)));
   // Negative sampling distribution.
   const std::string loss = c["loss"], sampling = c["sampling"];
   const int64_t n_neg = c["negatives"].get<int64_t>();
@@ -575,7 +614,8 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
     log_q = torch::log(pop_probs.clamp_min(1e-12));
   }
   const auto params = unique_parameters(*net);
-  torch::optim::AdamW opt(params, torch::optim::AdamWOptions(c["lr"].get<double>()).weight_decay(c["weight_decay"].get<double>()));
+  torch::optim::AdamW opt(
+      params, torch::optim::AdamWOptions(c["lr"].get<double>()).weight_decay(c["weight_decay"].get<double>()));
   const double base_lr = c["lr"].get<double>(), clip = c["clip_norm"].get<double>();
   const int64_t warmup = c["warmup_steps"].get<int64_t>();
   const int epochs = static_cast<int>(c["epochs"].get<int64_t>());
@@ -623,8 +663,10 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
         const auto n = s.end - s.from - 1, off = L - n;  // left padding
         for (int64_t p = 0; p < n; ++p) {
           const auto r = static_cast<std::size_t>(s.from + p);
-          buf.set(m, static_cast<int64_t>(b), off + p, log.item[r], log.behavior[r], log.ts[r], p == 0, p == 0 ? 0 : log.ts[r - 1]);
-          if (target_row(r + 1)) tgt[b * static_cast<std::size_t>(L) + static_cast<std::size_t>(off + p)] = log.item[r + 1];
+          buf.set(m, static_cast<int64_t>(b), off + p, log.item[r], log.behavior[r], log.ts[r], p == 0,
+                  p == 0 ? 0 : log.ts[r - 1]);
+          if (target_row(r + 1))
+            tgt[b * static_cast<std::size_t>(L) + static_cast<std::size_t>(off + p)] = log.item[r + 1];
         }
       }
       auto target = torch::tensor(tgt, torch::kLong);
@@ -662,8 +704,8 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
       } else {
         auto neg = pop_probs.defined() ? torch::multinomial(pop_probs, n_neg, true)
                                        : torch::randint(1, n_items_, {n_neg}, torch::kLong);
-        auto pos_logit = m.row_logits(h, t).unsqueeze(1);                    // [N, 1]
-        auto neg_logit = m.logits(h, net->emb->item_vectors(neg), neg);       // [N, S]
+        auto pos_logit = m.row_logits(h, t).unsqueeze(1);                // [N, 1]
+        auto neg_logit = m.logits(h, net->emb->item_vectors(neg), neg);  // [N, S]
         if (rw.defined()) {
           pos_logit = pos_logit + bonus_of(t).unsqueeze(1);
           // Shared negatives: map history items to their slot among the distinct negatives.
@@ -687,7 +729,8 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
       if (warmup > 0 && step < warmup) {
         lr = base_lr * static_cast<double>(step) / static_cast<double>(warmup);
       } else if (cosine) {
-        const double progress = static_cast<double>(step - warmup) / static_cast<double>(std::max<int64_t>(1, total_steps - warmup));
+        const double progress =
+            static_cast<double>(step - warmup) / static_cast<double>(std::max<int64_t>(1, total_steps - warmup));
         lr = base_lr * 0.5 * (1.0 + std::cos(3.141592653589793 * std::min(1.0, progress)));
       }
       for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
@@ -716,7 +759,8 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
       }
     }
     if (ckpt.enabled()) ckpt.save(*net, opt, best_state, {epoch, stopping.best(), stopping.bad(), step, stopped});
-    if (options.progress) options.progress({"train " + kind_, static_cast<std::size_t>(epoch), static_cast<std::size_t>(epochs), msg});
+    if (options.progress)
+      options.progress({"train " + kind_, static_cast<std::size_t>(epoch), static_cast<std::size_t>(epochs), msg});
   }
   if (!best_state.empty()) {
     torch::NoGradGuard g;
@@ -736,8 +780,8 @@ models::UserState SequentialModel::encode(std::int32_t user, const std::vector<d
   return s;
 }
 
-std::vector<models::UserState> SequentialModel::encode_batch(const std::vector<std::int32_t>& users,
-                                                              const std::vector<std::vector<data::Event>>& histories) const {
+std::vector<models::UserState> SequentialModel::encode_batch(
+    const std::vector<std::int32_t>& users, const std::vector<std::vector<data::Event>>& histories) const {
   if (users.size() != histories.size()) throw InvalidInput(kind_ + ": encode_batch needs one history per user");
   std::vector<models::UserState> out;
   out.reserve(users.size());
@@ -749,7 +793,9 @@ std::vector<models::UserState> SequentialModel::encode_batch(const std::vector<s
   std::vector<std::size_t> order;
   for (std::size_t i = 0; i < out.size(); ++i)
     if (!out[i].history.empty()) order.push_back(i);
-  auto wlen = [&](std::size_t i) { return std::min<std::size_t>(out[i].history.size(), static_cast<std::size_t>(impl_->max_len)); };
+  auto wlen = [&](std::size_t i) {
+    return std::min<std::size_t>(out[i].history.size(), static_cast<std::size_t>(impl_->max_len));
+  };
   std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return wlen(a) < wlen(b); });
   constexpr std::size_t kGroup = 64;
   torch::NoGradGuard g;
@@ -804,42 +850,45 @@ void SequentialModel::score_batch(const std::vector<const models::UserState*>& s
 }
 
 std::vector<models::Attribution> SequentialModel::explain(const models::UserState& s, std::int32_t item) const {
+  return explain_batch(s, {item}).front();
+}
+
+std::vector<std::vector<models::Attribution>> SequentialModel::explain_batch(
+    const models::UserState& s, const std::vector<std::int32_t>& items) const {
   require_fitted();
-  if (item <= 0 || item >= n_items_) throw InvalidInput(kind_ + ": item index out of range");
-  if (s.history.empty()) return {};
+  for (const auto item : items)
+    if (item <= 0 || item >= n_items_) throw InvalidInput(kind_ + ": item index out of range");
+  std::vector<std::vector<models::Attribution>> out(items.size());
+  if (s.history.empty() || items.empty()) return out;
   torch::NoGradGuard g;
   const auto ev = impl_->window(s.history);
-  const auto n = static_cast<int64_t>(ev.size());
+  const auto n = static_cast<int64_t>(ev.size()), m = static_cast<int64_t>(items.size());
   const std::size_t first = s.history.size() - ev.size();
-  std::vector<float> w(ev.size());
-  if (kind_ == "sasrec" || kind_ == "hstu") {
-    torch::Tensor attn;
-    impl_->last_hidden(ev, &attn);
-    auto row = attn[0][n - 1].contiguous();
-    auto total = row.abs().sum().item<float>();
-    for (int64_t p = 0; p < n; ++p) w[static_cast<std::size_t>(p)] = row[p].item<float>() / (total > 0 ? total : 1.0f);
-  } else {
-    // Occlusion: the item's score with the full window minus its score with one event removed.
-    auto id = torch::tensor({static_cast<int64_t>(item)}, torch::kLong);
-    const float full = impl_->row_logits(impl_->last_hidden(ev).unsqueeze(0), id)[0].item<float>();
-    if (n == 1) {
-      w[0] = full;
-    } else {
-      Impl::Buffer buf(n, n - 1, *impl_);
-      for (int64_t drop = 0; drop < n; ++drop) {
-        auto without_one = ev;
-        without_one.erase(without_one.begin() + drop);
-        buf.set_events(*impl_, drop, 0, without_one);
-      }
-      auto h = impl_->net->forward(buf.features());  // [n, n-1, d]
-      auto without = impl_->row_logits(h.select(1, n - 2), id.expand({n})).contiguous();
-      for (int64_t k = 0; k < n; ++k) w[static_cast<std::size_t>(k)] = full - without[k].item<float>();
-    }
+  // Row 0: the whole window; row 1 + k: the window without event k (left-padded by one). With a
+  // single event the occluded history is empty and the event carries the item's whole score.
+  const int64_t rows = n > 1 ? n + 1 : 1;
+  Impl::Buffer buf(rows, n, *impl_);
+  buf.set_events(*impl_, 0, 0, ev);
+  for (int64_t drop = 0; rows > 1 && drop < n; ++drop) {
+    auto without_one = ev;
+    without_one.erase(without_one.begin() + drop);
+    buf.set_events(*impl_, drop + 1, 1, without_one);
   }
-  std::vector<models::Attribution> out;
-  for (int64_t p = 0; p < n; ++p)
-    out.push_back({first + static_cast<std::size_t>(p), ev[static_cast<std::size_t>(p)].item, w[static_cast<std::size_t>(p)]});
-  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.weight > b.weight; });
+  auto h = impl_->net->forward(buf.features()).select(1, n - 1);  // [rows, state_dim]
+  std::vector<int64_t> ids(items.begin(), items.end());
+  auto id = torch::tensor(ids, torch::kLong);
+  // Every row against every item: [rows * m] pairs, row-major.
+  auto sc = impl_->row_logits(h.repeat_interleave(m, 0), id.repeat({rows})).contiguous();
+  const float* v = sc.data_ptr<float>();
+  for (int64_t i = 0; i < m; ++i) {
+    auto& attr = out[static_cast<std::size_t>(i)];
+    attr.reserve(ev.size());
+    for (int64_t p = 0; p < n; ++p) {
+      const float w = rows > 1 ? v[i] - v[(p + 1) * m + i] : v[i];
+      attr.push_back({first + static_cast<std::size_t>(p), ev[static_cast<std::size_t>(p)].item, w});
+    }
+    std::stable_sort(attr.begin(), attr.end(), [](const auto& a, const auto& b) { return a.weight > b.weight; });
+  }
   return out;
 }
 
@@ -868,7 +917,8 @@ void SequentialModel::load_weights(const std::string& path) {
     archive.load_from(path);
     torch::Tensor shape;
     archive.read("driftrec_shape", shape);
-    if (shape.numel() != 7 && shape.numel() != 8 && shape.numel() != 9 && shape.numel() != 14) throw CorruptModel(path + ": weights were written by another version of " + kind_);
+    if (shape.numel() != 7 && shape.numel() != 8 && shape.numel() != 9 && shape.numel() != 14)
+      throw CorruptModel(path + ": weights were written by another version of " + kind_);
     const auto n_items = shape[0].item<int64_t>(), n_users = shape[1].item<int64_t>();
     if (n_items < 2) throw CorruptModel(path + ": bad item count");
     auto& m = *impl_;

@@ -317,10 +317,11 @@ RecommendResult Service::finish(const Bundle& b, const models::UserState& state,
   }
   const bool explain = req.explain && !out.cold_start && model.capabilities().explain;
   out.explained = explain;
+  const auto attrs = explain ? model.explain_batch(state, top.items) : std::vector<std::vector<models::Attribution>>{};
   for (std::size_t r = 0; r < top.size(); ++r) {
     Recommendation rec{b.loaded.items.name(top.items[r]), top.scores[r], {}};
     if (explain) {
-      const auto attr = model.explain(state, top.items[r]);
+      const auto& attr = attrs[r];
       for (std::size_t a = 0; a < std::min<std::size_t>(3, attr.size()); ++a) {
         const auto& ev = state.history[attr[a].position];
         rec.because.push_back({b.loaded.items.name(ev.item), ev.ts,

@@ -7,8 +7,11 @@ namespace {
 const bool registered = (driftrec::nn::register_neural_models(), true);
 
 nlohmann::json small() {
-  return {{"dim", 16}, {"max_len", 20}, {"epochs", 25}, {"eval_every", 0}, {"loss", "softmax"},
-          {"dropout", 0.1}, {"lr", 0.005}, {"warmup_steps", 0}};
+  // Strong enough that every model beats fitted popularity by the contract's margin (the weakest,
+  // caser and crossdomain with attention, by about 16%); a smaller learning rate or dropout 0.1
+  // left sasrec only 6% ahead on this 150-user fixture.
+  return {{"dim", 16},         {"max_len", 20},  {"epochs", 30}, {"eval_every", 0},
+          {"loss", "softmax"}, {"dropout", 0.5}, {"lr", 0.02},   {"warmup_steps", 0}};
 }
 struct SasRec {
   static constexpr const char* name = "sasrec";
@@ -81,13 +84,21 @@ struct CrossConcatGru {
   }
 };
 // Content towers on the synthetic `news` preset (titles): attention pooling with id dropout on
-// SASRec, CNN pooling on HSTU.
+// SASRec, CNN pooling on HSTU. Short-lived items leave little to learn per id: they keep the
+// gentler settings (dropout 0.1, lr 0.005, 25 epochs), with which they clear 1.5x random HR@10.
+nlohmann::json news_small() {
+  auto c = small();
+  c["dropout"] = 0.1;
+  c["lr"] = 0.005;
+  c["epochs"] = 25;
+  c["layers"] = 1;
+  return c;
+}
 struct SasRecTextAttention {
   static constexpr const char* name = "sasrec";
   static constexpr const char* preset = "news";
   static nlohmann::json config() {
-    auto c = small();
-    c["layers"] = 1;
+    auto c = news_small();
     c["text"] = "attention";
     c["id_dropout"] = 0.2;
     return c;
@@ -97,14 +108,13 @@ struct HstuTextCnn {
   static constexpr const char* name = "hstu";
   static constexpr const char* preset = "news";
   static nlohmann::json config() {
-    auto c = small();
-    c["layers"] = 1;
+    auto c = news_small();
     c["text"] = "cnn";
     return c;
   }
 };
-using NeuralModels = ::testing::Types<SasRec, Gru4Rec, Lstm, Caser, HstuSide, SasRecRepeat, CrossAttention, CrossConcatGru,
-                                      SasRecTextAttention, HstuTextCnn>;
+using NeuralModels = ::testing::Types<SasRec, Gru4Rec, Lstm, Caser, HstuSide, SasRecRepeat, CrossAttention,
+                                      CrossConcatGru, SasRecTextAttention, HstuTextCnn>;
 }  // namespace
 
 namespace contract {

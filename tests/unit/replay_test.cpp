@@ -1,4 +1,6 @@
 // Replay evaluation: a hand-computed case, and what online updating is worth.
+#include "driftrec/models/replay.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -7,7 +9,6 @@
 #include "driftrec/data/synth.h"
 #include "driftrec/data/transforms.h"
 #include "driftrec/models/registry.h"
-#include "driftrec/models/replay.h"
 
 using namespace driftrec;
 
@@ -135,4 +136,49 @@ TEST(Replay, SeenItemsCanBeKeptInTheRanking) {
   EXPECT_NEAR(models::replay(*pop, full, o).online.hr, 1.0, 1e-12);
   o.exclude_seen = false;
   EXPECT_NEAR(models::replay(*pop, full, o).online.mrr, 0.5, 1e-12);
+}
+
+// A model with per-user state (itemknn): each replayed event is scored from the state before it
+// is revealed, then observed. Similarities (cosine, no shrinkage): sim(a, b) = 2 / sqrt(3 * 2)
+// = 0.82, sim(c, d) = 2 / sqrt(2 * 2) = 1; a and b never meet c and d. Item indices follow first
+// appearance (a < b < c < d), which breaks ties. u9 has seen `a` before the cutoff.
+TEST(Replay, StatefulModelScoresEachEventBeforeObservingIt) {
+  auto add_train = [](data::DatasetBuilder& b) {
+    b.add("u1", "a", 1);
+    b.add("u1", "b", 2);
+    b.add("u2", "a", 3);
+    b.add("u2", "b", 4);
+    b.add("u3", "c", 5);
+    b.add("u3", "d", 6);
+    b.add("u4", "c", 7);
+    b.add("u4", "d", 8);
+    b.add("u9", "a", 9);
+  };
+  data::DatasetBuilder tb, fb;
+  add_train(tb);
+  add_train(fb);
+  // c from state {a}: b 0.82, c 0, d 0 (tie, c first): rank 2, rr 1/2. Observed first, c would
+  // pull d (1.0) ahead of itself: rank 3, rr 1/3.
+  fb.add("u9", "c", 10);
+  // d from state {a, c}: d 1.0 before b 0.82: rank 1, rr 1. Frozen at {a}: b 0.82 before d 0:
+  // rank 2, rr 1/2.
+  fb.add("u9", "d", 11);
+  const auto train = tb.finish(), full = fb.finish();
+  auto knn = models::create_model("itemknn", {{"shrink", 0.0}});
+  knn->fit(train, {});
+  models::ReplayOptions o;
+  o.start_ts = 10;
+  o.k = 2;
+  o.windows = 2;
+  o.threads = 1;
+  const auto r = models::replay(*knn, full, o);
+  EXPECT_EQ(r.online.events, 2);
+  EXPECT_NEAR(r.online.hr, 1.0, 1e-12);
+  EXPECT_NEAR(r.online.mrr, (0.5 + 1.0) / 2, 1e-12);
+  EXPECT_NEAR(r.online.ndcg, (1.0 / std::log2(3.0) + 1.0) / 2, 1e-12);
+  EXPECT_NEAR(r.frozen.mrr, (0.5 + 0.5) / 2, 1e-12);
+  ASSERT_EQ(r.windows.size(), 2u);
+  EXPECT_NEAR(r.windows[0].online.mrr, 0.5, 1e-12);  // c: scored before it was observed
+  EXPECT_NEAR(r.windows[1].online.mrr, 1.0, 1e-12);  // d: scored after c was observed
+  EXPECT_NEAR(r.windows[1].frozen.mrr, 0.5, 1e-12);
 }

@@ -50,6 +50,8 @@ class EnsembleModel : public Model {
   void score(const UserState& state, float* out) const override;
   void score_batch(const std::vector<const UserState*>& states, float* out) const override;
   std::vector<Attribution> explain(const UserState& state, std::int32_t item) const override;
+  std::vector<std::vector<Attribution>> explain_batch(const UserState& state,
+                                                      const std::vector<std::int32_t>& items) const override;
   std::string weights_file() const override { return "ensemble.json"; }
   void save_weights(const std::string& path) const override;
   void load_weights(const std::string& path) override;

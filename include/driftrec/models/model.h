@@ -18,37 +18,37 @@ namespace driftrec::models {
 /// A user's interest state: built by encode(), advanced by observe(), read by score().
 /// Owned by the caller (a server caches one per user); models never keep references to it.
 struct UserState {
-  std::int32_t user = -1;                  ///< user index known to the model, -1 for a new/anonymous user
-  std::vector<data::Event> history;        ///< time-ordered events (items the model knows)
-  std::vector<float> vector;               ///< model-specific state, e.g. an MF user factor [k]
-  std::uint64_t version = 0;               ///< incremented by every observe()
+  std::int32_t user = -1;            ///< user index known to the model, -1 for a new/anonymous user
+  std::vector<data::Event> history;  ///< time-ordered events (items the model knows)
+  std::vector<float> vector;         ///< model-specific state, e.g. an MF user factor [k]
+  std::uint64_t version = 0;         ///< incremented by every observe()
 };
 
 /// What a model offers beyond the contract's core (callers check instead of catching).
 struct Capabilities {
   bool online_update = true;  ///< observe() changes the interest state, not only the seen set
-  bool explain = false;       ///< explain() is implemented
+  bool explain = false;       ///< explain() is implemented and item-specific (different items, different attributions)
   bool remembers_users = false;  ///< known users have a trained state even with no history given
 };
 
 /// Per-call options of recommend().
 struct RecommendOptions {
-  bool exclude_seen = true;                ///< skip items in the state's history
-  std::vector<std::int32_t> exclude;       ///< further items to skip
-  std::vector<std::int32_t> candidates;    ///< when non-empty, rank only these items
+  bool exclude_seen = true;              ///< skip items in the state's history
+  std::vector<std::int32_t> exclude;     ///< further items to skip
+  std::vector<std::int32_t> candidates;  ///< when non-empty, rank only these items
 };
 
 /// One past event's share in an item's score.
 struct Attribution {
-  std::size_t position = 0;   ///< index into UserState::history
-  std::int32_t item = 0;      ///< the past event's item
-  float weight = 0.0f;        ///< contribution (same units as the score; sums to the score when exact)
+  std::size_t position = 0;  ///< index into UserState::history
+  std::int32_t item = 0;     ///< the past event's item
+  float weight = 0.0f;       ///< contribution (same units as the score; sums to the score when exact)
 };
 
 /// Options of fit(). `validate`, when set, returns the validation objective (higher is better,
 /// e.g. NDCG@10) for the model's current weights: iterative models use it for early stopping.
 struct FitOptions {
-  int threads = 0;                 ///< 0 = all cores
+  int threads = 0;  ///< 0 = all cores
   std::uint64_t seed = 42;
   ProgressCallback progress;
   std::function<double(const class Model&)> validate;
@@ -95,8 +95,13 @@ class Model {
                               const RecommendOptions& options = {}) const;
   TopK recommend(const UserState& state, std::size_t k, const RecommendOptions& options = {}) const;
 
-  /// Which past events drove `item`'s score. Throws NotSupported unless capabilities().explain.
+  /// Which past events drove `item`'s score, largest weight first. Throws NotSupported unless
+  /// capabilities().explain, InvalidInput for an item outside 1..n_items()-1.
   virtual std::vector<Attribution> explain(const UserState& state, std::int32_t item) const;
+  /// explain() for several items of one state (a top-k list): out[i] = explain(state, items[i]).
+  /// Occlusion models re-encode the history once for all the items; the default calls explain().
+  virtual std::vector<std::vector<Attribution>> explain_batch(const UserState& state,
+                                                              const std::vector<std::int32_t>& items) const;
 
   /// For models whose score is an inner product <query(state), item row>: the item matrix
   /// [n_items(), dim] (row 0 = padding; owned by the model) and its width. nullptr otherwise.

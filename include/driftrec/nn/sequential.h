@@ -31,11 +31,13 @@
 // The user state is the last position's hidden vector [d] ([D * d] for crossdomain); scores are
 // its inner products with the item vectors, so FAISS retrieval applies, except with `repeat` or
 // crossdomain (item_embeddings() is then nullptr). observe() re-encodes the last `max_len` events.
-// explain(): sasrec and hstu return the last layer's attention from the newest position (hstu's
-// pointwise weights normalised to sum 1 in absolute value); gru4rec and caser use occlusion: an
-// event's weight is how much the item's score drops when that one event is removed from the
-// history (exact for these models, and item-specific; caser gives 0 to events outside its window);
-// crossdomain uses occlusion too. The repeat bonus is not part of the explanation.
+// explain(): exact occlusion for every kind: an event's weight is how much the item's score drops
+// when that one event is removed from the window of the last `max_len` events (the state is
+// re-encoded without it), so it is item-specific and faithful by construction; caser gives 0 to
+// events outside its window. The attention of the newest position (what sasrec/hstu returned
+// before) explained the state, not the item: it was the same for every recommended item.
+// explain_batch() encodes the window and its n one-event-shorter copies in one pass of n + 1 rows
+// and scores every item from them. The repeat bonus is not part of the explanation.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -69,6 +71,9 @@ class SequentialModel : public models::Model {
   void score(const models::UserState& state, float* out) const override;
   void score_batch(const std::vector<const models::UserState*>& states, float* out) const override;
   std::vector<models::Attribution> explain(const models::UserState& state, std::int32_t item) const override;
+  /// Occlusion for all `items` from one batched pass over the history without each event.
+  std::vector<std::vector<models::Attribution>> explain_batch(const models::UserState& state,
+                                                              const std::vector<std::int32_t>& items) const override;
   const float* item_embeddings(int* dim) const override;
   std::string weights_file() const override { return "weights.pt"; }
   void save_weights(const std::string& path) const override;
