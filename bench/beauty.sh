@@ -53,4 +53,5 @@ x = r["metrics"]
 print(f"| {m} | {x['hr@10']:.4f} | {x['ndcg@10']:.4f} | {x['mrr']:.4f} | {x['coverage@10']:.3f} | {secs:.2f} | {epochs} | "
       f"`driftrec train --data Beauty.txt{items_arg} --model {name} --config {cfg}{seed_arg} --out m && driftrec evaluate --model m --data Beauty.txt` |")
 PY
+  bench/provenance.py "bench/results/beauty_$m.json" --command "bench/beauty.sh $data $m" --data "data=$data"
 done

@@ -82,3 +82,5 @@ json.dump({"data": sys.argv[2], "protocol": sys.argv[3],
            "command": f"bench/behavior_ablation.sh {sys.argv[1]}", "rows": rows},
           open(f"bench/results/behavior_{sys.argv[1]}.json", "w"), indent=2)
 PY
+# Command, data fingerprints, commit and date into the results file.
+bench/provenance.py "bench/results/behavior_$name.json" --command "bench/behavior_ablation.sh $*" --data "$source_desc=$data"

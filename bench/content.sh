@@ -62,3 +62,6 @@ for r in rows:
     print(f"| {r['data']} | {r['protocol']} | {r['model']} | {r['ndcg@10']:.4f} | {r['hr@10']:.4f} | {r['imp_auc']:.4f} | "
           f"{r['imp_mrr']:.4f} | {r['imp_ndcg@5']:.4f} | {r['imp_ndcg@10']:.4f} | {r['cases']} | {r['training_seconds']:.0f} |")
 PY
+# Command, data fingerprints, commit and date into the results file.
+bench/provenance.py bench/results/content.json --command "bench/content.sh $*" \
+  --data "news (driftrec synth --preset news --users 3000 --items 4000 --seed 7)=$work/news" --data "ml100k=$ml"

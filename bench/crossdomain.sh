@@ -69,3 +69,7 @@ for r in rows:
           f"{r['sparse_ndcg@10']:.4f} | {cold} | {r['warm_users']} / {r['sparse_users']} / {r['cold_users']} | "
           f"{r['training_seconds']:.0f} |")
 PY
+# Command, data fingerprints, commit and date into the results file.
+prov=()
+for corr in $corrs; do prov+=(--data "correlation $corr (driftrec synth --preset crossdomain --users 3000 --items 4000 --seed 7 --correlation $corr)=$work/xd$corr"); done
+bench/provenance.py bench/results/crossdomain.json --command "bench/crossdomain.sh \"$corrs\"" "${prov[@]}"

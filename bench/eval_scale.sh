@@ -25,3 +25,6 @@ out = {"what": "driftrec evaluate, ials 64 factors, full ranking, seen excluded"
 json.dump(out, open("bench/results/eval_scale.json", "w"), indent=2)
 print(json.dumps(out, indent=2))
 PY
+# Command, data fingerprints, commit and date into the results file.
+bench/provenance.py bench/results/eval_scale.json --command "bench/eval_scale.sh $users $items" \
+  --data "driftrec synth --preset ecommerce --users $users --items $items --events-per-user 20 --seed 1=$work/data"

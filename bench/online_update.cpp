@@ -1,6 +1,6 @@
 // Online-update and single-request latency of the classic models on a Beauty-sized synthetic
-// catalog (12k items, 64 factors). Google Benchmark; write JSON with
-//   build/bench/bench_online_update --benchmark_out=bench/results/online_update.json
+// catalog (12k items, 64 factors). Google Benchmark; bench/online_update.sh writes
+// bench/results/online_update.json, whose context records the data fingerprint and the configs.
 // observe(): fold one new event into a user's state (the online MF update for ials).
 // recommend(): encode is done; score all items + exclude seen + top-10 for one state.
 #include <benchmark/benchmark.h>
@@ -49,7 +49,8 @@ World& world() {
 std::vector<data::Event> history_of(std::int64_t len) {
   const auto& log = world().ds.log;
   std::vector<data::Event> h;
-  for (std::int64_t r = 0; static_cast<std::int64_t>(h.size()) < len; ++r) h.push_back(log.event(r % static_cast<std::int64_t>(log.size())));
+  for (std::int64_t r = 0; static_cast<std::int64_t>(h.size()) < len; ++r)
+    h.push_back(log.event(r % static_cast<std::int64_t>(log.size())));
   return h;
 }
 
@@ -86,4 +87,15 @@ BENCHMARK_CAPTURE(BM_Recommend, bpr, "bpr")->Arg(50)->Unit(benchmark::kMicroseco
 BENCHMARK_CAPTURE(BM_Recommend, itemknn, "itemknn")->Arg(50)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Recommend, pop, "pop")->Arg(50)->Unit(benchmark::kMicrosecond);
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  auto& w = world();
+  benchmark::AddCustomContext("data",
+                              "driftrec synth: preset ecommerce, 22000 users, 12100 items, 9 events/user, seed 11");
+  benchmark::AddCustomContext("data_fingerprint", w.ds.fingerprint());
+  for (const auto& [name, m] : w.models) benchmark::AddCustomContext("config_" + name, m->config().dump());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

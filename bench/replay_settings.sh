@@ -52,3 +52,7 @@ for r in rows:
     on, off = r["online"], r["frozen"]
     print(f"| {r['setting']} | {on['events']} | {on['ndcg@10']:.4f} | {off['ndcg@10']:.4f} | {on['hr@10']:.4f} | {off['hr@10']:.4f} |")
 PY
+# Command, data fingerprints, commit and date into the results file.
+bench/provenance.py bench/results/replay_settings.json --command "bench/replay_settings.sh $*" --data "taobao=$taobao" \
+  --data "news (driftrec synth --preset news --users 3000 --items 4000 --seed 7)=$work/news" \
+  --data "crossdomain (driftrec synth --preset crossdomain --users 3000 --items 4000 --seed 7 --correlation 0.8)=$work/xd"

@@ -1,13 +1,15 @@
 // Exact vs FAISS HNSW retrieval: recall@10 against exact, per-query latency, build time.
 //   bench_retrieval [items=200000] [dim=64] [queries=1000]
 // Items are clustered Gaussian vectors (like learned item embeddings); queries are users' states
-// drawn the same way. Writes JSON to stdout.
+// drawn the same way (seed 17). Writes JSON to stdout with the generator's settings and a
+// fingerprint of the vectors; bench/retrieval.sh saves it as bench/results/retrieval.json.
 #include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "driftrec/core/hash.h"
 #include "driftrec/core/rng.h"
 #include "driftrec/index/retriever.h"
 
@@ -29,15 +31,30 @@ int main(int argc, char** argv) {
       items[static_cast<std::size_t>(i) * d + j] =
           scale * (centers[c * d + static_cast<std::size_t>(j)] + 0.4f * static_cast<float>(rng.normal()));
   }
-  std::vector<std::vector<float>> qs(static_cast<std::size_t>(queries), std::vector<float>(static_cast<std::size_t>(d)));
+  std::vector<std::vector<float>> qs(static_cast<std::size_t>(queries),
+                                     std::vector<float>(static_cast<std::size_t>(d)));
   for (auto& q : qs) {
     const auto c = rng.uniform_int(static_cast<std::uint64_t>(clusters));
-    for (int j = 0; j < d; ++j) q[static_cast<std::size_t>(j)] = centers[c * d + static_cast<std::size_t>(j)] + static_cast<float>(rng.normal());
+    for (int j = 0; j < d; ++j)
+      q[static_cast<std::size_t>(j)] = centers[c * d + static_cast<std::size_t>(j)] + static_cast<float>(rng.normal());
   }
+  Fingerprint fp;
+  fp.add_bytes(items.data(), items.size() * sizeof(float));
+  for (const auto& q : qs) fp.add_bytes(q.data(), q.size() * sizeof(float));
   const auto exact = index::make_exact_retriever(items.data(), n, d);
-  nlohmann::json out = {{"items", n - 1}, {"dim", d}, {"queries", queries}, {"threads", 1},
-                        {"command", "build/bench/bench_retrieval " + std::to_string(n - 1) + " " + std::to_string(d) + " " +
-                                        std::to_string(queries)}};
+  nlohmann::json out = {{"items", n - 1},
+                        {"dim", d},
+                        {"queries", queries},
+                        {"threads", 1},
+                        {"data",
+                         {{"kind", "clustered Gaussian item vectors and queries"},
+                          {"seed", 17},
+                          {"clusters", clusters},
+                          {"within_cluster_sd", 0.4},
+                          {"norm_scale", "uniform 0.5..1.5"},
+                          {"fingerprint", fp.hex()}}},
+                        {"command", "build/bench/bench_retrieval " + std::to_string(n - 1) + " " + std::to_string(d) +
+                                        " " + std::to_string(queries)}};
   auto timed = [&](const index::Retriever& r, std::vector<TopK>& res) {
     std::vector<double> ms;
     for (const auto& q : qs) {

@@ -36,3 +36,5 @@ out = {"what": "wall seconds to validation NDCG@10 >= target, sasrec, 2 threads"
 json.dump(out, open("bench/results/speed_vs_pytorch.json", "w"), indent=2)
 print(json.dumps(out))
 PY
+# Command, data fingerprints, commit and date into the results file.
+bench/provenance.py bench/results/speed_vs_pytorch.json --command "bench/speed_vs_pytorch.sh $data $target $loss" --data "data=$data"

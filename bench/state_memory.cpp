@@ -1,6 +1,7 @@
 // Memory of cached user states: N users (default 1M) with E events each, served by a model
 // (default: ials, 64 factors, on a Beauty-sized synthetic catalog). Prints JSON with the RSS
-// growth while the states are built and the bytes per user.
+// growth while the states are built and the bytes per user, with the catalog's fingerprint and the
+// model's config; bench/state_memory.sh saves it as bench/results/state_memory.json.
 //   bench_state_memory [users] [events_per_user] [model]
 #include <unistd.h>
 
@@ -35,8 +36,9 @@ int main(int argc, char** argv) {
   so.items = 12100;
   so.seed = 5;
   const auto ds = data::to_dataset(data::generate_synthetic(so));
-  auto model = models::create_model(model_name, model_name == "ials" ? nlohmann::json{{"factors", 64}, {"iterations", 1}}
-                                                                    : nlohmann::json::object());
+  const nlohmann::json config =
+      model_name == "ials" ? nlohmann::json{{"factors", 64}, {"iterations", 1}} : nlohmann::json::object();
+  auto model = models::create_model(model_name, config);
   model->fit(ds, {});
   const std::string dir = "/tmp/driftrec_state_memory_model_" + std::to_string(getpid());
   models::save_model_dir(dir, *model, ds);
@@ -64,11 +66,22 @@ int main(int argc, char** argv) {
   const auto built = svc.warm_up(ids);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double after = rss_mib();
-  nlohmann::json out = {{"what", "cached user states in driftrec serve"}, {"model", model_name}, {"users", built},
-                        {"events_per_user", per_user}, {"rss_before_mib", before}, {"rss_after_mib", after},
-                        {"states_mib", after - before}, {"bytes_per_user", (after - before) * 1024 * 1024 / static_cast<double>(built)},
+  nlohmann::json out = {{"what", "cached user states in driftrec serve"},
+                        {"model", model_name},
+                        {"users", built},
+                        {"events_per_user", per_user},
+                        {"rss_before_mib", before},
+                        {"rss_after_mib", after},
+                        {"states_mib", after - before},
+                        {"bytes_per_user", (after - before) * 1024 * 1024 / static_cast<double>(built)},
                         {"build_seconds", secs},
-                        {"command", "build/bench/bench_state_memory " + std::to_string(users) + " " + std::to_string(per_user) + " " + model_name}};
+                        {"config", model->config()},
+                        {"data",
+                         {{"catalog", "driftrec synth: preset ecommerce, 2000 users, 12100 items, seed 5"},
+                          {"fingerprint", ds.fingerprint()},
+                          {"served_events", "user u, event e: item i(1 + (7u + 13e) mod 12000), ts e"}}},
+                        {"command", "build/bench/bench_state_memory " + std::to_string(users) + " " +
+                                        std::to_string(per_user) + " " + model_name}};
   std::cout << out.dump(2) << std::endl;
   std::system(("rm -rf " + dir).c_str());
   return 0;

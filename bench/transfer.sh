@@ -58,3 +58,5 @@ for r in rows:
     print(f"| {r['model']} | {r['hr@10']:.4f} | {r['ndcg@10']:.4f} | {r['mrr']:.4f} | {'' if v is None else f'{v:.4f}'} | "
           f"{r['training_seconds']:.1f} | {r['epochs'] if r['epochs'] is not None else ''} | {r['max_len'] or ''} |")
 PY
+# Command, data fingerprints, commit and date into the results file.
+bench/provenance.py "bench/results/transfer_$name.json" --command "bench/transfer.sh $data $name" --data "$name=$data"
