@@ -3,10 +3,12 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 
 #include "commands.h"
 #include "common.h"
 #include "driftrec/core/error.h"
+#include "driftrec/eval/tracking.h"
 #include "driftrec/models/evaluation.h"
 #include "driftrec/models/model_dir.h"
 #include "driftrec/models/replay.h"
@@ -22,11 +24,22 @@ std::string join_ids(const std::vector<std::int32_t>& items, const data::IdMap& 
 }  // namespace
 
 namespace {
+void print_tracking(const char* label, const eval::TrackingError& t, bool lag) {
+  std::printf("%-22s %8.4f %8.4f", label, t.tv(), t.kl());
+  if (lag)
+    std::printf(" %9.2f %9.1f %7lld/%lld", t.mean_lag(), t.median_lag(), static_cast<long long>(t.shifts_crossed()),
+                static_cast<long long>(t.shifts_crossed() + t.shifts_censored()));
+  std::printf("\n");
+}
+}  // namespace
+
+namespace {
 template <typename Opts>
 int run_replay(const Opts& o, const GlobalFlags& g, const models::LoadedModel& loaded, const data::PrepareOptions& prep,
                const data::Dataset& full, const data::Dataset& filtered) {
   models::ReplayOptions ro;
-  const std::string start = !o.replay_start.empty() ? o.replay_start : (prep.split == "temporal" ? prep.test_start : "0.9");
+  const std::string start =
+      !o.replay_start.empty() ? o.replay_start : (prep.split == "temporal" ? prep.test_start : "0.9");
   ro.start_ts = data::resolve_cutoff(full, start, "--replay-start");
   const auto ks = parse_ks(o.ks);
   ro.k = std::find(ks.begin(), ks.end(), 10) != ks.end() ? 10 : ks.front();
@@ -41,27 +54,44 @@ int run_replay(const Opts& o, const GlobalFlags& g, const models::LoadedModel& l
   if (!prep.target_domains.empty()) ro.target_domains = data::domain_ids(full, prep.target_domains);
   // One domain and/or new items only: only those items are ranked and scored.
   ro.candidates = candidate_items(prep, full);
+  const auto truth_file = truth_path(o.truth, o.data);
+  eval::InterestTruth truth;
+  if (!truth_file.empty()) {
+    truth = eval::InterestTruth::read_csv(truth_file, full);
+    ro.truth = &truth;
+    ro.tracking.shift_threshold = o.shift_threshold;
+  }
   const auto res = models::replay(*loaded.model, full, ro, progress_printer());
   const auto k = std::to_string(ro.k);
-  nlohmann::json out = {{"dataset", {{"name", o.data.path}, {"fingerprint", full.fingerprint()}, {"events", filtered.log.size()}}},
-                        {"protocol", "replay"},
-                        {"replay_start", start},
-                        {"replay_start_ts", ro.start_ts},
-                        {"model", {{"name", loaded.model->name()}, {"dir", o.model_dir}}},
-                        {"config", loaded.model->config()},
-                        {"replay", res.to_json(ro.k)}};
-  if (!o.json_out.empty()) write_file(o.json_out, out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-  std::cout << loaded.model->name() << " replay from " << start << " (" << res.users << " users, " << res.events_revealed
-            << " events revealed, " << res.online.events << " scored, " << std::fixed << std::setprecision(2) << res.seconds
-            << " s)\n";
+  nlohmann::json out = {
+      {"dataset", {{"name", o.data.path}, {"fingerprint", full.fingerprint()}, {"events", filtered.log.size()}}},
+      {"protocol", "replay"},
+      {"replay_start", start},
+      {"replay_start_ts", ro.start_ts},
+      {"model", {{"name", loaded.model->name()}, {"dir", o.model_dir}}},
+      {"config", loaded.model->config()},
+      {"replay", res.to_json(ro.k)}};
+  if (!truth_file.empty()) out["truth"] = truth_file;
+  if (!o.json_out.empty())
+    write_file(o.json_out, out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  std::cout << loaded.model->name() << " replay from " << start << " (" << res.users << " users, "
+            << res.events_revealed << " events revealed, " << res.online.events << " scored, " << std::fixed
+            << std::setprecision(2) << res.seconds << " s)\n";
   std::printf("%-22s %10s %10s %10s\n", "", ("hr@" + k).c_str(), ("ndcg@" + k).c_str(), "mrr");
   std::printf("%-22s %10.5f %10.5f %10.5f\n", "online (observe)", res.online.hr, res.online.ndcg, res.online.mrr);
   std::printf("%-22s %10.5f %10.5f %10.5f\n", "frozen at the start", res.frozen.hr, res.frozen.ndcg, res.frozen.mrr);
-  std::printf("\n%-6s %12s %8s %12s %12s\n", "window", "start_ts", "events", ("online ndcg@" + k).c_str(), ("frozen ndcg@" + k).c_str());
+  std::printf("\n%-6s %12s %8s %12s %12s\n", "window", "start_ts", "events", ("online ndcg@" + k).c_str(),
+              ("frozen ndcg@" + k).c_str());
   for (std::size_t w = 0; w < res.windows.size(); ++w) {
     const auto& x = res.windows[w];
-    std::printf("%-6zu %12lld %8lld %12.5f %12.5f\n", w, static_cast<long long>(x.start_ts), static_cast<long long>(x.online.events),
-                x.online.ndcg, x.frozen.ndcg);
+    std::printf("%-6zu %12lld %8lld %12.5f %12.5f\n", w, static_cast<long long>(x.start_ts),
+                static_cast<long long>(x.online.events), x.online.ndcg, x.frozen.ndcg);
+  }
+  if (res.tracked) {
+    std::printf("\ninterest tracking (top-%d vs %s)\n%-22s %8s %8s %9s %9s %9s\n", ro.k, truth_file.c_str(), "", "tv",
+                "kl", "mean lag", "med. lag", "shifts");
+    print_tracking("online (observe)", res.tracking_online, true);
+    print_tracking("frozen at the start", res.tracking_frozen, true);
   }
   return 0;
 }
@@ -82,6 +112,8 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
     int replay_windows = 10;
     int impressions = 0;
     std::uint64_t impression_seed = 42;
+    std::string truth;
+    double shift_threshold = 0.4;
   };
   auto o = std::make_shared<Opts>();
   app.add_option("--model", o->model_dir, "model directory written by `driftrec train`")->required();
@@ -101,16 +133,25 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
   app.add_option("--replay-start", o->replay_start,
                  "replay from this time: a quantile of event times or a timestamp (default: the split's test cutoff "
                  "for temporal splits, else 0.9)");
-  app.add_option("--impressions", o->impressions,
-                 "also report MIND-style impression metrics (imp_auc, imp_mrr, imp_ndcg@5/10): each case's targets shown "
-                 "with N negatives drawn from its rankable items (0 = off)")
+  app.add_option(
+         "--impressions", o->impressions,
+         "also report MIND-style impression metrics (imp_auc, imp_mrr, imp_ndcg@5/10): each case's targets shown "
+         "with N negatives drawn from its rankable items (0 = off)")
       ->check(CLI::Range(0, 100000));
   app.add_option("--impression-seed", o->impression_seed, "seed of the impression negatives");
-  app.add_option("--replay-windows", o->replay_windows, "time windows of the replay timeline")->check(CLI::Range(1, 1000));
+  app.add_option("--replay-windows", o->replay_windows, "time windows of the replay timeline")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--truth", o->truth,
+                 "users' true interests (user_id,timestamp,category,weight, as `driftrec synth` writes interests.csv): "
+                 "report the interest-tracking error (default: interests.csv in the --data directory, when present)");
+  app.add_option("--shift-threshold", o->shift_threshold,
+                 "total variation between consecutive true snapshots that counts as an interest shift (replay lag)")
+      ->check(CLI::Range(0.0, 1.0));
   return [o, &g, &app]() {
     auto loaded = models::load_model_dir(o->model_dir);
-    const auto prep = o->prep.any_given(app) ? o->prep.get()
-                                             : data::prepare_options_from_json(loaded.meta.value("preprocess", nlohmann::json()));
+    const auto prep = o->prep.any_given(app)
+                          ? o->prep.get()
+                          : data::prepare_options_from_json(loaded.meta.value("preprocess", nlohmann::json()));
     // Filter, then put the data in the model's id space, then split (the split depends only on
     // each user's event order, so it is the same as on the unaligned data).
     auto filtered = data::apply_filters(o->data.load(), prep);
@@ -130,11 +171,18 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
     eo.impression_negatives = o->impressions;
     eo.impression_seed = o->impression_seed;
     eo.save_top = o->rankings_out.empty() ? 0 : o->rankings_k;
+    const auto truth_file = truth_path(o->truth, o->data);
+    eval::TrackingOptions to;
+    to.k = std::find(eo.ks.begin(), eo.ks.end(), 10) != eo.ks.end() ? 10 : eo.ks.front();
+    if (!truth_file.empty()) eo.save_top = std::max(eo.save_top, static_cast<std::size_t>(to.k));
     const auto res = models::evaluate_model(*loaded.model, p.full, cases, p.split.train, eo, progress_printer());
     nlohmann::json out = {
         {"dataset",
-         {{"name", o->data.path}, {"fingerprint", p.full.fingerprint()}, {"users", filtered.users.count()},
-          {"items", filtered.items.count()}, {"events", filtered.log.size()}}},
+         {{"name", o->data.path},
+          {"fingerprint", p.full.fingerprint()},
+          {"users", filtered.users.count()},
+          {"items", filtered.items.count()},
+          {"events", filtered.log.size()}}},
         {"split", split_summary(p)},
         {"preprocess", data::to_json(prep)},
         {"evaluated_on", o->on},
@@ -145,19 +193,35 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
         {"metrics", res.metrics_json()},
         {"users_evaluated", res.users_evaluated},
         {"seconds", res.seconds}};
-    if (!o->json_out.empty()) write_file(o->json_out, out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    std::optional<eval::TrackingError> tracking;
+    if (!truth_file.empty()) {
+      tracking = eval::track_cases(cases, res.rankings, p.full, eval::InterestTruth::read_csv(truth_file, p.full), to);
+      out["tracking"] = tracking->to_json();
+      out["truth"] = truth_file;
+    }
+    if (!o->json_out.empty())
+      write_file(o->json_out, out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     if (!o->rankings_out.empty()) {
       std::ofstream f(o->rankings_out, std::ios::binary);
       if (!f) throw IoError(o->rankings_out + ": cannot open for writing");
       f << "user\ttargets\tranked\n";
       for (const auto& r : res.rankings)
-        f << p.full.users.name(r.user) << '\t' << join_ids(r.targets, p.full.items) << '\t' << join_ids(r.top, p.full.items)
-          << '\n';
+        f << p.full.users.name(r.user) << '\t' << join_ids(r.targets, p.full.items) << '\t'
+          << join_ids(r.top, p.full.items) << '\n';
       if (!f.flush()) throw IoError(o->rankings_out + ": write failed");
     }
     std::cout << loaded.model->name() << " on " << o->on << " (" << res.users_evaluated << " users, " << std::fixed
               << std::setprecision(2) << res.seconds << " s)\n";
-    for (const auto& [k, v] : res.metrics) std::cout << "  " << std::left << std::setw(20) << k << std::setprecision(5) << v << "\n";
+    for (const auto& [k, v] : res.metrics)
+      std::cout << "  " << std::left << std::setw(20) << k << std::setprecision(5) << v << "\n";
+    if (tracking) {
+      std::cout << "interest tracking (top-" << to.k << " vs " << truth_file << ", " << tracking->moments()
+                << " cases)\n";
+      std::cout << "  " << std::left << std::setw(20) << "tracking_tv" << std::setprecision(5) << tracking->tv()
+                << "\n";
+      std::cout << "  " << std::left << std::setw(20) << "tracking_kl" << std::setprecision(5) << tracking->kl()
+                << "\n";
+    }
     return 0;
   };
 }

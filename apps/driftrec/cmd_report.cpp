@@ -11,6 +11,7 @@
 #include "common.h"
 #include "driftrec/core/error.h"
 #include "driftrec/eval/significance.h"
+#include "driftrec/eval/tracking.h"
 #include "driftrec/models/evaluation.h"
 #include "driftrec/models/model_dir.h"
 #include "driftrec/report/svg.h"
@@ -39,16 +40,24 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
     DataFlags data;
     std::string on = "test", out = "report.html", title = "DriftRec report", users;
     int sample_users = 2, resamples = 500;
+    std::string truth;
   };
   auto o = std::make_shared<Opts>();
-  app.add_option("--model,--runs", o->models, "model directory (repeat; the first is the baseline of the comparison)")->required();
+  app.add_option("--model,--runs", o->models, "model directory (repeat; the first is the baseline of the comparison)")
+      ->required();
   o->data.add_to(app, true);
   app.add_option("--on", o->on, "which cases: test or valid")->check(CLI::IsMember({"test", "valid"}));
   app.add_option("--out", o->out, "HTML file to write");
   app.add_option("--title", o->title, "report title");
-  app.add_option("--users", o->users, "comma-separated user ids to show (default: --sample-users with the longest histories)");
-  app.add_option("--sample-users", o->sample_users, "users to show when --users is not given")->check(CLI::Range(0, 50));
-  app.add_option("--bootstrap", o->resamples, "bootstrap resamples for the confidence intervals")->check(CLI::Range(0, 100000));
+  app.add_option("--users", o->users,
+                 "comma-separated user ids to show (default: --sample-users with the longest histories)");
+  app.add_option("--sample-users", o->sample_users, "users to show when --users is not given")
+      ->check(CLI::Range(0, 50));
+  app.add_option("--bootstrap", o->resamples, "bootstrap resamples for the confidence intervals")
+      ->check(CLI::Range(0, 100000));
+  app.add_option("--truth", o->truth,
+                 "users' true interests (interests.csv of `driftrec synth`): adds the interest-tracking section "
+                 "(default: interests.csv in the --data directory, when present)");
   return [o, &g]() {
     auto shared = load_shared_split(o->models, o->data, o->on);
     auto& loaded = shared.models;
@@ -86,9 +95,9 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
       char when[64];
       std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", std::gmtime(&t));
       body += "<section id=\"summary\"><h2>Data and split</h2><p>" + escape(o->data.path) + ": " +
-              std::to_string(filtered.users.count()) + " users, " + std::to_string(filtered.items.count()) + " items, " +
-              std::to_string(filtered.log.size()) + " events. Split <b>" + escape(p.split.protocol) + "</b>, evaluated on <b>" +
-              escape(o->on) + "</b> (" + std::to_string(cases.size()) +
+              std::to_string(filtered.users.count()) + " users, " + std::to_string(filtered.items.count()) +
+              " items, " + std::to_string(filtered.log.size()) + " events. Split <b>" + escape(p.split.protocol) +
+              "</b>, evaluated on <b>" + escape(o->on) + "</b> (" + std::to_string(cases.size()) +
               " users), full ranking over all items, seen items excluded. Generated " + when + ".</p></section>\n";
     }
     // ---- comparison table with significance
@@ -99,7 +108,9 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
       const auto cmps = eval::compare_to_baseline(per_case, tested, o->resamples, 42);
       body += "<section id=\"comparison\"><h2>Model comparison</h2><table><thead><tr><th>model</th>";
       for (const auto& m : tested) body += "<th>" + m + "</th><th>Δ vs " + escape(names[0]) + " (95% CI)</th>";
-      body += "<th>coverage@10</th><th>novelty@10</th><th>avg popularity@10</th><th>gini@10</th><th>train s</th></tr></thead><tbody>";
+      body +=
+          "<th>coverage@10</th><th>novelty@10</th><th>avg popularity@10</th><th>gini@10</th><th>train "
+          "s</th></tr></thead><tbody>";
       for (std::size_t k = 0; k < loaded.size(); ++k) {
         body += "<tr><td>" + escape(names[k]) + " <span class=\"note\">" + escape(o->models[k]) + "</span></td>";
         for (const auto& m : tested) {
@@ -112,19 +123,23 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
             if (cmps[c].metric == m && cmps[c].model == k) {
               const bool sig = cmps[c].p_holm < 0.05;
               const auto& x = cmps[c].c;
-              body += "<td class=\"" + std::string(x.diff < 0 ? "worse " : "") + (sig ? "sig" : "") + "\" title=\"p = " + g3(x.p_value) +
-                      ", Holm-adjusted " + g3(cmps[c].p_holm) + "\">" + (x.diff >= 0 ? "+" : "") + f4(x.diff) + " [" + f4(x.ci_low) + ", " +
-                      f4(x.ci_high) + "]" + (sig ? " *" : "") + "</td>";
+              body += "<td class=\"" + std::string(x.diff < 0 ? "worse " : "") + (sig ? "sig" : "") +
+                      "\" title=\"p = " + g3(x.p_value) + ", Holm-adjusted " + g3(cmps[c].p_holm) + "\">" +
+                      (x.diff >= 0 ? "+" : "") + f4(x.diff) + " [" + f4(x.ci_low) + ", " + f4(x.ci_high) + "]" +
+                      (sig ? " *" : "") + "</td>";
             }
         }
         const auto& mm = res[k].metrics;
         const double secs = loaded[k].meta.value("training_seconds", std::nan(""));
-        body += "<td>" + f4(mm.at("coverage@10")) + "</td><td>" + f4(mm.at("novelty@10")) + "</td><td>" + g3(mm.at("avg_popularity@10")) +
-                "</td><td>" + f4(mm.at("gini@10")) + "</td><td>" + (std::isfinite(secs) ? g3(secs) : "-") + "</td></tr>";
+        body += "<td>" + f4(mm.at("coverage@10")) + "</td><td>" + f4(mm.at("novelty@10")) + "</td><td>" +
+                g3(mm.at("avg_popularity@10")) + "</td><td>" + f4(mm.at("gini@10")) + "</td><td>" +
+                (std::isfinite(secs) ? g3(secs) : "-") + "</td></tr>";
       }
-      body += "</tbody></table><p class=\"note\">* significant at 0.05: paired t-test over users, Holm-Bonferroni over all " +
-              std::to_string(cmps.size()) + " comparisons; intervals are bootstrap percentiles (" + std::to_string(o->resamples) +
-              " resamples). Hover a difference for its p-values.</p></section>\n";
+      body +=
+          "</tbody></table><p class=\"note\">* significant at 0.05: paired t-test over users, Holm-Bonferroni over "
+          "all " +
+          std::to_string(cmps.size()) + " comparisons; intervals are bootstrap percentiles (" +
+          std::to_string(o->resamples) + " resamples). Hover a difference for its p-values.</p></section>\n";
     }
     // ---- training curves
     {
@@ -144,8 +159,11 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
       if (loss.empty() && valid.empty()) {
         body += "<p class=\"note\">None of these models trains in epochs (no history in their model.json).</p>";
       } else {
-        body += "<div class=\"grid\">" + report::line_chart("chart-loss", "Training loss per epoch", "epoch", "loss", loss) +
-                report::line_chart("chart-valid", "Validation NDCG@10 (early-stopping checks)", "epoch", "NDCG@10", valid) + "</div>";
+        body +=
+            "<div class=\"grid\">" +
+            report::line_chart("chart-loss", "Training loss per epoch", "epoch", "loss", loss) +
+            report::line_chart("chart-valid", "Validation NDCG@10 (early-stopping checks)", "epoch", "NDCG@10", valid) +
+            "</div>";
       }
       body += "<p class=\"note\">Models without iterative training (e.g. pop, itemknn) have no curve.</p></section>\n";
     }
@@ -169,7 +187,9 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
       const auto counts = data::item_counts(p.split.train.log, n_items);
       std::vector<std::int32_t> order(static_cast<std::size_t>(std::max(0, n_items - 1)));
       std::iota(order.begin(), order.end(), 1);
-      std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return counts[static_cast<std::size_t>(a)] > counts[static_cast<std::size_t>(b)]; });
+      std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) {
+        return counts[static_cast<std::size_t>(a)] > counts[static_cast<std::size_t>(b)];
+      });
       std::vector<int> decile(static_cast<std::size_t>(n_items), 9);
       for (std::size_t r = 0; r < order.size(); ++r)
         decile[static_cast<std::size_t>(order[r])] = static_cast<int>(10 * r / std::max<std::size_t>(1, order.size()));
@@ -180,7 +200,8 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
       double nt = 0;
       for (const auto& c : cases)
         for (const auto t : c.targets)
-          if (t >= 1 && t < n_items) truth.y[static_cast<std::size_t>(decile[static_cast<std::size_t>(t)])] += 1, nt += 1;
+          if (t >= 1 && t < n_items)
+            truth.y[static_cast<std::size_t>(decile[static_cast<std::size_t>(t)])] += 1, nt += 1;
       for (auto& v : truth.y) v /= std::max(1.0, nt);
       for (std::size_t k = 0; k < loaded.size(); ++k) {
         Series s{names[k], {}, std::vector<double>(10, 0.0)};
@@ -193,13 +214,35 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
       }
       shares.push_back(truth);
       std::vector<double> cov, pop;
-      for (const auto& r : res) cov.push_back(r.metrics.at("coverage@10")), pop.push_back(r.metrics.at("avg_popularity@10"));
+      for (const auto& r : res)
+        cov.push_back(r.metrics.at("coverage@10")), pop.push_back(r.metrics.at("avg_popularity@10"));
       body += "<section id=\"popularity\"><h2>Popularity bias and coverage</h2><div class=\"grid\">" +
-              report::grouped_bars("chart-deciles", "Share of top-10 slots by item popularity decile (D1 = most popular tenth)",
-                                   groups, shares, "share of slots") +
+              report::grouped_bars("chart-deciles",
+                                   "Share of top-10 slots by item popularity decile (D1 = most popular tenth)", groups,
+                                   shares, "share of slots") +
               report::bar_chart("chart-coverage", "Catalogue coverage of the top-10 lists", names, cov) +
               report::bar_chart("chart-avgpop", "Mean training popularity of recommended items", names, pop, "%.1f") +
               "</div></section>\n";
+    }
+    // ---- interest tracking against the ground truth
+    if (const auto truth_file = truth_path(o->truth, o->data); !truth_file.empty()) {
+      const auto truth = eval::InterestTruth::read_csv(truth_file, p.full);
+      eval::TrackingOptions to;
+      std::vector<double> tv, kl;
+      for (const auto& r : res) {
+        const auto t = eval::track_cases(cases, r.rankings, p.full, truth, to);
+        tv.push_back(t.tv()), kl.push_back(t.kl());
+      }
+      body +=
+          "<section id=\"tracking\"><h2>Tracking the users' current interests</h2><div class=\"grid\">" +
+          report::bar_chart("chart-tracking-tv",
+                            "Distance of the top-10's category mix from the true current interests (total variation)",
+                            names, tv) +
+          report::bar_chart("chart-tracking-kl", "KL(truth || top-10 mix), smoothed", names, kl) +
+          "</div><p class=\"note\">Truth: " + escape(truth_file) +
+          ", each case compared with the user's true category weights at its target's time; lower is better "
+          "(0 = the list has the true mix). The lag after a shift needs the replay protocol "
+          "(<code>driftrec evaluate --protocol replay</code>).</p></section>\n";
     }
     // ---- users: interest timeline and explanations
     {
@@ -225,18 +268,21 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
         std::stable_sort(all.begin(), all.end(), [&](auto a, auto b) {
           return a->history_end - p.full.log.user_begin(a->user) > b->history_end - p.full.log.user_begin(b->user);
         });
-        for (int i = 0; i < o->sample_users && i < static_cast<int>(all.size()); ++i) chosen.push_back(all[static_cast<std::size_t>(i)]);
+        for (int i = 0; i < o->sample_users && i < static_cast<int>(all.size()); ++i)
+          chosen.push_back(all[static_cast<std::size_t>(i)]);
       }
       const auto& table = p.full.item_table;
-      const bool has_cats = table.has_categories() && table.category_offsets.size() >= static_cast<std::size_t>(n_items) + 1;
+      const bool has_cats =
+          table.has_categories() && table.category_offsets.size() >= static_cast<std::size_t>(n_items) + 1;
       body += "<section id=\"users\"><h2>Users: interests over time and why they get what they get</h2>";
       if (chosen.empty()) body += "<p class=\"note\">No users chosen.</p>";
       int ui = 0;
       for (const auto* c : chosen) {
         ++ui;
         const auto hist = p.full.log.events(p.full.log.user_begin(c->user), c->history_end);
-        body += "<h3>User " + escape(p.full.users.name(c->user)) + " (" + std::to_string(hist.size()) + " past events; held-out item " +
-                escape(c->targets.empty() ? "?" : item_label(c->targets[0])) + ")</h3><div class=\"grid\">";
+        body += "<h3>User " + escape(p.full.users.name(c->user)) + " (" + std::to_string(hist.size()) +
+                " past events; held-out item " + escape(c->targets.empty() ? "?" : item_label(c->targets[0])) +
+                ")</h3><div class=\"grid\">";
         if (has_cats && !hist.empty()) {
           const auto& m = *loaded[best].model;
           const std::size_t W = std::min<std::size_t>(8, hist.size());
@@ -281,11 +327,12 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
             }
             return out;
           };
-          body += report::stacked_columns("timeline-real-" + std::to_string(ui), "Categories of what they did (in 8 spans of their history)",
-                                          cols, rows, to_shares(real)) +
+          body += report::stacked_columns("timeline-real-" + std::to_string(ui),
+                                          "Categories of what they did (in 8 spans of their history)", cols, rows,
+                                          to_shares(real)) +
                   report::stacked_columns("timeline-pred-" + std::to_string(ui),
-                                          "Categories " + names[best] + " recommended at the end of each span (top-10)", cols, rows,
-                                          to_shares(pred));
+                                          "Categories " + names[best] + " recommended at the end of each span (top-10)",
+                                          cols, rows, to_shares(pred));
         } else {
           body += "<p class=\"note\">No item categories in this data: no interest timeline.</p>";
         }
@@ -306,9 +353,10 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
               if (a.position >= first && a.position < state.history.size()) row[a.position - first] += a.weight;
             heat.push_back(row);
           }
-          body += report::heat_map("heatmap-" + std::to_string(ui),
-                                   "Why " + names[best_explain] + " recommends its top 5: weight of each recent event (newest right)",
-                                   rows, cols, heat);
+          body += report::heat_map(
+              "heatmap-" + std::to_string(ui),
+              "Why " + names[best_explain] + " recommends its top 5: weight of each recent event (newest right)", rows,
+              cols, heat);
         }
         body += "</div>";
       }
@@ -316,7 +364,8 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
       body += "</section>\n";
     }
     write_file(o->out, report::page(o->title, body));
-    std::cout << "wrote " << o->out << " (" << loaded.size() << " models, " << cases.size() << " " << o->on << " users)\n";
+    std::cout << "wrote " << o->out << " (" << loaded.size() << " models, " << cases.size() << " " << o->on
+              << " users)\n";
     return 0;
   };
 }

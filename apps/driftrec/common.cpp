@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 
@@ -32,16 +33,21 @@ void DataFlags::add_to(CLI::App& app, bool path_required, const std::string& pat
   app.add_option("--on-error", on_error, "fail: stop at the first malformed row; skip: skip and count them")
       ->check(CLI::IsMember({"fail", "skip"}));
   app.add_option("--rejects", rejects, "with --on-error skip: file for rejected rows (default: rejects.tsv)");
-  app.add_option("--items", items, "item table (csv/tsv with item,category,title; RecBole .item; u.item; movies.dat; JSON item -> attribute list)");
+  app.add_option(
+      "--items", items,
+      "item table (csv/tsv with item,category,title; RecBole .item; u.item; movies.dat; JSON item -> attribute list)");
 }
 
 data::ReadOptions DataFlags::read_options() const {
   data::ReadOptions o;
   o.format = format;
   o.columns = {user_col, item_col, time_col, behavior_col, value_col, category_col, domain_col};
-  if (delimiter == "tab" || delimiter == "\\t") o.delimiter = '\t';
-  else if (delimiter.size() == 1) o.delimiter = delimiter[0];
-  else if (!delimiter.empty()) throw InvalidInput("--delimiter must be one character or 'tab'");
+  if (delimiter == "tab" || delimiter == "\\t")
+    o.delimiter = '\t';
+  else if (delimiter.size() == 1)
+    o.delimiter = delimiter[0];
+  else if (!delimiter.empty())
+    throw InvalidInput("--delimiter must be one character or 'tab'");
   o.header = !no_header;
   o.on_error = on_error == "skip" ? data::OnError::kSkip : data::OnError::kFail;
   if (o.on_error == data::OnError::kSkip) o.rejects_path = rejects.empty() ? "rejects.tsv" : rejects;
@@ -83,16 +89,19 @@ eval::EvalOptions eval_options_for(const data::PrepareOptions& prep, const data:
 }
 
 void PrepareFlags::add_to(CLI::App& app) {
-  app.add_option("--split", options.split, "loo (leave-one-out) or temporal")->check(CLI::IsMember({"loo", "temporal"}));
+  app.add_option("--split", options.split, "loo (leave-one-out) or temporal")
+      ->check(CLI::IsMember({"loo", "temporal"}));
   app.add_option("--valid-start", options.valid_start,
                  "temporal: start of validation (quantile in [0,1], seconds or ISO date)");
-  app.add_option("--test-start", options.test_start, "temporal: start of test (quantile in [0,1], seconds or ISO date)");
+  app.add_option("--test-start", options.test_start,
+                 "temporal: start of test (quantile in [0,1], seconds or ISO date)");
   app.add_option("--targets", targets, "behaviours that count as targets, comma-separated (default: all)");
   app.add_option("--domains", domains, "keep only the events of these domains, comma-separated (default: all)");
   app.add_option("--target-domains", target_domains,
                  "only events of these domains are targets, and evaluation ranks only their items (default: all)");
-  app.add_flag("--new-items", options.new_items,
-               "cold start (temporal split): targets are items new since the validation cutoff; only new items are ranked");
+  app.add_flag(
+      "--new-items", options.new_items,
+      "cold start (temporal split): targets are items new since the validation cutoff; only new items are ranked");
   app.add_flag("--refit", options.refit,
                "train on training + validation events (no validation cases; the test cases stay the same)");
   app.add_flag("--dedup", options.dedup, "drop consecutive duplicate events of a user");
@@ -109,8 +118,8 @@ data::PrepareOptions PrepareFlags::get() const {
 }
 
 bool PrepareFlags::any_given(const CLI::App& app) const {
-  for (const char* f : {"--split", "--valid-start", "--test-start", "--targets", "--domains", "--target-domains", "--new-items", "--refit", "--dedup", "--min-user-events",
-                        "--min-item-events"})
+  for (const char* f : {"--split", "--valid-start", "--test-start", "--targets", "--domains", "--target-domains",
+                        "--new-items", "--refit", "--dedup", "--min-user-events", "--min-item-events"})
     if (app.count(f) > 0) return true;
   return false;
 }
@@ -172,7 +181,8 @@ ProgressCallback progress_printer() {
     if (!p.message.empty() || decile != st->last_decile) {
       st->last_decile = decile;
       // An open-ended step count (total 0, e.g. weight-search trials) prints as "#N".
-      const std::string count = p.total ? std::to_string(p.done) + "/" + std::to_string(p.total) : "#" + std::to_string(p.done);
+      const std::string count =
+          p.total ? std::to_string(p.done) + "/" + std::to_string(p.total) : "#" + std::to_string(p.done);
       log_info(p.stage + " " + count + (p.message.empty() ? "" : " " + p.message));
     }
   };
@@ -229,7 +239,8 @@ void write_file(const std::string& path, const std::string& text) {
   if (!out.flush()) throw IoError(path + ": write failed");
 }
 
-SharedSplit load_shared_split(const std::vector<std::string>& dirs, const DataFlags& data_flags, const std::string& on) {
+SharedSplit load_shared_split(const std::vector<std::string>& dirs, const DataFlags& data_flags,
+                              const std::string& on) {
   SharedSplit out;
   for (const auto& dir : dirs) out.models.push_back(models::load_model_dir(dir));
   const auto& first = out.models.at(0);
@@ -263,6 +274,15 @@ SharedSplit load_shared_split(const std::vector<std::string>& dirs, const DataFl
   out.prepared.full = data::align_ids(out.filtered, first.users, first.items);
   out.prepared.split = data::make_split(out.prepared.full, prep);
   return out;
+}
+
+std::string truth_path(const std::string& flag, const DataFlags& data) {
+  if (!flag.empty()) return flag;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto beside = fs::path(data.path) / "interests.csv";
+  if (fs::is_directory(data.path, ec) && fs::is_regular_file(beside, ec)) return beside.string();
+  return "";
 }
 
 }  // namespace driftrec::cli

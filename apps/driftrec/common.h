@@ -31,10 +31,14 @@ struct DataFlags {
   data::Dataset load() const;
 };
 
+/// The users' true-interests file: `flag` when given, else DATA/interests.csv when the data path is
+/// a directory holding one (as `driftrec synth` writes it), else "".
+std::string truth_path(const std::string& flag, const DataFlags& data);
+
 /// Flags for preprocessing and splitting.
 struct PrepareFlags {
   data::PrepareOptions options;
-  std::string targets;  // comma-separated
+  std::string targets;                  // comma-separated
   std::string domains, target_domains;  // comma-separated
   void add_to(CLI::App& app);
   data::PrepareOptions get() const;
@@ -66,9 +70,9 @@ nlohmann::json split_summary(const data::Prepared& p);
 /// InvalidInput naming the odd one out.
 struct SharedSplit {
   std::vector<models::LoadedModel> models;
-  data::Dataset filtered;  ///< the data after the recorded filters (original ids)
-  data::Prepared prepared; ///< aligned to the models' ids, split as recorded
-  data::PrepareOptions prep; ///< the recorded preprocessing
+  data::Dataset filtered;     ///< the data after the recorded filters (original ids)
+  data::Prepared prepared;    ///< aligned to the models' ids, split as recorded
+  data::PrepareOptions prep;  ///< the recorded preprocessing
 };
 
 /// Evaluation options that follow the preprocessing: with target domains, only their items are

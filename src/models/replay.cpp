@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <mutex>
+#include <optional>
 
 #include "driftrec/core/error.h"
 #include "driftrec/core/parallel.h"
@@ -56,21 +57,47 @@ std::int64_t rank_of(const std::vector<float>& s, std::int32_t target, const std
   return r;
 }
 
+// One tracked moment: the category mix of the top-k of `scores` (seen items and non-candidates
+// left out, as a live list would) against the user's truth at `ts`.
+void track_moment(const eval::InterestTruth& truth, const data::Dataset& full, std::int32_t user, std::int64_t ts,
+                  const std::vector<float>& scores, const std::vector<char>& seen, const ReplayOptions& o,
+                  eval::TrackingError& out, eval::ShiftFollower& follow) {
+  const auto snap = truth.snapshot_at(user, ts);
+  if (snap < 0) return;
+  std::vector<float> s = scores;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (seen[i] || (!o.candidates.empty() && (i >= o.candidates.size() || !o.candidates[i]))) s[i] = -INFINITY;
+  const auto top = top_k(s.data(), s.size(), static_cast<std::size_t>(o.k));
+  const auto mix = eval::category_mix(top.items, full.item_table, truth.n_categories());
+  out.add_moment(truth.weights(user, snap), mix);
+  follow.before(ts, mix);
+}
+
 nlohmann::json metrics_json(const ReplayMetrics& m, int k) {
-  return {{"events", m.events}, {"hr@" + std::to_string(k), m.hr}, {"ndcg@" + std::to_string(k), m.ndcg}, {"mrr", m.mrr}};
+  return {
+      {"events", m.events}, {"hr@" + std::to_string(k), m.hr}, {"ndcg@" + std::to_string(k), m.ndcg}, {"mrr", m.mrr}};
 }
 }  // namespace
 
 nlohmann::json ReplayResult::to_json(int k) const {
   nlohmann::json w = nlohmann::json::array();
   for (const auto& x : windows)
-    w.push_back({{"start_ts", x.start_ts}, {"end_ts", x.end_ts}, {"online", metrics_json(x.online, k)},
+    w.push_back({{"start_ts", x.start_ts},
+                 {"end_ts", x.end_ts},
+                 {"online", metrics_json(x.online, k)},
                  {"frozen", metrics_json(x.frozen, k)}});
-  return {{"users", users}, {"events_revealed", events_revealed}, {"online", metrics_json(online, k)},
-          {"frozen", metrics_json(frozen, k)}, {"windows", w}, {"seconds", seconds}};
+  nlohmann::json j = {{"users", users},
+                      {"events_revealed", events_revealed},
+                      {"online", metrics_json(online, k)},
+                      {"frozen", metrics_json(frozen, k)},
+                      {"windows", w},
+                      {"seconds", seconds}};
+  if (tracked) j["tracking"] = {{"online", tracking_online.to_json()}, {"frozen", tracking_frozen.to_json()}};
+  return j;
 }
 
-ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayOptions& o, const ProgressCallback& progress) {
+ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayOptions& o,
+                    const ProgressCallback& progress) {
   if (o.k < 1) throw InvalidInput("replay: k must be >= 1");
   if (o.windows < 1) throw InvalidInput("replay: windows must be >= 1");
   const auto t0 = std::chrono::steady_clock::now();
@@ -100,11 +127,17 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
   auto is_target = [&](std::int16_t b, std::int16_t d) {
     return (o.target_behaviors.empty() ||
             std::find(o.target_behaviors.begin(), o.target_behaviors.end(), b) != o.target_behaviors.end()) &&
-           (o.target_domains.empty() || std::find(o.target_domains.begin(), o.target_domains.end(), d) != o.target_domains.end());
+           (o.target_domains.empty() ||
+            std::find(o.target_domains.begin(), o.target_domains.end(), d) != o.target_domains.end());
   };
   const int threads = resolve_threads(o.threads);
-  std::vector<std::vector<Acc>> acc_on(static_cast<std::size_t>(threads), std::vector<Acc>(static_cast<std::size_t>(o.windows)));
+  std::vector<std::vector<Acc>> acc_on(static_cast<std::size_t>(threads),
+                                       std::vector<Acc>(static_cast<std::size_t>(o.windows)));
   auto acc_off = acc_on;
+  auto tracking = o.tracking;
+  tracking.k = o.k;
+  std::vector<eval::TrackingError> track_on(static_cast<std::size_t>(threads), eval::TrackingError(tracking));
+  auto track_off = track_on;
   std::atomic<std::size_t> done{0};
   std::mutex progress_mu;
   parallel_blocks(users.size(), 16, threads, [&](std::size_t begin, std::size_t end, int tid) {
@@ -120,6 +153,11 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
       std::fill(seen.begin(), seen.end(), 0);
       if (o.exclude_seen)
         for (const auto& ev : online.history) seen[static_cast<std::size_t>(ev.item)] = 1;
+      std::optional<eval::ShiftFollower> follow_on, follow_off;
+      if (o.truth) {
+        follow_on.emplace(*o.truth, u, o.start_ts - 1, track_on[static_cast<std::size_t>(tid)]);
+        follow_off.emplace(*o.truth, u, o.start_ts - 1, track_off[static_cast<std::size_t>(tid)]);
+      }
       for (auto r = first; r < e; ++r) {
         const auto ev = log.event(r);
         const bool candidate = o.candidates.empty() || (static_cast<std::size_t>(ev.item) < o.candidates.size() &&
@@ -130,9 +168,22 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
           const auto w = window_of(ev.ts);
           acc_on[static_cast<std::size_t>(tid)][w].add(rank_of(s_on, ev.item, seen, o.candidates), o.k);
           acc_off[static_cast<std::size_t>(tid)][w].add(rank_of(s_off, ev.item, seen, o.candidates), o.k);
+          if (o.truth) {
+            track_moment(*o.truth, full, u, ev.ts, s_on, seen, o, track_on[static_cast<std::size_t>(tid)], *follow_on);
+            track_moment(*o.truth, full, u, ev.ts, s_off, seen, o, track_off[static_cast<std::size_t>(tid)],
+                         *follow_off);
+          }
         }
         model.observe(online, ev);
+        if (o.truth) {
+          follow_on->observed();
+          follow_off->observed();
+        }
         if (o.exclude_seen && ev.item >= 1 && ev.item < n_items) seen[static_cast<std::size_t>(ev.item)] = 1;
+      }
+      if (o.truth) {
+        follow_on->finish();
+        follow_off->finish();
       }
       const auto d = ++done;
       if (progress && (d % 256 == 0 || d == users.size())) {
@@ -162,6 +213,12 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
   }
   res.online = all_on.metrics();
   res.frozen = all_off.metrics();
+  res.tracked = o.truth != nullptr;
+  res.tracking_online = res.tracking_frozen = eval::TrackingError(tracking);
+  for (int t = 0; t < threads; ++t) {
+    res.tracking_online.merge(track_on[static_cast<std::size_t>(t)]);
+    res.tracking_frozen.merge(track_off[static_cast<std::size_t>(t)]);
+  }
   if (res.online.events == 0) throw InvalidInput("replay: no replayed event is a target the model knows");
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;

@@ -43,6 +43,18 @@ done
 check "rankings: header + one line per user" test "$(wc -l < ranks.tsv)" -gt 100
 check "rankings: 20 items per line" bash -c "sed -n 2p ranks.tsv | cut -f3 | tr ',' '\n' | wc -l | grep -qx 20"
 
+# Ground truth beside the data (synth/interests.csv): the interest-tracking error is reported.
+check "evaluate json has the tracking error" python3 -c "
+import json; t = json.load(open('eval.json'))['tracking']
+assert t['moments'] > 100 and 0 <= t['tv'] <= 1 and t['kl'] >= 0 and t['k'] == 10, t"
+"$bin" --log-level warn evaluate --model m_ials --data synth --protocol replay --replay-start 0.9 --json replay.json > replay.txt
+check "replay reports tracking and lag" python3 -c "
+import json; t = json.load(open('replay.json'))['replay']['tracking']
+assert t['online']['moments'] > 100 and t['online']['shifts'] >= t['online']['shifts_crossed'] > 0, t"
+check "replay prints the tracking table" grep -q "interest tracking" replay.txt
+rc_truth=0; "$bin" --log-level warn evaluate --model m_ials --data synth --truth synth/items.csv > /dev/null 2> err_truth.txt || rc_truth=$?
+check "bad truth file: exit 2 naming file and line" \
+  bash -c "test $rc_truth -eq 2 && grep -q \"synth/items.csv:1: field 'header'\" err_truth.txt && test \$(wc -l < err_truth.txt) -eq 1"
 "$bin" --log-level warn recommend --model m_ials --data synth --user u3 -k 5 --json > rec.json
 check "recommend json lists 5 items" test "$(grep -c '"item"' rec.json)" -eq 5
 "$bin" --log-level warn recommend --model m_ials --data synth --user u3 -k 5 --history i1,i2,i3 --json > rec2.json
@@ -124,6 +136,27 @@ set +e
 "$bin" compare --data synth --model m_ials --model m_ials_refit --on valid > /dev/null 2> err_r7.txt; rc_r7=$?
 set -e
 check "compare a refit on valid: exit 2" bash -c "test $rc_r7 -eq 2 && grep -q 'trained on the validation cases' err_r7.txt"
+
+# `train` learns from the training split only; `--refit-from` adds the validation events, never
+# the test ones. Every user's last two events are items seen nowhere else (leave-one-out: "vx" is
+# the validation target, "tx" the test target); counted in training, they would be the most
+# popular items of all.
+python3 - <<'PY'
+with open("heldout.csv", "w") as f:
+    f.write("user,item,timestamp\n")
+    for u in range(40):
+        items = ["i%d" % k for k in range(1 + u % 6)] + ["vx", "tx"]
+        if u == 0:
+            items[0] = "j0"  # i0 in 39 histories: below vx's 40 once validation is learned
+        for t, it in enumerate(items):
+            f.write("u%d,%s,%d\n" % (u, it, 1000 * u + t))
+PY
+"$bin" --log-level warn train --data heldout.csv --model pop --out m_heldout > /dev/null
+"$bin" --log-level warn train --data heldout.csv --refit-from m_heldout --out m_heldout_refit > /dev/null
+"$bin" --log-level warn recommend --model m_heldout --history i5 -k 3 --json > held.json
+"$bin" --log-level warn recommend --model m_heldout_refit --history i5 -k 3 --json > held_refit.json
+check "train: validation and test events are not learned" test "$(items_of held.json)" = "i0,i1,i2"
+check "refit: validation events learned, test events not" test "$(items_of held_refit.json)" = "vx,i0,i1"
 
 # Paired comparison over users with significance marks.
 "$bin" --log-level warn compare --data synth --model m_pop --model m_ials --model m_ens --bootstrap 200 --json cmp.json > cmp.txt

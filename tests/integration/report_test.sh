@@ -28,7 +28,7 @@ timeout 120 "$browser" --headless --no-sandbox --disable-gpu --dump-dom "file://
 check "the page script ran (console says ready with 13+ charts)" \
   bash -c "grep -o 'driftrec-report-ready [0-9]* charts' console.txt | awk '{exit !(\$2 >= 13)}'"
 check "no JavaScript errors on the console" bash -c "! grep -E 'CONSOLE.*(Uncaught|Error)|:ERROR:CONSOLE' console.txt"
-for id in comparison chart-loss chart-valid chart-hr-k chart-ndcg-k chart-deciles chart-coverage timeline-real-1 timeline-pred-1 heatmap-1 heatmap-2; do
+for id in comparison chart-loss chart-valid chart-hr-k chart-ndcg-k chart-deciles chart-coverage chart-tracking-tv chart-tracking-kl timeline-real-1 timeline-pred-1 heatmap-1 heatmap-2; do
   check "rendered DOM has #$id" grep -q "id=\"$id\"" dom.html
 done
 check "heat map has cells" test "$(grep -o 'class="cell"' dom.html | wc -l)" -ge 20

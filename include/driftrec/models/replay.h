@@ -7,7 +7,9 @@
 //   frozen  the state stays as encoded at the cutoff; revealed items are only excluded from its
 //           later recommendations
 // so the difference is what updating online is worth. Metrics are reported overall and per time
-// window. Users are replayed in parallel; each user's events in order.
+// window. Users are replayed in parallel; each user's events in order. With a ground truth of the
+// users' interests (`truth`), every scored moment also measures the interest-tracking error of both
+// states' top-k lists and the lag after each true shift (eval/tracking.h).
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -15,19 +17,24 @@
 
 #include "driftrec/core/log.h"
 #include "driftrec/data/dataset.h"
+#include "driftrec/eval/tracking.h"
 #include "driftrec/models/model.h"
 
 namespace driftrec::models {
 
 struct ReplayOptions {
-  std::int64_t start_ts = 0;                 ///< events with ts >= start_ts are replayed
+  std::int64_t start_ts = 0;  ///< events with ts >= start_ts are replayed
   int k = 10;
-  int windows = 10;                          ///< equal-length time windows for the timeline
-  std::vector<std::int16_t> target_behaviors; ///< events scored (empty = all); every event is revealed
-  std::vector<std::int16_t> target_domains;   ///< events scored must be of these domains (empty = all)
-  std::vector<char> candidates;               ///< items ranked and events scored (size n_items; empty = all)
-  bool exclude_seen = true;                   ///< items already in the user's history are not ranked
-  int threads = 0;                           ///< 0 = all cores
+  int windows = 10;                            ///< equal-length time windows for the timeline
+  std::vector<std::int16_t> target_behaviors;  ///< events scored (empty = all); every event is revealed
+  std::vector<std::int16_t> target_domains;    ///< events scored must be of these domains (empty = all)
+  std::vector<char> candidates;                ///< items ranked and events scored (size n_items; empty = all)
+  bool exclude_seen = true;                    ///< items already in the user's history are not ranked
+  int threads = 0;                             ///< 0 = all cores
+  /// Users' true interests in `full`'s user and category indices (not owned; nullptr = none).
+  const eval::InterestTruth* truth = nullptr;
+  /// List length, KL smoothing and shift threshold of the tracking error (its k is set to `k`).
+  eval::TrackingOptions tracking;
 };
 
 struct ReplayMetrics {
@@ -41,10 +48,12 @@ struct ReplayWindow {
 };
 
 struct ReplayResult {
-  std::int64_t users = 0;            ///< users with at least one replayed event
+  std::int64_t users = 0;  ///< users with at least one replayed event
   std::int64_t events_revealed = 0;
   ReplayMetrics online, frozen;
   std::vector<ReplayWindow> windows;
+  bool tracked = false;  ///< options.truth was given
+  eval::TrackingError tracking_online, tracking_frozen;
   double seconds = 0;
   nlohmann::json to_json(int k) const;
 };

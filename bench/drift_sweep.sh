@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Drift sweep: does following a user's interests pay, and who follows them? The synthetic
+# ecommerce shop at several drift settings, from none (the control) to strong; every model with its
+# committed config (configs/beauty/*.yaml, unchanged, as bench/transfer.sh uses them); temporal split
+# (0.8 / 0.9 of event times). For each setting and model: test NDCG@10 and interest-tracking error
+# (total variation of the top-10's category mix from the true current interests) on the split
+# protocol; replay of the test period (recommend, reveal, observe) with online NDCG@10, tracking
+# error and the lag after true shifts; and how much the truth itself moves (mean total variation
+# between a user's consecutive sessions, share of sessions that are shifts). The best sequential
+# model is compared with the best static one per setting (`driftrec compare`, paired bootstrap).
+# Writes bench/results/drift_sweep.json and prints a Markdown table.
+#   bench/drift_sweep.sh [users=3000] [items=2000] [settings="none weak moderate strong"] [models=...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+users=${1:-3000}
+items=${2:-2000}
+settings=${3:-"none weak moderate strong"}
+models=${4:-"pop itemknn bpr ials gru4rec sasrec hstu"}
+bin=${DRIFTREC_BIN:-build/driftrec}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+declare -A flags=(
+  [none]="--shift-rate 0 --drift 0"
+  [weak]="--shift-rate 0.03 --drift 0.05"
+  [moderate]="--shift-rate 0.08 --drift 0.15"
+  [strong]="--shift-rate 0.2 --drift 0.3"
+)
+split=(--split temporal --valid-start 0.8 --test-start 0.9)
+rows=()
+prov=()
+for s in $settings; do
+  data="$work/$s"
+  # shellcheck disable=SC2086
+  $bin --log-level warn synth --preset ecommerce --users "$users" --items "$items" --seed 7 ${flags[$s]} --out "$data" > /dev/null
+  prov+=(--data "$s (driftrec synth --preset ecommerce --users $users --items $items --seed 7 ${flags[$s]})=$data")
+  for m in $models; do
+    $bin --log-level warn --threads 2 train --data "$data" "${split[@]}" --model "$m" --config "configs/beauty/$m.yaml" \
+      --out "$work/$s-$m" > /dev/null
+    $bin --log-level warn --threads 2 evaluate --model "$work/$s-$m" --data "$data" --json "$work/$s-$m.split.json" > /dev/null
+    $bin --log-level warn --threads 2 evaluate --model "$work/$s-$m" --data "$data" --protocol replay \
+      --json "$work/$s-$m.replay.json" > /dev/null
+    python3 - "$s" "$m" "$work/$s-$m" "$data/interests.csv" > "$work/$s-$m.row" <<'PY'
+import json, sys
+s, m, d, truth = sys.argv[1:5]
+sp, rp, meta = json.load(open(d + ".split.json")), json.load(open(d + ".replay.json")), json.load(open(d + "/model.json"))
+rt = rp["replay"]["tracking"]
+json.dump({"setting": s, "model": m, "ndcg@10": sp["metrics"]["ndcg@10"], "hr@10": sp["metrics"]["hr@10"],
+           "tracking_tv": sp["tracking"]["tv"], "tracking_kl": sp["tracking"]["kl"], "cases": sp["users_evaluated"],
+           "replay_ndcg@10": rp["replay"]["online"]["ndcg@10"], "replay_frozen_ndcg@10": rp["replay"]["frozen"]["ndcg@10"],
+           "replay_tracking_tv": rt["online"]["tv"], "replay_tracking_kl": rt["online"]["kl"],
+           "lag_mean": rt["online"]["mean_lag"], "lag_median": rt["online"]["median_lag"],
+           "shifts": rt["online"]["shifts"], "shifts_crossed": rt["online"]["shifts_crossed"],
+           "frozen_lag_mean": rt["frozen"]["mean_lag"], "frozen_shifts_crossed": rt["frozen"]["shifts_crossed"],
+           "training_seconds": meta["training_seconds"], "epochs": meta.get("epochs"),
+           "validation_ndcg@10": (meta.get("validation") or {}).get("ndcg@10")}, sys.stdout)
+PY
+    rows+=("$work/$s-$m.row")
+  done
+  # The truth's own movement, and the best sequential model against the best static one.
+  python3 - "$data/interests.csv" > "$work/$s.drift" <<'PY'
+import csv, collections, json, sys
+snaps = collections.OrderedDict()
+for r in csv.DictReader(open(sys.argv[1])):
+    snaps.setdefault((r["user_id"], int(r["timestamp"])), {})[r["category"]] = float(r["weight"])
+by_user = collections.defaultdict(list)
+for (u, t), w in snaps.items():
+    z = sum(w.values())
+    by_user[u].append({c: v / z for c, v in w.items()})
+tvs = []
+for seq in by_user.values():
+    for a, b in zip(seq, seq[1:]):
+        tvs.append(0.5 * sum(abs(a.get(c, 0) - b.get(c, 0)) for c in set(a) | set(b)))
+json.dump({"session_tv_mean": sum(tvs) / max(1, len(tvs)), "shift_share": sum(t >= 0.4 for t in tvs) / max(1, len(tvs)),
+           "sessions": len(snaps)}, sys.stdout)
+PY
+  read -r best_seq best_static < <(python3 - "$s" "${rows[@]}" <<'PY'
+import json, sys
+rows = [json.load(open(p)) for p in sys.argv[2:]]
+rows = [r for r in rows if r["setting"] == sys.argv[1]]
+seq = [r for r in rows if r["model"] in ("gru4rec", "sasrec", "hstu", "caser")]
+static = [r for r in rows if r["model"] in ("pop", "itemknn", "bpr", "ials")]
+best = lambda rs: max(rs, key=lambda r: r["validation_ndcg@10"] or 0)["model"] if rs else "-"
+print(best(seq), best(static))
+PY
+  )
+  if [[ $best_seq != - && $best_static != - ]]; then
+    $bin --log-level warn --threads 2 compare --data "$data" --model "$work/$s-$best_static" --model "$work/$s-$best_seq" \
+      --metrics ndcg@10 --bootstrap 1000 --json "$work/$s.compare.json" > /dev/null
+  else
+    echo '{}' > "$work/$s.compare.json"
+  fi
+  python3 - "$s" "$best_seq" "$best_static" "$work/$s.drift" "$work/$s.compare.json" "${flags[$s]}" > "$work/$s.setting" <<'PY'
+import json, sys
+s, seq, static, drift, cmp, flags = sys.argv[1:7]
+json.dump({"setting": s, "synth_flags": flags, "truth": json.load(open(drift)),
+           "best_sequential_by_validation": seq, "best_static_by_validation": static, "compare": json.load(open(cmp))},
+          sys.stdout)
+PY
+done
+mkdir -p bench/results
+python3 - "$users" "$items" "$settings" "$models" "${rows[@]}" <<'PY'
+import json, sys, os
+users, items, settings, models = sys.argv[1:5]
+rows = [json.load(open(p)) for p in sys.argv[5:]]
+work = os.path.dirname(sys.argv[5])
+per = [json.load(open(os.path.join(work, s + ".setting"))) for s in settings.split()]
+json.dump({"what": "drift sweep: ecommerce preset, temporal split 0.8 / 0.9, configs/beauty/*.yaml unchanged",
+           "protocol": "split: test cases after the 0.9 cutoff, full ranking, seen excluded; replay: every event after "
+                       "the 0.9 cutoff scored before it is observed; tracking: top-10 category mix vs true interests",
+           "users": int(users), "items": int(items), "settings": per, "rows": rows},
+          open("bench/results/drift_sweep.json", "w"), indent=2)
+print("| setting | truth tv/session | model | NDCG@10 | tracking tv | replay NDCG@10 (frozen) | replay tv | lag mean (crossed/shifts) | train s |")
+print("|---|---|---|---|---|---|---|---|---|")
+drift = {p["setting"]: p["truth"]["session_tv_mean"] for p in per}
+for r in rows:
+    print(f"| {r['setting']} | {drift[r['setting']]:.3f} | {r['model']} | {r['ndcg@10']:.4f} | {r['tracking_tv']:.3f} | "
+          f"{r['replay_ndcg@10']:.4f} ({r['replay_frozen_ndcg@10']:.4f}) | {r['replay_tracking_tv']:.3f} | "
+          f"{r['lag_mean']:.2f} ({r['shifts_crossed']}/{r['shifts']}) | {r['training_seconds']:.0f} |")
+PY
+# Command, data fingerprints, commit and date into the results file.
+bench/provenance.py bench/results/drift_sweep.json --command "bench/drift_sweep.sh $users $items \"$settings\" \"$models\"" \
+  "${prov[@]}"
