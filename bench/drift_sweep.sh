@@ -37,7 +37,7 @@ for s in $settings; do
     $bin --log-level warn --threads 2 train --data "$data" "${split[@]}" --model "$m" --config "configs/beauty/$m.yaml" \
       --out "$work/$s-$m" > /dev/null
     $bin --log-level warn --threads 2 evaluate --model "$work/$s-$m" --data "$data" --json "$work/$s-$m.split.json" > /dev/null
-    $bin --log-level warn --threads 2 evaluate --model "$work/$s-$m" --data "$data" --protocol replay \
+    $bin --log-level warn --threads 2 evaluate --model "$work/$s-$m" --data "$data" --protocol replay --skip-repeats \
       --json "$work/$s-$m.replay.json" > /dev/null
     python3 - "$s" "$m" "$work/$s-$m" "$data/interests.csv" > "$work/$s-$m.row" <<'PY'
 import json, sys

@@ -18,5 +18,12 @@ cat "$out"
 # Command, data fingerprints, commit and date into the results file.
 command="bench/nn_latency.sh $*"
 [[ -z ${NN_LATENCY_OUT:-} ]] || command="NN_LATENCY_OUT=$out $command"
-bench/provenance.py "$out" --command "$command" \
-  --note "model $dir, trained on data $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]+"/model.json"))["data"]["fingerprint"])' "$dir")"
+bench/provenance.py "$out" --command "$command"
+# The model's training data (its fingerprint, users, items, events) as model.json records it.
+python3 - "$out" "$dir/model.json" <<'PY'
+import json, sys
+r, meta = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+r["model_trained_on"] = meta["data"]
+r["model_config"] = meta["config"]
+json.dump(r, open(sys.argv[1], "w"), indent=2)
+PY

@@ -3,16 +3,7 @@
 #   bench/retrieval.sh [items=200000] [dim=64] [queries=1000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${BENCH_BIN_DIR:-build/bench}/bench_retrieval
 mkdir -p bench/results
-tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
-"$bin" "${1:-200000}" "${2:-64}" "${3:-1000}" > "$tmp"
-python3 - "$tmp" "bench/retrieval.sh $*" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-r["binary_command"] = r.pop("command")
-r["command"] = sys.argv[2].strip()
-json.dump(r, open("bench/results/retrieval.json", "w"), indent=2)
-print(json.dumps(r, indent=2))
-PY
+"${BENCH_BIN_DIR:-build/bench}/bench_retrieval" "${1:-200000}" "${2:-64}" "${3:-1000}" > bench/results/retrieval.json
+bench/provenance.py bench/results/retrieval.json --command "bench/retrieval.sh $*"
+cat bench/results/retrieval.json

@@ -45,6 +45,7 @@ int run_replay(const Opts& o, const GlobalFlags& g, const models::LoadedModel& l
   ro.k = std::find(ks.begin(), ks.end(), 10) != ks.end() ? 10 : ks.front();
   ro.windows = o.replay_windows;
   ro.exclude_seen = !o.include_seen;
+  ro.skip_repeats = o.skip_repeats;
   ro.threads = g.threads;
   for (const auto& b : prep.target_behaviors) {
     const auto idx = full.behaviors.find(b);
@@ -114,6 +115,7 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
     std::uint64_t impression_seed = 42;
     std::string truth;
     double shift_threshold = 0.4;
+    bool skip_repeats = false;
   };
   auto o = std::make_shared<Opts>();
   app.add_option("--model", o->model_dir, "model directory written by `driftrec train`")->required();
@@ -141,6 +143,8 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
   app.add_option("--impression-seed", o->impression_seed, "seed of the impression negatives");
   app.add_option("--replay-windows", o->replay_windows, "time windows of the replay timeline")
       ->check(CLI::Range(1, 1000));
+  app.add_flag("--skip-repeats", o->skip_repeats,
+               "replay: score only events whose item is new to the user (all events are still revealed)");
   app.add_option("--truth", o->truth,
                  "users' true interests (user_id,timestamp,category,weight, as `driftrec synth` writes interests.csv): "
                  "report the interest-tracking error (default: interests.csv in the --data directory, when present)");

@@ -142,7 +142,7 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
   std::mutex progress_mu;
   parallel_blocks(users.size(), 16, threads, [&](std::size_t begin, std::size_t end, int tid) {
     std::vector<float> s_on(static_cast<std::size_t>(n_items)), s_off(s_on.size());
-    std::vector<char> seen(s_on.size(), 0);
+    std::vector<char> seen(s_on.size(), 0), had(s_on.size(), 0);
     for (std::size_t i = begin; i < end; ++i) {
       const auto u = users[i];
       const auto b = log.user_begin(u), e = log.user_end(u);
@@ -153,6 +153,10 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
       std::fill(seen.begin(), seen.end(), 0);
       if (o.exclude_seen)
         for (const auto& ev : online.history) seen[static_cast<std::size_t>(ev.item)] = 1;
+      if (o.skip_repeats) {
+        std::fill(had.begin(), had.end(), 0);
+        for (const auto& ev : online.history) had[static_cast<std::size_t>(ev.item)] = 1;
+      }
       std::optional<eval::ShiftFollower> follow_on, follow_off;
       if (o.truth) {
         follow_on.emplace(*o.truth, u, o.start_ts - 1, track_on[static_cast<std::size_t>(tid)]);
@@ -162,7 +166,9 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
         const auto ev = log.event(r);
         const bool candidate = o.candidates.empty() || (static_cast<std::size_t>(ev.item) < o.candidates.size() &&
                                                         o.candidates[static_cast<std::size_t>(ev.item)]);
-        if (is_target(ev.behavior, ev.domain) && candidate && ev.item >= 1 && ev.item < n_items) {
+        const bool known = ev.item >= 1 && ev.item < n_items;
+        if (is_target(ev.behavior, ev.domain) && candidate && known &&
+            !(o.skip_repeats && had[static_cast<std::size_t>(ev.item)])) {
           model.score(online, s_on.data());
           model.score(frozen, s_off.data());
           const auto w = window_of(ev.ts);
@@ -179,7 +185,8 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
           follow_on->observed();
           follow_off->observed();
         }
-        if (o.exclude_seen && ev.item >= 1 && ev.item < n_items) seen[static_cast<std::size_t>(ev.item)] = 1;
+        if (o.exclude_seen && known) seen[static_cast<std::size_t>(ev.item)] = 1;
+        if (o.skip_repeats && known) had[static_cast<std::size_t>(ev.item)] = 1;
       }
       if (o.truth) {
         follow_on->finish();

@@ -9,6 +9,7 @@
 #include "driftrec/data/synth.h"
 #include "driftrec/data/transforms.h"
 #include "driftrec/models/registry.h"
+#include "two_clusters.h"
 
 using namespace driftrec;
 
@@ -138,25 +139,12 @@ TEST(Replay, SeenItemsCanBeKeptInTheRanking) {
   EXPECT_NEAR(models::replay(*pop, full, o).online.mrr, 0.5, 1e-12);
 }
 
-// A model with per-user state (itemknn): each replayed event is scored from the state before it
-// is revealed, then observed. Similarities (cosine, no shrinkage): sim(a, b) = 2 / sqrt(3 * 2)
-// = 0.82, sim(c, d) = 2 / sqrt(2 * 2) = 1; a and b never meet c and d. Item indices follow first
-// appearance (a < b < c < d), which breaks ties. u9 has seen `a` before the cutoff.
+// A model with per-user state (itemknn, on the two-cluster catalogue): each replayed event is
+// scored from the state before it is revealed, then observed.
 TEST(Replay, StatefulModelScoresEachEventBeforeObservingIt) {
-  auto add_train = [](data::DatasetBuilder& b) {
-    b.add("u1", "a", 1);
-    b.add("u1", "b", 2);
-    b.add("u2", "a", 3);
-    b.add("u2", "b", 4);
-    b.add("u3", "c", 5);
-    b.add("u3", "d", 6);
-    b.add("u4", "c", 7);
-    b.add("u4", "d", 8);
-    b.add("u9", "a", 9);
-  };
   data::DatasetBuilder tb, fb;
-  add_train(tb);
-  add_train(fb);
+  test::add_two_clusters(tb);
+  test::add_two_clusters(fb);
   // c from state {a}: b 0.82, c 0, d 0 (tie, c first): rank 2, rr 1/2. Observed first, c would
   // pull d (1.0) ahead of itself: rank 3, rr 1/3.
   fb.add("u9", "c", 10);
@@ -181,4 +169,29 @@ TEST(Replay, StatefulModelScoresEachEventBeforeObservingIt) {
   EXPECT_NEAR(r.windows[0].online.mrr, 0.5, 1e-12);  // c: scored before it was observed
   EXPECT_NEAR(r.windows[1].online.mrr, 1.0, 1e-12);  // d: scored after c was observed
   EXPECT_NEAR(r.windows[1].frozen.mrr, 0.5, 1e-12);
+}
+
+TEST(Replay, SkipRepeatsScoresOnlyItemsNewToTheUser) {
+  data::DatasetBuilder tb, fb;
+  for (auto* b : {&tb, &fb}) {
+    b->add("u1", "a", 1);
+    b->add("u2", "a", 2);
+    b->add("u2", "b", 3);
+    b->add("u3", "c", 4);
+  }
+  fb.add("u3", "b", 10);  // new to u3: scored
+  fb.add("u3", "b", 11);  // the same item again (e.g. a buy after the view): revealed, skipped
+  fb.add("u3", "c", 12);  // in u3's history before the cutoff: skipped
+  const auto train = tb.finish(), full = fb.finish();
+  auto pop = models::create_model("pop");
+  pop->fit(train, {});
+  models::ReplayOptions o;
+  o.start_ts = 10;
+  o.windows = 1;
+  o.threads = 1;
+  EXPECT_EQ(models::replay(*pop, full, o).online.events, 3);
+  o.skip_repeats = true;
+  const auto r = models::replay(*pop, full, o);
+  EXPECT_EQ(r.online.events, 1);
+  EXPECT_EQ(r.events_revealed, 3);
 }

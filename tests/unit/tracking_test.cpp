@@ -12,24 +12,12 @@
 #include "driftrec/models/registry.h"
 #include "driftrec/models/replay.h"
 #include "test_util.h"
+#include "two_clusters.h"
 
 using namespace driftrec;
 
 namespace {
-// Items a, b in category X; c, d in category Y. u9 liked `a` before t=10, then shifted to Y.
-void add_shop(data::DatasetBuilder& b) {
-  b.add("u1", "a", 1);
-  b.add("u1", "b", 2);
-  b.add("u2", "a", 3);
-  b.add("u2", "b", 4);
-  b.add("u3", "c", 5);
-  b.add("u3", "d", 6);
-  b.add("u4", "c", 7);
-  b.add("u4", "d", 8);
-  b.add("u9", "a", 9);
-  for (const char* i : {"a", "b"}) b.set_item_info(i, {"X"}, {}, "");
-  for (const char* i : {"c", "d"}) b.set_item_info(i, {"Y"}, {}, "");
-}
+// The two-cluster catalogue (two_clusters.h); u9 liked X before t=10, then shifted to Y.
 const char* kTruth =
     "user_id,timestamp,category,weight\n"
     "u9,9,X,0.9\n"
@@ -53,7 +41,7 @@ TEST(Tracking, DistancesOnHandComputedCases) {
 
 TEST(Tracking, CategoryMixOfAList) {
   data::DatasetBuilder b;
-  add_shop(b);
+  test::add_two_clusters(b);
   b.add("u5", "e", 1);  // no category: left out of the mix
   const auto ds = b.finish();
   const auto X = ds.item_table.categories.find("X");
@@ -67,7 +55,7 @@ TEST(Tracking, CategoryMixOfAList) {
 
 TEST(Tracking, TruthFileIsReadAgainstTheData) {
   data::DatasetBuilder b;
-  add_shop(b);
+  test::add_two_clusters(b);
   const auto ds = b.finish();
   test::TempDir dir;
   const auto truth = eval::InterestTruth::read_csv(dir.write("interests.csv", kTruth), ds);
@@ -130,7 +118,7 @@ TEST(Tracking, LagCountsEventsUntilTheListIsCloserToTheNewInterests) {
 
 TEST(Tracking, ListsWithTheTrueMixScoreZero) {
   data::DatasetBuilder b;
-  add_shop(b);
+  test::add_two_clusters(b);
   b.add("u9", "c", 10);
   b.add("u9", "d", 11);
   const auto ds = b.finish();
@@ -163,8 +151,8 @@ TEST(Tracking, ListsWithTheTrueMixScoreZero) {
 // at {a}, the list stays on b: tv 1 twice and the shift is never followed.
 TEST(Tracking, ReplayMeasuresTrackingAndLagOnline) {
   data::DatasetBuilder tb, fb;
-  add_shop(tb);
-  add_shop(fb);
+  test::add_two_clusters(tb);
+  test::add_two_clusters(fb);
   fb.add("u9", "c", 10);
   fb.add("u9", "d", 11);
   const auto train = tb.finish(), full = fb.finish();

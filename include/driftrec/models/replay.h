@@ -30,7 +30,11 @@ struct ReplayOptions {
   std::vector<std::int16_t> target_domains;    ///< events scored must be of these domains (empty = all)
   std::vector<char> candidates;                ///< items ranked and events scored (size n_items; empty = all)
   bool exclude_seen = true;                    ///< items already in the user's history are not ranked
-  int threads = 0;                             ///< 0 = all cores
+  /// Score only events whose item is new to the user (not in the history so far): a cart or buy
+  /// right after the view of the same item is then revealed but not scored. Every event is still
+  /// observed. Off by default (a re-consumed item counts, as in the split protocol).
+  bool skip_repeats = false;
+  int threads = 0;  ///< 0 = all cores
   /// Users' true interests in `full`'s user and category indices (not owned; nullptr = none).
   const eval::InterestTruth* truth = nullptr;
   /// List length, KL smoothing and shift threshold of the tracking error (its k is set to `k`).
