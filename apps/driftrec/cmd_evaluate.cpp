@@ -37,24 +37,14 @@ namespace {
 template <typename Opts>
 int run_replay(const Opts& o, const GlobalFlags& g, const models::LoadedModel& loaded, const data::PrepareOptions& prep,
                const data::Dataset& full, const data::Dataset& filtered) {
-  models::ReplayOptions ro;
-  const std::string start =
-      !o.replay_start.empty() ? o.replay_start : (prep.split == "temporal" ? prep.test_start : "0.9");
-  ro.start_ts = data::resolve_cutoff(full, start, "--replay-start");
   const auto ks = parse_ks(o.ks);
-  ro.k = std::find(ks.begin(), ks.end(), 10) != ks.end() ? 10 : ks.front();
+  auto setup = replay_setup(prep, full, o.replay_start,
+                            std::find(ks.begin(), ks.end(), 10) != ks.end() ? 10 : ks.front(), g.threads);
+  auto& ro = setup.options;
+  const auto& start = setup.start;
   ro.windows = o.replay_windows;
   ro.exclude_seen = !o.include_seen;
   ro.skip_repeats = o.skip_repeats;
-  ro.threads = g.threads;
-  for (const auto& b : prep.target_behaviors) {
-    const auto idx = full.behaviors.find(b);
-    if (idx < 0) throw InvalidInput("target behaviour '" + b + "' does not occur in the data");
-    ro.target_behaviors.push_back(static_cast<std::int16_t>(idx));
-  }
-  if (!prep.target_domains.empty()) ro.target_domains = data::domain_ids(full, prep.target_domains);
-  // One domain and/or new items only: only those items are ranked and scored.
-  ro.candidates = candidate_items(prep, full);
   const auto truth_file = truth_path(o.truth, o.data);
   eval::InterestTruth truth;
   if (!truth_file.empty()) {

@@ -276,6 +276,25 @@ SharedSplit load_shared_split(const std::vector<std::string>& dirs, const DataFl
   return out;
 }
 
+ReplaySetup replay_setup(const data::PrepareOptions& prep, const data::Dataset& full, const std::string& start, int k,
+                         int threads) {
+  ReplaySetup r;
+  r.start = !start.empty() ? start : (prep.split == "temporal" ? prep.test_start : "0.9");
+  auto& ro = r.options;
+  ro.start_ts = data::resolve_cutoff(full, r.start, "--replay-start");
+  ro.k = k;
+  ro.threads = threads;
+  for (const auto& b : prep.target_behaviors) {
+    const auto idx = full.behaviors.find(b);
+    if (idx < 0) throw InvalidInput("target behaviour '" + b + "' does not occur in the data");
+    ro.target_behaviors.push_back(static_cast<std::int16_t>(idx));
+  }
+  if (!prep.target_domains.empty()) ro.target_domains = data::domain_ids(full, prep.target_domains);
+  // One domain and/or new items only: only those items are ranked and scored.
+  ro.candidates = candidate_items(prep, full);
+  return r;
+}
+
 std::string truth_path(const std::string& flag, const DataFlags& data) {
   if (!flag.empty()) return flag;
   namespace fs = std::filesystem;

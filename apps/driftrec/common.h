@@ -10,6 +10,7 @@
 #include "driftrec/data/transforms.h"
 #include "driftrec/eval/evaluator.h"
 #include "driftrec/models/model_dir.h"
+#include "driftrec/models/replay.h"
 
 namespace driftrec::cli {
 
@@ -30,6 +31,15 @@ struct DataFlags {
   /// Loads the data; logs a one-line summary and the rejected-row count.
   data::Dataset load() const;
 };
+
+/// Replay options from a model's preprocessing: start at `start` (a quantile or timestamp; "" =
+/// the temporal split's test cutoff, else 0.9), its target behaviours and domains, candidates.
+struct ReplaySetup {
+  models::ReplayOptions options;
+  std::string start;  ///< as resolved from the flag ("0.9", a timestamp, ...)
+};
+ReplaySetup replay_setup(const data::PrepareOptions& prep, const data::Dataset& full, const std::string& start, int k,
+                         int threads);
 
 /// The users' true-interests file: `flag` when given, else DATA/interests.csv when the data path is
 /// a directory holding one (as `driftrec synth` writes it), else "".

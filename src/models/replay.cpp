@@ -138,6 +138,9 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
   tracking.k = o.k;
   std::vector<eval::TrackingError> track_on(static_cast<std::size_t>(threads), eval::TrackingError(tracking));
   auto track_off = track_on;
+  // Per user (in `users` order) for paired comparisons: online accuracy and tracking.
+  std::vector<Acc> user_acc(users.size());
+  std::vector<eval::TrackingError> user_track(o.truth ? users.size() : 0, eval::TrackingError(tracking));
   std::atomic<std::size_t> done{0};
   std::mutex progress_mu;
   parallel_blocks(users.size(), 16, threads, [&](std::size_t begin, std::size_t end, int tid) {
@@ -159,7 +162,7 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
       }
       std::optional<eval::ShiftFollower> follow_on, follow_off;
       if (o.truth) {
-        follow_on.emplace(*o.truth, u, o.start_ts - 1, track_on[static_cast<std::size_t>(tid)]);
+        follow_on.emplace(*o.truth, u, o.start_ts - 1, user_track[i]);
         follow_off.emplace(*o.truth, u, o.start_ts - 1, track_off[static_cast<std::size_t>(tid)]);
       }
       for (auto r = first; r < e; ++r) {
@@ -172,10 +175,12 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
           model.score(online, s_on.data());
           model.score(frozen, s_off.data());
           const auto w = window_of(ev.ts);
-          acc_on[static_cast<std::size_t>(tid)][w].add(rank_of(s_on, ev.item, seen, o.candidates), o.k);
+          const auto rank_on = rank_of(s_on, ev.item, seen, o.candidates);
+          acc_on[static_cast<std::size_t>(tid)][w].add(rank_on, o.k);
+          user_acc[i].add(rank_on, o.k);
           acc_off[static_cast<std::size_t>(tid)][w].add(rank_of(s_off, ev.item, seen, o.candidates), o.k);
           if (o.truth) {
-            track_moment(*o.truth, full, u, ev.ts, s_on, seen, o, track_on[static_cast<std::size_t>(tid)], *follow_on);
+            track_moment(*o.truth, full, u, ev.ts, s_on, seen, o, user_track[i], *follow_on);
             track_moment(*o.truth, full, u, ev.ts, s_off, seen, o, track_off[static_cast<std::size_t>(tid)],
                          *follow_off);
           }
@@ -191,6 +196,7 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
       if (o.truth) {
         follow_on->finish();
         follow_off->finish();
+        track_on[static_cast<std::size_t>(tid)].merge(user_track[i]);
       }
       const auto d = ++done;
       if (progress && (d % 256 == 0 || d == users.size())) {
@@ -220,6 +226,21 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
   }
   res.online = all_on.metrics();
   res.frozen = all_off.metrics();
+  // Users with scored events (and, with a truth, tracked moments), the same for every model
+  // replayed on the same data and options.
+  const auto ks = std::to_string(o.k);
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    const auto m = user_acc[i].metrics();
+    if (m.events == 0 || (o.truth && user_track[i].moments() == 0)) continue;
+    res.per_user_ids.push_back(users[i]);
+    res.per_user["hr@" + ks].push_back(m.hr);
+    res.per_user["ndcg@" + ks].push_back(m.ndcg);
+    res.per_user["mrr"].push_back(m.mrr);
+    if (o.truth) {
+      res.per_user["tracking_tv"].push_back(user_track[i].tv());
+      res.per_user["tracking_kl"].push_back(user_track[i].kl());
+    }
+  }
   res.tracked = o.truth != nullptr;
   res.tracking_online = res.tracking_frozen = eval::TrackingError(tracking);
   for (int t = 0; t < threads; ++t) {

@@ -161,6 +161,12 @@ check "refit: validation events learned, test events not" test "$(items_of held_
 # Paired comparison over users with significance marks.
 "$bin" --log-level warn compare --data synth --model m_pop --model m_ials --model m_ens --bootstrap 200 --json cmp.json > cmp.txt
 check "compare prints every model per metric" test "$(grep -c 'ials (m_ials)' cmp.txt)" -eq 3
+"$bin" --log-level warn compare --data synth --model m_pop --model m_ials --protocol replay --skip-repeats \
+  --metrics ndcg@10,tracking_tv --bootstrap 100 --json cmp_replay.json > cmp_replay.txt
+check "compare on the replay protocol, with tracking" python3 -c "
+import json; r = json.load(open('cmp_replay.json'))
+assert r['evaluated_on'].startswith('replay from') and r['cases'] > 50
+assert sorted(c['metric'] for c in r['comparisons']) == ['ndcg@10', 'tracking_tv'], r"
 check "compare json has p-values and CIs" bash -c "grep -q '\"p_holm\"' cmp.json && grep -q '\"ci_low\"' cmp.json"
 check "ials beats pop significantly" bash -c "grep 'ndcg@10' -A2 cmp.txt | grep 'ials (m_ials)' | grep -q '\*\$'"
 set +e

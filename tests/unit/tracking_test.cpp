@@ -176,6 +176,10 @@ TEST(Tracking, ReplayMeasuresTrackingAndLagOnline) {
   EXPECT_NEAR(r.tracking_frozen.tv(), 1.0, 1e-12);
   EXPECT_EQ(r.tracking_frozen.shifts_crossed(), 0);
   EXPECT_EQ(r.tracking_frozen.shifts_censored(), 1);
+  // Per user (u9 only), for paired comparisons: hr@1 (0 + 1) / 2, tracking tv (1 + 0) / 2.
+  ASSERT_EQ(r.per_user_ids, (std::vector<std::int32_t>{full.users.find("u9")}));
+  EXPECT_EQ(r.per_user.at("hr@1"), (std::vector<double>{0.5}));
+  EXPECT_EQ(r.per_user.at("tracking_tv"), (std::vector<double>{0.5}));
   const auto j = r.to_json(1);
   EXPECT_EQ(j["tracking"]["online"]["shifts"], 1);
   EXPECT_EQ(j["tracking"]["online"]["k"], 1);

@@ -11,6 +11,7 @@
 // users' interests (`truth`), every scored moment also measures the interest-tracking error of both
 // states' top-k lists and the lag after each true shift (eval/tracking.h).
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -56,6 +57,12 @@ struct ReplayResult {
   std::int64_t events_revealed = 0;
   ReplayMetrics online, frozen;
   std::vector<ReplayWindow> windows;
+  /// Per user, online state (for paired comparisons, e.g. `driftrec compare --protocol replay`):
+  /// "hr@k", "ndcg@k", "mrr" averaged over the user's scored events and, when tracked,
+  /// "tracking_tv" and "tracking_kl" over their moments; users in per_user_ids order (those with
+  /// scored events and, when tracked, tracked moments).
+  std::map<std::string, std::vector<double>> per_user;
+  std::vector<std::int32_t> per_user_ids;
   bool tracked = false;  ///< options.truth was given
   eval::TrackingError tracking_online, tracking_frozen;
   double seconds = 0;
