@@ -7,7 +7,10 @@
 # protocol; replay of the test period (recommend, reveal, observe) with online NDCG@10, tracking
 # error and the lag after true shifts; and how much the truth itself moves (mean total variation
 # between a user's consecutive sessions, share of sessions that are shifts). The best sequential
-# model is compared with the best static one per setting (`driftrec compare`, paired bootstrap).
+# model is compared with the best static one per setting, both chosen by validation NDCG@10
+# (`driftrec compare`, paired bootstrap over users, on the split and on the replay protocol).
+# Replay scores only items new to the user (--skip-repeats: a cart or buy right after the view of
+# the same item would otherwise dominate).
 # Writes bench/results/drift_sweep.json and prints a Markdown table.
 #   bench/drift_sweep.sh [users=3000] [items=2000] [settings="none weak moderate strong"] [models=...]
 set -euo pipefail
@@ -85,16 +88,21 @@ PY
   )
   if [[ $best_seq != - && $best_static != - ]]; then
     $bin --log-level warn --threads 2 compare --data "$data" --model "$work/$s-$best_static" --model "$work/$s-$best_seq" \
-      --metrics ndcg@10 --bootstrap 1000 --json "$work/$s.compare.json" > /dev/null
+      --metrics ndcg@10,hr@10 --bootstrap 1000 --json "$work/$s.compare.json" > /dev/null
+    $bin --log-level warn --threads 2 compare --data "$data" --model "$work/$s-$best_static" --model "$work/$s-$best_seq" \
+      --protocol replay --skip-repeats --metrics ndcg@10,tracking_tv --bootstrap 1000 \
+      --json "$work/$s.compare_replay.json" > /dev/null
   else
     echo '{}' > "$work/$s.compare.json"
+    echo '{}' > "$work/$s.compare_replay.json"
   fi
-  python3 - "$s" "$best_seq" "$best_static" "$work/$s.drift" "$work/$s.compare.json" "${flags[$s]}" > "$work/$s.setting" <<'PY'
+  python3 - "$s" "$best_seq" "$best_static" "$work/$s.drift" "$work/$s.compare.json" "${flags[$s]}" \
+    "$work/$s.compare_replay.json" > "$work/$s.setting" <<'PY'
 import json, sys
-s, seq, static, drift, cmp, flags = sys.argv[1:7]
+s, seq, static, drift, cmp, flags, cmp_replay = sys.argv[1:8]
 json.dump({"setting": s, "synth_flags": flags, "truth": json.load(open(drift)),
-           "best_sequential_by_validation": seq, "best_static_by_validation": static, "compare": json.load(open(cmp))},
-          sys.stdout)
+           "best_sequential_by_validation": seq, "best_static_by_validation": static,
+           "compare_split": json.load(open(cmp)), "compare_replay": json.load(open(cmp_replay))}, sys.stdout)
 PY
 done
 mkdir -p bench/results
