@@ -15,6 +15,7 @@
 #include "driftrec/core/rng.h"
 #include "driftrec/data/vectors.h"
 #include "driftrec/models/early_stopping.h"
+#include "loss.h"
 #include "pch.h"
 #include "seqnets.h"
 
@@ -397,6 +398,24 @@ struct SequentialModel::Impl {
 
 namespace {
 
+// Item scores for the losses, through the model's own scoring (tied embeddings, per-domain queries).
+class TrainingScorer : public ItemScorer {
+ public:
+  TrainingScorer(const SequentialModel::Impl& m, int64_t n_items) : m_(m), n_items_(n_items) {}
+  torch::Tensor scores(const torch::Tensor& h, const torch::Tensor& ids) const override {
+    return ids.defined() ? m_.logits(h, m_.net->emb->item_vectors(ids), ids)
+                         : m_.logits(h, m_.net->emb->all_items(), torch::Tensor());
+  }
+  torch::Tensor row_scores(const torch::Tensor& h, const torch::Tensor& items) const override {
+    return m_.row_logits(h, items);
+  }
+  int64_t n_items() const override { return n_items_; }
+
+ private:
+  const SequentialModel::Impl& m_;
+  int64_t n_items_;
+};
+
 // The content tower's tables from the training data and the configured files.
 void prepare_content(const data::Dataset& train, SequentialModel::Impl& m, const nlohmann::json& c,
                      const std::string& who) {
@@ -601,18 +620,12 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
   for (std::size_t i = 0; i < order.size(); i += bs)
     batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(i),
                          order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), i + bs)));
-  // Negative sampling distribution.
-  const std::string loss = c["loss"], sampling = c["sampling"];
-  const int64_t n_neg = c["negatives"].get<int64_t>();
-  torch::Tensor pop_probs, log_q;
-  if (loss == "sampled" && sampling == "popularity") {
-    auto counts = data::item_counts(log, n_items_);
-    std::vector<float> p(counts.begin(), counts.end());
-    p[0] = 0;
-    pop_probs = torch::tensor(p);
-    pop_probs = pop_probs / pop_probs.sum();
-    log_q = torch::log(pop_probs.clamp_min(1e-12));
-  }
+  // The objective (loss.h) and how it reaches the item scores.
+  const std::string sampling = c["sampling"];
+  const auto loss =
+      make_loss(c["loss"], c["negatives"].get<int64_t>(), sampling,
+                sampling == "popularity" ? data::item_counts(log, n_items_) : std::vector<std::int64_t>());
+  const TrainingScorer scorer(m, n_items_);
   const auto params = unique_parameters(*net);
   torch::optim::AdamW opt(
       params, torch::optim::AdamWOptions(c["lr"].get<double>()).weight_decay(c["weight_decay"].get<double>()));
@@ -678,52 +691,14 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
       h = h.index_select(0, keep);
       auto t = target.index_select(0, keep);
       // Repeat head: per kept position, the bonus weight of each history column and its item.
-      torch::Tensor rw, ritems;  // [N, L]
+      RepeatBonus repeat;  // [N, L] each
       if (net->repeat) {
         const auto Bn = h3.size(0), Ln = h3.size(1);
-        rw = net->repeat->weights(h3, feats.items, feats.behaviors).reshape({Bn * Ln, Ln}).index_select(0, keep);
-        ritems = feats.items.unsqueeze(1).expand({Bn, Ln, Ln}).reshape({Bn * Ln, Ln}).index_select(0, keep);
+        repeat.weights =
+            net->repeat->weights(h3, feats.items, feats.behaviors).reshape({Bn * Ln, Ln}).index_select(0, keep);
+        repeat.items = feats.items.unsqueeze(1).expand({Bn, Ln, Ln}).reshape({Bn * Ln, Ln}).index_select(0, keep);
       }
-      auto bonus_of = [&](const torch::Tensor& per_row) {  // per_row [N]: one item per kept position
-        return (rw * ritems.eq(per_row.unsqueeze(1))).sum(-1);
-      };
-      torch::Tensor l;
-      if (loss == "softmax") {
-        auto logits = m.logits(h, net->emb->all_items(), torch::Tensor());
-        if (rw.defined()) logits = logits + torch::zeros_like(logits).scatter_add(1, ritems, rw);
-        l = torch::nn::functional::cross_entropy(logits, t);
-      } else if (loss == "bce") {
-        auto neg = torch::randint(1, n_items_, {t.size(0)}, torch::kLong);
-        auto pos_logit = m.row_logits(h, t);
-        auto neg_logit = m.row_logits(h, neg);
-        if (rw.defined()) {
-          pos_logit = pos_logit + bonus_of(t);
-          neg_logit = neg_logit + bonus_of(neg);
-        }
-        l = -(torch::log_sigmoid(pos_logit) + torch::log_sigmoid(-neg_logit)).mean();
-      } else {
-        auto neg = pop_probs.defined() ? torch::multinomial(pop_probs, n_neg, true)
-                                       : torch::randint(1, n_items_, {n_neg}, torch::kLong);
-        auto pos_logit = m.row_logits(h, t).unsqueeze(1);                // [N, 1]
-        auto neg_logit = m.logits(h, net->emb->item_vectors(neg), neg);  // [N, S]
-        if (rw.defined()) {
-          pos_logit = pos_logit + bonus_of(t).unsqueeze(1);
-          // Shared negatives: map history items to their slot among the distinct negatives.
-          auto uniq = std::get<0>(torch::_unique(neg, true, false));
-          auto slot = torch::full({n_items_}, uniq.size(0), torch::kLong);
-          slot.index_put_({uniq}, torch::arange(uniq.size(0), torch::kLong));
-          auto hist_slot = slot.index_select(0, ritems.reshape({-1})).view(ritems.sizes());
-          auto per_uniq = torch::zeros({rw.size(0), uniq.size(0) + 1}, rw.options()).scatter_add(1, hist_slot, rw);
-          neg_logit = neg_logit + per_uniq.index_select(1, slot.index_select(0, neg));
-        }
-        if (log_q.defined()) {
-          pos_logit = pos_logit - log_q.index_select(0, t).unsqueeze(1);
-          neg_logit = neg_logit - log_q.index_select(0, neg).unsqueeze(0);
-        }
-        neg_logit = neg_logit.masked_fill(neg.unsqueeze(0).eq(t.unsqueeze(1)), -INFINITY);  // accidental hits
-        auto logits = torch::cat({pos_logit, neg_logit}, 1);
-        l = torch::nn::functional::cross_entropy(logits, torch::zeros({logits.size(0)}, torch::kLong));
-      }
+      const auto l = (*loss)(scorer, h, t, repeat);
       ++step;
       double lr = base_lr;
       if (warmup > 0 && step < warmup) {
