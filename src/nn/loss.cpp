@@ -14,8 +14,62 @@ torch::Tensor RepeatBonus::dense(int64_t n_items) const {
   return torch::zeros({weights.size(0), n_items}, weights.options()).scatter_add(1, items, weights);
 }
 
+namespace {
+
+// Cross-entropy over item chunks: forward keeps a running max and sum of exponentials per row;
+// backward recomputes each chunk's logits and accumulates (softmax - onehot) products.
+struct ChunkedCrossEntropy : public torch::autograd::Function<ChunkedCrossEntropy> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& h, const torch::Tensor& E,
+                               const torch::Tensor& targets, int64_t chunk) {
+    const auto N = h.size(0), n = E.size(0);
+    auto run_max = torch::full({N}, -INFINITY, h.options());
+    auto run_sum = torch::zeros({N}, h.options());
+    for (int64_t c0 = 0; c0 < n; c0 += chunk) {
+      const auto logits = h.mm(E.slice(0, c0, std::min(n, c0 + chunk)).t());  // [N, c]
+      const auto new_max = torch::maximum(run_max, std::get<0>(logits.max(1)));
+      run_sum = run_sum * torch::exp(run_max - new_max) + torch::exp(logits - new_max.unsqueeze(1)).sum(1);
+      run_max = new_max;
+    }
+    const auto lse = run_max + torch::log(run_sum);
+    const auto target_logit = (h * E.index_select(0, targets)).sum(1);
+    ctx->save_for_backward({h, E, targets, lse});
+    ctx->saved_data["chunk"] = chunk;
+    return (lse - target_logit).mean();
+  }
+
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grad_out) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &h = saved[0], &E = saved[1], &targets = saved[2], &lse = saved[3];
+    const auto chunk = ctx->saved_data["chunk"].toInt();
+    const auto N = h.size(0), n = E.size(0);
+    const auto g = grad_out[0] / static_cast<double>(N);  // d mean / d row
+    auto gh = torch::zeros_like(h), gE = torch::zeros_like(E);
+    for (int64_t c0 = 0; c0 < n; c0 += chunk) {
+      const auto c1 = std::min(n, c0 + chunk);
+      const auto Ec = E.slice(0, c0, c1);
+      const auto p = torch::exp(h.mm(Ec.t()) - lse.unsqueeze(1)) * g;  // softmax * g, [N, c]
+      gh.add_(p.mm(Ec));
+      gE.slice(0, c0, c1).add_(p.t().mm(h));
+    }
+    gh.sub_(E.index_select(0, targets) * g);
+    gE.index_add_(0, targets, -h * g);
+    return {gh, gE, torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+torch::Tensor chunked_cross_entropy(const torch::Tensor& h, const torch::Tensor& E, const torch::Tensor& targets,
+                                    int64_t chunk) {
+  if (chunk < 1) throw InvalidInput("chunked_cross_entropy: chunk must be >= 1");
+  return ChunkedCrossEntropy::apply(h, E, targets, chunk);
+}
+
 torch::Tensor SoftmaxLoss::operator()(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& targets,
                                       const RepeatBonus& repeat) const {
+  if (chunk_ > 0 && !repeat.defined())
+    if (const auto E = scorer.item_matrix(); E.defined()) return chunked_cross_entropy(h, E, targets, chunk_);
   auto logits = scorer.scores(h, torch::Tensor());
   if (repeat.defined()) logits = logits + repeat.dense(logits.size(1));
   return torch::nn::functional::cross_entropy(logits, targets);
@@ -72,8 +126,9 @@ torch::Tensor SampledSoftmaxLoss::operator()(const ItemScorer& scorer, const tor
 }
 
 std::unique_ptr<Loss> make_loss(const std::string& loss, int64_t negatives, const std::string& sampling,
-                                const std::vector<std::int64_t>& item_counts) {
-  if (loss == "softmax") return std::make_unique<SoftmaxLoss>();
+                                const std::vector<std::int64_t>& item_counts, int64_t softmax_chunk) {
+  if (softmax_chunk < 0) throw InvalidInput("softmax_chunk must be >= 0");
+  if (loss == "softmax") return std::make_unique<SoftmaxLoss>(softmax_chunk);
   if (loss == "bce") return std::make_unique<BinaryLoss>();
   if (loss == "sampled") {
     if (sampling != "uniform" && sampling != "popularity")

@@ -3,7 +3,9 @@
 // (fastText's loss.h is the model). The trainer hands a loss the hidden states of the positions
 // that have a target; the loss asks an ItemScorer for the scores it needs and returns the mean
 // loss to minimise. Adding an objective is adding a class and a line in make_loss().
-//   softmax  full softmax over every item (exact; cost grows with the catalogue)
+//   softmax  full softmax over every item (exact; cost grows with the catalogue); with a chunk
+//            size, computed over item chunks with a streaming log-sum-exp in forward and
+//            backward, so the [positions, items] logits are never held at once
 //   sampled  softmax over the target and S negatives shared by the batch, uniform or by
 //            popularity with log-q correction, accidental hits removed
 //   bce      binary cross-entropy with one uniform negative per position (SASRec's objective)
@@ -26,6 +28,9 @@ class ItemScorer {
   virtual torch::Tensor row_scores(const torch::Tensor& h, const torch::Tensor& items) const = 0;
   /// Item slots including padding (valid items are 1..n_items()-1).
   virtual int64_t n_items() const = 0;
+  /// When every score is a plain inner product <h, E[i]>: E [n_items, state_dim] (differentiable);
+  /// undefined otherwise (e.g. per-domain queries).
+  virtual torch::Tensor item_matrix() const { return {}; }
 };
 
 /// The repeat head's bonus per kept position: the weight of each history column and that column's
@@ -49,9 +54,20 @@ class Loss {
 
 class SoftmaxLoss : public Loss {
  public:
+  /// chunk > 0: stream the catalogue in chunks of that many items (when the scorer has an
+  /// item_matrix() and there is no repeat bonus; else the logits are materialised).
+  explicit SoftmaxLoss(int64_t chunk = 0) : chunk_(chunk) {}
   torch::Tensor operator()(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& targets,
                            const RepeatBonus& repeat) const override;
+
+ private:
+  int64_t chunk_;
 };
+
+/// Mean cross-entropy of states h [N, d] against every row of E [n, d] for `targets` [N],
+/// computed `chunk` items at a time (memory N x chunk instead of N x n), differentiable in h and E.
+torch::Tensor chunked_cross_entropy(const torch::Tensor& h, const torch::Tensor& E, const torch::Tensor& targets,
+                                    int64_t chunk);
 
 class BinaryLoss : public Loss {
  public:
@@ -73,8 +89,9 @@ class SampledSoftmaxLoss : public Loss {
 };
 
 /// The loss named by a model's config: `loss` (softmax, sampled, bce), `negatives`, `sampling`
-/// (uniform, popularity: `item_counts` are the training counts). Throws InvalidInput otherwise.
+/// (uniform, popularity: `item_counts` are the training counts), `softmax_chunk` (0 = one block).
+/// Throws InvalidInput otherwise.
 std::unique_ptr<Loss> make_loss(const std::string& loss, int64_t negatives, const std::string& sampling,
-                                const std::vector<std::int64_t>& item_counts);
+                                const std::vector<std::int64_t>& item_counts, int64_t softmax_chunk = 0);
 
 }  // namespace driftrec::nn

@@ -128,6 +128,10 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
       string_param("loss", "sampled", "training objective", {"sampled", "softmax", "bce"}),
       int_param("negatives", 256, "negatives per batch (loss=sampled)", 1),
       string_param("sampling", "uniform", "negative distribution (loss=sampled)", {"uniform", "popularity"}),
+      int_param("softmax_chunk", 0,
+                "loss=softmax: items per chunk of a streaming log-sum-exp, so the [positions, items] logits are "
+                "never held at once (0 = all at once)",
+                0),
       int_param("batch_size", 128, "sequences per batch", 1),
       int_param("epochs", 200, "maximum epochs", 1),
       float_param("lr", 1e-3, "AdamW learning rate", 1e-8, 10.0),
@@ -410,6 +414,7 @@ class TrainingScorer : public ItemScorer {
     return m_.row_logits(h, items);
   }
   int64_t n_items() const override { return n_items_; }
+  torch::Tensor item_matrix() const override { return m_.n_domains == 0 ? m_.net->emb->all_items() : torch::Tensor(); }
 
  private:
   const SequentialModel::Impl& m_;
@@ -622,9 +627,9 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
                          order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), i + bs)));
   // The objective (loss.h) and how it reaches the item scores.
   const std::string sampling = c["sampling"];
-  const auto loss =
-      make_loss(c["loss"], c["negatives"].get<int64_t>(), sampling,
-                sampling == "popularity" ? data::item_counts(log, n_items_) : std::vector<std::int64_t>());
+  const auto loss = make_loss(c["loss"], c["negatives"].get<int64_t>(), sampling,
+                              sampling == "popularity" ? data::item_counts(log, n_items_) : std::vector<std::int64_t>(),
+                              c["softmax_chunk"].get<int64_t>());
   const TrainingScorer scorer(m, n_items_);
   const auto params = unique_parameters(*net);
   torch::optim::AdamW opt(
