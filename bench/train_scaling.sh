@@ -13,6 +13,8 @@ chunk=${4:-4096}
 shift 4 || shift $#
 extra=("$@")
 bin=${DRIFTREC_BIN:-build/driftrec}
+model=$(sed -n 's/^model: *\([a-z0-9]*\).*/\1/p' "$config")
+[[ -n $model ]] || { echo "$config names no model" >&2; exit 2; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 rows=()
@@ -23,7 +25,7 @@ for variant in softmax chunked sampled; do
     sampled) flags=(--set loss=sampled --set negatives=256) ;;
   esac
   /usr/bin/time -f '%e %M' -o "$work/$variant.time" $bin --log-level warn --threads 2 train --data "$data" "${extra[@]}" \
-    --config "$config" "${flags[@]}" --set epochs=1 --set eval_every=0 --no-validation --out "$work/$variant" > /dev/null
+    --model "$model" --config "$config" "${flags[@]}" --set epochs=1 --set eval_every=0 --no-validation --out "$work/$variant" > /dev/null
   read -r wall kb < "$work/$variant.time"
   python3 - "$variant" "$work/$variant/model.json" "$wall" "$kb" > "$work/$variant.row" <<'PY'
 import json, sys
