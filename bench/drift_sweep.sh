@@ -7,8 +7,9 @@
 # protocol; replay of the test period (recommend, reveal, observe) with online NDCG@10, tracking
 # error and the lag after true shifts; and how much the truth itself moves (mean total variation
 # between a user's consecutive sessions, share of sessions that are shifts). The best sequential
-# model is compared with the best static one per setting, both chosen by validation NDCG@10
-# (`driftrec compare`, paired bootstrap over users, on the split and on the replay protocol).
+# model (chosen by validation NDCG@10) is compared with every static model per setting
+# (`driftrec compare`, paired bootstrap over users, Holm over the family, on the split and on the
+# replay protocol; the baseline is the sequential model, so a negative difference favours it).
 # Replay scores only items new to the user (--skip-repeats: a cart or buy right after the view of
 # the same item would otherwise dominate).
 # Writes bench/results/drift_sweep.json and prints a Markdown table.
@@ -87,9 +88,14 @@ print(best(seq), best(static))
 PY
   )
   if [[ $best_seq != - && $best_static != - ]]; then
-    $bin --log-level warn --threads 2 compare --data "$data" --model "$work/$s-$best_static" --model "$work/$s-$best_seq" \
+    # The best sequential model (the baseline) against every static one, Holm over the family.
+    statics=()
+    for m in $models; do
+      case $m in pop | itemknn | bpr | ials) statics+=(--model "$work/$s-$m") ;; esac
+    done
+    $bin --log-level warn --threads 2 compare --data "$data" --model "$work/$s-$best_seq" "${statics[@]}" \
       --metrics ndcg@10,hr@10 --bootstrap 1000 --json "$work/$s.compare.json" > /dev/null
-    $bin --log-level warn --threads 2 compare --data "$data" --model "$work/$s-$best_static" --model "$work/$s-$best_seq" \
+    $bin --log-level warn --threads 2 compare --data "$data" --model "$work/$s-$best_seq" "${statics[@]}" \
       --protocol replay --skip-repeats --metrics ndcg@10,tracking_tv --bootstrap 1000 \
       --json "$work/$s.compare_replay.json" > /dev/null
   else
