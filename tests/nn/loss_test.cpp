@@ -152,9 +152,15 @@ TEST(Loss, ChunkedSoftmaxTrainsSasrecLikeTheFullOne) {
   po.dedup = true;
   const auto p = data::prepare(data::to_dataset(data::generate_synthetic(so)), po);
   auto fit = [&](int64_t chunk) {
-    auto m = models::create_model("sasrec", {{"dim", 16}, {"layers", 1}, {"max_len", 20}, {"epochs", 8},
-                                             {"eval_every", 0}, {"loss", "softmax"}, {"softmax_chunk", chunk},
-                                             {"warmup_steps", 0}, {"lr", 0.01}});
+    auto m = models::create_model("sasrec", {{"dim", 16},
+                                             {"layers", 1},
+                                             {"max_len", 20},
+                                             {"epochs", 8},
+                                             {"eval_every", 0},
+                                             {"loss", "softmax"},
+                                             {"softmax_chunk", chunk},
+                                             {"warmup_steps", 0},
+                                             {"lr", 0.01}});
     models::FitOptions fo;
     fo.threads = 2;
     m->fit(p.split.train, fo);
