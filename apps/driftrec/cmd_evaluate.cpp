@@ -24,13 +24,15 @@ std::string join_ids(const std::vector<std::int32_t>& items, const data::IdMap& 
 }  // namespace
 
 namespace {
-void print_tracking(const char* label, const eval::TrackingError& t, bool lag) {
-  std::printf("%-22s %8.4f %8.4f", label, t.tv(), t.kl());
-  if (lag)
-    std::printf(" %9.2f %9.1f %7lld/%lld", t.mean_lag(), t.median_lag(), static_cast<long long>(t.shifts_crossed()),
-                static_cast<long long>(t.shifts_crossed() + t.shifts_censored()));
-  std::printf("\n");
+// One replay state's tracking row: tv, kl, mean and median lag, shifts followed / all.
+void print_tracking(const char* label, const eval::TrackingError& t) {
+  std::printf("%-22s %8.4f %8.4f %9.2f %9.1f %7lld/%lld\n", label, t.tv(), t.kl(), t.mean_lag(), t.median_lag(),
+              static_cast<long long>(t.shifts_crossed()),
+              static_cast<long long>(t.shifts_crossed() + t.shifts_censored()));
 }
+
+// The list length the headline metrics use: 10 when it is among the cut-offs, else the first.
+int headline_k(const std::vector<int>& ks) { return std::find(ks.begin(), ks.end(), 10) != ks.end() ? 10 : ks.front(); }
 }  // namespace
 
 namespace {
@@ -38,8 +40,7 @@ template <typename Opts>
 int run_replay(const Opts& o, const GlobalFlags& g, const models::LoadedModel& loaded, const data::PrepareOptions& prep,
                const data::Dataset& full, const data::Dataset& filtered) {
   const auto ks = parse_ks(o.ks);
-  auto setup = replay_setup(prep, full, o.replay_start,
-                            std::find(ks.begin(), ks.end(), 10) != ks.end() ? 10 : ks.front(), g.threads);
+  auto setup = replay_setup(prep, full, o.replay_start, headline_k(ks), g.threads);
   auto& ro = setup.options;
   const auto& start = setup.start;
   ro.windows = o.replay_windows;
@@ -81,8 +82,8 @@ int run_replay(const Opts& o, const GlobalFlags& g, const models::LoadedModel& l
   if (res.tracked) {
     std::printf("\ninterest tracking (top-%d vs %s)\n%-22s %8s %8s %9s %9s %9s\n", ro.k, truth_file.c_str(), "", "tv",
                 "kl", "mean lag", "med. lag", "shifts");
-    print_tracking("online (observe)", res.tracking_online, true);
-    print_tracking("frozen at the start", res.tracking_frozen, true);
+    print_tracking("online (observe)", res.tracking_online);
+    print_tracking("frozen at the start", res.tracking_frozen);
   }
   return 0;
 }
@@ -167,7 +168,7 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
     eo.save_top = o->rankings_out.empty() ? 0 : o->rankings_k;
     const auto truth_file = truth_path(o->truth, o->data);
     eval::TrackingOptions to;
-    to.k = std::find(eo.ks.begin(), eo.ks.end(), 10) != eo.ks.end() ? 10 : eo.ks.front();
+    to.k = headline_k(eo.ks);
     if (!truth_file.empty()) eo.save_top = std::max(eo.save_top, static_cast<std::size_t>(to.k));
     const auto res = models::evaluate_model(*loaded.model, p.full, cases, p.split.train, eo, progress_printer());
     nlohmann::json out = {

@@ -20,6 +20,38 @@ namespace fs = std::filesystem;
 
 namespace driftrec::data {
 
+std::vector<std::string> split_delimited(const std::string& line, char delim, bool quotes, bool* unterminated) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool in_q = false;
+  *unterminated = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quotes && in_q) {
+      if (c == '"') {
+        if (i + 1 < line.size() && line[i + 1] == '"') {
+          cur += '"';
+          ++i;
+        } else {
+          in_q = false;
+        }
+      } else {
+        cur += c;
+      }
+    } else if (quotes && c == '"' && cur.empty()) {
+      in_q = true;
+    } else if (c == delim) {
+      out.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (in_q) *unterminated = true;
+  out.push_back(std::move(cur));
+  return out;
+}
+
 namespace {
 
 // ---------------------------------------------------------------- line input and errors
@@ -91,39 +123,6 @@ std::string trim(const std::string& s) {
   if (b == std::string::npos) return "";
   const auto e = s.find_last_not_of(" \t");
   return s.substr(b, e - b + 1);
-}
-
-/// Splits a delimited line; with quote handling for ',' and ';' (RFC 4180 within one line).
-std::vector<std::string> split_delimited(const std::string& line, char delim, bool quotes, bool* unterminated) {
-  std::vector<std::string> out;
-  std::string cur;
-  bool in_q = false;
-  *unterminated = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quotes && in_q) {
-      if (c == '"') {
-        if (i + 1 < line.size() && line[i + 1] == '"') {
-          cur += '"';
-          ++i;
-        } else {
-          in_q = false;
-        }
-      } else {
-        cur += c;
-      }
-    } else if (quotes && c == '"' && cur.empty()) {
-      in_q = true;
-    } else if (c == delim) {
-      out.push_back(std::move(cur));
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  if (in_q) *unterminated = true;
-  out.push_back(std::move(cur));
-  return out;
 }
 
 std::vector<std::string> split_ws(const std::string& line) {

@@ -6,21 +6,18 @@
 #include <fstream>
 
 #include "driftrec/core/error.h"
+#include "driftrec/data/readers.h"
 
 namespace driftrec::eval {
 
 namespace {
 
-std::vector<std::string> split_commas(const std::string& line) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (true) {
-    const auto comma = line.find(',', start);
-    out.push_back(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  if (!out.empty() && !out.back().empty() && out.back().back() == '\r') out.back().pop_back();
+// One row's fields (RFC 4180 quoting, like the event readers), a trailing CR dropped.
+std::vector<std::string> fields_of(std::string line, const std::string& path, std::int64_t line_no) {
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  bool unterminated = false;
+  auto out = data::split_delimited(line, ',', true, &unterminated);
+  if (unterminated) throw ParseError(path, line_no, "row", "a quoted field is not closed");
   return out;
 }
 
@@ -41,7 +38,7 @@ InterestTruth InterestTruth::read_csv(const std::string& path, const data::Datas
   InterestTruth truth(cats.size());
   std::string line;
   if (!std::getline(f, line) ||
-      split_commas(line) != std::vector<std::string>{"user_id", "timestamp", "category", "weight"})
+      fields_of(line, path, 1) != std::vector<std::string>{"user_id", "timestamp", "category", "weight"})
     throw ParseError(path, 1, "header", "expected user_id,timestamp,category,weight");
   std::int64_t line_no = 1;
   std::int32_t cur_user = -2;
@@ -59,13 +56,16 @@ InterestTruth InterestTruth::read_csv(const std::string& path, const data::Datas
   while (std::getline(f, line)) {
     ++line_no;
     if (line.empty() || line == "\r") continue;
-    const auto fields = split_commas(line);
+    const auto fields = fields_of(line, path, line_no);
     if (fields.size() != 4)
       throw ParseError(path, line_no, "row", "expected 4 fields, found " + std::to_string(fields.size()));
     std::int64_t ts = 0;
+    try {
+      ts = data::parse_timestamp(fields[1]);  // as the events' timestamps are read
+    } catch (const InvalidInput& e) {
+      throw ParseError(path, line_no, "timestamp", e.what());
+    }
     double w = 0;
-    if (!parse_number(fields[1], ts))
-      throw ParseError(path, line_no, "timestamp", "'" + fields[1] + "' is not an integer");
     if (!parse_number(fields[3], w) || !std::isfinite(w) || w < 0)
       throw ParseError(path, line_no, "weight", "'" + fields[3] + "' is not a non-negative number");
     const auto c = cats.find(fields[2]);

@@ -136,16 +136,19 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
   auto acc_off = acc_on;
   auto tracking = o.tracking;
   tracking.k = o.k;
-  std::vector<eval::TrackingError> track_on(static_cast<std::size_t>(threads), eval::TrackingError(tracking));
-  auto track_off = track_on;
-  // Per user (in `users` order) for paired comparisons: online accuracy and tracking.
+  std::vector<eval::TrackingError> track_off(static_cast<std::size_t>(threads), eval::TrackingError(tracking));
+  // Per user (in `users` order): online accuracy and tracking, for paired comparisons and, merged,
+  // the online totals.
   std::vector<Acc> user_acc(users.size());
   std::vector<eval::TrackingError> user_track(o.truth ? users.size() : 0, eval::TrackingError(tracking));
   std::atomic<std::size_t> done{0};
   std::mutex progress_mu;
   parallel_blocks(users.size(), 16, threads, [&](std::size_t begin, std::size_t end, int tid) {
     std::vector<float> s_on(static_cast<std::size_t>(n_items)), s_off(s_on.size());
-    std::vector<char> seen(s_on.size(), 0), had(s_on.size(), 0);
+    // Items in the user's history so far; `seen` (what ranking leaves out) is it or nothing.
+    std::vector<char> in_history(s_on.size(), 0);
+    const std::vector<char> nothing(o.exclude_seen ? 0 : s_on.size(), 0);
+    const auto& seen = o.exclude_seen ? in_history : nothing;
     for (std::size_t i = begin; i < end; ++i) {
       const auto u = users[i];
       const auto b = log.user_begin(u), e = log.user_end(u);
@@ -153,13 +156,8 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
       while (first < e && log.ts[static_cast<std::size_t>(first)] < o.start_ts) ++first;
       auto online = model.encode(u, log.events(b, first));
       const auto frozen = online;
-      std::fill(seen.begin(), seen.end(), 0);
-      if (o.exclude_seen)
-        for (const auto& ev : online.history) seen[static_cast<std::size_t>(ev.item)] = 1;
-      if (o.skip_repeats) {
-        std::fill(had.begin(), had.end(), 0);
-        for (const auto& ev : online.history) had[static_cast<std::size_t>(ev.item)] = 1;
-      }
+      std::fill(in_history.begin(), in_history.end(), 0);
+      for (const auto& ev : online.history) in_history[static_cast<std::size_t>(ev.item)] = 1;
       std::optional<eval::ShiftFollower> follow_on, follow_off;
       if (o.truth) {
         follow_on.emplace(*o.truth, u, o.start_ts - 1, user_track[i]);
@@ -171,7 +169,7 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
                                                         o.candidates[static_cast<std::size_t>(ev.item)]);
         const bool known = ev.item >= 1 && ev.item < n_items;
         if (is_target(ev.behavior, ev.domain) && candidate && known &&
-            !(o.skip_repeats && had[static_cast<std::size_t>(ev.item)])) {
+            !(o.skip_repeats && in_history[static_cast<std::size_t>(ev.item)])) {
           model.score(online, s_on.data());
           model.score(frozen, s_off.data());
           const auto w = window_of(ev.ts);
@@ -190,13 +188,11 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
           follow_on->observed();
           follow_off->observed();
         }
-        if (o.exclude_seen && known) seen[static_cast<std::size_t>(ev.item)] = 1;
-        if (o.skip_repeats && known) had[static_cast<std::size_t>(ev.item)] = 1;
+        if (known) in_history[static_cast<std::size_t>(ev.item)] = 1;
       }
       if (o.truth) {
         follow_on->finish();
         follow_off->finish();
-        track_on[static_cast<std::size_t>(tid)].merge(user_track[i]);
       }
       const auto d = ++done;
       if (progress && (d % 256 == 0 || d == users.size())) {
@@ -243,10 +239,8 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
   }
   res.tracked = o.truth != nullptr;
   res.tracking_online = res.tracking_frozen = eval::TrackingError(tracking);
-  for (int t = 0; t < threads; ++t) {
-    res.tracking_online.merge(track_on[static_cast<std::size_t>(t)]);
-    res.tracking_frozen.merge(track_off[static_cast<std::size_t>(t)]);
-  }
+  for (const auto& t : user_track) res.tracking_online.merge(t);
+  for (const auto& t : track_off) res.tracking_frozen.merge(t);
   if (res.online.events == 0) throw InvalidInput("replay: no replayed event is a target the model knows");
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;

@@ -854,11 +854,10 @@ std::vector<std::vector<models::Attribution>> SequentialModel::explain_batch(
     without_one.erase(without_one.begin() + drop);
     buf.set_events(*impl_, drop + 1, 1, without_one);
   }
-  auto h = impl_->net->forward(buf.features()).select(1, n - 1);  // [rows, state_dim]
+  auto h = impl_->net->forward(buf.features()).select(1, n - 1).contiguous();  // [rows, state_dim]
   std::vector<int64_t> ids(items.begin(), items.end());
   auto id = torch::tensor(ids, torch::kLong);
-  // Every row against every item: [rows * m] pairs, row-major.
-  auto sc = impl_->row_logits(h.repeat_interleave(m, 0), id.repeat({rows})).contiguous();
+  auto sc = impl_->logits(h, impl_->net->emb->item_vectors(id), id).contiguous();  // [rows, m]
   const float* v = sc.data_ptr<float>();
   for (int64_t i = 0; i < m; ++i) {
     auto& attr = out[static_cast<std::size_t>(i)];

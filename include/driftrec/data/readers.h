@@ -30,23 +30,23 @@ struct ColumnMap {
 struct ReadOptions {
   std::string format = "auto";
   ColumnMap columns;
-  char delimiter = 0;          ///< 0 = detect (tab for .tsv or tab-containing header, else ',')
-  bool header = true;          ///< csv/tsv: first line names the columns
+  char delimiter = 0;  ///< 0 = detect (tab for .tsv or tab-containing header, else ',')
+  bool header = true;  ///< csv/tsv: first line names the columns
   OnError on_error = OnError::kFail;
-  std::string rejects_path;    ///< kSkip: rejected rows go here as "line<TAB>problem<TAB>raw" ("" = none)
-  std::string items_path;      ///< optional item table (csv/tsv, RecBole .item, u.item, movies.dat)
+  std::string rejects_path;  ///< kSkip: rejected rows go here as "line<TAB>problem<TAB>raw" ("" = none)
+  std::string items_path;    ///< optional item table (csv/tsv, RecBole .item, u.item, movies.dat)
 };
 
 struct LoadReport {
-  std::string format;                   ///< format actually used
-  std::vector<std::string> files;       ///< files read
-  std::int64_t rows_read = 0;           ///< data rows seen in event files (blank lines excluded)
-  std::int64_t rows_loaded = 0;         ///< events kept
-  std::int64_t rows_rejected = 0;       ///< malformed rows skipped (kSkip)
+  std::string format;                     ///< format actually used
+  std::vector<std::string> files;         ///< files read
+  std::int64_t rows_read = 0;             ///< data rows seen in event files (blank lines excluded)
+  std::int64_t rows_loaded = 0;           ///< events kept
+  std::int64_t rows_rejected = 0;         ///< malformed rows skipped (kSkip)
   std::vector<std::string> first_errors;  ///< up to 5 messages of rejected rows
   std::string rejects_path;
-  std::int64_t item_rows = 0;           ///< rows read from the item table
-  std::int64_t item_rows_unmatched = 0; ///< item-table rows whose item has no event (ignored)
+  std::int64_t item_rows = 0;            ///< rows read from the item table
+  std::int64_t item_rows_unmatched = 0;  ///< item-table rows whose item has no event (ignored)
 };
 
 /// Loads events (and the item table, when given or found beside the data) from a file or directory.
@@ -54,6 +54,10 @@ Dataset load_dataset(const std::string& path, const ReadOptions& options = {}, L
 
 /// The format "auto" resolves to for `path` (without loading it). Throws NotFound / InvalidInput.
 std::string detect_format(const std::string& path);
+
+/// Splits one delimited line into fields; with `quotes`, RFC 4180 quoting within the line
+/// ("a, b" and doubled quotes); `*unterminated` is set when a quoted field does not close.
+std::vector<std::string> split_delimited(const std::string& line, char delim, bool quotes, bool* unterminated);
 
 /// Lower-cases ASCII and splits on anything that is not a letter, digit or non-ASCII byte.
 std::vector<std::string> tokenize(const std::string& text);

@@ -34,7 +34,8 @@ class InterestTruth {
   explicit InterestTruth(std::int32_t n_categories) : n_categories_(n_categories) {}
 
   /// Reads a truth file with the header user_id,timestamp,category,weight (rows of one snapshot
-  /// share user and timestamp; a user's snapshots in time order) against `ds`: users through its
+  /// share user and timestamp; a user's snapshots in time order; CSV quoting and timestamps as the
+  /// event readers take them) against `ds`: users through its
   /// id map (users it does not know are skipped), categories through its item table. Throws
   /// IoError when unreadable, ParseError naming file, line and field for a bad row or a category
   /// `ds` does not have.
