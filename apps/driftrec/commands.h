@@ -27,5 +27,6 @@ Runner add_ensemble(CLI::App& app, const GlobalFlags& g);
 Runner add_compare(CLI::App& app, const GlobalFlags& g);
 Runner add_tune(CLI::App& app, const GlobalFlags& g);
 Runner add_report(CLI::App& app, const GlobalFlags& g);
+Runner add_ope(CLI::App& app, const GlobalFlags& g);
 
 }  // namespace driftrec::cli

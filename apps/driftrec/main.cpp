@@ -43,6 +43,8 @@ int main(int argc, char** argv) {
   add(tune, cli::add_tune(*tune, g));
   auto* rep = app.add_subcommand("report", "one self-contained HTML report: comparison, curves, popularity, users' interests and explanations");
   add(rep, cli::add_report(*rep, g));
+  auto* ope = app.add_subcommand("ope", "off-policy evaluation of a policy from logged bandit feedback (IPS, SNIPS, DM, DR, switch-DR)");
+  add(ope, cli::add_ope(*ope, g));
   auto* models = app.add_subcommand("models", "list models and their parameters");
   add(models, cli::add_models(*models, g));
   auto* serve = app.add_subcommand("serve", "HTTP server: durable event ingest, live recommendations, explanations");
