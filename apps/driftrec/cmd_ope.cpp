@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "driftrec/core/error.h"
+#include "driftrec/core/hash.h"
 #include "driftrec/ope/workflow.h"
 
 namespace driftrec::cli {
@@ -32,6 +33,15 @@ std::vector<std::string> split_list(const std::string& s) {
     b = e + 1;
   }
   return out;
+}
+
+/// FNV-1a of the file's bytes: which log a result came from.
+std::string file_fingerprint(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  Fingerprint fp;
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) fp.add_bytes(buf, static_cast<std::size_t>(in.gcount()));
+  return fp.hex();
 }
 
 void print_report(const ope::OpeReport& r, double truth, bool has_truth) {
@@ -97,10 +107,12 @@ Runner add_ope(CLI::App& app, const GlobalFlags&) {
     if (!f->json.empty()) {
       auto j = report.to_json();
       j["log"] = f->log;
+      j["log_fingerprint"] = file_fingerprint(f->log);
       j["policy"] = f->policy.kind;
       if (has_truth) {
         j["truth"] = truth;
         j["truth_log"] = f->truth_log;
+        j["truth_log_fingerprint"] = file_fingerprint(f->truth_log);
         for (auto& [name, e] : j["estimates"].items())
           e["relative_error"] = truth != 0 ? std::abs(e["value"].get<double>() - truth) / truth : NAN;
       }

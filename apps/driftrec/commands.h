@@ -28,5 +28,6 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g);
 Runner add_tune(CLI::App& app, const GlobalFlags& g);
 Runner add_report(CLI::App& app, const GlobalFlags& g);
 Runner add_ope(CLI::App& app, const GlobalFlags& g);
+Runner add_simulate(CLI::App& app, const GlobalFlags& g);
 
 }  // namespace driftrec::cli

@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
   add(rep, cli::add_report(*rep, g));
   auto* ope = app.add_subcommand("ope", "off-policy evaluation of a policy from logged bandit feedback (IPS, SNIPS, DM, DR, switch-DR)");
   add(ope, cli::add_ope(*ope, g));
+  auto* simulate = app.add_subcommand("simulate", "interactive simulator: exploration policies over a model, with clicks, regret and coverage");
+  add(simulate, cli::add_simulate(*simulate, g));
   auto* models = app.add_subcommand("models", "list models and their parameters");
   add(models, cli::add_models(*models, g));
   auto* serve = app.add_subcommand("serve", "HTTP server: durable event ingest, live recommendations, explanations");

@@ -95,6 +95,7 @@ SynthData generate_synthetic(const SynthOptions& o) {
     auto& ci = cat_items[static_cast<std::size_t>(it.category)];
     ci.items.push_back(i);
     const double w = 1.0 / std::pow(static_cast<double>(perm[static_cast<std::size_t>(i)]) + 1.0, o.zipf);
+    it.popularity = w;
     ci.cumulative.push_back((ci.cumulative.empty() ? 0.0 : ci.cumulative.back()) + w);
   }
   // News: items of a category sorted by publication time for the "live items" lookup.

@@ -46,6 +46,7 @@ struct SynthItem {
   std::string domain;
   std::string title;       ///< text tokens (news), else ""
   std::int64_t published;  ///< news: publication time
+  double popularity = 0;   ///< the item's Zipf weight (within its category, events pick items in proportion)
 };
 
 /// True interest of a user at a time: weights over categories (only weights >= 0.05 kept).

@@ -1,0 +1,59 @@
+#pragma once
+// Linear bandits over a model's embeddings (LinUCB, Li et al. WWW 2010; linear Thompson sampling,
+// Agrawal & Goyal ICML 2013). The features of showing item i for query q are
+//   x_i = [ z_i, q (x) v_i ]   z_i the item's score standardised over the candidates,
+//                              q (x) v_i the element-wise product of query and item embedding
+// (so a weight vector of ones on the product reproduces the model's own inner product). The reward
+// model r ~ theta . x is Bayesian ridge regression with prior mean theta_0 = [prior_weight, 0...] and
+// precision lambda I, updated from every shown position's reward (one shared theta: what it learns
+// about the embedding dimensions carries across users). A^-1 is kept by Sherman-Morrison updates.
+//   linucb   top k by theta . x + alpha sqrt(x' A^-1 x); deterministic, propensity 1
+//   lints    top k by theta~ . x with theta~ ~ N(theta, noise^2 A^-1); propensities are seeded Monte
+//            Carlo estimates over `marginal_samples` fresh draws (the realised one included)
+// Without embeddings in the context (models that do not expose them) only z is used.
+#include <cstdint>
+#include <vector>
+
+#include "driftrec/policy/policy.h"
+
+namespace driftrec::policy {
+
+class LinearBandit final : public Policy {
+ public:
+  struct Options {
+    bool thompson = false;
+    double alpha = 1.0;
+    double lambda = 1.0;
+    double prior_weight = 0.05;
+    double noise = 0.3;
+    std::size_t candidates = 200;
+    int marginal_samples = 200;
+  };
+  /// Throws InvalidInput for non-positive lambda/noise, negative alpha, or zero candidates.
+  explicit LinearBandit(Options o);
+  std::string name() const override { return o_.thompson ? "lints" : "linucb"; }
+  Slate choose(const SlateContext& ctx, Rng& rng) override;
+  void update(const SlateContext& ctx, const Slate& slate, const std::vector<float>& rewards) override;
+
+  /// Current posterior mean (empty before the first call fixes the dimension).
+  const std::vector<double>& theta() const { return theta_; }
+  std::size_t updates() const { return updates_; }
+
+ private:
+  void ensure_dim(std::size_t d);
+  /// Features of `item` given the candidates' score mean/sd.
+  void features(const SlateContext& ctx, std::int32_t item, double mean, double sd, double* x) const;
+  /// Top k of `value` over candidates (indices into cands).
+  static std::vector<std::size_t> top_k(const std::vector<double>& value, std::size_t k);
+  /// Draw theta~ ~ N(theta, noise^2 A^-1).
+  std::vector<double> sample_theta(Rng& rng) const;
+
+  Options o_;
+  std::size_t d_ = 0;
+  std::vector<double> a_inv_;  ///< [d, d]
+  std::vector<double> b_;      ///< A theta
+  std::vector<double> theta_;
+  std::size_t updates_ = 0;
+};
+
+}  // namespace driftrec::policy

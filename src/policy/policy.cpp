@@ -1,0 +1,216 @@
+#include "driftrec/policy/policy.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "driftrec/core/error.h"
+#include "driftrec/policy/linear_bandit.h"
+
+namespace driftrec::policy {
+
+std::vector<std::int32_t> top_candidates(const float* scores, std::int32_t n_items, std::size_t m) {
+  std::vector<std::int32_t> allowed;
+  for (std::int32_t i = 0; i < n_items; ++i)
+    if (std::isfinite(scores[i])) allowed.push_back(i);
+  auto better = [&](std::int32_t a, std::int32_t b) {
+    return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
+  };
+  m = std::min(m, allowed.size());
+  std::partial_sort(allowed.begin(), allowed.begin() + static_cast<std::ptrdiff_t>(m), allowed.end(), better);
+  allowed.resize(m);
+  return allowed;
+}
+
+Slate Greedy::choose(const SlateContext& ctx, Rng&) {
+  Slate s;
+  s.items = top_candidates(ctx.scores, ctx.n_items, ctx.k);
+  s.propensity.assign(s.items.size(), 1.0);
+  s.slate_probability = 1.0;
+  return s;
+}
+
+EpsilonGreedy::EpsilonGreedy(double epsilon, std::size_t candidates) : epsilon_(epsilon), candidates_(candidates) {
+  if (!(epsilon >= 0 && epsilon <= 1)) throw InvalidInput("epsilon must lie in [0, 1]");
+  if (candidates < 1) throw InvalidInput("candidates must be at least 1");
+}
+
+Slate EpsilonGreedy::choose(const SlateContext& ctx, Rng& rng) {
+  auto cands = top_candidates(ctx.scores, ctx.n_items, std::max(candidates_, ctx.k));
+  const std::size_t m = cands.size(), k = std::min(ctx.k, m);
+  Slate s;
+  if (k == 0) return s;
+  const bool explore = rng.uniform() < epsilon_;
+  if (explore) {
+    // k distinct candidates in random order (partial Fisher-Yates).
+    for (std::size_t j = 0; j < k; ++j) std::swap(cands[j], cands[j + rng.uniform_int(m - j)]);
+  }
+  s.items.assign(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(k));
+  // The greedy slate is the first k candidates in score order.
+  const auto greedy = top_candidates(ctx.scores, ctx.n_items, k);
+  double ordered = 1.0;  // number of ordered k-subsets of m: m (m-1) ... (m-k+1)
+  for (std::size_t j = 0; j < k; ++j) ordered *= static_cast<double>(m - j);
+  bool is_greedy = true;
+  for (std::size_t j = 0; j < k; ++j) {
+    const bool at_greedy = s.items[j] == greedy[j];
+    is_greedy = is_greedy && at_greedy;
+    s.propensity.push_back((1.0 - epsilon_) * (at_greedy ? 1.0 : 0.0) + epsilon_ / static_cast<double>(m));
+  }
+  s.slate_probability = (1.0 - epsilon_) * (is_greedy ? 1.0 : 0.0) + epsilon_ / ordered;
+  return s;
+}
+
+Boltzmann::Boltzmann(double temperature, std::size_t candidates, int marginal_samples)
+    : temperature_(temperature), candidates_(candidates), marginal_samples_(marginal_samples) {
+  if (!(temperature > 0)) throw InvalidInput("temperature must be positive");
+  if (candidates < 1) throw InvalidInput("candidates must be at least 1");
+  if (marginal_samples < 1) throw InvalidInput("marginal samples must be at least 1");
+}
+
+namespace {
+
+/// One Plackett-Luce draw of `k` candidate positions (indices into p) by Gumbel top-k.
+void draw_pl(const std::vector<double>& logp, std::size_t k, Rng& rng, std::vector<double>& keys,
+             std::vector<std::size_t>& order) {
+  const std::size_t m = logp.size();
+  keys.resize(m);
+  for (std::size_t c = 0; c < m; ++c) {
+    double u = rng.uniform();
+    while (u <= 0) u = rng.uniform();
+    keys[c] = logp[c] - std::log(-std::log(u));
+  }
+  order.resize(m);
+  std::iota(order.begin(), order.end(), 0);
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
+                    [&](std::size_t a, std::size_t b) { return keys[a] > keys[b]; });
+}
+
+}  // namespace
+
+namespace {
+
+double log_add(double a, double b) {
+  if (a == -std::numeric_limits<double>::infinity()) return b;
+  if (b == -std::numeric_limits<double>::infinity()) return a;
+  const double m = std::max(a, b);
+  return m + std::log(std::exp(a - m) + std::exp(b - m));
+}
+
+}  // namespace
+
+Slate Boltzmann::choose(const SlateContext& ctx, Rng& rng) {
+  const auto cands = top_candidates(ctx.scores, ctx.n_items, std::max(candidates_, ctx.k));
+  const std::size_t m = cands.size(), k = std::min(ctx.k, m);
+  Slate s;
+  if (k == 0) return s;
+  // Log-probabilities throughout: at low temperatures the probabilities themselves underflow.
+  std::vector<double> logp(m);
+  double lse = -std::numeric_limits<double>::infinity();
+  for (std::size_t c = 0; c < m; ++c) lse = log_add(lse, logp[c] = ctx.scores[cands[c]] / temperature_);
+  for (double& x : logp) x -= lse;
+  std::vector<double> keys;
+  std::vector<std::size_t> order;
+  draw_pl(logp, k, rng, keys, order);
+  // Slate probability: product of each pick's share of the mass not yet shown.
+  std::vector<char> taken(m, 0);
+  double log_slate = 0;
+  for (std::size_t j = 0; j < k; ++j) {
+    double rest = -std::numeric_limits<double>::infinity();
+    for (std::size_t c = 0; c < m; ++c)
+      if (!taken[c]) rest = log_add(rest, logp[c]);
+    log_slate += logp[order[j]] - rest;
+    taken[order[j]] = 1;
+    s.items.push_back(cands[order[j]]);
+  }
+  s.slate_probability = std::exp(log_slate);
+  // Position 1: p_i. Position 2: sum over the item a shown first of p_a p_i / (1 - p_a), with
+  // 1 - p_a as the log-sum of every other candidate (prefix/suffix sums, no cancellation).
+  s.propensity.push_back(std::exp(logp[order[0]]));
+  if (k > 1) {
+    const std::size_t i = order[1];
+    std::vector<double> prefix(m + 1, -std::numeric_limits<double>::infinity()), suffix(m + 1, prefix[0]);
+    for (std::size_t c = 0; c < m; ++c) prefix[c + 1] = log_add(prefix[c], logp[c]);
+    for (std::size_t c = m; c-- > 0;) suffix[c] = log_add(suffix[c + 1], logp[c]);
+    double v = 0;
+    for (std::size_t a = 0; a < m; ++a)
+      if (a != i) v += std::exp(logp[a] + logp[i] - log_add(prefix[a], suffix[a + 1]));
+    s.propensity.push_back(v);
+  }
+  if (k > 2 && !ctx.propensities) s.propensity.resize(k, std::numeric_limits<double>::quiet_NaN());
+  if (k > 2 && ctx.propensities) {
+    // Monte Carlo over fresh draws (a child stream, so the estimate is seeded too); the realised
+    // slate counts as one draw, so no shown item gets probability 0.
+    Rng mc = rng.fork(rng.next_u64());
+    std::vector<double> hits(k, 1.0);
+    std::vector<std::size_t> o2;
+    for (int r = 0; r < marginal_samples_; ++r) {
+      draw_pl(logp, k, mc, keys, o2);
+      for (std::size_t j = 2; j < k; ++j) hits[j] += o2[j] == order[j];
+    }
+    for (std::size_t j = 2; j < k; ++j) s.propensity.push_back(hits[j] / (marginal_samples_ + 1.0));
+  }
+  return s;
+}
+
+PolicySpec parse_policy_spec(const std::string& spec) {
+  PolicySpec s;
+  const auto colon = spec.find(':');
+  s.name = spec.substr(0, colon);
+  if (colon == std::string::npos) return s;
+  std::size_t b = colon + 1;
+  while (b <= spec.size()) {
+    const auto e = std::min(spec.find(',', b), spec.size());
+    const auto part = spec.substr(b, e - b);
+    const auto eq = part.find('=');
+    if (eq == std::string::npos) throw InvalidInput("policy option '" + part + "' is not key=value");
+    const auto key = part.substr(0, eq), value = part.substr(eq + 1);
+    double v;
+    try {
+      std::size_t used = 0;
+      v = std::stod(value, &used);
+      if (used != value.size()) throw std::invalid_argument(value);
+    } catch (const std::exception&) {
+      throw InvalidInput("policy option '" + key + "' needs a number, got '" + value + "'");
+    }
+    if (key == "epsilon")
+      s.epsilon = v;
+    else if (key == "temperature")
+      s.temperature = v;
+    else if (key == "candidates" && v >= 1)
+      s.candidates = static_cast<std::size_t>(v);
+    else if (key == "samples" && v >= 1)
+      s.marginal_samples = static_cast<int>(v);
+    else if (key == "alpha")
+      s.alpha = v;
+    else if (key == "lambda")
+      s.lambda = v;
+    else if (key == "prior")
+      s.prior_weight = v;
+    else if (key == "noise")
+      s.noise = v;
+    else
+      throw InvalidInput("unknown or out-of-range policy option '" + part + "'");
+    b = e + 1;
+  }
+  return s;
+}
+
+std::unique_ptr<Policy> make_policy(const PolicySpec& s) {
+  if (s.name == "greedy") return std::make_unique<Greedy>();
+  if (s.name == "epsilon-greedy") return std::make_unique<EpsilonGreedy>(s.epsilon, s.candidates);
+  if (s.name == "boltzmann") return std::make_unique<Boltzmann>(s.temperature, s.candidates, s.marginal_samples);
+  if (s.name == "linucb" || s.name == "lints") {
+    LinearBandit::Options o;
+    o.thompson = s.name == "lints";
+    o.alpha = s.alpha;
+    o.lambda = s.lambda;
+    o.prior_weight = s.prior_weight;
+    o.noise = s.noise;
+    o.candidates = s.candidates;
+    o.marginal_samples = s.marginal_samples;
+    return std::make_unique<LinearBandit>(o);
+  }
+  throw InvalidInput("unknown policy '" + s.name + "' (greedy, epsilon-greedy, boltzmann, linucb, lints)");
+}
+
+}  // namespace driftrec::policy

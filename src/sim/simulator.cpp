@@ -1,0 +1,239 @@
+#include "driftrec/sim/simulator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <unordered_map>
+
+#include "driftrec/core/error.h"
+
+namespace driftrec::sim {
+
+namespace {
+
+std::vector<double> dirichlet(Rng& rng, std::size_t n, double alpha) {
+  std::vector<double> v(n);
+  double s = 0;
+  for (auto& x : v) s += (x = rng.gamma(alpha));
+  for (auto& x : v) x /= s;
+  return v;
+}
+
+void normalise(std::vector<double>& w) {
+  double s = 0;
+  for (double x : w) s += x;
+  if (s > 0)
+    for (double& x : w) x /= s;
+}
+
+double examination(int j, double decay) { return 1.0 / std::pow(1.0 + j, decay); }
+
+}  // namespace
+
+Simulator::Simulator(const data::SynthData& world, const data::Dataset& ds, SimOptions options) : o_(options) {
+  const auto& r = o_.response;
+  if (o_.k < 1 || o_.episodes < 1 || r.max_steps < 1)
+    throw InvalidInput("simulate: k, episodes and max_steps must be positive");
+  for (double p : {r.base_click, r.pop_weight, r.buy_rate, r.satiation, r.recovery, r.leave_no_click, r.leave_click})
+    if (!(p >= 0 && p <= 1)) throw InvalidInput("simulate: response probabilities must lie in [0, 1]");
+  if (!(r.discovery >= 0) || !(r.position_decay >= 0))
+    throw InvalidInput("simulate: discovery and position_decay must be >= 0");
+  n_items_ = ds.n_items();
+  n_categories_ = static_cast<std::int32_t>(world.category_names.size());
+  category_.assign(n_items_, -1);
+  pop_.assign(n_items_, 0.0);
+  std::vector<double> top(n_categories_, 0.0);
+  for (const auto& it : world.items) top[it.category] = std::max(top[it.category], it.popularity);
+  std::int32_t known = 0;
+  for (std::size_t i = 0; i < world.items.size(); ++i) {
+    const auto idx = ds.items.find("i" + std::to_string(i + 1));
+    if (idx <= 0) continue;  // never generated as an event: not in the dataset
+    const auto& it = world.items[i];
+    category_[idx] = it.category;
+    pop_[idx] = top[it.category] > 0 ? it.popularity / top[it.category] : 1.0;
+    ++known;
+  }
+  if (known + 1 != n_items_) throw InvalidInput("simulate: the dataset's items are not the generated world's");
+  // Each user's last true interest snapshot.
+  std::unordered_map<std::int32_t, std::pair<std::int64_t, std::vector<double>>> last;
+  for (const auto& t : world.truth) {
+    auto& slot = last[t.user];
+    if (slot.second.empty() || t.ts > slot.first) slot = {t.ts, std::vector<double>(n_categories_, 0.0)};
+    if (t.ts == slot.first) slot.second[t.category] = t.weight;
+  }
+  for (std::int32_t u = 1; u < ds.n_users(); ++u) {
+    const std::string& id = ds.users.name(u);
+    const auto it = last.find(std::stoi(id.substr(1)));
+    if (it == last.end()) continue;
+    UserStart s{u, models::user_history(ds, u), it->second.second};
+    normalise(s.interest);
+    users_.push_back(std::move(s));
+  }
+  if (users_.empty()) throw InvalidInput("simulate: no user of the dataset has true interests in the world");
+}
+
+std::vector<double> Simulator::relevance(const std::vector<double>& w, const std::vector<double>& s) const {
+  const auto& r = o_.response;
+  const double wmax = std::max(1e-12, *std::max_element(w.begin(), w.end()));
+  std::vector<double> rel(n_items_, 0.0);
+  for (std::int32_t i = 1; i < n_items_; ++i) {
+    const auto c = category_[i];
+    rel[i] =
+        std::min(0.95, r.base_click * w[c] * (1.0 - s[c]) / wmax * ((1.0 - r.pop_weight) + r.pop_weight * pop_[i]));
+  }
+  return rel;
+}
+
+double Simulator::click_probability(const std::vector<std::int32_t>& slate, const std::vector<double>& rel) const {
+  double none = 1.0;
+  for (std::size_t j = 0; j < slate.size(); ++j)
+    none *= 1.0 - examination(static_cast<int>(j), o_.response.position_decay) * rel[slate[j]];
+  return 1.0 - none;
+}
+
+Episode Simulator::run_episode(const models::Model& model, policy::Policy& policy, const UserStart& u, Rng& rng,
+                               std::vector<char>& shown, ope::BanditLog* log) const {
+  const auto& r = o_.response;
+  Episode ep;
+  ep.user = u.user;
+  auto state = model.encode(u.user, u.history);
+  std::vector<double> w = u.interest, s(n_categories_, 0.0);
+  // Latent interests: a Dirichlet draw over the categories the user does not currently care about.
+  std::vector<double> latent = dirichlet(rng, n_categories_, 0.25);
+  for (std::int32_t c = 0; c < n_categories_; ++c)
+    if (w[c] >= 0.05) latent[c] = 0.0;
+  std::vector<float> scores(model.n_items());
+  int dim = 0;
+  const float* items = model.item_embeddings(&dim);
+  std::int64_t ts = u.history.empty() ? 0 : u.history.back().ts;
+  std::vector<std::int32_t> clicked_items;
+  for (int step = 0; step < r.max_steps; ++step) {
+    if (step == r.shift_step) {
+      const auto fresh = dirichlet(rng, n_categories_, 0.25);
+      for (std::int32_t c = 0; c < n_categories_; ++c) w[c] = 0.15 * w[c] + 0.85 * fresh[c];
+    }
+    model.score(state, scores.data());
+    for (const auto& e : state.history)
+      if (e.item > 0 && e.item < model.n_items()) scores[e.item] = -std::numeric_limits<float>::infinity();
+    for (auto i : clicked_items) scores[i] = -std::numeric_limits<float>::infinity();
+    std::vector<float> query;
+    policy::SlateContext ctx;
+    ctx.scores = scores.data();
+    ctx.n_items = model.n_items();
+    ctx.k = o_.k;
+    ctx.propensities = log != nullptr;
+    if (items) {
+      query = model.query_vector(state);
+      ctx.query = query.data();
+      ctx.item_matrix = items;
+      ctx.dim = dim;
+    }
+    const auto slate = policy.choose(ctx, rng);
+    const auto rel = relevance(w, s);
+    // Oracle: the k most relevant unseen items, most relevant first.
+    std::vector<float> truth(rel.begin(), rel.end());
+    truth[0] = -std::numeric_limits<float>::infinity();
+    for (std::int32_t i = 0; i < n_items_; ++i)
+      if (std::isinf(scores[i])) truth[i] = -std::numeric_limits<float>::infinity();
+    const auto oracle = policy::top_candidates(truth.data(), n_items_, o_.k);
+    ep.expected_clicks += click_probability(slate.items, rel);
+    ep.oracle_expected_clicks += click_probability(oracle, rel);
+    // The user's response (cascade).
+    std::vector<float> rewards(slate.items.size(), 0.0f);
+    int clicked = -1;
+    for (std::size_t j = 0; j < slate.items.size(); ++j) {
+      const auto item = slate.items[j];
+      shown[item] = 1;
+      const double exam = examination(static_cast<int>(j), r.position_decay);
+      w[category_[item]] += r.discovery * latent[category_[item]] * exam;
+      if (clicked < 0 && rng.uniform() < exam && rng.uniform() < rel[item]) {
+        clicked = static_cast<int>(j);
+        rewards[j] = 1.0f;
+      }
+    }
+    normalise(w);
+    if (log)
+      for (std::size_t j = 0; j < slate.items.size(); ++j)
+        log->add(slate.items[j], static_cast<std::int32_t>(j), rewards[j], slate.propensity[j]);
+    policy.update(ctx, slate, rewards);
+    for (double& x : s) x *= 1.0 - r.recovery;
+    ++ep.steps;
+    ts += 30;
+    if (clicked >= 0) {
+      const auto item = slate.items[clicked];
+      ++ep.clicks;
+      ep.click_steps.push_back(step);
+      const bool buy = rng.uniform() < r.buy_rate;
+      ep.buys += buy;
+      auto& sc = s[category_[item]];
+      sc += r.satiation * (1.0 - sc);
+      data::Event e;
+      e.user = u.user;
+      e.item = item;
+      e.ts = ts;
+      clicked_items.push_back(item);  // not shown again this session
+      if (o_.online) model.observe(state, e);
+      if (rng.uniform() < r.leave_click) break;
+    } else if (rng.uniform() < r.leave_no_click) {
+      break;
+    }
+  }
+  return ep;
+}
+
+SimReport Simulator::run(const models::Model& model, policy::Policy& policy) const {
+  if (model.n_items() != n_items_) throw InvalidInput("simulate: the model's items are not the dataset's");
+  SimReport rep;
+  rep.policy = policy.name();
+  Rng rng(o_.seed);
+  std::vector<std::size_t> order(users_.size());
+  std::iota(order.begin(), order.end(), 0);
+  for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.uniform_int(i)]);
+  std::vector<char> shown(n_items_, 0);
+  if (o_.log) {
+    rep.log.n_actions = n_items_;
+    rep.log.n_positions = static_cast<std::int32_t>(o_.k);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int e = 0; e < o_.episodes; ++e) {
+    Rng er = rng.fork(static_cast<std::uint64_t>(e));
+    rep.episodes.push_back(run_episode(model, policy, users_[order[static_cast<std::size_t>(e) % order.size()]], er,
+                                       shown, o_.log ? &rep.log : nullptr));
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double clicks = 0, clicks2 = 0, steps = 0, buys = 0, regret = 0;
+  for (const auto& ep : rep.episodes) {
+    clicks += ep.clicks;
+    clicks2 += static_cast<double>(ep.clicks) * ep.clicks;
+    steps += ep.steps;
+    buys += ep.buys;
+    regret += ep.oracle_expected_clicks - ep.expected_clicks;
+  }
+  const double n = static_cast<double>(rep.episodes.size());
+  rep.clicks_mean = clicks / n;
+  const double var = n > 1 ? (clicks2 - n * rep.clicks_mean * rep.clicks_mean) / (n - 1) : 0.0;
+  rep.clicks_ci = 1.96 * std::sqrt(std::max(0.0, var) / n);
+  rep.buys_mean = buys / n;
+  rep.steps_mean = steps / n;
+  rep.ctr = steps > 0 ? clicks / steps : 0.0;
+  rep.regret_mean = regret / n;
+  rep.coverage = static_cast<double>(std::count(shown.begin() + 1, shown.end(), 1)) / std::max(1, n_items_ - 1);
+  rep.episodes_per_second = secs > 0 ? n / secs : 0.0;
+  return rep;
+}
+
+nlohmann::json SimReport::to_json() const {
+  return {{"policy", policy},
+          {"episodes", episodes.size()},
+          {"clicks_mean", clicks_mean},
+          {"clicks_ci95", clicks_ci},
+          {"buys_mean", buys_mean},
+          {"steps_mean", steps_mean},
+          {"ctr", ctr},
+          {"regret_mean", regret_mean},
+          {"coverage", coverage},
+          {"episodes_per_second", episodes_per_second}};
+}
+
+}  // namespace driftrec::sim
