@@ -48,6 +48,31 @@ OpeInputs make_inputs(const BanditLog& log, const ActionDistribution& policy, co
   return in;
 }
 
+OpeInputs make_inputs(const BanditLog& log, const std::vector<SparseDistribution>& policy, const RewardEstimates* q) {
+  const std::size_t n = log.size();
+  if (policy.size() != n)
+    throw InvalidInput("the evaluated policy has " + std::to_string(policy.size()) + " rows, the log " +
+                       std::to_string(n));
+  if (q && q->n_actions() < log.n_actions) throw InvalidInput("the reward model covers fewer actions than the log");
+  OpeInputs in;
+  in.w.assign(n, 0.0);
+  in.reward.resize(n);
+  if (q) {
+    in.q_logged.resize(n);
+    in.q_policy.assign(n, 0.0);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    in.reward[i] = log.reward[i];
+    for (const auto& [a, p] : policy[i]) {
+      if (a < 0 || (q && a >= q->n_actions())) throw InvalidInput("the evaluated policy names an unknown action");
+      if (a == log.action[i]) in.w[i] = p / log.pscore[i];
+      if (q) in.q_policy[i] += p * q->row(i)[a];
+    }
+    if (q) in.q_logged[i] = q->row(i)[log.action[i]];
+  }
+  return in;
+}
+
 double Estimator::estimate(const OpeInputs& in) const {
   if (needs_reward_model() && !in.has_reward_model())
     throw InvalidInput("estimator '" + name() + "' needs a reward model");

@@ -8,6 +8,20 @@
 
 namespace driftrec::policy {
 
+namespace {
+
+/// Mean and standard deviation of the candidates' scores (for the standardised-score feature).
+std::pair<double, double> score_moments(const SlateContext& ctx, const std::vector<std::int32_t>& cands) {
+  const double m = static_cast<double>(std::max<std::size_t>(1, cands.size()));
+  double mean = 0, sq = 0;
+  for (auto i : cands) mean += ctx.scores[i];
+  mean /= m;
+  for (auto i : cands) sq += (ctx.scores[i] - mean) * (ctx.scores[i] - mean);
+  return {mean, std::max(1e-6, std::sqrt(sq / m))};
+}
+
+}  // namespace
+
 LinearBandit::LinearBandit(Options o) : o_(o) {
   if (!(o.lambda > 0) || !(o.noise > 0) || !(o.alpha >= 0))
     throw InvalidInput("linear bandit: lambda and noise must be positive, alpha non-negative");
@@ -65,58 +79,52 @@ std::vector<double> LinearBandit::sample_theta(Rng& rng) const {
   return out;
 }
 
-namespace {
+void LinearBandit::candidate_features(const SlateContext& ctx, std::vector<std::int32_t>* cands,
+                                      std::vector<double>* x) const {
+  *cands = top_candidates(ctx.scores, ctx.n_items, std::max(o_.candidates, ctx.k));
+  const std::size_t m = cands->size();
+  const auto [mean, sd] = score_moments(ctx, *cands);
+  x->assign(m * d_, 0.0);
+  for (std::size_t c = 0; c < m; ++c) features(ctx, (*cands)[c], mean, sd, &(*x)[c * d_]);
+}
 
-struct CandidateFeatures {
-  std::vector<std::int32_t> items;
-  std::vector<double> x;  // [m, d]
-};
-
-}  // namespace
+std::vector<double> LinearBandit::values(const std::vector<double>& x, const std::vector<double>& theta,
+                                         bool bonus) const {
+  const std::size_t d = d_, m = x.size() / d;
+  std::vector<double> v(m);
+  for (std::size_t c = 0; c < m; ++c) {
+    const double* xc = &x[c * d];
+    double val = 0;
+    for (std::size_t t = 0; t < d; ++t) val += theta[t] * xc[t];
+    if (bonus) {
+      double quad = 0;
+      for (std::size_t i = 0; i < d; ++i) {
+        double row = 0;
+        for (std::size_t j = 0; j < d; ++j) row += a_inv_[i * d + j] * xc[j];
+        quad += xc[i] * row;
+      }
+      val += o_.alpha * std::sqrt(std::max(0.0, quad));
+    }
+    v[c] = val;
+  }
+  return v;
+}
 
 Slate LinearBandit::choose(const SlateContext& ctx, Rng& rng) {
-  const std::size_t d = 1 + ((ctx.item_matrix && ctx.query) ? static_cast<std::size_t>(ctx.dim) : 0);
-  ensure_dim(d);
-  const auto cands = top_candidates(ctx.scores, ctx.n_items, std::max(o_.candidates, ctx.k));
-  const std::size_t m = cands.size(), k = std::min(ctx.k, m);
+  ensure_dim(1 + ((ctx.item_matrix && ctx.query) ? static_cast<std::size_t>(ctx.dim) : 0));
+  std::vector<std::int32_t> cands;
+  std::vector<double> x;
+  candidate_features(ctx, &cands, &x);
+  const std::size_t k = std::min(ctx.k, cands.size());
   Slate s;
   if (k == 0) return s;
-  double mean = 0, sq = 0;
-  for (auto i : cands) mean += ctx.scores[i];
-  mean /= static_cast<double>(m);
-  for (auto i : cands) sq += (ctx.scores[i] - mean) * (ctx.scores[i] - mean);
-  const double sd = std::max(1e-6, std::sqrt(sq / static_cast<double>(m)));
-  std::vector<double> x(m * d, 0.0);
-  for (std::size_t c = 0; c < m; ++c) features(ctx, cands[c], mean, sd, &x[c * d]);
-  auto values_for = [&](const std::vector<double>& th, bool bonus) {
-    std::vector<double> v(m);
-    std::vector<double> ax(d);
-    for (std::size_t c = 0; c < m; ++c) {
-      const double* xc = &x[c * d];
-      double val = 0;
-      for (std::size_t t = 0; t < d; ++t) val += th[t] * xc[t];
-      if (bonus) {
-        double quad = 0;
-        for (std::size_t i = 0; i < d; ++i) {
-          double row = 0;
-          for (std::size_t j = 0; j < d; ++j) row += a_inv_[i * d + j] * xc[j];
-          quad += xc[i] * row;
-        }
-        val += o_.alpha * std::sqrt(std::max(0.0, quad));
-      }
-      v[c] = val;
-    }
-    return v;
-  };
-  std::vector<std::size_t> order;
   if (!o_.thompson) {
-    order = top_k(values_for(theta_, true), k);
-    for (auto c : order) s.items.push_back(cands[c]);
+    for (auto c : top_k(values(x, theta_, true), k)) s.items.push_back(cands[c]);
     s.propensity.assign(k, 1.0);
     s.slate_probability = 1.0;
     return s;
   }
-  order = top_k(values_for(sample_theta(rng), false), k);
+  const auto order = top_k(values(x, sample_theta(rng), false), k);
   for (auto c : order) s.items.push_back(cands[c]);
   if (!ctx.propensities) {
     s.propensity.assign(k, std::numeric_limits<double>::quiet_NaN());
@@ -125,24 +133,41 @@ Slate LinearBandit::choose(const SlateContext& ctx, Rng& rng) {
   Rng mc = rng.fork(rng.next_u64());
   std::vector<double> hits(k, 1.0);  // the realised draw counts as one
   for (int r = 0; r < o_.marginal_samples; ++r) {
-    const auto o2 = top_k(values_for(sample_theta(mc), false), k);
+    const auto o2 = top_k(values(x, sample_theta(mc), false), k);
     for (std::size_t j = 0; j < k; ++j) hits[j] += o2[j] == order[j];
   }
   for (std::size_t j = 0; j < k; ++j) s.propensity.push_back(hits[j] / (o_.marginal_samples + 1.0));
   return s;
 }
 
+std::vector<std::pair<std::int32_t, double>> LinearBandit::distribution(const SlateContext& ctx, std::size_t position,
+                                                                        Rng& rng) const {
+  const std::size_t d = 1 + ((ctx.item_matrix && ctx.query) ? static_cast<std::size_t>(ctx.dim) : 0);
+  if (d_ != d) {  // not used yet: the prior
+    LinearBandit fresh(o_);
+    fresh.ensure_dim(d);
+    return fresh.distribution(ctx, position, rng);
+  }
+  std::vector<std::int32_t> cands;
+  std::vector<double> x;
+  candidate_features(ctx, &cands, &x);
+  const std::size_t k = std::min(ctx.k, cands.size());
+  if (position >= k) return {};
+  if (!o_.thompson) return {{cands[top_k(values(x, theta_, true), k)[position]], 1.0}};
+  std::vector<double> hits(cands.size(), 0.0);
+  for (int r = 0; r < o_.marginal_samples; ++r) hits[top_k(values(x, sample_theta(rng), false), k)[position]] += 1.0;
+  std::vector<std::pair<std::int32_t, double>> out;
+  for (std::size_t c = 0; c < cands.size(); ++c)
+    if (hits[c] > 0) out.emplace_back(cands[c], hits[c] / o_.marginal_samples);
+  return out;
+}
+
 void LinearBandit::update(const SlateContext& ctx, const Slate& slate, const std::vector<float>& rewards) {
   if (slate.items.empty()) return;
   if (rewards.size() != slate.items.size()) throw InvalidInput("linear bandit: one reward per shown position expected");
-  const std::size_t d = 1 + ((ctx.item_matrix && ctx.query) ? static_cast<std::size_t>(ctx.dim) : 0);
-  ensure_dim(d);
-  const auto cands = top_candidates(ctx.scores, ctx.n_items, std::max(o_.candidates, ctx.k));
-  double mean = 0, sq = 0;
-  for (auto i : cands) mean += ctx.scores[i];
-  mean /= static_cast<double>(std::max<std::size_t>(1, cands.size()));
-  for (auto i : cands) sq += (ctx.scores[i] - mean) * (ctx.scores[i] - mean);
-  const double sd = std::max(1e-6, std::sqrt(sq / static_cast<double>(std::max<std::size_t>(1, cands.size()))));
+  ensure_dim(1 + ((ctx.item_matrix && ctx.query) ? static_cast<std::size_t>(ctx.dim) : 0));
+  const std::size_t d = d_;
+  const auto [mean, sd] = score_moments(ctx, top_candidates(ctx.scores, ctx.n_items, std::max(o_.candidates, ctx.k)));
   // Cascade assumption: positions below the last click were not examined.
   std::size_t last = rewards.size();
   for (std::size_t j = rewards.size(); j-- > 0;)

@@ -30,6 +30,23 @@ Slate Greedy::choose(const SlateContext& ctx, Rng&) {
   return s;
 }
 
+std::vector<std::pair<std::int32_t, double>> Greedy::distribution(const SlateContext& ctx, std::size_t position,
+                                                                  Rng&) const {
+  const auto top = top_candidates(ctx.scores, ctx.n_items, ctx.k);
+  if (position >= top.size()) return {};
+  return {{top[position], 1.0}};
+}
+
+std::vector<std::pair<std::int32_t, double>> EpsilonGreedy::distribution(const SlateContext& ctx, std::size_t position,
+                                                                         Rng&) const {
+  const auto cands = top_candidates(ctx.scores, ctx.n_items, std::max(candidates_, ctx.k));
+  if (position >= std::min(ctx.k, cands.size())) return {};
+  std::vector<std::pair<std::int32_t, double>> out;
+  for (std::size_t c = 0; c < cands.size(); ++c)
+    out.emplace_back(cands[c], (c == position ? 1.0 - epsilon_ : 0.0) + epsilon_ / static_cast<double>(cands.size()));
+  return out;
+}
+
 EpsilonGreedy::EpsilonGreedy(double epsilon, std::size_t candidates) : epsilon_(epsilon), candidates_(candidates) {
   if (!(epsilon >= 0 && epsilon <= 1)) throw InvalidInput("epsilon must lie in [0, 1]");
   if (candidates < 1) throw InvalidInput("candidates must be at least 1");
@@ -96,6 +113,30 @@ double log_add(double a, double b) {
   return m + std::log(std::exp(a - m) + std::exp(b - m));
 }
 
+/// Plackett-Luce P(i at the second position) for every candidate: sum over a != i of
+/// p_a p_i / (1 - p_a) = p_i (S - p_i / (1 - p_i)) with S = sum_a p_a / (1 - p_a), and 1 - p_a taken
+/// as the log-sum of the other candidates (prefix/suffix sums, no cancellation).
+std::vector<double> second_position(const std::vector<double>& logp) {
+  const std::size_t m = logp.size();
+  std::vector<double> prefix(m + 1, -std::numeric_limits<double>::infinity()), suffix(m + 1, prefix[0]), ratio(m);
+  for (std::size_t c = 0; c < m; ++c) prefix[c + 1] = log_add(prefix[c], logp[c]);
+  for (std::size_t c = m; c-- > 0;) suffix[c] = log_add(suffix[c + 1], logp[c]);
+  double total = 0;
+  for (std::size_t a = 0; a < m; ++a) total += ratio[a] = std::exp(logp[a] - log_add(prefix[a], suffix[a + 1]));
+  std::vector<double> prob(m);
+  for (std::size_t i = 0; i < m; ++i) prob[i] = std::exp(logp[i]) * std::max(0.0, total - ratio[i]);
+  return prob;
+}
+
+/// Log-probabilities of the candidates: log softmax of score / temperature.
+std::vector<double> log_softmax(const float* scores, const std::vector<std::int32_t>& cands, double temperature) {
+  std::vector<double> logp(cands.size());
+  double lse = -std::numeric_limits<double>::infinity();
+  for (std::size_t c = 0; c < cands.size(); ++c) lse = log_add(lse, logp[c] = scores[cands[c]] / temperature);
+  for (double& x : logp) x -= lse;
+  return logp;
+}
+
 }  // namespace
 
 Slate Boltzmann::choose(const SlateContext& ctx, Rng& rng) {
@@ -104,10 +145,7 @@ Slate Boltzmann::choose(const SlateContext& ctx, Rng& rng) {
   Slate s;
   if (k == 0) return s;
   // Log-probabilities throughout: at low temperatures the probabilities themselves underflow.
-  std::vector<double> logp(m);
-  double lse = -std::numeric_limits<double>::infinity();
-  for (std::size_t c = 0; c < m; ++c) lse = log_add(lse, logp[c] = ctx.scores[cands[c]] / temperature_);
-  for (double& x : logp) x -= lse;
+  const auto logp = log_softmax(ctx.scores, cands, temperature_);
   std::vector<double> keys;
   std::vector<std::size_t> order;
   draw_pl(logp, k, rng, keys, order);
@@ -126,16 +164,7 @@ Slate Boltzmann::choose(const SlateContext& ctx, Rng& rng) {
   // Position 1: p_i. Position 2: sum over the item a shown first of p_a p_i / (1 - p_a), with
   // 1 - p_a as the log-sum of every other candidate (prefix/suffix sums, no cancellation).
   s.propensity.push_back(std::exp(logp[order[0]]));
-  if (k > 1) {
-    const std::size_t i = order[1];
-    std::vector<double> prefix(m + 1, -std::numeric_limits<double>::infinity()), suffix(m + 1, prefix[0]);
-    for (std::size_t c = 0; c < m; ++c) prefix[c + 1] = log_add(prefix[c], logp[c]);
-    for (std::size_t c = m; c-- > 0;) suffix[c] = log_add(suffix[c + 1], logp[c]);
-    double v = 0;
-    for (std::size_t a = 0; a < m; ++a)
-      if (a != i) v += std::exp(logp[a] + logp[i] - log_add(prefix[a], suffix[a + 1]));
-    s.propensity.push_back(v);
-  }
+  if (k > 1) s.propensity.push_back(second_position(logp)[order[1]]);
   if (k > 2 && !ctx.propensities) s.propensity.resize(k, std::numeric_limits<double>::quiet_NaN());
   if (k > 2 && ctx.propensities) {
     // Monte Carlo over fresh draws (a child stream, so the estimate is seeded too); the realised
@@ -150,6 +179,31 @@ Slate Boltzmann::choose(const SlateContext& ctx, Rng& rng) {
     for (std::size_t j = 2; j < k; ++j) s.propensity.push_back(hits[j] / (marginal_samples_ + 1.0));
   }
   return s;
+}
+
+std::vector<std::pair<std::int32_t, double>> Boltzmann::distribution(const SlateContext& ctx, std::size_t position,
+                                                                     Rng& rng) const {
+  const auto cands = top_candidates(ctx.scores, ctx.n_items, std::max(candidates_, ctx.k));
+  const std::size_t m = cands.size();
+  if (position >= std::min(ctx.k, m)) return {};
+  const auto logp = log_softmax(ctx.scores, cands, temperature_);
+  std::vector<double> prob(m, 0.0);
+  if (position == 0) {
+    for (std::size_t c = 0; c < m; ++c) prob[c] = std::exp(logp[c]);
+  } else if (position == 1) {
+    prob = second_position(logp);
+  } else {
+    std::vector<double> keys;
+    std::vector<std::size_t> order;
+    for (int r = 0; r < marginal_samples_; ++r) {
+      draw_pl(logp, position + 1, rng, keys, order);
+      prob[order[position]] += 1.0 / marginal_samples_;
+    }
+  }
+  std::vector<std::pair<std::int32_t, double>> out;
+  for (std::size_t c = 0; c < m; ++c)
+    if (prob[c] > 0) out.emplace_back(cands[c], prob[c]);
+  return out;
 }
 
 PolicySpec parse_policy_spec(const std::string& spec) {

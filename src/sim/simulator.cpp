@@ -85,15 +85,41 @@ std::vector<double> Simulator::relevance(const std::vector<double>& w, const std
   return rel;
 }
 
-double Simulator::click_probability(const std::vector<std::int32_t>& slate, const std::vector<double>& rel) const {
-  double none = 1.0;
-  for (std::size_t j = 0; j < slate.size(); ++j)
-    none *= 1.0 - examination(static_cast<int>(j), o_.response.position_decay) * rel[slate[j]];
-  return 1.0 - none;
+double Simulator::expected_clicks(const std::vector<std::int32_t>& slate, const std::vector<double>& rel) const {
+  double none = 1.0, sum = 0.0;
+  for (std::size_t j = 0; j < slate.size(); ++j) {
+    const double p = examination(static_cast<int>(j), o_.response.position_decay) * rel[slate[j]];
+    none *= 1.0 - p;
+    sum += p;
+  }
+  return o_.response.cascade ? 1.0 - none : sum;
+}
+
+policy::SlateContext Simulator::context(const models::Model& model, const models::UserState& state,
+                                        const std::vector<std::int32_t>& exclude, std::vector<float>& scores,
+                                        std::vector<float>& query) const {
+  scores.resize(model.n_items());
+  model.score(state, scores.data());
+  const float no = -std::numeric_limits<float>::infinity();
+  for (const auto& e : state.history)
+    if (e.item > 0 && e.item < model.n_items()) scores[e.item] = no;
+  for (auto i : exclude) scores[i] = no;
+  policy::SlateContext ctx;
+  ctx.scores = scores.data();
+  ctx.n_items = model.n_items();
+  ctx.k = o_.k;
+  int dim = 0;
+  if (const float* items = model.item_embeddings(&dim)) {
+    query = model.query_vector(state);
+    ctx.query = query.data();
+    ctx.item_matrix = items;
+    ctx.dim = dim;
+  }
+  return ctx;
 }
 
 Episode Simulator::run_episode(const models::Model& model, policy::Policy& policy, const UserStart& u, Rng& rng,
-                               std::vector<char>& shown, ope::BanditLog* log) const {
+                               std::vector<char>& shown, SimReport* logged, const policy::Policy* target) const {
   const auto& r = o_.response;
   Episode ep;
   ep.user = u.user;
@@ -103,9 +129,7 @@ Episode Simulator::run_episode(const models::Model& model, policy::Policy& polic
   std::vector<double> latent = dirichlet(rng, n_categories_, 0.25);
   for (std::int32_t c = 0; c < n_categories_; ++c)
     if (w[c] >= 0.05) latent[c] = 0.0;
-  std::vector<float> scores(model.n_items());
-  int dim = 0;
-  const float* items = model.item_embeddings(&dim);
+  std::vector<float> scores, query;
   std::int64_t ts = u.history.empty() ? 0 : u.history.back().ts;
   std::vector<std::int32_t> clicked_items;
   for (int step = 0; step < r.max_steps; ++step) {
@@ -113,77 +137,84 @@ Episode Simulator::run_episode(const models::Model& model, policy::Policy& polic
       const auto fresh = dirichlet(rng, n_categories_, 0.25);
       for (std::int32_t c = 0; c < n_categories_; ++c) w[c] = 0.15 * w[c] + 0.85 * fresh[c];
     }
-    model.score(state, scores.data());
-    for (const auto& e : state.history)
-      if (e.item > 0 && e.item < model.n_items()) scores[e.item] = -std::numeric_limits<float>::infinity();
-    for (auto i : clicked_items) scores[i] = -std::numeric_limits<float>::infinity();
-    std::vector<float> query;
-    policy::SlateContext ctx;
-    ctx.scores = scores.data();
-    ctx.n_items = model.n_items();
-    ctx.k = o_.k;
-    ctx.propensities = log != nullptr;
-    if (items) {
-      query = model.query_vector(state);
-      ctx.query = query.data();
-      ctx.item_matrix = items;
-      ctx.dim = dim;
-    }
+    auto ctx = context(model, state, clicked_items, scores, query);
+    ctx.propensities = logged != nullptr;
     const auto slate = policy.choose(ctx, rng);
     const auto rel = relevance(w, s);
-    // Oracle: the k most relevant unseen items, most relevant first.
+    // Oracle: the k most relevant items the policy was allowed to show, most relevant first.
     std::vector<float> truth(rel.begin(), rel.end());
-    truth[0] = -std::numeric_limits<float>::infinity();
     for (std::int32_t i = 0; i < n_items_; ++i)
-      if (std::isinf(scores[i])) truth[i] = -std::numeric_limits<float>::infinity();
+      if (i == 0 || std::isinf(scores[i])) truth[i] = -std::numeric_limits<float>::infinity();
     const auto oracle = policy::top_candidates(truth.data(), n_items_, o_.k);
-    ep.expected_clicks += click_probability(slate.items, rel);
-    ep.oracle_expected_clicks += click_probability(oracle, rel);
-    // The user's response (cascade).
+    ep.expected_clicks += expected_clicks(slate.items, rel);
+    ep.oracle_expected_clicks += expected_clicks(oracle, rel);
+    // The user's response.
     std::vector<float> rewards(slate.items.size(), 0.0f);
-    int clicked = -1;
+    int first_click = -1;
     for (std::size_t j = 0; j < slate.items.size(); ++j) {
       const auto item = slate.items[j];
       shown[item] = 1;
       const double exam = examination(static_cast<int>(j), r.position_decay);
       w[category_[item]] += r.discovery * latent[category_[item]] * exam;
-      if (clicked < 0 && rng.uniform() < exam && rng.uniform() < rel[item]) {
-        clicked = static_cast<int>(j);
+      if ((first_click < 0 || !r.cascade) && rng.uniform() < exam && rng.uniform() < rel[item]) {
+        if (first_click < 0) first_click = static_cast<int>(j);
         rewards[j] = 1.0f;
       }
     }
     normalise(w);
-    if (log)
-      for (std::size_t j = 0; j < slate.items.size(); ++j)
-        log->add(slate.items[j], static_cast<std::int32_t>(j), rewards[j], slate.propensity[j]);
+    if (logged) {
+      for (std::size_t j = 0; j < slate.items.size(); ++j) {
+        logged->log.add(slate.items[j], static_cast<std::int32_t>(j), rewards[j], slate.propensity[j]);
+        if (target) logged->target.push_back(target->distribution(ctx, j, rng));
+      }
+    }
     policy.update(ctx, slate, rewards);
     for (double& x : s) x *= 1.0 - r.recovery;
     ++ep.steps;
     ts += 30;
-    if (clicked >= 0) {
-      const auto item = slate.items[clicked];
-      ++ep.clicks;
-      ep.click_steps.push_back(step);
-      const bool buy = rng.uniform() < r.buy_rate;
-      ep.buys += buy;
+    int step_clicks = 0;
+    for (std::size_t j = 0; j < slate.items.size(); ++j) {
+      if (rewards[j] == 0.0f) continue;
+      const auto item = slate.items[j];
+      ++step_clicks;
+      ep.buys += rng.uniform() < r.buy_rate;
       auto& sc = s[category_[item]];
       sc += r.satiation * (1.0 - sc);
+      clicked_items.push_back(item);  // not shown again this session
       data::Event e;
       e.user = u.user;
       e.item = item;
       e.ts = ts;
-      clicked_items.push_back(item);  // not shown again this session
       if (o_.online) model.observe(state, e);
-      if (rng.uniform() < r.leave_click) break;
-    } else if (rng.uniform() < r.leave_no_click) {
-      break;
     }
+    ep.clicks += step_clicks;
+    if (step_clicks > 0) ep.click_steps.push_back(step);
+    if (rng.uniform() < (step_clicks > 0 ? r.leave_click : r.leave_no_click)) break;
   }
   return ep;
 }
 
-SimReport Simulator::run(const models::Model& model, policy::Policy& policy) const {
+double Simulator::policy_value(const models::Model& model, const policy::Policy& policy) const {
+  if (o_.response.cascade)
+    throw InvalidInput("simulate: exact policy values need the position-based response (cascade off)");
+  Rng rng(o_.seed ^ 0x5DEECE66DULL);
+  std::vector<float> scores, query;
+  double total = 0;
+  for (const auto& u : users_) {
+    const auto state = model.encode(u.user, u.history);
+    const auto ctx = context(model, state, {}, scores, query);
+    const auto rel = relevance(u.interest, std::vector<double>(n_categories_, 0.0));
+    for (std::size_t j = 0; j < o_.k; ++j) {
+      const double exam = examination(static_cast<int>(j), o_.response.position_decay);
+      for (const auto& [item, p] : policy.distribution(ctx, j, rng)) total += exam * p * rel[item];
+    }
+  }
+  return total / static_cast<double>(users_.size());
+}
+
+SimReport Simulator::run(const models::Model& model, policy::Policy& policy, const policy::Policy* target) const {
   if (model.n_items() != n_items_) throw InvalidInput("simulate: the model's items are not the dataset's");
+  if (target && !o_.log) throw InvalidInput("simulate: recording a target policy needs logging on");
   SimReport rep;
   rep.policy = policy.name();
   Rng rng(o_.seed);
@@ -199,7 +230,7 @@ SimReport Simulator::run(const models::Model& model, policy::Policy& policy) con
   for (int e = 0; e < o_.episodes; ++e) {
     Rng er = rng.fork(static_cast<std::uint64_t>(e));
     rep.episodes.push_back(run_episode(model, policy, users_[order[static_cast<std::size_t>(e) % order.size()]], er,
-                                       shown, o_.log ? &rep.log : nullptr));
+                                       shown, o_.log ? &rep : nullptr, target));
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   double clicks = 0, clicks2 = 0, steps = 0, buys = 0, regret = 0;
@@ -223,6 +254,20 @@ SimReport Simulator::run(const models::Model& model, policy::Policy& policy) con
   return rep;
 }
 
+std::vector<double> SimReport::ctr_by_step() const {
+  std::vector<double> clicks, active;
+  for (const auto& ep : episodes) {
+    if (active.size() < static_cast<std::size_t>(ep.steps)) {
+      active.resize(ep.steps, 0.0);
+      clicks.resize(ep.steps, 0.0);
+    }
+    for (int t = 0; t < ep.steps; ++t) active[t] += 1.0;
+    for (int t : ep.click_steps) clicks[t] += 1.0;
+  }
+  for (std::size_t t = 0; t < active.size(); ++t) clicks[t] /= active[t];
+  return clicks;
+}
+
 nlohmann::json SimReport::to_json() const {
   return {{"policy", policy},
           {"episodes", episodes.size()},
@@ -233,7 +278,8 @@ nlohmann::json SimReport::to_json() const {
           {"ctr", ctr},
           {"regret_mean", regret_mean},
           {"coverage", coverage},
-          {"episodes_per_second", episodes_per_second}};
+          {"episodes_per_second", episodes_per_second},
+          {"ctr_by_step", ctr_by_step()}};
 }
 
 }  // namespace driftrec::sim

@@ -1,7 +1,10 @@
 #include "driftrec/sim/workflow.h"
 
+#include <limits>
+
 #include "driftrec/core/error.h"
 #include "driftrec/models/registry.h"
+#include "driftrec/ope/reward_model.h"
 #include "driftrec/policy/policy.h"
 
 namespace driftrec::sim {
@@ -29,6 +32,31 @@ std::vector<SimReport> compare_policies(const World& w, const std::vector<std::s
   for (std::size_t p = 0; p < policies.size(); ++p) {
     out.push_back(sim.run(*w.model, *policies[p]));
     out.back().policy = policy_specs[p];
+  }
+  return out;
+}
+
+OpeCheck ope_on_simulator(const World& w, const OpeCheckOptions& c, SimOptions o) {
+  o.response.cascade = false;
+  o.response.max_steps = 1;
+  o.episodes = c.rounds;
+  o.log = true;
+  o.online = false;
+  const Simulator sim(w.synth, w.dataset, o);
+  auto logging = policy::make_policy(policy::parse_policy_spec(c.logging));
+  auto target = policy::make_policy(policy::parse_policy_spec(c.target));
+  OpeCheck out;
+  out.truth = sim.policy_value(*w.model, *target) / static_cast<double>(o.k);
+  const auto rep = sim.run(*w.model, *logging, target.get());
+  out.logged_value = rep.log.mean_reward();
+  const auto q = ope::RewardEstimates::cross_fit(
+      rep.log, [&] { return ope::make_reward_model(c.reward_model, o.seed); }, c.folds, o.seed);
+  const auto in = ope::make_inputs(rep.log, rep.target, &q);
+  out.weights = ope::weight_stats(in);
+  std::uint64_t stream = 0;
+  for (const auto& name : ope::estimator_names()) {
+    const auto e = ope::make_estimator(name, std::numeric_limits<double>::infinity(), c.switch_tau);
+    out.estimates.push_back(ope::estimate_with_ci(*e, in, c.bootstrap, c.confidence, o.seed + stream++));
   }
   return out;
 }

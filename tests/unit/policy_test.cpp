@@ -147,6 +147,43 @@ TEST(Policy, LinUcbLearnsFromFeedbackOverEmbeddings) {
   EXPECT_THROW(p.update(ctx, Slate{{1, 2}, {1, 1}, 1}, {0}), InvalidInput);
 }
 
+/// distribution() against the policy's own draws: each position's probabilities sum to 1 and match
+/// the frequency of each item there.
+void expect_distribution_matches_draws(Policy& p, SlateContext ctx, int n, double tol) {
+  Rng rng(91);
+  ctx.propensities = false;  // only the slates are needed here
+  std::map<std::pair<std::int32_t, std::size_t>, double> freq;
+  for (int r = 0; r < n; ++r) {
+    const auto s = p.choose(ctx, rng);
+    for (std::size_t j = 0; j < s.items.size(); ++j) freq[{s.items[j], j}] += 1.0 / n;
+  }
+  for (std::size_t j = 0; j < ctx.k; ++j) {
+    double sum = 0;
+    for (const auto& [item, prob] : p.distribution(ctx, j, rng)) {
+      sum += prob;
+      EXPECT_NEAR(prob, (freq[{item, j}]), tol) << p.name() << " item " << item << " position " << j;
+    }
+    EXPECT_NEAR(sum, 1.0, 1e-9) << p.name() << " position " << j;
+  }
+}
+
+TEST(Policy, DistributionsMatchWhatThePoliciesShow) {
+  const std::vector<float> scores = {kNo, 2.0f, 1.5f, 1.0f, 0.5f, 0.0f, kNo};
+  Greedy g;
+  EpsilonGreedy e(0.4, 5);
+  Boltzmann b(0.7, 5, 20000);
+  LinearBandit::Options o;
+  o.thompson = true;
+  o.marginal_samples = 4000;
+  LinearBandit ts(o);
+  expect_distribution_matches_draws(g, context(scores, 3), 1000, 1e-12);
+  expect_distribution_matches_draws(e, context(scores, 3), 40000, 0.01);
+  expect_distribution_matches_draws(b, context(scores, 3), 40000, 0.012);
+  expect_distribution_matches_draws(ts, context(scores, 2), 4000, 0.03);
+  Rng rng(1);
+  EXPECT_TRUE(g.distribution(context(scores, 3), 7, rng).empty());  // past the slate
+}
+
 TEST(Policy, SpecsParseAndRejectNonsense) {
   const auto s = parse_policy_spec("boltzmann:temperature=0.25,candidates=50");
   EXPECT_EQ(s.name, "boltzmann");

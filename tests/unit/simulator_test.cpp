@@ -47,14 +47,14 @@ TEST(Simulator, SameSeedSameSessions) {
   EXPECT_NE(c[0].clicks_mean + c[0].steps_mean, a[0].clicks_mean + a[0].steps_mean);
 }
 
-TEST(Simulator, ClickProbabilityFollowsTheCascade) {
+TEST(Simulator, ExpectedClicksFollowTheResponseModel) {
   const Simulator sim(world().synth, world().dataset, options());
   std::vector<double> rel(world().dataset.n_items(), 0.0);
   rel[1] = 0.5;
   rel[2] = 0.2;
   // Examination 1 and 1/2: 1 - (1 - 0.5)(1 - 0.1).
-  EXPECT_NEAR(sim.click_probability({1, 2}, rel), 0.55, 1e-12);
-  EXPECT_NEAR(sim.click_probability({2, 1}, rel), 1 - 0.8 * 0.75, 1e-12);
+  EXPECT_NEAR(sim.expected_clicks({1, 2}, rel), 0.55, 1e-12);
+  EXPECT_NEAR(sim.expected_clicks({2, 1}, rel), 1 - 0.8 * 0.75, 1e-12);
   // Relevance: a user wholly in one category finds only that category relevant, popular items more.
   std::vector<double> w(world().synth.category_names.size(), 0.0), s(w.size(), 0.0);
   w[0] = 1.0;
@@ -127,6 +127,49 @@ TEST(Simulator, OnlineUpdatesChangeTheSessions) {
   for (std::size_t e = 0; e < a.episodes.size(); ++e)
     differ = differ || a.episodes[e].expected_clicks != b.episodes[e].expected_clicks;
   EXPECT_TRUE(differ);
+}
+
+TEST(Simulator, PolicyValueIsTheMeanExpectedClicksOfOneStepSessions) {
+  auto o = options();
+  o.response.cascade = false;
+  o.response.max_steps = 1;
+  const Simulator sim(world().synth, world().dataset, o);
+  policy::Greedy greedy;
+  const double value = sim.policy_value(*world().model, greedy);
+  // One deterministic step per user, each user once: the same average.
+  int users = 0;
+  for (std::int32_t u = 1; u < world().dataset.n_users(); ++u) ++users;
+  o.episodes = users;
+  const auto rep = Simulator(world().synth, world().dataset, o).run(*world().model, greedy);
+  double mean = 0;
+  for (const auto& e : rep.episodes) mean += e.expected_clicks;
+  EXPECT_NEAR(value, mean / users, 1e-9);
+  EXPECT_GT(value, 0.0);
+  auto cascade = options();
+  EXPECT_THROW(Simulator(world().synth, world().dataset, cascade).policy_value(*world().model, greedy), InvalidInput);
+}
+
+TEST(Simulator, OffPolicyEstimatesCoverTheTargetsTrueValue) {
+  OpeCheckOptions c;
+  c.logging = "boltzmann:temperature=0.5,candidates=50";
+  c.target = "greedy";
+  c.rounds = 3000;
+  c.bootstrap = 200;
+  int covered = 0, runs = 0;
+  for (std::uint64_t seed : {1, 2, 3, 4}) {
+    auto o = options();
+    o.seed = seed;
+    const auto r = ope_on_simulator(world(), c, o);
+    EXPECT_GT(r.truth, 0.0);
+    EXPECT_GT(r.weights.ess, 10.0);
+    for (const auto& e : r.estimates) {
+      if (e.estimator != "ips" && e.estimator != "dr") continue;
+      ++runs;
+      covered += e.ci_low <= r.truth && r.truth <= e.ci_high;
+      EXPECT_NEAR(e.value, r.truth, 0.5 * r.truth) << e.estimator << " seed " << seed;
+    }
+  }
+  EXPECT_GE(covered, runs - 2);
 }
 
 TEST(Simulator, RejectsBadOptions) {

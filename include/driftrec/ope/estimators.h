@@ -15,6 +15,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "driftrec/ope/action_dist.h"
@@ -36,6 +37,13 @@ struct OpeInputs {
 /// Builds the per-row inputs. Throws InvalidInput when the policy's actions/positions do not
 /// cover the log's, or when `q` has another number of actions.
 OpeInputs make_inputs(const BanditLog& log, const ActionDistribution& policy, const RewardEstimates* q);
+
+/// A policy's distribution over actions at one row's position, sparse: (action, probability).
+using SparseDistribution = std::vector<std::pair<std::int32_t, double>>;
+
+/// The same inputs from per-row sparse distributions of the evaluated policy (one per logged row,
+/// e.g. recorded by the simulator for a contextual policy). Throws InvalidInput on a size mismatch.
+OpeInputs make_inputs(const BanditLog& log, const std::vector<SparseDistribution>& policy, const RewardEstimates* q);
 
 class Estimator {
  public:

@@ -34,6 +34,9 @@ class LinearBandit final : public Policy {
   std::string name() const override { return o_.thompson ? "lints" : "linucb"; }
   Slate choose(const SlateContext& ctx, Rng& rng) override;
   void update(const SlateContext& ctx, const Slate& slate, const std::vector<float>& rewards) override;
+  /// linucb: the item at `position` of its deterministic slate; lints: Monte Carlo over draws.
+  std::vector<std::pair<std::int32_t, double>> distribution(const SlateContext& ctx, std::size_t position,
+                                                            Rng& rng) const override;
 
   /// Current posterior mean (empty before the first call fixes the dimension).
   const std::vector<double>& theta() const { return theta_; }
@@ -41,6 +44,10 @@ class LinearBandit final : public Policy {
 
  private:
   void ensure_dim(std::size_t d);
+  /// Candidates and their features [m, d] for `ctx` (dimension fixed by ensure_dim).
+  void candidate_features(const SlateContext& ctx, std::vector<std::int32_t>* cands, std::vector<double>* x) const;
+  /// Each candidate's value under theta (with the UCB bonus when `bonus`).
+  std::vector<double> values(const std::vector<double>& x, const std::vector<double>& theta, bool bonus) const;
   /// Features of `item` given the candidates' score mean/sd.
   void features(const SlateContext& ctx, std::int32_t item, double mean, double sd, double* x) const;
   /// Top k of `value` over candidates (indices into cands).

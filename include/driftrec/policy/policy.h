@@ -20,6 +20,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "driftrec/core/rng.h"
@@ -53,6 +54,11 @@ class Policy {
   /// The slate for `ctx`, drawing randomness from `rng` only. Fewer than k items when fewer are
   /// allowed.
   virtual Slate choose(const SlateContext& ctx, Rng& rng) = 0;
+  /// P(item shown at `position`) for every item with a non-zero probability, for `ctx`: what an
+  /// off-policy estimator needs of a policy it evaluates on another policy's logs. Exact where
+  /// choose()'s propensities are; Monte Carlo estimates (seeded by `rng`) elsewhere.
+  virtual std::vector<std::pair<std::int32_t, double>> distribution(const SlateContext& ctx, std::size_t position,
+                                                                    Rng& rng) const = 0;
   /// Feedback for a slate this policy chose for `ctx`: reward per position. Default: nothing.
   virtual void update(const SlateContext& ctx, const Slate& slate, const std::vector<float>& rewards) {
     (void)ctx;
@@ -68,6 +74,8 @@ class Greedy final : public Policy {
  public:
   std::string name() const override { return "greedy"; }
   Slate choose(const SlateContext& ctx, Rng& rng) override;
+  std::vector<std::pair<std::int32_t, double>> distribution(const SlateContext& ctx, std::size_t position,
+                                                            Rng& rng) const override;
 };
 
 class EpsilonGreedy final : public Policy {
@@ -76,6 +84,8 @@ class EpsilonGreedy final : public Policy {
   EpsilonGreedy(double epsilon, std::size_t candidates);
   std::string name() const override { return "epsilon-greedy"; }
   Slate choose(const SlateContext& ctx, Rng& rng) override;
+  std::vector<std::pair<std::int32_t, double>> distribution(const SlateContext& ctx, std::size_t position,
+                                                            Rng& rng) const override;
 
  private:
   double epsilon_;
@@ -88,6 +98,9 @@ class Boltzmann final : public Policy {
   Boltzmann(double temperature, std::size_t candidates, int marginal_samples = 200);
   std::string name() const override { return "boltzmann"; }
   Slate choose(const SlateContext& ctx, Rng& rng) override;
+  /// Exact for the first two positions, Monte Carlo (marginal_samples draws) below.
+  std::vector<std::pair<std::int32_t, double>> distribution(const SlateContext& ctx, std::size_t position,
+                                                            Rng& rng) const override;
 
  private:
   double temperature_;

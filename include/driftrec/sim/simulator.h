@@ -34,6 +34,7 @@
 #include "driftrec/data/synth.h"
 #include "driftrec/models/model.h"
 #include "driftrec/ope/bandit_log.h"
+#include "driftrec/ope/estimators.h"
 #include "driftrec/policy/policy.h"
 
 namespace driftrec::sim {
@@ -50,6 +51,11 @@ struct ResponseOptions {
   double leave_click = 0.02;
   int max_steps = 50;
   int shift_step = -1;
+  /// true: cascade (first click ends the scan); false: position-based model (every position is
+  /// examined and clicked independently; several clicks per step possible), under which each
+  /// position's reward depends only on the item shown there, as position-wise off-policy
+  /// estimators assume.
+  bool cascade = true;
 };
 
 struct SimOptions {
@@ -66,7 +72,7 @@ struct Episode {
   std::int32_t user = 0;
   int steps = 0;
   int clicks = 0, buys = 0;
-  double expected_clicks = 0;         ///< sum over steps of P(click) under the response model
+  double expected_clicks = 0;         ///< sum over steps of the slate's expected clicks
   double oracle_expected_clicks = 0;  ///< the same for the oracle's slate at each step
   std::vector<int> click_steps;       ///< steps at which a click happened
 };
@@ -79,7 +85,12 @@ struct SimReport {
   double regret_mean = 0;                         ///< oracle expected clicks - policy expected clicks, per episode
   double coverage = 0;                            ///< distinct items shown / catalogue
   double episodes_per_second = 0;
-  ope::BanditLog log;              ///< with SimOptions::log (item ids are the model's item indices)
+  ope::BanditLog log;  ///< with SimOptions::log (item ids are the model's item indices)
+  /// With a target policy given to run(): its distribution over items at each logged row's
+  /// position, in that row's state (for off-policy estimates of the target from this log).
+  std::vector<ope::SparseDistribution> target;
+  /// Share of the sessions still running at step t that clicked at t (a step counts once).
+  std::vector<double> ctr_by_step() const;
   nlohmann::json to_json() const;  ///< everything but the per-episode rows and the log
 };
 
@@ -91,12 +102,19 @@ class Simulator {
 
   /// Runs the episodes with `model` scoring and `policy` choosing. The policy keeps what it learns
   /// across episodes (call with a fresh policy for an independent run).
-  SimReport run(const models::Model& model, policy::Policy& policy) const;
+  /// With `target`, every logged row also records the target's distribution (needs options.log).
+  SimReport run(const models::Model& model, policy::Policy& policy, const policy::Policy* target = nullptr) const;
+
+  /// Exact expected clicks per step of `policy` at the users' starting states (no learning, no
+  /// dynamics), averaged over every user: the truth that off-policy estimates of one-step logs
+  /// are compared with. Under the cascade, positions interact; this needs cascade = false.
+  double policy_value(const models::Model& model, const policy::Policy& policy) const;
 
   /// True relevance of every item (dataset item index) for interests w and satiation s.
   std::vector<double> relevance(const std::vector<double>& w, const std::vector<double>& s) const;
-  /// P(at least one click) for a slate with these relevances under the cascade.
-  double click_probability(const std::vector<std::int32_t>& slate, const std::vector<double>& rel) const;
+  /// Expected clicks of a slate with these relevances: P(at least one click) under the cascade,
+  /// the sum of the positions' click probabilities under the position-based model.
+  double expected_clicks(const std::vector<std::int32_t>& slate, const std::vector<double>& rel) const;
 
  private:
   struct UserStart {
@@ -105,7 +123,11 @@ class Simulator {
     std::vector<double> interest;      ///< per category, sums to 1
   };
   Episode run_episode(const models::Model& model, policy::Policy& policy, const UserStart& u, Rng& rng,
-                      std::vector<char>& shown, ope::BanditLog* log) const;
+                      std::vector<char>& shown, SimReport* logged, const policy::Policy* target) const;
+  /// The policy's view of a state: scores with seen and excluded items at -inf, embeddings.
+  policy::SlateContext context(const models::Model& model, const models::UserState& state,
+                               const std::vector<std::int32_t>& exclude, std::vector<float>& scores,
+                               std::vector<float>& query) const;
 
   SimOptions o_;
   std::int32_t n_items_ = 0;  ///< dataset indices 0..n_items_-1 (0 = padding)

@@ -29,4 +29,29 @@ World build_world(const data::SynthOptions& world, const std::string& model_name
 std::vector<SimReport> compare_policies(const World& w, const std::vector<std::string>& policy_specs,
                                         const SimOptions& options);
 
+/// Off-policy evaluation checked against the simulator's truth: `logging` shows one slate per
+/// round (a session of one step, position-based clicks) to users in turn, and every estimator
+/// estimates `target`'s value per shown row from that log; the truth is the target's exact
+/// expected clicks per row at the same starting states (Simulator::policy_value / k).
+struct OpeCheckOptions {
+  std::string logging = "boltzmann:temperature=1";
+  std::string target = "greedy";
+  int rounds = 10000;
+  int bootstrap = 500;
+  double confidence = 0.95;
+  std::string reward_model = "tabular";
+  int folds = 2;
+  double switch_tau = 10.0;
+};
+
+struct OpeCheck {
+  double truth = 0;         ///< the target's expected clicks per shown row
+  double logged_value = 0;  ///< the logging policy's clicks per shown row in the log
+  ope::WeightStats weights;
+  std::vector<ope::Estimate> estimates;  ///< in ope::estimator_names() order
+};
+
+/// `sim` supplies k, the seed and the response knobs (cascade and session length are overridden).
+OpeCheck ope_on_simulator(const World& w, const OpeCheckOptions& check, SimOptions sim);
+
 }  // namespace driftrec::sim

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Off-policy estimates against the simulator's exact truth, over seeded repeats (see
+# bench/ope_sim.cpp). Writes bench/results/ope_sim.json.   bench/ope_sim.sh [repeats=50] [rounds=10000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repeats=${1:-50}
+rounds=${2:-10000}
+b=${BENCH_DIR:-build/bench}/bench_ope_sim
+[[ -x $b ]] || { echo "build first: cmake --build build --target bench_ope_sim" >&2; exit 1; }
+mkdir -p bench/results
+"$b" "$repeats" "$rounds" bench/results/ope_sim.json
+python3 bench/provenance.py bench/results/ope_sim.json --command "bench/ope_sim.sh $*" \
+  --note "world generated in the benchmark: synth ecommerce, 1000 users, 2000 items, seed 42; ials trained on all of it"
