@@ -3,7 +3,7 @@
 // estimates the greedy policy's clicks per shown row from that log, and the truth is the greedy
 // policy's exact expected value at the same states. Repeated over seeds (same world and model,
 // fresh logs): relative error of each estimator and how often its bootstrap interval covers the
-// truth.   bench_ope_sim [repeats=50] [rounds=10000] [out.json]
+// truth.   bench_ope_sim [repeats=50] [rounds=10000] [out.json] [logging spec] [target spec]
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -25,8 +25,8 @@ int main(int argc, char** argv) {
   wo.seed = 42;
   const auto world = sim::build_world(wo, "ials", {{"factors", 32}}, 1, 42);
   sim::OpeCheckOptions c;
-  c.logging = "boltzmann:temperature=0.5,candidates=50";
-  c.target = "greedy";
+  c.logging = argc > 4 ? argv[4] : "boltzmann:temperature=0.5,candidates=50";
+  c.target = argc > 5 ? argv[5] : "greedy";
   c.rounds = rounds;
   c.bootstrap = 500;
   std::map<std::string, std::vector<double>> rel_err;

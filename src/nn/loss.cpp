@@ -69,10 +69,19 @@ torch::Tensor chunked_cross_entropy(const torch::Tensor& h, const torch::Tensor&
 torch::Tensor SoftmaxLoss::operator()(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& targets,
                                       const RepeatBonus& repeat) const {
   if (chunk_ > 0 && !repeat.defined())
-    if (const auto E = scorer.item_matrix(); E.defined()) return chunked_cross_entropy(h, E, targets, chunk_);
+    if (const auto E = scorer.item_matrix(); E.defined()) {
+      auto ce = chunked_cross_entropy(h, E, targets, chunk_);
+      if (smoothing_ <= 0) return ce;
+      // mean_i <h, E_i> over the real items = <h, mean_i E_i>.
+      const auto mean_score = torch::mv(h, E.slice(0, 1).mean(0));
+      return ce + smoothing_ * (scorer.row_scores(h, targets) - mean_score).mean();
+    }
   auto logits = scorer.scores(h, torch::Tensor());
   if (repeat.defined()) logits = logits + repeat.dense(logits.size(1));
-  return torch::nn::functional::cross_entropy(logits, targets);
+  auto ce = torch::nn::functional::cross_entropy(logits, targets);
+  if (smoothing_ <= 0) return ce;
+  const auto target_score = logits.gather(1, targets.unsqueeze(1)).squeeze(1);
+  return ce + smoothing_ * (target_score - logits.slice(1, 1).mean(1)).mean();
 }
 
 torch::Tensor BinaryLoss::operator()(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& targets,
@@ -126,9 +135,11 @@ torch::Tensor SampledSoftmaxLoss::operator()(const ItemScorer& scorer, const tor
 }
 
 std::unique_ptr<Loss> make_loss(const std::string& loss, int64_t negatives, const std::string& sampling,
-                                const std::vector<std::int64_t>& item_counts, int64_t softmax_chunk) {
+                                const std::vector<std::int64_t>& item_counts, int64_t softmax_chunk,
+                                double label_smoothing) {
   if (softmax_chunk < 0) throw InvalidInput("softmax_chunk must be >= 0");
-  if (loss == "softmax") return std::make_unique<SoftmaxLoss>(softmax_chunk);
+  if (!(label_smoothing >= 0 && label_smoothing < 1)) throw InvalidInput("label_smoothing must lie in [0, 1)");
+  if (loss == "softmax") return std::make_unique<SoftmaxLoss>(softmax_chunk, label_smoothing);
   if (loss == "bce") return std::make_unique<BinaryLoss>();
   if (loss == "sampled") {
     if (sampling != "uniform" && sampling != "popularity")

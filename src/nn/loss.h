@@ -56,12 +56,16 @@ class SoftmaxLoss : public Loss {
  public:
   /// chunk > 0: stream the catalogue in chunks of that many items (when the scorer has an
   /// item_matrix() and there is no repeat bonus; else the logits are materialised).
-  explicit SoftmaxLoss(int64_t chunk = 0) : chunk_(chunk) {}
+  /// smoothing > 0: label smoothing over the real items (1..n-1): the target distribution puts
+  /// 1 - smoothing on the target and smoothing spread uniformly, i.e. loss = CE + smoothing *
+  /// mean(target score - mean item score), which needs no extra pass over the catalogue.
+  explicit SoftmaxLoss(int64_t chunk = 0, double smoothing = 0.0) : chunk_(chunk), smoothing_(smoothing) {}
   torch::Tensor operator()(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& targets,
                            const RepeatBonus& repeat) const override;
 
  private:
   int64_t chunk_;
+  double smoothing_;
 };
 
 /// Mean cross-entropy of states h [N, d] against every row of E [n, d] for `targets` [N],
@@ -92,6 +96,7 @@ class SampledSoftmaxLoss : public Loss {
 /// (uniform, popularity: `item_counts` are the training counts), `softmax_chunk` (0 = one block).
 /// Throws InvalidInput otherwise.
 std::unique_ptr<Loss> make_loss(const std::string& loss, int64_t negatives, const std::string& sampling,
-                                const std::vector<std::int64_t>& item_counts, int64_t softmax_chunk = 0);
+                                const std::vector<std::int64_t>& item_counts, int64_t softmax_chunk = 0,
+                                double label_smoothing = 0.0);
 
 }  // namespace driftrec::nn

@@ -132,6 +132,8 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
                 "loss=softmax: items per chunk of a streaming log-sum-exp, so the [positions, items] logits are "
                 "never held at once (0 = all at once)",
                 0),
+      float_param("label_smoothing", 0.0,
+                  "loss=softmax: share of the target's probability spread uniformly over the items", 0.0, 0.99),
       int_param("batch_size", 128, "sequences per batch", 1),
       int_param("epochs", 200, "maximum epochs", 1),
       float_param("lr", 1e-3, "AdamW learning rate", 1e-8, 10.0),
@@ -629,7 +631,7 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
   const std::string sampling = c["sampling"];
   const auto loss = make_loss(c["loss"], c["negatives"].get<int64_t>(), sampling,
                               sampling == "popularity" ? data::item_counts(log, n_items_) : std::vector<std::int64_t>(),
-                              c["softmax_chunk"].get<int64_t>());
+                              c["softmax_chunk"].get<int64_t>(), c["label_smoothing"].get<double>());
   const TrainingScorer scorer(m, n_items_);
   const auto params = unique_parameters(*net);
   torch::optim::AdamW opt(

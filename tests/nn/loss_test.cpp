@@ -140,6 +140,28 @@ TEST(Loss, SoftmaxStreamsOnlyWithAnItemMatrixAndNoRepeatBonus) {
   EXPECT_NEAR(nn::SoftmaxLoss(3)(TableScorer(kItems), kStates, kTargets, {}).item<double>(), want, 1e-6);
 }
 
+TEST(Loss, LabelSmoothingSpreadsTheTargetOverTheRealItems) {
+  class Matrix : public TableScorer {
+   public:
+    using TableScorer::TableScorer;
+    torch::Tensor item_matrix() const override { return kItems; }
+  };
+  const Matrix scorer(kItems);
+  const double eps = 0.2;
+  // Hand-computed: q = (1 - eps) on the target + eps / 3 on each real item (1..3), loss =
+  // sum_i q_i (LSE - s_i). State 0 scores (0, 2, 0.5, 2.5), target 1; state 1 (0, -1, 1, 0), target 2.
+  auto smoothed = [&](const std::vector<double>& s, int t) {
+    const double lse = log_sum_exp(s);
+    double v = (1 - eps) * (lse - s[t]);
+    for (int i = 1; i <= 3; ++i) v += eps / 3 * (lse - s[i]);
+    return v;
+  };
+  const double want = (smoothed({0, 2, 0.5, 2.5}, 1) + smoothed({0, -1, 1, 0}, 2)) / 2;
+  EXPECT_NEAR(nn::SoftmaxLoss(0, eps)(scorer, kStates, kTargets, {}).item<double>(), want, 1e-5);
+  EXPECT_NEAR(nn::SoftmaxLoss(2, eps)(scorer, kStates, kTargets, {}).item<double>(), want, 1e-5);  // streamed
+  EXPECT_THROW(nn::make_loss("softmax", 1, "uniform", {}, 0, 1.0), InvalidInput);
+}
+
 // Through the model: `softmax_chunk` trains sasrec to the same place as the materialised softmax
 // (not bit for bit: the sums run in another order).
 TEST(Loss, ChunkedSoftmaxTrainsSasrecLikeTheFullOne) {
