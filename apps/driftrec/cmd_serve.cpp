@@ -92,6 +92,12 @@ Runner add_serve(CLI::App& app, const GlobalFlags& g) {
   app.add_option("--history-limit", o->service.history_limit, "events kept per user state")->check(CLI::PositiveNumber);
   app.add_option("--retrieval", o->service.retrieval, "exact, or hnsw (FAISS; for ials and bpr) for large catalogs")
       ->check(CLI::IsMember({"exact", "hnsw"}));
+  app.add_option("--feedback-slates", o->service.feedback_slates,
+                 "recent recommendations kept in memory so POST /v1/feedback can name them")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--feedback-ttl", o->service.feedback_ttl_seconds,
+                 "seconds after a recommendation that its feedback is accepted")
+      ->check(CLI::PositiveNumber);
   app.add_option("--hnsw-m", o->service.hnsw.m, "HNSW graph degree")->check(CLI::Range(2, 512));
   app.add_option("--hnsw-ef-search", o->service.hnsw.ef_search, "HNSW query beam")->check(CLI::Range(1, 100000));
   o->import.add_to(app, false, "--import");

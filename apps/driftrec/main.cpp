@@ -47,6 +47,8 @@ int main(int argc, char** argv) {
   add(ope, cli::add_ope(*ope, g));
   auto* simulate = app.add_subcommand("simulate", "interactive simulator: exploration policies over a model, with clicks, regret and coverage");
   add(simulate, cli::add_simulate(*simulate, g));
+  auto* exportfb = app.add_subcommand("export-feedback", "recorded feedback (POST /v1/feedback) as an Open Bandit CSV for driftrec ope");
+  add(exportfb, cli::add_export_feedback(*exportfb, g));
   auto* models = app.add_subcommand("models", "list models and their parameters");
   add(models, cli::add_models(*models, g));
   auto* serve = app.add_subcommand("serve", "HTTP server: durable event ingest, live recommendations, explanations");

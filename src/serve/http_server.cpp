@@ -135,10 +135,52 @@ std::size_t parse_k(const std::string& s, std::size_t max_k) {
   return static_cast<std::size_t>(k);
 }
 
+/// A policy spec from a request: at most 200 bytes of printable text (parsed by the service).
+std::string policy_of(const std::string& s) {
+  if (s.size() > 200) throw HttpError(400, "invalid_parameter", "policy: longer than 200 bytes");
+  if (const auto p = text_problem(s); !p.empty()) throw HttpError(400, "invalid_parameter", "policy: " + p);
+  return s;
+}
+
+/// POST /v1/feedback body: request_id, position (1-based), clicked, bought, dwell, ts.
+IncomingFeedback parse_feedback(const json& j) {
+  if (!j.is_object()) throw HttpError(400, "invalid_field", "body: must be an object");
+  IncomingFeedback f;
+  bool has_position = false;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const auto& k = it.key();
+    const auto& v = it.value();
+    if (k == "request_id") {
+      f.request_id = text_of(v, k);
+    } else if (k == "position") {
+      if (!v.is_number_integer() || v.get<long long>() < 1 || v.get<long long>() > 100000)
+        throw HttpError(400, "invalid_field", "position: must be an integer from 1 (the first shown item)");
+      f.position = static_cast<std::size_t>(v.get<long long>() - 1);
+      has_position = true;
+    } else if (k == "clicked" || k == "bought") {
+      if (!v.is_boolean()) throw HttpError(400, "invalid_field", k + ": must be true or false");
+      (k == "clicked" ? f.clicked : f.bought) = v.get<bool>();
+    } else if (k == "dwell") {
+      if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0 || v.get<double>() > 1e7)
+        throw HttpError(400, "invalid_field", "dwell: must be a number of seconds in [0, 1e7]");
+      f.dwell = v.get<double>();
+    } else if (k == "ts" || k == "timestamp") {
+      if (!v.is_number() || !std::isfinite(v.get<double>()) || std::fabs(v.get<double>()) > 1e15)
+        throw HttpError(400, "invalid_field", k + ": must be a number (unix seconds)");
+      f.ts = static_cast<std::int64_t>(std::floor(v.get<double>()));
+    } else {
+      throw HttpError(400, "unknown_field", k + ": unknown field (request_id, position, clicked, bought, dwell, ts)");
+    }
+  }
+  if (f.request_id.empty()) throw HttpError(400, "missing_field", "request_id: required");
+  if (!has_position) throw HttpError(400, "missing_field", "position: required");
+  return f;
+}
+
 json to_json(const RecommendResult& r) {
   json items = json::array();
   for (const auto& x : r.items) {
-    json it = {{"item", x.item}, {"score", std::isfinite(x.score) ? x.score : 0.0f}};
+    json it = {{"item", x.item}, {"score", std::isfinite(x.score) ? x.score : 0.0f}, {"propensity", x.propensity}};
     if (r.explained) {
       it["because"] = json::array();
       for (const auto& b : x.because)
@@ -147,6 +189,8 @@ json to_json(const RecommendResult& r) {
     items.push_back(std::move(it));
   }
   return {{"items", items},
+          {"request_id", r.request_id},
+          {"policy", r.policy},
           {"cold_start", r.cold_start},
           {"history_length", r.history_length},
           {"model_version", r.model_version}};
@@ -278,12 +322,25 @@ void HttpServer::Impl::install_routes() {
                               {"first_seq", r.seqs.front()},
                               {"last_seq", r.seqs.back()}});
   });
+  route("POST", "/v1/feedback", "post_feedback", Lane::write, Access::write, [this](const Request& req, Response& res) {
+    const auto f = parse_feedback(parse_body(req));
+    try {
+      const auto r = svc.feedback(f);
+      res = json_response(200, {{"recorded", true}, {"item", r.item}, {"event_seq", r.event_seq}});
+    } catch (const FeedbackRefused& e) {
+      using R = FeedbackRefused::Reason;
+      if (e.reason == R::unknown_request) throw HttpError(404, "unknown_request", e.what());
+      if (e.reason == R::bad_position) throw HttpError(400, "invalid_position", e.what());
+      throw HttpError(409, "duplicate_feedback", e.what());
+    }
+  });
   route("GET", R"(/v1/users/([^/]+)/recommendations)", "get_user_recommendations", Lane::read, Access::open,
         [this](const Request& req, Response& res) {
           RecommendRequest rr;
           if (req.has_param("k")) rr.k = parse_k(req.param("k"), opt.max_k);
           if (req.has_param("exclude_seen")) rr.exclude_seen = parse_bool(req.param("exclude_seen"), "exclude_seen");
           if (req.has_param("explain")) rr.explain = parse_bool(req.param("explain"), "explain");
+          if (req.has_param("policy")) rr.policy = policy_of(req.param("policy"));
           if (req.has_param("exclude")) {
             std::stringstream ss(req.param("exclude"));
             for (std::string x; std::getline(ss, x, ',');)
@@ -319,8 +376,12 @@ void HttpServer::Impl::install_routes() {
               if (!v.is_array()) throw HttpError(400, "invalid_field", "exclude: must be an array of item ids");
               for (std::size_t i = 0; i < v.size(); ++i)
                 rr.exclude.push_back(text_of(v[i], "exclude[" + std::to_string(i) + "]"));
+            } else if (k == "policy") {
+              if (!v.is_string()) throw HttpError(400, "invalid_field", "policy: must be a string");
+              rr.policy = policy_of(v.get<std::string>());
             } else {
-              throw HttpError(400, "unknown_field", k + ": unknown field (history, k, exclude_seen, explain, exclude)");
+              throw HttpError(400, "unknown_field",
+                              k + ": unknown field (history, k, exclude_seen, explain, exclude, policy)");
             }
           }
           if (!body.contains("history")) throw HttpError(400, "missing_field", "history: required");

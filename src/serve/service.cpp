@@ -6,6 +6,7 @@
 #include <functional>
 #include <list>
 #include <map>
+#include <random>
 #include <type_traits>
 
 #include "driftrec/core/error.h"
@@ -120,7 +121,10 @@ void Service::storage_failed(const std::string& message) {
 }
 
 Service::Service(const std::string& model_dir, std::unique_ptr<store::EventStore> store, ServiceOptions options)
-    : store_(std::move(store)), options_(options) {
+    : store_(std::move(store)),
+      options_(options),
+      slates_(options.feedback_slates, options.feedback_ttl_seconds),
+      request_salt_(std::random_device{}() ^ (static_cast<std::uint64_t>(std::random_device{}()) << 32)) {
   if (!store_) throw InvalidInput("service needs an event store");
   if (options_.history_limit == 0) throw InvalidInput("history_limit must be >= 1");
   if (options_.retrieval != "exact" && options_.retrieval != "hnsw")
@@ -245,12 +249,21 @@ IngestResult Service::ingest(const std::vector<IncomingEvent>& events) {
   IngestResult res;
   res.seqs = with_store([&] { return store_->append(rows); });  // durable from here on
   res.accepted = rows.size();
+  apply(rows, res.seqs, &res);
+  events_ingested_ += static_cast<std::int64_t>(res.accepted);
+  unknown_items_ += static_cast<std::int64_t>(res.unknown_items);
+  last_event_at_ = now_seconds();
+  return res;
+}
+
+void Service::apply(const std::vector<store::StoredEvent>& rows, const std::vector<std::int64_t>& seqs,
+                    IngestResult* res) {
   const auto b = bundle();
   const auto& model = *b->loaded.model;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto item = b->loaded.items.find(rows[i].item);
     if (item < 1 || item >= model.n_items()) {
-      ++res.unknown_items;
+      ++res->unknown_items;
       continue;
     }
     b->count(item, options_.popularity_window);
@@ -263,7 +276,7 @@ IngestResult Service::ingest(const std::vector<IncomingEvent>& events) {
       continue;
     }
     auto& c = it->second;
-    const auto seq = res.seqs[i];
+    const auto seq = seqs[i];
     if (seq <= c.watermark || std::binary_search(c.applied.begin(), c.applied.end(), seq)) continue;
     c.applied.insert(std::upper_bound(c.applied.begin(), c.applied.end(), seq), seq);
     if (c.applied.size() > 4 * options_.history_limit) {
@@ -279,13 +292,10 @@ IngestResult Service::ingest(const std::vector<IncomingEvent>& events) {
     }
     shard.touch(it);
   }
-  events_ingested_ += static_cast<std::int64_t>(res.accepted);
-  unknown_items_ += static_cast<std::int64_t>(res.unknown_items);
-  last_event_at_ = now_seconds();
-  return res;
 }
 
-RecommendResult Service::finish(const Bundle& b, const models::UserState& state, const RecommendRequest& req) {
+RecommendResult Service::finish(const Bundle& b, const models::UserState& state, const RecommendRequest& req,
+                                const std::string& user, bool remember) {
   const auto& model = *b.loaded.model;
   RecommendResult out;
   out.model_version = b.version;
@@ -295,7 +305,15 @@ RecommendResult Service::finish(const Bundle& b, const models::UserState& state,
   for (const auto& x : req.exclude)
     if (const auto i = b.loaded.items.find(x); i >= 0) ro.exclude.push_back(i);
   TopK top;
-  if (state.history.empty() && !(state.user >= 1 && model.capabilities().remembers_users)) {
+  const auto policy = policy_for(req.policy);  // validates the spec before any work
+  const std::uint64_t number = ++requests_;    // names the slate and seeds its draws
+  std::vector<double> propensity;
+  const bool cold = state.history.empty() && !(state.user >= 1 && model.capabilities().remembers_users);
+  if (policy) {
+    out.cold_start = cold;
+    out.policy = req.policy;
+    top = explore(b, state, ro, req, cold, number, &propensity);
+  } else if (cold) {
     // Cold start (nothing known about this user): recent popularity.
     out.cold_start = true;
     std::vector<float> scores;
@@ -319,7 +337,7 @@ RecommendResult Service::finish(const Bundle& b, const models::UserState& state,
   out.explained = explain;
   const auto attrs = explain ? model.explain_batch(state, top.items) : std::vector<std::vector<models::Attribution>>{};
   for (std::size_t r = 0; r < top.size(); ++r) {
-    Recommendation rec{b.loaded.items.name(top.items[r]), top.scores[r], {}};
+    Recommendation rec{b.loaded.items.name(top.items[r]), top.scores[r], propensity.empty() ? 1.0 : propensity[r], {}};
     if (explain) {
       const auto& attr = attrs[r];
       for (std::size_t a = 0; a < std::min<std::size_t>(3, attr.size()); ++a) {
@@ -330,6 +348,126 @@ RecommendResult Service::finish(const Bundle& b, const models::UserState& state,
       }
     }
     out.items.push_back(std::move(rec));
+  }
+  if (!remember) return out;
+  // A request id names this slate for feedback: unique per process (salted counter).
+  char id[40];
+  std::snprintf(id, sizeof id, "r%016llx%08llx", static_cast<unsigned long long>(request_salt_),
+                static_cast<unsigned long long>(number));
+  out.request_id = id;
+  ShownSlate shown;
+  shown.user = user;
+  shown.policy = out.policy;
+  shown.shown_at = now_seconds();
+  for (const auto& r : out.items) {
+    shown.items.push_back(r.item);
+    shown.propensity.push_back(r.propensity);
+  }
+  slates_.add(out.request_id, std::move(shown));
+  return out;
+}
+
+std::shared_ptr<policy::Policy> Service::policy_for(const std::string& spec) {
+  if (spec.empty() || spec == "greedy") return nullptr;
+  std::lock_guard lock(policies_mu_);
+  if (const auto it = policies_.find(spec); it != policies_.end()) return it->second;
+  const auto parsed = policy::parse_policy_spec(spec);
+  if (parsed.name == "linucb" || parsed.name == "lints")
+    throw InvalidInput("policy: '" + parsed.name +
+                       "' learns from feedback and is not served yet (greedy, epsilon-greedy, boltzmann)");
+  if (policies_.size() >= 64) throw InvalidInput("policy: too many distinct policy specs in use (64)");
+  std::shared_ptr<policy::Policy> p = policy::make_policy(parsed);
+  policies_.emplace(spec, p);
+  return p;
+}
+
+TopK Service::explore(const Bundle& b, const models::UserState& state, const models::RecommendOptions& ro,
+                      const RecommendRequest& req, bool cold_start, std::uint64_t number,
+                      std::vector<double>* propensity) {
+  const auto& model = *b.loaded.model;
+  std::vector<float> scores(static_cast<std::size_t>(model.n_items()));
+  if (cold_start) {
+    std::lock_guard lock(b.pop_mu);
+    std::copy(b.pop_counts.begin(), b.pop_counts.begin() + static_cast<std::ptrdiff_t>(scores.size()), scores.begin());
+  } else {
+    model.score(state, scores.data());
+  }
+  scores[0] = -INFINITY;
+  for (auto x : ro.exclude) scores[static_cast<std::size_t>(x)] = -INFINITY;
+  if (ro.exclude_seen)
+    for (const auto& e : state.history)
+      if (e.item > 0 && e.item < model.n_items()) scores[static_cast<std::size_t>(e.item)] = -INFINITY;
+  policy::SlateContext ctx;
+  ctx.scores = scores.data();
+  ctx.n_items = model.n_items();
+  ctx.k = req.k;
+  // Each request draws from its own stream: seeded by the process salt and the request number.
+  Rng rng(request_salt_ ^ (number * 0x9E3779B97F4A7C15ULL));
+  const auto slate = policy_for(req.policy)->choose(ctx, rng);
+  TopK top;
+  for (std::size_t j = 0; j < slate.items.size(); ++j) {
+    top.items.push_back(slate.items[j]);
+    top.scores.push_back(scores[static_cast<std::size_t>(slate.items[j])]);
+  }
+  *propensity = slate.propensity;
+  return top;
+}
+
+FeedbackResult Service::feedback(const IncomingFeedback& f) {
+  if (f.request_id.empty()) throw InvalidInput("request_id: must be a non-empty string");
+  if (!std::isfinite(f.dwell) || f.dwell < 0) throw InvalidInput("dwell: must be a non-negative number of seconds");
+  ShownSlate slate;
+  using Claim = SlateLog::Claim;
+  switch (slates_.claim(f.request_id, f.position, now_seconds(), &slate)) {
+    case Claim::unknown:
+    case Claim::expired:
+      throw FeedbackRefused(
+          FeedbackRefused::Reason::unknown_request,
+          "request_id: no recent recommendation with this id (unknown, expired, or from before a restart)");
+    case Claim::bad_position:
+      throw FeedbackRefused(FeedbackRefused::Reason::bad_position, "position: outside the recommended slate");
+    case Claim::duplicate:
+      throw FeedbackRefused(FeedbackRefused::Reason::duplicate,
+                            "feedback for this request and position was already recorded");
+    case Claim::ok:
+      break;
+  }
+  store::StoredFeedback row;
+  row.request_id = f.request_id;
+  row.user = slate.user;
+  row.item = slate.items[f.position];
+  row.position = static_cast<std::int32_t>(f.position);
+  row.propensity = slate.propensity[f.position];
+  row.policy = slate.policy;
+  row.clicked = f.clicked;
+  row.bought = f.bought;
+  row.dwell = f.dwell;
+  row.ts = f.ts.value_or(static_cast<std::int64_t>(now_seconds()));
+  std::vector<store::StoredEvent> events;
+  if ((f.clicked || f.bought) && !slate.user.empty()) {
+    store::StoredEvent e;
+    e.user = slate.user;
+    e.item = row.item;
+    e.ts = row.ts;
+    e.behavior = f.bought ? "buy" : "click";
+    events.push_back(std::move(e));
+  }
+  std::vector<std::int64_t> seqs;
+  try {
+    seqs = with_store([&] { return store_->append_feedback({row}, events); });  // durable from here on
+  } catch (...) {
+    slates_.release(f.request_id, f.position);  // not recorded: the client may retry
+    throw;
+  }
+  FeedbackResult out;
+  out.item = row.item;
+  if (!events.empty()) {
+    IngestResult res;
+    apply(events, seqs, &res);
+    out.event_seq = seqs.front();
+    events_ingested_ += 1;
+    unknown_items_ += static_cast<std::int64_t>(res.unknown_items);
+    last_event_at_ = now_seconds();
   }
   return out;
 }
@@ -343,7 +481,7 @@ RecommendResult Service::recommend_user(const std::string& user, const Recommend
     std::lock_guard lock(shard.mu);
     state = state_locked(shard, user, *b);
   }
-  return finish(*b, state, req);
+  return finish(*b, state, req, user);
 }
 
 RecommendResult Service::recommend_history(const std::vector<IncomingEvent>& history, const RecommendRequest& req) {
@@ -362,7 +500,7 @@ RecommendResult Service::recommend_history(const std::vector<IncomingEvent>& his
     rows.push_back(std::move(r));
   }
   const auto state = b->loaded.model->encode(-1, to_events(*b, -1, rows));
-  return finish(*b, state, req);
+  return finish(*b, state, req, "");  // anonymous: feedback is recorded, but no user event follows
 }
 
 nlohmann::json Service::interests(const std::string& user) {
@@ -422,7 +560,7 @@ std::vector<Recommendation> Service::similar(const std::string& item, std::size_
   const auto state = b->loaded.model->encode(-1, {data::Event{-1, i, 0, 0, 0, 1.0f}});
   RecommendRequest req;
   req.k = k;
-  return finish(*b, state, req).items;
+  return finish(*b, state, req, "", false).items;
 }
 
 std::size_t Service::warm_up(const std::vector<std::string>& users) {

@@ -14,6 +14,23 @@ class MemoryStore : public EventStore {
  public:
   std::vector<std::int64_t> append(const std::vector<StoredEvent>& events) override {
     std::unique_lock lock(mu_);
+    return append_locked(events);
+  }
+  std::vector<std::int64_t> append_feedback(const std::vector<StoredFeedback>& feedback,
+                                            const std::vector<StoredEvent>& events) override {
+    std::unique_lock lock(mu_);
+    for (auto f : feedback) {
+      f.seq = static_cast<std::int64_t>(feedback_.size()) + 1;
+      feedback_.push_back(std::move(f));
+    }
+    return append_locked(events);
+  }
+  void scan_feedback(const std::function<bool(const StoredFeedback&)>& fn) const override {
+    std::shared_lock lock(mu_);
+    for (const auto& f : feedback_)
+      if (!fn(f)) return;
+  }
+  std::vector<std::int64_t> append_locked(const std::vector<StoredEvent>& events) {
     std::vector<std::int64_t> seqs;
     seqs.reserve(events.size());
     for (auto e : events) {
@@ -53,6 +70,7 @@ class MemoryStore : public EventStore {
  private:
   mutable std::shared_mutex mu_;
   std::vector<StoredEvent> log_;
+  std::vector<StoredFeedback> feedback_;
   std::unordered_map<std::string, std::vector<std::size_t>> by_user_;
 };
 }  // namespace

@@ -61,6 +61,10 @@ class SqliteStore : public EventStore {
          "CREATE TABLE IF NOT EXISTS events(seq INTEGER PRIMARY KEY, user TEXT NOT NULL, item TEXT NOT NULL, "
          "ts INTEGER NOT NULL, behavior TEXT NOT NULL, value REAL NOT NULL, domain TEXT NOT NULL)");
     exec(writer_, "CREATE INDEX IF NOT EXISTS events_user_ts ON events(user, ts, seq)");
+    exec(writer_,
+         "CREATE TABLE IF NOT EXISTS feedback(seq INTEGER PRIMARY KEY, request_id TEXT NOT NULL, user TEXT NOT NULL, "
+         "item TEXT NOT NULL, position INTEGER NOT NULL, propensity REAL NOT NULL, policy TEXT NOT NULL, "
+         "clicked INTEGER NOT NULL, bought INTEGER NOT NULL, dwell REAL NOT NULL, ts INTEGER NOT NULL)");
     reader_ = open(SQLITE_OPEN_READONLY);
   }
   ~SqliteStore() override {
@@ -68,8 +72,46 @@ class SqliteStore : public EventStore {
     sqlite3_close_v2(writer_);
   }
 
-  std::vector<std::int64_t> append(const std::vector<StoredEvent>& events) override {
-    Batch batch{&events, {}, nullptr, false};
+  std::vector<std::int64_t> append(const std::vector<StoredEvent>& events) override { return commit(&events, nullptr); }
+
+  std::vector<std::int64_t> append_feedback(const std::vector<StoredFeedback>& feedback,
+                                            const std::vector<StoredEvent>& events) override {
+    return commit(&events, &feedback);
+  }
+
+  void scan_feedback(const std::function<bool(const StoredFeedback&)>& fn) const override {
+    std::lock_guard lock(read_mu_);
+    Statement st(reader_,
+                 "SELECT seq,request_id,user,item,position,propensity,policy,clicked,bought,dwell,ts FROM feedback "
+                 "ORDER BY seq",
+                 path_);
+    while (step(st.get())) {
+      auto* q = st.get();
+      auto text = [&](int c) {
+        const auto* p = sqlite3_column_text(q, c);
+        return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(q, c)))
+                 : std::string();
+      };
+      StoredFeedback f;
+      f.seq = sqlite3_column_int64(q, 0);
+      f.request_id = text(1);
+      f.user = text(2);
+      f.item = text(3);
+      f.position = sqlite3_column_int(q, 4);
+      f.propensity = sqlite3_column_double(q, 5);
+      f.policy = text(6);
+      f.clicked = sqlite3_column_int(q, 7) != 0;
+      f.bought = sqlite3_column_int(q, 8) != 0;
+      f.dwell = sqlite3_column_double(q, 9);
+      f.ts = sqlite3_column_int64(q, 10);
+      if (!fn(f)) return;
+    }
+  }
+
+  /// Group commit of events and feedback rows (see the file comment).
+  std::vector<std::int64_t> commit(const std::vector<StoredEvent>* events,
+                                   const std::vector<StoredFeedback>* feedback) {
+    Batch batch{events, feedback, {}, nullptr, false};
     std::unique_lock lock(mu_);
     queue_.push_back(&batch);
     while (!batch.done) {
@@ -102,7 +144,8 @@ class SqliteStore : public EventStore {
 
   void scan(std::int64_t after, const std::function<bool(const StoredEvent&)>& fn) const override {
     std::lock_guard lock(read_mu_);
-    Statement st(reader_, "SELECT seq,user,item,ts,behavior,value,domain FROM events WHERE seq > ? ORDER BY seq", path_);
+    Statement st(reader_, "SELECT seq,user,item,ts,behavior,value,domain FROM events WHERE seq > ? ORDER BY seq",
+                 path_);
     sqlite3_bind_int64(st.get(), 1, after);
     while (step(st.get()))
       if (!fn(read_row(st.get()))) return;
@@ -144,6 +187,7 @@ class SqliteStore : public EventStore {
  private:
   struct Batch {
     const std::vector<StoredEvent>* events;
+    const std::vector<StoredFeedback>* feedback;  ///< may be null
     std::vector<std::int64_t> seqs;
     std::exception_ptr error;
     bool done;
@@ -192,11 +236,34 @@ class SqliteStore : public EventStore {
           if (sqlite3_step(st) != SQLITE_DONE) throw IoError(path_ + ": insert failed: " + sqlite3_errmsg(writer_));
           b->seqs.push_back(sqlite3_last_insert_rowid(writer_));
         }
+        if (b->feedback) write_feedback(*b->feedback);
       }
       exec(writer_, "COMMIT");  // WAL + synchronous=FULL: fsynced here
     } catch (...) {
       sqlite3_exec(writer_, "ROLLBACK", nullptr, nullptr, nullptr);
       throw;
+    }
+  }
+
+  void write_feedback(const std::vector<StoredFeedback>& rows) {
+    Statement ins(writer_,
+                  "INSERT INTO feedback(request_id,user,item,position,propensity,policy,clicked,bought,dwell,ts) "
+                  "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                  path_);
+    for (const auto& f : rows) {
+      sqlite3_stmt* st = ins.get();
+      sqlite3_reset(st);
+      sqlite3_bind_text(st, 1, f.request_id.data(), static_cast<int>(f.request_id.size()), SQLITE_STATIC);
+      sqlite3_bind_text(st, 2, f.user.data(), static_cast<int>(f.user.size()), SQLITE_STATIC);
+      sqlite3_bind_text(st, 3, f.item.data(), static_cast<int>(f.item.size()), SQLITE_STATIC);
+      sqlite3_bind_int(st, 4, f.position);
+      sqlite3_bind_double(st, 5, f.propensity);
+      sqlite3_bind_text(st, 6, f.policy.data(), static_cast<int>(f.policy.size()), SQLITE_STATIC);
+      sqlite3_bind_int(st, 7, f.clicked ? 1 : 0);
+      sqlite3_bind_int(st, 8, f.bought ? 1 : 0);
+      sqlite3_bind_double(st, 9, f.dwell);
+      sqlite3_bind_int64(st, 10, f.ts);
+      if (sqlite3_step(st) != SQLITE_DONE) throw IoError(path_ + ": insert failed: " + sqlite3_errmsg(writer_));
     }
   }
 

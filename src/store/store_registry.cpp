@@ -16,4 +16,11 @@ std::unique_ptr<EventStore> open_event_store(const std::string& url) {
   throw InvalidInput("unknown event store URL '" + url + "' (use sqlite://PATH or memory://)");
 }
 
+std::vector<std::int64_t> EventStore::append_feedback(const std::vector<StoredFeedback>&,
+                                                      const std::vector<StoredEvent>&) {
+  throw NotSupported(url() + ": this store does not record feedback");
+}
+
+void EventStore::scan_feedback(const std::function<bool(const StoredFeedback&)>&) const {}
+
 }  // namespace driftrec::store

@@ -12,7 +12,7 @@ fail() { echo "FAIL $1"; fails=$((fails + 1)); }
 check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
 
 # Every command has --help.
-for c in "synth" "data inspect" "train" "evaluate" "recommend" "models" "demo" "ensemble" "compare" "tune" "simulate" "ope"; do
+for c in "synth" "data inspect" "train" "evaluate" "recommend" "models" "demo" "ensemble" "compare" "tune" "simulate" "ope" "export-feedback"; do
   # shellcheck disable=SC2086
   check "help: $c" bash -c "'$bin' $c --help > /dev/null"
 done

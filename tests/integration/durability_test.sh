@@ -49,4 +49,32 @@ kill "$pid"; wait "$pid" 2> /dev/null || true
 [[ $version == 2 ]] || { echo "FAIL: SIGHUP did not reload the model (version $version)"; exit 1; }
 echo "user $user: $n stored events, state rebuilt with $got; SIGHUP reload -> model version $version"
 [[ $got -eq $n || ( $n -gt 500 && $got -eq 500 ) ]] || { echo "FAIL: state not rebuilt from the store"; exit 1; }
+# Feedback has the same guarantee: kill -9 while clients post feedback; every acknowledged row
+# (and the click event it implies) is in the store.
+start_server
+feedback_client() {  # $1 = client number; appends "request_id" of each acknowledged feedback
+  local i=0 id
+  while true; do
+    i=$((i + 1))
+    id=$(curl -sf "http://127.0.0.1:$port/v1/users/fb$1_$((i % 7))/recommendations?k=3&policy=epsilon-greedy:epsilon%3D0.5" |
+      grep -o '"request_id":"[^"]*"' | cut -d'"' -f4) || continue
+    curl -sf -X POST "http://127.0.0.1:$port/v1/feedback" -H "Authorization: Bearer s3cret" \
+      -d "{\"request_id\":\"$id\",\"position\":2,\"clicked\":true}" > /dev/null && echo "$id" >> "acked_fb_$1.txt"
+  done
+}
+for c in 1 2 3 4; do feedback_client "$c" & done
+sleep 3
+kill -9 "$pid"
+sleep 0.5
+kill $(jobs -p) 2> /dev/null || true
+wait 2> /dev/null || true
+cat acked_fb_*.txt 2> /dev/null | sort > acked_fb.txt
+n_fb=$(wc -l < acked_fb.txt)
+[[ $n_fb -gt 10 ]] || { echo "too few acknowledged feedback rows before the kill: $n_fb"; exit 1; }
+sqlite3 events.db "select request_id from feedback where clicked = 1 and position = 1" | sort > stored_fb.txt
+missing_fb=$(comm -23 acked_fb.txt stored_fb.txt | wc -l)
+clicks=$(sqlite3 events.db "select count(*) from events where behavior = 'click'")
+echo "acknowledged $n_fb feedback rows before kill -9; stored $(wc -l < stored_fb.txt); missing $missing_fb; click events $clicks"
+[[ $missing_fb -eq 0 ]] || { echo "FAIL: acknowledged feedback was lost"; exit 1; }
+[[ $clicks -ge $n_fb ]] || { echo "FAIL: click events missing for acknowledged feedback"; exit 1; }
 echo "durability checks passed"

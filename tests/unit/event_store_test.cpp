@@ -105,6 +105,46 @@ TEST_P(EventStoreConformance, ConcurrentAppendsLoseNothing) {
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(s->user_events("t" + std::to_string(t)).size(), 2u * kBatches);
 }
 
+TEST_P(EventStoreConformance, FeedbackAndItsEventsCommitTogether) {
+  auto s = open();
+  s->append({ev("u1", "a", 1)});
+  StoredFeedback f;
+  f.request_id = "r1";
+  f.user = "u1";
+  f.item = "b";
+  f.position = 2;
+  f.propensity = 0.25;
+  f.policy = "epsilon-greedy:epsilon=0.1";
+  f.clicked = true;
+  f.dwell = 12.5;
+  f.ts = 5;
+  StoredFeedback g = f;
+  g.item = "c";
+  g.position = 0;
+  g.clicked = false;
+  g.bought = true;
+  EXPECT_EQ(s->append_feedback({f, g}, {ev("u1", "b", 5, "click")}), (std::vector<std::int64_t>{2}));
+  EXPECT_EQ(s->count(), 2);
+  std::vector<StoredFeedback> got;
+  s->scan_feedback([&](const StoredFeedback& x) {
+    got.push_back(x);
+    return true;
+  });
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_LT(got[0].seq, got[1].seq);
+  EXPECT_EQ(got[0].request_id, "r1");
+  EXPECT_EQ(got[0].item, "b");
+  EXPECT_EQ(got[0].position, 2);
+  EXPECT_DOUBLE_EQ(got[0].propensity, 0.25);
+  EXPECT_EQ(got[0].policy, "epsilon-greedy:epsilon=0.1");
+  EXPECT_TRUE(got[0].clicked);
+  EXPECT_FALSE(got[0].bought);
+  EXPECT_DOUBLE_EQ(got[0].dwell, 12.5);
+  EXPECT_EQ(got[0].ts, 5);
+  EXPECT_TRUE(got[1].bought);
+  EXPECT_EQ(s->user_events("u1").back().behavior, "click");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, EventStoreConformance, ::testing::Values("memory", "sqlite"));
 
 TEST(SqliteStore, SurvivesReopening) {
@@ -114,8 +154,19 @@ TEST(SqliteStore, SurvivesReopening) {
     auto s = open_event_store(url);
     s->append({ev("u", "a", 1), ev("u", "b", 2)});
   }
+  {
+    auto s = open_event_store(url);
+    StoredFeedback f;
+    f.request_id = "r";
+    f.user = "u";
+    f.item = "a";
+    s->append_feedback({f}, {});
+  }
   auto s = open_event_store(url);
   EXPECT_EQ(s->count(), 2);
+  int feedback = 0;
+  s->scan_feedback([&](const StoredFeedback&) { return ++feedback > 0; });
+  EXPECT_EQ(feedback, 1);
   EXPECT_EQ(s->append({ev("u", "c", 3)}), (std::vector<std::int64_t>{3}));
 }
 

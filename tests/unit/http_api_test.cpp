@@ -129,6 +129,7 @@ TEST_F(HttpApi, BadInputGetsA4xxNamingTheField) {
 TEST_F(HttpApi, FuzzEveryRouteWithRandomAndHostileRequests) {
   std::mt19937_64 rng(1234);
   const std::vector<std::string> paths = {"/v1/events",
+                                          "/v1/feedback",
                                           "/v1/users/u1/recommendations",
                                           "/v1/recommendations",
                                           "/v1/users/u1/interests",
@@ -194,4 +195,41 @@ TEST_F(HttpApi, FuzzEveryRouteWithRandomAndHostileRequests) {
   }
   EXPECT_EQ(server_errors, 0);
   EXPECT_EQ(client_->Get("/healthz/live")->status, 200);
+}
+
+TEST_F(HttpApi, FeedbackClosesTheLoop) {
+  auto p = client_->Post("/v1/events", auth(), R"({"user":"fb","item":"i3","ts":100})", "application/json");
+  ASSERT_TRUE(p);
+  auto r = client_->Get("/v1/users/fb/recommendations?k=4&policy=epsilon-greedy:epsilon%3D0.2");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const auto j = body(r);
+  const std::string id = j["request_id"];
+  EXPECT_EQ(j["policy"], "epsilon-greedy:epsilon=0.2");
+  ASSERT_EQ(j["items"].size(), 4u);
+  EXPECT_GT(j["items"][0]["propensity"].get<double>(), 0.0);
+  const std::string fb = R"({"request_id":")" + id + R"(","position":2,"clicked":true,"dwell":4})";
+  auto f = client_->Post("/v1/feedback", auth(), fb, "application/json");
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->status, 200) << f->body;
+  EXPECT_EQ(body(f)["item"], j["items"][1]["item"]);
+  EXPECT_GT(body(f)["event_seq"].get<long long>(), 0);
+  EXPECT_EQ(body(client_->Get("/v1/users/fb/recommendations"))["history_length"], 2);
+  expect_error(client_->Post("/v1/feedback", auth(), fb, "application/json"), 409, "duplicate_feedback");
+  expect_error(client_->Post("/v1/feedback", fb, "application/json"), 401, "unauthorized");
+  expect_error(client_->Post("/v1/feedback", auth(), R"({"request_id":"nope","position":1})", "application/json"), 404,
+               "unknown_request");
+  expect_error(
+      client_->Post("/v1/feedback", auth(), R"({"request_id":")" + id + R"(","position":9})", "application/json"), 400,
+      "invalid_position");
+  expect_error(
+      client_->Post("/v1/feedback", auth(), R"({"request_id":")" + id + R"(","position":0})", "application/json"), 400,
+      "invalid_field");
+  expect_error(client_->Post("/v1/feedback", auth(), R"({"request_id":")" + id + R"("})", "application/json"), 400,
+               "missing_field");
+  expect_error(client_->Post("/v1/feedback", auth(), R"({"request_id":")" + id + R"(","position":1,"liked":true})",
+                             "application/json"),
+               400, "unknown_field");
+  expect_error(client_->Get("/v1/users/fb/recommendations?policy=linucb"), 400, "invalid_input");
+  expect_error(client_->Get("/v1/users/fb/recommendations?policy=boltzmann:temperature%3Dx"), 400, "invalid_input");
 }

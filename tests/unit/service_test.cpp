@@ -9,6 +9,7 @@
 #include "driftrec/data/transforms.h"
 #include "driftrec/models/model_dir.h"
 #include "driftrec/models/registry.h"
+#include "driftrec/serve/feedback_log.h"
 #include "driftrec/serve/service.h"
 #include "test_util.h"
 
@@ -173,4 +174,158 @@ TEST(Service, RequestsDuringReloadsNeverFail) {
   EXPECT_EQ(failed, 0);
   EXPECT_GE(served, 18);
   EXPECT_EQ(svc.stats().model_version, 7);
+}
+
+// Serving the loop: request ids, policies with propensities, durable feedback.
+TEST(ServiceFeedback, RecommendationsCarryARequestIdAndPropensities) {
+  serve::Service svc(world().ials_dir, store::open_event_store("memory://"));
+  svc.ingest({ev("u1", "i5", 100), ev("u1", "i7", 101)});
+  const auto g = svc.recommend_user("u1", {});
+  EXPECT_FALSE(g.request_id.empty());
+  EXPECT_EQ(g.policy, "greedy");
+  for (const auto& r : g.items) EXPECT_EQ(r.propensity, 1.0);
+  EXPECT_NE(svc.recommend_user("u1", {}).request_id, g.request_id);
+  // epsilon = 1: a uniformly random slate from the 20 best candidates, each 1/20 at its position.
+  serve::RecommendRequest rr;
+  rr.k = 5;
+  rr.policy = "epsilon-greedy:epsilon=1,candidates=20";
+  const auto e = svc.recommend_user("u1", rr);
+  ASSERT_EQ(e.items.size(), 5u);
+  EXPECT_EQ(e.policy, rr.policy);
+  for (const auto& r : e.items) EXPECT_DOUBLE_EQ(r.propensity, 1.0 / 20);
+  // Seen items are never shown, exploring or not.
+  for (const auto& r : e.items) EXPECT_TRUE(r.item != "i5" && r.item != "i7");
+  rr.policy = "boltzmann:temperature=0.5";
+  const auto b = svc.recommend_user("u1", rr);
+  ASSERT_EQ(b.items.size(), 5u);
+  for (const auto& r : b.items) EXPECT_TRUE(r.propensity > 0 && r.propensity <= 1);
+  rr.policy = "linucb";
+  EXPECT_THROW(svc.recommend_user("u1", rr), InvalidInput);
+  rr.policy = "boltzmann:temperature=hot";
+  EXPECT_THROW(svc.recommend_user("u1", rr), InvalidInput);
+}
+
+TEST(ServiceFeedback, AClickIsStoredDurablyAndUpdatesTheUser) {
+  test::TempDir d;
+  const std::string url = "sqlite://" + d.file("e.db");
+  std::string clicked;
+  {
+    serve::Service svc(world().knn_dir, store::open_event_store(url));
+    svc.ingest({ev("u2", "i5", 100)});
+    const auto r = svc.recommend_user("u2", {});
+    ASSERT_GE(r.items.size(), 3u);
+    serve::IncomingFeedback f;
+    f.request_id = r.request_id;
+    f.position = 2;
+    f.clicked = true;
+    f.dwell = 3.5;
+    f.ts = 200;
+    const auto res = svc.feedback(f);
+    clicked = r.items[2].item;
+    EXPECT_EQ(res.item, clicked);
+    EXPECT_GT(res.event_seq, 0);
+    // The click is now part of the user's history: it is excluded from the next slate.
+    const auto next = svc.recommend_user("u2", {});
+    EXPECT_EQ(next.history_length, 2u);
+    for (const auto& x : next.items) EXPECT_NE(x.item, clicked);
+    // A skip is recorded too, without an event.
+    f.position = 0;
+    f.clicked = false;
+    EXPECT_EQ(svc.feedback(f).event_seq, 0);
+  }
+  // After the process is gone: both rows and the click event are in the store.
+  const auto s = store::open_event_store(url);
+  std::vector<store::StoredFeedback> rows;
+  s->scan_feedback([&](const store::StoredFeedback& x) {
+    rows.push_back(x);
+    return true;
+  });
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].item, clicked);
+  EXPECT_EQ(rows[0].position, 2);
+  EXPECT_TRUE(rows[0].clicked);
+  EXPECT_EQ(rows[0].user, "u2");
+  EXPECT_EQ(rows[0].policy, "greedy");
+  EXPECT_DOUBLE_EQ(rows[0].dwell, 3.5);
+  EXPECT_FALSE(rows[1].clicked);
+  EXPECT_EQ(s->user_events("u2").back().behavior, "click");
+}
+
+TEST(ServiceFeedback, RefusesUnknownExpiredOutOfRangeAndDuplicateFeedback) {
+  serve::ServiceOptions o;
+  serve::Service svc(world().knn_dir, store::open_event_store("memory://"), o);
+  svc.ingest({ev("u3", "i5", 100)});
+  const auto r = svc.recommend_user("u3", {});
+  serve::IncomingFeedback f;
+  f.request_id = r.request_id;
+  f.position = 0;
+  f.clicked = true;
+  auto reason = [&](const serve::IncomingFeedback& x) {
+    try {
+      svc.feedback(x);
+    } catch (const serve::FeedbackRefused& e) {
+      return static_cast<int>(e.reason);
+    }
+    return -1;
+  };
+  using R = serve::FeedbackRefused::Reason;
+  EXPECT_EQ(reason(f), -1);
+  EXPECT_EQ(reason(f), static_cast<int>(R::duplicate));
+  auto bad = f;
+  bad.position = r.items.size();
+  EXPECT_EQ(reason(bad), static_cast<int>(R::bad_position));
+  bad = f;
+  bad.request_id = "r-never-issued";
+  EXPECT_EQ(reason(bad), static_cast<int>(R::unknown_request));
+  bad = f;
+  bad.position = 1;
+  bad.dwell = -1;
+  EXPECT_THROW(svc.feedback(bad), InvalidInput);
+  // A tiny time-to-live: feedback arriving later is refused as unknown.
+  o.feedback_ttl_seconds = 1e-6;
+  serve::Service quick(world().knn_dir, store::open_event_store("memory://"), o);
+  const auto q = quick.recommend_user("u3", {});
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  f.request_id = q.request_id;
+  EXPECT_THROW(quick.feedback(f), serve::FeedbackRefused);
+  // Capacity: the oldest slates are forgotten first.
+  o.feedback_ttl_seconds = 3600;
+  o.feedback_slates = 2;
+  serve::Service small(world().knn_dir, store::open_event_store("memory://"), o);
+  const auto first = small.recommend_user("u3", {});
+  small.recommend_user("u3", {});
+  small.recommend_user("u3", {});
+  f.request_id = first.request_id;
+  EXPECT_THROW(small.feedback(f), serve::FeedbackRefused);
+}
+
+TEST(ServiceFeedback, ExportsAsAnOpenBanditLog) {
+  test::TempDir d;
+  serve::Service svc(world().ials_dir, store::open_event_store("memory://"));
+  svc.ingest({ev("u4", "i5", 100)});
+  serve::RecommendRequest rr;
+  rr.k = 4;
+  rr.policy = "epsilon-greedy:epsilon=0.5,candidates=10";
+  const auto r = svc.recommend_user("u4", rr);
+  for (std::size_t p = 0; p < r.items.size(); ++p) {
+    serve::IncomingFeedback f;
+    f.request_id = r.request_id;
+    f.position = p;
+    f.clicked = p == 1;
+    svc.feedback(f);
+  }
+  const auto loaded = models::load_model_dir(world().ials_dir);
+  const auto e = serve::feedback_log(svc.store(), loaded.items);
+  ASSERT_EQ(e.log.size(), 4u);
+  EXPECT_EQ(e.skipped_items, 0u);
+  for (std::size_t p = 0; p < 4; ++p) {
+    EXPECT_EQ(e.log.action[p], loaded.items.find(r.items[p].item));
+    EXPECT_EQ(e.log.position[p], static_cast<std::int32_t>(p));
+    EXPECT_DOUBLE_EQ(e.log.pscore[p], r.items[p].propensity);
+    EXPECT_EQ(e.log.reward[p], p == 1 ? 1.0f : 0.0f);
+  }
+  ope::write_obd_csv(e.log, d.file("fb.csv"));
+  const auto back = ope::read_obd_csv(d.file("fb.csv"), e.log.n_actions);
+  EXPECT_EQ(back.pscore, e.log.pscore);
+  EXPECT_EQ(back.action, e.log.action);
 }

@@ -7,6 +7,7 @@
 // (after a restart or a model swap) and advanced with observe() otherwise.
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -17,6 +18,8 @@
 
 #include "driftrec/index/retriever.h"
 #include "driftrec/models/model_dir.h"
+#include "driftrec/policy/policy.h"
+#include "driftrec/serve/slate_log.h"
 #include "driftrec/store/event_store.h"
 
 namespace driftrec::serve {
@@ -32,6 +35,9 @@ struct ServiceOptions {
   /// other models fall back to exact with a warning).
   std::string retrieval = "exact";
   index::HnswOptions hnsw;
+  /// Shown slates kept for feedback (most recent), and how long feedback for one is accepted.
+  std::size_t feedback_slates = 100000;
+  double feedback_ttl_seconds = 3600;
 };
 
 /// An event as received from a client (external ids). ts absent = now.
@@ -55,6 +61,9 @@ struct RecommendRequest {
   bool exclude_seen = true;
   bool explain = false;
   std::vector<std::string> exclude;  ///< item ids never to return
+  /// Exploration policy spec (policy/policy.h): "" or "greedy" (the model's top k), or
+  /// "epsilon-greedy[:...]" / "boltzmann[:...]". Learning policies (linucb, lints) are not served.
+  std::string policy;
 };
 
 struct Because {
@@ -67,6 +76,7 @@ struct Because {
 struct Recommendation {
   std::string item;
   float score = 0.0f;
+  double propensity = 1.0;       ///< P(this item at this position) under the request's policy
   std::vector<Because> because;  ///< filled when explain is asked and supported
 };
 
@@ -76,6 +86,31 @@ struct RecommendResult {
   std::size_t history_length = 0;
   std::int64_t model_version = 0;
   bool explained = false;  ///< explanations were produced
+  std::string request_id;  ///< names this slate in POST /v1/feedback
+  std::string policy = "greedy";
+};
+
+/// What the user did with one shown item of a recommendation (by request_id and position).
+struct IncomingFeedback {
+  std::string request_id;
+  std::size_t position = 0;  ///< 0-based position in the slate
+  bool clicked = false;
+  bool bought = false;
+  double dwell = 0;  ///< seconds
+  std::optional<std::int64_t> ts;
+};
+
+/// Why feedback was refused (the HTTP layer maps these to 404 / 400 / 409).
+class FeedbackRefused : public InvalidInput {
+ public:
+  enum class Reason { unknown_request, bad_position, duplicate };
+  FeedbackRefused(Reason r, const std::string& what) : InvalidInput(what), reason(r) {}
+  Reason reason;
+};
+
+struct FeedbackResult {
+  std::string item;            ///< the item that was at that position
+  std::int64_t event_seq = 0;  ///< the click/buy event stored with it (0 = none)
 };
 
 /// Counters for /metrics.
@@ -109,6 +144,11 @@ class Service {
   RecommendResult recommend_user(const std::string& user, const RecommendRequest& request);
   /// Top-k for an anonymous session whose history is given (not stored).
   RecommendResult recommend_history(const std::vector<IncomingEvent>& history, const RecommendRequest& request);
+  /// Records what the user did with one item of a shown slate, durably (the feedback row and, for
+  /// a click or buy, the event it implies commit together); the event updates the user's state as
+  /// an ingested one does. Throws FeedbackRefused for an unknown or expired request_id, a position
+  /// outside the slate, or feedback already recorded for that position.
+  FeedbackResult feedback(const IncomingFeedback& f);
   /// The user's interest now vs. before: category shares of the recent and older halves of the
   /// state's history and a drift score (total variation distance between them, 0..1).
   /// Throws NotSupported when the model directory has no item categories.
@@ -138,7 +178,15 @@ class Service {
   template <typename Fn>
   auto with_store(Fn fn) -> decltype(fn());
   void storage_failed(const std::string& message);
-  RecommendResult finish(const Bundle& b, const models::UserState& state, const RecommendRequest& req);
+  /// The slate for `state`; remembered for feedback (under a new request_id) unless `remember` is off.
+  RecommendResult finish(const Bundle& b, const models::UserState& state, const RecommendRequest& req,
+                         const std::string& user, bool remember = true);
+  /// Applies stored events to the cached states (online update), as ingest does.
+  void apply(const std::vector<store::StoredEvent>& rows, const std::vector<std::int64_t>& seqs, IngestResult* res);
+  /// The slate for `req.policy` from the state's scores (non-greedy policies).
+  TopK explore(const Bundle& b, const models::UserState& state, const models::RecommendOptions& ro,
+               const RecommendRequest& req, bool cold_start, std::uint64_t number, std::vector<double>* propensity);
+  std::shared_ptr<policy::Policy> policy_for(const std::string& spec);
   std::vector<data::Event> to_events(const Bundle& b, std::int32_t user,
                                      const std::vector<store::StoredEvent>& events) const;
 
@@ -152,6 +200,11 @@ class Service {
   std::atomic<bool> storage_ok_{true};
   mutable std::mutex storage_mu_;
   std::string storage_error_;
+  SlateLog slates_;
+  std::mutex policies_mu_;
+  std::map<std::string, std::shared_ptr<policy::Policy>> policies_;
+  std::atomic<std::uint64_t> requests_{0};
+  std::uint64_t request_salt_ = 0;
 };
 
 }  // namespace driftrec::serve

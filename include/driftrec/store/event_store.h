@@ -31,6 +31,23 @@ struct StoredEvent {
   std::string domain;
 };
 
+/// One shown item's outcome, as POST /v1/feedback records it: which recommendation (request_id),
+/// what was shown where (position 0-based, the policy's propensity of that item there) and what the
+/// user did. `seq` is assigned by the store.
+struct StoredFeedback {
+  std::int64_t seq = 0;
+  std::string request_id;
+  std::string user;
+  std::string item;
+  std::int32_t position = 0;
+  double propensity = 1.0;
+  std::string policy;
+  bool clicked = false;
+  bool bought = false;
+  double dwell = 0;     ///< seconds (0 = unknown)
+  std::int64_t ts = 0;  ///< seconds
+};
+
 class EventStore {
  public:
   virtual ~EventStore() = default;
@@ -47,6 +64,13 @@ class EventStore {
   virtual std::int64_t count() const = 0;
   /// The URL the store was opened with.
   virtual std::string url() const = 0;
+
+  /// Appends feedback rows and events (e.g. the clicks they imply) in one atomic, durable
+  /// commit; returns the events' sequence numbers. Default: NotSupported.
+  virtual std::vector<std::int64_t> append_feedback(const std::vector<StoredFeedback>& feedback,
+                                                    const std::vector<StoredEvent>& events);
+  /// Calls fn for every feedback row in seq order until fn returns false. Default: none.
+  virtual void scan_feedback(const std::function<bool(const StoredFeedback&)>& fn) const;
 };
 
 /// Opens a store by URL ("sqlite://events.db", "memory://"). Throws InvalidInput for an unknown
