@@ -17,6 +17,8 @@ done
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config git curl python3
+  # CI checks the C++ formatting (.clang-format) with it.
+  clang-format
   # LibTorch, with OpenBLAS (OpenMP build) as the BLAS: the reference BLAS is ~9x slower.
   libtorch-dev libopenblas0-openmp libopenblas-openmp-dev
   # tcmalloc: LibTorch's CPU speed on big tensors depends on the allocator.

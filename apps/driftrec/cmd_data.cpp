@@ -17,10 +17,14 @@ Runner add_data_inspect(CLI::App& app, const GlobalFlags&) {
     auto opts = flags->read_options();
     const auto ds = data::load_dataset(flags->path, opts, &rep);
     auto stats = data::dataset_stats(ds);
-    stats["load"] = {{"format", rep.format},           {"files", rep.files},
-                     {"rows_read", rep.rows_read},     {"rows_loaded", rep.rows_loaded},
-                     {"rows_rejected", rep.rows_rejected}, {"rejects_file", rep.rejects_path},
-                     {"item_rows", rep.item_rows},     {"item_rows_unmatched", rep.item_rows_unmatched}};
+    stats["load"] = {{"format", rep.format},
+                     {"files", rep.files},
+                     {"rows_read", rep.rows_read},
+                     {"rows_loaded", rep.rows_loaded},
+                     {"rows_rejected", rep.rows_rejected},
+                     {"rejects_file", rep.rejects_path},
+                     {"item_rows", rep.item_rows},
+                     {"item_rows_unmatched", rep.item_rows_unmatched}};
     if (*json) {
       std::cout << stats.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {

@@ -23,8 +23,8 @@ std::string category_of(const data::Dataset& ds, std::int32_t item) {
 void print_list(const data::Dataset& ds, const TopK& top, std::size_t n) {
   for (std::size_t r = 0; r < std::min(n, top.size()); ++r)
     std::cout << "    " << r + 1 << ". " << std::left << std::setw(7) << ds.items.name(top.items[r]) << std::right
-              << " category " << std::left << std::setw(4) << category_of(ds, top.items[r]) << std::right
-              << " score " << std::fixed << std::setprecision(3) << top.scores[r] << "\n";
+              << " category " << std::left << std::setw(4) << category_of(ds, top.items[r]) << std::right << " score "
+              << std::fixed << std::setprecision(3) << top.scores[r] << "\n";
 }
 
 double share_in(const data::Dataset& ds, const TopK& top, std::int32_t category) {
@@ -61,12 +61,14 @@ Runner add_demo(CLI::App& app, const GlobalFlags& g) {
     po.dedup = true;
     auto p = data::prepare(data::to_dataset(synth), po);
     std::cout << "  " << p.full.users.count() << " users, " << p.full.items.count() << " items, " << p.full.log.size()
-              << " events; leave-one-out: " << p.split.test.size() << " test users, full ranking, seen items excluded\n\n";
+              << " events; leave-one-out: " << p.split.test.size()
+              << " test users, full ranking, seen items excluded\n\n";
 
     std::map<std::string, std::unique_ptr<models::Model>> trained;
     nlohmann::json results = nlohmann::json::array();
     std::cout << std::left << std::setw(10) << "model" << std::right << std::setw(9) << "HR@10" << std::setw(10)
-              << "NDCG@10" << std::setw(9) << "MRR" << std::setw(12) << "coverage" << std::setw(10) << "train s" << "\n";
+              << "NDCG@10" << std::setw(9) << "MRR" << std::setw(12) << "coverage" << std::setw(10) << "train s"
+              << "\n";
     for (const auto& name : split_commas(o->models)) {
       nlohmann::json cfg = o->config.overrides(name);
       // Sequence-aware item-to-item: co-occurrence within 3 positions, recent events weighted with a
@@ -85,14 +87,19 @@ Runner add_demo(CLI::App& app, const GlobalFlags& g) {
       eo.threads = g.threads;
       const auto res = models::evaluate_model(*model, p.full, p.split.test, p.split.train, eo);
       const auto& m = res.metrics;
-      std::cout << std::left << std::setw(10) << name << std::right << std::fixed << std::setprecision(4) << std::setw(9)
-                << m.at("hr@10") << std::setw(10) << m.at("ndcg@10") << std::setw(9) << m.at("mrr") << std::setw(12)
-                << m.at("coverage@10") << std::setw(10) << std::setprecision(2) << rep.seconds << "\n";
-      results.push_back({{"model", name}, {"config", model->config()}, {"metrics", res.metrics_json()},
+      std::cout << std::left << std::setw(10) << name << std::right << std::fixed << std::setprecision(4)
+                << std::setw(9) << m.at("hr@10") << std::setw(10) << m.at("ndcg@10") << std::setw(9) << m.at("mrr")
+                << std::setw(12) << m.at("coverage@10") << std::setw(10) << std::setprecision(2) << rep.seconds << "\n";
+      results.push_back({{"model", name},
+                         {"config", model->config()},
+                         {"metrics", res.metrics_json()},
                          {"training_seconds", rep.seconds}});
       trained[name] = std::move(model);
     }
-    if (!o->json_out.empty()) write_file(o->json_out, nlohmann::json{{"demo", results}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    if (!o->json_out.empty())
+      write_file(
+          o->json_out,
+          nlohmann::json{{"demo", results}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 
     // Live interest update: one user's next recommendations before and after three new events
     // in a category they have never touched.
@@ -117,7 +124,9 @@ Runner add_demo(CLI::App& app, const GlobalFlags& g) {
     const auto counts = data::item_counts(p.split.train.log, p.full.n_items());
     std::vector<std::int32_t> by_pop;
     for (std::int32_t i = 1; i < p.full.n_items(); ++i) by_pop.push_back(i);
-    std::stable_sort(by_pop.begin(), by_pop.end(), [&](auto a, auto b) { return counts[static_cast<std::size_t>(a)] > counts[static_cast<std::size_t>(b)]; });
+    std::stable_sort(by_pop.begin(), by_pop.end(), [&](auto a, auto b) {
+      return counts[static_cast<std::size_t>(a)] > counts[static_cast<std::size_t>(b)];
+    });
     std::int32_t new_cat = -1;
     for (auto i : by_pop)
       if (!seen_cats.count(p.full.item_table.primary_category(i))) {
@@ -131,7 +140,8 @@ Runner add_demo(CLI::App& app, const GlobalFlags& g) {
     for (const auto& [cat, n] : seen_cats) fav.emplace_back(n, cat);
     std::sort(fav.rbegin(), fav.rend());
     for (std::size_t f = 0; f < std::min<std::size_t>(3, fav.size()); ++f)
-      std::cout << " " << (fav[f].second >= 0 ? p.full.item_table.categories.name(fav[f].second) : "?") << " x" << fav[f].first;
+      std::cout << " " << (fav[f].second >= 0 ? p.full.item_table.categories.name(fav[f].second) : "?") << " x"
+                << fav[f].first;
     std::cout << ")\n  top-5 now:\n";
     const auto before = model.recommend(state, 10);
     print_list(p.full, before, 5);
@@ -140,15 +150,17 @@ Runner add_demo(CLI::App& app, const GlobalFlags& g) {
     std::int64_t ts = history.empty() ? 0 : history.back().ts;
     for (auto i : by_pop) {
       if (p.full.item_table.primary_category(i) != new_cat) continue;
-      model.observe(state, data::Event{c.user, i, ts += 30, static_cast<std::int16_t>(std::max(0, p.full.behaviors.find("view"))), 0, 1.0f});
+      model.observe(state, data::Event{c.user, i, ts += 30,
+                                       static_cast<std::int16_t>(std::max(0, p.full.behaviors.find("view"))), 0, 1.0f});
       std::cout << " " << p.full.items.name(i);
       if (++added == 3) break;
     }
-    std::cout << " (category " << p.full.item_table.categories.name(new_cat) << ")\n  top-5 right after (no retraining):\n";
+    std::cout << " (category " << p.full.item_table.categories.name(new_cat)
+              << ")\n  top-5 right after (no retraining):\n";
     const auto after = model.recommend(state, 10);
     print_list(p.full, after, 5);
-    std::cout << "  share of category " << p.full.item_table.categories.name(new_cat) << " in the top-10: "
-              << std::setprecision(0) << 100 * share_in(p.full, before, new_cat) << "% -> "
+    std::cout << "  share of category " << p.full.item_table.categories.name(new_cat)
+              << " in the top-10: " << std::setprecision(0) << 100 * share_in(p.full, before, new_cat) << "% -> "
               << 100 * share_in(p.full, after, new_cat) << "%\n";
     if (model.capabilities().explain && after.size() > 0) {
       const auto attr = model.explain(state, after.items[0]);

@@ -22,7 +22,8 @@ Runner add_ensemble(CLI::App& app, const GlobalFlags& g) {
   auto o = std::make_shared<Opts>();
   o->data.add_to(app, true);
   o->prep.add_to(app);
-  app.add_option("--member", o->members, "a trained model directory (repeat; at least two, same data and split)")->required();
+  app.add_option("--member", o->members, "a trained model directory (repeat; at least two, same data and split)")
+      ->required();
   app.add_option("--weights", o->weights, "comma-separated member weights (default: fitted on the validation split)");
   app.add_option("--weights-from", o->weights_from,
                  "take the member weights of this ensemble directory (e.g. fitted on validation before a --refit)")
@@ -35,8 +36,9 @@ Runner add_ensemble(CLI::App& app, const GlobalFlags& g) {
       const auto ref = models::read_model_meta(o->weights_from);
       const auto& w = ref.contains("member_weights") ? ref["member_weights"] : nlohmann::json();
       if (!w.is_array() || w.size() != o->members.size())
-        throw InvalidInput("--weights-from " + o->weights_from + ": holds " + (w.is_array() ? std::to_string(w.size()) : "no") +
-                           " member weights for " + std::to_string(o->members.size()) + " --member directories");
+        throw InvalidInput("--weights-from " + o->weights_from + ": holds " +
+                           (w.is_array() ? std::to_string(w.size()) : "no") + " member weights for " +
+                           std::to_string(o->members.size()) + " --member directories");
       for (const auto& x : w) o->weights += (o->weights.empty() ? "" : ",") + x.dump();
     }
     auto config = o->config.overrides("ensemble");
@@ -51,7 +53,8 @@ Runner add_ensemble(CLI::App& app, const GlobalFlags& g) {
     for (const auto& dir : o->members) {
       auto loaded = models::load_model_dir(dir);
       if (loaded.items.checksum() != items)
-        throw InvalidInput(dir + ": this member was trained on other data (its item ids differ from --data's training split)");
+        throw InvalidInput(
+            dir + ": this member was trained on other data (its item ids differ from --data's training split)");
       ens->add_member(std::move(loaded.model));
     }
     if (!o->weights.empty()) {
@@ -84,7 +87,8 @@ Runner add_ensemble(CLI::App& app, const GlobalFlags& g) {
     std::cout << "\n";
     if (!rep.validation.metrics.empty())
       std::cout << "validation: hr@10 " << std::fixed << std::setprecision(4) << rep.validation.metrics.at("hr@10")
-                << ", ndcg@10 " << rep.validation.metrics.at("ndcg@10") << ", mrr " << rep.validation.metrics.at("mrr") << "\n";
+                << ", ndcg@10 " << rep.validation.metrics.at("ndcg@10") << ", mrr " << rep.validation.metrics.at("mrr")
+                << "\n";
     return 0;
   };
 }

@@ -51,7 +51,8 @@ Runner add_recommend(CLI::App& app, const GlobalFlags&) {
       model.observe(state, data::Event{user < 0 ? 0 : user, item, ++ts, 0, 0, 1.0f});
     }
     if (state.history.empty() && state.user < 0)
-      throw InvalidInput("user '" + o->user + "' has no history the model knows: pass --data with their events or --history");
+      throw InvalidInput("user '" + o->user +
+                         "' has no history the model knows: pass --data with their events or --history");
     models::RecommendOptions ro;
     ro.exclude_seen = !o->include_seen;
     for (const auto& id : split_commas(o->exclude))
@@ -63,7 +64,8 @@ Runner add_recommend(CLI::App& app, const GlobalFlags&) {
       std::string s;
       if (catalog && catalog->item_table.primary_category(i) >= 0)
         s = catalog->item_table.categories.name(catalog->item_table.primary_category(i));
-      if (catalog && static_cast<std::size_t>(i) < catalog->item_table.titles.size() && !catalog->item_table.titles[static_cast<std::size_t>(i)].empty())
+      if (catalog && static_cast<std::size_t>(i) < catalog->item_table.titles.size() &&
+          !catalog->item_table.titles[static_cast<std::size_t>(i)].empty())
         s += (s.empty() ? "" : " | ") + catalog->item_table.titles[static_cast<std::size_t>(i)];
       return s;
     };
@@ -76,8 +78,8 @@ Runner add_recommend(CLI::App& app, const GlobalFlags&) {
         it["because"] = nlohmann::json::array();
         const auto attr = model.explain(state, top.items[r]);
         for (std::size_t a = 0; a < std::min<std::size_t>(3, attr.size()); ++a)
-          it["because"].push_back({{"item", loaded.items.name(attr[a].item)}, {"weight", attr[a].weight},
-                                   {"position", attr[a].position}});
+          it["because"].push_back(
+              {{"item", loaded.items.name(attr[a].item)}, {"weight", attr[a].weight}, {"position", attr[a].position}});
       }
       out["items"].push_back(it);
     }
@@ -85,12 +87,13 @@ Runner add_recommend(CLI::App& app, const GlobalFlags&) {
       std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       return 0;
     }
-    std::cout << model.name() << " top-" << o->k << " for " << (o->user.empty() ? "an anonymous user" : "user " + o->user)
-              << " (" << state.history.size() << " past events)\n";
+    std::cout << model.name() << " top-" << o->k << " for "
+              << (o->user.empty() ? "an anonymous user" : "user " + o->user) << " (" << state.history.size()
+              << " past events)\n";
     for (std::size_t r = 0; r < out["items"].size(); ++r) {
       const auto& it = out["items"][r];
-      std::cout << std::setw(3) << r + 1 << ". " << std::left << std::setw(14) << it["item"].get<std::string>() << std::right
-                << " score " << std::fixed << std::setprecision(4) << it["score"].get<float>();
+      std::cout << std::setw(3) << r + 1 << ". " << std::left << std::setw(14) << it["item"].get<std::string>()
+                << std::right << " score " << std::fixed << std::setprecision(4) << it["score"].get<float>();
       if (it.contains("label")) std::cout << "  " << it["label"].get<std::string>();
       std::cout << "\n";
       if (it.contains("because"))

@@ -17,7 +17,8 @@ Runner add_synth(CLI::App& app, const GlobalFlags&) {
   app.add_option("--categories", o->categories, "item categories (0 = preset default)")->check(CLI::NonNegativeNumber);
   app.add_option("--seed", o->seed, "random seed (same seed, same files)");
   app.add_option("--events-per-user", o->mean_events, "mean events per user")->check(CLI::Range(2.0, 1e6));
-  app.add_option("--shift-rate", o->shift_rate, "probability per session of a sudden interest shift")->check(CLI::Range(0.0, 1.0));
+  app.add_option("--shift-rate", o->shift_rate, "probability per session of a sudden interest shift")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--drift", o->drift, "per-session step of gradual interest drift")->check(CLI::Range(0.0, 1.0));
   app.add_option("--correlation", o->correlation, "crossdomain: correlation of the two domains' interests")
       ->check(CLI::Range(0.0, 1.0));

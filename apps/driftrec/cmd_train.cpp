@@ -1,8 +1,8 @@
 #include <cstdlib>
-#include <memory>
-#include <sstream>
 #include <iomanip>
 #include <iostream>
+#include <memory>
+#include <sstream>
 
 #include "commands.h"
 #include "common.h"
@@ -72,8 +72,10 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
           break;
         }
       config = merge_config(config, o->config.overrides(name));
-      if (app.count("--seed") == 0 && ref.contains("seed") && ref["seed"].is_number_unsigned()) seed = ref["seed"].get<std::uint64_t>();
-      refit_info = {{"from", o->refit_from}, {"best_epoch", best}, {"validation", ref.value("validation", nlohmann::json())}};
+      if (app.count("--seed") == 0 && ref.contains("seed") && ref["seed"].is_number_unsigned())
+        seed = ref["seed"].get<std::uint64_t>();
+      refit_info = {
+          {"from", o->refit_from}, {"best_epoch", best}, {"validation", ref.value("validation", nlohmann::json())}};
     } else {
       if (name.empty()) throw InvalidInput("train: --model is required (or --refit-from a model directory)");
       config = o->config.overrides(name);

@@ -42,15 +42,20 @@ Runner add_tune(CLI::App& app, const GlobalFlags& g) {
   app.add_option("--model", o->model, "model to tune (or `model:` in the space)");
   o->config.add_to(app);
   app.add_option("--objective", o->objective, "validation metric to maximise (default: the space's, else ndcg@10)");
-  app.add_option("--strategy", o->tune.sampler.strategy, "grid, random or tpe")->check(CLI::IsMember({"grid", "random", "tpe"}));
+  app.add_option("--strategy", o->tune.sampler.strategy, "grid, random or tpe")
+      ->check(CLI::IsMember({"grid", "random", "tpe"}));
   app.add_option("--trials", o->tune.trials, "trial budget (0 = none; then --minutes)")->check(CLI::NonNegativeNumber);
-  app.add_option("--minutes", o->tune.minutes, "time budget for starting trials (0 = none)")->check(CLI::NonNegativeNumber);
-  app.add_option("--grid-points", o->tune.sampler.grid_points, "grid: values per continuous range")->check(CLI::Range(1, 100));
-  app.add_option("--startup", o->tune.sampler.startup, "tpe: random trials before the model-based ones")->check(CLI::Range(2, 1000));
+  app.add_option("--minutes", o->tune.minutes, "time budget for starting trials (0 = none)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--grid-points", o->tune.sampler.grid_points, "grid: values per continuous range")
+      ->check(CLI::Range(1, 100));
+  app.add_option("--startup", o->tune.sampler.startup, "tpe: random trials before the model-based ones")
+      ->check(CLI::Range(2, 1000));
   app.add_option("--seed", o->tune.seed, "sampler and training seed");
   app.add_option("--db", o->db, "SQLite file recording the trials (an existing one is resumed)");
   app.add_option("--out", o->out, "where to write the best configuration (YAML for `train --config`)");
-  app.add_option("--parallel", o->parallel, "trials at once, each in its own process (threads are split)")->check(CLI::Range(1, 64));
+  app.add_option("--parallel", o->parallel, "trials at once, each in its own process (threads are split)")
+      ->check(CLI::Range(1, 64));
   app.add_flag("--no-abandon", o->no_abandon, "never stop a trial early (median stopping rule)");
   app.add_flag("--worker", o->worker, "internal: run as a worker of a parallel search")->group("");
   return [o, &g]() {
@@ -66,15 +71,20 @@ Runner add_tune(CLI::App& app, const GlobalFlags& g) {
     const int k = at == std::string::npos ? 10 : std::stoi(space.objective.substr(at + 1));
     const auto& declared = models::model_params(space.model);
     for (const auto& p : space.params)
-      if (!declared.find(p.name)) throw InvalidInput(o->space_path + ": '" + p.name + "' is not a parameter of " + space.model);
+      if (!declared.find(p.name))
+        throw InvalidInput(o->space_path + ": '" + p.name + "' is not a parameter of " + space.model);
     o->tune.early_abandon = !o->no_abandon;
     const auto base = o->config.overrides(space.model);
     // Everything that decides what a trial means goes into the study key: resuming with other
     // settings is refused.
     const auto prep_opts = o->prep.get();
-    const nlohmann::json key = {{"space", space.to_json()}, {"base", base}, {"strategy", o->tune.sampler.strategy},
-                                {"grid_points", o->tune.sampler.grid_points}, {"seed", o->tune.seed},
-                                {"data", o->data.path}, {"preprocess", data::to_json(prep_opts)}};
+    const nlohmann::json key = {{"space", space.to_json()},
+                                {"base", base},
+                                {"strategy", o->tune.sampler.strategy},
+                                {"grid_points", o->tune.sampler.grid_points},
+                                {"seed", o->tune.seed},
+                                {"data", o->data.path},
+                                {"preprocess", data::to_json(prep_opts)}};
     tune::TrialStore store(o->db, key);
     const int total_threads = resolve_threads(g.threads);
     const int threads = std::max(1, total_threads / o->parallel);
@@ -135,15 +145,15 @@ Runner add_tune(CLI::App& app, const GlobalFlags& g) {
     auto on_finish = [&](const tune::Trial& t) {
       log_info(who + "trial " + std::to_string(t.id) + " " + tune::to_string(t.status) +
                (t.value ? " " + space.objective + "=" + std::to_string(*t.value) : "") + " in " +
-               std::to_string(static_cast<int>(t.seconds)) + " s " + t.params.dump() + (t.message.empty() ? "" : " (" + t.message + ")"));
+               std::to_string(static_cast<int>(t.seconds)) + " s " + t.params.dump() +
+               (t.message.empty() ? "" : " (" + t.message + ")"));
     };
     auto trials = tune::run_trials(space, o->tune, store, objective, on_finish);
     if (o->worker) return 0;
     for (const auto pid : workers) waitpid(pid, nullptr, 0);
     trials = store.trials();
-    std::stable_sort(trials.begin(), trials.end(), [](const auto& a, const auto& b) {
-      return a.value.value_or(-1e300) > b.value.value_or(-1e300);
-    });
+    std::stable_sort(trials.begin(), trials.end(),
+                     [](const auto& a, const auto& b) { return a.value.value_or(-1e300) > b.value.value_or(-1e300); });
     std::printf("%-6s %-10s %12s %9s  %s\n", "trial", "status", space.objective.c_str(), "seconds", "params");
     for (const auto& t : trials)
       std::printf("%-6lld %-10s %12s %9.1f  %s\n", static_cast<long long>(t.id), tune::to_string(t.status).c_str(),
@@ -157,7 +167,8 @@ Runner add_tune(CLI::App& app, const GlobalFlags& g) {
     auto config = merge_config(merge_config(base, space.fixed), best->params);
     for (const auto& [key2, v] : config.items()) f << key2 << ": " << yaml_scalar(v) << "\n";
     if (!f.flush()) throw IoError(o->out + ": cannot write");
-    std::cout << "best: trial " << best->id << " " << space.objective << " " << *best->value << " -> " << o->out << "\n";
+    std::cout << "best: trial " << best->id << " " << space.objective << " " << *best->value << " -> " << o->out
+              << "\n";
     return 0;
   };
 }

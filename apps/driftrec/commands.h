@@ -8,7 +8,7 @@
 namespace driftrec::cli {
 
 struct GlobalFlags {
-  int threads = 0;        ///< 0 = all cores
+  int threads = 0;  ///< 0 = all cores
   std::string log_level = "info";
   std::vector<std::string> argv;  ///< the command line after the program name (to re-run workers)
 };

@@ -35,19 +35,25 @@ int main(int argc, char** argv) {
   add(evaluate, cli::add_evaluate(*evaluate, g));
   auto* recommend = app.add_subcommand("recommend", "top-K items for a user or a given history");
   add(recommend, cli::add_recommend(*recommend, g));
-  auto* ensemble = app.add_subcommand("ensemble", "blend trained models (weights fitted on validation) into one model directory");
+  auto* ensemble =
+      app.add_subcommand("ensemble", "blend trained models (weights fitted on validation) into one model directory");
   add(ensemble, cli::add_ensemble(*ensemble, g));
   auto* compare = app.add_subcommand("compare", "evaluate several models on one split, with paired significance tests");
   add(compare, cli::add_compare(*compare, g));
-  auto* tune = app.add_subcommand("tune", "hyperparameter search (grid, random, TPE) on the validation split, resumable");
+  auto* tune =
+      app.add_subcommand("tune", "hyperparameter search (grid, random, TPE) on the validation split, resumable");
   add(tune, cli::add_tune(*tune, g));
-  auto* rep = app.add_subcommand("report", "one self-contained HTML report: comparison, curves, popularity, users' interests and explanations");
+  auto* rep = app.add_subcommand(
+      "report", "one self-contained HTML report: comparison, curves, popularity, users' interests and explanations");
   add(rep, cli::add_report(*rep, g));
-  auto* ope = app.add_subcommand("ope", "off-policy evaluation of a policy from logged bandit feedback (IPS, SNIPS, DM, DR, switch-DR)");
+  auto* ope = app.add_subcommand(
+      "ope", "off-policy evaluation of a policy from logged bandit feedback (IPS, SNIPS, DM, DR, switch-DR)");
   add(ope, cli::add_ope(*ope, g));
-  auto* simulate = app.add_subcommand("simulate", "interactive simulator: exploration policies over a model, with clicks, regret and coverage");
+  auto* simulate = app.add_subcommand(
+      "simulate", "interactive simulator: exploration policies over a model, with clicks, regret and coverage");
   add(simulate, cli::add_simulate(*simulate, g));
-  auto* exportfb = app.add_subcommand("export-feedback", "recorded feedback (POST /v1/feedback) as an Open Bandit CSV for driftrec ope");
+  auto* exportfb = app.add_subcommand("export-feedback",
+                                      "recorded feedback (POST /v1/feedback) as an Open Bandit CSV for driftrec ope");
   add(exportfb, cli::add_export_feedback(*exportfb, g));
   auto* models = app.add_subcommand("models", "list models and their parameters");
   add(models, cli::add_models(*models, g));
@@ -62,9 +68,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  static const std::map<std::string, LogLevel> levels = {
-      {"debug", LogLevel::kDebug}, {"info", LogLevel::kInfo}, {"warn", LogLevel::kWarn},
-      {"error", LogLevel::kError}, {"off", LogLevel::kOff}};
+  static const std::map<std::string, LogLevel> levels = {{"debug", LogLevel::kDebug},
+                                                         {"info", LogLevel::kInfo},
+                                                         {"warn", LogLevel::kWarn},
+                                                         {"error", LogLevel::kError},
+                                                         {"off", LogLevel::kOff}};
   set_log_level(levels.at(g.log_level));
   try {
     for (auto& [sub, run] : runners)

@@ -24,11 +24,12 @@ ParamSpec bool_param(std::string name, bool def, std::string description) {
   return ParamSpec{std::move(name), ParamType::kBool, def, std::move(description), std::nullopt, std::nullopt, {}};
 }
 ParamSpec string_param(std::string name, std::string def, std::string description, std::vector<std::string> choices) {
-  return ParamSpec{std::move(name), ParamType::kString, def, std::move(description), std::nullopt, std::nullopt,
-                   std::move(choices)};
+  return ParamSpec{std::move(name), ParamType::kString, def, std::move(description), std::nullopt,
+                   std::nullopt,    std::move(choices)};
 }
 
-ParamSet::ParamSet(std::string owner, std::vector<ParamSpec> specs) : owner_(std::move(owner)), specs_(std::move(specs)) {}
+ParamSet::ParamSet(std::string owner, std::vector<ParamSpec> specs)
+    : owner_(std::move(owner)), specs_(std::move(specs)) {}
 
 const ParamSpec* ParamSet::find(const std::string& name) const {
   for (const auto& s : specs_)
@@ -40,10 +41,14 @@ namespace {
 
 const char* type_name(ParamType t) {
   switch (t) {
-    case ParamType::kInt: return "int";
-    case ParamType::kFloat: return "float";
-    case ParamType::kBool: return "bool";
-    case ParamType::kString: return "string";
+    case ParamType::kInt:
+      return "int";
+    case ParamType::kFloat:
+      return "float";
+    case ParamType::kBool:
+      return "bool";
+    case ParamType::kString:
+      return "string";
   }
   return "?";
 }
@@ -63,9 +68,7 @@ nlohmann::json scalar_from_text(const std::string& text) {
 }
 
 nlohmann::json coerce(const std::string& owner, const ParamSpec& spec, const nlohmann::json& v) {
-  auto fail = [&](const std::string& why) {
-    return InvalidInput(owner + ": parameter '" + spec.name + "' " + why);
-  };
+  auto fail = [&](const std::string& why) { return InvalidInput(owner + ": parameter '" + spec.name + "' " + why); };
   nlohmann::json value = v;
   if (value.is_string() && spec.type != ParamType::kString) value = scalar_from_text(value.get<std::string>());
   switch (spec.type) {
@@ -134,7 +137,8 @@ nlohmann::json ParamSet::from_environment() const {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& s : specs_) {
     std::string var = "DRIFTREC_";
-    for (char c : s.name) var += (c == '.' || c == '-') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (char c : s.name)
+      var += (c == '.' || c == '-') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     if (const char* v = std::getenv(var.c_str())) out[s.name] = std::string(v);
   }
   return out;
@@ -198,8 +202,7 @@ nlohmann::json load_config_file(const std::string& path) {
 
 std::pair<std::string, nlohmann::json> parse_set_option(const std::string& kv) {
   const auto eq = kv.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw InvalidInput("--set expects key=value, got '" + kv + "'");
+  if (eq == std::string::npos || eq == 0) throw InvalidInput("--set expects key=value, got '" + kv + "'");
   return {kv.substr(0, eq), scalar_from_text(kv.substr(eq + 1))};
 }
 

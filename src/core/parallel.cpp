@@ -35,8 +35,7 @@ void run_workers(int threads, const std::function<void(int)>& worker) {
 }
 }  // namespace
 
-void parallel_for(std::size_t n, int threads,
-                  const std::function<void(std::size_t, std::size_t, int)>& body) {
+void parallel_for(std::size_t n, int threads, const std::function<void(std::size_t, std::size_t, int)>& body) {
   threads = std::max(1, std::min<int>(resolve_threads(threads), static_cast<int>(std::max<std::size_t>(n, 1))));
   if (threads == 1) {
     if (n > 0) body(0, n, 0);

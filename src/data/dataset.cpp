@@ -74,9 +74,8 @@ void DatasetBuilder::set_item_info(std::string_view item, const std::vector<std:
 }
 
 Dataset DatasetBuilder::finish() {
-  std::stable_sort(events_.begin(), events_.end(), [](const Event& a, const Event& b) {
-    return a.user < b.user || (a.user == b.user && a.ts < b.ts);
-  });
+  std::stable_sort(events_.begin(), events_.end(),
+                   [](const Event& a, const Event& b) { return a.user < b.user || (a.user == b.user && a.ts < b.ts); });
   auto& log = ds_.log;
   const std::size_t n = events_.size();
   log.user.resize(n);

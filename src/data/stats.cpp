@@ -45,7 +45,8 @@ nlohmann::json dataset_stats(const Dataset& ds) {
     std::vector<std::int64_t> dc(static_cast<std::size_t>(ds.domains.size()), 0);
     for (auto d : log.domain) ++dc[static_cast<std::size_t>(d)];
     for (std::int32_t d = 0; d < ds.domains.size(); ++d)
-      if (dc[static_cast<std::size_t>(d)] > 0) dom[d == 0 ? "(none)" : ds.domains.name(d)] = dc[static_cast<std::size_t>(d)];
+      if (dc[static_cast<std::size_t>(d)] > 0)
+        dom[d == 0 ? "(none)" : ds.domains.name(d)] = dc[static_cast<std::size_t>(d)];
     j["domains"] = dom;
   }
   j["has_clock"] = ds.has_clock;
@@ -65,19 +66,24 @@ nlohmann::json dataset_stats(const Dataset& ds) {
   for (auto l : len) mean += static_cast<double>(l);
   mean = len.empty() ? 0.0 : mean / static_cast<double>(len.size());
   j["sequence_length"] = {{"min", len.empty() ? 0 : len.front()}, {"p50", percentile(len, 50)},
-                          {"p90", percentile(len, 90)},          {"p99", percentile(len, 99)},
+                          {"p90", percentile(len, 90)},           {"p99", percentile(len, 99)},
                           {"max", len.empty() ? 0 : len.back()},  {"mean", mean}};
   auto ic = item_counts(log, ds.n_items());
   std::vector<std::int64_t> pop(ic.begin() + 1, ic.end());
   std::sort(pop.begin(), pop.end());
-  j["item_popularity"] = {{"min", pop.empty() ? 0 : pop.front()}, {"p50", percentile(pop, 50)},
-                          {"p90", percentile(pop, 90)}, {"max", pop.empty() ? 0 : pop.back()}};
+  j["item_popularity"] = {{"min", pop.empty() ? 0 : pop.front()},
+                          {"p50", percentile(pop, 50)},
+                          {"p90", percentile(pop, 90)},
+                          {"max", pop.empty() ? 0 : pop.back()}};
   const auto& t = ds.item_table;
   std::int64_t with_cat = 0, with_text = 0;
-  for (std::size_t i = 1; i + 1 < t.category_offsets.size(); ++i) with_cat += t.category_offsets[i + 1] > t.category_offsets[i];
+  for (std::size_t i = 1; i + 1 < t.category_offsets.size(); ++i)
+    with_cat += t.category_offsets[i + 1] > t.category_offsets[i];
   for (std::size_t i = 1; i + 1 < t.token_offsets.size(); ++i) with_text += t.token_offsets[i + 1] > t.token_offsets[i];
-  j["item_table"] = {{"categories", t.categories.size()}, {"items_with_category", with_cat},
-                     {"vocabulary", t.vocabulary.size()}, {"items_with_text", with_text}};
+  j["item_table"] = {{"categories", t.categories.size()},
+                     {"items_with_category", with_cat},
+                     {"vocabulary", t.vocabulary.size()},
+                     {"items_with_text", with_text}};
   j["fingerprint"] = ds.fingerprint();
   return j;
 }
@@ -98,8 +104,8 @@ std::string format_stats(const nlohmann::json& j) {
   }
   if (j.contains("time")) {
     if (j["has_clock"].get<bool>())
-      os << "time range     " << j["time"]["min_iso"].get<std::string>() << " .. " << j["time"]["max_iso"].get<std::string>()
-         << " (" << j["time"]["days"].get<double>() << " days)\n";
+      os << "time range     " << j["time"]["min_iso"].get<std::string>() << " .. "
+         << j["time"]["max_iso"].get<std::string>() << " (" << j["time"]["days"].get<double>() << " days)\n";
     else
       os << "time range     no clock in the source (order only)\n";
   }
@@ -107,7 +113,8 @@ std::string format_stats(const nlohmann::json& j) {
   os << "seq length     min " << s["min"] << ", p50 " << s["p50"] << ", p90 " << s["p90"] << ", p99 " << s["p99"]
      << ", max " << s["max"] << ", mean " << s["mean"].get<double>() << "\n";
   const auto& p = j["item_popularity"];
-  os << "item events    min " << p["min"] << ", p50 " << p["p50"] << ", p90 " << p["p90"] << ", max " << p["max"] << "\n";
+  os << "item events    min " << p["min"] << ", p50 " << p["p50"] << ", p90 " << p["p90"] << ", max " << p["max"]
+     << "\n";
   const auto& t = j["item_table"];
   os << "item table     " << t["categories"] << " categories (" << t["items_with_category"] << " items), vocabulary "
      << t["vocabulary"] << " (" << t["items_with_text"] << " items with text)\n";

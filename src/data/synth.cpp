@@ -40,8 +40,8 @@ struct CategoryItems {
   std::int32_t sample(Rng& rng) const {
     const double u = rng.uniform() * cumulative.back();
     const auto it = std::upper_bound(cumulative.begin(), cumulative.end(), u);
-    return items[static_cast<std::size_t>(std::min<std::ptrdiff_t>(it - cumulative.begin(),
-                                                                    static_cast<std::ptrdiff_t>(items.size()) - 1))];
+    return items[static_cast<std::size_t>(
+        std::min<std::ptrdiff_t>(it - cumulative.begin(), static_cast<std::ptrdiff_t>(items.size()) - 1))];
   }
 };
 
@@ -66,7 +66,8 @@ SynthData generate_synthetic(const SynthOptions& o) {
   SynthData d;
   d.options = o;
   for (int c = 0; c < n_cat; ++c)
-    d.category_names.push_back(cross ? (c < per_domain ? "shop" : "social") + std::string("_c") + std::to_string(c % per_domain)
+    d.category_names.push_back(cross ? (c < per_domain ? "shop" : "social") + std::string("_c") +
+                                           std::to_string(c % per_domain)
                                      : "c" + std::to_string(c));
   const std::int64_t period = static_cast<std::int64_t>(o.days * 86400.0);
 
@@ -87,8 +88,9 @@ SynthData generate_synthetic(const SynthOptions& o) {
     if (news) {
       const int len = 6 + static_cast<int>(rng.uniform_int(5));
       for (int k = 0; k < len; ++k) {
-        std::string tok = rng.bernoulli(0.6) ? "t" + std::to_string(it.category) + "_" + std::to_string(rng.uniform_int(25))
-                                             : common[rng.uniform_int(common.size())];
+        std::string tok = rng.bernoulli(0.6)
+                              ? "t" + std::to_string(it.category) + "_" + std::to_string(rng.uniform_int(25))
+                              : common[rng.uniform_int(common.size())];
         it.title += (k ? " " : "") + tok;
       }
     }
@@ -158,7 +160,8 @@ SynthData generate_synthetic(const SynthOptions& o) {
         interest[static_cast<std::size_t>(c)] = base[static_cast<std::size_t>(c)] * shop_share;
         if (cross)
           interest[static_cast<std::size_t>(per_domain + c)] =
-              (o.correlation * base[static_cast<std::size_t>(c)] + (1 - o.correlation) * other[static_cast<std::size_t>(c)]) *
+              (o.correlation * base[static_cast<std::size_t>(c)] +
+               (1 - o.correlation) * other[static_cast<std::size_t>(c)]) *
               (1 - shop_share);
       }
       for (int c = 0; c < n_cat; ++c)
@@ -210,7 +213,9 @@ SynthData generate_synthetic(const SynthOptions& o) {
     if (!news && d.events.size() > first_event && d.events.back().ts > end_time) {
       const std::int64_t t0 = d.events[first_event].ts;
       const double scale = static_cast<double>(end_time - t0) / static_cast<double>(d.events.back().ts - t0);
-      auto squeeze = [&](std::int64_t x) { return t0 + static_cast<std::int64_t>(static_cast<double>(x - t0) * scale); };
+      auto squeeze = [&](std::int64_t x) {
+        return t0 + static_cast<std::int64_t>(static_cast<double>(x - t0) * scale);
+      };
       for (std::size_t k = first_event; k < d.events.size(); ++k) d.events[k].ts = squeeze(d.events[k].ts);
       for (std::size_t k = first_truth; k < d.truth.size(); ++k) d.truth[k].ts = squeeze(d.truth[k].ts);
     }
@@ -246,7 +251,8 @@ void write_synthetic(const SynthData& d, const std::string& dir) {
     auto f = open("events.csv");
     f << "user_id,item_id,timestamp,behavior,value,domain\n";
     for (const auto& e : d.events)
-      f << 'u' << e.user << ",i" << e.item << ',' << e.ts << ',' << e.behavior << ',' << e.value << ',' << e.domain << '\n';
+      f << 'u' << e.user << ",i" << e.item << ',' << e.ts << ',' << e.behavior << ',' << e.value << ',' << e.domain
+        << '\n';
     if (!f.flush()) throw IoError(dir + "/events.csv: write failed");
   }
   {

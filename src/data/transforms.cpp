@@ -98,7 +98,8 @@ Dataset restrict_log(const Dataset& full, const std::vector<bool>& keep) {
 std::vector<bool> target_mask(const Dataset& ds, const SplitOptions& opt) {
   std::vector<bool> by_behavior(static_cast<std::size_t>(ds.behaviors.size()), opt.target_behaviors.empty());
   for (auto b : behavior_ids(ds, opt.target_behaviors)) by_behavior[static_cast<std::size_t>(b)] = true;
-  std::vector<bool> by_domain(std::max<std::size_t>(1, static_cast<std::size_t>(ds.domains.size())), opt.target_domains.empty());
+  std::vector<bool> by_domain(std::max<std::size_t>(1, static_cast<std::size_t>(ds.domains.size())),
+                              opt.target_domains.empty());
   for (auto d : domain_ids(ds, opt.target_domains)) by_domain[static_cast<std::size_t>(d)] = true;
   const auto& log = ds.log;
   std::vector<bool> out(log.size());
@@ -128,7 +129,8 @@ Split leave_one_out(const Dataset& full, const SplitOptions& opt) {
     // A training event must precede the validation target, or the user has no history for it.
     if (v == log.user_begin(u)) continue;
     for (auto r = opt.refit ? t : v; r < log.user_end(u); ++r) keep[static_cast<std::size_t>(r)] = false;
-    if (!opt.refit) s.valid.push_back({u, v, {log.item[static_cast<std::size_t>(v)]}, log.ts[static_cast<std::size_t>(v)]});
+    if (!opt.refit)
+      s.valid.push_back({u, v, {log.item[static_cast<std::size_t>(v)]}, log.ts[static_cast<std::size_t>(v)]});
     s.test.push_back({u, t, {log.item[static_cast<std::size_t>(t)]}, log.ts[static_cast<std::size_t>(t)]});
   }
   s.train = restrict_log(full, keep);
@@ -190,7 +192,8 @@ std::vector<std::int16_t> domain_ids(const Dataset& ds, const std::vector<std::s
       std::string known;
       for (const auto& d : ds.domains.names())
         if (!d.empty()) known += (known.empty() ? "" : ", ") + d;
-      throw NotFound("domain '" + n + "' does not occur in the data (present: " + (known.empty() ? "none" : known) + ")");
+      throw NotFound("domain '" + n + "' does not occur in the data (present: " + (known.empty() ? "none" : known) +
+                     ")");
     }
     out.push_back(static_cast<std::int16_t>(id));
   }
@@ -227,7 +230,8 @@ std::int64_t time_quantile(const Dataset& ds, double fraction) {
   if (!(fraction >= 0.0 && fraction <= 1.0)) throw InvalidInput("time quantile must be in [0, 1]");
   if (ds.log.size() == 0) throw InvalidInput("time quantile of an empty dataset");
   std::vector<std::int64_t> ts = ds.log.ts;
-  const auto k = std::min(ts.size() - 1, static_cast<std::size_t>(std::floor(fraction * static_cast<double>(ts.size()))));
+  const auto k =
+      std::min(ts.size() - 1, static_cast<std::size_t>(std::floor(fraction * static_cast<double>(ts.size()))));
   std::nth_element(ts.begin(), ts.begin() + static_cast<std::ptrdiff_t>(k), ts.end());
   return ts[k];
 }
@@ -298,14 +302,15 @@ Split make_split(const Dataset& ds, const PrepareOptions& o) {
   so.target_domains = o.target_domains;
   so.new_items_only = o.new_items;
   so.refit = o.refit;
-  if (o.new_items && o.split != "temporal") throw InvalidInput("new-item (cold-start) evaluation needs the temporal split");
+  if (o.new_items && o.split != "temporal")
+    throw InvalidInput("new-item (cold-start) evaluation needs the temporal split");
   Split s;
   if (o.split == "loo") {
     s = leave_one_out(ds, so);
   } else if (o.split == "temporal") {
     if (!ds.has_clock) throw InvalidInput("a temporal split needs real timestamps; this dataset only has event order");
-    s = temporal_split(ds, resolve_cutoff(ds, o.valid_start, "valid_start"), resolve_cutoff(ds, o.test_start, "test_start"),
-                       so);
+    s = temporal_split(ds, resolve_cutoff(ds, o.valid_start, "valid_start"),
+                       resolve_cutoff(ds, o.test_start, "test_start"), so);
   } else {
     throw InvalidInput("unknown split '" + o.split + "' (loo, temporal)");
   }

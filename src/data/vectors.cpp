@@ -57,12 +57,14 @@ VectorTable read_rows(const std::string& path, bool commas, bool word2vec_header
     for (std::size_t k = 1; ok && k < f.size(); ++k) ok = parse_float(f[k], &v[k - 1]);
     if (!ok) {
       if (no == 1 && !word2vec_header) continue;  // header line of an item-vector file
-      throw ParseError(path, no, f.size() < 2 ? "vector" : "value",
-                       f.size() < 2 ? "expected an id followed by numbers" : "not a number in '" + line.substr(0, 60) + "'");
+      throw ParseError(
+          path, no, f.size() < 2 ? "vector" : "value",
+          f.size() < 2 ? "expected an id followed by numbers" : "not a number in '" + line.substr(0, 60) + "'");
     }
     if (t.dim == 0) t.dim = static_cast<int>(v.size());
     if (static_cast<int>(v.size()) != t.dim)
-      throw ParseError(path, no, "vector", "has " + std::to_string(v.size()) + " values, earlier lines have " + std::to_string(t.dim));
+      throw ParseError(path, no, "vector",
+                       "has " + std::to_string(v.size()) + " values, earlier lines have " + std::to_string(t.dim));
     if (!seen.insert(f[0]).second) throw ParseError(path, no, "id", "'" + f[0] + "' appears twice");
     t.ids.push_back(f[0]);
     t.values.insert(t.values.end(), v.begin(), v.end());
@@ -135,7 +137,8 @@ VectorTable read_npy(const std::string& path) {
     t.ids.push_back(line);
   }
   if (static_cast<long long>(t.ids.size()) != dims[0])
-    throw ParseError(ids_path, no, "id", std::to_string(t.ids.size()) + " ids for " + std::to_string(dims[0]) + " rows of " + path);
+    throw ParseError(ids_path, no, "id",
+                     std::to_string(t.ids.size()) + " ids for " + std::to_string(dims[0]) + " rows of " + path);
   return t;
 }
 

@@ -77,7 +77,8 @@ EvalResult evaluate(const data::Dataset& full, const std::vector<data::EvalCase>
 
   std::vector<std::string> names;
   for (int k : opt.ks)
-    for (const char* m : {"hr", "recall", "precision", "ndcg", "map"}) names.push_back(std::string(m) + "@" + std::to_string(k));
+    for (const char* m : {"hr", "recall", "precision", "ndcg", "map"})
+      names.push_back(std::string(m) + "@" + std::to_string(k));
   names.push_back("mrr");
   names.push_back("auc");
   const bool impressions = opt.impression_negatives > 0;
@@ -121,14 +122,16 @@ EvalResult evaluate(const data::Dataset& full, const std::vector<data::EvalCase>
         if (tgt > 0 && tgt < n_items && s[tgt] > -INFINITY) {
           const float st = s[tgt];
           std::int64_t ahead = 0;
-          for (std::size_t i = 0; i < n; ++i) ahead += s[i] > -INFINITY && ranks_before(s[i], static_cast<std::int32_t>(i), st, tgt);
+          for (std::size_t i = 0; i < n; ++i)
+            ahead += s[i] > -INFINITY && ranks_before(s[i], static_cast<std::int32_t>(i), st, tgt);
           rank = ahead + 1;
         }
         best_rank = std::min(best_rank, rank);
         auc_sum += rank > candidates ? 0.0 : auc_from_rank(rank, candidates);
       }
       const TopK top = top_k(s, n, list_len);
-      ItemList list(top.items.begin(), top.items.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(top.size(), static_cast<std::size_t>(max_k))));
+      ItemList list(top.items.begin(), top.items.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(
+                                                               top.size(), static_cast<std::size_t>(max_k))));
       std::size_t m = 0;
       for (int k : opt.ks) {
         values[m++][c] = hit_at(list, cs.targets, k);
@@ -144,7 +147,8 @@ EvalResult evaluate(const data::Dataset& full, const std::vector<data::EvalCase>
         // score is shown with the lowest score).
         std::vector<std::int32_t> pool;
         for (std::size_t i = 1; i < n; ++i)
-          if (s[i] > -INFINITY && std::find(cs.targets.begin(), cs.targets.end(), static_cast<std::int32_t>(i)) == cs.targets.end())
+          if (s[i] > -INFINITY &&
+              std::find(cs.targets.begin(), cs.targets.end(), static_cast<std::int32_t>(i)) == cs.targets.end())
             pool.push_back(static_cast<std::int32_t>(i));
         Rng rng = Rng(opt.impression_seed).fork(static_cast<std::uint64_t>(c));
         const auto shown = std::min(pool.size(), static_cast<std::size_t>(opt.impression_negatives));
@@ -166,7 +170,8 @@ EvalResult evaluate(const data::Dataset& full, const std::vector<data::EvalCase>
         values[m++][c] = im.ndcg5;
         values[m++][c] = im.ndcg10;
       }
-      beyond_lists[c].assign(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(list.size(), static_cast<std::size_t>(opt.beyond_k))));
+      beyond_lists[c].assign(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(
+                                                              list.size(), static_cast<std::size_t>(opt.beyond_k))));
       if (opt.save_top > 0) {
         auto& rk = res.rankings[c];
         rk.user = cs.user;

@@ -25,7 +25,9 @@ void check_sizes(std::size_t a, std::size_t b) {
 }
 }  // namespace
 
-double hit_at(const ItemList& ranked, const ItemList& relevant, int k) { return hits(ranked, relevant, k) > 0 ? 1.0 : 0.0; }
+double hit_at(const ItemList& ranked, const ItemList& relevant, int k) {
+  return hits(ranked, relevant, k) > 0 ? 1.0 : 0.0;
+}
 
 double recall_at(const ItemList& ranked, const ItemList& relevant, int k) {
   if (relevant.empty()) return 0.0;
@@ -76,10 +78,14 @@ Confusion confusion(const std::vector<int>& labels, const std::vector<double>& s
   Confusion c;
   for (std::size_t i = 0; i < labels.size(); ++i) {
     const bool pred = scores[i] >= threshold, pos = labels[i] != 0;
-    if (pred && pos) ++c.tp;
-    else if (pred) ++c.fp;
-    else if (pos) ++c.fn;
-    else ++c.tn;
+    if (pred && pos)
+      ++c.tp;
+    else if (pred)
+      ++c.fp;
+    else if (pos)
+      ++c.fn;
+    else
+      ++c.tn;
   }
   return c;
 }
@@ -87,8 +93,12 @@ double accuracy(const Confusion& c) {
   const auto n = c.tp + c.fp + c.tn + c.fn;
   return n ? static_cast<double>(c.tp + c.tn) / static_cast<double>(n) : 0.0;
 }
-double precision(const Confusion& c) { return c.tp + c.fp ? static_cast<double>(c.tp) / static_cast<double>(c.tp + c.fp) : 0.0; }
-double recall(const Confusion& c) { return c.tp + c.fn ? static_cast<double>(c.tp) / static_cast<double>(c.tp + c.fn) : 0.0; }
+double precision(const Confusion& c) {
+  return c.tp + c.fp ? static_cast<double>(c.tp) / static_cast<double>(c.tp + c.fp) : 0.0;
+}
+double recall(const Confusion& c) {
+  return c.tp + c.fn ? static_cast<double>(c.tp) / static_cast<double>(c.tp + c.fn) : 0.0;
+}
 double f1(const Confusion& c) {
   const double p = precision(c), r = recall(c);
   return p + r > 0 ? 2 * p * r / (p + r) : 0.0;

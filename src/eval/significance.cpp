@@ -108,7 +108,8 @@ PairedComparison paired_compare(const std::vector<double>& a, const std::vector<
     std::sort(means.begin(), means.end());
     const double tail = (1.0 - confidence) / 2.0;
     auto at = [&](double q) {
-      const auto idx = static_cast<std::size_t>(std::clamp(q * static_cast<double>(resamples - 1), 0.0, static_cast<double>(resamples - 1)));
+      const auto idx = static_cast<std::size_t>(
+          std::clamp(q * static_cast<double>(resamples - 1), 0.0, static_cast<double>(resamples - 1)));
       return means[idx];
     };
     r.ci_low = at(tail);
@@ -117,8 +118,9 @@ PairedComparison paired_compare(const std::vector<double>& a, const std::vector<
   return r;
 }
 
-std::vector<BaselineComparison> compare_to_baseline(const std::vector<const std::map<std::string, std::vector<double>>*>& per_case,
-                                                    const std::vector<std::string>& metrics, int resamples, std::uint64_t seed) {
+std::vector<BaselineComparison> compare_to_baseline(
+    const std::vector<const std::map<std::string, std::vector<double>>*>& per_case,
+    const std::vector<std::string>& metrics, int resamples, std::uint64_t seed) {
   auto values = [&](std::size_t k, const std::string& m) -> const std::vector<double>& {
     const auto it = per_case.at(k)->find(m);
     if (it == per_case.at(k)->end()) throw InvalidInput("comparison: no per-case values of '" + m + "'");

@@ -55,7 +55,8 @@ class HnswRetriever : public Retriever {
     // One query per call, many calls in parallel: keep FAISS's OpenMP to this thread.
     static thread_local const bool single_threaded = (omp_set_num_threads(1), true);
     (void)single_threaded;
-    const auto want = static_cast<faiss::Index::idx_t>(std::min<std::size_t>(k + exclude.size(), static_cast<std::size_t>(n_ - 1)));
+    const auto want =
+        static_cast<faiss::Index::idx_t>(std::min<std::size_t>(k + exclude.size(), static_cast<std::size_t>(n_ - 1)));
     std::vector<float> d(static_cast<std::size_t>(want));
     std::vector<faiss::Index::idx_t> labels(static_cast<std::size_t>(want));
     index_.search(1, q, want, d.data(), labels.data());

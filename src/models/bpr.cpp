@@ -11,17 +11,18 @@
 namespace driftrec::models {
 
 const ParamSet& BprModel::params() {
-  static const ParamSet p("bpr", {
-      int_param("factors", 64, "latent dimensions", 1, 4096),
-      int_param("epochs", 50, "maximum passes over the training events", 1, 100000),
-      float_param("lr", 0.05, "SGD learning rate", 1e-8, 10.0),
-      float_param("reg", 0.001, "L2 regularisation of factors and biases", 0.0),
-      float_param("init_std", 0.1, "standard deviation of the initial factors", 0.0),
-      int_param("eval_every", 5, "epochs between validation checks for early stopping (0 = never)", 0),
-      int_param("patience", 2, "validation checks without improvement before stopping", 1),
-      int_param("fold_in_epochs", 10, "SGD passes over a new user's history in encode()", 1),
-      int_param("online_steps", 5, "SGD steps per observed event", 0),
-  });
+  static const ParamSet p(
+      "bpr", {
+                 int_param("factors", 64, "latent dimensions", 1, 4096),
+                 int_param("epochs", 50, "maximum passes over the training events", 1, 100000),
+                 float_param("lr", 0.05, "SGD learning rate", 1e-8, 10.0),
+                 float_param("reg", 0.001, "L2 regularisation of factors and biases", 0.0),
+                 float_param("init_std", 0.1, "standard deviation of the initial factors", 0.0),
+                 int_param("eval_every", 5, "epochs between validation checks for early stopping (0 = never)", 0),
+                 int_param("patience", 2, "validation checks without improvement before stopping", 1),
+                 int_param("fold_in_epochs", 10, "SGD passes over a new user's history in encode()", 1),
+                 int_param("online_steps", 5, "SGD steps per observed event", 0),
+             });
   return p;
 }
 
@@ -121,11 +122,14 @@ void BprModel::fit(const data::Dataset& train, const FitOptions& options) {
         best_P = P_;
         best_Q = Q_;
       } else if (stopping.should_stop()) {
-        if (options.progress) options.progress({"train bpr", static_cast<std::size_t>(epoch), static_cast<std::size_t>(epochs), msg + " (early stop)"});
+        if (options.progress)
+          options.progress(
+              {"train bpr", static_cast<std::size_t>(epoch), static_cast<std::size_t>(epochs), msg + " (early stop)"});
         break;
       }
     }
-    if (options.progress) options.progress({"train bpr", static_cast<std::size_t>(epoch), static_cast<std::size_t>(epochs), msg});
+    if (options.progress)
+      options.progress({"train bpr", static_cast<std::size_t>(epoch), static_cast<std::size_t>(epochs), msg});
   }
   if (!best_P.empty()) {
     P_ = std::move(best_P);
@@ -157,7 +161,8 @@ UserState BprModel::encode(std::int32_t user, const std::vector<data::Event>& hi
     s.vector.assign(P_.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(s.user) * K),
                     P_.begin() + static_cast<std::ptrdiff_t>((static_cast<std::size_t>(s.user) + 1) * K));
     auto events = std::move(s.history);
-    const auto trained = std::min(events.size(), static_cast<std::size_t>(trained_events_[static_cast<std::size_t>(s.user)]));
+    const auto trained =
+        std::min(events.size(), static_cast<std::size_t>(trained_events_[static_cast<std::size_t>(s.user)]));
     s.history.assign(events.begin(), events.begin() + static_cast<std::ptrdiff_t>(trained));
     for (std::size_t p = trained; p < events.size(); ++p) observe(s, events[p]);
     s.version = 0;
@@ -177,7 +182,8 @@ void BprModel::observe(UserState& s, const data::Event& e) const {
   const auto before = s.version;
   Model::observe(s, e);
   if (s.version == before) return;  // unknown item: ignored
-  sgd_user(s.vector, e.item, sorted_items(s.history), 0x5EED0000ULL ^ s.version ^ (static_cast<std::uint64_t>(e.item) << 20),
+  sgd_user(s.vector, e.item, sorted_items(s.history),
+           0x5EED0000ULL ^ s.version ^ (static_cast<std::uint64_t>(e.item) << 20),
            static_cast<int>(config_["online_steps"].get<long long>()));
 }
 

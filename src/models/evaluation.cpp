@@ -3,7 +3,6 @@
 #include "dense.h"
 #include "driftrec/core/parallel.h"
 
-
 namespace driftrec::models {
 
 eval::BatchScorer model_scorer(const Model& model, const data::Dataset& full) {

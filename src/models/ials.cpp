@@ -13,14 +13,15 @@
 namespace driftrec::models {
 
 const ParamSet& IalsModel::params() {
-  static const ParamSet p("ials", {
-      int_param("factors", 64, "latent dimensions", 1, 1024),
-      int_param("iterations", 15, "maximum alternating sweeps (users then items)", 1, 10000),
-      float_param("reg", 0.1, "L2 regularisation (lambda)", 1e-9),
-      float_param("alpha", 2.0, "confidence slope: c = 1 + alpha * count", 0.0),
-      float_param("init_std", 0.01, "standard deviation of the initial item factors", 0.0),
-      int_param("patience", 2, "validation checks without improvement before stopping", 1),
-  });
+  static const ParamSet p("ials",
+                          {
+                              int_param("factors", 64, "latent dimensions", 1, 1024),
+                              int_param("iterations", 15, "maximum alternating sweeps (users then items)", 1, 10000),
+                              float_param("reg", 0.1, "L2 regularisation (lambda)", 1e-9),
+                              float_param("alpha", 2.0, "confidence slope: c = 1 + alpha * count", 0.0),
+                              float_param("init_std", 0.01, "standard deviation of the initial item factors", 0.0),
+                              int_param("patience", 2, "validation checks without improvement before stopping", 1),
+                          });
   return p;
 }
 
@@ -80,7 +81,8 @@ void IalsModel::fit(const data::Dataset& train, const FitOptions& options) {
       tmp.emplace_back(log.item[static_cast<std::size_t>(r)], 1.0f);
     std::sort(tmp.begin(), tmp.end());
     for (std::size_t q = 0; q < tmp.size(); ++q) {
-      if (!ur.cols.empty() && ur.offsets[u] < static_cast<std::int64_t>(ur.cols.size()) && ur.cols.back() == tmp[q].first) {
+      if (!ur.cols.empty() && ur.offsets[u] < static_cast<std::int64_t>(ur.cols.size()) &&
+          ur.cols.back() == tmp[q].first) {
         ur.counts.back() += 1.0f;
       } else {
         ur.cols.push_back(tmp[q].first);
@@ -98,7 +100,8 @@ void IalsModel::fit(const data::Dataset& train, const FitOptions& options) {
     auto fill = ir.offsets;
     for (std::size_t u = 1; u < nu; ++u)
       for (auto q = ur.offsets[u]; q < ur.offsets[u + 1]; ++q) {
-        const auto pos = static_cast<std::size_t>(fill[static_cast<std::size_t>(ur.cols[static_cast<std::size_t>(q)])]++);
+        const auto pos =
+            static_cast<std::size_t>(fill[static_cast<std::size_t>(ur.cols[static_cast<std::size_t>(q)])]++);
         ir.cols[pos] = static_cast<std::int32_t>(u);
         ir.counts[pos] = ur.counts[static_cast<std::size_t>(q)];
       }
@@ -118,7 +121,8 @@ void IalsModel::fit(const data::Dataset& train, const FitOptions& options) {
         bs(static_cast<std::size_t>(threads), std::vector<double>(k));
     parallel_blocks(n, 64, threads, [&](std::size_t b, std::size_t e, int t) {
       for (std::size_t r = std::max<std::size_t>(b, 1); r < e; ++r)
-        solve_row(rows, r, F, FtF, k, reg, alpha, As[static_cast<std::size_t>(t)], bs[static_cast<std::size_t>(t)], &out[r * k]);
+        solve_row(rows, r, F, FtF, k, reg, alpha, As[static_cast<std::size_t>(t)], bs[static_cast<std::size_t>(t)],
+                  &out[r * k]);
     });
   };
   EarlyStopping stopping(patience);
@@ -134,11 +138,14 @@ void IalsModel::fit(const data::Dataset& train, const FitOptions& options) {
       if (stopping.record(v)) {
         best_Y = Y_;
       } else if (stopping.should_stop()) {
-        if (options.progress) options.progress({"train ials", static_cast<std::size_t>(it), static_cast<std::size_t>(iterations), msg + " (early stop)"});
+        if (options.progress)
+          options.progress({"train ials", static_cast<std::size_t>(it), static_cast<std::size_t>(iterations),
+                            msg + " (early stop)"});
         break;
       }
     }
-    if (options.progress) options.progress({"train ials", static_cast<std::size_t>(it), static_cast<std::size_t>(iterations), msg});
+    if (options.progress)
+      options.progress({"train ials", static_cast<std::size_t>(it), static_cast<std::size_t>(iterations), msg});
   }
   if (!best_Y.empty()) {
     Y_ = std::move(best_Y);
@@ -224,7 +231,8 @@ std::vector<Attribution> IalsModel::explain(const UserState& s, std::int32_t ite
       if (s.history[p].item == j) pos = p;
     out.push_back({pos, j, static_cast<float>(c * dot)});
   }
-  std::stable_sort(out.begin(), out.end(), [](const Attribution& a, const Attribution& b) { return a.weight > b.weight; });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Attribution& a, const Attribution& b) { return a.weight > b.weight; });
   return out;
 }
 

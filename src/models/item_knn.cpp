@@ -11,13 +11,16 @@
 namespace driftrec::models {
 
 const ParamSet& ItemKnnModel::params() {
-  static const ParamSet p("itemknn", {
-      int_param("neighbors", 100, "similar items kept per item", 1, 100000),
-      int_param("window", 0, "count co-occurrence only within N positions of a user's sequence (0 = whole history)", 0),
-      float_param("shrink", 10.0, "shrinkage added to the cosine denominator (damps rare co-occurrences)", 0.0),
-      string_param("decay", "none", "weight of a past event by its age", {"none", "position", "time"}),
-      float_param("half_life", 10.0, "decay half-life: events (position) or days (time)", 1e-6),
-  });
+  static const ParamSet p(
+      "itemknn",
+      {
+          int_param("neighbors", 100, "similar items kept per item", 1, 100000),
+          int_param("window", 0, "count co-occurrence only within N positions of a user's sequence (0 = whole history)",
+                    0),
+          float_param("shrink", 10.0, "shrinkage added to the cosine denominator (damps rare co-occurrences)", 0.0),
+          string_param("decay", "none", "weight of a past event by its age", {"none", "position", "time"}),
+          float_param("half_life", 10.0, "decay half-life: events (position) or days (time)", 1e-6),
+      });
   return p;
 }
 
@@ -37,7 +40,8 @@ void ItemKnnModel::fit(const data::Dataset& train, const FitOptions& options) {
   std::vector<std::int64_t> occ(log.size());
   {
     auto fill = occ_off;
-    for (std::size_t r = 0; r < log.size(); ++r) occ[static_cast<std::size_t>(fill[static_cast<std::size_t>(log.item[r])]++)] = static_cast<std::int64_t>(r);
+    for (std::size_t r = 0; r < log.size(); ++r)
+      occ[static_cast<std::size_t>(fill[static_cast<std::size_t>(log.item[r])]++)] = static_cast<std::int64_t>(r);
   }
   std::vector<float> users_of(n, 0.0f);
   for (std::size_t i = 1; i < n; ++i)
@@ -83,7 +87,9 @@ void ItemKnnModel::fit(const data::Dataset& train, const FitOptions& options) {
         row.emplace_back(j, a[static_cast<std::size_t>(j)] / (std::sqrt(ni * nj) + shrink));
         a[static_cast<std::size_t>(j)] = 0.0f;
       }
-      auto better = [](const auto& x, const auto& y) { return x.second > y.second || (x.second == y.second && x.first < y.first); };
+      auto better = [](const auto& x, const auto& y) {
+        return x.second > y.second || (x.second == y.second && x.first < y.first);
+      };
       if (row.size() > k) {
         std::nth_element(row.begin(), row.begin() + static_cast<std::ptrdiff_t>(k), row.end(), better);
         row.resize(k);
@@ -116,8 +122,8 @@ std::vector<float> ItemKnnModel::event_weights(const UserState& s) const {
   const auto n = s.history.size();
   const auto t_last = s.history.back().ts;
   for (std::size_t p = 0; p < n; ++p) {
-    const double age = decay == "position" ? static_cast<double>(n - 1 - p)
-                                           : static_cast<double>(t_last - s.history[p].ts) / 86400.0;
+    const double age =
+        decay == "position" ? static_cast<double>(n - 1 - p) : static_cast<double>(t_last - s.history[p].ts) / 86400.0;
     w[p] = static_cast<float>(std::exp2(-std::max(0.0, age) / half_life));
   }
   return w;
@@ -148,7 +154,8 @@ std::vector<Attribution> ItemKnnModel::explain(const UserState& s, std::int32_t 
         break;
       }
   }
-  std::stable_sort(out.begin(), out.end(), [](const Attribution& a, const Attribution& b) { return a.weight > b.weight; });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Attribution& a, const Attribution& b) { return a.weight > b.weight; });
   return out;
 }
 

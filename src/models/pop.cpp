@@ -8,9 +8,11 @@
 namespace driftrec::models {
 
 const ParamSet& PopularityModel::params() {
-  static const ParamSet p("pop", {
-      float_param("window_days", 0.0, "count only events in the last N days of training (0 = all time)", 0.0),
-  });
+  static const ParamSet p(
+      "pop",
+      {
+          float_param("window_days", 0.0, "count only events in the last N days of training (0 = all time)", 0.0),
+      });
   return p;
 }
 

@@ -13,10 +13,11 @@ void register_neural_models() {
   static std::once_flag once;
   std::call_once(once, [] {
     for (const std::string kind : {"sasrec", "gru4rec", "caser", "hstu", "crossdomain"}) {
-      models::register_model(kind, [kind]() -> const ParamSet& { return SequentialModel::params(kind); },
-                             [kind](const nlohmann::json& c) -> std::unique_ptr<models::Model> {
-                               return std::make_unique<SequentialModel>(kind, c);
-                             });
+      models::register_model(
+          kind, [kind]() -> const ParamSet& { return SequentialModel::params(kind); },
+          [kind](const nlohmann::json& c) -> std::unique_ptr<models::Model> {
+            return std::make_unique<SequentialModel>(kind, c);
+          });
     }
   });
 }

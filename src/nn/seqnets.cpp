@@ -8,10 +8,13 @@ InputEmbeddingImpl::InputEmbeddingImpl(const SideInfo& side, int64_t d) : d_(d) 
   items = register_module("items", torch::nn::Embedding(torch::nn::EmbeddingOptions(side.n_items, d).padding_idx(0)));
   torch::nn::init::normal_(items->weight, 0.0, 1.0 / std::sqrt(static_cast<double>(d)));
   if (side.n_behaviors > 0)
-    behaviors = register_module("behaviors", torch::nn::Embedding(torch::nn::EmbeddingOptions(side.n_behaviors + 1, d).padding_idx(0)));
-  if (side.gaps) gaps = register_module("gaps", torch::nn::Embedding(torch::nn::EmbeddingOptions(kGapBuckets, d).padding_idx(0)));
+    behaviors = register_module(
+        "behaviors", torch::nn::Embedding(torch::nn::EmbeddingOptions(side.n_behaviors + 1, d).padding_idx(0)));
+  if (side.gaps)
+    gaps = register_module("gaps", torch::nn::Embedding(torch::nn::EmbeddingOptions(kGapBuckets, d).padding_idx(0)));
   if (side.attributes.defined()) {
-    attributes = register_module("attributes", torch::nn::Embedding(torch::nn::EmbeddingOptions(side.n_attributes + 1, d).padding_idx(0)));
+    attributes = register_module(
+        "attributes", torch::nn::Embedding(torch::nn::EmbeddingOptions(side.n_attributes + 1, d).padding_idx(0)));
     torch::nn::init::normal_(attributes->weight, 0.0, 1.0 / std::sqrt(static_cast<double>(d)));
     attr_table = register_buffer("attr_table", side.attributes.clone());
   }
@@ -23,7 +26,8 @@ InputEmbeddingImpl::InputEmbeddingImpl(const SideInfo& side, int64_t d) : d_(d) 
     text_pool_ = side.text_pool;
     const auto p = side.token_dim > 0 ? side.token_dim : d;
     token_table = register_buffer("token_table", side.tokens.clone());
-    tokens = register_module("tokens", torch::nn::Embedding(torch::nn::EmbeddingOptions(side.n_tokens, p).padding_idx(0)));
+    tokens =
+        register_module("tokens", torch::nn::Embedding(torch::nn::EmbeddingOptions(side.n_tokens, p).padding_idx(0)));
     torch::nn::init::normal_(tokens->weight, 0.0, 1.0 / std::sqrt(static_cast<double>(p)));
     if (side.word_vectors.defined()) {
       torch::NoGradGuard g;
@@ -53,18 +57,18 @@ torch::Tensor InputEmbeddingImpl::content_vectors(const torch::Tensor& ids) {
   const auto N = ids.size(0);
   auto out = torch::zeros({N, d_}, items->weight.options());
   if (tokens) {
-    auto tok = token_table.index_select(0, ids);      // [N, T]
-    auto mask = tok.ne(0);                            // [N, T]
-    auto e = tokens(tok);                             // [N, T, p]
+    auto tok = token_table.index_select(0, ids);  // [N, T]
+    auto mask = tok.ne(0);                        // [N, T]
+    auto e = tokens(tok);                         // [N, T, p]
     if (conv) {
       auto h = torch::relu(conv(e.transpose(1, 2)));  // [N, d, T]
       auto any = mask.any(1, true);                   // items without tokens get 0
       auto pooled = std::get<0>(h.masked_fill(mask.logical_not().unsqueeze(1), -1e9).max(2));
       out = out + pooled * any.to(pooled.scalar_type());
     } else {
-      auto s = att_score(torch::tanh(att_hidden(e))).squeeze(-1);          // [N, T]
+      auto s = att_score(torch::tanh(att_hidden(e))).squeeze(-1);  // [N, T]
       s = s.masked_fill(mask.logical_not(), -1e9);
-      auto w = torch::softmax(s, 1) * mask.to(s.scalar_type());            // rows without tokens: 0
+      auto w = torch::softmax(s, 1) * mask.to(s.scalar_type());  // rows without tokens: 0
       out = out + text_out((w.unsqueeze(-1) * e).sum(1)) * mask.any(1, true).to(s.scalar_type());
     }
   }
@@ -82,16 +86,17 @@ torch::Tensor InputEmbeddingImpl::item_vectors(const torch::Tensor& ids) {
     v = v + content_vectors(flat).view(v.sizes());
   }
   if (attributes) {
-    auto a = attr_table.index_select(0, ids.reshape({-1}));           // [N, A]
-    auto n = a.ne(0).sum(-1, true).clamp_min(1).to(torch::kFloat);   // [N, 1]
-    auto mean = attributes(a).sum(1) / n;                             // [N, d]
+    auto a = attr_table.index_select(0, ids.reshape({-1}));         // [N, A]
+    auto n = a.ne(0).sum(-1, true).clamp_min(1).to(torch::kFloat);  // [N, 1]
+    auto mean = attributes(a).sum(1) / n;                           // [N, d]
     v = v + mean.view(v.sizes());
   }
   return v;
 }
 
 torch::Tensor InputEmbeddingImpl::all_items() {
-  return item_vectors(torch::arange(items->weight.size(0), torch::TensorOptions().dtype(torch::kLong).device(items->weight.device())));
+  return item_vectors(
+      torch::arange(items->weight.size(0), torch::TensorOptions().dtype(torch::kLong).device(items->weight.device())));
 }
 
 torch::Tensor InputEmbeddingImpl::forward(const Features& f) {
@@ -111,19 +116,20 @@ RepeatHeadImpl::RepeatHeadImpl(int64_t d, int64_t n_behaviors) {
   gate->bias.fill_(0.5413f);  // softplus = 1
 }
 
-torch::Tensor RepeatHeadImpl::weights(const torch::Tensor& h, const torch::Tensor& items, const torch::Tensor& behaviors) {
+torch::Tensor RepeatHeadImpl::weights(const torch::Tensor& h, const torch::Tensor& items,
+                                      const torch::Tensor& behaviors) {
   const auto B = items.size(0), L = items.size(1);
   std::vector<int64_t> bucket(static_cast<std::size_t>(L * L), 0);
   for (int64_t t = 0; t < L; ++t)
     for (int64_t p = 0; p <= t; ++p) bucket[static_cast<std::size_t>(t * L + p)] = recency_bucket(t - p);
   auto buckets = torch::tensor(bucket, torch::kLong).view({1, L, L});
-  auto beh = behaviors.clamp(0, table.size(0) - 1).unsqueeze(1);                  // [B, 1, L]
+  auto beh = behaviors.clamp(0, table.size(0) - 1).unsqueeze(1);  // [B, 1, L]
   // An embedding lookup (deterministic backward on CPU, unlike advanced indexing's accumulation).
-  auto flat = beh * kRecencyBuckets + buckets;                                     // [B, L, L]
+  auto flat = beh * kRecencyBuckets + buckets;  // [B, L, L]
   auto w = torch::nn::functional::embedding(flat, table.view({-1, 1})).squeeze(-1) * kRepeatScale;
-  auto causal = torch::ones({L, L}, h.options()).tril().unsqueeze(0);             // p <= t
-  auto real = items.ne(0).to(h.scalar_type()).unsqueeze(1);                       // [B, 1, L]
-  auto g = torch::nn::functional::softplus(gate(h));                              // [B, L, 1]
+  auto causal = torch::ones({L, L}, h.options()).tril().unsqueeze(0);  // p <= t
+  auto real = items.ne(0).to(h.scalar_type()).unsqueeze(1);            // [B, 1, L]
+  auto g = torch::nn::functional::softplus(gate(h));                   // [B, L, 1]
   return g * w * causal * real;
 }
 
@@ -143,7 +149,8 @@ SasRecNet::SasRecNet(const SideInfo& side, int64_t d, int64_t max_len, int64_t l
     : d_(d) {
   emb = register_module("emb", InputEmbedding(side, d));
   positions = register_module("positions", torch::nn::Embedding(max_len, d));
-  for (int64_t l = 0; l < layers; ++l) blocks.push_back(register_module("block" + std::to_string(l), Block(d, heads, ffn, dropout)));
+  for (int64_t l = 0; l < layers; ++l)
+    blocks.push_back(register_module("block" + std::to_string(l), Block(d, heads, ffn, dropout)));
   ln = register_module("ln", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
   drop = register_module("drop", torch::nn::Dropout(dropout));
 }
@@ -167,7 +174,8 @@ Gru4RecNet::Gru4RecNet(const SideInfo& side, int64_t d, int64_t hidden, int64_t 
     : lstm_(lstm_cell) {
   emb = register_module("emb", InputEmbedding(side, d));
   if (lstm_)
-    lstm = register_module("lstm", torch::nn::LSTM(torch::nn::LSTMOptions(d, hidden).num_layers(layers).batch_first(true)));
+    lstm = register_module("lstm",
+                           torch::nn::LSTM(torch::nn::LSTMOptions(d, hidden).num_layers(layers).batch_first(true)));
   else
     gru = register_module("gru", torch::nn::GRU(torch::nn::GRUOptions(d, hidden).num_layers(layers).batch_first(true)));
   if (hidden != d) proj = register_module("proj", torch::nn::Linear(hidden, d));
@@ -210,7 +218,8 @@ torch::Tensor Gru4RecNet::forward(const Features& f, torch::Tensor* attn) {
 
 // ---------------------------------------------------------------- caser
 
-CaserNet::CaserNet(const SideInfo& side, int64_t d, int64_t window, int64_t h_filters, int64_t v_filters, double dropout)
+CaserNet::CaserNet(const SideInfo& side, int64_t d, int64_t window, int64_t h_filters, int64_t v_filters,
+                   double dropout)
     : d_(d), window_(window) {
   emb = register_module("emb", InputEmbedding(side, d));
   for (int64_t h = 1; h <= window; ++h)
@@ -224,13 +233,13 @@ CaserNet::CaserNet(const SideInfo& side, int64_t d, int64_t window, int64_t h_fi
 torch::Tensor CaserNet::windows(const torch::Tensor& x) const {
   const auto B = x.size(0), d = x.size(2);
   auto padded = torch::cat({torch::zeros({B, window_ - 1, d}, x.options()), x}, 1);  // [B, L+W-1, d]
-  return padded.unfold(1, window_, 1).transpose(2, 3);                                // [B, L, W, d]
+  return padded.unfold(1, window_, 1).transpose(2, 3);                               // [B, L, W, d]
 }
 
 torch::Tensor CaserNet::forward(const Features& f, torch::Tensor* attn) {
   (void)attn;
   const auto B = f.items.size(0), L = f.items.size(1);
-  auto w = windows(emb->forward(f));                                    // [B, L, W, d]
+  auto w = windows(emb->forward(f));  // [B, L, W, d]
   auto v = torch::einsum("blwd,vw->blvd", {w, vertical}).reshape({B, L, -1});
   std::vector<torch::Tensor> parts = {v};
   for (int64_t h = 1; h <= window_; ++h) {
@@ -367,13 +376,13 @@ torch::Tensor CrossDomainNet::forward(const Features& f, torch::Tensor* attn) {
     q = s + z.view({B, L, D_, d_});
     last_weights = torch::Tensor();
   } else {
-    auto keys = key(s);                                                     // [B, L, D, d]
+    auto keys = key(s);                                                                                  // [B, L, D, d]
     auto logits = torch::einsum("kd,bljd->blkj", {queries, keys}) / std::sqrt(static_cast<double>(d_));  // [B, L, D, D]
     auto self = torch::eye(D_, available.options()).view({1, 1, D_, D_});
     auto allowed = available.unsqueeze(2).expand({B, L, D_, D_}).logical_or(self);
     auto w = torch::softmax(logits.masked_fill(allowed.logical_not(), -INFINITY), -1);
     last_weights = w.detach();
-    q = s + torch::matmul(w, value(s));                                     // [B, L, D, d]
+    q = s + torch::matmul(w, value(s));  // [B, L, D, d]
   }
   return q.reshape({B, L, D_ * d_});
 }

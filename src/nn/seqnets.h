@@ -45,9 +45,9 @@ inline int64_t gap_bucket(bool first, int64_t gap_seconds) {
 /// What the input layer embeds besides the item id (all switchable by configuration).
 struct SideInfo {
   int64_t n_items = 0;
-  int64_t n_behaviors = 0;      ///< > 0: behaviour-type embedding over this many types
-  bool gaps = false;            ///< time-gap bucket embedding
-  torch::Tensor attributes;     ///< [n_items, A] long attribute index + 1 (0 = none); undefined = off
+  int64_t n_behaviors = 0;   ///< > 0: behaviour-type embedding over this many types
+  bool gaps = false;         ///< time-gap bucket embedding
+  torch::Tensor attributes;  ///< [n_items, A] long attribute index + 1 (0 = none); undefined = off
   int64_t n_attributes = 0;
   // Content (text) tower, on when `tokens` or `item_features` is defined.
   std::string text_pool;        ///< "cnn" or "attention" (with tokens)
@@ -95,7 +95,8 @@ TORCH_MODULE(InputEmbedding);
 constexpr int64_t kRecencyBuckets = 12;
 inline int64_t recency_bucket(int64_t distance) {
   if (distance <= 0) return 0;
-  return std::min<int64_t>(kRecencyBuckets - 1, 1 + static_cast<int64_t>(std::floor(std::log2(static_cast<double>(distance)))));
+  return std::min<int64_t>(kRecencyBuckets - 1,
+                           1 + static_cast<int64_t>(std::floor(std::log2(static_cast<double>(distance)))));
 }
 
 /// Repeat-aware ("copy") score in the spirit of RepeatNet (Ren et al. 2019): an item already in
@@ -127,7 +128,8 @@ struct SeqEncoder : torch::nn::Module {
 
 /// SASRec: learned right-aligned positions + pre-LN causal self-attention blocks.
 struct SasRecNet : SeqEncoder {
-  SasRecNet(const SideInfo& side, int64_t d, int64_t max_len, int64_t layers, int64_t heads, int64_t ffn, double dropout);
+  SasRecNet(const SideInfo& side, int64_t d, int64_t max_len, int64_t layers, int64_t heads, int64_t ffn,
+            double dropout);
   torch::Tensor forward(const Features& f, torch::Tensor* attn = nullptr) override;
   int64_t d_;
   torch::nn::Embedding positions{nullptr};
@@ -187,7 +189,8 @@ TORCH_MODULE(HstuLayer);
 constexpr int64_t kTimeBuckets = 40;
 
 struct HstuNet : SeqEncoder {
-  HstuNet(const SideInfo& side, int64_t d, int64_t max_len, int64_t layers, int64_t heads, bool time_bias, double dropout);
+  HstuNet(const SideInfo& side, int64_t d, int64_t max_len, int64_t layers, int64_t heads, bool time_bias,
+          double dropout);
   torch::Tensor forward(const Features& f, torch::Tensor* attn = nullptr) override;
   bool time_bias_;
   int64_t max_len_;
@@ -221,7 +224,7 @@ struct CrossDomainNet : SeqEncoder {
   torch::Tensor item_domain;  // buffer [n_items]
   torch::Tensor empty;        // [D, d]
   torch::nn::Linear mlp1{nullptr}, mlp2{nullptr};
-  torch::Tensor queries;      // [D, d]
+  torch::Tensor queries;  // [D, d]
   torch::nn::Linear key{nullptr}, value{nullptr};
   torch::nn::Dropout drop{nullptr};
 };

@@ -39,5 +39,4 @@ struct BlockImpl : torch::nn::Module {
 };
 TORCH_MODULE(Block);
 
-
 }  // namespace driftrec::nn

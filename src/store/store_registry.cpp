@@ -1,5 +1,6 @@
-#include "driftrec/core/error.h"
 #include "store_registry.h"
+
+#include "driftrec/core/error.h"
 
 namespace driftrec::store {
 

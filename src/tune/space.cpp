@@ -56,13 +56,16 @@ double from_internal(const ParamRange& p, double x) { return p.is_log() ? std::e
 nlohmann::json numeric_value(const ParamRange& p, double internal) {
   const double lo = to_internal(p, p.low), hi = to_internal(p, p.high);
   double v = from_internal(p, std::clamp(internal, lo, hi));
-  if (p.is_int()) return static_cast<long long>(std::clamp(std::llround(v), static_cast<long long>(p.low), static_cast<long long>(p.high)));
+  if (p.is_int())
+    return static_cast<long long>(
+        std::clamp(std::llround(v), static_cast<long long>(p.low), static_cast<long long>(p.high)));
   return std::clamp(v, p.low, p.high);
 }
 
 nlohmann::json random_value(const ParamRange& p, Rng& rng) {
   if (p.type == "choice") return p.values[rng.uniform_int(p.values.size())];
-  const double lo = to_internal(p, p.is_int() ? p.low - 0.499 : p.low), hi = to_internal(p, p.is_int() ? p.high + 0.499 : p.high);
+  const double lo = to_internal(p, p.is_int() ? p.low - 0.499 : p.low),
+               hi = to_internal(p, p.is_int() ? p.high + 0.499 : p.high);
   return numeric_value(p, lo + (hi - lo) * rand01(rng));
 }
 
@@ -149,7 +152,8 @@ SearchSpace SearchSpace::from_json(const nlohmann::json& j) {
         throw InvalidInput(where + "a choice needs a non-empty `values` list");
       for (const auto& v : spec.at("values")) p.values.push_back(v);
     } else if (p.type == "uniform" || p.type == "loguniform" || p.type == "int" || p.type == "logint") {
-      if (!spec.contains("low") || !spec.contains("high") || !spec.at("low").is_number() || !spec.at("high").is_number())
+      if (!spec.contains("low") || !spec.contains("high") || !spec.at("low").is_number() ||
+          !spec.at("high").is_number())
         throw InvalidInput(where + "needs numeric `low` and `high`");
       p.low = spec.at("low").get<double>();
       p.high = spec.at("high").get<double>();
@@ -181,14 +185,16 @@ SearchSpace SearchSpace::from_file(const std::string& path) {
 nlohmann::json SearchSpace::to_json() const {
   nlohmann::json params = nlohmann::json::object();
   for (const auto& p : this->params) {
-    if (p.type == "choice") params[p.name] = {{"type", p.type}, {"values", p.values}};
-    else params[p.name] = {{"type", p.type}, {"low", p.low}, {"high", p.high}};
+    if (p.type == "choice")
+      params[p.name] = {{"type", p.type}, {"values", p.values}};
+    else
+      params[p.name] = {{"type", p.type}, {"low", p.low}, {"high", p.high}};
   }
   return {{"model", model}, {"objective", objective}, {"fixed", fixed}, {"params", params}};
 }
 
-std::optional<nlohmann::json> suggest(const SearchSpace& space, const SamplerOptions& o, const std::vector<Trial>& history,
-                                      std::int64_t index, std::uint64_t seed) {
+std::optional<nlohmann::json> suggest(const SearchSpace& space, const SamplerOptions& o,
+                                      const std::vector<Trial>& history, std::int64_t index, std::uint64_t seed) {
   Rng rng = Rng(seed).fork(static_cast<std::uint64_t>(index));
   nlohmann::json out = nlohmann::json::object();
   if (o.strategy == "grid") {
@@ -221,13 +227,15 @@ std::optional<nlohmann::json> suggest(const SearchSpace& space, const SamplerOpt
   for (const auto& t : history)
     if ((t.status == TrialStatus::kComplete || t.status == TrialStatus::kAbandoned) && t.value) done.push_back(&t);
   if (o.strategy == "random" || static_cast<int>(done.size()) < std::max(o.startup, 2)) {
-    if (o.strategy != "random" && o.strategy != "tpe") throw InvalidInput("unknown search strategy '" + o.strategy + "' (grid, random, tpe)");
+    if (o.strategy != "random" && o.strategy != "tpe")
+      throw InvalidInput("unknown search strategy '" + o.strategy + "' (grid, random, tpe)");
     for (const auto& p : space.params) out[p.name] = random_value(p, rng);
     return out;
   }
   // TPE: good = the best ceil(gamma * n) trials.
   std::stable_sort(done.begin(), done.end(), [](const Trial* a, const Trial* b) { return *a->value > *b->value; });
-  const auto n_good = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(o.gamma * static_cast<double>(done.size()))));
+  const auto n_good =
+      std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(o.gamma * static_cast<double>(done.size()))));
   std::vector<const Trial*> good(done.begin(), done.begin() + static_cast<std::ptrdiff_t>(n_good)),
       bad(done.begin() + static_cast<std::ptrdiff_t>(n_good), done.end());
   for (const auto& p : space.params) {
@@ -292,7 +300,8 @@ bool should_abandon(const std::vector<double>& values, const std::vector<Trial>&
   std::vector<double> others;
   for (const auto& t : finished) {
     if (t.status != TrialStatus::kComplete || t.intermediate.size() < j) continue;
-    others.push_back(*std::max_element(t.intermediate.begin(), t.intermediate.begin() + static_cast<std::ptrdiff_t>(j)));
+    others.push_back(
+        *std::max_element(t.intermediate.begin(), t.intermediate.begin() + static_cast<std::ptrdiff_t>(j)));
   }
   if (static_cast<int>(others.size()) < std::max(1, min_trials)) return false;
   std::sort(others.begin(), others.end());
@@ -310,10 +319,14 @@ std::optional<Trial> best_trial(const std::vector<Trial>& trials) {
 
 std::string to_string(TrialStatus s) {
   switch (s) {
-    case TrialStatus::kRunning: return "running";
-    case TrialStatus::kComplete: return "complete";
-    case TrialStatus::kAbandoned: return "abandoned";
-    case TrialStatus::kFailed: return "failed";
+    case TrialStatus::kRunning:
+      return "running";
+    case TrialStatus::kComplete:
+      return "complete";
+    case TrialStatus::kAbandoned:
+      return "abandoned";
+    case TrialStatus::kFailed:
+      return "failed";
   }
   return "?";
 }

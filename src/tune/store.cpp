@@ -1,5 +1,4 @@
 #include <sqlite3.h>
-
 #include <unistd.h>
 
 #include <chrono>
@@ -11,9 +10,7 @@
 namespace driftrec::tune {
 
 namespace {
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+double now_s() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 TrialStatus status_of(const std::string& s) {
   if (s == "complete") return TrialStatus::kComplete;
   if (s == "abandoned") return TrialStatus::kAbandoned;
@@ -36,12 +33,14 @@ struct TrialStore::Impl {
   struct Stmt {
     sqlite3_stmt* s = nullptr;
     Stmt(sqlite3* db, const std::string& sql, const std::string& path) {
-      if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) throw IoError(path + ": " + sqlite3_errmsg(db));
+      if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK)
+        throw IoError(path + ": " + sqlite3_errmsg(db));
     }
     ~Stmt() { sqlite3_finalize(s); }
   };
   std::vector<Trial> read_all() const {
-    Stmt st(db, "SELECT id, params, status, value, intermediate, seconds, message, worker FROM trials ORDER BY id", path);
+    Stmt st(db, "SELECT id, params, status, value, intermediate, seconds, message, worker FROM trials ORDER BY id",
+            path);
     std::vector<Trial> out;
     while (sqlite3_step(st.s) == SQLITE_ROW) {
       Trial t;
@@ -49,7 +48,8 @@ struct TrialStore::Impl {
       t.params = nlohmann::json::parse(reinterpret_cast<const char*>(sqlite3_column_text(st.s, 1)));
       t.status = status_of(reinterpret_cast<const char*>(sqlite3_column_text(st.s, 2)));
       if (sqlite3_column_type(st.s, 3) != SQLITE_NULL) t.value = sqlite3_column_double(st.s, 3);
-      t.intermediate = nlohmann::json::parse(reinterpret_cast<const char*>(sqlite3_column_text(st.s, 4))).get<std::vector<double>>();
+      t.intermediate =
+          nlohmann::json::parse(reinterpret_cast<const char*>(sqlite3_column_text(st.s, 4))).get<std::vector<double>>();
       t.seconds = sqlite3_column_double(st.s, 5);
       if (const auto* m = sqlite3_column_text(st.s, 6)) t.message = reinterpret_cast<const char*>(m);
       t.worker = sqlite3_column_int64(st.s, 7);
@@ -61,7 +61,8 @@ struct TrialStore::Impl {
 
 TrialStore::TrialStore(const std::string& path, const nlohmann::json& study_key) : impl_(std::make_unique<Impl>()) {
   impl_->path = path;
-  if (sqlite3_open_v2(path.c_str(), &impl_->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &impl_->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
     const std::string msg = impl_->db ? sqlite3_errmsg(impl_->db) : "cannot open";
     sqlite3_close(impl_->db);
     impl_->db = nullptr;
@@ -71,8 +72,10 @@ TrialStore::TrialStore(const std::string& path, const nlohmann::json& study_key)
   impl_->exec("PRAGMA journal_mode=WAL");
   impl_->exec(
       "CREATE TABLE IF NOT EXISTS study(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-      "CREATE TABLE IF NOT EXISTS trials(id INTEGER PRIMARY KEY, params TEXT NOT NULL, status TEXT NOT NULL, value REAL,"
-      " intermediate TEXT NOT NULL DEFAULT '[]', seconds REAL NOT NULL DEFAULT 0, message TEXT, started REAL, finished REAL, worker INTEGER)");
+      "CREATE TABLE IF NOT EXISTS trials(id INTEGER PRIMARY KEY, params TEXT NOT NULL, status TEXT NOT NULL, value "
+      "REAL,"
+      " intermediate TEXT NOT NULL DEFAULT '[]', seconds REAL NOT NULL DEFAULT 0, message TEXT, started REAL, finished "
+      "REAL, worker INTEGER)");
   impl_->exec("BEGIN IMMEDIATE");
   try {
     const std::string key = study_key.dump();
@@ -80,8 +83,9 @@ TrialStore::TrialStore(const std::string& path, const nlohmann::json& study_key)
     if (sqlite3_step(get.s) == SQLITE_ROW) {
       const std::string have = reinterpret_cast<const char*>(sqlite3_column_text(get.s, 0));
       if (have != key)
-        throw InvalidInput(path + ": this trial database belongs to another search (model, objective, space or strategy "
-                                  "differ); use another --db to start a new one");
+        throw InvalidInput(path +
+                           ": this trial database belongs to another search (model, objective, space or strategy "
+                           "differ); use another --db to start a new one");
     } else {
       Impl::Stmt put(impl_->db, "INSERT INTO study(key, value) VALUES('study', ?)", path);
       sqlite3_bind_text(put.s, 1, key.c_str(), -1, SQLITE_TRANSIENT);
@@ -100,8 +104,9 @@ TrialStore::~TrialStore() {
   if (impl_ && impl_->db) sqlite3_close(impl_->db);
 }
 
-std::optional<Trial> TrialStore::claim(std::int64_t max_trials,
-                                       const std::function<std::optional<nlohmann::json>(const std::vector<Trial>&, std::int64_t)>& make) {
+std::optional<Trial> TrialStore::claim(
+    std::int64_t max_trials,
+    const std::function<std::optional<nlohmann::json>(const std::vector<Trial>&, std::int64_t)>& make) {
   impl_->exec("BEGIN IMMEDIATE");
   try {
     const auto all = impl_->read_all();
@@ -120,7 +125,8 @@ std::optional<Trial> TrialStore::claim(std::int64_t max_trials,
       impl_->exec("COMMIT");
       return std::nullopt;
     }
-    Impl::Stmt ins(impl_->db, "INSERT INTO trials(params, status, started, worker) VALUES(?, 'running', ?, ?)", impl_->path);
+    Impl::Stmt ins(impl_->db, "INSERT INTO trials(params, status, started, worker) VALUES(?, 'running', ?, ?)",
+                   impl_->path);
     const auto text = params->dump();
     sqlite3_bind_text(ins.s, 1, text.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_double(ins.s, 2, now_s());
@@ -147,14 +153,17 @@ void TrialStore::report(std::int64_t id, const std::vector<double>& intermediate
 }
 
 void TrialStore::finish(const Trial& t) {
-  Impl::Stmt st(impl_->db,
-                "UPDATE trials SET status = ?, value = ?, intermediate = ?, seconds = ?, message = ?, finished = ? WHERE id = ?",
-                impl_->path);
+  Impl::Stmt st(
+      impl_->db,
+      "UPDATE trials SET status = ?, value = ?, intermediate = ?, seconds = ?, message = ?, finished = ? WHERE id = ?",
+      impl_->path);
   const auto status = to_string(t.status);
   const auto inter = nlohmann::json(t.intermediate).dump();
   sqlite3_bind_text(st.s, 1, status.c_str(), -1, SQLITE_TRANSIENT);
-  if (t.value) sqlite3_bind_double(st.s, 2, *t.value);
-  else sqlite3_bind_null(st.s, 2);
+  if (t.value)
+    sqlite3_bind_double(st.s, 2, *t.value);
+  else
+    sqlite3_bind_null(st.s, 2);
   sqlite3_bind_text(st.s, 3, inter.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_double(st.s, 4, t.seconds);
   sqlite3_bind_text(st.s, 5, t.message.c_str(), -1, SQLITE_TRANSIENT);
@@ -166,16 +175,19 @@ void TrialStore::finish(const Trial& t) {
 std::vector<Trial> TrialStore::trials() const { return impl_->read_all(); }
 
 int TrialStore::fail_stale_running() {
-  impl_->exec("UPDATE trials SET status = 'failed', message = 'interrupted (the process running it stopped)' WHERE status = 'running'");
+  impl_->exec(
+      "UPDATE trials SET status = 'failed', message = 'interrupted (the process running it stopped)' WHERE status = "
+      "'running'");
   return sqlite3_changes(impl_->db);
 }
 
-std::vector<Trial> run_trials(const SearchSpace& space, const TuneOptions& o, TrialStore& store, const Objective& objective,
-                              const std::function<void(const Trial&)>& on_finish) {
+std::vector<Trial> run_trials(const SearchSpace& space, const TuneOptions& o, TrialStore& store,
+                              const Objective& objective, const std::function<void(const Trial&)>& on_finish) {
   if (o.trials <= 0 && o.minutes <= 0) throw InvalidInput("tune: give a trial budget, a time budget, or both");
   const auto t_start = std::chrono::steady_clock::now();
   auto out_of_time = [&] {
-    return o.minutes > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count() >= o.minutes * 60.0;
+    return o.minutes > 0 &&
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count() >= o.minutes * 60.0;
   };
   while (!out_of_time()) {
     auto t = store.claim(o.trials, [&](const std::vector<Trial>& history, std::int64_t index) {

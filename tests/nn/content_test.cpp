@@ -44,7 +44,7 @@ TEST(ContentTower, PoolingMatchesAPlainComputation) {
       if (!toks.empty() && pool == "cnn") {
         // Width-3 convolution with zero padding over the full (padded) row, max over real tokens.
         auto e = emb.tokens->weight.index_select(0, emb.token_table[item]);  // [3, 6], padding rows are zero
-        auto W = emb.conv->weight;                                            // [8, 6, 3]
+        auto W = emb.conv->weight;                                           // [8, 6, 3]
         want = torch::full({8}, -1e30);
         for (int64_t t = 0; t < 3; ++t) {
           if (emb.token_table[item][t].item<int64_t>() == 0) continue;
@@ -114,7 +114,8 @@ NewsCase news_case() {
     for (int j = 0; j < 60; ++j) {
       const std::string id = "n" + std::to_string(k) + "_" + std::to_string(j);
       std::vector<std::string> tokens;
-      for (int w = 0; w < 3; ++w) tokens.push_back("topic" + std::to_string(k) + "_w" + std::to_string(rng.uniform_int(8)));
+      for (int w = 0; w < 3; ++w)
+        tokens.push_back("topic" + std::to_string(k) + "_w" + std::to_string(rng.uniform_int(8)));
       for (int w = 0; w < 2; ++w) tokens.push_back("common" + std::to_string(rng.uniform_int(30)));
       b.set_item_info(id, {}, tokens, id);
       (j < 20 ? read : unread)[static_cast<std::size_t>(k)].push_back(id);
@@ -129,7 +130,9 @@ NewsCase news_case() {
   }
   c.ds = b.finish();
   c.user_topic.assign(static_cast<std::size_t>(c.ds.n_users()), -1);
-  for (int u = 0; u < 200; ++u) c.user_topic[static_cast<std::size_t>(c.ds.users.find("u" + std::to_string(u)))] = topic_of_user[static_cast<std::size_t>(u)];
+  for (int u = 0; u < 200; ++u)
+    c.user_topic[static_cast<std::size_t>(c.ds.users.find("u" + std::to_string(u)))] =
+        topic_of_user[static_cast<std::size_t>(u)];
   c.item_topic.assign(static_cast<std::size_t>(c.ds.n_items()), -1);
   for (int k = 0; k < 4; ++k)
     for (int j = 0; j < 60; ++j) {
@@ -153,8 +156,8 @@ double fresh_topic_hits(const models::Model& m, const NewsCase& c) {
 }
 
 nlohmann::json news_config() {
-  return {{"dim", 16}, {"max_len", 10}, {"layers", 1}, {"epochs", 15}, {"eval_every", 0}, {"loss", "softmax"},
-          {"dropout", 0.0}, {"lr", 0.01}, {"warmup_steps", 0}, {"id_dropout", 0.3}};
+  return {{"dim", 16},         {"max_len", 10},  {"layers", 1}, {"epochs", 15},      {"eval_every", 0},
+          {"loss", "softmax"}, {"dropout", 0.0}, {"lr", 0.01},  {"warmup_steps", 0}, {"id_dropout", 0.3}};
 }
 
 }  // namespace

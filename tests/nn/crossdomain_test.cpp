@@ -60,7 +60,8 @@ TEST(CrossDomainNet, DomainStatesMatchEachEncoderOnItsOwnEvents) {
             const auto n = static_cast<int64_t>(own.size());
             auto ref = net->encoders[static_cast<std::size_t>(k)]->forward(
                 nn::items_only(torch::tensor(own, torch::kLong).view({1, n})));
-            EXPECT_TRUE(torch::allclose(s, ref[0][n - 1], 1e-5, 1e-5)) << encoder << " b=" << b << " t=" << t << " k=" << k;
+            EXPECT_TRUE(torch::allclose(s, ref[0][n - 1], 1e-5, 1e-5))
+                << encoder << " b=" << b << " t=" << t << " k=" << k;
           }
         }
       }
@@ -104,7 +105,8 @@ data::Dataset transfer_data(std::vector<std::pair<std::string, int>>* held_out) 
     const int k = static_cast<int>(rng.uniform_int(6));
     std::int64_t t = 0;
     if (u % 2 == 0)
-      for (int j = 0; j < 2; ++j) b.add(user, "noise" + std::to_string(rng.uniform_int(20)), t++, "like", 1.0f, "social");
+      for (int j = 0; j < 2; ++j)
+        b.add(user, "noise" + std::to_string(rng.uniform_int(20)), t++, "like", 1.0f, "social");
     for (int j = 0; j < 4; ++j)
       b.add(user, "s" + std::to_string(k) + "_" + std::to_string(rng.uniform_int(10)), t++, "view", 1.0f, "shop");
     if (u % 5 == 4) {
@@ -117,7 +119,8 @@ data::Dataset transfer_data(std::vector<std::pair<std::string, int>>* held_out) 
 }
 
 // Share of held-out users whose top social item is the one matching their taste.
-double top1_hits(const models::Model& m, const data::Dataset& ds, const std::vector<std::pair<std::string, int>>& held_out) {
+double top1_hits(const models::Model& m, const data::Dataset& ds,
+                 const std::vector<std::pair<std::string, int>>& held_out) {
   models::RecommendOptions ro;
   const auto social = data::domain_items(ds, {"social"});
   for (std::int32_t i = 1; i < m.n_items(); ++i)
@@ -133,8 +136,8 @@ double top1_hits(const models::Model& m, const data::Dataset& ds, const std::vec
 }
 
 nlohmann::json transfer_config() {
-  return {{"dim", 16}, {"max_len", 10}, {"layers", 1}, {"epochs", 30}, {"eval_every", 0}, {"loss", "softmax"},
-          {"dropout", 0.0}, {"lr", 0.01}, {"warmup_steps", 0}};
+  return {{"dim", 16},         {"max_len", 10},  {"layers", 1}, {"epochs", 30},     {"eval_every", 0},
+          {"loss", "softmax"}, {"dropout", 0.0}, {"lr", 0.01},  {"warmup_steps", 0}};
 }
 
 }  // namespace
@@ -208,7 +211,8 @@ TEST(DomainOptions, TargetDomainsKeptDomainsAndCandidates) {
     data::domain_items(ds, {"news"});
     FAIL();
   } catch (const NotFound& e) {
-    EXPECT_NE(std::string(e.what()).find("domain 'news' does not occur in the data (present: shop, social)"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("domain 'news' does not occur in the data (present: shop, social)"),
+              std::string::npos)
         << e.what();
   }
   // The evaluator ranks only the candidate items.
@@ -222,7 +226,8 @@ TEST(DomainOptions, TargetDomainsKeptDomainsAndCandidates) {
       ds, cases, static_cast<std::int32_t>(n), data::item_counts(ds.log, static_cast<std::int32_t>(n)), ds.n_users(),
       [&](const data::EvalCase* const*, std::size_t m, float* out) {
         for (std::size_t r = 0; r < m; ++r)
-          for (std::size_t i = 1; i < n; ++i) out[r * n + i] = ds.items.name(static_cast<std::int32_t>(i)) == "z" ? 0.5f : 1.0f;
+          for (std::size_t i = 1; i < n; ++i)
+            out[r * n + i] = ds.items.name(static_cast<std::int32_t>(i)) == "z" ? 0.5f : 1.0f;
       },
       eo);
   // z is ranked third of the three social items (x, y score higher), though shop items score higher too.

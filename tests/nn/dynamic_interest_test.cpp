@@ -24,8 +24,15 @@ TEST(DynamicInterest, SequentialModelFollowsAShiftBetterThanStaticMf) {
   const auto p = data::prepare(data::to_dataset(data::generate_synthetic(so)), po);
   models::FitOptions fo;
   fo.threads = 2;
-  auto seq = models::create_model("sasrec", {{"dim", 32}, {"layers", 1}, {"max_len", 30}, {"epochs", 30}, {"eval_every", 0},
-                                             {"loss", "softmax"}, {"dropout", 0.2}, {"lr", 0.005}, {"warmup_steps", 0}});
+  auto seq = models::create_model("sasrec", {{"dim", 32},
+                                             {"layers", 1},
+                                             {"max_len", 30},
+                                             {"epochs", 30},
+                                             {"eval_every", 0},
+                                             {"loss", "softmax"},
+                                             {"dropout", 0.2},
+                                             {"lr", 0.005},
+                                             {"warmup_steps", 0}});
   seq->fit(p.split.train, fo);
   auto mf = models::create_model("ials", {{"factors", 32}, {"iterations", 8}});
   mf->fit(p.split.train, fo);
@@ -46,10 +53,13 @@ TEST(DynamicInterest, SequentialModelFollowsAShiftBetterThanStaticMf) {
     std::vector<std::int32_t> items;
     for (std::int32_t i = 1; i < p.full.n_items(); ++i)
       if (table.primary_category(i) == fresh) items.push_back(i);
-    std::stable_sort(items.begin(), items.end(), [&](auto a, auto b) { return counts[static_cast<std::size_t>(a)] > counts[static_cast<std::size_t>(b)]; });
+    std::stable_sort(items.begin(), items.end(), [&](auto a, auto b) {
+      return counts[static_cast<std::size_t>(a)] > counts[static_cast<std::size_t>(b)];
+    });
     auto share_after = [&](const models::Model& m) {
       auto s = m.encode(tc.user, h);
-      for (std::size_t k = 0; k < 3 && k < items.size(); ++k) m.observe(s, data::Event{tc.user, items[k], h.back().ts + 1 + static_cast<std::int64_t>(k), 0, 0, 1.0f});
+      for (std::size_t k = 0; k < 3 && k < items.size(); ++k)
+        m.observe(s, data::Event{tc.user, items[k], h.back().ts + 1 + static_cast<std::int64_t>(k), 0, 0, 1.0f});
       const auto top = m.recommend(s, 10);
       double x = 0;
       for (auto i : top.items) x += table.primary_category(i) == fresh;
@@ -63,5 +73,6 @@ TEST(DynamicInterest, SequentialModelFollowsAShiftBetterThanStaticMf) {
   seq_share /= n;
   mf_share /= n;
   EXPECT_GT(seq_share, 2.0 * mf_share + 0.1) << "sasrec " << seq_share << " vs ials " << mf_share;
-  std::cout << "share of the new category in the top-10 after 3 events: sasrec " << seq_share << ", ials " << mf_share << "\n";
+  std::cout << "share of the new category in the top-10 after 3 events: sasrec " << seq_share << ", ials " << mf_share
+            << "\n";
 }

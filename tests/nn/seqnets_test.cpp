@@ -1,10 +1,10 @@
 // The gru4rec, caser and hstu encoders and the side-information input layer, each against a plain
 // reference computation; causality and padding invariance for every encoder.
+#include "../../src/nn/seqnets.h"
+
 #include <gtest/gtest.h>
 
 #include <memory>
-
-#include "../../src/nn/seqnets.h"
 
 using namespace driftrec;
 
@@ -152,7 +152,8 @@ TEST(SeqNets, HstuLayerMatchesAReferenceLoop) {
       for (int64_t j = 1; j <= i; ++j) {  // causal keys, padding (j = 0) excluded
         auto q = uvqk[i].slice(0, 2 * d + h * dh, 2 * d + h * dh + dh);
         auto k = uvqk[j].slice(0, 3 * d + h * dh, 3 * d + h * dh + dh);
-        const auto bucket = static_cast<int64_t>(std::floor(std::log2(1.0 + static_cast<double>(times[0][i].item<int64_t>() - times[0][j].item<int64_t>()))));
+        const auto bucket = static_cast<int64_t>(std::floor(
+            std::log2(1.0 + static_cast<double>(times[0][i].item<int64_t>() - times[0][j].item<int64_t>()))));
         auto s = (q * k).sum() / 2.0 + layer->pos_bias[h][i - j] + layer->time_bias[h][bucket];
         auto a = ref_silu(s) / static_cast<double>(max_len);
         ctx.slice(0, h * dh, h * dh + dh) += a * uvqk[j].slice(0, d + h * dh, d + h * dh + dh);

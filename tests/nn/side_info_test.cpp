@@ -1,6 +1,7 @@
 // Side information switches at the model level, and occlusion explanations.
 #include <gtest/gtest.h>
 
+#include "../unit/test_util.h"
 #include "driftrec/core/error.h"
 #include "driftrec/core/rng.h"
 #include "driftrec/data/synth.h"
@@ -10,7 +11,6 @@
 #include "driftrec/models/registry.h"
 #include "driftrec/nn/register.h"
 #include "driftrec/nn/sequential.h"
-#include "../unit/test_util.h"
 
 using namespace driftrec;
 
@@ -29,8 +29,8 @@ const data::Prepared& shop() {
 }
 
 nlohmann::json base(const std::string& kind = "sasrec") {
-  nlohmann::json c = {{"dim", 16}, {"max_len", 20}, {"epochs", 3}, {"eval_every", 0}, {"loss", "softmax"},
-          {"dropout", 0.1}, {"lr", 0.005}, {"warmup_steps", 0}};
+  nlohmann::json c = {{"dim", 16},         {"max_len", 20},  {"epochs", 3}, {"eval_every", 0},
+                      {"loss", "softmax"}, {"dropout", 0.1}, {"lr", 0.005}, {"warmup_steps", 0}};
   if (kind == "sasrec" || kind == "hstu") c["layers"] = 1;
   return c;
 }
@@ -125,7 +125,8 @@ TEST(Explain, OcclusionWeightsAreScoreDropsWhenAnEventIsRemoved) {
       auto shorter = h;
       shorter.erase(shorter.begin() + static_cast<std::ptrdiff_t>(a.position));
       m->score(m->encode(-1, shorter), without.data());
-      EXPECT_NEAR(a.weight, full[static_cast<std::size_t>(item)] - without[static_cast<std::size_t>(item)], 1e-4) << kind;
+      EXPECT_NEAR(a.weight, full[static_cast<std::size_t>(item)] - without[static_cast<std::size_t>(item)], 1e-4)
+          << kind;
       if (kind == "caser" && a.position + 5 < h.size()) {
         EXPECT_NEAR(a.weight, 0.0f, 1e-5);  // outside the window
       }
@@ -159,8 +160,9 @@ TEST(TargetBehaviors, OnlyTheChosenBehavioursAreLearnedAsTargets) {
     m->fit(ds, fo);
     models::RecommendOptions ro;
     ro.exclude_seen = false;
-    const std::vector<data::Event> h = {{-1, ds.items.find("a"), 0, static_cast<std::int16_t>(ds.behaviors.find("view")), 0, 1.0f},
-                                        {-1, x, 1, static_cast<std::int16_t>(ds.behaviors.find("view")), 0, 1.0f}};
+    const std::vector<data::Event> h = {
+        {-1, ds.items.find("a"), 0, static_cast<std::int16_t>(ds.behaviors.find("view")), 0, 1.0f},
+        {-1, x, 1, static_cast<std::int16_t>(ds.behaviors.find("view")), 0, 1.0f}};
     return m->recommend(m->encode(-1, h), 1, ro).items[0];
   };
   EXPECT_EQ(top_after_x(""), y);
@@ -179,8 +181,8 @@ TEST(TargetBehaviors, OnlyTheChosenBehavioursAreLearnedAsTargets) {
 
 TEST(RepeatHead, LearnsToBuyWhatWasCartedEarlier) {
   // Every user views a random item, carts one, views two more and then buys the carted item. Items
-  // are drawn from 3000 (most seen once, as on Taobao), so only a copy of the history can predict the buy. The last 100 users'
-  // buys are held out.
+  // are drawn from 3000 (most seen once, as on Taobao), so only a copy of the history can predict the buy. The last 100
+  // users' buys are held out.
   data::DatasetBuilder b;
   Rng rng(5);
   std::vector<std::pair<std::string, std::string>> held_out;  // user, carted item

@@ -32,7 +32,11 @@ TEST(Transformer, AttentionMatchesAReferenceLoop) {
       std::vector<double> w;
       double z = 0;
       for (int64_t j = 0; j <= i; ++j) {
-        const double s = (qkv[i].slice(0, head * dh, head * dh + dh) * qkv[j].slice(0, d + head * dh, d + head * dh + dh)).sum().item<double>() / 2.0;
+        const double s =
+            (qkv[i].slice(0, head * dh, head * dh + dh) * qkv[j].slice(0, d + head * dh, d + head * dh + dh))
+                .sum()
+                .item<double>() /
+            2.0;
         w.push_back(std::exp(s));
         z += w.back();
       }
@@ -57,16 +61,18 @@ TEST_P(EveryNeuralModel, OverfitsATinyDataset) {
   // Users walk fixed cycles from different starting points and for different lengths, so every
   // transition is seen at many positions: the next item is determined by the last one.
   data::DatasetBuilder b;
-  const std::vector<std::vector<std::string>> cycles = {{"a", "b", "c", "d"}, {"e", "f", "g", "h"}, {"i", "j", "k", "l"}};
+  const std::vector<std::vector<std::string>> cycles = {
+      {"a", "b", "c", "d"}, {"e", "f", "g", "h"}, {"i", "j", "k", "l"}};
   for (int c = 0; c < 3; ++c)
     for (int start = 0; start < 4; ++start)
       for (int len = 2; len <= 8; ++len) {
         const std::string user = "u" + std::to_string(c) + "_" + std::to_string(start) + "_" + std::to_string(len);
-        for (int t = 0; t < len; ++t) b.add(user, cycles[static_cast<std::size_t>(c)][static_cast<std::size_t>((start + t) % 4)], t);
+        for (int t = 0; t < len; ++t)
+          b.add(user, cycles[static_cast<std::size_t>(c)][static_cast<std::size_t>((start + t) % 4)], t);
       }
   const auto ds = b.finish();
-  nlohmann::json cfg = {{"dim", 32}, {"max_len", 8}, {"epochs", 60}, {"eval_every", 0}, {"loss", "softmax"},
-                        {"dropout", 0.0}, {"lr", 0.01}, {"warmup_steps", 0}, {"batch_size", 16}};
+  nlohmann::json cfg = {{"dim", 32},      {"max_len", 8}, {"epochs", 60},      {"eval_every", 0}, {"loss", "softmax"},
+                        {"dropout", 0.0}, {"lr", 0.01},   {"warmup_steps", 0}, {"batch_size", 16}};
   if (GetParam() == "sasrec" || GetParam() == "hstu") cfg["layers"] = 1;
   auto m = models::create_model(GetParam(), cfg);
   models::FitOptions fo;
@@ -74,7 +80,8 @@ TEST_P(EveryNeuralModel, OverfitsATinyDataset) {
   m->fit(ds, fo);
   auto next_of = [&](const std::vector<std::string>& items) {
     std::vector<data::Event> h;
-    for (std::size_t t = 0; t < items.size(); ++t) h.push_back(data::Event{-1, ds.items.find(items[t]), static_cast<std::int64_t>(t), 0, 0, 1.0f});
+    for (std::size_t t = 0; t < items.size(); ++t)
+      h.push_back(data::Event{-1, ds.items.find(items[t]), static_cast<std::int64_t>(t), 0, 0, 1.0f});
     models::RecommendOptions ro;
     ro.exclude_seen = false;
     return ds.items.name(m->recommend(m->encode(-1, h), 1, ro).items[0]);
@@ -94,8 +101,8 @@ TEST(SasRec, ResumingFromACheckpointGivesTheUninterruptedModel) {
   for (int u = 0; u < 40; ++u)
     for (int t = 0; t < 6 + u % 5; ++t) b.add("u" + std::to_string(u), "i" + std::to_string((u * 3 + t * 7) % 30), t);
   const auto ds = b.finish();
-  const nlohmann::json base = {{"dim", 16}, {"layers", 1}, {"max_len", 10}, {"eval_every", 0}, {"dropout", 0.2},
-                               {"negatives", 8}, {"batch_size", 8}};
+  const nlohmann::json base = {{"dim", 16},      {"layers", 1},    {"max_len", 10},  {"eval_every", 0},
+                               {"dropout", 0.2}, {"negatives", 8}, {"batch_size", 8}};
   auto cfg = [&](int epochs) {
     auto c = base;
     c["epochs"] = epochs;

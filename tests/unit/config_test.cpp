@@ -1,8 +1,9 @@
+#include "driftrec/core/config.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 
-#include "driftrec/core/config.h"
 #include "driftrec/core/error.h"
 #include "test_util.h"
 

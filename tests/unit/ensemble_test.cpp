@@ -1,5 +1,7 @@
 // The ensemble model: its score arithmetic against a hand computation from the members' scores,
 // weight fitting on validation, and input checks.
+#include "driftrec/models/ensemble.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -7,7 +9,6 @@
 #include "driftrec/core/error.h"
 #include "driftrec/data/synth.h"
 #include "driftrec/data/transforms.h"
-#include "driftrec/models/ensemble.h"
 #include "driftrec/models/evaluation.h"
 #include "driftrec/models/registry.h"
 
@@ -67,7 +68,8 @@ TEST(Ensemble, WeightedSumOfZScores) {
 }
 
 TEST(Ensemble, ReciprocalRankFusion) {
-  models::EnsembleModel ens(nlohmann::json{{"fit_weights", false}, {"method", "rrf"}, {"rrf_k", 10.0}, {"rrf_depth", 20}});
+  models::EnsembleModel ens(
+      nlohmann::json{{"fit_weights", false}, {"method", "rrf"}, {"rrf_k", 10.0}, {"rrf_depth", 20}});
   ens.add_member(fitted("itemknn"));
   ens.add_member(fitted("ials"));
   const auto h = models::user_history(prepared().split.train, 9);
@@ -87,7 +89,9 @@ TEST(Ensemble, FittedWeightsAreAtLeastAsGoodAsTheBestMemberOnValidation) {
   const auto& p = prepared();
   eval::EvalOptions eo;
   eo.ks = {10};
-  auto valid = [&](const models::Model& m) { return models::evaluate_model(m, p.full, p.split.valid, p.split.train, eo).metrics.at("ndcg@10"); };
+  auto valid = [&](const models::Model& m) {
+    return models::evaluate_model(m, p.full, p.split.valid, p.split.train, eo).metrics.at("ndcg@10");
+  };
   models::EnsembleModel ens(nlohmann::json::object());
   ens.add_member(fitted("itemknn"));
   ens.add_member(fitted("pop"));

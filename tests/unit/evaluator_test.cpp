@@ -1,11 +1,12 @@
 // The evaluator with a scorer whose rankings are known in advance.
+#include "driftrec/eval/evaluator.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "driftrec/core/error.h"
 #include "driftrec/core/rng.h"
-#include "driftrec/eval/evaluator.h"
 
 using namespace driftrec;
 using namespace driftrec::data;
@@ -23,7 +24,8 @@ Dataset one_user() {
 eval::BatchScorer by_index(std::int32_t n) {
   return [n](const EvalCase* const*, std::size_t count, float* out) {
     for (std::size_t b = 0; b < count; ++b)
-      for (std::int32_t i = 0; i < n; ++i) out[b * static_cast<std::size_t>(n) + static_cast<std::size_t>(i)] = static_cast<float>(i);
+      for (std::int32_t i = 0; i < n; ++i)
+        out[b * static_cast<std::size_t>(n) + static_cast<std::size_t>(i)] = static_cast<float>(i);
   };
 }
 }  // namespace
@@ -110,7 +112,7 @@ TEST(Evaluator, SavesRankingsAndRejectsBadCutoffs) {
 TEST(Impressions, MindStyleMetricsByHand) {
   // Shown in score order: n(0.9), c(0.8), n(0.5), c(0.3).
   const auto m = eval::impression_metrics({0.9f, 0.8f, 0.3f, 0.5f}, {0, 1, 1, 0});
-  EXPECT_DOUBLE_EQ(m.auc, 0.25);                    // 1 of 4 (clicked, unclicked) pairs in order
+  EXPECT_DOUBLE_EQ(m.auc, 0.25);                     // 1 of 4 (clicked, unclicked) pairs in order
   EXPECT_DOUBLE_EQ(m.mrr, (1.0 / 2 + 1.0 / 4) / 2);  // clicked at ranks 2 and 4
   const double dcg = 1 / std::log2(3.0) + 1 / std::log2(5.0), idcg = 1 + 1 / std::log2(3.0);
   EXPECT_NEAR(m.ndcg5, dcg / idcg, 1e-12);

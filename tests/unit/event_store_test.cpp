@@ -1,11 +1,12 @@
 // Conformance suite every EventStore backend passes.
+#include "driftrec/store/event_store.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
 #include <thread>
 
 #include "driftrec/core/error.h"
-#include "driftrec/store/event_store.h"
 #include "test_util.h"
 
 using namespace driftrec;
@@ -93,7 +94,8 @@ TEST_P(EventStoreConformance, ConcurrentAppendsLoseNothing) {
   for (int t = 0; t < kThreads; ++t)
     ts.emplace_back([&, t] {
       for (int b = 0; b < kBatches; ++b) {
-        auto seqs = s->append({ev("t" + std::to_string(t), "i" + std::to_string(b), b), ev("t" + std::to_string(t), "x", b)});
+        auto seqs =
+            s->append({ev("t" + std::to_string(t), "i" + std::to_string(b), b), ev("t" + std::to_string(t), "x", b)});
         got[t].insert(got[t].end(), seqs.begin(), seqs.end());
       }
     });

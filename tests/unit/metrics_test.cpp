@@ -1,10 +1,11 @@
 // Every metric against a case computed by hand.
+#include "driftrec/eval/metrics.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "driftrec/core/error.h"
-#include "driftrec/eval/metrics.h"
 
 using namespace driftrec::eval;
 

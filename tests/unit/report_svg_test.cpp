@@ -23,7 +23,8 @@ TEST(ReportSvg, EscapesEveryText) {
 }
 
 TEST(ReportSvg, LineChartSkipsNonFiniteValues) {
-  const auto svg = report::line_chart("c", "t", "x", "y", {{"a", {1, 2, 3, 4}, {0.1, std::nan(""), 0.3, INFINITY}}, {"b", {1, 2}, {0.2, 0.4}}});
+  const auto svg = report::line_chart(
+      "c", "t", "x", "y", {{"a", {1, 2, 3, 4}, {0.1, std::nan(""), 0.3, INFINITY}}, {"b", {1, 2}, {0.2, 0.4}}});
   EXPECT_EQ(count(svg, "<circle"), 4u);  // two finite points of a, two of b
   EXPECT_EQ(count(svg, "class=\"legend\""), 2u);
   EXPECT_EQ(svg.find("nan"), std::string::npos);
@@ -33,8 +34,8 @@ TEST(ReportSvg, LineChartSkipsNonFiniteValues) {
 TEST(ReportSvg, HeatMapAndBars) {
   const auto h = report::heat_map("h", "t", {"r1", "r2"}, {"c1", "c2", "c3"}, {{1, 0, -1}, {0.5, 0.25, 0}});
   EXPECT_EQ(count(h, "class=\"cell\""), 6u);
-  EXPECT_NE(h.find("rgb(255,0,0)"), std::string::npos);    // the largest positive weight
-  EXPECT_NE(h.find("rgb(0,0,255)"), std::string::npos);    // the largest negative weight
+  EXPECT_NE(h.find("rgb(255,0,0)"), std::string::npos);  // the largest positive weight
+  EXPECT_NE(h.find("rgb(0,0,255)"), std::string::npos);  // the largest negative weight
   const auto b = report::bar_chart("b", "t", {"x", "y"}, {1.0, 2.0});
   EXPECT_EQ(count(b, "<rect"), 2u);
   const auto s = report::stacked_columns("s", "t", {"w1", "w2"}, {"c1", "c2"}, {{0.5, 0.5}, {1.0, 0.0}});

@@ -1,4 +1,6 @@
 // Every retriever against the exact one.
+#include "driftrec/index/retriever.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -7,7 +9,6 @@
 #include "driftrec/core/error.h"
 #include "driftrec/core/rng.h"
 #include "driftrec/data/synth.h"
-#include "driftrec/index/retriever.h"
 #include "driftrec/models/registry.h"
 
 using namespace driftrec;
@@ -47,7 +48,8 @@ TEST(Retrievers, HnswRecallAgainstExact) {
   for (int i = 1; i < n; ++i) {
     const auto c = rng.uniform_int(40);
     for (int j = 0; j < d; ++j)
-      items[static_cast<std::size_t>(i) * d + j] = centers[c * d + static_cast<std::size_t>(j)] + 0.3f * static_cast<float>(rng.normal());
+      items[static_cast<std::size_t>(i) * d + j] =
+          centers[c * d + static_cast<std::size_t>(j)] + 0.3f * static_cast<float>(rng.normal());
   }
   const auto exact = index::make_exact_retriever(items.data(), n, d);
   const auto hnsw = index::make_hnsw_retriever(items.data(), n, d);

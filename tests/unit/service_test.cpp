@@ -1,4 +1,6 @@
 // The serving core: durable ingest, live interest updates, cold start, reload.
+#include "driftrec/serve/service.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -10,7 +12,6 @@
 #include "driftrec/models/model_dir.h"
 #include "driftrec/models/registry.h"
 #include "driftrec/serve/feedback_log.h"
-#include "driftrec/serve/service.h"
 #include "test_util.h"
 
 using namespace driftrec;
@@ -157,8 +158,10 @@ TEST(Service, RequestsDuringReloadsNeverFail) {
       while (!stop) {
         try {
           const auto r = svc.recommend_user("r", {});
-          if (r.items.size() == 10u) ++served;
-          else ++failed;
+          if (r.items.size() == 10u)
+            ++served;
+          else
+            ++failed;
         } catch (...) {
           ++failed;
         }
@@ -166,7 +169,8 @@ TEST(Service, RequestsDuringReloadsNeverFail) {
     });
   for (int k = 0; k < 6; ++k) {
     const int before = served;  // let requests run between swaps
-    for (int spin = 0; spin < 2000 && served < before + 3; ++spin) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    for (int spin = 0; spin < 2000 && served < before + 3; ++spin)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     svc.reload(k % 2 ? world().knn_dir : world().ials_dir);
   }
   stop = true;

@@ -1,11 +1,12 @@
 // Paired significance tests against hand-computed and independently integrated values.
+#include "driftrec/eval/significance.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
 #include <random>
 
 #include "driftrec/core/error.h"
-#include "driftrec/eval/significance.h"
 
 using namespace driftrec;
 
@@ -80,9 +81,11 @@ TEST(Significance, BadInput) {
 }
 
 TEST(Significance, EveryModelAgainstTheBaselineWithOneFamily) {
-  std::map<std::string, std::vector<double>> base = {{"hr", {0, 1, 0, 1, 0, 1}}, {"mrr", {0.1, 0.2, 0.1, 0.2, 0.1, 0.2}}};
+  std::map<std::string, std::vector<double>> base = {{"hr", {0, 1, 0, 1, 0, 1}},
+                                                     {"mrr", {0.1, 0.2, 0.1, 0.2, 0.1, 0.2}}};
   std::map<std::string, std::vector<double>> same = base;
-  std::map<std::string, std::vector<double>> better = {{"hr", {1, 1, 1, 1, 1, 1}}, {"mrr", {0.6, 0.7, 0.5, 0.6, 0.7, 0.5}}};
+  std::map<std::string, std::vector<double>> better = {{"hr", {1, 1, 1, 1, 1, 1}},
+                                                       {"mrr", {0.6, 0.7, 0.5, 0.6, 0.7, 0.5}}};
   const auto rows = eval::compare_to_baseline({&base, &same, &better}, {"hr", "mrr"}, 100, 3);
   ASSERT_EQ(rows.size(), 4u);  // 2 metrics x 2 models, metric-major
   EXPECT_EQ(rows[0].metric, "hr");

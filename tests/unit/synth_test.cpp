@@ -1,3 +1,5 @@
+#include "driftrec/data/synth.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -6,7 +8,6 @@
 
 #include "driftrec/core/error.h"
 #include "driftrec/data/readers.h"
-#include "driftrec/data/synth.h"
 #include "test_util.h"
 
 using namespace driftrec;
@@ -75,7 +76,8 @@ TEST(Synth, InterestsDriftAndTruthIsRecorded) {
   for (const auto& [u, snaps] : by_user) {
     std::set<int> tops;
     for (const auto& s : snaps) {
-      auto best = std::max_element(s.second.begin(), s.second.end(), [](auto& a, auto& b) { return a.second < b.second; });
+      auto best =
+          std::max_element(s.second.begin(), s.second.end(), [](auto& a, auto& b) { return a.second < b.second; });
       tops.insert(best->first);
     }
     changed += tops.size() > 1;

@@ -1,10 +1,11 @@
 #pragma once
 // Helpers shared by the unit tests: a fresh temporary directory and small file writers.
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
-#include <unistd.h>
 
 namespace driftrec::test {
 

@@ -1,8 +1,8 @@
+#include "driftrec/core/topk.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
-
-#include "driftrec/core/topk.h"
 
 using driftrec::top_k;
 

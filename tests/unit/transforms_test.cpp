@@ -1,9 +1,10 @@
 // Filters and splits; the splits must never leak the future.
+#include "driftrec/data/transforms.h"
+
 #include <gtest/gtest.h>
 
 #include "driftrec/core/error.h"
 #include "driftrec/data/synth.h"
-#include "driftrec/data/transforms.h"
 
 using namespace driftrec;
 using namespace driftrec::data;

@@ -1,12 +1,13 @@
 // Hyperparameter search: space parsing, samplers, the median stopping rule, the SQLite trial
 // store (resume, budget, foreign databases) and the runner.
+#include "driftrec/tune/tune.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <set>
 
 #include "driftrec/core/error.h"
-#include "driftrec/tune/tune.h"
 #include "test_util.h"
 
 using namespace driftrec;
@@ -51,7 +52,9 @@ TEST(Tune, SpaceParsingAndErrors) {
   EXPECT_THROW(bad(R"({"fixed": {"x": 1}, "params": {"x": {"type": "uniform", "low": 0, "high": 1}}})"), InvalidInput);
   EXPECT_THROW(bad(R"({"prams": {}})"), InvalidInput);
   test::TempDir d;
-  d.write("s.yaml", "model: ials\nparams:\n  reg: {type: loguniform, low: 0.01, high: 10}\n  factors: {type: choice, values: [8, 16]}\n");
+  d.write("s.yaml",
+          "model: ials\nparams:\n  reg: {type: loguniform, low: 0.01, high: 10}\n  factors: {type: choice, values: [8, "
+          "16]}\n");
   const auto y = tune::SearchSpace::from_file(d.file("s.yaml"));
   EXPECT_EQ(y.model, "ials");
   ASSERT_EQ(y.params.size(), 2u);
@@ -77,7 +80,8 @@ TEST(Tune, GridEnumeratesEveryCombinationOnce) {
   while (auto p = tune::suggest(space(), o, {}, i, 1)) {
     seen.insert(p->dump());
     const double lr = (*p)["lr"].get<double>();
-    EXPECT_TRUE(std::abs(lr - 1e-5) < 1e-12 || std::abs(lr - 1e-3) < 1e-12 || std::abs(lr - 1e-1) < 1e-12);  // log-spaced
+    EXPECT_TRUE(std::abs(lr - 1e-5) < 1e-12 || std::abs(lr - 1e-3) < 1e-12 ||
+                std::abs(lr - 1e-1) < 1e-12);  // log-spaced
     ++i;
   }
   // x: 3 values, lr: 3, n: 3 (1, 2.5 -> 3? rounded: 1, 3, 4 -> distinct), kind: 3.
@@ -129,8 +133,8 @@ TEST(Tune, MedianStoppingRule) {
   // At the 2nd check the others' best-so-far are 0.4, 0.5, 0.6: median 0.5.
   EXPECT_TRUE(tune::should_abandon({0.1, 0.45}, done, 3));
   EXPECT_FALSE(tune::should_abandon({0.1, 0.55}, done, 3));
-  EXPECT_FALSE(tune::should_abandon({0.0}, done, 3));           // grace: never at the first check
-  EXPECT_FALSE(tune::should_abandon({0.1, 0.45}, done, 4));     // too few finished trials
+  EXPECT_FALSE(tune::should_abandon({0.0}, done, 3));        // grace: never at the first check
+  EXPECT_FALSE(tune::should_abandon({0.1, 0.45}, done, 4));  // too few finished trials
 }
 
 TEST(Tune, StoreResumesRespectsTheBudgetAndRefusesAnotherStudy) {

@@ -1,4 +1,6 @@
 // Word-vector and item-vector readers.
+#include "driftrec/data/vectors.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -6,7 +8,6 @@
 
 #include "driftrec/core/error.h"
 #include "driftrec/data/transforms.h"
-#include "driftrec/data/vectors.h"
 #include "test_util.h"
 
 using namespace driftrec;
@@ -17,7 +18,8 @@ namespace {
 template <typename T>
 void write_npy(const std::string& path, const std::vector<T>& v, int rows, int cols) {
   std::string header = std::string("{'descr': '") + (sizeof(T) == 4 ? "<f4" : "<f8") +
-                       "', 'fortran_order': False, 'shape': (" + std::to_string(rows) + ", " + std::to_string(cols) + "), }";
+                       "', 'fortran_order': False, 'shape': (" + std::to_string(rows) + ", " + std::to_string(cols) +
+                       "), }";
   while ((10 + header.size() + 1) % 64 != 0) header += ' ';
   header += '\n';
   std::ofstream f(path, std::ios::binary);

@@ -17,16 +17,16 @@ struct ParamSpec {
   ParamType type = ParamType::kFloat;
   nlohmann::json default_value;
   std::string description;
-  std::optional<double> min;           ///< inclusive lower bound for numbers
-  std::optional<double> max;           ///< inclusive upper bound for numbers
-  std::vector<std::string> choices;    ///< allowed values for strings (empty = any)
+  std::optional<double> min;         ///< inclusive lower bound for numbers
+  std::optional<double> max;         ///< inclusive upper bound for numbers
+  std::vector<std::string> choices;  ///< allowed values for strings (empty = any)
 };
 
 /// Helpers to declare parameters tersely.
-ParamSpec int_param(std::string name, long long def, std::string description,
-                    std::optional<double> min = std::nullopt, std::optional<double> max = std::nullopt);
-ParamSpec float_param(std::string name, double def, std::string description,
-                      std::optional<double> min = std::nullopt, std::optional<double> max = std::nullopt);
+ParamSpec int_param(std::string name, long long def, std::string description, std::optional<double> min = std::nullopt,
+                    std::optional<double> max = std::nullopt);
+ParamSpec float_param(std::string name, double def, std::string description, std::optional<double> min = std::nullopt,
+                      std::optional<double> max = std::nullopt);
 ParamSpec bool_param(std::string name, bool def, std::string description);
 ParamSpec string_param(std::string name, std::string def, std::string description,
                        std::vector<std::string> choices = {});

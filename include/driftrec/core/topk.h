@@ -18,8 +18,6 @@ struct TopK {
 TopK top_k(const float* scores, std::size_t n, std::size_t k);
 
 /// True when (score a, item ia) ranks ahead of (score b, item ib).
-inline bool ranks_before(float a, std::int32_t ia, float b, std::int32_t ib) {
-  return a > b || (a == b && ia < ib);
-}
+inline bool ranks_before(float a, std::int32_t ia, float b, std::int32_t ib) { return a > b || (a == b && ia < ib); }
 
 }  // namespace driftrec

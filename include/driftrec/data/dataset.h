@@ -46,13 +46,13 @@ struct InteractionLog {
 
 /// Item side information, indexed by item index. Categories and tokens are CSR lists.
 struct ItemTable {
-  StringTable categories;                   ///< category names
-  StringTable vocabulary;                   ///< text tokens
+  StringTable categories;                         ///< category names
+  StringTable vocabulary;                         ///< text tokens
   std::vector<std::int64_t> category_offsets{0};  ///< size n_items + 1 once finalized
   std::vector<std::int32_t> category_ids;
   std::vector<std::int64_t> token_offsets{0};
   std::vector<std::int32_t> token_ids;
-  std::vector<std::string> titles;          ///< raw title/text per item ("" when unknown)
+  std::vector<std::string> titles;  ///< raw title/text per item ("" when unknown)
 
   bool has_categories() const { return !category_ids.empty(); }
   bool has_text() const { return !token_ids.empty(); }
@@ -62,14 +62,14 @@ struct ItemTable {
 
 /// A loaded, validated dataset: id maps, the sorted event log and the item table.
 struct Dataset {
-  std::string name;            ///< source path or preset name
+  std::string name;  ///< source path or preset name
   IdMap users;
   IdMap items;
-  StringTable behaviors;       ///< behaviour names ("view", "buy", ...); index 0 = "interact"
-  StringTable domains;         ///< domain names; index 0 = "" (no domain)
+  StringTable behaviors;  ///< behaviour names ("view", "buy", ...); index 0 = "interact"
+  StringTable domains;    ///< domain names; index 0 = "" (no domain)
   InteractionLog log;
   ItemTable item_table;
-  bool has_clock = true;       ///< false when timestamps are positions (sequence/pair files)
+  bool has_clock = true;  ///< false when timestamps are positions (sequence/pair files)
 
   std::int32_t n_users() const { return users.size(); }  ///< slots including padding
   std::int32_t n_items() const { return items.size(); }  ///< slots including padding

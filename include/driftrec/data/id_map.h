@@ -26,7 +26,6 @@ class StringTable {
   std::unordered_map<std::string, std::int32_t> index_;
 };
 
-
 class IdMap {
  public:
   /// Index of `id`, adding it when new.

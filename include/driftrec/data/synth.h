@@ -21,15 +21,15 @@ struct SynthOptions {
   std::string preset = "ecommerce";
   int users = 1000;
   int items = 2000;
-  int categories = 0;             ///< 0 = preset default (max(8, items / 60), at most 60)
+  int categories = 0;  ///< 0 = preset default (max(8, items / 60), at most 60)
   std::uint64_t seed = 42;
-  double mean_events = 40.0;      ///< mean events per user
-  double shift_rate = 0.08;       ///< probability per session of a sudden interest shift
-  double drift = 0.15;            ///< per-session step of gradual drift towards the current target
-  double zipf = 1.0;              ///< popularity exponent within a category
-  double correlation = 0.8;       ///< crossdomain: how much the second domain's interest follows the first
+  double mean_events = 40.0;             ///< mean events per user
+  double shift_rate = 0.08;              ///< probability per session of a sudden interest shift
+  double drift = 0.15;                   ///< per-session step of gradual drift towards the current target
+  double zipf = 1.0;                     ///< popularity exponent within a category
+  double correlation = 0.8;              ///< crossdomain: how much the second domain's interest follows the first
   std::int64_t start_time = 1704067200;  ///< 2024-01-01T00:00:00Z
-  double days = 90.0;             ///< length of the simulated period
+  double days = 90.0;                    ///< length of the simulated period
 };
 
 struct SynthEvent {
@@ -60,9 +60,9 @@ struct InterestRow {
 struct SynthData {
   SynthOptions options;
   std::vector<std::string> category_names;
-  std::vector<SynthItem> items;     ///< index 0 = item "i1"
-  std::vector<SynthEvent> events;   ///< in generation order (per user, time-ordered)
-  std::vector<InterestRow> truth;   ///< one snapshot per session
+  std::vector<SynthItem> items;    ///< index 0 = item "i1"
+  std::vector<SynthEvent> events;  ///< in generation order (per user, time-ordered)
+  std::vector<InterestRow> truth;  ///< one snapshot per session
 };
 
 /// Generates a dataset. Throws InvalidInput on an unknown preset or out-of-range options.

@@ -3,10 +3,9 @@
 // before (in log order, which is time order with stable ties) that user's validation and test
 // targets, and a temporal split trains only on events strictly before its cutoff.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "driftrec/data/dataset.h"
 
@@ -35,7 +34,7 @@ struct EvalCase {
 /// A split of one dataset: `train` holds the training events (same id maps as `full`), and each
 /// case reads its history from `full.log`.
 struct Split {
-  std::string protocol;             ///< "leave_one_out" or "temporal"
+  std::string protocol;  ///< "leave_one_out" or "temporal"
   Dataset train;
   std::vector<EvalCase> valid;
   std::vector<EvalCase> test;
@@ -95,11 +94,11 @@ namespace driftrec::data {
 
 /// Preprocessing and split choices, recorded in model.json so `evaluate` can repeat them.
 struct PrepareOptions {
-  bool dedup = false;                        ///< drop consecutive duplicate events
-  int min_user_events = 0;                   ///< k-core on users (0 = off)
-  int min_item_events = 0;                   ///< k-core on items (0 = off)
-  std::vector<std::string> target_behaviors; ///< behaviours that count as targets (empty = all)
-  std::vector<std::string> domains;          ///< keep only these domains' events (empty = all)
+  bool dedup = false;                         ///< drop consecutive duplicate events
+  int min_user_events = 0;                    ///< k-core on users (0 = off)
+  int min_item_events = 0;                    ///< k-core on items (0 = off)
+  std::vector<std::string> target_behaviors;  ///< behaviours that count as targets (empty = all)
+  std::vector<std::string> domains;           ///< keep only these domains' events (empty = all)
   /// Only events of these domains are targets, and evaluation ranks only their items (empty = all).
   std::vector<std::string> target_domains;
   /// Cold-start evaluation (temporal split): targets are items new since the validation cutoff,
@@ -107,7 +106,7 @@ struct PrepareOptions {
   bool new_items = false;
   /// Train on training + validation events, no validation cases (SplitOptions::refit).
   bool refit = false;
-  std::string split = "loo";                 ///< "loo" (leave-one-out) or "temporal"
+  std::string split = "loo";  ///< "loo" (leave-one-out) or "temporal"
   /// Temporal cutoffs: a number in [0, 1] is a quantile of event times; otherwise a timestamp
   /// (seconds or ISO 8601 date-time).
   std::string valid_start = "0.8";

@@ -22,10 +22,10 @@ namespace driftrec::eval {
 struct EvalOptions {
   std::vector<int> ks = {5, 10, 20};  ///< cut-offs for hr/recall/precision/ndcg/map
   bool exclude_seen = true;
-  int threads = 0;                    ///< 0 = all cores
-  std::size_t batch_size = 128;       ///< cases scored per scorer call
-  std::size_t save_top = 0;           ///< keep each case's top-N list (for --save-rankings); 0 = none
-  int beyond_k = 10;                  ///< list length for coverage/novelty/popularity/gini
+  int threads = 0;               ///< 0 = all cores
+  std::size_t batch_size = 128;  ///< cases scored per scorer call
+  std::size_t save_top = 0;      ///< keep each case's top-N list (for --save-rankings); 0 = none
+  int beyond_k = 10;             ///< list length for coverage/novelty/popularity/gini
   /// When non-empty (size n_items), only items with candidates[i] != 0 are ranked (e.g. the items
   /// of one domain, see data::domain_items).
   std::vector<char> candidates;
@@ -55,11 +55,11 @@ struct CaseRanking {
 };
 
 struct EvalResult {
-  std::map<std::string, double> metrics;                 ///< "hr@10", "ndcg@10", "mrr", "auc", "coverage@10", ...
-  std::map<std::string, std::vector<double>> per_case;   ///< accuracy metrics per case, in case order
+  std::map<std::string, double> metrics;                ///< "hr@10", "ndcg@10", "mrr", "auc", "coverage@10", ...
+  std::map<std::string, std::vector<double>> per_case;  ///< accuracy metrics per case, in case order
   std::int64_t users_evaluated = 0;
   double seconds = 0.0;
-  std::vector<CaseRanking> rankings;                     ///< filled when save_top > 0
+  std::vector<CaseRanking> rankings;  ///< filled when save_top > 0
   nlohmann::json metrics_json() const;
 };
 
@@ -71,7 +71,6 @@ using BatchScorer = std::function<void(const data::EvalCase* const* cases, std::
 /// `train_counts` (per item, size >= n_items) and `n_train_users` feed the popularity metrics.
 EvalResult evaluate(const data::Dataset& full, const std::vector<data::EvalCase>& cases, std::int32_t n_items,
                     const std::vector<std::int64_t>& train_counts, std::int64_t n_train_users,
-                    const BatchScorer& scorer, const EvalOptions& options = {},
-                    const ProgressCallback& progress = {});
+                    const BatchScorer& scorer, const EvalOptions& options = {}, const ProgressCallback& progress = {});
 
 }  // namespace driftrec::eval

@@ -15,9 +15,9 @@ namespace driftrec::eval {
 struct PairedComparison {
   std::size_t n = 0;
   double mean_a = 0, mean_b = 0;
-  double diff = 0;            ///< mean(b - a)
-  double t = 0;               ///< paired t statistic (0 when every difference is equal)
-  double p_value = 1;         ///< two-sided, paired t-test
+  double diff = 0;                 ///< mean(b - a)
+  double t = 0;                    ///< paired t statistic (0 when every difference is equal)
+  double p_value = 1;              ///< two-sided, paired t-test
   double ci_low = 0, ci_high = 0;  ///< bootstrap percentile interval of diff
 };
 
@@ -40,13 +40,14 @@ struct BaselineComparison {
   std::string metric;
   std::size_t model = 0;  ///< index into the compared models (>= 1; 0 is the baseline)
   PairedComparison c;
-  double p_holm = 1;      ///< Holm-Bonferroni over every (metric, model) pair of the call
+  double p_holm = 1;  ///< Holm-Bonferroni over every (metric, model) pair of the call
 };
 
 /// Compares every model k >= 1 with model 0 on every metric, using each model's per-case values
 /// (`per_case[k]`, e.g. EvalResult::per_case); Holm-Bonferroni over the whole family. Ordered by
 /// metric, then model. Throws InvalidInput when a metric is missing for a model.
-std::vector<BaselineComparison> compare_to_baseline(const std::vector<const std::map<std::string, std::vector<double>>*>& per_case,
-                                                    const std::vector<std::string>& metrics, int resamples, std::uint64_t seed);
+std::vector<BaselineComparison> compare_to_baseline(
+    const std::vector<const std::map<std::string, std::vector<double>>*>& per_case,
+    const std::vector<std::string>& metrics, int resamples, std::uint64_t seed);
 
 }  // namespace driftrec::eval

@@ -24,12 +24,13 @@ class Retriever {
 std::unique_ptr<Retriever> make_exact_retriever(const float* items, std::int32_t n_items, int dim);
 
 struct HnswOptions {
-  int m = 32;                  ///< graph degree
-  int ef_construction = 200;   ///< build-time beam
-  int ef_search = 128;         ///< query-time beam (raised to the number of candidates asked)
+  int m = 32;                 ///< graph degree
+  int ef_construction = 200;  ///< build-time beam
+  int ef_search = 128;        ///< query-time beam (raised to the number of candidates asked)
 };
 
 /// FAISS IndexHNSWFlat with inner-product metric. Build time grows with n log n.
-std::unique_ptr<Retriever> make_hnsw_retriever(const float* items, std::int32_t n_items, int dim, HnswOptions options = {});
+std::unique_ptr<Retriever> make_hnsw_retriever(const float* items, std::int32_t n_items, int dim,
+                                               HnswOptions options = {});
 
 }  // namespace driftrec::index

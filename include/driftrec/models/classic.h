@@ -26,9 +26,9 @@ class PopularityModel : public Model {
 };
 
 /// `itemknn`: cosine item-item similarity over co-occurrence (with shrinkage; co-occurrence counted
-/// over whole histories or only within `window` positions of each other), top `neighbors` kept; a user's score for j is sum over history events h of w(h) * sim(item(h), j),
-/// where w decays with the event's age (`decay`: none | position | time, `half_life` in events
-/// or days). explain() returns exactly these per-event terms.
+/// over whole histories or only within `window` positions of each other), top `neighbors` kept; a user's score for j is
+/// sum over history events h of w(h) * sim(item(h), j), where w decays with the event's age (`decay`: none | position |
+/// time, `half_life` in events or days). explain() returns exactly these per-event terms.
 class ItemKnnModel : public Model {
  public:
   static const ParamSet& params();
@@ -43,9 +43,9 @@ class ItemKnnModel : public Model {
 
  private:
   std::vector<float> event_weights(const UserState& state) const;
-  std::vector<std::int64_t> offsets_;     // [n_items + 1]
-  std::vector<std::int32_t> neighbors_;   // CSR columns
-  std::vector<float> similarity_;         // CSR values
+  std::vector<std::int64_t> offsets_;    // [n_items + 1]
+  std::vector<std::int32_t> neighbors_;  // CSR columns
+  std::vector<float> similarity_;        // CSR values
 };
 
 /// `bpr`: BPR-MF (Rendle et al. 2009) trained by SGD with uniform negatives, item biases,
@@ -75,8 +75,8 @@ class BprModel : public Model {
   void sgd_user(std::vector<float>& p, std::int32_t pos, const std::vector<std::int32_t>& seen_sorted,
                 std::uint64_t seed, int steps) const;
   int k_ = 0;
-  std::vector<float> P_;     // [n_users, k]
-  std::vector<float> Q_;     // [n_items, k + 1]; the last column is the item bias (users carry a 1)
+  std::vector<float> P_;                      // [n_users, k]
+  std::vector<float> Q_;                      // [n_items, k + 1]; the last column is the item bias (users carry a 1)
   std::vector<std::int32_t> trained_events_;  // [n_users] events per user seen in training
 };
 
@@ -110,8 +110,8 @@ class IalsModel : public Model {
                         std::vector<std::pair<std::int32_t, double>>* confidences) const;
   std::vector<float> fold_in(const std::vector<data::Event>& history) const;
   int k_ = 0;
-  std::vector<float> Y_;       // [n_items, k]
-  std::vector<double> YtY_;    // [k, k], derived from Y_
+  std::vector<float> Y_;     // [n_items, k]
+  std::vector<double> YtY_;  // [k, k], derived from Y_
 };
 
 }  // namespace driftrec::models

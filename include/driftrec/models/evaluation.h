@@ -20,8 +20,8 @@ eval::EvalResult evaluate_model(const Model& model, const data::Dataset& full, c
 namespace driftrec::models {
 
 struct TrainReport {
-  double seconds = 0.0;                    ///< wall time of fit()
-  eval::EvalResult validation;             ///< final metrics on the validation cases (empty if none)
+  double seconds = 0.0;         ///< wall time of fit()
+  eval::EvalResult validation;  ///< final metrics on the validation cases (empty if none)
 };
 
 /// Fits `model` on split.train with early stopping on validation NDCG@10 (when the split has

@@ -2,8 +2,8 @@
 // Model directories (DESIGN.md): model.json (format version, model name, effective config, data
 // fingerprint, id-map checksums, weights file and checksum, validation metrics, creation time),
 // the weights (weights.bin, or weights.pt for LibTorch models), items.tsv,
-// users.tsv, behaviors.tsv, item_categories.tsv (line k: categories of item k, '|'-joined). Written to a temporary sibling and renamed into place; every field
-// is checked on load and problems raise CorruptModel naming the file.
+// users.tsv, behaviors.tsv, item_categories.tsv (line k: categories of item k, '|'-joined). Written to a temporary
+// sibling and renamed into place; every field is checked on load and problems raise CorruptModel naming the file.
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>

@@ -29,8 +29,9 @@ std::string grouped_bars(const std::string& id, const std::string& title, const 
                          const std::vector<Series>& series, const std::string& y_label);
 
 /// Stacked 100% columns: shares[c][r] is row r's share in column c (rows = categories).
-std::string stacked_columns(const std::string& id, const std::string& title, const std::vector<std::string>& column_labels,
-                            const std::vector<std::string>& row_labels, const std::vector<std::vector<double>>& shares);
+std::string stacked_columns(const std::string& id, const std::string& title,
+                            const std::vector<std::string>& column_labels, const std::vector<std::string>& row_labels,
+                            const std::vector<std::vector<double>>& shares);
 
 /// Heat map: values[r][c]; colour by value / max |value| (positive warm, negative cool), each cell
 /// with a tooltip.

@@ -36,7 +36,7 @@ namespace driftrec::tune {
 
 struct ParamRange {
   std::string name;
-  std::string type;                  ///< uniform, loguniform, int, logint, choice
+  std::string type;  ///< uniform, loguniform, int, logint, choice
   double low = 0, high = 0;
   std::vector<nlohmann::json> values;  ///< choice
   bool is_log() const { return type == "loguniform" || type == "logint"; }
@@ -63,21 +63,21 @@ std::string to_string(TrialStatus s);
 
 struct Trial {
   std::int64_t id = 0;
-  nlohmann::json params;                ///< sampled values only (not `fixed`)
+  nlohmann::json params;  ///< sampled values only (not `fixed`)
   TrialStatus status = TrialStatus::kRunning;
-  std::optional<double> value;          ///< objective (complete: final; abandoned: best reached)
-  std::vector<double> intermediate;     ///< value at each validation check
+  std::optional<double> value;       ///< objective (complete: final; abandoned: best reached)
+  std::vector<double> intermediate;  ///< value at each validation check
   double seconds = 0;
-  std::string message;                  ///< failure reason
-  std::int64_t worker = 0;              ///< process id that ran it
+  std::string message;      ///< failure reason
+  std::int64_t worker = 0;  ///< process id that ran it
 };
 
 struct SamplerOptions {
   std::string strategy = "tpe";  ///< grid, random, tpe
   int grid_points = 3;
-  int startup = 5;               ///< tpe: random trials first
-  double gamma = 0.25;           ///< tpe: fraction of trials counted as good
-  int candidates = 24;           ///< tpe: draws from the good density per suggestion
+  int startup = 5;      ///< tpe: random trials first
+  double gamma = 0.25;  ///< tpe: fraction of trials counted as good
+  int candidates = 24;  ///< tpe: draws from the good density per suggestion
 };
 
 /// Suggests the next parameter set from the finished trials (complete or abandoned), or nothing
@@ -96,8 +96,9 @@ class TrialStore {
   /// Claims a trial slot atomically: runs `make(history, index)` for the parameters when fewer than
   /// `max_trials` trials are finished or running (0 = no limit). nullopt when the budget is used
   /// or `make` returns nothing.
-  std::optional<Trial> claim(std::int64_t max_trials,
-                             const std::function<std::optional<nlohmann::json>(const std::vector<Trial>&, std::int64_t)>& make);
+  std::optional<Trial> claim(
+      std::int64_t max_trials,
+      const std::function<std::optional<nlohmann::json>(const std::vector<Trial>&, std::int64_t)>& make);
   void report(std::int64_t id, const std::vector<double>& intermediate);
   void finish(const Trial& t);
   /// Every trial, by id.
@@ -120,11 +121,11 @@ bool should_abandon(const std::vector<double>& values, const std::vector<Trial>&
 
 struct TuneOptions {
   SamplerOptions sampler;
-  std::int64_t trials = 20;     ///< 0 = no limit (then `minutes` must be set)
-  double minutes = 0;           ///< wall-clock budget for starting new trials (0 = none)
+  std::int64_t trials = 20;  ///< 0 = no limit (then `minutes` must be set)
+  double minutes = 0;        ///< wall-clock budget for starting new trials (0 = none)
   std::uint64_t seed = 42;
   bool early_abandon = true;
-  int min_trials = 3;           ///< completed trials needed before abandoning others
+  int min_trials = 3;  ///< completed trials needed before abandoning others
 };
 
 /// Runs trials until the budget is used: objective(params merged with space.fixed, report) returns
