@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Single-model levers, measured on the validation split only (no test figure is read): each variant
+# is configs/beauty/<model>.yaml plus --set overrides, trained on the training split with early
+# stopping on validation NDCG@10, on any dataset (the item table beside the data is used when there
+# is one, as bench/beauty.sh does). Writes bench/results/ablation_<name>.json and prints a table.
+#   bench/ablation.sh DATA NAME [threads=1] [variant names...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=${1:?data path}
+name_out=${2:?results name}
+threads=${3:-1}
+shift 3 || shift $#
+items=()
+attrs=$(dirname "$data")/$(basename "$data" .txt)_item2attributes.json
+[[ -f $attrs ]] && items=(--items "$attrs")
+bin=${DRIFTREC_BIN:-build/driftrec}
+# name|model|overrides (space-separated key=value)
+variants=(
+  "hstu (committed config)|hstu|"
+  "hstu + cosine (60 epochs)|hstu|lr_schedule=cosine epochs=60"
+  "hstu + cosine + weight decay 0.1|hstu|lr_schedule=cosine epochs=60 weight_decay=0.1"
+  "hstu + cosine + weight decay 0.3|hstu|lr_schedule=cosine epochs=60 weight_decay=0.3"
+  "hstu + cosine + weight decay 1.0|hstu|lr_schedule=cosine epochs=60 weight_decay=1.0"
+  "hstu + weight decay 0.3 (constant rate, 300 epochs)|hstu|weight_decay=0.3"
+  "sasrec (committed config)|sasrec|"
+  "sasrec + cosine + weight decay 0.1|sasrec|lr_schedule=cosine epochs=60 weight_decay=0.1"
+)
+want=("$@")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+rows=()
+for v in "${variants[@]}"; do
+  IFS='|' read -r name model overrides <<< "$v"
+  if [[ ${#want[@]} -gt 0 ]] && ! printf '%s\n' "${want[@]}" | grep -qxF "$name"; then continue; fi
+  sets=()
+  for kv in $overrides; do sets+=(--set "$kv"); done
+  out="$work/$(echo "$name" | tr -c 'a-z0-9' '_')"
+  start=$(date +%s)
+  $bin --log-level warn --threads "$threads" train --data "$data" "${items[@]}" --model "$model" \
+    --config "configs/beauty/$model.yaml" "${sets[@]}" --out "$out" > /dev/null
+  end=$(date +%s)
+  python3 - "$name" "$model" "$overrides" "$out/model.json" "$((end - start))" "$threads" > "$out.row" <<'PY'
+import json, sys
+name, model, overrides, meta, secs, threads = sys.argv[1:7]
+m = json.load(open(meta))
+v = m.get("validation", {})
+json.dump({"variant": name, "model": model, "overrides": overrides, "valid_ndcg@10": v.get("ndcg@10"),
+           "valid_hr@10": v.get("hr@10"), "epochs": m.get("epochs"), "training_seconds": m.get("training_seconds"),
+           "process_seconds": int(secs), "threads": int(threads)}, sys.stdout)
+PY
+  rows+=("$out.row")
+done
+mkdir -p bench/results
+python3 - "$name_out" "${rows[@]}" <<'PY'
+import json, sys
+rows = [json.load(open(p)) for p in sys.argv[2:]]
+json.dump({"what": "validation NDCG@10/HR@10 of single-model variants (no test figures)", "rows": rows},
+          open(f"bench/results/ablation_{sys.argv[1]}.json", "w"), indent=2)
+print("| variant | valid NDCG@10 | valid HR@10 | epochs | train s (threads) |")
+print("|---|---|---|---|---|")
+for r in rows:
+    print(f"| {r['variant']} | {r['valid_ndcg@10']:.4f} | {r['valid_hr@10']:.4f} | {r['epochs']} | {r['training_seconds']:.0f} ({r['threads']}) |")
+PY
+python3 bench/provenance.py "bench/results/ablation_$name_out.json" --command "bench/ablation.sh $data $name_out $threads $*" \
+  --data "$name_out=$data"
