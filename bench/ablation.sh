@@ -22,6 +22,7 @@ variants=(
   "hstu + cosine + weight decay 0.3|hstu|lr_schedule=cosine epochs=60 weight_decay=0.3"
   "hstu + cosine + weight decay 1.0|hstu|lr_schedule=cosine epochs=60 weight_decay=1.0"
   "hstu + weight decay 0.3 (constant rate, 300 epochs)|hstu|weight_decay=0.3"
+  "hstu + label smoothing 0.1|hstu|label_smoothing=0.1"
   "sasrec (committed config)|sasrec|"
   "sasrec + cosine + weight decay 0.1|sasrec|lr_schedule=cosine epochs=60 weight_decay=0.1"
 )
