@@ -5,7 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v clang-format > /dev/null || { echo "check-format: clang-format is not installed (scripts/install-deps.sh)" >&2; exit 2; }
-mapfile -t files < <(git ls-files '*.cpp' '*.h')
+if git rev-parse --is-inside-work-tree > /dev/null 2>&1; then
+  mapfile -t files < <(git ls-files '*.cpp' '*.h')
+else  # a source tree without git metadata
+  mapfile -t files < <(find apps bench include src tests -name '*.cpp' -o -name '*.h' | sort)
+fi
 if [[ ${1:-} == --fix ]]; then
   clang-format -i "${files[@]}"
   exit 0
