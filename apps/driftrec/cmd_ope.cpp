@@ -2,9 +2,9 @@
 // library call -> print).
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 
 #include "commands.h"
+#include "common.h"
 #include "driftrec/core/error.h"
 #include "driftrec/core/hash.h"
 #include "driftrec/ope/workflow.h"
@@ -21,28 +21,6 @@ struct OpeFlags {
   ope::OpeOptions options;
   double clip = 0;  // 0 = off
 };
-
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t b = 0;
-  while (b <= s.size()) {
-    const auto e = s.find(',', b);
-    const auto part = s.substr(b, e == std::string::npos ? std::string::npos : e - b);
-    if (!part.empty()) out.push_back(part);
-    if (e == std::string::npos) break;
-    b = e + 1;
-  }
-  return out;
-}
-
-/// FNV-1a of the file's bytes: which log a result came from.
-std::string file_fingerprint(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  Fingerprint fp;
-  char buf[1 << 16];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) fp.add_bytes(buf, static_cast<std::size_t>(in.gcount()));
-  return fp.hex();
-}
 
 void print_report(const ope::OpeReport& r, double truth, bool has_truth) {
   std::printf("%zu logged rows, %d actions, %d positions; logged policy's value %.6f\n", r.rows, r.n_actions,
@@ -90,7 +68,7 @@ Runner add_ope(CLI::App& app, const GlobalFlags&) {
   app.add_option("--truth-log", f->truth_log, "the evaluated policy's own log: its mean reward is the truth");
   app.add_option("--json", f->json, "write the report as JSON here");
   return [f]() {
-    f->options.estimators = split_list(f->estimators);
+    f->options.estimators = split_commas(f->estimators);
     if (f->clip > 0) f->options.clip = f->clip;
     if (f->policy.kind == "bts" && f->n_actions == 0 && !f->policy.prior_path.empty()) {
       std::vector<double> alpha, beta;  // the prior names every action, logged or not
@@ -116,9 +94,7 @@ Runner add_ope(CLI::App& app, const GlobalFlags&) {
         for (auto& [name, e] : j["estimates"].items())
           e["relative_error"] = truth != 0 ? std::abs(e["value"].get<double>() - truth) / truth : NAN;
       }
-      std::ofstream out(f->json);
-      out << j.dump(2) << "\n";
-      if (!out) throw IoError("cannot write " + f->json);
+      write_file(f->json, j.dump(2) + "\n");
     }
     return 0;
   };

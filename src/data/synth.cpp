@@ -8,19 +8,12 @@
 
 #include "driftrec/core/error.h"
 #include "driftrec/core/rng.h"
+#include "driftrec/data/interest_dynamics.h"
 #include "driftrec/data/readers.h"
 
 namespace driftrec::data {
 
 namespace {
-
-std::vector<double> dirichlet(Rng& rng, int n, double alpha) {
-  std::vector<double> v(static_cast<std::size_t>(n));
-  double s = 0;
-  for (auto& x : v) s += (x = rng.gamma(alpha));
-  for (auto& x : v) x /= s;
-  return v;
-}
 
 std::size_t sample_discrete(Rng& rng, const std::vector<double>& w) {
   double total = 0;
@@ -136,9 +129,10 @@ SynthData generate_synthetic(const SynthOptions& o) {
     // Activity: log-normal around mean_events, at least 3 events.
     const double activity = std::exp(0.8 * ur.normal() - 0.32);
     const int n_events = std::max(3, static_cast<int>(std::lround(o.mean_events * activity)));
-    std::vector<double> base = dirichlet(ur, per_domain, 0.25);
-    std::vector<double> target = dirichlet(ur, per_domain, 0.25);
-    std::vector<double> other = dirichlet(ur, per_domain, 0.25);  // crossdomain: independent part
+    const auto domain_size = static_cast<std::size_t>(per_domain);
+    std::vector<double> base = dirichlet(ur, domain_size);
+    std::vector<double> target = dirichlet(ur, domain_size);
+    std::vector<double> other = dirichlet(ur, domain_size);  // crossdomain: independent part
     const double shop_share = cross ? 0.35 + 0.4 * ur.uniform() : 1.0;
     std::int64_t t = o.start_time + static_cast<std::int64_t>(ur.uniform() * 0.2 * static_cast<double>(period));
     const double mean_gap = std::max(600.0, 0.8 * static_cast<double>(period) / std::max(1.0, n_events / 4.0));
@@ -148,9 +142,8 @@ SynthData generate_synthetic(const SynthOptions& o) {
       if (news && t > o.start_time + period) break;  // nothing left to read
       // Drift between sessions.
       if (ur.bernoulli(o.shift_rate)) {
-        auto fresh = dirichlet(ur, per_domain, 0.25);
-        for (std::size_t c = 0; c < base.size(); ++c) base[c] = 0.15 * base[c] + 0.85 * fresh[c];
-        target = dirichlet(ur, per_domain, 0.25);
+        shift_interests(base, ur);
+        target = dirichlet(ur, domain_size);
       } else {
         for (std::size_t c = 0; c < base.size(); ++c) base[c] = (1 - o.drift) * base[c] + o.drift * target[c];
       }

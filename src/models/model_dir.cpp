@@ -45,21 +45,7 @@ std::uintmax_t regular_file_size(const fs::path& p) {
 
 // Fingerprint of a file's bytes: catches truncated or altered files whatever their format. Reads
 // at most the size the file had when checked, so a file that grows while read cannot hang it.
-std::string file_checksum(const fs::path& p) {
-  const auto size = regular_file_size(p);
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw IoError(p.string() + ": cannot open for reading");
-  Fingerprint fp;
-  std::vector<char> buf(1 << 16);
-  std::uintmax_t left = size;
-  while (in && left > 0) {
-    in.read(buf.data(), static_cast<std::streamsize>(std::min<std::uintmax_t>(buf.size(), left)));
-    const auto got = static_cast<std::size_t>(in.gcount());
-    fp.add_bytes(buf.data(), got);
-    left -= got;
-  }
-  return fp.hex();
-}
+std::string file_checksum(const fs::path& p) { return file_fingerprint(p.string(), regular_file_size(p)); }
 
 template <typename T>
 T field(const nlohmann::json& j, const char* name, const std::string& file) {

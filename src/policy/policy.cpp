@@ -57,14 +57,14 @@ Slate EpsilonGreedy::choose(const SlateContext& ctx, Rng& rng) {
   const std::size_t m = cands.size(), k = std::min(ctx.k, m);
   Slate s;
   if (k == 0) return s;
+  // The greedy slate is the first k candidates in score order (top_candidates sorts them).
+  const std::vector<std::int32_t> greedy(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(k));
   const bool explore = rng.uniform() < epsilon_;
   if (explore) {
     // k distinct candidates in random order (partial Fisher-Yates).
     for (std::size_t j = 0; j < k; ++j) std::swap(cands[j], cands[j + rng.uniform_int(m - j)]);
   }
   s.items.assign(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(k));
-  // The greedy slate is the first k candidates in score order.
-  const auto greedy = top_candidates(ctx.scores, ctx.n_items, k);
   double ordered = 1.0;  // number of ordered k-subsets of m: m (m-1) ... (m-k+1)
   for (std::size_t j = 0; j < k; ++j) ordered *= static_cast<double>(m - j);
   bool is_greedy = true;

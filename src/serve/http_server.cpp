@@ -67,6 +67,14 @@ std::string label_of(const json& v, const std::string& where) {
   return s;
 }
 
+/// A timestamp field: unix seconds (fractions floored), |ts| <= 1e15 as the file readers accept.
+std::int64_t timestamp_of(const json& v, const std::string& where) {
+  if (!v.is_number()) throw HttpError(400, "invalid_field", where + ": must be a number (unix seconds)");
+  const double d = v.get<double>();
+  if (!std::isfinite(d) || std::fabs(d) > 1e15) throw HttpError(400, "invalid_field", where + ": out of range");
+  return static_cast<std::int64_t>(std::floor(d));
+}
+
 /// One event object: user (unless anonymous), item, optional ts/behavior/value/domain.
 IncomingEvent parse_event(const json& j, const std::string& where, bool need_user) {
   if (need_user == false && j.is_string()) {  // history may list bare item ids
@@ -85,10 +93,7 @@ IncomingEvent parse_event(const json& j, const std::string& where, bool need_use
     } else if (k == "item") {
       e.item = text_of(v, at);
     } else if (k == "ts" || k == "timestamp") {
-      if (!v.is_number()) throw HttpError(400, "invalid_field", at + ": must be a number (unix seconds)");
-      const double d = v.get<double>();
-      if (!std::isfinite(d) || std::fabs(d) > 1e15) throw HttpError(400, "invalid_field", at + ": out of range");
-      e.ts = static_cast<std::int64_t>(std::floor(d));
+      e.ts = timestamp_of(v, at);
     } else if (k == "behavior" || k == "behaviour") {
       e.behavior = label_of(v, at);
     } else if (k == "value") {
@@ -165,9 +170,7 @@ IncomingFeedback parse_feedback(const json& j) {
         throw HttpError(400, "invalid_field", "dwell: must be a number of seconds in [0, 1e7]");
       f.dwell = v.get<double>();
     } else if (k == "ts" || k == "timestamp") {
-      if (!v.is_number() || !std::isfinite(v.get<double>()) || std::fabs(v.get<double>()) > 1e15)
-        throw HttpError(400, "invalid_field", k + ": must be a number (unix seconds)");
-      f.ts = static_cast<std::int64_t>(std::floor(v.get<double>()));
+      f.ts = timestamp_of(v, k);
     } else {
       throw HttpError(400, "unknown_field", k + ": unknown field (request_id, position, clicked, bought, dwell, ts)");
     }

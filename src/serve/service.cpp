@@ -250,9 +250,6 @@ IngestResult Service::ingest(const std::vector<IncomingEvent>& events) {
   res.seqs = with_store([&] { return store_->append(rows); });  // durable from here on
   res.accepted = rows.size();
   apply(rows, res.seqs, &res);
-  events_ingested_ += static_cast<std::int64_t>(res.accepted);
-  unknown_items_ += static_cast<std::int64_t>(res.unknown_items);
-  last_event_at_ = now_seconds();
   return res;
 }
 
@@ -292,6 +289,9 @@ void Service::apply(const std::vector<store::StoredEvent>& rows, const std::vect
     }
     shard.touch(it);
   }
+  events_ingested_ += static_cast<std::int64_t>(rows.size());
+  unknown_items_ += static_cast<std::int64_t>(res->unknown_items);
+  last_event_at_ = now_seconds();
 }
 
 RecommendResult Service::finish(const Bundle& b, const models::UserState& state, const RecommendRequest& req,
@@ -312,7 +312,7 @@ RecommendResult Service::finish(const Bundle& b, const models::UserState& state,
   if (policy) {
     out.cold_start = cold;
     out.policy = req.policy;
-    top = explore(b, state, ro, req, cold, number, &propensity);
+    top = explore(b, state, ro, req.k, *policy, cold, number, &propensity);
   } else if (cold) {
     // Cold start (nothing known about this user): recent popularity.
     out.cold_start = true;
@@ -382,7 +382,7 @@ std::shared_ptr<policy::Policy> Service::policy_for(const std::string& spec) {
 }
 
 TopK Service::explore(const Bundle& b, const models::UserState& state, const models::RecommendOptions& ro,
-                      const RecommendRequest& req, bool cold_start, std::uint64_t number,
+                      std::size_t k, policy::Policy& policy, bool cold_start, std::uint64_t number,
                       std::vector<double>* propensity) {
   const auto& model = *b.loaded.model;
   std::vector<float> scores(static_cast<std::size_t>(model.n_items()));
@@ -400,10 +400,10 @@ TopK Service::explore(const Bundle& b, const models::UserState& state, const mod
   policy::SlateContext ctx;
   ctx.scores = scores.data();
   ctx.n_items = model.n_items();
-  ctx.k = req.k;
+  ctx.k = k;
   // Each request draws from its own stream: seeded by the process salt and the request number.
   Rng rng(request_salt_ ^ (number * 0x9E3779B97F4A7C15ULL));
-  const auto slate = policy_for(req.policy)->choose(ctx, rng);
+  const auto slate = policy.choose(ctx, rng);
   TopK top;
   for (std::size_t j = 0; j < slate.items.size(); ++j) {
     top.items.push_back(slate.items[j]);
@@ -465,9 +465,6 @@ FeedbackResult Service::feedback(const IncomingFeedback& f) {
     IngestResult res;
     apply(events, seqs, &res);
     out.event_seq = seqs.front();
-    events_ingested_ += 1;
-    unknown_items_ += static_cast<std::int64_t>(res.unknown_items);
-    last_event_at_ = now_seconds();
   }
   return out;
 }

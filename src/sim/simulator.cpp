@@ -7,18 +7,11 @@
 #include <unordered_map>
 
 #include "driftrec/core/error.h"
+#include "driftrec/data/interest_dynamics.h"
 
 namespace driftrec::sim {
 
 namespace {
-
-std::vector<double> dirichlet(Rng& rng, std::size_t n, double alpha) {
-  std::vector<double> v(n);
-  double s = 0;
-  for (auto& x : v) s += (x = rng.gamma(alpha));
-  for (auto& x : v) x /= s;
-  return v;
-}
 
 void normalise(std::vector<double>& w) {
   double s = 0;
@@ -126,7 +119,7 @@ Episode Simulator::run_episode(const models::Model& model, policy::Policy& polic
   auto state = model.encode(u.user, u.history);
   std::vector<double> w = u.interest, s(n_categories_, 0.0);
   // Latent interests: a Dirichlet draw over the categories the user does not currently care about.
-  std::vector<double> latent = dirichlet(rng, n_categories_, 0.25);
+  std::vector<double> latent = data::dirichlet(rng, static_cast<std::size_t>(n_categories_));
   for (std::int32_t c = 0; c < n_categories_; ++c)
     if (w[c] >= 0.05) latent[c] = 0.0;
   std::vector<float> scores, query;
@@ -134,8 +127,7 @@ Episode Simulator::run_episode(const models::Model& model, policy::Policy& polic
   std::vector<std::int32_t> clicked_items;
   for (int step = 0; step < r.max_steps; ++step) {
     if (step == r.shift_step) {
-      const auto fresh = dirichlet(rng, n_categories_, 0.25);
-      for (std::int32_t c = 0; c < n_categories_; ++c) w[c] = 0.15 * w[c] + 0.85 * fresh[c];
+      data::shift_interests(w, rng);
     }
     auto ctx = context(model, state, clicked_items, scores, query);
     ctx.propensities = logged != nullptr;

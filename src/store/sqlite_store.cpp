@@ -33,12 +33,14 @@ class Statement {
   sqlite3_stmt* st_ = nullptr;
 };
 
+std::string column_text(sqlite3_stmt* st, int c) {
+  const auto* p = sqlite3_column_text(st, c);
+  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(st, c)))
+           : std::string();
+}
+
 StoredEvent read_row(sqlite3_stmt* st) {
-  auto text = [&](int c) {
-    const auto* p = sqlite3_column_text(st, c);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(st, c)))
-             : std::string();
-  };
+  const auto text = [st](int c) { return column_text(st, c); };
   StoredEvent e;
   e.seq = sqlite3_column_int64(st, 0);
   e.user = text(1);
@@ -87,11 +89,7 @@ class SqliteStore : public EventStore {
                  path_);
     while (step(st.get())) {
       auto* q = st.get();
-      auto text = [&](int c) {
-        const auto* p = sqlite3_column_text(q, c);
-        return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(q, c)))
-                 : std::string();
-      };
+      const auto text = [q](int c) { return column_text(q, c); };
       StoredFeedback f;
       f.seq = sqlite3_column_int64(q, 0);
       f.request_id = text(1);

@@ -32,4 +32,8 @@ class Fingerprint {
   std::uint64_t h_ = 0xCBF29CE484222325ULL;
 };
 
+/// Fingerprint of a file's bytes, reading at most `max_bytes` (so a file that grows while it is read
+/// cannot hang the caller). Throws IoError when the file cannot be opened.
+std::string file_fingerprint(const std::string& path, std::uintmax_t max_bytes = UINTMAX_MAX);
+
 }  // namespace driftrec

@@ -181,11 +181,13 @@ class Service {
   /// The slate for `state`; remembered for feedback (under a new request_id) unless `remember` is off.
   RecommendResult finish(const Bundle& b, const models::UserState& state, const RecommendRequest& req,
                          const std::string& user, bool remember = true);
-  /// Applies stored events to the cached states (online update), as ingest does.
+  /// Applies stored events to the cached states (online update) and counts them in the stats;
+  /// adds the events whose item the model does not know to res->unknown_items.
   void apply(const std::vector<store::StoredEvent>& rows, const std::vector<std::int64_t>& seqs, IngestResult* res);
-  /// The slate for `req.policy` from the state's scores (non-greedy policies).
-  TopK explore(const Bundle& b, const models::UserState& state, const models::RecommendOptions& ro,
-               const RecommendRequest& req, bool cold_start, std::uint64_t number, std::vector<double>* propensity);
+  /// The slate of `k` items `policy` draws from the state's scores (non-greedy policies); request
+  /// `number` seeds the draw.
+  TopK explore(const Bundle& b, const models::UserState& state, const models::RecommendOptions& ro, std::size_t k,
+               policy::Policy& policy, bool cold_start, std::uint64_t number, std::vector<double>* propensity);
   std::shared_ptr<policy::Policy> policy_for(const std::string& spec);
   std::vector<data::Event> to_events(const Bundle& b, std::int32_t user,
                                      const std::vector<store::StoredEvent>& events) const;
