@@ -1,0 +1,112 @@
+#pragma once
+// Service's private parts, shared by its implementation files (service.cpp: state, ingest,
+// recommendations; service_loop.cpp: exploration policies and feedback). Not a public header.
+#include <chrono>
+#include <list>
+#include <mutex>
+#include <type_traits>
+#include <unordered_map>
+
+#include "driftrec/core/error.h"
+#include "driftrec/serve/service.h"
+
+namespace driftrec::serve {
+
+constexpr std::size_t kShards = 64;
+
+inline double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+/// One loaded model with everything derived from it. Immutable except the popularity window.
+struct Service::Bundle {
+  models::LoadedModel loaded;
+  std::string dir;
+  std::int64_t version = 0;
+  double loaded_at = 0;
+  std::unique_ptr<index::Retriever> retriever;  // approximate top-K (nullptr = exact scoring)
+  // Recent popularity (cold start): a ring of the last N known items and their counts.
+  mutable std::mutex pop_mu;
+  mutable std::vector<std::int32_t> pop_ring;
+  mutable std::size_t pop_next = 0;
+  mutable std::vector<float> pop_counts;
+
+  void count(std::int32_t item, std::size_t window) const {
+    std::lock_guard lock(pop_mu);
+    if (pop_ring.size() < window) {
+      pop_ring.push_back(item);
+    } else {
+      pop_counts[static_cast<std::size_t>(pop_ring[pop_next])] -= 1.0f;
+      pop_ring[pop_next] = item;
+      pop_next = (pop_next + 1) % window;
+    }
+    pop_counts[static_cast<std::size_t>(item)] += 1.0f;
+  }
+};
+
+struct Service::CachedUser {
+  models::UserState state;
+  std::list<std::string>::iterator lru;  // position in the shard's recency list (front = newest)
+  std::size_t bytes = 0;                 // estimate, see bytes_of()
+  std::int64_t model_version = 0;        // the bundle that built the state (states are per model)
+  std::int64_t watermark = 0;            // store seqs <= watermark were read into the state
+  std::vector<std::int64_t> applied;     // seqs > watermark applied by ingest (sorted, bounded)
+};
+
+struct Service::Shard {
+  std::mutex mu;
+  std::unordered_map<std::string, CachedUser> users;
+  std::list<std::string> lru;
+  std::size_t bytes = 0;
+  std::size_t budget = 0;
+
+  static std::size_t bytes_of(const std::string& key, const CachedUser& c) {
+    return sizeof(CachedUser) + 2 * key.capacity() + 96 /* map and list nodes */ +
+           c.state.history.capacity() * sizeof(data::Event) + c.state.vector.capacity() * sizeof(float) +
+           c.applied.capacity() * sizeof(std::int64_t);
+  }
+  /// Re-measures `c` after a change and makes it the most recent; drops the least recently used
+  /// others while over budget.
+  void touch(std::unordered_map<std::string, CachedUser>::iterator it) {
+    auto& c = it->second;
+    bytes -= c.bytes;
+    c.bytes = bytes_of(it->first, c);
+    bytes += c.bytes;
+    lru.splice(lru.begin(), lru, c.lru);
+    while (bytes > budget && lru.size() > 1) {
+      const auto victim = users.find(lru.back());
+      bytes -= victim->second.bytes;
+      lru.pop_back();
+      users.erase(victim);
+    }
+  }
+  void erase(std::unordered_map<std::string, CachedUser>::iterator it) {
+    bytes -= it->second.bytes;
+    lru.erase(it->second.lru);
+    users.erase(it);
+  }
+  void clear() {
+    users.clear();
+    lru.clear();
+    bytes = 0;
+  }
+};
+
+template <typename Fn>
+auto Service::with_store(Fn fn) -> decltype(fn()) {
+  try {
+    if constexpr (std::is_void_v<decltype(fn())>) {
+      fn();
+      storage_ok_ = true;
+    } else {
+      auto r = fn();
+      storage_ok_ = true;
+      return r;
+    }
+  } catch (const IoError& e) {
+    storage_failed(e.what());
+    throw store::StorageUnavailable(e.what());
+  }
+}
+
+}  // namespace driftrec::serve
