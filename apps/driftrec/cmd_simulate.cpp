@@ -8,8 +8,32 @@
 #include "driftrec/core/error.h"
 #include "driftrec/core/log.h"
 #include "driftrec/sim/workflow.h"
+#include "sim_flags.h"
 
 namespace driftrec::cli {
+
+void add_world_flags(CLI::App& app, data::SynthOptions& world, std::string& model, ConfigFlags& config) {
+  world.users = 1000;
+  world.items = 2000;
+  app.add_option("--users", world.users, "world: users (ecommerce preset)")->check(CLI::PositiveNumber);
+  app.add_option("--items", world.items, "world: items")->check(CLI::Range(2, 10000000));
+  app.add_option("--shift-rate", world.shift_rate, "world: interest shifts per session in the history")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--drift", world.drift, "world: gradual drift per session")->check(CLI::Range(0.0, 1.0));
+  app.add_option("--model", model, "model trained on the world's events (see `driftrec models`)");
+  config.add_to(app);
+}
+
+void add_session_flags(CLI::App& app, sim::SimOptions& sim) {
+  app.add_option("--k", sim.k, "slate size")->check(CLI::Range(1, 1000));
+  app.add_option("--steps", sim.response.max_steps, "most steps per session")->check(CLI::PositiveNumber);
+  app.add_option("--shift-step", sim.response.shift_step, "step at which every user's interests jump (-1 = never)");
+  app.add_option("--discovery", sim.response.discovery, "response: how much showing a latent interest raises it")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--satiation", sim.response.satiation, "response: satiation per click in a category")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--seed", sim.seed, "seed of the world, the training and the sessions");
+}
 
 Runner add_simulate(CLI::App& app, const GlobalFlags& g) {
   struct Flags {
@@ -21,27 +45,12 @@ Runner add_simulate(CLI::App& app, const GlobalFlags& g) {
     std::string json, log_out;
   };
   auto f = std::make_shared<Flags>();
-  f->world.users = 1000;
-  f->world.items = 2000;
-  app.add_option("--users", f->world.users, "world: users (ecommerce preset)")->check(CLI::PositiveNumber);
-  app.add_option("--items", f->world.items, "world: items")->check(CLI::Range(2, 10000000));
-  app.add_option("--shift-rate", f->world.shift_rate, "world: interest shifts per session in the history")
-      ->check(CLI::Range(0.0, 1.0));
-  app.add_option("--drift", f->world.drift, "world: gradual drift per session")->check(CLI::Range(0.0, 1.0));
-  app.add_option("--model", f->model, "model trained on the world's events (see `driftrec models`)");
-  f->config.add_to(app);
+  add_world_flags(app, f->world, f->model, f->config);
   app.add_option("--policy", f->policies,
                  "policy spec, repeatable: greedy, epsilon-greedy:epsilon=0.1, boltzmann:temperature=0.5, "
                  "linucb:alpha=1, lints:noise=0.3 (options: candidates, samples, lambda, prior)");
   app.add_option("--episodes", f->sim.episodes, "sessions per policy")->check(CLI::PositiveNumber);
-  app.add_option("--k", f->sim.k, "slate size")->check(CLI::Range(1, 1000));
-  app.add_option("--steps", f->sim.response.max_steps, "most steps per session")->check(CLI::PositiveNumber);
-  app.add_option("--shift-step", f->sim.response.shift_step, "step at which every user's interests jump (-1 = never)");
-  app.add_option("--discovery", f->sim.response.discovery, "response: how much showing a latent interest raises it")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--satiation", f->sim.response.satiation, "response: satiation per click in a category")
-      ->check(CLI::Range(0.0, 1.0));
-  app.add_option("--seed", f->sim.seed, "seed of the world, the training and the sessions");
+  add_session_flags(app, f->sim);
   app.add_flag(
       "--frozen", [f](std::int64_t) { f->sim.online = false; }, "clicks do not update the model's user state");
   app.add_option("--log-out", f->log_out,

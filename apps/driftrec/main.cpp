@@ -52,6 +52,10 @@ int main(int argc, char** argv) {
   auto* simulate = app.add_subcommand(
       "simulate", "interactive simulator: exploration policies over a model, with clicks, regret and coverage");
   add(simulate, cli::add_simulate(*simulate, g));
+  auto* reinforce = app.add_subcommand(
+      "reinforce",
+      "fine-tune a sequential model from logged clicks (top-K off-policy-corrected REINFORCE), on the simulator");
+  add(reinforce, cli::add_reinforce(*reinforce, g));
   auto* exportfb = app.add_subcommand("export-feedback",
                                       "recorded feedback (POST /v1/feedback) as an Open Bandit CSV for driftrec ope");
   add(exportfb, cli::add_export_feedback(*exportfb, g));

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "driftrec/core/error.h"
 #include "driftrec/core/hash.h"
@@ -58,9 +59,11 @@ T field(const nlohmann::json& j, const char* name, const std::string& file) {
 }
 }  // namespace
 
-void save_model_dir(const std::string& dir, const Model& model, const data::Dataset& train,
-                    const nlohmann::json& extra) {
-  if (!model.fitted()) throw InvalidInput("cannot save an unfitted model");
+namespace {
+
+/// Fills a temporary sibling of `dir` with `fill` and renames it into place (the old directory, if
+/// any, is moved aside first, then removed). Throws IoError; the temporary is removed on failure.
+void write_directory(const std::string& dir, const std::function<void(const fs::path&)>& fill) {
   const fs::path target = fs::absolute(dir);
   if (target.has_parent_path()) fs::create_directories(target.parent_path());
   fs::path tmp = target;
@@ -69,6 +72,28 @@ void save_model_dir(const std::string& dir, const Model& model, const data::Data
   fs::create_directories(tmp, ec);
   if (ec) throw IoError(tmp.string() + ": cannot create directory: " + ec.message());
   try {
+    fill(tmp);
+    fs::path old = target;
+    old += ".old";
+    fs::remove_all(old);
+    if (fs::exists(target)) fs::rename(target, old);
+    fs::rename(tmp, target);
+    fs::remove_all(old);
+  } catch (const fs::filesystem_error& e) {
+    fs::remove_all(tmp, ec);
+    throw IoError(dir + ": " + e.what());
+  } catch (...) {
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+}
+
+}  // namespace
+
+void save_model_dir(const std::string& dir, const Model& model, const data::Dataset& train,
+                    const nlohmann::json& extra) {
+  if (!model.fitted()) throw InvalidInput("cannot save an unfitted model");
+  write_directory(dir, [&](const fs::path& tmp) {
     model.save_weights((tmp / model.weights_file()).string());
     train.users.save_tsv((tmp / "users.tsv").string());
     train.items.save_tsv((tmp / "items.tsv").string());
@@ -112,20 +137,28 @@ void save_model_dir(const std::string& dir, const Model& model, const data::Data
     if (t.has_categories()) meta["checksums"]["item_categories.tsv"] = file_checksum(tmp / "item_categories.tsv");
     for (auto it = extra.begin(); it != extra.end(); ++it) meta[it.key()] = it.value();
     write_text(tmp / "model.json", meta.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-    // Swap into place: the old directory (if any) is moved aside first, then removed.
-    fs::path old = target;
-    old += ".old";
-    fs::remove_all(old);
-    if (fs::exists(target)) fs::rename(target, old);
-    fs::rename(tmp, target);
-    fs::remove_all(old);
-  } catch (const fs::filesystem_error& e) {
-    fs::remove_all(tmp, ec);
-    throw IoError(dir + ": " + e.what());
-  } catch (...) {
-    fs::remove_all(tmp, ec);
-    throw;
-  }
+  });
+}
+
+void save_fine_tuned(const std::string& source_dir, const std::string& dir, const Model& model,
+                     const nlohmann::json& extra) {
+  auto meta = read_model_meta(source_dir);
+  if (meta.value("model", "") != model.name() || meta.value("n_items", 0) != model.n_items())
+    throw InvalidInput(dir + ": the fine-tuned model is not a " + meta.value("model", std::string("?")) + " over " +
+                       source_dir + "'s items");
+  write_directory(dir, [&](const fs::path& tmp) {
+    for (const auto& entry : fs::directory_iterator(source_dir))
+      if (entry.is_regular_file() && entry.path().filename() != "model.json")
+        fs::copy_file(entry.path(), tmp / entry.path().filename());
+    model.save_weights((tmp / model.weights_file()).string());
+    meta["weights"] = {{"file", model.weights_file()},
+                       {"checksum", file_checksum(tmp / model.weights_file())},
+                       {"size", regular_file_size(tmp / model.weights_file())}};
+    meta["created"] = now_iso();
+    meta["fine_tuned_from"] = fs::absolute(source_dir).string();
+    for (auto it = extra.begin(); it != extra.end(); ++it) meta[it.key()] = it.value();
+    write_text(tmp / "model.json", meta.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  });
 }
 
 nlohmann::json read_model_meta(const std::string& dir) {

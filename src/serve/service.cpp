@@ -12,6 +12,7 @@
 #include "driftrec/core/error.h"
 #include "driftrec/core/log.h"
 #include "driftrec/core/topk.h"
+#include "driftrec/serve/feedback_log.h"
 #include "service_internals.h"
 
 namespace driftrec::serve {
@@ -91,15 +92,7 @@ Service::Shard& Service::shard_of(const std::string& user) {
 
 std::vector<data::Event> Service::to_events(const Bundle& b, std::int32_t user,
                                             const std::vector<store::StoredEvent>& events) const {
-  std::vector<data::Event> out;
-  out.reserve(events.size());
-  for (const auto& e : events) {
-    const auto item = b.loaded.items.find(e.item);
-    if (item < 1 || item >= b.loaded.model->n_items()) continue;
-    const auto beh = b.loaded.behaviors.find(e.behavior);
-    out.push_back(data::Event{user, item, e.ts, static_cast<std::int16_t>(std::max(0, beh)), 0, e.value});
-  }
-  return out;
+  return model_events(b.loaded, user, events);
 }
 
 models::UserState Service::state_locked(Shard& shard, const std::string& user, const Bundle& b, bool* built) {

@@ -22,6 +22,26 @@ void normalise(std::vector<double>& w) {
 
 double examination(int j, double decay) { return 1.0 / std::pow(1.0 + j, decay); }
 
+/// Appends one step to a recorded session: the state's history, the slate, the policy's
+/// probability of drawing each shown item first (position 0's exact distribution, from its own
+/// random stream so that recording does not change the episode) and the clicks.
+void record_step(const policy::SlateContext& ctx, const models::UserState& state, const policy::Policy& policy,
+                 const policy::Slate& slate, const std::vector<float>& rewards, rl::LoggedSession& session) {
+  session.user = state.user;
+  rl::LoggedStep st;
+  st.history = state.history;
+  st.items = slate.items;
+  st.clicks = rewards;
+  Rng own(0x51A7E5ULL);
+  std::unordered_map<std::int32_t, double> first;
+  for (const auto& [item, p] : policy.distribution(ctx, 0, own)) first[item] = p;
+  for (auto item : slate.items) {
+    const auto it = first.find(item);
+    st.beta.push_back(it == first.end() ? 0.0 : it->second);
+  }
+  session.steps.push_back(std::move(st));
+}
+
 }  // namespace
 
 Simulator::Simulator(const data::SynthData& world, const data::Dataset& ds, SimOptions options) : o_(options) {
@@ -112,7 +132,8 @@ policy::SlateContext Simulator::context(const models::Model& model, const models
 }
 
 Episode Simulator::run_episode(const models::Model& model, policy::Policy& policy, const UserStart& u, Rng& rng,
-                               std::vector<char>& shown, SimReport* logged, const policy::Policy* target) const {
+                               std::vector<char>& shown, SimReport* logged, const policy::Policy* target,
+                               rl::LoggedSession* session) const {
   const auto& r = o_.response;
   Episode ep;
   ep.user = u.user;
@@ -154,6 +175,7 @@ Episode Simulator::run_episode(const models::Model& model, policy::Policy& polic
       }
     }
     normalise(w);
+    if (session) record_step(ctx, state, policy, slate, rewards, *session);
     if (logged) {
       for (std::size_t j = 0; j < slate.items.size(); ++j) {
         logged->log.add(slate.items[j], static_cast<std::int32_t>(j), rewards[j], slate.propensity[j]);
@@ -209,6 +231,7 @@ SimReport Simulator::run(const models::Model& model, policy::Policy& policy, con
   if (target && !o_.log) throw InvalidInput("simulate: recording a target policy needs logging on");
   SimReport rep;
   rep.policy = policy.name();
+  if (o_.record_sessions) rep.sessions.resize(static_cast<std::size_t>(o_.episodes));
   Rng rng(o_.seed);
   std::vector<std::size_t> order(users_.size());
   std::iota(order.begin(), order.end(), 0);
@@ -222,7 +245,8 @@ SimReport Simulator::run(const models::Model& model, policy::Policy& policy, con
   for (int e = 0; e < o_.episodes; ++e) {
     Rng er = rng.fork(static_cast<std::uint64_t>(e));
     rep.episodes.push_back(run_episode(model, policy, users_[order[static_cast<std::size_t>(e) % order.size()]], er,
-                                       shown, o_.log ? &rep : nullptr, target));
+                                       shown, o_.log ? &rep : nullptr, target,
+                                       o_.record_sessions ? &rep.sessions[static_cast<std::size_t>(e)] : nullptr));
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   double clicks = 0, clicks2 = 0, steps = 0, buys = 0, regret = 0;

@@ -61,4 +61,61 @@ OpeCheck ope_on_simulator(const World& w, const OpeCheckOptions& c, SimOptions o
   return out;
 }
 
+namespace {
+
+std::vector<SimReport> serve_all(const World& w, const std::vector<std::string>& specs, const SimOptions& o) {
+  const Simulator sim(w.synth, w.dataset, o);
+  std::vector<SimReport> out;
+  for (const auto& spec : specs) {
+    auto p = policy::make_policy(policy::parse_policy_spec(spec));
+    out.push_back(sim.run(*w.model, *p));
+    out.back().policy = spec;
+  }
+  return out;
+}
+
+}  // namespace
+
+RlCheck reinforce_on_simulator(World& w, const RlCheckOptions& c, SimOptions o,
+                               const std::function<void(const rl::ReinforceEpoch&)>& progress) {
+  auto* learner = dynamic_cast<rl::PolicyGradientLearner*>(w.model.get());
+  if (!learner) throw InvalidInput("reinforce: the model '" + w.model->name() + "' cannot be fine-tuned as a policy");
+  if (c.logged_episodes < 1 || c.eval_episodes < 1) throw InvalidInput("reinforce: episodes must be positive");
+  if (c.serve.empty()) throw InvalidInput("reinforce: no serving policy given");
+  rl::validate(c.train);
+  RlCheck out;
+  SimOptions eval = o;
+  eval.seed = o.seed + 1;
+  eval.episodes = c.eval_episodes;
+  eval.log = eval.record_sessions = false;
+  out.before = serve_all(w, c.serve, eval);
+  SimOptions logging = o;
+  logging.episodes = c.logged_episodes;
+  logging.log = false;
+  logging.record_sessions = true;
+  {
+    const Simulator sim(w.synth, w.dataset, logging);
+    auto p = policy::make_policy(policy::parse_policy_spec(c.logging));
+    out.logged = sim.run(*w.model, *p);
+    out.logged.policy = c.logging;
+  }
+  const auto actions = rl::actions_from_sessions(out.logged.sessions, c.discount);
+  out.logged.sessions.clear();
+  out.actions = actions.size();
+  out.epochs = learner->reinforce(actions, c.train, progress);
+  out.after = serve_all(w, c.serve, eval);
+  return out;
+}
+
+nlohmann::json RlCheck::to_json() const {
+  nlohmann::json pol = nlohmann::json::array();
+  for (std::size_t i = 0; i < before.size(); ++i)
+    pol.push_back(
+        {{"policy", before[i].policy},
+         {"supervised", before[i].to_json()},
+         {"reinforce", after[i].to_json()},
+         {"clicks_gain", before[i].clicks_mean > 0 ? after[i].clicks_mean / before[i].clicks_mean - 1 : 0.0}});
+  return {{"logging", logged.to_json()}, {"actions", actions}, {"epochs", rl::to_json(epochs)}, {"serve", pol}};
+}
+
 }  // namespace driftrec::sim

@@ -32,6 +32,14 @@ struct LoadedModel {
 void save_model_dir(const std::string& dir, const Model& model, const data::Dataset& train,
                     const nlohmann::json& extra = nlohmann::json::object());
 
+/// Saves `model`, a fine-tuned copy of the model in `source_dir` (same kind, items and users), as a
+/// new model directory: the source's id maps and tables are copied, the weights replaced and
+/// model.json updated (weights checksum, creation time, `extra` merged, e.g. {"reinforce": {...}}).
+/// Atomic like save_model_dir; throws NotFound, CorruptModel, InvalidInput (another model kind or
+/// catalogue) or IoError.
+void save_fine_tuned(const std::string& source_dir, const std::string& dir, const Model& model,
+                     const nlohmann::json& extra = nlohmann::json::object());
+
 /// Loads and validates a model directory. Throws NotFound, IoError or CorruptModel.
 LoadedModel load_model_dir(const std::string& dir);
 

@@ -45,6 +45,7 @@
 
 #include "driftrec/core/config.h"
 #include "driftrec/models/model.h"
+#include "driftrec/rl/reinforce.h"
 
 namespace driftrec::nn {
 
@@ -53,7 +54,7 @@ namespace driftrec::nn {
 /// data (Amazon Beauty: p99 43 -> 50), capped where attention cost grows (MovieLens: p99 448 -> 200).
 int64_t auto_max_len(std::vector<int64_t> lengths);
 
-class SequentialModel : public models::Model {
+class SequentialModel : public models::Model, public rl::PolicyGradientLearner {
  public:
   /// The declared parameters of `kind` (sasrec, gru4rec, caser, hstu, crossdomain).
   static const ParamSet& params(const std::string& kind);
@@ -78,6 +79,11 @@ class SequentialModel : public models::Model {
   std::string weights_file() const override { return "weights.pt"; }
   void save_weights(const std::string& path) const override;
   void load_weights(const std::string& path) override;
+  /// Off-policy-corrected top-K REINFORCE (rl/reinforce.h) on the fitted network; src/nn/reinforce.cpp.
+  /// Not for models with the repeat head (its bonus is not part of the policy's softmax).
+  std::vector<rl::ReinforceEpoch> reinforce(const std::vector<rl::LoggedAction>& actions,
+                                            const rl::ReinforceOptions& options,
+                                            const std::function<void(const rl::ReinforceEpoch&)>& progress) override;
 
   struct Impl;
 

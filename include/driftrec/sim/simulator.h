@@ -36,6 +36,7 @@
 #include "driftrec/ope/bandit_log.h"
 #include "driftrec/ope/estimators.h"
 #include "driftrec/policy/policy.h"
+#include "driftrec/rl/reinforce.h"
 
 namespace driftrec::sim {
 
@@ -65,6 +66,9 @@ struct SimOptions {
   std::uint64_t seed = 42;
   bool log = false;    ///< record every shown (item, position, click, propensity) as a bandit log
   bool online = true;  ///< clicks update the model's user state (observe) within the session
+  /// Record every session's steps (state history, slate, the policy's single-draw probability of
+  /// each shown item, clicks) for learning from them (rl/reinforce.h).
+  bool record_sessions = false;
 };
 
 /// Per-episode outcomes.
@@ -85,7 +89,8 @@ struct SimReport {
   double regret_mean = 0;                         ///< oracle expected clicks - policy expected clicks, per episode
   double coverage = 0;                            ///< distinct items shown / catalogue
   double episodes_per_second = 0;
-  ope::BanditLog log;  ///< with SimOptions::log (item ids are the model's item indices)
+  ope::BanditLog log;                       ///< with SimOptions::log (item ids are the model's item indices)
+  std::vector<rl::LoggedSession> sessions;  ///< with SimOptions::record_sessions, one per episode
   /// With a target policy given to run(): its distribution over items at each logged row's
   /// position, in that row's state (for off-policy estimates of the target from this log).
   std::vector<ope::SparseDistribution> target;
@@ -123,7 +128,8 @@ class Simulator {
     std::vector<double> interest;      ///< per category, sums to 1
   };
   Episode run_episode(const models::Model& model, policy::Policy& policy, const UserStart& u, Rng& rng,
-                      std::vector<char>& shown, SimReport* logged, const policy::Policy* target) const;
+                      std::vector<char>& shown, SimReport* logged, const policy::Policy* target,
+                      rl::LoggedSession* session) const;
   /// The policy's view of a state: scores with seen and excluded items at -inf, embeddings.
   policy::SlateContext context(const models::Model& model, const models::UserState& state,
                                const std::vector<std::int32_t>& exclude, std::vector<float>& scores,

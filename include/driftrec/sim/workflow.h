@@ -2,6 +2,7 @@
 // Simulation as library calls: build a world (generate data, train a model on it), then run several
 // policies on the same users with the same seeds. The CLI (`driftrec simulate`) only parses and prints.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "driftrec/data/synth.h"
 #include "driftrec/models/model.h"
+#include "driftrec/rl/reinforce.h"
 #include "driftrec/sim/simulator.h"
 
 namespace driftrec::sim {
@@ -53,5 +55,32 @@ struct OpeCheck {
 
 /// `sim` supplies k, the seed and the response knobs (cascade and session length are overridden).
 OpeCheck ope_on_simulator(const World& w, const OpeCheckOptions& check, SimOptions sim);
+
+/// Learning from feedback checked on the simulator: `logging` (an exploring policy over the
+/// supervised model) runs `logged_episodes` sessions with seed s; every click becomes a logged
+/// action (rl/reinforce.h) and the model is fine-tuned in place by off-policy-corrected top-K
+/// REINFORCE; each `serve` policy is run over the supervised model before and over the fine-tuned
+/// model after, on the same `eval_episodes` sessions (seed s + 1, never the logged ones).
+struct RlCheckOptions {
+  std::string logging = "boltzmann:temperature=0.2";
+  int logged_episodes = 3000;
+  double discount = 0.9;
+  rl::ReinforceOptions train;
+  std::vector<std::string> serve = {"greedy"};
+  int eval_episodes = 2000;
+};
+
+struct RlCheck {
+  SimReport logged;  ///< the logging run (its sessions are not kept)
+  std::size_t actions = 0;
+  std::vector<rl::ReinforceEpoch> epochs;
+  std::vector<SimReport> before, after;  ///< per serve policy: supervised model, fine-tuned model
+  nlohmann::json to_json() const;
+};
+
+/// Throws InvalidInput when the world's model cannot be fine-tuned (rl::PolicyGradientLearner) or
+/// the options are out of range.
+RlCheck reinforce_on_simulator(World& w, const RlCheckOptions& check, SimOptions sim,
+                               const std::function<void(const rl::ReinforceEpoch&)>& progress = {});
 
 }  // namespace driftrec::sim
