@@ -30,8 +30,9 @@ int from_feedback(Flags& f, const GlobalFlags& g) {
   f.fb.discount = f.rl.discount;
   const auto store = store::open_event_store(f.store);
   const auto r = serve::reinforce_from_feedback(*store, f.model_dir, f.out, f.fb, log_epoch);
-  std::printf("%zu clicks of %zu requests in %zu sessions (%zu cold-start requests left out); fine-tuned on %zu, saved to %s\n",
-              r.clicks, r.requests, r.sessions, r.cold_requests, r.actions, f.out.c_str());
+  std::printf(
+      "%zu clicks of %zu requests in %zu sessions (%zu cold-start requests left out); fine-tuned on %zu, saved to %s\n",
+      r.clicks, r.requests, r.sessions, r.cold_requests, r.actions, f.out.c_str());
   if (!f.json.empty()) write_file(f.json, r.to_json().dump(2) + "\n");
   return 0;
 }

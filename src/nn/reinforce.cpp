@@ -33,9 +33,9 @@ struct EpochSums {
 
 }  // namespace
 
-std::vector<rl::ReinforceEpoch> SequentialModel::reinforce(const std::vector<rl::LoggedAction>& actions,
-                                                           const rl::ReinforceOptions& o,
-                                                           const std::function<void(const rl::ReinforceEpoch&)>& progress) {
+std::vector<rl::ReinforceEpoch> SequentialModel::reinforce(
+    const std::vector<rl::LoggedAction>& actions, const rl::ReinforceOptions& o,
+    const std::function<void(const rl::ReinforceEpoch&)>& progress) {
   rl::validate(o);
   const std::string who = kind_ + " reinforce: ";
   auto& m = *impl_;

@@ -102,6 +102,23 @@ void draw_pl(const std::vector<double>& logp, std::size_t k, Rng& rng, std::vect
                     [&](std::size_t a, std::size_t b) { return keys[a] > keys[b]; });
 }
 
+/// The same distribution by an exponential race over the probabilities p (one logarithm per
+/// candidate instead of two; items of probability 0 never come first): the Monte Carlo loops.
+void draw_race(const std::vector<double>& p, std::size_t k, Rng& rng, std::vector<double>& keys,
+               std::vector<std::size_t>& order) {
+  const std::size_t m = p.size();
+  keys.resize(m);
+  for (std::size_t c = 0; c < m; ++c) {
+    double u = rng.uniform();
+    while (u <= 0) u = rng.uniform();
+    keys[c] = p[c] > 0 ? -std::log(u) / p[c] : std::numeric_limits<double>::infinity();
+  }
+  order.resize(m);
+  std::iota(order.begin(), order.end(), 0);
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
+                    [&](std::size_t a, std::size_t b) { return keys[a] < keys[b]; });
+}
+
 }  // namespace
 
 namespace {
@@ -128,6 +145,30 @@ std::vector<double> second_position(const std::vector<double>& logp) {
   return prob;
 }
 
+/// log P(the first k of `order`) under Plackett-Luce: the sum over picks of the pick's log-share of
+/// the mass not yet shown. Plain sums of probabilities (no logarithm per candidate and pick); the
+/// log-space sums only where a remaining mass underflows (temperatures far below the score scale).
+double log_slate_probability(const std::vector<double>& logp, const std::vector<std::size_t>& order, std::size_t k) {
+  const std::size_t m = logp.size();
+  std::vector<double> p(m);
+  for (std::size_t c = 0; c < m; ++c) p[c] = std::exp(logp[c]);
+  std::vector<char> taken(m, 0);
+  double log_slate = 0;
+  for (std::size_t j = 0; j < k; ++j) {
+    double rest = 0;
+    for (std::size_t c = 0; c < m; ++c) rest += taken[c] ? 0.0 : p[c];
+    double log_rest = std::log(rest);
+    if (!(rest > 1e-280)) {
+      log_rest = -std::numeric_limits<double>::infinity();
+      for (std::size_t c = 0; c < m; ++c)
+        if (!taken[c]) log_rest = log_add(log_rest, logp[c]);
+    }
+    log_slate += logp[order[j]] - log_rest;
+    taken[order[j]] = 1;
+  }
+  return log_slate;
+}
+
 /// Log-probabilities of the candidates: log softmax of score / temperature.
 std::vector<double> log_softmax(const float* scores, const std::vector<std::int32_t>& cands, double temperature) {
   std::vector<double> logp(cands.size());
@@ -150,33 +191,42 @@ Slate Boltzmann::choose(const SlateContext& ctx, Rng& rng) {
   std::vector<std::size_t> order;
   draw_pl(logp, k, rng, keys, order);
   // Slate probability: product of each pick's share of the mass not yet shown.
-  std::vector<char> taken(m, 0);
-  double log_slate = 0;
-  for (std::size_t j = 0; j < k; ++j) {
-    double rest = -std::numeric_limits<double>::infinity();
-    for (std::size_t c = 0; c < m; ++c)
-      if (!taken[c]) rest = log_add(rest, logp[c]);
-    log_slate += logp[order[j]] - rest;
-    taken[order[j]] = 1;
-    s.items.push_back(cands[order[j]]);
-  }
-  s.slate_probability = std::exp(log_slate);
+  for (std::size_t j = 0; j < k; ++j) s.items.push_back(cands[order[j]]);
+  s.slate_probability = std::exp(log_slate_probability(logp, order, k));
   // Position 1: p_i. Position 2: sum over the item a shown first of p_a p_i / (1 - p_a), with
   // 1 - p_a as the log-sum of every other candidate (prefix/suffix sums, no cancellation).
   s.propensity.push_back(std::exp(logp[order[0]]));
   if (k > 1) s.propensity.push_back(second_position(logp)[order[1]]);
   if (k > 2 && !ctx.propensities) s.propensity.resize(k, std::numeric_limits<double>::quiet_NaN());
   if (k > 2 && ctx.propensities) {
-    // Monte Carlo over fresh draws (a child stream, so the estimate is seeded too); the realised
-    // slate counts as one draw, so no shown item gets probability 0.
+    // Rao-Blackwellised Monte Carlo over fresh draws (a child stream, so the estimate is seeded
+    // too): P(i at j) = E over first-j prefixes [i not in prefix] p_i / (mass outside the prefix),
+    // every draw's prefixes serving every position at once.
     Rng mc = rng.fork(rng.next_u64());
-    std::vector<double> hits(k, 1.0);
+    std::vector<double> p(m), est(k, 0.0);
+    for (std::size_t c = 0; c < m; ++c) p[c] = std::exp(logp[c]);
     std::vector<std::size_t> o2;
+    std::vector<char> in(m, 0);
     for (int r = 0; r < marginal_samples_; ++r) {
-      draw_pl(logp, k, mc, keys, o2);
-      for (std::size_t j = 2; j < k; ++j) hits[j] += o2[j] == order[j];
+      draw_race(p, k - 1, mc, keys, o2);
+      double inside = 0;
+      for (std::size_t t = 0; t + 1 < k; ++t) {
+        inside += p[o2[t]];
+        in[o2[t]] = 1;
+        const std::size_t j = t + 1, c = order[j];  // position j's prefix is o2[0..t]
+        if (j >= 2 && !in[c]) est[j] += p[c] / std::max(1.0 - inside, p[c]);
+      }
+      for (std::size_t t = 0; t + 1 < k; ++t) in[o2[t]] = 0;
     }
-    for (std::size_t j = 2; j < k; ++j) s.propensity.push_back(hits[j] / (marginal_samples_ + 1.0));
+    // The realised prefix is one more draw where every fresh prefix held the item (so no shown
+    // item gets probability 0).
+    double inside = p[order[0]] + p[order[1]];
+    for (std::size_t j = 2; j < k; ++j) {
+      const double e = est[j] / marginal_samples_;
+      const double own = p[order[j]] / std::max(1.0 - inside, p[order[j]]);
+      s.propensity.push_back(e > 0 ? e : own / (marginal_samples_ + 1.0));
+      inside += p[order[j]];
+    }
   }
   return s;
 }
@@ -193,11 +243,20 @@ std::vector<std::pair<std::int32_t, double>> Boltzmann::distribution(const Slate
   } else if (position == 1) {
     prob = second_position(logp);
   } else {
-    std::vector<double> keys;
+    // Rao-Blackwellised as in choose(): each drawn prefix gives every item outside it its exact
+    // probability of coming next.
+    std::vector<double> keys, p(m);
     std::vector<std::size_t> order;
+    std::vector<char> in(m, 0);
+    for (std::size_t c = 0; c < m; ++c) p[c] = std::exp(logp[c]);
     for (int r = 0; r < marginal_samples_; ++r) {
-      draw_pl(logp, position + 1, rng, keys, order);
-      prob[order[position]] += 1.0 / marginal_samples_;
+      draw_race(p, position, rng, keys, order);
+      for (std::size_t t = 0; t < position; ++t) in[order[t]] = 1;
+      double rest = 0;
+      for (std::size_t c = 0; c < m; ++c) rest += in[c] ? 0.0 : p[c];
+      for (std::size_t c = 0; c < m; ++c)
+        if (!in[c] && rest > 0) prob[c] += p[c] / rest / marginal_samples_;
+      for (std::size_t t = 0; t < position; ++t) in[order[t]] = 0;
     }
   }
   std::vector<std::pair<std::int32_t, double>> out;
@@ -252,7 +311,8 @@ PolicySpec parse_policy_spec(const std::string& spec) {
 std::unique_ptr<Policy> make_policy(const PolicySpec& s) {
   if (s.name == "greedy") return std::make_unique<Greedy>();
   if (s.name == "epsilon-greedy") return std::make_unique<EpsilonGreedy>(s.epsilon, s.candidates);
-  if (s.name == "boltzmann") return std::make_unique<Boltzmann>(s.temperature, s.candidates, s.marginal_samples);
+  if (s.name == "boltzmann")
+    return std::make_unique<Boltzmann>(s.temperature, s.candidates, s.marginal_samples > 0 ? s.marginal_samples : 32);
   if (s.name == "linucb" || s.name == "lints") {
     LinearBandit::Options o;
     o.thompson = s.name == "lints";
@@ -261,7 +321,7 @@ std::unique_ptr<Policy> make_policy(const PolicySpec& s) {
     o.prior_weight = s.prior_weight;
     o.noise = s.noise;
     o.candidates = s.candidates;
-    o.marginal_samples = s.marginal_samples;
+    o.marginal_samples = s.marginal_samples > 0 ? s.marginal_samples : 200;
     return std::make_unique<LinearBandit>(o);
   }
   throw InvalidInput("unknown policy '" + s.name + "' (greedy, epsilon-greedy, boltzmann, linucb, lints)");

@@ -18,7 +18,8 @@ FeedbackLearningReport reinforce_from_feedback(const store::EventStore& store, c
   rl::validate(o.train);
   auto loaded = models::load_model_dir(model_dir);
   auto* learner = dynamic_cast<rl::PolicyGradientLearner*>(loaded.model.get());
-  if (!learner) throw InvalidInput(model_dir + ": a '" + loaded.model->name() + "' model cannot be fine-tuned as a policy");
+  if (!learner)
+    throw InvalidInput(model_dir + ": a '" + loaded.model->name() + "' model cannot be fine-tuned as a policy");
   const auto fs = feedback_sessions(store, loaded, o.session_gap, o.history_limit);
   FeedbackLearningReport r;
   r.requests = fs.requests;
@@ -28,7 +29,8 @@ FeedbackLearningReport reinforce_from_feedback(const store::EventStore& store, c
   r.sessions = fs.sessions.size();
   const auto actions = rl::actions_from_sessions(fs.sessions, o.discount);
   r.actions = actions.size();
-  if (actions.empty()) throw InvalidInput("the store holds no click on a known item after a stored event to learn from");
+  if (actions.empty())
+    throw InvalidInput("the store holds no click on a known item after a stored event to learn from");
   r.epochs = learner->reinforce(actions, o.train, progress);
   auto summary = r.to_json();
   summary["discount"] = o.discount;

@@ -1,8 +1,9 @@
 // Off-policy-corrected REINFORCE fine-tuning of a sequential model (src/nn/reinforce.cpp): it
 // raises the probability of rewarded items, in proportion to the importance weight, is
 // deterministic, and refuses what it cannot learn from.
-#include <gtest/gtest.h>
+#include "driftrec/rl/reinforce.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -15,7 +16,6 @@
 #include "driftrec/models/registry.h"
 #include "driftrec/nn/register.h"
 #include "driftrec/nn/sequential.h"
-#include "driftrec/rl/reinforce.h"
 #include "driftrec/serve/feedback_learning.h"
 #include "driftrec/store/event_store.h"
 
@@ -36,7 +36,7 @@ const data::Dataset& dataset() {
 
 std::unique_ptr<models::Model> fitted(const nlohmann::json& extra = nlohmann::json::object()) {
   nn::register_neural_models();
-  nlohmann::json c = {{"dim", 16},   {"layers", 1},       {"max_len", 20},      {"epochs", 2},
+  nlohmann::json c = {{"dim", 16},       {"layers", 1},       {"max_len", 20},     {"epochs", 2},
                       {"eval_every", 0}, {"loss", "softmax"}, {"warmup_steps", 0}, {"lr", 0.005}};
   c.update(extra);
   auto m = models::create_model("sasrec", c);

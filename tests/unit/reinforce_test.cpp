@@ -29,8 +29,8 @@ LoggedStep step(std::vector<std::int32_t> items, std::vector<double> beta, std::
 TEST(Reinforce, ReturnsAreDiscountedClicksFromTheStepOn) {
   LoggedSession s;
   s.user = 3;
-  s.steps = {step({5, 6}, {0.2, 0.1}, {0, 1}),  // one click
-             step({7, 8}, {0.3, 0.3}, {0, 0}),  // none
+  s.steps = {step({5, 6}, {0.2, 0.1}, {0, 1}),    // one click
+             step({7, 8}, {0.3, 0.3}, {0, 0}),    // none
              step({9, 4}, {0.4, 0.05}, {1, 1})};  // two (position-based clicks)
   const auto a = actions_from_sessions({s}, 0.5);
   ASSERT_EQ(a.size(), 3u);
@@ -222,7 +222,7 @@ TEST(FeedbackSessions, RequestsBecomeStepsWithTheStoredHistoryBeforeThem) {
   const auto s = feedback_sessions(*store, m, 1800, 200);
   EXPECT_EQ(s.skipped_items, 1u);
   EXPECT_EQ(s.cold_requests, 1u);
-  EXPECT_EQ(s.requests, 4u);  // r1, r2, r3, r4
+  EXPECT_EQ(s.requests, 4u);         // r1, r2, r3, r4
   ASSERT_EQ(s.sessions.size(), 3u);  // alice twice (split by the gap), bob once; users in name order
   const auto& a1 = s.sessions[0];
   EXPECT_EQ(a1.user, ds.users.find("alice"));

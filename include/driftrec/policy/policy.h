@@ -12,7 +12,10 @@
 //   boltzmann       Plackett-Luce: positions filled in turn, each by a draw without replacement
 //                   with probability proportional to exp(score / temperature). The slate
 //                   probability is exact; P(i at j) is exact for the first two positions and a
-//                   seeded Monte Carlo estimate (`marginal_samples` draws) further down
+//                   seeded Rao-Blackwellised Monte Carlo estimate further down: over
+//                   `marginal_samples` (default 32) drawn prefixes of length j, the mean of
+//                   [i not in prefix] p_i / (mass outside the prefix), unbiased and far less
+//                   noisy than counting how often i lands at j
 //   linucb / lints  linear bandits over [standardised score, query (x) item embedding], learned from
 //                   feedback (policy/linear_bandit.h)
 #include <cmath>
@@ -95,10 +98,10 @@ class EpsilonGreedy final : public Policy {
 class Boltzmann final : public Policy {
  public:
   /// Throws InvalidInput unless temperature > 0, candidates >= 1, marginal_samples >= 1.
-  Boltzmann(double temperature, std::size_t candidates, int marginal_samples = 200);
+  Boltzmann(double temperature, std::size_t candidates, int marginal_samples = 32);
   std::string name() const override { return "boltzmann"; }
   Slate choose(const SlateContext& ctx, Rng& rng) override;
-  /// Exact for the first two positions, Monte Carlo (marginal_samples draws) below.
+  /// Exact for the first two positions, Rao-Blackwellised Monte Carlo (marginal_samples draws) below.
   std::vector<std::pair<std::int32_t, double>> distribution(const SlateContext& ctx, std::size_t position,
                                                             Rng& rng) const override;
 
@@ -114,7 +117,7 @@ struct PolicySpec {
   double epsilon = 0.1;
   double temperature = 1.0;
   std::size_t candidates = 200;
-  int marginal_samples = 200;
+  int marginal_samples = 0;    ///< Monte Carlo draws for propensities; 0: the policy's own default
   double alpha = 1.0;          ///< linucb: width of the confidence bonus
   double lambda = 1.0;         ///< linear bandits: ridge prior strength
   double prior_weight = 0.05;  ///< linear bandits: prior coefficient on the standardised score

@@ -42,8 +42,8 @@ struct LoggedAction {
 struct LoggedStep {
   std::vector<data::Event> history;
   std::vector<std::int32_t> items;
-  std::vector<double> beta;    ///< per shown item: the logging policy's single-draw probability
-  std::vector<float> clicks;   ///< per shown item: 1 clicked, 0 not
+  std::vector<double> beta;   ///< per shown item: the logging policy's single-draw probability
+  std::vector<float> clicks;  ///< per shown item: 1 clicked, 0 not
 };
 
 /// One user's session: its steps in order.
@@ -64,9 +64,9 @@ struct ReinforceOptions {
   double lr = 1e-4;
   double weight_decay = 0.0;
   std::size_t batch_size = 128;
-  double cap = 10.0;      ///< importance weights above this are cut to it (Chen et al.'s c)
-  std::size_t top_k = 10; ///< K of the top-K correction; 1 = plain off-policy REINFORCE
-  double clip_norm = 1.0; ///< gradient norm clipping (0 = off)
+  double cap = 10.0;       ///< importance weights above this are cut to it (Chen et al.'s c)
+  std::size_t top_k = 10;  ///< K of the top-K correction; 1 = plain off-policy REINFORCE
+  double clip_norm = 1.0;  ///< gradient norm clipping (0 = off)
   std::uint64_t seed = 42;
   int threads = 2;
 };
