@@ -86,15 +86,20 @@ Boltzmann::Boltzmann(double temperature, std::size_t candidates, int marginal_sa
 
 namespace {
 
+/// A uniform draw in (0, 1).
+double open_uniform(Rng& rng) {
+  double u = rng.uniform();
+  while (u <= 0) u = rng.uniform();
+  return u;
+}
+
 /// One Plackett-Luce draw of `k` candidate positions (indices into p) by Gumbel top-k.
 void draw_pl(const std::vector<double>& logp, std::size_t k, Rng& rng, std::vector<double>& keys,
              std::vector<std::size_t>& order) {
   const std::size_t m = logp.size();
   keys.resize(m);
   for (std::size_t c = 0; c < m; ++c) {
-    double u = rng.uniform();
-    while (u <= 0) u = rng.uniform();
-    keys[c] = logp[c] - std::log(-std::log(u));
+    keys[c] = logp[c] - std::log(-std::log(open_uniform(rng)));
   }
   order.resize(m);
   std::iota(order.begin(), order.end(), 0);
@@ -109,9 +114,7 @@ void draw_race(const std::vector<double>& p, std::size_t k, Rng& rng, std::vecto
   const std::size_t m = p.size();
   keys.resize(m);
   for (std::size_t c = 0; c < m; ++c) {
-    double u = rng.uniform();
-    while (u <= 0) u = rng.uniform();
-    keys[c] = p[c] > 0 ? -std::log(u) / p[c] : std::numeric_limits<double>::infinity();
+    keys[c] = p[c] > 0 ? -std::log(open_uniform(rng)) / p[c] : std::numeric_limits<double>::infinity();
   }
   order.resize(m);
   std::iota(order.begin(), order.end(), 0);

@@ -12,7 +12,7 @@ fail() { echo "FAIL $1"; fails=$((fails + 1)); }
 check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
 
 # Every command has --help.
-for c in "synth" "data inspect" "train" "evaluate" "recommend" "models" "demo" "ensemble" "compare" "tune" "simulate" "ope" "export-feedback"; do
+for c in "synth" "data inspect" "train" "evaluate" "recommend" "models" "demo" "ensemble" "compare" "tune" "simulate" "reinforce" "ope" "export-feedback"; do
   # shellcheck disable=SC2086
   check "help: $c" bash -c "'$bin' $c --help > /dev/null"
 done
@@ -281,5 +281,18 @@ check "ope zero propensity: exit 2 naming file:line and column" \
   bash -c "test $rc_ope -eq 2 && grep -q \"bad_log.csv:3: field 'propensity_score (column 6)'\" err_ope.txt && test \$(wc -l < err_ope.txt) -eq 1"
 rc_pol=0; "$bin" --log-level warn simulate --episodes 2 --policy 'boltzmann:temperature=x' > /dev/null 2> err_pol.txt || rc_pol=$?
 check "simulate bad policy spec: exit 2 naming it" bash -c "test $rc_pol -eq 2 && grep -q \"'temperature' needs a number\" err_pol.txt"
+# Learning from feedback on the simulator (a tiny run: the path, not the gain).
+"$bin" --log-level warn --threads 1 reinforce --model sasrec --set dim=16 --set epochs=1 --set layers=1 --users 100 \
+  --items 150 --logged-episodes 30 --eval-episodes 20 --epochs 1 --seed 3 --json rl.json > rl.txt
+check "reinforce prints before and after" grep -q '^greedy ' rl.txt
+check "reinforce json has both runs and the epochs" \
+  bash -c "grep -q '\"supervised\"' rl.json && grep -q '\"reinforce\"' rl.json && grep -q '\"mean_weight\"' rl.json"
+rc_rl=0; "$bin" --log-level warn reinforce --model itemknn --users 50 --items 60 --logged-episodes 5 --eval-episodes 5 \
+  > /dev/null 2> err_rl.txt || rc_rl=$?
+check "reinforce refuses a model that is not a policy: exit 2" \
+  bash -c "test $rc_rl -eq 2 && grep -q \"'itemknn' cannot be fine-tuned as a policy\" err_rl.txt && test \$(wc -l < err_rl.txt) -eq 1"
+rc_rl2=0; "$bin" --log-level warn reinforce --store memory:// > /dev/null 2> err_rl2.txt || rc_rl2=$?
+check "reinforce --store needs the model directories: exit 2" \
+  bash -c "test $rc_rl2 -eq 2 && grep -q 'needs --model-dir and --out' err_rl2.txt"
 if [[ $fails -gt 0 ]]; then echo "$fails check(s) failed"; exit 1; fi
 echo "all CLI checks passed"
