@@ -1,12 +1,15 @@
 // What serving the loop costs per recommendation, in process (no HTTP): p50/p99 of
 // Service::recommend_user for greedy, epsilon-greedy and Boltzmann slates of 10 (ials, synthetic
 // 2,000 users x 5,000 items), and the cost of the part every request now pays, recording the slate
-// for feedback (request id + SlateLog::add).   bench_serve_policy [out.json]
+// for feedback (request id + SlateLog::add); then durable single-event ingest against durable click
+// feedback on a SQLite store, 16 callers each.   bench_serve_policy [out.json]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "driftrec/data/synth.h"
 #include "driftrec/models/model_dir.h"
@@ -22,6 +25,70 @@ nlohmann::json percentiles(std::vector<double> us) {
   std::sort(us.begin(), us.end());
   return {{"p50_us", us[us.size() / 2]}, {"p99_us", us[us.size() * 99 / 100]}, {"calls", us.size()}};
 }
+/// `threads` callers each repeat `call(thread, i)` for `seconds` (or until it returns false, which
+/// is not counted): calls per second and p50/p99.
+nlohmann::json hammer(int threads, double seconds, const std::function<bool(int, int)>& call) {
+  std::vector<std::vector<double>> us(static_cast<std::size_t>(threads));
+  std::vector<std::thread> pool;
+  const auto t0 = Clock::now();
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      for (int i = 0; std::chrono::duration<double>(Clock::now() - t0).count() < seconds; ++i) {
+        const auto a = Clock::now();
+        if (!call(t, i)) break;
+        us[static_cast<std::size_t>(t)].push_back(std::chrono::duration<double, std::micro>(Clock::now() - a).count());
+      }
+    });
+  for (auto& th : pool) th.join();
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::vector<double> all;
+  for (const auto& v : us) all.insert(all.end(), v.begin(), v.end());
+  auto j = percentiles(all);
+  j["per_second"] = static_cast<double>(all.size()) / secs;
+  return j;
+}
+
+/// Durable writes on a SQLite store (fsync before return, group commit), 16 callers for 5 s each:
+/// one event per call, against one click feedback per call (the feedback row and its click event in
+/// one transaction) on slates recommended beforehand.
+nlohmann::json durable_throughput(const std::string& model_dir) {
+  const std::string db = "/tmp/bench_serve_policy_store.db";
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
+  serve::Service svc(model_dir, store::open_event_store("sqlite://" + db));
+  constexpr int kThreads = 16;
+  nlohmann::json j;
+  j["events"] = hammer(kThreads, 5.0, [&](int t, int i) {
+    serve::IncomingEvent e;
+    e.user = "u" + std::to_string(1 + (t * 131 + i) % 2000);
+    e.item = "i" + std::to_string(1 + (t * 37 + i * 11) % 5000);
+    svc.ingest({e});
+    return true;
+  });
+  // Slates to give feedback on: 16 x 4,000 recommendations (not timed).
+  std::vector<std::vector<std::string>> ids(kThreads);
+  serve::RecommendRequest rr;
+  rr.k = 10;
+  for (int t = 0; t < kThreads; ++t)
+    for (int i = 0; i < 4000; ++i)
+      ids[static_cast<std::size_t>(t)].push_back(
+          svc.recommend_user("u" + std::to_string(1 + (t * 4000 + i) % 2000), rr).request_id);
+  j["click_feedback"] = hammer(kThreads, 5.0, [&](int t, int i) {
+    const auto& mine = ids[static_cast<std::size_t>(t)];
+    if (static_cast<std::size_t>(i) >= mine.size()) return false;
+    serve::IncomingFeedback f;
+    f.request_id = mine[static_cast<std::size_t>(i)];
+    f.position = 0;
+    f.clicked = true;
+    svc.feedback(f);
+    return true;
+  });
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
+  for (const char* what : {"events", "click_feedback"})
+    std::printf("durable %-14s 16 callers: %8.0f /s  p50 %7.1f us  p99 %8.1f us\n", what,
+                j[what]["per_second"].get<double>(), j[what]["p50_us"].get<double>(), j[what]["p99_us"].get<double>());
+  return j;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -85,6 +152,7 @@ int main(int argc, char** argv) {
   j["slate_record"] = percentiles(us);
   std::printf("slate record (id + add)      p50 %7.2f us  p99 %7.2f us\n", j["slate_record"]["p50_us"].get<double>(),
               j["slate_record"]["p99_us"].get<double>());
+  j["durable"] = durable_throughput(dir);
   if (!out.empty()) std::ofstream(out) << j.dump(2) << "\n";
   return 0;
 }

@@ -77,6 +77,7 @@ Runner add_reinforce(CLI::App& app, const GlobalFlags& g) {
     f->world.seed = f->sim.seed;
     f->rl.train.seed = f->sim.seed;
     f->rl.train.threads = g.threads > 0 ? g.threads : 2;
+    f->sim.threads = g.threads;
     log_info("reinforce: generating the world and training " + f->model);
     auto world = sim::build_world(f->world, f->model, f->config.overrides(f->model), g.threads, f->sim.seed);
     const auto r = sim::reinforce_on_simulator(world, f->rl, f->sim, log_epoch);

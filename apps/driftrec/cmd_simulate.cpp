@@ -60,6 +60,7 @@ Runner add_simulate(CLI::App& app, const GlobalFlags& g) {
     if (f->policies.empty()) f->policies = {"greedy"};
     f->world.seed = f->sim.seed;
     f->sim.log = !f->log_out.empty();
+    f->sim.threads = g.threads;
     log_info("simulate: generating the world and training " + f->model);
     const auto world = sim::build_world(f->world, f->model, f->config.overrides(f->model), g.threads, f->sim.seed);
     const auto reports = sim::compare_policies(world, f->policies, f->sim);

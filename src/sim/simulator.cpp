@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "driftrec/core/error.h"
+#include "driftrec/core/parallel.h"
 #include "driftrec/data/interest_dynamics.h"
 
 namespace driftrec::sim {
@@ -242,11 +243,27 @@ SimReport Simulator::run(const models::Model& model, policy::Policy& policy, con
     rep.log.n_positions = static_cast<std::int32_t>(o_.k);
   }
   const auto t0 = std::chrono::steady_clock::now();
-  for (int e = 0; e < o_.episodes; ++e) {
-    Rng er = rng.fork(static_cast<std::uint64_t>(e));
-    rep.episodes.push_back(run_episode(model, policy, users_[order[static_cast<std::size_t>(e) % order.size()]], er,
-                                       shown, o_.log ? &rep : nullptr, target,
-                                       o_.record_sessions ? &rep.sessions[static_cast<std::size_t>(e)] : nullptr));
+  const auto episodes = static_cast<std::size_t>(o_.episodes);
+  // Each episode draws from its own stream, so a policy that does not learn across episodes can run
+  // them on several threads with results identical to one thread: contiguous blocks, merged in order.
+  const int threads = policy.learns() ? 1 : std::max(1, std::min(resolve_threads(o_.threads), o_.episodes));
+  std::vector<SimReport> part(static_cast<std::size_t>(threads));
+  std::vector<std::vector<char>> seen(static_cast<std::size_t>(threads), std::vector<char>(n_items_, 0));
+  rep.episodes.resize(episodes);
+  parallel_for(episodes, threads, [&](std::size_t begin, std::size_t end, int t) {
+    auto& mine = part[static_cast<std::size_t>(t)];
+    for (std::size_t e = begin; e < end; ++e) {
+      Rng er = rng.fork(static_cast<std::uint64_t>(e));
+      rep.episodes[e] =
+          run_episode(model, policy, users_[order[e % order.size()]], er, seen[static_cast<std::size_t>(t)],
+                      o_.log ? &mine : nullptr, target, o_.record_sessions ? &rep.sessions[e] : nullptr);
+    }
+  });
+  for (std::size_t t = 0; t < part.size(); ++t) {
+    for (std::int32_t i = 0; i < n_items_; ++i) shown[i] = shown[i] || seen[t][static_cast<std::size_t>(i)];
+    const auto& l = part[t].log;
+    for (std::size_t r = 0; r < l.size(); ++r) rep.log.add(l.action[r], l.position[r], l.reward[r], l.pscore[r]);
+    rep.target.insert(rep.target.end(), part[t].target.begin(), part[t].target.end());
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   double clicks = 0, clicks2 = 0, steps = 0, buys = 0, regret = 0;

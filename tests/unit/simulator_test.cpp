@@ -47,6 +47,28 @@ TEST(Simulator, SameSeedSameSessions) {
   EXPECT_NE(c[0].clicks_mean + c[0].steps_mean, a[0].clicks_mean + a[0].steps_mean);
 }
 
+TEST(Simulator, ThreadsDoNotChangeTheResults) {
+  auto o = options(90);
+  o.log = o.record_sessions = true;
+  const auto one = compare_policies(world(), {"boltzmann:temperature=0.5", "lints"}, o);
+  o.threads = 2;
+  const auto two = compare_policies(world(), {"boltzmann:temperature=0.5", "lints"}, o);
+  for (std::size_t p = 0; p < 2; ++p) {
+    ASSERT_EQ(one[p].episodes.size(), two[p].episodes.size());
+    for (std::size_t e = 0; e < one[p].episodes.size(); ++e) {
+      EXPECT_EQ(one[p].episodes[e].click_steps, two[p].episodes[e].click_steps);
+      EXPECT_EQ(one[p].episodes[e].expected_clicks, two[p].episodes[e].expected_clicks);
+      EXPECT_EQ(one[p].sessions[e].steps.size(), two[p].sessions[e].steps.size());
+    }
+    EXPECT_EQ(one[p].coverage, two[p].coverage);
+    ASSERT_EQ(one[p].log.size(), two[p].log.size());
+    for (std::size_t r = 0; r < one[p].log.size(); ++r) {
+      EXPECT_EQ(one[p].log.action[r], two[p].log.action[r]);
+      EXPECT_EQ(one[p].log.pscore[r], two[p].log.pscore[r]);
+    }
+  }
+}
+
 TEST(Simulator, ExpectedClicksFollowTheResponseModel) {
   const Simulator sim(world().synth, world().dataset, options());
   std::vector<double> rel(world().dataset.n_items(), 0.0);

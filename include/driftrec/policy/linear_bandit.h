@@ -34,6 +34,7 @@ class LinearBandit final : public Policy {
   std::string name() const override { return o_.thompson ? "lints" : "linucb"; }
   Slate choose(const SlateContext& ctx, Rng& rng) override;
   void update(const SlateContext& ctx, const Slate& slate, const std::vector<float>& rewards) override;
+  bool learns() const override { return true; }
   /// linucb: the item at `position` of its deterministic slate; lints: Monte Carlo over draws.
   std::vector<std::pair<std::int32_t, double>> distribution(const SlateContext& ctx, std::size_t position,
                                                             Rng& rng) const override;

@@ -62,6 +62,8 @@ class Policy {
   /// choose()'s propensities are; Monte Carlo estimates (seeded by `rng`) elsewhere.
   virtual std::vector<std::pair<std::int32_t, double>> distribution(const SlateContext& ctx, std::size_t position,
                                                                     Rng& rng) const = 0;
+  /// Whether update() changes later choices (then sessions must run in order, on one thread).
+  virtual bool learns() const { return false; }
   /// Feedback for a slate this policy chose for `ctx`: reward per position. Default: nothing.
   virtual void update(const SlateContext& ctx, const Slate& slate, const std::vector<float>& rewards) {
     (void)ctx;

@@ -69,6 +69,9 @@ struct SimOptions {
   /// Record every session's steps (state history, slate, the policy's single-draw probability of
   /// each shown item, clicks) for learning from them (rl/reinforce.h).
   bool record_sessions = false;
+  /// Threads for the episodes (0 = all cores) when the policy does not learn across episodes
+  /// (Policy::learns()); results do not depend on it. Learning policies run on one thread.
+  int threads = 1;
 };
 
 /// Per-episode outcomes.
