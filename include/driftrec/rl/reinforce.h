@@ -3,7 +3,8 @@
 // "Top-K Off-Policy Correction for a REINFORCE Recommender System", WSDM 2019).
 //
 // The model is a policy pi(a | s) = softmax of its scores over the items a user may be shown in
-// state s (items already in the state's history are excluded, as the serving path excludes them).
+// state s: items in the window the model encodes (its last max_len events) are excluded, as the
+// serving path excludes seen items (which also leaves out older history items; not those).
 // A logged action is an item the user clicked, with
 //   s        the history the logging system saw when it chose the slate,
 //   beta     the logging policy's probability of drawing that item first (its single-draw
