@@ -245,8 +245,11 @@ SimReport Simulator::run(const models::Model& model, policy::Policy& policy, con
   const auto t0 = std::chrono::steady_clock::now();
   const auto episodes = static_cast<std::size_t>(o_.episodes);
   // Each episode draws from its own stream, so a policy that does not learn across episodes can run
-  // them on several threads with results identical to one thread: contiguous blocks, merged in order.
-  const int threads = policy.learns() ? 1 : std::max(1, std::min(resolve_threads(o_.threads), o_.episodes));
+  // them on several threads with results identical to one thread (contiguous blocks, merged in
+  // order), when the model may be called from several threads at once.
+  const int threads = policy.learns() || !model.capabilities().concurrent_calls
+                          ? 1
+                          : std::max(1, std::min(resolve_threads(o_.threads), o_.episodes));
   std::vector<SimReport> part(static_cast<std::size_t>(threads));
   std::vector<std::vector<char>> seen(static_cast<std::size_t>(threads), std::vector<char>(n_items_, 0));
   rep.episodes.resize(episodes);

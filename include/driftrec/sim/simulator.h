@@ -70,7 +70,9 @@ struct SimOptions {
   /// each shown item, clicks) for learning from them (rl/reinforce.h).
   bool record_sessions = false;
   /// Threads for the episodes (0 = all cores) when the policy does not learn across episodes
-  /// (Policy::learns()); results do not depend on it. Learning policies run on one thread.
+  /// (Policy::learns()) and the model allows concurrent calls (Capabilities::concurrent_calls; not
+  /// the LibTorch models); otherwise one thread. Each episode has its own random stream, so results
+  /// do not depend on it (tested).
   int threads = 1;
 };
 
