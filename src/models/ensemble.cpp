@@ -61,7 +61,6 @@ Capabilities EnsembleModel::capabilities() const {
     c.online_update = c.online_update || mc.online_update;
     c.explain = c.explain || mc.explain;
     c.remembers_users = c.remembers_users || mc.remembers_users;
-    c.concurrent_calls = c.concurrent_calls && mc.concurrent_calls;
   }
   return c;
 }

@@ -6,6 +6,7 @@
 #include <numeric>
 #include <unordered_map>
 
+#include "../models/dense.h"
 #include "driftrec/core/error.h"
 #include "driftrec/core/parallel.h"
 #include "driftrec/data/interest_dynamics.h"
@@ -246,14 +247,18 @@ SimReport Simulator::run(const models::Model& model, policy::Policy& policy, con
   const auto episodes = static_cast<std::size_t>(o_.episodes);
   // Each episode draws from its own stream, so a policy that does not learn across episodes can run
   // them on several threads with results identical to one thread (contiguous blocks, merged in
-  // order), when the model may be called from several threads at once.
-  const int threads = policy.learns() || !model.capabilities().concurrent_calls
-                          ? 1
-                          : std::max(1, std::min(resolve_threads(o_.threads), o_.episodes));
+  // order).
+  const int threads = policy.learns() ? 1 : std::max(1, std::min(resolve_threads(o_.threads), o_.episodes));
+  // As in the evaluator: inside the workers BLAS (and with it LibTorch's intra-op pool) runs one
+  // thread per caller, so no caller toggles the global BLAS thread count while another is inside
+  // BLAS (which crashed OpenBLAS: "precompiled NUM_THREADS exceeded", then a segfault); the
+  // caller's counts are put back afterwards.
+  const models::dense::SavedThreadCounts saved;
   std::vector<SimReport> part(static_cast<std::size_t>(threads));
   std::vector<std::vector<char>> seen(static_cast<std::size_t>(threads), std::vector<char>(n_items_, 0));
   rep.episodes.resize(episodes);
   parallel_for(episodes, threads, [&](std::size_t begin, std::size_t end, int t) {
+    if (threads > 1) models::dense::set_blas_threads(1);
     auto& mine = part[static_cast<std::size_t>(t)];
     for (std::size_t e = begin; e < end; ++e) {
       Rng er = rng.fork(static_cast<std::uint64_t>(e));

@@ -29,10 +29,6 @@ struct Capabilities {
   bool online_update = true;  ///< observe() changes the interest state, not only the seen set
   bool explain = false;       ///< explain() is implemented and item-specific (different items, different attributions)
   bool remembers_users = false;  ///< known users have a trained state even with no history given
-  /// Batch tools (the simulator) may call score / encode / observe from several threads at once.
-  /// False for the LibTorch models: sasrec segfaulted in OpenBLAS ("precompiled NUM_THREADS
-  /// exceeded") when two simulator threads scored at once, each with its own intra-op threads.
-  bool concurrent_calls = true;
 };
 
 /// Per-call options of recommend().

@@ -70,9 +70,9 @@ struct SimOptions {
   /// each shown item, clicks) for learning from them (rl/reinforce.h).
   bool record_sessions = false;
   /// Threads for the episodes (0 = all cores) when the policy does not learn across episodes
-  /// (Policy::learns()) and the model allows concurrent calls (Capabilities::concurrent_calls; not
-  /// the LibTorch models); otherwise one thread. Each episode has its own random stream, so results
-  /// do not depend on it (tested).
+  /// (Policy::learns()); learning policies run on one thread. Each episode has its own random
+  /// stream, so results do not depend on it (tested); inside the workers BLAS and LibTorch run one
+  /// thread each, as in the evaluator.
   int threads = 1;
 };
 
