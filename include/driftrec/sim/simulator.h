@@ -71,8 +71,9 @@ struct SimOptions {
   bool record_sessions = false;
   /// Threads for the episodes (0 = all cores) when the policy does not learn across episodes
   /// (Policy::learns()); learning policies run on one thread. Each episode has its own random
-  /// stream, so results do not depend on it (tested); inside the workers BLAS and LibTorch run one
-  /// thread each, as in the evaluator.
+  /// stream, so results do not depend on it (tested with ials); inside the workers BLAS and
+  /// LibTorch run one thread each, as in the evaluator, so a LibTorch model's scores may differ from a
+  /// one-thread run in the last bits (another summation order), which can rarely reorder a near-tie.
   int threads = 1;
 };
 
