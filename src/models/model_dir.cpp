@@ -88,6 +88,18 @@ void write_directory(const std::string& dir, const std::function<void(const fs::
   }
 }
 
+/// model.json's record of the weights file written into `dir`.
+nlohmann::json weights_entry(const fs::path& dir, const Model& model) {
+  const auto path = dir / model.weights_file();
+  return {{"file", model.weights_file()}, {"checksum", file_checksum(path)}, {"size", regular_file_size(path)}};
+}
+
+/// Merges `extra` into `meta` and writes it as dir/model.json.
+void write_meta(const fs::path& dir, nlohmann::json& meta, const nlohmann::json& extra) {
+  for (auto it = extra.begin(); it != extra.end(); ++it) meta[it.key()] = it.value();
+  write_text(dir / "model.json", meta.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+}
+
 }  // namespace
 
 void save_model_dir(const std::string& dir, const Model& model, const data::Dataset& train,
@@ -126,17 +138,13 @@ void save_model_dir(const std::string& dir, const Model& model, const data::Data
           {"has_clock", train.has_clock}}},
         {"id_maps", {{"users", train.users.checksum()}, {"items", train.items.checksum()}}},
         {"n_items", model.n_items()},
-        {"weights",
-         {{"file", model.weights_file()},
-          {"checksum", file_checksum(tmp / model.weights_file())},
-          {"size", regular_file_size(tmp / model.weights_file())}}},
+        {"weights", weights_entry(tmp, model)},
         {"n_users", model.n_users()},
         {"created", now_iso()},
     };
     meta["checksums"] = {{"behaviors.tsv", file_checksum(tmp / "behaviors.tsv")}};
     if (t.has_categories()) meta["checksums"]["item_categories.tsv"] = file_checksum(tmp / "item_categories.tsv");
-    for (auto it = extra.begin(); it != extra.end(); ++it) meta[it.key()] = it.value();
-    write_text(tmp / "model.json", meta.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    write_meta(tmp, meta, extra);
   });
 }
 
@@ -151,13 +159,10 @@ void save_fine_tuned(const std::string& source_dir, const std::string& dir, cons
       if (entry.is_regular_file() && entry.path().filename() != "model.json")
         fs::copy_file(entry.path(), tmp / entry.path().filename());
     model.save_weights((tmp / model.weights_file()).string());
-    meta["weights"] = {{"file", model.weights_file()},
-                       {"checksum", file_checksum(tmp / model.weights_file())},
-                       {"size", regular_file_size(tmp / model.weights_file())}};
+    meta["weights"] = weights_entry(tmp, model);
     meta["created"] = now_iso();
     meta["fine_tuned_from"] = fs::absolute(source_dir).string();
-    for (auto it = extra.begin(); it != extra.end(); ++it) meta[it.key()] = it.value();
-    write_text(tmp / "model.json", meta.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    write_meta(tmp, meta, extra);
   });
 }
 

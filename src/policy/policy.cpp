@@ -93,33 +93,31 @@ double open_uniform(Rng& rng) {
   return u;
 }
 
+/// order = the indices of `keys`, the k smallest first (in order), the rest after them.
+void smallest_first(const std::vector<double>& keys, std::size_t k, std::vector<std::size_t>& order) {
+  order.resize(keys.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
+                    [&](std::size_t a, std::size_t b) { return keys[a] < keys[b]; });
+}
+
 /// One Plackett-Luce draw of `k` candidate positions (indices into p) by Gumbel top-k.
 void draw_pl(const std::vector<double>& logp, std::size_t k, Rng& rng, std::vector<double>& keys,
              std::vector<std::size_t>& order) {
-  const std::size_t m = logp.size();
-  keys.resize(m);
-  for (std::size_t c = 0; c < m; ++c) {
-    keys[c] = logp[c] - std::log(-std::log(open_uniform(rng)));
-  }
-  order.resize(m);
-  std::iota(order.begin(), order.end(), 0);
-  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
-                    [&](std::size_t a, std::size_t b) { return keys[a] > keys[b]; });
+  keys.resize(logp.size());
+  // Ascending log(-log u) - log p_c: the descending Gumbel keys log p_c - log(-log u), negated exactly.
+  for (std::size_t c = 0; c < logp.size(); ++c) keys[c] = std::log(-std::log(open_uniform(rng))) - logp[c];
+  smallest_first(keys, k, order);
 }
 
 /// The same distribution by an exponential race over the probabilities p (one logarithm per
 /// candidate instead of two; items of probability 0 never come first): the Monte Carlo loops.
 void draw_race(const std::vector<double>& p, std::size_t k, Rng& rng, std::vector<double>& keys,
                std::vector<std::size_t>& order) {
-  const std::size_t m = p.size();
-  keys.resize(m);
-  for (std::size_t c = 0; c < m; ++c) {
+  keys.resize(p.size());
+  for (std::size_t c = 0; c < p.size(); ++c)
     keys[c] = p[c] > 0 ? -std::log(open_uniform(rng)) / p[c] : std::numeric_limits<double>::infinity();
-  }
-  order.resize(m);
-  std::iota(order.begin(), order.end(), 0);
-  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
-                    [&](std::size_t a, std::size_t b) { return keys[a] < keys[b]; });
+  smallest_first(keys, k, order);
 }
 
 }  // namespace
@@ -148,13 +146,12 @@ std::vector<double> second_position(const std::vector<double>& logp) {
   return prob;
 }
 
-/// log P(the first k of `order`) under Plackett-Luce: the sum over picks of the pick's log-share of
+/// log P(the first k of `order`) under Plackett-Luce (p = exp(logp)): the sum over picks of the pick's log-share of
 /// the mass not yet shown. Plain sums of probabilities (no logarithm per candidate and pick); the
 /// log-space sums only where a remaining mass underflows (temperatures far below the score scale).
-double log_slate_probability(const std::vector<double>& logp, const std::vector<std::size_t>& order, std::size_t k) {
+double log_slate_probability(const std::vector<double>& logp, const std::vector<double>& p,
+                             const std::vector<std::size_t>& order, std::size_t k) {
   const std::size_t m = logp.size();
-  std::vector<double> p(m);
-  for (std::size_t c = 0; c < m; ++c) p[c] = std::exp(logp[c]);
   std::vector<char> taken(m, 0);
   double log_slate = 0;
   for (std::size_t j = 0; j < k; ++j) {
@@ -193,12 +190,14 @@ Slate Boltzmann::choose(const SlateContext& ctx, Rng& rng) {
   std::vector<double> keys;
   std::vector<std::size_t> order;
   draw_pl(logp, k, rng, keys, order);
+  std::vector<double> p(m);
+  for (std::size_t c = 0; c < m; ++c) p[c] = std::exp(logp[c]);
   // Slate probability: product of each pick's share of the mass not yet shown.
   for (std::size_t j = 0; j < k; ++j) s.items.push_back(cands[order[j]]);
-  s.slate_probability = std::exp(log_slate_probability(logp, order, k));
+  s.slate_probability = std::exp(log_slate_probability(logp, p, order, k));
   // Position 1: p_i. Position 2: sum over the item a shown first of p_a p_i / (1 - p_a), with
   // 1 - p_a as the log-sum of every other candidate (prefix/suffix sums, no cancellation).
-  s.propensity.push_back(std::exp(logp[order[0]]));
+  s.propensity.push_back(p[order[0]]);
   if (k > 1) s.propensity.push_back(second_position(logp)[order[1]]);
   if (k > 2 && !ctx.propensities) s.propensity.resize(k, std::numeric_limits<double>::quiet_NaN());
   if (k > 2 && ctx.propensities) {
@@ -206,8 +205,7 @@ Slate Boltzmann::choose(const SlateContext& ctx, Rng& rng) {
     // too): P(i at j) = E over first-j prefixes [i not in prefix] p_i / (mass outside the prefix),
     // every draw's prefixes serving every position at once.
     Rng mc = rng.fork(rng.next_u64());
-    std::vector<double> p(m), est(k, 0.0);
-    for (std::size_t c = 0; c < m; ++c) p[c] = std::exp(logp[c]);
+    std::vector<double> est(k, 0.0);
     std::vector<std::size_t> o2;
     std::vector<char> in(m, 0);
     for (int r = 0; r < marginal_samples_; ++r) {

@@ -1,6 +1,7 @@
 #include "driftrec/sim/workflow.h"
 
 #include <limits>
+#include <utility>
 
 #include "driftrec/core/error.h"
 #include "driftrec/models/registry.h"
@@ -61,21 +62,6 @@ OpeCheck ope_on_simulator(const World& w, const OpeCheckOptions& c, SimOptions o
   return out;
 }
 
-namespace {
-
-std::vector<SimReport> serve_all(const World& w, const std::vector<std::string>& specs, const SimOptions& o) {
-  const Simulator sim(w.synth, w.dataset, o);
-  std::vector<SimReport> out;
-  for (const auto& spec : specs) {
-    auto p = policy::make_policy(policy::parse_policy_spec(spec));
-    out.push_back(sim.run(*w.model, *p));
-    out.back().policy = spec;
-  }
-  return out;
-}
-
-}  // namespace
-
 RlCheck reinforce_on_simulator(World& w, const RlCheckOptions& c, SimOptions o,
                                const std::function<void(const rl::ReinforceEpoch&)>& progress) {
   auto* learner = dynamic_cast<rl::PolicyGradientLearner*>(w.model.get());
@@ -88,22 +74,17 @@ RlCheck reinforce_on_simulator(World& w, const RlCheckOptions& c, SimOptions o,
   eval.seed = o.seed + 1;
   eval.episodes = c.eval_episodes;
   eval.log = eval.record_sessions = false;
-  out.before = serve_all(w, c.serve, eval);
+  out.before = compare_policies(w, c.serve, eval);
   SimOptions logging = o;
   logging.episodes = c.logged_episodes;
   logging.log = false;
   logging.record_sessions = true;
-  {
-    const Simulator sim(w.synth, w.dataset, logging);
-    auto p = policy::make_policy(policy::parse_policy_spec(c.logging));
-    out.logged = sim.run(*w.model, *p);
-    out.logged.policy = c.logging;
-  }
+  out.logged = std::move(compare_policies(w, {c.logging}, logging).front());
   const auto actions = rl::actions_from_sessions(out.logged.sessions, c.discount);
   out.logged.sessions.clear();
   out.actions = actions.size();
   out.epochs = learner->reinforce(actions, c.train, progress);
-  out.after = serve_all(w, c.serve, eval);
+  out.after = compare_policies(w, c.serve, eval);
   return out;
 }
 
