@@ -22,6 +22,10 @@ add() { results=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r[sys.
 for c in 1 16 64; do
   add "recommend_c$c" "$($load recommend --port $port --concurrency $c --seconds "$secs" --users $users --user-prefix "$prefix" --k 10)"
 done
+# The exploring policies (full-catalogue scores, propensities, a slate record in memory).
+for p in epsilon-greedy:epsilon=0.1 boltzmann:temperature=0.5; do
+  add "recommend_c16_${p%%:*}" "$($load recommend --port $port --concurrency 16 --seconds "$secs" --users $users --user-prefix "$prefix" --k 10 --policy "$p")"
+done
 add "ingest_c16_batch100" "$($load ingest --port $port --concurrency 16 --batch 100 --seconds "$secs" --token bench-token --items 12101 --item-prefix "$iprefix")"
 add "ingest_c16_batch1" "$($load ingest --port $port --concurrency 16 --batch 1 --seconds "$secs" --token bench-token --items 12101 --item-prefix "$iprefix")"
 add "event_to_fresh_recommendation" "$($load fresh --port $port --token bench-token --requests 300 --items 12101 --item-prefix "$iprefix")"

@@ -1,5 +1,5 @@
 // A small closed-loop HTTP load client for `driftrec serve` (loopback only).
-//   serve_load recommend --port P --concurrency C --seconds S --users N [--k 10]
+//   serve_load recommend --port P --concurrency C --seconds S --users N [--k 10] [--policy SPEC]
 //   serve_load ingest    --port P --concurrency C --seconds S --batch B --token T [--acked FILE] [--items N]
 //   serve_load fresh     --port P --token T --requests N --users N --items N
 //   serve_load mixed     --port P --concurrency C --writers W --seconds S --batch B --token T
@@ -30,7 +30,7 @@ struct Args {
   int port = 8080, concurrency = 1, batch = 1, users = 1000, items = 1000, k = 10, requests = 200, writers = 0, pid = 0;
   double new_users_per_second = 0;
   double seconds = 5;
-  std::string token, acked, user_prefix = "u", item_prefix = "i";
+  std::string token, acked, user_prefix = "u", item_prefix = "i", policy;
 };
 
 Args parse(int argc, char** argv) {
@@ -69,6 +69,8 @@ Args parse(int argc, char** argv) {
       a.user_prefix = v;
     else if (k == "--item-prefix")
       a.item_prefix = v;
+    else if (k == "--policy")
+      a.policy = v;
     else
       throw std::runtime_error("unknown option " + k);
   }
@@ -241,6 +243,12 @@ int main(int argc, char** argv) {
     return errors > 0 ? 1 : 0;
   }
 
+  // "&policy=..." with the spec's '=' and ',' percent-encoded.
+  std::string policy_query;
+  if (!a.policy.empty()) {
+    policy_query = "&policy=";
+    for (char ch : a.policy) policy_query += ch == '=' ? "%3D" : ch == ',' ? "%2C" : std::string(1, ch);
+  }
   const auto t_end =
       clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(a.seconds));
   std::vector<std::thread> workers;
@@ -256,7 +264,7 @@ int main(int argc, char** argv) {
         bool ok = false;
         if (a.mode == "recommend") {
           const std::string path = "/v1/users/" + a.user_prefix + std::to_string(1 + rng() % a.users) +
-                                   "/recommendations?k=" + std::to_string(a.k);
+                                   "/recommendations?k=" + std::to_string(a.k) + policy_query;
           const auto r = c.Get(path.c_str());
           ok = r && r->status == 200;
         } else {

@@ -5,11 +5,13 @@
 
 namespace driftrec::models::dense {
 
-/// out[B, n] = U[B, k] * Y[n, k]^T (row-major), via BLAS sgemm. Single-threaded inside BLAS:
-/// scoring is parallelised across requests or evaluation cases by the callers, and OpenBLAS teams
-/// started from many threads at once oversubscribe the cores and spin (a serving benchmark at 16
-/// concurrent requests went from ~100 to thousands of requests/s with this). The calling thread's
-/// BLAS/OpenMP thread count is restored on return.
+/// out[B, n] = U[B, k] * Y[n, k]^T (row-major), via BLAS sgemm, on as many threads as the calling
+/// thread's OpenMP count allows (OpenBLAS's OpenMP build follows it). Callers that score from many
+/// threads at once (evaluator, simulator, server workers) run each thread single-threaded with
+/// OneThreadHere, so their BLAS teams do not oversubscribe the cores (a serving benchmark at 16
+/// concurrent requests went from ~100 to thousands of requests/s with that). Nothing here changes
+/// process-wide thread settings: doing so from one caller while another was inside BLAS crashed
+/// OpenBLAS (docs/design-notes.md, "BLAS threads").
 void scores(const float* U, std::size_t B, const float* Y, std::size_t n, std::size_t k, float* out);
 
 /// G[k, k] = Y[n, k]^T Y[n, k] in double precision (row-major, full matrix).
@@ -19,21 +21,22 @@ std::vector<double> gram(const float* Y, std::size_t n, std::size_t k);
 /// A is overwritten by its Cholesky factor. Returns false when A is not positive definite.
 bool cholesky_solve(std::vector<double>& A, std::vector<double>& b, std::size_t k);
 
-/// Sets the BLAS thread count (OpenBLAS: global, and the calling thread's OpenMP count in its
-/// OpenMP build); returns the previous global count.
-int set_blas_threads(int n);
-
-/// Saves the calling thread's OpenMP thread count and OpenBLAS's global thread count, and puts
-/// both back when destroyed (after a parallel section that ran them single-threaded).
-class SavedThreadCounts {
+/// Runs BLAS and LibTorch on one thread in the calling thread for its lifetime, then puts the
+/// calling thread's count back. It sets only the calling thread's OpenMP count, which OpenBLAS's
+/// OpenMP build follows without touching its global count, and which LibTorch's intra-op
+/// parallelism uses once initialised on the thread (LibTorch initialises it on a thread's first
+/// parallel operation, from its own global count). Never calls openblas_set_num_threads: that
+/// count is global, and changing it reallocates buffers that another thread's BLAS call may be
+/// using.
+class OneThreadHere {
  public:
-  SavedThreadCounts();
-  ~SavedThreadCounts();
-  SavedThreadCounts(const SavedThreadCounts&) = delete;
-  SavedThreadCounts& operator=(const SavedThreadCounts&) = delete;
+  OneThreadHere();
+  ~OneThreadHere();
+  OneThreadHere(const OneThreadHere&) = delete;
+  OneThreadHere& operator=(const OneThreadHere&) = delete;
 
  private:
-  int omp_ = 1, blas_ = 0;
+  int omp_ = 1;
 };
 
 }  // namespace driftrec::models::dense

@@ -27,13 +27,12 @@ eval::EvalResult evaluate_model(const Model& model, const data::Dataset& full, c
   const auto counts = data::item_counts(train.log, std::max(train.n_items(), model.n_items()));
   // Parallelism comes from the evaluator's threads: inside them LibTorch (encode) and BLAS (score)
   // run single-threaded, or N threads x N OpenMP threads oversubscribe the cores. The calling
-  // thread takes part, and it may be the one that trains (validation inside fit), so its thread
-  // counts are put back afterwards.
-  const dense::SavedThreadCounts saved;
+  // thread takes part, and it may be the one that trains (validation inside fit): its count is put
+  // back after each block.
   auto scorer = model_scorer(model, full);
   if (resolve_threads(options.threads) > 1)
     scorer = [inner = std::move(scorer)](const data::EvalCase* const* c, std::size_t n, float* out) {
-      dense::set_blas_threads(1);
+      const dense::OneThreadHere one;
       inner(c, n, out);
     };
   return eval::evaluate(full, cases, model.n_items(), counts, train.users.count(), scorer, options, progress);

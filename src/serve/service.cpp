@@ -47,6 +47,7 @@ std::shared_ptr<const Service::Bundle> Service::bundle() const {
 }
 
 void Service::reload(const std::string& dir_in) {
+  const models::dense::OneThreadHere one;  // callers run concurrently (see the class comment)
   const std::string dir = dir_in.empty() ? bundle()->dir : dir_in;
   std::shared_ptr<Bundle> b;
   try {
@@ -122,6 +123,7 @@ models::UserState Service::state_locked(Shard& shard, const std::string& user, c
 }
 
 IngestResult Service::ingest(const std::vector<IncomingEvent>& events) {
+  const models::dense::OneThreadHere one;  // callers run concurrently (see the class comment)
   if (events.empty()) throw InvalidInput("no events given");
   std::vector<store::StoredEvent> rows;
   rows.reserve(events.size());
@@ -263,6 +265,7 @@ RecommendResult Service::finish(const Bundle& b, const models::UserState& state,
 }
 
 RecommendResult Service::recommend_user(const std::string& user, const RecommendRequest& req) {
+  const models::dense::OneThreadHere one;  // callers run concurrently (see the class comment)
   if (user.empty()) throw InvalidInput("user: must be a non-empty string");
   const auto b = bundle();
   models::UserState state;
@@ -275,6 +278,7 @@ RecommendResult Service::recommend_user(const std::string& user, const Recommend
 }
 
 RecommendResult Service::recommend_history(const std::vector<IncomingEvent>& history, const RecommendRequest& req) {
+  const models::dense::OneThreadHere one;  // callers run concurrently (see the class comment)
   const auto b = bundle();
   std::vector<store::StoredEvent> rows;
   std::int64_t t = 0;
@@ -294,6 +298,7 @@ RecommendResult Service::recommend_history(const std::vector<IncomingEvent>& his
 }
 
 nlohmann::json Service::interests(const std::string& user) {
+  const models::dense::OneThreadHere one;  // callers run concurrently (see the class comment)
   const auto b = bundle();
   const auto& t = b->loaded.item_table;
   if (!t.has_categories())
@@ -344,6 +349,7 @@ nlohmann::json Service::interests(const std::string& user) {
 }
 
 std::vector<Recommendation> Service::similar(const std::string& item, std::size_t k) {
+  const models::dense::OneThreadHere one;  // callers run concurrently (see the class comment)
   const auto b = bundle();
   const auto i = b->loaded.items.find(item);
   if (i < 1 || i >= b->loaded.model->n_items()) throw NotFound("item '" + item + "' is unknown to the model");
@@ -354,6 +360,7 @@ std::vector<Recommendation> Service::similar(const std::string& item, std::size_
 }
 
 std::size_t Service::warm_up(const std::vector<std::string>& users) {
+  const models::dense::OneThreadHere one;  // callers run concurrently (see the class comment)
   const auto b = bundle();
   std::size_t built = 0;
   for (const auto& u : users) {

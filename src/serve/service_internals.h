@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <unordered_map>
 
+#include "../models/dense.h"
 #include "driftrec/core/error.h"
 #include "driftrec/serve/service.h"
 

@@ -55,6 +55,7 @@ TopK Service::explore(const Bundle& b, const models::UserState& state, const mod
 }
 
 FeedbackResult Service::feedback(const IncomingFeedback& f) {
+  const models::dense::OneThreadHere one;  // callers run concurrently (see the class comment)
   if (f.request_id.empty()) throw InvalidInput("request_id: must be a non-empty string");
   if (!std::isfinite(f.dwell) || f.dwell < 0) throw InvalidInput("dwell: must be a non-negative number of seconds");
   ShownSlate slate;

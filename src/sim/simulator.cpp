@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
+#include <optional>
 #include <unordered_map>
 
 #include "../models/dense.h"
@@ -249,16 +250,15 @@ SimReport Simulator::run(const models::Model& model, policy::Policy& policy, con
   // them on several threads with results identical to one thread (contiguous blocks, merged in
   // order).
   const int threads = policy.learns() ? 1 : std::max(1, std::min(resolve_threads(o_.threads), o_.episodes));
-  // As in the evaluator: inside the workers BLAS (and with it LibTorch's intra-op pool) runs one
-  // thread per caller, so no caller toggles the global BLAS thread count while another is inside
-  // BLAS (which crashed OpenBLAS: "precompiled NUM_THREADS exceeded", then a segfault); the
-  // caller's counts are put back afterwards.
-  const models::dense::SavedThreadCounts saved;
+  // As in the evaluator: inside the workers BLAS and LibTorch run one thread per worker (set on the
+  // worker's own OpenMP count, never OpenBLAS's global one: two workers toggling that around
+  // dense::scores crashed OpenBLAS with "precompiled NUM_THREADS exceeded", then a segfault).
   std::vector<SimReport> part(static_cast<std::size_t>(threads));
   std::vector<std::vector<char>> seen(static_cast<std::size_t>(threads), std::vector<char>(n_items_, 0));
   rep.episodes.resize(episodes);
   parallel_for(episodes, threads, [&](std::size_t begin, std::size_t end, int t) {
-    if (threads > 1) models::dense::set_blas_threads(1);
+    std::optional<models::dense::OneThreadHere> one;
+    if (threads > 1) one.emplace();
     auto& mine = part[static_cast<std::size_t>(t)];
     for (std::size_t e = begin; e < end; ++e) {
       Rng er = rng.fork(static_cast<std::uint64_t>(e));

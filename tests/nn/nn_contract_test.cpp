@@ -1,5 +1,6 @@
 // The model contract for the LibTorch models (small, fast configurations).
 #include "../contract/model_contract.h"
+#include "../unit/serve_stress.h"
 #include "driftrec/nn/register.h"
 
 namespace {
@@ -120,3 +121,25 @@ using NeuralModels = ::testing::Types<SasRec, Gru4Rec, Lstm, Caser, HstuSide, Sa
 namespace contract {
 INSTANTIATE_TYPED_TEST_SUITE_P(Neural, ModelContract, NeuralModels);
 }  // namespace contract
+
+// The serving stress of tests/unit/serve_stress.h with LibTorch models: encoding runs LibTorch
+// (and through it BLAS) on every read worker and on the ingesting writer at once.
+TEST(NnServing, ManyConcurrentExploringCallersAndWriters) {
+  using namespace driftrec;
+  data::SynthOptions so;
+  so.users = 300;
+  so.items = 6000;
+  so.categories = 8;
+  so.seed = 5;
+  const auto ds = data::to_dataset(data::generate_synthetic(so));
+  test::TempDir d;
+  for (const std::string kind : {"sasrec", "gru4rec"}) {
+    SCOPED_TRACE(kind);
+    auto m = models::create_model(kind, {{"dim", 64}, {"epochs", 1}, {"max_len", 50}});
+    models::FitOptions fo;
+    fo.threads = 2;
+    m->fit(ds, fo);
+    models::save_model_dir(d.file(kind), *m, ds);
+    test::stress_exploring_service(d.file(kind), test::item_names(ds), 16, 300);
+  }
+}

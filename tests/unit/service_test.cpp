@@ -12,6 +12,7 @@
 #include "driftrec/models/model_dir.h"
 #include "driftrec/models/registry.h"
 #include "driftrec/serve/feedback_log.h"
+#include "serve_stress.h"
 #include "test_util.h"
 
 using namespace driftrec;
@@ -332,4 +333,20 @@ TEST(ServiceFeedback, ExportsAsAnOpenBanditLog) {
   const auto back = ope::read_obd_csv(d.file("fb.csv"), e.log.n_actions);
   EXPECT_EQ(back.pscore, e.log.pscore);
   EXPECT_EQ(back.action, e.log.action);
+}
+
+// Exploration scores the whole catalogue through BLAS on every read worker at once while a writer
+// updates states (tests/unit/serve_stress.h); the LibTorch models run it in tests/nn.
+TEST(ServiceFeedback, ManyConcurrentExploringCallersAndWriters) {
+  data::SynthOptions so;
+  so.users = 300;
+  so.items = 3000;
+  so.categories = 8;
+  so.seed = 5;
+  const auto ds = data::to_dataset(data::generate_synthetic(so));
+  test::TempDir d;
+  auto ials = models::create_model("ials", {{"factors", 48}, {"iterations", 2}});
+  ials->fit(ds, {});
+  models::save_model_dir(d.file("m"), *ials, ds);
+  test::stress_exploring_service(d.file("m"), test::item_names(ds), 16, 150);
 }

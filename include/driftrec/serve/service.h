@@ -129,6 +129,10 @@ struct ServiceStats {
   std::int64_t reloads_failed = 0;
 };
 
+/// Every member may be called from many threads at once (the HTTP server's read and write workers
+/// do). Each call runs the model's BLAS and LibTorch work on the calling thread alone, so concurrent
+/// callers share the cores instead of oversubscribing them, and it never changes a process-wide
+/// thread setting (the calling thread's OpenMP count is put back on return).
 class Service {
  public:
   /// Loads the model directory (throws like load_model_dir) and takes ownership of the store.
