@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Training cost per loss: wall seconds of one epoch and peak memory (GNU time) of `driftrec train`
 # with a config's model, for each objective: softmax (logits materialised), softmax with
-# `softmax_chunk` (streaming log-sum-exp), sampled (256 uniform negatives). One epoch, no
-# validation, 2 threads. Writes bench/results/train_scaling_<name>.json and prints a table.
+# `softmax_chunk` (streaming log-sum-exp), sampled (256 uniform negatives), mixed (the batch's
+# targets + 1024 uniform negatives, log-q corrected; the item table updated lazily), mixed_dense
+# (the same with dense AdamW over the whole item table). One epoch, no validation, 2 threads. Writes
+# bench/results/train_scaling_<name>.json and prints a table. VARIANTS="sampled mixed" runs a
+# subset (the full softmax is out of reach at a million items).
 #   bench/train_scaling.sh DATA NAME [config=configs/beauty/sasrec.yaml] [chunk=4096] [extra train flags...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,11 +21,15 @@ model=$(sed -n 's/^model: *\([a-z0-9]*\).*/\1/p' "$config")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 rows=()
-for variant in softmax chunked sampled; do
+read -r -a variants <<< "${VARIANTS:-softmax chunked sampled mixed}"
+for variant in "${variants[@]}"; do
   case $variant in
     softmax) flags=(--set loss=softmax --set softmax_chunk=0) ;;
     chunked) flags=(--set loss=softmax --set softmax_chunk="$chunk") ;;
     sampled) flags=(--set loss=sampled --set negatives=256) ;;
+    mixed) flags=(--set loss=sampled --set sampling=mixed --set negatives=1024) ;;
+    mixed_dense) flags=(--set loss=sampled --set sampling=mixed --set negatives=1024 --set sparse_items=false) ;;
+    *) echo "unknown variant $variant" >&2; exit 2 ;;
   esac
   /usr/bin/time -f '%e %M' -o "$work/$variant.time" $bin --log-level warn --threads 2 train --data "$data" "${extra[@]}" \
     --model "$model" --config "$config" "${flags[@]}" --set epochs=1 --set eval_every=0 --no-validation --out "$work/$variant" > /dev/null
@@ -31,6 +38,8 @@ for variant in softmax chunked sampled; do
 import json, sys
 v, meta, wall, kb = sys.argv[1], json.load(open(sys.argv[2])), float(sys.argv[3]), int(sys.argv[4])
 json.dump({"variant": v, "loss": meta["config"]["loss"], "softmax_chunk": meta["config"].get("softmax_chunk"),
+           "sampling": meta["config"].get("sampling"), "negatives": meta["config"].get("negatives"),
+           "sparse_items": meta["config"].get("sparse_items"),
            "epoch_seconds": meta["training_seconds"], "process_wall_seconds": wall, "peak_rss_mib": kb / 1024,
            "items": meta["data"]["items"], "train_events": meta["data"]["events"]}, sys.stdout)
 PY
@@ -49,5 +58,5 @@ for r in rows:
     label = r["variant"] + (f" (chunk {r['softmax_chunk']})" if r["variant"] == "chunked" else "")
     print(f"| {label} | {r['epoch_seconds']:.1f} | {r['peak_rss_mib']:.0f} |")
 PY
-bench/provenance.py "bench/results/train_scaling_$name.json" --command "bench/train_scaling.sh $data $name $config $chunk ${extra[*]}" \
+bench/provenance.py "bench/results/train_scaling_$name.json" --command "${VARIANTS:+VARIANTS=\"$VARIANTS\" }bench/train_scaling.sh $data $name $config $chunk ${extra[*]}" \
   --data "data=$data"

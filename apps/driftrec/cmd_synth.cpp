@@ -22,6 +22,8 @@ Runner add_synth(CLI::App& app, const GlobalFlags&) {
   app.add_option("--drift", o->drift, "per-session step of gradual interest drift")->check(CLI::Range(0.0, 1.0));
   app.add_option("--correlation", o->correlation, "crossdomain: correlation of the two domains' interests")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--zipf", o->zipf, "popularity exponent within a category (0 = every item equally likely)")
+      ->check(CLI::Range(0.0, 10.0));
   app.add_option("--days", o->days, "length of the simulated period in days")->check(CLI::PositiveNumber);
   app.add_option("--out", *out, "output directory (events.csv, items.csv, interests.csv)")->required();
   return [o, out]() {

@@ -96,24 +96,50 @@ torch::Tensor BinaryLoss::operator()(const ItemScorer& scorer, const torch::Tens
   return -(torch::log_sigmoid(pos_logit) + torch::log_sigmoid(-neg_logit)).mean();
 }
 
-SampledSoftmaxLoss::SampledSoftmaxLoss(int64_t negatives, const std::vector<std::int64_t>& item_counts)
-    : negatives_(negatives) {
+SampledSoftmaxLoss::SampledSoftmaxLoss(int64_t negatives, const std::vector<std::int64_t>& item_counts,
+                                       Sampling sampling)
+    : negatives_(negatives), sampling_(item_counts.empty() ? Sampling::uniform : sampling) {
   if (negatives < 1) throw InvalidInput("sampled softmax: negatives must be >= 1");
-  if (item_counts.empty()) return;
+  if (item_counts.empty()) return;  // uniform
   std::vector<float> p(item_counts.begin(), item_counts.end());
   p[0] = 0;
   probs_ = torch::tensor(p);
+  if (!(probs_.sum().item<double>() > 0)) throw InvalidInput("sampled softmax: the item counts are all zero");
   probs_ = probs_ / probs_.sum();
   log_q_ = torch::log(probs_.clamp_min(1e-12));
+}
+
+SampledSoftmaxLoss::Candidates SampledSoftmaxLoss::draw(const torch::Tensor& targets, int64_t n_items) const {
+  Candidates c;
+  if (sampling_ == Sampling::uniform) {
+    c.items = torch::randint(1, n_items, {negatives_}, torch::kLong);
+  } else if (sampling_ == Sampling::popularity) {
+    c.items = torch::multinomial(probs_, negatives_, true);
+    c.log_q = log_q_.index_select(0, c.items);
+    c.target_log_q = log_q_.index_select(0, targets);
+  } else {
+    const auto drawn = torch::randint(1, n_items, {negatives_}, torch::kLong);
+    c.items = std::get<0>(torch::_unique(torch::cat({targets, drawn}), false, false));
+    // log P(i in the set) = log(1 - exp(N log(1 - p_i) + S log(1 - 1/(n-1)))).
+    const double N = static_cast<double>(targets.size(0)), S = static_cast<double>(negatives_);
+    const double uniform_miss = S * std::log1p(-1.0 / static_cast<double>(std::max<int64_t>(2, n_items - 1)));
+    auto log_incl = [&](const torch::Tensor& items) {
+      const auto miss = N * torch::log1p(-probs_.index_select(0, items).clamp_max(1.0 - 1e-7)) + uniform_miss;
+      return torch::log(-torch::expm1(miss).clamp_max(-1e-30));
+    };
+    c.log_q = log_incl(c.items);
+    c.target_log_q = log_incl(targets);
+  }
+  return c;
 }
 
 torch::Tensor SampledSoftmaxLoss::operator()(const ItemScorer& scorer, const torch::Tensor& h,
                                              const torch::Tensor& targets, const RepeatBonus& repeat) const {
   const int64_t n_items = scorer.n_items();
-  auto neg = probs_.defined() ? torch::multinomial(probs_, negatives_, true)
-                              : torch::randint(1, n_items, {negatives_}, torch::kLong);
+  const auto cand = draw(targets, n_items);
+  const auto& neg = cand.items;
   auto pos_logit = scorer.row_scores(h, targets).unsqueeze(1);  // [N, 1]
-  auto neg_logit = scorer.scores(h, neg);                       // [N, S]
+  auto neg_logit = scorer.scores(h, neg);                       // [N, C]
   if (repeat.defined()) {
     pos_logit = pos_logit + repeat.of(targets).unsqueeze(1);
     // Shared negatives: map history items to their slot among the distinct negatives.
@@ -125,9 +151,9 @@ torch::Tensor SampledSoftmaxLoss::operator()(const ItemScorer& scorer, const tor
                         .scatter_add(1, hist_slot, repeat.weights);
     neg_logit = neg_logit + per_uniq.index_select(1, slot.index_select(0, neg));
   }
-  if (log_q_.defined()) {
-    pos_logit = pos_logit - log_q_.index_select(0, targets).unsqueeze(1);
-    neg_logit = neg_logit - log_q_.index_select(0, neg).unsqueeze(0);
+  if (cand.log_q.defined()) {
+    pos_logit = pos_logit - cand.target_log_q.unsqueeze(1);
+    neg_logit = neg_logit - cand.log_q.unsqueeze(0);
   }
   neg_logit = neg_logit.masked_fill(neg.unsqueeze(0).eq(targets.unsqueeze(1)), -INFINITY);  // accidental hits
   auto logits = torch::cat({pos_logit, neg_logit}, 1);
@@ -142,10 +168,11 @@ std::unique_ptr<Loss> make_loss(const std::string& loss, int64_t negatives, cons
   if (loss == "softmax") return std::make_unique<SoftmaxLoss>(softmax_chunk, label_smoothing);
   if (loss == "bce") return std::make_unique<BinaryLoss>();
   if (loss == "sampled") {
-    if (sampling != "uniform" && sampling != "popularity")
-      throw InvalidInput("sampling must be uniform or popularity, not '" + sampling + "'");
-    return std::make_unique<SampledSoftmaxLoss>(negatives,
-                                                sampling == "popularity" ? item_counts : std::vector<std::int64_t>());
+    using S = SampledSoftmaxLoss::Sampling;
+    if (sampling == "uniform") return std::make_unique<SampledSoftmaxLoss>(negatives, std::vector<std::int64_t>());
+    if (sampling == "popularity") return std::make_unique<SampledSoftmaxLoss>(negatives, item_counts, S::popularity);
+    if (sampling == "mixed") return std::make_unique<SampledSoftmaxLoss>(negatives, item_counts, S::mixed);
+    throw InvalidInput("sampling must be uniform, popularity or mixed, not '" + sampling + "'");
   }
   throw InvalidInput("unknown loss '" + loss + "' (softmax, sampled, bce)");
 }

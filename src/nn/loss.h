@@ -6,8 +6,10 @@
 //   softmax  full softmax over every item (exact; cost grows with the catalogue); with a chunk
 //            size, computed over item chunks with a streaming log-sum-exp in forward and
 //            backward, so the [positions, items] logits are never held at once
-//   sampled  softmax over the target and S negatives shared by the batch, uniform or by
-//            popularity with log-q correction, accidental hits removed
+//   sampled  softmax over the target and negatives shared by the batch: S drawn uniformly or by
+//            popularity, or mixed (the batch's other targets plus S uniform draws, Yang et al.
+//            2020), each logit corrected by the log of its item's sampling probability,
+//            accidental hits removed
 //   bce      binary cross-entropy with one uniform negative per position (SASRec's objective)
 #include <cstdint>
 #include <memory>
@@ -81,20 +83,35 @@ class BinaryLoss : public Loss {
 
 class SampledSoftmaxLoss : public Loss {
  public:
-  /// `negatives` shared by the batch; `item_counts` (size n_items) non-empty = draw them by
-  /// popularity and subtract log q from every logit, empty = uniform.
-  SampledSoftmaxLoss(int64_t negatives, const std::vector<std::int64_t>& item_counts);
+  enum class Sampling { uniform, popularity, mixed };
+  /// `negatives` S drawn per batch and shared by its positions. uniform: S items uniformly (no
+  /// correction needed: every item has the same probability). popularity: S items by
+  /// `item_counts` (size n_items), logits minus log q. mixed: the batch's distinct targets plus S
+  /// uniform items, each candidate once, logits minus the log of its probability of being in the
+  /// candidate set, 1 - (1 - p_i)^N (1 - 1/(n-1))^S with p_i the item's share of `item_counts` and N
+  /// the batch's positions (in-batch negatives are drawn by target frequency). Empty counts mean
+  /// uniform whatever `sampling` says.
+  SampledSoftmaxLoss(int64_t negatives, const std::vector<std::int64_t>& item_counts,
+                     Sampling sampling = Sampling::popularity);
   torch::Tensor operator()(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& targets,
                            const RepeatBonus& repeat) const override;
 
  private:
+  /// The batch's candidate negatives [C] and the log-q correction per candidate and per target
+  /// (undefined when there is none).
+  struct Candidates {
+    torch::Tensor items, log_q, target_log_q;
+  };
+  Candidates draw(const torch::Tensor& targets, int64_t n_items) const;
+
   int64_t negatives_;
-  torch::Tensor probs_, log_q_;  // popularity sampling (undefined: uniform)
+  Sampling sampling_;
+  torch::Tensor probs_, log_q_;  // item probabilities from the counts (popularity, mixed)
 };
 
 /// The loss named by a model's config: `loss` (softmax, sampled, bce), `negatives`, `sampling`
-/// (uniform, popularity: `item_counts` are the training counts), `softmax_chunk` (0 = one block).
-/// Throws InvalidInput otherwise.
+/// (uniform, popularity, mixed; `item_counts` are the training counts, needed by the last two), `softmax_chunk` (0 =
+/// one block). Throws InvalidInput otherwise.
 std::unique_ptr<Loss> make_loss(const std::string& loss, int64_t negatives, const std::string& sampling,
                                 const std::vector<std::int64_t>& item_counts, int64_t softmax_chunk = 0,
                                 double label_smoothing = 0.0);

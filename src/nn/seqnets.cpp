@@ -77,7 +77,8 @@ torch::Tensor InputEmbeddingImpl::content_vectors(const torch::Tensor& ids) {
 }
 
 torch::Tensor InputEmbeddingImpl::item_vectors(const torch::Tensor& ids) {
-  auto v = items(ids);
+  auto v =
+      sparse_item_grad ? torch::embedding(items->weight, ids, /*padding_idx=*/0, false, /*sparse=*/true) : items(ids);
   if (known.defined()) {
     auto flat = ids.reshape({-1});
     auto keep = known.index_select(0, flat);

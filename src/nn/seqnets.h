@@ -83,6 +83,9 @@ struct InputEmbeddingImpl : torch::nn::Module {
   torch::Tensor attr_table;  // buffer [n_items, A]
   std::string text_pool_;
   double id_dropout_ = 0.0;
+  /// Set while training with a lazy optimiser for the item table (lazy_adam.h): item id lookups
+  /// then give sparse gradients (only the rows looked up), whatever the catalogue's size.
+  bool sparse_item_grad = false;
   torch::Tensor token_table, feature_table, known;  // buffers [n_items, T], [n_items, k], [n_items]
   torch::nn::Embedding tokens{nullptr};
   torch::nn::Conv1d conv{nullptr};

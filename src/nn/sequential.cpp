@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -15,6 +16,7 @@
 #include "driftrec/core/rng.h"
 #include "driftrec/data/vectors.h"
 #include "driftrec/models/early_stopping.h"
+#include "lazy_adam.h"
 #include "loss.h"
 #include "pch.h"
 #include "seqnets.h"
@@ -23,6 +25,9 @@
 namespace driftrec::nn {
 
 namespace {
+
+/// loss=auto: the largest catalogue trained with the full softmax (docs/design-notes.md).
+constexpr int64_t kAutoSoftmaxMaxItems = 20000;
 
 // Training checkpoints: net.pt, optimizer.pt, best.pt (the best parameters so far) and state.json,
 // written to a temporary directory and renamed over the previous checkpoint.
@@ -38,8 +43,8 @@ class Checkpoint {
   explicit Checkpoint(std::string dir) : dir_(std::move(dir)) {}
   bool enabled() const { return !dir_.empty(); }
 
-  void save(SeqEncoder& net, torch::optim::Optimizer& opt, const std::vector<torch::Tensor>& best,
-            const State& st) const {
+  void save(SeqEncoder& net, torch::optim::Optimizer& opt, const std::vector<torch::Tensor>& best, const State& st,
+            const LazyAdam* item_opt) const {
     namespace fs = std::filesystem;
     const fs::path tmp = dir_ + ".tmp";
     fs::remove_all(tmp);
@@ -50,6 +55,7 @@ class Checkpoint {
       a.save_to((tmp / "net.pt").string());
       torch::save(opt, (tmp / "optimizer.pt").string());
       torch::save(best, (tmp / "best.pt").string());
+      if (item_opt) torch::save(item_opt->state(), (tmp / "item_optimizer.pt").string());
     } catch (const c10::Error& e) {
       throw IoError(dir_ + ": cannot write checkpoint: " + e.what_without_backtrace());
     }
@@ -63,7 +69,8 @@ class Checkpoint {
     fs::rename(tmp, dir_);
   }
 
-  State load(SeqEncoder& net, torch::optim::Optimizer& opt, std::vector<torch::Tensor>& best) const {
+  State load(SeqEncoder& net, torch::optim::Optimizer& opt, std::vector<torch::Tensor>& best,
+             LazyAdam* item_opt) const {
     namespace fs = std::filesystem;
     std::ifstream in(fs::path(dir_) / "state.json");
     if (!in) throw NotFound(dir_ + ": no checkpoint to resume from");
@@ -77,6 +84,11 @@ class Checkpoint {
       net.load(a);
       torch::load(opt, (fs::path(dir_) / "optimizer.pt").string());
       torch::load(best, (fs::path(dir_) / "best.pt").string());
+      if (item_opt) {
+        std::vector<torch::Tensor> state;
+        torch::load(state, (fs::path(dir_) / "item_optimizer.pt").string());
+        item_opt->load_state(state);
+      }
     } catch (const nlohmann::json::exception& e) {
       throw CorruptModel(dir_ + "/state.json: " + e.what());
     } catch (const c10::Error& e) {
@@ -89,6 +101,56 @@ class Checkpoint {
  private:
   std::string dir_;
 };
+
+/// `loss: auto`, the size rule of docs/design-notes.md ("Training cost"): the full softmax (exact;
+/// streamed in chunks above 4096 items, which is never slower and keeps memory flat) up to
+/// softmax_max_items items, above that the mixed sampled softmax (in-batch + `negatives` uniform
+/// negatives, log-q corrected) with the lazily updated item table, whose step cost does not grow
+/// with the catalogue. Written back into the config, so model.json says what was trained.
+void resolve_auto_loss(nlohmann::json& c, int64_t items, const std::string& who) {
+  if (items <= c["softmax_max_items"].get<int64_t>()) {
+    c["loss"] = "softmax";
+    if (c["softmax_chunk"].get<int64_t>() == 0 && items > 4096) c["softmax_chunk"] = 4096;
+  } else {
+    c["loss"] = "sampled";
+    c["sampling"] = "mixed";
+    c["sparse_items"] = true;
+  }
+  log_info(who + "loss " + c["loss"].get<std::string>() +
+           (c["loss"] == "sampled" ? " (mixed, " + std::to_string(c["negatives"].get<int64_t>()) + " uniform negatives)"
+                                   : "") +
+           " for " + std::to_string(items) + " items (loss: auto, softmax up to " +
+           std::to_string(c["softmax_max_items"].get<int64_t>()) + ")");
+}
+
+/// Turns sparse item-table gradients on for a training run, and off again however it ends.
+class SparseItemGrad {
+ public:
+  SparseItemGrad(InputEmbeddingImpl& emb, bool on) : emb_(emb) { emb_.sparse_item_grad = on; }
+  ~SparseItemGrad() { emb_.sparse_item_grad = false; }
+  SparseItemGrad(const SparseItemGrad&) = delete;
+  SparseItemGrad& operator=(const SparseItemGrad&) = delete;
+
+ private:
+  InputEmbeddingImpl& emb_;
+};
+
+/// torch::nn::utils::clip_grad_norm_ over dense and sparse gradients: sparse ones are coalesced
+/// first, so rows looked up several times count once with their summed gradient.
+void clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm) {
+  double sq = 0;
+  for (const auto& p : params) {
+    if (!p.grad().defined()) continue;
+    if (p.grad().is_sparse()) p.mutable_grad() = p.grad().coalesce();
+    const auto g = p.grad().is_sparse() ? p.grad()._values() : p.grad();
+    sq += g.pow(2).sum().item<double>();
+  }
+  const double coef = max_norm / (std::sqrt(sq) + 1e-6);
+  if (coef >= 1) return;
+  torch::NoGradGuard no_grad;
+  for (const auto& p : params)
+    if (p.grad().defined()) p.mutable_grad().mul_(coef);
+}
 
 }  // namespace
 
@@ -116,9 +178,22 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
                 "lengths rounded up to a multiple of 50, within [50, 200]",
                 0, 4096),
       float_param("dropout", default_dropout, "dropout rate", 0.0, 0.9),
-      string_param("loss", "sampled", "training objective", {"sampled", "softmax", "bce"}),
+      string_param("loss", "sampled",
+                   "training objective; auto = chosen by the catalogue's size (softmax_max_items), saved resolved",
+                   {"sampled", "softmax", "bce", "auto"}),
+      int_param("softmax_max_items", kAutoSoftmaxMaxItems,
+                "loss=auto: full softmax (streamed in chunks of 4096 items above that many) up to this many items, "
+                "mixed sampled softmax (sparse item table) above",
+                1),
       int_param("negatives", 256, "negatives per batch (loss=sampled)", 1),
-      string_param("sampling", "uniform", "negative distribution (loss=sampled)", {"uniform", "popularity"}),
+      bool_param("sparse_items", false,
+                 "loss=sampled or bce: the item table's gradient is sparse and only the rows a batch touched are "
+                 "updated (lazy Adam), so a step costs the same whatever the catalogue's size (loss=auto turns it "
+                 "on with the sampled objective)"),
+      string_param("sampling", "uniform",
+                   "negatives (loss=sampled): uniform, popularity (log-q corrected), or mixed (the batch's other "
+                   "targets plus `negatives` uniform draws, log-q corrected)",
+                   {"uniform", "popularity", "mixed"}),
       int_param("softmax_chunk", 0,
                 "loss=softmax: items per chunk of a streaming log-sum-exp, so the [positions, items] logits are "
                 "never held at once (0 = all at once)",
@@ -315,6 +390,7 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
     log_info(who + "max_len " + std::to_string(config_["max_len"].get<int64_t>()) + " from the data (" +
              std::to_string(lengths.size()) + " training histories)");
   }
+  if (config_["loss"] == "auto") resolve_auto_loss(config_, n_items_ - 1, who);
   const auto& c = config_;
   auto& m = *impl_;
   // Side information the config asks for and the data has.
@@ -421,12 +497,20 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
   // The objective (loss.h) and how it reaches the item scores.
   const std::string sampling = c["sampling"];
   const auto loss = make_loss(c["loss"], c["negatives"].get<int64_t>(), sampling,
-                              sampling == "popularity" ? data::item_counts(log, n_items_) : std::vector<std::int64_t>(),
+                              sampling != "uniform" ? data::item_counts(log, n_items_) : std::vector<std::int64_t>(),
                               c["softmax_chunk"].get<int64_t>(), c["label_smoothing"].get<double>());
   const TrainingScorer scorer(m, n_items_);
   const auto params = unique_parameters(*net);
+  // With a sampled objective the item table gets sparse gradients and its own lazy optimiser.
+  const bool lazy = c["loss"] != "softmax" && c["sparse_items"].get<bool>();
+  std::vector<torch::Tensor> dense_params;
+  for (const auto& p : params)
+    if (!lazy || !p.is_same(net->emb->items->weight)) dense_params.push_back(p);
   torch::optim::AdamW opt(
-      params, torch::optim::AdamWOptions(c["lr"].get<double>()).weight_decay(c["weight_decay"].get<double>()));
+      dense_params, torch::optim::AdamWOptions(c["lr"].get<double>()).weight_decay(c["weight_decay"].get<double>()));
+  std::optional<LazyAdam> item_opt;
+  if (lazy) item_opt.emplace(net->emb->items->weight, c["lr"].get<double>(), c["weight_decay"].get<double>());
+  const SparseItemGrad sparse_scope(*net->emb, lazy);
   const double base_lr = c["lr"].get<double>(), clip = c["clip_norm"].get<double>();
   const int64_t warmup = c["warmup_steps"].get<int64_t>();
   const int epochs = static_cast<int>(c["epochs"].get<int64_t>());
@@ -444,7 +528,7 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
   Checkpoint ckpt(options.checkpoint_dir);
   if (options.resume) {
     if (!ckpt.enabled()) throw InvalidInput(who + "resume needs a checkpoint directory");
-    auto st = ckpt.load(*net, opt, best_state);
+    auto st = ckpt.load(*net, opt, best_state, item_opt ? &*item_opt : nullptr);
     first_epoch = st.epoch + 1;
     stopping = models::EarlyStopping(patience, st.best, st.bad);
     step = st.step;
@@ -503,9 +587,14 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
       }
       for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
       opt.zero_grad();
+      if (item_opt) {
+        item_opt->set_lr(lr);
+        item_opt->zero_grad();
+      }
       l.backward();
-      if (clip > 0) torch::nn::utils::clip_grad_norm_(params, clip);
+      if (clip > 0) item_opt ? clip_grad_norm(params, clip) : (void)torch::nn::utils::clip_grad_norm_(params, clip);
       opt.step();
+      if (item_opt) item_opt->step();
       m.zero_padding_rows();
       total += l.item<double>() * static_cast<double>(t.size(0));
       positions += t.size(0);
@@ -526,7 +615,9 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
         msg += " (early stop)";
       }
     }
-    if (ckpt.enabled()) ckpt.save(*net, opt, best_state, {epoch, stopping.best(), stopping.bad(), step, stopped});
+    if (ckpt.enabled())
+      ckpt.save(*net, opt, best_state, {epoch, stopping.best(), stopping.bad(), step, stopped},
+                item_opt ? &*item_opt : nullptr);
     if (options.progress)
       options.progress({"train " + kind_, static_cast<std::size_t>(epoch), static_cast<std::size_t>(epochs), msg});
   }

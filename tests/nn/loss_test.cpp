@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <set>
 
 #include "driftrec/core/error.h"
 #include "driftrec/data/synth.h"
@@ -98,6 +99,44 @@ TEST(Loss, SampledSoftmaxRemovesAccidentalHitsAndCorrectsForPopularity) {
   EXPECT_NEAR(got, log_sum_exp(logits) - logits[0], 1e-5);
 }
 
+TEST(Loss, MixedNegativesAreTheBatchsTargetsPlusUniformDrawsCorrectedByInclusion) {
+  // Targets 1 and 2 (2 positions), 3 uniform draws over items 1..3; counts 1, 2, 1, so
+  // p = (0.25, 0.5, 0.25) and P(i in the set) = 1 - (1 - p_i)^2 (1 - 1/3)^3.
+  const TableScorer scorer(kItems);
+  const std::vector<std::int64_t> counts{0, 1, 2, 1};
+  torch::manual_seed(11);
+  const double got =
+      nn::SampledSoftmaxLoss(3, counts, nn::SampledSoftmaxLoss::Sampling::mixed)(scorer, kStates, kTargets, {})
+          .item<double>();
+  torch::manual_seed(11);
+  const auto drawn = torch::randint(1, 4, {3}, torch::kLong);
+  std::set<int64_t> cand{1, 2};
+  for (int64_t k = 0; k < 3; ++k) cand.insert(drawn[k].item<int64_t>());
+  const double p[] = {0, 0.25, 0.5, 0.25};
+  auto log_incl = [&](int64_t i) { return std::log(1 - std::pow(1 - p[i], 2) * std::pow(2.0 / 3.0, 3)); };
+  const double score[2][4] = {{0, 2, 0.5, 2.5}, {0, -1, 1, 0}};
+  double want = 0;
+  for (int r = 0; r < 2; ++r) {
+    const int64_t target = r == 0 ? 1 : 2;
+    std::vector<double> logits{score[r][target] - log_incl(target)};
+    for (const auto j : cand)
+      if (j != target) logits.push_back(score[r][j] - log_incl(j));  // the own target is an accidental hit
+    want += (log_sum_exp(logits) - logits[0]) / 2;
+  }
+  EXPECT_NEAR(got, want, 1e-5);
+}
+
+TEST(Loss, MixedNegativesCoveringTheCatalogueAreTheFullSoftmax) {
+  // Enough uniform draws that every item is in the set with probability ~1: no correction left,
+  // every real item a candidate, so the loss is the softmax over items 1..3.
+  const TableScorer scorer(kItems);
+  const double full = ((log_sum_exp({2, 0.5, 2.5}) - 2) + (log_sum_exp({-1, 1, 0}) - 1)) / 2;
+  const double mixed =
+      nn::SampledSoftmaxLoss(400, {0, 1, 2, 1}, nn::SampledSoftmaxLoss::Sampling::mixed)(scorer, kStates, kTargets, {})
+          .item<double>();
+  EXPECT_NEAR(mixed, full, 1e-5);
+}
+
 TEST(Loss, MadeFromTheConfigNames) {
   EXPECT_NE(dynamic_cast<nn::SoftmaxLoss*>(nn::make_loss("softmax", 1, "uniform", {}).get()), nullptr);
   EXPECT_NE(dynamic_cast<nn::BinaryLoss*>(nn::make_loss("bce", 1, "uniform", {}).get()), nullptr);
@@ -105,6 +144,7 @@ TEST(Loss, MadeFromTheConfigNames) {
   EXPECT_THROW(nn::make_loss("hinge", 1, "uniform", {}), InvalidInput);
   EXPECT_THROW(nn::make_loss("sampled", 0, "uniform", {}), InvalidInput);
   EXPECT_THROW(nn::make_loss("sampled", 8, "zipf", {}), InvalidInput);
+  EXPECT_NE(dynamic_cast<nn::SampledSoftmaxLoss*>(nn::make_loss("sampled", 8, "mixed", {0, 1}).get()), nullptr);
 }
 
 // The chunked softmax equals the materialised one in value and in both gradients, for chunk

@@ -95,14 +95,17 @@ TEST_P(EveryNeuralModel, OverfitsATinyDataset) {
 INSTANTIATE_TEST_SUITE_P(Models, EveryNeuralModel, ::testing::Values("sasrec", "gru4rec", "caser", "hstu"),
                          [](const auto& info) { return info.param; });
 
-TEST(SasRec, ResumingFromACheckpointGivesTheUninterruptedModel) {
+// With the sampled objective's lazy item-table optimiser (sparse_items) and with dense AdamW.
+class Resume : public ::testing::TestWithParam<bool> {};
+
+TEST_P(Resume, ResumingFromACheckpointGivesTheUninterruptedModel) {
   nn::register_neural_models();
   data::DatasetBuilder b;
   for (int u = 0; u < 40; ++u)
     for (int t = 0; t < 6 + u % 5; ++t) b.add("u" + std::to_string(u), "i" + std::to_string((u * 3 + t * 7) % 30), t);
   const auto ds = b.finish();
-  const nlohmann::json base = {{"dim", 16},      {"layers", 1},    {"max_len", 10},  {"eval_every", 0},
-                               {"dropout", 0.2}, {"negatives", 8}, {"batch_size", 8}};
+  const nlohmann::json base = {{"dim", 16},      {"layers", 1},    {"max_len", 10},   {"eval_every", 0},
+                               {"dropout", 0.2}, {"negatives", 8}, {"batch_size", 8}, {"sparse_items", GetParam()}};
   auto cfg = [&](int epochs) {
     auto c = base;
     c["epochs"] = epochs;
@@ -131,4 +134,38 @@ TEST(SasRec, ResumingFromACheckpointGivesTheUninterruptedModel) {
   missing.checkpoint_dir = dir + "_absent";
   EXPECT_THROW(models::create_model("sasrec", cfg(2))->fit(ds, missing), NotFound);
   std::filesystem::remove_all(dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(SasRec, Resume, ::testing::Values(true, false),
+                         [](const auto& info) { return info.param ? "LazyItemTable" : "DenseAdamW"; });
+
+// loss: auto picks the objective by the catalogue's size and saves what it chose.
+TEST(SasRec, AutoLossFollowsTheSizeRule) {
+  nn::register_neural_models();
+  data::DatasetBuilder b;
+  for (int u = 0; u < 30; ++u)
+    for (int t = 0; t < 6; ++t) b.add("u" + std::to_string(u), "i" + std::to_string((u * 3 + t * 7) % 30), t);
+  const auto ds = b.finish();
+  models::FitOptions fo;
+  fo.threads = 1;
+  auto fit = [&](int64_t max_items) {
+    auto m = models::create_model("sasrec", {{"dim", 8},
+                                             {"layers", 1},
+                                             {"max_len", 6},
+                                             {"epochs", 1},
+                                             {"eval_every", 0},
+                                             {"loss", "auto"},
+                                             {"softmax_max_items", max_items},
+                                             {"sparse_items", false}});
+    m->fit(ds, fo);
+    return m->config();
+  };
+  const auto small = fit(30);  // 30 items: the full softmax, in one block (below 4096 items)
+  EXPECT_EQ(small["loss"], "softmax");
+  EXPECT_EQ(small["softmax_chunk"], 0);
+  EXPECT_EQ(small["sparse_items"], false);
+  const auto large = fit(29);  // above the limit: mixed sampled softmax with the lazy item table
+  EXPECT_EQ(large["loss"], "sampled");
+  EXPECT_EQ(large["sampling"], "mixed");
+  EXPECT_EQ(large["sparse_items"], true);
 }
