@@ -25,6 +25,14 @@ variants=(
   "hstu + label smoothing 0.1|hstu|label_smoothing=0.1"
   "sasrec (committed config)|sasrec|"
   "sasrec + cosine + weight decay 0.1|sasrec|lr_schedule=cosine epochs=60 weight_decay=0.1"
+  # Issue #19: sampled objectives against the committed full softmax, same model otherwise.
+  # sparse_items=true: the lazily updated item table (what loss: auto uses above its size limit).
+  "sasrec + sampled, 2048 uniform negatives|sasrec|loss=sampled negatives=2048"
+  "sasrec + sampled, 2048 uniform, lazy item table|sasrec|loss=sampled negatives=2048 sparse_items=true"
+  "sasrec + sampled, mixed: in-batch + 1024 uniform, lazy item table|sasrec|loss=sampled sampling=mixed negatives=1024 sparse_items=true"
+  "sasrec + sampled, mixed: in-batch + 1024 uniform|sasrec|loss=sampled sampling=mixed negatives=1024"
+  "sasrec + sampled, mixed: in-batch + 4096 uniform|sasrec|loss=sampled sampling=mixed negatives=4096"
+  "sasrec + sampled, 4096 uniform, lazy item table|sasrec|loss=sampled negatives=4096 sparse_items=true"
 )
 want=("$@")
 work=$(mktemp -d)

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Training cost per loss: wall seconds of one epoch and peak memory (GNU time) of `driftrec train`
-# with a config's model, for each objective: softmax (logits materialised), softmax with
-# `softmax_chunk` (streaming log-sum-exp), sampled (256 uniform negatives), mixed (the batch's
-# targets + 1024 uniform negatives, log-q corrected; the item table updated lazily), mixed_dense
-# (the same with dense AdamW over the whole item table). One epoch, no validation, 2 threads. Writes
-# bench/results/train_scaling_<name>.json and prints a table. VARIANTS="sampled mixed" runs a
-# subset (the full softmax is out of reach at a million items).
+# with a config's model, for each objective: softmax (logits materialised), chunked (`softmax_chunk`,
+# streaming log-sum-exp), sampled (256 uniform negatives, dense AdamW), sampled4096 (4096 uniform
+# negatives, lazily updated item table: what `loss: auto` picks for large catalogues),
+# sampled4096_dense (the same with dense AdamW over the whole table), mixed (the batch's targets +
+# 1024 uniform negatives, log-q corrected, lazy table). One epoch, no validation, 2 threads. Writes
+# bench/results/train_scaling_<name>.json and prints a table. VARIANTS="..." runs a subset (the
+# full softmax is out of reach at a million items).
 #   bench/train_scaling.sh DATA NAME [config=configs/beauty/sasrec.yaml] [chunk=4096] [extra train flags...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,14 +22,15 @@ model=$(sed -n 's/^model: *\([a-z0-9]*\).*/\1/p' "$config")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 rows=()
-read -r -a variants <<< "${VARIANTS:-softmax chunked sampled mixed}"
+read -r -a variants <<< "${VARIANTS:-softmax chunked sampled sampled4096 sampled4096_dense mixed}"
 for variant in "${variants[@]}"; do
   case $variant in
     softmax) flags=(--set loss=softmax --set softmax_chunk=0) ;;
     chunked) flags=(--set loss=softmax --set softmax_chunk="$chunk") ;;
     sampled) flags=(--set loss=sampled --set negatives=256) ;;
-    mixed) flags=(--set loss=sampled --set sampling=mixed --set negatives=1024) ;;
-    mixed_dense) flags=(--set loss=sampled --set sampling=mixed --set negatives=1024 --set sparse_items=false) ;;
+    sampled4096) flags=(--set loss=sampled --set negatives=4096 --set sparse_items=true) ;;
+    sampled4096_dense) flags=(--set loss=sampled --set negatives=4096 --set sparse_items=false) ;;
+    mixed) flags=(--set loss=sampled --set sampling=mixed --set negatives=1024 --set sparse_items=true) ;;
     *) echo "unknown variant $variant" >&2; exit 2 ;;
   esac
   /usr/bin/time -f '%e %M' -o "$work/$variant.time" $bin --log-level warn --threads 2 train --data "$data" "${extra[@]}" \

@@ -126,12 +126,7 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Neural, ModelContract, NeuralModels);
 // (and through it BLAS) on every read worker and on the ingesting writer at once.
 TEST(NnServing, ManyConcurrentExploringCallersAndWriters) {
   using namespace driftrec;
-  data::SynthOptions so;
-  so.users = 300;
-  so.items = 6000;
-  so.categories = 8;
-  so.seed = 5;
-  const auto ds = data::to_dataset(data::generate_synthetic(so));
+  const auto ds = test::stress_dataset(6000);
   test::TempDir d;
   for (const std::string kind : {"sasrec", "gru4rec"}) {
     SCOPED_TRACE(kind);

@@ -164,8 +164,9 @@ TEST(SasRec, AutoLossFollowsTheSizeRule) {
   EXPECT_EQ(small["loss"], "softmax");
   EXPECT_EQ(small["softmax_chunk"], 0);
   EXPECT_EQ(small["sparse_items"], false);
-  const auto large = fit(29);  // above the limit: mixed sampled softmax with the lazy item table
+  const auto large = fit(29);  // above the limit: sampled softmax, 4096 uniform negatives, lazy item table
   EXPECT_EQ(large["loss"], "sampled");
-  EXPECT_EQ(large["sampling"], "mixed");
+  EXPECT_EQ(large["sampling"], "uniform");
+  EXPECT_EQ(large["negatives"], 4096);
   EXPECT_EQ(large["sparse_items"], true);
 }

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "driftrec/data/dataset.h"
+#include "driftrec/data/synth.h"
+#include "driftrec/data/transforms.h"
 #include "driftrec/serve/service.h"
 
 extern "C" int openblas_get_num_threads(void) __attribute__((weak));  // OpenBLAS; weak: any BLAS links
@@ -67,6 +69,16 @@ inline void stress_exploring_service(const std::string& model_dir, const std::ve
   EXPECT_EQ(failed, 0);
   EXPECT_EQ(served, callers * calls);
   EXPECT_EQ(cold, 0);  // every call scored the catalogue
+}
+
+/// The synthetic shop the stress runs on: 300 users, `items` items (seed 5).
+inline data::Dataset stress_dataset(int items) {
+  data::SynthOptions so;
+  so.users = 300;
+  so.items = items;
+  so.categories = 8;
+  so.seed = 5;
+  return data::to_dataset(data::generate_synthetic(so));
 }
 
 /// Every item name of a dataset, in index order.

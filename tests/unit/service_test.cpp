@@ -338,12 +338,7 @@ TEST(ServiceFeedback, ExportsAsAnOpenBanditLog) {
 // Exploration scores the whole catalogue through BLAS on every read worker at once while a writer
 // updates states (tests/unit/serve_stress.h); the LibTorch models run it in tests/nn.
 TEST(ServiceFeedback, ManyConcurrentExploringCallersAndWriters) {
-  data::SynthOptions so;
-  so.users = 300;
-  so.items = 3000;
-  so.categories = 8;
-  so.seed = 5;
-  const auto ds = data::to_dataset(data::generate_synthetic(so));
+  const auto ds = test::stress_dataset(3000);
   test::TempDir d;
   auto ials = models::create_model("ials", {{"factors", 48}, {"iterations", 2}});
   ials->fit(ds, {});
