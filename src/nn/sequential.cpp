@@ -27,8 +27,10 @@ namespace driftrec::nn {
 namespace {
 
 /// loss=auto (docs/design-notes.md, "Training cost"): the largest catalogue trained with the full
-/// softmax, and the shared uniform negatives of the sampled softmax above it.
+/// softmax, the chunk it streams in (and the catalogue size above which it does), and the shared
+/// uniform negatives of the sampled softmax above that limit.
 constexpr int64_t kAutoSoftmaxMaxItems = 16384;
+constexpr int64_t kAutoSoftmaxChunk = 4096;
 constexpr int64_t kAutoNegatives = 4096;
 
 // Training checkpoints: net.pt, optimizer.pt, best.pt (the best parameters so far) and state.json,
@@ -105,15 +107,15 @@ class Checkpoint {
 };
 
 /// `loss: auto`, the size rule of docs/design-notes.md ("Training cost"): the full softmax (exact;
-/// streamed in chunks above 4096 items, which is never slower and keeps memory flat) up to
-/// softmax_max_items items; above that the sampled softmax with kAutoNegatives uniform negatives
-/// shared by the batch and the lazily updated item table, whose cost per step does not grow with
-/// the catalogue (on Beauty within 1.5% of the full softmax's validation NDCG@10). Written back
+/// streamed in chunks of kAutoSoftmaxChunk items above that many, never slower there and flat in
+/// memory) up to softmax_max_items items; above that the sampled softmax with kAutoNegatives
+/// uniform negatives shared by the batch and the lazily updated item table, whose cost per step
+/// does not grow with the catalogue (on Beauty within 1.5% of the full softmax's validation NDCG@10). Written back
 /// into the config, so model.json says what was trained.
 void resolve_auto_loss(nlohmann::json& c, int64_t items, const std::string& who) {
   if (items <= c["softmax_max_items"].get<int64_t>()) {
     c["loss"] = "softmax";
-    if (c["softmax_chunk"].get<int64_t>() == 0 && items > 4096) c["softmax_chunk"] = 4096;
+    if (c["softmax_chunk"].get<int64_t>() == 0 && items > kAutoSoftmaxChunk) c["softmax_chunk"] = kAutoSoftmaxChunk;
   } else {
     c["loss"] = "sampled";
     c["sampling"] = "uniform";
