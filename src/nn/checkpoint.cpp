@@ -8,8 +8,8 @@
 
 namespace driftrec::nn {
 
-void Checkpoint::save(SeqEncoder& net, torch::optim::Optimizer& opt, const std::vector<torch::Tensor>& best, const State& st,
-          const LazyAdam* item_opt) const {
+void Checkpoint::save(SeqEncoder& net, torch::optim::Optimizer& opt, const std::vector<torch::Tensor>& best,
+                      const State& st, const LazyAdam* item_opt) const {
   namespace fs = std::filesystem;
   const fs::path tmp = dir_ + ".tmp";
   fs::remove_all(tmp);
@@ -35,7 +35,7 @@ void Checkpoint::save(SeqEncoder& net, torch::optim::Optimizer& opt, const std::
 }
 
 Checkpoint::State Checkpoint::load(SeqEncoder& net, torch::optim::Optimizer& opt, std::vector<torch::Tensor>& best,
-           LazyAdam* item_opt) const {
+                                   LazyAdam* item_opt) const {
   namespace fs = std::filesystem;
   std::ifstream in(fs::path(dir_) / "state.json");
   if (!in) throw NotFound(dir_ + ": no checkpoint to resume from");

@@ -27,8 +27,7 @@ class Checkpoint {
   void save(SeqEncoder& net, torch::optim::Optimizer& opt, const std::vector<torch::Tensor>& best, const State& st,
             const LazyAdam* item_opt) const;
   /// Throws NotFound without a checkpoint, CorruptModel when it does not fit the model.
-  State load(SeqEncoder& net, torch::optim::Optimizer& opt, std::vector<torch::Tensor>& best,
-             LazyAdam* item_opt) const;
+  State load(SeqEncoder& net, torch::optim::Optimizer& opt, std::vector<torch::Tensor>& best, LazyAdam* item_opt) const;
 
  private:
   std::string dir_;
