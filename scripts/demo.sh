@@ -8,4 +8,5 @@ generator=()
 command -v ninja > /dev/null && generator=(-G Ninja)
 cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=Release > /dev/null
 cmake --build build -j "$(nproc 2>/dev/null || echo 2)" --target driftrec
+scripts/install-python.sh build  # import driftrec (docs/python.md)
 build/driftrec demo "$@"

@@ -29,10 +29,12 @@ packages=(
   libboost-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # The Python module (import driftrec) and its tests.
+  python3-dev pybind11-dev python3-numpy python3-pandas python3-pytest
   # The HTML report's test opens it in a real headless browser.
   chromium
 )
-if [[ $want_python == 1 ]]; then packages+=(python3-torch python3-numpy); fi
+if [[ $want_python == 1 ]]; then packages+=(python3-torch); fi
 
 missing=()
 for p in "${packages[@]}"; do

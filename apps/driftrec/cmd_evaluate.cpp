@@ -12,6 +12,7 @@
 #include "driftrec/models/evaluation.h"
 #include "driftrec/models/model_dir.h"
 #include "driftrec/models/replay.h"
+#include "driftrec/workflow/evaluate.h"
 
 namespace driftrec::cli {
 
@@ -31,8 +32,6 @@ void print_tracking(const char* label, const eval::TrackingError& t) {
               static_cast<long long>(t.shifts_crossed() + t.shifts_censored()));
 }
 
-// The list length the headline metrics use: 10 when it is among the cut-offs, else the first.
-int headline_k(const std::vector<int>& ks) { return std::find(ks.begin(), ks.end(), 10) != ks.end() ? 10 : ks.front(); }
 }  // namespace
 
 namespace {
@@ -40,7 +39,7 @@ template <typename Opts>
 int run_replay(const Opts& o, const GlobalFlags& g, const models::LoadedModel& loaded, const data::PrepareOptions& prep,
                const data::Dataset& full, const data::Dataset& filtered) {
   const auto ks = parse_ks(o.ks);
-  auto setup = replay_setup(prep, full, o.replay_start, headline_k(ks), g.threads);
+  auto setup = replay_setup(prep, full, o.replay_start, workflow::headline_k(ks), g.threads);
   auto& ro = setup.options;
   const auto& start = setup.start;
   ro.windows = o.replay_windows;
@@ -144,58 +143,30 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
       ->check(CLI::Range(0.0, 1.0));
   return [o, &g, &app]() {
     auto loaded = models::load_model_dir(o->model_dir);
-    const auto prep = o->prep.any_given(app)
-                          ? o->prep.get()
-                          : data::prepare_options_from_json(loaded.meta.value("preprocess", nlohmann::json()));
-    // Filter, then put the data in the model's id space, then split (the split depends only on
-    // each user's event order, so it is the same as on the unaligned data).
-    auto filtered = data::apply_filters(o->data.load(), prep);
-    data::Prepared p;
-    p.full = data::align_ids(filtered, loaded.users, loaded.items);
-    if (o->protocol == "replay") return run_replay(*o, g, loaded, prep, p.full, filtered);
-    p.split = data::make_split(p.full, prep);
-    const auto& cases = o->on == "test" ? p.split.test : p.split.valid;
-    if (cases.empty()) throw InvalidInput("no " + o->on + " cases in this split");
-    const auto unknown_items = p.full.items.size() - loaded.items.size();
-    if (unknown_items > 0)
-      log_warn(std::to_string(unknown_items) + " item(s) in the data are unknown to the model (they count as misses)");
-    auto eo = eval_options_for(prep, p.full);
+    const auto prep = o->prep.any_given(app) ? o->prep.get() : workflow::recorded_prepare(loaded);
+    if (o->protocol == "replay") {
+      // Filter, then put the data in the model's id space (replay needs no split).
+      const auto filtered = data::apply_filters(o->data.load(), prep);
+      return run_replay(*o, g, loaded, prep, data::align_ids(filtered, loaded.users, loaded.items), filtered);
+    }
+    workflow::EvaluateOptions eo;
+    eo.on = o->on;
     eo.ks = parse_ks(o->ks);
-    eo.exclude_seen = !o->include_seen;
+    eo.include_seen = o->include_seen;
     eo.threads = g.threads;
-    eo.impression_negatives = o->impressions;
+    eo.impressions = o->impressions;
     eo.impression_seed = o->impression_seed;
     eo.save_top = o->rankings_out.empty() ? 0 : o->rankings_k;
-    const auto truth_file = truth_path(o->truth, o->data);
-    eval::TrackingOptions to;
-    to.k = headline_k(eo.ks);
-    if (!truth_file.empty()) eo.save_top = std::max(eo.save_top, static_cast<std::size_t>(to.k));
-    const auto res = models::evaluate_model(*loaded.model, p.full, cases, p.split.train, eo, progress_printer());
-    nlohmann::json out = {
-        {"dataset",
-         {{"name", o->data.path},
-          {"fingerprint", p.full.fingerprint()},
-          {"users", filtered.users.count()},
-          {"items", filtered.items.count()},
-          {"events", filtered.log.size()}}},
-        {"split", split_summary(p)},
-        {"preprocess", data::to_json(prep)},
-        {"evaluated_on", o->on},
-        {"exclude_seen", eo.exclude_seen},
-        {"impression_negatives", eo.impression_negatives},
-        {"model", {{"name", loaded.model->name()}, {"dir", o->model_dir}, {"trained_on", loaded.meta["data"]}}},
-        {"config", loaded.model->config()},
-        {"metrics", res.metrics_json()},
-        {"users_evaluated", res.users_evaluated},
-        {"seconds", res.seconds}};
-    std::optional<eval::TrackingError> tracking;
-    if (!truth_file.empty()) {
-      tracking = eval::track_cases(cases, res.rankings, p.full, eval::InterestTruth::read_csv(truth_file, p.full), to);
-      out["tracking"] = tracking->to_json();
-      out["truth"] = truth_file;
-    }
+    eo.prepare = prep;
+    eo.truth = truth_path(o->truth, o->data);
+    eo.data_name = o->data.path;
+    eo.model_dir = o->model_dir;
+    eo.progress = progress_printer();
+    const auto ev = workflow::evaluate(loaded, o->data.load(), eo);
+    const auto& res = ev.result;
+    const auto& p = ev.prepared;
     if (!o->json_out.empty())
-      write_file(o->json_out, out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+      write_file(o->json_out, ev.report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     if (!o->rankings_out.empty()) {
       std::ofstream f(o->rankings_out, std::ios::binary);
       if (!f) throw IoError(o->rankings_out + ": cannot open for writing");
@@ -207,10 +178,11 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
     }
     std::cout << loaded.model->name() << " on " << o->on << " (" << res.users_evaluated << " users, " << std::fixed
               << std::setprecision(2) << res.seconds << " s)\n";
+    const auto& tracking = ev.tracking;
     for (const auto& [k, v] : res.metrics)
       std::cout << "  " << std::left << std::setw(20) << k << std::setprecision(5) << v << "\n";
     if (tracking) {
-      std::cout << "interest tracking (top-" << to.k << " vs " << truth_file << ", " << tracking->moments()
+      std::cout << "interest tracking (top-" << ev.tracking_k << " vs " << eo.truth << ", " << tracking->moments()
                 << " cases)\n";
       std::cout << "  " << std::left << std::setw(20) << "tracking_tv" << std::setprecision(5) << tracking->tv()
                 << "\n";

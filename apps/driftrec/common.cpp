@@ -42,12 +42,7 @@ data::ReadOptions DataFlags::read_options() const {
   data::ReadOptions o;
   o.format = format;
   o.columns = {user_col, item_col, time_col, behavior_col, value_col, category_col, domain_col};
-  if (delimiter == "tab" || delimiter == "\\t")
-    o.delimiter = '\t';
-  else if (delimiter.size() == 1)
-    o.delimiter = delimiter[0];
-  else if (!delimiter.empty())
-    throw InvalidInput("--delimiter must be one character or 'tab'");
+  o.delimiter = data::parse_delimiter(delimiter);
   o.header = !no_header;
   o.on_error = on_error == "skip" ? data::OnError::kSkip : data::OnError::kFail;
   if (o.on_error == data::OnError::kSkip) o.rejects_path = rejects.empty() ? "rejects.tsv" : rejects;
@@ -69,23 +64,6 @@ data::Dataset DataFlags::load() const {
     log_info("item table: " + std::to_string(rep.item_rows_unmatched) + " of " + std::to_string(rep.item_rows) +
              " rows name items without events (ignored)");
   return ds;
-}
-
-std::vector<char> candidate_items(const data::PrepareOptions& prep, const data::Dataset& full) {
-  std::vector<char> out;
-  if (!prep.target_domains.empty()) out = data::domain_items(full, prep.target_domains);
-  if (prep.new_items) {
-    const auto fresh = data::items_new_since(full, data::resolve_cutoff(full, prep.valid_start, "valid_start"));
-    if (out.empty()) out = fresh;
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] = out[i] && fresh[i];
-  }
-  return out;
-}
-
-eval::EvalOptions eval_options_for(const data::PrepareOptions& prep, const data::Dataset& full) {
-  eval::EvalOptions eo;
-  eo.candidates = candidate_items(prep, full);
-  return eo;
 }
 
 void PrepareFlags::add_to(CLI::App& app) {
@@ -219,19 +197,6 @@ std::vector<int> parse_ks(const std::string& s) {
   return ks;
 }
 
-nlohmann::json split_summary(const data::Prepared& p) {
-  nlohmann::json j = {{"protocol", p.split.protocol},
-                      {"train_events", p.split.train.log.size()},
-                      {"valid_cases", p.split.valid.size()},
-                      {"test_cases", p.split.test.size()}};
-  if (p.split.protocol == "temporal") {
-    j["cutoff_valid"] = p.split.cutoff_valid;
-    j["cutoff_test"] = p.split.cutoff_test;
-    j["cold_test_users"] = p.split.cold_test_users;
-  }
-  return j;
-}
-
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   if (!out) throw IoError(path + ": cannot open for writing");
@@ -241,58 +206,8 @@ void write_file(const std::string& path, const std::string& text) {
 
 SharedSplit load_shared_split(const std::vector<std::string>& dirs, const DataFlags& data_flags,
                               const std::string& on) {
-  SharedSplit out;
-  for (const auto& dir : dirs) out.models.push_back(models::load_model_dir(dir));
-  const auto& first = out.models.at(0);
-  // Compared as parsed options (files written before an option existed lack its key), refit aside:
-  // a refit model has the same test cases as the validated one, so the two compare on test.
-  // The split is the refit one only when every model is a refit (mixed: the same test cases).
-  data::PrepareOptions prep;
-  bool all_refit = true;
-  nlohmann::json first_key;
-  for (std::size_t k = 0; k < out.models.size(); ++k) {
-    const auto& m = out.models[k];
-    if (m.items.checksum() != first.items.checksum() || m.users.checksum() != first.users.checksum())
-      throw InvalidInput(dirs[k] + ": trained on other data than " + dirs[0] + " (id maps differ)");
-    auto o = data::prepare_options_from_json(m.meta.value("preprocess", nlohmann::json()));
-    const bool refit = o.refit;
-    o.refit = false;
-    const auto key = data::to_json(o);
-    if (k == 0) {
-      first_key = key;
-      prep = o;
-    } else if (key != first_key) {
-      throw InvalidInput(dirs[k] + ": trained with other preprocessing/split than " + dirs[0]);
-    }
-    if (refit && on == "valid")
-      throw InvalidInput(dirs[k] + ": a refit model was trained on the validation cases; evaluate it on test");
-    all_refit = all_refit && refit;
-  }
-  prep.refit = all_refit;
-  out.prep = prep;
-  out.filtered = data::apply_filters(data_flags.load(), prep);
-  out.prepared.full = data::align_ids(out.filtered, first.users, first.items);
-  out.prepared.split = data::make_split(out.prepared.full, prep);
-  return out;
-}
-
-ReplaySetup replay_setup(const data::PrepareOptions& prep, const data::Dataset& full, const std::string& start, int k,
-                         int threads) {
-  ReplaySetup r;
-  r.start = !start.empty() ? start : (prep.split == "temporal" ? prep.test_start : "0.9");
-  auto& ro = r.options;
-  ro.start_ts = data::resolve_cutoff(full, r.start, "--replay-start");
-  ro.k = k;
-  ro.threads = threads;
-  for (const auto& b : prep.target_behaviors) {
-    const auto idx = full.behaviors.find(b);
-    if (idx < 0) throw InvalidInput("target behaviour '" + b + "' does not occur in the data");
-    ro.target_behaviors.push_back(static_cast<std::int16_t>(idx));
-  }
-  if (!prep.target_domains.empty()) ro.target_domains = data::domain_ids(full, prep.target_domains);
-  // One domain and/or new items only: only those items are ranked and scored.
-  ro.candidates = candidate_items(prep, full);
-  return r;
+  return workflow::load_shared_split(
+      dirs, [&data_flags] { return data_flags.load(); }, on);
 }
 
 std::string truth_path(const std::string& flag, const DataFlags& data) {

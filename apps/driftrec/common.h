@@ -11,6 +11,7 @@
 #include "driftrec/eval/evaluator.h"
 #include "driftrec/models/model_dir.h"
 #include "driftrec/models/replay.h"
+#include "driftrec/workflow/split.h"
 
 namespace driftrec::cli {
 
@@ -31,15 +32,6 @@ struct DataFlags {
   /// Loads the data; logs a one-line summary and the rejected-row count.
   data::Dataset load() const;
 };
-
-/// Replay options from a model's preprocessing: start at `start` (a quantile or timestamp; "" =
-/// the temporal split's test cutoff, else 0.9), its target behaviours and domains, candidates.
-struct ReplaySetup {
-  models::ReplayOptions options;
-  std::string start;  ///< as resolved from the flag ("0.9", a timestamp, ...)
-};
-ReplaySetup replay_setup(const data::PrepareOptions& prep, const data::Dataset& full, const std::string& start, int k,
-                         int threads);
 
 /// The users' true-interests file: `flag` when given, else DATA/interests.csv when the data path is
 /// a directory holding one (as `driftrec synth` writes it), else "".
@@ -72,28 +64,14 @@ ProgressCallback progress_printer();
 std::vector<std::string> split_commas(const std::string& s);
 std::vector<int> parse_ks(const std::string& s);
 
-/// Protocol, event and case counts (and cutoffs) of a split, for model.json and results.
-nlohmann::json split_summary(const data::Prepared& p);
+using workflow::candidate_items;
+using workflow::eval_options_for;
+using workflow::replay_setup;
+using workflow::ReplaySetup;
+using workflow::SharedSplit;
+using workflow::split_summary;
 
-/// Several model directories evaluated on one split: loads them, checks they share the data (id
-/// maps) and preprocessing, and prepares the first one's split in their id space. Throws
-/// InvalidInput naming the odd one out.
-struct SharedSplit {
-  std::vector<models::LoadedModel> models;
-  data::Dataset filtered;     ///< the data after the recorded filters (original ids)
-  data::Prepared prepared;    ///< aligned to the models' ids, split as recorded
-  data::PrepareOptions prep;  ///< the recorded preprocessing
-};
-
-/// Evaluation options that follow the preprocessing: with target domains, only their items are
-/// ranked.
-/// With new items (cold start), only items without an event before the validation cutoff are ranked.
-eval::EvalOptions eval_options_for(const data::PrepareOptions& prep, const data::Dataset& full);
-/// The items evaluation ranks under `prep` (target domains, new items); empty = all.
-std::vector<char> candidate_items(const data::PrepareOptions& prep, const data::Dataset& full);
-/// Loads models trained on the same data and split (a refit model matches its validated one: same
-/// test cases) and rebuilds that split. `on` ("test"/"valid"): refit models cannot be scored on
-/// validation (they trained on it). Throws InvalidInput.
+/// workflow::load_shared_split with the data read as `data_flags` say (after the models load).
 SharedSplit load_shared_split(const std::vector<std::string>& model_dirs, const DataFlags& data_flags,
                               const std::string& on);
 

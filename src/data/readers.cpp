@@ -935,4 +935,13 @@ Dataset load_dataset(const std::string& path, const ReadOptions& opt, LoadReport
   return b.finish();
 }
 
+std::vector<std::string> split_categories(const std::string& s) { return split_list(s); }
+
+char parse_delimiter(const std::string& spec) {
+  if (spec == "tab" || spec == "\\t") return '\t';
+  if (spec.size() == 1) return spec[0];
+  if (!spec.empty()) throw InvalidInput("delimiter must be one character or 'tab', not '" + spec + "'");
+  return 0;
+}
+
 }  // namespace driftrec::data

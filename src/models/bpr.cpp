@@ -5,8 +5,8 @@
 #include "driftrec/core/error.h"
 #include "driftrec/core/rng.h"
 #include "driftrec/models/classic.h"
-#include "driftrec/models/early_stopping.h"
 #include "driftrec/models/weights_io.h"
+#include "driftrec/train/epoch_loop.h"
 
 namespace driftrec::models {
 
@@ -89,10 +89,10 @@ void BprModel::fit(const data::Dataset& train, const FitOptions& options) {
   }
   std::vector<std::size_t> order(log.size());
   for (std::size_t r = 0; r < order.size(); ++r) order[r] = r;
-  EarlyStopping stopping(patience);
   std::vector<float> best_P, best_Q;
   std::vector<float> grad_u(K);
-  for (int epoch = 1; epoch <= epochs; ++epoch) {
+  train::EpochHooks hooks;
+  hooks.train = [&](int) {
     for (std::size_t r = order.size(); r > 1; --r) std::swap(order[r - 1], order[rng.uniform_int(r)]);
     double loss = 0;
     for (auto r : order) {
@@ -114,23 +114,14 @@ void BprModel::fit(const data::Dataset& train, const FitOptions& options) {
       }
       for (std::size_t f = 0; f + 1 < K; ++f) p[f] += lr * grad_u[f];
     }
-    std::string msg = "loss=" + std::to_string(loss / static_cast<double>(order.size()));
-    if (options.validate && eval_every > 0 && (epoch % eval_every == 0 || epoch == epochs)) {
-      const double v = options.validate(*this);
-      msg += " valid=" + std::to_string(v);
-      if (stopping.record(v)) {
-        best_P = P_;
-        best_Q = Q_;
-      } else if (stopping.should_stop()) {
-        if (options.progress)
-          options.progress(
-              {"train bpr", static_cast<std::size_t>(epoch), static_cast<std::size_t>(epochs), msg + " (early stop)"});
-        break;
-      }
-    }
-    if (options.progress)
-      options.progress({"train bpr", static_cast<std::size_t>(epoch), static_cast<std::size_t>(epochs), msg});
-  }
+    return loss / static_cast<double>(order.size());
+  };
+  if (options.validate) hooks.validate = [&] { return options.validate(*this); };
+  hooks.keep_best = [&] {
+    best_P = P_;
+    best_Q = Q_;
+  };
+  train::run_epochs({"train bpr", epochs, eval_every, patience, {}}, hooks, options.on_epoch, options.progress);
   if (!best_P.empty()) {
     P_ = std::move(best_P);
     Q_ = std::move(best_Q);

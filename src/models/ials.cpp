@@ -7,8 +7,8 @@
 #include "driftrec/core/parallel.h"
 #include "driftrec/core/rng.h"
 #include "driftrec/models/classic.h"
-#include "driftrec/models/early_stopping.h"
 #include "driftrec/models/weights_io.h"
+#include "driftrec/train/epoch_loop.h"
 
 namespace driftrec::models {
 
@@ -125,28 +125,17 @@ void IalsModel::fit(const data::Dataset& train, const FitOptions& options) {
                   &out[r * k]);
     });
   };
-  EarlyStopping stopping(patience);
   std::vector<float> best_Y;
-  for (int it = 1; it <= iterations; ++it) {
+  train::EpochHooks hooks;
+  hooks.train = [&](int) {
     sweep(ur, Y_, X, nu);
     sweep(ir, X, Y_, ni);
     YtY_ = dense::gram(Y_.data(), ni, k);
-    std::string msg;
-    if (options.validate) {
-      const double v = options.validate(*this);
-      msg = "valid=" + std::to_string(v);
-      if (stopping.record(v)) {
-        best_Y = Y_;
-      } else if (stopping.should_stop()) {
-        if (options.progress)
-          options.progress({"train ials", static_cast<std::size_t>(it), static_cast<std::size_t>(iterations),
-                            msg + " (early stop)"});
-        break;
-      }
-    }
-    if (options.progress)
-      options.progress({"train ials", static_cast<std::size_t>(it), static_cast<std::size_t>(iterations), msg});
-  }
+    return train::EpochRecord::kNone;  // alternating least squares: no sampled loss to report
+  };
+  if (options.validate) hooks.validate = [&] { return options.validate(*this); };
+  hooks.keep_best = [&] { best_Y = Y_; };
+  train::run_epochs({"train ials", iterations, 1, patience, {}}, hooks, options.on_epoch, options.progress);
   if (!best_Y.empty()) {
     Y_ = std::move(best_Y);
     YtY_ = dense::gram(Y_.data(), ni, k);

@@ -10,6 +10,7 @@
 #include "driftrec/core/error.h"
 #include "driftrec/core/hash.h"
 #include "driftrec/models/registry.h"
+#include "driftrec/train/epoch_record.h"
 
 namespace fs = std::filesystem;
 
@@ -166,6 +167,14 @@ void save_fine_tuned(const std::string& source_dir, const std::string& dir, cons
   });
 }
 
+void copy_model_dir(const std::string& source_dir, const std::string& dir) {
+  load_model_dir(source_dir);  // refuses a damaged source
+  write_directory(dir, [&](const fs::path& tmp) {
+    for (const auto& entry : fs::directory_iterator(source_dir))
+      if (entry.is_regular_file()) fs::copy_file(entry.path(), tmp / entry.path().filename());
+  });
+}
+
 nlohmann::json read_model_meta(const std::string& dir) {
   const fs::path d(dir);
   if (!fs::is_directory(d)) throw NotFound(dir + ": no such model directory");
@@ -193,14 +202,10 @@ int best_epoch(const nlohmann::json& meta) {
   };
   const int epochs = int_at(meta, "epochs", 0);
   if (epochs <= 0) return 0;
-  int best = 0;
-  double best_v = -1.0;
+  std::vector<train::EpochRecord> history;
   if (meta.contains("history") && meta["history"].is_array())
-    for (const auto& h : meta["history"])
-      if (h.contains("valid") && h["valid"].is_number() && h["valid"].get<double>() > best_v) {
-        best_v = h["valid"].get<double>();
-        best = int_at(h, "epoch", 0);
-      }
+    for (const auto& h : meta["history"]) history.push_back(train::EpochRecord::from_json(h));
+  const int best = train::best_validated_epoch(history);
   if (best > 0) return best;
   const nlohmann::json config = meta.contains("config") ? meta["config"] : nlohmann::json::object();
   const int planned = int_at(config, "epochs", epochs);

@@ -16,7 +16,7 @@
 #include "driftrec/core/log.h"
 #include "driftrec/core/rng.h"
 #include "driftrec/data/vectors.h"
-#include "driftrec/models/early_stopping.h"
+#include "driftrec/train/epoch_loop.h"
 #include "lazy_adam.h"
 #include "loss.h"
 #include "pch.h"
@@ -450,25 +450,21 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
   const int epochs = static_cast<int>(c["epochs"].get<int64_t>());
   const int eval_every = static_cast<int>(c["eval_every"].get<int64_t>());
   const int patience = static_cast<int>(c["patience"].get<int64_t>());
-  const auto t_fit = std::chrono::steady_clock::now();
   const Rng rng_root(options.seed);
   const bool cosine = c["lr_schedule"] == "cosine";
   const int64_t total_steps = static_cast<int64_t>(epochs) * static_cast<int64_t>(batches.size());
-  models::EarlyStopping stopping(patience);
   std::vector<torch::Tensor> best_state;
   int64_t step = 0;
-  int first_epoch = 1;
-  bool stopped = false;
+  train::EpochPlan plan{"train " + kind_, epochs, eval_every, patience, {}};
   Checkpoint ckpt(options.checkpoint_dir);
   if (options.resume) {
     if (!ckpt.enabled()) throw InvalidInput(who + "resume needs a checkpoint directory");
     auto st = ckpt.load(*net, opt, best_state, item_opt ? &*item_opt : nullptr);
-    first_epoch = st.epoch + 1;
-    stopping = models::EarlyStopping(patience, st.best, st.bad);
+    plan.resume = {st.epoch, st.best, st.bad, st.stopped};
     step = st.step;
-    stopped = st.stopped;
   }
-  for (int epoch = first_epoch; epoch <= epochs && !stopped; ++epoch) {
+  train::EpochHooks hooks;
+  hooks.train = [&](int epoch) {
     net->train();
     // Each epoch's randomness depends only on (seed, epoch), so a resumed run repeats it exactly.
     torch::manual_seed(options.seed + static_cast<std::uint64_t>(epoch) * 7919);
@@ -535,26 +531,18 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
     }
     net->eval();
     m.snapshot_items();
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_fit).count();
-    std::string msg = "loss=" + std::to_string(total / static_cast<double>(std::max<int64_t>(1, positions))) +
-                      " seconds=" + std::to_string(elapsed);
-    if (options.validate && eval_every > 0 && (epoch % eval_every == 0 || epoch == epochs)) {
-      const double v = options.validate(*this);
-      msg += " valid=" + std::to_string(v);
-      if (stopping.record(v)) {
-        best_state.clear();
-        for (const auto& p : params) best_state.push_back(p.detach().clone());
-      } else if (stopping.should_stop()) {
-        stopped = true;
-        msg += " (early stop)";
-      }
-    }
-    if (ckpt.enabled())
-      ckpt.save(*net, opt, best_state, {epoch, stopping.best(), stopping.bad(), step, stopped},
-                item_opt ? &*item_opt : nullptr);
-    if (options.progress)
-      options.progress({"train " + kind_, static_cast<std::size_t>(epoch), static_cast<std::size_t>(epochs), msg});
-  }
+    return total / static_cast<double>(std::max<int64_t>(1, positions));
+  };
+  if (options.validate) hooks.validate = [&] { return options.validate(*this); };
+  hooks.keep_best = [&] {
+    best_state.clear();
+    for (const auto& p : params) best_state.push_back(p.detach().clone());
+  };
+  if (ckpt.enabled())
+    hooks.after_epoch = [&](const train::EpochState& st) {
+      ckpt.save(*net, opt, best_state, {st.epoch, st.best, st.bad, step, st.stopped}, item_opt ? &*item_opt : nullptr);
+    };
+  train::run_epochs(plan, hooks, options.on_epoch, options.progress);
   if (!best_state.empty()) {
     torch::NoGradGuard g;
     for (std::size_t i = 0; i < params.size(); ++i) params[i].copy_(best_state[i]);

@@ -59,6 +59,13 @@ std::string detect_format(const std::string& path);
 /// ("a, b" and doubled quotes); `*unterminated` is set when a quoted field does not close.
 std::vector<std::string> split_delimited(const std::string& line, char delim, bool quotes, bool* unterminated);
 
+/// A category list as the readers split it: on '|', ',', ';' or whitespace; empty parts dropped.
+std::vector<std::string> split_categories(const std::string& s);
+
+/// ReadOptions::delimiter from its spelling: "" = detect (0), one character, or "tab" / "\\t".
+/// Throws InvalidInput otherwise.
+char parse_delimiter(const std::string& spec);
+
 /// Lower-cases ASCII and splits on anything that is not a letter, digit or non-ASCII byte.
 std::vector<std::string> tokenize(const std::string& text);
 

@@ -12,6 +12,7 @@
 #include "driftrec/core/log.h"
 #include "driftrec/core/topk.h"
 #include "driftrec/data/dataset.h"
+#include "driftrec/train/epoch_record.h"
 
 namespace driftrec::models {
 
@@ -51,6 +52,8 @@ struct FitOptions {
   int threads = 0;  ///< 0 = all cores
   std::uint64_t seed = 42;
   ProgressCallback progress;
+  /// Iterative models report every finished epoch here (typed: loss, validation objective, time).
+  train::EpochCallback on_epoch;
   std::function<double(const class Model&)> validate;
   /// Iterative LibTorch models write a checkpoint (model, optimizer, early-stopping state) here
   /// after every epoch ("" = none); with `resume`, training continues from the one found there and

@@ -40,6 +40,10 @@ void save_model_dir(const std::string& dir, const Model& model, const data::Data
 void save_fine_tuned(const std::string& source_dir, const std::string& dir, const Model& model,
                      const nlohmann::json& extra = nlohmann::json::object());
 
+/// Copies the model directory `source_dir` to `dir` as it is (checked by loading it first); atomic like
+/// save_model_dir. Throws NotFound, CorruptModel or IoError.
+void copy_model_dir(const std::string& source_dir, const std::string& dir);
+
 /// Loads and validates a model directory. Throws NotFound, IoError or CorruptModel.
 LoadedModel load_model_dir(const std::string& dir);
 

@@ -21,6 +21,7 @@
 #include "driftrec/policy/policy.h"
 #include "driftrec/serve/slate_log.h"
 #include "driftrec/store/event_store.h"
+#include "driftrec/workflow/recommender.h"
 
 namespace driftrec::serve {
 
@@ -66,12 +67,8 @@ struct RecommendRequest {
   std::string policy;
 };
 
-struct Because {
-  std::string item;
-  std::int64_t ts = 0;
-  std::string behavior;
-  float weight = 0.0f;
-};
+/// One past event behind a recommendation (the same record the library's Recommender returns).
+using Because = workflow::Because;
 
 struct Recommendation {
   std::string item;

@@ -1,0 +1,49 @@
+#pragma once
+// Evaluate a trained model on its held-out cases as a library call (the CLI's `evaluate
+// --protocol split`, the Python module's driftrec.evaluate): the model's recorded preprocessing
+// and split are rebuilt on the given data in the model's id space, then every case is ranked.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "driftrec/core/log.h"
+#include "driftrec/data/transforms.h"
+#include "driftrec/eval/evaluator.h"
+#include "driftrec/eval/tracking.h"
+#include "driftrec/models/model_dir.h"
+
+namespace driftrec::workflow {
+
+struct EvaluateOptions {
+  std::string on = "test";            ///< "test" or "valid"
+  std::vector<int> ks = {5, 10, 20};  ///< cut-offs
+  bool include_seen = false;          ///< rank items the user already interacted with too
+  int threads = 0;                    ///< 0 = all cores
+  int impressions = 0;                ///< MIND-style impression metrics with this many negatives (0 = off)
+  std::uint64_t impression_seed = 42;
+  std::size_t save_top = 0;                     ///< keep each case's top-N (result.rankings); 0 = none
+  std::optional<data::PrepareOptions> prepare;  ///< default: the model's recorded preprocessing
+  std::string truth;                            ///< users' true interests (interests.csv): tracking error
+  std::string data_name;                        ///< the data's name in the report
+  std::string model_dir;                        ///< the model's directory in the report ("" = in memory)
+  ProgressCallback progress;
+};
+
+struct Evaluation {
+  eval::EvalResult result;                      ///< metrics, per-case values, rankings when asked
+  std::optional<eval::TrackingError> tracking;  ///< with a truth file
+  int tracking_k = 10;                          ///< list length the tracking error used
+  data::Prepared prepared;                      ///< the split evaluated (the model's id space)
+  nlohmann::json report;                        ///< what `driftrec evaluate --json` writes
+};
+
+/// Rebuilds the split on `data` and ranks every case of `options.on`. Throws InvalidInput for bad
+/// options or a split without such cases.
+Evaluation evaluate(const models::LoadedModel& model, data::Dataset data, const EvaluateOptions& options);
+
+/// The list length headline metrics use: 10 when it is among the cut-offs, else the first.
+int headline_k(const std::vector<int>& ks);
+
+}  // namespace driftrec::workflow

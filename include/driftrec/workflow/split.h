@@ -1,0 +1,61 @@
+#pragma once
+// Split bookkeeping shared by the workflows (train, evaluate, compare, ensemble, report) and their
+// front ends (CLI, Python): which items evaluation ranks, a split's summary for model.json and
+// results, and several models' common split rebuilt in their id space.
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "driftrec/data/transforms.h"
+#include "driftrec/eval/evaluator.h"
+#include "driftrec/models/model_dir.h"
+#include "driftrec/models/replay.h"
+
+namespace driftrec::workflow {
+
+/// The items evaluation ranks under `prep` (target domains, new items); empty = all.
+std::vector<char> candidate_items(const data::PrepareOptions& prep, const data::Dataset& full);
+/// Evaluation options that follow the preprocessing: with target domains, only their items are
+/// ranked; with new items (cold start), only items without an event before the validation cutoff.
+eval::EvalOptions eval_options_for(const data::PrepareOptions& prep, const data::Dataset& full);
+
+/// Protocol, event and case counts (and cutoffs) of a split, for model.json and results.
+nlohmann::json split_summary(const data::Prepared& p);
+
+/// A model's recorded data rebuilt for evaluation: `data` filtered as recorded, put in the model's
+/// id space and split as recorded (the split depends only on each user's event order, so it is the
+/// same as on the unaligned data).
+struct ModelSplit {
+  data::Dataset filtered;     ///< the data after the recorded filters (original ids)
+  data::Prepared prepared;    ///< aligned to the model's ids, split as recorded
+  data::PrepareOptions prep;  ///< the preprocessing used
+};
+ModelSplit model_split(const models::LoadedModel& model, data::Dataset data, const data::PrepareOptions& prep);
+/// The preprocessing recorded in a model's model.json.
+data::PrepareOptions recorded_prepare(const models::LoadedModel& model);
+
+/// Several model directories evaluated on one split.
+struct SharedSplit {
+  std::vector<models::LoadedModel> models;
+  data::Dataset filtered;     ///< the data after the recorded filters (original ids)
+  data::Prepared prepared;    ///< aligned to the models' ids, split as recorded
+  data::PrepareOptions prep;  ///< the recorded preprocessing
+};
+/// Loads models trained on the same data and split (a refit model matches its validated one: same
+/// test cases), then `load_data()`, and rebuilds that split in their id space. `on` ("test" or
+/// "valid"): refit models cannot be scored on validation (they trained on it). Throws InvalidInput
+/// naming the odd one out.
+SharedSplit load_shared_split(const std::vector<std::string>& model_dirs,
+                              const std::function<data::Dataset()>& load_data, const std::string& on);
+
+/// Replay options from a model's preprocessing: start at `start` (a quantile or timestamp; "" =
+/// the temporal split's test cutoff, else 0.9), its target behaviours and domains, candidates.
+struct ReplaySetup {
+  models::ReplayOptions options;
+  std::string start;  ///< as resolved ("0.9", a timestamp, ...)
+};
+ReplaySetup replay_setup(const data::PrepareOptions& prep, const data::Dataset& full, const std::string& start, int k,
+                         int threads);
+
+}  // namespace driftrec::workflow

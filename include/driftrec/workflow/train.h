@@ -1,0 +1,59 @@
+#pragma once
+// Train-and-save and refit as library calls (the CLI's `train`, the Python module's
+// driftrec.train): a model name, its configuration and the preprocessing in, a trained model with
+// its typed epoch history, validation metrics and model.json record out.
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "driftrec/core/log.h"
+#include "driftrec/data/transforms.h"
+#include "driftrec/eval/evaluator.h"
+#include "driftrec/models/model_dir.h"
+#include "driftrec/train/epoch_record.h"
+
+namespace driftrec::workflow {
+
+struct TrainOptions {
+  std::string model;  ///< registry name; may be empty with refit_from
+  /// Parameter overrides over the model's defaults (with refit_from: over the source's config).
+  nlohmann::json config = nlohmann::json::object();
+  data::PrepareOptions prepare;       ///< ignored with refit_from (the source's split is used)
+  std::optional<std::uint64_t> seed;  ///< default 42, or the refit source's seed
+  int threads = 0;                    ///< 0 = all cores
+  bool validate = true;               ///< early stopping and validation metrics on the validation cases
+  bool include_seen = false;          ///< validation ranks already-seen items too
+  std::string checkpoint_dir;         ///< LibTorch models: checkpoint after every epoch
+  bool resume = false;                ///< continue from the checkpoint in checkpoint_dir
+  /// Retrain the model in this directory (same model, parameters, seed and split) on training +
+  /// validation events, for its best validation epoch count.
+  std::string refit_from;
+  ProgressCallback progress;      ///< progress lines (epochs, evaluation)
+  train::EpochCallback on_epoch;  ///< every finished epoch, typed
+};
+
+/// A trained model, ready to save or to use in memory.
+struct TrainedModel {
+  models::LoadedModel loaded;  ///< the model with its id maps and tables; meta = the record below
+  data::Dataset train;         ///< the training events (their id maps go into the model directory)
+  std::vector<train::EpochRecord> history;
+  eval::EvalResult validation;  ///< metrics on the validation cases (empty without validation)
+  double seconds = 0.0;         ///< wall time of fit()
+  /// Writes the model directory (model.json with `loaded.meta` merged in). Throws IoError.
+  void save(const std::string& dir) const;
+};
+
+/// Resolves the model, configuration, preprocessing and seed of a refit of `options.refit_from`
+/// (throws InvalidInput for an ensemble or an already refit model, NotFound/CorruptModel for a bad
+/// directory). Returns options ready for train_model with `refit_from` still set.
+TrainOptions resolve_refit(TrainOptions options);
+
+/// Prepares (filters, splits) `data`, fits the model with early stopping on validation NDCG@10
+/// and evaluates it on the validation cases. Throws InvalidInput for a bad model name or
+/// configuration or data that leaves no test case.
+TrainedModel train_model(data::Dataset data, TrainOptions options);
+
+}  // namespace driftrec::workflow

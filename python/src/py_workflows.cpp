@@ -1,0 +1,173 @@
+// driftrec.train, driftrec.refit, driftrec.load, driftrec.evaluate: one library workflow each.
+#include <pybind11/stl.h>
+
+#include <algorithm>
+
+#include "bindings.h"
+#include "convert.h"
+#include "driftrec/core/error.h"
+#include "driftrec/workflow/evaluate.h"
+#include "driftrec/workflow/train.h"
+
+namespace driftrec::py {
+
+namespace {
+
+using pyb::arg;
+
+// A Dataset or a Split: the data and the preprocessing to use (none for a plain Dataset).
+struct DataArg {
+  std::shared_ptr<const data::Dataset> data;
+  std::optional<data::PrepareOptions> options;
+};
+
+DataArg data_arg(const pyb::object& o) {
+  if (pyb::isinstance<PySplit>(o)) {
+    const auto& s = o.cast<const PySplit&>();
+    return {s.data, s.options};
+  }
+  if (pyb::isinstance<PyDataset>(o)) return {o.cast<const PyDataset&>().data, std::nullopt};
+  throw InvalidInput("data must be a driftrec.Dataset or a driftrec.Split");
+}
+
+train::EpochCallback epoch_callback(const pyb::object& on_epoch) {
+  if (on_epoch.is_none()) return {};
+  if (PyCallable_Check(on_epoch.ptr()) == 0) throw InvalidInput("on_epoch must be a callable f(record: dict)");
+  auto holder = std::shared_ptr<pyb::object>(new pyb::object(on_epoch), [](pyb::object* o) {
+    pyb::gil_scoped_acquire gil;
+    delete o;
+  });
+  return [holder](const train::EpochRecord& r) {
+    pyb::gil_scoped_acquire gil;
+    (*holder)(to_python(r.to_json()));
+  };
+}
+
+PyModel wrap(std::shared_ptr<const models::LoadedModel> loaded) {
+  PyModel m;
+  m.loaded = std::move(loaded);
+  m.recommender = std::make_unique<workflow::Recommender>(m.loaded);
+  return m;
+}
+
+PyModel run_training(workflow::TrainOptions o, const DataArg& d) {
+  workflow::TrainedModel t;
+  {
+    pyb::gil_scoped_release nogil;
+    t = workflow::train_model(*d.data, std::move(o));
+  }
+  auto m = wrap(std::make_shared<const models::LoadedModel>(std::move(t.loaded)));
+  m.train = std::make_shared<const data::Dataset>(std::move(t.train));
+  m.history = std::move(t.history);
+  pyb::gil_scoped_release nogil;
+  m.recommender->set_histories(*d.data);
+  return m;
+}
+
+PyModel train_py(const std::string& model, const pyb::object& data, const pyb::object& config, std::uint64_t seed,
+                 bool validate, bool include_seen, int threads, const pyb::object& progress,
+                 const pyb::object& on_epoch, const std::string& checkpoint_dir, bool resume) {
+  const auto d = data_arg(data);
+  workflow::TrainOptions o;
+  o.model = model;
+  if (!config.is_none()) o.config = from_python(config, "config");
+  if (!o.config.is_object()) throw InvalidInput("config must be a dict of parameters");
+  if (d.options) o.prepare = *d.options;
+  o.seed = seed;
+  o.validate = validate;
+  o.include_seen = include_seen;
+  o.threads = threads;
+  o.progress = progress_callback(progress);
+  o.on_epoch = epoch_callback(on_epoch);
+  o.checkpoint_dir = checkpoint_dir;
+  o.resume = resume;
+  return run_training(std::move(o), d);
+}
+
+PyModel refit_py(const std::string& model_dir, const pyb::object& data, const pyb::object& config,
+                 const std::optional<std::uint64_t>& seed, int threads, const pyb::object& progress) {
+  const auto d = data_arg(data);
+  if (d.options) throw InvalidInput("refit uses the split recorded in " + model_dir + "; pass a Dataset, not a Split");
+  workflow::TrainOptions o;
+  o.refit_from = model_dir;
+  if (!config.is_none()) o.config = from_python(config, "config");
+  o.seed = seed;
+  o.threads = threads;
+  o.progress = progress_callback(progress);
+  return run_training(std::move(o), d);
+}
+
+PyModel load_py(const std::string& dir, const pyb::object& data) {
+  std::shared_ptr<const models::LoadedModel> loaded;
+  {
+    pyb::gil_scoped_release nogil;
+    loaded = std::make_shared<const models::LoadedModel>(models::load_model_dir(dir));
+  }
+  auto m = wrap(std::move(loaded));
+  m.source_dir = dir;
+  if (!data.is_none()) {
+    const auto d = data_arg(data);
+    pyb::gil_scoped_release nogil;
+    m.recommender->set_histories(*d.data);
+  }
+  return m;
+}
+
+// Keeps the metrics whose name is in `wanted` or starts with "<wanted>@" ("ndcg" -> ndcg@10, ndcg@20).
+void keep_metrics(nlohmann::json& metrics, const std::vector<std::string>& wanted) {
+  if (wanted.empty()) return;
+  nlohmann::json kept = nlohmann::json::object();
+  for (const auto& w : wanted) {
+    bool found = false;
+    for (auto it = metrics.begin(); it != metrics.end(); ++it)
+      if (it.key() == w || it.key().rfind(w + "@", 0) == 0) {
+        kept[it.key()] = it.value();
+        found = true;
+      }
+    if (!found) {
+      std::string known;
+      for (auto it = metrics.begin(); it != metrics.end(); ++it) known += (known.empty() ? "" : ", ") + it.key();
+      throw InvalidInput("metrics: '" + w + "' is not computed (known: " + known + ")");
+    }
+  }
+  metrics = std::move(kept);
+}
+
+pyb::dict evaluate_py(const PyModel& model, const pyb::object& data, const std::string& split,
+                      const std::vector<int>& k, const std::vector<std::string>& metrics, bool include_seen,
+                      int impressions, int threads, const pyb::object& progress) {
+  const auto d = data_arg(data);
+  workflow::EvaluateOptions o;
+  o.on = split;
+  o.ks = k;
+  o.include_seen = include_seen;
+  o.impressions = impressions;
+  o.threads = threads;
+  o.prepare = d.options;
+  o.data_name = d.data->name;
+  o.model_dir = model.source_dir;
+  o.progress = progress_callback(progress);
+  workflow::Evaluation ev;
+  {
+    pyb::gil_scoped_release nogil;
+    ev = workflow::evaluate(*model.loaded, *d.data, o);
+  }
+  keep_metrics(ev.report["metrics"], metrics);
+  return to_python(ev.report).cast<pyb::dict>();
+}
+
+}  // namespace
+
+void bind_workflows(pyb::module_& m) {
+  m.def("train", &train_py, arg("model"), arg("data"), arg("config") = pyb::none(), arg("seed") = 42,
+        arg("validate") = true, arg("include_seen") = false, arg("threads") = 0, arg("progress") = true,
+        arg("on_epoch") = pyb::none(), arg("checkpoint_dir") = "", arg("resume") = false);
+  m.def("refit", &refit_py, arg("model_dir"), arg("data"), arg("config") = pyb::none(), arg("seed") = pyb::none(),
+        arg("threads") = 0, arg("progress") = true);
+  m.def("load", &load_py, arg("dir"), arg("data") = pyb::none());
+  m.def("evaluate", &evaluate_py, arg("model"), arg("data"), arg("split") = "test", arg("k") = std::vector<int>{10, 20},
+        arg("metrics") = std::vector<std::string>{}, arg("include_seen") = false, arg("impressions") = 0,
+        arg("threads") = 0, arg("progress") = false);
+}
+
+}  // namespace driftrec::py

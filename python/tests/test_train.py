@@ -1,0 +1,123 @@
+"""driftrec.train / load / refit / evaluate: typed histories, save and load, progress, interrupts."""
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import driftrec
+
+
+def test_train_reports_typed_epochs_and_validation(shop):
+    records, lines = [], []
+    model = driftrec.train("bpr", shop, config={"epochs": 4, "eval_every": 1, "factors": 16}, threads=1,
+                           progress=lambda stage, done, total, msg: lines.append((stage, done, total, msg)),
+                           on_epoch=records.append)
+    assert model.name == "bpr"
+    assert [r["epoch"] for r in records] == list(range(1, len(records) + 1))
+    assert all(isinstance(r["loss"], float) and "valid" in r and r["seconds"] >= 0 for r in records)
+    assert model.history == records
+    assert any(stage == "train bpr" for stage, *_ in lines)
+    assert 0.0 <= model.validation["ndcg@10"] <= 1.0
+    assert model.meta["epochs"] == records[-1]["epoch"]
+    best = max(records, key=lambda r: r["valid"])["epoch"]
+    assert model.meta["best_epoch"] == best
+
+
+def test_unknown_model_and_bad_config(shop):
+    with pytest.raises(driftrec.NotFound):
+        driftrec.train("no-such-model", shop, progress=False)
+    with pytest.raises(driftrec.InvalidInput, match="factors"):
+        driftrec.train("ials", shop, config={"factors": -3}, progress=False)
+    with pytest.raises(driftrec.InvalidInput):
+        driftrec.train("ials", shop, config=[1, 2], progress=False)
+
+
+def test_save_load_gives_the_same_recommendations(shop, tmp_path):
+    model = driftrec.train("ials", shop.split(), config={"factors": 8, "iterations": 3}, threads=1, progress=False)
+    users = shop.user_ids[:20]
+    ids, scores = model.recommend(users, k=5)
+    model.save(str(tmp_path / "ials"))
+    again = driftrec.load(str(tmp_path / "ials"), data=shop)
+    ids2, scores2 = again.recommend(users, k=5)
+    assert (ids == ids2).all()
+    np.testing.assert_allclose(scores, scores2, rtol=1e-6)
+    assert again.meta["model"] == "ials" and again.history == model.history
+    again.save(str(tmp_path / "copy"))  # a loaded model saves as a copy of its directory
+    assert driftrec.load(str(tmp_path / "copy")).config == model.config
+    with pytest.raises(driftrec.NotFound):
+        driftrec.load(str(tmp_path / "nothing-here"))
+
+
+def test_evaluate_and_refit(shop, tmp_path):
+    model = driftrec.train("itemknn", shop, progress=False, threads=1)
+    res = driftrec.evaluate(model, shop, k=[5, 10], threads=1)
+    assert res["evaluated_on"] == "test" and res["users_evaluated"] > 0
+    assert {"hr@5", "ndcg@10", "mrr"} <= set(res["metrics"])
+    only = driftrec.evaluate(model, shop, k=[10], metrics=["ndcg", "hr@10"], threads=1)
+    assert set(only["metrics"]) == {"ndcg@10", "hr@10"}
+    with pytest.raises(driftrec.InvalidInput, match="not computed"):
+        driftrec.evaluate(model, shop, metrics=["nope"])
+    with pytest.raises(driftrec.InvalidInput):
+        driftrec.evaluate(model, shop, split="train")
+    bpr = driftrec.train("bpr", shop, config={"epochs": 3, "factors": 8}, threads=1, progress=False)
+    bpr.save(str(tmp_path / "bpr"))
+    refit = driftrec.refit(str(tmp_path / "bpr"), shop, threads=1, progress=False)
+    assert refit.meta["refit"]["best_epoch"] == bpr.meta["best_epoch"]
+    assert refit.config["epochs"] == bpr.meta["best_epoch"]
+    assert driftrec.evaluate(refit, shop, threads=1)["metrics"]["ndcg@10"] >= 0
+
+
+def test_progress_true_draws_text(shop, capsys):
+    driftrec.train("bpr", shop, config={"epochs": 2, "factors": 4}, threads=1, progress=True)
+    assert "train bpr 1/2" in capsys.readouterr().err
+
+
+def test_an_exception_in_a_callback_stops_training(shop):
+    calls = []
+
+    def stop(stage, done, total, msg):
+        calls.append(done)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        driftrec.train("bpr", shop, config={"epochs": 50, "factors": 8}, progress=stop)
+    assert calls == [1]
+
+
+def test_ctrl_c_interrupts_training(shop):
+    """A real SIGINT while the C++ loop runs without the GIL ends the call with KeyboardInterrupt."""
+    timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            driftrec.train("bpr", shop, config={"epochs": 100000, "factors": 8, "patience": 100000}, progress=False,
+                           validate=False)
+    finally:
+        timer.cancel()
+    assert time.monotonic() - start < 30
+
+
+def test_training_releases_the_gil(shop):
+    """Another Python thread keeps running while a model trains."""
+    ticks = []
+    done = threading.Event()
+
+    def count():
+        while not done.is_set():
+            ticks.append(1)
+            time.sleep(0.001)
+
+    t = threading.Thread(target=count)
+    t.start()
+    start = time.monotonic()
+    driftrec.train("bpr", shop, config={"epochs": 600, "factors": 16}, threads=1, progress=False, validate=False)
+    elapsed = time.monotonic() - start
+    done.set()
+    t.join()
+    # With the GIL held for the whole call the thread would tick only before and after it.
+    assert elapsed > 0.3 and len(ticks) > 100

@@ -1,0 +1,57 @@
+#include "driftrec/train/epoch_record.h"
+
+#include "driftrec/core/error.h"
+
+namespace driftrec::train {
+
+nlohmann::json EpochRecord::to_json() const {
+  nlohmann::json j = {{"epoch", epoch}, {"seconds", seconds}};
+  if (has_loss()) j["loss"] = loss;
+  if (validated()) j["valid"] = valid;
+  if (early_stop) j["early_stop"] = true;
+  return j;
+}
+
+EpochRecord EpochRecord::from_json(const nlohmann::json& j) {
+  if (!j.is_object() || !j.contains("epoch") || !j["epoch"].is_number_integer())
+    throw InvalidInput("history entry without an integer 'epoch': " + j.dump());
+  EpochRecord r;
+  r.epoch = j["epoch"].get<int>();
+  auto number = [&j](const char* key, double fallback) {
+    return j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
+  };
+  r.loss = number("loss", kNone);
+  r.valid = number("valid", kNone);
+  r.seconds = number("seconds", 0.0);
+  r.early_stop = j.value("early_stop", false);
+  return r;
+}
+
+std::string EpochRecord::message() const {
+  std::string msg;
+  auto add = [&msg](const std::string& part) { msg += (msg.empty() ? "" : " ") + part; };
+  if (has_loss()) add("loss=" + std::to_string(loss));
+  add("seconds=" + std::to_string(seconds));
+  if (validated()) add("valid=" + std::to_string(valid));
+  if (early_stop) add("(early stop)");
+  return msg;
+}
+
+nlohmann::json history_json(const std::vector<EpochRecord>& history) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : history) out.push_back(r.to_json());
+  return out;
+}
+
+int best_validated_epoch(const std::vector<EpochRecord>& history) {
+  int best = 0;
+  double best_v = 0.0;
+  for (const auto& r : history)
+    if (r.validated() && (best == 0 || r.valid > best_v)) {
+      best = r.epoch;
+      best_v = r.valid;
+    }
+  return best;
+}
+
+}  // namespace driftrec::train

@@ -1,0 +1,84 @@
+#include "driftrec/workflow/evaluate.h"
+
+#include <algorithm>
+
+#include "driftrec/core/error.h"
+#include "driftrec/models/evaluation.h"
+#include "driftrec/workflow/split.h"
+
+namespace driftrec::workflow {
+
+int headline_k(const std::vector<int>& ks) {
+  if (ks.empty()) throw InvalidInput("evaluate: at least one cut-off is needed");
+  return std::find(ks.begin(), ks.end(), 10) != ks.end() ? 10 : ks.front();
+}
+
+namespace {
+
+void check_options(const EvaluateOptions& o) {
+  if (o.on != "test" && o.on != "valid")
+    throw InvalidInput("evaluate: split must be 'test' or 'valid', not '" + o.on + "'");
+  if (o.ks.empty()) throw InvalidInput("evaluate: at least one cut-off is needed");
+  for (int k : o.ks)
+    if (k < 1) throw InvalidInput("evaluate: cut-offs must be positive, got " + std::to_string(k));
+  if (o.impressions < 0) throw InvalidInput("evaluate: impressions must be >= 0");
+}
+
+}  // namespace
+
+Evaluation evaluate(const models::LoadedModel& model, data::Dataset data, const EvaluateOptions& options) {
+  check_options(options);
+  const auto prep = options.prepare ? *options.prepare : recorded_prepare(model);
+  if (prep.refit && options.on == "valid")
+    throw InvalidInput("a refit model was trained on the validation cases; evaluate it on test");
+  auto ms = model_split(model, std::move(data), prep);
+  Evaluation out;
+  out.prepared = std::move(ms.prepared);
+  const auto& p = out.prepared;
+  const auto& cases = options.on == "test" ? p.split.test : p.split.valid;
+  if (cases.empty()) throw InvalidInput("no " + options.on + " cases in this split");
+  const auto unknown_items = p.full.items.size() - model.items.size();
+  if (unknown_items > 0)
+    log_warn(std::to_string(unknown_items) + " item(s) in the data are unknown to the model (they count as misses)");
+  auto eo = eval_options_for(prep, p.full);
+  eo.ks = options.ks;
+  eo.exclude_seen = !options.include_seen;
+  eo.threads = options.threads;
+  eo.impression_negatives = options.impressions;
+  eo.impression_seed = options.impression_seed;
+  eo.save_top = options.save_top;
+  out.tracking_k = headline_k(eo.ks);
+  if (!options.truth.empty()) eo.save_top = std::max(eo.save_top, static_cast<std::size_t>(out.tracking_k));
+  out.result = models::evaluate_model(*model.model, p.full, cases, p.split.train, eo, options.progress);
+  const auto& res = out.result;
+  out.report = {{"dataset",
+                 {{"name", options.data_name},
+                  {"fingerprint", p.full.fingerprint()},
+                  {"users", ms.filtered.users.count()},
+                  {"items", ms.filtered.items.count()},
+                  {"events", ms.filtered.log.size()}}},
+                {"split", split_summary(p)},
+                {"preprocess", data::to_json(prep)},
+                {"evaluated_on", options.on},
+                {"exclude_seen", eo.exclude_seen},
+                {"impression_negatives", eo.impression_negatives},
+                {"model",
+                 {{"name", model.model->name()},
+                  {"dir", options.model_dir},
+                  {"trained_on", model.meta.value("data", nlohmann::json())}}},
+                {"config", model.model->config()},
+                {"metrics", res.metrics_json()},
+                {"users_evaluated", res.users_evaluated},
+                {"seconds", res.seconds}};
+  if (!options.truth.empty()) {
+    eval::TrackingOptions to;
+    to.k = out.tracking_k;
+    out.tracking =
+        eval::track_cases(cases, res.rankings, p.full, eval::InterestTruth::read_csv(options.truth, p.full), to);
+    out.report["tracking"] = out.tracking->to_json();
+    out.report["truth"] = options.truth;
+  }
+  return out;
+}
+
+}  // namespace driftrec::workflow

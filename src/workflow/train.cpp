@@ -1,0 +1,104 @@
+#include "driftrec/workflow/train.h"
+
+#include "driftrec/core/config.h"
+#include "driftrec/core/error.h"
+#include "driftrec/models/evaluation.h"
+#include "driftrec/models/registry.h"
+#include "driftrec/workflow/split.h"
+
+namespace driftrec::workflow {
+
+void TrainedModel::save(const std::string& dir) const {
+  models::save_model_dir(dir, *loaded.model, train, loaded.meta);
+}
+
+TrainOptions resolve_refit(TrainOptions options) {
+  const auto& from = options.refit_from;
+  const auto ref = models::read_model_meta(from);
+  const std::string ref_name = ref.value("model", "");
+  if (!options.model.empty() && options.model != ref_name)
+    throw InvalidInput("refit: " + from + " holds a '" + ref_name + "' model, not '" + options.model + "'");
+  if (ref_name == "ensemble")
+    throw InvalidInput("refit: " + from +
+                       " is an ensemble; refit it with `driftrec ensemble --refit --weights-from` over refit members");
+  options.model = ref_name;
+  options.prepare = data::prepare_options_from_json(ref.value("preprocess", nlohmann::json()));
+  if (options.prepare.refit) throw InvalidInput("refit: " + from + " is already a refit");
+  options.prepare.refit = true;
+  auto config = ref.value("config", nlohmann::json::object());
+  const int best = models::best_epoch(ref);
+  // The epoch count is `epochs` (neural models, bpr) or `iterations` (ials).
+  for (const char* key : {"epochs", "iterations"})
+    if (best > 0 && config.contains(key)) {
+      config[key] = best;
+      break;
+    }
+  options.config = merge_config(config, options.config);
+  if (!options.seed && ref.contains("seed") && ref["seed"].is_number_unsigned())
+    options.seed = ref["seed"].get<std::uint64_t>();
+  return options;
+}
+
+namespace {
+
+nlohmann::json refit_record(const std::string& from) {
+  const auto ref = models::read_model_meta(from);
+  return {{"from", from},
+          {"best_epoch", models::best_epoch(ref)},
+          {"validation", ref.value("validation", nlohmann::json())}};
+}
+
+}  // namespace
+
+TrainedModel train_model(data::Dataset data, TrainOptions options) {
+  const bool refit = !options.refit_from.empty();
+  if (refit) options = resolve_refit(std::move(options));
+  if (options.model.empty()) throw InvalidInput("train: a model name is required (or a model directory to refit)");
+  const std::uint64_t seed = options.seed.value_or(42);
+  auto model = models::create_model(options.model, options.config);
+  auto prepared = data::prepare(std::move(data), options.prepare);
+  if (!options.validate) prepared.split.valid.clear();
+  log_info("split " + prepared.split.protocol + ": " + std::to_string(prepared.split.train.log.size()) +
+           " training events, " + std::to_string(prepared.split.valid.size()) + " validation and " +
+           std::to_string(prepared.split.test.size()) + " test cases");
+  TrainedModel out;
+  models::FitOptions fo;
+  fo.threads = options.threads;
+  fo.seed = seed;
+  fo.progress = options.progress;
+  fo.on_epoch = [&out, user = options.on_epoch](const train::EpochRecord& r) {
+    out.history.push_back(r);
+    if (user) user(r);
+  };
+  fo.checkpoint_dir = options.checkpoint_dir;
+  fo.resume = options.resume;
+  auto eo = eval_options_for(options.prepare, prepared.full);
+  eo.exclude_seen = !options.include_seen;
+  eo.threads = options.threads;
+  const auto rep = models::fit_and_validate(*model, prepared.full, prepared.split, fo, eo);
+  out.seconds = rep.seconds;
+  out.validation = rep.validation;
+  nlohmann::json meta = {{"preprocess", data::to_json(options.prepare)},
+                         {"split", split_summary(prepared)},
+                         {"seed", seed},
+                         {"training_seconds", rep.seconds},
+                         {"epochs", out.history.empty() ? 0 : out.history.back().epoch},
+                         {"validation_exclude_seen", !options.include_seen},
+                         {"history", train::history_json(out.history)},
+                         {"validation", rep.validation.metrics_json()}};
+  if (!rep.validation.metrics.empty()) meta["best_epoch"] = models::best_epoch(meta);
+  if (refit) meta["refit"] = refit_record(options.refit_from);
+  meta["model"] = model->name();
+  meta["config"] = model->config();
+  auto& train = prepared.split.train;
+  out.loaded.users = train.users;
+  out.loaded.items = train.items;
+  out.loaded.behaviors = train.behaviors;
+  out.loaded.item_table = train.item_table;
+  out.loaded.meta = std::move(meta);
+  out.loaded.model = std::move(model);
+  out.train = std::move(train);
+  return out;
+}
+
+}  // namespace driftrec::workflow

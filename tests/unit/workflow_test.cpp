@@ -1,0 +1,233 @@
+// The train layer's epoch loop and the library workflows (train, evaluate, recommender, columns).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "driftrec/core/error.h"
+#include "driftrec/data/columns.h"
+#include "driftrec/data/synth.h"
+#include "driftrec/models/model_dir.h"
+#include "driftrec/train/epoch_loop.h"
+#include "driftrec/workflow/evaluate.h"
+#include "driftrec/workflow/recommender.h"
+#include "driftrec/workflow/train.h"
+
+namespace driftrec {
+namespace {
+
+namespace fs = std::filesystem;
+
+// ---- epoch loop ----
+
+struct LoopRun {
+  std::vector<train::EpochRecord> records;
+  std::vector<int> kept;  // epochs whose weights were kept
+  std::vector<std::string> messages;
+  train::EpochState state;
+};
+
+LoopRun run_loop(const std::vector<double>& valid, int epochs, int eval_every, int patience,
+                 train::EpochState resume = {}) {
+  LoopRun r;
+  int current = 0;
+  train::EpochHooks hooks;
+  hooks.train = [&current](int epoch) {
+    current = epoch;
+    return 1.0 / epoch;
+  };
+  hooks.validate = [&] { return valid.at(static_cast<std::size_t>(current - 1)); };
+  hooks.keep_best = [&] { r.kept.push_back(current); };
+  r.state = train::run_epochs(
+      {"train x", epochs, eval_every, patience, resume}, hooks,
+      [&r](const train::EpochRecord& e) { r.records.push_back(e); },
+      [&r](const Progress& p) { r.messages.push_back(p.message); });
+  return r;
+}
+
+TEST(EpochLoop, KeepsTheBestAndStopsAfterPatienceChecksWithoutImprovement) {
+  const auto r = run_loop({0.1, 0.3, 0.2, 0.25, 0.5, 0.6}, 6, 1, 2);
+  ASSERT_EQ(r.records.size(), 4u);  // 0.3 at epoch 2, then two checks without improvement
+  EXPECT_EQ(r.kept, (std::vector<int>{1, 2}));
+  EXPECT_TRUE(r.records[3].early_stop);
+  EXPECT_TRUE(r.state.stopped);
+  EXPECT_EQ(r.state.epoch, 4);
+  EXPECT_DOUBLE_EQ(r.state.best, 0.3);
+  EXPECT_DOUBLE_EQ(r.records[1].loss, 0.5);
+  EXPECT_TRUE(r.records[1].best);
+  EXPECT_EQ(train::best_validated_epoch(r.records), 2);
+  EXPECT_NE(r.messages[3].find("(early stop)"), std::string::npos);
+  EXPECT_NE(r.messages[0].find("valid=0.100000"), std::string::npos);
+}
+
+TEST(EpochLoop, ValidatesEveryNthEpochAndAtTheLast) {
+  const auto r = run_loop({0.1, 0.2, 0.3, 0.4, 0.5}, 5, 2, 3);
+  ASSERT_EQ(r.records.size(), 5u);
+  std::vector<int> checked;
+  for (const auto& e : r.records)
+    if (e.validated()) checked.push_back(e.epoch);
+  EXPECT_EQ(checked, (std::vector<int>{2, 4, 5}));
+  EXPECT_FALSE(r.records[0].validated());
+  EXPECT_EQ(r.kept, (std::vector<int>{2, 4, 5}));
+}
+
+TEST(EpochLoop, ResumesWithTheSavedEarlyStoppingState) {
+  // Best 0.3 so far, one bad check already: one more bad check stops it (patience 2).
+  const auto r = run_loop({0.1, 0.3, 0.2, 0.25, 0.5}, 5, 1, 2, {3, 0.3, 1, false});
+  ASSERT_EQ(r.records.size(), 1u);
+  EXPECT_EQ(r.records[0].epoch, 4);
+  EXPECT_TRUE(r.records[0].early_stop);
+  const auto done = run_loop({0.1}, 5, 1, 2, {3, 0.3, 2, true});
+  EXPECT_TRUE(done.records.empty());
+}
+
+TEST(EpochRecord, RoundTripsThroughModelJson) {
+  train::EpochRecord r;
+  r.epoch = 3;
+  r.loss = 0.25;
+  r.seconds = 1.5;
+  const auto j = r.to_json();
+  EXPECT_FALSE(j.contains("valid"));
+  const auto back = train::EpochRecord::from_json(j);
+  EXPECT_EQ(back.epoch, 3);
+  EXPECT_DOUBLE_EQ(back.loss, 0.25);
+  EXPECT_FALSE(back.validated());
+  EXPECT_THROW(train::EpochRecord::from_json(nlohmann::json{{"loss", 1.0}}), InvalidInput);
+  train::EpochRecord none;
+  none.epoch = 1;
+  EXPECT_FALSE(none.to_json().contains("loss"));  // ials has no loss: no NaN in model.json
+}
+
+// ---- columns ----
+
+TEST(FromColumns, BuildsTheSameDatasetAsTheEventsAndNamesBadRows) {
+  data::EventColumns c;
+  c.source = "DataFrame";
+  c.users = {"u1", "u2", "u1"};
+  c.items = {"a", "b", "c"};
+  c.ts = {30, 10, 20};
+  c.behaviors = {"view", "buy", "view"};
+  data::ItemColumns items;
+  items.ids = {"a", "zzz"};
+  items.categories = {"x|y", "q"};
+  const auto ds = data::from_columns(c, items);
+  EXPECT_EQ(ds.log.size(), 3u);
+  const auto u1 = ds.users.find("u1");
+  const auto ev = ds.log.events(ds.log.user_begin(u1), ds.log.user_end(u1));
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ds.items.name(ev[0].item), "c");  // sorted by time within the user
+  EXPECT_TRUE(ds.item_table.has_categories());
+  EXPECT_EQ(ds.items.find("zzz"), -1);  // item rows without events are ignored
+
+  auto bad = c;
+  bad.items[1] = "";
+  try {
+    data::from_columns(bad);
+    FAIL();
+  } catch (const InvalidInput& e) {
+    EXPECT_STREQ(e.what(), "DataFrame row 1, column 'item': empty id");
+  }
+  bad = c;
+  bad.values = {1.0f, NAN, 1.0f};
+  EXPECT_THROW(data::from_columns(bad), InvalidInput);
+  bad = c;
+  bad.ts.pop_back();
+  EXPECT_THROW(data::from_columns(bad), InvalidInput);
+}
+
+// ---- workflows ----
+
+data::Dataset shop(int users = 200) {
+  data::SynthOptions so;
+  so.users = users;
+  so.items = 120;
+  so.seed = 11;
+  so.mean_events = 15;
+  return data::to_dataset(data::generate_synthetic(so));
+}
+
+TEST(TrainWorkflow, RecordsTypedHistoryAndSavesWhatLoads) {
+  workflow::TrainOptions o;
+  o.model = "bpr";
+  o.config = {{"epochs", 4}, {"factors", 8}, {"eval_every", 1}};
+  o.threads = 1;
+  std::vector<int> seen;
+  o.on_epoch = [&seen](const train::EpochRecord& r) { seen.push_back(r.epoch); };
+  const auto t = workflow::train_model(shop(), o);
+  ASSERT_FALSE(t.history.empty());
+  EXPECT_EQ(seen.size(), t.history.size());
+  EXPECT_EQ(t.loaded.meta["history"].size(), t.history.size());
+  EXPECT_EQ(t.loaded.meta["best_epoch"].get<int>(), train::best_validated_epoch(t.history));
+  EXPECT_GT(t.validation.metrics.at("ndcg@10"), 0.0);
+  const auto dir = (fs::temp_directory_path() / "driftrec_workflow_train").string();
+  t.save(dir);
+  const auto loaded = models::load_model_dir(dir);
+  EXPECT_EQ(loaded.meta["history"], t.loaded.meta["history"]);
+  EXPECT_EQ(models::best_epoch(loaded.meta), t.loaded.meta["best_epoch"].get<int>());
+
+  workflow::TrainOptions r;
+  r.refit_from = dir;
+  r.threads = 1;
+  const auto refit = workflow::resolve_refit(r);
+  EXPECT_EQ(refit.model, "bpr");
+  EXPECT_TRUE(refit.prepare.refit);
+  EXPECT_EQ(refit.config["epochs"].get<int>(), t.loaded.meta["best_epoch"].get<int>());
+  EXPECT_EQ(*refit.seed, 42u);
+  fs::remove_all(dir);
+}
+
+TEST(EvaluateWorkflow, MatchesTheValidationOfTrainingAndChecksOptions) {
+  workflow::TrainOptions o;
+  o.model = "itemknn";
+  o.threads = 1;
+  auto data = shop();
+  const auto t = workflow::train_model(data, o);
+  workflow::EvaluateOptions eo;
+  eo.on = "valid";
+  eo.threads = 1;
+  const auto ev = workflow::evaluate(t.loaded, data, eo);
+  EXPECT_DOUBLE_EQ(ev.result.metrics.at("ndcg@10"), t.validation.metrics.at("ndcg@10"));
+  EXPECT_EQ(ev.report["evaluated_on"], "valid");
+  eo.on = "train";
+  EXPECT_THROW(workflow::evaluate(t.loaded, data, eo), InvalidInput);
+  eo.on = "test";
+  eo.ks = {};
+  EXPECT_THROW(workflow::evaluate(t.loaded, data, eo), InvalidInput);
+}
+
+TEST(Recommender, BatchesAgreeWithOneByOneAndObserveUpdates) {
+  workflow::TrainOptions o;
+  o.model = "itemknn";
+  o.threads = 1;
+  auto data = shop();
+  auto t = workflow::train_model(data, o);
+  auto model = std::make_shared<const models::LoadedModel>(std::move(t.loaded));
+  workflow::Recommender rec(model);
+  EXPECT_EQ(rec.set_histories(data), static_cast<std::size_t>(data.users.count()));
+  std::vector<std::string> users = {data.users.name(1), data.users.name(2), "stranger"};
+  workflow::RecommendQuery q;
+  q.k = 5;
+  std::vector<char> cold;
+  const auto batch = rec.recommend(users, q, &cold);
+  ASSERT_EQ(batch.size(), 3u);
+  EXPECT_EQ(cold, (std::vector<char>{0, 0, 1}));
+  for (std::size_t i = 0; i < 2; ++i) EXPECT_EQ(rec.recommend({users[i]}, q)[0].items, batch[i].items);
+  EXPECT_EQ(rec.users(), static_cast<std::size_t>(data.users.count()));  // the stranger is not remembered
+
+  const auto before = rec.history_length(users[0]);
+  const auto top = rec.model().items.name(batch[0].items[0]);
+  EXPECT_TRUE(rec.observe(users[0], top));
+  EXPECT_FALSE(rec.observe(users[0], "no-such-item"));
+  EXPECT_EQ(rec.history_length(users[0]), before + 1);
+  const auto after = rec.recommend({users[0]}, q);
+  for (auto i : after[0].items) EXPECT_NE(rec.item_id(i), top);  // now seen: filtered
+  EXPECT_FALSE(rec.explain(users[0], top).empty());
+  EXPECT_THROW(rec.explain(users[0], "no-such-item"), NotFound);
+  const auto sim = rec.similar(top, 3);
+  EXPECT_EQ(sim.size(), 3u);
+  q.candidates = {"nothing-known"};
+  EXPECT_THROW(rec.recommend(users, q), InvalidInput);
+}
+
+}  // namespace
+}  // namespace driftrec
