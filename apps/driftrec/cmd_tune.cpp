@@ -12,9 +12,8 @@
 #include "common.h"
 #include "driftrec/core/error.h"
 #include "driftrec/core/parallel.h"
-#include "driftrec/models/evaluation.h"
-#include "driftrec/models/registry.h"
 #include "driftrec/tune/tune.h"
+#include "driftrec/workflow/tune.h"
 
 namespace driftrec::cli {
 
@@ -67,24 +66,11 @@ Runner add_tune(CLI::App& app, const GlobalFlags& g) {
     }
     if (space.model.empty()) throw InvalidInput("tune: say which model (--model or `model:` in the space)");
     if (!o->objective.empty()) space.objective = o->objective;
-    const auto at = space.objective.find('@');
-    const int k = at == std::string::npos ? 10 : std::stoi(space.objective.substr(at + 1));
-    const auto& declared = models::model_params(space.model);
-    for (const auto& p : space.params)
-      if (!declared.find(p.name))
-        throw InvalidInput(o->space_path + ": '" + p.name + "' is not a parameter of " + space.model);
+    workflow::check_space(space, o->space_path);
     o->tune.early_abandon = !o->no_abandon;
     const auto base = o->config.overrides(space.model);
-    // Everything that decides what a trial means goes into the study key: resuming with other
-    // settings is refused.
     const auto prep_opts = o->prep.get();
-    const nlohmann::json key = {{"space", space.to_json()},
-                                {"base", base},
-                                {"strategy", o->tune.sampler.strategy},
-                                {"grid_points", o->tune.sampler.grid_points},
-                                {"seed", o->tune.seed},
-                                {"data", o->data.path},
-                                {"preprocess", data::to_json(prep_opts)}};
+    const auto key = workflow::study_key(space, base, o->tune, o->data.path, prep_opts);
     tune::TrialStore store(o->db, key);
     const int total_threads = resolve_threads(g.threads);
     const int threads = std::max(1, total_threads / o->parallel);
@@ -118,29 +104,8 @@ Runner add_tune(CLI::App& app, const GlobalFlags& g) {
         workers.push_back(pid);
       }
     }
-    auto prepared = data::prepare(o->data.load(), prep_opts);
-    if (prepared.split.valid.empty()) throw InvalidInput("tune: the split has no validation cases to score trials on");
-    auto eo = eval_options_for(prep_opts, prepared.full);
-    eo.ks = {k};
-    eo.threads = threads;
-    const auto objective = [&](const nlohmann::json& params, const std::function<void(double)>& report) {
-      auto config = merge_config(base, params);
-      auto model = models::create_model(space.model, config);
-      models::FitOptions fo;
-      fo.threads = threads;
-      fo.seed = o->tune.seed;
-      fo.validate = [&](const models::Model& m) {
-        const auto r = models::evaluate_model(m, prepared.full, prepared.split.valid, prepared.split.train, eo);
-        const auto it = r.metrics.find(space.objective);
-        if (it == r.metrics.end()) throw InvalidInput("tune: unknown objective '" + space.objective + "'");
-        report(it->second);
-        return it->second;
-      };
-      const auto rep = models::fit_and_validate(*model, prepared.full, prepared.split, fo, eo);
-      const auto it = rep.validation.metrics.find(space.objective);
-      if (it == rep.validation.metrics.end()) throw InvalidInput("tune: unknown objective '" + space.objective + "'");
-      return it->second;
-    };
+    const auto prepared = data::prepare(o->data.load(), prep_opts);
+    const auto objective = workflow::tune_objective(prepared, prep_opts, space, base, threads, o->tune.seed);
     const std::string who = o->worker ? "worker " + std::to_string(getpid()) + ": " : "";
     auto on_finish = [&](const tune::Trial& t) {
       log_info(who + "trial " + std::to_string(t.id) + " " + tune::to_string(t.status) +
@@ -164,7 +129,7 @@ Runner add_tune(CLI::App& app, const GlobalFlags& g) {
     f << "# driftrec tune --space " << o->space_path << ": best of " << trials.size() << " trial(s), validation "
       << space.objective << " = " << *best->value << " (trial " << best->id << ", " << o->db << ")\n";
     f << "model: " << space.model << "\n";
-    auto config = merge_config(merge_config(base, space.fixed), best->params);
+    const auto config = workflow::trial_config(space, base, *best);
     for (const auto& [key2, v] : config.items()) f << key2 << ": " << yaml_scalar(v) << "\n";
     if (!f.flush()) throw IoError(o->out + ": cannot write");
     std::cout << "best: trial " << best->id << " " << space.objective << " " << *best->value << " -> " << o->out

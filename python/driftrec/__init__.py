@@ -16,6 +16,7 @@ from ._driftrec import (  # noqa: F401  (re-exported)
     NotSupported,
     Split,
     __version__,
+    compare,
     evaluate,
     load,
     model_params,
@@ -24,12 +25,13 @@ from ._driftrec import (  # noqa: F401  (re-exported)
     set_log_level,
     set_threads,
     train,
+    tune,
 )
 
 __all__ = [
     "CorruptModel", "Dataset", "Error", "InvalidInput", "IoError", "Model", "NotFound", "NotSupported",
-    "Split", "__version__", "evaluate", "load", "model_params", "models", "refit", "set_log_level",
-    "set_threads", "train", "from_pandas",
+    "Split", "__version__", "compare", "evaluate", "load", "model_params", "models", "refit", "set_log_level",
+    "set_threads", "train", "tune", "from_pandas",
 ]
 
 

@@ -47,21 +47,20 @@ ModelSplit model_split(const models::LoadedModel& model, data::Dataset data, con
   return out;
 }
 
-SharedSplit load_shared_split(const std::vector<std::string>& dirs, const std::function<data::Dataset()>& load_data,
-                              const std::string& on) {
-  SharedSplit out;
-  for (const auto& dir : dirs) out.models.push_back(models::load_model_dir(dir));
-  const auto& first = out.models.at(0);
+CommonSplit common_split(const std::vector<const models::LoadedModel*>& models, const std::vector<std::string>& labels,
+                         const std::function<data::Dataset()>& load_data, const std::string& on) {
+  if (models.empty()) throw InvalidInput("no models given");
+  if (labels.size() != models.size()) throw InvalidInput("one label per model is needed");
+  const auto& first = *models[0];
   // Compared as parsed options (files written before an option existed lack its key), refit aside:
   // a refit model has the same test cases as the validated one, so the two compare on test.
-  // The split is the refit one only when every model is a refit (mixed: the same test cases).
   data::PrepareOptions prep;
   bool all_refit = true;
   nlohmann::json first_key;
-  for (std::size_t k = 0; k < out.models.size(); ++k) {
-    const auto& m = out.models[k];
+  for (std::size_t k = 0; k < models.size(); ++k) {
+    const auto& m = *models[k];
     if (m.items.checksum() != first.items.checksum() || m.users.checksum() != first.users.checksum())
-      throw InvalidInput(dirs[k] + ": trained on other data than " + dirs[0] + " (id maps differ)");
+      throw InvalidInput(labels[k] + ": trained on other data than " + labels[0] + " (id maps differ)");
     auto o = recorded_prepare(m);
     const bool refit = o.refit;
     o.refit = false;
@@ -70,17 +69,28 @@ SharedSplit load_shared_split(const std::vector<std::string>& dirs, const std::f
       first_key = key;
       prep = o;
     } else if (key != first_key) {
-      throw InvalidInput(dirs[k] + ": trained with other preprocessing/split than " + dirs[0]);
+      throw InvalidInput(labels[k] + ": trained with other preprocessing/split than " + labels[0]);
     }
     if (refit && on == "valid")
-      throw InvalidInput(dirs[k] + ": a refit model was trained on the validation cases; evaluate it on test");
+      throw InvalidInput(labels[k] + ": a refit model was trained on the validation cases; evaluate it on test");
     all_refit = all_refit && refit;
   }
   prep.refit = all_refit;
   auto ms = model_split(first, load_data(), prep);
+  CommonSplit out;
   out.prep = std::move(ms.prep);
   out.filtered = std::move(ms.filtered);
   out.prepared = std::move(ms.prepared);
+  return out;
+}
+
+SharedSplit load_shared_split(const std::vector<std::string>& dirs, const std::function<data::Dataset()>& load_data,
+                              const std::string& on) {
+  SharedSplit out;
+  for (const auto& dir : dirs) out.models.push_back(models::load_model_dir(dir));
+  std::vector<const models::LoadedModel*> ptrs;
+  for (const auto& m : out.models) ptrs.push_back(&m);
+  static_cast<CommonSplit&>(out) = common_split(ptrs, dirs, load_data, on);
   return out;
 }
 

@@ -35,17 +35,25 @@ ModelSplit model_split(const models::LoadedModel& model, data::Dataset data, con
 /// The preprocessing recorded in a model's model.json.
 data::PrepareOptions recorded_prepare(const models::LoadedModel& model);
 
-/// Several model directories evaluated on one split.
-struct SharedSplit {
-  std::vector<models::LoadedModel> models;
+/// Several models evaluated on one split: the data filtered and split as recorded, in their ids.
+struct CommonSplit {
   data::Dataset filtered;     ///< the data after the recorded filters (original ids)
   data::Prepared prepared;    ///< aligned to the models' ids, split as recorded
   data::PrepareOptions prep;  ///< the recorded preprocessing
 };
-/// Loads models trained on the same data and split (a refit model matches its validated one: same
-/// test cases), then `load_data()`, and rebuilds that split in their id space. `on` ("test" or
-/// "valid"): refit models cannot be scored on validation (they trained on it). Throws InvalidInput
-/// naming the odd one out.
+/// Checks that `models` were trained on the same data and split (a refit model matches its
+/// validated one: same test cases; the split is the refit one only when all are refits), then
+/// calls `load_data()` and rebuilds that split in their id space. `labels` name the models in
+/// errors. `on` ("test" or "valid"): refit models cannot be scored on validation (they trained on
+/// it). Throws InvalidInput naming the odd one out.
+CommonSplit common_split(const std::vector<const models::LoadedModel*>& models, const std::vector<std::string>& labels,
+                         const std::function<data::Dataset()>& load_data, const std::string& on);
+
+/// Model directories loaded, with their common split.
+struct SharedSplit : CommonSplit {
+  std::vector<models::LoadedModel> models;
+};
+/// Loads the directories (throws like load_model_dir), then common_split.
 SharedSplit load_shared_split(const std::vector<std::string>& model_dirs,
                               const std::function<data::Dataset()>& load_data, const std::string& on);
 

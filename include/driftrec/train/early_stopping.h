@@ -1,8 +1,8 @@
 #pragma once
-// Patience-based early stopping on a validation score (higher is better), shared by the
-// iterative models. The caller keeps its own copy of the best weights when record() says so.
+// Patience-based early stopping on a validation score (higher is better), kept by the epoch loop
+// (epoch_loop.h) for every iterative model, which keeps its best weights when record() says so.
 
-namespace driftrec::models {
+namespace driftrec::train {
 
 class EarlyStopping {
  public:
@@ -28,4 +28,4 @@ class EarlyStopping {
   int bad_;
 };
 
-}  // namespace driftrec::models
+}  // namespace driftrec::train

@@ -1,0 +1,62 @@
+"""driftrec.compare (paired significance) and driftrec.tune (search) over the library workflows."""
+
+import json
+
+import pytest
+
+import driftrec
+
+from conftest import run_cli
+
+
+def test_compare_matches_the_cli(shop_dir, shop, tmp_path):
+    dirs = []
+    for name, sets in (("pop", []), ("itemknn", [])):
+        out = tmp_path / name
+        run_cli("--threads", "1", "train", "--data", str(shop_dir), "--model", name, *sets, "--out", str(out))
+        dirs.append(str(out))
+    run_cli("--threads", "1", "compare", "--model", dirs[0], "--model", dirs[1], "--data", str(shop_dir),
+            "--metrics", "hr@10,ndcg@10", "--json", str(tmp_path / "cli.json"))
+    cli = json.loads((tmp_path / "cli.json").read_text())
+    models = [driftrec.load(d) for d in dirs]
+    py = driftrec.compare(models, shop, metrics=["hr@10", "ndcg@10"], threads=1)
+    assert py["comparisons"] == cli["comparisons"]
+    assert py["models"] == dirs and py["cases"] == cli["cases"]
+    assert len(py["means"]) == 2 and py["means"][1]["ndcg@10"] == py["comparisons"][1]["value"]
+    # In-memory models compare too (labelled by name), and a bad metric is refused.
+    knn = driftrec.train("itemknn", shop, threads=1, progress=False)
+    pop = driftrec.train("pop", shop, threads=1, progress=False)
+    again = driftrec.compare([pop, knn], shop, metrics=["ndcg@10"], threads=1)
+    assert again["models"] == ["pop#0", "itemknn#1"]
+    with pytest.raises(driftrec.InvalidInput, match="per-user metric"):
+        driftrec.compare([pop, knn], shop, metrics=["coverage@10"], threads=1)
+    with pytest.raises(driftrec.InvalidInput):
+        driftrec.compare([pop], shop)
+
+
+def test_models_of_other_data_are_refused(shop, shop_df):
+    other = driftrec.Dataset.from_pandas(shop_df.iloc[: len(shop_df) // 2], time="timestamp")
+    a = driftrec.train("pop", shop, progress=False)
+    b = driftrec.train("pop", other, progress=False)
+    with pytest.raises(driftrec.InvalidInput, match="other data"):
+        driftrec.compare([a, b], shop)
+
+
+def test_tune_finds_and_records_the_best(shop, tmp_path):
+    space = {"model": "ials", "objective": "ndcg@10", "fixed": {"iterations": 2},
+             "params": {"factors": {"type": "choice", "values": [4, 16]}, "reg": {"type": "loguniform", "low": 0.01, "high": 1.0}}}
+    seen = []
+    res = driftrec.tune(shop, space, trials=4, strategy="random", seed=3, threads=1, on_trial=seen.append)
+    assert res["model"] == "ials" and len(res["trials"]) == 4 and len(seen) == 4
+    best = res["best"]
+    assert best["value"] == max(t["value"] for t in res["trials"] if t["status"] == "complete")
+    assert best["config"]["iterations"] == 2 and best["config"]["factors"] == best["params"]["factors"]
+    # The same search again gives the same trials (seeded); a db file is resumed, not redone.
+    again = driftrec.tune(shop, space, trials=4, strategy="random", seed=3, threads=1)
+    assert [t["params"] for t in again["trials"]] == [t["params"] for t in res["trials"]]
+    db = str(tmp_path / "t.sqlite")
+    driftrec.tune(shop, space, trials=2, strategy="random", seed=3, threads=1, db=db)
+    resumed = driftrec.tune(shop, space, trials=3, strategy="random", seed=3, threads=1, db=db)
+    assert len(resumed["trials"]) == 3
+    with pytest.raises(driftrec.InvalidInput, match="not a parameter"):
+        driftrec.tune(shop, {"model": "ials", "params": {"nope": {"type": "uniform", "low": 0, "high": 1}}})

@@ -1,0 +1,129 @@
+#include "driftrec/workflow/compare.h"
+
+#include <numeric>
+
+#include "driftrec/core/error.h"
+#include "driftrec/models/evaluation.h"
+#include "driftrec/models/replay.h"
+
+namespace driftrec::workflow {
+
+namespace {
+
+using PerUser = std::map<std::string, std::vector<double>>;
+
+void check_metrics(const std::vector<std::string>& metrics, const PerUser& got) {
+  for (const auto& m : metrics)
+    if (!got.count(m)) {
+      std::string known;
+      for (const auto& [name, v] : got) known += (known.empty() ? "" : ", ") + name;
+      throw InvalidInput("compare: '" + m + "' is not a per-user metric (known: " + known + ")");
+    }
+}
+
+// The cut-offs the metrics name (hr@10 -> 10); {10} when none does.
+std::vector<int> cutoffs(const std::vector<std::string>& metrics) {
+  std::vector<int> ks;
+  for (const auto& m : metrics) {
+    const auto at = m.find('@');
+    if (at == std::string::npos) continue;
+    try {
+      ks.push_back(std::stoi(m.substr(at + 1)));
+    } catch (const std::exception&) {
+      throw InvalidInput("compare: bad cut-off in '" + m + "'");
+    }
+  }
+  if (ks.empty()) ks = {10};
+  return ks;
+}
+
+void run_replays(const std::vector<const models::LoadedModel*>& models, const CommonSplit& split,
+                 const CompareOptions& o, std::vector<PerUser>& per_user, Comparison& out) {
+  const auto& full = split.prepared.full;
+  auto setup = replay_setup(split.prep, full, o.replay_start, 10, o.threads);
+  setup.options.skip_repeats = o.skip_repeats;
+  eval::InterestTruth truth;
+  if (!o.truth.empty()) {
+    truth = eval::InterestTruth::read_csv(o.truth, full);
+    setup.options.truth = &truth;
+  }
+  std::vector<std::int32_t> ids;
+  for (std::size_t k = 0; k < models.size(); ++k) {
+    auto r = models::replay(*models[k]->model, full, setup.options, o.progress);
+    if (k == 0) ids = r.per_user_ids;
+    if (r.per_user_ids != ids) throw InvalidInput("compare: the models' replays scored different users");
+    check_metrics(o.metrics, r.per_user);
+    std::map<std::string, double> mean;
+    for (const auto& [name, v] : r.per_user)
+      mean[name] = v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+    per_user.push_back(std::move(r.per_user));
+    out.means.push_back(std::move(mean));
+  }
+  if (ids.size() < 2) throw InvalidInput("compare: fewer than two users with replayed events");
+  out.evaluated_on = "replay from " + setup.start + ", per-user means";
+}
+
+void run_split(const std::vector<const models::LoadedModel*>& models, const CommonSplit& split, const CompareOptions& o,
+               std::vector<PerUser>& per_user, Comparison& out) {
+  const auto& p = split.prepared;
+  const auto& cases = o.on == "test" ? p.split.test : p.split.valid;
+  if (cases.size() < 2) throw InvalidInput("compare: fewer than two " + o.on + " cases in this split");
+  auto eo = eval_options_for(split.prep, p.full);
+  eo.threads = o.threads;
+  eo.ks = cutoffs(o.metrics);
+  for (const auto* m : models) {
+    auto r = models::evaluate_model(*m->model, p.full, cases, p.split.train, eo, o.progress);
+    check_metrics(o.metrics, r.per_case);
+    per_user.push_back(std::move(r.per_case));
+    out.means.push_back(std::move(r.metrics));
+  }
+  out.evaluated_on = o.on;
+}
+
+}  // namespace
+
+Comparison compare(const std::vector<const models::LoadedModel*>& models, const std::vector<std::string>& labels,
+                   const CommonSplit& split, const CompareOptions& o) {
+  if (models.size() < 2) throw InvalidInput("compare: give at least two models");
+  if (labels.size() != models.size()) throw InvalidInput("compare: one label per model is needed");
+  if (o.metrics.empty()) throw InvalidInput("compare: name at least one metric");
+  if (o.protocol != "split" && o.protocol != "replay")
+    throw InvalidInput("compare: protocol must be 'split' or 'replay', not '" + o.protocol + "'");
+  if (o.on != "test" && o.on != "valid") throw InvalidInput("compare: on must be 'test' or 'valid'");
+  Comparison out;
+  std::vector<PerUser> per_user;
+  if (o.protocol == "replay")
+    run_replays(models, split, o, per_user, out);
+  else
+    run_split(models, split, o, per_user, out);
+  out.cases = per_user[0].at(o.metrics.front()).size();
+  std::vector<const PerUser*> per_case;
+  for (const auto& r : per_user) per_case.push_back(&r);
+  out.rows = eval::compare_to_baseline(per_case, o.metrics, o.resamples, o.seed);
+  out.report = {{"evaluated_on", out.evaluated_on},
+                {"cases", out.cases},
+                {"baseline", labels[0]},
+                {"alpha", o.alpha},
+                {"bootstrap_resamples", o.resamples},
+                {"seed", o.seed},
+                {"models", labels},
+                {"comparisons", nlohmann::json::array()}};
+  for (const auto& row : out.rows) {
+    const auto& c = row.c;
+    out.report["comparisons"].push_back({{"metric", row.metric},
+                                         {"model", labels[row.model]},
+                                         {"name", models[row.model]->model->name()},
+                                         {"baseline_value", c.mean_a},
+                                         {"value", c.mean_b},
+                                         {"diff", c.diff},
+                                         {"ci_low", c.ci_low},
+                                         {"ci_high", c.ci_high},
+                                         {"t", c.t},
+                                         {"p_value", c.p_value},
+                                         {"p_holm", row.p_holm},
+                                         {"significant", row.p_holm < o.alpha}});
+  }
+  return out;
+}
+
+}  // namespace driftrec::workflow

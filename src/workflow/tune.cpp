@@ -1,0 +1,90 @@
+#include "driftrec/workflow/tune.h"
+
+#include <algorithm>
+
+#include "driftrec/core/config.h"
+#include "driftrec/core/error.h"
+#include "driftrec/models/evaluation.h"
+#include "driftrec/models/registry.h"
+#include "driftrec/workflow/split.h"
+
+namespace driftrec::workflow {
+
+int check_space(const tune::SearchSpace& space, const std::string& where) {
+  if (space.model.empty()) throw InvalidInput(where + ": say which model to tune");
+  const auto& declared = models::model_params(space.model);
+  for (const auto& p : space.params)
+    if (!declared.find(p.name)) throw InvalidInput(where + ": '" + p.name + "' is not a parameter of " + space.model);
+  const auto at = space.objective.find('@');
+  if (at == std::string::npos) return 10;
+  try {
+    const int k = std::stoi(space.objective.substr(at + 1));
+    if (k < 1) throw std::invalid_argument("k");
+    return k;
+  } catch (const std::exception&) {
+    throw InvalidInput(where + ": bad cut-off in the objective '" + space.objective + "'");
+  }
+}
+
+nlohmann::json study_key(const tune::SearchSpace& space, const nlohmann::json& base, const tune::TuneOptions& options,
+                         const std::string& data_name, const data::PrepareOptions& prepare) {
+  return {{"space", space.to_json()},
+          {"base", base},
+          {"strategy", options.sampler.strategy},
+          {"grid_points", options.sampler.grid_points},
+          {"seed", options.seed},
+          {"data", data_name},
+          {"preprocess", data::to_json(prepare)}};
+}
+
+tune::Objective tune_objective(const data::Prepared& prepared, const data::PrepareOptions& prepare,
+                               const tune::SearchSpace& space, const nlohmann::json& base, int threads,
+                               std::uint64_t seed) {
+  if (prepared.split.valid.empty()) throw InvalidInput("tune: the split has no validation cases to score trials on");
+  auto eo = eval_options_for(prepare, prepared.full);
+  eo.ks = {check_space(space, "tune")};
+  eo.threads = threads;
+  return [&prepared, space, base, threads, seed, eo](const nlohmann::json& params,
+                                                     const std::function<void(double)>& report) {
+    auto model = models::create_model(space.model, merge_config(base, params));
+    auto metric = [&space](const eval::EvalResult& r) {
+      const auto it = r.metrics.find(space.objective);
+      if (it == r.metrics.end()) throw InvalidInput("tune: unknown objective '" + space.objective + "'");
+      return it->second;
+    };
+    models::FitOptions fo;
+    fo.threads = threads;
+    fo.seed = seed;
+    fo.validate = [&](const models::Model& m) {
+      const double v = metric(models::evaluate_model(m, prepared.full, prepared.split.valid, prepared.split.train, eo));
+      report(v);
+      return v;
+    };
+    return metric(models::fit_and_validate(*model, prepared.full, prepared.split, fo, eo).validation);
+  };
+}
+
+nlohmann::json trial_config(const tune::SearchSpace& space, const nlohmann::json& base, const tune::Trial& trial) {
+  return merge_config(merge_config(base, space.fixed), trial.params);
+}
+
+TuneResult tune_model(data::Dataset data, const data::PrepareOptions& prepare, const tune::SearchSpace& space,
+                      const nlohmann::json& base, const tune::TuneOptions& options, const std::string& db, int threads,
+                      const std::function<void(const tune::Trial&)>& on_finish) {
+  check_space(space, "tune");
+  const std::string name = data.name;
+  tune::TrialStore store(db, study_key(space, base, options, name, prepare));
+  store.fail_stale_running();
+  const auto prepared = data::prepare(std::move(data), prepare);
+  const auto objective = tune_objective(prepared, prepare, space, base, threads, options.seed);
+  tune::run_trials(space, options, store, objective, on_finish);
+  TuneResult out;
+  out.trials = store.trials();
+  std::stable_sort(out.trials.begin(), out.trials.end(),
+                   [](const auto& a, const auto& b) { return a.value.value_or(-1e300) > b.value.value_or(-1e300); });
+  out.best = tune::best_trial(out.trials);
+  if (out.best) out.best_config = trial_config(space, base, *out.best);
+  return out;
+}
+
+}  // namespace driftrec::workflow
