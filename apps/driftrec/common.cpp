@@ -19,8 +19,11 @@ void DataFlags::add_to(CLI::App& app, bool path_required, const std::string& pat
     auto* opt = app.add_option(path_flag, path, "data file or directory (see --format)");
     if (path_required) opt->required();
   }
-  app.add_option("--format", format, "auto, csv, tsv, recbole, sequence, pairs, movielens, taobao")
-      ->check(CLI::IsMember({"auto", "csv", "tsv", "recbole", "sequence", "pairs", "movielens", "taobao"}));
+  auto formats = data::format_names();
+  std::string listed = "auto";
+  for (const auto& f : formats) listed += ", " + f;
+  formats.insert(formats.begin(), "auto");
+  app.add_option("--format", format, listed)->check(CLI::IsMember(formats));
   app.add_option("--user-col", user_col, "csv/tsv: column (name or 0-based index) holding the user id");
   app.add_option("--item-col", item_col, "csv/tsv: column holding the item id");
   app.add_option("--time-col", time_col, "csv/tsv: column holding the timestamp");

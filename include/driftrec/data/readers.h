@@ -52,6 +52,9 @@ struct LoadReport {
 /// Loads events (and the item table, when given or found beside the data) from a file or directory.
 Dataset load_dataset(const std::string& path, const ReadOptions& options = {}, LoadReport* report = nullptr);
 
+/// Every format load_dataset reads (ReadOptions::format also takes "auto").
+std::vector<std::string> format_names();
+
 /// The format "auto" resolves to for `path` (without loading it). Throws NotFound / InvalidInput.
 std::string detect_format(const std::string& path);
 
