@@ -11,6 +11,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "batches.h"
 #include "checkpoint.h"
 #include "driftrec/core/error.h"
 #include "driftrec/core/log.h"
@@ -22,6 +23,7 @@
 #include "pch.h"
 #include "seqnets.h"
 #include "sequential_impl.h"
+#include "side_tables.h"
 
 namespace driftrec::nn {
 
@@ -221,84 +223,6 @@ const ParamSet& SequentialModel::params(const std::string& kind) {
   return it->second;
 }
 
-namespace {
-
-// The content tower's tables from the training data and the configured files.
-void prepare_content(const data::Dataset& train, SequentialModel::Impl& m, const nlohmann::json& c,
-                     const std::string& who) {
-  const auto n_items = static_cast<int64_t>(train.n_items());
-  m.text_kind = m.n_tokens = m.max_tokens = m.token_dim = m.feature_dim = 0;
-  m.tokens_t = m.words_t = m.features_t = m.known_t = torch::Tensor();
-  const std::string text = c["text"];
-  const auto& t = train.item_table;
-  if (text != "none") {
-    if (!t.has_text() || t.token_offsets.size() != static_cast<std::size_t>(n_items) + 1) {
-      log_warn(who + "text is on but the data has no item text (titles); the text tower is off");
-    } else {
-      const auto cap = c["max_tokens"].get<int64_t>();
-      int64_t width = 1;
-      for (int64_t i = 0; i < n_items; ++i)
-        width = std::max(width, std::min(cap, t.token_offsets[static_cast<std::size_t>(i) + 1] -
-                                                  t.token_offsets[static_cast<std::size_t>(i)]));
-      std::vector<int64_t> table(static_cast<std::size_t>(n_items * width), 0);
-      for (int64_t i = 1; i < n_items; ++i) {
-        const auto b = t.token_offsets[static_cast<std::size_t>(i)];
-        const auto e = std::min(b + width, t.token_offsets[static_cast<std::size_t>(i) + 1]);
-        for (auto k = b; k < e; ++k)
-          table[static_cast<std::size_t>(i * width + (k - b))] = t.token_ids[static_cast<std::size_t>(k)] + 1;
-      }
-      m.text_kind = text == "cnn" ? 1 : 2;
-      m.n_tokens = static_cast<int64_t>(t.vocabulary.size()) + 1;
-      m.max_tokens = width;
-      m.tokens_t = torch::tensor(table, torch::kLong).view({n_items, width});
-      m.token_dim = c["dim"].get<int64_t>();
-      if (const std::string path = c["word_vectors"]; !path.empty()) {
-        const auto wv = data::read_word_vectors(path);
-        m.token_dim = wv.dim;
-        std::unordered_map<std::string, std::size_t> row;
-        for (std::size_t r = 0; r < wv.size(); ++r) row.emplace(wv.ids[r], r);
-        auto words = torch::randn({m.n_tokens, wv.dim}) * (1.0 / std::sqrt(static_cast<double>(wv.dim)));
-        words[0].zero_();
-        std::int64_t matched = 0;
-        const auto& vocab = t.vocabulary.names();
-        for (std::size_t v = 0; v < vocab.size(); ++v) {
-          const auto it = row.find(vocab[v]);
-          if (it == row.end()) continue;
-          words[static_cast<int64_t>(v) + 1].copy_(torch::from_blob(const_cast<float*>(wv.row(it->second)), {wv.dim}));
-          ++matched;
-        }
-        if (matched == 0) throw InvalidInput(path + ": none of its words occur in the item titles");
-        log_info(who + "word vectors: " + std::to_string(matched) + " of " + std::to_string(vocab.size()) +
-                 " title words found in " + path);
-        m.words_t = words;
-      }
-    }
-  }
-  if (const std::string path = c["item_vectors"]; !path.empty()) {
-    const auto iv = data::read_item_vectors(path);
-    auto features = torch::zeros({n_items, static_cast<int64_t>(iv.dim)});
-    std::int64_t matched = 0;
-    for (std::size_t r = 0; r < iv.size(); ++r) {
-      const auto i = train.items.find(iv.ids[r]);
-      if (i <= 0 || i >= n_items) continue;
-      features[i].copy_(torch::from_blob(const_cast<float*>(iv.row(r)), {iv.dim}));
-      ++matched;
-    }
-    if (matched == 0) throw InvalidInput(path + ": none of its item ids occur in the data");
-    log_info(who + "item vectors: " + std::to_string(matched) + " of " + std::to_string(n_items - 1) +
-             " items found in " + path);
-    m.feature_dim = iv.dim;
-    m.features_t = features;
-  }
-  if (m.text_kind > 0 || m.feature_dim > 0) {
-    std::vector<float> known(static_cast<std::size_t>(n_items), 0.0f);
-    for (auto item : train.log.item) known[static_cast<std::size_t>(item)] = 1.0f;
-    m.known_t = torch::tensor(known);
-  }
-}
-
-}  // namespace
-
 SequentialModel::SequentialModel(std::string kind, const nlohmann::json& config)
     : Model(params(kind).resolve(config)), kind_(std::move(kind)), impl_(std::make_unique<Impl>()) {
   impl_->kind = kind_;
@@ -308,246 +232,190 @@ SequentialModel::SequentialModel(std::string kind, const nlohmann::json& config)
 
 SequentialModel::~SequentialModel() = default;
 
-void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& options) {
+namespace {
+
+/// Size settings taken from the data (saved resolved in the config): max_len 0 and loss "auto".
+void resolve_data_settings(nlohmann::json& c, const data::Dataset& train, const std::string& who) {
   const auto& log = train.log;
-  const std::string who = kind_ + ": ";
-  if (log.size() == 0) throw InvalidInput(who + "no training events");
-  torch::manual_seed(options.seed);
-  torch::set_num_threads(std::max(1, options.threads > 0 ? options.threads : 2));
-  n_items_ = train.n_items();
-  n_users_ = train.n_users();
-  if (config_["max_len"].get<int64_t>() == 0) {  // a size setting taken from the data (saved resolved)
+  if (c["max_len"].get<int64_t>() == 0) {
     std::vector<int64_t> lengths;
-    for (std::int32_t u = 1; u < n_users_; ++u)
+    for (std::int32_t u = 1; u < train.n_users(); ++u)
       if (log.user_length(u) > 0) lengths.push_back(log.user_length(u));
-    config_["max_len"] = auto_max_len(lengths);
-    log_info(who + "max_len " + std::to_string(config_["max_len"].get<int64_t>()) + " from the data (" +
+    c["max_len"] = auto_max_len(lengths);
+    log_info(who + "max_len " + std::to_string(c["max_len"].get<int64_t>()) + " from the data (" +
              std::to_string(lengths.size()) + " training histories)");
   }
-  if (config_["loss"] == "auto") resolve_auto_loss(config_, n_items_ - 1, who);
-  const auto& c = config_;
-  auto& m = *impl_;
-  // Side information the config asks for and the data has.
-  m.n_behaviors =
-      c["behavior_embedding"].get<bool>() ? static_cast<int64_t>(std::max<std::size_t>(1, train.behaviors.size())) : 0;
-  m.repeat_behaviors =
-      c["repeat"].get<bool>() ? static_cast<int64_t>(std::max<std::size_t>(1, train.behaviors.size())) : 0;
-  m.gaps = c["time_gaps"].get<bool>();
-  m.times = (kind_ == "hstu" || (kind_ == "crossdomain" && c["encoder"] == "hstu")) && c["time_bias"].get<bool>() &&
-            train.has_clock;
-  m.n_domains = 0;
-  m.item_domain = torch::Tensor();
-  if (kind_ == "crossdomain") {
-    // Domain k = the data's domain index - 1 (index 0 is "no domain"); an item takes the domain of
-    // its first training event (items without one: domain 0, they are never trained anyway).
-    m.n_domains = static_cast<int64_t>(train.domains.size()) - 1;
-    if (m.n_domains < 2)
-      throw InvalidInput(who + "the data has " + std::to_string(std::max<int64_t>(0, m.n_domains)) +
-                         " domain(s); a cross-domain model needs two or more (a domain column)");
-    std::vector<int64_t> domain(static_cast<std::size_t>(n_items_), -1);
-    for (std::size_t r = 0; r < log.size(); ++r) {
-      auto& dm = domain[static_cast<std::size_t>(log.item[r])];
-      if (dm < 0) dm = std::max<int64_t>(0, log.domain[r] - 1);
-    }
-    for (auto& dm : domain) dm = std::max<int64_t>(0, dm);
-    m.item_domain = torch::tensor(domain, torch::kLong);
+  if (c["loss"] == "auto") resolve_auto_loss(c, train.n_items() - 1, who);
+}
+
+/// Learning rate at optimiser step `step` (1-based): linear warm-up, then constant or cosine decay.
+double learning_rate(double base, int64_t step, int64_t warmup, bool cosine, int64_t total_steps) {
+  if (warmup > 0 && step < warmup) return base * static_cast<double>(step) / static_cast<double>(warmup);
+  if (!cosine) return base;
+  const double progress =
+      static_cast<double>(step - warmup) / static_cast<double>(std::max<int64_t>(1, total_steps - warmup));
+  return base * 0.5 * (1.0 + std::cos(3.141592653589793 * std::min(1.0, progress)));
+}
+
+/// Supervised training one epoch at a time: the objective (loss.h), AdamW for the dense weights and,
+/// when the item table's gradient is sparse, LazyAdam for it; the schedule, clipping, checkpoints.
+class EpochTrainer {
+ public:
+  EpochTrainer(SequentialModel::Impl& m, const nlohmann::json& c, const data::Dataset& train, TrainingSequences seqs,
+               std::vector<char> is_target, std::uint64_t seed)
+      : m_(m),
+        log_(train.log),
+        seqs_(std::move(seqs)),
+        is_target_(std::move(is_target)),
+        seed_(seed),
+        rng_root_(seed),
+        loss_(make_loss(
+            c["loss"], c["negatives"].get<int64_t>(), c["sampling"],
+            c["sampling"] != "uniform" ? data::item_counts(train.log, train.n_items()) : std::vector<std::int64_t>(),
+            c["softmax_chunk"].get<int64_t>(), c["label_smoothing"].get<double>())),
+        scorer_(m, train.n_items()),
+        params_(unique_parameters(*m.net)),
+        lazy_(c["loss"] != "softmax" && c["sparse_items"].get<bool>()),
+        base_lr_(c["lr"].get<double>()),
+        clip_(c["clip_norm"].get<double>()),
+        warmup_(c["warmup_steps"].get<int64_t>()),
+        cosine_(c["lr_schedule"] == "cosine"),
+        total_steps_(c["epochs"].get<int64_t>() * static_cast<int64_t>(seqs_.batches.size())) {
+    std::vector<torch::Tensor> dense;
+    for (const auto& p : params_)
+      if (!lazy_ || !p.is_same(m.net->emb->items->weight)) dense.push_back(p);
+    opt_ = std::make_unique<torch::optim::AdamW>(
+        dense, torch::optim::AdamWOptions(base_lr_).weight_decay(c["weight_decay"].get<double>()));
+    if (lazy_) item_opt_.emplace(m.net->emb->items->weight, base_lr_, c["weight_decay"].get<double>());
   }
-  if (m.gaps && !train.has_clock) {
-    log_warn(who + "time_gaps is on but the data has no timestamps (only positions); the time-gap embedding is off");
-    m.gaps = false;
-  }
-  m.attr_t = torch::Tensor();
-  m.n_attributes = 0;
-  m.attr_width = 0;
-  if (c["attributes"].get<bool>()) {
-    const auto& t = train.item_table;
-    if (!t.has_categories() || t.category_offsets.size() != static_cast<std::size_t>(n_items_) + 1) {
-      log_warn(who + "attributes is on but the data has no item categories/attributes; the attribute embedding is off");
-    } else {
-      const auto cap = c["max_attributes"].get<int64_t>();
-      int64_t width = 1;
-      for (std::int32_t i = 0; i < n_items_; ++i)
-        width = std::max(width, std::min(cap, t.category_offsets[static_cast<std::size_t>(i) + 1] -
-                                                  t.category_offsets[static_cast<std::size_t>(i)]));
-      std::vector<int64_t> table(static_cast<std::size_t>(n_items_ * width), 0);
-      for (std::int32_t i = 1; i < n_items_; ++i) {
-        const auto b = t.category_offsets[static_cast<std::size_t>(i)],
-                   e = std::min(b + width, t.category_offsets[static_cast<std::size_t>(i) + 1]);
-        for (auto k = b; k < e; ++k)
-          table[static_cast<std::size_t>(i * width + (k - b))] = t.category_ids[static_cast<std::size_t>(k)] + 1;
-      }
-      m.n_attributes = static_cast<int64_t>(t.categories.size());
-      m.attr_width = width;
-      m.attr_t = torch::tensor(table, torch::kLong).view({n_items_, width});
-    }
-  }
-  // Which behaviours count as targets of the loss.
-  std::vector<char> is_target(std::max<std::size_t>(1, train.behaviors.size()), 1);
-  if (const std::string tb = c["target_behaviors"]; !tb.empty()) {
-    std::fill(is_target.begin(), is_target.end(), 0);
-    std::stringstream names(tb);
-    for (std::string name; std::getline(names, name, ',');) {
-      if (name.empty()) continue;
-      const auto idx = train.behaviors.find(name);
-      if (idx < 0) {
-        std::string known;
-        for (std::int32_t b = 0; b < static_cast<std::int32_t>(train.behaviors.size()); ++b)
-          known += (known.empty() ? "" : ", ") + train.behaviors.name(b);
-        throw InvalidInput(who + "target behaviour '" + name + "' is not in the data (known: " + known + ")");
-      }
-      is_target[static_cast<std::size_t>(idx)] = 1;
-    }
-  }
-  auto target_row = [&](std::size_t r) {
-    const auto b = static_cast<std::size_t>(log.behavior[r]);
-    return b < is_target.size() && is_target[b];
-  };
-  prepare_content(train, m, c, who);
-  m.build(c, n_items_);
-  auto& net = m.net;
-  const int64_t max_len = m.max_len;
-  // Training sequences: rows [from, end) of each user's last max_len + 1 events (inputs = all but
-  // the last, targets = all but the first).
-  struct Seq {
-    int64_t from, end;
-  };
-  std::vector<Seq> seqs;
-  for (std::int32_t u = 1; u < n_users_; ++u) {
-    const auto b = log.user_begin(u), e = log.user_end(u);
-    if (e - b < 2) continue;
-    seqs.push_back({std::max(b, e - max_len - 1), e});
-  }
-  if (seqs.empty()) throw InvalidInput(who + "no user has two or more training events");
-  auto len = [&](std::size_t s) { return seqs[s].end - seqs[s].from; };
-  // Length buckets: sort by length, cut into batches, shuffle the batch order each epoch.
-  std::vector<std::size_t> order(seqs.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return len(a) < len(b); });
-  const auto bs = static_cast<std::size_t>(c["batch_size"].get<int64_t>());
-  std::vector<std::vector<std::size_t>> batches;
-  for (std::size_t i = 0; i < order.size(); i += bs)
-    batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(i),
-                         order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), i + bs)));
-  // The objective (loss.h) and how it reaches the item scores.
-  const std::string sampling = c["sampling"];
-  const auto loss = make_loss(c["loss"], c["negatives"].get<int64_t>(), sampling,
-                              sampling != "uniform" ? data::item_counts(log, n_items_) : std::vector<std::int64_t>(),
-                              c["softmax_chunk"].get<int64_t>(), c["label_smoothing"].get<double>());
-  const TrainingScorer scorer(m, n_items_);
-  const auto params = unique_parameters(*net);
-  // With a sampled objective the item table gets sparse gradients and its own lazy optimiser.
-  const bool lazy = c["loss"] != "softmax" && c["sparse_items"].get<bool>();
-  std::vector<torch::Tensor> dense_params;
-  for (const auto& p : params)
-    if (!lazy || !p.is_same(net->emb->items->weight)) dense_params.push_back(p);
-  torch::optim::AdamW opt(
-      dense_params, torch::optim::AdamWOptions(c["lr"].get<double>()).weight_decay(c["weight_decay"].get<double>()));
-  std::optional<LazyAdam> item_opt;
-  if (lazy) item_opt.emplace(net->emb->items->weight, c["lr"].get<double>(), c["weight_decay"].get<double>());
-  const SparseItemGrad sparse_scope(*net->emb, lazy);
-  const double base_lr = c["lr"].get<double>(), clip = c["clip_norm"].get<double>();
-  const int64_t warmup = c["warmup_steps"].get<int64_t>();
-  const int epochs = static_cast<int>(c["epochs"].get<int64_t>());
-  const int eval_every = static_cast<int>(c["eval_every"].get<int64_t>());
-  const int patience = static_cast<int>(c["patience"].get<int64_t>());
-  const Rng rng_root(options.seed);
-  const bool cosine = c["lr_schedule"] == "cosine";
-  const int64_t total_steps = static_cast<int64_t>(epochs) * static_cast<int64_t>(batches.size());
-  std::vector<torch::Tensor> best_state;
-  int64_t step = 0;
-  train::EpochPlan plan{"train " + kind_, epochs, eval_every, patience, {}};
-  Checkpoint ckpt(options.checkpoint_dir);
-  if (options.resume) {
-    if (!ckpt.enabled()) throw InvalidInput(who + "resume needs a checkpoint directory");
-    auto st = ckpt.load(*net, opt, best_state, item_opt ? &*item_opt : nullptr);
-    plan.resume = {st.epoch, st.best, st.bad, st.stopped};
-    step = st.step;
-  }
-  train::EpochHooks hooks;
-  hooks.train = [&](int epoch) {
-    net->train();
+
+  /// Trains one epoch; returns the mean loss per target position.
+  double run(int epoch) {
+    const SparseItemGrad sparse_scope(*m_.net->emb, lazy_);
+    m_.net->train();
     // Each epoch's randomness depends only on (seed, epoch), so a resumed run repeats it exactly.
-    torch::manual_seed(options.seed + static_cast<std::uint64_t>(epoch) * 7919);
-    Rng rng = rng_root.fork(static_cast<std::uint64_t>(epoch));
+    torch::manual_seed(seed_ + static_cast<std::uint64_t>(epoch) * 7919);
+    Rng rng = rng_root_.fork(static_cast<std::uint64_t>(epoch));
+    auto& batches = seqs_.batches;
     std::sort(batches.begin(), batches.end());
     for (std::size_t i = batches.size(); i > 1; --i) std::swap(batches[i - 1], batches[rng.uniform_int(i)]);
     double total = 0;
     int64_t positions = 0;
-    for (const auto& batch : batches) {
-      int64_t L = 0;
-      for (auto s : batch) L = std::max(L, len(s) - 1);
-      Impl::Buffer buf(static_cast<int64_t>(batch.size()), L, m);
-      std::vector<int64_t> tgt(batch.size() * static_cast<std::size_t>(L), 0);
-      for (std::size_t b = 0; b < batch.size(); ++b) {
-        const auto& s = seqs[batch[b]];
-        const auto n = s.end - s.from - 1, off = L - n;  // left padding
-        for (int64_t p = 0; p < n; ++p) {
-          const auto r = static_cast<std::size_t>(s.from + p);
-          buf.set(m, static_cast<int64_t>(b), off + p, log.item[r], log.behavior[r], log.ts[r], p == 0,
-                  p == 0 ? 0 : log.ts[r - 1]);
-          if (target_row(r + 1))
-            tgt[b * static_cast<std::size_t>(L) + static_cast<std::size_t>(off + p)] = log.item[r + 1];
-        }
-      }
-      auto target = torch::tensor(tgt, torch::kLong);
-      const auto feats = buf.features();
-      auto h3 = net->forward(feats);
-      auto h = h3.reshape({-1, m.state_dim()});
-      auto keep = target.ne(0).nonzero().squeeze(1);
-      if (keep.numel() == 0) continue;  // no target behaviour in this batch
-      h = h.index_select(0, keep);
-      auto t = target.index_select(0, keep);
-      // Repeat head: per kept position, the bonus weight of each history column and its item.
-      RepeatBonus repeat;  // [N, L] each
-      if (net->repeat) {
-        const auto Bn = h3.size(0), Ln = h3.size(1);
-        repeat.weights =
-            net->repeat->weights(h3, feats.items, feats.behaviors).reshape({Bn * Ln, Ln}).index_select(0, keep);
-        repeat.items = feats.items.unsqueeze(1).expand({Bn, Ln, Ln}).reshape({Bn * Ln, Ln}).index_select(0, keep);
-      }
-      const auto l = (*loss)(scorer, h, t, repeat);
-      ++step;
-      double lr = base_lr;
-      if (warmup > 0 && step < warmup) {
-        lr = base_lr * static_cast<double>(step) / static_cast<double>(warmup);
-      } else if (cosine) {
-        const double progress =
-            static_cast<double>(step - warmup) / static_cast<double>(std::max<int64_t>(1, total_steps - warmup));
-        lr = base_lr * 0.5 * (1.0 + std::cos(3.141592653589793 * std::min(1.0, progress)));
-      }
-      for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
-      opt.zero_grad();
-      if (item_opt) {
-        item_opt->set_lr(lr);
-        item_opt->zero_grad();
-      }
-      l.backward();
-      if (clip > 0) item_opt ? clip_grad_norm(params, clip) : (void)torch::nn::utils::clip_grad_norm_(params, clip);
-      opt.step();
-      if (item_opt) item_opt->step();
-      m.zero_padding_rows();
-      total += l.item<double>() * static_cast<double>(t.size(0));
-      positions += t.size(0);
-    }
-    net->eval();
-    m.snapshot_items();
+    for (const auto& batch : batches) total += step(make_batch(m_, log_, seqs_, batch, is_target_), &positions);
+    m_.net->eval();
+    m_.snapshot_items();
     return total / static_cast<double>(std::max<int64_t>(1, positions));
-  };
+  }
+
+  const std::vector<torch::Tensor>& params() const { return params_; }
+  Checkpoint::State state(const train::EpochState& st) const { return {st.epoch, st.best, st.bad, step_, st.stopped}; }
+  void save(Checkpoint& ckpt, const std::vector<torch::Tensor>& best, const train::EpochState& st) {
+    ckpt.save(*m_.net, *opt_, best, state(st), item_opt_ ? &*item_opt_ : nullptr);
+  }
+  train::EpochState load(Checkpoint& ckpt, std::vector<torch::Tensor>& best) {
+    const auto st = ckpt.load(*m_.net, *opt_, best, item_opt_ ? &*item_opt_ : nullptr);
+    step_ = st.step;
+    return {st.epoch, st.best, st.bad, st.stopped};
+  }
+
+ private:
+  /// One optimiser step on a batch; returns the batch's summed loss and adds its target positions.
+  double step(const TrainBatch& batch, int64_t* positions) {
+    const auto feats = batch.inputs.features();
+    auto h3 = m_.net->forward(feats);
+    auto keep = batch.targets.ne(0).nonzero().squeeze(1);
+    if (keep.numel() == 0) return 0.0;  // no target behaviour in this batch
+    auto h = h3.reshape({-1, m_.state_dim()}).index_select(0, keep);
+    auto t = batch.targets.index_select(0, keep);
+    // Repeat head: per kept position, the bonus weight of each history column and its item.
+    RepeatBonus repeat;  // [N, L] each
+    if (m_.net->repeat) {
+      const auto Bn = h3.size(0), Ln = h3.size(1);
+      repeat.weights =
+          m_.net->repeat->weights(h3, feats.items, feats.behaviors).reshape({Bn * Ln, Ln}).index_select(0, keep);
+      repeat.items = feats.items.unsqueeze(1).expand({Bn, Ln, Ln}).reshape({Bn * Ln, Ln}).index_select(0, keep);
+    }
+    const auto l = (*loss_)(scorer_, h, t, repeat);
+    const double lr = learning_rate(base_lr_, ++step_, warmup_, cosine_, total_steps_);
+    for (auto& g : opt_->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+    opt_->zero_grad();
+    if (item_opt_) {
+      item_opt_->set_lr(lr);
+      item_opt_->zero_grad();
+    }
+    l.backward();
+    if (clip_ > 0) item_opt_ ? clip_grad_norm(params_, clip_) : (void)torch::nn::utils::clip_grad_norm_(params_, clip_);
+    opt_->step();
+    if (item_opt_) item_opt_->step();
+    m_.zero_padding_rows();
+    *positions += t.size(0);
+    return l.item<double>() * static_cast<double>(t.size(0));
+  }
+
+  SequentialModel::Impl& m_;
+  const data::InteractionLog& log_;
+  TrainingSequences seqs_;
+  std::vector<char> is_target_;
+  std::uint64_t seed_;
+  Rng rng_root_;
+  std::unique_ptr<Loss> loss_;
+  TrainingScorer scorer_;
+  std::vector<torch::Tensor> params_;
+  bool lazy_;
+  double base_lr_, clip_;
+  int64_t warmup_;
+  bool cosine_;
+  int64_t total_steps_;
+  int64_t step_ = 0;
+  std::unique_ptr<torch::optim::AdamW> opt_;
+  std::optional<LazyAdam> item_opt_;
+};
+
+}  // namespace
+
+void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& options) {
+  const std::string who = kind_ + ": ";
+  if (train.log.size() == 0) throw InvalidInput(who + "no training events");
+  torch::manual_seed(options.seed);
+  torch::set_num_threads(std::max(1, options.threads > 0 ? options.threads : 2));
+  n_items_ = train.n_items();
+  n_users_ = train.n_users();
+  resolve_data_settings(config_, train, who);
+  const auto& c = config_;
+  auto& m = *impl_;
+  configure_side_information(train, m, c, kind_, who);
+  auto is_target = target_behaviors(train, c["target_behaviors"], who);
+  m.build(c, n_items_);
+  EpochTrainer trainer(
+      m, c, train,
+      training_sequences(train.log, n_users_, m.max_len, static_cast<std::size_t>(c["batch_size"].get<int64_t>()), who),
+      std::move(is_target), options.seed);
+  train::EpochPlan plan{"train " + kind_,
+                        static_cast<int>(c["epochs"].get<int64_t>()),
+                        static_cast<int>(c["eval_every"].get<int64_t>()),
+                        static_cast<int>(c["patience"].get<int64_t>()),
+                        {}};
+  std::vector<torch::Tensor> best_state;
+  Checkpoint ckpt(options.checkpoint_dir);
+  if (options.resume) {
+    if (!ckpt.enabled()) throw InvalidInput(who + "resume needs a checkpoint directory");
+    plan.resume = trainer.load(ckpt, best_state);
+  }
+  train::EpochHooks hooks;
+  hooks.train = [&trainer](int epoch) { return trainer.run(epoch); };
   if (options.validate) hooks.validate = [&] { return options.validate(*this); };
   hooks.keep_best = [&] {
     best_state.clear();
-    for (const auto& p : params) best_state.push_back(p.detach().clone());
+    for (const auto& p : trainer.params()) best_state.push_back(p.detach().clone());
   };
-  if (ckpt.enabled())
-    hooks.after_epoch = [&](const train::EpochState& st) {
-      ckpt.save(*net, opt, best_state, {st.epoch, st.best, st.bad, step, st.stopped}, item_opt ? &*item_opt : nullptr);
-    };
+  if (ckpt.enabled()) hooks.after_epoch = [&](const train::EpochState& st) { trainer.save(ckpt, best_state, st); };
   train::run_epochs(plan, hooks, options.on_epoch, options.progress);
   if (!best_state.empty()) {
     torch::NoGradGuard g;
+    const auto& params = trainer.params();
     for (std::size_t i = 0; i < params.size(); ++i) params[i].copy_(best_state[i]);
   }
-  net->eval();
+  m.net->eval();
   m.snapshot_items();
 }
 

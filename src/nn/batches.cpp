@@ -1,0 +1,53 @@
+#include "batches.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "driftrec/core/error.h"
+
+namespace driftrec::nn {
+
+TrainingSequences training_sequences(const data::InteractionLog& log, std::int32_t n_users, int64_t max_len,
+                                     std::size_t batch_size, const std::string& who) {
+  TrainingSequences t;
+  for (std::int32_t u = 1; u < n_users; ++u) {
+    const auto b = log.user_begin(u), e = log.user_end(u);
+    if (e - b < 2) continue;
+    t.seqs.push_back({std::max(b, e - max_len - 1), e});
+  }
+  if (t.seqs.empty()) throw InvalidInput(who + "no user has two or more training events");
+  // Length buckets: sort by length, cut into batches (the trainer shuffles the batch order each epoch).
+  std::vector<std::size_t> order(t.seqs.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&t](auto a, auto b) { return t.seqs[a].length() < t.seqs[b].length(); });
+  for (std::size_t i = 0; i < order.size(); i += batch_size)
+    t.batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(i),
+                           order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), i + batch_size)));
+  return t;
+}
+
+TrainBatch make_batch(const SequentialModel::Impl& m, const data::InteractionLog& log, const TrainingSequences& t,
+                      const std::vector<std::size_t>& batch, const std::vector<char>& is_target) {
+  int64_t L = 0;
+  for (auto s : batch) L = std::max(L, t.seqs[s].length() - 1);
+  SequentialModel::Impl::Buffer buf(static_cast<int64_t>(batch.size()), L, m);
+  std::vector<int64_t> tgt(batch.size() * static_cast<std::size_t>(L), 0);
+  auto target_row = [&](std::size_t r) {
+    const auto b = static_cast<std::size_t>(log.behavior[r]);
+    return b < is_target.size() && is_target[b];
+  };
+  for (std::size_t b = 0; b < batch.size(); ++b) {
+    const auto& s = t.seqs[batch[b]];
+    const auto n = s.end - s.from - 1, off = L - n;  // left padding
+    for (int64_t p = 0; p < n; ++p) {
+      const auto r = static_cast<std::size_t>(s.from + p);
+      buf.set(m, static_cast<int64_t>(b), off + p, log.item[r], log.behavior[r], log.ts[r], p == 0,
+              p == 0 ? 0 : log.ts[r - 1]);
+      if (target_row(r + 1)) tgt[b * static_cast<std::size_t>(L) + static_cast<std::size_t>(off + p)] = log.item[r + 1];
+    }
+  }
+  return {std::move(buf), torch::tensor(tgt, torch::kLong)};
+}
+
+}  // namespace driftrec::nn

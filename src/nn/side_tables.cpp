@@ -1,0 +1,184 @@
+// Side information of the sequential models, from the training data as the configuration asks:
+// behaviour/repeat/time switches, the cross-domain item domains, the attribute and content tables,
+// and which behaviours are targets of the loss.
+#include "side_tables.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <unordered_map>
+
+#include "driftrec/core/error.h"
+#include "driftrec/core/log.h"
+#include "driftrec/data/vectors.h"
+
+namespace driftrec::nn {
+
+namespace {
+
+// Domain k = the data's domain index - 1 (index 0 is "no domain"); an item takes the domain of its
+// first training event (items without one: domain 0, they are never trained anyway).
+torch::Tensor item_domains(const data::Dataset& train, const std::string& who, int64_t* n_domains) {
+  const auto& log = train.log;
+  *n_domains = static_cast<int64_t>(train.domains.size()) - 1;
+  if (*n_domains < 2)
+    throw InvalidInput(who + "the data has " + std::to_string(std::max<int64_t>(0, *n_domains)) +
+                       " domain(s); a cross-domain model needs two or more (a domain column)");
+  std::vector<int64_t> domain(static_cast<std::size_t>(train.n_items()), -1);
+  for (std::size_t r = 0; r < log.size(); ++r) {
+    auto& dm = domain[static_cast<std::size_t>(log.item[r])];
+    if (dm < 0) dm = std::max<int64_t>(0, log.domain[r] - 1);
+  }
+  for (auto& dm : domain) dm = std::max<int64_t>(0, dm);
+  return torch::tensor(domain, torch::kLong);
+}
+
+// Each item's attributes (categories) as a padded [n_items, width] table, when the config asks.
+void attribute_table(const data::Dataset& train, SequentialModel::Impl& m, const nlohmann::json& c,
+                     const std::string& who) {
+  const auto n_items = train.n_items();
+  m.attr_t = torch::Tensor();
+  m.n_attributes = 0;
+  m.attr_width = 0;
+  if (c["attributes"].get<bool>()) {
+    const auto& t = train.item_table;
+    if (!t.has_categories() || t.category_offsets.size() != static_cast<std::size_t>(n_items) + 1) {
+      log_warn(who + "attributes is on but the data has no item categories/attributes; the attribute embedding is off");
+    } else {
+      const auto cap = c["max_attributes"].get<int64_t>();
+      int64_t width = 1;
+      for (std::int32_t i = 0; i < n_items; ++i)
+        width = std::max(width, std::min(cap, t.category_offsets[static_cast<std::size_t>(i) + 1] -
+                                                  t.category_offsets[static_cast<std::size_t>(i)]));
+      std::vector<int64_t> table(static_cast<std::size_t>(n_items * width), 0);
+      for (std::int32_t i = 1; i < n_items; ++i) {
+        const auto b = t.category_offsets[static_cast<std::size_t>(i)],
+                   e = std::min(b + width, t.category_offsets[static_cast<std::size_t>(i) + 1]);
+        for (auto k = b; k < e; ++k)
+          table[static_cast<std::size_t>(i * width + (k - b))] = t.category_ids[static_cast<std::size_t>(k)] + 1;
+      }
+      m.n_attributes = static_cast<int64_t>(t.categories.size());
+      m.attr_width = width;
+      m.attr_t = torch::tensor(table, torch::kLong).view({n_items, width});
+    }
+  }
+}
+
+}  // namespace
+
+void configure_side_information(const data::Dataset& train, SequentialModel::Impl& m, const nlohmann::json& c,
+                                const std::string& kind, const std::string& who) {
+  // Side information the config asks for and the data has.
+  m.n_behaviors =
+      c["behavior_embedding"].get<bool>() ? static_cast<int64_t>(std::max<std::size_t>(1, train.behaviors.size())) : 0;
+  m.repeat_behaviors =
+      c["repeat"].get<bool>() ? static_cast<int64_t>(std::max<std::size_t>(1, train.behaviors.size())) : 0;
+  m.gaps = c["time_gaps"].get<bool>();
+  m.times = (kind == "hstu" || (kind == "crossdomain" && c["encoder"] == "hstu")) && c["time_bias"].get<bool>() &&
+            train.has_clock;
+  m.n_domains = 0;
+  m.item_domain = torch::Tensor();
+  if (kind == "crossdomain") m.item_domain = item_domains(train, who, &m.n_domains);
+  if (m.gaps && !train.has_clock) {
+    log_warn(who + "time_gaps is on but the data has no timestamps (only positions); the time-gap embedding is off");
+    m.gaps = false;
+  }
+  attribute_table(train, m, c, who);
+  prepare_content(train, m, c, who);
+}
+
+std::vector<char> target_behaviors(const data::Dataset& train, const std::string& spec, const std::string& who) {
+  std::vector<char> is_target(std::max<std::size_t>(1, train.behaviors.size()), 1);
+  if (!spec.empty()) {
+    std::fill(is_target.begin(), is_target.end(), 0);
+    std::stringstream names(spec);
+    for (std::string name; std::getline(names, name, ',');) {
+      if (name.empty()) continue;
+      const auto idx = train.behaviors.find(name);
+      if (idx < 0) {
+        std::string known;
+        for (std::int32_t b = 0; b < static_cast<std::int32_t>(train.behaviors.size()); ++b)
+          known += (known.empty() ? "" : ", ") + train.behaviors.name(b);
+        throw InvalidInput(who + "target behaviour '" + name + "' is not in the data (known: " + known + ")");
+      }
+      is_target[static_cast<std::size_t>(idx)] = 1;
+    }
+  }
+  return is_target;
+}
+
+// The content tower's tables from the training data and the configured files.
+void prepare_content(const data::Dataset& train, SequentialModel::Impl& m, const nlohmann::json& c,
+                     const std::string& who) {
+  const auto n_items = static_cast<int64_t>(train.n_items());
+  m.text_kind = m.n_tokens = m.max_tokens = m.token_dim = m.feature_dim = 0;
+  m.tokens_t = m.words_t = m.features_t = m.known_t = torch::Tensor();
+  const std::string text = c["text"];
+  const auto& t = train.item_table;
+  if (text != "none") {
+    if (!t.has_text() || t.token_offsets.size() != static_cast<std::size_t>(n_items) + 1) {
+      log_warn(who + "text is on but the data has no item text (titles); the text tower is off");
+    } else {
+      const auto cap = c["max_tokens"].get<int64_t>();
+      int64_t width = 1;
+      for (int64_t i = 0; i < n_items; ++i)
+        width = std::max(width, std::min(cap, t.token_offsets[static_cast<std::size_t>(i) + 1] -
+                                                  t.token_offsets[static_cast<std::size_t>(i)]));
+      std::vector<int64_t> table(static_cast<std::size_t>(n_items * width), 0);
+      for (int64_t i = 1; i < n_items; ++i) {
+        const auto b = t.token_offsets[static_cast<std::size_t>(i)];
+        const auto e = std::min(b + width, t.token_offsets[static_cast<std::size_t>(i) + 1]);
+        for (auto k = b; k < e; ++k)
+          table[static_cast<std::size_t>(i * width + (k - b))] = t.token_ids[static_cast<std::size_t>(k)] + 1;
+      }
+      m.text_kind = text == "cnn" ? 1 : 2;
+      m.n_tokens = static_cast<int64_t>(t.vocabulary.size()) + 1;
+      m.max_tokens = width;
+      m.tokens_t = torch::tensor(table, torch::kLong).view({n_items, width});
+      m.token_dim = c["dim"].get<int64_t>();
+      if (const std::string path = c["word_vectors"]; !path.empty()) {
+        const auto wv = data::read_word_vectors(path);
+        m.token_dim = wv.dim;
+        std::unordered_map<std::string, std::size_t> row;
+        for (std::size_t r = 0; r < wv.size(); ++r) row.emplace(wv.ids[r], r);
+        auto words = torch::randn({m.n_tokens, wv.dim}) * (1.0 / std::sqrt(static_cast<double>(wv.dim)));
+        words[0].zero_();
+        std::int64_t matched = 0;
+        const auto& vocab = t.vocabulary.names();
+        for (std::size_t v = 0; v < vocab.size(); ++v) {
+          const auto it = row.find(vocab[v]);
+          if (it == row.end()) continue;
+          words[static_cast<int64_t>(v) + 1].copy_(torch::from_blob(const_cast<float*>(wv.row(it->second)), {wv.dim}));
+          ++matched;
+        }
+        if (matched == 0) throw InvalidInput(path + ": none of its words occur in the item titles");
+        log_info(who + "word vectors: " + std::to_string(matched) + " of " + std::to_string(vocab.size()) +
+                 " title words found in " + path);
+        m.words_t = words;
+      }
+    }
+  }
+  if (const std::string path = c["item_vectors"]; !path.empty()) {
+    const auto iv = data::read_item_vectors(path);
+    auto features = torch::zeros({n_items, static_cast<int64_t>(iv.dim)});
+    std::int64_t matched = 0;
+    for (std::size_t r = 0; r < iv.size(); ++r) {
+      const auto i = train.items.find(iv.ids[r]);
+      if (i <= 0 || i >= n_items) continue;
+      features[i].copy_(torch::from_blob(const_cast<float*>(iv.row(r)), {iv.dim}));
+      ++matched;
+    }
+    if (matched == 0) throw InvalidInput(path + ": none of its item ids occur in the data");
+    log_info(who + "item vectors: " + std::to_string(matched) + " of " + std::to_string(n_items - 1) +
+             " items found in " + path);
+    m.feature_dim = iv.dim;
+    m.features_t = features;
+  }
+  if (m.text_kind > 0 || m.feature_dim > 0) {
+    std::vector<float> known(static_cast<std::size_t>(n_items), 0.0f);
+    for (auto item : train.log.item) known[static_cast<std::size_t>(item)] = 1.0f;
+    m.known_t = torch::tensor(known);
+  }
+}
+
+}  // namespace driftrec::nn
