@@ -1,38 +1,12 @@
-#include <algorithm>
-#include <chrono>
-#include <cmath>
-#include <cstdio>
-#include <ctime>
 #include <iostream>
-#include <map>
-#include <numeric>
 
 #include "commands.h"
 #include "common.h"
 #include "driftrec/core/error.h"
-#include "driftrec/eval/significance.h"
-#include "driftrec/eval/tracking.h"
-#include "driftrec/models/evaluation.h"
 #include "driftrec/models/model_dir.h"
-#include "driftrec/report/svg.h"
+#include "driftrec/report/html_report.h"
 
 namespace driftrec::cli {
-
-namespace {
-using report::escape;
-using report::Series;
-
-std::string f4(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.4f", v);
-  return b;
-}
-std::string g3(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.3g", v);
-  return b;
-}
-}  // namespace
 
 Runner add_report(CLI::App& app, const GlobalFlags& g) {
   struct Opts {
@@ -59,313 +33,23 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
                  "users' true interests (interests.csv of `driftrec synth`): adds the interest-tracking section "
                  "(default: interests.csv in the --data directory, when present)");
   return [o, &g]() {
-    auto shared = load_shared_split(o->models, o->data, o->on);
-    auto& loaded = shared.models;
+    const auto shared = load_shared_split(o->models, o->data, o->on);
+    std::vector<const models::LoadedModel*> loaded;
+    for (const auto& m : shared.models) loaded.push_back(&m);
+    report::ReportOptions ro;
+    ro.on = o->on;
+    ro.title = o->title;
+    ro.data_name = o->data.path;
+    ro.users = split_commas(o->users);
+    ro.sample_users = o->sample_users;
+    ro.resamples = o->resamples;
+    ro.truth = truth_path(o->truth, o->data);
+    ro.threads = g.threads;
+    ro.progress = progress_printer();
+    write_file(o->out, report::html_report(loaded, o->models, shared, ro));
     const auto& p = shared.prepared;
-    const auto& filtered = shared.filtered;
-    const auto& cases = o->on == "test" ? p.split.test : p.split.valid;
-    if (cases.size() < 2) throw InvalidInput("report: fewer than two " + o->on + " cases");
-    const std::vector<int> ks = {1, 2, 5, 10, 20, 50, 100};
-    auto eo = eval_options_for(shared.prep, p.full);
-    eo.ks = ks;
-    eo.threads = g.threads;
-    eo.save_top = 10;
-    std::vector<eval::EvalResult> res;
-    std::vector<std::string> names;
-    for (std::size_t k = 0; k < loaded.size(); ++k) {
-      res.push_back(models::evaluate_model(*loaded[k].model, p.full, cases, p.split.train, eo, progress_printer()));
-      std::string n = loaded[k].model->name();
-      int dup = 0;
-      for (const auto& prev : names)
-        if (prev.rfind(n, 0) == 0) ++dup;
-      names.push_back(dup ? n + " #" + std::to_string(dup + 1) : n);
-    }
-    const auto n_items = loaded[0].model->n_items();
-    auto item_label = [&](std::int32_t i) {
-      std::string s = i >= 1 && i < p.full.items.size() ? p.full.items.name(i) : "?";
-      const auto& titles = p.full.item_table.titles;
-      if (static_cast<std::size_t>(i) < titles.size() && !titles[static_cast<std::size_t>(i)].empty())
-        s += " " + titles[static_cast<std::size_t>(i)].substr(0, 24);
-      return s;
-    };
-    std::string body;
-    // ---- summary
-    {
-      const auto t = std::time(nullptr);
-      char when[64];
-      std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", std::gmtime(&t));
-      body += "<section id=\"summary\"><h2>Data and split</h2><p>" + escape(o->data.path) + ": " +
-              std::to_string(filtered.users.count()) + " users, " + std::to_string(filtered.items.count()) +
-              " items, " + std::to_string(filtered.log.size()) + " events. Split <b>" + escape(p.split.protocol) +
-              "</b>, evaluated on <b>" + escape(o->on) + "</b> (" + std::to_string(cases.size()) +
-              " users), full ranking over all items, seen items excluded. Generated " + when + ".</p></section>\n";
-    }
-    // ---- comparison table with significance
-    {
-      const std::vector<std::string> tested = {"hr@10", "ndcg@10", "mrr"};
-      std::vector<const std::map<std::string, std::vector<double>>*> per_case;
-      for (const auto& r : res) per_case.push_back(&r.per_case);
-      const auto cmps = eval::compare_to_baseline(per_case, tested, o->resamples, 42);
-      body += "<section id=\"comparison\"><h2>Model comparison</h2><table><thead><tr><th>model</th>";
-      for (const auto& m : tested) body += "<th>" + m + "</th><th>Δ vs " + escape(names[0]) + " (95% CI)</th>";
-      body +=
-          "<th>coverage@10</th><th>novelty@10</th><th>avg popularity@10</th><th>gini@10</th><th>train "
-          "s</th></tr></thead><tbody>";
-      for (std::size_t k = 0; k < loaded.size(); ++k) {
-        body += "<tr><td>" + escape(names[k]) + " <span class=\"note\">" + escape(o->models[k]) + "</span></td>";
-        for (const auto& m : tested) {
-          body += "<td>" + f4(res[k].metrics.at(m)) + "</td>";
-          if (k == 0) {
-            body += "<td class=\"note\">baseline</td>";
-            continue;
-          }
-          for (std::size_t c = 0; c < cmps.size(); ++c)
-            if (cmps[c].metric == m && cmps[c].model == k) {
-              const bool sig = cmps[c].p_holm < 0.05;
-              const auto& x = cmps[c].c;
-              body += "<td class=\"" + std::string(x.diff < 0 ? "worse " : "") + (sig ? "sig" : "") +
-                      "\" title=\"p = " + g3(x.p_value) + ", Holm-adjusted " + g3(cmps[c].p_holm) + "\">" +
-                      (x.diff >= 0 ? "+" : "") + f4(x.diff) + " [" + f4(x.ci_low) + ", " + f4(x.ci_high) + "]" +
-                      (sig ? " *" : "") + "</td>";
-            }
-        }
-        const auto& mm = res[k].metrics;
-        const double secs = loaded[k].meta.value("training_seconds", std::nan(""));
-        body += "<td>" + f4(mm.at("coverage@10")) + "</td><td>" + f4(mm.at("novelty@10")) + "</td><td>" +
-                g3(mm.at("avg_popularity@10")) + "</td><td>" + f4(mm.at("gini@10")) + "</td><td>" +
-                (std::isfinite(secs) ? g3(secs) : "-") + "</td></tr>";
-      }
-      body +=
-          "</tbody></table><p class=\"note\">* significant at 0.05: paired t-test over users, Holm-Bonferroni over "
-          "all " +
-          std::to_string(cmps.size()) + " comparisons; intervals are bootstrap percentiles (" +
-          std::to_string(o->resamples) + " resamples). Hover a difference for its p-values.</p></section>\n";
-    }
-    // ---- training curves
-    {
-      std::vector<Series> loss, valid;
-      for (std::size_t k = 0; k < loaded.size(); ++k) {
-        const auto h = loaded[k].meta.value("history", nlohmann::json::array());
-        Series l{names[k], {}, {}}, v{names[k], {}, {}};
-        for (const auto& step : h) {
-          const double e = step.value("epoch", std::nan(""));
-          if (step.contains("loss")) l.x.push_back(e), l.y.push_back(step["loss"].get<double>());
-          if (step.contains("valid")) v.x.push_back(e), v.y.push_back(step["valid"].get<double>());
-        }
-        if (!l.x.empty()) loss.push_back(l);
-        if (!v.x.empty()) valid.push_back(v);
-      }
-      body += "<section id=\"training\"><h2>Training curves</h2>";
-      if (loss.empty() && valid.empty()) {
-        body += "<p class=\"note\">None of these models trains in epochs (no history in their model.json).</p>";
-      } else {
-        body +=
-            "<div class=\"grid\">" +
-            report::line_chart("chart-loss", "Training loss per epoch", "epoch", "loss", loss) +
-            report::line_chart("chart-valid", "Validation NDCG@10 (early-stopping checks)", "epoch", "NDCG@10", valid) +
-            "</div>";
-      }
-      body += "<p class=\"note\">Models without iterative training (e.g. pop, itemknn) have no curve.</p></section>\n";
-    }
-    // ---- metric vs K
-    {
-      std::vector<Series> hr, nd;
-      for (std::size_t k = 0; k < loaded.size(); ++k) {
-        Series a{names[k], {}, {}}, b{names[k], {}, {}};
-        for (const int K : ks) {
-          a.x.push_back(K), a.y.push_back(res[k].metrics.at("hr@" + std::to_string(K)));
-          b.x.push_back(K), b.y.push_back(res[k].metrics.at("ndcg@" + std::to_string(K)));
-        }
-        hr.push_back(a), nd.push_back(b);
-      }
-      body += "<section id=\"metric-vs-k\"><h2>Accuracy against the list length K</h2><div class=\"grid\">" +
-              report::line_chart("chart-hr-k", "HR@K", "K", "HR@K", hr, true) +
-              report::line_chart("chart-ndcg-k", "NDCG@K", "K", "NDCG@K", nd, true) + "</div></section>\n";
-    }
-    // ---- popularity bias and coverage
-    {
-      const auto counts = data::item_counts(p.split.train.log, n_items);
-      std::vector<std::int32_t> order(static_cast<std::size_t>(std::max(0, n_items - 1)));
-      std::iota(order.begin(), order.end(), 1);
-      std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) {
-        return counts[static_cast<std::size_t>(a)] > counts[static_cast<std::size_t>(b)];
-      });
-      std::vector<int> decile(static_cast<std::size_t>(n_items), 9);
-      for (std::size_t r = 0; r < order.size(); ++r)
-        decile[static_cast<std::size_t>(order[r])] = static_cast<int>(10 * r / std::max<std::size_t>(1, order.size()));
-      std::vector<std::string> groups;
-      for (int d = 1; d <= 10; ++d) groups.push_back("D" + std::to_string(d));
-      std::vector<Series> shares;
-      Series truth{"test targets", {}, std::vector<double>(10, 0.0)};
-      double nt = 0;
-      for (const auto& c : cases)
-        for (const auto t : c.targets)
-          if (t >= 1 && t < n_items)
-            truth.y[static_cast<std::size_t>(decile[static_cast<std::size_t>(t)])] += 1, nt += 1;
-      for (auto& v : truth.y) v /= std::max(1.0, nt);
-      for (std::size_t k = 0; k < loaded.size(); ++k) {
-        Series s{names[k], {}, std::vector<double>(10, 0.0)};
-        double n = 0;
-        for (const auto& r : res[k].rankings)
-          for (const auto i : r.top)
-            if (i >= 1 && i < n_items) s.y[static_cast<std::size_t>(decile[static_cast<std::size_t>(i)])] += 1, n += 1;
-        for (auto& v : s.y) v /= std::max(1.0, n);
-        shares.push_back(s);
-      }
-      shares.push_back(truth);
-      std::vector<double> cov, pop;
-      for (const auto& r : res)
-        cov.push_back(r.metrics.at("coverage@10")), pop.push_back(r.metrics.at("avg_popularity@10"));
-      body += "<section id=\"popularity\"><h2>Popularity bias and coverage</h2><div class=\"grid\">" +
-              report::grouped_bars("chart-deciles",
-                                   "Share of top-10 slots by item popularity decile (D1 = most popular tenth)", groups,
-                                   shares, "share of slots") +
-              report::bar_chart("chart-coverage", "Catalogue coverage of the top-10 lists", names, cov) +
-              report::bar_chart("chart-avgpop", "Mean training popularity of recommended items", names, pop, "%.1f") +
-              "</div></section>\n";
-    }
-    // ---- interest tracking against the ground truth
-    if (const auto truth_file = truth_path(o->truth, o->data); !truth_file.empty()) {
-      const auto truth = eval::InterestTruth::read_csv(truth_file, p.full);
-      eval::TrackingOptions to;
-      std::vector<double> tv, kl;
-      for (const auto& r : res) {
-        const auto t = eval::track_cases(cases, r.rankings, p.full, truth, to);
-        tv.push_back(t.tv()), kl.push_back(t.kl());
-      }
-      body +=
-          "<section id=\"tracking\"><h2>Tracking the users' current interests</h2><div class=\"grid\">" +
-          report::bar_chart("chart-tracking-tv",
-                            "Distance of the top-10's category mix from the true current interests (total variation)",
-                            names, tv) +
-          report::bar_chart("chart-tracking-kl", "KL(truth || top-10 mix), smoothed", names, kl) +
-          "</div><p class=\"note\">Truth: " + escape(truth_file) +
-          ", each case compared with the user's true category weights at its target's time; lower is better "
-          "(0 = the list has the true mix). The lag after a shift needs the replay protocol "
-          "(<code>driftrec evaluate --protocol replay</code>).</p></section>\n";
-    }
-    // ---- users: interest timeline and explanations
-    {
-      // The best model by NDCG@10 draws the timeline; the best one that explains draws the heat map.
-      std::size_t best = 0, best_explain = loaded.size();
-      for (std::size_t k = 0; k < loaded.size(); ++k) {
-        if (res[k].metrics.at("ndcg@10") > res[best].metrics.at("ndcg@10")) best = k;
-        if (loaded[k].model->capabilities().explain &&
-            (best_explain == loaded.size() || res[k].metrics.at("ndcg@10") > res[best_explain].metrics.at("ndcg@10")))
-          best_explain = k;
-      }
-      std::vector<const data::EvalCase*> chosen;
-      if (!o->users.empty()) {
-        for (const auto& id : split_commas(o->users)) {
-          const auto u = p.full.users.find(id);
-          const auto it = std::find_if(cases.begin(), cases.end(), [&](const auto& c) { return c.user == u; });
-          if (u < 0 || it == cases.end()) throw InvalidInput("--users: '" + id + "' has no " + o->on + " case");
-          chosen.push_back(&*it);
-        }
-      } else {
-        std::vector<const data::EvalCase*> all;
-        for (const auto& c : cases) all.push_back(&c);
-        std::stable_sort(all.begin(), all.end(), [&](auto a, auto b) {
-          return a->history_end - p.full.log.user_begin(a->user) > b->history_end - p.full.log.user_begin(b->user);
-        });
-        for (int i = 0; i < o->sample_users && i < static_cast<int>(all.size()); ++i)
-          chosen.push_back(all[static_cast<std::size_t>(i)]);
-      }
-      const auto& table = p.full.item_table;
-      const bool has_cats =
-          table.has_categories() && table.category_offsets.size() >= static_cast<std::size_t>(n_items) + 1;
-      body += "<section id=\"users\"><h2>Users: interests over time and why they get what they get</h2>";
-      if (chosen.empty()) body += "<p class=\"note\">No users chosen.</p>";
-      int ui = 0;
-      for (const auto* c : chosen) {
-        ++ui;
-        const auto hist = p.full.log.events(p.full.log.user_begin(c->user), c->history_end);
-        body += "<h3>User " + escape(p.full.users.name(c->user)) + " (" + std::to_string(hist.size()) +
-                " past events; held-out item " + escape(c->targets.empty() ? "?" : item_label(c->targets[0])) +
-                ")</h3><div class=\"grid\">";
-        if (has_cats && !hist.empty()) {
-          const auto& m = *loaded[best].model;
-          const std::size_t W = std::min<std::size_t>(8, hist.size());
-          std::vector<std::map<std::int32_t, double>> real(W), pred(W);
-          std::map<std::int32_t, double> total;
-          std::vector<std::string> cols;
-          for (std::size_t w = 0; w < W; ++w) {
-            const auto from = hist.size() * w / W, to = hist.size() * (w + 1) / W;
-            for (auto e = from; e < to; ++e) {
-              const auto cat = table.primary_category(hist[e].item);
-              real[w][cat] += 1.0 / static_cast<double>(to - from);
-              total[cat] += 1;
-            }
-            const std::vector<data::Event> prefix(hist.begin(), hist.begin() + static_cast<std::ptrdiff_t>(to));
-            const auto top = m.recommend(m.encode(c->user, prefix), 10);
-            for (const auto i : top.items) {
-              const auto cat = table.primary_category(i);
-              pred[w][cat] += 1.0 / static_cast<double>(std::max<std::size_t>(1, top.items.size()));
-              total[cat] += 0.5;
-            }
-            cols.push_back("to #" + std::to_string(to));
-          }
-          std::vector<std::pair<double, std::int32_t>> ranked;
-          for (const auto& [cat, v] : total) ranked.push_back({-v, cat});
-          std::sort(ranked.begin(), ranked.end());
-          std::vector<std::int32_t> keep;
-          std::vector<std::string> rows;
-          for (std::size_t r = 0; r < ranked.size() && r < 7; ++r) {
-            keep.push_back(ranked[r].second);
-            rows.push_back(ranked[r].second >= 0 ? table.categories.name(ranked[r].second) : "(none)");
-          }
-          rows.push_back("other");
-          auto to_shares = [&](const std::vector<std::map<std::int32_t, double>>& x) {
-            std::vector<std::vector<double>> out;
-            for (const auto& col : x) {
-              std::vector<double> v(rows.size(), 0.0);
-              for (const auto& [cat, s] : col) {
-                const auto it = std::find(keep.begin(), keep.end(), cat);
-                v[it == keep.end() ? rows.size() - 1 : static_cast<std::size_t>(it - keep.begin())] += s;
-              }
-              out.push_back(v);
-            }
-            return out;
-          };
-          body += report::stacked_columns("timeline-real-" + std::to_string(ui),
-                                          "Categories of what they did (in 8 spans of their history)", cols, rows,
-                                          to_shares(real)) +
-                  report::stacked_columns("timeline-pred-" + std::to_string(ui),
-                                          "Categories " + names[best] + " recommended at the end of each span (top-10)",
-                                          cols, rows, to_shares(pred));
-        } else {
-          body += "<p class=\"note\">No item categories in this data: no interest timeline.</p>";
-        }
-        if (best_explain < loaded.size() && !hist.empty()) {
-          const auto& m = *loaded[best_explain].model;
-          const auto state = m.encode(c->user, hist);
-          const auto top = m.recommend(state, 5);
-          const std::size_t shown = std::min<std::size_t>(15, state.history.size());
-          const std::size_t first = state.history.size() - shown;
-          std::vector<std::string> cols, rows;
-          for (std::size_t e = first; e < state.history.size(); ++e)
-            cols.push_back("-" + std::to_string(state.history.size() - e) + " " + item_label(state.history[e].item));
-          std::vector<std::vector<double>> heat;
-          for (const auto i : top.items) {
-            rows.push_back(item_label(i));
-            std::vector<double> row(shown, 0.0);
-            for (const auto& a : m.explain(state, i))
-              if (a.position >= first && a.position < state.history.size()) row[a.position - first] += a.weight;
-            heat.push_back(row);
-          }
-          body += report::heat_map(
-              "heatmap-" + std::to_string(ui),
-              "Why " + names[best_explain] + " recommends its top 5: weight of each recent event (newest right)", rows,
-              cols, heat);
-        }
-        body += "</div>";
-      }
-      if (best_explain == loaded.size()) body += "<p class=\"note\">No model here can explain its recommendations.</p>";
-      body += "</section>\n";
-    }
-    write_file(o->out, report::page(o->title, body));
-    std::cout << "wrote " << o->out << " (" << loaded.size() << " models, " << cases.size() << " " << o->on
-              << " users)\n";
+    std::cout << "wrote " << o->out << " (" << loaded.size() << " models, "
+              << (o->on == "test" ? p.split.test : p.split.valid).size() << " " << o->on << " users)\n";
     return 0;
   };
 }

@@ -22,6 +22,7 @@ from ._driftrec import (  # noqa: F401  (re-exported)
     model_params,
     models,
     refit,
+    report,
     set_log_level,
     set_threads,
     train,
@@ -30,7 +31,7 @@ from ._driftrec import (  # noqa: F401  (re-exported)
 
 __all__ = [
     "CorruptModel", "Dataset", "Error", "InvalidInput", "IoError", "Model", "NotFound", "NotSupported",
-    "Split", "__version__", "compare", "evaluate", "load", "model_params", "models", "refit", "set_log_level",
+    "Split", "__version__", "compare", "evaluate", "load", "model_params", "models", "refit", "report", "set_log_level",
     "set_threads", "train", "tune", "from_pandas",
 ]
 

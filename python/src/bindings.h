@@ -38,8 +38,17 @@ struct PyModel {
   std::vector<train::EpochRecord> history;
 };
 
+/// A Dataset or a Split argument: the data and the preprocessing to use (none for a plain Dataset).
+struct DataArg {
+  std::shared_ptr<const data::Dataset> data;
+  std::optional<data::PrepareOptions> options;
+};
+/// Throws InvalidInput for anything but a driftrec.Dataset or driftrec.Split.
+DataArg data_arg(const pybind11::object& o);
+
 void bind_data(pybind11::module_& m);
 void bind_model(pybind11::module_& m);
 void bind_workflows(pybind11::module_& m);
+void bind_analysis(pybind11::module_& m);
 
 }  // namespace driftrec::py

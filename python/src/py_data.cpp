@@ -101,6 +101,15 @@ std::string describe(const data::Dataset& ds) {
 
 }  // namespace
 
+DataArg data_arg(const pyb::object& o) {
+  if (pyb::isinstance<PySplit>(o)) {
+    const auto& s = o.cast<const PySplit&>();
+    return {s.data, s.options};
+  }
+  if (pyb::isinstance<PyDataset>(o)) return {o.cast<const PyDataset&>().data, std::nullopt};
+  throw InvalidInput("data must be a driftrec.Dataset or a driftrec.Split");
+}
+
 void bind_data(pyb::module_& m) {
   pyb::class_<PyDataset>(m, "Dataset", "Behaviour events with their id maps and item table (immutable).")
       .def_static("read", &read, arg("path"), arg("format") = "auto", arg("items") = pyb::none(),

@@ -60,3 +60,17 @@ def test_tune_finds_and_records_the_best(shop, tmp_path):
     assert len(resumed["trials"]) == 3
     with pytest.raises(driftrec.InvalidInput, match="not a parameter"):
         driftrec.tune(shop, {"model": "ials", "params": {"nope": {"type": "uniform", "low": 0, "high": 1}}})
+
+
+def test_report_writes_the_html_page(shop_dir, shop, tmp_path):
+    knn = driftrec.train("itemknn", shop, threads=1, progress=False)
+    bpr = driftrec.train("bpr", shop, config={"epochs": 3, "factors": 8}, threads=1, progress=False)
+    out = tmp_path / "report.html"
+    html = driftrec.report([knn, bpr], shop, out=str(out), title="From Python", truth=str(shop_dir / "interests.csv"),
+                           threads=1)
+    assert out.read_text() == html
+    for section in ("summary", "comparison", "training", "metric-vs-k", "popularity", "tracking", "users"):
+        assert f'<section id="{section}">' in html
+    assert "From Python" in html and "itemknn" in html and "<svg" in html
+    with pytest.raises(driftrec.InvalidInput, match="users"):
+        driftrec.report([knn], shop, users=["no-such-user"])
