@@ -36,36 +36,28 @@ void print_tracking(const char* label, const eval::TrackingError& t) {
 
 namespace {
 template <typename Opts>
-int run_replay(const Opts& o, const GlobalFlags& g, const models::LoadedModel& loaded, const data::PrepareOptions& prep,
-               const data::Dataset& full, const data::Dataset& filtered) {
-  const auto ks = parse_ks(o.ks);
-  auto setup = replay_setup(prep, full, o.replay_start, workflow::headline_k(ks), g.threads);
-  auto& ro = setup.options;
-  const auto& start = setup.start;
-  ro.windows = o.replay_windows;
-  ro.exclude_seen = !o.include_seen;
-  ro.skip_repeats = o.skip_repeats;
-  const auto truth_file = truth_path(o.truth, o.data);
-  eval::InterestTruth truth;
-  if (!truth_file.empty()) {
-    truth = eval::InterestTruth::read_csv(truth_file, full);
-    ro.truth = &truth;
-    ro.tracking.shift_threshold = o.shift_threshold;
-  }
-  const auto res = models::replay(*loaded.model, full, ro, progress_printer());
-  const auto k = std::to_string(ro.k);
-  nlohmann::json out = {
-      {"dataset", {{"name", o.data.path}, {"fingerprint", full.fingerprint()}, {"events", filtered.log.size()}}},
-      {"protocol", "replay"},
-      {"replay_start", start},
-      {"replay_start_ts", ro.start_ts},
-      {"model", {{"name", loaded.model->name()}, {"dir", o.model_dir}}},
-      {"config", loaded.model->config()},
-      {"replay", res.to_json(ro.k)}};
-  if (!truth_file.empty()) out["truth"] = truth_file;
+int run_replay(const Opts& o, const GlobalFlags& g, const models::LoadedModel& loaded,
+               const data::PrepareOptions& prep) {
+  workflow::ReplayRequest q;
+  q.start = o.replay_start;
+  q.k = workflow::headline_k(parse_ks(o.ks));
+  q.windows = o.replay_windows;
+  q.include_seen = o.include_seen;
+  q.skip_repeats = o.skip_repeats;
+  q.truth = truth_path(o.truth, o.data);
+  q.shift_threshold = o.shift_threshold;
+  q.threads = g.threads;
+  q.prepare = prep;
+  q.data_name = o.data.path;
+  q.model_dir = o.model_dir;
+  q.progress = progress_printer();
+  const auto rep = workflow::replay(loaded, o.data.load(), q);
+  const auto& res = rep.result;
+  const auto& ro = rep.options;
   if (!o.json_out.empty())
-    write_file(o.json_out, out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-  std::cout << loaded.model->name() << " replay from " << start << " (" << res.users << " users, "
+    write_file(o.json_out, rep.report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  const auto k = std::to_string(ro.k);
+  std::cout << loaded.model->name() << " replay from " << rep.start << " (" << res.users << " users, "
             << res.events_revealed << " events revealed, " << res.online.events << " scored, " << std::fixed
             << std::setprecision(2) << res.seconds << " s)\n";
   std::printf("%-22s %10s %10s %10s\n", "", ("hr@" + k).c_str(), ("ndcg@" + k).c_str(), "mrr");
@@ -79,7 +71,7 @@ int run_replay(const Opts& o, const GlobalFlags& g, const models::LoadedModel& l
                 static_cast<long long>(x.online.events), x.online.ndcg, x.frozen.ndcg);
   }
   if (res.tracked) {
-    std::printf("\ninterest tracking (top-%d vs %s)\n%-22s %8s %8s %9s %9s %9s\n", ro.k, truth_file.c_str(), "", "tv",
+    std::printf("\ninterest tracking (top-%d vs %s)\n%-22s %8s %8s %9s %9s %9s\n", ro.k, q.truth.c_str(), "", "tv",
                 "kl", "mean lag", "med. lag", "shifts");
     print_tracking("online (observe)", res.tracking_online);
     print_tracking("frozen at the start", res.tracking_frozen);
@@ -144,11 +136,7 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
   return [o, &g, &app]() {
     auto loaded = models::load_model_dir(o->model_dir);
     const auto prep = o->prep.any_given(app) ? o->prep.get() : workflow::recorded_prepare(loaded);
-    if (o->protocol == "replay") {
-      // Filter, then put the data in the model's id space (replay needs no split).
-      const auto filtered = data::apply_filters(o->data.load(), prep);
-      return run_replay(*o, g, loaded, prep, data::align_ids(filtered, loaded.users, loaded.items), filtered);
-    }
+    if (o->protocol == "replay") return run_replay(*o, g, loaded, prep);
     workflow::EvaluateOptions eo;
     eo.on = o->on;
     eo.ks = parse_ks(o->ks);

@@ -137,7 +137,8 @@ def refit(model_dir: str, data: Dataset, config: Optional[Dict[str, Any]] = None
 def load(dir: str, data: Union[Dataset, Split, None] = None) -> Model: ...
 def evaluate(model: Model, data: Union[Dataset, Split], split: str = "test", k: Sequence[int] = (10, 20),
              metrics: Sequence[str] = (), include_seen: bool = False, impressions: int = 0, threads: int = 0,
-             progress: Progress = False) -> Dict[str, Any]: ...
+             progress: Progress = False, protocol: str = "split", replay_start: str = "", windows: int = 10,
+             skip_repeats: bool = False, truth: str = "") -> Dict[str, Any]: ...
 def compare(models: Sequence[Model], data: Dataset, split: str = "test",
             metrics: Sequence[str] = ("hr@10", "ndcg@10", "mrr"), resamples: int = 1000, seed: int = 42,
             alpha: float = 0.05, threads: int = 0, labels: Optional[Sequence[str]] = None,

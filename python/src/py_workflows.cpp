@@ -118,10 +118,38 @@ void keep_metrics(nlohmann::json& metrics, const std::vector<std::string>& wante
   metrics = std::move(kept);
 }
 
+pyb::dict replay_py(const PyModel& model, const DataArg& d, int k, const std::string& start, int windows,
+                    bool include_seen, bool skip_repeats, const std::string& truth, int threads,
+                    const pyb::object& progress) {
+  workflow::ReplayRequest q;
+  q.start = start;
+  q.k = k;
+  q.windows = windows;
+  q.include_seen = include_seen;
+  q.skip_repeats = skip_repeats;
+  q.truth = truth;
+  q.threads = threads;
+  q.prepare = d.options;
+  q.data_name = d.data->name;
+  q.model_dir = model.source_dir;
+  q.progress = progress_callback(progress);
+  workflow::Replay rep;
+  {
+    pyb::gil_scoped_release nogil;
+    rep = workflow::replay(*model.loaded, *d.data, q);
+  }
+  return to_python(rep.report).cast<pyb::dict>();
+}
+
 pyb::dict evaluate_py(const PyModel& model, const pyb::object& data, const std::string& split,
                       const std::vector<int>& k, const std::vector<std::string>& metrics, bool include_seen,
-                      int impressions, int threads, const pyb::object& progress) {
+                      int impressions, int threads, const pyb::object& progress, const std::string& protocol,
+                      const std::string& replay_start, int windows, bool skip_repeats, const std::string& truth) {
   const auto d = data_arg(data);
+  if (protocol == "replay")
+    return replay_py(model, d, workflow::headline_k(k), replay_start, windows, include_seen, skip_repeats, truth,
+                     threads, progress);
+  if (protocol != "split") throw InvalidInput("protocol must be 'split' or 'replay', not '" + protocol + "'");
   workflow::EvaluateOptions o;
   o.on = split;
   o.ks = k;
@@ -129,6 +157,7 @@ pyb::dict evaluate_py(const PyModel& model, const pyb::object& data, const std::
   o.impressions = impressions;
   o.threads = threads;
   o.prepare = d.options;
+  o.truth = truth;
   o.data_name = d.data->name;
   o.model_dir = model.source_dir;
   o.progress = progress_callback(progress);
@@ -152,7 +181,8 @@ void bind_workflows(pyb::module_& m) {
   m.def("load", &load_py, arg("dir"), arg("data") = pyb::none());
   m.def("evaluate", &evaluate_py, arg("model"), arg("data"), arg("split") = "test", arg("k") = std::vector<int>{10, 20},
         arg("metrics") = std::vector<std::string>{}, arg("include_seen") = false, arg("impressions") = 0,
-        arg("threads") = 0, arg("progress") = false);
+        arg("threads") = 0, arg("progress") = false, arg("protocol") = "split", arg("replay_start") = "",
+        arg("windows") = 10, arg("skip_repeats") = false, arg("truth") = "");
 }
 
 }  // namespace driftrec::py

@@ -121,3 +121,24 @@ def test_training_releases_the_gil(shop):
     t.join()
     # With the GIL held for the whole call the thread would tick only before and after it.
     assert elapsed > 0.3 and len(ticks) > 100
+
+
+def test_replay_protocol_online_against_frozen(shop_dir, shop, tmp_path):
+    """evaluate(protocol="replay") is the CLI's replay: same numbers, online state vs frozen."""
+    from conftest import run_cli
+    import json
+
+    model = driftrec.train("itemknn", shop, threads=1, progress=False)
+    model.save(str(tmp_path / "knn"))
+    truth = str(shop_dir / "interests.csv")
+    res = driftrec.evaluate(model, shop, protocol="replay", replay_start="0.8", k=[10], threads=1, truth=truth)
+    rep = res["replay"]
+    assert res["protocol"] == "replay" and rep["online"]["events"] > 0
+    assert 0 < rep["online"]["ndcg@10"] < 1 and 0 < rep["frozen"]["ndcg@10"] < 1
+    assert "tracking" in rep
+    run_cli("--threads", "1", "evaluate", "--model", str(tmp_path / "knn"), "--data", str(shop_dir), "--protocol",
+            "replay", "--replay-start", "0.8", "--k", "10", "--json", str(tmp_path / "r.json"))
+    cli = json.loads((tmp_path / "r.json").read_text())
+    assert cli["replay"]["online"] == rep["online"] and cli["replay"]["frozen"] == rep["frozen"]
+    with pytest.raises(driftrec.InvalidInput):
+        driftrec.evaluate(model, shop, protocol="sideways")

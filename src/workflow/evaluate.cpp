@@ -81,4 +81,38 @@ Evaluation evaluate(const models::LoadedModel& model, data::Dataset data, const 
   return out;
 }
 
+Replay replay(const models::LoadedModel& model, data::Dataset data, const ReplayRequest& q) {
+  if (q.k < 1) throw InvalidInput("replay: k must be at least 1");
+  if (q.windows < 1) throw InvalidInput("replay: windows must be at least 1");
+  const auto prep = q.prepare ? *q.prepare : recorded_prepare(model);
+  const auto filtered = data::apply_filters(std::move(data), prep);
+  const auto full = data::align_ids(filtered, model.users, model.items);
+  auto setup = replay_setup(prep, full, q.start, q.k, q.threads);
+  Replay out;
+  out.options = setup.options;
+  out.start = setup.start;
+  auto& ro = out.options;
+  ro.windows = q.windows;
+  ro.exclude_seen = !q.include_seen;
+  ro.skip_repeats = q.skip_repeats;
+  eval::InterestTruth truth;
+  if (!q.truth.empty()) {
+    truth = eval::InterestTruth::read_csv(q.truth, full);
+    ro.truth = &truth;
+    ro.tracking.shift_threshold = q.shift_threshold;
+  }
+  out.result = models::replay(*model.model, full, ro, q.progress);
+  ro.truth = nullptr;
+  out.report = {
+      {"dataset", {{"name", q.data_name}, {"fingerprint", full.fingerprint()}, {"events", filtered.log.size()}}},
+      {"protocol", "replay"},
+      {"replay_start", out.start},
+      {"replay_start_ts", ro.start_ts},
+      {"model", {{"name", model.model->name()}, {"dir", q.model_dir}}},
+      {"config", model.model->config()},
+      {"replay", out.result.to_json(ro.k)}};
+  if (!q.truth.empty()) out.report["truth"] = q.truth;
+  return out;
+}
+
 }  // namespace driftrec::workflow

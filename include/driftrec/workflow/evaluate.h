@@ -13,6 +13,7 @@
 #include "driftrec/eval/evaluator.h"
 #include "driftrec/eval/tracking.h"
 #include "driftrec/models/model_dir.h"
+#include "driftrec/models/replay.h"
 
 namespace driftrec::workflow {
 
@@ -42,6 +43,34 @@ struct Evaluation {
 /// Rebuilds the split on `data` and ranks every case of `options.on`. Throws InvalidInput for bad
 /// options or a split without such cases.
 Evaluation evaluate(const models::LoadedModel& model, data::Dataset data, const EvaluateOptions& options);
+
+/// The replay protocol (`driftrec evaluate --protocol replay`): the events after `start` in time
+/// order, each one scored before it is revealed, with the online state (observe) against the
+/// state frozen at the start; per-window timeline and, with a truth file, the interest-tracking error.
+struct ReplayRequest {
+  std::string start;  ///< quantile or timestamp ("" = the temporal split's test cutoff, else 0.9)
+  int k = 10;         ///< list length
+  int windows = 10;   ///< timeline windows
+  bool include_seen = false;
+  bool skip_repeats = false;     ///< score only items new to the user (all events are revealed)
+  std::string truth;             ///< users' true interests (interests.csv)
+  double shift_threshold = 0.4;  ///< total variation that counts as an interest shift (lag)
+  int threads = 0;
+  std::optional<data::PrepareOptions> prepare;  ///< default: the model's recorded preprocessing
+  std::string data_name, model_dir;             ///< for the report
+  ProgressCallback progress;
+};
+
+struct Replay {
+  models::ReplayResult result;
+  models::ReplayOptions options;  ///< as resolved (start_ts, k; `truth` points at nothing after return)
+  std::string start;              ///< the start as resolved ("0.9", a timestamp, ...)
+  nlohmann::json report;          ///< what `driftrec evaluate --protocol replay --json` writes
+};
+
+/// Filters `data` as the model's preprocessing says, puts it in the model's ids and replays it.
+/// Throws InvalidInput for a bad start, k or truth file.
+Replay replay(const models::LoadedModel& model, data::Dataset data, const ReplayRequest& request);
 
 /// The list length headline metrics use: 10 when it is among the cut-offs, else the first.
 int headline_k(const std::vector<int>& ks);
