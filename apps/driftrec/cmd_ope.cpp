@@ -70,11 +70,7 @@ Runner add_ope(CLI::App& app, const GlobalFlags&) {
   return [f]() {
     f->options.estimators = split_commas(f->estimators);
     if (f->clip > 0) f->options.clip = f->clip;
-    if (f->policy.kind == "bts" && f->n_actions == 0 && !f->policy.prior_path.empty()) {
-      std::vector<double> alpha, beta;  // the prior names every action, logged or not
-      ope::read_beta_prior(f->policy.prior_path, f->policy.campaign, &alpha, &beta);
-      f->n_actions = static_cast<std::int32_t>(alpha.size());
-    }
+    if (f->n_actions == 0) f->n_actions = ope::policy_actions(f->policy);
     const auto log = ope::read_obd_csv(f->log, f->n_actions);
     const auto policy = ope::make_policy(f->policy, log, f->options.seed);
     const auto report = ope::run_ope(log, *policy, f->options);

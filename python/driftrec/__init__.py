@@ -21,18 +21,20 @@ from ._driftrec import (  # noqa: F401  (re-exported)
     load,
     model_params,
     models,
+    ope,
     refit,
     report,
     set_log_level,
     set_threads,
+    simulate,
     train,
     tune,
 )
 
 __all__ = [
     "CorruptModel", "Dataset", "Error", "InvalidInput", "IoError", "Model", "NotFound", "NotSupported",
-    "Split", "__version__", "compare", "evaluate", "load", "model_params", "models", "refit", "report", "set_log_level",
-    "set_threads", "train", "tune", "from_pandas",
+    "Split", "__version__", "compare", "evaluate", "load", "model_params", "models", "ope", "refit", "report", "set_log_level",
+    "set_threads", "simulate", "train", "tune", "from_pandas",
 ]
 
 

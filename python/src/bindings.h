@@ -50,5 +50,6 @@ void bind_data(pybind11::module_& m);
 void bind_model(pybind11::module_& m);
 void bind_workflows(pybind11::module_& m);
 void bind_analysis(pybind11::module_& m);
+void bind_loop(pybind11::module_& m);
 
 }  // namespace driftrec::py

@@ -37,6 +37,7 @@ PYBIND11_MODULE(_driftrec, m) {
   py::bind_model(m);
   py::bind_workflows(m);
   py::bind_analysis(m);
+  py::bind_loop(m);
   m.def("models", &driftrec::models::model_names, "Names of the models driftrec.train accepts.");
   m.def(
       "model_params", [](const std::string& name) { return driftrec::models::model_params(name).describe(); },

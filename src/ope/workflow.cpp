@@ -8,6 +8,13 @@
 
 namespace driftrec::ope {
 
+std::int32_t policy_actions(const PolicySpec& spec) {
+  if (spec.kind != "bts" || spec.prior_path.empty()) return 0;
+  std::vector<double> alpha, beta;
+  read_beta_prior(spec.prior_path, spec.campaign, &alpha, &beta);
+  return static_cast<std::int32_t>(alpha.size());
+}
+
 std::unique_ptr<ActionDistribution> make_policy(const PolicySpec& spec, const BanditLog& log, std::uint64_t seed) {
   if (spec.kind == "uniform") return uniform_distribution(log.n_actions, log.n_positions);
   if (spec.kind == "bts") {

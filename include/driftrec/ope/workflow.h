@@ -26,6 +26,10 @@ struct PolicySpec {
   std::string probs_path;             ///< probs
 };
 
+/// The number of actions a policy names by itself (bts: its prior's length, which names every
+/// action, logged or not); 0 when it names none (the log decides).
+std::int32_t policy_actions(const PolicySpec& spec);
+
 /// Builds the policy for `log` (its actions and positions). Throws InvalidInput / NotFound / IoError.
 std::unique_ptr<ActionDistribution> make_policy(const PolicySpec& spec, const BanditLog& log, std::uint64_t seed);
 
