@@ -17,6 +17,7 @@ from ._driftrec import (  # noqa: F401  (re-exported)
     Split,
     __version__,
     compare,
+    ensemble,
     evaluate,
     load,
     model_params,
@@ -33,7 +34,7 @@ from ._driftrec import (  # noqa: F401  (re-exported)
 
 __all__ = [
     "CorruptModel", "Dataset", "Error", "InvalidInput", "IoError", "Model", "NotFound", "NotSupported",
-    "Split", "__version__", "compare", "evaluate", "load", "model_params", "models", "ope", "refit", "report", "set_log_level",
+    "Split", "__version__", "compare", "ensemble", "evaluate", "load", "model_params", "models", "ope", "refit", "report", "set_log_level",
     "set_threads", "simulate", "train", "tune", "from_pandas",
 ]
 

@@ -118,6 +118,40 @@ void keep_metrics(nlohmann::json& metrics, const std::vector<std::string>& wante
   metrics = std::move(kept);
 }
 
+PyModel ensemble_py(const pyb::list& members, const pyb::object& data, const pyb::object& weights,
+                    const std::string& weights_from, const pyb::object& config, int threads,
+                    const pyb::object& progress) {
+  const auto d = data_arg(data);
+  workflow::EnsembleOptions o;
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    if (pyb::isinstance<pyb::str>(members[i])) {
+      o.members.push_back(members[i].cast<std::string>());
+      continue;
+    }
+    const auto& m = members[i].cast<const PyModel&>();
+    if (m.source_dir.empty())
+      throw InvalidInput("ensemble: member " + std::to_string(i) +
+                         " was trained in this process; save() it and pass the loaded model or its directory");
+    o.members.push_back(m.source_dir);
+  }
+  if (!weights.is_none()) o.weights = weights.cast<std::vector<double>>();
+  o.weights_from = weights_from;
+  if (!config.is_none()) o.config = from_python(config, "config");
+  if (d.options) o.prepare = *d.options;
+  o.threads = threads;
+  o.progress = progress_callback(progress);
+  workflow::TrainedModel t;
+  {
+    pyb::gil_scoped_release nogil;
+    t = workflow::build_ensemble(*d.data, std::move(o));
+  }
+  auto m = wrap(std::make_shared<const models::LoadedModel>(std::move(t.loaded)));
+  m.train = std::make_shared<const data::Dataset>(std::move(t.train));
+  pyb::gil_scoped_release nogil;
+  m.recommender->set_histories(*d.data);
+  return m;
+}
+
 pyb::dict replay_py(const PyModel& model, const DataArg& d, int k, const std::string& start, int windows,
                     bool include_seen, bool skip_repeats, const std::string& truth, int threads,
                     const pyb::object& progress) {
@@ -178,6 +212,8 @@ void bind_workflows(pyb::module_& m) {
         arg("on_epoch") = pyb::none(), arg("checkpoint_dir") = "", arg("resume") = false);
   m.def("refit", &refit_py, arg("model_dir"), arg("data"), arg("config") = pyb::none(), arg("seed") = pyb::none(),
         arg("threads") = 0, arg("progress") = true);
+  m.def("ensemble", &ensemble_py, arg("members"), arg("data"), arg("weights") = pyb::none(), arg("weights_from") = "",
+        arg("config") = pyb::none(), arg("threads") = 0, arg("progress") = false);
   m.def("load", &load_py, arg("dir"), arg("data") = pyb::none());
   m.def("evaluate", &evaluate_py, arg("model"), arg("data"), arg("split") = "test", arg("k") = std::vector<int>{10, 20},
         arg("metrics") = std::vector<std::string>{}, arg("include_seen") = false, arg("impressions") = 0,

@@ -74,3 +74,19 @@ def test_report_writes_the_html_page(shop_dir, shop, tmp_path):
     assert "From Python" in html and "itemknn" in html and "<svg" in html
     with pytest.raises(driftrec.InvalidInput, match="users"):
         driftrec.report([knn], shop, users=["no-such-user"])
+
+
+def test_ensemble_of_saved_models(shop, tmp_path):
+    for name, config in (("ials", {"factors": 8, "iterations": 3}), ("itemknn", {})):
+        driftrec.train(name, shop, config=config, threads=1, progress=False).save(str(tmp_path / name))
+    ens = driftrec.ensemble([driftrec.load(str(tmp_path / "ials")), str(tmp_path / "itemknn")], shop, threads=1)
+    assert ens.name == "ensemble" and len(ens.meta["member_weights"]) == 2
+    assert ens.meta["members"] == [str(tmp_path / "ials"), str(tmp_path / "itemknn")]
+    fixed = driftrec.ensemble([str(tmp_path / "ials"), str(tmp_path / "itemknn")], shop, weights=[1.0, 3.0], threads=1)
+    assert fixed.meta["member_weights"] == [0.25, 0.75]  # normalised to sum to 1
+    ids, _ = fixed.recommend(shop.user_ids[:3], k=5)
+    assert ids.shape == (3, 5)
+    fixed.save(str(tmp_path / "ens"))
+    assert driftrec.load(str(tmp_path / "ens")).meta["member_weights"] == [0.25, 0.75]
+    with pytest.raises(driftrec.InvalidInput, match="save"):
+        driftrec.ensemble([driftrec.train("pop", shop, progress=False), str(tmp_path / "ials")], shop)

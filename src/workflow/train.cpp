@@ -2,6 +2,7 @@
 
 #include "driftrec/core/config.h"
 #include "driftrec/core/error.h"
+#include "driftrec/models/ensemble.h"
 #include "driftrec/models/evaluation.h"
 #include "driftrec/models/registry.h"
 #include "driftrec/workflow/split.h"
@@ -97,6 +98,72 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
   out.loaded.item_table = train.item_table;
   out.loaded.meta = std::move(meta);
   out.loaded.model = std::move(model);
+  out.train = std::move(train);
+  return out;
+}
+
+namespace {
+
+std::vector<double> recorded_weights(const std::string& dir, std::size_t members) {
+  const auto ref = models::read_model_meta(dir);
+  const auto& w = ref.contains("member_weights") ? ref["member_weights"] : nlohmann::json();
+  if (!w.is_array() || w.size() != members)
+    throw InvalidInput("weights from " + dir + ": it holds " + (w.is_array() ? std::to_string(w.size()) : "no") +
+                       " member weights for " + std::to_string(members) + " members");
+  std::vector<double> out;
+  for (const auto& x : w) {
+    if (!x.is_number()) throw InvalidInput("weights from " + dir + ": member_weights must be numbers");
+    out.push_back(x.get<double>());
+  }
+  return out;
+}
+
+}  // namespace
+
+TrainedModel build_ensemble(data::Dataset data, EnsembleOptions o) {
+  if (o.members.size() < 2) throw InvalidInput("ensemble: give at least two member directories");
+  if (!o.weights_from.empty()) {
+    if (!o.weights.empty()) throw InvalidInput("ensemble: give weights or weights_from, not both");
+    o.weights = recorded_weights(o.weights_from, o.members.size());
+  }
+  auto config = o.config;
+  if (!o.weights.empty()) config["fit_weights"] = false;
+  auto ens = std::make_unique<models::EnsembleModel>(config);
+  auto prepared = data::prepare(std::move(data), o.prepare);
+  if (prepared.split.valid.empty() && o.weights.empty())
+    throw InvalidInput(std::string("ensemble: the split has no validation cases to fit the weights on") +
+                       (o.prepare.refit ? " (a refit split)" : "") + "; give weights or weights_from");
+  const auto items = prepared.split.train.items.checksum();
+  for (const auto& dir : o.members) {
+    auto loaded = models::load_model_dir(dir);
+    if (loaded.items.checksum() != items)
+      throw InvalidInput(
+          dir + ": this member was trained on other data (its item ids differ from the data's training split)");
+    ens->add_member(std::move(loaded.model));
+  }
+  if (!o.weights.empty()) ens->set_weights(o.weights);
+  models::FitOptions fo;
+  fo.threads = o.threads;
+  fo.progress = o.progress;
+  const auto rep = models::fit_and_validate(*ens, prepared.full, prepared.split, fo);
+  TrainedModel out;
+  out.seconds = rep.seconds;
+  out.validation = rep.validation;
+  out.loaded.meta = {{"preprocess", data::to_json(o.prepare)},
+                     {"split", split_summary(prepared)},
+                     {"members", o.members},
+                     {"member_weights", ens->weights()},
+                     {"weights_from", o.weights_from},
+                     {"training_seconds", rep.seconds},
+                     {"validation", rep.validation.metrics_json()},
+                     {"model", ens->name()},
+                     {"config", ens->config()}};
+  auto& train = prepared.split.train;
+  out.loaded.users = train.users;
+  out.loaded.items = train.items;
+  out.loaded.behaviors = train.behaviors;
+  out.loaded.item_table = train.item_table;
+  out.loaded.model = std::move(ens);
   out.train = std::move(train);
   return out;
 }

@@ -129,7 +129,7 @@ check "refit with split flags: exit 2" bash -c "test $rc_r2 -eq 2 && grep -q 'le
 check "refit of another model: exit 2" bash -c "test $rc_r3 -eq 2 && grep -q \"holds a 'ials' model, not 'bpr'\" err_r3.txt"
 check "train without --model: exit 2" bash -c "test $rc_r4 -eq 2 && grep -q 'model is required' err_r4.txt"
 check "weights-from a non-ensemble: exit 2" bash -c "test $rc_r5 -eq 2 && grep -q 'holds no member weights for 2' err_r5.txt"
-check "refit blend without weights: exit 2" bash -c "test $rc_r6 -eq 2 && grep -q 'no validation cases to fit the weights on (--refit)' err_r6.txt"
+check "refit blend without weights: exit 2" bash -c "test $rc_r6 -eq 2 && grep -q 'no validation cases to fit the weights on (a refit split)' err_r6.txt"
 "$bin" --log-level warn compare --data synth --model m_ials --model m_ials_refit --bootstrap 50 > cmp_refit.txt
 check "compare a model with its refit on test" grep -q 'ials (m_ials_refit)' cmp_refit.txt
 set +e

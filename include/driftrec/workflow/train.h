@@ -56,4 +56,20 @@ TrainOptions resolve_refit(TrainOptions options);
 /// configuration or data that leaves no test case.
 TrainedModel train_model(data::Dataset data, TrainOptions options);
 
+/// An ensemble of trained model directories (the CLI's `ensemble`, driftrec.ensemble): members
+/// trained on the same data, blended with `weights` (empty: fitted on the validation split, which
+/// must then have cases). The result is a TrainedModel like any other; its record names the
+/// members and their weights. Throws InvalidInput for fewer than two members, a member trained on
+/// other data, or a weight count that does not match.
+struct EnsembleOptions {
+  std::vector<std::string> members;                  ///< model directories
+  std::vector<double> weights;                       ///< empty: fit on validation
+  std::string weights_from;                          ///< take the weights of this ensemble directory instead
+  nlohmann::json config = nlohmann::json::object();  ///< the ensemble's parameters
+  data::PrepareOptions prepare;
+  int threads = 0;
+  ProgressCallback progress;
+};
+TrainedModel build_ensemble(data::Dataset data, EnsembleOptions options);
+
 }  // namespace driftrec::workflow
