@@ -35,18 +35,23 @@ PyModel wrap(std::shared_ptr<const models::LoadedModel> loaded) {
   return m;
 }
 
+// A model trained in this process, with the users' histories from `histories`.
+PyModel from_trained(workflow::TrainedModel t, const data::Dataset& histories) {
+  auto m = wrap(std::make_shared<const models::LoadedModel>(std::move(t.loaded)));
+  m.train = std::make_shared<const data::Dataset>(std::move(t.train));
+  m.history = std::move(t.history);
+  pyb::gil_scoped_release nogil;
+  m.recommender->set_histories(histories);
+  return m;
+}
+
 PyModel run_training(workflow::TrainOptions o, const DataArg& d) {
   workflow::TrainedModel t;
   {
     pyb::gil_scoped_release nogil;
     t = workflow::train_model(*d.data, std::move(o));
   }
-  auto m = wrap(std::make_shared<const models::LoadedModel>(std::move(t.loaded)));
-  m.train = std::make_shared<const data::Dataset>(std::move(t.train));
-  m.history = std::move(t.history);
-  pyb::gil_scoped_release nogil;
-  m.recommender->set_histories(*d.data);
-  return m;
+  return from_trained(std::move(t), *d.data);
 }
 
 PyModel train_py(const std::string& model, const pyb::object& data, const pyb::object& config, std::uint64_t seed,
@@ -145,11 +150,7 @@ PyModel ensemble_py(const pyb::list& members, const pyb::object& data, const pyb
     pyb::gil_scoped_release nogil;
     t = workflow::build_ensemble(*d.data, std::move(o));
   }
-  auto m = wrap(std::make_shared<const models::LoadedModel>(std::move(t.loaded)));
-  m.train = std::make_shared<const data::Dataset>(std::move(t.train));
-  pyb::gil_scoped_release nogil;
-  m.recommender->set_histories(*d.data);
-  return m;
+  return from_trained(std::move(t), *d.data);
 }
 
 pyb::dict replay_py(const PyModel& model, const DataArg& d, int k, const std::string& start, int windows,

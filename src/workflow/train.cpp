@@ -42,6 +42,16 @@ TrainOptions resolve_refit(TrainOptions options) {
 
 namespace {
 
+// The trained model with the id maps and tables of its training events (what save() writes).
+void adopt(TrainedModel& out, std::unique_ptr<models::Model> model, data::Dataset train) {
+  out.loaded.users = train.users;
+  out.loaded.items = train.items;
+  out.loaded.behaviors = train.behaviors;
+  out.loaded.item_table = train.item_table;
+  out.loaded.model = std::move(model);
+  out.train = std::move(train);
+}
+
 nlohmann::json refit_record(const std::string& from) {
   const auto ref = models::read_model_meta(from);
   return {{"from", from},
@@ -91,14 +101,8 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
   if (refit) meta["refit"] = refit_record(options.refit_from);
   meta["model"] = model->name();
   meta["config"] = model->config();
-  auto& train = prepared.split.train;
-  out.loaded.users = train.users;
-  out.loaded.items = train.items;
-  out.loaded.behaviors = train.behaviors;
-  out.loaded.item_table = train.item_table;
   out.loaded.meta = std::move(meta);
-  out.loaded.model = std::move(model);
-  out.train = std::move(train);
+  adopt(out, std::move(model), std::move(prepared.split.train));
   return out;
 }
 
@@ -158,13 +162,7 @@ TrainedModel build_ensemble(data::Dataset data, EnsembleOptions o) {
                      {"validation", rep.validation.metrics_json()},
                      {"model", ens->name()},
                      {"config", ens->config()}};
-  auto& train = prepared.split.train;
-  out.loaded.users = train.users;
-  out.loaded.items = train.items;
-  out.loaded.behaviors = train.behaviors;
-  out.loaded.item_table = train.item_table;
-  out.loaded.model = std::move(ens);
-  out.train = std::move(train);
+  adopt(out, std::move(ens), std::move(prepared.split.train));
   return out;
 }
 
