@@ -141,10 +141,20 @@ struct HttpServer::Impl {
   }
 
   void install_routes();
+  void install_write_routes();
+  void install_read_routes();
+  void install_ops_routes();
   std::string prometheus() const;
 };
 
 void HttpServer::Impl::install_routes() {
+  install_write_routes();
+  install_read_routes();
+  install_ops_routes();
+}
+
+// Events and feedback: the write lane, authenticated writers.
+void HttpServer::Impl::install_write_routes() {
   route("POST", "/v1/events", "post_events", Lane::write, Access::write, [this](const Request& req, Response& res) {
     const auto body = parse_body(req);
     std::vector<IncomingEvent> events;
@@ -175,6 +185,10 @@ void HttpServer::Impl::install_routes() {
       throw HttpError(409, "duplicate_feedback", e.what());
     }
   });
+}
+
+// Recommendations, interests, similar items: the read lane, open.
+void HttpServer::Impl::install_read_routes() {
   route("GET", R"(/v1/users/([^/]+)/recommendations)", "get_user_recommendations", Lane::read, Access::open,
         [this](const Request& req, Response& res) {
           RecommendRequest rr;
@@ -241,6 +255,10 @@ void HttpServer::Impl::install_routes() {
           for (const auto& r : svc.similar(item, k)) items.push_back({{"item", r.item}, {"score", r.score}});
           res = json_response(200, {{"item", item}, {"items", items}});
         });
+}
+
+// Health, metrics and administration.
+void HttpServer::Impl::install_ops_routes() {
   // Health and metrics run on the I/O threads: answerable while every worker is busy.
   route("GET", "/healthz/live", "healthz_live", Lane::inline_io, Access::open, [](const Request&, Response& res) {
     res = json_response(200, {{"status", "live"}});
