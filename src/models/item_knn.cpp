@@ -26,6 +26,34 @@ const ParamSet& ItemKnnModel::params() {
 
 ItemKnnModel::ItemKnnModel(const nlohmann::json& config) : Model(params().resolve(config)) {}
 
+namespace {
+
+/// Each item's occurrences (log rows, so grouped by user: CSR by item) and its number of distinct users.
+struct ItemOccurrences {
+  std::vector<std::int64_t> offsets, rows;
+  std::vector<float> users;
+};
+
+ItemOccurrences item_occurrences(const data::InteractionLog& log, std::size_t n) {
+  ItemOccurrences o;
+  o.offsets.assign(n + 1, 0);
+  for (auto it : log.item) ++o.offsets[static_cast<std::size_t>(it) + 1];
+  std::partial_sum(o.offsets.begin(), o.offsets.end(), o.offsets.begin());
+  o.rows.resize(log.size());
+  auto fill = o.offsets;
+  for (std::size_t r = 0; r < log.size(); ++r)
+    o.rows[static_cast<std::size_t>(fill[static_cast<std::size_t>(log.item[r])]++)] = static_cast<std::int64_t>(r);
+  o.users.assign(n, 0.0f);
+  for (std::size_t i = 1; i < n; ++i)
+    for (auto q = o.offsets[i]; q < o.offsets[i + 1]; ++q)
+      o.users[i] +=
+          q == o.offsets[i] || log.user[static_cast<std::size_t>(o.rows[static_cast<std::size_t>(q)])] !=
+                                   log.user[static_cast<std::size_t>(o.rows[static_cast<std::size_t>(q - 1)])];
+  return o;
+}
+
+}  // namespace
+
 void ItemKnnModel::fit(const data::Dataset& train, const FitOptions& options) {
   const auto& log = train.log;
   if (log.size() == 0) throw InvalidInput("itemknn: no training events");
@@ -33,21 +61,10 @@ void ItemKnnModel::fit(const data::Dataset& train, const FitOptions& options) {
     throw InvalidInput("itemknn: decay=time needs real timestamps; use decay=position for order-only data");
   const auto n = static_cast<std::size_t>(train.n_items());
   const auto n_users = static_cast<std::size_t>(train.n_users());
-  // Each item's occurrences (log rows, so grouped by user) and its number of distinct users.
-  std::vector<std::int64_t> occ_off(n + 1, 0);
-  for (auto it : log.item) ++occ_off[static_cast<std::size_t>(it) + 1];
-  std::partial_sum(occ_off.begin(), occ_off.end(), occ_off.begin());
-  std::vector<std::int64_t> occ(log.size());
-  {
-    auto fill = occ_off;
-    for (std::size_t r = 0; r < log.size(); ++r)
-      occ[static_cast<std::size_t>(fill[static_cast<std::size_t>(log.item[r])]++)] = static_cast<std::int64_t>(r);
-  }
-  std::vector<float> users_of(n, 0.0f);
-  for (std::size_t i = 1; i < n; ++i)
-    for (auto q = occ_off[i]; q < occ_off[i + 1]; ++q)
-      users_of[i] += q == occ_off[i] || log.user[static_cast<std::size_t>(occ[static_cast<std::size_t>(q)])] !=
-                                            log.user[static_cast<std::size_t>(occ[static_cast<std::size_t>(q - 1)])];
+  const auto occurrences = item_occurrences(log, n);
+  const auto& occ_off = occurrences.offsets;
+  const auto& occ = occurrences.rows;
+  const auto& users_of = occurrences.users;
   const auto window = static_cast<std::int64_t>(config_["window"].get<long long>());
   const auto k = static_cast<std::size_t>(config_["neighbors"].get<long long>());
   const auto shrink = static_cast<float>(config_["shrink"].get<double>());
