@@ -137,37 +137,45 @@ void check_rejects_path(const ReadOptions& opt, const std::vector<std::string>& 
   }
 }
 
+namespace {
+
+/// A data directory: the format and files its known file names say.
+Resolved resolve_directory(const std::string& path, const std::string& format) {
+  Resolved r{format, path, ""};
+  const fs::path d(path);
+  auto has = [&](const char* n) { return fs::exists(d / n); };
+  if (has("events.csv")) {
+    r = {"csv", (d / "events.csv").string(), has("items.csv") ? (d / "items.csv").string() : ""};
+  } else if (has("u.data")) {
+    r = {"movielens", (d / "u.data").string(), has("u.item") ? (d / "u.item").string() : ""};
+  } else if (has("ratings.dat")) {
+    r = {"movielens", (d / "ratings.dat").string(), has("movies.dat") ? (d / "movies.dat").string() : ""};
+  } else if (has("UserBehavior.csv")) {
+    r = {"taobao", (d / "UserBehavior.csv").string(), ""};
+  } else {
+    for (const auto& e : fs::directory_iterator(d)) {
+      if (e.path().extension() == ".inter") {
+        auto item = e.path();
+        item.replace_extension(".item");
+        r = {"recbole", e.path().string(), fs::exists(item) ? item.string() : ""};
+        break;
+      }
+    }
+    if (r.events == path)
+      throw InvalidInput(
+          path + ": directory holds no known data file (events.csv, *.inter, u.data, ratings.dat, UserBehavior.csv)");
+  }
+  if (format != "auto" && format != r.format)
+    throw InvalidInput(path + ": --format " + format + " given, but the directory holds " + r.format + " files");
+  return r;
+}
+
+}  // namespace
+
 Resolved resolve(const std::string& path, const std::string& format, bool columns_given) {
   if (!fs::exists(path)) throw NotFound(path + ": no such file or directory");
   Resolved r{format, path, ""};
-  if (fs::is_directory(path)) {
-    const fs::path d(path);
-    auto has = [&](const char* n) { return fs::exists(d / n); };
-    if (has("events.csv")) {
-      r = {"csv", (d / "events.csv").string(), has("items.csv") ? (d / "items.csv").string() : ""};
-    } else if (has("u.data")) {
-      r = {"movielens", (d / "u.data").string(), has("u.item") ? (d / "u.item").string() : ""};
-    } else if (has("ratings.dat")) {
-      r = {"movielens", (d / "ratings.dat").string(), has("movies.dat") ? (d / "movies.dat").string() : ""};
-    } else if (has("UserBehavior.csv")) {
-      r = {"taobao", (d / "UserBehavior.csv").string(), ""};
-    } else {
-      for (const auto& e : fs::directory_iterator(d)) {
-        if (e.path().extension() == ".inter") {
-          auto item = e.path();
-          item.replace_extension(".item");
-          r = {"recbole", e.path().string(), fs::exists(item) ? item.string() : ""};
-          break;
-        }
-      }
-      if (r.events == path)
-        throw InvalidInput(
-            path + ": directory holds no known data file (events.csv, *.inter, u.data, ratings.dat, UserBehavior.csv)");
-    }
-    if (format != "auto" && format != r.format)
-      throw InvalidInput(path + ": --format " + format + " given, but the directory holds " + r.format + " files");
-    return r;
-  }
+  if (fs::is_directory(path)) return resolve_directory(path, format);
   const fs::path p(path);
   const std::string name = lower(p.filename().string());
   const std::string ext = lower(p.extension().string());
