@@ -1,17 +1,11 @@
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
-#include <map>
-#include <numeric>
-#include <sstream>
 
 #include "commands.h"
 #include "common.h"
 #include "driftrec/core/error.h"
-#include "driftrec/eval/significance.h"
-#include "driftrec/models/evaluation.h"
 #include "driftrec/models/model_dir.h"
-#include "driftrec/models/replay.h"
 #include "driftrec/workflow/compare.h"
 
 namespace driftrec::cli {

@@ -3,15 +3,12 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
-#include <optional>
 
 #include "commands.h"
 #include "common.h"
 #include "driftrec/core/error.h"
 #include "driftrec/eval/tracking.h"
-#include "driftrec/models/evaluation.h"
 #include "driftrec/models/model_dir.h"
-#include "driftrec/models/replay.h"
 #include "driftrec/workflow/evaluate.h"
 
 namespace driftrec::cli {

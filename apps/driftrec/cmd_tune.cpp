@@ -59,13 +59,8 @@ Runner add_tune(CLI::App& app, const GlobalFlags& g) {
   app.add_flag("--worker", o->worker, "internal: run as a worker of a parallel search")->group("");
   return [o, &g]() {
     auto space = tune::SearchSpace::from_file(o->space_path);
-    if (!o->model.empty()) {
-      if (!space.model.empty() && space.model != o->model)
-        throw InvalidInput("--model " + o->model + " differs from the space's model '" + space.model + "'");
-      space.model = o->model;
-    }
+    workflow::override_space(space, o->model, o->objective);
     if (space.model.empty()) throw InvalidInput("tune: say which model (--model or `model:` in the space)");
-    if (!o->objective.empty()) space.objective = o->objective;
     workflow::check_space(space, o->space_path);
     o->tune.early_abandon = !o->no_abandon;
     const auto base = o->config.overrides(space.model);
@@ -116,9 +111,7 @@ Runner add_tune(CLI::App& app, const GlobalFlags& g) {
     auto trials = tune::run_trials(space, o->tune, store, objective, on_finish);
     if (o->worker) return 0;
     for (const auto pid : workers) waitpid(pid, nullptr, 0);
-    trials = store.trials();
-    std::stable_sort(trials.begin(), trials.end(),
-                     [](const auto& a, const auto& b) { return a.value.value_or(-1e300) > b.value.value_or(-1e300); });
+    trials = workflow::best_first(store.trials());
     std::printf("%-6s %-10s %12s %9s  %s\n", "trial", "status", space.objective.c_str(), "seconds", "params");
     for (const auto& t : trials)
       std::printf("%-6lld %-10s %12s %9.1f  %s\n", static_cast<long long>(t.id), tune::to_string(t.status).c_str(),

@@ -12,18 +12,17 @@ namespace {
 
 void check_lengths(const EventColumns& c) {
   const auto n = c.users.size();
-  auto check = [&](std::size_t size, std::size_t column) {
-    if (size != 0 && size != n)
+  // Optional columns may be empty (absent); the item column may not.
+  auto check = [&](std::size_t size, std::size_t column, bool optional) {
+    if ((size != 0 || !optional) && size != n)
       throw InvalidInput(c.source + ": column '" + c.names.at(column) + "' has " + std::to_string(size) +
                          " rows, the user column " + std::to_string(n));
   };
-  if (c.items.size() != n)
-    throw InvalidInput(c.source + ": column '" + c.names.at(1) + "' has " + std::to_string(c.items.size()) +
-                       " rows, the user column " + std::to_string(n));
-  check(c.ts.size(), 2);
-  check(c.behaviors.size(), 3);
-  check(c.values.size(), 4);
-  check(c.domains.size(), 5);
+  check(c.items.size(), 1, false);
+  check(c.ts.size(), 2, true);
+  check(c.behaviors.size(), 3, true);
+  check(c.values.size(), 4, true);
+  check(c.domains.size(), 5, true);
   if (n == 0) throw InvalidInput(c.source + ": no events");
 }
 

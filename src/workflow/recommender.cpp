@@ -118,7 +118,7 @@ models::RecommendOptions Recommender::options_for(const RecommendQuery& query) c
   return ro;
 }
 
-TopK Recommender::popular(const models::RecommendOptions& ro, std::size_t k, const models::UserState* state) const {
+TopK Recommender::popular(const models::RecommendOptions& ro, std::size_t k) const {
   const float none = -std::numeric_limits<float>::infinity();
   std::vector<float> scores(counts_.size(), none);
   if (ro.candidates.empty()) {
@@ -128,8 +128,6 @@ TopK Recommender::popular(const models::RecommendOptions& ro, std::size_t k, con
       scores[static_cast<std::size_t>(i)] = static_cast<float>(counts_[static_cast<std::size_t>(i)]);
   }
   for (auto i : ro.exclude) scores[static_cast<std::size_t>(i)] = none;
-  if (state && ro.exclude_seen)
-    for (const auto& e : state->history) scores[static_cast<std::size_t>(e.item)] = none;
   return top_k(scores.data(), scores.size(), k);
 }
 
@@ -139,13 +137,16 @@ std::vector<TopK> Recommender::rank_locked(const std::vector<const models::UserS
   std::vector<TopK> out(states.size());
   std::vector<const models::UserState*> warm;
   std::vector<std::size_t> rows;
+  std::optional<TopK> cold_top;
   if (cold) cold->assign(states.size(), 0);
   for (std::size_t i = 0; i < states.size(); ++i)
     if (usable(*states[i])) {
       warm.push_back(states[i]);
       rows.push_back(i);
     } else {
-      out[i] = popular(ro, query.k, states[i]);
+      // A state without a usable history has none to exclude: every cold row gets the same list.
+      if (!cold_top) cold_top = popular(ro, query.k);
+      out[i] = *cold_top;
       if (cold) (*cold)[i] = 1;
     }
   if (!warm.empty()) {

@@ -13,9 +13,11 @@ void TrainedModel::save(const std::string& dir) const {
   models::save_model_dir(dir, *loaded.model, train, loaded.meta);
 }
 
-TrainOptions resolve_refit(TrainOptions options) {
+namespace {
+
+// resolve_refit with the source's model.json already read.
+TrainOptions refit_options(TrainOptions options, const nlohmann::json& ref) {
   const auto& from = options.refit_from;
-  const auto ref = models::read_model_meta(from);
   const std::string ref_name = ref.value("model", "");
   if (!options.model.empty() && options.model != ref_name)
     throw InvalidInput("refit: " + from + " holds a '" + ref_name + "' model, not '" + options.model + "'");
@@ -40,6 +42,13 @@ TrainOptions resolve_refit(TrainOptions options) {
   return options;
 }
 
+}  // namespace
+
+TrainOptions resolve_refit(TrainOptions options) {
+  const auto ref = models::read_model_meta(options.refit_from);
+  return refit_options(std::move(options), ref);
+}
+
 namespace {
 
 // The trained model with the id maps and tables of its training events (what save() writes).
@@ -52,8 +61,7 @@ void adopt(TrainedModel& out, std::unique_ptr<models::Model> model, data::Datase
   out.train = std::move(train);
 }
 
-nlohmann::json refit_record(const std::string& from) {
-  const auto ref = models::read_model_meta(from);
+nlohmann::json refit_record(const std::string& from, const nlohmann::json& ref) {
   return {{"from", from},
           {"best_epoch", models::best_epoch(ref)},
           {"validation", ref.value("validation", nlohmann::json())}};
@@ -63,7 +71,12 @@ nlohmann::json refit_record(const std::string& from) {
 
 TrainedModel train_model(data::Dataset data, TrainOptions options) {
   const bool refit = !options.refit_from.empty();
-  if (refit) options = resolve_refit(std::move(options));
+  nlohmann::json refit_info;
+  if (refit) {  // the source's model.json, read once for the options and the record
+    const auto ref = models::read_model_meta(options.refit_from);
+    refit_info = refit_record(options.refit_from, ref);
+    options = refit_options(std::move(options), ref);
+  }
   if (options.model.empty()) throw InvalidInput("train: a model name is required (or a model directory to refit)");
   const std::uint64_t seed = options.seed.value_or(42);
   auto model = models::create_model(options.model, options.config);
@@ -98,7 +111,7 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
                          {"history", train::history_json(out.history)},
                          {"validation", rep.validation.metrics_json()}};
   if (!rep.validation.metrics.empty()) meta["best_epoch"] = models::best_epoch(meta);
-  if (refit) meta["refit"] = refit_record(options.refit_from);
+  if (refit) meta["refit"] = refit_info;
   meta["model"] = model->name();
   meta["config"] = model->config();
   out.loaded.meta = std::move(meta);

@@ -10,6 +10,21 @@
 
 namespace driftrec::workflow {
 
+void override_space(tune::SearchSpace& space, const std::string& model, const std::string& objective) {
+  if (!model.empty()) {
+    if (!space.model.empty() && space.model != model)
+      throw InvalidInput("model '" + model + "' differs from the space's model '" + space.model + "'");
+    space.model = model;
+  }
+  if (!objective.empty()) space.objective = objective;
+}
+
+std::vector<tune::Trial> best_first(std::vector<tune::Trial> trials) {
+  std::stable_sort(trials.begin(), trials.end(),
+                   [](const auto& a, const auto& b) { return a.value.value_or(-1e300) > b.value.value_or(-1e300); });
+  return trials;
+}
+
 int check_space(const tune::SearchSpace& space, const std::string& where) {
   if (space.model.empty()) throw InvalidInput(where + ": say which model to tune");
   const auto& declared = models::model_params(space.model);
@@ -79,9 +94,7 @@ TuneResult tune_model(data::Dataset data, const data::PrepareOptions& prepare, c
   const auto objective = tune_objective(prepared, prepare, space, base, threads, options.seed);
   tune::run_trials(space, options, store, objective, on_finish);
   TuneResult out;
-  out.trials = store.trials();
-  std::stable_sort(out.trials.begin(), out.trials.end(),
-                   [](const auto& a, const auto& b) { return a.value.value_or(-1e300) > b.value.value_or(-1e300); });
+  out.trials = best_first(store.trials());
   out.best = tune::best_trial(out.trials);
   if (out.best) out.best_config = trial_config(space, base, *out.best);
   return out;

@@ -82,7 +82,8 @@ class Recommender {
   models::RecommendOptions options_for(const RecommendQuery& query) const;
   std::vector<TopK> rank_locked(const std::vector<const models::UserState*>& states, const RecommendQuery& query,
                                 std::vector<char>* cold);
-  TopK popular(const models::RecommendOptions& options, std::size_t k, const models::UserState* state) const;
+  /// The most frequent items of the histories held here, honouring candidates and exclusions.
+  TopK popular(const models::RecommendOptions& options, std::size_t k) const;
 
   std::shared_ptr<const models::LoadedModel> model_;
   mutable std::mutex mu_;

@@ -14,6 +14,13 @@
 
 namespace driftrec::workflow {
 
+/// A model and an objective given beside a space (CLI flags, Python arguments) override the
+/// space's; a model that differs from the space's own is refused (InvalidInput). Empty = keep.
+void override_space(tune::SearchSpace& space, const std::string& model, const std::string& objective);
+
+/// Trials best first by value (trials without one last; ties keep their order).
+std::vector<tune::Trial> best_first(std::vector<tune::Trial> trials);
+
 /// Checks that every searched parameter is one of the model's (InvalidInput naming `where`) and
 /// returns the cut-off the objective names (ndcg@20 -> 20; 10 without one).
 int check_space(const tune::SearchSpace& space, const std::string& where);
