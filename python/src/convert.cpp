@@ -75,6 +75,13 @@ std::vector<std::string> id_list(pyb::handle ids, const std::string& what, bool*
   return out;
 }
 
+std::shared_ptr<pyb::object> hold(pyb::object o) {
+  return std::shared_ptr<pyb::object>(new pyb::object(std::move(o)), [](pyb::object* x) {
+    pyb::gil_scoped_acquire gil;
+    delete x;
+  });
+}
+
 ProgressCallback progress_callback(pyb::object progress) {
   pyb::object fn;
   if (progress.is_none() || (pyb::isinstance<pyb::bool_>(progress) && !progress.cast<bool>())) {
@@ -86,13 +93,7 @@ ProgressCallback progress_callback(pyb::object progress) {
   } else {
     throw InvalidInput("progress must be True, False, None or a callable f(stage, done, total, message)");
   }
-  // Shared so that copies of the callback (std::function copies it) never copy a Python object
-  // without the GIL; the last copy drops the reference with the GIL held.
-  auto holder = std::shared_ptr<pyb::object>(new pyb::object(std::move(fn)), [](pyb::object* o) {
-    pyb::gil_scoped_acquire gil;
-    delete o;
-  });
-  return [holder](const Progress& p) {
+  return [holder = hold(std::move(fn))](const Progress& p) {
     pyb::gil_scoped_acquire gil;
     if (PyErr_CheckSignals() != 0) throw pyb::error_already_set();
     if (!holder->is_none()) (*holder)(p.stage, p.done, p.total, p.message);

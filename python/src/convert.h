@@ -5,6 +5,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -30,6 +31,11 @@ std::vector<std::string> id_list(pyb::handle ids, const std::string& what, bool*
 /// with "" and -inf. `name(i)` gives an item index's id. With `one`, 1-D arrays of the first row.
 template <typename Name>
 pyb::tuple topk_arrays(const std::vector<TopK>& rows, std::size_t k, bool one, const Name& name);
+
+/// Holds a Python object for C++ callbacks: shared so that copies of a std::function never copy a
+/// Python reference without the GIL, and the last copy drops it with the GIL held (callbacks may be
+/// copied and destroyed on threads that do not hold it).
+std::shared_ptr<pyb::object> hold(pyb::object o);
 
 /// Wraps a Python progress argument: False/None = silent, True = the text bar
 /// (driftrec._progress.TextProgress), a callable = called as f(stage, done, total, message).

@@ -108,12 +108,7 @@ pyb::dict tune_py(const pyb::object& data, const pyb::object& space_arg, const s
   const auto d = data_arg(data);
   auto space = pyb::isinstance<pyb::str>(space_arg) ? tune::SearchSpace::from_file(space_arg.cast<std::string>())
                                                     : tune::SearchSpace::from_json(from_python(space_arg, "space"));
-  if (!model.empty()) {
-    if (!space.model.empty() && space.model != model)
-      throw InvalidInput("model " + model + " differs from the space's model '" + space.model + "'");
-    space.model = model;
-  }
-  if (!objective.empty()) space.objective = objective;
+  workflow::override_space(space, model, objective);
   tune::TuneOptions o;
   o.trials = trials;
   o.minutes = minutes;
@@ -132,26 +127,26 @@ pyb::dict tune_py(const pyb::object& data, const pyb::object& space_arg, const s
                         : db;
   std::function<void(const tune::Trial&)> finished;
   if (!on_trial.is_none()) {
-    auto holder = std::shared_ptr<pyb::object>(new pyb::object(on_trial), [](pyb::object* x) {
-      pyb::gil_scoped_acquire gil;
-      delete x;
-    });
-    finished = [holder](const tune::Trial& t) {
+    finished = [holder = hold(on_trial)](const tune::Trial& t) {
       pyb::gil_scoped_acquire gil;
       (*holder)(to_python(trial_json(t)));
     };
   }
+  // A temporary study goes with its SQLite side files, however the search ends.
+  auto remove_db = [&] {
+    if (temporary)
+      for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path + suffix);
+  };
   workflow::TuneResult res;
   try {
     pyb::gil_scoped_release nogil;
     res = workflow::tune_model(*d.data, d.options.value_or(data::PrepareOptions{}), space, base, o, path, threads,
                                finished);
   } catch (...) {
-    if (temporary) fs::remove(path);
+    remove_db();
     throw;
   }
-  if (temporary)
-    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path + suffix);
+  remove_db();
   nlohmann::json out = {{"model", space.model}, {"objective", space.objective}, {"trials", nlohmann::json::array()}};
   for (const auto& t : res.trials) out["trials"].push_back(trial_json(t));
   out["best"] = res.best ? trial_json(*res.best) : nlohmann::json();

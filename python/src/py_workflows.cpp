@@ -18,11 +18,7 @@ using pyb::arg;
 train::EpochCallback epoch_callback(const pyb::object& on_epoch) {
   if (on_epoch.is_none()) return {};
   if (PyCallable_Check(on_epoch.ptr()) == 0) throw InvalidInput("on_epoch must be a callable f(record: dict)");
-  auto holder = std::shared_ptr<pyb::object>(new pyb::object(on_epoch), [](pyb::object* o) {
-    pyb::gil_scoped_acquire gil;
-    delete o;
-  });
-  return [holder](const train::EpochRecord& r) {
+  return [holder = hold(on_epoch)](const train::EpochRecord& r) {
     pyb::gil_scoped_acquire gil;
     (*holder)(to_python(r.to_json()));
   };
