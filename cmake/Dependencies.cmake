@@ -5,6 +5,8 @@ find_package(nlohmann_json 3.10 REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(SQLite3 REQUIRED)
+# OpenSSL's libcrypto: SHA-256 / HMAC-SHA256 for tombstones and pseudonymised user ids.
+find_package(OpenSSL REQUIRED)
 # Debian builds cpp-httplib as a shared library; its pkg-config file carries the feature macros
 # (OpenSSL, zlib, brotli) the header must see to match the library's ABI.
 find_package(PkgConfig REQUIRED)

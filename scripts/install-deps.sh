@@ -25,6 +25,8 @@ packages=(
   libgoogle-perftools-dev
   libfaiss-dev libomp-dev
   libsqlite3-dev sqlite3
+  # OpenSSL's libcrypto: tombstones of deleted users, pseudonymised user ids (HMAC-SHA256).
+  libssl-dev
   # Boost.Beast/Asio: the server's event-driven HTTP transport; cpp-httplib: the tests' HTTP client.
   libboost-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libyaml-cpp-dev

@@ -2,17 +2,24 @@
 // fsynced before append() returns. Group commit: concurrent append() calls queue their batches and
 // one of them (the leader) writes every queued batch in a single transaction, so throughput
 // grows with concurrency while each caller still returns only after its events are durable.
+// Erasures (delete_user, purge_before) take the leader's place for their own transaction, then
+// checkpoint the WAL with TRUNCATE: with secure_delete on, the erased rows are zeroed in the pages,
+// and no copy of the old pages is left in the WAL file.
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <thread>
 
 #include "driftrec/core/error.h"
+#include "driftrec/core/log.h"
 #include "driftrec/store/event_store.h"
 #include "store_registry.h"
+#include "tombstones.h"
 
 namespace driftrec::store {
 
@@ -59,6 +66,7 @@ class SqliteStore : public EventStore {
     writer_ = open(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     exec(writer_, "PRAGMA journal_mode=WAL");
     exec(writer_, "PRAGMA synchronous=FULL");
+    exec(writer_, "PRAGMA secure_delete=ON");
     exec(writer_,
          "CREATE TABLE IF NOT EXISTS events(seq INTEGER PRIMARY KEY, user TEXT NOT NULL, item TEXT NOT NULL, "
          "ts INTEGER NOT NULL, behavior TEXT NOT NULL, value REAL NOT NULL, domain TEXT NOT NULL)");
@@ -67,6 +75,17 @@ class SqliteStore : public EventStore {
          "CREATE TABLE IF NOT EXISTS feedback(seq INTEGER PRIMARY KEY, request_id TEXT NOT NULL, user TEXT NOT NULL, "
          "item TEXT NOT NULL, position INTEGER NOT NULL, propensity REAL NOT NULL, policy TEXT NOT NULL, "
          "clicked INTEGER NOT NULL, bought INTEGER NOT NULL, dwell REAL NOT NULL, ts INTEGER NOT NULL)");
+    exec(writer_, "CREATE INDEX IF NOT EXISTS feedback_user ON feedback(user)");
+    exec(writer_, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    exec(writer_, "CREATE TABLE IF NOT EXISTS tombstones(key TEXT PRIMARY KEY, deleted_at INTEGER NOT NULL)");
+    exec(writer_,
+         ("INSERT OR IGNORE INTO meta(key, value) VALUES ('tombstone_salt', '" + random_hex(16) + "')").c_str());
+    {
+      Statement st(writer_, "SELECT value FROM meta WHERE key = 'tombstone_salt'", path_);
+      step(st.get());
+      tombstones_ = Tombstones(column_text(st.get(), 0));
+    }
+    reload_tombstones();
     reader_ = open(SQLITE_OPEN_READONLY);
   }
   ~SqliteStore() override {
@@ -87,23 +106,64 @@ class SqliteStore : public EventStore {
                  "SELECT seq,request_id,user,item,position,propensity,policy,clicked,bought,dwell,ts FROM feedback "
                  "ORDER BY seq",
                  path_);
-    while (step(st.get())) {
-      auto* q = st.get();
-      const auto text = [q](int c) { return column_text(q, c); };
-      StoredFeedback f;
-      f.seq = sqlite3_column_int64(q, 0);
-      f.request_id = text(1);
-      f.user = text(2);
-      f.item = text(3);
-      f.position = sqlite3_column_int(q, 4);
-      f.propensity = sqlite3_column_double(q, 5);
-      f.policy = text(6);
-      f.clicked = sqlite3_column_int(q, 7) != 0;
-      f.bought = sqlite3_column_int(q, 8) != 0;
-      f.dwell = sqlite3_column_double(q, 9);
-      f.ts = sqlite3_column_int64(q, 10);
-      if (!fn(f)) return;
-    }
+    while (step(st.get()))
+      if (!fn(read_feedback(st.get()))) return;
+  }
+
+  std::vector<StoredFeedback> user_feedback(const std::string& user) const override {
+    std::lock_guard lock(read_mu_);
+    Statement st(reader_,
+                 "SELECT seq,request_id,user,item,position,propensity,policy,clicked,bought,dwell,ts FROM feedback "
+                 "WHERE user = ? ORDER BY seq",
+                 path_);
+    bind_text(st.get(), 1, user);
+    std::vector<StoredFeedback> out;
+    while (step(st.get())) out.push_back(read_feedback(st.get()));
+    return out;
+  }
+
+  Erased delete_user(const std::string& user, std::int64_t deleted_at) override {
+    const auto key = tombstones_.key(user);
+    return erase([&] {
+      Erased out;
+      Statement ev(writer_, "DELETE FROM events WHERE user = ?", path_);
+      bind_text(ev.get(), 1, user);
+      done(ev.get());
+      out.events = sqlite3_changes(writer_);
+      Statement fb(writer_, "DELETE FROM feedback WHERE user = ?", path_);
+      bind_text(fb.get(), 1, user);
+      done(fb.get());
+      out.feedback = sqlite3_changes(writer_);
+      Statement ts(writer_,
+                   "INSERT INTO tombstones(key, deleted_at) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+                   "deleted_at = max(deleted_at, excluded.deleted_at)",
+                   path_);
+      bind_text(ts.get(), 1, key);
+      sqlite3_bind_int64(ts.get(), 2, deleted_at);
+      done(ts.get());
+      return out;
+    });
+  }
+
+  std::optional<std::int64_t> deleted_at(const std::string& user) const override {
+    std::lock_guard lock(read_mu_);
+    Statement st(reader_, "SELECT deleted_at FROM tombstones WHERE key = ?", path_);
+    bind_text(st.get(), 1, tombstones_.key(user));
+    if (!step(st.get())) return std::nullopt;
+    return sqlite3_column_int64(st.get(), 0);
+  }
+
+  Erased purge_before(std::int64_t cutoff) override {
+    return erase([&] {
+      Erased out;
+      for (const char* table : {"events", "feedback"}) {
+        Statement st(writer_, (std::string("DELETE FROM ") + table + " WHERE ts < ?").c_str(), path_);
+        sqlite3_bind_int64(st.get(), 1, cutoff);
+        done(st.get());
+        (table[0] == 'e' ? out.events : out.feedback) = sqlite3_changes(writer_);
+      }
+      return out;
+    });
   }
 
   /// Group commit of events and feedback rows (see the file comment).
@@ -183,6 +243,100 @@ class SqliteStore : public EventStore {
   std::string url() const override { return "sqlite://" + path_; }
 
  private:
+  static void bind_text(sqlite3_stmt* st, int i, const std::string& v) {
+    sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  void done(sqlite3_stmt* st) const {
+    if (sqlite3_step(st) != SQLITE_DONE) throw IoError(path_ + ": write failed: " + sqlite3_errmsg(writer_));
+  }
+  static StoredFeedback read_feedback(sqlite3_stmt* q) {
+    const auto text = [q](int c) { return column_text(q, c); };
+    StoredFeedback f;
+    f.seq = sqlite3_column_int64(q, 0);
+    f.request_id = text(1);
+    f.user = text(2);
+    f.item = text(3);
+    f.position = sqlite3_column_int(q, 4);
+    f.propensity = sqlite3_column_double(q, 5);
+    f.policy = text(6);
+    f.clicked = sqlite3_column_int(q, 7) != 0;
+    f.bought = sqlite3_column_int(q, 8) != 0;
+    f.dwell = sqlite3_column_double(q, 9);
+    f.ts = sqlite3_column_int64(q, 10);
+    return f;
+  }
+
+  /// Runs `fn` (DELETE statements) in its own transaction in the leader's place, then scrubs the
+  /// WAL. The tombstone cache is reloaded from the table, so it matches what was committed.
+  template <typename Fn>
+  Erased erase(Fn fn) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return !committing_; });
+      committing_ = true;
+    }
+    std::exception_ptr error;
+    Erased out;
+    try {
+      exec(writer_, "BEGIN IMMEDIATE");
+      try {
+        out = fn();
+        exec(writer_, "COMMIT");
+      } catch (...) {
+        sqlite3_exec(writer_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+      }
+      reload_tombstones();
+      scrub_wal();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    {
+      std::lock_guard lock(mu_);
+      committing_ = false;
+    }
+    cv_.notify_all();
+    if (error) std::rethrow_exception(error);
+    return out;
+  }
+
+  /// Copies the WAL into the database and truncates it to zero bytes, so erased rows survive in
+  /// neither file. Waits for readers of this process; one of another process may hold it up, and
+  /// then the next write retries.
+  void scrub_wal() {
+    std::lock_guard lock(read_mu_);
+    for (int attempt = 0; attempt < 3; ++attempt) {  // each waits up to the busy timeout
+      int log = 0, done_frames = 0;
+      const int rc = sqlite3_wal_checkpoint_v2(writer_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done_frames);
+      if (rc == SQLITE_OK) {
+        scrub_pending_ = false;
+        return;
+      }
+      if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+        throw IoError(path_ + ": WAL checkpoint failed: " + sqlite3_errmsg(writer_));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    scrub_pending_ = true;
+    log_warn(path_ + ": another reader holds the WAL; erased rows stay in it until the next write's checkpoint");
+  }
+
+  /// Reloads the tombstone cache from the table.
+  void reload_tombstones() {
+    tombstones_.clear();
+    Statement st(writer_, "SELECT key, deleted_at FROM tombstones", path_);
+    while (step(st.get())) tombstones_.put(column_text(st.get(), 0), sqlite3_column_int64(st.get(), 1));
+    data_version_ = data_version();
+  }
+  /// Reloads it when another connection (another process) committed since: this connection's own
+  /// commits do not change PRAGMA data_version, and its own deletions reload explicitly.
+  void refresh_tombstones() {
+    if (data_version() != data_version_) reload_tombstones();
+  }
+  std::int64_t data_version() const {
+    Statement st(writer_, "PRAGMA data_version", path_);
+    step(st.get());
+    return sqlite3_column_int64(st.get(), 0);
+  }
   struct Batch {
     const std::vector<StoredEvent>* events;
     const std::vector<StoredFeedback>* feedback;  ///< may be null
@@ -219,10 +373,15 @@ class SqliteStore : public EventStore {
   void write_group(const std::vector<Batch*>& group) {
     exec(writer_, "BEGIN IMMEDIATE");
     try {
+      refresh_tombstones();  // under the write lock: no deletion can slip in before the inserts
       Statement ins(writer_, "INSERT INTO events(user,item,ts,behavior,value,domain) VALUES (?,?,?,?,?,?)", path_);
       for (auto* b : group) {
         b->seqs.clear();
         for (const auto& e : *b->events) {
+          if (tombstones_.drops(e.user, e.ts)) {
+            b->seqs.push_back(0);
+            continue;
+          }
           sqlite3_stmt* st = ins.get();
           sqlite3_reset(st);
           sqlite3_bind_text(st, 1, e.user.data(), static_cast<int>(e.user.size()), SQLITE_STATIC);
@@ -241,6 +400,7 @@ class SqliteStore : public EventStore {
       sqlite3_exec(writer_, "ROLLBACK", nullptr, nullptr, nullptr);
       throw;
     }
+    if (scrub_pending_) scrub_wal();
   }
 
   void write_feedback(const std::vector<StoredFeedback>& rows) {
@@ -249,6 +409,7 @@ class SqliteStore : public EventStore {
                   "VALUES (?,?,?,?,?,?,?,?,?,?)",
                   path_);
     for (const auto& f : rows) {
+      if (tombstones_.drops(f.user, f.ts)) continue;
       sqlite3_stmt* st = ins.get();
       sqlite3_reset(st);
       sqlite3_bind_text(st, 1, f.request_id.data(), static_cast<int>(f.request_id.size()), SQLITE_STATIC);
@@ -273,6 +434,9 @@ class SqliteStore : public EventStore {
   std::condition_variable cv_;
   std::deque<Batch*> queue_;
   bool committing_ = false;
+  Tombstones tombstones_{""};  ///< read and written by the leader only (and at open)
+  std::int64_t data_version_ = -1;
+  bool scrub_pending_ = false;
 };
 
 }  // namespace

@@ -24,4 +24,6 @@ std::vector<std::int64_t> EventStore::append_feedback(const std::vector<StoredFe
 
 void EventStore::scan_feedback(const std::function<bool(const StoredFeedback&)>&) const {}
 
+std::vector<StoredFeedback> EventStore::user_feedback(const std::string&) const { return {}; }
+
 }  // namespace driftrec::store

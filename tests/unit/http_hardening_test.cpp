@@ -39,6 +39,9 @@ class FlakyStore : public store::EventStore {
   std::vector<store::StoredEvent> recent(std::size_t limit) const override { return inner_->recent(limit); }
   std::int64_t count() const override { return inner_->count(); }
   std::string url() const override { return "flaky://"; }
+  store::Erased delete_user(const std::string& u, std::int64_t at) override { return inner_->delete_user(u, at); }
+  std::optional<std::int64_t> deleted_at(const std::string& u) const override { return inner_->deleted_at(u); }
+  store::Erased purge_before(std::int64_t cutoff) override { return inner_->purge_before(cutoff); }
 
  private:
   std::unique_ptr<store::EventStore> inner_;

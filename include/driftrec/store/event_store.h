@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,11 +49,25 @@ struct StoredFeedback {
   std::int64_t ts = 0;  ///< seconds
 };
 
+/// What an erasure (delete_user, purge_before) removed.
+struct Erased {
+  std::int64_t events = 0;
+  std::int64_t feedback = 0;
+};
+
+/// Data rights: delete_user() removes everything stored about a user and leaves a tombstone (a
+/// salted SHA-256 of the id, never the id) with the deletion time; from then on append() drops the
+/// user's events stamped at or before it, so an old file imported again, a replay or a restart
+/// cannot resurrect them, while what the user does after the deletion is stored as usual. Erased
+/// rows are overwritten, not merely unlinked (sqlite: secure_delete and a truncating WAL
+/// checkpoint), so they cannot be read back from the database files.
 class EventStore {
  public:
   virtual ~EventStore() = default;
   /// Appends events atomically (all or none) and returns only once they are durable. Returns the
-  /// assigned sequence numbers. Safe to call from many threads; concurrent calls share commits.
+  /// assigned sequence numbers, aligned with `events`; an event of a deleted user stamped at or
+  /// before the deletion is dropped and gets 0. Safe to call from many threads; concurrent calls
+  /// share commits.
   virtual std::vector<std::int64_t> append(const std::vector<StoredEvent>& events) = 0;
   /// Calls fn for every event with seq > after_seq, in seq order, until fn returns false.
   virtual void scan(std::int64_t after_seq, const std::function<bool(const StoredEvent&)>& fn) const = 0;
@@ -71,6 +86,17 @@ class EventStore {
                                                     const std::vector<StoredEvent>& events);
   /// Calls fn for every feedback row in seq order until fn returns false. Default: none.
   virtual void scan_feedback(const std::function<bool(const StoredFeedback&)>& fn) const;
+  /// The user's feedback rows in seq order (data export).
+  virtual std::vector<StoredFeedback> user_feedback(const std::string& user) const;
+
+  /// Erases every event and feedback row of `user` and records the tombstone at `deleted_at`
+  /// (unix seconds) in the same commit (see the class comment). Nothing is erased when it fails.
+  virtual Erased delete_user(const std::string& user, std::int64_t deleted_at) = 0;
+  /// When `user` was last deleted, if ever.
+  virtual std::optional<std::int64_t> deleted_at(const std::string& user) const = 0;
+  /// Retention: erases every event and feedback row stamped before `cutoff` (unix seconds), with
+  /// the same scrubbing as delete_user.
+  virtual Erased purge_before(std::int64_t cutoff) = 0;
 };
 
 /// Opens a store by URL ("sqlite://events.db", "memory://"). Throws InvalidInput for an unknown
