@@ -12,6 +12,7 @@
 #include "common.h"
 #include "driftrec/core/error.h"
 #include "driftrec/serve/http_server.h"
+#include "store_flags.h"
 
 namespace driftrec::cli {
 
@@ -30,32 +31,12 @@ std::string read_token(const std::string& file, const char* env_name = "DRIFTREC
   return token;
 }
 
-// Copies a dataset's events into an empty store (so users' pasts are known to the server).
-void import_events(store::EventStore& st, const data::Dataset& ds) {
-  std::vector<store::StoredEvent> batch;
-  std::int64_t n = 0;
-  for (std::size_t r = 0; r < ds.log.size(); ++r) {
-    store::StoredEvent e;
-    e.user = ds.users.name(ds.log.user[r]);
-    e.item = ds.items.name(ds.log.item[r]);
-    e.ts = ds.log.ts[r];
-    e.behavior = ds.log.behavior[r] == 0 ? "" : ds.behaviors.name(ds.log.behavior[r]);
-    e.value = ds.log.value[r];
-    e.domain = ds.log.domain[r] == 0 ? "" : ds.domains.name(ds.log.domain[r]);
-    batch.push_back(std::move(e));
-    if (batch.size() == 50000 || r + 1 == ds.log.size()) {
-      st.append(batch);
-      n += static_cast<std::int64_t>(batch.size());
-      batch.clear();
-    }
-  }
-  log_info("imported " + std::to_string(n) + " events into " + st.url());
-}
 }  // namespace
 
 Runner add_serve(CLI::App& app, const GlobalFlags& g) {
   struct Opts {
-    std::string model_dir, store_url = "sqlite://events.db", token_file, admin_token_file;
+    std::string model_dir, token_file, admin_token_file;
+    StoreFlags store{"sqlite://events.db", ""};
     double cache_mb = 256, request_timeout = 10, idle_timeout = 30;
     serve::HttpOptions http;
     serve::ServiceOptions service;
@@ -63,7 +44,7 @@ Runner add_serve(CLI::App& app, const GlobalFlags& g) {
   };
   auto o = std::make_shared<Opts>();
   app.add_option("--model", o->model_dir, "model directory to serve")->required();
-  app.add_option("--store", o->store_url, "event store URL: sqlite://PATH or memory://");
+  o->store.add_to(app, false);
   app.add_option("--host", o->http.host, "address to listen on");
   app.add_option("--port", o->http.port, "port (0 = any free port, printed at start)")->check(CLI::Range(0, 65535));
   app.add_option("--token-file", o->token_file, "file holding the bearer token for writes/admin (else DRIFTREC_TOKEN)");
@@ -100,6 +81,9 @@ Runner add_serve(CLI::App& app, const GlobalFlags& g) {
       ->check(CLI::PositiveNumber);
   app.add_option("--hnsw-m", o->service.hnsw.m, "HNSW graph degree")->check(CLI::Range(2, 512));
   app.add_option("--hnsw-ef-search", o->service.hnsw.ef_search, "HNSW query beam")->check(CLI::Range(1, 100000));
+  app.add_option("--retention-days", o->service.retention_days,
+                 "purge events and feedback older than this many days, hourly and at start (0 = keep all)")
+      ->check(CLI::NonNegativeNumber);
   o->import.add_to(app, false, "--import");
   return [o, &g]() {
     o->http.token = read_token(o->token_file);
@@ -108,10 +92,10 @@ Runner add_serve(CLI::App& app, const GlobalFlags& g) {
     o->http.request_timeout_ms = static_cast<int>(o->request_timeout * 1000);
     o->http.idle_timeout_ms = static_cast<int>(o->idle_timeout * 1000);
     o->service.cache_bytes = static_cast<std::size_t>(o->cache_mb * 1024 * 1024);
-    auto st = store::open_event_store(o->store_url);
+    auto st = o->store.open();
     if (!o->import.path.empty()) {
       if (st->count() == 0)
-        import_events(*st, o->import.load());
+        log_import(store::import_dataset(*st, o->import.load()), st->url());
       else
         log_info("store already holds " + std::to_string(st->count()) + " events; --import skipped");
     }

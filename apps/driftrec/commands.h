@@ -31,5 +31,6 @@ Runner add_ope(CLI::App& app, const GlobalFlags& g);
 Runner add_simulate(CLI::App& app, const GlobalFlags& g);
 Runner add_export_feedback(CLI::App& app, const GlobalFlags& g);
 Runner add_reinforce(CLI::App& app, const GlobalFlags& g);
+Runner add_store(CLI::App& app, const GlobalFlags& g);
 
 }  // namespace driftrec::cli

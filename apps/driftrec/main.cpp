@@ -59,6 +59,9 @@ int main(int argc, char** argv) {
   auto* exportfb = app.add_subcommand("export-feedback",
                                       "recorded feedback (POST /v1/feedback) as an Open Bandit CSV for driftrec ope");
   add(exportfb, cli::add_export_feedback(*exportfb, g));
+  auto* store =
+      app.add_subcommand("store", "a stored event log: import, and data rights (delete-user, export-user, purge)");
+  add(store, cli::add_store(*store, g));
   auto* models = app.add_subcommand("models", "list models and their parameters");
   add(models, cli::add_models(*models, g));
   auto* serve = app.add_subcommand("serve", "HTTP server: durable event ingest, live recommendations, explanations");

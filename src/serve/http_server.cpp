@@ -168,10 +168,17 @@ void HttpServer::Impl::install_write_routes() {
       events.push_back(parse_event(body, "event", true));
     }
     const auto r = svc.ingest(events);
+    std::int64_t first = 0, last = 0;  // of the stored events (0 when none was)
+    for (const auto q : r.seqs)
+      if (q > 0) {
+        first = first == 0 ? q : first;
+        last = q;
+      }
     res = json_response(200, {{"accepted", r.accepted},
                               {"unknown_items", r.unknown_items},
-                              {"first_seq", r.seqs.front()},
-                              {"last_seq", r.seqs.back()}});
+                              {"dropped", {{"deleted_users", r.deleted_users}, {"expired", r.expired}}},
+                              {"first_seq", first},
+                              {"last_seq", last}});
   });
   route("POST", "/v1/feedback", "post_feedback", Lane::write, Access::write, [this](const Request& req, Response& res) {
     const auto f = parse_feedback(parse_body(req));
@@ -277,6 +284,22 @@ void HttpServer::Impl::install_ops_routes() {
     res.content_type = "text/plain; version=0.0.4";
     res.body = prometheus();
   });
+  // Data rights (admin token: they read or erase any user's data).
+  route("DELETE", R"(/v1/users/([^/]+))", "delete_user", Lane::write, Access::admin,
+        [this](const Request& req, Response& res) {
+          const auto d = svc.delete_user(checked_id(req.matches[0], "user"));
+          res = json_response(200, {{"user", d.user},
+                                    {"deleted_events", d.events},
+                                    {"deleted_feedback", d.feedback},
+                                    {"deleted_at", d.deleted_at}});
+        });
+  route("GET", R"(/v1/users/([^/]+)/events)", "get_user_events", Lane::read, Access::admin,
+        [this](const Request& req, Response& res) {
+          const auto x = svc.export_user(checked_id(req.matches[0], "user"));
+          auto j = store::to_json(x.data);
+          j["in_served_model"] = x.in_model;
+          res = json_response(200, j);
+        });
   route("POST", "/v1/admin/reload", "admin_reload", Lane::write, Access::admin,
         [this](const Request& req, Response& res) {
           std::string dir;
@@ -342,6 +365,8 @@ std::string HttpServer::Impl::prometheus() const {
      << "# TYPE driftrec_seconds_since_last_event gauge\ndriftrec_seconds_since_last_event "
      << (s.last_event_at > 0 ? now - s.last_event_at : -1.0) << "\n";
   os << "# TYPE driftrec_reloads_failed_total counter\ndriftrec_reloads_failed_total " << s.reloads_failed << "\n";
+  os << "# TYPE driftrec_users_deleted_total counter\ndriftrec_users_deleted_total " << s.users_deleted << "\n";
+  os << "# TYPE driftrec_events_purged_total counter\ndriftrec_events_purged_total " << s.events_purged << "\n";
   return os.str();
 }
 

@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <functional>
+#include <limits>
 #include <list>
 #include <map>
 #include <random>
+#include <thread>
 #include <type_traits>
 
 #include "driftrec/core/error.h"
@@ -16,6 +19,37 @@
 #include "service_internals.h"
 
 namespace driftrec::serve {
+
+/// The retention schedule: purge_expired() at start and every interval, on its own thread.
+struct Service::Retention {
+  Retention(Service& s, double interval_seconds) {
+    worker = std::thread([this, &s, interval_seconds] {
+      std::unique_lock lock(mu);
+      while (!stop) {
+        lock.unlock();
+        try {
+          s.purge_expired();
+        } catch (const std::exception& e) {
+          log_error(std::string("retention purge failed (retried at the next interval): ") + e.what());
+        }
+        lock.lock();
+        cv.wait_for(lock, std::chrono::duration<double>(interval_seconds), [this] { return stop; });
+      }
+    });
+  }
+  ~Retention() {
+    {
+      std::lock_guard lock(mu);
+      stop = true;
+    }
+    cv.notify_all();
+    worker.join();
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false;
+  std::thread worker;
+};
 
 void Service::storage_failed(const std::string& message) {
   std::lock_guard lock(storage_mu_);
@@ -32,11 +66,14 @@ Service::Service(const std::string& model_dir, std::unique_ptr<store::EventStore
   if (options_.history_limit == 0) throw InvalidInput("history_limit must be >= 1");
   if (options_.retrieval != "exact" && options_.retrieval != "hnsw")
     throw InvalidInput("retrieval must be exact or hnsw, got '" + options_.retrieval + "'");
+  if (!(options_.retention_days >= 0)) throw InvalidInput("retention_days must be >= 0 (0 = keep everything)");
+  if (!(options_.retention_interval_seconds > 0)) throw InvalidInput("retention_interval_seconds must be > 0");
   for (std::size_t i = 0; i < kShards; ++i) {
     shards_.push_back(std::make_unique<Shard>());
     shards_.back()->budget = options_.cache_bytes / kShards;
   }
   reload(model_dir);
+  if (options_.retention_days > 0) retention_ = std::make_unique<Retention>(*this, options_.retention_interval_seconds);
 }
 
 Service::~Service() = default;
@@ -110,7 +147,9 @@ models::UserState Service::state_locked(Shard& shard, const std::string& user, c
   const auto events = with_store([&] { return store_->user_events(user, options_.history_limit); });
   CachedUser c;
   c.model_version = b.version;
-  const auto idx = b.loaded.users.find(user);
+  // A deleted user is not served from the model's memory of them (a trained user vector).
+  const bool deleted = with_store([&] { return store_->deleted_at(user).has_value(); });
+  const auto idx = deleted ? -1 : b.loaded.users.find(user);
   c.state = b.loaded.model->encode(idx, to_events(b, idx, events));
   for (const auto& e : events) c.watermark = std::max(c.watermark, e.seq);
   if (events.empty() && idx < 1) return c.state;  // anonymous: nothing to remember, answer cold start
@@ -128,6 +167,8 @@ IngestResult Service::ingest(const std::vector<IncomingEvent>& events) {
   std::vector<store::StoredEvent> rows;
   rows.reserve(events.size());
   const auto now = static_cast<std::int64_t>(now_seconds());
+  const auto oldest = retention_cutoff(now);
+  IngestResult res;
   for (std::size_t i = 0; i < events.size(); ++i) {
     const auto& e = events[i];
     const std::string where = "events[" + std::to_string(i) + "]";
@@ -141,11 +182,15 @@ IngestResult Service::ingest(const std::vector<IncomingEvent>& events) {
     r.behavior = e.behavior;
     r.value = e.value;
     r.domain = e.domain;
+    if (r.ts < oldest) {
+      ++res.expired;
+      continue;
+    }
     rows.push_back(std::move(r));
   }
-  IngestResult res;
-  res.seqs = with_store([&] { return store_->append(rows); });  // durable from here on
-  res.accepted = rows.size();
+  if (!rows.empty()) res.seqs = with_store([&] { return store_->append(rows); });  // durable from here on
+  res.deleted_users = static_cast<std::size_t>(std::count(res.seqs.begin(), res.seqs.end(), 0));
+  res.accepted = rows.size() - res.deleted_users;
   apply(rows, res.seqs, &res);
   return res;
 }
@@ -155,6 +200,7 @@ void Service::apply(const std::vector<store::StoredEvent>& rows, const std::vect
   const auto b = bundle();
   const auto& model = *b->loaded.model;
   for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (seqs[i] == 0) continue;  // refused by the store: a deleted user's old event
     const auto item = b->loaded.items.find(rows[i].item);
     if (item < 1 || item >= model.n_items()) {
       ++res->unknown_items;
@@ -186,7 +232,7 @@ void Service::apply(const std::vector<store::StoredEvent>& rows, const std::vect
     }
     shard.touch(it);
   }
-  events_ingested_ += static_cast<std::int64_t>(rows.size());
+  events_ingested_ += static_cast<std::int64_t>(res->accepted);
   unknown_items_ += static_cast<std::int64_t>(res->unknown_items);
   last_event_at_ = now_seconds();
 }
@@ -373,6 +419,61 @@ std::size_t Service::warm_up(const std::vector<std::string>& users) {
   return built;
 }
 
+std::int64_t Service::retention_cutoff(std::int64_t now) const {
+  if (options_.retention_days <= 0) return std::numeric_limits<std::int64_t>::min();
+  return now - static_cast<std::int64_t>(options_.retention_days * 86400.0);
+}
+
+UserDeletion Service::delete_user(const std::string& user) {
+  if (user.empty()) throw InvalidInput("user: must be a non-empty string");
+  const auto b = bundle();
+  auto& shard = shard_of(user);
+  std::lock_guard lock(shard.mu);  // the user's state is not rebuilt while their rows go
+  const auto before = with_store([&] { return store::user_data(*store_, user); });
+  const bool in_model = !before.deleted_at && b->loaded.users.find(user) >= 1;
+  if (before.empty() && !in_model)
+    throw NotFound("user '" + user + "': nothing is stored about this user" +
+                   (before.deleted_at ? " (deleted at " + std::to_string(*before.deleted_at) + ")" : ""));
+  UserDeletion out;
+  out.user = user;
+  out.deleted_at = std::max(static_cast<std::int64_t>(now_seconds()), before.deleted_at.value_or(0));
+  const auto erased = with_store([&] { return store_->delete_user(user, out.deleted_at); });
+  out.events = erased.events;
+  out.feedback = erased.feedback;
+  if (const auto it = shard.users.find(user); it != shard.users.end()) shard.erase(it);
+  slates_.forget_user(user);
+  ++users_deleted_;
+  log_info("deleted user data: " + std::to_string(out.events) + " events, " + std::to_string(out.feedback) +
+           " feedback rows");  // the id itself is not logged
+  return out;
+}
+
+UserExport Service::export_user(const std::string& user) {
+  if (user.empty()) throw InvalidInput("user: must be a non-empty string");
+  UserExport out;
+  out.data = with_store([&] { return store::user_data(*store_, user); });
+  out.in_model = !out.data.deleted_at && bundle()->loaded.users.find(user) >= 1;
+  if (out.data.empty() && !out.data.deleted_at && !out.in_model)
+    throw NotFound("user '" + user + "': nothing is stored about this user");
+  return out;
+}
+
+store::Erased Service::purge_expired() {
+  if (options_.retention_days <= 0) return {};
+  const auto cutoff = retention_cutoff(static_cast<std::int64_t>(now_seconds()));
+  const auto erased = with_store([&] { return store_->purge_before(cutoff); });
+  if (erased.events + erased.feedback > 0) {
+    for (auto& s : shards_) {  // states hold purged events: rebuilt from the store when next needed
+      std::lock_guard lock(s->mu);
+      s->clear();
+    }
+    log_info("retention: purged " + std::to_string(erased.events) + " events and " + std::to_string(erased.feedback) +
+             " feedback rows older than " + std::to_string(options_.retention_days) + " days");
+  }
+  events_purged_ += erased.events;
+  return erased;
+}
+
 ServiceStats Service::stats() const {
   const auto b = bundle();
   ServiceStats s;
@@ -394,6 +495,8 @@ ServiceStats Service::stats() const {
   s.model_loaded_at = b->loaded_at;
   s.last_event_at = last_event_at_;
   s.reloads_failed = reloads_failed_;
+  s.users_deleted = users_deleted_;
+  s.events_purged = events_purged_;
   return s;
 }
 

@@ -105,6 +105,7 @@ FeedbackResult Service::feedback(const IncomingFeedback& f) {
   out.item = row.item;
   if (!events.empty()) {
     IngestResult res;
+    res.accepted = static_cast<std::size_t>(std::count_if(seqs.begin(), seqs.end(), [](auto q) { return q > 0; }));
     apply(events, seqs, &res);
     out.event_seq = seqs.front();
   }

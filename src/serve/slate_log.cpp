@@ -1,5 +1,7 @@
 #include "driftrec/serve/slate_log.h"
 
+#include <algorithm>
+
 namespace driftrec::serve {
 
 void SlateLog::add(const std::string& request_id, ShownSlate slate) {
@@ -31,6 +33,24 @@ void SlateLog::release(const std::string& request_id, std::size_t position) {
   std::lock_guard lock(mu_);
   const auto it = slates_.find(request_id);
   if (it != slates_.end() && position < it->second.has_feedback.size()) it->second.has_feedback[position] = 0;
+}
+
+std::size_t SlateLog::forget_user(const std::string& user) {
+  std::lock_guard lock(mu_);
+  std::size_t n = 0;
+  for (auto it = slates_.begin(); it != slates_.end();) {
+    if (it->second.user == user) {
+      it = slates_.erase(it);
+      ++n;
+    } else {
+      ++it;
+    }
+  }
+  if (n > 0)
+    order_.erase(
+        std::remove_if(order_.begin(), order_.end(), [&](const std::string& id) { return !slates_.count(id); }),
+        order_.end());
+  return n;
 }
 
 std::size_t SlateLog::size() const {

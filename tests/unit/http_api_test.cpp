@@ -1,5 +1,6 @@
 // The HTTP API in-process: every route, auth, bad input -> 4xx JSON, and a bounded fuzz run that
 // throws random and hostile requests at every route (no 5xx, no hang, server still live).
+#include <ctime>
 #include <random>
 
 #include "http_fixture.h"
@@ -138,6 +139,9 @@ TEST_F(HttpApi, FuzzEveryRouteWithRandomAndHostileRequests) {
                                           "/healthz/ready",
                                           "/metrics",
                                           "/v1/admin/reload",
+                                          "/v1/users/u1",
+                                          "/v1/users/u1/events",
+                                          "/v1/users//events",
                                           "/v1/users//recommendations",
                                           "/v1/users/%00%ff/recommendations",
                                           "/v1/items/../../etc/passwd/similar"};
@@ -174,10 +178,12 @@ TEST_F(HttpApi, FuzzEveryRouteWithRandomAndHostileRequests) {
       b.clear();
       for (int k = 0, len = static_cast<int>(rng() % 200); k < len; ++k) b += static_cast<char>(rng() % 256);
     }
-    const bool with_auth = rng() % 2 == 0;
-    httplib::Headers h = with_auth ? auth() : httplib::Headers{};
-    const auto r = rng() % 2 == 0 ? client_->Get((path + q).c_str(), h)
-                                  : client_->Post((path + q).c_str(), h, b, "application/json");
+    const auto who = rng() % 3;
+    httplib::Headers h = who == 0 ? auth() : who == 1 ? admin() : httplib::Headers{};
+    const auto method = rng() % 5;
+    const auto r = method < 2   ? client_->Get((path + q).c_str(), h)
+                   : method < 4 ? client_->Post((path + q).c_str(), h, b, "application/json")
+                                : client_->Delete((path + q).c_str(), h);
     ASSERT_TRUE(r) << "no answer to " << path << q;
     if (r->status >= 500) {
       ++server_errors;
@@ -232,4 +238,48 @@ TEST_F(HttpApi, FeedbackClosesTheLoop) {
                400, "unknown_field");
   expect_error(client_->Get("/v1/users/fb/recommendations?policy=linucb"), 400, "invalid_input");
   expect_error(client_->Get("/v1/users/fb/recommendations?policy=boltzmann:temperature%3Dx"), 400, "invalid_input");
+}
+
+TEST_F(HttpApi, DataRightsDeleteAndExportAUser) {
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  const json events = {{{"user", "erin"}, {"item", "i1"}, {"ts", now - 50}},
+                       {{"user", "erin"}, {"item", "i2"}, {"ts", now - 40}},
+                       {{"user", "frank"}, {"item", "i3"}, {"ts", now - 30}}};
+  ASSERT_EQ(client_->Post("/v1/events", auth(), events.dump(), "application/json")->status, 200);
+  ASSERT_EQ(body(client_->Get("/v1/users/erin/recommendations"))["history_length"], 2);
+  // Both routes need the admin token: writers may not read out or erase anyone's data.
+  expect_error(client_->Get("/v1/users/erin/events"), 401, "unauthorized");
+  expect_error(client_->Get("/v1/users/erin/events", auth()), 403, "forbidden");
+  expect_error(client_->Delete("/v1/users/erin"), 401, "unauthorized");
+  expect_error(client_->Delete("/v1/users/erin", auth()), 403, "forbidden");
+
+  const auto exported = client_->Get("/v1/users/erin/events", admin());
+  ASSERT_EQ(exported->status, 200) << exported->body;
+  const auto x = body(exported);
+  EXPECT_EQ(x["user"], "erin");
+  ASSERT_EQ(x["events"].size(), 2u);
+  EXPECT_EQ(x["events"][1]["item"], "i2");
+  EXPECT_EQ(x["events"][1]["ts"], now - 40);
+  EXPECT_TRUE(x["feedback"].empty());
+  EXPECT_TRUE(x["deleted_at"].is_null());
+  EXPECT_FALSE(x["in_served_model"].get<bool>());
+
+  const auto del = client_->Delete("/v1/users/erin", admin());
+  ASSERT_EQ(del->status, 200) << del->body;
+  EXPECT_EQ(body(del)["deleted_events"], 2);
+  EXPECT_GE(body(del)["deleted_at"].get<std::int64_t>(), now);
+  // Gone from the store and from the live state; frank is untouched.
+  EXPECT_TRUE(body(client_->Get("/v1/users/erin/recommendations"))["cold_start"].get<bool>());
+  EXPECT_TRUE(body(client_->Get("/v1/users/erin/events", admin()))["events"].empty());
+  EXPECT_EQ(body(client_->Get("/v1/users/frank/recommendations"))["history_length"], 1);
+  // Re-sending her old events does not bring them back; the response says why.
+  const auto again = client_->Post("/v1/events", auth(), events.dump(), "application/json");
+  EXPECT_EQ(body(again)["accepted"], 1);
+  EXPECT_EQ(body(again)["dropped"]["deleted_users"], 2);
+  EXPECT_TRUE(body(client_->Get("/v1/users/erin/recommendations"))["cold_start"].get<bool>());
+  // Unknown users and users already erased (nothing stored since) are 404.
+  expect_error(client_->Delete("/v1/users/erin", admin()), 404, "not_found");
+  expect_error(client_->Delete("/v1/users/nobody-here", admin()), 404, "not_found");
+  expect_error(client_->Get("/v1/users/nobody-here/events", admin()), 404, "not_found");
+  EXPECT_NE(client_->Get("/metrics")->body.find("driftrec_users_deleted_total 1"), std::string::npos);
 }

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <ctime>
 #include <thread>
 
 #include "driftrec/core/error.h"
@@ -12,6 +14,7 @@
 #include "driftrec/models/model_dir.h"
 #include "driftrec/models/registry.h"
 #include "driftrec/serve/feedback_log.h"
+#include "driftrec/store/pseudonymized_store.h"
 #include "serve_stress.h"
 #include "test_util.h"
 
@@ -344,4 +347,96 @@ TEST(ServiceFeedback, ManyConcurrentExploringCallersAndWriters) {
   ials->fit(ds, {});
   models::save_model_dir(d.file("m"), *ials, ds);
   test::stress_exploring_service(d.file("m"), test::item_names(ds), 16, 150);
+}
+
+namespace {
+std::int64_t now_s() { return static_cast<std::int64_t>(std::time(nullptr)); }
+}  // namespace
+
+TEST(ServiceDataRights, DeletedUserIsErasedAndNotResurrected) {
+  test::TempDir d;
+  serve::Service svc(world().knn_dir, store::open_event_store("sqlite://" + d.file("e.db")));
+  const auto t = now_s() - 100;
+  svc.ingest({ev("alice", "i5", t), ev("alice", "i9", t + 1), ev("bob", "i7", t + 2)});
+  const auto shown = svc.recommend_user("alice", {});
+  EXPECT_EQ(shown.history_length, 2u);
+  EXPECT_EQ(svc.export_user("alice").data.events.size(), 2u);
+
+  const auto del = svc.delete_user("alice");
+  EXPECT_EQ(del.events, 2);
+  EXPECT_GE(del.deleted_at, now_s() - 1);
+  EXPECT_TRUE(svc.recommend_user("alice", {}).cold_start);  // the cached state went too
+  EXPECT_TRUE(svc.export_user("alice").data.empty());
+  EXPECT_EQ(svc.export_user("alice").data.deleted_at, del.deleted_at);
+  // Feedback on a slate shown before the deletion is refused: the slate was forgotten.
+  serve::IncomingFeedback f;
+  f.request_id = shown.request_id;
+  f.clicked = true;
+  EXPECT_THROW(svc.feedback(f), serve::FeedbackRefused);
+  // Old events sent again are dropped; new activity is served from what comes next.
+  const auto again = svc.ingest({ev("alice", "i5", t), ev("alice", "i11", del.deleted_at + 5)});
+  EXPECT_EQ(again.accepted, 1u);
+  EXPECT_EQ(again.deleted_users, 1u);
+  EXPECT_EQ(svc.recommend_user("alice", {}).history_length, 1u);
+  EXPECT_EQ(svc.recommend_user("bob", {}).history_length, 1u);
+  EXPECT_THROW(svc.delete_user("nobody"), NotFound);
+  EXPECT_THROW(svc.export_user("nobody"), NotFound);
+  EXPECT_THROW(svc.delete_user(""), InvalidInput);
+  EXPECT_EQ(svc.stats().users_deleted, 1);
+}
+
+TEST(ServiceDataRights, ATrainedUserIsNoLongerServedFromTheModelsMemory) {
+  // The model was trained on this user; after deletion they are served as a new user.
+  test::TempDir d;
+  serve::Service svc(world().ials_dir, store::open_event_store("memory://"));
+  const auto& u = world().ds.users.name(3);
+  EXPECT_TRUE(svc.export_user(u).in_model);
+  const auto del = svc.delete_user(u);
+  EXPECT_EQ(del.events, 0);  // nothing was in the store, but the model knew them
+  EXPECT_TRUE(svc.recommend_user(u, {}).cold_start);
+  EXPECT_FALSE(svc.export_user(u).in_model);
+  EXPECT_THROW(svc.delete_user(u), NotFound);  // nothing left to delete
+}
+
+TEST(ServiceDataRights, RetentionRefusesAndPurgesOldEvents) {
+  test::TempDir d;
+  const auto url = "sqlite://" + d.file("e.db");
+  const auto now = now_s();
+  {
+    auto st = store::open_event_store(url);
+    store::StoredEvent old;
+    old.user = "carl";
+    old.item = "i5";
+    old.ts = now - 3 * 86400;
+    st->append({old});
+  }
+  serve::ServiceOptions o;
+  o.retention_days = 1;
+  o.retention_interval_seconds = 0.05;
+  serve::Service svc(world().knn_dir, store::open_event_store(url), o);
+  // The schedule purges at start.
+  for (int i = 0; i < 200 && svc.store().count() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(svc.store().count(), 0);
+  EXPECT_EQ(svc.stats().events_purged, 1);
+  const auto r = svc.ingest({ev("carl", "i5", now - 2 * 86400), ev("carl", "i9", now - 10)});
+  EXPECT_EQ(r.expired, 1u);
+  EXPECT_EQ(r.accepted, 1u);
+  EXPECT_EQ(svc.recommend_user("carl", {}).history_length, 1u);
+  EXPECT_EQ(svc.purge_expired().events, 0);
+  serve::ServiceOptions bad;
+  bad.retention_days = -1;
+  EXPECT_THROW(serve::Service(world().knn_dir, store::open_event_store("memory://"), bad), InvalidInput);
+}
+
+TEST(ServiceDataRights, PseudonymisedStoreServesByUserId) {
+  test::TempDir d;
+  const std::string key = "k3y-for-the-test-0123456789";
+  serve::Service svc(world().knn_dir, store::pseudonymize(store::open_event_store("sqlite://" + d.file("e.db")), key));
+  svc.ingest({ev("dana@example.org", "i5", now_s() - 10), ev("dana@example.org", "i9", now_s() - 5)});
+  EXPECT_EQ(svc.recommend_user("dana@example.org", {}).history_length, 2u);
+  EXPECT_EQ(svc.export_user("dana@example.org").data.events.at(0).user, "dana@example.org");
+  EXPECT_EQ(svc.delete_user("dana@example.org").events, 2);
+  EXPECT_TRUE(svc.recommend_user("dana@example.org", {}).cold_start);
+  EXPECT_TRUE(
+      store::open_event_store("sqlite://" + d.file("e.db"))->deleted_at(store::pseudonym(key, "dana@example.org")));
 }

@@ -21,6 +21,7 @@
 #include "driftrec/policy/policy.h"
 #include "driftrec/serve/slate_log.h"
 #include "driftrec/store/event_store.h"
+#include "driftrec/store/user_data.h"
 #include "driftrec/workflow/recommender.h"
 
 namespace driftrec::serve {
@@ -39,6 +40,10 @@ struct ServiceOptions {
   /// Shown slates kept for feedback (most recent), and how long feedback for one is accepted.
   std::size_t feedback_slates = 100000;
   double feedback_ttl_seconds = 3600;
+  /// Retention: events and feedback older than this many days are purged from the store every
+  /// `retention_interval_seconds` (and at start), and older events are not accepted. 0 = keep all.
+  double retention_days = 0;
+  double retention_interval_seconds = 3600;
 };
 
 /// An event as received from a client (external ids). ts absent = now.
@@ -52,7 +57,9 @@ struct IncomingEvent {
 };
 
 struct IngestResult {
-  std::size_t accepted = 0;
+  std::size_t accepted = 0;       ///< stored
+  std::size_t deleted_users = 0;  ///< dropped: stamped at or before their user's deletion
+  std::size_t expired = 0;        ///< dropped: older than the retention period
   std::size_t unknown_items = 0;  ///< stored, but the model cannot use them yet
   std::vector<std::int64_t> seqs;
 };
@@ -110,6 +117,21 @@ struct FeedbackResult {
   std::int64_t event_seq = 0;  ///< the click/buy event stored with it (0 = none)
 };
 
+/// What DELETE /v1/users/{id} erased.
+struct UserDeletion {
+  std::string user;
+  std::int64_t events = 0;
+  std::int64_t feedback = 0;
+  std::int64_t deleted_at = 0;  ///< unix seconds: events of the user stamped at or before it are refused
+};
+
+/// GET /v1/users/{id}/events: the stored rows, and whether the served model was trained on the user
+/// (a trained user vector is not in the store; it goes when the model is retrained without them).
+struct UserExport {
+  store::UserData data;
+  bool in_model = false;
+};
+
 /// Counters for /metrics.
 struct ServiceStats {
   std::int64_t events_ingested = 0;
@@ -124,6 +146,8 @@ struct ServiceStats {
   double model_loaded_at = 0;  ///< unix seconds
   double last_event_at = 0;    ///< unix seconds of the last applied ingest (0 = none)
   std::int64_t reloads_failed = 0;
+  std::int64_t users_deleted = 0;
+  std::int64_t events_purged = 0;  ///< by retention
 };
 
 /// Every member may be called from many threads at once (the HTTP server's read and write workers
@@ -157,6 +181,19 @@ class Service {
   /// Items similar to `item` (the model's recommendation for a one-event history). NotFound when
   /// the model does not know the item.
   std::vector<Recommendation> similar(const std::string& item, std::size_t k);
+  /// Data rights: erases everything the store holds about `user` (events, feedback) and their
+  /// cached state and shown slates, and records a tombstone so that no older event of theirs is
+  /// stored again (an old import, a replay). From then on the model's memory of the user (a trained
+  /// user vector) is not used either: they are served from what they do next. Throws NotFound when
+  /// neither the store nor the model knows the user (or they were deleted and nothing came since).
+  UserDeletion delete_user(const std::string& user);
+  /// Everything the store holds about `user`. Throws NotFound when it holds nothing and the user
+  /// was never deleted.
+  UserExport export_user(const std::string& user);
+  /// Retention (ServiceOptions::retention_days): erases the store's events and feedback older than
+  /// the period and drops the cached states. Runs on its own schedule; public for tests and tools.
+  store::Erased purge_expired();
+
   /// Loads `dir` (empty = the current directory again) and swaps it in atomically; requests in
   /// flight finish on the old model. On failure throws and the old model keeps serving.
   void reload(const std::string& dir = "");
@@ -190,6 +227,8 @@ class Service {
   TopK explore(const Bundle& b, const models::UserState& state, const models::RecommendOptions& ro, std::size_t k,
                policy::Policy& policy, bool cold_start, std::uint64_t number, std::vector<double>* propensity);
   std::shared_ptr<policy::Policy> policy_for(const std::string& spec);
+  /// Events stamped before this are past the retention period (INT64_MIN without retention).
+  std::int64_t retention_cutoff(std::int64_t now) const;
   std::vector<data::Event> to_events(const Bundle& b, std::int32_t user,
                                      const std::vector<store::StoredEvent>& events) const;
 
@@ -198,7 +237,8 @@ class Service {
   std::shared_ptr<const Bundle> bundle_;
   mutable std::mutex bundle_mu_;
   std::vector<std::unique_ptr<Shard>> shards_;
-  std::atomic<std::int64_t> events_ingested_{0}, unknown_items_{0}, reloads_failed_{0};
+  std::atomic<std::int64_t> events_ingested_{0}, unknown_items_{0}, reloads_failed_{0}, users_deleted_{0},
+      events_purged_{0};
   std::atomic<double> last_event_at_{0};
   std::atomic<bool> storage_ok_{true};
   mutable std::mutex storage_mu_;
@@ -208,6 +248,8 @@ class Service {
   std::map<std::string, std::shared_ptr<policy::Policy>> policies_;
   std::atomic<std::uint64_t> requests_{0};
   std::uint64_t request_salt_ = 0;
+  struct Retention;
+  std::unique_ptr<Retention> retention_;  ///< last member: its thread stops before the rest goes
 };
 
 }  // namespace driftrec::serve

@@ -35,6 +35,8 @@ class SlateLog {
   Claim claim(const std::string& request_id, std::size_t position, double now, ShownSlate* out);
   /// Undoes a claim (the store refused the write, so the client may retry).
   void release(const std::string& request_id, std::size_t position);
+  /// Drops every slate shown to `user` (the user was deleted); returns how many.
+  std::size_t forget_user(const std::string& user);
   std::size_t size() const;
 
  private:
