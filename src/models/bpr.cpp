@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "bpr_sampling.h"
 #include "dense.h"
 #include "driftrec/core/error.h"
 #include "driftrec/core/rng.h"
@@ -22,37 +23,24 @@ const ParamSet& BprModel::params() {
                  int_param("patience", 2, "validation checks without improvement before stopping", 1),
                  int_param("fold_in_epochs", 10, "SGD passes over a new user's history in encode()", 1),
                  int_param("online_steps", 5, "SGD steps per observed event", 0),
+                 float_param("dp_epsilon", 0.0, "user-level differential privacy budget (0 = not private)", 0.0),
+                 float_param("dp_delta", 1e-5, "DP delta (at most 1 / number of users is customary)", 1e-12, 0.1),
+                 float_param("dp_clip", 1.0, "per-user L2 bound of the item-factor gradient", 1e-6),
+                 float_param("dp_noise", 0.0,
+                             "noise multiplier (0 = the smallest that meets dp_epsilon over the planned steps)", 0.0),
+                 int_param("dp_batch_users", 1024, "expected users per DP-SGD step (Poisson sampling)", 1),
+                 int_param("dp_pairs", 32, "training pairs drawn from a sampled user's history per step", 1),
+                 float_param("dp_lr", 20.0, "DP-SGD learning rate of the item factors", 1e-8, 1e6),
+                 float_param("dp_weight_decay", 0.02, "DP-SGD: share of the item factors decayed per step", 0.0, 1.0),
              });
   return p;
 }
 
 BprModel::BprModel(const nlohmann::json& config) : Model(params().resolve(config)) {}
 
-namespace {
-inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
-
-std::vector<std::int32_t> sorted_items(const std::vector<data::Event>& history) {
-  std::vector<std::int32_t> v;
-  v.reserve(history.size());
-  for (const auto& e : history) v.push_back(e.item);
-  std::sort(v.begin(), v.end());
-  v.erase(std::unique(v.begin(), v.end()), v.end());
-  return v;
-}
-
-bool seen_in(const std::vector<std::int32_t>& sorted, std::int32_t i) {
-  return std::binary_search(sorted.begin(), sorted.end(), i);
-}
-
-std::int32_t sample_negative(Rng& rng, std::int32_t n_items, const std::vector<std::int32_t>& seen) {
-  std::int32_t j = 1;
-  for (int tries = 0; tries < 20; ++tries) {
-    j = 1 + static_cast<std::int32_t>(rng.uniform_int(static_cast<std::uint64_t>(n_items - 1)));
-    if (!seen_in(seen, j)) break;
-  }
-  return j;
-}
-}  // namespace
+using bpr::sample_negative;
+using bpr::sigmoid;
+using bpr::sorted_items;
 
 void BprModel::fit(const data::Dataset& train, const FitOptions& options) {
   const auto& log = train.log;
@@ -65,6 +53,9 @@ void BprModel::fit(const data::Dataset& train, const FitOptions& options) {
   const int epochs = static_cast<int>(config_["epochs"].get<long long>());
   const int eval_every = static_cast<int>(config_["eval_every"].get<long long>());
   const int patience = static_cast<int>(config_["patience"].get<long long>());
+  if (config_["dp_epsilon"].get<double>() > 0 || config_["dp_noise"].get<double>() > 0)
+    return fit_private(train, options);
+  report_ = nlohmann::json::object();
   n_items_ = train.n_items();
   n_users_ = train.n_users();
   Rng rng(options.seed);
@@ -78,15 +69,10 @@ void BprModel::fit(const data::Dataset& train, const FitOptions& options) {
   for (std::size_t i = 0; i < static_cast<std::size_t>(n_items_); ++i)
     for (std::size_t f = 0; f < K - 1; ++f) Q_[i * K + f] = static_cast<float>(rng.normal() * std);
 
-  std::vector<std::vector<std::int32_t>> seen(static_cast<std::size_t>(n_users_));
+  const auto seen = bpr::seen_items(log, n_users_);
   trained_events_.assign(static_cast<std::size_t>(n_users_), 0);
-  for (std::int32_t u = 1; u < n_users_; ++u) {
+  for (std::int32_t u = 1; u < n_users_; ++u)
     trained_events_[static_cast<std::size_t>(u)] = static_cast<std::int32_t>(log.user_length(u));
-    auto& v = seen[static_cast<std::size_t>(u)];
-    for (auto r = log.user_begin(u); r < log.user_end(u); ++r) v.push_back(log.item[static_cast<std::size_t>(r)]);
-    std::sort(v.begin(), v.end());
-    v.erase(std::unique(v.begin(), v.end()), v.end());
-  }
   std::vector<std::size_t> order(log.size());
   for (std::size_t r = 0; r < order.size(); ++r) order[r] = r;
   std::vector<float> best_P, best_Q;
@@ -147,7 +133,7 @@ void BprModel::sgd_user(std::vector<float>& p, std::int32_t pos, const std::vect
 UserState BprModel::encode(std::int32_t user, const std::vector<data::Event>& history) const {
   UserState s = Model::encode(user, history);
   const auto K = static_cast<std::size_t>(k_) + 1;
-  if (s.user >= 1) {
+  if (s.user >= 1 && !private_users()) {
     // The trained factor, then online updates for the events that came after training.
     s.vector.assign(P_.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(s.user) * K),
                     P_.begin() + static_cast<std::ptrdiff_t>((static_cast<std::size_t>(s.user) + 1) * K));
@@ -167,6 +153,10 @@ UserState BprModel::encode(std::int32_t user, const std::vector<data::Event>& hi
     for (std::size_t p = 0; p < s.history.size(); ++p)
       sgd_user(s.vector, s.history[p].item, seen, (static_cast<std::uint64_t>(ep) << 32) ^ p, 1);
   return s;
+}
+
+bool BprModel::private_users() const {
+  return config_["dp_epsilon"].get<double>() > 0 || config_["dp_noise"].get<double>() > 0;
 }
 
 void BprModel::observe(UserState& s, const data::Event& e) const {

@@ -9,8 +9,12 @@
 #include "driftrec/models/classic.h"
 #include "driftrec/models/weights_io.h"
 #include "driftrec/train/epoch_loop.h"
+#include "ials_rows.h"
 
 namespace driftrec::models {
+
+using ials::CountRows;
+using ials::solve_row;
 
 const ParamSet& IalsModel::params() {
   static const ParamSet p("ials",
@@ -21,50 +25,23 @@ const ParamSet& IalsModel::params() {
                               float_param("alpha", 2.0, "confidence slope: c = 1 + alpha * count", 0.0),
                               float_param("init_std", 0.01, "standard deviation of the initial item factors", 0.0),
                               int_param("patience", 2, "validation checks without improvement before stopping", 1),
+                              float_param("dp_epsilon", 0.0, "user-level DP budget (0 = not private)", 0.0),
+                              float_param("dp_delta", 1e-5, "DP delta", 1e-12, 0.1),
+                              float_param("dp_noise", 0.0, "noise multiplier (0 = calibrated to dp_epsilon)", 0.0),
+                              int_param("dp_max_items", 32, "DP: items a user contributes at most (random subset)", 1),
+                              float_param("dp_count_cap", 1.0, "DP: a user-item count is capped at this", 1e-6),
                           });
   return p;
 }
 
 IalsModel::IalsModel(const nlohmann::json& config) : Model(params().resolve(config)) {}
 
-namespace {
-
-// Rows of (column, count) lists in CSR form.
-struct CountRows {
-  std::vector<std::int64_t> offsets;
-  std::vector<std::int32_t> cols;
-  std::vector<float> counts;
-};
-
-// Solves one row: x = (FtF + reg I + sum (c-1) f f^T)^-1 sum c f over the row's (col, count).
-void solve_row(const CountRows& rows, std::size_t r, const std::vector<float>& F, const std::vector<double>& FtF,
-               std::size_t k, double reg, double alpha, std::vector<double>& A, std::vector<double>& b, float* x) {
-  A = FtF;
-  std::fill(b.begin(), b.end(), 0.0);
-  for (std::size_t d = 0; d < k; ++d) A[d * k + d] += reg;
-  for (auto q = rows.offsets[r]; q < rows.offsets[r + 1]; ++q) {
-    const float* f = &F[static_cast<std::size_t>(rows.cols[static_cast<std::size_t>(q)]) * k];
-    const double c = 1.0 + alpha * rows.counts[static_cast<std::size_t>(q)];
-    for (std::size_t a = 0; a < k; ++a) {
-      const double fa = (c - 1.0) * f[a];
-      for (std::size_t d = 0; d <= a; ++d) A[a * k + d] += fa * f[d];
-      b[a] += c * f[a];
-    }
-  }
-  for (std::size_t a = 0; a < k; ++a)
-    for (std::size_t d = a + 1; d < k; ++d) A[a * k + d] = A[d * k + a];
-  if (rows.offsets[r] == rows.offsets[r + 1] || !dense::cholesky_solve(A, b, k)) {
-    std::fill(x, x + k, 0.0f);
-    return;
-  }
-  for (std::size_t a = 0; a < k; ++a) x[a] = static_cast<float>(b[a]);
-}
-
-}  // namespace
-
 void IalsModel::fit(const data::Dataset& train, const FitOptions& options) {
   const auto& log = train.log;
   if (log.size() == 0) throw InvalidInput("ials: no training events");
+  if (config_["dp_epsilon"].get<double>() > 0 || config_["dp_noise"].get<double>() > 0)
+    return fit_private(train, options);
+  report_ = nlohmann::json::object();
   k_ = static_cast<int>(config_["factors"].get<long long>());
   const auto k = static_cast<std::size_t>(k_);
   const double reg = config_["reg"].get<double>(), alpha = config_["alpha"].get<double>();
@@ -72,40 +49,7 @@ void IalsModel::fit(const data::Dataset& train, const FitOptions& options) {
   const int patience = static_cast<int>(config_["patience"].get<long long>());
   const auto nu = static_cast<std::size_t>(train.n_users()), ni = static_cast<std::size_t>(train.n_items());
   // User rows: distinct items with counts. Item rows: the transpose.
-  CountRows ur, ir;
-  ur.offsets.assign(nu + 1, 0);
-  std::vector<std::pair<std::int32_t, float>> tmp;
-  for (std::size_t u = 1; u < nu; ++u) {
-    tmp.clear();
-    for (auto r = log.user_begin(static_cast<std::int32_t>(u)); r < log.user_end(static_cast<std::int32_t>(u)); ++r)
-      tmp.emplace_back(log.item[static_cast<std::size_t>(r)], 1.0f);
-    std::sort(tmp.begin(), tmp.end());
-    for (std::size_t q = 0; q < tmp.size(); ++q) {
-      if (!ur.cols.empty() && ur.offsets[u] < static_cast<std::int64_t>(ur.cols.size()) &&
-          ur.cols.back() == tmp[q].first) {
-        ur.counts.back() += 1.0f;
-      } else {
-        ur.cols.push_back(tmp[q].first);
-        ur.counts.push_back(1.0f);
-      }
-    }
-    ur.offsets[u + 1] = static_cast<std::int64_t>(ur.cols.size());
-  }
-  ir.offsets.assign(ni + 1, 0);
-  for (auto c : ur.cols) ++ir.offsets[static_cast<std::size_t>(c) + 1];
-  std::partial_sum(ir.offsets.begin(), ir.offsets.end(), ir.offsets.begin());
-  ir.cols.resize(ur.cols.size());
-  ir.counts.resize(ur.cols.size());
-  {
-    auto fill = ir.offsets;
-    for (std::size_t u = 1; u < nu; ++u)
-      for (auto q = ur.offsets[u]; q < ur.offsets[u + 1]; ++q) {
-        const auto pos =
-            static_cast<std::size_t>(fill[static_cast<std::size_t>(ur.cols[static_cast<std::size_t>(q)])]++);
-        ir.cols[pos] = static_cast<std::int32_t>(u);
-        ir.counts[pos] = ur.counts[static_cast<std::size_t>(q)];
-      }
-  }
+  const CountRows ur = ials::user_rows(log, nu), ir = ials::transpose(ur, ni);
   n_items_ = static_cast<std::int32_t>(ni);
   n_users_ = static_cast<std::int32_t>(nu);
   Rng rng(options.seed);

@@ -145,6 +145,8 @@ void save_model_dir(const std::string& dir, const Model& model, const data::Data
     };
     meta["checksums"] = {{"behaviors.tsv", file_checksum(tmp / "behaviors.tsv")}};
     if (t.has_categories()) meta["checksums"]["item_categories.tsv"] = file_checksum(tmp / "item_categories.tsv");
+    const auto report = model.training_report();
+    for (auto it = report.begin(); it != report.end(); ++it) meta[it.key()] = it.value();
     write_meta(tmp, meta, extra);
   });
 }

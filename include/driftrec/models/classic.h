@@ -70,10 +70,16 @@ class BprModel : public Model {
   }
   void save_weights(const std::string& path) const override;
   void load_weights(const std::string& path) override;
+  nlohmann::json training_report() const override { return report_; }
 
  private:
   void sgd_user(std::vector<float>& p, std::int32_t pos, const std::vector<std::int32_t>& seen_sorted,
                 std::uint64_t seed, int steps) const;
+  /// User-level DP-SGD of the item factors (dp_epsilon > 0 or dp_noise > 0): see bpr_private.cpp.
+  void fit_private(const data::Dataset& train, const FitOptions& options);
+  /// Users are folded in from their history at serving time (a private model keeps no user rows).
+  bool private_users() const;
+  nlohmann::json report_ = nlohmann::json::object();
   int k_ = 0;
   std::vector<float> P_;                      // [n_users, k]
   std::vector<float> Q_;                      // [n_items, k + 1]; the last column is the item bias (users carry a 1)
@@ -104,7 +110,12 @@ class IalsModel : public Model {
   void save_weights(const std::string& path) const override;
   void load_weights(const std::string& path) override;
 
+  nlohmann::json training_report() const override { return report_; }
+
  private:
+  /// Private iALS by sufficient-statistics perturbation: see ials_private.cpp.
+  void fit_private(const data::Dataset& train, const FitOptions& options);
+  nlohmann::json report_ = nlohmann::json::object();
   /// Normal equations of a history: A = Y^T Y + reg I + sum (c-1) y y^T, b = sum c y (per item).
   void normal_equations(const std::vector<data::Event>& history, std::vector<double>& A, std::vector<double>& b,
                         std::vector<std::pair<std::int32_t, double>>* confidences) const;

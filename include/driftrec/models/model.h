@@ -116,6 +116,10 @@ class Model {
   /// The query vector [dim] of a state, for models with item_embeddings().
   virtual std::vector<float> query_vector(const UserState& state) const { return state.vector; }
 
+  /// What training measured that belongs in model.json beside the config, as top-level keys (e.g.
+  /// {"privacy": {...}}: the budget a differentially private fit spent). Empty by default.
+  virtual nlohmann::json training_report() const { return nlohmann::json::object(); }
+
   /// File name of the weights inside a model directory.
   virtual std::string weights_file() const { return "weights.bin"; }
   /// Writes/reads the model's weights file (the model directory is handled by model_dir.h).

@@ -1,0 +1,195 @@
+// User-level differentially private BPR: DP-SGD on the item side, each user's factor private to them.
+//
+// The unit of privacy is a user's whole history. Each step samples users independently with rate
+// q = dp_batch_users / users (Poisson). A sampled user draws dp_pairs (positive, negative) pairs from
+// their history, updates their own factor on them (it is never released: a private model keeps no
+// user rows and folds users in from their history at serving time), and computes their gradient of
+// the item factors and biases: sparse, only the rows of the items in their pairs. That gradient is
+// clipped to L2 norm dp_clip, the clipped gradients are summed, and Gaussian noise of std
+// dp_noise * dp_clip is added to every entry of the item matrix (dense, once per step: rows nobody
+// touched must be as noisy as the others). Memory per user is proportional to the rows they touch;
+// the one catalogue-sized buffer is the step's sum.
+//
+// The RDP accountant composes the planned steps; with dp_epsilon the noise multiplier is the
+// smallest that spends at most it, with dp_noise the spent epsilon is computed and a fit that would
+// exceed a given dp_epsilon is refused before it starts. No validation is used (model selection on
+// validation data is outside the accounting): the last step's model is released.
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+
+#include "bpr_sampling.h"
+#include "driftrec/core/error.h"
+#include "driftrec/models/classic.h"
+#include "driftrec/privacy/rdp_accountant.h"
+#include "driftrec/train/epoch_loop.h"
+
+namespace driftrec::models {
+
+namespace {
+struct DpPlan {
+  double q = 0, sigma = 0, clip = 0, delta = 0;
+  std::int64_t steps = 0, steps_per_epoch = 0;
+  privacy::Epsilon spent;
+};
+
+DpPlan plan_private_fit(const nlohmann::json& c, std::int64_t users) {
+  DpPlan p;
+  const auto batch = c["dp_batch_users"].get<long long>();
+  const auto epochs = c["epochs"].get<long long>();
+  p.q = std::min(1.0, static_cast<double>(batch) / static_cast<double>(users));
+  p.steps_per_epoch = (users + batch - 1) / batch;
+  p.steps = epochs * p.steps_per_epoch;
+  p.clip = c["dp_clip"].get<double>();
+  p.delta = c["dp_delta"].get<double>();
+  const double target = c["dp_epsilon"].get<double>();
+  p.sigma = c["dp_noise"].get<double>();
+  if (p.sigma <= 0) p.sigma = privacy::calibrate_noise_multiplier(p.q, p.steps, target, p.delta);
+  p.spent = privacy::dp_sgd_epsilon(p.q, p.sigma, p.steps, p.delta);
+  if (target > 0 && p.spent.epsilon > target)
+    throw InvalidInput("bpr: dp_noise=" + std::to_string(p.sigma) + " over " + std::to_string(p.steps) +
+                       " steps spends epsilon=" + std::to_string(p.spent.epsilon) + " > dp_epsilon=" +
+                       std::to_string(target) + "; training refused (raise dp_noise, or leave it 0 to calibrate)");
+  return p;
+}
+
+/// One user's sparse gradient of the item matrix: rows touched and their K values.
+class SparseRows {
+ public:
+  explicit SparseRows(std::size_t k) : k_(k) {}
+  void clear() {
+    slot_.clear();
+    rows_.clear();
+    values_.clear();
+  }
+  /// values of `row` += scale * v[0..K)
+  void add(std::int32_t row, float scale, const float* v) {
+    auto [it, fresh] = slot_.try_emplace(row, rows_.size());
+    if (fresh) {
+      rows_.push_back(row);
+      values_.resize(values_.size() + k_, 0.0f);
+    }
+    float* out = &values_[it->second * k_];
+    for (std::size_t f = 0; f < k_; ++f) out[f] += scale * v[f];
+  }
+  /// Adds the rows, scaled to L2 norm at most `clip`, into the dense [rows, K] matrix `sum`.
+  void add_clipped_to(std::vector<float>& sum, double clip) const {
+    double sq = 0;
+    for (float x : values_) sq += static_cast<double>(x) * x;
+    const float scale = sq > clip * clip ? static_cast<float>(clip / std::sqrt(sq)) : 1.0f;
+    for (std::size_t r = 0; r < rows_.size(); ++r) {
+      float* out = &sum[static_cast<std::size_t>(rows_[r]) * k_];
+      const float* v = &values_[r * k_];
+      for (std::size_t f = 0; f < k_; ++f) out[f] += scale * v[f];
+    }
+  }
+
+ private:
+  std::size_t k_;
+  std::unordered_map<std::int32_t, std::size_t> slot_;
+  std::vector<std::int32_t> rows_;
+  std::vector<float> values_;
+};
+}  // namespace
+
+void BprModel::fit_private(const data::Dataset& train, const FitOptions& options) {
+  const auto& log = train.log;
+  const auto& c = config_;
+  n_items_ = train.n_items();
+  n_users_ = train.n_users();
+  const auto users = static_cast<std::int64_t>(n_users_) - 1;
+  const DpPlan plan = plan_private_fit(c, users);
+  k_ = static_cast<int>(c["factors"].get<long long>());
+  const auto K = static_cast<std::size_t>(k_) + 1;
+  const float lr = static_cast<float>(c["lr"].get<double>());
+  const float reg = static_cast<float>(c["reg"].get<double>());
+  const double dp_lr = c["dp_lr"].get<double>(), weight_decay = c["dp_weight_decay"].get<double>();
+  const int pairs = static_cast<int>(c["dp_pairs"].get<long long>());
+  Rng rng(options.seed);
+  const double std = c["init_std"].get<double>();
+  P_.assign(static_cast<std::size_t>(n_users_) * K, 0.0f);
+  Q_.assign(static_cast<std::size_t>(n_items_) * K, 0.0f);
+  for (std::size_t u = 1; u < static_cast<std::size_t>(n_users_); ++u) P_[u * K + K - 1] = 1.0f;
+  for (std::size_t i = 1; i < static_cast<std::size_t>(n_items_); ++i)
+    for (std::size_t f = 0; f + 1 < K; ++f) Q_[i * K + f] = static_cast<float>(rng.normal() * std);
+  const auto seen = bpr::seen_items(log, n_users_);
+  std::vector<float> sum(Q_.size()), diff(K);
+  std::vector<std::pair<std::int32_t, std::int32_t>> drawn;
+  SparseRows grad(K);
+  const double expected_batch = plan.q * static_cast<double>(users);
+
+  // One user's turn in a step: local update of their own factor, then their clipped item gradient.
+  const auto user_turn = [&](std::int32_t u, double* loss, std::int64_t* n_pairs) {
+    const auto len = log.user_length(u);
+    if (len == 0) return;
+    drawn.clear();
+    for (int k = 0; k < pairs; ++k) {
+      const auto r = log.user_begin(u) + static_cast<std::int64_t>(rng.uniform_int(static_cast<std::uint64_t>(len)));
+      drawn.emplace_back(log.item[static_cast<std::size_t>(r)],
+                         bpr::sample_negative(rng, n_items_, seen[static_cast<std::size_t>(u)]));
+    }
+    float* p = &P_[static_cast<std::size_t>(u) * K];
+    for (int pass = 0; pass < 3; ++pass)
+      for (const auto& [i, j] : drawn) {
+        const float* qi = &Q_[static_cast<std::size_t>(i) * K];
+        const float* qj = &Q_[static_cast<std::size_t>(j) * K];
+        float x = 0;
+        for (std::size_t f = 0; f < K; ++f) x += p[f] * (qi[f] - qj[f]);
+        const float g = bpr::sigmoid(-x);
+        for (std::size_t f = 0; f + 1 < K; ++f) p[f] += lr * (g * (qi[f] - qj[f]) - reg * p[f]);
+      }
+    grad.clear();
+    for (const auto& [i, j] : drawn) {
+      const float* qi = &Q_[static_cast<std::size_t>(i) * K];
+      const float* qj = &Q_[static_cast<std::size_t>(j) * K];
+      float x = 0;
+      for (std::size_t f = 0; f < K; ++f) x += p[f] * (qi[f] - qj[f]);
+      *loss += std::log1p(std::exp(-static_cast<double>(x)));
+      const float g = bpr::sigmoid(-x) / static_cast<float>(pairs);
+      grad.add(i, g, p);  // ascent direction of the log-likelihood
+      grad.add(j, -g, p);
+    }
+    *n_pairs += pairs;
+    grad.add_clipped_to(sum, plan.clip);
+  };
+
+  const auto step = [&](double* loss, std::int64_t* n_pairs) {
+    std::fill(sum.begin(), sum.end(), 0.0f);
+    for (std::int32_t u = 1; u < n_users_; ++u)
+      if (rng.bernoulli(plan.q)) user_turn(u, loss, n_pairs);
+    const double noise = plan.sigma * plan.clip;
+    const float rate = static_cast<float>(dp_lr / expected_batch), decay = static_cast<float>(weight_decay);
+    for (std::size_t e = K; e < sum.size(); ++e)  // row 0 is padding
+      Q_[e] += rate * (sum[e] + static_cast<float>(rng.normal() * noise)) - decay * Q_[e];
+  };
+
+  train::EpochHooks hooks;
+  hooks.train = [&](int) {
+    double loss = 0;
+    std::int64_t n_pairs = 0;
+    for (std::int64_t s = 0; s < plan.steps_per_epoch; ++s) step(&loss, &n_pairs);
+    return n_pairs > 0 ? loss / static_cast<double>(n_pairs) : train::EpochRecord::kNone;
+  };
+  const int epochs = static_cast<int>(c["epochs"].get<long long>());
+  train::run_epochs({"train bpr (private)", epochs, 0, epochs + 1, {}}, hooks, options.on_epoch, options.progress);
+
+  // Release: the item side only; user rows and per-user event counts stay out of the weights.
+  std::fill(P_.begin(), P_.end(), 0.0f);
+  trained_events_.assign(static_cast<std::size_t>(n_users_), 0);
+  config_["dp_noise"] = plan.sigma;
+  report_ = {{"privacy",
+              {{"unit", "user"},
+               {"mechanism", "DP-SGD, Poisson-sampled users, per-user clipping, Gaussian noise"},
+               {"accountant", "RDP of the subsampled Gaussian mechanism, Balle et al. 2020 conversion"},
+               {"epsilon", plan.spent.epsilon},
+               {"delta", plan.delta},
+               {"rdp_order", plan.spent.order},
+               {"noise_multiplier", plan.sigma},
+               {"clip", plan.clip},
+               {"sampling_rate", plan.q},
+               {"steps", plan.steps},
+               {"users", users},
+               {"epsilon_target", c["dp_epsilon"].get<double>()}}}};
+}
+
+}  // namespace driftrec::models
