@@ -7,11 +7,13 @@
 #include "commands.h"
 #include "driftrec/core/error.h"
 #include "driftrec/core/log.h"
+#include "driftrec/federated/federated_model.h"
 #include "driftrec/nn/register.h"
 
 int main(int argc, char** argv) {
   using namespace driftrec;
   nn::register_neural_models();
+  fed::register_federated_models();
   CLI::App app{"DriftRec: recommendations that follow each user's interests as they move"};
   app.require_subcommand(1);
   app.fallthrough();

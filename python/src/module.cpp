@@ -5,6 +5,7 @@
 #include "bindings.h"
 #include "convert.h"
 #include "driftrec/core/error.h"
+#include "driftrec/federated/federated_model.h"
 #include "driftrec/models/registry.h"
 #include "driftrec/nn/register.h"
 
@@ -32,6 +33,7 @@ PYBIND11_MODULE(_driftrec, m) {
   m.doc() = "DriftRec: recommendation from the sequence of what users do (C++ library binding)";
   m.attr("__version__") = DRIFTREC_VERSION;
   driftrec::nn::register_neural_models();
+  driftrec::fed::register_federated_models();
   py::register_errors(m);
   py::bind_data(m);
   py::bind_model(m);

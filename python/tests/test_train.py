@@ -142,3 +142,16 @@ def test_replay_protocol_online_against_frozen(shop_dir, shop, tmp_path):
     assert cli["replay"]["online"] == rep["online"] and cli["replay"]["frozen"] == rep["frozen"]
     with pytest.raises(driftrec.InvalidInput):
         driftrec.evaluate(model, shop, protocol="sideways")
+
+
+def test_private_and_federated_models_report_their_budget(shop):
+    private = driftrec.train("ials", shop, config={"factors": 8, "iterations": 2, "dp_epsilon": 8.0}, threads=1,
+                             progress=False)
+    assert 7.9 < private.meta["privacy"]["epsilon"] <= 8.0
+    fed = driftrec.train("fedbpr", shop, config={"factors": 8, "rounds": 3, "dp_epsilon": 4.0, "client_rate": 0.5},
+                         threads=1, progress=False)
+    assert fed.meta["federated"]["bytes_up"] > 0
+    assert fed.meta["privacy"]["epsilon"] <= 4.0
+    assert 0.0 <= driftrec.evaluate(fed, shop)["metrics"]["ndcg@10"] <= 1.0
+    with pytest.raises(driftrec.InvalidInput, match="refused"):
+        driftrec.train("bpr", shop, config={"dp_epsilon": 1.0, "dp_noise": 0.1}, progress=False)

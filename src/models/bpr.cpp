@@ -23,6 +23,8 @@ const ParamSet& BprModel::params() {
                  int_param("patience", 2, "validation checks without improvement before stopping", 1),
                  int_param("fold_in_epochs", 10, "SGD passes over a new user's history in encode()", 1),
                  int_param("online_steps", 5, "SGD steps per observed event", 0),
+                 bool_param("fold_in_all", false,
+                            "fold every user in from their history (the model holds no user rows, e.g. federated)"),
                  float_param("dp_epsilon", 0.0, "user-level differential privacy budget (0 = not private)", 0.0),
                  float_param("dp_delta", 1e-5, "DP delta (at most 1 / number of users is customary)", 1e-12, 0.1),
                  float_param("dp_clip", 1.0, "per-user L2 bound of the item-factor gradient", 1e-6),
@@ -156,7 +158,8 @@ UserState BprModel::encode(std::int32_t user, const std::vector<data::Event>& hi
 }
 
 bool BprModel::private_users() const {
-  return config_["dp_epsilon"].get<double>() > 0 || config_["dp_noise"].get<double>() > 0;
+  return config_["fold_in_all"].get<bool>() || config_["dp_epsilon"].get<double>() > 0 ||
+         config_["dp_noise"].get<double>() > 0;
 }
 
 void BprModel::observe(UserState& s, const data::Event& e) const {

@@ -114,6 +114,8 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
   if (refit) meta["refit"] = refit_info;
   meta["model"] = model->name();
   meta["config"] = model->config();
+  const auto report = model->training_report();  // e.g. the privacy spent, federated traffic
+  for (auto it = report.begin(); it != report.end(); ++it) meta[it.key()] = it.value();
   out.loaded.meta = std::move(meta);
   adopt(out, std::move(model), std::move(prepared.split.train));
   return out;
