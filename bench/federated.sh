@@ -5,21 +5,10 @@
 # Markdown table. SECURE=0 skips the secure-aggregation row (dense masked uploads: slow on big
 # catalogues).
 #   bench/federated.sh DATA NAME        e.g. ../shared/data/ml100k ml100k
-set -euo pipefail
-cd "$(dirname "$0")/.."
-data=${1:?data path}
-name=${2:?name for the results}
-bin=${DRIFTREC_BIN:-build/driftrec}
-[[ -x $bin ]] || { echo "build first" >&2; exit 1; }
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-mkdir -p bench/results
+source "$(dirname "$0")/train_eval.sh"
 run() {  # label, train args...
   local label=$1; shift
-  local start=$SECONDS
-  $bin --log-level warn --threads 2 train --data "$data" "$@" --out "$work/m" > /dev/null
-  local secs=$((SECONDS - start))
-  $bin --log-level warn --threads 2 evaluate --model "$work/m" --data "$data" --json "$work/r.json" > /dev/null
+  train_eval "$label" "$@"
   python3 - "$label" "$work/r.json" "$work/m/model.json" "$secs" "$*" >> "$work/rows.jsonl" <<'PY'
 import json, sys
 label, res, meta, secs, args = sys.argv[1:]

@@ -6,22 +6,11 @@
 #   bench/privacy_utility.sh DATA NAME        e.g. ../shared/data/ml100k ml100k
 # IALS_SET="--set factors=16 --set iterations=4" adds settings to every private iALS row (chosen on
 # that data's validation split).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-data=${1:?data path}
-name=${2:?name for the results}
-bin=${DRIFTREC_BIN:-build/driftrec}
-[[ -x $bin ]] || { echo "build first" >&2; exit 1; }
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-mkdir -p bench/results
+source "$(dirname "$0")/train_eval.sh"
 run() {  # label, train args...
   local label=$1; shift
-  local start=$SECONDS
-  $bin --log-level warn --threads 2 train --data "$data" "$@" --out "$work/$label" > /dev/null
-  local secs=$((SECONDS - start))
-  $bin --log-level warn --threads 2 evaluate --model "$work/$label" --data "$data" --json "$work/$label.json" > /dev/null
-  python3 - "$label" "$work/$label.json" "$work/$label/model.json" "$secs" "$*" >> "$work/rows.jsonl" <<'PY'
+  train_eval "$label" "$@"
+  python3 - "$label" "$work/r.json" "$work/m/model.json" "$secs" "$*" >> "$work/rows.jsonl" <<'PY'
 import json, sys
 label, res, meta, secs, args = sys.argv[1:]
 r = json.load(open(res)); m = json.load(open(meta)); p = m.get("privacy") or {}

@@ -15,6 +15,7 @@
 #include "driftrec/models/evaluation.h"
 #include "driftrec/models/model_dir.h"
 #include "driftrec/models/registry.h"
+#include "small_split.h"
 #include "test_util.h"
 
 using namespace driftrec;
@@ -29,26 +30,11 @@ std::vector<std::vector<float>> random_updates(std::size_t n, std::size_t len, s
   return u;
 }
 
-struct Data {
-  data::Dataset full;
-  data::Split split;
-  Data() {
-    data::SynthOptions so;
-    so.users = 300;
-    so.items = 100;
-    so.categories = 4;
-    full = data::to_dataset(data::generate_synthetic(so));
-    split = data::leave_one_out(full);
-  }
-};
-const Data& data_() {
-  static Data d;
+const test::SmallSplit& data_() {
+  static const test::SmallSplit d(300, 100, 4, 42);
   return d;
 }
-double test_ndcg(const models::Model& m) {
-  const auto& d = data_();
-  return models::evaluate_model(m, d.full, d.split.test, d.split.train).metrics.at("ndcg@10");
-}
+double test_ndcg(const models::Model& m) { return data_().test_ndcg(m); }
 }  // namespace
 
 TEST(SecureAggregation, MasksCancelAndDroppedClientsAreHandled) {

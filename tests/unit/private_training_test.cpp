@@ -12,26 +12,14 @@
 #include "driftrec/models/model_dir.h"
 #include "driftrec/models/registry.h"
 #include "driftrec/privacy/rdp_accountant.h"
+#include "small_split.h"
 #include "test_util.h"
 
 using namespace driftrec;
 
 namespace {
-struct Data {
-  data::Dataset full;
-  data::Split split;
-  Data() {
-    data::SynthOptions so;
-    so.users = 400;
-    so.items = 120;
-    so.categories = 4;
-    so.seed = 5;
-    full = data::to_dataset(data::generate_synthetic(so));
-    split = data::leave_one_out(full);
-  }
-};
-const Data& data_() {
-  static Data d;
+const test::SmallSplit& data_() {
+  static const test::SmallSplit d(400, 120, 4, 5);
   return d;
 }
 
@@ -46,10 +34,7 @@ std::unique_ptr<models::Model> fit(nlohmann::json config, std::uint64_t seed = 1
   return m;
 }
 
-double test_ndcg(const models::Model& m) {
-  const auto& d = data_();
-  return models::evaluate_model(m, d.full, d.split.test, d.split.train).metrics.at("ndcg@10");
-}
+double test_ndcg(const models::Model& m) { return data_().test_ndcg(m); }
 }  // namespace
 
 TEST(PrivateBpr, SpendsAtMostItsBudgetAndReportsIt) {
