@@ -259,7 +259,7 @@ FedResult train_federated(const data::Dataset& train, const FedOptions& o, const
     if (progress)
       progress({"federated rounds", static_cast<std::size_t>(round), static_cast<std::size_t>(o.rounds), ""});
   }
-  res.model = to_bpr(table, n_items, train.n_users(), o);
+  res.model = to_bpr(table, n_items, 1, o);  // no user slots: the server never had user vectors
   std::uint64_t up = 0, down = 0;
   for (const auto& r : res.rounds) {
     up += r.bytes_up;

@@ -173,9 +173,11 @@ void BprModel::fit_private(const data::Dataset& train, const FitOptions& options
   const int epochs = static_cast<int>(c["epochs"].get<long long>());
   train::run_epochs({"train bpr (private)", epochs, 0, epochs + 1, {}}, hooks, options.on_epoch, options.progress);
 
-  // Release: the item side only; user rows and per-user event counts stay out of the weights.
-  std::fill(P_.begin(), P_.end(), 0.0f);
-  trained_events_.assign(static_cast<std::size_t>(n_users_), 0);
+  // Release: the item side only. No user slots at all: no user rows, no per-user event counts, and
+  // the model directory gets no user list (model_dir.cpp).
+  n_users_ = 1;
+  P_.assign(K, 0.0f);
+  trained_events_.assign(1, 0);
   config_["dp_noise"] = plan.sigma;
   report_ = {{"privacy",
               {{"unit", "user"},

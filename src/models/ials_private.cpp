@@ -150,6 +150,7 @@ void IalsModel::fit_private(const data::Dataset& train, const FitOptions& option
   train::run_epochs({"train ials (private)", iterations, 0, iterations + 1, {}}, hooks, options.on_epoch,
                     options.progress);
   YtY_ = dense::gram(Y_.data(), ni, k);
+  n_users_ = 1;  // no user slots: users are folded in, and the model directory lists no users
   config_["dp_noise"] = sigma;
   report_ = {{"privacy",
               {{"unit", "user"},

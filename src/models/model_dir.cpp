@@ -108,7 +108,10 @@ void save_model_dir(const std::string& dir, const Model& model, const data::Data
   if (!model.fitted()) throw InvalidInput("cannot save an unfitted model");
   write_directory(dir, [&](const fs::path& tmp) {
     model.save_weights((tmp / model.weights_file()).string());
-    train.users.save_tsv((tmp / "users.tsv").string());
+    // A model without user slots (private and federated models fold every user in) gets no user
+    // list: the training users' ids would reveal who was in the data.
+    const data::IdMap& users = model.n_users() > 1 ? train.users : data::IdMap();
+    users.save_tsv((tmp / "users.tsv").string());
     train.items.save_tsv((tmp / "items.tsv").string());
     std::string behaviors;
     for (const auto& b : train.behaviors.names()) behaviors += b + "\n";
@@ -137,7 +140,9 @@ void save_model_dir(const std::string& dir, const Model& model, const data::Data
           {"items", train.items.count()},
           {"events", train.log.size()},
           {"has_clock", train.has_clock}}},
-        {"id_maps", {{"users", train.users.checksum()}, {"items", train.items.checksum()}}},
+        {"id_maps",
+         {{"users", (model.n_users() > 1 ? train.users : data::IdMap()).checksum()},
+          {"items", train.items.checksum()}}},
         {"n_items", model.n_items()},
         {"weights", weights_entry(tmp, model)},
         {"n_users", model.n_users()},

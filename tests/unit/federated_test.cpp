@@ -217,6 +217,7 @@ TEST(FedBprModel, TrainsThroughTheRegistryAndRoundTripsAModelDirectory) {
   const auto loaded = models::load_model_dir(d.file("m"));
   EXPECT_EQ(loaded.model->name(), "fedbpr");
   EXPECT_TRUE(loaded.meta.contains("federated"));
+  EXPECT_EQ(loaded.users.count(), 0);  // the server never had user vectors; no user list
   std::vector<data::Event> h = {{-1, 3, 1, 0, 0, 1}, {-1, 5, 2, 0, 0, 1}};
   EXPECT_EQ(loaded.model->encode(-1, h).vector, m->encode(-1, h).vector);
   EXPECT_NEAR(test_ndcg(*loaded.model), test_ndcg(*m), 1e-12);

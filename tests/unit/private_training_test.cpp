@@ -76,6 +76,9 @@ TEST(PrivateBpr, ReleasesNoUserRowsAndIsDeterministic) {
   models::save_model_dir(d.file("m"), *m, train);
   const auto loaded = models::load_model_dir(d.file("m"));
   EXPECT_GT(loaded.meta.at("privacy").at("epsilon").get<double>(), 0.0);
+  // No user list either: the directory does not reveal who was in the training data.
+  EXPECT_EQ(loaded.users.count(), 0);
+  EXPECT_EQ(loaded.model->n_users(), 1);
   EXPECT_EQ(loaded.model->encode(7, h).vector, m->encode(-1, h).vector);
   int dim = 0;
   const float* a = m->item_embeddings(&dim);
