@@ -81,7 +81,13 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
   const std::uint64_t seed = options.seed.value_or(42);
   auto model = models::create_model(options.model, options.config);
   auto prepared = data::prepare(std::move(data), options.prepare);
-  if (!options.validate) prepared.split.valid.clear();
+  // A differentially private fit (the models' dp_epsilon / dp_noise) gets no validation: metrics of
+  // the validation users written into model.json would be a release outside the privacy budget.
+  const auto& cfg = model->config();
+  const auto positive = [&](const char* k) {
+    return cfg.contains(k) && cfg[k].is_number() && cfg[k].get<double>() > 0;
+  };
+  if (!options.validate || positive("dp_epsilon") || positive("dp_noise")) prepared.split.valid.clear();
   log_info("split " + prepared.split.protocol + ": " + std::to_string(prepared.split.train.log.size()) +
            " training events, " + std::to_string(prepared.split.valid.size()) + " validation and " +
            std::to_string(prepared.split.test.size()) + " test cases");
