@@ -32,5 +32,6 @@ Runner add_simulate(CLI::App& app, const GlobalFlags& g);
 Runner add_export_feedback(CLI::App& app, const GlobalFlags& g);
 Runner add_reinforce(CLI::App& app, const GlobalFlags& g);
 Runner add_store(CLI::App& app, const GlobalFlags& g);
+Runner add_privacy(CLI::App& app, const GlobalFlags& g);
 
 }  // namespace driftrec::cli

@@ -64,6 +64,9 @@ int main(int argc, char** argv) {
   auto* store =
       app.add_subcommand("store", "a stored event log: import, and data rights (delete-user, export-user, purge)");
   add(store, cli::add_store(*store, g));
+  auto* priv =
+      app.add_subcommand("privacy", "the RDP accountant: epsilon of a DP-SGD run, or the noise a budget needs");
+  add(priv, cli::add_privacy(*priv, g));
   auto* models = app.add_subcommand("models", "list models and their parameters");
   add(models, cli::add_models(*models, g));
   auto* serve = app.add_subcommand("serve", "HTTP server: durable event ingest, live recommendations, explanations");

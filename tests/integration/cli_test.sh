@@ -316,5 +316,23 @@ check "a short pseudonymisation key: exit 2 naming the file" bash -c "test $rc_k
 "$bin" --log-level warn store purge --store sqlite://rights.db --older-than-days 1 > purge.json
 check "store purge erases events older than the period" python3 -c "
 import json; p = json.load(open('purge.json')); assert p['purged_events'] > 0, p"
+# Privacy: the accountant (TF Privacy's published example), private training, federated training.
+"$bin" --log-level warn privacy --n 60000 --batch 150 --epochs 15 --noise 1.3 > acct.json
+check "privacy: TF Privacy's example epsilon" python3 -c "
+import json; a = json.load(open('acct.json')); assert abs(a['epsilon'] - 0.7242) < 1e-4 and a['rdp_order'] == 19, a"
+rc_acct=0; "$bin" --log-level warn privacy --n 100 --batch 10 --epochs 1 > /dev/null 2> err_acct.txt || rc_acct=$?
+check "privacy without --noise or --epsilon: exit 2" bash -c "test $rc_acct -eq 2 && grep -q 'exactly one of --noise and --epsilon' err_acct.txt"
+"$bin" --log-level warn --threads 1 train --data synth --model bpr --set factors=8 --set epochs=2 --set dp_epsilon=8 --out m_dp > /dev/null
+check "private training: budget in model.json, no user list" python3 -c "
+import json; m = json.load(open('m_dp/model.json')); assert m['privacy']['epsilon'] <= 8 and m['privacy']['unit'] == 'user'
+assert open('m_dp/users.tsv').read() == ''"
+rc_dp=0; "$bin" --log-level warn train --data synth --model ials --set dp_epsilon=1 --set dp_noise=0.1 --out m_dp2 > /dev/null 2> err_dp.txt || rc_dp=$?
+check "a budget the noise cannot keep: exit 2, nothing written" bash -c "test $rc_dp -eq 2 && grep -q 'training refused' err_dp.txt && test ! -e m_dp2"
+"$bin" --log-level warn --threads 1 train --data synth --model fedbpr --set factors=8 --set rounds=3 --out m_fed > /dev/null
+"$bin" --log-level warn evaluate --model m_fed --data synth --json fed_eval.json > /dev/null
+check "federated model trains, records its traffic and evaluates" python3 -c "
+import json; m = json.load(open('m_fed/model.json')); e = json.load(open('fed_eval.json'))
+assert m['federated']['bytes_up'] > 0 and m['federated']['rounds'] == 3
+x = e['metrics'] if 'metrics' in e else e; assert 0 <= x['ndcg@10'] <= 1"
 if [[ $fails -gt 0 ]]; then echo "$fails check(s) failed"; exit 1; fi
 echo "all CLI checks passed"
