@@ -165,37 +165,106 @@ void apply_round(std::vector<float>& table, const std::vector<float>& sum, doubl
   for (std::size_t e = 0; e < table.size(); ++e) table[e] += s * sum[e];
 }
 
-FedResult train_federated(const data::Dataset& train, const FedOptions& o, const ProgressCallback& progress) {
-  check(o);
+namespace {
+/// Every user with events, as a client.
+std::vector<Client> make_clients(const data::Dataset& train, const FedOptions& o) {
   const auto& log = train.log;
-  const auto n_items = train.n_items();
-  const auto K = static_cast<std::size_t>(o.factors) + 1;
   std::vector<Client> clients;
   for (std::int32_t u = 1; u < train.n_users(); ++u) {
     if (log.user_length(u) == 0) continue;
     std::vector<std::int32_t> items;
     for (auto r = log.user_begin(u); r < log.user_end(u); ++r) items.push_back(log.item[static_cast<std::size_t>(r)]);
-    clients.emplace_back(u, std::move(items), K, o.seed, o.init_std);
+    clients.emplace_back(u, std::move(items), static_cast<std::size_t>(o.factors) + 1, o.seed, o.init_std);
   }
   if (clients.empty()) throw InvalidInput("federated: no client has events");
-  const bool dp = o.dp_epsilon > 0 || o.dp_noise > 0;
-  double sigma = o.dp_noise;
-  if (dp && sigma <= 0) sigma = privacy::calibrate_noise_multiplier(o.client_rate, o.rounds, o.dp_epsilon, o.dp_delta);
-  privacy::Epsilon spent;
-  if (dp) {
-    spent = privacy::dp_sgd_epsilon(o.client_rate, sigma, o.rounds, o.dp_delta);
-    if (o.dp_epsilon > 0 && spent.epsilon > o.dp_epsilon)
-      throw InvalidInput("federated: dp_noise=" + std::to_string(sigma) + " over " + std::to_string(o.rounds) +
-                         " rounds spends epsilon=" + std::to_string(spent.epsilon) +
-                         " > dp_epsilon=" + std::to_string(o.dp_epsilon) + "; training refused");
+  return clients;
+}
+
+/// DP-FedAvg's noise multiplier (0 when not private) and the epsilon it spends over the rounds;
+/// refuses a given noise multiplier that would exceed a given budget.
+double plan_noise(const FedOptions& o, privacy::Epsilon* spent) {
+  if (o.dp_epsilon <= 0 && o.dp_noise <= 0) return 0;
+  const double sigma = o.dp_noise > 0
+                           ? o.dp_noise
+                           : privacy::calibrate_noise_multiplier(o.client_rate, o.rounds, o.dp_epsilon, o.dp_delta);
+  *spent = privacy::dp_sgd_epsilon(o.client_rate, sigma, o.rounds, o.dp_delta);
+  if (o.dp_epsilon > 0 && spent->epsilon > o.dp_epsilon)
+    throw InvalidInput("federated: dp_noise=" + std::to_string(sigma) + " over " + std::to_string(o.rounds) +
+                       " rounds spends epsilon=" + std::to_string(spent->epsilon) +
+                       " > dp_epsilon=" + std::to_string(o.dp_epsilon) + "; training refused");
+  return sigma;
+}
+
+/// The sum of the arrived clients' changes over the whole table: through secure aggregation
+/// (dense masked uploads) or added row by row. Counts the bytes up in `st`.
+std::vector<float> aggregate(const std::vector<ClientUpdate>& updates, const std::vector<std::int32_t>& ids,
+                             const std::vector<char>& dropped, std::size_t table_size, const FedOptions& o, int round,
+                             RoundStats& st) {
+  const auto K = static_cast<std::size_t>(o.factors) + 1;
+  std::vector<float> sum(table_size, 0.0f);
+  if (o.secure && !ids.empty()) {
+    const SecureAggregation agg(ids, table_size, stream(o.seed, static_cast<std::uint64_t>(round), 0x5EC),
+                                o.mask_neighbors);
+    auto acc = agg.start();
+    std::vector<float> dense(table_size);
+    for (std::size_t k = 0; k < updates.size(); ++k) {
+      if (dropped[k]) continue;
+      std::fill(dense.begin(), dense.end(), 0.0f);
+      for (std::size_t r = 0; r < updates[k].rows.size(); ++r)
+        std::copy_n(&updates[k].delta[r * K], K, &dense[static_cast<std::size_t>(updates[k].rows[r]) * K]);
+      agg.receive(acc, ids[k], agg.mask(ids[k], dense));
+      st.bytes_up += table_size * sizeof(std::uint64_t);
+    }
+    return agg.finish(std::move(acc));
   }
+  for (std::size_t k = 0; k < updates.size(); ++k) {
+    if (dropped[k]) continue;
+    const auto& u = updates[k];
+    for (std::size_t r = 0; r < u.rows.size(); ++r)
+      for (std::size_t f = 0; f < K; ++f) sum[static_cast<std::size_t>(u.rows[r]) * K + f] += u.delta[r * K + f];
+    st.bytes_up += o.sparse ? u.rows.size() * (sizeof(std::int32_t) + K * sizeof(float)) : table_size * sizeof(float);
+  }
+  return sum;
+}
+
+nlohmann::json fed_report(const FedOptions& o, std::size_t clients, const std::vector<RoundStats>& rounds, double sigma,
+                          const privacy::Epsilon& spent) {
+  std::uint64_t up = 0, down = 0;
+  for (const auto& r : rounds) {
+    up += r.bytes_up;
+    down += r.bytes_down;
+  }
+  nlohmann::json rep = {{"clients", clients},
+                        {"rounds", o.rounds},
+                        {"client_rate", o.client_rate},
+                        {"bytes_up", up},
+                        {"bytes_down", down},
+                        {"secure_aggregation", o.secure},
+                        {"sparse", o.sparse && !o.secure}};
+  if (sigma > 0)
+    rep["privacy"] = {
+        {"unit", "user (client)"},  {"mechanism", "DP-FedAvg: per-client clipping, Gaussian noise on the sum"},
+        {"epsilon", spent.epsilon}, {"delta", o.dp_delta},
+        {"rdp_order", spent.order}, {"noise_multiplier", sigma},
+        {"clip", o.dp_clip}};
+  return rep;
+}
+}  // namespace
+
+FedResult train_federated(const data::Dataset& train, const FedOptions& o, const ProgressCallback& progress) {
+  check(o);
+  const auto n_items = train.n_items();
+  const auto K = static_cast<std::size_t>(o.factors) + 1;
+  auto clients = make_clients(train, o);
+  privacy::Epsilon spent;
+  const double sigma = plan_noise(o, &spent);
+  const bool dp = sigma > 0;
   std::vector<float> table(static_cast<std::size_t>(n_items) * K, 0.0f);
   Rng init(stream(o.seed, 0x7AB1E, 0));
   for (std::size_t e = K; e < table.size(); ++e)
     if ((e + 1) % K != 0) table[e] = static_cast<float>(init.normal() * o.init_std);
   const int threads = resolve_threads(o.threads);
   FedResult res;
-  std::vector<float> sum(table.size());
   for (int round = 1; round <= o.rounds; ++round) {
     const auto t0 = std::chrono::steady_clock::now();
     Rng rng(stream(o.seed, static_cast<std::uint64_t>(round), 0x5A3D));
@@ -213,40 +282,16 @@ FedResult train_federated(const data::Dataset& train, const FedOptions& o, const
     st.round = round;
     st.clients = picked.size();
     std::vector<char> dropped(picked.size(), 0);
-    for (std::size_t k = 0; k < picked.size(); ++k) dropped[k] = o.dropout > 0 && rng.bernoulli(o.dropout);
-    std::fill(sum.begin(), sum.end(), 0.0f);
-    if (o.secure && !picked.empty()) {
-      std::vector<std::int32_t> ids;
-      for (auto c : picked) ids.push_back(clients[c].id());
-      const SecureAggregation agg(ids, table.size(), stream(o.seed, static_cast<std::uint64_t>(round), 0x5EC),
-                                  o.mask_neighbors);
-      auto acc = agg.start();
-      std::vector<float> dense(table.size());
-      for (std::size_t k = 0; k < picked.size(); ++k) {
-        if (dropped[k]) continue;
-        std::fill(dense.begin(), dense.end(), 0.0f);
-        for (std::size_t r = 0; r < updates[k].rows.size(); ++r)
-          std::copy_n(&updates[k].delta[r * K], K, &dense[static_cast<std::size_t>(updates[k].rows[r]) * K]);
-        agg.receive(acc, ids[k], agg.mask(ids[k], dense));
-        st.bytes_up += table.size() * sizeof(std::uint64_t);
-      }
-      sum = agg.finish(std::move(acc));
-    } else {
-      for (std::size_t k = 0; k < picked.size(); ++k) {
-        if (dropped[k]) continue;
-        const auto& u = updates[k];
-        for (std::size_t r = 0; r < u.rows.size(); ++r)
-          for (std::size_t f = 0; f < K; ++f) sum[static_cast<std::size_t>(u.rows[r]) * K + f] += u.delta[r * K + f];
-        st.bytes_up +=
-            o.sparse ? u.rows.size() * (sizeof(std::int32_t) + K * sizeof(float)) : table.size() * sizeof(float);
-      }
-    }
+    std::vector<std::int32_t> ids;
     std::size_t arrived = 0;
     for (std::size_t k = 0; k < picked.size(); ++k) {
+      dropped[k] = o.dropout > 0 && rng.bernoulli(o.dropout);
+      ids.push_back(clients[picked[k]].id());
       st.dropped += dropped[k];
       arrived += !dropped[k];
       st.bytes_down += o.sparse && !o.secure ? updates[k].bytes_down : table.size() * sizeof(float);
     }
+    auto sum = aggregate(updates, ids, dropped, table.size(), o, round, st);
     if (dp) {
       Rng noise(stream(o.seed, static_cast<std::uint64_t>(round), 0xD15E));
       for (std::size_t e = K; e < sum.size(); ++e) sum[e] += static_cast<float>(noise.normal() * sigma * o.dp_clip);
@@ -260,24 +305,7 @@ FedResult train_federated(const data::Dataset& train, const FedOptions& o, const
       progress({"federated rounds", static_cast<std::size_t>(round), static_cast<std::size_t>(o.rounds), ""});
   }
   res.model = to_bpr(table, n_items, 1, o);  // no user slots: the server never had user vectors
-  std::uint64_t up = 0, down = 0;
-  for (const auto& r : res.rounds) {
-    up += r.bytes_up;
-    down += r.bytes_down;
-  }
-  res.report = {{"clients", clients.size()},
-                {"rounds", o.rounds},
-                {"client_rate", o.client_rate},
-                {"bytes_up", up},
-                {"bytes_down", down},
-                {"secure_aggregation", o.secure},
-                {"sparse", o.sparse && !o.secure}};
-  if (dp)
-    res.report["privacy"] = {
-        {"unit", "user (client)"},  {"mechanism", "DP-FedAvg: per-client clipping, Gaussian noise on the sum"},
-        {"epsilon", spent.epsilon}, {"delta", o.dp_delta},
-        {"rdp_order", spent.order}, {"noise_multiplier", sigma},
-        {"clip", o.dp_clip}};
+  res.report = fed_report(o, clients.size(), res.rounds, sigma, spent);
   return res;
 }
 

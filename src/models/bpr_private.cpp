@@ -90,6 +90,40 @@ class SparseRows {
   std::vector<std::int32_t> rows_;
   std::vector<float> values_;
 };
+
+using Pairs = std::vector<std::pair<std::int32_t, std::int32_t>>;
+
+inline float margin(const float* p, const float* qi, const float* qj, std::size_t K) {
+  float x = 0;
+  for (std::size_t f = 0; f < K; ++f) x += p[f] * (qi[f] - qj[f]);
+  return x;
+}
+
+/// The user's own factor, three SGD passes over their drawn pairs (local: never released).
+void local_user_update(float* p, const std::vector<float>& Q, const Pairs& drawn, std::size_t K, float lr, float reg) {
+  for (int pass = 0; pass < 3; ++pass)
+    for (const auto& [i, j] : drawn) {
+      const float* qi = &Q[static_cast<std::size_t>(i) * K];
+      const float* qj = &Q[static_cast<std::size_t>(j) * K];
+      const float g = bpr::sigmoid(-margin(p, qi, qj, K));
+      for (std::size_t f = 0; f + 1 < K; ++f) p[f] += lr * (g * (qi[f] - qj[f]) - reg * p[f]);
+    }
+}
+
+/// The user's gradient of the item rows (ascent direction of the mean log-likelihood of their
+/// pairs) into `grad`; returns the summed BPR loss of the pairs.
+double user_gradient(const float* p, const std::vector<float>& Q, const Pairs& drawn, std::size_t K, SparseRows& grad) {
+  grad.clear();
+  double loss = 0;
+  for (const auto& [i, j] : drawn) {
+    const float x = margin(p, &Q[static_cast<std::size_t>(i) * K], &Q[static_cast<std::size_t>(j) * K], K);
+    loss += std::log1p(std::exp(-static_cast<double>(x)));
+    const float g = bpr::sigmoid(-x) / static_cast<float>(drawn.size());
+    grad.add(i, g, p);
+    grad.add(j, -g, p);
+  }
+  return loss;
+}
 }  // namespace
 
 void BprModel::fit_private(const data::Dataset& train, const FitOptions& options) {
@@ -114,7 +148,7 @@ void BprModel::fit_private(const data::Dataset& train, const FitOptions& options
     for (std::size_t f = 0; f + 1 < K; ++f) Q_[i * K + f] = static_cast<float>(rng.normal() * std);
   const auto seen = bpr::seen_items(log, n_users_);
   std::vector<float> sum(Q_.size()), diff(K);
-  std::vector<std::pair<std::int32_t, std::int32_t>> drawn;
+  Pairs drawn;
   SparseRows grad(K);
   const double expected_batch = plan.q * static_cast<double>(users);
 
@@ -129,26 +163,8 @@ void BprModel::fit_private(const data::Dataset& train, const FitOptions& options
                          bpr::sample_negative(rng, n_items_, seen[static_cast<std::size_t>(u)]));
     }
     float* p = &P_[static_cast<std::size_t>(u) * K];
-    for (int pass = 0; pass < 3; ++pass)
-      for (const auto& [i, j] : drawn) {
-        const float* qi = &Q_[static_cast<std::size_t>(i) * K];
-        const float* qj = &Q_[static_cast<std::size_t>(j) * K];
-        float x = 0;
-        for (std::size_t f = 0; f < K; ++f) x += p[f] * (qi[f] - qj[f]);
-        const float g = bpr::sigmoid(-x);
-        for (std::size_t f = 0; f + 1 < K; ++f) p[f] += lr * (g * (qi[f] - qj[f]) - reg * p[f]);
-      }
-    grad.clear();
-    for (const auto& [i, j] : drawn) {
-      const float* qi = &Q_[static_cast<std::size_t>(i) * K];
-      const float* qj = &Q_[static_cast<std::size_t>(j) * K];
-      float x = 0;
-      for (std::size_t f = 0; f < K; ++f) x += p[f] * (qi[f] - qj[f]);
-      *loss += std::log1p(std::exp(-static_cast<double>(x)));
-      const float g = bpr::sigmoid(-x) / static_cast<float>(pairs);
-      grad.add(i, g, p);  // ascent direction of the log-likelihood
-      grad.add(j, -g, p);
-    }
+    local_user_update(p, Q_, drawn, K, lr, reg);
+    *loss += user_gradient(p, Q_, drawn, K, grad);
     *n_pairs += pairs;
     grad.add_clipped_to(sum, plan.clip);
   };

@@ -60,6 +60,38 @@ void add_symmetric_noise(std::vector<double>& A, std::size_t k, double s, Rng& r
       if (d != a) A[d * k + a] += z;
     }
 }
+
+struct ItemSolve {
+  std::size_t k;
+  double alpha, ridge, noise_std;
+};
+
+/// One item's factor from its noisy sufficient statistics: (G + ridge I + sum (c-1) x x^T + N) y =
+/// sum c x + n over the item's (bounded) users, N symmetric and n Gaussian of std noise_std. A
+/// system the noise left indefinite gives y = 0.
+void noisy_item_solve(const ials::CountRows& items, std::size_t i, const std::vector<float>& X,
+                      const std::vector<double>& G, const ItemSolve& p, Rng& rng, std::vector<double>& A,
+                      std::vector<double>& rhs, float* y) {
+  const auto k = p.k;
+  A = G;
+  std::fill(rhs.begin(), rhs.end(), 0.0);
+  for (std::size_t a = 0; a < k; ++a) A[a * k + a] += p.ridge;
+  for (auto q = items.offsets[i]; q < items.offsets[i + 1]; ++q) {
+    const float* x = &X[static_cast<std::size_t>(items.cols[static_cast<std::size_t>(q)]) * k];
+    const double conf = 1.0 + p.alpha * items.counts[static_cast<std::size_t>(q)];
+    for (std::size_t a = 0; a < k; ++a) {
+      for (std::size_t d = 0; d < k; ++d) A[a * k + d] += (conf - 1.0) * x[a] * x[d];
+      rhs[a] += conf * x[a];
+    }
+  }
+  add_symmetric_noise(A, k, p.noise_std, rng);
+  for (auto& v : rhs) v += rng.normal() * p.noise_std;
+  if (!dense::cholesky_solve(A, rhs, k)) {
+    std::fill(y, y + k, 0.0f);
+    return;
+  }
+  for (std::size_t a = 0; a < k; ++a) y[a] = static_cast<float>(rhs[a]);
+}
 }  // namespace
 
 void IalsModel::fit_private(const data::Dataset& train, const FitOptions& options) {
@@ -119,26 +151,8 @@ void IalsModel::fit_private(const data::Dataset& train, const FitOptions& option
     parallel_blocks(ni, 64, threads, [&](std::size_t b, std::size_t e, int) {
       std::vector<double> A(k * k), rhs(k);
       for (std::size_t i = std::max<std::size_t>(b, 1); i < e; ++i) {
-        A = G;
-        std::fill(rhs.begin(), rhs.end(), 0.0);
-        for (std::size_t a = 0; a < k; ++a) A[a * k + a] += ridge;
-        for (auto q = ir.offsets[i]; q < ir.offsets[i + 1]; ++q) {
-          const float* x = &X[static_cast<std::size_t>(ir.cols[static_cast<std::size_t>(q)]) * k];
-          const double conf = 1.0 + alpha * ir.counts[static_cast<std::size_t>(q)];
-          for (std::size_t a = 0; a < k; ++a) {
-            for (std::size_t d = 0; d < k; ++d) A[a * k + d] += (conf - 1.0) * x[a] * x[d];
-            rhs[a] += conf * x[a];
-          }
-        }
         Rng rng(seed(i));
-        add_symmetric_noise(A, k, s, rng);
-        for (auto& v : rhs) v += rng.normal() * s;
-        float* y = &Y_[i * k];
-        if (!dense::cholesky_solve(A, rhs, k)) {
-          std::fill(y, y + k, 0.0f);
-          continue;
-        }
-        for (std::size_t a = 0; a < k; ++a) y[a] = static_cast<float>(rhs[a]);
+        noisy_item_solve(ir, i, X, G, {k, alpha, ridge, s}, rng, A, rhs, &Y_[i * k]);
       }
     });
   };
