@@ -61,13 +61,16 @@ Runner add_store(CLI::App& app, const GlobalFlags&) {
     }
     if (del->parsed()) {
       const auto s = f->del.open();
-      existing(*s, f->del_user);
-      const auto at = std::max(now_seconds(), s->deleted_at(f->del_user).value_or(0));
-      const auto e = s->delete_user(f->del_user, at);
+      store::UserErasure e;
+      try {
+        e = store::erase_user(*s, f->del_user, now_seconds());
+      } catch (const NotFound& x) {  // an unknown user is bad input here: exit 2
+        throw InvalidInput(std::string(x.what()) + " in " + s->url());
+      }
       std::printf("%s\n", nlohmann::json({{"user", f->del_user},
-                                          {"deleted_events", e.events},
-                                          {"deleted_feedback", e.feedback},
-                                          {"deleted_at", at}})
+                                          {"deleted_events", e.erased.events},
+                                          {"deleted_feedback", e.erased.feedback},
+                                          {"deleted_at", e.deleted_at}})
                               .dump()
                               .c_str());
       return 0;

@@ -18,25 +18,37 @@ namespace {
 
 using pyb::arg;
 
-// Models given from Python: their LoadedModels and labels (directory, else name#index).
-void model_list(const pyb::list& list, const pyb::object& labels, std::vector<const models::LoadedModel*>* ptrs,
-                std::vector<std::string>* names) {
+// Models given from Python on a Dataset (compare, report): their LoadedModels, their labels
+// (directory, else name#index) and the data.
+struct ModelsOnData {
+  DataArg d;
+  std::vector<const models::LoadedModel*> ptrs;
+  std::vector<std::string> names;
+  /// The models' common recorded split of the data (call without the GIL).
+  workflow::CommonSplit common(const std::string& on) const {
+    return workflow::common_split(
+        ptrs, names, [this] { return *d.data; }, on);
+  }
+};
+
+ModelsOnData models_on_data(const pyb::list& list, const pyb::object& labels, const pyb::object& data,
+                            const std::string& what) {
+  ModelsOnData out;
+  out.d = data_arg(data);
+  if (out.d.options) throw InvalidInput(what + " uses the split recorded with the models; pass a Dataset, not a Split");
   for (std::size_t i = 0; i < list.size(); ++i) {
     const auto& m = list[i].cast<const PyModel&>();
-    ptrs->push_back(m.loaded.get());
-    names->push_back(!m.source_dir.empty() ? m.source_dir : m.loaded->model->name() + "#" + std::to_string(i));
+    out.ptrs.push_back(m.loaded.get());
+    out.names.push_back(!m.source_dir.empty() ? m.source_dir : m.loaded->model->name() + "#" + std::to_string(i));
   }
-  if (!labels.is_none()) *names = id_list(labels, "labels");
+  if (!labels.is_none()) out.names = id_list(labels, "labels");
+  return out;
 }
 
 pyb::dict compare_py(const pyb::list& models_arg, const pyb::object& data, const std::string& split,
                      const std::vector<std::string>& metrics, int resamples, std::uint64_t seed, double alpha,
                      int threads, const pyb::object& labels, const pyb::object& progress) {
-  const auto d = data_arg(data);
-  if (d.options) throw InvalidInput("compare uses the split recorded with the models; pass a Dataset, not a Split");
-  std::vector<const models::LoadedModel*> ptrs;
-  std::vector<std::string> names;
-  model_list(models_arg, labels, &ptrs, &names);
+  const auto m = models_on_data(models_arg, labels, data, "compare");
   workflow::CompareOptions o;
   o.on = split;
   o.metrics = metrics;
@@ -48,9 +60,7 @@ pyb::dict compare_py(const pyb::list& models_arg, const pyb::object& data, const
   workflow::Comparison res;
   {
     pyb::gil_scoped_release nogil;
-    const auto common = workflow::common_split(
-        ptrs, names, [&d] { return *d.data; }, split);
-    res = workflow::compare(ptrs, names, common, o);
+    res = workflow::compare(m.ptrs, m.names, m.common(split), o);
   }
   res.report["means"] = nlohmann::json::array();
   for (const auto& m : res.means) res.report["means"].push_back(m);
@@ -61,15 +71,11 @@ std::string report_py(const pyb::list& model_list_arg, const pyb::object& data, 
                       const std::string& split, const std::string& title, const std::vector<std::string>& users,
                       int sample_users, int resamples, const std::string& truth, int threads, const pyb::object& labels,
                       const pyb::object& progress) {
-  const auto d = data_arg(data);
-  if (d.options) throw InvalidInput("report uses the split recorded with the models; pass a Dataset, not a Split");
-  std::vector<const models::LoadedModel*> ptrs;
-  std::vector<std::string> names;
-  model_list(model_list_arg, labels, &ptrs, &names);
+  const auto m = models_on_data(model_list_arg, labels, data, "report");
   report::ReportOptions o;
   o.on = split;
   o.title = title;
-  o.data_name = d.data->name;
+  o.data_name = m.d.data->name;
   o.users = users;
   o.sample_users = sample_users;
   o.resamples = resamples;
@@ -79,9 +85,7 @@ std::string report_py(const pyb::list& model_list_arg, const pyb::object& data, 
   std::string html;
   {
     pyb::gil_scoped_release nogil;
-    const auto common = workflow::common_split(
-        ptrs, names, [&d] { return *d.data; }, split);
-    html = report::html_report(ptrs, names, common, o);
+    html = report::html_report(m.ptrs, m.names, m.common(split), o);
     if (!out.empty()) {
       std::ofstream f(out, std::ios::binary);
       if (!f || !(f << html) || !f.flush()) throw IoError(out + ": cannot write the report");

@@ -11,6 +11,7 @@
 #include "driftrec/core/parallel.h"
 #include "driftrec/core/rng.h"
 #include "driftrec/federated/secure_aggregation.h"
+#include "driftrec/models/bpr_sampling.h"
 #include "driftrec/models/registry.h"
 #include "driftrec/models/weights_io.h"
 #include "driftrec/privacy/rdp_accountant.h"
@@ -18,7 +19,7 @@
 namespace driftrec::fed {
 
 namespace {
-inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+using models::bpr::sigmoid;
 
 std::uint64_t stream(std::uint64_t seed, std::uint64_t a, std::uint64_t b) {
   return seed ^ ((a + 1) * 0x9E3779B97F4A7C15ULL) ^ ((b + 1) * 0xC2B2AE3D27D4EB4FULL);
@@ -87,12 +88,7 @@ std::vector<std::pair<std::int32_t, std::int32_t>> Client::pairs(std::int32_t n_
   std::vector<std::pair<std::int32_t, std::int32_t>> out;
   for (int k = 0; k < count; ++k) {
     const auto i = items_[rng.uniform_int(items_.size())];
-    std::int32_t j = 1;
-    for (int tries = 0; tries < 20; ++tries) {
-      j = 1 + static_cast<std::int32_t>(rng.uniform_int(static_cast<std::uint64_t>(n_items - 1)));
-      if (!std::binary_search(items_.begin(), items_.end(), j)) break;
-    }
-    out.emplace_back(i, j);
+    out.emplace_back(i, models::bpr::sample_negative(rng, n_items, items_));
   }
   return out;
 }

@@ -1,10 +1,10 @@
 #include <algorithm>
 #include <cmath>
 
-#include "bpr_sampling.h"
 #include "dense.h"
 #include "driftrec/core/error.h"
 #include "driftrec/core/rng.h"
+#include "driftrec/models/bpr_sampling.h"
 #include "driftrec/models/classic.h"
 #include "driftrec/models/weights_io.h"
 #include "driftrec/train/epoch_loop.h"

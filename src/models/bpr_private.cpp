@@ -18,8 +18,8 @@
 #include <cmath>
 #include <unordered_map>
 
-#include "bpr_sampling.h"
 #include "driftrec/core/error.h"
+#include "driftrec/models/bpr_sampling.h"
 #include "driftrec/models/classic.h"
 #include "driftrec/privacy/rdp_accountant.h"
 #include "driftrec/train/epoch_loop.h"

@@ -110,7 +110,8 @@ void save_model_dir(const std::string& dir, const Model& model, const data::Data
     model.save_weights((tmp / model.weights_file()).string());
     // A model without user slots (private and federated models fold every user in) gets no user
     // list: the training users' ids would reveal who was in the data.
-    const data::IdMap& users = model.n_users() > 1 ? train.users : data::IdMap();
+    const data::IdMap no_users;
+    const data::IdMap& users = model.n_users() > 1 ? train.users : no_users;
     users.save_tsv((tmp / "users.tsv").string());
     train.items.save_tsv((tmp / "items.tsv").string());
     std::string behaviors;
@@ -140,9 +141,7 @@ void save_model_dir(const std::string& dir, const Model& model, const data::Data
           {"items", train.items.count()},
           {"events", train.log.size()},
           {"has_clock", train.has_clock}}},
-        {"id_maps",
-         {{"users", (model.n_users() > 1 ? train.users : data::IdMap()).checksum()},
-          {"items", train.items.checksum()}}},
+        {"id_maps", {{"users", users.checksum()}, {"items", train.items.checksum()}}},
         {"n_items", model.n_items()},
         {"weights", weights_entry(tmp, model)},
         {"n_users", model.n_users()},

@@ -147,9 +147,10 @@ models::UserState Service::state_locked(Shard& shard, const std::string& user, c
   const auto events = with_store([&] { return store_->user_events(user, options_.history_limit); });
   CachedUser c;
   c.model_version = b.version;
-  // A deleted user is not served from the model's memory of them (a trained user vector).
-  const bool deleted = with_store([&] { return store_->deleted_at(user).has_value(); });
-  const auto idx = deleted ? -1 : b.loaded.users.find(user);
+  // A deleted user is not served from the model's memory of them (a trained user vector); the
+  // tombstone is looked up only for users the model knows.
+  auto idx = b.loaded.users.find(user);
+  if (idx >= 1 && with_store([&] { return store_->deleted_at(user).has_value(); })) idx = -1;
   c.state = b.loaded.model->encode(idx, to_events(b, idx, events));
   for (const auto& e : events) c.watermark = std::max(c.watermark, e.seq);
   if (events.empty() && idx < 1) return c.state;  // anonymous: nothing to remember, answer cold start
@@ -429,17 +430,16 @@ UserDeletion Service::delete_user(const std::string& user) {
   const auto b = bundle();
   auto& shard = shard_of(user);
   std::lock_guard lock(shard.mu);  // the user's state is not rebuilt while their rows go
-  const auto before = with_store([&] { return store::user_data(*store_, user); });
-  const bool in_model = !before.deleted_at && b->loaded.users.find(user) >= 1;
-  if (before.empty() && !in_model)
-    throw NotFound("user '" + user + "': nothing is stored about this user" +
-                   (before.deleted_at ? " (deleted at " + std::to_string(*before.deleted_at) + ")" : ""));
+  // The model's memory of the user counts until their first deletion (afterwards it is not used).
+  const bool in_model =
+      b->loaded.users.find(user) >= 1 && !with_store([&] { return store_->deleted_at(user).has_value(); });
+  const auto e =
+      with_store([&] { return store::erase_user(*store_, user, static_cast<std::int64_t>(now_seconds()), in_model); });
   UserDeletion out;
   out.user = user;
-  out.deleted_at = std::max(static_cast<std::int64_t>(now_seconds()), before.deleted_at.value_or(0));
-  const auto erased = with_store([&] { return store_->delete_user(user, out.deleted_at); });
-  out.events = erased.events;
-  out.feedback = erased.feedback;
+  out.deleted_at = e.deleted_at;
+  out.events = e.erased.events;
+  out.feedback = e.erased.feedback;
   if (const auto it = shard.users.find(user); it != shard.users.end()) shard.erase(it);
   slates_.forget_user(user);
   ++users_deleted_;

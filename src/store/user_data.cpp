@@ -1,5 +1,9 @@
 #include "driftrec/store/user_data.h"
 
+#include <algorithm>
+
+#include "driftrec/core/error.h"
+
 namespace driftrec::store {
 
 UserData user_data(const EventStore& store, const std::string& user) {
@@ -9,6 +13,18 @@ UserData user_data(const EventStore& store, const std::string& user) {
   d.feedback = store.user_feedback(user);
   d.deleted_at = store.deleted_at(user);
   return d;
+}
+
+UserErasure erase_user(EventStore& store, const std::string& user, std::int64_t now, bool known_elsewhere) {
+  const auto before = store.deleted_at(user);
+  const bool stored = !store.user_events(user, 1).empty() || !store.user_feedback(user).empty();
+  if (!stored && !known_elsewhere)
+    throw NotFound("user '" + user + "': nothing is stored about this user" +
+                   (before ? " (deleted at " + std::to_string(*before) + ")" : ""));
+  UserErasure out;
+  out.deleted_at = std::max(now, before.value_or(0));
+  out.erased = store.delete_user(user, out.deleted_at);
+  return out;
 }
 
 nlohmann::json to_json(const UserData& d) {

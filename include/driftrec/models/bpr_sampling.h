@@ -1,5 +1,6 @@
 #pragma once
-// BPR's pieces shared by the plain and the private trainer (internal to the models layer).
+// BPR's pieces shared by the plain and the private trainer and the federated client: the sigmoid,
+// seen-item sets and uniform negatives that avoid them.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
