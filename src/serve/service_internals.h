@@ -1,14 +1,18 @@
 #pragma once
 // Service's private parts, shared by its implementation files (service.cpp: state, ingest,
-// recommendations; service_loop.cpp: exploration policies and feedback). Not a public header.
+// recommendations; service_loop.cpp: exploration policies and feedback; service_rights.cpp:
+// deletion, export, retention). Not a public header.
 #include <chrono>
+#include <condition_variable>
 #include <list>
 #include <mutex>
+#include <thread>
 #include <type_traits>
 #include <unordered_map>
 
 #include "../models/dense.h"
 #include "driftrec/core/error.h"
+#include "driftrec/core/log.h"
 #include "driftrec/serve/service.h"
 
 namespace driftrec::serve {
@@ -109,5 +113,36 @@ auto Service::with_store(Fn fn) -> decltype(fn()) {
     throw store::StorageUnavailable(e.what());
   }
 }
+
+/// The retention schedule: purge_expired() at start and every interval, on its own thread.
+struct Service::Retention {
+  Retention(Service& s, double interval_seconds) {
+    worker = std::thread([this, &s, interval_seconds] {
+      std::unique_lock lock(mu);
+      while (!stop) {
+        lock.unlock();
+        try {
+          s.purge_expired();
+        } catch (const std::exception& e) {
+          log_error(std::string("retention purge failed (retried at the next interval): ") + e.what());
+        }
+        lock.lock();
+        cv.wait_for(lock, std::chrono::duration<double>(interval_seconds), [this] { return stop; });
+      }
+    });
+  }
+  ~Retention() {
+    {
+      std::lock_guard lock(mu);
+      stop = true;
+    }
+    cv.notify_all();
+    worker.join();
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false;
+  std::thread worker;
+};
 
 }  // namespace driftrec::serve
