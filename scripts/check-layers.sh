@@ -2,7 +2,7 @@
 # Fails when a library layer includes a header of a layer it may not use (DESIGN.md's layer
 # table as refined in docs/design-notes.md), or when LibTorch is included outside the nn layer.
 # Each layer may include only the layers listed before it:
-layers=(core privacy data eval train models federated policy ope rl nn tune workflow index store sim report serve)
+layers=(core privacy data eval rerank train models federated policy ope rl nn tune workflow index store sim report serve)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bad=0

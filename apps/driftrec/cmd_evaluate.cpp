@@ -95,6 +95,7 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
     std::string truth;
     double shift_threshold = 0.4;
     bool skip_repeats = false;
+    RerankFlags rerank;
   };
   auto o = std::make_shared<Opts>();
   app.add_option("--model", o->model_dir, "model directory written by `driftrec train`")->required();
@@ -130,6 +131,7 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
   app.add_option("--shift-threshold", o->shift_threshold,
                  "total variation between consecutive true snapshots that counts as an interest shift (replay lag)")
       ->check(CLI::Range(0.0, 1.0));
+  o->rerank.add_to(app);
   return [o, &g, &app]() {
     auto loaded = models::load_model_dir(o->model_dir);
     const auto prep = o->prep.any_given(app) ? o->prep.get() : workflow::recorded_prepare(loaded);
@@ -147,6 +149,10 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
     eo.data_name = o->data.path;
     eo.model_dir = o->model_dir;
     eo.progress = progress_printer();
+    eo.fairness = o->rerank.fairness;
+    eo.groups = o->rerank.groups;
+    eo.rerank = o->rerank.rerank;
+    eo.rerank_depth = o->rerank.depth;
     const auto ev = workflow::evaluate(loaded, o->data.load(), eo);
     const auto& res = ev.result;
     const auto& p = ev.prepared;

@@ -70,8 +70,9 @@ data::Dataset DataFlags::load() const {
 }
 
 void PrepareFlags::add_to(CLI::App& app) {
-  app.add_option("--split", options.split, "loo (leave-one-out) or temporal")
-      ->check(CLI::IsMember({"loo", "temporal"}));
+  app.add_option("--split", options.split,
+                 "loo (leave-one-out), temporal, or given (the data's own train/valid/test files, format given)")
+      ->check(CLI::IsMember({"loo", "temporal", "given"}));
   app.add_option("--valid-start", options.valid_start,
                  "temporal: start of validation (quantile in [0,1], seconds or ISO date)");
   app.add_option("--test-start", options.test_start,
@@ -88,6 +89,23 @@ void PrepareFlags::add_to(CLI::App& app) {
   app.add_flag("--dedup", options.dedup, "drop consecutive duplicate events of a user");
   app.add_option("--min-user-events", options.min_user_events, "k-core: users need at least N events (0 = off)");
   app.add_option("--min-item-events", options.min_item_events, "k-core: items need at least N events (0 = off)");
+}
+
+void RerankFlags::add_to(CLI::App& app) {
+  app.add_flag("--fairness", fairness,
+               "also report fairness, calibration and diversity metrics (aplt, pop_rsp, pop_reo, miscalibration, "
+               "ild, the active-inactive ndcg gap)");
+  app.add_option("--rerank", rerank,
+                 "re-rank the model's top candidates: calibrated:L, mmr:L, longtail:SHARE, exposure:L or consumer:L "
+                 "(strength in [0, 1]; docs/fairness.md)");
+  app.add_option("--rerank-depth", depth, "candidates the re-ranker chooses from")->check(CLI::PositiveNumber);
+  app.add_option("--long-tail-items", groups.long_tail_file,
+                 "long-tail item ids, one per line (default: items outside the top --head-share by training events)");
+  app.add_option("--active-users", groups.active_file,
+                 "active user ids, one per line (default: the top --active-share of users by history length)");
+  app.add_option("--head-share", groups.head_share, "share of items in the short head")->check(CLI::Range(0.0, 1.0));
+  app.add_option("--active-share", groups.active_share, "share of users counted as active")
+      ->check(CLI::Range(0.0, 1.0));
 }
 
 data::PrepareOptions PrepareFlags::get() const {

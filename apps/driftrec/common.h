@@ -11,6 +11,7 @@
 #include "driftrec/eval/evaluator.h"
 #include "driftrec/models/model_dir.h"
 #include "driftrec/models/replay.h"
+#include "driftrec/workflow/groups.h"
 #include "driftrec/workflow/split.h"
 
 namespace driftrec::cli {
@@ -46,6 +47,16 @@ struct PrepareFlags {
   data::PrepareOptions get() const;
   /// True when any flag was given on the command line (evaluate: override the model's record).
   bool any_given(const CLI::App& app) const;
+};
+
+/// Fairness metrics and re-ranking (evaluate, recommend): --fairness, --rerank SPEC, --rerank-depth,
+/// --long-tail-items FILE, --active-users FILE, --head-share, --active-share.
+struct RerankFlags {
+  bool fairness = false;
+  workflow::GroupOptions groups;
+  std::string rerank;
+  std::size_t depth = 100;
+  void add_to(CLI::App& app);
 };
 
 /// --config (repeatable) and --set key=value (repeatable), layered over the defaults with the

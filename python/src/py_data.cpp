@@ -125,7 +125,8 @@ void bind_data(pyb::module_& m) {
            arg("targets") = std::vector<std::string>{}, arg("domains") = std::vector<std::string>{},
            arg("target_domains") = std::vector<std::string>{}, arg("new_items") = false, arg("dedup") = false,
            arg("min_user_events") = 0, arg("min_item_events") = 0, arg("refit") = false,
-           "The preprocessing and split to train and evaluate under (loo or temporal).")
+           "The preprocessing and split to train and evaluate under (loo, temporal, or given: the data's own "
+           "train/valid/test files).")
       .def("stats", [](const PyDataset& d) { return to_python(data::dataset_stats(*d.data)); })
       .def_property_readonly("name", [](const PyDataset& d) { return d.data->name; })
       .def_property_readonly("n_users", [](const PyDataset& d) { return d.data->users.count(); })

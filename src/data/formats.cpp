@@ -39,6 +39,8 @@ const std::vector<FormatReader>& registry() {
                    ItemSide&) { read_pair_events(path, b, rep, errs); }},
       {"movielens", [](const std::string& path, const ReadOptions&, DatasetBuilder& b, LoadReport& rep, RowErrors& errs,
                        ItemSide&) { read_movielens_events(path, b, rep, errs); }},
+      {"given", [](const std::string& path, const ReadOptions&, DatasetBuilder& b, LoadReport& rep, RowErrors& errs,
+                   ItemSide&) { read_given_events(path, b, rep, errs); }},
       {"taobao", [](const std::string& path, const ReadOptions&, DatasetBuilder& b, LoadReport& rep, RowErrors& errs,
                     ItemSide& side) { read_taobao_events(path, b, rep, errs, side); }},
   };
@@ -152,6 +154,8 @@ Resolved resolve_directory(const std::string& path, const std::string& format) {
     r = {"movielens", (d / "ratings.dat").string(), has("movies.dat") ? (d / "movies.dat").string() : ""};
   } else if (has("UserBehavior.csv")) {
     r = {"taobao", (d / "UserBehavior.csv").string(), ""};
+  } else if (const auto g = given_files(path); !g.train.empty() && !g.test.empty()) {
+    r = {"given", path, ""};
   } else {
     for (const auto& e : fs::directory_iterator(d)) {
       if (e.path().extension() == ".inter") {
@@ -162,8 +166,9 @@ Resolved resolve_directory(const std::string& path, const std::string& format) {
       }
     }
     if (r.events == path)
-      throw InvalidInput(
-          path + ": directory holds no known data file (events.csv, *.inter, u.data, ratings.dat, UserBehavior.csv)");
+      throw InvalidInput(path +
+                         ": directory holds no known data file (events.csv, *.inter, u.data, ratings.dat, "
+                         "UserBehavior.csv, train + test files)");
   }
   if (format != "auto" && format != r.format)
     throw InvalidInput(path + ": --format " + format + " given, but the directory holds " + r.format + " files");

@@ -123,6 +123,13 @@ void read_pair_events(const std::string& path, DatasetBuilder& b, LoadReport& re
 void read_movielens_events(const std::string& path, DatasetBuilder& b, LoadReport& rep, RowErrors& errs);
 /// Taobao UserBehavior.csv (user,item,category,behavior,timestamp).
 void read_taobao_events(const std::string& path, DatasetBuilder& b, LoadReport& rep, RowErrors& errs, ItemSide& side);
+/// A directory's given split: train / validation (optional) / test files (format `given`).
+struct GivenFiles {
+  std::string train, valid, test;
+};
+/// The split files of `dir` ("" for a role without a file). Throws InvalidInput when a role has two.
+GivenFiles given_files(const std::string& dir);
+void read_given_events(const std::string& dir, DatasetBuilder& b, LoadReport& rep, RowErrors& errs);
 /// Item tables: JSON, u.item, movies.dat, csv/tsv/RecBole .item with a header.
 void read_item_table(const std::string& path, const ReadOptions& opt, DatasetBuilder& b, LoadReport& rep,
                      RowErrors& errs);

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "driftrec/core/error.h"
+#include "driftrec/data/readers.h"
 
 namespace driftrec::data {
 
@@ -184,6 +185,22 @@ Split temporal_split(const Dataset& full, std::int64_t valid_start, std::int64_t
   return s;
 }
 
+bool has_given_split(const Dataset& ds) {
+  if (ds.has_clock) return false;
+  return std::any_of(ds.log.ts.begin(), ds.log.ts.end(), [](std::int64_t t) { return t >= kGivenTestStart; });
+}
+
+Split given_split(const Dataset& full, const SplitOptions& options) {
+  if (!has_given_split(full))
+    throw InvalidInput("the 'given' split needs data read from train/test files (format 'given')");
+  if (options.new_items_only) throw InvalidInput("new-item (cold-start) evaluation needs the temporal split");
+  const bool has_valid = std::any_of(full.log.ts.begin(), full.log.ts.end(),
+                                     [](std::int64_t t) { return t >= kGivenValidStart && t < kGivenTestStart; });
+  auto s = temporal_split(full, has_valid ? kGivenValidStart : kGivenTestStart, kGivenTestStart, options);
+  s.protocol = "given";
+  return s;
+}
+
 std::vector<std::int16_t> domain_ids(const Dataset& ds, const std::vector<std::string>& names) {
   std::vector<std::int16_t> out;
   for (const auto& n : names) {
@@ -306,13 +323,17 @@ Split make_split(const Dataset& ds, const PrepareOptions& o) {
     throw InvalidInput("new-item (cold-start) evaluation needs the temporal split");
   Split s;
   if (o.split == "loo") {
+    if (has_given_split(ds))
+      throw InvalidInput("this data comes with its own train/test files: use the 'given' split (--split given)");
     s = leave_one_out(ds, so);
   } else if (o.split == "temporal") {
     if (!ds.has_clock) throw InvalidInput("a temporal split needs real timestamps; this dataset only has event order");
     s = temporal_split(ds, resolve_cutoff(ds, o.valid_start, "valid_start"),
                        resolve_cutoff(ds, o.test_start, "test_start"), so);
+  } else if (o.split == "given") {
+    s = given_split(ds, so);
   } else {
-    throw InvalidInput("unknown split '" + o.split + "' (loo, temporal)");
+    throw InvalidInput("unknown split '" + o.split + "' (loo, temporal, given)");
   }
   if (s.test.empty()) throw InvalidInput("the split left no test cases (users too short for " + o.split + "?)");
   return s;

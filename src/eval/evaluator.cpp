@@ -72,7 +72,8 @@ EvalResult evaluate(const data::Dataset& full, const std::vector<data::EvalCase>
   if (train_counts.size() < static_cast<std::size_t>(n_items)) throw InvalidInput("train_counts shorter than n_items");
   const std::size_t n = static_cast<std::size_t>(n_items);
   const int max_k = std::max(*std::max_element(opt.ks.begin(), opt.ks.end()), opt.beyond_k);
-  const std::size_t list_len = std::max<std::size_t>(static_cast<std::size_t>(max_k), opt.save_top);
+  const std::size_t list_len =
+      std::max({static_cast<std::size_t>(max_k), opt.save_top, opt.rerank ? opt.rerank_depth : std::size_t{0}});
   const std::size_t nc = cases.size();
 
   std::vector<std::string> names;
@@ -85,7 +86,8 @@ EvalResult evaluate(const data::Dataset& full, const std::vector<data::EvalCase>
   if (impressions)
     for (const char* m : {"imp_auc", "imp_mrr", "imp_ndcg@5", "imp_ndcg@10"}) names.push_back(m);
   std::vector<std::vector<double>> values(names.size(), std::vector<double>(nc, 0.0));
-  std::vector<ItemList> beyond_lists(nc);
+  std::vector<ItemList> beyond_lists(nc), histories(opt.fairness ? nc : 0);
+  std::vector<double> beyond_ndcg(opt.fairness ? nc : 0);
   EvalResult res;
   if (opt.save_top > 0) res.rankings.resize(nc);
 
@@ -130,8 +132,10 @@ EvalResult evaluate(const data::Dataset& full, const std::vector<data::EvalCase>
         auc_sum += rank > candidates ? 0.0 : auc_from_rank(rank, candidates);
       }
       const TopK top = top_k(s, n, list_len);
-      ItemList list(top.items.begin(), top.items.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(
-                                                               top.size(), static_cast<std::size_t>(max_k))));
+      ItemList list = opt.rerank ? opt.rerank(cs, top, static_cast<std::size_t>(max_k))
+                                 : ItemList(top.items.begin(),
+                                            top.items.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(
+                                                                    top.size(), static_cast<std::size_t>(max_k))));
       std::size_t m = 0;
       for (int k : opt.ks) {
         values[m++][c] = hit_at(list, cs.targets, k);
@@ -170,6 +174,12 @@ EvalResult evaluate(const data::Dataset& full, const std::vector<data::EvalCase>
         values[m++][c] = im.ndcg5;
         values[m++][c] = im.ndcg10;
       }
+      if (opt.fairness) {
+        auto& h = histories[c];
+        for (auto r = full.log.user_begin(cs.user); r < cs.history_end; ++r)
+          h.push_back(full.log.item[static_cast<std::size_t>(r)]);
+        beyond_ndcg[c] = ndcg_at(list, cs.targets, opt.beyond_k);
+      }
       beyond_lists[c].assign(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(
                                                               list.size(), static_cast<std::size_t>(opt.beyond_k))));
       if (opt.save_top > 0) {
@@ -197,6 +207,17 @@ EvalResult evaluate(const data::Dataset& full, const std::vector<data::EvalCase>
   res.metrics["novelty" + bk] = novelty(beyond_lists, train_counts, n_train_users);
   res.metrics["avg_popularity" + bk] = average_popularity(beyond_lists, train_counts);
   res.metrics["gini" + bk] = gini_of_exposure(beyond_lists, n_items - 1);
+  if (opt.fairness) {
+    std::vector<ItemList> targets(nc);
+    std::vector<std::int32_t> users(nc);
+    for (std::size_t c = 0; c < nc; ++c) {
+      targets[c] = cases[c].targets;
+      users[c] = cases[c].user;
+    }
+    for (auto& [name, v] : fairness_metrics(beyond_lists, targets, histories, users, beyond_ndcg, train_counts, n_items,
+                                            opt.beyond_k, *opt.fairness))
+      res.metrics[name] = v;
+  }
   res.users_evaluated = static_cast<std::int64_t>(nc);
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;

@@ -4,7 +4,9 @@
 
 #include "driftrec/core/error.h"
 #include "driftrec/models/classic.h"
+#include "driftrec/models/ease.h"
 #include "driftrec/models/ensemble.h"
+#include "driftrec/models/gfcf.h"
 
 namespace driftrec::models {
 
@@ -23,6 +25,8 @@ std::vector<Entry>& entries() {
       {"itemknn", &ItemKnnModel::params, [](const nlohmann::json& c) { return std::make_unique<ItemKnnModel>(c); }},
       {"bpr", &BprModel::params, [](const nlohmann::json& c) { return std::make_unique<BprModel>(c); }},
       {"ials", &IalsModel::params, [](const nlohmann::json& c) { return std::make_unique<IalsModel>(c); }},
+      {"ease", &EaseModel::params, [](const nlohmann::json& c) { return std::make_unique<EaseModel>(c); }},
+      {"gfcf", &GfcfModel::params, [](const nlohmann::json& c) { return std::make_unique<GfcfModel>(c); }},
       {"ensemble", &EnsembleModel::params, [](const nlohmann::json& c) { return std::make_unique<EnsembleModel>(c); }},
   };
   return e;

@@ -49,6 +49,27 @@ Evaluation evaluate(const models::LoadedModel& model, data::Dataset data, const 
   eo.save_top = options.save_top;
   out.tracking_k = headline_k(eo.ks);
   if (!options.truth.empty()) eo.save_top = std::max(eo.save_top, static_cast<std::size_t>(out.tracking_k));
+  std::unique_ptr<rerank::Reranker> reranker;
+  Groups groups;
+  const bool fairness = options.fairness || !options.rerank.empty() || !options.groups.long_tail_file.empty() ||
+                        !options.groups.active_file.empty();
+  const auto train_counts = data::item_counts(p.split.train.log, p.full.n_items());
+  if (fairness) {
+    groups = make_groups(p.full, train_counts, cases, options.groups);
+    auto fo = std::make_shared<eval::FairnessOptions>();
+    fo->long_tail = groups.long_tail;
+    fo->active = groups.active;
+    fo->items = &p.full.item_table;
+    eo.fairness = fo;
+    eo.beyond_k = out.tracking_k;
+  }
+  if (!options.rerank.empty()) {
+    rerank::Catalogue cat{&p.full.item_table, groups.long_tail, train_counts};
+    reranker = rerank::make_reranker(options.rerank, cat);
+    if (options.rerank_depth < 1) throw InvalidInput("evaluate: rerank depth must be at least 1");
+    eo.rerank = rerank_hook(*reranker, p.full, groups.active);
+    eo.rerank_depth = options.rerank_depth;
+  }
   out.result = models::evaluate_model(*model.model, p.full, cases, p.split.train, eo, options.progress);
   const auto& res = out.result;
   out.report = {{"dataset",
@@ -62,6 +83,8 @@ Evaluation evaluate(const models::LoadedModel& model, data::Dataset data, const 
                 {"evaluated_on", options.on},
                 {"exclude_seen", eo.exclude_seen},
                 {"impression_negatives", eo.impression_negatives},
+                {"rerank", options.rerank.empty() ? nlohmann::json() : nlohmann::json(reranker->name())},
+                {"rerank_depth", options.rerank.empty() ? nlohmann::json() : nlohmann::json(eo.rerank_depth)},
                 {"model",
                  {{"name", model.model->name()},
                   {"dir", options.model_dir},

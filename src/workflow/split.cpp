@@ -1,6 +1,7 @@
 #include "driftrec/workflow/split.h"
 
 #include "driftrec/core/error.h"
+#include "driftrec/data/readers.h"
 
 namespace driftrec::workflow {
 
@@ -26,7 +27,7 @@ nlohmann::json split_summary(const data::Prepared& p) {
                       {"train_events", p.split.train.log.size()},
                       {"valid_cases", p.split.valid.size()},
                       {"test_cases", p.split.test.size()}};
-  if (p.split.protocol == "temporal") {
+  if (p.split.protocol == "temporal" || p.split.protocol == "given") {
     j["cutoff_valid"] = p.split.cutoff_valid;
     j["cutoff_test"] = p.split.cutoff_test;
     j["cold_test_users"] = p.split.cold_test_users;
@@ -97,7 +98,10 @@ SharedSplit load_shared_split(const std::vector<std::string>& dirs, const std::f
 ReplaySetup replay_setup(const data::PrepareOptions& prep, const data::Dataset& full, const std::string& start, int k,
                          int threads) {
   ReplaySetup r;
-  r.start = !start.empty() ? start : (prep.split == "temporal" ? prep.test_start : "0.9");
+  r.start = !start.empty()             ? start
+            : prep.split == "temporal" ? prep.test_start
+            : prep.split == "given"    ? std::to_string(data::kGivenTestStart)
+                                       : "0.9";
   auto& ro = r.options;
   ro.start_ts = data::resolve_cutoff(full, r.start, "--replay-start");
   ro.k = k;

@@ -19,6 +19,14 @@ struct Ials {
   static constexpr const char* name = "ials";
   static nlohmann::json config() { return {{"factors", 16}, {"iterations", 5}}; }
 };
+struct Ease {
+  static constexpr const char* name = "ease";
+  static nlohmann::json config() { return {{"lambda", 50.0}}; }
+};
+struct Gfcf {
+  static constexpr const char* name = "gfcf";
+  static nlohmann::json config() { return {{"k", 32}}; }
+};
 // Ensembles trained from scratch through the registry (members named in the config).
 struct EnsembleWeighted {
   static constexpr const char* name = "ensemble";
@@ -28,7 +36,7 @@ struct EnsembleRrf {
   static constexpr const char* name = "ensemble";
   static nlohmann::json config() { return {{"members", "pop,ials"}, {"method", "rrf"}}; }
 };
-using ClassicModels = ::testing::Types<Pop, ItemKnn, Bpr, Ials, EnsembleWeighted, EnsembleRrf>;
+using ClassicModels = ::testing::Types<Pop, ItemKnn, Bpr, Ials, Ease, Gfcf, EnsembleWeighted, EnsembleRrf>;
 }  // namespace
 
 namespace contract {

@@ -334,5 +334,22 @@ check "federated model trains, records its traffic and evaluates" python3 -c "
 import json; m = json.load(open('m_fed/model.json')); e = json.load(open('fed_eval.json'))
 assert m['federated']['bytes_up'] > 0 and m['federated']['rounds'] == 3
 x = e['metrics'] if 'metrics' in e else e; assert 0 <= x['ndcg@10'] <= 1"
+mkdir -p given
+python3 -c "
+import random
+r = random.Random(3)
+with open('given/train.txt', 'w') as tr, open('given/test.txt', 'w') as te:
+    for u in range(60):
+        items = r.sample(range(40), 8)
+        tr.write(' '.join(map(str, [u] + items[:6])) + '\\n'); te.write(' '.join(map(str, [u] + items[6:])) + '\\n')
+"
+"$bin" --log-level warn --threads 1 train --data given --split given --model gfcf --set k=8 --out m_gfcf > /dev/null
+"$bin" --log-level warn evaluate --model m_gfcf --data given --k 20 --json gfcf_eval.json > /dev/null
+check "gfcf trains and evaluates on a given train/test split (all test items per user)" python3 -c "
+import json; e = json.load(open('gfcf_eval.json')); x = e['metrics'] if 'metrics' in e else e
+assert 0 < x['recall@20'] <= 1 and x['users_evaluated' if 'users_evaluated' in x else 'recall@20'] > 0
+m = json.load(open('m_gfcf/model.json')); assert m['split']['protocol'] == 'given' and m['split']['test_cases'] == 60"
+rc_loo=0; "$bin" --log-level warn train --data given --model ease --out m_loo > /dev/null 2> err_loo.txt || rc_loo=$?
+check "leave-one-out on a given split: exit 2 naming --split given" bash -c "test $rc_loo -eq 2 && grep -q 'split given' err_loo.txt"
 if [[ $fails -gt 0 ]]; then echo "$fails check(s) failed"; exit 1; fi
 echo "all CLI checks passed"

@@ -10,8 +10,14 @@
 //   pairs       "user item" per line, in time order per user (SASRec files)
 //   movielens   u.data (tab) or ratings.dat ("::"), with u.item / movies.dat titles and genres
 //   taobao      Taobao UserBehavior CSV: user,item,category,behavior,ts (pv/cart/fav/buy)
+//   given       a split shipped with the data: a directory with a training file (train.txt or
+//               *train*), an optional validation file (valid.txt, tune.txt, *valid*, *tune*) and a
+//               test file (test.txt or *test*); a line with a tab is "user<TAB>item[<TAB>value]",
+//               otherwise "user item item ..." (LightGCN's Gowalla/Yelp2018/Amazon-book files,
+//               CPFair's splits). Events are timed by position: training from 0, validation from
+//               kGivenValidStart, test from kGivenTestStart (the `given` split cuts there)
 //   auto        decided from the file name and its first lines (a directory is searched for
-//               events.csv, *.inter, u.data, ratings.dat or UserBehavior.csv)
+//               events.csv, *.inter, u.data, ratings.dat, UserBehavior.csv or train + test files)
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -19,6 +25,11 @@
 #include "driftrec/data/dataset.h"
 
 namespace driftrec::data {
+
+/// Timestamps of the `given` format's validation and test events (positions added): the `given`
+/// split (data::make_split) cuts there.
+constexpr std::int64_t kGivenValidStart = 1'000'000'000'000;
+constexpr std::int64_t kGivenTestStart = 2'000'000'000'000;
 
 enum class OnError { kFail, kSkip };
 

@@ -34,7 +34,7 @@ struct EvalCase {
 /// A split of one dataset: `train` holds the training events (same id maps as `full`), and each
 /// case reads its history from `full.log`.
 struct Split {
-  std::string protocol;  ///< "leave_one_out" or "temporal"
+  std::string protocol;  ///< "leave_one_out", "temporal" or "given"
   Dataset train;
   std::vector<EvalCase> valid;
   std::vector<EvalCase> test;
@@ -73,6 +73,15 @@ Split leave_one_out(const Dataset& full, const SplitOptions& options = {});
 Split temporal_split(const Dataset& full, std::int64_t valid_start, std::int64_t test_start,
                      const SplitOptions& options = {});
 
+/// True for data read in the `given` format (events at or after kGivenTestStart, no clock).
+bool has_given_split(const Dataset& ds);
+
+/// The split shipped with the data (format `given`): training = the training file, validation
+/// cases = the validation file's items per user (history: training), test cases = the test file's
+/// items per user (history: training + validation); refit trains on training + validation. Users
+/// without training events are cold (counted, not evaluated). Throws InvalidInput for other data.
+Split given_split(const Dataset& full, const SplitOptions& options = {});
+
 /// Indices of the named domains (throws NotFound naming the unknown one and the known ones).
 std::vector<std::int16_t> domain_ids(const Dataset& ds, const std::vector<std::string>& names);
 /// Item mask (size n_items): 1 for items with at least one event in one of the named domains.
@@ -106,7 +115,7 @@ struct PrepareOptions {
   bool new_items = false;
   /// Train on training + validation events, no validation cases (SplitOptions::refit).
   bool refit = false;
-  std::string split = "loo";  ///< "loo" (leave-one-out) or "temporal"
+  std::string split = "loo";  ///< "loo" (leave-one-out), "temporal" or "given" (the data's own files)
   /// Temporal cutoffs: a number in [0, 1] is a quantile of event times; otherwise a timestamp
   /// (seconds or ISO 8601 date-time).
   std::string valid_start = "0.8";

@@ -10,12 +10,15 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "driftrec/core/log.h"
+#include "driftrec/core/topk.h"
 #include "driftrec/data/transforms.h"
+#include "driftrec/eval/fairness.h"
 
 namespace driftrec::eval {
 
@@ -35,6 +38,14 @@ struct EvalOptions {
   /// are computed within it.
   int impression_negatives = 0;
   std::uint64_t impression_seed = 42;
+  /// Re-ranking (rerank/reranker.h): when set, each case's list is rerank(case, the model's top
+  /// `rerank_depth` candidates, list length) instead of the model's top list. List metrics
+  /// (hr, recall, precision, ndcg, map, beyond-accuracy, fairness) use that list; mrr and auc
+  /// describe the model's scores.
+  std::function<std::vector<std::int32_t>(const data::EvalCase&, const TopK& candidates, std::size_t k)> rerank;
+  std::size_t rerank_depth = 100;
+  /// When set, the fairness, calibration and diversity metrics (eval/fairness.h) at beyond_k.
+  std::shared_ptr<const FairnessOptions> fairness;
 };
 
 /// MIND-style metrics of one impression: `scores` of shown items, `clicked` their labels.

@@ -14,6 +14,7 @@
 #include "driftrec/eval/tracking.h"
 #include "driftrec/models/model_dir.h"
 #include "driftrec/models/replay.h"
+#include "driftrec/workflow/groups.h"
 
 namespace driftrec::workflow {
 
@@ -27,8 +28,14 @@ struct EvaluateOptions {
   std::size_t save_top = 0;                     ///< keep each case's top-N (result.rankings); 0 = none
   std::optional<data::PrepareOptions> prepare;  ///< default: the model's recorded preprocessing
   std::string truth;                            ///< users' true interests (interests.csv): tracking error
-  std::string data_name;                        ///< the data's name in the report
-  std::string model_dir;                        ///< the model's directory in the report ("" = in memory)
+  /// Fairness, calibration and diversity metrics (eval/fairness.h) at the headline k; on by
+  /// themselves when a re-ranker or a group file is given.
+  bool fairness = false;
+  GroupOptions groups;             ///< item / user groups (files or computed)
+  std::string rerank;              ///< re-ranker spec (rerank/reranker.h), "" = the model's order
+  std::size_t rerank_depth = 100;  ///< candidates the re-ranker chooses from
+  std::string data_name;           ///< the data's name in the report
+  std::string model_dir;           ///< the model's directory in the report ("" = in memory)
   ProgressCallback progress;
 };
 

@@ -1,0 +1,41 @@
+#pragma once
+// Item and user groups for the fairness metrics and the re-rankers (`evaluate --fairness`,
+// `--rerank`, the report, the server): read from files of ids (one per line, as CPFair ships them)
+// or computed (long tail = items outside the top `head_share` by training events; active users =
+// the top `active_share` by history length), and the evaluator's re-ranking hook.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "driftrec/core/topk.h"
+#include "driftrec/data/transforms.h"
+#include "driftrec/rerank/reranker.h"
+
+namespace driftrec::workflow {
+
+struct GroupOptions {
+  std::string long_tail_file;  ///< long-tail item ids, one per line ("" = computed)
+  std::string active_file;     ///< active user ids, one per line ("" = computed)
+  double head_share = 0.2;
+  double active_share = 0.2;
+};
+
+/// flag[index] = 1 for every id of `ids` listed in `path` (one id per line; blank lines skipped).
+/// Ids the map does not know are counted in `*unknown`. Throws NotFound / IoError.
+std::vector<char> read_id_flags(const std::string& path, const data::IdMap& ids, std::int64_t* unknown = nullptr);
+
+struct Groups {
+  std::vector<char> long_tail;  ///< per item index
+  std::vector<char> active;     ///< per user index
+};
+/// The groups of `full`'s items and of the users of `cases` (histories in full.log).
+Groups make_groups(const data::Dataset& full, const std::vector<std::int64_t>& train_counts,
+                   const std::vector<data::EvalCase>& cases, const GroupOptions& options);
+
+/// The evaluator's re-ranking hook for `reranker` (which must outlive it): the case's candidates,
+/// history in full.log and activity go into a rerank::Request.
+std::function<std::vector<std::int32_t>(const data::EvalCase&, const TopK&, std::size_t)> rerank_hook(
+    const rerank::Reranker& reranker, const data::Dataset& full, const std::vector<char>& active);
+
+}  // namespace driftrec::workflow

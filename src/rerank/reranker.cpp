@@ -1,0 +1,265 @@
+#include "driftrec/rerank/reranker.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
+#include "driftrec/core/error.h"
+#include "driftrec/eval/fairness.h"
+
+namespace driftrec::rerank {
+
+namespace {
+
+/// Candidate scores min-max normalised to [0, 1] (all 1 when they are equal).
+std::vector<double> relevance(const Request& r) {
+  if (r.scores.size() != r.items.size()) throw InvalidInput("rerank: one score per candidate is needed");
+  std::vector<double> rel(r.scores.size(), 1.0);
+  if (r.scores.empty()) return rel;
+  const auto [lo, hi] = std::minmax_element(r.scores.begin(), r.scores.end());
+  if (*hi > *lo)
+    for (std::size_t c = 0; c < rel.size(); ++c) rel[c] = (r.scores[c] - *lo) / (static_cast<double>(*hi) - *lo);
+  return rel;
+}
+
+/// Greedy selection: k times, the unused candidate with the largest gain(c, chosen), ties by
+/// candidate order.
+template <typename Gain>
+std::vector<std::int32_t> greedy(const Request& r, std::size_t k, Gain gain) {
+  std::vector<char> used(r.items.size(), 0);
+  std::vector<std::size_t> chosen;
+  const auto n = std::min(k, r.items.size());
+  while (chosen.size() < n) {
+    std::size_t best = r.items.size();
+    double best_gain = -INFINITY;
+    for (std::size_t c = 0; c < r.items.size(); ++c) {
+      if (used[c]) continue;
+      const double g = gain(c, chosen);
+      if (g > best_gain) {
+        best_gain = g;
+        best = c;
+      }
+    }
+    if (best == r.items.size()) break;  // nothing left may be chosen
+    used[best] = 1;
+    chosen.push_back(best);
+  }
+  std::vector<std::int32_t> out;
+  for (auto c : chosen) out.push_back(r.items[c]);
+  return out;
+}
+
+std::vector<std::int32_t> categories_of(const data::ItemTable& t, std::int32_t i) {
+  std::vector<std::int32_t> c;
+  if (i >= 0 && static_cast<std::size_t>(i) + 1 < t.category_offsets.size())
+    c.assign(t.category_ids.begin() + t.category_offsets[static_cast<std::size_t>(i)],
+             t.category_ids.begin() + t.category_offsets[static_cast<std::size_t>(i) + 1]);
+  std::sort(c.begin(), c.end());
+  c.erase(std::unique(c.begin(), c.end()), c.end());
+  return c;
+}
+
+class Calibrated final : public Reranker {
+ public:
+  Calibrated(double lambda, const data::ItemTable& t) : lambda_(lambda), t_(t) {}
+  std::string name() const override { return "calibrated:" + std::to_string(lambda_); }
+  std::vector<std::int32_t> rerank(const Request& r, std::size_t k) const override {
+    const auto rel = relevance(r);
+    const auto p = eval::category_distribution(r.history, t_);
+    const auto n_cat = p.size();
+    // Category mass of every candidate (split evenly over its categories).
+    std::vector<std::vector<std::pair<std::size_t, double>>> mass(r.items.size());
+    for (std::size_t c = 0; c < r.items.size(); ++c) {
+      const auto cats = categories_of(t_, r.items[c]);
+      for (auto g : cats) mass[c].emplace_back(static_cast<std::size_t>(g), 1.0 / static_cast<double>(cats.size()));
+    }
+    std::vector<double> sum(n_cat, 0.0);
+    double rel_sum = 0, n_categorised = 0;
+    std::size_t last = r.items.size();
+    auto kl_with = [&](std::size_t c) {
+      std::vector<double> q = sum;
+      double n = n_categorised + (mass[c].empty() ? 0.0 : 1.0);
+      for (const auto& [g, m] : mass[c]) q[g] += m;
+      double kl = 0;
+      for (std::size_t g = 0; g < n_cat; ++g)
+        if (p[g] > 0) kl += p[g] * std::log(p[g] / ((1 - kAlpha) * (n > 0 ? q[g] / n : 0.0) + kAlpha * p[g]));
+      return kl;
+    };
+    return greedy(r, k, [&](std::size_t c, const std::vector<std::size_t>& chosen) {
+      if (!chosen.empty() && chosen.back() != last) {  // fold the last pick into the running sums
+        last = chosen.back();
+        rel_sum += rel[last];
+        for (const auto& [g, m] : mass[last]) sum[g] += m;
+        n_categorised += mass[last].empty() ? 0.0 : 1.0;
+      }
+      return (1 - lambda_) * (rel_sum + rel[c]) - lambda_ * kl_with(c);
+    });
+  }
+
+ private:
+  static constexpr double kAlpha = 0.01;
+  double lambda_;
+  const data::ItemTable& t_;
+};
+
+class Mmr final : public Reranker {
+ public:
+  Mmr(double lambda, const data::ItemTable& t) : lambda_(lambda), t_(t) {}
+  std::string name() const override { return "mmr:" + std::to_string(lambda_); }
+  std::vector<std::int32_t> rerank(const Request& r, std::size_t k) const override {
+    const auto rel = relevance(r);
+    std::vector<std::vector<std::int32_t>> cats(r.items.size());
+    for (std::size_t c = 0; c < r.items.size(); ++c) cats[c] = categories_of(t_, r.items[c]);
+    auto sim = [&](std::size_t a, std::size_t b) {
+      std::vector<std::int32_t> common;
+      std::set_intersection(cats[a].begin(), cats[a].end(), cats[b].begin(), cats[b].end(), std::back_inserter(common));
+      const double norm = std::sqrt(static_cast<double>(cats[a].size()) * static_cast<double>(cats[b].size()));
+      return norm > 0 ? static_cast<double>(common.size()) / norm : 0.0;
+    };
+    return greedy(r, k, [&](std::size_t c, const std::vector<std::size_t>& chosen) {
+      double most = 0;
+      for (auto j : chosen) most = std::max(most, sim(c, j));
+      return (1 - lambda_) * rel[c] - lambda_ * most;
+    });
+  }
+
+ private:
+  double lambda_;
+  const data::ItemTable& t_;
+};
+
+class LongTail final : public Reranker {
+ public:
+  LongTail(double share, std::vector<char> tail) : share_(share), tail_(std::move(tail)) {}
+  std::string name() const override { return "longtail:" + std::to_string(share_); }
+  std::vector<std::int32_t> rerank(const Request& r, std::size_t k) const override {
+    auto is_tail = [&](std::size_t c) {
+      const auto i = static_cast<std::size_t>(r.items[c]);
+      return i < tail_.size() && tail_[i];
+    };
+    std::size_t tail_available = 0;
+    for (std::size_t c = 0; c < r.items.size(); ++c) tail_available += is_tail(c);
+    const auto n = std::min(k, r.items.size());
+    const auto quota =
+        std::min(tail_available, static_cast<std::size_t>(std::ceil(share_ * static_cast<double>(k) - 1e-9)));
+    // Candidates are in score order: the first unused one, or the first unused long-tail one when
+    // the remaining slots are needed for the quota.
+    return greedy(r, k, [&](std::size_t c, const std::vector<std::size_t>& chosen) {
+      std::size_t tail_chosen = 0;
+      for (auto j : chosen) tail_chosen += is_tail(j);
+      const bool must = quota > tail_chosen && quota - tail_chosen >= n - chosen.size();
+      if (must && !is_tail(c)) return -std::numeric_limits<double>::infinity();
+      return -static_cast<double>(c);
+    });
+  }
+
+ private:
+  double share_;
+  std::vector<char> tail_;
+};
+
+/// Relevance blended with (1 - normalised popularity): favours less exposed items. `exposure`
+/// applies it to every list, `consumer` only to active users' lists.
+class PopularityPenalty final : public Reranker {
+ public:
+  PopularityPenalty(std::string kind, double lambda, std::vector<std::int64_t> popularity, bool active_only)
+      : kind_(std::move(kind)), lambda_(lambda), pop_(std::move(popularity)), active_only_(active_only) {}
+  std::string name() const override { return kind_ + ":" + std::to_string(lambda_); }
+  std::vector<std::int32_t> rerank(const Request& r, std::size_t k) const override {
+    if ((active_only_ && !r.active_user) || lambda_ == 0)
+      return std::vector<std::int32_t>(r.items.begin(),
+                                       r.items.begin() + static_cast<std::ptrdiff_t>(std::min(k, r.items.size())));
+    const auto rel = relevance(r);
+    auto pop = [&](std::size_t c) {
+      const auto i = static_cast<std::size_t>(r.items[c]);
+      return i < pop_.size() ? static_cast<double>(pop_[i]) : 0.0;
+    };
+    double top = 0;
+    for (std::size_t c = 0; c < r.items.size(); ++c) top = std::max(top, pop(c));
+    return greedy(r, k, [&](std::size_t c, const std::vector<std::size_t>&) {
+      return (1 - lambda_) * rel[c] + lambda_ * (top > 0 ? 1.0 - pop(c) / top : 0.0);
+    });
+  }
+
+ private:
+  std::string kind_;
+  double lambda_;
+  std::vector<std::int64_t> pop_;
+  bool active_only_;
+};
+
+/// Stages applied in turn: each re-orders all candidates, the last picks k; a later stage sees the
+/// earlier order as its relevance (linear in rank).
+class Chain final : public Reranker {
+ public:
+  explicit Chain(std::vector<std::unique_ptr<Reranker>> stages) : stages_(std::move(stages)) {}
+  std::string name() const override {
+    std::string n;
+    for (const auto& s : stages_) n += (n.empty() ? "" : "+") + s->name();
+    return n;
+  }
+  std::vector<std::int32_t> rerank(const Request& r, std::size_t k) const override {
+    Request q = r;
+    for (std::size_t s = 0; s + 1 < stages_.size(); ++s) {
+      q.items = stages_[s]->rerank(q, q.items.size());
+      for (std::size_t c = 0; c < q.items.size(); ++c) q.scores[c] = static_cast<float>(q.items.size() - c);
+      q.scores.resize(q.items.size());
+    }
+    return stages_.back()->rerank(q, k);
+  }
+
+ private:
+  std::vector<std::unique_ptr<Reranker>> stages_;
+};
+
+}  // namespace
+
+std::vector<std::string> reranker_names() { return {"calibrated", "mmr", "longtail", "exposure", "consumer"}; }
+
+std::unique_ptr<Reranker> make_reranker(const std::string& spec, const Catalogue& cat) {
+  if (spec.empty() || spec == "none") return nullptr;
+  if (const auto plus = spec.find('+'); plus != std::string::npos) {
+    std::vector<std::unique_ptr<Reranker>> stages;
+    std::size_t from = 0;
+    for (auto at = plus; from <= spec.size(); at = spec.find('+', from)) {
+      const auto part = spec.substr(from, at == std::string::npos ? std::string::npos : at - from);
+      auto stage = make_reranker(part, cat);
+      if (!stage) throw InvalidInput("re-ranker chain '" + spec + "': empty stage");
+      stages.push_back(std::move(stage));
+      if (at == std::string::npos) break;
+      from = at + 1;
+    }
+    return std::make_unique<Chain>(std::move(stages));
+  }
+  const auto colon = spec.find(':');
+  const std::string name = spec.substr(0, colon);
+  double strength = 0.5;
+  if (colon != std::string::npos) {
+    const std::string v = spec.substr(colon + 1);
+    char* end = nullptr;
+    strength = std::strtod(v.c_str(), &end);
+    if (v.empty() || end != v.c_str() + v.size() || !(strength >= 0.0 && strength <= 1.0))
+      throw InvalidInput("re-ranker '" + spec + "': the strength after ':' must be a number in [0, 1]");
+  }
+  auto need_categories = [&]() -> const data::ItemTable& {
+    if (!cat.items || !cat.items->has_categories())
+      throw InvalidInput("re-ranker '" + name + "' needs item categories, and this data has none");
+    return *cat.items;
+  };
+  if (name == "calibrated") return std::make_unique<Calibrated>(strength, need_categories());
+  if (name == "mmr") return std::make_unique<Mmr>(strength, need_categories());
+  if (name == "longtail") {
+    if (cat.long_tail.empty()) throw InvalidInput("re-ranker 'longtail' needs long-tail item flags");
+    return std::make_unique<LongTail>(strength, cat.long_tail);
+  }
+  if (name == "exposure" || name == "consumer") {
+    if (cat.popularity.empty()) throw InvalidInput("re-ranker '" + name + "' needs item popularity");
+    return std::make_unique<PopularityPenalty>(name, strength, cat.popularity, name == "consumer");
+  }
+  std::string known;
+  for (const auto& n : reranker_names()) known += (known.empty() ? "" : ", ") + n;
+  throw InvalidInput("unknown re-ranker '" + name + "' (" + known + ", none)");
+}
+
+}  // namespace driftrec::rerank

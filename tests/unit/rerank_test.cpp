@@ -1,0 +1,98 @@
+// Re-rankers on hand-worked candidate lists.
+#include <gtest/gtest.h>
+
+#include "driftrec/core/error.h"
+#include "driftrec/rerank/reranker.h"
+
+using namespace driftrec;
+
+namespace {
+
+// Items 1..5 with categories: 1 {A}, 2 {A, B}, 3 {C}, 4 {C}, 5 {B}.
+data::ItemTable table() {
+  data::ItemTable t;
+  for (const char* c : {"A", "B", "C"}) t.categories.add(c);
+  t.category_offsets = {0, 0, 1, 3, 4, 5, 6};
+  t.category_ids = {0, 0, 1, 2, 2, 1};
+  return t;
+}
+
+rerank::Request request(std::vector<std::int32_t> items, std::vector<float> scores) {
+  rerank::Request r;
+  r.items = std::move(items);
+  r.scores = std::move(scores);
+  return r;
+}
+
+}  // namespace
+
+TEST(Rerank, LongTailQuotaFillsTheLastSlotsWithTheBestTailItems) {
+  rerank::Catalogue cat;
+  cat.long_tail = {0, 0, 0, 0, 1, 1};
+  const auto r = request({1, 2, 3, 4, 5}, {5, 4, 3, 2, 1});
+  // k = 3, share 0.5: ceil(1.5) = 2 long-tail items; the first slot stays the model's best.
+  EXPECT_EQ(rerank::make_reranker("longtail:0.5", cat)->rerank(r, 3), (std::vector<std::int32_t>{1, 4, 5}));
+  EXPECT_EQ(rerank::make_reranker("longtail:0", cat)->rerank(r, 3), (std::vector<std::int32_t>{1, 2, 3}));
+  // The quota is capped by the long-tail candidates there are.
+  EXPECT_EQ(rerank::make_reranker("longtail:1", cat)->rerank(request({1, 2, 4}, {3, 2, 1}), 3),
+            (std::vector<std::int32_t>{1, 2, 4}));
+}
+
+TEST(Rerank, MmrTradesRelevanceForCategorySimilarity) {
+  const auto t = table();
+  rerank::Catalogue cat;
+  cat.items = &t;
+  const auto r = request({1, 2, 3}, {1.0f, 0.9f, 0.8f});  // relevance 1, 0.5, 0
+  // Second pick: item 2 gains 0.5 * 0.5 - 0.5 * cos(A, AB) = 0.25 - 0.354 < 0; item 3 gains 0.
+  EXPECT_EQ(rerank::make_reranker("mmr:0.5", cat)->rerank(r, 3), (std::vector<std::int32_t>{1, 3, 2}));
+  EXPECT_EQ(rerank::make_reranker("mmr:0", cat)->rerank(r, 3), (std::vector<std::int32_t>{1, 2, 3}));
+}
+
+TEST(Rerank, CalibratedFollowsTheHistoryMix) {
+  const auto t = table();
+  rerank::Catalogue cat;
+  cat.items = &t;
+  auto r = request({1, 2, 4}, {1.0f, 0.9f, 0.8f});
+  r.history = {3, 3};  // all C
+  // lambda 0.9: {1} costs 0.9 * ln(1 / 0.01) = 4.1 and gains 0.1; {4} matches C exactly.
+  EXPECT_EQ(rerank::make_reranker("calibrated:0.9", cat)->rerank(r, 1), (std::vector<std::int32_t>{4}));
+  EXPECT_EQ(rerank::make_reranker("calibrated:0", cat)->rerank(r, 1), (std::vector<std::int32_t>{1}));
+}
+
+TEST(Rerank, ExposureAndConsumerFavourLessPopularItems) {
+  rerank::Catalogue cat;
+  cat.popularity = {0, 100, 1};
+  auto r = request({1, 2}, {1.0f, 0.5f});
+  // relevance 1, 0; 1 - popularity / 100: 0, 0.99. lambda 0.8: 0.2 < 0.792.
+  EXPECT_EQ(rerank::make_reranker("exposure:0.8", cat)->rerank(r, 2), (std::vector<std::int32_t>{2, 1}));
+  EXPECT_EQ(rerank::make_reranker("exposure:0.1", cat)->rerank(r, 2), (std::vector<std::int32_t>{1, 2}));
+  // consumer: only active users' lists are re-ranked.
+  r.active_user = true;
+  EXPECT_EQ(rerank::make_reranker("consumer:0.8", cat)->rerank(r, 2), (std::vector<std::int32_t>{2, 1}));
+  r.active_user = false;
+  EXPECT_EQ(rerank::make_reranker("consumer:0.8", cat)->rerank(r, 2), (std::vector<std::int32_t>{1, 2}));
+}
+
+TEST(Rerank, ChainsApplyStagesInTurn) {
+  rerank::Catalogue cat;
+  cat.popularity = {0, 100, 90, 1, 1};
+  cat.long_tail = {0, 0, 0, 0, 1};
+  const auto r = request({1, 2, 3, 4}, {4, 3, 2, 1});
+  // exposure:0.9 orders by (1 - popularity) mostly: 3/4 (tie: 3 first), then 2, 1; longtail:0.5
+  // then keeps that order but needs item 4 (the only long-tail item) within k = 2.
+  const auto chain = rerank::make_reranker("exposure:0.9+longtail:0.5", cat);
+  EXPECT_EQ(chain->rerank(r, 2), (std::vector<std::int32_t>{3, 4}));
+  EXPECT_NE(chain->name().find('+'), std::string::npos);
+  EXPECT_THROW(rerank::make_reranker("exposure:0.5++longtail:0.2", cat), InvalidInput);
+}
+
+TEST(Rerank, SpecsAreCheckedAndNoneMeansNoReranker) {
+  rerank::Catalogue cat;
+  EXPECT_EQ(rerank::make_reranker("", cat), nullptr);
+  EXPECT_EQ(rerank::make_reranker("none", cat), nullptr);
+  EXPECT_THROW(rerank::make_reranker("shuffle:0.5", cat), InvalidInput);
+  EXPECT_THROW(rerank::make_reranker("mmr:1.5", cat), InvalidInput);
+  EXPECT_THROW(rerank::make_reranker("mmr:x", cat), InvalidInput);
+  EXPECT_THROW(rerank::make_reranker("mmr:0.5", cat), InvalidInput);  // no categories
+  EXPECT_THROW(rerank::make_reranker("longtail:0.2", cat), InvalidInput);
+}
