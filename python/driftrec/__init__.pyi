@@ -141,7 +141,8 @@ def load(dir: str, data: Union[Dataset, Split, None] = None) -> Model: ...
 def evaluate(model: Model, data: Union[Dataset, Split], split: str = "test", k: Sequence[int] = (10, 20),
              metrics: Sequence[str] = (), include_seen: bool = False, impressions: int = 0, threads: int = 0,
              progress: Progress = False, protocol: str = "split", replay_start: str = "", windows: int = 10,
-             skip_repeats: bool = False, truth: str = "") -> Dict[str, Any]: ...
+             skip_repeats: bool = False, truth: str = "", fairness: bool = False, rerank: str = "",
+             rerank_depth: int = 100, long_tail_items: str = "", active_users: str = "") -> Dict[str, Any]: ...
 def compare(models: Sequence[Model], data: Dataset, split: str = "test",
             metrics: Sequence[str] = ("hr@10", "ndcg@10", "mrr"), resamples: int = 1000, seed: int = 42,
             alpha: float = 0.05, threads: int = 0, labels: Optional[Sequence[str]] = None,

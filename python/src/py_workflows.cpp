@@ -175,7 +175,9 @@ pyb::dict replay_py(const PyModel& model, const DataArg& d, int k, const std::st
 pyb::dict evaluate_py(const PyModel& model, const pyb::object& data, const std::string& split,
                       const std::vector<int>& k, const std::vector<std::string>& metrics, bool include_seen,
                       int impressions, int threads, const pyb::object& progress, const std::string& protocol,
-                      const std::string& replay_start, int windows, bool skip_repeats, const std::string& truth) {
+                      const std::string& replay_start, int windows, bool skip_repeats, const std::string& truth,
+                      bool fairness, const std::string& rerank, std::size_t rerank_depth,
+                      const std::string& long_tail_items, const std::string& active_users) {
   const auto d = data_arg(data);
   if (protocol == "replay")
     return replay_py(model, d, workflow::headline_k(k), replay_start, windows, include_seen, skip_repeats, truth,
@@ -192,6 +194,11 @@ pyb::dict evaluate_py(const PyModel& model, const pyb::object& data, const std::
   o.data_name = d.data->name;
   o.model_dir = model.source_dir;
   o.progress = progress_callback(progress);
+  o.fairness = fairness;
+  o.rerank = rerank;
+  o.rerank_depth = rerank_depth;
+  o.groups.long_tail_file = long_tail_items;
+  o.groups.active_file = active_users;
   workflow::Evaluation ev;
   {
     pyb::gil_scoped_release nogil;
@@ -215,7 +222,8 @@ void bind_workflows(pyb::module_& m) {
   m.def("evaluate", &evaluate_py, arg("model"), arg("data"), arg("split") = "test", arg("k") = std::vector<int>{10, 20},
         arg("metrics") = std::vector<std::string>{}, arg("include_seen") = false, arg("impressions") = 0,
         arg("threads") = 0, arg("progress") = false, arg("protocol") = "split", arg("replay_start") = "",
-        arg("windows") = 10, arg("skip_repeats") = false, arg("truth") = "");
+        arg("windows") = 10, arg("skip_repeats") = false, arg("truth") = "", arg("fairness") = false,
+        arg("rerank") = "", arg("rerank_depth") = 100, arg("long_tail_items") = "", arg("active_users") = "");
 }
 
 }  // namespace driftrec::py

@@ -71,6 +71,18 @@ def test_evaluate_and_refit(shop, tmp_path):
     assert driftrec.evaluate(refit, shop, threads=1)["metrics"]["ndcg@10"] >= 0
 
 
+def test_graph_models_fairness_and_reranking(shop, tmp_path):
+    model = driftrec.train("gfcf", shop, config={"k": 16}, progress=False, threads=1)
+    res = driftrec.evaluate(model, shop, k=[10], fairness=True, threads=1)
+    assert {"aplt@10", "pop_rsp@10", "pop_reo@10", "ndcg@10_gap", "miscalibration@10", "ild@10"} <= set(res["metrics"])
+    quota = driftrec.evaluate(model, shop, k=[10], rerank="longtail:0.5", threads=1)
+    assert quota["rerank"].startswith("longtail") and quota["metrics"]["aplt@10"] >= 0.5 - 1e-9
+    with pytest.raises(driftrec.InvalidInput, match="re-ranker"):
+        driftrec.evaluate(model, shop, rerank="shuffle:1")
+    ease = driftrec.train("ease", shop, progress=False, threads=1)
+    assert 0 <= driftrec.evaluate(ease, shop, threads=1)["metrics"]["ndcg@10"] <= 1
+
+
 def test_progress_true_draws_text(shop, capsys):
     driftrec.train("bpr", shop, config={"epochs": 2, "factors": 4}, threads=1, progress=True)
     assert "train bpr 1/2" in capsys.readouterr().err

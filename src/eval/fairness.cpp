@@ -121,27 +121,32 @@ double miscalibration(const ItemList& history, const ItemList& list, const data:
   return kl;
 }
 
+std::vector<std::int32_t> item_categories(const data::ItemTable& t, std::int32_t i) {
+  std::vector<std::int32_t> c;
+  if (i >= 0 && static_cast<std::size_t>(i) + 1 < t.category_offsets.size())
+    c.assign(t.category_ids.begin() + t.category_offsets[static_cast<std::size_t>(i)],
+             t.category_ids.begin() + t.category_offsets[static_cast<std::size_t>(i) + 1]);
+  std::sort(c.begin(), c.end());
+  c.erase(std::unique(c.begin(), c.end()), c.end());
+  return c;
+}
+
+double category_cosine(const std::vector<std::int32_t>& a, const std::vector<std::int32_t>& b) {
+  std::vector<std::int32_t> common;
+  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(common));
+  const double norm = std::sqrt(static_cast<double>(a.size()) * static_cast<double>(b.size()));
+  return norm > 0 ? static_cast<double>(common.size()) / norm : 0.0;
+}
+
 double intra_list_diversity(const ItemList& list, const data::ItemTable& table) {
   if (list.size() < 2) return 0.0;
-  auto cats = [&](std::int32_t i) {
-    std::vector<std::int32_t> c;
-    if (i >= 0 && static_cast<std::size_t>(i) + 1 < table.category_offsets.size())
-      c.assign(table.category_ids.begin() + table.category_offsets[static_cast<std::size_t>(i)],
-               table.category_ids.begin() + table.category_offsets[static_cast<std::size_t>(i) + 1]);
-    std::sort(c.begin(), c.end());
-    c.erase(std::unique(c.begin(), c.end()), c.end());
-    return c;
-  };
   std::vector<std::vector<std::int32_t>> c;
-  for (auto i : list) c.push_back(cats(i));
+  for (auto i : list) c.push_back(item_categories(table, i));
   double sum = 0;
   std::int64_t pairs = 0;
   for (std::size_t x = 0; x < c.size(); ++x)
     for (std::size_t y = x + 1; y < c.size(); ++y) {
-      std::vector<std::int32_t> common;
-      std::set_intersection(c[x].begin(), c[x].end(), c[y].begin(), c[y].end(), std::back_inserter(common));
-      const double norm = std::sqrt(static_cast<double>(c[x].size()) * static_cast<double>(c[y].size()));
-      sum += 1.0 - (norm > 0 ? static_cast<double>(common.size()) / norm : 0.0);
+      sum += 1.0 - category_cosine(c[x], c[y]);
       ++pairs;
     }
   return sum / static_cast<double>(pairs);

@@ -21,17 +21,6 @@ const ParamSet& EaseModel::params() {
 
 EaseModel::EaseModel(const nlohmann::json& config) : Model(params().resolve(config)) {}
 
-namespace {
-
-std::vector<std::int32_t> history_items(const UserState& s) {
-  std::vector<std::int32_t> items;
-  items.reserve(s.history.size());
-  for (const auto& e : s.history) items.push_back(e.item);
-  return items;
-}
-
-}  // namespace
-
 void EaseModel::fit(const data::Dataset& train, const FitOptions& options) {
   if (train.log.size() == 0) throw InvalidInput("ease: no training events");
   const auto n = static_cast<std::size_t>(train.n_items());
@@ -72,7 +61,7 @@ void EaseModel::score(const UserState& s, float* out) const {
   require_fitted();
   const auto n = static_cast<std::size_t>(n_items_);
   std::fill(out, out + n, 0.0f);
-  for (const auto& [i, pos] : linalg::distinct_items(history_items(s), n_items_)) {
+  for (const auto& [i, pos] : linalg::distinct_items(s.history, n_items_)) {
     (void)pos;
     const float* row = B_.data() + static_cast<std::size_t>(i) * n;
     for (std::size_t j = 0; j < n; ++j) out[j] += row[j];
@@ -85,7 +74,7 @@ std::vector<Attribution> EaseModel::explain(const UserState& s, std::int32_t ite
   if (item <= 0 || item >= n_items_) throw InvalidInput("ease: item index out of range");
   const auto n = static_cast<std::size_t>(n_items_);
   std::vector<Attribution> out;
-  for (const auto& [i, pos] : linalg::distinct_items(history_items(s), n_items_))
+  for (const auto& [i, pos] : linalg::distinct_items(s.history, n_items_))
     out.push_back({pos, i, B_[static_cast<std::size_t>(i) * n + static_cast<std::size_t>(item)]});
   std::stable_sort(out.begin(), out.end(),
                    [](const Attribution& x, const Attribution& y) { return x.weight > y.weight; });

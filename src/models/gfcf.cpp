@@ -25,17 +25,6 @@ const ParamSet& GfcfModel::params() {
 
 GfcfModel::GfcfModel(const nlohmann::json& config) : Model(params().resolve(config)) {}
 
-namespace {
-
-std::vector<std::int32_t> history_items(const UserState& s) {
-  std::vector<std::int32_t> items;
-  items.reserve(s.history.size());
-  for (const auto& e : s.history) items.push_back(e.item);
-  return items;
-}
-
-}  // namespace
-
 void GfcfModel::fit(const data::Dataset& train, const FitOptions& options) {
   if (train.log.size() == 0) throw InvalidInput("gfcf: no training events");
   const auto t0 = std::chrono::steady_clock::now();
@@ -101,7 +90,7 @@ std::vector<float> GfcfModel::query_vector(const UserState& s) const {
   const auto k = static_cast<std::size_t>(k_);
   std::vector<float> q(k, 0.0f);
   const float alpha = static_cast<float>(config_["alpha"].get<double>());
-  for (const auto& [i, pos] : linalg::distinct_items(history_items(s), n_items_)) {
+  for (const auto& [i, pos] : linalg::distinct_items(s.history, n_items_)) {
     (void)pos;
     const float* row = query_side_.data() + static_cast<std::size_t>(i) * k;
     for (std::size_t j = 0; j < k; ++j) q[j] += alpha * row[j];
@@ -113,7 +102,7 @@ void GfcfModel::add_linear_filter(const UserState& s, float* out) const {
   // t = R~ r (a weight per training user), then out += t^T R~.
   std::vector<float> t(static_cast<std::size_t>(n_users_), 0.0f);
   std::vector<std::int32_t> touched;
-  for (const auto& [i, pos] : linalg::distinct_items(history_items(s), n_items_)) {
+  for (const auto& [i, pos] : linalg::distinct_items(s.history, n_items_)) {
     (void)pos;
     for (auto q = item_offsets_[static_cast<std::size_t>(i)]; q < item_offsets_[static_cast<std::size_t>(i) + 1]; ++q) {
       const auto v = static_cast<std::size_t>(item_users_[static_cast<std::size_t>(q)]);
@@ -145,7 +134,7 @@ std::vector<Attribution> GfcfModel::explain(const UserState& s, std::int32_t ite
   const float alpha = static_cast<float>(config_["alpha"].get<double>());
   const auto j = static_cast<std::size_t>(item);
   std::vector<Attribution> out;
-  for (const auto& [i, pos] : linalg::distinct_items(history_items(s), n_items_)) {
+  for (const auto& [i, pos] : linalg::distinct_items(s.history, n_items_)) {
     // (R~^T R~)_ij: the users of i and j, both lists sorted by user.
     const auto ui = static_cast<std::size_t>(i);
     auto a = item_offsets_[ui], b = item_offsets_[j];

@@ -196,11 +196,11 @@ Csr binary_matrix(const data::InteractionLog& log, std::size_t n_users, std::siz
   return R;
 }
 
-std::vector<std::pair<std::int32_t, std::size_t>> distinct_items(const std::vector<std::int32_t>& items,
+std::vector<std::pair<std::int32_t, std::size_t>> distinct_items(const std::vector<data::Event>& history,
                                                                  std::int32_t n_items) {
   std::vector<std::pair<std::int32_t, std::size_t>> out;
-  for (std::size_t p = 0; p < items.size(); ++p)
-    if (items[p] > 0 && items[p] < n_items) out.emplace_back(items[p], p);
+  for (std::size_t p = 0; p < history.size(); ++p)
+    if (history[p].item > 0 && history[p].item < n_items) out.emplace_back(history[p].item, p);
   // Sort by item, the last occurrence first within an item, then keep one per item.
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return a.first < b.first || (a.first == b.first && a.second > b.second);

@@ -51,7 +51,8 @@ TruncatedSvd randomized_svd(const Csr& A, std::size_t k, std::size_t oversample,
 
 namespace driftrec::data {
 struct InteractionLog;
-}
+struct Event;
+}  // namespace driftrec::data
 
 namespace driftrec::models::linalg {
 
@@ -61,7 +62,7 @@ Csr binary_matrix(const data::InteractionLog& log, std::size_t n_users, std::siz
 
 /// The distinct items of a history that lie in [1, n_items), each with the position of its last
 /// occurrence, sorted by item.
-std::vector<std::pair<std::int32_t, std::size_t>> distinct_items(const std::vector<std::int32_t>& items,
+std::vector<std::pair<std::int32_t, std::size_t>> distinct_items(const std::vector<data::Event>& history,
                                                                  std::int32_t n_items);
 
 }  // namespace driftrec::models::linalg

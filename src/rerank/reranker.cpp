@@ -50,16 +50,6 @@ std::vector<std::int32_t> greedy(const Request& r, std::size_t k, Gain gain) {
   return out;
 }
 
-std::vector<std::int32_t> categories_of(const data::ItemTable& t, std::int32_t i) {
-  std::vector<std::int32_t> c;
-  if (i >= 0 && static_cast<std::size_t>(i) + 1 < t.category_offsets.size())
-    c.assign(t.category_ids.begin() + t.category_offsets[static_cast<std::size_t>(i)],
-             t.category_ids.begin() + t.category_offsets[static_cast<std::size_t>(i) + 1]);
-  std::sort(c.begin(), c.end());
-  c.erase(std::unique(c.begin(), c.end()), c.end());
-  return c;
-}
-
 class Calibrated final : public Reranker {
  public:
   Calibrated(double lambda, const data::ItemTable& t) : lambda_(lambda), t_(t) {}
@@ -71,7 +61,7 @@ class Calibrated final : public Reranker {
     // Category mass of every candidate (split evenly over its categories).
     std::vector<std::vector<std::pair<std::size_t, double>>> mass(r.items.size());
     for (std::size_t c = 0; c < r.items.size(); ++c) {
-      const auto cats = categories_of(t_, r.items[c]);
+      const auto cats = eval::item_categories(t_, r.items[c]);
       for (auto g : cats) mass[c].emplace_back(static_cast<std::size_t>(g), 1.0 / static_cast<double>(cats.size()));
     }
     std::vector<double> sum(n_cat, 0.0);
@@ -110,13 +100,8 @@ class Mmr final : public Reranker {
   std::vector<std::int32_t> rerank(const Request& r, std::size_t k) const override {
     const auto rel = relevance(r);
     std::vector<std::vector<std::int32_t>> cats(r.items.size());
-    for (std::size_t c = 0; c < r.items.size(); ++c) cats[c] = categories_of(t_, r.items[c]);
-    auto sim = [&](std::size_t a, std::size_t b) {
-      std::vector<std::int32_t> common;
-      std::set_intersection(cats[a].begin(), cats[a].end(), cats[b].begin(), cats[b].end(), std::back_inserter(common));
-      const double norm = std::sqrt(static_cast<double>(cats[a].size()) * static_cast<double>(cats[b].size()));
-      return norm > 0 ? static_cast<double>(common.size()) / norm : 0.0;
-    };
+    for (std::size_t c = 0; c < r.items.size(); ++c) cats[c] = eval::item_categories(t_, r.items[c]);
+    auto sim = [&](std::size_t a, std::size_t b) { return eval::category_cosine(cats[a], cats[b]); };
     return greedy(r, k, [&](std::size_t c, const std::vector<std::size_t>& chosen) {
       double most = 0;
       for (auto j : chosen) most = std::max(most, sim(c, j));

@@ -48,6 +48,10 @@ std::vector<double> category_distribution(const ItemList& items, const data::Ite
 /// Steck's miscalibration KL(p || (1 - a) q + a p) of a list against a history (0 when either has
 /// no categorised item).
 double miscalibration(const ItemList& history, const ItemList& list, const data::ItemTable& table, double a = 0.01);
+/// The distinct categories of item i, sorted (empty for an item without one or out of range).
+std::vector<std::int32_t> item_categories(const data::ItemTable& table, std::int32_t i);
+/// Cosine of two sorted category sets as indicator vectors (0 when either is empty).
+double category_cosine(const std::vector<std::int32_t>& a, const std::vector<std::int32_t>& b);
 /// Intra-list diversity: mean over item pairs of 1 - cosine of their category indicator vectors
 /// (0 for lists of fewer than two items).
 double intra_list_diversity(const ItemList& list, const data::ItemTable& table);
