@@ -19,6 +19,18 @@ std::vector<char> top_share(const std::vector<double>& activity, double share) {
   return flag;
 }
 
+std::vector<char> active_users(const std::vector<std::int32_t>& case_users, const std::vector<double>& history_length,
+                               double share) {
+  if (history_length.size() != case_users.size()) throw InvalidInput("active_users: one history length per case");
+  std::int32_t max_user = 0;
+  for (auto u : case_users) max_user = std::max(max_user, u);
+  const auto top = top_share(history_length, share);
+  std::vector<char> active(static_cast<std::size_t>(max_user) + 1, 0);
+  for (std::size_t c = 0; c < case_users.size(); ++c)
+    if (top[c]) active[static_cast<std::size_t>(case_users[c])] = 1;
+  return active;
+}
+
 std::vector<char> long_tail_items(const std::vector<std::int64_t>& train_counts, std::int32_t n_items,
                                   double head_share) {
   if (n_items < 1) return {};
@@ -110,15 +122,20 @@ std::vector<double> category_distribution(const ItemList& items, const data::Ite
   return p;
 }
 
+double calibration_kl(const std::vector<double>& p, const std::vector<double>& q, double a) {
+  if (p.size() != q.size()) throw InvalidInput("calibration_kl: distributions of different sizes");
+  double kl = 0;
+  for (std::size_t g = 0; g < p.size(); ++g)
+    if (p[g] > 0) kl += p[g] * std::log(p[g] / ((1 - a) * q[g] + a * p[g]));
+  return kl;
+}
+
 double miscalibration(const ItemList& history, const ItemList& list, const data::ItemTable& table, double a) {
   const auto p = category_distribution(history, table);
   const auto q = category_distribution(list, table);
   const double ps = std::accumulate(p.begin(), p.end(), 0.0), qs = std::accumulate(q.begin(), q.end(), 0.0);
   if (ps <= 0 || qs <= 0) return 0.0;
-  double kl = 0;
-  for (std::size_t g = 0; g < p.size(); ++g)
-    if (p[g] > 0) kl += p[g] * std::log(p[g] / ((1 - a) * q[g] + a * p[g]));
-  return kl;
+  return calibration_kl(p, q, a);
 }
 
 std::vector<std::int32_t> item_categories(const data::ItemTable& t, std::int32_t i) {
@@ -181,14 +198,9 @@ std::map<std::string, double> fairness_metrics(const std::vector<ItemList>& list
   const auto long_tail = o.long_tail.empty() ? long_tail_items(train_counts, n_items, o.head_share) : o.long_tail;
   std::vector<char> active = o.active;
   if (active.empty()) {  // the top share of evaluated users by history length
-    std::int32_t max_user = 0;
-    for (auto u : case_users) max_user = std::max(max_user, u);
     std::vector<double> length(case_users.size());
     for (std::size_t c = 0; c < case_users.size(); ++c) length[c] = static_cast<double>(histories[c].size());
-    const auto top = top_share(length, o.active_share);
-    active.assign(static_cast<std::size_t>(max_user) + 1, 0);
-    for (std::size_t c = 0; c < case_users.size(); ++c)
-      if (top[c]) active[static_cast<std::size_t>(case_users[c])] = 1;
+    active = active_users(case_users, length, o.active_share);
   }
   const std::string at = "@" + std::to_string(k);
   std::map<std::string, double> m;

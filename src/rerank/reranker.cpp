@@ -24,9 +24,9 @@ std::vector<double> relevance(const Request& r) {
 }
 
 /// Greedy selection: k times, the unused candidate with the largest gain(c, chosen), ties by
-/// candidate order.
-template <typename Gain>
-std::vector<std::int32_t> greedy(const Request& r, std::size_t k, Gain gain) {
+/// candidate order; picked(c) is told of each choice (for re-rankers that keep running sums).
+template <typename Gain, typename Picked>
+std::vector<std::int32_t> greedy(const Request& r, std::size_t k, Gain gain, Picked picked) {
   std::vector<char> used(r.items.size(), 0);
   std::vector<std::size_t> chosen;
   const auto n = std::min(k, r.items.size());
@@ -44,10 +44,16 @@ std::vector<std::int32_t> greedy(const Request& r, std::size_t k, Gain gain) {
     if (best == r.items.size()) break;  // nothing left may be chosen
     used[best] = 1;
     chosen.push_back(best);
+    picked(best);
   }
   std::vector<std::int32_t> out;
   for (auto c : chosen) out.push_back(r.items[c]);
   return out;
+}
+
+template <typename Gain>
+std::vector<std::int32_t> greedy(const Request& r, std::size_t k, Gain gain) {
+  return greedy(r, k, gain, [](std::size_t) {});
 }
 
 class Calibrated final : public Reranker {
@@ -64,31 +70,30 @@ class Calibrated final : public Reranker {
       const auto cats = eval::item_categories(t_, r.items[c]);
       for (auto g : cats) mass[c].emplace_back(static_cast<std::size_t>(g), 1.0 / static_cast<double>(cats.size()));
     }
+    // Running sums of the chosen items: relevance, category mass and how many have a category.
     std::vector<double> sum(n_cat, 0.0);
     double rel_sum = 0, n_categorised = 0;
-    std::size_t last = r.items.size();
     auto kl_with = [&](std::size_t c) {
       std::vector<double> q = sum;
-      double n = n_categorised + (mass[c].empty() ? 0.0 : 1.0);
+      const double n = n_categorised + (mass[c].empty() ? 0.0 : 1.0);
       for (const auto& [g, m] : mass[c]) q[g] += m;
-      double kl = 0;
-      for (std::size_t g = 0; g < n_cat; ++g)
-        if (p[g] > 0) kl += p[g] * std::log(p[g] / ((1 - kAlpha) * (n > 0 ? q[g] / n : 0.0) + kAlpha * p[g]));
-      return kl;
+      if (n > 0)
+        for (auto& x : q) x /= n;
+      return eval::calibration_kl(p, q);
     };
-    return greedy(r, k, [&](std::size_t c, const std::vector<std::size_t>& chosen) {
-      if (!chosen.empty() && chosen.back() != last) {  // fold the last pick into the running sums
-        last = chosen.back();
-        rel_sum += rel[last];
-        for (const auto& [g, m] : mass[last]) sum[g] += m;
-        n_categorised += mass[last].empty() ? 0.0 : 1.0;
-      }
-      return (1 - lambda_) * (rel_sum + rel[c]) - lambda_ * kl_with(c);
-    });
+    return greedy(
+        r, k,
+        [&](std::size_t c, const std::vector<std::size_t>&) {
+          return (1 - lambda_) * (rel_sum + rel[c]) - lambda_ * kl_with(c);
+        },
+        [&](std::size_t c) {
+          rel_sum += rel[c];
+          for (const auto& [g, m] : mass[c]) sum[g] += m;
+          n_categorised += mass[c].empty() ? 0.0 : 1.0;
+        });
   }
 
  private:
-  static constexpr double kAlpha = 0.01;
   double lambda_;
   const data::ItemTable& t_;
 };
@@ -130,13 +135,15 @@ class LongTail final : public Reranker {
         std::min(tail_available, static_cast<std::size_t>(std::ceil(share_ * static_cast<double>(k) - 1e-9)));
     // Candidates are in score order: the first unused one, or the first unused long-tail one when
     // the remaining slots are needed for the quota.
-    return greedy(r, k, [&](std::size_t c, const std::vector<std::size_t>& chosen) {
-      std::size_t tail_chosen = 0;
-      for (auto j : chosen) tail_chosen += is_tail(j);
-      const bool must = quota > tail_chosen && quota - tail_chosen >= n - chosen.size();
-      if (must && !is_tail(c)) return -std::numeric_limits<double>::infinity();
-      return -static_cast<double>(c);
-    });
+    std::size_t tail_chosen = 0;
+    return greedy(
+        r, k,
+        [&](std::size_t c, const std::vector<std::size_t>& chosen) {
+          const bool must = quota > tail_chosen && quota - tail_chosen >= n - chosen.size();
+          if (must && !is_tail(c)) return -std::numeric_limits<double>::infinity();
+          return -static_cast<double>(c);
+        },
+        [&](std::size_t c) { tail_chosen += is_tail(c); });
   }
 
  private:

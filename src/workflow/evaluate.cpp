@@ -53,8 +53,9 @@ Evaluation evaluate(const models::LoadedModel& model, data::Dataset data, const 
   Groups groups;
   const bool fairness = options.fairness || !options.rerank.empty() || !options.groups.long_tail_file.empty() ||
                         !options.groups.active_file.empty();
-  const auto train_counts = data::item_counts(p.split.train.log, p.full.n_items());
+  std::vector<std::int64_t> train_counts;  // the groups and the re-rankers' popularity
   if (fairness) {
+    train_counts = data::item_counts(p.split.train.log, p.full.n_items());
     groups = make_groups(p.full, train_counts, cases, options.groups);
     auto fo = std::make_shared<eval::FairnessOptions>();
     fo->long_tail = groups.long_tail;

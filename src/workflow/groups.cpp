@@ -45,12 +45,12 @@ Groups make_groups(const data::Dataset& full, const std::vector<std::int64_t>& t
     if (unknown) log_info(o.active_file + ": " + std::to_string(unknown) + " id(s) are not users of the data");
   } else {
     std::vector<double> length(cases.size());
-    for (std::size_t c = 0; c < cases.size(); ++c)
+    std::vector<std::int32_t> users(cases.size());
+    for (std::size_t c = 0; c < cases.size(); ++c) {
+      users[c] = cases[c].user;
       length[c] = static_cast<double>(cases[c].history_end - full.log.user_begin(cases[c].user));
-    const auto top = eval::top_share(length, o.active_share);
-    g.active.assign(static_cast<std::size_t>(full.n_users()), 0);
-    for (std::size_t c = 0; c < cases.size(); ++c)
-      if (top[c]) g.active[static_cast<std::size_t>(cases[c].user)] = 1;
+    }
+    g.active = eval::active_users(users, length, o.active_share);
   }
   return g;
 }

@@ -28,6 +28,10 @@ std::vector<char> long_tail_items(const std::vector<std::int64_t>& train_counts,
                                   double head_share = 0.2);
 /// flag[x] = 1 for the top `share` of entries by `activity` (ties by lower index), 0 otherwise.
 std::vector<char> top_share(const std::vector<double>& activity, double share);
+/// Active users computed from the evaluated cases: flag[user] = 1 (size max user + 1) for the
+/// users of the top `share` of cases by `history_length` (one entry per case).
+std::vector<char> active_users(const std::vector<std::int32_t>& case_users, const std::vector<double>& history_length,
+                               double share);
 
 /// APLT: mean over non-empty lists of the share of their items with long_tail[i] = 1.
 double long_tail_share(const std::vector<ItemList>& lists, const std::vector<char>& long_tail);
@@ -45,8 +49,10 @@ PopularityBias popularity_bias(const std::vector<ItemList>& lists, const std::ve
 /// Category distribution of `items` (each item's mass split evenly over its categories; items
 /// without one left out); all zeros when none has a category.
 std::vector<double> category_distribution(const ItemList& items, const data::ItemTable& table);
-/// Steck's miscalibration KL(p || (1 - a) q + a p) of a list against a history (0 when either has
-/// no categorised item).
+/// Steck's smoothed KL(p || (1 - a) q + a p) of two category distributions.
+double calibration_kl(const std::vector<double>& p, const std::vector<double>& q, double a = 0.01);
+/// Steck's miscalibration calibration_kl(p, q) of a list (q) against a history (p); 0 when either
+/// has no categorised item.
 double miscalibration(const ItemList& history, const ItemList& list, const data::ItemTable& table, double a = 0.01);
 /// The distinct categories of item i, sorted (empty for an item without one or out of range).
 std::vector<std::int32_t> item_categories(const data::ItemTable& table, std::int32_t i);
