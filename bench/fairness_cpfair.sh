@@ -39,7 +39,7 @@ $bin --log-level warn --threads 2 train --data "$work/data" --items "$work/items
   "${model_args[@]}" --out "$work/m" > /dev/null
 groups=(--long-tail-items "$cp/groups/items/020/longtail_items.txt" --active-users "$cp/groups/users/005/active_ids.txt")
 : > "$work/rows.jsonl"
-for rr in ${RERANKERS:-none longtail:0.2 exposure:0.5 exposure:0.4+longtail:0.2 exposure:0.3+longtail:0.3 calibrated:0.5 calibrated:0.7 calibrated:0.9 mmr:0.3 consumer:0.6 consumer:0.7}; do
+for rr in ${RERANKERS:-none longtail:0.2 exposure:0.5 exposure:0.4+longtail:0.2 exposure:0.3+longtail:0.3 calibrated:0.1 calibrated:0.2 calibrated:0.5 calibrated:0.9 mmr:0.3 consumer:0.6 consumer:0.7}; do
   extra=(--fairness); [[ $rr == none ]] || extra+=(--rerank "$rr")
   $bin --log-level warn --threads 1 evaluate --model "$work/m" --data "$work/data" --items "$work/items.csv" \
     --k 10 "${groups[@]}" "${extra[@]}" --json "$work/r.json" > /dev/null

@@ -2,7 +2,8 @@
 // Service::recommend_user for greedy, epsilon-greedy and Boltzmann slates of 10 (ials, synthetic
 // 2,000 users x 5,000 items), and the cost of the part every request now pays, recording the slate
 // for feedback (request id + SlateLog::add); then durable single-event ingest against durable click
-// feedback on a SQLite store, 16 callers each.   bench_serve_policy [out.json]
+// feedback on a SQLite store, 16 callers each; re-ranked slates (k=10 from the top 100) per re-ranker.
+// bench_serve_policy [out.json]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include "driftrec/models/registry.h"
 #include "driftrec/serve/service.h"
 #include "driftrec/serve/slate_log.h"
+#include "driftrec/workflow/model_reranking.h"
 
 using namespace driftrec;
 using Clock = std::chrono::steady_clock;
@@ -131,6 +133,37 @@ int main(int argc, char** argv) {
     j["recommend"][policy] = percentiles(us);
     std::printf("%-28s p50 %7.1f us  p99 %7.1f us\n", policy.c_str(), j["recommend"][policy]["p50_us"].get<double>(),
                 j["recommend"][policy]["p99_us"].get<double>());
+  }
+  // Re-ranked greedy slates (?rerank=): k=10 chosen from the model's top 100; the whole request and
+  // the re-ranking step alone (ModelReranking::apply on the same candidates).
+  const auto loaded = models::load_model_dir(dir);
+  const workflow::ModelReranking reranking(loaded);
+  for (const std::string spec : {"calibrated:0.5", "mmr:0.5", "exposure:0.4+longtail:0.2", "consumer:0.7"}) {
+    serve::RecommendRequest rr;
+    rr.k = 10;
+    rr.rerank = spec;
+    rr.rerank_depth = 100;
+    std::vector<double> whole, step;
+    for (int r = 0; r < 4000; ++r) {
+      const std::string user = "u" + std::to_string(1 + r % 200);
+      auto t0 = Clock::now();
+      svc.recommend_user(user, rr);
+      whole.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+      const auto state =
+          loaded.model->encode(-1, ds.log.events(ds.log.user_begin(1 + r % 200), ds.log.user_end(1 + r % 200)));
+      const auto top = loaded.model->recommend(state, 100, {});
+      t0 = Clock::now();
+      reranking.apply(spec, top, state, 10);
+      step.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    }
+    whole.erase(whole.begin(), whole.begin() + 400);
+    step.erase(step.begin(), step.begin() + 400);
+    j["rerank"][spec] = {{"request", percentiles(whole)}, {"rerank_step", percentiles(step)}};
+    std::printf("rerank %-26s request p50 %7.1f us p99 %7.1f us | step p50 %6.1f us p99 %6.1f us\n", spec.c_str(),
+                j["rerank"][spec]["request"]["p50_us"].get<double>(),
+                j["rerank"][spec]["request"]["p99_us"].get<double>(),
+                j["rerank"][spec]["rerank_step"]["p50_us"].get<double>(),
+                j["rerank"][spec]["rerank_step"]["p99_us"].get<double>());
   }
   // The slate record alone (what greedy requests pay now that feedback exists).
   serve::SlateLog log(100000, 3600);

@@ -6,13 +6,46 @@
 #include "driftrec/core/error.h"
 #include "driftrec/models/model_dir.h"
 #include "driftrec/models/registry.h"
+#include "driftrec/workflow/recommender.h"
 
 namespace driftrec::cli {
+
+namespace {
+
+/// "category | title" of an item when the data has them.
+std::string item_label(const data::Dataset* catalog, std::int32_t i) {
+  if (!catalog || i < 1) return "";
+  std::string s;
+  const auto& t = catalog->item_table;
+  if (t.primary_category(i) >= 0) s = t.categories.name(t.primary_category(i));
+  if (static_cast<std::size_t>(i) < t.titles.size() && !t.titles[static_cast<std::size_t>(i)].empty())
+    s += (s.empty() ? "" : " | ") + t.titles[static_cast<std::size_t>(i)];
+  return s;
+}
+
+void print_text(const nlohmann::json& out, const std::string& model, const std::string& user, std::size_t k) {
+  std::cout << model << " top-" << k << " for " << (user.empty() ? "an anonymous user" : "user " + user) << " ("
+            << out["history_length"].get<std::size_t>() << " past events)\n";
+  for (std::size_t r = 0; r < out["items"].size(); ++r) {
+    const auto& it = out["items"][r];
+    std::cout << std::setw(3) << r + 1 << ". " << std::left << std::setw(14) << it["item"].get<std::string>()
+              << std::right << " score " << std::fixed << std::setprecision(4) << it["score"].get<float>();
+    if (it.contains("label")) std::cout << "  " << it["label"].get<std::string>();
+    std::cout << "\n";
+    if (it.contains("because"))
+      for (const auto& b : it["because"])
+        std::cout << "       because of " << b["item"].get<std::string>() << " (" << std::setprecision(4)
+                  << b["weight"].get<float>() << ")\n";
+  }
+}
+
+}  // namespace
 
 Runner add_recommend(CLI::App& app, const GlobalFlags&) {
   struct Opts {
     std::string model_dir, user, history, exclude;
     DataFlags data;
+    RerankFlags rerank;
     std::size_t k = 10;
     bool json = false, explain = false, include_seen = false;
   };
@@ -23,84 +56,62 @@ Runner add_recommend(CLI::App& app, const GlobalFlags&) {
   app.add_option("--history", o->history, "item ids, comma-separated, observed in this order after the user's history");
   app.add_option("--exclude", o->exclude, "item ids never to recommend, comma-separated");
   o->data.add_to(app, false);
+  o->rerank.add_to(app, false);
   app.add_flag("--json", o->json, "print JSON");
   app.add_flag("--explain", o->explain, "show which past events drove each item (models that can explain)");
   app.add_flag("--include-seen", o->include_seen, "allow items already in the history");
   return [o]() {
-    auto loaded = models::load_model_dir(o->model_dir);
-    const auto& model = *loaded.model;
     if (o->user.empty() && o->history.empty()) throw InvalidInput("give --user, --history or both");
-    std::vector<data::Event> past;
-    std::int32_t user = o->user.empty() ? -1 : loaded.users.find(o->user);
+    auto loaded = std::make_shared<const models::LoadedModel>(models::load_model_dir(o->model_dir));
+    workflow::Recommender rec(loaded, o->rerank.groups);
+    const std::string user = o->user.empty() ? "\x01anonymous" : o->user;  // not a valid id in any format
     data::Dataset aligned;
     const data::Dataset* catalog = nullptr;
     if (!o->data.path.empty()) {
-      aligned = data::align_ids(o->data.load(), loaded.users, loaded.items);
+      aligned = data::align_ids(o->data.load(), loaded->users, loaded->items);
       catalog = &aligned;
-      const auto u = o->user.empty() ? -1 : aligned.users.find(o->user);
-      if (u >= 1) past = aligned.log.events(aligned.log.user_begin(u), aligned.log.user_end(u));
-    }
-    auto state = model.encode(user, past);
-    std::int64_t ts = past.empty() ? 0 : past.back().ts;
-    for (const auto& id : split_commas(o->history)) {
-      const auto item = loaded.items.find(id);
-      if (item < 0) {
-        log_warn("item '" + id + "' is unknown to the model; skipped");
-        continue;
+      if (const auto u = o->user.empty() ? -1 : aligned.users.find(o->user); u >= 1) {
+        std::vector<bool> keep(aligned.log.size(), false);
+        for (auto r = aligned.log.user_begin(u); r < aligned.log.user_end(u); ++r)
+          keep[static_cast<std::size_t>(r)] = true;
+        rec.set_histories(data::subset(aligned, keep));
       }
-      model.observe(state, data::Event{user < 0 ? 0 : user, item, ++ts, 0, 0, 1.0f});
     }
-    if (state.history.empty() && state.user < 0)
+    for (const auto& id : split_commas(o->history))
+      if (!rec.observe(user, id, std::nullopt)) log_warn("item '" + id + "' is unknown to the model; skipped");
+    workflow::RecommendQuery q;
+    q.k = o->k;
+    q.exclude_seen = !o->include_seen;
+    q.exclude = split_commas(o->exclude);
+    q.rerank = o->rerank.rerank;
+    q.rerank_depth = o->rerank.depth;
+    std::vector<char> cold;
+    const auto top = rec.recommend({user}, q, &cold).front();
+    if (cold.front())
       throw InvalidInput("user '" + o->user +
                          "' has no history the model knows: pass --data with their events or --history");
-    models::RecommendOptions ro;
-    ro.exclude_seen = !o->include_seen;
-    for (const auto& id : split_commas(o->exclude))
-      if (auto i = loaded.items.find(id); i >= 0) ro.exclude.push_back(i);
-    const auto top = model.recommend(state, o->k, ro);
+    const auto& model = *loaded->model;
     const bool can_explain = o->explain && model.capabilities().explain;
     if (o->explain && !can_explain) log_warn(model.name() + " cannot explain its recommendations");
-    auto label = [&](std::int32_t i) {
-      std::string s;
-      if (catalog && catalog->item_table.primary_category(i) >= 0)
-        s = catalog->item_table.categories.name(catalog->item_table.primary_category(i));
-      if (catalog && static_cast<std::size_t>(i) < catalog->item_table.titles.size() &&
-          !catalog->item_table.titles[static_cast<std::size_t>(i)].empty())
-        s += (s.empty() ? "" : " | ") + catalog->item_table.titles[static_cast<std::size_t>(i)];
-      return s;
-    };
-    nlohmann::json out = {{"user", o->user}, {"model", model.name()}, {"history_length", state.history.size()}};
+    nlohmann::json out = {{"user", o->user}, {"model", model.name()}, {"history_length", rec.history_length(user)}};
+    if (!q.rerank.empty()) out["rerank"] = q.rerank;
     out["items"] = nlohmann::json::array();
     for (std::size_t r = 0; r < top.size(); ++r) {
-      nlohmann::json it = {{"item", loaded.items.name(top.items[r])}, {"score", top.scores[r]}};
-      if (!label(top.items[r]).empty()) it["label"] = label(top.items[r]);
+      const auto& id = rec.item_id(top.items[r]);
+      nlohmann::json it = {{"item", id}, {"score", top.scores[r]}};
+      if (const auto label = item_label(catalog, top.items[r]); !label.empty()) it["label"] = label;
       if (can_explain) {
         it["because"] = nlohmann::json::array();
-        const auto attr = model.explain(state, top.items[r]);
+        const auto attr = rec.explain(user, id);
         for (std::size_t a = 0; a < std::min<std::size_t>(3, attr.size()); ++a)
-          it["because"].push_back(
-              {{"item", loaded.items.name(attr[a].item)}, {"weight", attr[a].weight}, {"position", attr[a].position}});
+          it["because"].push_back({{"item", attr[a].item}, {"weight", attr[a].weight}});
       }
       out["items"].push_back(it);
     }
-    if (o->json) {
+    if (o->json)
       std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-      return 0;
-    }
-    std::cout << model.name() << " top-" << o->k << " for "
-              << (o->user.empty() ? "an anonymous user" : "user " + o->user) << " (" << state.history.size()
-              << " past events)\n";
-    for (std::size_t r = 0; r < out["items"].size(); ++r) {
-      const auto& it = out["items"][r];
-      std::cout << std::setw(3) << r + 1 << ". " << std::left << std::setw(14) << it["item"].get<std::string>()
-                << std::right << " score " << std::fixed << std::setprecision(4) << it["score"].get<float>();
-      if (it.contains("label")) std::cout << "  " << it["label"].get<std::string>();
-      std::cout << "\n";
-      if (it.contains("because"))
-        for (const auto& b : it["because"])
-          std::cout << "       because of " << b["item"].get<std::string>() << " (" << std::setprecision(4)
-                    << b["weight"].get<float>() << ")\n";
-    }
+    else
+      print_text(out, model.name(), o->user, o->k);
     return 0;
   };
 }

@@ -15,6 +15,7 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
     std::string on = "test", out = "report.html", title = "DriftRec report", users;
     int sample_users = 2, resamples = 500;
     std::string truth;
+    RerankFlags rerank;
   };
   auto o = std::make_shared<Opts>();
   app.add_option("--model,--runs", o->models, "model directory (repeat; the first is the baseline of the comparison)")
@@ -32,6 +33,7 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
   app.add_option("--truth", o->truth,
                  "users' true interests (interests.csv of `driftrec synth`): adds the interest-tracking section "
                  "(default: interests.csv in the --data directory, when present)");
+  o->rerank.add_to(app);
   return [o, &g]() {
     const auto shared = load_shared_split(o->models, o->data, o->on);
     std::vector<const models::LoadedModel*> loaded;
@@ -46,6 +48,10 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
     ro.truth = truth_path(o->truth, o->data);
     ro.threads = g.threads;
     ro.progress = progress_printer();
+    ro.fairness = o->rerank.fairness;
+    ro.groups = o->rerank.groups;
+    ro.rerank = o->rerank.rerank;
+    ro.rerank_depth = o->rerank.depth;
     write_file(o->out, report::html_report(loaded, o->models, shared, ro));
     const auto& p = shared.prepared;
     std::cout << "wrote " << o->out << " (" << loaded.size() << " models, "

@@ -71,6 +71,7 @@ Runner add_serve(CLI::App& app, const GlobalFlags& g) {
       ->check(CLI::Range(1, 1024));
   app.add_option("--max-k", o->http.max_k, "largest k a request may ask for")->check(CLI::PositiveNumber);
   app.add_option("--history-limit", o->service.history_limit, "events kept per user state")->check(CLI::PositiveNumber);
+  add_group_flags(app, o->service.groups);
   app.add_option("--retrieval", o->service.retrieval, "exact, or hnsw (FAISS; for ials and bpr) for large catalogs")
       ->check(CLI::IsMember({"exact", "hnsw"}));
   app.add_option("--feedback-slates", o->service.feedback_slates,

@@ -91,14 +91,19 @@ void PrepareFlags::add_to(CLI::App& app) {
   app.add_option("--min-item-events", options.min_item_events, "k-core: items need at least N events (0 = off)");
 }
 
-void RerankFlags::add_to(CLI::App& app) {
-  app.add_flag("--fairness", fairness,
-               "also report fairness, calibration and diversity metrics (aplt, pop_rsp, pop_reo, miscalibration, "
-               "ild, the active-inactive ndcg gap)");
+void RerankFlags::add_to(CLI::App& app, bool metrics) {
+  if (metrics)
+    app.add_flag("--fairness", fairness,
+                 "also report fairness, calibration and diversity metrics (aplt, pop_rsp, pop_reo, miscalibration, "
+                 "ild, the active-inactive ndcg gap)");
   app.add_option("--rerank", rerank,
-                 "re-rank the model's top candidates: calibrated:L, mmr:L, longtail:SHARE, exposure:L or consumer:L "
-                 "(strength in [0, 1]; docs/fairness.md)");
+                 "re-rank the model's top candidates: calibrated:L, mmr:L, longtail:SHARE, exposure:L or consumer:L, "
+                 "chained with '+' (strength in [0, 1]; docs/fairness.md)");
   app.add_option("--rerank-depth", depth, "candidates the re-ranker chooses from")->check(CLI::PositiveNumber);
+  add_group_flags(app, groups);
+}
+
+void add_group_flags(CLI::App& app, workflow::GroupOptions& groups) {
   app.add_option("--long-tail-items", groups.long_tail_file,
                  "long-tail item ids, one per line (default: items outside the top --head-share by training events)");
   app.add_option("--active-users", groups.active_file,

@@ -56,8 +56,12 @@ struct RerankFlags {
   workflow::GroupOptions groups;
   std::string rerank;
   std::size_t depth = 100;
-  void add_to(CLI::App& app);
+  /// --rerank, --rerank-depth, the group flags, and --fairness when `metrics` (evaluate, report).
+  void add_to(CLI::App& app, bool metrics = true);
 };
+
+/// --long-tail-items, --active-users, --head-share, --active-share (the re-rankers' groups).
+void add_group_flags(CLI::App& app, workflow::GroupOptions& groups);
 
 /// --config (repeatable) and --set key=value (repeatable), layered over the defaults with the
 /// DRIFTREC_<NAME> environment in between.

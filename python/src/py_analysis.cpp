@@ -70,7 +70,8 @@ pyb::dict compare_py(const pyb::list& models_arg, const pyb::object& data, const
 std::string report_py(const pyb::list& model_list_arg, const pyb::object& data, const std::string& out,
                       const std::string& split, const std::string& title, const std::vector<std::string>& users,
                       int sample_users, int resamples, const std::string& truth, int threads, const pyb::object& labels,
-                      const pyb::object& progress) {
+                      const pyb::object& progress, bool fairness, const std::string& rerank, std::size_t rerank_depth,
+                      const std::string& long_tail_items, const std::string& active_users) {
   const auto m = models_on_data(model_list_arg, labels, data, "report");
   report::ReportOptions o;
   o.on = split;
@@ -82,6 +83,11 @@ std::string report_py(const pyb::list& model_list_arg, const pyb::object& data, 
   o.truth = truth;
   o.threads = threads;
   o.progress = progress_callback(progress);
+  o.fairness = fairness;
+  o.rerank = rerank;
+  o.rerank_depth = rerank_depth;
+  o.groups.long_tail_file = long_tail_items;
+  o.groups.active_file = active_users;
   std::string html;
   {
     pyb::gil_scoped_release nogil;
@@ -170,7 +176,8 @@ void bind_analysis(pyb::module_& m) {
   m.def("report", &report_py, arg("models"), arg("data"), arg("out") = "", arg("split") = "test",
         arg("title") = "DriftRec report", arg("users") = std::vector<std::string>{}, arg("sample_users") = 2,
         arg("resamples") = 500, arg("truth") = "", arg("threads") = 0, arg("labels") = pyb::none(),
-        arg("progress") = false);
+        arg("progress") = false, arg("fairness") = false, arg("rerank") = "", arg("rerank_depth") = 100,
+        arg("long_tail_items") = "", arg("active_users") = "");
 }
 
 }  // namespace driftrec::py

@@ -19,9 +19,11 @@ using pyb::arg;
 workflow::Recommender& rec(PyModel& m) { return *m.recommender; }
 
 workflow::RecommendQuery query(std::size_t k, bool filter_already_liked, const pyb::object& items,
-                               const pyb::object& exclude) {
+                               const pyb::object& exclude, const std::string& rerank, std::size_t rerank_depth) {
   workflow::RecommendQuery q;
   q.k = k;
+  q.rerank = rerank;
+  q.rerank_depth = rerank_depth;
   q.exclude_seen = filter_already_liked;
   if (!items.is_none()) q.candidates = id_list(items, "items");
   if (!exclude.is_none()) q.exclude = id_list(exclude, "exclude");
@@ -29,10 +31,11 @@ workflow::RecommendQuery query(std::size_t k, bool filter_already_liked, const p
 }
 
 pyb::tuple recommend(PyModel& m, const pyb::object& users, std::size_t k, bool filter_already_liked,
-                     const pyb::object& items, const pyb::object& exclude) {
+                     const pyb::object& items, const pyb::object& exclude, const std::string& rerank,
+                     std::size_t rerank_depth) {
   bool one = false;
   const auto ids = id_list(users, "user_ids", &one);
-  const auto q = query(k, filter_already_liked, items, exclude);
+  const auto q = query(k, filter_already_liked, items, exclude, rerank, rerank_depth);
   std::vector<TopK> rows;
   {
     pyb::gil_scoped_release nogil;
@@ -53,7 +56,8 @@ double recommend_cpp_seconds(PyModel& m, const std::vector<std::string>& users, 
 }
 
 pyb::tuple recommend_history(PyModel& m, const pyb::object& histories, std::size_t k, bool filter_already_liked,
-                             const pyb::object& items, const pyb::object& exclude) {
+                             const pyb::object& items, const pyb::object& exclude, const std::string& rerank,
+                             std::size_t rerank_depth) {
   std::vector<std::vector<std::string>> sessions;
   bool one = false;
   // One session (a list of item ids) or a list of sessions.
@@ -65,7 +69,7 @@ pyb::tuple recommend_history(PyModel& m, const pyb::object& histories, std::size
     sessions.push_back(id_list(all, "histories"));
   else
     for (auto h : all) sessions.push_back(id_list(h, "histories[i]"));
-  const auto q = query(k, filter_already_liked, items, exclude);
+  const auto q = query(k, filter_already_liked, items, exclude, rerank, rerank_depth);
   std::vector<TopK> rows;
   {
     pyb::gil_scoped_release nogil;
@@ -169,9 +173,9 @@ void bind_model(pyb::module_& m) {
                              })
       .def_property_readonly("item_embeddings", &item_embeddings)
       .def("recommend", &recommend, arg("user_ids"), arg("k") = 10, arg("filter_already_liked") = true,
-           arg("items") = pyb::none(), arg("exclude") = pyb::none())
+           arg("items") = pyb::none(), arg("exclude") = pyb::none(), arg("rerank") = "", arg("rerank_depth") = 100)
       .def("recommend_history", &recommend_history, arg("histories"), arg("k") = 10, arg("filter_already_liked") = true,
-           arg("items") = pyb::none(), arg("exclude") = pyb::none())
+           arg("items") = pyb::none(), arg("exclude") = pyb::none(), arg("rerank") = "", arg("rerank_depth") = 100)
       .def("_recommend_cpp_seconds", &recommend_cpp_seconds, arg("user_ids"), arg("k") = 10)
       .def(
           "observe",

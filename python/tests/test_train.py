@@ -79,6 +79,18 @@ def test_graph_models_fairness_and_reranking(shop, tmp_path):
     assert quota["rerank"].startswith("longtail") and quota["metrics"]["aplt@10"] >= 0.5 - 1e-9
     with pytest.raises(driftrec.InvalidInput, match="re-ranker"):
         driftrec.evaluate(model, shop, rerank="shuffle:1")
+    # Re-ranking served lists: the in-memory model and its saved directory give the same lists.
+    users = list(shop.user_ids[:5])
+    plain, _ = model.recommend(users, k=10)
+    spread, scores = model.recommend(users, k=10, rerank="exposure:0.8", rerank_depth=50)
+    assert spread.shape == (5, 10) and (spread != plain).any()
+    model.save(str(tmp_path / "gfcf"))
+    again, _ = driftrec.load(str(tmp_path / "gfcf"), shop).recommend(users, k=10, rerank="exposure:0.8", rerank_depth=50)
+    assert (again == spread).all()
+    with pytest.raises(driftrec.InvalidInput, match="re-ranker"):
+        model.recommend(users, rerank="shuffle:1")
+    html = driftrec.report([model], shop, rerank="calibrated:0.5", sample_users=0, resamples=20)
+    assert 'id="fairness"' in html and "gfcf + calibrated" in html
     ease = driftrec.train("ease", shop, progress=False, threads=1)
     assert 0 <= driftrec.evaluate(ease, shop, threads=1)["metrics"]["ndcg@10"] <= 1
 

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 
 #include "driftrec/core/error.h"
 #include "driftrec/core/hash.h"
@@ -101,6 +103,33 @@ void write_meta(const fs::path& dir, nlohmann::json& meta, const nlohmann::json&
   write_text(dir / "model.json", meta.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
+/// [[length, users], ...] ascending: how many training users have each history length.
+nlohmann::json history_length_histogram(const data::InteractionLog& log) {
+  std::map<std::int64_t, std::int64_t> n;
+  for (std::int32_t u = 1; u + 1 < static_cast<std::int32_t>(log.offsets.size()); ++u)
+    if (log.user_length(u) > 0) ++n[log.user_length(u)];
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [length, users] : n) out.push_back({length, users});
+  return out;
+}
+
+std::vector<std::int64_t> read_item_counts(const fs::path& path, std::int32_t items) {
+  std::ifstream in(path);
+  std::vector<std::int64_t> out{0};
+  std::string line;
+  while (std::getline(in, line)) {
+    char* end = nullptr;
+    const long long v = std::strtoll(line.c_str(), &end, 10);
+    if (line.empty() || *end != '\0' || v < 0)
+      throw CorruptModel(path.string() + ":" + std::to_string(out.size()) + ": not a count: '" + line + "'");
+    out.push_back(v);
+  }
+  if (static_cast<std::int64_t>(out.size()) != std::int64_t{items} + 1)
+    throw CorruptModel(path.string() + ": " + std::to_string(out.size() - 1) + " lines for " + std::to_string(items) +
+                       " items");
+  return out;
+}
+
 }  // namespace
 
 void save_model_dir(const std::string& dir, const Model& model, const data::Dataset& train,
@@ -130,6 +159,14 @@ void save_model_dir(const std::string& dir, const Model& model, const data::Data
       }
       write_text(tmp / "item_categories.tsv", cats);
     }
+    // Training counts for the re-rankers; a model without user slots keeps no per-user facts.
+    const bool counts = model.n_users() > 1;
+    if (counts) {
+      std::string lines;
+      const auto c = data::item_counts(train.log, train.items.size());
+      for (std::size_t i = 1; i < c.size(); ++i) lines += std::to_string(c[i]) + "\n";
+      write_text(tmp / "item_counts.tsv", lines);
+    }
     nlohmann::json meta = {
         {"format_version", kModelFormatVersion},
         {"model", model.name()},
@@ -149,10 +186,20 @@ void save_model_dir(const std::string& dir, const Model& model, const data::Data
     };
     meta["checksums"] = {{"behaviors.tsv", file_checksum(tmp / "behaviors.tsv")}};
     if (t.has_categories()) meta["checksums"]["item_categories.tsv"] = file_checksum(tmp / "item_categories.tsv");
+    if (counts) {
+      meta["checksums"]["item_counts.tsv"] = file_checksum(tmp / "item_counts.tsv");
+      meta["user_history_lengths"] = history_length_histogram(train.log);
+    }
     const auto report = model.training_report();
     for (auto it = report.begin(); it != report.end(); ++it) meta[it.key()] = it.value();
     write_meta(tmp, meta, extra);
   });
+}
+
+void set_training_counts(LoadedModel& loaded, const data::Dataset& train) {
+  if (!loaded.model || loaded.model->n_users() <= 1) return;
+  loaded.item_counts = data::item_counts(train.log, train.items.size());
+  loaded.meta["user_history_lengths"] = history_length_histogram(train.log);
 }
 
 void save_fine_tuned(const std::string& source_dir, const std::string& dir, const Model& model,
@@ -236,13 +283,14 @@ LoadedModel load_model_dir(const std::string& dir) {
                                   ? out.meta["checksums"]
                                   : nlohmann::json::object();
   for (auto it = sums.begin(); it != sums.end(); ++it) {
-    if (it.key() != "behaviors.tsv" && it.key() != "item_categories.tsv")
+    if (it.key() != "behaviors.tsv" && it.key() != "item_categories.tsv" && it.key() != "item_counts.tsv")
       throw CorruptModel(meta_path + ": checksums: unknown file '" + it.key() + "'");
     if (!it.value().is_string() || file_checksum(d / it.key()) != it.value().get<std::string>())
       throw CorruptModel((d / it.key()).string() + ": checksum differs from model.json (truncated or modified)");
   }
   for (const char* f : {"users.tsv", "items.tsv", "behaviors.tsv"}) regular_file_size(d / f);
-  if (fs::exists(d / "item_categories.tsv")) regular_file_size(d / "item_categories.tsv");
+  for (const char* f : {"item_categories.tsv", "item_counts.tsv"})
+    if (fs::exists(d / f)) regular_file_size(d / f);
   out.users = data::IdMap::load_tsv((d / "users.tsv").string());
   out.items = data::IdMap::load_tsv((d / "items.tsv").string());
   const auto maps = field<nlohmann::json>(out.meta, "id_maps", meta_path);
@@ -275,6 +323,7 @@ LoadedModel load_model_dir(const std::string& dir) {
                          std::to_string(out.items.count()) + " items");
     t.category_offsets.insert(t.category_offsets.begin(), 0);  // padding item 0 has none
   }
+  if (fs::exists(d / "item_counts.tsv")) out.item_counts = read_item_counts(d / "item_counts.tsv", out.items.count());
   const auto weights = field<nlohmann::json>(out.meta, "weights", meta_path);
   const auto wfile = field<std::string>(weights, "file", meta_path);
   if (wfile != out.model->weights_file() || wfile.find('/') != std::string::npos)

@@ -12,6 +12,7 @@
 #include "driftrec/eval/tracking.h"
 #include "driftrec/models/evaluation.h"
 #include "driftrec/report/svg.h"
+#include "driftrec/rerank/reranker.h"
 
 namespace driftrec::report {
 
@@ -40,6 +41,8 @@ struct Context {
   const ReportOptions& o;
   std::vector<eval::EvalResult> res;
   std::vector<std::string> names;  ///< model names, numbered when repeated
+  /// Fairness rows: each model's own lists (res) and, with a re-ranker, its re-ranked lists.
+  std::vector<std::pair<std::string, eval::EvalResult>> fair;
   std::int32_t n_items = 0;
   std::string item_label(std::int32_t i) const {
     std::string s = i >= 1 && i < p.full.items.size() ? p.full.items.name(i) : "?";
@@ -364,6 +367,81 @@ std::string users(const Context& ctx) {
   return body;
 }
 
+/// Fairness, calibration and diversity at K=10 (eval/fairness.h), with re-ranked rows.
+std::string fairness(const Context& ctx) {
+  if (ctx.fair.empty()) return "";
+  const bool cats = ctx.p.full.item_table.has_categories();
+  std::vector<std::pair<std::string, std::string>> cols = {{"ndcg@10", "NDCG@10"},
+                                                           {"hr@10", "HR@10"},
+                                                           {"aplt@10", "long-tail share"},
+                                                           {"gini@10", "exposure Gini"},
+                                                           {"coverage@10", "coverage"},
+                                                           {"pop_rsp@10", "PopRSP"},
+                                                           {"ndcg@10_gap", "active − inactive NDCG"}};
+  if (cats) cols.insert(cols.end(), {{"miscalibration@10", "miscalibration"}, {"ild@10", "ILD"}});
+  std::string body =
+      "<section id=\"fairness\"><h2>Fairness, calibration and diversity</h2><p class=\"note\">Top-10 lists";
+  if (!ctx.o.rerank.empty())
+    body += "; rows marked + are re-ranked by <b>" + escape(ctx.o.rerank) + "</b> from each model's top " +
+            std::to_string(ctx.o.rerank_depth);
+  body += ". Long tail: " +
+          std::string(ctx.o.groups.long_tail_file.empty() ? "items outside the most popular 20% of training events"
+                                                          : escape(ctx.o.groups.long_tail_file)) +
+          "; active users: " +
+          (ctx.o.groups.active_file.empty() ? "the 20% with the longest histories" : escape(ctx.o.groups.active_file)) +
+          " (docs/fairness.md).</p><table><thead><tr><th>lists</th>";
+  for (const auto& c : cols) body += "<th>" + escape(c.second) + "</th>";
+  body += "</tr></thead><tbody>";
+  for (const auto& [name, r] : ctx.fair) {
+    body += "<tr><td>" + escape(name) + "</td>";
+    for (const auto& c : cols) {
+      const auto it = r.metrics.find(c.first);
+      body += "<td>" + (it == r.metrics.end() ? std::string("–") : f4(it->second)) + "</td>";
+    }
+    body += "</tr>";
+  }
+  return body + "</tbody></table></section>\n";
+}
+
+/// The fairness rows: each model's evaluation (with fairness options) and, with a re-ranker, a
+/// re-ranked evaluation at K=10 (a quota re-ranker's top 10 depends on the list length).
+void add_fairness_rows(Context& ctx, const data::Dataset& train, const eval::EvalOptions& eo) {
+  const auto& o = ctx.o;
+  if (!eo.fairness) return;
+  const auto counts = data::item_counts(train.log, ctx.p.full.n_items());
+  std::unique_ptr<rerank::Reranker> reranker;
+  if (!o.rerank.empty()) {
+    if (o.rerank_depth < 1) throw InvalidInput("report: rerank depth must be at least 1");
+    reranker = rerank::make_reranker(o.rerank, {&ctx.p.full.item_table, eo.fairness->long_tail, counts});
+  }
+  for (std::size_t m = 0; m < ctx.models.size(); ++m) {
+    ctx.fair.emplace_back(ctx.names[m], ctx.res[m]);
+    if (!reranker) continue;
+    auto ro = eo;
+    ro.ks = {10};
+    ro.save_top = 0;
+    ro.rerank = workflow::rerank_hook(*reranker, ctx.p.full, eo.fairness->active);
+    ro.rerank_depth = o.rerank_depth;
+    ctx.fair.emplace_back(ctx.names[m] + " + " + reranker->name(),
+                          models::evaluate_model(*ctx.models[m]->model, ctx.p.full, ctx.cases, train, ro, o.progress));
+  }
+}
+
+/// Fairness options for the main evaluation when the section is on (null otherwise).
+std::shared_ptr<const eval::FairnessOptions> fairness_options(const workflow::CommonSplit& split,
+                                                              const std::vector<data::EvalCase>& cases,
+                                                              const ReportOptions& o) {
+  if (!o.fairness && o.rerank.empty()) return nullptr;
+  const auto& p = split.prepared;
+  const auto counts = data::item_counts(p.split.train.log, p.full.n_items());
+  const auto groups = workflow::make_groups(p.full, counts, cases, o.groups);
+  auto fo = std::make_shared<eval::FairnessOptions>();
+  fo->long_tail = groups.long_tail;
+  fo->active = groups.active;
+  fo->items = &p.full.item_table;
+  return fo;
+}
+
 }  // namespace
 
 std::string html_report(const std::vector<const models::LoadedModel*>& models, const std::vector<std::string>& labels,
@@ -373,11 +451,12 @@ std::string html_report(const std::vector<const models::LoadedModel*>& models, c
   const auto& p = split.prepared;
   const auto& cases = o.on == "test" ? p.split.test : p.split.valid;
   if (cases.size() < 2) throw InvalidInput("report: fewer than two " + o.on + " cases");
-  Context ctx{models, labels, split.filtered, p, cases, o, {}, {}, models[0]->model->n_items()};
+  Context ctx{models, labels, split.filtered, p, cases, o, {}, {}, {}, models[0]->model->n_items()};
   auto eo = workflow::eval_options_for(split.prep, p.full);
   eo.ks = kKs;
   eo.threads = o.threads;
   eo.save_top = 10;
+  eo.fairness = fairness_options(split, cases, o);
   for (const auto* m : models) {
     ctx.res.push_back(models::evaluate_model(*m->model, p.full, cases, p.split.train, eo, o.progress));
     std::string n = m->model->name();
@@ -386,8 +465,9 @@ std::string html_report(const std::vector<const models::LoadedModel*>& models, c
       if (prev.rfind(n, 0) == 0) ++dup;
     ctx.names.push_back(dup ? n + " #" + std::to_string(dup + 1) : n);
   }
+  add_fairness_rows(ctx, p.split.train, eo);
   const std::string body = summary(ctx) + comparison(ctx) + training_curves(ctx) + metric_vs_k(ctx) + popularity(ctx) +
-                           tracking(ctx) + users(ctx);
+                           fairness(ctx) + tracking(ctx) + users(ctx);
   return page(o.title, body);
 }
 

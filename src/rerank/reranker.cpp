@@ -61,7 +61,13 @@ class Calibrated final : public Reranker {
   Calibrated(double lambda, const data::ItemTable& t) : lambda_(lambda), t_(t) {}
   std::string name() const override { return "calibrated:" + std::to_string(lambda_); }
   std::vector<std::int32_t> rerank(const Request& r, std::size_t k) const override {
-    const auto rel = relevance(r);
+    // Relevance on the scale of Steck's scores, which are probabilities: shares of the model's own
+    // top k, so a list's relevance is at most 1 like the KL term it is traded against.
+    auto rel = relevance(r);
+    double top = 0;
+    for (std::size_t c = 0; c < std::min(k, rel.size()); ++c) top += rel[c];
+    if (top > 0)
+      for (auto& x : rel) x /= top;
     const auto p = eval::category_distribution(r.history, t_);
     const auto n_cat = p.size();
     // Category mass of every candidate (split evenly over its categories).

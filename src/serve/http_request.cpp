@@ -91,7 +91,9 @@ bool parse_bool(const std::string& s, const std::string& name) {
   throw HttpError(400, "invalid_parameter", name + ": must be true or false");
 }
 
-std::size_t parse_k(const std::string& s, std::size_t max_k) {
+std::size_t parse_k(const std::string& s, std::size_t max_k) { return parse_count(s, "k", max_k); }
+
+std::size_t parse_count(const std::string& s, const std::string& name, std::size_t max) {
   std::size_t used = 0;
   long long k = 0;
   try {
@@ -99,16 +101,15 @@ std::size_t parse_k(const std::string& s, std::size_t max_k) {
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used != s.size() || s.empty()) throw HttpError(400, "invalid_parameter", "k: must be an integer");
-  if (k < 1 || static_cast<unsigned long long>(k) > max_k)
-    throw HttpError(400, "invalid_parameter", "k: must be between 1 and " + std::to_string(max_k));
+  if (used != s.size() || s.empty()) throw HttpError(400, "invalid_parameter", name + ": must be an integer");
+  if (k < 1 || static_cast<unsigned long long>(k) > max)
+    throw HttpError(400, "invalid_parameter", name + ": must be between 1 and " + std::to_string(max));
   return static_cast<std::size_t>(k);
 }
 
-/// A policy spec from a request: at most 200 bytes of printable text (parsed by the service).
-std::string policy_of(const std::string& s) {
-  if (s.size() > 200) throw HttpError(400, "invalid_parameter", "policy: longer than 200 bytes");
-  if (const auto p = text_problem(s); !p.empty()) throw HttpError(400, "invalid_parameter", "policy: " + p);
+std::string spec_of(const std::string& s, const std::string& name) {
+  if (s.size() > 200) throw HttpError(400, "invalid_parameter", name + ": longer than 200 bytes");
+  if (const auto p = text_problem(s); !p.empty()) throw HttpError(400, "invalid_parameter", name + ": " + p);
   return s;
 }
 
@@ -159,6 +160,7 @@ json to_json(const RecommendResult& r) {
   return {{"items", items},
           {"request_id", r.request_id},
           {"policy", r.policy},
+          {"rerank", r.rerank.empty() ? json() : json(r.rerank)},
           {"cold_start", r.cold_start},
           {"history_length", r.history_length},
           {"model_version", r.model_version}};

@@ -40,11 +40,14 @@ nlohmann::json parse_body(const Request& req);
 /// A query flag: true/1 or false/0.
 bool parse_bool(const std::string& s, const std::string& name);
 
-/// A query k: an integer in [1, max_k].
+/// A count parameter `name` in [1, max] (HttpError 400 otherwise).
+std::size_t parse_count(const std::string& s, const std::string& name, std::size_t max);
+/// The k of a request: parse_count(s, "k", max_k).
 std::size_t parse_k(const std::string& s, std::size_t max_k);
 
-/// A policy spec from a request: at most 200 bytes of printable text (parsed by the service).
-std::string policy_of(const std::string& s);
+/// A policy or re-ranker spec named `name` from a request: at most 200 bytes of printable text
+/// (parsed by the service).
+std::string spec_of(const std::string& s, const std::string& name);
 
 /// POST /v1/feedback body: request_id, position (1-based), clicked, bought, dwell, ts.
 IncomingFeedback parse_feedback(const nlohmann::json& j);

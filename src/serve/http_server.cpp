@@ -202,7 +202,10 @@ void HttpServer::Impl::install_read_routes() {
           if (req.has_param("k")) rr.k = parse_k(req.param("k"), opt.max_k);
           if (req.has_param("exclude_seen")) rr.exclude_seen = parse_bool(req.param("exclude_seen"), "exclude_seen");
           if (req.has_param("explain")) rr.explain = parse_bool(req.param("explain"), "explain");
-          if (req.has_param("policy")) rr.policy = policy_of(req.param("policy"));
+          if (req.has_param("policy")) rr.policy = spec_of(req.param("policy"), "policy");
+          if (req.has_param("rerank")) rr.rerank = spec_of(req.param("rerank"), "rerank");
+          if (req.has_param("rerank_depth"))
+            rr.rerank_depth = parse_count(req.param("rerank_depth"), "rerank_depth", 10000);
           if (req.has_param("exclude")) {
             std::stringstream ss(req.param("exclude"));
             for (std::string x; std::getline(ss, x, ',');)
@@ -238,12 +241,16 @@ void HttpServer::Impl::install_read_routes() {
               if (!v.is_array()) throw HttpError(400, "invalid_field", "exclude: must be an array of item ids");
               for (std::size_t i = 0; i < v.size(); ++i)
                 rr.exclude.push_back(text_of(v[i], "exclude[" + std::to_string(i) + "]"));
-            } else if (k == "policy") {
-              if (!v.is_string()) throw HttpError(400, "invalid_field", "policy: must be a string");
-              rr.policy = policy_of(v.get<std::string>());
+            } else if (k == "policy" || k == "rerank") {
+              if (!v.is_string()) throw HttpError(400, "invalid_field", k + ": must be a string");
+              (k == "policy" ? rr.policy : rr.rerank) = spec_of(v.get<std::string>(), k);
+            } else if (k == "rerank_depth") {
+              if (!v.is_number_integer()) throw HttpError(400, "invalid_field", "rerank_depth: must be an integer");
+              rr.rerank_depth = parse_count(v.dump(), k, 10000);
             } else {
               throw HttpError(400, "unknown_field",
-                              k + ": unknown field (history, k, exclude_seen, explain, exclude, policy)");
+                              k + ": unknown field (history, k, exclude_seen, explain, exclude, policy, rerank, "
+                                  "rerank_depth)");
             }
           }
           if (!body.contains("history")) throw HttpError(400, "missing_field", "history: required");

@@ -60,6 +60,7 @@ void Service::reload(const std::string& dir_in) {
     b->dir = dir;
     b->loaded_at = now_seconds();
     b->pop_counts.assign(static_cast<std::size_t>(b->loaded.model->n_items()), 0.0f);
+    b->reranking = std::make_unique<workflow::ModelReranking>(b->loaded, options_.groups);
     if (options_.retrieval == "hnsw") {
       int dim = 0;
       if (const float* items = b->loaded.model->item_embeddings(&dim)) {
@@ -216,8 +217,16 @@ RecommendResult Service::finish(const Bundle& b, const models::UserState& state,
   for (const auto& x : req.exclude)
     if (const auto i = b.loaded.items.find(x); i >= 0) ro.exclude.push_back(i);
   TopK top;
-  const auto policy = policy_for(req.policy);  // validates the spec before any work
-  const std::uint64_t number = ++requests_;    // names the slate and seeds its draws
+  const auto policy = policy_for(req.policy);  // validates the specs before any work
+  const bool rerank = !req.rerank.empty() && req.rerank != "none";
+  if (rerank) {
+    if (policy) throw InvalidInput("rerank: cannot be combined with an exploration policy (policy=" + req.policy + ")");
+    if (req.rerank_depth < 1) throw InvalidInput("rerank_depth: must be at least 1");
+    b.reranking->reranker(req.rerank);
+    out.rerank = req.rerank;
+  }
+  const std::size_t want = rerank ? std::max(req.k, req.rerank_depth) : req.k;
+  const std::uint64_t number = ++requests_;  // names the slate and seeds its draws
   std::vector<double> propensity;
   const bool cold = state.history.empty() && !(state.user >= 1 && model.capabilities().remembers_users);
   if (policy) {
@@ -234,16 +243,17 @@ RecommendResult Service::finish(const Bundle& b, const models::UserState& state,
     }
     scores[0] = -INFINITY;
     for (auto x : ro.exclude) scores[static_cast<std::size_t>(x)] = -INFINITY;
-    top = top_k(scores.data(), scores.size(), req.k);
+    top = top_k(scores.data(), scores.size(), want);
   } else if (b.retriever) {
     std::vector<std::int32_t> excluded = ro.exclude;
     if (ro.exclude_seen)
       for (const auto& e : state.history) excluded.push_back(e.item);
     const auto q = model.query_vector(state);
-    top = b.retriever->search(q.data(), req.k, excluded);
+    top = b.retriever->search(q.data(), want, excluded);
   } else {
-    top = model.recommend(state, req.k, ro);
+    top = model.recommend(state, want, ro);
   }
+  if (rerank) top = b.reranking->apply(req.rerank, top, state, req.k);
   const bool explain = req.explain && !out.cold_start && model.capabilities().explain;
   out.explained = explain;
   const auto attrs = explain ? model.explain_batch(state, top.items) : std::vector<std::vector<models::Attribution>>{};

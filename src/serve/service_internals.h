@@ -29,7 +29,8 @@ struct Service::Bundle {
   std::string dir;
   std::int64_t version = 0;
   double loaded_at = 0;
-  std::unique_ptr<index::Retriever> retriever;  // approximate top-K (nullptr = exact scoring)
+  std::unique_ptr<index::Retriever> retriever;          // approximate top-K (nullptr = exact scoring)
+  std::unique_ptr<workflow::ModelReranking> reranking;  // re-rankers over this model's catalogue facts
   // Recent popularity (cold start): a ring of the last N known items and their counts.
   mutable std::mutex pop_mu;
   mutable std::vector<std::int32_t> pop_ring;

@@ -17,9 +17,11 @@ std::int64_t now_seconds() {
 
 }  // namespace
 
-Recommender::Recommender(std::shared_ptr<const models::LoadedModel> model) : model_(std::move(model)) {
+Recommender::Recommender(std::shared_ptr<const models::LoadedModel> model, const GroupOptions& groups)
+    : model_(std::move(model)) {
   if (!model_ || !model_->model || !model_->model->fitted()) throw InvalidInput("recommender: needs a trained model");
   counts_.assign(static_cast<std::size_t>(model_->model->n_items()), 0);
+  reranking_ = std::make_unique<ModelReranking>(*model_, groups);
 }
 
 Recommender::Entry& Recommender::entry_locked(const std::string& user) {
@@ -134,6 +136,12 @@ TopK Recommender::popular(const models::RecommendOptions& ro, std::size_t k) con
 std::vector<TopK> Recommender::rank_locked(const std::vector<const models::UserState*>& states,
                                            const RecommendQuery& query, std::vector<char>* cold) {
   const auto ro = options_for(query);
+  const bool rerank = !query.rerank.empty() && query.rerank != "none";
+  if (rerank) {
+    if (query.rerank_depth < 1) throw InvalidInput("recommend: rerank_depth must be at least 1");
+    reranking_->reranker(query.rerank);  // a bad spec fails before any scoring
+  }
+  const std::size_t want = rerank ? std::max(query.k, query.rerank_depth) : query.k;
   std::vector<TopK> out(states.size());
   std::vector<const models::UserState*> warm;
   std::vector<std::size_t> rows;
@@ -145,14 +153,17 @@ std::vector<TopK> Recommender::rank_locked(const std::vector<const models::UserS
       rows.push_back(i);
     } else {
       // A state without a usable history has none to exclude: every cold row gets the same list.
-      if (!cold_top) cold_top = popular(ro, query.k);
+      if (!cold_top) cold_top = popular(ro, want);
       out[i] = *cold_top;
       if (cold) (*cold)[i] = 1;
     }
   if (!warm.empty()) {
-    auto top = model_->model->recommend(warm, query.k, ro);
+    auto top = model_->model->recommend(warm, want, ro);
     for (std::size_t j = 0; j < rows.size(); ++j) out[rows[j]] = std::move(top[j]);
   }
+  if (rerank)
+    for (std::size_t i = 0; i < states.size(); ++i)
+      out[i] = reranking_->apply(query.rerank, out[i], *states[i], query.k);
   return out;
 }
 

@@ -58,6 +58,7 @@ void adopt(TrainedModel& out, std::unique_ptr<models::Model> model, data::Datase
   out.loaded.behaviors = train.behaviors;
   out.loaded.item_table = train.item_table;
   out.loaded.model = std::move(model);
+  models::set_training_counts(out.loaded, train);
   out.train = std::move(train);
 }
 

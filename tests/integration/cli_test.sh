@@ -63,6 +63,16 @@ items_of() { python3 -c 'import json,sys; print(",".join(str(x["item"]) for x in
 check "new events change the recommended items" test "$(items_of rec.json)" != "$(items_of rec2.json)"
 "$bin" --log-level warn recommend --model m_knn --history i1,i2 -k 3 --explain > rec3.txt
 check "anonymous recommend with explanations" grep -q "because of" rec3.txt
+# Re-ranking a served list: a long-tail quota from the model directory's training counts.
+"$bin" --log-level warn recommend --model m_ials --data synth --user u3 -k 10 --rerank longtail:0.5 --json > rec_lt.json
+check "recommend --rerank picks 10 items and names the re-ranker" python3 -c "
+import json; j = json.load(open('rec_lt.json')); assert j['rerank'] == 'longtail:0.5' and len(j['items']) == 10, j"
+rc_rr=0; "$bin" --log-level warn recommend --model m_ials --user u3 --rerank bogus:1 > /dev/null 2> err_rr.txt || rc_rr=$?
+check "recommend with an unknown re-ranker: exit 2, one line" \
+  bash -c "test $rc_rr -eq 2 && grep -q \"unknown re-ranker 'bogus'\" err_rr.txt && test \$(wc -l < err_rr.txt) -eq 1"
+"$bin" --log-level warn report --data synth --model m_ials --model m_knn --rerank mmr:0.5 --sample-users 0 --bootstrap 50 --out rr_report.html > /dev/null
+check "report with --rerank has the fairness section with re-ranked rows" \
+  bash -c "grep -q 'id=\"fairness\"' rr_report.html && grep -q 'ials + mmr:0.5' rr_report.html"
 
 # Ensembles of trained models: weights fitted on validation, evaluated and explained like a model.
 "$bin" --log-level warn train --data synth --model pop --dedup --out m_pop > /dev/null

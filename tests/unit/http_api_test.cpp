@@ -3,6 +3,7 @@
 #include <ctime>
 #include <random>
 
+#include "driftrec/eval/fairness.h"
 #include "http_fixture.h"
 
 using namespace driftrec;
@@ -125,6 +126,41 @@ TEST_F(HttpApi, BadInputGetsA4xxNamingTheField) {
   const auto big = client_->Post("/v1/events", auth(), std::string(100 * 1024, ' '), "application/json");
   ASSERT_TRUE(big);
   EXPECT_EQ(big->status, 413);
+}
+
+TEST_F(HttpApi, RerankedRecommendations) {
+  client_->Post("/v1/events", auth(), R"([{"user":"r","item":"i1"},{"user":"r","item":"i2"},{"user":"r","item":"i9"}])",
+                "application/json");
+  // The long tail as the model directory's training counts define it (outside the top 20%).
+  const auto loaded = models::load_model_dir(dir_->file("knn"));
+  ASSERT_FALSE(loaded.item_counts.empty());
+  const auto tail = eval::long_tail_items(loaded.item_counts, loaded.items.size(), 0.2);
+  auto tail_count = [&](const nlohmann::json& j) {
+    int n = 0;
+    for (const auto& it : j["items"])
+      n += tail[static_cast<std::size_t>(loaded.items.find(it["item"].get<std::string>()))];
+    return n;
+  };
+  const auto plain = client_->Get("/v1/users/r/recommendations?k=10");
+  const auto quota = client_->Get("/v1/users/r/recommendations?k=10&rerank=longtail:0.6");
+  ASSERT_EQ(quota->status, 200) << quota->body;
+  EXPECT_EQ(body(quota)["rerank"], "longtail:0.6");
+  EXPECT_TRUE(body(plain)["rerank"].is_null());
+  ASSERT_EQ(body(quota)["items"].size(), 10u);
+  EXPECT_GE(tail_count(body(quota)), 6);
+  EXPECT_LT(tail_count(body(plain)), 6);  // else the test would not show the re-ranker at work
+  auto anon =
+      client_->Post("/v1/recommendations", R"({"history":["i1","i2"],"k":4,"rerank":"mmr:0.5","rerank_depth":50})",
+                    "application/json");
+  EXPECT_EQ(anon->status, 200) << anon->body;
+  EXPECT_EQ(body(anon)["rerank"], "mmr:0.5");
+  EXPECT_EQ(body(anon)["items"].size(), 4u);
+  expect_error(client_->Get("/v1/users/r/recommendations?rerank=bogus:1"), 400, "invalid_input");
+  expect_error(client_->Get("/v1/users/r/recommendations?rerank=calibrated:2"), 400, "invalid_input");
+  expect_error(client_->Get("/v1/users/r/recommendations?rerank=mmr:0.5&policy=boltzmann"), 400, "invalid_input");
+  expect_error(client_->Get("/v1/users/r/recommendations?rerank=mmr:0.5&rerank_depth=0"), 400, "invalid_parameter");
+  expect_error(client_->Post("/v1/recommendations", R"({"history":["i1"],"rerank":5})", "application/json"), 400,
+               "invalid_field");
 }
 
 TEST_F(HttpApi, FuzzEveryRouteWithRandomAndHostileRequests) {

@@ -3,13 +3,18 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <limits>
 
 #include "driftrec/core/error.h"
 #include "driftrec/data/columns.h"
 #include "driftrec/data/synth.h"
+#include "driftrec/eval/fairness.h"
 #include "driftrec/models/model_dir.h"
+#include "driftrec/models/registry.h"
 #include "driftrec/train/epoch_loop.h"
 #include "driftrec/workflow/evaluate.h"
+#include "driftrec/workflow/model_reranking.h"
 #include "driftrec/workflow/recommender.h"
 #include "driftrec/workflow/train.h"
 
@@ -227,6 +232,106 @@ TEST(Recommender, BatchesAgreeWithOneByOneAndObserveUpdates) {
   EXPECT_EQ(sim.size(), 3u);
   q.candidates = {"nothing-known"};
   EXPECT_THROW(rec.recommend(users, q), InvalidInput);
+}
+
+// ---- re-ranking served models ----
+
+TEST(ModelReranking, ActiveThresholdFromTheHistogram) {
+  const nlohmann::json h = {{1, 5}, {2, 3}, {10, 2}};    // 10 users
+  EXPECT_EQ(workflow::active_min_history(h, 0.2), 10u);  // the top 2 users
+  EXPECT_EQ(workflow::active_min_history(h, 0.3), 2u);   // 3 wanted: the 2-event users tie in
+  EXPECT_EQ(workflow::active_min_history(h, 0.5), 2u);
+  EXPECT_EQ(workflow::active_min_history(h, 1.0), 1u);
+  EXPECT_EQ(workflow::active_min_history(h, 0.0), std::numeric_limits<std::size_t>::max());
+  EXPECT_THROW(workflow::active_min_history(nlohmann::json{{1, -2}}, 0.2), InvalidInput);
+}
+
+struct RerankWorld {
+  std::string dir = (fs::temp_directory_path() / "driftrec_model_rerank").string();
+  data::Dataset data = shop();
+  RerankWorld() {
+    auto m = models::create_model("itemknn", nlohmann::json::object());
+    m->fit(data, {});
+    models::save_model_dir(dir, *m, data);
+  }
+  std::shared_ptr<const models::LoadedModel> load() const {
+    return std::make_shared<const models::LoadedModel>(models::load_model_dir(dir));
+  }
+};
+
+TEST(ModelReranking, ModelDirectoryCarriesTrainingCountsForTheRerankers) {
+  RerankWorld w;
+  const auto model = w.load();
+  EXPECT_EQ(model->item_counts, data::item_counts(w.data.log, w.data.items.size()));
+  std::int64_t users = 0, events = 0;
+  for (const auto& e : model->meta["user_history_lengths"]) {
+    users += e[1].get<std::int64_t>();
+    events += e[0].get<std::int64_t>() * e[1].get<std::int64_t>();
+  }
+  EXPECT_EQ(users, w.data.users.count());
+  EXPECT_EQ(events, static_cast<std::int64_t>(w.data.log.size()));
+
+  workflow::Recommender rec(model);
+  rec.set_histories(w.data);
+  std::vector<std::string> users_ids;
+  for (std::int32_t u = 1; u <= 20; ++u) users_ids.push_back(w.data.users.name(u));
+  workflow::RecommendQuery q;
+  q.k = 10;
+  const auto plain = rec.recommend(users_ids, q);
+  q.rerank = "longtail:0.5";
+  const auto quota = rec.recommend(users_ids, q);
+  const auto tail = eval::long_tail_items(model->item_counts, model->items.size(), 0.2);
+  int plain_tail = 0;
+  for (std::size_t u = 0; u < users_ids.size(); ++u) {
+    int n = 0;
+    for (auto i : quota[u].items) n += tail[static_cast<std::size_t>(i)];
+    for (auto i : plain[u].items) plain_tail += tail[static_cast<std::size_t>(i)];
+    EXPECT_GE(n, 5) << users_ids[u];
+    ASSERT_EQ(quota[u].size(), 10u);
+    for (std::size_t r = 0; r < quota[u].size(); ++r) EXPECT_TRUE(std::isfinite(quota[u].scores[r]));
+  }
+  EXPECT_LT(plain_tail, 5 * 20);  // the model alone does not meet the quota
+  // Consumer-fair: with every user active it is the exposure blend, with none the model's order.
+  q.rerank = "exposure:0.7";
+  const auto exposure = rec.recommend(users_ids, q);
+  q.rerank = "consumer:0.7";
+  workflow::GroupOptions all, none;
+  all.active_share = 1.0;
+  none.active_share = 0.0;
+  workflow::Recommender everyone(model, all), nobody(model, none);
+  everyone.set_histories(w.data);
+  nobody.set_histories(w.data);
+  const auto c_all = everyone.recommend(users_ids, q), c_none = nobody.recommend(users_ids, q);
+  for (std::size_t u = 0; u < users_ids.size(); ++u) {
+    EXPECT_EQ(c_all[u].items, exposure[u].items);
+    EXPECT_EQ(c_none[u].items, plain[u].items);
+  }
+  q.rerank = "nonsense:0.1";
+  EXPECT_THROW(rec.recommend(users_ids, q), InvalidInput);
+}
+
+TEST(ModelReranking, DirectoryWithoutCountsRefusesPopularityRerankersAndTamperingIsCaught) {
+  RerankWorld w;
+  {
+    std::ofstream(fs::path(w.dir) / "item_counts.tsv", std::ios::app) << "7\n";
+    EXPECT_THROW(models::load_model_dir(w.dir), CorruptModel);
+  }
+  fs::remove(fs::path(w.dir) / "item_counts.tsv");
+  auto meta = models::read_model_meta(w.dir);
+  meta["checksums"].erase("item_counts.tsv");
+  meta.erase("user_history_lengths");
+  std::ofstream(fs::path(w.dir) / "model.json") << meta.dump(2);
+  const auto model = w.load();  // an older directory: loads, without counts
+  EXPECT_TRUE(model->item_counts.empty());
+  workflow::ModelReranking r(*model);
+  try {
+    r.reranker("exposure:0.5");
+    ADD_FAILURE() << "exposure without counts";
+  } catch (const InvalidInput& e) {
+    EXPECT_NE(std::string(e.what()).find("item_counts.tsv"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(r.reranker("consumer:0.5"), InvalidInput);
+  EXPECT_NE(r.reranker("mmr:0.5"), nullptr);  // categories are still there
 }
 
 }  // namespace

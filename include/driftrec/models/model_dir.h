@@ -2,11 +2,15 @@
 // Model directories (DESIGN.md): model.json (format version, model name, effective config, data
 // fingerprint, id-map checksums, weights file and checksum, validation metrics, creation time),
 // the weights (weights.bin, or weights.pt for LibTorch models), items.tsv,
-// users.tsv, behaviors.tsv, item_categories.tsv (line k: categories of item k, '|'-joined). Written to a temporary
+// users.tsv, behaviors.tsv, item_categories.tsv (line k: categories of item k, '|'-joined),
+// item_counts.tsv (line k: training events of item k) and, in model.json, the distribution of the
+// training users' history lengths (the last two feed the re-rankers and are left out for models
+// without user slots: private and federated models). Written to a temporary
 // sibling and renamed into place; every field is checked on load and problems raise CorruptModel naming the file.
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "driftrec/data/dataset.h"
 #include "driftrec/models/model.h"
@@ -23,6 +27,8 @@ struct LoadedModel {
   data::StringTable behaviors;
   /// Item categories (categories table + CSR by item index), empty when the data had none.
   data::ItemTable item_table;
+  /// Training events per item index (index 0 = padding = 0); empty when the directory has none.
+  std::vector<std::int64_t> item_counts;
   nlohmann::json meta;  ///< the whole model.json
 };
 
@@ -43,6 +49,11 @@ void save_fine_tuned(const std::string& source_dir, const std::string& dir, cons
 /// Copies the model directory `source_dir` to `dir` as it is (checked by loading it first); atomic like
 /// save_model_dir. Throws NotFound, CorruptModel or IoError.
 void copy_model_dir(const std::string& source_dir, const std::string& dir);
+
+/// Sets on an in-memory model what save_model_dir records of its training events for the
+/// re-rankers (item_counts and model.json's user_history_lengths); nothing for a model without
+/// user slots (private and federated models).
+void set_training_counts(LoadedModel& loaded, const data::Dataset& train);
 
 /// Loads and validates a model directory. Throws NotFound, IoError or CorruptModel.
 LoadedModel load_model_dir(const std::string& dir);

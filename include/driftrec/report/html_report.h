@@ -1,13 +1,15 @@
 #pragma once
 // The self-contained HTML report (the CLI's `report`, the Python module's driftrec.report): data
 // and split, a comparison table with paired significance, training curves, accuracy against K,
-// popularity bias and coverage, interest tracking against a ground truth, and per-user interest
+// popularity bias and coverage, fairness / calibration / diversity with optional re-ranking,
+// interest tracking against a ground truth, and per-user interest
 // timelines and explanation heat maps. Charts are inline SVG (svg.h); nothing is fetched.
 #include <string>
 #include <vector>
 
 #include "driftrec/core/log.h"
 #include "driftrec/models/model_dir.h"
+#include "driftrec/workflow/groups.h"
 #include "driftrec/workflow/split.h"
 
 namespace driftrec::report {
@@ -21,6 +23,12 @@ struct ReportOptions {
   int resamples = 500;  ///< bootstrap resamples of the comparison
   std::string truth;    ///< users' true interests (interests.csv): tracking section
   int threads = 0;
+  /// Fairness, calibration and diversity section (eval/fairness.h) at K=10; on by itself with a
+  /// re-ranker, which adds a row per model for its re-ranked lists (chosen from the top rerank_depth).
+  bool fairness = false;
+  workflow::GroupOptions groups;
+  std::string rerank;
+  std::size_t rerank_depth = 100;
   ProgressCallback progress;
 };
 

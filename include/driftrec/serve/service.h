@@ -22,6 +22,7 @@
 #include "driftrec/serve/slate_log.h"
 #include "driftrec/store/event_store.h"
 #include "driftrec/store/user_data.h"
+#include "driftrec/workflow/model_reranking.h"
 #include "driftrec/workflow/recommender.h"
 
 namespace driftrec::serve {
@@ -44,6 +45,9 @@ struct ServiceOptions {
   /// `retention_interval_seconds` (and at start), and older events are not accepted. 0 = keep all.
   double retention_days = 0;
   double retention_interval_seconds = 3600;
+  /// Item and user groups for the re-rankers (`?rerank=`): files of ids, or computed from the model
+  /// directory's training counts and history lengths (workflow/model_reranking.h).
+  workflow::GroupOptions groups;
 };
 
 /// An event as received from a client (external ids). ts absent = now.
@@ -72,6 +76,11 @@ struct RecommendRequest {
   /// Exploration policy spec (policy/policy.h): "" or "greedy" (the model's top k), or
   /// "epsilon-greedy[:...]" / "boltzmann[:...]". Learning policies (linucb, lints) are not served.
   std::string policy;
+  /// Re-ranker spec (rerank/reranker.h), e.g. "calibrated:0.5" or "exposure:0.4+longtail:0.2": the k
+  /// items are chosen from the model's top `rerank_depth`. "" = the model's order. Not combined with
+  /// an exploration policy.
+  std::string rerank;
+  std::size_t rerank_depth = 100;
 };
 
 /// One past event behind a recommendation (the same record the library's Recommender returns).
@@ -92,6 +101,7 @@ struct RecommendResult {
   bool explained = false;  ///< explanations were produced
   std::string request_id;  ///< names this slate in POST /v1/feedback
   std::string policy = "greedy";
+  std::string rerank;  ///< the re-ranker applied ("" = none)
 };
 
 /// What the user did with one shown item of a recommendation (by request_id and position).

@@ -16,6 +16,7 @@
 #include "driftrec/core/topk.h"
 #include "driftrec/data/dataset.h"
 #include "driftrec/models/model_dir.h"
+#include "driftrec/workflow/model_reranking.h"
 
 namespace driftrec::workflow {
 
@@ -24,6 +25,9 @@ struct RecommendQuery {
   bool exclude_seen = true;             ///< skip items already in the user's history
   std::vector<std::string> exclude;     ///< item ids never to return (ids the model does not know are ignored)
   std::vector<std::string> candidates;  ///< rank only these items (empty: all); unknown ids are ignored
+  /// Re-ranker spec (rerank/reranker.h): the k items are chosen from the top `rerank_depth` ("" = none).
+  std::string rerank;
+  std::size_t rerank_depth = 100;
 };
 
 /// One past event's share in an item's score (Model::explain in external ids).
@@ -37,7 +41,8 @@ struct Because {
 class Recommender {
  public:
   /// Scoring runs with the process's thread settings (driftrec --threads, driftrec.set_threads).
-  explicit Recommender(std::shared_ptr<const models::LoadedModel> model);
+  /// `groups`: item and user groups for the re-rankers (default: computed from the model directory).
+  explicit Recommender(std::shared_ptr<const models::LoadedModel> model, const GroupOptions& groups = {});
 
   /// Replaces the histories of the users in `events` (external ids) with their events there;
   /// events whose item the model does not know are dropped. Returns how many users were set.
@@ -89,6 +94,7 @@ class Recommender {
   mutable std::mutex mu_;
   std::unordered_map<std::string, Entry> users_;
   std::vector<std::int64_t> counts_;  ///< events per item index in the histories held
+  std::unique_ptr<ModelReranking> reranking_;
 };
 
 }  // namespace driftrec::workflow
