@@ -5,6 +5,7 @@
 
 #include "driftrec/models/registry.h"
 #include "driftrec/nn/sequential.h"
+#include "lightgcn.h"
 #include "pch.h"
 
 namespace driftrec::nn {
@@ -19,6 +20,9 @@ void register_neural_models() {
             return std::make_unique<SequentialModel>(kind, c);
           });
     }
+    models::register_model(
+        "lightgcn", &LightGcnModel::params,
+        [](const nlohmann::json& c) -> std::unique_ptr<models::Model> { return std::make_unique<LightGcnModel>(c); });
   });
 }
 

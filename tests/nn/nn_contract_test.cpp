@@ -114,8 +114,14 @@ struct HstuTextCnn {
     return c;
   }
 };
+struct LightGcn {
+  static constexpr const char* name = "lightgcn";
+  static nlohmann::json config() {
+    return {{"dim", 16}, {"lr", 0.01}, {"batch", 256}, {"epochs", 40}, {"eval_every", 0}};
+  }
+};
 using NeuralModels = ::testing::Types<SasRec, Gru4Rec, Lstm, Caser, HstuSide, SasRecRepeat, CrossAttention,
-                                      CrossConcatGru, SasRecTextAttention, HstuTextCnn>;
+                                      CrossConcatGru, SasRecTextAttention, HstuTextCnn, LightGcn>;
 }  // namespace
 
 namespace contract {

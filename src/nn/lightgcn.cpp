@@ -1,0 +1,232 @@
+#include "lightgcn.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "driftrec/core/error.h"
+#include "driftrec/core/rng.h"
+#include "driftrec/models/bpr_sampling.h"
+#include "driftrec/models/weights_io.h"
+#include "driftrec/train/epoch_loop.h"
+#include "graph_propagation.h"
+#include "pch.h"
+
+namespace driftrec::nn {
+
+const ParamSet& LightGcnModel::params() {
+  static const ParamSet p(
+      "lightgcn", {
+                      int_param("dim", 64, "embedding size", 1, 4096),
+                      int_param("layers", 3, "propagation layers", 1, 8),
+                      float_param("lr", 1e-3, "Adam learning rate", 1e-8, 10.0),
+                      float_param("reg", 1e-4, "L2 weight on the batch's ego embeddings", 0.0),
+                      int_param("batch", 2048, "BPR triples per step", 1),
+                      int_param("epochs", 1000, "maximum epochs (one epoch = as many triples as training pairs)", 1),
+                      float_param("init_std", 0.1, "standard deviation of the initial embeddings", 0.0),
+                      int_param("eval_every", 20, "epochs between validation checks for early stopping (0 = never)", 0),
+                      int_param("patience", 5, "validation checks without improvement before stopping", 1),
+                  });
+  return p;
+}
+
+LightGcnModel::LightGcnModel(const nlohmann::json& config) : Model(params().resolve(config)) {}
+
+void LightGcnModel::fit(const data::Dataset& train, const models::FitOptions& options) {
+  if (train.log.size() == 0) throw InvalidInput("lightgcn: no training events");
+  if (train.n_items() < 3) throw InvalidInput("lightgcn: needs at least 2 items");
+  dim_ = static_cast<int>(config_["dim"].get<long long>());
+  layers_ = static_cast<int>(config_["layers"].get<long long>());
+  const auto batch_size = static_cast<std::size_t>(config_["batch"].get<long long>());
+  if (options.threads > 0) torch::set_num_threads(options.threads);
+  n_users_ = train.n_users();
+  n_items_ = train.n_items();
+  report_ = nlohmann::json::object();
+  const auto seen = models::bpr::seen_items(train.log, n_users_);
+  const auto g = build_graph(seen, n_users_, n_items_);
+  item_scale_.assign(static_cast<std::size_t>(n_items_), 0.0f);
+  for (std::int32_t i = 1; i < n_items_; ++i)
+    if (const auto deg = g.degree[static_cast<std::size_t>(n_users_ + i)]; deg > 0)
+      item_scale_[static_cast<std::size_t>(i)] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(deg)));
+  std::vector<std::int32_t> active;  // users with training items (the ones sampled)
+  for (std::int32_t u = 1; u < n_users_; ++u)
+    if (!seen[static_cast<std::size_t>(u)].empty()) active.push_back(u);
+  Rng rng(options.seed);
+  const auto cells = static_cast<std::size_t>(g.nodes) * static_cast<std::size_t>(dim_);
+  std::vector<float> init(cells);
+  const double std = config_["init_std"].get<double>();
+  for (auto& x : init) x = static_cast<float>(rng.normal() * std);
+  std::vector<float> ego = std::move(init);
+  DenseAdam adam(ego.size(), config_["lr"].get<double>());
+  std::vector<float> grad(ego.size());
+  Trainer trainer(g, dim_, layers_, config_["reg"].get<double>());
+  auto publish = [&] {
+    set_tables(powers(g, ego.data(), dim_, layers_));
+    user_ego_.assign(ego.begin(), ego.begin() + static_cast<std::ptrdiff_t>(n_users_) * dim_);
+  };
+  double train_seconds = 0;
+  train::EpochHooks hooks;
+  hooks.train = [&](int) {
+    const auto t0 = std::chrono::steady_clock::now();
+    double loss = 0;
+    std::size_t steps = 0;
+    for (std::int64_t done = 0; done < g.edges; done += static_cast<std::int64_t>(batch_size)) {
+      Batch b;
+      const auto n = std::min<std::int64_t>(static_cast<std::int64_t>(batch_size), g.edges - done);
+      for (std::int64_t s = 0; s < n; ++s) {
+        const auto u = active[rng.uniform_int(active.size())];
+        const auto& items = seen[static_cast<std::size_t>(u)];
+        b.user.push_back(u);
+        b.pos.push_back(std::int64_t{n_users_} + items[rng.uniform_int(items.size())]);
+        b.neg.push_back(std::int64_t{n_users_} + models::bpr::sample_negative(rng, n_items_, items));
+      }
+      loss += trainer.step(ego.data(), b, grad.data());
+      adam.step(ego.data(), grad.data());
+      ++steps;
+    }
+    train_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return loss / static_cast<double>(std::max<std::size_t>(1, steps));
+  };
+  if (options.validate)
+    hooks.validate = [&] {
+      publish();
+      return options.validate(*this);
+    };
+  std::vector<float> best;
+  hooks.keep_best = [&] { best = ego; };
+  const auto state = train::run_epochs({"train lightgcn",
+                                        static_cast<int>(config_["epochs"].get<long long>()),
+                                        static_cast<int>(config_["eval_every"].get<long long>()),
+                                        static_cast<int>(config_["patience"].get<long long>()),
+                                        {}},
+                                       hooks, options.on_epoch, options.progress);
+  if (!best.empty()) ego = std::move(best);
+  publish();
+  report_["graph"] = {{"edges", g.edges}, {"nodes", g.nodes}};
+  report_["epochs_run"] = state.epoch;
+  report_["seconds_per_epoch"] = state.epoch > 0 ? train_seconds / state.epoch : 0.0;
+}
+
+void LightGcnModel::set_tables(const std::vector<std::vector<float>>& layers) {
+  const auto d = static_cast<std::size_t>(dim_);
+  const auto items = static_cast<std::size_t>(n_items_);
+  const auto first = static_cast<std::size_t>(n_users_) * d;  // the first item row
+  item_layers_.assign(static_cast<std::size_t>(layers_) * items * d, 0.0f);
+  item_final_.assign(items * d, 0.0f);
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    const float* src = layers[l].data() + first;
+    if (l < static_cast<std::size_t>(layers_)) std::copy(src, src + items * d, item_layers_.begin() + l * items * d);
+    for (std::size_t q = d; q < items * d; ++q) item_final_[q] += src[q] / static_cast<float>(layers.size());
+  }
+}
+
+std::vector<float> LightGcnModel::user_vector(std::int32_t user, const std::vector<data::Event>& history) const {
+  const auto d = static_cast<std::size_t>(dim_);
+  std::vector<float> v(d, 0.0f);
+  if (user >= 1 && user < n_users_)
+    std::copy(user_ego_.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(user) * d),
+              user_ego_.begin() + static_cast<std::ptrdiff_t>((static_cast<std::size_t>(user) + 1) * d), v.begin());
+  std::vector<std::int32_t> items;
+  for (auto i : models::bpr::sorted_items(history))
+    if (item_scale_[static_cast<std::size_t>(i)] > 0) items.push_back(i);
+  if (!items.empty()) {
+    const float norm = 1.0f / std::sqrt(static_cast<float>(items.size()));
+    const auto stride = static_cast<std::size_t>(n_items_) * d;
+    for (auto i : items) {
+      const float w = norm * item_scale_[static_cast<std::size_t>(i)];
+      for (std::size_t l = 0; l < static_cast<std::size_t>(layers_); ++l) {
+        const float* e = item_layers_.data() + l * stride + static_cast<std::size_t>(i) * d;
+        for (std::size_t f = 0; f < d; ++f) v[f] += w * e[f];
+      }
+    }
+  }
+  for (auto& x : v) x /= static_cast<float>(layers_ + 1);
+  return v;
+}
+
+models::UserState LightGcnModel::encode(std::int32_t user, const std::vector<data::Event>& history) const {
+  auto s = Model::encode(user, history);
+  s.vector = user_vector(s.user, s.history);
+  return s;
+}
+
+void LightGcnModel::observe(models::UserState& state, const data::Event& event) const {
+  const auto before = state.version;
+  Model::observe(state, event);
+  if (state.version != before) state.vector = user_vector(state.user, state.history);
+}
+
+void LightGcnModel::score(const models::UserState& state, float* out) const { score_batch({&state}, out); }
+
+void LightGcnModel::score_batch(const std::vector<const models::UserState*>& states, float* out) const {
+  score_by_embeddings(states, out);
+}
+
+const float* LightGcnModel::item_embeddings(int* dim) const {
+  if (item_final_.empty()) return nullptr;
+  *dim = dim_;
+  return item_final_.data();
+}
+
+std::vector<models::Attribution> LightGcnModel::explain(const models::UserState& state, std::int32_t item) const {
+  require_fitted();
+  if (item < 1 || item >= n_items_) throw InvalidInput("lightgcn: explain: item index out of range");
+  const auto d = static_cast<std::size_t>(dim_);
+  const float* target = item_final_.data() + static_cast<std::size_t>(item) * d;
+  std::vector<std::int32_t> items;
+  for (auto i : models::bpr::sorted_items(state.history))
+    if (item_scale_[static_cast<std::size_t>(i)] > 0) items.push_back(i);
+  std::vector<models::Attribution> out;
+  if (items.empty()) return out;
+  const float norm = 1.0f / std::sqrt(static_cast<float>(items.size())) / static_cast<float>(layers_ + 1);
+  const auto stride = static_cast<std::size_t>(n_items_) * d;
+  for (auto i : items) {
+    float w = 0;
+    for (std::size_t l = 0; l < static_cast<std::size_t>(layers_); ++l) {
+      const float* e = item_layers_.data() + l * stride + static_cast<std::size_t>(i) * d;
+      for (std::size_t f = 0; f < d; ++f) w += e[f] * target[f];
+    }
+    std::size_t position = 0;  // the item's latest event
+    for (std::size_t p = 0; p < state.history.size(); ++p)
+      if (state.history[p].item == i) position = p;
+    out.push_back({position, i, w * norm * item_scale_[static_cast<std::size_t>(i)]});
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.weight > b.weight || (a.weight == b.weight && a.position > b.position);
+  });
+  return out;
+}
+
+void LightGcnModel::save_weights(const std::string& path) const {
+  require_fitted();
+  models::WeightsWriter w;
+  const auto d = static_cast<std::uint64_t>(dim_);
+  const auto items = static_cast<std::uint64_t>(n_items_);
+  w.add_f32("user_ego", user_ego_, {static_cast<std::uint64_t>(n_users_), d});
+  w.add_f32("item_layers", item_layers_, {static_cast<std::uint64_t>(layers_), items, d});
+  w.add_f32("item_final", item_final_, {items, d});
+  w.add_f32("item_scale", item_scale_, {items});
+  w.write(path);
+}
+
+void LightGcnModel::load_weights(const std::string& path) {
+  models::WeightsReader r(path);
+  const auto shape = r.shape("item_layers");
+  if (shape.size() != 3 || shape[0] < 1 || shape[1] < 2 || shape[2] < 1)
+    throw CorruptModel(path + ": 'item_layers' must be [layers, n_items, dim]");
+  const auto us = r.shape("user_ego");
+  if (us.size() != 2 || us[1] != shape[2]) throw CorruptModel(path + ": 'user_ego' must be [n_users, dim]");
+  if (static_cast<long long>(shape[0]) != config_["layers"].get<long long>() ||
+      static_cast<long long>(shape[2]) != config_["dim"].get<long long>())
+    throw CorruptModel(path + ": layers and dim differ from the model's config");
+  user_ego_ = r.f32("user_ego", us);
+  item_layers_ = r.f32("item_layers", shape);
+  item_final_ = r.f32("item_final", {shape[1], shape[2]});
+  item_scale_ = r.f32("item_scale", {shape[1]});
+  layers_ = static_cast<int>(shape[0]);
+  dim_ = static_cast<int>(shape[2]);
+  n_items_ = static_cast<std::int32_t>(shape[1]);
+  n_users_ = static_cast<std::int32_t>(us[0]);
+}
+
+}  // namespace driftrec::nn
