@@ -22,6 +22,7 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
     bool resume = false;
     bool include_seen = false;
     std::string refit_from;
+    std::string objective = "ndcg@10";
   };
   auto o = std::make_shared<Opts>();
   o->data.add_to(app, true);
@@ -35,6 +36,8 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
   app.add_flag("--resume", o->resume, "continue from the checkpoint in --checkpoint-dir");
   app.add_flag("--include-seen", o->include_seen,
                "validation ranks items the user already interacted with too (e.g. buys after views)");
+  app.add_option("--objective", o->objective,
+                 "validation metric early stopping maximises: hr@K, recall@K, precision@K, ndcg@K, map@K or mrr");
   app.add_option("--refit-from", o->refit_from,
                  "retrain the model in this directory (same model, parameters, seed and split) on training + "
                  "validation events, for its best validation epoch count; --config/--set still override");
@@ -56,6 +59,7 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
     to.threads = g.threads;
     to.validate = !o->no_validation;
     to.include_seen = o->include_seen;
+    to.objective = o->objective;
     to.checkpoint_dir = o->checkpoint_dir;
     to.resume = o->resume;
     to.progress = progress_printer();

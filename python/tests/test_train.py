@@ -71,6 +71,14 @@ def test_evaluate_and_refit(shop, tmp_path):
     assert driftrec.evaluate(refit, shop, threads=1)["metrics"]["ndcg@10"] >= 0
 
 
+def test_early_stopping_objective(shop):
+    m = driftrec.train("bpr", shop, config={"epochs": 3, "factors": 4, "eval_every": 1}, threads=1, progress=False,
+                       objective="recall@20")
+    assert m.meta["objective"] == "recall@20" and "recall@20" in m.meta["validation"]
+    with pytest.raises(driftrec.InvalidInput, match="objective"):
+        driftrec.train("bpr", shop, config={"epochs": 1}, progress=False, objective="auc")
+
+
 def test_graph_models_fairness_and_reranking(shop, tmp_path):
     model = driftrec.train("gfcf", shop, config={"k": 16}, progress=False, threads=1)
     res = driftrec.evaluate(model, shop, k=[10], fairness=True, threads=1)

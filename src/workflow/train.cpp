@@ -1,5 +1,8 @@
 #include "driftrec/workflow/train.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "driftrec/core/config.h"
 #include "driftrec/core/error.h"
 #include "driftrec/models/ensemble.h"
@@ -50,6 +53,25 @@ TrainOptions resolve_refit(TrainOptions options) {
 }
 
 namespace {
+
+/// K of an objective "metric@K" (0 for mrr); InvalidInput for anything else.
+int objective_cutoff(const std::string& objective) {
+  if (objective == "mrr") return 0;
+  const auto at = objective.find('@');
+  const std::string metric = objective.substr(0, at);
+  const bool known =
+      metric == "hr" || metric == "recall" || metric == "precision" || metric == "ndcg" || metric == "map";
+  int k = 0;
+  if (known && at != std::string::npos) {
+    const std::string digits = objective.substr(at + 1);
+    if (!digits.empty() && digits.size() <= 6 && std::all_of(digits.begin(), digits.end(), ::isdigit))
+      k = std::stoi(digits);
+  }
+  if (k < 1)
+    throw InvalidInput("train: objective '" + objective +
+                       "' is not a validation metric (hr@K, recall@K, precision@K, ndcg@K, map@K or mrr)");
+  return k;
+}
 
 // The trained model with the id maps and tables of its training events (what save() writes).
 void adopt(TrainedModel& out, std::unique_ptr<models::Model> model, data::Dataset train) {
@@ -106,6 +128,18 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
   auto eo = eval_options_for(options.prepare, prepared.full);
   eo.exclude_seen = !options.include_seen;
   eo.threads = options.threads;
+  const int objective_k = objective_cutoff(options.objective);
+  if (!prepared.split.valid.empty()) {
+    auto quick = eo;
+    quick.ks = {objective_k > 0 ? objective_k : 10};
+    quick.save_top = 0;
+    fo.validate = [&prepared, quick, objective = options.objective](const models::Model& m) {
+      return models::evaluate_model(m, prepared.full, prepared.split.valid, prepared.split.train, quick)
+          .metrics.at(objective);
+    };
+  }
+  if (objective_k > 0 && std::find(eo.ks.begin(), eo.ks.end(), objective_k) == eo.ks.end())
+    eo.ks.push_back(objective_k);  // the final validation metrics include the objective
   const auto rep = models::fit_and_validate(*model, prepared.full, prepared.split, fo, eo);
   out.seconds = rep.seconds;
   out.validation = rep.validation;
@@ -116,7 +150,8 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
                          {"epochs", out.history.empty() ? 0 : out.history.back().epoch},
                          {"validation_exclude_seen", !options.include_seen},
                          {"history", train::history_json(out.history)},
-                         {"validation", rep.validation.metrics_json()}};
+                         {"validation", rep.validation.metrics_json()},
+                         {"objective", options.objective}};
   if (!rep.validation.metrics.empty()) meta["best_epoch"] = models::best_epoch(meta);
   if (refit) meta["refit"] = refit_info;
   meta["model"] = model->name();

@@ -70,6 +70,9 @@ import json; j = json.load(open('rec_lt.json')); assert j['rerank'] == 'longtail
 rc_rr=0; "$bin" --log-level warn recommend --model m_ials --user u3 --rerank bogus:1 > /dev/null 2> err_rr.txt || rc_rr=$?
 check "recommend with an unknown re-ranker: exit 2, one line" \
   bash -c "test $rc_rr -eq 2 && grep -q \"unknown re-ranker 'bogus'\" err_rr.txt && test \$(wc -l < err_rr.txt) -eq 1"
+rc_obj=0; "$bin" --log-level warn train --data synth --model pop --objective auc --out m_bad > /dev/null 2> err_obj.txt || rc_obj=$?
+check "train with an unknown objective: exit 2, one line" \
+  bash -c "test $rc_obj -eq 2 && grep -q \"objective 'auc'\" err_obj.txt && test \$(wc -l < err_obj.txt) -eq 1"
 "$bin" --log-level warn report --data synth --model m_ials --model m_knn --rerank mmr:0.5 --sample-users 0 --bootstrap 50 --out rr_report.html > /dev/null
 check "report with --rerank has the fairness section with re-ranked rows" \
   bash -c "grep -q 'id=\"fairness\"' rr_report.html && grep -q 'ials + mmr:0.5' rr_report.html"

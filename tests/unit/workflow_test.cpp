@@ -234,6 +234,25 @@ TEST(Recommender, BatchesAgreeWithOneByOneAndObserveUpdates) {
   EXPECT_THROW(rec.recommend(users, q), InvalidInput);
 }
 
+TEST(TrainWorkflow, EarlyStoppingFollowsTheChosenObjective) {
+  workflow::TrainOptions o;
+  o.model = "bpr";
+  o.config = {{"factors", 8}, {"epochs", 6}, {"eval_every", 1}, {"patience", 6}};
+  o.threads = 1;
+  o.objective = "recall@20";
+  const auto t = workflow::train_model(shop(), o);
+  EXPECT_EQ(t.loaded.meta["objective"], "recall@20");
+  double best = -1;
+  for (const auto& r : t.history)
+    if (r.validated()) best = std::max(best, r.valid);
+  // The weights kept are the best by recall@20, so the final validation recall@20 is that best.
+  EXPECT_NEAR(t.validation.metrics.at("recall@20"), best, 1e-12);
+  for (const char* bad : {"bogus", "ndcg@0", "ndcg@", "auc", "recall@x"}) {
+    o.objective = bad;
+    EXPECT_THROW(workflow::train_model(shop(), o), InvalidInput) << bad;
+  }
+}
+
 // ---- re-ranking served models ----
 
 TEST(ModelReranking, ActiveThresholdFromTheHistogram) {

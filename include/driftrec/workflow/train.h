@@ -26,8 +26,11 @@ struct TrainOptions {
   int threads = 0;                    ///< 0 = all cores
   bool validate = true;               ///< early stopping and validation metrics on the validation cases
   bool include_seen = false;          ///< validation ranks already-seen items too
-  std::string checkpoint_dir;         ///< LibTorch models: checkpoint after every epoch
-  bool resume = false;                ///< continue from the checkpoint in checkpoint_dir
+  /// The validation metric early stopping maximises: hr@K, recall@K, precision@K, ndcg@K, map@K or
+  /// mrr (graph benchmarks use recall@20). Recorded in model.json. Throws InvalidInput otherwise.
+  std::string objective = "ndcg@10";
+  std::string checkpoint_dir;  ///< LibTorch models: checkpoint after every epoch
+  bool resume = false;         ///< continue from the checkpoint in checkpoint_dir
   /// Retrain the model in this directory (same model, parameters, seed and split) on training +
   /// validation events, for its best validation epoch count.
   std::string refit_from;
