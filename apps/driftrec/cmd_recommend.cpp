@@ -104,7 +104,7 @@ Runner add_recommend(CLI::App& app, const GlobalFlags&) {
         it["because"] = nlohmann::json::array();
         const auto attr = rec.explain(user, id);
         for (std::size_t a = 0; a < std::min<std::size_t>(3, attr.size()); ++a)
-          it["because"].push_back({{"item", attr[a].item}, {"weight", attr[a].weight}});
+          it["because"].push_back({{"item", attr[a].item}, {"weight", attr[a].weight}, {"position", attr[a].position}});
       }
       out["items"].push_back(it);
     }

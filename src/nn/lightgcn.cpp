@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "../models/linalg.h"
 #include "driftrec/core/error.h"
 #include "driftrec/core/rng.h"
 #include "driftrec/models/bpr_sampling.h"
@@ -120,19 +121,27 @@ void LightGcnModel::set_tables(const std::vector<std::vector<float>>& layers) {
   }
 }
 
+std::vector<std::pair<std::int32_t, std::size_t>> LightGcnModel::graph_items(
+    const std::vector<data::Event>& history) const {
+  auto items = models::linalg::distinct_items(history, n_items_);
+  items.erase(std::remove_if(items.begin(), items.end(),
+                             [this](const auto& e) { return !(item_scale_[static_cast<std::size_t>(e.first)] > 0); }),
+              items.end());
+  return items;
+}
+
 std::vector<float> LightGcnModel::user_vector(std::int32_t user, const std::vector<data::Event>& history) const {
   const auto d = static_cast<std::size_t>(dim_);
   std::vector<float> v(d, 0.0f);
   if (user >= 1 && user < n_users_)
     std::copy(user_ego_.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(user) * d),
               user_ego_.begin() + static_cast<std::ptrdiff_t>((static_cast<std::size_t>(user) + 1) * d), v.begin());
-  std::vector<std::int32_t> items;
-  for (auto i : models::bpr::sorted_items(history))
-    if (item_scale_[static_cast<std::size_t>(i)] > 0) items.push_back(i);
+  const auto items = graph_items(history);
   if (!items.empty()) {
     const float norm = 1.0f / std::sqrt(static_cast<float>(items.size()));
     const auto stride = static_cast<std::size_t>(n_items_) * d;
-    for (auto i : items) {
+    for (const auto& entry : items) {
+      const auto i = entry.first;
       const float w = norm * item_scale_[static_cast<std::size_t>(i)];
       for (std::size_t l = 0; l < static_cast<std::size_t>(layers_); ++l) {
         const float* e = item_layers_.data() + l * stride + static_cast<std::size_t>(i) * d;
@@ -173,22 +182,17 @@ std::vector<models::Attribution> LightGcnModel::explain(const models::UserState&
   if (item < 1 || item >= n_items_) throw InvalidInput("lightgcn: explain: item index out of range");
   const auto d = static_cast<std::size_t>(dim_);
   const float* target = item_final_.data() + static_cast<std::size_t>(item) * d;
-  std::vector<std::int32_t> items;
-  for (auto i : models::bpr::sorted_items(state.history))
-    if (item_scale_[static_cast<std::size_t>(i)] > 0) items.push_back(i);
+  const auto items = graph_items(state.history);
   std::vector<models::Attribution> out;
   if (items.empty()) return out;
   const float norm = 1.0f / std::sqrt(static_cast<float>(items.size())) / static_cast<float>(layers_ + 1);
   const auto stride = static_cast<std::size_t>(n_items_) * d;
-  for (auto i : items) {
+  for (const auto& [i, position] : items) {
     float w = 0;
     for (std::size_t l = 0; l < static_cast<std::size_t>(layers_); ++l) {
       const float* e = item_layers_.data() + l * stride + static_cast<std::size_t>(i) * d;
       for (std::size_t f = 0; f < d; ++f) w += e[f] * target[f];
     }
-    std::size_t position = 0;  // the item's latest event
-    for (std::size_t p = 0; p < state.history.size(); ++p)
-      if (state.history[p].item == i) position = p;
     out.push_back({position, i, w * norm * item_scale_[static_cast<std::size_t>(i)]});
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {

@@ -18,6 +18,7 @@
 // a new event or a new user is folded in through the item side, with no retraining. explain()
 // splits the score into each history item's exact share (the ego term is nobody's).
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "driftrec/core/config.h"
@@ -43,6 +44,8 @@ class LightGcnModel : public models::Model {
   void load_weights(const std::string& path) override;
 
  private:
+  /// The distinct items of `history` that were in the training graph, with their latest positions.
+  std::vector<std::pair<std::int32_t, std::size_t>> graph_items(const std::vector<data::Event>& history) const;
   /// The final embedding of a user with ego row `user` (< 1: none) and this history.
   std::vector<float> user_vector(std::int32_t user, const std::vector<data::Event>& history) const;
   /// The serving tables from the propagated embeddings: layers[k] = A^k E0, [n_users + n_items, d].

@@ -405,14 +405,13 @@ std::string fairness(const Context& ctx) {
 
 /// The fairness rows: each model's evaluation (with fairness options) and, with a re-ranker, a
 /// re-ranked evaluation at K=10 (a quota re-ranker's top 10 depends on the list length).
-void add_fairness_rows(Context& ctx, const data::Dataset& train, const eval::EvalOptions& eo) {
+void add_fairness_rows(Context& ctx, const data::Dataset& train, const eval::EvalOptions& eo,
+                       const workflow::EvalFairness& fair) {
   const auto& o = ctx.o;
-  if (!eo.fairness) return;
-  const auto counts = data::item_counts(train.log, ctx.p.full.n_items());
   std::unique_ptr<rerank::Reranker> reranker;
   if (!o.rerank.empty()) {
     if (o.rerank_depth < 1) throw InvalidInput("report: rerank depth must be at least 1");
-    reranker = rerank::make_reranker(o.rerank, {&ctx.p.full.item_table, eo.fairness->long_tail, counts});
+    reranker = fair.reranker(o.rerank, ctx.p.full);
   }
   for (std::size_t m = 0; m < ctx.models.size(); ++m) {
     ctx.fair.emplace_back(ctx.names[m], ctx.res[m]);
@@ -420,26 +419,11 @@ void add_fairness_rows(Context& ctx, const data::Dataset& train, const eval::Eva
     auto ro = eo;
     ro.ks = {10};
     ro.save_top = 0;
-    ro.rerank = workflow::rerank_hook(*reranker, ctx.p.full, eo.fairness->active);
+    ro.rerank = workflow::rerank_hook(*reranker, ctx.p.full, fair.groups.active);
     ro.rerank_depth = o.rerank_depth;
     ctx.fair.emplace_back(ctx.names[m] + " + " + reranker->name(),
                           models::evaluate_model(*ctx.models[m]->model, ctx.p.full, ctx.cases, train, ro, o.progress));
   }
-}
-
-/// Fairness options for the main evaluation when the section is on (null otherwise).
-std::shared_ptr<const eval::FairnessOptions> fairness_options(const workflow::CommonSplit& split,
-                                                              const std::vector<data::EvalCase>& cases,
-                                                              const ReportOptions& o) {
-  if (!o.fairness && o.rerank.empty()) return nullptr;
-  const auto& p = split.prepared;
-  const auto counts = data::item_counts(p.split.train.log, p.full.n_items());
-  const auto groups = workflow::make_groups(p.full, counts, cases, o.groups);
-  auto fo = std::make_shared<eval::FairnessOptions>();
-  fo->long_tail = groups.long_tail;
-  fo->active = groups.active;
-  fo->items = &p.full.item_table;
-  return fo;
 }
 
 }  // namespace
@@ -456,7 +440,13 @@ std::string html_report(const std::vector<const models::LoadedModel*>& models, c
   eo.ks = kKs;
   eo.threads = o.threads;
   eo.save_top = 10;
-  eo.fairness = fairness_options(split, cases, o);
+  // The fairness section (on with a re-ranker too): its groups, and the options of every evaluation.
+  const bool fair_section = o.fairness || !o.rerank.empty();
+  workflow::EvalFairness fair;
+  if (fair_section) {
+    fair = workflow::eval_fairness(p.full, p.split.train, cases, o.groups);
+    eo.fairness = fair.options;
+  }
   for (const auto* m : models) {
     ctx.res.push_back(models::evaluate_model(*m->model, p.full, cases, p.split.train, eo, o.progress));
     std::string n = m->model->name();
@@ -465,7 +455,7 @@ std::string html_report(const std::vector<const models::LoadedModel*>& models, c
       if (prev.rfind(n, 0) == 0) ++dup;
     ctx.names.push_back(dup ? n + " #" + std::to_string(dup + 1) : n);
   }
-  add_fairness_rows(ctx, p.split.train, eo);
+  if (fair_section) add_fairness_rows(ctx, p.split.train, eo, fair);
   const std::string body = summary(ctx) + comparison(ctx) + training_curves(ctx) + metric_vs_k(ctx) + popularity(ctx) +
                            fairness(ctx) + tracking(ctx) + users(ctx);
   return page(o.title, body);

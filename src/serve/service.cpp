@@ -265,7 +265,7 @@ RecommendResult Service::finish(const Bundle& b, const models::UserState& state,
         const auto& ev = state.history[attr[a].position];
         rec.because.push_back({b.loaded.items.name(ev.item), ev.ts,
                                ev.behavior < b.loaded.behaviors.size() ? b.loaded.behaviors.name(ev.behavior) : "",
-                               attr[a].weight});
+                               attr[a].weight, attr[a].position});
       }
     }
     out.items.push_back(std::move(rec));

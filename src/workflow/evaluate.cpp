@@ -50,25 +50,18 @@ Evaluation evaluate(const models::LoadedModel& model, data::Dataset data, const 
   out.tracking_k = headline_k(eo.ks);
   if (!options.truth.empty()) eo.save_top = std::max(eo.save_top, static_cast<std::size_t>(out.tracking_k));
   std::unique_ptr<rerank::Reranker> reranker;
-  Groups groups;
   const bool fairness = options.fairness || !options.rerank.empty() || !options.groups.long_tail_file.empty() ||
                         !options.groups.active_file.empty();
-  std::vector<std::int64_t> train_counts;  // the groups and the re-rankers' popularity
+  EvalFairness fair;  // the groups and the re-rankers' popularity
   if (fairness) {
-    train_counts = data::item_counts(p.split.train.log, p.full.n_items());
-    groups = make_groups(p.full, train_counts, cases, options.groups);
-    auto fo = std::make_shared<eval::FairnessOptions>();
-    fo->long_tail = groups.long_tail;
-    fo->active = groups.active;
-    fo->items = &p.full.item_table;
-    eo.fairness = fo;
+    fair = eval_fairness(p.full, p.split.train, cases, options.groups);
+    eo.fairness = fair.options;
     eo.beyond_k = out.tracking_k;
   }
   if (!options.rerank.empty()) {
-    rerank::Catalogue cat{&p.full.item_table, groups.long_tail, train_counts};
-    reranker = rerank::make_reranker(options.rerank, cat);
+    reranker = fair.reranker(options.rerank, p.full);
     if (options.rerank_depth < 1) throw InvalidInput("evaluate: rerank depth must be at least 1");
-    eo.rerank = rerank_hook(*reranker, p.full, groups.active);
+    eo.rerank = rerank_hook(*reranker, p.full, fair.groups.active);
     eo.rerank_depth = options.rerank_depth;
   }
   out.result = models::evaluate_model(*model.model, p.full, cases, p.split.train, eo, options.progress);

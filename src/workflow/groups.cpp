@@ -55,6 +55,23 @@ Groups make_groups(const data::Dataset& full, const std::vector<std::int64_t>& t
   return g;
 }
 
+EvalFairness eval_fairness(const data::Dataset& full, const data::Dataset& train,
+                           const std::vector<data::EvalCase>& cases, const GroupOptions& options) {
+  EvalFairness f;
+  f.train_counts = data::item_counts(train.log, full.n_items());
+  f.groups = make_groups(full, f.train_counts, cases, options);
+  auto fo = std::make_shared<eval::FairnessOptions>();
+  fo->long_tail = f.groups.long_tail;
+  fo->active = f.groups.active;
+  fo->items = &full.item_table;
+  f.options = fo;
+  return f;
+}
+
+std::unique_ptr<rerank::Reranker> EvalFairness::reranker(const std::string& spec, const data::Dataset& full) const {
+  return rerank::make_reranker(spec, {&full.item_table, groups.long_tail, train_counts});
+}
+
 std::function<std::vector<std::int32_t>(const data::EvalCase&, const TopK&, std::size_t)> rerank_hook(
     const rerank::Reranker& reranker, const data::Dataset& full, const std::vector<char>& active) {
   return [&reranker, &full, &active](const data::EvalCase& cs, const TopK& top, std::size_t k) {

@@ -221,7 +221,7 @@ std::vector<Because> Recommender::explain(const std::string& user, const std::st
   std::vector<Because> out;
   for (const auto& a : m.explain(e.state, idx)) {
     const auto& ev = e.state.history.at(a.position);
-    out.push_back({model_->items.name(a.item), ev.ts, model_->behaviors.name(ev.behavior), a.weight});
+    out.push_back({model_->items.name(a.item), ev.ts, model_->behaviors.name(ev.behavior), a.weight, a.position});
   }
   return out;
 }

@@ -63,6 +63,9 @@ items_of() { python3 -c 'import json,sys; print(",".join(str(x["item"]) for x in
 check "new events change the recommended items" test "$(items_of rec.json)" != "$(items_of rec2.json)"
 "$bin" --log-level warn recommend --model m_knn --history i1,i2 -k 3 --explain > rec3.txt
 check "anonymous recommend with explanations" grep -q "because of" rec3.txt
+"$bin" --log-level warn recommend --model m_knn --history i1,i2 -k 3 --explain --json > rec3.json
+check "explanations in JSON name the event's position in the history" python3 -c "
+import json; b = json.load(open('rec3.json'))['items'][0]['because']; assert b and all(x['position'] in (0, 1) for x in b), b"
 # Re-ranking a served list: a long-tail quota from the model directory's training counts.
 "$bin" --log-level warn recommend --model m_ials --data synth --user u3 -k 10 --rerank longtail:0.5 --json > rec_lt.json
 check "recommend --rerank picks 10 items and names the re-ranker" python3 -c "

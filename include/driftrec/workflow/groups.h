@@ -5,11 +5,13 @@
 // the top `active_share` by history length), and the evaluator's re-ranking hook.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "driftrec/core/topk.h"
 #include "driftrec/data/transforms.h"
+#include "driftrec/eval/fairness.h"
 #include "driftrec/rerank/reranker.h"
 
 namespace driftrec::workflow {
@@ -32,6 +34,20 @@ struct Groups {
 /// The groups of `full`'s items and of the users of `cases` (histories in full.log).
 Groups make_groups(const data::Dataset& full, const std::vector<std::int64_t>& train_counts,
                    const std::vector<data::EvalCase>& cases, const GroupOptions& options);
+
+/// What the fairness metrics and the re-rankers need to evaluate `cases` of a split (evaluate and
+/// the report): the training events per item, the groups, and the metrics' options.
+struct EvalFairness {
+  std::vector<std::int64_t> train_counts;
+  Groups groups;
+  std::shared_ptr<const eval::FairnessOptions> options;  ///< categories point into the `full` given
+  /// The re-ranker for `spec` over these groups, the training counts and `full`'s categories
+  /// (make_reranker's errors); nullptr for "" or "none".
+  std::unique_ptr<rerank::Reranker> reranker(const std::string& spec, const data::Dataset& full) const;
+};
+/// EvalFairness for `cases` of `full` with training events `train` (`full` must outlive it).
+EvalFairness eval_fairness(const data::Dataset& full, const data::Dataset& train,
+                           const std::vector<data::EvalCase>& cases, const GroupOptions& options);
 
 /// The evaluator's re-ranking hook for `reranker` (which must outlive it): the case's candidates,
 /// history in full.log and activity go into a rerank::Request.

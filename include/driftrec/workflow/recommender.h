@@ -36,6 +36,7 @@ struct Because {
   std::int64_t ts = 0;
   std::string behavior;
   float weight = 0.0f;
+  std::size_t position = 0;  ///< the event's index in the user's history (oldest = 0)
 };
 
 class Recommender {
