@@ -4,10 +4,16 @@
 # short head) and user groups (5% active). Genres for calibration and diversity come from
 # MovieLens-100K's u.item, mapped to CPFair's 0-based ids through its MovieLens100K_data.txt (row r
 # of it is row r of ratings_data.txt, the original u.data). Each row re-ranks the model's top 100.
-# Writes bench/results/fairness_cpfair.json and prints a Markdown table.
-#   bench/fairness_cpfair.sh [CPFAIR_DIR] [ML100K_DIR] [MODEL ARGS...]
+# Writes bench/results/fairness_cpfair.json and prints a Markdown table. ON=valid instead fits on
+# train only and measures the tune split (bench/results/fairness_cpfair_valid.json): the split to
+# choose a strength on.
+#   [ON=valid] [RERANKERS="none calibrated:0.5 ..."] bench/fairness_cpfair.sh [CPFAIR_DIR] [ML100K_DIR] [MODEL ARGS...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+on=${ON:-test}
+[[ $on == test || $on == valid ]] || { echo "ON must be test or valid" >&2; exit 2; }
+refit=(--refit); out=bench/results/fairness_cpfair.json
+[[ $on == valid ]] && refit=() && out=bench/results/fairness_cpfair_valid.json
 cp=${1:-../shared/data/cpfair_ml100k}
 ml=${2:-../shared/data/ml100k}
 shift $(( $# > 2 ? 2 : $# ))
@@ -35,14 +41,14 @@ with open(out, "w") as o:
     for i, orig in sorted(cp_item.items(), key=lambda x: int(x[0])):
         o.write(f"{i},{'|'.join(item_genres[orig])}\n")
 PY
-$bin --log-level warn --threads 2 train --data "$work/data" --items "$work/items.csv" --split given --refit \
+$bin --log-level warn --threads 2 train --data "$work/data" --items "$work/items.csv" --split given "${refit[@]}" \
   "${model_args[@]}" --out "$work/m" > /dev/null
 groups=(--long-tail-items "$cp/groups/items/020/longtail_items.txt" --active-users "$cp/groups/users/005/active_ids.txt")
 : > "$work/rows.jsonl"
 for rr in ${RERANKERS:-none longtail:0.2 exposure:0.5 exposure:0.4+longtail:0.2 exposure:0.3+longtail:0.3 calibrated:0.1 calibrated:0.2 calibrated:0.5 calibrated:0.9 mmr:0.3 consumer:0.6 consumer:0.7}; do
   extra=(--fairness); [[ $rr == none ]] || extra+=(--rerank "$rr")
   $bin --log-level warn --threads 1 evaluate --model "$work/m" --data "$work/data" --items "$work/items.csv" \
-    --k 10 "${groups[@]}" "${extra[@]}" --json "$work/r.json" > /dev/null
+    --on "$on" --k 10 "${groups[@]}" "${extra[@]}" --json "$work/r.json" > /dev/null
   python3 - "$rr" "$work/r.json" >> "$work/rows.jsonl" <<'PY'
 import json, sys
 rr, res = sys.argv[1:]
@@ -52,14 +58,17 @@ keys = ["ndcg@10", "recall@10", "aplt@10", "gini@10", "coverage@10", "pop_rsp@10
 print(json.dumps({"rerank": rr, **{k: x[k] for k in keys}, "evaluate_s": r["seconds"]}))
 PY
 done
-python3 - "$work/rows.jsonl" "${model_args[*]}" <<'PY'
+python3 - "$work/rows.jsonl" "${model_args[*]}" "$on" "$out" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 base = rows[0]
-json.dump({"data": "CPFair MovieLens-100K (train+tune -> test)", "model": sys.argv[2],
-           "protocol": "given split, refit on train+tune, K=10, training items excluded, re-ranking the top 100; "
+on, out = sys.argv[3], sys.argv[4]
+fit = "refit on train+tune, test" if on == "test" else "fit on train, tune split"
+json.dump({"data": "CPFair MovieLens-100K (" + ("train+tune -> test" if on == "test" else "train -> tune") + ")",
+           "model": sys.argv[2],
+           "protocol": "given split, " + fit + ", K=10, training items excluded, re-ranking the top 100; "
            "CPFair groups: 20% short head, 5% active users", "threads": 1, "rows": rows},
-          open("bench/results/fairness_cpfair.json", "w"), indent=2)
+          open(out, "w"), indent=2)
 print("| re-ranker | NDCG@10 | vs none | long-tail share | exposure Gini | miscalibration | ILD | NDCG active / inactive | gap | evaluate s |")
 print("|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
