@@ -1,35 +1,11 @@
-#include <algorithm>
-#include <cstdio>
-#include <fstream>
-#include <iomanip>
-#include <iostream>
-
+// driftrec evaluate: the split protocol (held-out cases, full ranking) or replay (walk the events in time order).
 #include "commands.h"
 #include "common.h"
-#include "driftrec/core/error.h"
-#include "driftrec/eval/tracking.h"
 #include "driftrec/models/model_dir.h"
 #include "driftrec/workflow/evaluate.h"
+#include "print_evaluation.h"
 
 namespace driftrec::cli {
-
-namespace {
-std::string join_ids(const std::vector<std::int32_t>& items, const data::IdMap& map) {
-  std::string s;
-  for (auto i : items) s += (s.empty() ? "" : ",") + (i >= 1 && i < map.size() ? map.name(i) : std::string("?"));
-  return s;
-}
-}  // namespace
-
-namespace {
-// One replay state's tracking row: tv, kl, mean and median lag, shifts followed / all.
-void print_tracking(const char* label, const eval::TrackingError& t) {
-  std::printf("%-22s %8.4f %8.4f %9.2f %9.1f %7lld/%lld\n", label, t.tv(), t.kl(), t.mean_lag(), t.median_lag(),
-              static_cast<long long>(t.shifts_crossed()),
-              static_cast<long long>(t.shifts_crossed() + t.shifts_censored()));
-}
-
-}  // namespace
 
 namespace {
 template <typename Opts>
@@ -49,30 +25,9 @@ int run_replay(const Opts& o, const GlobalFlags& g, const models::LoadedModel& l
   q.model_dir = o.model_dir;
   q.progress = progress_printer();
   const auto rep = workflow::replay(loaded, o.data.load(), q);
-  const auto& res = rep.result;
-  const auto& ro = rep.options;
   if (!o.json_out.empty())
     write_file(o.json_out, rep.report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-  const auto k = std::to_string(ro.k);
-  std::cout << loaded.model->name() << " replay from " << rep.start << " (" << res.users << " users, "
-            << res.events_revealed << " events revealed, " << res.online.events << " scored, " << std::fixed
-            << std::setprecision(2) << res.seconds << " s)\n";
-  std::printf("%-22s %10s %10s %10s\n", "", ("hr@" + k).c_str(), ("ndcg@" + k).c_str(), "mrr");
-  std::printf("%-22s %10.5f %10.5f %10.5f\n", "online (observe)", res.online.hr, res.online.ndcg, res.online.mrr);
-  std::printf("%-22s %10.5f %10.5f %10.5f\n", "frozen at the start", res.frozen.hr, res.frozen.ndcg, res.frozen.mrr);
-  std::printf("\n%-6s %12s %8s %12s %12s\n", "window", "start_ts", "events", ("online ndcg@" + k).c_str(),
-              ("frozen ndcg@" + k).c_str());
-  for (std::size_t w = 0; w < res.windows.size(); ++w) {
-    const auto& x = res.windows[w];
-    std::printf("%-6zu %12lld %8lld %12.5f %12.5f\n", w, static_cast<long long>(x.start_ts),
-                static_cast<long long>(x.online.events), x.online.ndcg, x.frozen.ndcg);
-  }
-  if (res.tracked) {
-    std::printf("\ninterest tracking (top-%d vs %s)\n%-22s %8s %8s %9s %9s %9s\n", ro.k, q.truth.c_str(), "", "tv",
-                "kl", "mean lag", "med. lag", "shifts");
-    print_tracking("online (observe)", res.tracking_online);
-    print_tracking("frozen at the start", res.tracking_frozen);
-  }
+  print_replay(loaded.model->name(), rep, q.truth);
   return 0;
 }
 }  // namespace
@@ -154,32 +109,10 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
     eo.rerank = o->rerank.rerank;
     eo.rerank_depth = o->rerank.depth;
     const auto ev = workflow::evaluate(loaded, o->data.load(), eo);
-    const auto& res = ev.result;
-    const auto& p = ev.prepared;
     if (!o->json_out.empty())
       write_file(o->json_out, ev.report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-    if (!o->rankings_out.empty()) {
-      std::ofstream f(o->rankings_out, std::ios::binary);
-      if (!f) throw IoError(o->rankings_out + ": cannot open for writing");
-      f << "user\ttargets\tranked\n";
-      for (const auto& r : res.rankings)
-        f << p.full.users.name(r.user) << '\t' << join_ids(r.targets, p.full.items) << '\t'
-          << join_ids(r.top, p.full.items) << '\n';
-      if (!f.flush()) throw IoError(o->rankings_out + ": write failed");
-    }
-    std::cout << loaded.model->name() << " on " << o->on << " (" << res.users_evaluated << " users, " << std::fixed
-              << std::setprecision(2) << res.seconds << " s)\n";
-    const auto& tracking = ev.tracking;
-    for (const auto& [k, v] : res.metrics)
-      std::cout << "  " << std::left << std::setw(20) << k << std::setprecision(5) << v << "\n";
-    if (tracking) {
-      std::cout << "interest tracking (top-" << ev.tracking_k << " vs " << eo.truth << ", " << tracking->moments()
-                << " cases)\n";
-      std::cout << "  " << std::left << std::setw(20) << "tracking_tv" << std::setprecision(5) << tracking->tv()
-                << "\n";
-      std::cout << "  " << std::left << std::setw(20) << "tracking_kl" << std::setprecision(5) << tracking->kl()
-                << "\n";
-    }
+    if (!o->rankings_out.empty()) workflow::write_rankings_tsv(o->rankings_out, ev);
+    print_evaluation(loaded.model->name(), o->on, ev, eo.truth);
     return 0;
   };
 }

@@ -5,7 +5,6 @@
 #include "common.h"
 #include "driftrec/core/error.h"
 #include "driftrec/models/model_dir.h"
-#include "driftrec/models/registry.h"
 #include "driftrec/workflow/recommender.h"
 
 namespace driftrec::cli {
@@ -112,19 +111,6 @@ Runner add_recommend(CLI::App& app, const GlobalFlags&) {
       std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     else
       print_text(out, model.name(), o->user, o->k);
-    return 0;
-  };
-}
-
-Runner add_models(CLI::App& app, const GlobalFlags&) {
-  auto name = std::make_shared<std::string>();
-  app.add_option("name", *name, "show one model's parameters");
-  return [name]() {
-    for (const auto& n : models::model_names()) {
-      if (!name->empty() && n != *name) continue;
-      std::cout << n << "\n" << models::model_params(n).describe();
-    }
-    if (!name->empty()) models::model_params(*name);  // throws NotFound for an unknown name
     return 0;
   };
 }

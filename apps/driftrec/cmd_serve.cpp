@@ -1,10 +1,5 @@
 // driftrec serve: the HTTP server. SIGHUP reloads the model directory; SIGINT/SIGTERM stop cleanly.
-#include <pthread.h>
-#include <signal.h>
-
 #include <algorithm>
-#include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -12,26 +7,10 @@
 #include "common.h"
 #include "driftrec/core/error.h"
 #include "driftrec/serve/http_server.h"
+#include "serve_process.h"
 #include "store_flags.h"
 
 namespace driftrec::cli {
-
-namespace {
-std::string read_token(const std::string& file, const char* env_name = "DRIFTREC_TOKEN") {
-  std::string token;
-  if (!file.empty()) {
-    std::ifstream in(file);
-    if (!in) throw IoError(file + ": cannot read the token file");
-    std::getline(in, token);
-  } else if (const char* env = std::getenv(env_name)) {
-    token = env;
-  }
-  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
-  if (!file.empty() && token.empty()) throw InvalidInput(file + ": the token file is empty");
-  return token;
-}
-
-}  // namespace
 
 Runner add_serve(CLI::App& app, const GlobalFlags& g) {
   struct Opts {
@@ -87,7 +66,7 @@ Runner add_serve(CLI::App& app, const GlobalFlags& g) {
       ->check(CLI::NonNegativeNumber);
   o->import.add_to(app, false, "--import");
   return [o, &g]() {
-    o->http.token = read_token(o->token_file);
+    o->http.token = read_token(o->token_file, "DRIFTREC_TOKEN");
     o->http.admin_token = read_token(o->admin_token_file, "DRIFTREC_ADMIN_TOKEN");
     o->http.threads = g.threads > 0 ? g.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     o->http.request_timeout_ms = static_cast<int>(o->request_timeout * 1000);
@@ -100,35 +79,11 @@ Runner add_serve(CLI::App& app, const GlobalFlags& g) {
       else
         log_info("store already holds " + std::to_string(st->count()) + " events; --import skipped");
     }
-    // Signals are handled by one thread with sigwait (set before any other thread starts).
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    const auto signals = block_server_signals();  // before any other thread starts
     serve::Service service(o->model_dir, std::move(st), o->service);
     serve::HttpServer server(service, o->http);
     std::cout << "listening on http://" << o->http.host << ":" << server.port() << std::endl;
-    std::thread signals([&] {
-      for (;;) {
-        int sig = 0;
-        sigwait(&set, &sig);
-        if (sig == SIGHUP) {
-          try {
-            service.reload();
-          } catch (const std::exception& e) {
-            log_error(std::string("reload on SIGHUP failed, the previous model keeps serving: ") + e.what());
-          }
-          continue;
-        }
-        log_info("stopping");
-        server.stop();
-        return;
-      }
-    });
-    server.run();
-    signals.join();
+    serve_until_stopped(service, server, signals);
     return 0;
   };
 }

@@ -1,12 +1,9 @@
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
-#include <thread>
 
 #include "commands.h"
 #include "common.h"
@@ -14,15 +11,9 @@
 #include "driftrec/core/parallel.h"
 #include "driftrec/tune/tune.h"
 #include "driftrec/workflow/tune.h"
+#include "workers.h"
 
 namespace driftrec::cli {
-
-namespace {
-std::string yaml_scalar(const nlohmann::json& v) {
-  if (v.is_string()) return nlohmann::json(v.get<std::string>()).dump();  // quoted, escaped
-  return v.dump();
-}
-}  // namespace
 
 Runner add_tune(CLI::App& app, const GlobalFlags& g) {
   struct Opts {
@@ -75,29 +66,7 @@ Runner add_tune(CLI::App& app, const GlobalFlags& g) {
       if (stale > 0) log_warn(std::to_string(stale) + " trial(s) interrupted in an earlier run were marked failed");
       const auto done = store.trials().size();
       if (done > 0) log_info("resuming " + o->db + ": " + std::to_string(done) + " trial(s) recorded");
-      for (int w = 1; w < o->parallel; ++w) {
-        const pid_t pid = fork();
-        if (pid < 0) throw IoError("tune: cannot start a worker process");
-        if (pid == 0) {
-          // Re-run this command as a worker with its share of the threads.
-          std::vector<std::string> args = {"/proc/self/exe", "--threads", std::to_string(threads)};
-          for (std::size_t i = 0; i < g.argv.size(); ++i) {
-            if (g.argv[i] == "--threads") {
-              ++i;
-              continue;
-            }
-            if (g.argv[i].rfind("--threads=", 0) == 0) continue;
-            args.push_back(g.argv[i]);
-          }
-          args.push_back("--worker");
-          std::vector<char*> cargs;
-          for (auto& a : args) cargs.push_back(a.data());
-          cargs.push_back(nullptr);
-          execv("/proc/self/exe", cargs.data());
-          _exit(127);
-        }
-        workers.push_back(pid);
-      }
+      workers = spawn_workers(o->parallel - 1, threads, g.argv, "--worker");
     }
     const auto prepared = data::prepare(o->data.load(), prep_opts);
     const auto objective = workflow::tune_objective(prepared, prep_opts, space, base, threads, o->tune.seed);
@@ -110,7 +79,7 @@ Runner add_tune(CLI::App& app, const GlobalFlags& g) {
     };
     auto trials = tune::run_trials(space, o->tune, store, objective, on_finish);
     if (o->worker) return 0;
-    for (const auto pid : workers) waitpid(pid, nullptr, 0);
+    wait_workers(workers);
     trials = workflow::best_first(store.trials());
     std::printf("%-6s %-10s %12s %9s  %s\n", "trial", "status", space.objective.c_str(), "seconds", "params");
     for (const auto& t : trials)
@@ -118,13 +87,11 @@ Runner add_tune(CLI::App& app, const GlobalFlags& g) {
                   t.value ? std::to_string(*t.value).c_str() : "-", t.seconds, t.params.dump().c_str());
     const auto best = tune::best_trial(trials);
     if (!best) throw InvalidInput("tune: no trial completed (see the log for why)");
-    std::ofstream f(o->out);
-    f << "# driftrec tune --space " << o->space_path << ": best of " << trials.size() << " trial(s), validation "
-      << space.objective << " = " << *best->value << " (trial " << best->id << ", " << o->db << ")\n";
-    f << "model: " << space.model << "\n";
-    const auto config = workflow::trial_config(space, base, *best);
-    for (const auto& [key2, v] : config.items()) f << key2 << ": " << yaml_scalar(v) << "\n";
-    if (!f.flush()) throw IoError(o->out + ": cannot write");
+    workflow::write_config_yaml(o->out, space.model, workflow::trial_config(space, base, *best),
+                                "driftrec tune --space " + o->space_path + ": best of " +
+                                    std::to_string(trials.size()) + " trial(s), validation " + space.objective + " = " +
+                                    std::to_string(*best->value) + " (trial " + std::to_string(best->id) + ", " +
+                                    o->db + ")");
     std::cout << "best: trial " << best->id << " " << space.objective << " " << *best->value << " -> " << o->out
               << "\n";
     return 0;

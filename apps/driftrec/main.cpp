@@ -10,6 +10,48 @@
 #include "driftrec/federated/federated_model.h"
 #include "driftrec/nn/register.h"
 
+namespace {
+
+/// Every command, in the order --help lists them. `parent` names a command group (`data inspect`);
+/// a group itself has no runner.
+struct Command {
+  const char* parent;
+  const char* name;
+  const char* help;
+  driftrec::cli::Runner (*add)(CLI::App&, const driftrec::cli::GlobalFlags&);
+};
+
+using namespace driftrec::cli;
+const Command kCommands[] = {
+    {nullptr, "synth", "generate a synthetic dataset with drifting interests", add_synth},
+    {nullptr, "data", "inspect data files", nullptr},
+    {"data", "inspect", "print dataset statistics (text or JSON)", add_data_inspect},
+    {nullptr, "train", "train a model and save a model directory", add_train},
+    {nullptr, "evaluate", "evaluate a model directory with full ranking", add_evaluate},
+    {nullptr, "recommend", "top-K items for a user or a given history", add_recommend},
+    {nullptr, "ensemble", "blend trained models (weights fitted on validation) into one model directory", add_ensemble},
+    {nullptr, "compare", "evaluate several models on one split, with paired significance tests", add_compare},
+    {nullptr, "tune", "hyperparameter search (grid, random, TPE) on the validation split, resumable", add_tune},
+    {nullptr, "report",
+     "one self-contained HTML report: comparison, curves, popularity, users' interests and explanations", add_report},
+    {nullptr, "ope", "off-policy evaluation of a policy from logged bandit feedback (IPS, SNIPS, DM, DR, switch-DR)",
+     add_ope},
+    {nullptr, "simulate", "interactive simulator: exploration policies over a model, with clicks, regret and coverage",
+     add_simulate},
+    {nullptr, "reinforce",
+     "fine-tune a sequential model from logged clicks (top-K off-policy-corrected REINFORCE), on the simulator",
+     add_reinforce},
+    {nullptr, "export-feedback", "recorded feedback (POST /v1/feedback) as an Open Bandit CSV for driftrec ope",
+     add_export_feedback},
+    {nullptr, "store", "a stored event log: import, and data rights (delete-user, export-user, purge)", add_store},
+    {nullptr, "privacy", "the RDP accountant: epsilon of a DP-SGD run, or the noise a budget needs", add_privacy},
+    {nullptr, "models", "list models and their parameters", add_models},
+    {nullptr, "serve", "HTTP server: durable event ingest, live recommendations, explanations", add_serve},
+    {nullptr, "demo", "the main job: synthetic data, baselines, and live interest updates", add_demo},
+};
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace driftrec;
   nn::register_neural_models();
@@ -24,55 +66,15 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
 
   std::map<CLI::App*, cli::Runner> runners;
-  auto add = [&](CLI::App* sub, cli::Runner r) { runners[sub] = std::move(r); };
-  auto* synth = app.add_subcommand("synth", "generate a synthetic dataset with drifting interests");
-  add(synth, cli::add_synth(*synth, g));
-  auto* data = app.add_subcommand("data", "inspect data files");
-  data->require_subcommand(1);
-  auto* inspect = data->add_subcommand("inspect", "print dataset statistics (text or JSON)");
-  add(inspect, cli::add_data_inspect(*inspect, g));
-  auto* train = app.add_subcommand("train", "train a model and save a model directory");
-  add(train, cli::add_train(*train, g));
-  auto* evaluate = app.add_subcommand("evaluate", "evaluate a model directory with full ranking");
-  add(evaluate, cli::add_evaluate(*evaluate, g));
-  auto* recommend = app.add_subcommand("recommend", "top-K items for a user or a given history");
-  add(recommend, cli::add_recommend(*recommend, g));
-  auto* ensemble =
-      app.add_subcommand("ensemble", "blend trained models (weights fitted on validation) into one model directory");
-  add(ensemble, cli::add_ensemble(*ensemble, g));
-  auto* compare = app.add_subcommand("compare", "evaluate several models on one split, with paired significance tests");
-  add(compare, cli::add_compare(*compare, g));
-  auto* tune =
-      app.add_subcommand("tune", "hyperparameter search (grid, random, TPE) on the validation split, resumable");
-  add(tune, cli::add_tune(*tune, g));
-  auto* rep = app.add_subcommand(
-      "report", "one self-contained HTML report: comparison, curves, popularity, users' interests and explanations");
-  add(rep, cli::add_report(*rep, g));
-  auto* ope = app.add_subcommand(
-      "ope", "off-policy evaluation of a policy from logged bandit feedback (IPS, SNIPS, DM, DR, switch-DR)");
-  add(ope, cli::add_ope(*ope, g));
-  auto* simulate = app.add_subcommand(
-      "simulate", "interactive simulator: exploration policies over a model, with clicks, regret and coverage");
-  add(simulate, cli::add_simulate(*simulate, g));
-  auto* reinforce = app.add_subcommand(
-      "reinforce",
-      "fine-tune a sequential model from logged clicks (top-K off-policy-corrected REINFORCE), on the simulator");
-  add(reinforce, cli::add_reinforce(*reinforce, g));
-  auto* exportfb = app.add_subcommand("export-feedback",
-                                      "recorded feedback (POST /v1/feedback) as an Open Bandit CSV for driftrec ope");
-  add(exportfb, cli::add_export_feedback(*exportfb, g));
-  auto* store =
-      app.add_subcommand("store", "a stored event log: import, and data rights (delete-user, export-user, purge)");
-  add(store, cli::add_store(*store, g));
-  auto* priv =
-      app.add_subcommand("privacy", "the RDP accountant: epsilon of a DP-SGD run, or the noise a budget needs");
-  add(priv, cli::add_privacy(*priv, g));
-  auto* models = app.add_subcommand("models", "list models and their parameters");
-  add(models, cli::add_models(*models, g));
-  auto* serve = app.add_subcommand("serve", "HTTP server: durable event ingest, live recommendations, explanations");
-  add(serve, cli::add_serve(*serve, g));
-  auto* demo = app.add_subcommand("demo", "the main job: synthetic data, baselines, and live interest updates");
-  add(demo, cli::add_demo(*demo, g));
+  for (const auto& c : kCommands) {
+    auto* parent = &app;
+    if (c.parent) {
+      parent = app.get_subcommand(c.parent);
+      parent->require_subcommand(1);
+    }
+    auto* sub = parent->add_subcommand(c.name, c.help);
+    if (c.add) runners[sub] = c.add(*sub, g);
+  }
 
   try {
     for (int i = 1; i < argc; ++i) g.argv.emplace_back(argv[i]);

@@ -126,6 +126,25 @@ double user_gradient(const float* p, const std::vector<float>& Q, const Pairs& d
 }
 }  // namespace
 
+namespace {
+/// What model.json records about a private fit (its privacy guarantee and how it was obtained).
+nlohmann::json privacy_report(const DpPlan& plan, std::int64_t users, double epsilon_target) {
+  return {{"privacy",
+           {{"unit", "user"},
+            {"mechanism", "DP-SGD, Poisson-sampled users, per-user clipping, Gaussian noise"},
+            {"accountant", "RDP of the subsampled Gaussian mechanism, Balle et al. 2020 conversion"},
+            {"epsilon", plan.spent.epsilon},
+            {"delta", plan.delta},
+            {"rdp_order", plan.spent.order},
+            {"noise_multiplier", plan.sigma},
+            {"clip", plan.clip},
+            {"sampling_rate", plan.q},
+            {"steps", plan.steps},
+            {"users", users},
+            {"epsilon_target", epsilon_target}}}};
+}
+}  // namespace
+
 void BprModel::fit_private(const data::Dataset& train, const FitOptions& options) {
   const auto& log = train.log;
   const auto& c = config_;
@@ -195,19 +214,7 @@ void BprModel::fit_private(const data::Dataset& train, const FitOptions& options
   P_.assign(K, 0.0f);
   trained_events_.assign(1, 0);
   config_["dp_noise"] = plan.sigma;
-  report_ = {{"privacy",
-              {{"unit", "user"},
-               {"mechanism", "DP-SGD, Poisson-sampled users, per-user clipping, Gaussian noise"},
-               {"accountant", "RDP of the subsampled Gaussian mechanism, Balle et al. 2020 conversion"},
-               {"epsilon", plan.spent.epsilon},
-               {"delta", plan.delta},
-               {"rdp_order", plan.spent.order},
-               {"noise_multiplier", plan.sigma},
-               {"clip", plan.clip},
-               {"sampling_rate", plan.q},
-               {"steps", plan.steps},
-               {"users", users},
-               {"epsilon_target", c["dp_epsilon"].get<double>()}}}};
+  report_ = privacy_report(plan, users, c["dp_epsilon"].get<double>());
 }
 
 }  // namespace driftrec::models

@@ -94,6 +94,33 @@ void noisy_item_solve(const ials::CountRows& items, std::size_t i, const std::ve
 }
 }  // namespace
 
+namespace {
+/// The parameters of a private fit that model.json records beside the spent budget.
+struct PrivateFit {
+  double sigma, sensitivity, delta, epsilon_target, count_cap;
+  std::size_t max_items;
+  int iterations;
+  std::size_t users;
+};
+
+nlohmann::json privacy_report(const privacy::Epsilon& spent, const PrivateFit& f) {
+  return {{"privacy",
+           {{"unit", "user"},
+            {"mechanism", "sufficient-statistics perturbation (Gaussian), contribution bounding"},
+            {"accountant", "RDP of the Gaussian mechanism over the iterations, Balle et al. 2020 conversion"},
+            {"epsilon", spent.epsilon},
+            {"delta", f.delta},
+            {"rdp_order", spent.order},
+            {"noise_multiplier", f.sigma},
+            {"sensitivity", f.sensitivity},
+            {"max_items_per_user", f.max_items},
+            {"count_cap", f.count_cap},
+            {"iterations", f.iterations},
+            {"users", static_cast<std::int64_t>(f.users)},
+            {"epsilon_target", f.epsilon_target}}}};
+}
+}  // namespace
+
 void IalsModel::fit_private(const data::Dataset& train, const FitOptions& options) {
   const auto& c = config_;
   k_ = static_cast<int>(c["factors"].get<long long>());
@@ -166,20 +193,7 @@ void IalsModel::fit_private(const data::Dataset& train, const FitOptions& option
   YtY_ = dense::gram(Y_.data(), ni, k);
   n_users_ = 1;  // no user slots: users are folded in, and the model directory lists no users
   config_["dp_noise"] = sigma;
-  report_ = {{"privacy",
-              {{"unit", "user"},
-               {"mechanism", "sufficient-statistics perturbation (Gaussian), contribution bounding"},
-               {"accountant", "RDP of the Gaussian mechanism over the iterations, Balle et al. 2020 conversion"},
-               {"epsilon", spent.epsilon},
-               {"delta", delta},
-               {"rdp_order", spent.order},
-               {"noise_multiplier", sigma},
-               {"sensitivity", sensitivity},
-               {"max_items_per_user", m},
-               {"count_cap", cap},
-               {"iterations", iterations},
-               {"users", static_cast<std::int64_t>(nu) - 1},
-               {"epsilon_target", target}}}};
+  report_ = privacy_report(spent, {sigma, sensitivity, delta, target, cap, m, iterations, nu - 1});
 }
 
 }  // namespace driftrec::models

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <mutex>
 #include <optional>
 
@@ -96,151 +97,212 @@ nlohmann::json ReplayResult::to_json(int k) const {
   return j;
 }
 
+namespace {
+
+/// The users with events at or after the start, and the replayed time range.
+struct ReplayScope {
+  std::vector<std::int32_t> users;
+  std::int64_t lo = std::numeric_limits<std::int64_t>::max(), hi = std::numeric_limits<std::int64_t>::min();
+  std::int64_t revealed = 0;
+};
+
+ReplayScope scope_of(const data::Dataset& full, std::int64_t start_ts) {
+  ReplayScope sc;
+  const auto& log = full.log;
+  for (std::int32_t u = 1; u < full.n_users(); ++u) {
+    bool any = false;
+    for (auto r = log.user_begin(u); r < log.user_end(u); ++r) {
+      const auto ts = log.ts[static_cast<std::size_t>(r)];
+      if (ts < start_ts) continue;
+      any = true;
+      ++sc.revealed;
+      sc.lo = std::min(sc.lo, ts);
+      sc.hi = std::max(sc.hi, ts);
+    }
+    if (any) sc.users.push_back(u);
+  }
+  if (sc.users.empty()) throw InvalidInput("replay: no event at or after the start time");
+  return sc;
+}
+
+bool member(const std::vector<std::int16_t>& set, std::int16_t v) {
+  return set.empty() || std::find(set.begin(), set.end(), v) != set.end();
+}
+
+/// Walks each user's events after the start: score from the online and the frozen state, reveal,
+/// observe. Accumulators are per thread (windows, frozen tracking) or per user (online).
+class Replayer {
+ public:
+  Replayer(const Model& model, const data::Dataset& full, const ReplayOptions& o, ReplayScope scope, int threads)
+      : model_(model), full_(full), o_(o), sc_(std::move(scope)), threads_(threads), span_(sc_.hi - sc_.lo + 1) {
+    tracking_ = o.tracking;
+    tracking_.k = o.k;
+    acc_on_.assign(static_cast<std::size_t>(threads), std::vector<Acc>(static_cast<std::size_t>(o.windows)));
+    acc_off_ = acc_on_;
+    track_off_.assign(static_cast<std::size_t>(threads), eval::TrackingError(tracking_));
+    user_acc_.resize(sc_.users.size());
+    user_track_.assign(o.truth ? sc_.users.size() : 0, eval::TrackingError(tracking_));
+  }
+
+  std::size_t users() const { return sc_.users.size(); }
+
+  /// Per-thread scratch: the two score vectors and the items in the user's history so far.
+  struct Scratch {
+    std::vector<float> on, off;
+    std::vector<char> in_history, nothing;
+  };
+  Scratch scratch() const {
+    const auto n = static_cast<std::size_t>(model_.n_items());
+    return {std::vector<float>(n), std::vector<float>(n), std::vector<char>(n, 0),
+            std::vector<char>(o_.exclude_seen ? 0 : n, 0)};
+  }
+
+  void replay_user(std::size_t i, int tid, Scratch& x) {
+    const auto& log = full_.log;
+    const auto u = sc_.users[i];
+    const auto t = static_cast<std::size_t>(tid);
+    const auto b = log.user_begin(u), e = log.user_end(u);
+    auto first = b;
+    while (first < e && log.ts[static_cast<std::size_t>(first)] < o_.start_ts) ++first;
+    auto online = model_.encode(u, log.events(b, first));
+    const auto frozen = online;
+    // `seen` (what ranking leaves out) is the history so far or nothing.
+    const auto& seen = o_.exclude_seen ? x.in_history : x.nothing;
+    std::fill(x.in_history.begin(), x.in_history.end(), 0);
+    for (const auto& ev : online.history) x.in_history[static_cast<std::size_t>(ev.item)] = 1;
+    std::optional<eval::ShiftFollower> follow_on, follow_off;
+    if (o_.truth) {
+      follow_on.emplace(*o_.truth, u, o_.start_ts - 1, user_track_[i]);
+      follow_off.emplace(*o_.truth, u, o_.start_ts - 1, track_off_[t]);
+    }
+    for (auto r = first; r < e; ++r) {
+      const auto ev = log.event(r);
+      const bool known = ev.item >= 1 && ev.item < model_.n_items();
+      if (scored(ev, known, x.in_history)) {
+        model_.score(online, x.on.data());
+        model_.score(frozen, x.off.data());
+        const auto w = window_of(ev.ts);
+        const auto rank_on = rank_of(x.on, ev.item, seen, o_.candidates);
+        acc_on_[t][w].add(rank_on, o_.k);
+        user_acc_[i].add(rank_on, o_.k);
+        acc_off_[t][w].add(rank_of(x.off, ev.item, seen, o_.candidates), o_.k);
+        if (o_.truth) {
+          track_moment(*o_.truth, full_, u, ev.ts, x.on, seen, o_, user_track_[i], *follow_on);
+          track_moment(*o_.truth, full_, u, ev.ts, x.off, seen, o_, track_off_[t], *follow_off);
+        }
+      }
+      model_.observe(online, ev);
+      if (o_.truth) {
+        follow_on->observed();
+        follow_off->observed();
+      }
+      if (known) x.in_history[static_cast<std::size_t>(ev.item)] = 1;
+    }
+    if (o_.truth) {
+      follow_on->finish();
+      follow_off->finish();
+    }
+  }
+
+  ReplayResult result() const {
+    ReplayResult res;
+    res.users = static_cast<std::int64_t>(sc_.users.size());
+    res.events_revealed = sc_.revealed;
+    Acc all_on, all_off;
+    for (int w = 0; w < o_.windows; ++w) {
+      Acc on, off;
+      for (int t = 0; t < threads_; ++t) {
+        on.merge(acc_on_[static_cast<std::size_t>(t)][static_cast<std::size_t>(w)]);
+        off.merge(acc_off_[static_cast<std::size_t>(t)][static_cast<std::size_t>(w)]);
+      }
+      all_on.merge(on);
+      all_off.merge(off);
+      ReplayWindow rw;
+      rw.start_ts = sc_.lo + span_ * w / o_.windows;
+      rw.end_ts = sc_.lo + span_ * (w + 1) / o_.windows;
+      rw.online = on.metrics();
+      rw.frozen = off.metrics();
+      res.windows.push_back(rw);
+    }
+    res.online = all_on.metrics();
+    res.frozen = all_off.metrics();
+    per_user(res);
+    res.tracked = o_.truth != nullptr;
+    res.tracking_online = res.tracking_frozen = eval::TrackingError(tracking_);
+    for (const auto& t : user_track_) res.tracking_online.merge(t);
+    for (const auto& t : track_off_) res.tracking_frozen.merge(t);
+    return res;
+  }
+
+ private:
+  std::size_t window_of(std::int64_t ts) const {
+    return static_cast<std::size_t>(std::min<std::int64_t>(o_.windows - 1, (ts - sc_.lo) * o_.windows / span_));
+  }
+
+  /// Whether an event is scored: a target behaviour/domain, a candidate the model knows, new to
+  /// the user when repeats are skipped.
+  bool scored(const data::Event& ev, bool known, const std::vector<char>& in_history) const {
+    const auto item = static_cast<std::size_t>(ev.item);
+    const bool candidate = o_.candidates.empty() || (item < o_.candidates.size() && o_.candidates[item]);
+    return member(o_.target_behaviors, ev.behavior) && member(o_.target_domains, ev.domain) && candidate && known &&
+           !(o_.skip_repeats && in_history[item]);
+  }
+
+  /// Users with scored events (and, with a truth, tracked moments), the same for every model
+  /// replayed on the same data and options: for paired comparisons.
+  void per_user(ReplayResult& res) const {
+    const auto ks = std::to_string(o_.k);
+    for (std::size_t i = 0; i < sc_.users.size(); ++i) {
+      const auto m = user_acc_[i].metrics();
+      if (m.events == 0 || (o_.truth && user_track_[i].moments() == 0)) continue;
+      res.per_user_ids.push_back(sc_.users[i]);
+      res.per_user["hr@" + ks].push_back(m.hr);
+      res.per_user["ndcg@" + ks].push_back(m.ndcg);
+      res.per_user["mrr"].push_back(m.mrr);
+      if (o_.truth) {
+        res.per_user["tracking_tv"].push_back(user_track_[i].tv());
+        res.per_user["tracking_kl"].push_back(user_track_[i].kl());
+      }
+    }
+  }
+
+  const Model& model_;
+  const data::Dataset& full_;
+  const ReplayOptions& o_;
+  ReplayScope sc_;
+  int threads_;
+  std::int64_t span_;
+  eval::TrackingOptions tracking_;
+  std::vector<std::vector<Acc>> acc_on_, acc_off_;
+  std::vector<eval::TrackingError> track_off_;
+  std::vector<Acc> user_acc_;
+  std::vector<eval::TrackingError> user_track_;
+};
+
+}  // namespace
+
 ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayOptions& o,
                     const ProgressCallback& progress) {
   if (o.k < 1) throw InvalidInput("replay: k must be >= 1");
   if (o.windows < 1) throw InvalidInput("replay: windows must be >= 1");
   const auto t0 = std::chrono::steady_clock::now();
-  const auto& log = full.log;
-  const auto n_items = model.n_items();
-  // Users with replayed events, and the replayed time range.
-  std::vector<std::int32_t> users;
-  std::int64_t lo = std::numeric_limits<std::int64_t>::max(), hi = std::numeric_limits<std::int64_t>::min();
-  std::int64_t revealed = 0;
-  for (std::int32_t u = 1; u < full.n_users(); ++u) {
-    bool any = false;
-    for (auto r = log.user_begin(u); r < log.user_end(u); ++r) {
-      const auto ts = log.ts[static_cast<std::size_t>(r)];
-      if (ts < o.start_ts) continue;
-      any = true;
-      ++revealed;
-      lo = std::min(lo, ts);
-      hi = std::max(hi, ts);
-    }
-    if (any) users.push_back(u);
-  }
-  if (users.empty()) throw InvalidInput("replay: no event at or after the start time");
-  const auto span = hi - lo + 1;
-  auto window_of = [&](std::int64_t ts) {
-    return static_cast<std::size_t>(std::min<std::int64_t>(o.windows - 1, (ts - lo) * o.windows / span));
-  };
-  auto is_target = [&](std::int16_t b, std::int16_t d) {
-    return (o.target_behaviors.empty() ||
-            std::find(o.target_behaviors.begin(), o.target_behaviors.end(), b) != o.target_behaviors.end()) &&
-           (o.target_domains.empty() ||
-            std::find(o.target_domains.begin(), o.target_domains.end(), d) != o.target_domains.end());
-  };
   const int threads = resolve_threads(o.threads);
-  std::vector<std::vector<Acc>> acc_on(static_cast<std::size_t>(threads),
-                                       std::vector<Acc>(static_cast<std::size_t>(o.windows)));
-  auto acc_off = acc_on;
-  auto tracking = o.tracking;
-  tracking.k = o.k;
-  std::vector<eval::TrackingError> track_off(static_cast<std::size_t>(threads), eval::TrackingError(tracking));
-  // Per user (in `users` order): online accuracy and tracking, for paired comparisons and, merged,
-  // the online totals.
-  std::vector<Acc> user_acc(users.size());
-  std::vector<eval::TrackingError> user_track(o.truth ? users.size() : 0, eval::TrackingError(tracking));
+  Replayer replayer(model, full, o, scope_of(full, o.start_ts), threads);
+  const auto n_users = replayer.users();
   std::atomic<std::size_t> done{0};
   std::mutex progress_mu;
-  parallel_blocks(users.size(), 16, threads, [&](std::size_t begin, std::size_t end, int tid) {
-    std::vector<float> s_on(static_cast<std::size_t>(n_items)), s_off(s_on.size());
-    // Items in the user's history so far; `seen` (what ranking leaves out) is it or nothing.
-    std::vector<char> in_history(s_on.size(), 0);
-    const std::vector<char> nothing(o.exclude_seen ? 0 : s_on.size(), 0);
-    const auto& seen = o.exclude_seen ? in_history : nothing;
+  parallel_blocks(n_users, 16, threads, [&](std::size_t begin, std::size_t end, int tid) {
+    auto scratch = replayer.scratch();
     for (std::size_t i = begin; i < end; ++i) {
-      const auto u = users[i];
-      const auto b = log.user_begin(u), e = log.user_end(u);
-      auto first = b;
-      while (first < e && log.ts[static_cast<std::size_t>(first)] < o.start_ts) ++first;
-      auto online = model.encode(u, log.events(b, first));
-      const auto frozen = online;
-      std::fill(in_history.begin(), in_history.end(), 0);
-      for (const auto& ev : online.history) in_history[static_cast<std::size_t>(ev.item)] = 1;
-      std::optional<eval::ShiftFollower> follow_on, follow_off;
-      if (o.truth) {
-        follow_on.emplace(*o.truth, u, o.start_ts - 1, user_track[i]);
-        follow_off.emplace(*o.truth, u, o.start_ts - 1, track_off[static_cast<std::size_t>(tid)]);
-      }
-      for (auto r = first; r < e; ++r) {
-        const auto ev = log.event(r);
-        const bool candidate = o.candidates.empty() || (static_cast<std::size_t>(ev.item) < o.candidates.size() &&
-                                                        o.candidates[static_cast<std::size_t>(ev.item)]);
-        const bool known = ev.item >= 1 && ev.item < n_items;
-        if (is_target(ev.behavior, ev.domain) && candidate && known &&
-            !(o.skip_repeats && in_history[static_cast<std::size_t>(ev.item)])) {
-          model.score(online, s_on.data());
-          model.score(frozen, s_off.data());
-          const auto w = window_of(ev.ts);
-          const auto rank_on = rank_of(s_on, ev.item, seen, o.candidates);
-          acc_on[static_cast<std::size_t>(tid)][w].add(rank_on, o.k);
-          user_acc[i].add(rank_on, o.k);
-          acc_off[static_cast<std::size_t>(tid)][w].add(rank_of(s_off, ev.item, seen, o.candidates), o.k);
-          if (o.truth) {
-            track_moment(*o.truth, full, u, ev.ts, s_on, seen, o, user_track[i], *follow_on);
-            track_moment(*o.truth, full, u, ev.ts, s_off, seen, o, track_off[static_cast<std::size_t>(tid)],
-                         *follow_off);
-          }
-        }
-        model.observe(online, ev);
-        if (o.truth) {
-          follow_on->observed();
-          follow_off->observed();
-        }
-        if (known) in_history[static_cast<std::size_t>(ev.item)] = 1;
-      }
-      if (o.truth) {
-        follow_on->finish();
-        follow_off->finish();
-      }
+      replayer.replay_user(i, tid, scratch);
       const auto d = ++done;
-      if (progress && (d % 256 == 0 || d == users.size())) {
+      if (progress && (d % 256 == 0 || d == n_users)) {
         std::lock_guard<std::mutex> g(progress_mu);
-        progress({"replay", d, users.size(), ""});
+        progress({"replay", d, n_users, ""});
       }
     }
   });
-  ReplayResult res;
-  res.users = static_cast<std::int64_t>(users.size());
-  res.events_revealed = revealed;
-  Acc all_on, all_off;
-  for (int w = 0; w < o.windows; ++w) {
-    Acc on, off;
-    for (int t = 0; t < threads; ++t) {
-      on.merge(acc_on[static_cast<std::size_t>(t)][static_cast<std::size_t>(w)]);
-      off.merge(acc_off[static_cast<std::size_t>(t)][static_cast<std::size_t>(w)]);
-    }
-    all_on.merge(on);
-    all_off.merge(off);
-    ReplayWindow rw;
-    rw.start_ts = lo + span * w / o.windows;
-    rw.end_ts = lo + span * (w + 1) / o.windows;
-    rw.online = on.metrics();
-    rw.frozen = off.metrics();
-    res.windows.push_back(rw);
-  }
-  res.online = all_on.metrics();
-  res.frozen = all_off.metrics();
-  // Users with scored events (and, with a truth, tracked moments), the same for every model
-  // replayed on the same data and options.
-  const auto ks = std::to_string(o.k);
-  for (std::size_t i = 0; i < users.size(); ++i) {
-    const auto m = user_acc[i].metrics();
-    if (m.events == 0 || (o.truth && user_track[i].moments() == 0)) continue;
-    res.per_user_ids.push_back(users[i]);
-    res.per_user["hr@" + ks].push_back(m.hr);
-    res.per_user["ndcg@" + ks].push_back(m.ndcg);
-    res.per_user["mrr"].push_back(m.mrr);
-    if (o.truth) {
-      res.per_user["tracking_tv"].push_back(user_track[i].tv());
-      res.per_user["tracking_kl"].push_back(user_track[i].kl());
-    }
-  }
-  res.tracked = o.truth != nullptr;
-  res.tracking_online = res.tracking_frozen = eval::TrackingError(tracking);
-  for (const auto& t : user_track) res.tracking_online.merge(t);
-  for (const auto& t : track_off) res.tracking_frozen.merge(t);
+  auto res = replayer.result();
   if (res.online.events == 0) throw InvalidInput("replay: no replayed event is a target the model knows");
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;

@@ -31,6 +31,82 @@ struct EpochSums {
   std::size_t n = 0;
 };
 
+/// A batch of logged actions: each state's window and what was shown, with its probability and reward.
+struct LoggedBatch {
+  std::vector<std::vector<data::Event>> windows;
+  int64_t length = 0;  ///< the longest window
+  std::vector<int64_t> items;
+  std::vector<double> beta, reward;
+};
+
+LoggedBatch gather(SequentialModel::Impl& m, const std::vector<rl::LoggedAction>& actions,
+                   const std::vector<std::size_t>& order, std::size_t from, std::size_t to) {
+  LoggedBatch lb;
+  for (auto i = from; i < to; ++i) {
+    const auto& a = actions[order[i]];
+    lb.windows.push_back(m.window(a.history));
+    lb.length = std::max<int64_t>(lb.length, static_cast<int64_t>(lb.windows.back().size()));
+    lb.items.push_back(a.item);
+    lb.beta.push_back(a.beta);
+    lb.reward.push_back(a.reward);
+  }
+  return lb;
+}
+
+/// log pi(logged item | state) under the current policy, with padding and the items in each
+/// state's window masked (the serving path never shows them).
+torch::Tensor logged_log_pi(SequentialModel::Impl& m, const TrainingScorer& scorer, const LoggedBatch& lb,
+                            std::int32_t n_items) {
+  const auto B = static_cast<int64_t>(lb.items.size()), L = lb.length;
+  SequentialModel::Impl::Buffer buf(B, L, m);
+  std::vector<int64_t> mask_rows, mask_cols;
+  for (int64_t b = 0; b < B; ++b) {
+    const auto& w = lb.windows[static_cast<std::size_t>(b)];
+    buf.set_events(m, b, L - static_cast<int64_t>(w.size()), w);
+    for (const auto& e : w)
+      if (e.item > 0 && e.item < n_items && e.item != lb.items[static_cast<std::size_t>(b)]) {
+        mask_rows.push_back(b);
+        mask_cols.push_back(e.item);
+      }
+  }
+  auto h = m.net->forward(buf.features()).select(1, L - 1).reshape({B, m.state_dim()});
+  auto logits = scorer.scores(h, torch::Tensor());
+  auto mask = torch::zeros({B, n_items}, torch::kBool);
+  mask.index_put_({torch::tensor(mask_rows, torch::kLong), torch::tensor(mask_cols, torch::kLong)}, true);
+  mask.select(1, 0).fill_(true);
+  logits = logits.masked_fill(mask, -std::numeric_limits<float>::infinity());
+  return torch::log_softmax(logits, 1).gather(1, torch::tensor(lb.items, torch::kLong).view({B, 1})).squeeze(1);
+}
+
+/// The corrected weights: constants of the step (Chen et al.), computed from pi without a gradient.
+torch::Tensor step_weights(const torch::Tensor& log_pi, const LoggedBatch& lb, const rl::ReinforceOptions& o,
+                           EpochSums& sum) {
+  const auto lp = log_pi.detach().to(torch::kDouble).contiguous();
+  const double* lpp = lp.data_ptr<double>();
+  std::vector<float> w(lb.items.size());
+  for (std::size_t b = 0; b < w.size(); ++b) {
+    const double pi = std::exp(lpp[b]);
+    const double ratio = pi / lb.beta[b];
+    w[b] = static_cast<float>(rl::reinforce_weight(pi, lb.beta[b], lb.reward[b], o.cap, o.top_k));
+    sum.weight += std::min(ratio, o.cap);
+    sum.capped += ratio > o.cap;
+    sum.log_pi += lpp[b];
+  }
+  return torch::tensor(w);
+}
+
+rl::ReinforceEpoch epoch_record(int epoch, const EpochSums& sum, std::chrono::steady_clock::time_point t0) {
+  rl::ReinforceEpoch rec;
+  const double n = static_cast<double>(std::max<std::size_t>(1, sum.n));
+  rec.epoch = epoch;
+  rec.loss = sum.loss / n;
+  rec.mean_weight = sum.weight / n;
+  rec.capped = sum.capped / n;
+  rec.mean_log_pi = sum.log_pi / n;
+  rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return rec;
+}
+
 }  // namespace
 
 std::vector<rl::ReinforceEpoch> SequentialModel::reinforce(
@@ -59,71 +135,22 @@ std::vector<rl::ReinforceEpoch> SequentialModel::reinforce(
     for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.uniform_int(i)]);
     EpochSums sum;
     for (std::size_t from = 0; from < order.size(); from += o.batch_size) {
-      const auto to = std::min(order.size(), from + o.batch_size);
-      const auto B = static_cast<int64_t>(to - from);
-      std::vector<std::vector<data::Event>> windows;
-      int64_t L = 0;
-      for (auto i = from; i < to; ++i) {
-        windows.push_back(m.window(actions[order[i]].history));
-        L = std::max<int64_t>(L, static_cast<int64_t>(windows.back().size()));
-      }
-      SequentialModel::Impl::Buffer buf(B, L, m);
-      // Masked: padding and the items in each state's window (the serving path never shows them).
-      std::vector<int64_t> mask_rows, mask_cols, items(static_cast<std::size_t>(B));
-      std::vector<double> beta(items.size()), reward(items.size());
-      for (int64_t b = 0; b < B; ++b) {
-        const auto& w = windows[static_cast<std::size_t>(b)];
-        buf.set_events(m, b, L - static_cast<int64_t>(w.size()), w);
-        const auto& a = actions[order[from + static_cast<std::size_t>(b)]];
-        for (const auto& e : w)
-          if (e.item > 0 && e.item < n_items_ && e.item != a.item) {
-            mask_rows.push_back(b);
-            mask_cols.push_back(e.item);
-          }
-        items[static_cast<std::size_t>(b)] = a.item;
-        beta[static_cast<std::size_t>(b)] = a.beta;
-        reward[static_cast<std::size_t>(b)] = a.reward;
-      }
-      auto h = m.net->forward(buf.features()).select(1, L - 1).reshape({B, m.state_dim()});
-      auto logits = scorer.scores(h, torch::Tensor());
-      auto mask = torch::zeros({B, n_items_}, torch::kBool);
-      mask.index_put_({torch::tensor(mask_rows, torch::kLong), torch::tensor(mask_cols, torch::kLong)}, true);
-      mask.select(1, 0).fill_(true);
-      logits = logits.masked_fill(mask, -std::numeric_limits<float>::infinity());
-      auto log_pi = torch::log_softmax(logits, 1).gather(1, torch::tensor(items, torch::kLong).view({B, 1})).squeeze(1);
-      // The weights are constants of the step (Chen et al.): computed from pi without a gradient.
-      const auto lp = log_pi.detach().to(torch::kDouble).contiguous();
-      const double* lpp = lp.data_ptr<double>();
-      std::vector<float> w(items.size());
-      for (std::size_t b = 0; b < items.size(); ++b) {
-        const double pi = std::exp(lpp[b]);
-        const double ratio = pi / beta[b];
-        w[b] = static_cast<float>(rl::reinforce_weight(pi, beta[b], reward[b], o.cap, o.top_k));
-        sum.weight += std::min(ratio, o.cap);
-        sum.capped += ratio > o.cap;
-        sum.log_pi += lpp[b];
-      }
-      auto loss = -(torch::tensor(w) * log_pi).sum() / static_cast<double>(B);
+      const auto batch = gather(m, actions, order, from, std::min(order.size(), from + o.batch_size));
+      const auto B = static_cast<double>(batch.items.size());
+      const auto log_pi = logged_log_pi(m, scorer, batch, n_items_);
+      auto loss = -(step_weights(log_pi, batch, o, sum) * log_pi).sum() / B;
       opt.zero_grad();
       loss.backward();
       if (o.clip_norm > 0) torch::nn::utils::clip_grad_norm_(params, o.clip_norm);
       opt.step();
       m.zero_padding_rows();
-      sum.loss += loss.item<double>() * static_cast<double>(B);
-      sum.n += static_cast<std::size_t>(B);
+      sum.loss += loss.item<double>() * B;
+      sum.n += batch.items.size();
     }
     m.net->eval();
     m.snapshot_items();
-    rl::ReinforceEpoch rec;
-    const double n = static_cast<double>(std::max<std::size_t>(1, sum.n));
-    rec.epoch = epoch;
-    rec.loss = sum.loss / n;
-    rec.mean_weight = sum.weight / n;
-    rec.capped = sum.capped / n;
-    rec.mean_log_pi = sum.log_pi / n;
-    rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    out.push_back(rec);
-    if (progress) progress(rec);
+    out.push_back(epoch_record(epoch, sum, t0));
+    if (progress) progress(out.back());
   }
   return out;
 }

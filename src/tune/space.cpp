@@ -193,36 +193,95 @@ nlohmann::json SearchSpace::to_json() const {
   return {{"model", model}, {"objective", objective}, {"fixed", fixed}, {"params", params}};
 }
 
+namespace {
+
+/// Grid: the index-th combination in mixed-radix order (nothing once every one was tried).
+std::optional<nlohmann::json> grid_suggestion(const SearchSpace& space, const SamplerOptions& o, std::int64_t index) {
+  std::vector<std::vector<nlohmann::json>> axes;
+  for (const auto& p : space.params) {
+    std::vector<nlohmann::json> vals;
+    if (p.type == "choice") {
+      vals = p.values;
+    } else {
+      const double lo = to_internal(p, p.low), hi = to_internal(p, p.high);
+      const int n = std::max(1, o.grid_points);
+      for (int i = 0; i < n; ++i) {
+        const auto v = numeric_value(p, n == 1 ? (lo + hi) / 2 : lo + (hi - lo) * i / (n - 1));
+        if (std::find(vals.begin(), vals.end(), v) == vals.end()) vals.push_back(v);
+      }
+    }
+    axes.push_back(std::move(vals));
+  }
+  nlohmann::json out = nlohmann::json::object();
+  auto rest = index;
+  for (std::size_t a = axes.size(); a-- > 0;) {
+    const auto n = static_cast<std::int64_t>(axes[a].size());
+    out[space.params[a].name] = axes[a][static_cast<std::size_t>(rest % n)];
+    rest /= n;
+  }
+  if (rest > 0) return std::nullopt;
+  return out;
+}
+
+/// TPE for a choice: the candidate (drawn from the good trials' smoothed counts) with the best
+/// good/bad probability ratio.
+nlohmann::json tpe_choice(const ParamRange& p, const std::vector<nlohmann::json>& gv,
+                          const std::vector<nlohmann::json>& bv, int candidates, Rng& rng) {
+  std::vector<double> l(p.values.size(), 1.0), g(p.values.size(), 1.0);
+  for (const auto& v : gv)
+    if (auto i = choice_index(p, v); i < l.size()) l[i] += 1;
+  for (const auto& v : bv)
+    if (auto i = choice_index(p, v); i < g.size()) g[i] += 1;
+  double lt = 0, gt = 0;
+  for (std::size_t i = 0; i < l.size(); ++i) lt += l[i], gt += g[i];
+  double best = -1;
+  std::size_t pick = 0;
+  for (int c = 0; c < candidates; ++c) {
+    double u = rand01(rng) * lt;  // a draw from l
+    std::size_t i = 0;
+    while (i + 1 < l.size() && u >= l[i]) u -= l[i++];
+    const double ratio = (l[i] / lt) / (g[i] / gt);
+    if (ratio > best) best = ratio, pick = i;
+  }
+  return p.values[pick];
+}
+
+/// TPE for a numeric range: the candidate (drawn from the good trials' Parzen estimator) with the
+/// best log density ratio of good over bad.
+nlohmann::json tpe_numeric(const ParamRange& p, const std::vector<nlohmann::json>& gv,
+                           const std::vector<nlohmann::json>& bv, int candidates, Rng& rng) {
+  auto internal = [&](const std::vector<nlohmann::json>& v) {
+    std::vector<double> x;
+    for (const auto& e : v)
+      if (e.is_number()) x.push_back(to_internal(p, e.get<double>()));
+    return x;
+  };
+  const Parzen l(p, internal(gv)), g(p, internal(bv));
+  double best = -std::numeric_limits<double>::infinity();
+  nlohmann::json pick;
+  for (int c = 0; c < candidates; ++c) {
+    const auto v = numeric_value(p, l.sample(rng));
+    const double x = to_internal(p, v.get<double>());
+    const double score = std::log(l.density(x) + 1e-300) - std::log(g.density(x) + 1e-300);
+    if (score > best) best = score, pick = v;
+  }
+  return pick;
+}
+
+std::vector<nlohmann::json> observed(const std::vector<const Trial*>& group, const std::string& name) {
+  std::vector<nlohmann::json> v;
+  for (const auto* t : group)
+    if (t->params.contains(name)) v.push_back(t->params.at(name));
+  return v;
+}
+
+}  // namespace
+
 std::optional<nlohmann::json> suggest(const SearchSpace& space, const SamplerOptions& o,
                                       const std::vector<Trial>& history, std::int64_t index, std::uint64_t seed) {
+  if (o.strategy == "grid") return grid_suggestion(space, o, index);
   Rng rng = Rng(seed).fork(static_cast<std::uint64_t>(index));
   nlohmann::json out = nlohmann::json::object();
-  if (o.strategy == "grid") {
-    // Mixed-radix enumeration of every combination.
-    std::vector<std::vector<nlohmann::json>> axes;
-    for (const auto& p : space.params) {
-      std::vector<nlohmann::json> vals;
-      if (p.type == "choice") {
-        vals = p.values;
-      } else {
-        const double lo = to_internal(p, p.low), hi = to_internal(p, p.high);
-        const int n = std::max(1, o.grid_points);
-        for (int i = 0; i < n; ++i) {
-          const auto v = numeric_value(p, n == 1 ? (lo + hi) / 2 : lo + (hi - lo) * i / (n - 1));
-          if (std::find(vals.begin(), vals.end(), v) == vals.end()) vals.push_back(v);
-        }
-      }
-      axes.push_back(std::move(vals));
-    }
-    auto rest = index;
-    for (std::size_t a = axes.size(); a-- > 0;) {
-      const auto n = static_cast<std::int64_t>(axes[a].size());
-      out[space.params[a].name] = axes[a][static_cast<std::size_t>(rest % n)];
-      rest /= n;
-    }
-    if (rest > 0) return std::nullopt;  // every combination was tried
-    return out;
-  }
   std::vector<const Trial*> done;
   for (const auto& t : history)
     if ((t.status == TrialStatus::kComplete || t.status == TrialStatus::kAbandoned) && t.value) done.push_back(&t);
@@ -236,53 +295,12 @@ std::optional<nlohmann::json> suggest(const SearchSpace& space, const SamplerOpt
   std::stable_sort(done.begin(), done.end(), [](const Trial* a, const Trial* b) { return *a->value > *b->value; });
   const auto n_good =
       std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(o.gamma * static_cast<double>(done.size()))));
-  std::vector<const Trial*> good(done.begin(), done.begin() + static_cast<std::ptrdiff_t>(n_good)),
+  const std::vector<const Trial*> good(done.begin(), done.begin() + static_cast<std::ptrdiff_t>(n_good)),
       bad(done.begin() + static_cast<std::ptrdiff_t>(n_good), done.end());
   for (const auto& p : space.params) {
-    auto observed = [&](const std::vector<const Trial*>& group) {
-      std::vector<nlohmann::json> v;
-      for (const auto* t : group)
-        if (t->params.contains(p.name)) v.push_back(t->params.at(p.name));
-      return v;
-    };
-    const auto gv = observed(good), bv = observed(bad);
-    if (p.type == "choice") {
-      std::vector<double> l(p.values.size(), 1.0), g(p.values.size(), 1.0);
-      for (const auto& v : gv)
-        if (auto i = choice_index(p, v); i < l.size()) l[i] += 1;
-      for (const auto& v : bv)
-        if (auto i = choice_index(p, v); i < g.size()) g[i] += 1;
-      double lt = 0, gt = 0;
-      for (std::size_t i = 0; i < l.size(); ++i) lt += l[i], gt += g[i];
-      double best = -1;
-      std::size_t pick = 0;
-      for (int c = 0; c < o.candidates; ++c) {
-        // draw from l
-        double u = rand01(rng) * lt;
-        std::size_t i = 0;
-        while (i + 1 < l.size() && u >= l[i]) u -= l[i++];
-        const double ratio = (l[i] / lt) / (g[i] / gt);
-        if (ratio > best) best = ratio, pick = i;
-      }
-      out[p.name] = p.values[pick];
-      continue;
-    }
-    auto internal = [&](const std::vector<nlohmann::json>& v) {
-      std::vector<double> x;
-      for (const auto& e : v)
-        if (e.is_number()) x.push_back(to_internal(p, e.get<double>()));
-      return x;
-    };
-    const Parzen l(p, internal(gv)), g(p, internal(bv));
-    double best = -std::numeric_limits<double>::infinity();
-    nlohmann::json pick;
-    for (int c = 0; c < o.candidates; ++c) {
-      const auto v = numeric_value(p, l.sample(rng));
-      const double x = to_internal(p, v.get<double>());
-      const double score = std::log(l.density(x) + 1e-300) - std::log(g.density(x) + 1e-300);
-      if (score > best) best = score, pick = v;
-    }
-    out[p.name] = pick;
+    const auto gv = observed(good, p.name), bv = observed(bad, p.name);
+    out[p.name] =
+        p.type == "choice" ? tpe_choice(p, gv, bv, o.candidates, rng) : tpe_numeric(p, gv, bv, o.candidates, rng);
   }
   // Never repeat a finished trial: fall back to a random draw.
   for (const auto* t : done)

@@ -1,6 +1,7 @@
 #include "driftrec/workflow/evaluate.h"
 
 #include <algorithm>
+#include <fstream>
 
 #include "driftrec/core/error.h"
 #include "driftrec/models/evaluation.h"
@@ -11,6 +12,22 @@ namespace driftrec::workflow {
 int headline_k(const std::vector<int>& ks) {
   if (ks.empty()) throw InvalidInput("evaluate: at least one cut-off is needed");
   return std::find(ks.begin(), ks.end(), 10) != ks.end() ? 10 : ks.front();
+}
+
+void write_rankings_tsv(const std::string& path, const Evaluation& evaluation) {
+  const auto& users = evaluation.prepared.full.users;
+  const auto& items = evaluation.prepared.full.items;
+  auto ids = [&](const std::vector<std::int32_t>& list) {
+    std::string s;
+    for (auto i : list) s += (s.empty() ? "" : ",") + (i >= 1 && i < items.size() ? items.name(i) : std::string("?"));
+    return s;
+  };
+  std::ofstream f(path, std::ios::binary);
+  if (!f) throw IoError(path + ": cannot open for writing");
+  f << "user\ttargets\tranked\n";
+  for (const auto& r : evaluation.result.rankings)
+    f << users.name(r.user) << '\t' << ids(r.targets) << '\t' << ids(r.top) << '\n';
+  if (!f.flush()) throw IoError(path + ": write failed");
 }
 
 namespace {

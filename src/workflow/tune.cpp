@@ -1,6 +1,7 @@
 #include "driftrec/workflow/tune.h"
 
 #include <algorithm>
+#include <fstream>
 
 #include "driftrec/core/config.h"
 #include "driftrec/core/error.h"
@@ -81,6 +82,20 @@ tune::Objective tune_objective(const data::Prepared& prepared, const data::Prepa
 
 nlohmann::json trial_config(const tune::SearchSpace& space, const nlohmann::json& base, const tune::Trial& trial) {
   return merge_config(merge_config(base, space.fixed), trial.params);
+}
+
+void write_config_yaml(const std::string& path, const std::string& model, const nlohmann::json& config,
+                       const std::string& comment) {
+  std::ofstream f(path);
+  if (!f) throw IoError(path + ": cannot open for writing");
+  std::size_t from = 0;  // every line of the comment is a YAML comment
+  for (std::size_t nl; (nl = comment.find('\n', from)) != std::string::npos; from = nl + 1)
+    f << "# " << comment.substr(from, nl - from) << "\n";
+  f << "# " << comment.substr(from) << "\n";
+  f << "model: " << model << "\n";
+  for (const auto& [key, v] : config.items())
+    f << key << ": " << (v.is_string() ? nlohmann::json(v.get<std::string>()).dump() : v.dump()) << "\n";
+  if (!f.flush()) throw IoError(path + ": cannot write");
 }
 
 TuneResult tune_model(data::Dataset data, const data::PrepareOptions& prepare, const tune::SearchSpace& space,

@@ -153,26 +153,8 @@ set +e
 set -e
 check "compare a refit on valid: exit 2" bash -c "test $rc_r7 -eq 2 && grep -q 'trained on the validation cases' err_r7.txt"
 
-# `train` learns from the training split only; `--refit-from` adds the validation events, never
-# the test ones. Every user's last two events are items seen nowhere else (leave-one-out: "vx" is
-# the validation target, "tx" the test target); counted in training, they would be the most
-# popular items of all.
-python3 - <<'PY'
-with open("heldout.csv", "w") as f:
-    f.write("user,item,timestamp\n")
-    for u in range(40):
-        items = ["i%d" % k for k in range(1 + u % 6)] + ["vx", "tx"]
-        if u == 0:
-            items[0] = "j0"  # i0 in 39 histories: below vx's 40 once validation is learned
-        for t, it in enumerate(items):
-            f.write("u%d,%s,%d\n" % (u, it, 1000 * u + t))
-PY
-"$bin" --log-level warn train --data heldout.csv --model pop --out m_heldout > /dev/null
-"$bin" --log-level warn train --data heldout.csv --refit-from m_heldout --out m_heldout_refit > /dev/null
-"$bin" --log-level warn recommend --model m_heldout --history i5 -k 3 --json > held.json
-"$bin" --log-level warn recommend --model m_heldout_refit --history i5 -k 3 --json > held_refit.json
-check "train: validation and test events are not learned" test "$(items_of held.json)" = "i0,i1,i2"
-check "refit: validation events learned, test events not" test "$(items_of held_refit.json)" = "vx,i0,i1"
+# What train and refit learn (validation and test events) is tested on the library:
+# tests/unit/workflow_test.cpp TrainingLearnsNoHeldOutEventAndRefitOnlyTheValidationOnes.
 
 # Paired comparison over users with significance marks.
 "$bin" --log-level warn compare --data synth --model m_pop --model m_ials --model m_ens --bootstrap 200 --json cmp.json > cmp.txt

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <limits>
 
+#include "driftrec/core/config.h"
 #include "driftrec/core/error.h"
 #include "driftrec/data/columns.h"
 #include "driftrec/data/synth.h"
@@ -13,10 +14,12 @@
 #include "driftrec/models/model_dir.h"
 #include "driftrec/models/registry.h"
 #include "driftrec/train/epoch_loop.h"
+#include "driftrec/workflow/demo.h"
 #include "driftrec/workflow/evaluate.h"
 #include "driftrec/workflow/model_reranking.h"
 #include "driftrec/workflow/recommender.h"
 #include "driftrec/workflow/train.h"
+#include "driftrec/workflow/tune.h"
 
 namespace driftrec {
 namespace {
@@ -179,6 +182,123 @@ TEST(TrainWorkflow, RecordsTypedHistoryAndSavesWhatLoads) {
   EXPECT_EQ(refit.config["epochs"].get<int>(), t.loaded.meta["best_epoch"].get<int>());
   EXPECT_EQ(*refit.seed, 42u);
   fs::remove_all(dir);
+}
+
+// Every user's last two events are items seen nowhere else (leave-one-out: "vx" is the validation
+// target, "tx" the test target); counted in training they would be the most popular items of all.
+data::Dataset held_out_items() {
+  data::EventColumns c;
+  c.source = "held-out";
+  for (int u = 0; u < 40; ++u) {
+    std::vector<std::string> items;
+    for (int k = 0; k < 1 + u % 6; ++k) items.push_back("i" + std::to_string(k));
+    if (u == 0) items[0] = "j0";  // i0 in 39 histories: below vx's 40 once validation is learned
+    items.push_back("vx");
+    items.push_back("tx");
+    for (std::size_t t = 0; t < items.size(); ++t) {
+      c.users.push_back("u" + std::to_string(u));
+      c.items.push_back(items[t]);
+      c.ts.push_back(1000 * u + static_cast<std::int64_t>(t));
+    }
+  }
+  return data::from_columns(c);
+}
+
+std::vector<std::string> top_ids(workflow::TrainedModel t, std::size_t k) {
+  workflow::Recommender rec(std::make_shared<const models::LoadedModel>(std::move(t.loaded)));
+  rec.observe("someone", "i5", std::nullopt);
+  workflow::RecommendQuery q;
+  q.k = k;
+  std::vector<std::string> ids;
+  const auto top = rec.recommend({"someone"}, q).front();
+  for (auto i : top.items) ids.push_back(rec.item_id(i));
+  return ids;
+}
+
+TEST(TrainWorkflow, TrainingLearnsNoHeldOutEventAndRefitOnlyTheValidationOnes) {
+  workflow::TrainOptions o;
+  o.model = "pop";
+  o.threads = 1;
+  auto trained = workflow::train_model(held_out_items(), o);
+  const auto dir = (fs::temp_directory_path() / "driftrec_workflow_heldout").string();
+  trained.save(dir);
+  EXPECT_EQ(top_ids(std::move(trained), 3), (std::vector<std::string>{"i0", "i1", "i2"}));
+  workflow::TrainOptions r;
+  r.refit_from = dir;
+  r.threads = 1;
+  EXPECT_EQ(top_ids(workflow::train_model(held_out_items(), workflow::resolve_refit(r)), 3),
+            (std::vector<std::string>{"vx", "i0", "i1"}));
+  fs::remove_all(dir);
+}
+
+TEST(EvaluateWorkflow, SavedRankingsAreWrittenAsTsvWithIds) {
+  workflow::TrainOptions o;
+  o.model = "pop";
+  o.threads = 1;
+  auto data = shop(60);
+  const auto t = workflow::train_model(data, o);
+  workflow::EvaluateOptions eo;
+  eo.threads = 1;
+  eo.save_top = 7;
+  const auto ev = workflow::evaluate(t.loaded, data, eo);
+  const auto path = (fs::temp_directory_path() / "driftrec_rankings.tsv").string();
+  workflow::write_rankings_tsv(path, ev);
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "user\ttargets\tranked");
+  std::size_t rows = 0;
+  while (std::getline(in, line)) {
+    const auto& r = ev.result.rankings.at(rows++);
+    const auto tab1 = line.find('\t'), tab2 = line.rfind('\t');
+    EXPECT_EQ(line.substr(0, tab1), ev.prepared.full.users.name(r.user));
+    const auto ranked = line.substr(tab2 + 1);
+    EXPECT_EQ(std::count(ranked.begin(), ranked.end(), ',') + 1, 7);
+    EXPECT_EQ(ranked.substr(0, ranked.find(',')), ev.prepared.full.items.name(r.top.front()));
+  }
+  EXPECT_EQ(rows, ev.result.rankings.size());
+  EXPECT_GT(rows, 0u);
+  fs::remove(path);
+  EXPECT_THROW(workflow::write_rankings_tsv("/nonexistent-dir/x.tsv", ev), IoError);
+}
+
+TEST(TuneWorkflow, BestConfigYamlReadsBackAsTheSameConfig) {
+  const auto path = (fs::temp_directory_path() / "driftrec_best.yaml").string();
+  const nlohmann::json config = {{"factors", 32}, {"reg", 0.05}, {"loss", "bpr: \"quoted\""}, {"fused", true}};
+  workflow::write_config_yaml(path, "ials", config, "a comment\nthat spans lines");
+  auto back = load_config_file(path);
+  EXPECT_EQ(back["model"], "ials");
+  back.erase("model");
+  EXPECT_EQ(back, config);
+  fs::remove(path);
+}
+
+TEST(DemoWorkflow, ComparesTheModelsAndTheLiveListMovesToTheNewCategory) {
+  workflow::DemoOptions o;
+  o.synth.users = 300;
+  o.synth.items = 200;
+  o.synth.seed = 7;
+  o.models = {"pop", "itemknn"};
+  o.threads = 1;
+  int rows = 0;
+  o.on_row = [&rows](const workflow::DemoRow&) { ++rows; };
+  const auto demo = workflow::run_demo(o);
+  ASSERT_EQ(demo.rows.size(), 2u);
+  EXPECT_EQ(rows, 2);
+  EXPECT_EQ(demo.rows[1].config["decay"], "position");  // the sequence-aware item-to-item settings
+  EXPECT_GT(demo.rows[1].metrics["ndcg@10"].get<double>(), demo.rows[0].metrics["ndcg@10"].get<double>());
+  const auto& live = demo.live;
+  const auto& items = demo.prepared.full.item_table;
+  EXPECT_EQ(live.model, "itemknn");
+  ASSERT_EQ(live.viewed.size(), 3u);
+  for (auto i : live.viewed) EXPECT_EQ(items.primary_category(i), live.new_category);
+  for (const auto& [cat, n] : live.favourites) EXPECT_NE(cat, live.new_category);
+  EXPECT_GT(live.share_after, live.share_before + 0.15);  // three views move the list to the new category
+  ASSERT_FALSE(live.why.empty());                         // itemknn explains: the new views drive the new first item
+  EXPECT_EQ(items.primary_category(live.why.front().item), live.new_category);
+  EXPECT_EQ(demo.to_json()["demo"].size(), 2u);
+  o.models.clear();
+  EXPECT_THROW(workflow::run_demo(o), InvalidInput);
 }
 
 TEST(EvaluateWorkflow, MatchesTheValidationOfTrainingAndChecksOptions) {

@@ -51,6 +51,10 @@ struct Evaluation {
 /// options or a split without such cases.
 Evaluation evaluate(const models::LoadedModel& model, data::Dataset data, const EvaluateOptions& options);
 
+/// Writes an evaluation's saved rankings (EvaluateOptions::save_top > 0) as TSV with a header:
+/// user, targets, ranked (item ids comma-separated, best first; "?" for an index without an id).
+void write_rankings_tsv(const std::string& path, const Evaluation& evaluation);
+
 /// The replay protocol (`driftrec evaluate --protocol replay`): the events after `start` in time
 /// order, each one scored before it is revealed, with the online state (observe) against the
 /// state frozen at the start; per-window timeline and, with a truth file, the interest-tracking error.

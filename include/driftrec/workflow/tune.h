@@ -40,6 +40,11 @@ tune::Objective tune_objective(const data::Prepared& prepared, const data::Prepa
 /// The full configuration of a trial: base < the space's fixed values < the trial's parameters.
 nlohmann::json trial_config(const tune::SearchSpace& space, const nlohmann::json& base, const tune::Trial& trial);
 
+/// Writes a configuration as YAML that `train --config` reads: `# comment`, `model: NAME`, then one
+/// `key: value` line per entry (strings quoted and escaped as JSON, which YAML reads).
+void write_config_yaml(const std::string& path, const std::string& model, const nlohmann::json& config,
+                       const std::string& comment);
+
 /// One search in this process: prepares `data`, runs the trials into the store at `db` (resumed
 /// when it holds the same study), and returns every trial, best first.
 struct TuneResult {

@@ -1,0 +1,194 @@
+// SequentialModel's serving side: encoding histories into states, online updates, scoring,
+// per-item explanations by occlusion, and weight I/O. Training is in sequential.cpp.
+#include <algorithm>
+#include <numeric>
+
+#include "driftrec/core/error.h"
+#include "driftrec/nn/sequential.h"
+#include "pch.h"
+#include "sequential_impl.h"
+
+namespace driftrec::nn {
+
+models::UserState SequentialModel::encode(std::int32_t user, const std::vector<data::Event>& history) const {
+  models::UserState s = Model::encode(user, history);
+  s.vector.assign(static_cast<std::size_t>(impl_->state_dim()), 0.0f);
+  if (s.history.empty()) return s;
+  torch::NoGradGuard g;
+  auto last = impl_->last_hidden(impl_->window(s.history)).contiguous();
+  std::copy(last.data_ptr<float>(), last.data_ptr<float>() + impl_->state_dim(), s.vector.begin());
+  return s;
+}
+
+std::vector<models::UserState> SequentialModel::encode_batch(
+    const std::vector<std::int32_t>& users, const std::vector<std::vector<data::Event>>& histories) const {
+  if (users.size() != histories.size()) throw InvalidInput(kind_ + ": encode_batch needs one history per user");
+  std::vector<models::UserState> out;
+  out.reserve(users.size());
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    out.push_back(Model::encode(users[i], histories[i]));
+    out.back().vector.assign(static_cast<std::size_t>(impl_->state_dim()), 0.0f);
+  }
+  // Group by window length so each pass pads little.
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (!out[i].history.empty()) order.push_back(i);
+  auto wlen = [&](std::size_t i) {
+    return std::min<std::size_t>(out[i].history.size(), static_cast<std::size_t>(impl_->max_len));
+  };
+  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return wlen(a) < wlen(b); });
+  constexpr std::size_t kGroup = 64;
+  torch::NoGradGuard g;
+  for (std::size_t start = 0; start < order.size(); start += kGroup) {
+    const auto stop = std::min(order.size(), start + kGroup);
+    const auto L = static_cast<int64_t>(wlen(order[stop - 1]));
+    Impl::Buffer buf(static_cast<int64_t>(stop - start), L, *impl_);
+    for (std::size_t r = start; r < stop; ++r) {
+      const auto ev = impl_->window(out[order[r]].history);
+      buf.set_events(*impl_, static_cast<int64_t>(r - start), L - static_cast<int64_t>(ev.size()), ev);
+    }
+    auto h = impl_->net->forward(buf.features()).select(1, L - 1).contiguous();  // [n, d]
+    const float* src = h.data_ptr<float>();
+    const auto sd = static_cast<std::size_t>(impl_->state_dim());
+    for (std::size_t r = start; r < stop; ++r)
+      std::copy(src + (r - start) * sd, src + (r - start + 1) * sd, out[order[r]].vector.begin());
+  }
+  return out;
+}
+
+void SequentialModel::observe(models::UserState& s, const data::Event& e) const {
+  const auto before = s.version;
+  Model::observe(s, e);
+  if (s.version == before) return;
+  auto fresh = encode(s.user, s.history);
+  s.vector = std::move(fresh.vector);
+}
+
+void SequentialModel::score(const models::UserState& s, float* out) const { score_batch({&s}, out); }
+
+void SequentialModel::score_batch(const std::vector<const models::UserState*>& states, float* out) const {
+  if (impl_->n_domains > 0) {
+    // Each item with its own domain's query.
+    require_fitted();
+    const auto sd = static_cast<std::size_t>(impl_->state_dim());
+    std::vector<float> Q(states.size() * sd);
+    for (std::size_t b = 0; b < states.size(); ++b) {
+      if (states[b]->vector.size() != sd) throw InvalidInput(kind_ + ": user state was not made by this model");
+      std::copy(states[b]->vector.begin(), states[b]->vector.end(), Q.begin() + static_cast<std::ptrdiff_t>(b * sd));
+    }
+    torch::NoGradGuard g;
+    auto q = torch::from_blob(Q.data(), {static_cast<int64_t>(states.size()), static_cast<int64_t>(sd)});
+    auto v = torch::from_blob(const_cast<float*>(impl_->item_matrix.data()), {n_items_, impl_->d});
+    auto sc = impl_->logits(q, v, torch::Tensor()).contiguous();
+    std::copy(sc.data_ptr<float>(), sc.data_ptr<float>() + sc.numel(), out);
+    for (std::size_t b = 0; b < states.size(); ++b) mask_padding(out + b * static_cast<std::size_t>(n_items_));
+  } else {
+    score_by_matrix(states, impl_->item_matrix.data(), static_cast<int>(impl_->d), out);
+  }
+  for (std::size_t b = 0; b < states.size(); ++b)
+    impl_->add_repeat_bonus(*states[b], out + b * static_cast<std::size_t>(n_items_), n_items_);
+}
+
+std::vector<models::Attribution> SequentialModel::explain(const models::UserState& s, std::int32_t item) const {
+  return explain_batch(s, {item}).front();
+}
+
+std::vector<std::vector<models::Attribution>> SequentialModel::explain_batch(
+    const models::UserState& s, const std::vector<std::int32_t>& items) const {
+  require_fitted();
+  for (const auto item : items)
+    if (item <= 0 || item >= n_items_) throw InvalidInput(kind_ + ": item index out of range");
+  std::vector<std::vector<models::Attribution>> out(items.size());
+  if (s.history.empty() || items.empty()) return out;
+  torch::NoGradGuard g;
+  const auto ev = impl_->window(s.history);
+  const auto n = static_cast<int64_t>(ev.size()), m = static_cast<int64_t>(items.size());
+  const std::size_t first = s.history.size() - ev.size();
+  // Row 0: the whole window; row 1 + k: the window without event k (left-padded by one). With a
+  // single event the occluded history is empty and the event carries the item's whole score.
+  const int64_t rows = n > 1 ? n + 1 : 1;
+  Impl::Buffer buf(rows, n, *impl_);
+  buf.set_events(*impl_, 0, 0, ev);
+  for (int64_t drop = 0; rows > 1 && drop < n; ++drop) {
+    auto without_one = ev;
+    without_one.erase(without_one.begin() + drop);
+    buf.set_events(*impl_, drop + 1, 1, without_one);
+  }
+  auto h = impl_->net->forward(buf.features()).select(1, n - 1).contiguous();  // [rows, state_dim]
+  std::vector<int64_t> ids(items.begin(), items.end());
+  auto id = torch::tensor(ids, torch::kLong);
+  auto sc = impl_->logits(h, impl_->net->emb->item_vectors(id), id).contiguous();  // [rows, m]
+  const float* v = sc.data_ptr<float>();
+  for (int64_t i = 0; i < m; ++i) {
+    auto& attr = out[static_cast<std::size_t>(i)];
+    attr.reserve(ev.size());
+    for (int64_t p = 0; p < n; ++p) {
+      const float w = rows > 1 ? v[i] - v[(p + 1) * m + i] : v[i];
+      attr.push_back({first + static_cast<std::size_t>(p), ev[static_cast<std::size_t>(p)].item, w});
+    }
+    std::stable_sort(attr.begin(), attr.end(), [](const auto& a, const auto& b) { return a.weight > b.weight; });
+  }
+  return out;
+}
+
+const float* SequentialModel::item_embeddings(int* dim) const {
+  *dim = static_cast<int>(impl_->d);
+  // With a repeat bonus or per-domain queries the score is not one plain inner product.
+  if (impl_->repeat_behaviors > 0 || impl_->n_domains > 0) return nullptr;
+  return impl_->item_matrix.data();
+}
+
+void SequentialModel::save_weights(const std::string& path) const {
+  require_fitted();
+  torch::serialize::OutputArchive archive;
+  impl_->net->save(archive);
+  archive.write("driftrec_shape", impl_->shape_tensor(n_items_, n_users_));
+  try {
+    archive.save_to(path);
+  } catch (const c10::Error& e) {
+    throw IoError(path + ": cannot write weights: " + e.what_without_backtrace());
+  }
+}
+
+void SequentialModel::load_weights(const std::string& path) {
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    torch::Tensor shape;
+    archive.read("driftrec_shape", shape);
+    if (shape.numel() != 7 && shape.numel() != 8 && shape.numel() != 9 && shape.numel() != 14)
+      throw CorruptModel(path + ": weights were written by another version of " + kind_);
+    const auto n_items = shape[0].item<int64_t>(), n_users = shape[1].item<int64_t>();
+    if (n_items < 2) throw CorruptModel(path + ": bad item count");
+    auto& m = *impl_;
+    m.n_behaviors = shape[2].item<int64_t>();
+    m.gaps = shape[3].item<int64_t>() != 0;
+    m.n_attributes = shape[4].item<int64_t>();
+    m.attr_width = shape[5].item<int64_t>();
+    m.times = shape[6].item<int64_t>() != 0;
+    m.repeat_behaviors = shape.numel() > 7 ? shape[7].item<int64_t>() : 0;
+    m.n_domains = shape.numel() > 8 ? shape[8].item<int64_t>() : 0;
+    m.item_domain = torch::zeros({n_items}, torch::kLong);  // the real table is a buffer in the archive
+    m.text_kind = shape.numel() > 9 ? shape[9].item<int64_t>() : 0;
+    m.n_tokens = shape.numel() > 9 ? shape[10].item<int64_t>() : 0;
+    m.max_tokens = shape.numel() > 9 ? shape[11].item<int64_t>() : 0;
+    m.token_dim = shape.numel() > 9 ? shape[12].item<int64_t>() : 0;
+    m.feature_dim = shape.numel() > 9 ? shape[13].item<int64_t>() : 0;
+    // Placeholders of the right shapes; the archive holds the real tables.
+    m.attr_t = m.n_attributes > 0 ? torch::zeros({n_items, m.attr_width}, torch::kLong) : torch::Tensor();
+    m.tokens_t = m.text_kind > 0 ? torch::zeros({n_items, m.max_tokens}, torch::kLong) : torch::Tensor();
+    m.words_t = torch::Tensor();
+    m.features_t = m.feature_dim > 0 ? torch::zeros({n_items, m.feature_dim}) : torch::Tensor();
+    m.known_t = torch::ones({n_items});
+    m.build(config_, n_items);
+    m.net->load(archive);
+    m.net->eval();
+    n_items_ = static_cast<std::int32_t>(n_items);
+    n_users_ = static_cast<std::int32_t>(n_users);
+    m.snapshot_items();
+  } catch (const c10::Error& e) {
+    throw CorruptModel(path + ": cannot read " + kind_ + " weights: " + e.what_without_backtrace());
+  }
+}
+
+}  // namespace driftrec::nn
