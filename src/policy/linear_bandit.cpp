@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <numeric>
 
 #include "driftrec/core/error.h"
@@ -27,6 +28,42 @@ LinearBandit::LinearBandit(Options o) : o_(o) {
     throw InvalidInput("linear bandit: lambda and noise must be positive, alpha non-negative");
   if (o.candidates < 1 || o.marginal_samples < 1)
     throw InvalidInput("linear bandit: candidates and samples must be at least 1");
+}
+
+LinearBandit::LinearBandit(const LinearBandit& other) : Policy(other) {
+  std::shared_lock lock(other.mu_);
+  o_ = other.o_;
+  d_ = other.d_;
+  a_inv_ = other.a_inv_;
+  b_ = other.b_;
+  theta_ = other.theta_;
+  updates_ = other.updates_;
+}
+
+std::vector<double> LinearBandit::theta() const {
+  std::shared_lock lock(mu_);
+  return theta_;
+}
+
+std::size_t LinearBandit::updates() const {
+  std::shared_lock lock(mu_);
+  return updates_;
+}
+
+std::size_t LinearBandit::feature_dim() const {
+  std::shared_lock lock(mu_);
+  return d_;
+}
+
+std::size_t LinearBandit::dim_for(const SlateContext& ctx) {
+  const std::size_t d = 1 + ((ctx.item_matrix && ctx.query) ? static_cast<std::size_t>(ctx.dim) : 0);
+  {
+    std::shared_lock lock(mu_);
+    if (d_ == d) return d;
+  }
+  std::unique_lock lock(mu_);
+  ensure_dim(d);
+  return d;
 }
 
 void LinearBandit::ensure_dim(std::size_t d) {
@@ -59,8 +96,7 @@ std::vector<std::size_t> LinearBandit::top_k(const std::vector<double>& value, s
   return order;
 }
 
-std::vector<double> LinearBandit::sample_theta(Rng& rng) const {
-  // Cholesky of noise^2 A^-1 (symmetric positive definite), then theta + L z.
+std::vector<double> LinearBandit::cholesky() const {
   const std::size_t d = d_;
   std::vector<double> l(d * d, 0.0);
   for (std::size_t i = 0; i < d; ++i)
@@ -69,6 +105,11 @@ std::vector<double> LinearBandit::sample_theta(Rng& rng) const {
       for (std::size_t t = 0; t < j; ++t) s -= l[i * d + t] * l[j * d + t];
       l[i * d + j] = i == j ? std::sqrt(std::max(s, 1e-18)) : s / l[j * d + j];
     }
+  return l;
+}
+
+std::vector<double> LinearBandit::sample_theta(const std::vector<double>& l, Rng& rng) const {
+  const std::size_t d = d_;
   std::vector<double> z(d), out(theta_);
   for (auto& v : z) v = rng.normal();
   for (std::size_t i = 0; i < d; ++i) {
@@ -111,7 +152,8 @@ std::vector<double> LinearBandit::values(const std::vector<double>& x, const std
 }
 
 Slate LinearBandit::choose(const SlateContext& ctx, Rng& rng) {
-  ensure_dim(1 + ((ctx.item_matrix && ctx.query) ? static_cast<std::size_t>(ctx.dim) : 0));
+  dim_for(ctx);
+  std::shared_lock lock(mu_);
   std::vector<std::int32_t> cands;
   std::vector<double> x;
   candidate_features(ctx, &cands, &x);
@@ -124,7 +166,8 @@ Slate LinearBandit::choose(const SlateContext& ctx, Rng& rng) {
     s.slate_probability = 1.0;
     return s;
   }
-  const auto order = top_k(values(x, sample_theta(rng), false), k);
+  const auto chol = cholesky();  // once per slate, shared by every draw below
+  const auto order = top_k(values(x, sample_theta(chol, rng), false), k);
   for (auto c : order) s.items.push_back(cands[c]);
   if (!ctx.propensities) {
     s.propensity.assign(k, std::numeric_limits<double>::quiet_NaN());
@@ -133,7 +176,7 @@ Slate LinearBandit::choose(const SlateContext& ctx, Rng& rng) {
   Rng mc = rng.fork(rng.next_u64());
   std::vector<double> hits(k, 1.0);  // the realised draw counts as one
   for (int r = 0; r < o_.marginal_samples; ++r) {
-    const auto o2 = top_k(values(x, sample_theta(mc), false), k);
+    const auto o2 = top_k(values(x, sample_theta(chol, mc), false), k);
     for (std::size_t j = 0; j < k; ++j) hits[j] += o2[j] == order[j];
   }
   for (std::size_t j = 0; j < k; ++j) s.propensity.push_back(hits[j] / (o_.marginal_samples + 1.0));
@@ -143,6 +186,7 @@ Slate LinearBandit::choose(const SlateContext& ctx, Rng& rng) {
 std::vector<std::pair<std::int32_t, double>> LinearBandit::distribution(const SlateContext& ctx, std::size_t position,
                                                                         Rng& rng) const {
   const std::size_t d = 1 + ((ctx.item_matrix && ctx.query) ? static_cast<std::size_t>(ctx.dim) : 0);
+  std::shared_lock lock(mu_);
   if (d_ != d) {  // not used yet: the prior
     LinearBandit fresh(o_);
     fresh.ensure_dim(d);
@@ -155,7 +199,9 @@ std::vector<std::pair<std::int32_t, double>> LinearBandit::distribution(const Sl
   if (position >= k) return {};
   if (!o_.thompson) return {{cands[top_k(values(x, theta_, true), k)[position]], 1.0}};
   std::vector<double> hits(cands.size(), 0.0);
-  for (int r = 0; r < o_.marginal_samples; ++r) hits[top_k(values(x, sample_theta(rng), false), k)[position]] += 1.0;
+  const auto chol = cholesky();
+  for (int r = 0; r < o_.marginal_samples; ++r)
+    hits[top_k(values(x, sample_theta(chol, rng), false), k)[position]] += 1.0;
   std::vector<std::pair<std::int32_t, double>> out;
   for (std::size_t c = 0; c < cands.size(); ++c)
     if (hits[c] > 0) out.emplace_back(cands[c], hits[c] / o_.marginal_samples);
@@ -165,8 +211,8 @@ std::vector<std::pair<std::int32_t, double>> LinearBandit::distribution(const Sl
 void LinearBandit::update(const SlateContext& ctx, const Slate& slate, const std::vector<float>& rewards) {
   if (slate.items.empty()) return;
   if (rewards.size() != slate.items.size()) throw InvalidInput("linear bandit: one reward per shown position expected");
-  ensure_dim(1 + ((ctx.item_matrix && ctx.query) ? static_cast<std::size_t>(ctx.dim) : 0));
-  const std::size_t d = d_;
+  const std::size_t d = dim_for(ctx);
+  std::unique_lock lock(mu_);
   const auto [mean, sd] = score_moments(ctx, top_candidates(ctx.scores, ctx.n_items, std::max(o_.candidates, ctx.k)));
   // Cascade assumption: positions below the last click were not examined.
   std::size_t last = rewards.size();
@@ -175,22 +221,57 @@ void LinearBandit::update(const SlateContext& ctx, const Slate& slate, const std
       last = j + 1;
       break;
     }
-  std::vector<double> x(d), ax(d);
+  std::vector<double> x(d);
   for (std::size_t j = 0; j < last; ++j) {
     std::fill(x.begin(), x.end(), 0.0);
     features(ctx, slate.items[j], mean, sd, x.data());
-    double denom = 1.0;
-    for (std::size_t i = 0; i < d; ++i) {
-      double row = 0;
-      for (std::size_t t = 0; t < d; ++t) row += a_inv_[i * d + t] * x[t];
-      ax[i] = row;
-      denom += x[i] * row;
-    }
-    for (std::size_t i = 0; i < d; ++i)
-      for (std::size_t t = 0; t < d; ++t) a_inv_[i * d + t] -= ax[i] * ax[t] / denom;
-    for (std::size_t i = 0; i < d; ++i) b_[i] += rewards[j] * x[i];
-    ++updates_;
+    observe(x.data(), rewards[j]);
   }
+  recompute_theta();
+}
+
+std::vector<float> LinearBandit::slate_features(const SlateContext& ctx, const Slate& slate) const {
+  const std::size_t d = 1 + ((ctx.item_matrix && ctx.query) ? static_cast<std::size_t>(ctx.dim) : 0);
+  std::shared_lock lock(mu_);
+  if (d_ != 0 && d_ != d) throw InvalidInput("linear bandit: the embedding width changed between calls");
+  const auto [mean, sd] = score_moments(ctx, top_candidates(ctx.scores, ctx.n_items, std::max(o_.candidates, ctx.k)));
+  std::vector<double> x(d);
+  std::vector<float> out;
+  out.reserve(slate.items.size() * d);
+  for (auto item : slate.items) {
+    std::fill(x.begin(), x.end(), 0.0);
+    features(ctx, item, mean, sd, x.data());
+    for (double v : x) out.push_back(static_cast<float>(v));
+  }
+  return out;
+}
+
+void LinearBandit::learn(const float* features, float reward) {
+  std::unique_lock lock(mu_);
+  if (d_ == 0) throw InvalidInput("linear bandit: learn() before any slate fixed the feature width");
+  std::vector<double> x(features, features + d_);
+  observe(x.data(), reward);
+  recompute_theta();
+}
+
+void LinearBandit::observe(const double* x, double reward) {
+  const std::size_t d = d_;
+  std::vector<double> ax(d);
+  double denom = 1.0;
+  for (std::size_t i = 0; i < d; ++i) {
+    double row = 0;
+    for (std::size_t t = 0; t < d; ++t) row += a_inv_[i * d + t] * x[t];
+    ax[i] = row;
+    denom += x[i] * row;
+  }
+  for (std::size_t i = 0; i < d; ++i)
+    for (std::size_t t = 0; t < d; ++t) a_inv_[i * d + t] -= ax[i] * ax[t] / denom;
+  for (std::size_t i = 0; i < d; ++i) b_[i] += reward * x[i];
+  ++updates_;
+}
+
+void LinearBandit::recompute_theta() {
+  const std::size_t d = d_;
   for (std::size_t i = 0; i < d; ++i) {
     double v = 0;
     for (std::size_t t = 0; t < d; ++t) v += a_inv_[i * d + t] * b_[t];

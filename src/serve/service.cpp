@@ -82,6 +82,11 @@ void Service::reload(const std::string& dir_in) {
     b->version = bundle_ ? bundle_->version + 1 : 1;
     bundle_ = b;
   }
+  {  // Learning policies learned over the old model's embeddings: the new model starts from the prior.
+    std::lock_guard lock(policies_mu_);
+    for (auto it = policies_.begin(); it != policies_.end();)
+      it = it->first.find('@') != std::string::npos ? policies_.erase(it) : std::next(it);
+  }
   // States belong to a model: drop them (memory); each also records its model version, so one
   // cached by a request still running on the old model is rebuilt, not used.
   for (auto& s : shards_) {
@@ -217,7 +222,7 @@ RecommendResult Service::finish(const Bundle& b, const models::UserState& state,
   for (const auto& x : req.exclude)
     if (const auto i = b.loaded.items.find(x); i >= 0) ro.exclude.push_back(i);
   TopK top;
-  const auto policy = policy_for(req.policy);  // validates the specs before any work
+  const auto policy = policy_for(req.policy, static_cast<std::uint64_t>(b.version));  // validated before any work
   const bool rerank = !req.rerank.empty() && req.rerank != "none";
   if (rerank) {
     if (policy) throw InvalidInput("rerank: cannot be combined with an exploration policy (policy=" + req.policy + ")");
@@ -228,11 +233,15 @@ RecommendResult Service::finish(const Bundle& b, const models::UserState& state,
   const std::size_t want = rerank ? std::max(req.k, req.rerank_depth) : req.k;
   const std::uint64_t number = ++requests_;  // names the slate and seeds its draws
   std::vector<double> propensity;
+  std::vector<float> features;
   const bool cold = state.history.empty() && !(state.user >= 1 && model.capabilities().remembers_users);
   if (policy) {
     out.cold_start = cold;
     out.policy = req.policy;
-    top = explore(b, state, ro, req.k, *policy, cold, number, &propensity);
+    auto drawn = explore(b, state, ro, req.k, *policy, cold, number);
+    top = std::move(drawn.top);
+    propensity = std::move(drawn.propensity);
+    features = std::move(drawn.features);
   } else if (cold) {
     // Cold start (nothing known about this user): recent popularity.
     out.cold_start = true;
@@ -270,21 +279,7 @@ RecommendResult Service::finish(const Bundle& b, const models::UserState& state,
     }
     out.items.push_back(std::move(rec));
   }
-  if (!remember) return out;
-  // A request id names this slate for feedback: unique per process (salted counter).
-  char id[40];
-  std::snprintf(id, sizeof id, "r%016llx%08llx", static_cast<unsigned long long>(request_salt_),
-                static_cast<unsigned long long>(number));
-  out.request_id = id;
-  ShownSlate shown;
-  shown.user = user;
-  shown.policy = out.policy;
-  shown.shown_at = now_seconds();
-  for (const auto& r : out.items) {
-    shown.items.push_back(r.item);
-    shown.propensity.push_back(r.propensity);
-  }
-  slates_.add(out.request_id, std::move(shown));
+  if (remember) remember_slate(user, number, policy, std::move(features), &out);
   return out;
 }
 

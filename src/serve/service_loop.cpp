@@ -1,6 +1,7 @@
 // Service, the loop half: exploration policies over the model's scores and feedback on shown
 // slates (POST /v1/feedback). The slate itself is recorded in Service::finish (service.cpp).
 #include <cmath>
+#include <cstdio>
 
 #include "driftrec/core/error.h"
 #include "driftrec/core/rng.h"
@@ -8,23 +9,22 @@
 
 namespace driftrec::serve {
 
-std::shared_ptr<policy::Policy> Service::policy_for(const std::string& spec) {
+std::shared_ptr<policy::Policy> Service::policy_for(const std::string& spec, std::uint64_t model_version) {
   if (spec.empty() || spec == "greedy") return nullptr;
-  std::lock_guard lock(policies_mu_);
-  if (const auto it = policies_.find(spec); it != policies_.end()) return it->second;
   const auto parsed = policy::parse_policy_spec(spec);
-  if (parsed.name == "linucb" || parsed.name == "lints")
-    throw InvalidInput("policy: '" + parsed.name +
-                       "' learns from feedback and is not served yet (greedy, epsilon-greedy, boltzmann)");
+  const bool learns = parsed.name == "linucb" || parsed.name == "lints";
+  // A learning policy's posterior is over one model's embeddings: one per model version.
+  const std::string key = learns ? spec + "@" + std::to_string(model_version) : spec;
+  std::lock_guard lock(policies_mu_);
+  if (const auto it = policies_.find(key); it != policies_.end()) return it->second;
   if (policies_.size() >= 64) throw InvalidInput("policy: too many distinct policy specs in use (64)");
   std::shared_ptr<policy::Policy> p = policy::make_policy(parsed);
-  policies_.emplace(spec, p);
+  policies_.emplace(key, p);
   return p;
 }
 
-TopK Service::explore(const Bundle& b, const models::UserState& state, const models::RecommendOptions& ro,
-                      std::size_t k, policy::Policy& policy, bool cold_start, std::uint64_t number,
-                      std::vector<double>* propensity) {
+Service::Explored Service::explore(const Bundle& b, const models::UserState& state, const models::RecommendOptions& ro,
+                                   std::size_t k, policy::Policy& policy, bool cold_start, std::uint64_t number) {
   const auto& model = *b.loaded.model;
   std::vector<float> scores(static_cast<std::size_t>(model.n_items()));
   if (cold_start) {
@@ -42,16 +42,49 @@ TopK Service::explore(const Bundle& b, const models::UserState& state, const mod
   ctx.scores = scores.data();
   ctx.n_items = model.n_items();
   ctx.k = k;
+  std::vector<float> query;
+  int dim = 0;
+  if (policy.learns())
+    if (const float* items = model.item_embeddings(&dim)) {  // linear bandits: query (x) item features
+      query = model.query_vector(state);
+      ctx.query = query.data();
+      ctx.item_matrix = items;
+      ctx.dim = dim;
+    }
   // Each request draws from its own stream: seeded by the process salt and the request number.
   Rng rng(request_salt_ ^ (number * 0x9E3779B97F4A7C15ULL));
   const auto slate = policy.choose(ctx, rng);
-  TopK top;
+  Explored out;
   for (std::size_t j = 0; j < slate.items.size(); ++j) {
-    top.items.push_back(slate.items[j]);
-    top.scores.push_back(scores[static_cast<std::size_t>(slate.items[j])]);
+    out.top.items.push_back(slate.items[j]);
+    out.top.scores.push_back(scores[static_cast<std::size_t>(slate.items[j])]);
   }
-  *propensity = slate.propensity;
-  return top;
+  out.propensity = slate.propensity;
+  if (policy.learns()) out.features = policy.slate_features(ctx, slate);
+  return out;
+}
+
+void Service::remember_slate(const std::string& user, std::uint64_t number,
+                             const std::shared_ptr<policy::Policy>& policy, std::vector<float> features,
+                             RecommendResult* out) {
+  // A request id names this slate for feedback: unique per process (salted counter).
+  char id[40];
+  std::snprintf(id, sizeof id, "r%016llx%08llx", static_cast<unsigned long long>(request_salt_),
+                static_cast<unsigned long long>(number));
+  out->request_id = id;
+  ShownSlate shown;
+  shown.user = user;
+  shown.policy = out->policy;
+  shown.shown_at = now_seconds();
+  for (const auto& r : out->items) {
+    shown.items.push_back(r.item);
+    shown.propensity.push_back(r.propensity);
+  }
+  if (policy && policy->learns() && !features.empty()) {
+    shown.learner = policy;
+    shown.features = std::move(features);
+  }
+  slates_.add(out->request_id, std::move(shown));
 }
 
 FeedbackResult Service::feedback(const IncomingFeedback& f) {
@@ -100,6 +133,11 @@ FeedbackResult Service::feedback(const IncomingFeedback& f) {
   } catch (...) {
     slates_.release(f.request_id, f.position);  // not recorded: the client may retry
     throw;
+  }
+  if (slate.learner) {  // a learning policy's slate: this position's outcome is an observation
+    const auto d = slate.learner->feature_dim();
+    if (d > 0 && slate.features.size() >= (f.position + 1) * d)
+      slate.learner->learn(&slate.features[f.position * d], f.clicked || f.bought ? 1.0f : 0.0f);
   }
   FeedbackResult out;
   out.item = row.item;

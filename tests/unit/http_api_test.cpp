@@ -272,7 +272,10 @@ TEST_F(HttpApi, FeedbackClosesTheLoop) {
   expect_error(client_->Post("/v1/feedback", auth(), R"({"request_id":")" + id + R"(","position":1,"liked":true})",
                              "application/json"),
                400, "unknown_field");
-  expect_error(client_->Get("/v1/users/fb/recommendations?policy=linucb"), 400, "invalid_input");
+  const auto lin = client_->Get("/v1/users/fb/recommendations?policy=linucb");  // learning policies are served
+  ASSERT_TRUE(lin);
+  EXPECT_EQ(lin->status, 200) << lin->body;
+  EXPECT_EQ(body(lin)["policy"], "linucb");
   expect_error(client_->Get("/v1/users/fb/recommendations?policy=boltzmann:temperature%3Dx"), 400, "invalid_input");
 }
 

@@ -205,6 +205,37 @@ TEST(Policy, LinUcbLearnsFromFeedbackOverEmbeddings) {
   EXPECT_THROW(p.update(ctx, Slate{{1, 2}, {1, 1}, 1}, {0}), InvalidInput);
 }
 
+TEST(Policy, LearningFromCapturedFeaturesEqualsLearningFromTheContext) {
+  // A server captures each shown item's features when it serves the slate and learns from one
+  // position's feedback at a time: the posterior must be the one update() gives with the context.
+  const std::vector<float> scores = {kNo, 1.0f, 0.9f, 0.8f, 0.1f};
+  const std::vector<float> items = {0, 0, 1, 0, 1, 0, 1, 0, 0, 1};
+  const std::vector<float> query = {1, 2};
+  SlateContext ctx = context(scores, 3);
+  ctx.item_matrix = items.data();
+  ctx.query = query.data();
+  ctx.dim = 2;
+  LinearBandit::Options o;
+  LinearBandit whole(o), by_position(o);
+  Rng rng(6);
+  const auto slate = by_position.choose(ctx, rng);
+  ASSERT_EQ(slate.items.size(), 3u);
+  const auto x = by_position.slate_features(ctx, slate);
+  ASSERT_EQ(by_position.feature_dim(), 3u);
+  ASSERT_EQ(x.size(), 9u);
+  EXPECT_FLOAT_EQ(x[1], query[0] * items[static_cast<std::size_t>(slate.items[0]) * 2]);  // q (x) v
+  const std::vector<float> rewards = {0, 1, 1};  // every position examined (the last one clicked)
+  whole.update(ctx, slate, rewards);
+  for (std::size_t j = 0; j < 3; ++j) by_position.learn(&x[j * 3], rewards[j]);
+  ASSERT_EQ(whole.updates(), by_position.updates());
+  for (std::size_t t = 0; t < 3; ++t) EXPECT_NEAR(whole.theta()[t], by_position.theta()[t], 1e-6);
+  Greedy g;
+  EXPECT_TRUE(g.slate_features(ctx, slate).empty());
+  EXPECT_EQ(g.feature_dim(), 0u);
+  LinearBandit fresh(o);
+  EXPECT_THROW(fresh.learn(x.data(), 1.0f), InvalidInput);  // no slate has fixed the width yet
+}
+
 /// distribution() against the policy's own draws: each position's probabilities sum to 1 and match
 /// the frequency of each item there.
 void expect_distribution_matches_draws(Policy& p, SlateContext ctx, int n, double tol) {

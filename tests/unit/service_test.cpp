@@ -207,10 +207,52 @@ TEST(ServiceFeedback, RecommendationsCarryARequestIdAndPropensities) {
   const auto b = svc.recommend_user("u1", rr);
   ASSERT_EQ(b.items.size(), 5u);
   for (const auto& r : b.items) EXPECT_TRUE(r.propensity > 0 && r.propensity <= 1);
-  rr.policy = "linucb";
-  EXPECT_THROW(svc.recommend_user("u1", rr), InvalidInput);
+  rr.policy = "linucb";  // a learning policy: deterministic, propensity 1
+  const auto l = svc.recommend_user("u1", rr);
+  ASSERT_EQ(l.items.size(), 5u);
+  for (const auto& r : l.items) EXPECT_EQ(r.propensity, 1.0);
   rr.policy = "boltzmann:temperature=hot";
   EXPECT_THROW(svc.recommend_user("u1", rr), InvalidInput);
+}
+
+// A learning policy learns from the feedback on its own slates: at first (alpha 0) linucb's slate is
+// the model's top k; after every user skipped its first item and clicked its last one, the slate
+// for a new user with the same history has changed; a reload starts again from the prior.
+TEST(ServiceFeedback, ALearningPolicyLearnsFromFeedbackOnItsSlates) {
+  serve::Service svc(world().ials_dir, store::open_event_store("memory://"));
+  auto user = [&svc](int n) {
+    const auto name = "lb" + std::to_string(n);
+    svc.ingest({ev(name, "i5", 100), ev(name, "i7", 101)});
+    return name;
+  };
+  auto ids = [](const serve::RecommendResult& r) {
+    std::vector<std::string> v;
+    for (const auto& x : r.items) v.push_back(x.item);
+    return v;
+  };
+  serve::RecommendRequest greedy, bandit;
+  greedy.k = bandit.k = 5;
+  bandit.policy = "linucb:alpha=0";
+  const auto prior = ids(svc.recommend_user(user(0), bandit));
+  EXPECT_EQ(prior, ids(svc.recommend_user(user(0), greedy)));
+  for (int n = 1; n <= 30; ++n) {
+    const auto r = svc.recommend_user(user(n), bandit);
+    ASSERT_EQ(r.items.size(), 5u);
+    for (std::size_t j = 0; j < 5; ++j) {
+      serve::IncomingFeedback f;
+      f.request_id = r.request_id;
+      f.position = j;
+      f.clicked = j == 4;
+      svc.feedback(f);
+    }
+  }
+  const auto learned = ids(svc.recommend_user(user(31), bandit));
+  EXPECT_NE(learned, prior);
+  EXPECT_NE(learned.front(), prior.front());
+  EXPECT_EQ(ids(svc.recommend_user(user(32), greedy)), prior);  // the model itself is unchanged
+  // A reload starts the bandit again from the prior (its features were the old model's).
+  svc.reload();
+  EXPECT_EQ(ids(svc.recommend_user(user(33), bandit)), prior);
 }
 
 TEST(ServiceFeedback, AClickIsStoredDurablyAndUpdatesTheUser) {

@@ -11,7 +11,12 @@
 //   lints    top k by theta~ . x with theta~ ~ N(theta, noise^2 A^-1); propensities are seeded Monte
 //            Carlo estimates over `marginal_samples` fresh draws (the realised one included)
 // Without embeddings in the context (models that do not expose them) only z is used.
+//
+// Thread-safe: choose() and distribution() may run concurrently with each other and with
+// update()/learn() (a server answers requests while feedback arrives); the posterior is guarded by a
+// reader-writer lock.
 #include <cstdint>
+#include <shared_mutex>
 #include <vector>
 
 #include "driftrec/policy/policy.h"
@@ -31,6 +36,7 @@ class LinearBandit final : public Policy {
   };
   /// Throws InvalidInput for non-positive lambda/noise, negative alpha, or zero candidates.
   explicit LinearBandit(Options o);
+  LinearBandit(const LinearBandit& other);
   std::string name() const override { return o_.thompson ? "lints" : "linucb"; }
   Slate choose(const SlateContext& ctx, Rng& rng) override;
   void update(const SlateContext& ctx, const Slate& slate, const std::vector<float>& rewards) override;
@@ -38,10 +44,15 @@ class LinearBandit final : public Policy {
   /// linucb: the item at `position` of its deterministic slate; lints: Monte Carlo over draws.
   std::vector<std::pair<std::int32_t, double>> distribution(const SlateContext& ctx, std::size_t position,
                                                             Rng& rng) const override;
+  /// Each shown item's feature vector x (above), one row per position.
+  std::vector<float> slate_features(const SlateContext& ctx, const Slate& slate) const override;
+  std::size_t feature_dim() const override;
+  /// One observation (x, reward) into the posterior: a Sherman-Morrison step on A^-1, then theta.
+  void learn(const float* features, float reward) override;
 
   /// Current posterior mean (empty before the first call fixes the dimension).
-  const std::vector<double>& theta() const { return theta_; }
-  std::size_t updates() const { return updates_; }
+  std::vector<double> theta() const;
+  std::size_t updates() const;
 
  private:
   void ensure_dim(std::size_t d);
@@ -53,9 +64,17 @@ class LinearBandit final : public Policy {
   void features(const SlateContext& ctx, std::int32_t item, double mean, double sd, double* x) const;
   /// Top k of `value` over candidates (indices into cands).
   static std::vector<std::size_t> top_k(const std::vector<double>& value, std::size_t k);
-  /// Draw theta~ ~ N(theta, noise^2 A^-1).
-  std::vector<double> sample_theta(Rng& rng) const;
+  /// The Cholesky factor of noise^2 A^-1 (lower, [d, d]), for sample_theta.
+  std::vector<double> cholesky() const;
+  /// Draw theta~ ~ N(theta, noise^2 A^-1) given cholesky().
+  std::vector<double> sample_theta(const std::vector<double>& chol, Rng& rng) const;
+  /// The feature width for `ctx`; fixes it on first use (under the write lock).
+  std::size_t dim_for(const SlateContext& ctx);
+  /// One (x, reward) observation; the caller holds the write lock and recomputes theta after.
+  void observe(const double* x, double reward);
+  void recompute_theta();
 
+  mutable std::shared_mutex mu_;
   Options o_;
   std::size_t d_ = 0;
   std::vector<double> a_inv_;  ///< [d, d]

@@ -70,6 +70,22 @@ class Policy {
     (void)slate;
     (void)rewards;
   }
+  /// Learning policies whose feedback arrives later, one position at a time (a server's POST
+  /// /v1/feedback): what learning from each shown position needs, captured when the slate is
+  /// chosen, so that the context need not be kept. Row j (of feature_dim() values) is position j.
+  /// Empty for policies that do not learn.
+  virtual std::vector<float> slate_features(const SlateContext& ctx, const Slate& slate) const {
+    (void)ctx;
+    (void)slate;
+    return {};
+  }
+  /// Values per position in slate_features (0 for policies that do not learn).
+  virtual std::size_t feature_dim() const { return 0; }
+  /// One shown position's reward, from its row of slate_features. Default: nothing.
+  virtual void learn(const float* features, float reward) {
+    (void)features;
+    (void)reward;
+  }
 };
 
 /// The best `m` allowed items by score, best first (ties by lower index).

@@ -74,7 +74,10 @@ struct RecommendRequest {
   bool explain = false;
   std::vector<std::string> exclude;  ///< item ids never to return
   /// Exploration policy spec (policy/policy.h): "" or "greedy" (the model's top k), or
-  /// "epsilon-greedy[:...]" / "boltzmann[:...]". Learning policies (linucb, lints) are not served.
+  /// "epsilon-greedy[:...]" / "boltzmann[:...]" / "linucb[:...]" / "lints[:...]". The learning policies
+  /// update from POST /v1/feedback on their slates (reward 1 for a click or buy, 0 for an impression
+  /// without either); their posterior lives in memory and starts from the prior after a restart or
+  /// a model reload.
   std::string policy;
   /// Re-ranker spec (rerank/reranker.h), e.g. "calibrated:0.5" or "exposure:0.4+longtail:0.2": the k
   /// items are chosen from the model's top `rerank_depth`. "" = the model's order. Not combined with
@@ -232,11 +235,23 @@ class Service {
   /// Applies stored events to the cached states (online update) and counts them in the stats;
   /// adds the events whose item the model does not know to res->unknown_items.
   void apply(const std::vector<store::StoredEvent>& rows, const std::vector<std::int64_t>& seqs, IngestResult* res);
+  /// A slate drawn by a policy: the items with their scores, each position's propensity and, for a
+  /// learning policy, the features its feedback will update from.
+  struct Explored {
+    TopK top;
+    std::vector<double> propensity;
+    std::vector<float> features;
+  };
   /// The slate of `k` items `policy` draws from the state's scores (non-greedy policies); request
   /// `number` seeds the draw.
-  TopK explore(const Bundle& b, const models::UserState& state, const models::RecommendOptions& ro, std::size_t k,
-               policy::Policy& policy, bool cold_start, std::uint64_t number, std::vector<double>* propensity);
-  std::shared_ptr<policy::Policy> policy_for(const std::string& spec);
+  Explored explore(const Bundle& b, const models::UserState& state, const models::RecommendOptions& ro, std::size_t k,
+                   policy::Policy& policy, bool cold_start, std::uint64_t number);
+  /// The policy for a spec (null for greedy). Stateless policies are shared per spec; a learning
+  /// policy's posterior belongs to one model, so it is kept per spec and model version.
+  std::shared_ptr<policy::Policy> policy_for(const std::string& spec, std::uint64_t model_version);
+  /// Remembers the slate for POST /v1/feedback under out->request_id (set here).
+  void remember_slate(const std::string& user, std::uint64_t number, const std::shared_ptr<policy::Policy>& policy,
+                      std::vector<float> features, RecommendResult* out);
   /// Events stamped before this are past the retention period (INT64_MIN without retention).
   std::int64_t retention_cutoff(std::int64_t now) const;
   std::vector<data::Event> to_events(const Bundle& b, std::int32_t user,

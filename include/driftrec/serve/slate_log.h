@@ -5,11 +5,14 @@
 // or from before a restart is unknown (feedback for it gets 404). Thread-safe.
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include "driftrec/policy/policy.h"
 
 namespace driftrec::serve {
 
@@ -20,6 +23,10 @@ struct ShownSlate {
   std::vector<double> propensity;
   double shown_at = 0;             ///< unix seconds
   std::vector<char> has_feedback;  ///< per position
+  /// A learning policy (linucb, lints) and what it needs to learn from each position's feedback:
+  /// policy::Policy::slate_features, feature_dim values per position. Empty for other policies.
+  std::shared_ptr<policy::Policy> learner;
+  std::vector<float> features;
 };
 
 class SlateLog {
