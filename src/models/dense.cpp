@@ -9,6 +9,13 @@ namespace driftrec::models::dense {
 
 void scores(const float* U, std::size_t B, const float* Y, std::size_t n, std::size_t k, float* out) {
   if (B == 0 || n == 0) return;
+  if (B == 1) {
+    // One query (serving, replay, the simulator): a matrix-vector product. sgemm would pack the
+    // whole item matrix on every call, the larger part of a single request's cost.
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(n), static_cast<int>(k), 1.0f, Y, static_cast<int>(k), U,
+                1, 0.0f, out, 1);
+    return;
+  }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(B), static_cast<int>(n), static_cast<int>(k),
               1.0f, U, static_cast<int>(k), Y, static_cast<int>(k), 0.0f, out, static_cast<int>(n));
 }

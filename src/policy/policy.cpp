@@ -5,21 +5,26 @@
 #include <numeric>
 
 #include "driftrec/core/error.h"
+#include "driftrec/core/topk.h"
 #include "driftrec/policy/linear_bandit.h"
 
 namespace driftrec::policy {
 
 std::vector<std::int32_t> top_candidates(const float* scores, std::int32_t n_items, std::size_t m) {
-  std::vector<std::int32_t> allowed;
-  for (std::int32_t i = 0; i < n_items; ++i)
-    if (std::isfinite(scores[i])) allowed.push_back(i);
-  auto better = [&](std::int32_t a, std::int32_t b) {
-    return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
-  };
-  m = std::min(m, allowed.size());
-  std::partial_sort(allowed.begin(), allowed.begin() + static_cast<std::ptrdiff_t>(m), allowed.end(), better);
-  allowed.resize(m);
-  return allowed;
+  // The bounded heap of core/topk.h (one comparison for most items); it ranks +inf too, which is
+  // not a finite score: dropped here (no model scores +inf; the contract is "finite").
+  auto top = top_k(scores, static_cast<std::size_t>(std::max(n_items, 0)), m);
+  std::vector<std::int32_t> out;
+  out.reserve(top.size());
+  for (std::size_t c = 0; c < top.size(); ++c)
+    if (std::isfinite(top.scores[c])) out.push_back(top.items[c]);
+  if (out.size() < top.size()) {  // +inf scores took places: rank the finite ones alone
+    std::vector<float> finite(scores, scores + std::max(n_items, 0));
+    for (auto& x : finite)
+      if (!std::isfinite(x)) x = -INFINITY;
+    return top_candidates(finite.data(), n_items, m);
+  }
+  return out;
 }
 
 Slate Greedy::choose(const SlateContext& ctx, Rng&) {
@@ -110,15 +115,59 @@ void draw_pl(const std::vector<double>& logp, std::size_t k, Rng& rng, std::vect
   smallest_first(keys, k, order);
 }
 
-/// The same distribution by an exponential race over the probabilities p (one logarithm per
-/// candidate instead of two; items of probability 0 never come first): the Monte Carlo loops.
-void draw_race(const std::vector<double>& p, std::size_t k, Rng& rng, std::vector<double>& keys,
-               std::vector<std::size_t>& order) {
-  keys.resize(p.size());
-  for (std::size_t c = 0; c < p.size(); ++c)
-    keys[c] = p[c] > 0 ? -std::log(open_uniform(rng)) / p[c] : std::numeric_limits<double>::infinity();
-  smallest_first(keys, k, order);
-}
+/// The same distribution for the Monte Carlo loops, by sequential sampling without replacement:
+/// each pick is one uniform and binary searches on the cumulative sums of p, stepping over the items
+/// already drawn (at most k). No logarithms; items of probability 0 are never drawn.
+class PrefixSampler {
+ public:
+  explicit PrefixSampler(const std::vector<double>& p) : p_(p), cum_(p.size()) {
+    double s = 0;
+    for (std::size_t c = 0; c < p.size(); ++c) cum_[c] = s += p[c];
+    total_ = s;
+  }
+
+  /// The first `len` items of one draw (indices into p), fewer if the mass runs out.
+  void draw(std::size_t len, Rng& rng, std::vector<std::size_t>& out) {
+    out.clear();
+    taken_.clear();
+    double taken_mass = 0;
+    while (out.size() < len) {
+      const double rest = total_ - taken_mass;
+      if (!(rest > 0)) break;
+      const auto c = pick(rng.uniform() * rest);
+      if (c >= p_.size()) break;
+      out.push_back(c);
+      taken_.insert(std::upper_bound(taken_.begin(), taken_.end(), c), c);
+      taken_mass += p_[c];
+    }
+  }
+
+ private:
+  /// The smallest item i not taken whose cumulative mass without the taken items exceeds `target`:
+  /// past each taken item (in index order) the search target moves up by that item's mass.
+  std::size_t pick(double target) const {
+    auto first_above = [&](double t) {
+      return static_cast<std::size_t>(std::upper_bound(cum_.begin(), cum_.end(), t) - cum_.begin());
+    };
+    std::size_t i = first_above(target);
+    for (const auto j : taken_) {
+      if (i < j) break;
+      target += p_[j];
+      i = first_above(target);
+    }
+    // Rounding at a boundary: step over a taken item, or back from the end to the last drawable one.
+    while (i < p_.size() && (std::binary_search(taken_.begin(), taken_.end(), i) || p_[i] <= 0)) ++i;
+    if (i >= p_.size())
+      for (i = p_.size(); i-- > 0;)
+        if (p_[i] > 0 && !std::binary_search(taken_.begin(), taken_.end(), i)) break;
+    return i;
+  }
+
+  const std::vector<double>& p_;
+  std::vector<double> cum_;
+  double total_ = 0;
+  std::vector<std::size_t> taken_;  ///< sorted
+};
 
 }  // namespace
 
@@ -133,16 +182,29 @@ double log_add(double a, double b) {
 
 /// Plackett-Luce P(i at the second position) for every candidate: sum over a != i of
 /// p_a p_i / (1 - p_a) = p_i (S - p_i / (1 - p_i)) with S = sum_a p_a / (1 - p_a), and 1 - p_a taken
-/// as the log-sum of the other candidates (prefix/suffix sums, no cancellation).
-std::vector<double> second_position(const std::vector<double>& logp) {
+/// as the sum of the other candidates (prefix/suffix sums, no cancellation). Plain sums; the
+/// log-space sums only where another candidates' mass underflows (temperatures far below the scores).
+std::vector<double> second_position(const std::vector<double>& logp, const std::vector<double>& p) {
   const std::size_t m = logp.size();
-  std::vector<double> prefix(m + 1, -std::numeric_limits<double>::infinity()), suffix(m + 1, prefix[0]), ratio(m);
-  for (std::size_t c = 0; c < m; ++c) prefix[c + 1] = log_add(prefix[c], logp[c]);
-  for (std::size_t c = m; c-- > 0;) suffix[c] = log_add(suffix[c + 1], logp[c]);
+  std::vector<double> prefix(m + 1, 0.0), suffix(m + 1, 0.0), ratio(m);
+  for (std::size_t c = 0; c < m; ++c) prefix[c + 1] = prefix[c] + p[c];
+  for (std::size_t c = m; c-- > 0;) suffix[c] = suffix[c + 1] + p[c];
   double total = 0;
-  for (std::size_t a = 0; a < m; ++a) total += ratio[a] = std::exp(logp[a] - log_add(prefix[a], suffix[a + 1]));
+  bool underflow = false;
+  for (std::size_t a = 0; a < m; ++a) {
+    const double others = prefix[a] + suffix[a + 1];
+    underflow = underflow || !(others > 1e-280);
+    total += ratio[a] = p[a] / others;
+  }
+  if (underflow) {
+    std::vector<double> lprefix(m + 1, -std::numeric_limits<double>::infinity()), lsuffix(m + 1, lprefix[0]);
+    for (std::size_t c = 0; c < m; ++c) lprefix[c + 1] = log_add(lprefix[c], logp[c]);
+    for (std::size_t c = m; c-- > 0;) lsuffix[c] = log_add(lsuffix[c + 1], logp[c]);
+    total = 0;
+    for (std::size_t a = 0; a < m; ++a) total += ratio[a] = std::exp(logp[a] - log_add(lprefix[a], lsuffix[a + 1]));
+  }
   std::vector<double> prob(m);
-  for (std::size_t i = 0; i < m; ++i) prob[i] = std::exp(logp[i]) * std::max(0.0, total - ratio[i]);
+  for (std::size_t i = 0; i < m; ++i) prob[i] = p[i] * std::max(0.0, total - ratio[i]);
   return prob;
 }
 
@@ -169,11 +231,15 @@ double log_slate_probability(const std::vector<double>& logp, const std::vector<
   return log_slate;
 }
 
-/// Log-probabilities of the candidates: log softmax of score / temperature.
+/// Log-probabilities of the candidates: log softmax of score / temperature (shifted by the largest,
+/// one exponential per candidate and one logarithm).
 std::vector<double> log_softmax(const float* scores, const std::vector<std::int32_t>& cands, double temperature) {
   std::vector<double> logp(cands.size());
-  double lse = -std::numeric_limits<double>::infinity();
-  for (std::size_t c = 0; c < cands.size(); ++c) lse = log_add(lse, logp[c] = scores[cands[c]] / temperature);
+  double top = -std::numeric_limits<double>::infinity();
+  for (std::size_t c = 0; c < cands.size(); ++c) top = std::max(top, logp[c] = scores[cands[c]] / temperature);
+  double sum = 0;
+  for (double x : logp) sum += std::exp(x - top);
+  const double lse = top + std::log(sum);
   for (double& x : logp) x -= lse;
   return logp;
 }
@@ -198,7 +264,7 @@ Slate Boltzmann::choose(const SlateContext& ctx, Rng& rng) {
   // Position 1: p_i. Position 2: sum over the item a shown first of p_a p_i / (1 - p_a), with
   // 1 - p_a as the log-sum of every other candidate (prefix/suffix sums, no cancellation).
   s.propensity.push_back(p[order[0]]);
-  if (k > 1) s.propensity.push_back(second_position(logp)[order[1]]);
+  if (k > 1) s.propensity.push_back(second_position(logp, p)[order[1]]);
   if (k > 2 && !ctx.propensities) s.propensity.resize(k, std::numeric_limits<double>::quiet_NaN());
   if (k > 2 && ctx.propensities) {
     // Rao-Blackwellised Monte Carlo over fresh draws (a child stream, so the estimate is seeded
@@ -208,16 +274,17 @@ Slate Boltzmann::choose(const SlateContext& ctx, Rng& rng) {
     std::vector<double> est(k, 0.0);
     std::vector<std::size_t> o2;
     std::vector<char> in(m, 0);
+    PrefixSampler sampler(p);
     for (int r = 0; r < marginal_samples_; ++r) {
-      draw_race(p, k - 1, mc, keys, o2);
+      sampler.draw(k - 1, mc, o2);
       double inside = 0;
-      for (std::size_t t = 0; t + 1 < k; ++t) {
+      for (std::size_t t = 0; t < o2.size(); ++t) {
         inside += p[o2[t]];
         in[o2[t]] = 1;
         const std::size_t j = t + 1, c = order[j];  // position j's prefix is o2[0..t]
         if (j >= 2 && !in[c]) est[j] += p[c] / std::max(1.0 - inside, p[c]);
       }
-      for (std::size_t t = 0; t + 1 < k; ++t) in[o2[t]] = 0;
+      for (const auto c : o2) in[c] = 0;
     }
     // The realised prefix is one more draw where every fresh prefix held the item (so no shown
     // item gets probability 0).
@@ -238,26 +305,26 @@ std::vector<std::pair<std::int32_t, double>> Boltzmann::distribution(const Slate
   const std::size_t m = cands.size();
   if (position >= std::min(ctx.k, m)) return {};
   const auto logp = log_softmax(ctx.scores, cands, temperature_);
-  std::vector<double> prob(m, 0.0);
+  std::vector<double> p(m), prob(m, 0.0);
+  for (std::size_t c = 0; c < m; ++c) p[c] = std::exp(logp[c]);
   if (position == 0) {
-    for (std::size_t c = 0; c < m; ++c) prob[c] = std::exp(logp[c]);
+    prob = p;
   } else if (position == 1) {
-    prob = second_position(logp);
+    prob = second_position(logp, p);
   } else {
     // Rao-Blackwellised as in choose(): each drawn prefix gives every item outside it its exact
     // probability of coming next.
-    std::vector<double> keys, p(m);
     std::vector<std::size_t> order;
     std::vector<char> in(m, 0);
-    for (std::size_t c = 0; c < m; ++c) p[c] = std::exp(logp[c]);
+    PrefixSampler sampler(p);
     for (int r = 0; r < marginal_samples_; ++r) {
-      draw_race(p, position, rng, keys, order);
-      for (std::size_t t = 0; t < position; ++t) in[order[t]] = 1;
+      sampler.draw(position, rng, order);
+      for (const auto c : order) in[c] = 1;
       double rest = 0;
       for (std::size_t c = 0; c < m; ++c) rest += in[c] ? 0.0 : p[c];
       for (std::size_t c = 0; c < m; ++c)
         if (!in[c] && rest > 0) prob[c] += p[c] / rest / marginal_samples_;
-      for (std::size_t t = 0; t < position; ++t) in[order[t]] = 0;
+      for (const auto c : order) in[c] = 0;
     }
   }
   std::vector<std::pair<std::int32_t, double>> out;

@@ -11,15 +11,15 @@ namespace driftrec::serve {
 
 std::shared_ptr<policy::Policy> Service::policy_for(const std::string& spec, std::uint64_t model_version) {
   if (spec.empty() || spec == "greedy") return nullptr;
-  const auto parsed = policy::parse_policy_spec(spec);
-  const bool learns = parsed.name == "linucb" || parsed.name == "lints";
   // A learning policy's posterior is over one model's embeddings: one per model version.
-  const std::string key = learns ? spec + "@" + std::to_string(model_version) : spec;
+  const std::string learner_key = spec + "@" + std::to_string(model_version);
   std::lock_guard lock(policies_mu_);
-  if (const auto it = policies_.find(key); it != policies_.end()) return it->second;
+  for (const auto* key : {&spec, &learner_key})
+    if (const auto it = policies_.find(*key); it != policies_.end()) return it->second;
+  const auto parsed = policy::parse_policy_spec(spec);
   if (policies_.size() >= 64) throw InvalidInput("policy: too many distinct policy specs in use (64)");
   std::shared_ptr<policy::Policy> p = policy::make_policy(parsed);
-  policies_.emplace(key, p);
+  policies_.emplace(p->learns() ? learner_key : spec, p);
   return p;
 }
 
