@@ -266,6 +266,31 @@ int best_epoch(const nlohmann::json& meta) {
   return epochs;
 }
 
+namespace {
+/// item_categories.tsv: one line per item (from index 1), its categories joined by '|'.
+void read_item_categories(const fs::path& path, std::int32_t n_items, data::ItemTable& t) {
+  std::ifstream cf(path);
+  if (!cf) throw IoError(path.string() + ": cannot open");
+  std::string line;
+  std::int32_t item = 0;
+  while (std::getline(cf, line)) {
+    ++item;
+    std::size_t b = 0;
+    while (b < line.size()) {
+      auto e = line.find('|', b);
+      if (e == std::string::npos) e = line.size();
+      if (e > b) t.category_ids.push_back(t.categories.add(line.substr(b, e - b)));
+      b = e + 1;
+    }
+    t.category_offsets.push_back(static_cast<std::int64_t>(t.category_ids.size()));
+  }
+  if (item != n_items)
+    throw CorruptModel(path.string() + ": " + std::to_string(item) + " lines for " + std::to_string(n_items) +
+                       " items");
+  t.category_offsets.insert(t.category_offsets.begin(), 0);  // padding item 0 has none
+}
+}  // namespace
+
 LoadedModel load_model_dir(const std::string& dir) {
   const fs::path d(dir);
   const std::string meta_path = (d / "model.json").string();
@@ -303,26 +328,8 @@ LoadedModel load_model_dir(const std::string& dir) {
     std::string line;
     while (std::getline(bf, line)) out.behaviors.add(line);
   }
-  if (std::ifstream cf(d / "item_categories.tsv"); cf) {
-    auto& t = out.item_table;
-    std::string line;
-    std::int32_t item = 0;
-    while (std::getline(cf, line)) {
-      ++item;
-      std::size_t b = 0;
-      while (b < line.size()) {
-        auto e = line.find('|', b);
-        if (e == std::string::npos) e = line.size();
-        if (e > b) t.category_ids.push_back(t.categories.add(line.substr(b, e - b)));
-        b = e + 1;
-      }
-      t.category_offsets.push_back(static_cast<std::int64_t>(t.category_ids.size()));
-    }
-    if (item != out.items.count())
-      throw CorruptModel((d / "item_categories.tsv").string() + ": " + std::to_string(item) + " lines for " +
-                         std::to_string(out.items.count()) + " items");
-    t.category_offsets.insert(t.category_offsets.begin(), 0);  // padding item 0 has none
-  }
+  if (fs::exists(d / "item_categories.tsv"))
+    read_item_categories(d / "item_categories.tsv", out.items.count(), out.item_table);
   if (fs::exists(d / "item_counts.tsv")) out.item_counts = read_item_counts(d / "item_counts.tsv", out.items.count());
   const auto weights = field<nlohmann::json>(out.meta, "weights", meta_path);
   const auto wfile = field<std::string>(weights, "file", meta_path);

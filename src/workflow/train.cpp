@@ -47,15 +47,7 @@ TrainOptions refit_options(TrainOptions options, const nlohmann::json& ref) {
 
 }  // namespace
 
-TrainOptions resolve_refit(TrainOptions options) {
-  const auto ref = models::read_model_meta(options.refit_from);
-  return refit_options(std::move(options), ref);
-}
-
-namespace {
-
-/// K of an objective "metric@K" (0 for mrr); InvalidInput for anything else.
-int objective_cutoff(const std::string& objective) {
+int objective_cutoff(const std::string& objective, const std::string& who) {
   if (objective == "mrr") return 0;
   const auto at = objective.find('@');
   const std::string metric = objective.substr(0, at);
@@ -68,10 +60,17 @@ int objective_cutoff(const std::string& objective) {
       k = std::stoi(digits);
   }
   if (k < 1)
-    throw InvalidInput("train: objective '" + objective +
+    throw InvalidInput(who + ": objective '" + objective +
                        "' is not a validation metric (hr@K, recall@K, precision@K, ndcg@K, map@K or mrr)");
   return k;
 }
+
+TrainOptions resolve_refit(TrainOptions options) {
+  const auto ref = models::read_model_meta(options.refit_from);
+  return refit_options(std::move(options), ref);
+}
+
+namespace {
 
 // The trained model with the id maps and tables of its training events (what save() writes).
 void adopt(TrainedModel& out, std::unique_ptr<models::Model> model, data::Dataset train) {
@@ -128,7 +127,7 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
   auto eo = eval_options_for(options.prepare, prepared.full);
   eo.exclude_seen = !options.include_seen;
   eo.threads = options.threads;
-  const int objective_k = objective_cutoff(options.objective);
+  const int objective_k = objective_cutoff(options.objective, "train");
   if (!prepared.split.valid.empty()) {
     auto quick = eo;
     quick.ks = {objective_k > 0 ? objective_k : 10};

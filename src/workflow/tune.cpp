@@ -8,6 +8,7 @@
 #include "driftrec/models/evaluation.h"
 #include "driftrec/models/registry.h"
 #include "driftrec/workflow/split.h"
+#include "driftrec/workflow/train.h"
 
 namespace driftrec::workflow {
 
@@ -31,15 +32,8 @@ int check_space(const tune::SearchSpace& space, const std::string& where) {
   const auto& declared = models::model_params(space.model);
   for (const auto& p : space.params)
     if (!declared.find(p.name)) throw InvalidInput(where + ": '" + p.name + "' is not a parameter of " + space.model);
-  const auto at = space.objective.find('@');
-  if (at == std::string::npos) return 10;
-  try {
-    const int k = std::stoi(space.objective.substr(at + 1));
-    if (k < 1) throw std::invalid_argument("k");
-    return k;
-  } catch (const std::exception&) {
-    throw InvalidInput(where + ": bad cut-off in the objective '" + space.objective + "'");
-  }
+  const int k = objective_cutoff(space.objective, where);
+  return k > 0 ? k : 10;
 }
 
 nlohmann::json study_key(const tune::SearchSpace& space, const nlohmann::json& base, const tune::TuneOptions& options,

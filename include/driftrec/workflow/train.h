@@ -49,6 +49,11 @@ struct TrainedModel {
   void save(const std::string& dir) const;
 };
 
+/// The validation metrics training (early stopping) and tuning may maximise: hr@K, recall@K,
+/// precision@K, ndcg@K or map@K (returns K) and mrr (returns 0). Anything else is an InvalidInput
+/// naming `who`. One parser for `train --objective` and a search space's `objective`.
+int objective_cutoff(const std::string& objective, const std::string& who);
+
 /// Resolves the model, configuration, preprocessing and seed of a refit of `options.refit_from`
 /// (throws InvalidInput for an ensemble or an already refit model, NotFound/CorruptModel for a bad
 /// directory). Returns options ready for train_model with `refit_from` still set.

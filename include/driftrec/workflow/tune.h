@@ -21,8 +21,9 @@ void override_space(tune::SearchSpace& space, const std::string& model, const st
 /// Trials best first by value (trials without one last; ties keep their order).
 std::vector<tune::Trial> best_first(std::vector<tune::Trial> trials);
 
-/// Checks that every searched parameter is one of the model's (InvalidInput naming `where`) and
-/// returns the cut-off the objective names (ndcg@20 -> 20; 10 without one).
+/// Checks that every searched parameter is one of the model's and that the objective is a metric
+/// objective_cutoff() accepts (InvalidInput naming `where`); returns the cut-off the objective names
+/// (ndcg@20 -> 20; 10 for mrr).
 int check_space(const tune::SearchSpace& space, const std::string& where);
 
 /// Everything that decides what a trial means; a trial store made with another key is refused.
