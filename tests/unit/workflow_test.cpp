@@ -371,6 +371,21 @@ TEST(TrainWorkflow, EarlyStoppingFollowsTheChosenObjective) {
     o.objective = bad;
     EXPECT_THROW(workflow::train_model(shop(), o), InvalidInput) << bad;
   }
+  // One parser for training and tuning: a search space's objective is checked the same way.
+  auto space =
+      tune::SearchSpace::from_json({{"model", "bpr"},
+                                    {"objective", "map@5"},
+                                    {"params", {{"lr", {{"type", "loguniform"}, {"low", 1e-3}, {"high", 1e-1}}}}}});
+  EXPECT_EQ(workflow::check_space(space, "space.yaml"), 5);
+  space.objective = "mrr";
+  EXPECT_EQ(workflow::check_space(space, "space.yaml"), 10);
+  space.objective = "coverage@10";
+  try {
+    workflow::check_space(space, "space.yaml");
+    FAIL();
+  } catch (const InvalidInput& e) {
+    EXPECT_NE(std::string(e.what()).find("space.yaml: objective 'coverage@10'"), std::string::npos) << e.what();
+  }
 }
 
 // ---- re-ranking served models ----
