@@ -55,10 +55,24 @@ bool ModelReranking::active(std::int32_t user, std::size_t history_length) const
   return user >= 1 && static_cast<std::size_t>(user) < active_.size() && active_[static_cast<std::size_t>(user)];
 }
 
+namespace {
+/// Whether a re-ranker spec ("name[:strength]" stages joined by '+') has a stage called `name`.
+bool has_stage(const std::string& spec, const std::string& name) {
+  for (std::size_t from = 0; from <= spec.size();) {
+    auto plus = spec.find('+', from);
+    if (plus == std::string::npos) plus = spec.size();
+    const auto stage = spec.substr(from, plus - from);
+    if (stage.substr(0, stage.find(':')) == name) return true;
+    from = plus + 1;
+  }
+  return false;
+}
+}  // namespace
+
 std::shared_ptr<const rerank::Reranker> ModelReranking::reranker(const std::string& spec) const {
   std::lock_guard lock(mu_);
   if (const auto it = cache_.find(spec); it != cache_.end()) return it->second;
-  if (spec.find("consumer") != std::string::npos && active_.empty() && !missing_activity_.empty())
+  if (has_stage(spec, "consumer") && active_.empty() && !missing_activity_.empty())
     throw InvalidInput("rerank '" + spec + "': " + missing_activity_);
   std::shared_ptr<const rerank::Reranker> r;
   try {
