@@ -255,6 +255,38 @@ TEST(ServiceFeedback, ALearningPolicyLearnsFromFeedbackOnItsSlates) {
   EXPECT_EQ(ids(svc.recommend_user(user(33), bandit)), prior);
 }
 
+// Requests and feedback of the learning policies from several threads at once (choose() and learn()
+// race on one posterior, behind a reader-writer lock): no request or feedback fails.
+TEST(ServiceFeedback, ALearningPolicyServesAndLearnsConcurrently) {
+  serve::Service svc(world().ials_dir, store::open_event_store("memory://"));
+  for (int u = 0; u < 8; ++u)
+    svc.ingest({ev("c" + std::to_string(u), "i5", 100), ev("c" + std::to_string(u), "i7", 101)});
+  std::atomic<int> failed{0}, fed{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < 4; ++t)
+    pool.emplace_back([&, t] {
+      serve::RecommendRequest rr;
+      rr.k = 5;
+      rr.policy = t % 2 ? "lints:samples=20" : "linucb";
+      for (int i = 0; i < 40; ++i) {
+        try {
+          const auto r = svc.recommend_user("c" + std::to_string((t * 40 + i) % 8), rr);
+          serve::IncomingFeedback f;
+          f.request_id = r.request_id;
+          f.position = static_cast<std::size_t>(i % 5);
+          f.clicked = i % 3 == 0;
+          svc.feedback(f);
+          ++fed;
+        } catch (...) {
+          ++failed;
+        }
+      }
+    });
+  for (auto& th : pool) th.join();
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(fed, 160);
+}
+
 TEST(ServiceFeedback, AClickIsStoredDurablyAndUpdatesTheUser) {
   test::TempDir d;
   const std::string url = "sqlite://" + d.file("e.db");
