@@ -30,16 +30,6 @@ LinearBandit::LinearBandit(Options o) : o_(o) {
     throw InvalidInput("linear bandit: candidates and samples must be at least 1");
 }
 
-LinearBandit::LinearBandit(const LinearBandit& other) : Policy(other) {
-  std::shared_lock lock(other.mu_);
-  o_ = other.o_;
-  d_ = other.d_;
-  a_inv_ = other.a_inv_;
-  b_ = other.b_;
-  theta_ = other.theta_;
-  updates_ = other.updates_;
-}
-
 std::vector<double> LinearBandit::theta() const {
   std::shared_lock lock(mu_);
   return theta_;
@@ -55,8 +45,12 @@ std::size_t LinearBandit::feature_dim() const {
   return d_;
 }
 
+std::size_t LinearBandit::width(const SlateContext& ctx) {
+  return 1 + ((ctx.item_matrix && ctx.query) ? static_cast<std::size_t>(ctx.dim) : 0);
+}
+
 std::size_t LinearBandit::dim_for(const SlateContext& ctx) {
-  const std::size_t d = 1 + ((ctx.item_matrix && ctx.query) ? static_cast<std::size_t>(ctx.dim) : 0);
+  const std::size_t d = width(ctx);
   {
     std::shared_lock lock(mu_);
     if (d_ == d) return d;
@@ -160,15 +154,20 @@ Slate LinearBandit::choose(const SlateContext& ctx, Rng& rng) {
   const std::size_t k = std::min(ctx.k, cands.size());
   Slate s;
   if (k == 0) return s;
+  auto show = [&](std::size_t c) {  // candidate c at the next position, with its features for learn()
+    s.items.push_back(cands[c]);
+    s.features.insert(s.features.end(), x.begin() + static_cast<std::ptrdiff_t>(c * d_),
+                      x.begin() + static_cast<std::ptrdiff_t>((c + 1) * d_));
+  };
   if (!o_.thompson) {
-    for (auto c : top_k(values(x, theta_, true), k)) s.items.push_back(cands[c]);
+    for (auto c : top_k(values(x, theta_, true), k)) show(c);
     s.propensity.assign(k, 1.0);
     s.slate_probability = 1.0;
     return s;
   }
   const auto chol = cholesky();  // once per slate, shared by every draw below
   const auto order = top_k(values(x, sample_theta(chol, rng), false), k);
-  for (auto c : order) s.items.push_back(cands[c]);
+  for (auto c : order) show(c);
   if (!ctx.propensities) {
     s.propensity.assign(k, std::numeric_limits<double>::quiet_NaN());
     return s;
@@ -185,7 +184,7 @@ Slate LinearBandit::choose(const SlateContext& ctx, Rng& rng) {
 
 std::vector<std::pair<std::int32_t, double>> LinearBandit::distribution(const SlateContext& ctx, std::size_t position,
                                                                         Rng& rng) const {
-  const std::size_t d = 1 + ((ctx.item_matrix && ctx.query) ? static_cast<std::size_t>(ctx.dim) : 0);
+  const std::size_t d = width(ctx);
   std::shared_lock lock(mu_);
   if (d_ != d) {  // not used yet: the prior
     LinearBandit fresh(o_);
@@ -228,22 +227,6 @@ void LinearBandit::update(const SlateContext& ctx, const Slate& slate, const std
     observe(x.data(), rewards[j]);
   }
   recompute_theta();
-}
-
-std::vector<float> LinearBandit::slate_features(const SlateContext& ctx, const Slate& slate) const {
-  const std::size_t d = 1 + ((ctx.item_matrix && ctx.query) ? static_cast<std::size_t>(ctx.dim) : 0);
-  std::shared_lock lock(mu_);
-  if (d_ != 0 && d_ != d) throw InvalidInput("linear bandit: the embedding width changed between calls");
-  const auto [mean, sd] = score_moments(ctx, top_candidates(ctx.scores, ctx.n_items, std::max(o_.candidates, ctx.k)));
-  std::vector<double> x(d);
-  std::vector<float> out;
-  out.reserve(slate.items.size() * d);
-  for (auto item : slate.items) {
-    std::fill(x.begin(), x.end(), 0.0);
-    features(ctx, item, mean, sd, x.data());
-    for (double v : x) out.push_back(static_cast<float>(v));
-  }
-  return out;
 }
 
 void LinearBandit::learn(const float* features, float reward) {

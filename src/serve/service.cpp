@@ -84,8 +84,7 @@ void Service::reload(const std::string& dir_in) {
   }
   {  // Learning policies learned over the old model's embeddings: the new model starts from the prior.
     std::lock_guard lock(policies_mu_);
-    for (auto it = policies_.begin(); it != policies_.end();)
-      it = it->first.find('@') != std::string::npos ? policies_.erase(it) : std::next(it);
+    learners_.clear();
   }
   // States belong to a model: drop them (memory); each also records its model version, so one
   // cached by a request still running on the old model is rebuilt, not used.

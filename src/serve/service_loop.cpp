@@ -11,15 +11,19 @@ namespace driftrec::serve {
 
 std::shared_ptr<policy::Policy> Service::policy_for(const std::string& spec, std::uint64_t model_version) {
   if (spec.empty() || spec == "greedy") return nullptr;
+  std::lock_guard lock(policies_mu_);
+  if (const auto it = policies_.find(spec); it != policies_.end()) return it->second;
   // A learning policy's posterior is over one model's embeddings: one per model version.
   const std::string learner_key = spec + "@" + std::to_string(model_version);
-  std::lock_guard lock(policies_mu_);
-  for (const auto* key : {&spec, &learner_key})
-    if (const auto it = policies_.find(*key); it != policies_.end()) return it->second;
+  if (const auto it = learners_.find(learner_key); it != learners_.end()) return it->second;
   const auto parsed = policy::parse_policy_spec(spec);
-  if (policies_.size() >= 64) throw InvalidInput("policy: too many distinct policy specs in use (64)");
+  if (policies_.size() + learners_.size() >= 64)
+    throw InvalidInput("policy: too many distinct policy specs in use (64)");
   std::shared_ptr<policy::Policy> p = policy::make_policy(parsed);
-  policies_.emplace(p->learns() ? learner_key : spec, p);
+  if (p->learns())
+    learners_.emplace(learner_key, p);
+  else
+    policies_.emplace(spec, p);
   return p;
 }
 
@@ -53,14 +57,14 @@ Service::Explored Service::explore(const Bundle& b, const models::UserState& sta
     }
   // Each request draws from its own stream: seeded by the process salt and the request number.
   Rng rng(request_salt_ ^ (number * 0x9E3779B97F4A7C15ULL));
-  const auto slate = policy.choose(ctx, rng);
+  auto slate = policy.choose(ctx, rng);
   Explored out;
   for (std::size_t j = 0; j < slate.items.size(); ++j) {
     out.top.items.push_back(slate.items[j]);
     out.top.scores.push_back(scores[static_cast<std::size_t>(slate.items[j])]);
   }
-  out.propensity = slate.propensity;
-  if (policy.learns()) out.features = policy.slate_features(ctx, slate);
+  out.propensity = std::move(slate.propensity);
+  out.features = std::move(slate.features);
   return out;
 }
 

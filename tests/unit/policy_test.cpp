@@ -25,6 +25,14 @@ SlateContext context(const std::vector<float>& scores, std::size_t k) {
   return c;
 }
 
+/// `ctx` with a query and an item matrix [n, query.size()] (the linear bandits' embeddings).
+SlateContext with_embeddings(SlateContext ctx, const std::vector<float>& items, const std::vector<float>& query) {
+  ctx.item_matrix = items.data();
+  ctx.query = query.data();
+  ctx.dim = static_cast<int>(query.size());
+  return ctx;
+}
+
 /// Draws `n` slates and compares the empirical P(item at position) with the mean propensity the
 /// policy reported for it, for every (item, position) seen at least 300 times.
 void expect_propensities_match_frequencies(Policy& p, const SlateContext& ctx, int n, double tol) {
@@ -185,10 +193,7 @@ TEST(Policy, LinUcbLearnsFromFeedbackOverEmbeddings) {
   const std::vector<float> scores = {kNo, 1.0f, 0.9f, 0.8f, 0.1f};
   const std::vector<float> items = {0, 0, 1, 0, 1, 0, 1, 0, 0, 1};  // [5, 2]
   const std::vector<float> query = {1, 1};
-  SlateContext ctx = context(scores, 2);
-  ctx.item_matrix = items.data();
-  ctx.query = query.data();
-  ctx.dim = 2;
+  const SlateContext ctx = with_embeddings(context(scores, 2), items, query);
   LinearBandit::Options o;
   o.alpha = 0.1;
   LinearBandit p(o);
@@ -196,13 +201,13 @@ TEST(Policy, LinUcbLearnsFromFeedbackOverEmbeddings) {
   EXPECT_EQ(p.choose(ctx, rng).items, (std::vector<std::int32_t>{1, 2}));
   // Feedback: every shown item in dimension 0 is skipped; item 4 (shown by a logging round) is clicked.
   for (int r = 0; r < 30; ++r) {
-    p.update(ctx, Slate{{1, 2}, {1, 1}, 1}, {0, 0});
-    p.update(ctx, Slate{{4, 3}, {1, 1}, 1}, {1, 0});
+    p.update(ctx, Slate{{1, 2}, {1, 1}, 1, {}}, {0, 0});
+    p.update(ctx, Slate{{4, 3}, {1, 1}, 1, {}}, {1, 0});
   }
   const auto s = p.choose(ctx, rng);
   EXPECT_EQ(s.items.front(), 4);
   EXPECT_GT(p.updates(), 0u);
-  EXPECT_THROW(p.update(ctx, Slate{{1, 2}, {1, 1}, 1}, {0}), InvalidInput);
+  EXPECT_THROW(p.update(ctx, Slate{{1, 2}, {1, 1}, 1, {}}, {0}), InvalidInput);
 }
 
 TEST(Policy, LearningFromCapturedFeaturesEqualsLearningFromTheContext) {
@@ -211,16 +216,13 @@ TEST(Policy, LearningFromCapturedFeaturesEqualsLearningFromTheContext) {
   const std::vector<float> scores = {kNo, 1.0f, 0.9f, 0.8f, 0.1f};
   const std::vector<float> items = {0, 0, 1, 0, 1, 0, 1, 0, 0, 1};
   const std::vector<float> query = {1, 2};
-  SlateContext ctx = context(scores, 3);
-  ctx.item_matrix = items.data();
-  ctx.query = query.data();
-  ctx.dim = 2;
+  const SlateContext ctx = with_embeddings(context(scores, 3), items, query);
   LinearBandit::Options o;
   LinearBandit whole(o), by_position(o);
   Rng rng(6);
   const auto slate = by_position.choose(ctx, rng);
   ASSERT_EQ(slate.items.size(), 3u);
-  const auto x = by_position.slate_features(ctx, slate);
+  const auto& x = slate.features;
   ASSERT_EQ(by_position.feature_dim(), 3u);
   ASSERT_EQ(x.size(), 9u);
   EXPECT_FLOAT_EQ(x[1], query[0] * items[static_cast<std::size_t>(slate.items[0]) * 2]);  // q (x) v
@@ -230,7 +232,7 @@ TEST(Policy, LearningFromCapturedFeaturesEqualsLearningFromTheContext) {
   ASSERT_EQ(whole.updates(), by_position.updates());
   for (std::size_t t = 0; t < 3; ++t) EXPECT_NEAR(whole.theta()[t], by_position.theta()[t], 1e-6);
   Greedy g;
-  EXPECT_TRUE(g.slate_features(ctx, slate).empty());
+  EXPECT_TRUE(g.choose(ctx, rng).features.empty());
   EXPECT_EQ(g.feature_dim(), 0u);
   LinearBandit fresh(o);
   EXPECT_THROW(fresh.learn(x.data(), 1.0f), InvalidInput);  // no slate has fixed the width yet

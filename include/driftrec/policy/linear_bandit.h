@@ -36,7 +36,6 @@ class LinearBandit final : public Policy {
   };
   /// Throws InvalidInput for non-positive lambda/noise, negative alpha, or zero candidates.
   explicit LinearBandit(Options o);
-  LinearBandit(const LinearBandit& other);
   std::string name() const override { return o_.thompson ? "lints" : "linucb"; }
   Slate choose(const SlateContext& ctx, Rng& rng) override;
   void update(const SlateContext& ctx, const Slate& slate, const std::vector<float>& rewards) override;
@@ -44,8 +43,7 @@ class LinearBandit final : public Policy {
   /// linucb: the item at `position` of its deterministic slate; lints: Monte Carlo over draws.
   std::vector<std::pair<std::int32_t, double>> distribution(const SlateContext& ctx, std::size_t position,
                                                             Rng& rng) const override;
-  /// Each shown item's feature vector x (above), one row per position.
-  std::vector<float> slate_features(const SlateContext& ctx, const Slate& slate) const override;
+  /// Width of x (above); choose() returns each shown item's x in Slate::features.
   std::size_t feature_dim() const override;
   /// One observation (x, reward) into the posterior: a Sherman-Morrison step on A^-1, then theta.
   void learn(const float* features, float reward) override;
@@ -68,7 +66,9 @@ class LinearBandit final : public Policy {
   std::vector<double> cholesky() const;
   /// Draw theta~ ~ N(theta, noise^2 A^-1) given cholesky().
   std::vector<double> sample_theta(const std::vector<double>& chol, Rng& rng) const;
-  /// The feature width for `ctx`; fixes it on first use (under the write lock).
+  /// The feature width `ctx` gives: 1 + the embedding width when it carries embeddings.
+  static std::size_t width(const SlateContext& ctx);
+  /// width(ctx), fixing the posterior's dimension on first use (under the write lock).
   std::size_t dim_for(const SlateContext& ctx);
   /// One (x, reward) observation; the caller holds the write lock and recomputes theta after.
   void observe(const double* x, double reward);

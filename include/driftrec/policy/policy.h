@@ -48,6 +48,9 @@ struct Slate {
   std::vector<std::int32_t> items;
   std::vector<double> propensity;                                       ///< P(items[j] is shown at position j)
   double slate_probability = std::numeric_limits<double>::quiet_NaN();  ///< P(this exact slate), NaN if unknown
+  /// Learning policies: each shown item's feature row (Policy::feature_dim() values per position),
+  /// what learn() needs when feedback arrives later without the context. Empty for the others.
+  std::vector<float> features;
 };
 
 class Policy {
@@ -70,18 +73,10 @@ class Policy {
     (void)slate;
     (void)rewards;
   }
-  /// Learning policies whose feedback arrives later, one position at a time (a server's POST
-  /// /v1/feedback): what learning from each shown position needs, captured when the slate is
-  /// chosen, so that the context need not be kept. Row j (of feature_dim() values) is position j.
-  /// Empty for policies that do not learn.
-  virtual std::vector<float> slate_features(const SlateContext& ctx, const Slate& slate) const {
-    (void)ctx;
-    (void)slate;
-    return {};
-  }
-  /// Values per position in slate_features (0 for policies that do not learn).
+  /// Values per position in Slate::features (0 for policies that do not learn).
   virtual std::size_t feature_dim() const { return 0; }
-  /// One shown position's reward, from its row of slate_features. Default: nothing.
+  /// One shown position's reward, from its row of the slate's features: for feedback that arrives
+  /// later, one position at a time (a server's POST /v1/feedback). Default: nothing.
   virtual void learn(const float* features, float reward) {
     (void)features;
     (void)reward;

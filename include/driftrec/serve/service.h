@@ -270,7 +270,10 @@ class Service {
   std::string storage_error_;
   SlateLog slates_;
   std::mutex policies_mu_;
-  std::map<std::string, std::shared_ptr<policy::Policy>> policies_;
+  std::map<std::string, std::shared_ptr<policy::Policy>> policies_;  ///< stateless, by spec
+  /// Learning policies by "spec@model version" (a request may still run on the previous model);
+  /// emptied by reload().
+  std::map<std::string, std::shared_ptr<policy::Policy>> learners_;
   std::atomic<std::uint64_t> requests_{0};
   std::uint64_t request_salt_ = 0;
   struct Retention;

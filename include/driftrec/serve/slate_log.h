@@ -24,7 +24,7 @@ struct ShownSlate {
   double shown_at = 0;             ///< unix seconds
   std::vector<char> has_feedback;  ///< per position
   /// A learning policy (linucb, lints) and what it needs to learn from each position's feedback:
-  /// policy::Policy::slate_features, feature_dim values per position. Empty for other policies.
+  /// policy::Slate::features, feature_dim values per position. Empty for other policies.
   std::shared_ptr<policy::Policy> learner;
   std::vector<float> features;
 };
