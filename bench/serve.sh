@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Serving benchmark on loopback: recommendation latency/throughput at concurrency 1, 16, 64,
-# durable ingest throughput, and event-to-fresh-recommendation latency, with a Beauty-sized model
+# durable ingest throughput, feedback throughput, and event-to-fresh-recommendation latency, with a Beauty-sized model
 # (ials, 64 factors, trained on ../shared/data/beauty/Beauty.txt; a synthetic catalog of the same
 # size when that file is absent). The load client (build/bench/serve_load) runs on the same
 # 2 cores as the server. Writes bench/results/serve.json (or $SERVE_OUT).   bench/serve.sh [seconds per run]
@@ -28,6 +28,11 @@ for p in epsilon-greedy:epsilon=0.1 boltzmann:temperature=0.5; do
 done
 add "ingest_c16_batch100" "$($load ingest --port $port --concurrency 16 --batch 100 --seconds "$secs" --token bench-token --items 12101 --item-prefix "$iprefix")"
 add "ingest_c16_batch1" "$($load ingest --port $port --concurrency 16 --batch 1 --seconds "$secs" --token bench-token --items 12101 --item-prefix "$iprefix")"
+# Feedback on shown slates, one row per request (every 10th a click, stored with its event), for
+# the greedy policy and a learning one (linucb: its posterior updated per row, its features stored).
+for p in greedy linucb; do
+  add "feedback_c16_$p" "$($load feedback --port $port --concurrency 16 --seconds "$secs" --token bench-token --users $users --user-prefix "$prefix" --k 10 --requests 300 --policy "$p")"
+done
 add "event_to_fresh_recommendation" "$($load fresh --port $port --token bench-token --requests 300 --items 12101 --item-prefix "$iprefix")"
 rss=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
 kill $pid; wait $pid 2> /dev/null || true
@@ -45,6 +50,7 @@ json.dump(r, open(sys.argv[9], "w"), indent=2)
 for k, v in r.items():
     if isinstance(v, dict) and "latency_ms" in v:
         extra = f", {v['events_per_second']:.0f} events/s" if "events_per_second" in v else ""
+        extra += f", {v['feedback_per_second']:.0f} feedback rows/s" if "feedback_per_second" in v else ""
         rps = f", {v['requests_per_second']:.0f} req/s" if "requests_per_second" in v else ""
         print(f"{k}: p50 {v['latency_ms']['p50']:.2f} ms, p99 {v['latency_ms']['p99']:.2f} ms{rps}{extra}, errors {v['errors']}")
 print(f"server peak RSS {r['server_peak_rss_mib']:.0f} MiB")

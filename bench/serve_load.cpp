@@ -4,10 +4,16 @@
 //   serve_load fresh     --port P --token T --requests N --users N --items N
 //   serve_load mixed     --port P --concurrency C --writers W --seconds S --batch B --token T
 //                        --users N --items N [--new-users-per-second R] [--pid SERVER_PID]
+//   serve_load feedback  --port P --concurrency C --seconds S --token T --users N --requests R
+//                        [--k 10] [--policy SPEC] [--click-every 10]
 // Prints one JSON object: requests, errors, throughput, latency p50/p90/p99 (ms), events/s.
 // mixed: C - W clients read recommendations (known users, plus never-seen ids at R per second),
 // W clients ingest batches of B; latency per kind, errors per kind, and with --pid the server's
 // resident memory sampled every second (to show it stays flat).
+// feedback: each client first asks for R slates (k items, users drawn from N; not timed), then
+// posts feedback for their positions one request each (every `click-every`-th a click, which is
+// also stored as the user's event and updates their state; the rest impressions) until S seconds
+// pass or its slates run out: feedback rows per second and POST /v1/feedback latency.
 #include <httplib.h>
 
 #include <algorithm>
@@ -27,7 +33,8 @@ namespace {
 
 struct Args {
   std::string mode;
-  int port = 8080, concurrency = 1, batch = 1, users = 1000, items = 1000, k = 10, requests = 200, writers = 0, pid = 0;
+  int port = 8080, concurrency = 1, batch = 1, users = 1000, items = 1000, k = 10, requests = 200, writers = 0, pid = 0,
+      click_every = 10;
   double new_users_per_second = 0;
   double seconds = 5;
   std::string token, acked, user_prefix = "u", item_prefix = "i", policy;
@@ -35,7 +42,7 @@ struct Args {
 
 Args parse(int argc, char** argv) {
   Args a;
-  if (argc < 2) throw std::runtime_error("usage: serve_load recommend|ingest|fresh [--port P] ...");
+  if (argc < 2) throw std::runtime_error("usage: serve_load recommend|ingest|fresh|mixed|feedback [--port P] ...");
   a.mode = argv[1];
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
@@ -71,6 +78,8 @@ Args parse(int argc, char** argv) {
       a.item_prefix = v;
     else if (k == "--policy")
       a.policy = v;
+    else if (k == "--click-every")
+      a.click_every = std::max(1, std::stoi(v));
     else
       throw std::runtime_error("unknown option " + k);
   }
@@ -96,6 +105,90 @@ long rss_kib(int pid) {
   while (std::getline(in, line))
     if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
   return -1;
+}
+
+/// "&policy=..." with the spec's '=' and ',' percent-encoded ("" for the default policy).
+std::string policy_query(const std::string& policy) {
+  if (policy.empty()) return "";
+  std::string q = "&policy=";
+  for (char ch : policy) q += ch == '=' ? "%3D" : ch == ',' ? "%2C" : std::string(1, ch);
+  return q;
+}
+
+/// Feedback at HTTP level; see the header comment.
+int run_feedback(const Args& a) {
+  using clock = std::chrono::steady_clock;
+  struct Slate {
+    std::string request_id;
+    int size = 0;
+  };
+  // Not timed: every client's slates, asked for up front (they stay valid for --feedback-ttl).
+  std::vector<std::vector<Slate>> slates(static_cast<std::size_t>(a.concurrency));
+  std::atomic<long> errors{0}, rows{0}, clicks{0};
+  {
+    std::vector<std::thread> setup;
+    for (int t = 0; t < a.concurrency; ++t)
+      setup.emplace_back([&, t] {
+        httplib::Client c("127.0.0.1", a.port);
+        keep_alive_client(c);
+        std::mt19937 rng(static_cast<unsigned>(t + 1));
+        for (int n = 0; n < a.requests; ++n) {
+          const std::string path = "/v1/users/" + a.user_prefix + std::to_string(1 + rng() % a.users) +
+                                   "/recommendations?k=" + std::to_string(a.k) + policy_query(a.policy);
+          const auto r = c.Get(path.c_str());
+          if (!r || r->status != 200) {
+            ++errors;
+            continue;
+          }
+          const auto j = nlohmann::json::parse(r->body);
+          slates[static_cast<std::size_t>(t)].push_back(
+              {j["request_id"].get<std::string>(), static_cast<int>(j["items"].size())});
+        }
+      });
+    for (auto& s : setup) s.join();
+  }
+  std::vector<std::vector<double>> lat(static_cast<std::size_t>(a.concurrency));
+  const httplib::Headers auth = {{"Authorization", "Bearer " + a.token}};
+  const auto t0 = clock::now();
+  const auto t_end = t0 + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(a.seconds));
+  std::vector<std::thread> workers;
+  for (int t = 0; t < a.concurrency; ++t)
+    workers.emplace_back([&, t] {
+      httplib::Client c("127.0.0.1", a.port);
+      keep_alive_client(c);
+      auto& mine = lat[static_cast<std::size_t>(t)];
+      long n = 0;
+      for (const auto& s : slates[static_cast<std::size_t>(t)])
+        for (int pos = 1; pos <= s.size && clock::now() < t_end; ++pos) {
+          const bool click = ++n % a.click_every == 0;
+          const std::string body =
+              nlohmann::json{{"request_id", s.request_id}, {"position", pos}, {"clicked", click}}.dump();
+          const auto t1 = clock::now();
+          const auto r = c.Post("/v1/feedback", auth, body, "application/json");
+          if (r && r->status == 200) {
+            mine.push_back(std::chrono::duration<double, std::milli>(clock::now() - t1).count());
+            ++rows;
+            clicks += click;
+          } else {
+            ++errors;
+          }
+        }
+    });
+  for (auto& w : workers) w.join();
+  const double seconds = std::chrono::duration<double>(clock::now() - t0).count();
+  std::vector<double> all;
+  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+  nlohmann::json out = {{"mode", "feedback"},
+                        {"concurrency", a.concurrency},
+                        {"policy", a.policy.empty() ? "greedy" : a.policy},
+                        {"seconds", seconds},
+                        {"feedback_rows", rows.load()},
+                        {"clicks", clicks.load()},
+                        {"errors", errors.load()},
+                        {"feedback_per_second", static_cast<double>(rows.load()) / seconds},
+                        {"latency_ms", {{"p50", pct(all, 50)}, {"p90", pct(all, 90)}, {"p99", pct(all, 99)}}}};
+  std::cout << out.dump() << std::endl;
+  return errors > 0 ? 1 : 0;
 }
 
 /// Readers and writers at once; see the header comment.
@@ -197,6 +290,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (a.mode == "mixed") return run_mixed(a);
+  if (a.mode == "feedback") return run_feedback(a);
   using clock = std::chrono::steady_clock;
   std::vector<std::vector<double>> lat(static_cast<std::size_t>(a.concurrency));
   std::atomic<long> errors{0}, events{0};
@@ -243,12 +337,7 @@ int main(int argc, char** argv) {
     return errors > 0 ? 1 : 0;
   }
 
-  // "&policy=..." with the spec's '=' and ',' percent-encoded.
-  std::string policy_query;
-  if (!a.policy.empty()) {
-    policy_query = "&policy=";
-    for (char ch : a.policy) policy_query += ch == '=' ? "%3D" : ch == ',' ? "%2C" : std::string(1, ch);
-  }
+  const std::string policy = policy_query(a.policy);
   const auto t_end =
       clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(a.seconds));
   std::vector<std::thread> workers;
@@ -264,7 +353,7 @@ int main(int argc, char** argv) {
         bool ok = false;
         if (a.mode == "recommend") {
           const std::string path = "/v1/users/" + a.user_prefix + std::to_string(1 + rng() % a.users) +
-                                   "/recommendations?k=" + std::to_string(a.k) + policy_query;
+                                   "/recommendations?k=" + std::to_string(a.k) + policy;
           const auto r = c.Get(path.c_str());
           ok = r && r->status == 200;
         } else {

@@ -229,9 +229,10 @@ void LinearBandit::update(const SlateContext& ctx, const Slate& slate, const std
   recompute_theta();
 }
 
-void LinearBandit::learn(const float* features, float reward) {
+void LinearBandit::learn(const float* features, std::size_t dim, float reward) {
   std::unique_lock lock(mu_);
-  if (d_ == 0) throw InvalidInput("linear bandit: learn() before any slate fixed the feature width");
+  if (dim == 0) throw InvalidInput("linear bandit: learn() needs at least one feature");
+  ensure_dim(dim);
   std::vector<double> x(features, features + d_);
   observe(x.data(), reward);
   recompute_theta();

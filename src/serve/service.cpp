@@ -58,6 +58,7 @@ void Service::reload(const std::string& dir_in) {
     b = std::make_shared<Bundle>();
     b->loaded = models::load_model_dir(dir);
     b->dir = dir;
+    b->identity = model_identity(b->loaded.meta);
     b->loaded_at = now_seconds();
     b->pop_counts.assign(static_cast<std::size_t>(b->loaded.model->n_items()), 0.0f);
     b->reranking = std::make_unique<workflow::ModelReranking>(b->loaded, options_.groups);
@@ -77,14 +78,16 @@ void Service::reload(const std::string& dir_in) {
     if (bundle_) ++reloads_failed_;
     throw;
   }
+  // Learning policies learned over one model's embeddings: rebuilt from the stored feedback of this
+  // model (none for a new one), installed with the bundle so no request sees the new model without them.
+  auto learners = rebuild_learners(b->identity);
   {
     std::lock_guard lock(bundle_mu_);
     b->version = bundle_ ? bundle_->version + 1 : 1;
     bundle_ = b;
-  }
-  {  // Learning policies learned over the old model's embeddings: the new model starts from the prior.
-    std::lock_guard lock(policies_mu_);
+    std::lock_guard lock_policies(policies_mu_);
     learners_.clear();
+    for (auto& [spec, p] : learners) learners_.emplace(spec + "@" + std::to_string(b->version), std::move(p));
   }
   // States belong to a model: drop them (memory); each also records its model version, so one
   // cached by a request still running on the old model is rebuilt, not used.
@@ -278,7 +281,7 @@ RecommendResult Service::finish(const Bundle& b, const models::UserState& state,
     }
     out.items.push_back(std::move(rec));
   }
-  if (remember) remember_slate(user, number, policy, std::move(features), &out);
+  if (remember) remember_slate(user, number, policy, std::move(features), b.identity, &out);
   return out;
 }
 

@@ -23,11 +23,16 @@ inline double now_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+/// A model's identity across processes: the fingerprint of its model.json (weights checksum,
+/// configuration, creation time), so feedback stored for it can be matched after a restart.
+std::string model_identity(const nlohmann::json& meta);
+
 /// One loaded model with everything derived from it. Immutable except the popularity window.
 struct Service::Bundle {
   models::LoadedModel loaded;
   std::string dir;
   std::int64_t version = 0;
+  std::string identity;  // fingerprint of model.json: the same model across restarts and reloads
   double loaded_at = 0;
   std::unique_ptr<index::Retriever> retriever;          // approximate top-K (nullptr = exact scoring)
   std::unique_ptr<workflow::ModelReranking> reranking;  // re-rankers over this model's catalogue facts

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "driftrec/core/error.h"
+#include "driftrec/core/hash.h"
 #include "driftrec/core/rng.h"
 #include "service_internals.h"
 
@@ -25,6 +26,47 @@ std::shared_ptr<policy::Policy> Service::policy_for(const std::string& spec, std
   else
     policies_.emplace(spec, p);
   return p;
+}
+
+std::string model_identity(const nlohmann::json& meta) {
+  Fingerprint f;
+  f.add(meta.dump());
+  return f.hex();
+}
+
+std::map<std::string, std::shared_ptr<policy::Policy>> Service::rebuild_learners(const std::string& identity) {
+  std::map<std::string, std::shared_ptr<policy::Policy>> out;
+  std::size_t rows = 0;
+  with_store([&] {
+    store_->scan_feedback([&](const store::StoredFeedback& f) {
+      if (f.features.empty() || f.model != identity) return true;
+      auto it = out.find(f.policy);
+      if (it == out.end()) {
+        std::shared_ptr<policy::Policy> p;
+        try {
+          p = policy::make_policy(policy::parse_policy_spec(f.policy));
+        } catch (const InvalidInput& e) {  // a spec this version no longer accepts: its rows are skipped
+          log_warn("feedback row " + std::to_string(f.seq) + ": policy '" + f.policy + "' not rebuilt: " + e.what());
+        }
+        if (!p || !p->learns() || out.size() >= 64) p = nullptr;
+        it = out.emplace(f.policy, std::move(p)).first;
+      }
+      if (it->second) {
+        try {
+          it->second->learn(f.features.data(), f.features.size(), f.clicked || f.bought ? 1.0f : 0.0f);
+          ++rows;
+        } catch (const InvalidInput& e) {  // another width than the policy's earlier rows: not this model's
+          log_warn("feedback row " + std::to_string(f.seq) + " not replayed: " + e.what());
+        }
+      }
+      return true;
+    });
+  });
+  for (auto it = out.begin(); it != out.end();) it = it->second ? std::next(it) : out.erase(it);
+  if (rows > 0)
+    log_info("learning policies: " + std::to_string(out.size()) + " posterior(s) rebuilt from " + std::to_string(rows) +
+             " stored feedback rows");
+  return out;
 }
 
 Service::Explored Service::explore(const Bundle& b, const models::UserState& state, const models::RecommendOptions& ro,
@@ -70,7 +112,7 @@ Service::Explored Service::explore(const Bundle& b, const models::UserState& sta
 
 void Service::remember_slate(const std::string& user, std::uint64_t number,
                              const std::shared_ptr<policy::Policy>& policy, std::vector<float> features,
-                             RecommendResult* out) {
+                             const std::string& model, RecommendResult* out) {
   // A request id names this slate for feedback: unique per process (salted counter).
   char id[40];
   std::snprintf(id, sizeof id, "r%016llx%08llx", static_cast<unsigned long long>(request_salt_),
@@ -87,6 +129,7 @@ void Service::remember_slate(const std::string& user, std::uint64_t number,
   if (policy && policy->learns() && !features.empty()) {
     shown.learner = policy;
     shown.features = std::move(features);
+    shown.model = model;
   }
   slates_.add(out->request_id, std::move(shown));
 }
@@ -122,6 +165,15 @@ FeedbackResult Service::feedback(const IncomingFeedback& f) {
   row.bought = f.bought;
   row.dwell = f.dwell;
   row.ts = f.ts.value_or(static_cast<std::int64_t>(now_seconds()));
+  const float* learned = nullptr;  // a learning policy's slate: this position's outcome is an observation
+  const auto d = slate.learner ? slate.learner->feature_dim() : 0;
+  if (d > 0) {
+    if (slate.features.size() >= (f.position + 1) * d) {
+      learned = &slate.features[f.position * d];
+      row.model = slate.model;
+      row.features.assign(learned, learned + d);
+    }
+  }
   std::vector<store::StoredEvent> events;
   if ((f.clicked || f.bought) && !slate.user.empty()) {
     store::StoredEvent e;
@@ -138,11 +190,7 @@ FeedbackResult Service::feedback(const IncomingFeedback& f) {
     slates_.release(f.request_id, f.position);  // not recorded: the client may retry
     throw;
   }
-  if (slate.learner) {  // a learning policy's slate: this position's outcome is an observation
-    const auto d = slate.learner->feature_dim();
-    if (d > 0 && slate.features.size() >= (f.position + 1) * d)
-      slate.learner->learn(&slate.features[f.position * d], f.clicked || f.bought ? 1.0f : 0.0f);
-  }
+  if (learned) slate.learner->learn(learned, d, f.clicked || f.bought ? 1.0f : 0.0f);
   FeedbackResult out;
   out.item = row.item;
   if (!events.empty()) {

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <mutex>
@@ -76,6 +77,7 @@ class SqliteStore : public EventStore {
          "item TEXT NOT NULL, position INTEGER NOT NULL, propensity REAL NOT NULL, policy TEXT NOT NULL, "
          "clicked INTEGER NOT NULL, bought INTEGER NOT NULL, dwell REAL NOT NULL, ts INTEGER NOT NULL)");
     exec(writer_, "CREATE INDEX IF NOT EXISTS feedback_user ON feedback(user)");
+    add_learning_columns();
     exec(writer_, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)");
     exec(writer_, "CREATE TABLE IF NOT EXISTS tombstones(key TEXT PRIMARY KEY, deleted_at INTEGER NOT NULL)");
     exec(writer_,
@@ -103,7 +105,8 @@ class SqliteStore : public EventStore {
   void scan_feedback(const std::function<bool(const StoredFeedback&)>& fn) const override {
     std::lock_guard lock(read_mu_);
     Statement st(reader_,
-                 "SELECT seq,request_id,user,item,position,propensity,policy,clicked,bought,dwell,ts FROM feedback "
+                 "SELECT seq,request_id,user,item,position,propensity,policy,clicked,bought,dwell,ts,model,features "
+                 "FROM feedback "
                  "ORDER BY seq",
                  path_);
     while (step(st.get()))
@@ -113,7 +116,8 @@ class SqliteStore : public EventStore {
   std::vector<StoredFeedback> user_feedback(const std::string& user) const override {
     std::lock_guard lock(read_mu_);
     Statement st(reader_,
-                 "SELECT seq,request_id,user,item,position,propensity,policy,clicked,bought,dwell,ts FROM feedback "
+                 "SELECT seq,request_id,user,item,position,propensity,policy,clicked,bought,dwell,ts,model,features "
+                 "FROM feedback "
                  "WHERE user = ? ORDER BY seq",
                  path_);
     bind_text(st.get(), 1, user);
@@ -263,7 +267,30 @@ class SqliteStore : public EventStore {
     f.bought = sqlite3_column_int(q, 8) != 0;
     f.dwell = sqlite3_column_double(q, 9);
     f.ts = sqlite3_column_int64(q, 10);
+    f.model = text(11);
+    // The features: host-order floats (a store file is read by the machine kind that wrote it).
+    const auto bytes = static_cast<std::size_t>(sqlite3_column_bytes(q, 12));
+    if (const void* blob = sqlite3_column_blob(q, 12); blob && bytes >= sizeof(float)) {
+      f.features.resize(bytes / sizeof(float));
+      std::memcpy(f.features.data(), blob, f.features.size() * sizeof(float));
+    }
     return f;
+  }
+
+  /// Stores made before learning policies' observations were kept get the two columns added
+  /// (empty model, no features: such rows are not replayed into a posterior).
+  void add_learning_columns() {
+    bool has_model = false, has_features = false;
+    {
+      Statement st(writer_, "PRAGMA table_info(feedback)", path_);
+      while (step(st.get())) {
+        const auto name = column_text(st.get(), 1);
+        has_model |= name == "model";
+        has_features |= name == "features";
+      }
+    }
+    if (!has_model) exec(writer_, "ALTER TABLE feedback ADD COLUMN model TEXT NOT NULL DEFAULT ''");
+    if (!has_features) exec(writer_, "ALTER TABLE feedback ADD COLUMN features BLOB");
   }
 
   /// Runs `fn` (DELETE statements) in its own transaction in the leader's place, then scrubs the
@@ -405,8 +432,8 @@ class SqliteStore : public EventStore {
 
   void write_feedback(const std::vector<StoredFeedback>& rows) {
     Statement ins(writer_,
-                  "INSERT INTO feedback(request_id,user,item,position,propensity,policy,clicked,bought,dwell,ts) "
-                  "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                  "INSERT INTO feedback(request_id,user,item,position,propensity,policy,clicked,bought,dwell,ts,model,"
+                  "features) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                   path_);
     for (const auto& f : rows) {
       if (tombstones_.drops(f.user, f.ts)) continue;
@@ -422,6 +449,12 @@ class SqliteStore : public EventStore {
       sqlite3_bind_int(st, 8, f.bought ? 1 : 0);
       sqlite3_bind_double(st, 9, f.dwell);
       sqlite3_bind_int64(st, 10, f.ts);
+      sqlite3_bind_text(st, 11, f.model.data(), static_cast<int>(f.model.size()), SQLITE_STATIC);
+      if (f.features.empty())
+        sqlite3_bind_null(st, 12);
+      else
+        sqlite3_bind_blob(st, 12, f.features.data(), static_cast<int>(f.features.size() * sizeof(float)),
+                          SQLITE_STATIC);
       if (sqlite3_step(st) != SQLITE_DONE) throw IoError(path_ + ": insert failed: " + sqlite3_errmsg(writer_));
     }
   }

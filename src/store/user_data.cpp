@@ -36,7 +36,7 @@ nlohmann::json to_json(const UserData& d) {
                       {"behavior", e.behavior},
                       {"value", e.value},
                       {"domain", e.domain}});
-  for (const auto& f : d.feedback)
+  for (const auto& f : d.feedback) {
     feedback.push_back({{"seq", f.seq},
                         {"request_id", f.request_id},
                         {"item", f.item},
@@ -47,6 +47,11 @@ nlohmann::json to_json(const UserData& d) {
                         {"bought", f.bought},
                         {"dwell", f.dwell},
                         {"ts", f.ts}});
+    if (!f.features.empty()) {  // what a learning policy kept of this impression (derived from the user's state)
+      feedback.back()["model"] = f.model;
+      feedback.back()["features"] = f.features;
+    }
+  }
   return {{"user", d.user},
           {"events", events},
           {"feedback", feedback},

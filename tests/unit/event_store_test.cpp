@@ -2,6 +2,7 @@
 #include "driftrec/store/event_store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <set>
 #include <thread>
@@ -120,7 +121,11 @@ TEST_P(EventStoreConformance, FeedbackAndItsEventsCommitTogether) {
   f.clicked = true;
   f.dwell = 12.5;
   f.ts = 5;
+  f.model = "0123456789abcdef";  // a learning policy's observation
+  f.features = {0.5f, -1.25f, 3.0f};
   StoredFeedback g = f;
+  g.model.clear();
+  g.features.clear();
   g.item = "c";
   g.position = 0;
   g.clicked = false;
@@ -143,7 +148,12 @@ TEST_P(EventStoreConformance, FeedbackAndItsEventsCommitTogether) {
   EXPECT_FALSE(got[0].bought);
   EXPECT_DOUBLE_EQ(got[0].dwell, 12.5);
   EXPECT_EQ(got[0].ts, 5);
+  EXPECT_EQ(got[0].model, "0123456789abcdef");
+  EXPECT_EQ(got[0].features, (std::vector<float>{0.5f, -1.25f, 3.0f}));
   EXPECT_TRUE(got[1].bought);
+  EXPECT_TRUE(got[1].model.empty());
+  EXPECT_TRUE(got[1].features.empty());
+  EXPECT_EQ(s->user_feedback("u1").front().features, got[0].features);
   EXPECT_EQ(s->user_events("u1").back().behavior, "click");
 }
 
@@ -170,6 +180,42 @@ TEST(SqliteStore, SurvivesReopening) {
   s->scan_feedback([&](const StoredFeedback&) { return ++feedback > 0; });
   EXPECT_EQ(feedback, 1);
   EXPECT_EQ(s->append({ev("u", "c", 3)}), (std::vector<std::int64_t>{3}));
+}
+
+// A store written before feedback rows kept a learning policy's features: opening it adds the two
+// columns; the old rows read back without features, new rows keep theirs.
+TEST(SqliteStore, OpensAStoreFromBeforeLearningFeatures) {
+  test::TempDir d;
+  const auto path = d.file("old.db");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const char* old_schema =
+        "CREATE TABLE events(seq INTEGER PRIMARY KEY, user TEXT NOT NULL, item TEXT NOT NULL, ts INTEGER NOT NULL, "
+        "behavior TEXT NOT NULL, value REAL NOT NULL, domain TEXT NOT NULL);"
+        "CREATE TABLE feedback(seq INTEGER PRIMARY KEY, request_id TEXT NOT NULL, user TEXT NOT NULL, item TEXT NOT "
+        "NULL, position INTEGER NOT NULL, propensity REAL NOT NULL, policy TEXT NOT NULL, clicked INTEGER NOT NULL, "
+        "bought INTEGER NOT NULL, dwell REAL NOT NULL, ts INTEGER NOT NULL);"
+        "INSERT INTO feedback(request_id,user,item,position,propensity,policy,clicked,bought,dwell,ts) "
+        "VALUES ('r0','u','a',0,1.0,'linucb',1,0,0,7);";
+    ASSERT_EQ(sqlite3_exec(db, old_schema, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto s = open_event_store("sqlite://" + path);
+  StoredFeedback f;
+  f.request_id = "r1";
+  f.user = "u";
+  f.item = "b";
+  f.model = "m";
+  f.features = {1.0f, 2.0f};
+  s->append_feedback({f}, {});
+  const auto rows = s->user_feedback("u");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].request_id, "r0");
+  EXPECT_TRUE(rows[0].model.empty());
+  EXPECT_TRUE(rows[0].features.empty());
+  EXPECT_EQ(rows[1].model, "m");
+  EXPECT_EQ(rows[1].features, f.features);
 }
 
 TEST(EventStoreRegistry, RejectsUnknownSchemesAndBadPaths) {

@@ -228,14 +228,20 @@ TEST(Policy, LearningFromCapturedFeaturesEqualsLearningFromTheContext) {
   EXPECT_FLOAT_EQ(x[1], query[0] * items[static_cast<std::size_t>(slate.items[0]) * 2]);  // q (x) v
   const std::vector<float> rewards = {0, 1, 1};  // every position examined (the last one clicked)
   whole.update(ctx, slate, rewards);
-  for (std::size_t j = 0; j < 3; ++j) by_position.learn(&x[j * 3], rewards[j]);
+  for (std::size_t j = 0; j < 3; ++j) by_position.learn(&x[j * 3], 3, rewards[j]);
   ASSERT_EQ(whole.updates(), by_position.updates());
   for (std::size_t t = 0; t < 3; ++t) EXPECT_NEAR(whole.theta()[t], by_position.theta()[t], 1e-6);
   Greedy g;
   EXPECT_TRUE(g.choose(ctx, rng).features.empty());
   EXPECT_EQ(g.feature_dim(), 0u);
-  LinearBandit fresh(o);
-  EXPECT_THROW(fresh.learn(x.data(), 1.0f), InvalidInput);  // no slate has fixed the width yet
+  // A fresh bandit replaying the same rows (a server rebuilding a posterior from stored feedback)
+  // takes the width from them and reaches the same posterior; another width is refused.
+  LinearBandit replayed(o);
+  for (std::size_t j = 0; j < 3; ++j) replayed.learn(&x[j * 3], 3, rewards[j]);
+  ASSERT_EQ(replayed.feature_dim(), 3u);
+  for (std::size_t t = 0; t < 3; ++t) EXPECT_NEAR(replayed.theta()[t], by_position.theta()[t], 1e-12);
+  EXPECT_THROW(replayed.learn(x.data(), 2, 1.0f), InvalidInput);
+  EXPECT_THROW(LinearBandit(o).learn(x.data(), 0, 1.0f), InvalidInput);
 }
 
 /// distribution() against the policy's own draws: each position's probabilities sum to 1 and match

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <ctime>
+#include <memory>
 #include <thread>
 
 #include "driftrec/core/error.h"
@@ -217,9 +218,13 @@ TEST(ServiceFeedback, RecommendationsCarryARequestIdAndPropensities) {
 
 // A learning policy learns from the feedback on its own slates: at first (alpha 0) linucb's slate is
 // the model's top k; after every user skipped its first item and clicked its last one, the slate
-// for a new user with the same history has changed; a reload starts again from the prior.
+// for a new user with the same history has changed. The posterior is rebuilt from the stored
+// feedback after a reload and a restart of the same model; another model starts from the prior.
 TEST(ServiceFeedback, ALearningPolicyLearnsFromFeedbackOnItsSlates) {
-  serve::Service svc(world().ials_dir, store::open_event_store("memory://"));
+  test::TempDir d;
+  const std::string url = "sqlite://" + d.file("e.db");
+  auto svc_ptr = std::make_unique<serve::Service>(world().ials_dir, store::open_event_store(url));
+  auto& svc = *svc_ptr;
   auto user = [&svc](int n) {
     const auto name = "lb" + std::to_string(n);
     svc.ingest({ev(name, "i5", 100), ev(name, "i7", 101)});
@@ -250,9 +255,32 @@ TEST(ServiceFeedback, ALearningPolicyLearnsFromFeedbackOnItsSlates) {
   EXPECT_NE(learned, prior);
   EXPECT_NE(learned.front(), prior.front());
   EXPECT_EQ(ids(svc.recommend_user(user(32), greedy)), prior);  // the model itself is unchanged
-  // A reload starts the bandit again from the prior (its features were the old model's).
+  // The stored rows carry the features and the model's identity.
+  std::size_t with_features = 0;
+  svc.store().scan_feedback([&](const store::StoredFeedback& f) {
+    with_features += !f.features.empty() && !f.model.empty();
+    return true;
+  });
+  EXPECT_EQ(with_features, 150u);
+  // A reload of the same model rebuilds the posterior from the store: the same slate.
   svc.reload();
-  EXPECT_EQ(ids(svc.recommend_user(user(33), bandit)), prior);
+  EXPECT_EQ(ids(svc.recommend_user(user(33), bandit)), learned);
+  // So does a restart on the same store.
+  svc_ptr.reset();
+  serve::Service restarted(world().ials_dir, store::open_event_store(url));
+  auto again = [&restarted](int n) {
+    const auto name = "lb" + std::to_string(n);
+    restarted.ingest({ev(name, "i5", 100), ev(name, "i7", 101)});
+    return name;
+  };
+  EXPECT_EQ(ids(restarted.recommend_user(again(34), bandit)), learned);
+  EXPECT_EQ(ids(restarted.recommend_user(again(35), greedy)), prior);
+  // Another model (its features are other embeddings): the prior, the model's own top k.
+  auto other = models::create_model("ials", {{"factors", 8}, {"iterations", 4}});
+  other->fit(world().ds, {});
+  models::save_model_dir(d.file("ials2"), *other, world().ds);
+  restarted.reload(d.file("ials2"));
+  EXPECT_EQ(ids(restarted.recommend_user(again(36), bandit)), ids(restarted.recommend_user(again(37), greedy)));
 }
 
 // Requests and feedback of the learning policies from several threads at once (choose() and learn()

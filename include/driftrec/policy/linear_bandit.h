@@ -46,7 +46,9 @@ class LinearBandit final : public Policy {
   /// Width of x (above); choose() returns each shown item's x in Slate::features.
   std::size_t feature_dim() const override;
   /// One observation (x, reward) into the posterior: a Sherman-Morrison step on A^-1, then theta.
-  void learn(const float* features, float reward) override;
+  /// A fresh bandit takes its width from `dim`; throws InvalidInput when `dim` differs from the
+  /// width already fixed.
+  void learn(const float* features, std::size_t dim, float reward) override;
 
   /// Current posterior mean (empty before the first call fixes the dimension).
   std::vector<double> theta() const;

@@ -75,10 +75,12 @@ class Policy {
   }
   /// Values per position in Slate::features (0 for policies that do not learn).
   virtual std::size_t feature_dim() const { return 0; }
-  /// One shown position's reward, from its row of the slate's features: for feedback that arrives
-  /// later, one position at a time (a server's POST /v1/feedback). Default: nothing.
-  virtual void learn(const float* features, float reward) {
+  /// One shown position's reward, from its row of the slate's features (`dim` values): for feedback
+  /// that arrives later, one position at a time (a server's POST /v1/feedback), or replayed from
+  /// stored rows into a fresh policy (which takes its width from the first row). Default: nothing.
+  virtual void learn(const float* features, std::size_t dim, float reward) {
     (void)features;
+    (void)dim;
     (void)reward;
   }
 };

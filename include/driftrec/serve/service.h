@@ -76,8 +76,9 @@ struct RecommendRequest {
   /// Exploration policy spec (policy/policy.h): "" or "greedy" (the model's top k), or
   /// "epsilon-greedy[:...]" / "boltzmann[:...]" / "linucb[:...]" / "lints[:...]". The learning policies
   /// update from POST /v1/feedback on their slates (reward 1 for a click or buy, 0 for an impression
-  /// without either); their posterior lives in memory and starts from the prior after a restart or
-  /// a model reload.
+  /// without either). Each feedback row stores the shown item's features and the model's identity,
+  /// so after a restart or a reload the posterior is rebuilt from the store's rows for the same
+  /// model (model.json unchanged); a different model starts from the prior.
   std::string policy;
   /// Re-ranker spec (rerank/reranker.h), e.g. "calibrated:0.5" or "exposure:0.4+longtail:0.2": the k
   /// items are chosen from the model's top `rerank_depth`. "" = the model's order. Not combined with
@@ -251,7 +252,7 @@ class Service {
   std::shared_ptr<policy::Policy> policy_for(const std::string& spec, std::uint64_t model_version);
   /// Remembers the slate for POST /v1/feedback under out->request_id (set here).
   void remember_slate(const std::string& user, std::uint64_t number, const std::shared_ptr<policy::Policy>& policy,
-                      std::vector<float> features, RecommendResult* out);
+                      std::vector<float> features, const std::string& model, RecommendResult* out);
   /// Events stamped before this are past the retention period (INT64_MIN without retention).
   std::int64_t retention_cutoff(std::int64_t now) const;
   std::vector<data::Event> to_events(const Bundle& b, std::int32_t user,
@@ -272,8 +273,11 @@ class Service {
   std::mutex policies_mu_;
   std::map<std::string, std::shared_ptr<policy::Policy>> policies_;  ///< stateless, by spec
   /// Learning policies by "spec@model version" (a request may still run on the previous model);
-  /// emptied by reload().
+  /// replaced by reload() with the posteriors rebuilt from the store.
   std::map<std::string, std::shared_ptr<policy::Policy>> learners_;
+  /// The learning policies' posteriors for the model `identity`, rebuilt from the store's feedback
+  /// rows (by spec).
+  std::map<std::string, std::shared_ptr<policy::Policy>> rebuild_learners(const std::string& identity);
   std::atomic<std::uint64_t> requests_{0};
   std::uint64_t request_salt_ = 0;
   struct Retention;

@@ -27,6 +27,7 @@ struct ShownSlate {
   /// policy::Slate::features, feature_dim values per position. Empty for other policies.
   std::shared_ptr<policy::Policy> learner;
   std::vector<float> features;
+  std::string model;  ///< identity of the model the features came from (stored with the feedback)
 };
 
 class SlateLog {

@@ -47,6 +47,11 @@ struct StoredFeedback {
   bool bought = false;
   double dwell = 0;     ///< seconds (0 = unknown)
   std::int64_t ts = 0;  ///< seconds
+  /// A learning policy's observation (linucb, lints): the shown item's features at that slate
+  /// (policy::Slate::features) and the identity of the model they were computed with, so the
+  /// policy's posterior can be rebuilt after a restart. Empty for policies that do not learn.
+  std::string model;
+  std::vector<float> features;
 };
 
 /// What an erasure (delete_user, purge_before) removed.

@@ -33,7 +33,8 @@ struct UserErasure {
 UserErasure erase_user(EventStore& store, const std::string& user, std::int64_t now, bool known_elsewhere = false);
 
 /// {"user", "events": [{seq, item, ts, behavior, value, domain}], "feedback": [{seq, request_id,
-/// item, position, propensity, policy, clicked, bought, dwell, ts}], "deleted_at" (null if never)}.
+/// item, position, propensity, policy, clicked, bought, dwell, ts, and for a learning policy's
+/// slate model and features}], "deleted_at" (null if never)}.
 nlohmann::json to_json(const UserData& d);
 
 }  // namespace driftrec::store
