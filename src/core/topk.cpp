@@ -25,9 +25,19 @@ TopK top_k(const float* scores, std::size_t n, std::size_t k) {
       heap.push_back({s, idx});
       std::push_heap(heap.begin(), heap.end(), worse);
     } else if (ranks_before(s, idx, heap.front().s, heap.front().i)) {
-      std::pop_heap(heap.begin(), heap.end(), worse);
-      heap.back() = {s, idx};
-      std::push_heap(heap.begin(), heap.end(), worse);
+      // Replace the worst kept entry and sift the newcomer down: one pass instead of pop + push.
+      std::size_t at = 0;
+      const Entry e{s, idx};
+      for (;;) {
+        std::size_t child = 2 * at + 1;
+        if (child >= k) break;
+        // `worse(a, b)`: a ranks before b, so the heap's front is the entry ranked last.
+        if (child + 1 < k && worse(heap[child], heap[child + 1])) ++child;  // the child ranked later
+        if (!worse(e, heap[child])) break;                                  // e ranks after both: stays here
+        heap[at] = heap[child];
+        at = child;
+      }
+      heap[at] = e;
     }
   }
   std::sort(heap.begin(), heap.end(), worse);

@@ -146,14 +146,12 @@ class PrefixSampler {
   /// The smallest item i not taken whose cumulative mass without the taken items exceeds `target`:
   /// past each taken item (in index order) the search target moves up by that item's mass.
   std::size_t pick(double target) const {
-    auto first_above = [&](double t) {
-      return static_cast<std::size_t>(std::upper_bound(cum_.begin(), cum_.end(), t) - cum_.begin());
-    };
-    std::size_t i = first_above(target);
+    std::size_t i = static_cast<std::size_t>(std::upper_bound(cum_.begin(), cum_.end(), target) - cum_.begin());
+    // The target only grows, by one taken item's mass at a time: step forward from where it was.
     for (const auto j : taken_) {
       if (i < j) break;
       target += p_[j];
-      i = first_above(target);
+      while (i < cum_.size() && cum_[i] <= target) ++i;
     }
     // Rounding at a boundary: step over a taken item, or back from the end to the last drawable one.
     while (i < p_.size() && (std::binary_search(taken_.begin(), taken_.end(), i) || p_[i] <= 0)) ++i;
