@@ -18,6 +18,8 @@
 namespace driftrec::serve {
 
 constexpr std::size_t kShards = 64;
+/// Distinct policy specs a server keeps at once (policy_for refuses more; a rebuild skips more).
+constexpr std::size_t kMaxPolicySpecs = 64;
 
 inline double now_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();

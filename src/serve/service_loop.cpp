@@ -18,8 +18,8 @@ std::shared_ptr<policy::Policy> Service::policy_for(const std::string& spec, std
   const std::string learner_key = spec + "@" + std::to_string(model_version);
   if (const auto it = learners_.find(learner_key); it != learners_.end()) return it->second;
   const auto parsed = policy::parse_policy_spec(spec);
-  if (policies_.size() + learners_.size() >= 64)
-    throw InvalidInput("policy: too many distinct policy specs in use (64)");
+  if (policies_.size() + learners_.size() >= kMaxPolicySpecs)
+    throw InvalidInput("policy: too many distinct policy specs in use (" + std::to_string(kMaxPolicySpecs) + ")");
   std::shared_ptr<policy::Policy> p = policy::make_policy(parsed);
   if (p->learns())
     learners_.emplace(learner_key, p);
@@ -48,7 +48,7 @@ std::map<std::string, std::shared_ptr<policy::Policy>> Service::rebuild_learners
         } catch (const InvalidInput& e) {  // a spec this version no longer accepts: its rows are skipped
           log_warn("feedback row " + std::to_string(f.seq) + ": policy '" + f.policy + "' not rebuilt: " + e.what());
         }
-        if (!p || !p->learns() || out.size() >= 64) p = nullptr;
+        if (!p || !p->learns() || out.size() >= kMaxPolicySpecs) p = nullptr;
         it = out.emplace(f.policy, std::move(p)).first;
       }
       if (it->second) {
@@ -167,12 +167,10 @@ FeedbackResult Service::feedback(const IncomingFeedback& f) {
   row.ts = f.ts.value_or(static_cast<std::int64_t>(now_seconds()));
   const float* learned = nullptr;  // a learning policy's slate: this position's outcome is an observation
   const auto d = slate.learner ? slate.learner->feature_dim() : 0;
-  if (d > 0) {
-    if (slate.features.size() >= (f.position + 1) * d) {
-      learned = &slate.features[f.position * d];
-      row.model = slate.model;
-      row.features.assign(learned, learned + d);
-    }
+  if (d > 0 && slate.features.size() >= (f.position + 1) * d) {
+    learned = &slate.features[f.position * d];
+    row.model = slate.model;
+    row.features.assign(learned, learned + d);
   }
   std::vector<store::StoredEvent> events;
   if ((f.clicked || f.bought) && !slate.user.empty()) {

@@ -60,6 +60,10 @@ StoredEvent read_row(sqlite3_stmt* st) {
   return e;
 }
 
+/// The feedback columns in the order read_feedback() reads them.
+const std::string kSelectFeedback =
+    "SELECT seq,request_id,user,item,position,propensity,policy,clicked,bought,dwell,ts,model,features FROM feedback ";
+
 class SqliteStore : public EventStore {
  public:
   explicit SqliteStore(std::string path) : path_(std::move(path)) {
@@ -104,22 +108,14 @@ class SqliteStore : public EventStore {
 
   void scan_feedback(const std::function<bool(const StoredFeedback&)>& fn) const override {
     std::lock_guard lock(read_mu_);
-    Statement st(reader_,
-                 "SELECT seq,request_id,user,item,position,propensity,policy,clicked,bought,dwell,ts,model,features "
-                 "FROM feedback "
-                 "ORDER BY seq",
-                 path_);
+    Statement st(reader_, (kSelectFeedback + "ORDER BY seq").c_str(), path_);
     while (step(st.get()))
       if (!fn(read_feedback(st.get()))) return;
   }
 
   std::vector<StoredFeedback> user_feedback(const std::string& user) const override {
     std::lock_guard lock(read_mu_);
-    Statement st(reader_,
-                 "SELECT seq,request_id,user,item,position,propensity,policy,clicked,bought,dwell,ts,model,features "
-                 "FROM feedback "
-                 "WHERE user = ? ORDER BY seq",
-                 path_);
+    Statement st(reader_, (kSelectFeedback + "WHERE user = ? ORDER BY seq").c_str(), path_);
     bind_text(st.get(), 1, user);
     std::vector<StoredFeedback> out;
     while (step(st.get())) out.push_back(read_feedback(st.get()));
