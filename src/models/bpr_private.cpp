@@ -21,38 +21,12 @@
 #include "driftrec/core/error.h"
 #include "driftrec/models/bpr_sampling.h"
 #include "driftrec/models/classic.h"
-#include "driftrec/privacy/rdp_accountant.h"
+#include "driftrec/privacy/dp_sgd_plan.h"
 #include "driftrec/train/epoch_loop.h"
 
 namespace driftrec::models {
 
 namespace {
-struct DpPlan {
-  double q = 0, sigma = 0, clip = 0, delta = 0;
-  std::int64_t steps = 0, steps_per_epoch = 0;
-  privacy::Epsilon spent;
-};
-
-DpPlan plan_private_fit(const nlohmann::json& c, std::int64_t users) {
-  DpPlan p;
-  const auto batch = c["dp_batch_users"].get<long long>();
-  const auto epochs = c["epochs"].get<long long>();
-  p.q = std::min(1.0, static_cast<double>(batch) / static_cast<double>(users));
-  p.steps_per_epoch = (users + batch - 1) / batch;
-  p.steps = epochs * p.steps_per_epoch;
-  p.clip = c["dp_clip"].get<double>();
-  p.delta = c["dp_delta"].get<double>();
-  const double target = c["dp_epsilon"].get<double>();
-  p.sigma = c["dp_noise"].get<double>();
-  if (p.sigma <= 0) p.sigma = privacy::calibrate_noise_multiplier(p.q, p.steps, target, p.delta);
-  p.spent = privacy::dp_sgd_epsilon(p.q, p.sigma, p.steps, p.delta);
-  if (target > 0 && p.spent.epsilon > target)
-    throw InvalidInput("bpr: dp_noise=" + std::to_string(p.sigma) + " over " + std::to_string(p.steps) +
-                       " steps spends epsilon=" + std::to_string(p.spent.epsilon) + " > dp_epsilon=" +
-                       std::to_string(target) + "; training refused (raise dp_noise, or leave it 0 to calibrate)");
-  return p;
-}
-
 /// One user's sparse gradient of the item matrix: rows touched and their K values.
 class SparseRows {
  public:
@@ -126,32 +100,13 @@ double user_gradient(const float* p, const std::vector<float>& Q, const Pairs& d
 }
 }  // namespace
 
-namespace {
-/// What model.json records about a private fit (its privacy guarantee and how it was obtained).
-nlohmann::json privacy_report(const DpPlan& plan, std::int64_t users, double epsilon_target) {
-  return {{"privacy",
-           {{"unit", "user"},
-            {"mechanism", "DP-SGD, Poisson-sampled users, per-user clipping, Gaussian noise"},
-            {"accountant", "RDP of the subsampled Gaussian mechanism, Balle et al. 2020 conversion"},
-            {"epsilon", plan.spent.epsilon},
-            {"delta", plan.delta},
-            {"rdp_order", plan.spent.order},
-            {"noise_multiplier", plan.sigma},
-            {"clip", plan.clip},
-            {"sampling_rate", plan.q},
-            {"steps", plan.steps},
-            {"users", users},
-            {"epsilon_target", epsilon_target}}}};
-}
-}  // namespace
-
 void BprModel::fit_private(const data::Dataset& train, const FitOptions& options) {
   const auto& log = train.log;
   const auto& c = config_;
   n_items_ = train.n_items();
   n_users_ = train.n_users();
   const auto users = static_cast<std::int64_t>(n_users_) - 1;
-  const DpPlan plan = plan_private_fit(c, users);
+  const auto plan = privacy::plan_dp_sgd(privacy::DpSgdSettings::from_config(c, users), "bpr: ");
   k_ = static_cast<int>(c["factors"].get<long long>());
   const auto K = static_cast<std::size_t>(k_) + 1;
   const float lr = static_cast<float>(c["lr"].get<double>());
@@ -169,7 +124,7 @@ void BprModel::fit_private(const data::Dataset& train, const FitOptions& options
   std::vector<float> sum(Q_.size()), diff(K);
   Pairs drawn;
   SparseRows grad(K);
-  const double expected_batch = plan.q * static_cast<double>(users);
+  const double expected_batch = plan.expected_batch();
 
   // One user's turn in a step: local update of their own factor, then their clipped item gradient.
   const auto user_turn = [&](std::int32_t u, double* loss, std::int64_t* n_pairs) {
@@ -214,7 +169,7 @@ void BprModel::fit_private(const data::Dataset& train, const FitOptions& options
   P_.assign(K, 0.0f);
   trained_events_.assign(1, 0);
   config_["dp_noise"] = plan.sigma;
-  report_ = privacy_report(plan, users, c["dp_epsilon"].get<double>());
+  report_ = plan.report();
 }
 
 }  // namespace driftrec::models

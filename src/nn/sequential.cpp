@@ -17,10 +17,12 @@
 #include "driftrec/core/log.h"
 #include "driftrec/core/rng.h"
 #include "driftrec/data/vectors.h"
+#include "driftrec/privacy/dp_sgd_plan.h"
 #include "driftrec/train/epoch_loop.h"
 #include "lazy_adam.h"
 #include "loss.h"
 #include "pch.h"
+#include "private_gradient.h"
 #include "seqnets.h"
 #include "sequential_impl.h"
 #include "side_tables.h"
@@ -168,6 +170,14 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
       string_param("target_behaviors", "",
                    "comma-separated behaviours the model learns to predict (e.g. buy); inputs keep every behaviour "
                    "(empty = all)"),
+      float_param("dp_epsilon", 0.0,
+                  "user-level differential privacy budget: DP-SGD over users (0 = not private; needs a fixed "
+                  "max_len and uniform sampling; no validation, the last epoch is released)",
+                  0.0),
+      float_param("dp_delta", 1e-5, "DP delta (at most 1 / number of users is customary)", 1e-12, 0.1),
+      float_param("dp_clip", 1.0, "DP-SGD: L2 bound of each user's gradient over all weights", 1e-6),
+      float_param("dp_noise", 0.0, "DP-SGD noise multiplier (0 = the smallest that meets dp_epsilon)", 0.0),
+      int_param("dp_batch_users", 1024, "DP-SGD: expected users per step (Poisson sampling)", 1),
   };
 }
 
@@ -248,6 +258,19 @@ void resolve_data_settings(nlohmann::json& c, const data::Dataset& train, const 
   if (c["loss"] == "auto") resolve_auto_loss(c, train.n_items() - 1, who);
 }
 
+/// A private fit's settings must not come from the data outside the accounting: refuses max_len 0
+/// (from the histories' lengths) and popularity-based negatives (from the items' counts).
+void check_private_config(const nlohmann::json& c, const std::string& who) {
+  if (c["max_len"].get<int64_t>() == 0)
+    throw InvalidInput(who +
+                       "a private fit (dp_epsilon/dp_noise) needs a fixed max_len: max_len 0 would be chosen "
+                       "from the users' history lengths, outside the privacy accounting");
+  if (c["loss"] == "sampled" && c["sampling"] != "uniform")
+    throw InvalidInput(who +
+                       "a private fit needs sampling: uniform (popularity-based negatives come from the "
+                       "training counts, outside the privacy accounting)");
+}
+
 /// Learning rate at optimiser step `step` (1-based): linear warm-up, then constant or cosine decay.
 double learning_rate(double base, int64_t step, int64_t warmup, bool cosine, int64_t total_steps) {
   if (warmup > 0 && step < warmup) return base * static_cast<double>(step) / static_cast<double>(warmup);
@@ -261,8 +284,10 @@ double learning_rate(double base, int64_t step, int64_t warmup, bool cosine, int
 /// when the item table's gradient is sparse, LazyAdam for it; the schedule, clipping, checkpoints.
 class EpochTrainer {
  public:
+  /// dp: a user-level private fit (each training sequence is one user's): Poisson-sampled users
+  /// per step, per-user clipping and noise (PrivateGradient) in place of batches and clip_norm.
   EpochTrainer(SequentialModel::Impl& m, const nlohmann::json& c, const data::Dataset& train, TrainingSequences seqs,
-               std::vector<char> is_target, std::uint64_t seed)
+               std::vector<char> is_target, std::uint64_t seed, std::optional<privacy::DpSgdPlan> dp)
       : m_(m),
         log_(train.log),
         seqs_(std::move(seqs)),
@@ -275,33 +300,41 @@ class EpochTrainer {
             c["softmax_chunk"].get<int64_t>(), c["label_smoothing"].get<double>())),
         scorer_(m, train.n_items()),
         params_(unique_parameters(*m.net)),
-        lazy_(c["loss"] != "softmax" && c["sparse_items"].get<bool>()),
+        dp_(std::move(dp)),
+        lazy_(!dp_ && c["loss"] != "softmax" && c["sparse_items"].get<bool>()),
+        sparse_lookup_(lazy_ || (dp_ && c["loss"] != "softmax")),
         base_lr_(c["lr"].get<double>()),
         clip_(c["clip_norm"].get<double>()),
         warmup_(c["warmup_steps"].get<int64_t>()),
         cosine_(c["lr_schedule"] == "cosine"),
-        total_steps_(c["epochs"].get<int64_t>() * static_cast<int64_t>(seqs_.batches.size())) {
+        total_steps_(c["epochs"].get<int64_t>() *
+                     (dp_ ? dp_->steps_per_epoch : static_cast<int64_t>(seqs_.batches.size()))) {
     std::vector<torch::Tensor> dense;
     for (const auto& p : params_)
       if (!lazy_ || !p.is_same(m.net->emb->items->weight)) dense.push_back(p);
     opt_ = std::make_unique<torch::optim::AdamW>(
         dense, torch::optim::AdamWOptions(base_lr_).weight_decay(c["weight_decay"].get<double>()));
     if (lazy_) item_opt_.emplace(m.net->emb->items->weight, base_lr_, c["weight_decay"].get<double>());
+    if (dp_) private_.emplace(params_, dp_->clip);
   }
 
   /// Trains one epoch; returns the mean loss per target position.
   double run(int epoch) {
-    const SparseItemGrad sparse_scope(*m_.net->emb, lazy_);
+    const SparseItemGrad sparse_scope(*m_.net->emb, sparse_lookup_);
     m_.net->train();
     // Each epoch's randomness depends only on (seed, epoch), so a resumed run repeats it exactly.
     torch::manual_seed(seed_ + static_cast<std::uint64_t>(epoch) * 7919);
     Rng rng = rng_root_.fork(static_cast<std::uint64_t>(epoch));
-    auto& batches = seqs_.batches;
-    std::sort(batches.begin(), batches.end());
-    for (std::size_t i = batches.size(); i > 1; --i) std::swap(batches[i - 1], batches[rng.uniform_int(i)]);
     double total = 0;
     int64_t positions = 0;
-    for (const auto& batch : batches) total += step(make_batch(m_, log_, seqs_, batch, is_target_), &positions);
+    if (dp_) {
+      for (int64_t s = 0; s < dp_->steps_per_epoch; ++s) total += private_step(rng, &positions);
+    } else {
+      auto& batches = seqs_.batches;
+      std::sort(batches.begin(), batches.end());
+      for (std::size_t i = batches.size(); i > 1; --i) std::swap(batches[i - 1], batches[rng.uniform_int(i)]);
+      for (const auto& batch : batches) total += step(make_batch(m_, log_, seqs_, batch, is_target_), &positions);
+    }
     m_.net->eval();
     m_.snapshot_items();
     return total / static_cast<double>(std::max<int64_t>(1, positions));
@@ -319,12 +352,14 @@ class EpochTrainer {
   }
 
  private:
-  /// One optimiser step on a batch; returns the batch's summed loss and adds its target positions.
-  double step(const TrainBatch& batch, int64_t* positions) {
+  /// The batch's mean loss over its target positions (their number in *n); undefined when the
+  /// batch has no target behaviour.
+  torch::Tensor batch_loss(const TrainBatch& batch, int64_t* n) {
     const auto feats = batch.inputs.features();
     auto h3 = m_.net->forward(feats);
     auto keep = batch.targets.ne(0).nonzero().squeeze(1);
-    if (keep.numel() == 0) return 0.0;  // no target behaviour in this batch
+    *n = keep.numel();
+    if (*n == 0) return {};
     auto h = h3.reshape({-1, m_.state_dim()}).index_select(0, keep);
     auto t = batch.targets.index_select(0, keep);
     // Repeat head: per kept position, the bonus weight of each history column and its item.
@@ -335,9 +370,22 @@ class EpochTrainer {
           m_.net->repeat->weights(h3, feats.items, feats.behaviors).reshape({Bn * Ln, Ln}).index_select(0, keep);
       repeat.items = feats.items.unsqueeze(1).expand({Bn, Ln, Ln}).reshape({Bn * Ln, Ln}).index_select(0, keep);
     }
-    const auto l = (*loss_)(scorer_, h, t, repeat);
+    return (*loss_)(scorer_, h, t, repeat);
+  }
+
+  /// Sets the scheduled learning rate of the step about to be taken.
+  double next_lr() {
     const double lr = learning_rate(base_lr_, ++step_, warmup_, cosine_, total_steps_);
     for (auto& g : opt_->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+    return lr;
+  }
+
+  /// One optimiser step on a batch; returns the batch's summed loss and adds its target positions.
+  double step(const TrainBatch& batch, int64_t* positions) {
+    int64_t n = 0;
+    const auto l = batch_loss(batch, &n);
+    if (n == 0) return 0.0;  // no target behaviour in this batch
+    const double lr = next_lr();
     opt_->zero_grad();
     if (item_opt_) {
       item_opt_->set_lr(lr);
@@ -348,8 +396,34 @@ class EpochTrainer {
     opt_->step();
     if (item_opt_) item_opt_->step();
     m_.zero_padding_rows();
-    *positions += t.size(0);
-    return l.item<double>() * static_cast<double>(t.size(0));
+    *positions += n;
+    return l.item<double>() * static_cast<double>(n);
+  }
+
+  /// One DP-SGD step: each user (training sequence) joins with probability q; each joined user's
+  /// gradient of their mean loss is clipped and summed, noise is added and the noisy mean is
+  /// applied. Returns the joined users' summed loss and adds their target positions.
+  double private_step(Rng& rng, int64_t* positions) {
+    private_->begin_step();
+    double total = 0;
+    std::vector<std::size_t> one(1);
+    for (std::size_t i = 0; i < seqs_.seqs.size(); ++i) {
+      if (!rng.bernoulli(dp_->q)) continue;
+      one[0] = i;
+      int64_t n = 0;
+      const auto l = batch_loss(make_batch(m_, log_, seqs_, one, is_target_), &n);
+      if (n == 0) continue;  // nothing to learn from this user: a zero gradient
+      private_->clear_user();
+      l.backward();
+      private_->add_user();
+      total += l.item<double>() * static_cast<double>(n);
+      *positions += n;
+    }
+    next_lr();
+    private_->release(dp_->sigma, dp_->expected_batch());
+    opt_->step();
+    m_.zero_padding_rows();
+    return total;
   }
 
   SequentialModel::Impl& m_;
@@ -361,7 +435,8 @@ class EpochTrainer {
   std::unique_ptr<Loss> loss_;
   TrainingScorer scorer_;
   std::vector<torch::Tensor> params_;
-  bool lazy_;
+  std::optional<privacy::DpSgdPlan> dp_;
+  bool lazy_, sparse_lookup_;
   double base_lr_, clip_;
   int64_t warmup_;
   bool cosine_;
@@ -369,6 +444,7 @@ class EpochTrainer {
   int64_t step_ = 0;
   std::unique_ptr<torch::optim::AdamW> opt_;
   std::optional<LazyAdam> item_opt_;
+  std::optional<PrivateGradient> private_;
 };
 
 }  // namespace
@@ -380,20 +456,32 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
   torch::set_num_threads(std::max(1, options.threads > 0 ? options.threads : 2));
   n_items_ = train.n_items();
   n_users_ = train.n_users();
+  const bool dp = privacy::wants_dp(config_);
+  if (dp) check_private_config(config_, who);
   resolve_data_settings(config_, train, who);
   const auto& c = config_;
   auto& m = *impl_;
   configure_side_information(train, m, c, kind_, who);
   auto is_target = target_behaviors(train, c["target_behaviors"], who);
   m.build(c, n_items_);
-  EpochTrainer trainer(
-      m, c, train,
-      training_sequences(train.log, n_users_, m.max_len, static_cast<std::size_t>(c["batch_size"].get<int64_t>()), who),
-      std::move(is_target), options.seed);
-  train::EpochPlan plan{"train " + kind_,
-                        static_cast<int>(c["epochs"].get<int64_t>()),
-                        static_cast<int>(c["eval_every"].get<int64_t>()),
-                        static_cast<int>(c["patience"].get<int64_t>()),
+  auto seqs =
+      training_sequences(train.log, n_users_, m.max_len, static_cast<std::size_t>(c["batch_size"].get<int64_t>()), who);
+  std::optional<privacy::DpSgdPlan> dp_plan;
+  if (dp) {  // the population sampled: users with a training sequence (the others contribute nothing)
+    dp_plan =
+        privacy::plan_dp_sgd(privacy::DpSgdSettings::from_config(c, static_cast<std::int64_t>(seqs.seqs.size())), who);
+    log_info(who + "DP-SGD over " + std::to_string(dp_plan->users) + " users: sampling rate " +
+             std::to_string(dp_plan->q) + ", noise multiplier " + std::to_string(dp_plan->sigma) + ", " +
+             std::to_string(dp_plan->steps) + " steps, epsilon " + std::to_string(dp_plan->spent.epsilon) +
+             " at delta " + std::to_string(dp_plan->delta) + " (not validated: the last epoch is released)");
+  }
+  EpochTrainer trainer(m, c, train, std::move(seqs), std::move(is_target), options.seed, dp_plan);
+  const auto epochs = static_cast<int>(c["epochs"].get<int64_t>());
+  // A private fit runs its planned epochs without validation (model selection is outside the accounting).
+  train::EpochPlan plan{"train " + kind_ + (dp ? " (private)" : ""),
+                        epochs,
+                        dp ? 0 : static_cast<int>(c["eval_every"].get<int64_t>()),
+                        dp ? epochs + 1 : static_cast<int>(c["patience"].get<int64_t>()),
                         {}};
   std::vector<torch::Tensor> best_state;
   Checkpoint ckpt(options.checkpoint_dir);
@@ -403,7 +491,7 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
   }
   train::EpochHooks hooks;
   hooks.train = [&trainer](int epoch) { return trainer.run(epoch); };
-  if (options.validate) hooks.validate = [&] { return options.validate(*this); };
+  if (options.validate && !dp) hooks.validate = [&] { return options.validate(*this); };
   hooks.keep_best = [&] {
     best_state.clear();
     for (const auto& p : trainer.params()) best_state.push_back(p.detach().clone());
@@ -417,6 +505,11 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
   }
   m.net->eval();
   m.snapshot_items();
+  if (dp) {  // the release keeps no user slots (no user list in the model directory either)
+    config_["dp_noise"] = dp_plan->sigma;
+    report_ = dp_plan->report();
+    n_users_ = 1;
+  }
 }
 
 }  // namespace driftrec::nn

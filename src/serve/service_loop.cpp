@@ -38,8 +38,8 @@ std::map<std::string, std::shared_ptr<policy::Policy>> Service::rebuild_learners
   std::map<std::string, std::shared_ptr<policy::Policy>> out;
   std::size_t rows = 0;
   with_store([&] {
-    store_->scan_feedback([&](const store::StoredFeedback& f) {
-      if (f.features.empty() || f.model != identity) return true;
+    store_->scan_model_feedback(identity, [&](const store::StoredFeedback& f) {
+      if (f.features.empty()) return true;
       auto it = out.find(f.policy);
       if (it == out.end()) {
         std::shared_ptr<policy::Policy> p;

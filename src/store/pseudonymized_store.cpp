@@ -41,6 +41,10 @@ class PseudonymizedStore : public EventStore {
   std::int64_t count() const override { return inner_->count(); }
   std::string url() const override { return inner_->url(); }
   void scan_feedback(const std::function<bool(const StoredFeedback&)>& fn) const override { inner_->scan_feedback(fn); }
+  void scan_model_feedback(const std::string& model,
+                           const std::function<bool(const StoredFeedback&)>& fn) const override {
+    inner_->scan_model_feedback(model, fn);
+  }
   std::vector<StoredFeedback> user_feedback(const std::string& user) const override {
     auto out = inner_->user_feedback(p(user));
     for (auto& f : out) f.user = user;

@@ -82,6 +82,8 @@ class SqliteStore : public EventStore {
          "clicked INTEGER NOT NULL, bought INTEGER NOT NULL, dwell REAL NOT NULL, ts INTEGER NOT NULL)");
     exec(writer_, "CREATE INDEX IF NOT EXISTS feedback_user ON feedback(user)");
     add_learning_columns();
+    // Only learning policies' rows carry a model: the index stays as small as those rows.
+    exec(writer_, "CREATE INDEX IF NOT EXISTS feedback_model ON feedback(model, seq) WHERE model != ''");
     exec(writer_, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)");
     exec(writer_, "CREATE TABLE IF NOT EXISTS tombstones(key TEXT PRIMARY KEY, deleted_at INTEGER NOT NULL)");
     exec(writer_,
@@ -109,6 +111,17 @@ class SqliteStore : public EventStore {
   void scan_feedback(const std::function<bool(const StoredFeedback&)>& fn) const override {
     std::lock_guard lock(read_mu_);
     Statement st(reader_, (kSelectFeedback + "ORDER BY seq").c_str(), path_);
+    while (step(st.get()))
+      if (!fn(read_feedback(st.get()))) return;
+  }
+
+  void scan_model_feedback(const std::string& model,
+                           const std::function<bool(const StoredFeedback&)>& fn) const override {
+    if (model.empty()) return;
+    std::lock_guard lock(read_mu_);
+    // "model != ''" repeated so the planner may use the partial index with a bound parameter.
+    Statement st(reader_, (kSelectFeedback + "WHERE model = ? AND model != '' ORDER BY seq").c_str(), path_);
+    bind_text(st.get(), 1, model);
     while (step(st.get()))
       if (!fn(read_feedback(st.get()))) return;
   }

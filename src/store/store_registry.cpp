@@ -24,6 +24,12 @@ std::vector<std::int64_t> EventStore::append_feedback(const std::vector<StoredFe
 
 void EventStore::scan_feedback(const std::function<bool(const StoredFeedback&)>&) const {}
 
+void EventStore::scan_model_feedback(const std::string& model,
+                                     const std::function<bool(const StoredFeedback&)>& fn) const {
+  if (model.empty()) return;
+  scan_feedback([&](const StoredFeedback& f) { return f.model != model || fn(f); });
+}
+
 std::vector<StoredFeedback> EventStore::user_feedback(const std::string&) const { return {}; }
 
 }  // namespace driftrec::store

@@ -196,9 +196,10 @@ TEST(Reinforce, LearnsFromTheServersFeedbackIntoANewModelDirectory) {
     store->append(events);
     const std::int64_t ts = events.back().ts + 10;
     const std::string req = "r" + std::to_string(u);
-    store->append_feedback({{0, req, ds.users.name(u), ds.items.name(s.a), 0, 0.5, "boltzmann", false, false, 0, ts},
-                            {0, req, ds.users.name(u), ds.items.name(s.b), 1, 0.01, "boltzmann", true, false, 0, ts}},
-                           {{0, ds.users.name(u), ds.items.name(s.b), ts, "", 1.0f, ""}});
+    store->append_feedback(
+        {{0, req, ds.users.name(u), ds.items.name(s.a), 0, 0.5, "boltzmann", false, false, 0, ts, "", {}},
+         {0, req, ds.users.name(u), ds.items.name(s.b), 1, 0.01, "boltzmann", true, false, 0, ts, "", {}}},
+        {{0, ds.users.name(u), ds.items.name(s.b), ts, "", 1.0f, ""}});
   }
   serve::FeedbackLearningOptions o;
   o.train = options();

@@ -157,6 +157,43 @@ TEST_P(EventStoreConformance, FeedbackAndItsEventsCommitTogether) {
   EXPECT_EQ(s->user_events("u1").back().behavior, "click");
 }
 
+TEST_P(EventStoreConformance, ScanModelFeedbackReadsOnlyThatModelsRows) {
+  auto s = open();
+  std::vector<StoredFeedback> rows;
+  for (int i = 0; i < 6; ++i) {
+    StoredFeedback f;
+    f.request_id = "r" + std::to_string(i);
+    f.user = "u";
+    f.item = "i" + std::to_string(i);
+    f.policy = "linucb";
+    f.model = i % 3 == 0 ? "m1" : i % 3 == 1 ? "m2" : "";  // "" = a policy that does not learn
+    if (!f.model.empty()) f.features = {float(i)};
+    rows.push_back(f);
+  }
+  s->append_feedback(rows, {});
+  std::vector<std::string> items;
+  s->scan_model_feedback("m1", [&](const StoredFeedback& f) {
+    items.push_back(f.item);
+    EXPECT_EQ(f.features, std::vector<float>{float(items.size() == 1 ? 0 : 3)});
+    return true;
+  });
+  EXPECT_EQ(items, (std::vector<std::string>{"i0", "i3"}));
+  items.clear();
+  s->scan_model_feedback("m2", [&](const StoredFeedback& f) {
+    items.push_back(f.item);
+    return false;  // stops after the first row
+  });
+  EXPECT_EQ(items, std::vector<std::string>{"i1"});
+  s->scan_model_feedback("", [&](const StoredFeedback&) {
+    ADD_FAILURE() << "rows without a model belong to no model";
+    return true;
+  });
+  s->scan_model_feedback("m3", [&](const StoredFeedback&) {
+    ADD_FAILURE() << "no row of m3";
+    return true;
+  });
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, EventStoreConformance, ::testing::Values("memory", "sqlite"));
 
 TEST(SqliteStore, SurvivesReopening) {
@@ -216,6 +253,29 @@ TEST(SqliteStore, OpensAStoreFromBeforeLearningFeatures) {
   EXPECT_TRUE(rows[0].features.empty());
   EXPECT_EQ(rows[1].model, "m");
   EXPECT_EQ(rows[1].features, f.features);
+}
+
+// The posterior rebuild at start-up reads a model's rows through the partial index, not the whole
+// feedback table (which grows with every non-learning policy's rows too).
+TEST(SqliteStore, ModelScanUsesThePartialIndex) {
+  test::TempDir d;
+  const auto path = d.file("events.db");
+  open_event_store("sqlite://" + path);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "EXPLAIN QUERY PLAN SELECT seq FROM feedback WHERE model = ? AND model != '' "
+                               "ORDER BY seq",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  std::string plan;
+  while (sqlite3_step(st) == SQLITE_ROW)
+    plan += reinterpret_cast<const char*>(sqlite3_column_text(st, 3)) + std::string("\n");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  EXPECT_NE(plan.find("feedback_model"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("SCAN feedback\n"), std::string::npos) << plan;
 }
 
 TEST(EventStoreRegistry, RejectsUnknownSchemesAndBadPaths) {

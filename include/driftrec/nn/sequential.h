@@ -76,6 +76,8 @@ class SequentialModel : public models::Model, public rl::PolicyGradientLearner {
   std::vector<std::vector<models::Attribution>> explain_batch(const models::UserState& state,
                                                               const std::vector<std::int32_t>& items) const override;
   const float* item_embeddings(int* dim) const override;
+  /// {"privacy": {...}} after a private fit (dp_epsilon / dp_noise), else empty.
+  nlohmann::json training_report() const override { return report_; }
   std::string weights_file() const override { return "weights.pt"; }
   void save_weights(const std::string& path) const override;
   void load_weights(const std::string& path) override;
@@ -90,6 +92,7 @@ class SequentialModel : public models::Model, public rl::PolicyGradientLearner {
  private:
   std::string kind_;
   std::unique_ptr<Impl> impl_;
+  nlohmann::json report_ = nlohmann::json::object();
 };
 
 }  // namespace driftrec::nn

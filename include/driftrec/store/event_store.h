@@ -91,6 +91,11 @@ class EventStore {
                                                     const std::vector<StoredEvent>& events);
   /// Calls fn for every feedback row in seq order until fn returns false. Default: none.
   virtual void scan_feedback(const std::function<bool(const StoredFeedback&)>& fn) const;
+  /// Calls fn for every feedback row whose model is `model` (non-empty), in seq order, until fn
+  /// returns false: a learning policy's posterior is rebuilt from these rows at start-up and on
+  /// reload. Default: scan_feedback() filtered; a database store reads only the matching rows.
+  virtual void scan_model_feedback(const std::string& model,
+                                   const std::function<bool(const StoredFeedback&)>& fn) const;
   /// The user's feedback rows in seq order (data export).
   virtual std::vector<StoredFeedback> user_feedback(const std::string& user) const;
 
