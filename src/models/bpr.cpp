@@ -7,6 +7,7 @@
 #include "driftrec/models/bpr_sampling.h"
 #include "driftrec/models/classic.h"
 #include "driftrec/models/weights_io.h"
+#include "driftrec/privacy/dp_sgd_plan.h"
 #include "driftrec/train/epoch_loop.h"
 
 namespace driftrec::models {
@@ -55,8 +56,7 @@ void BprModel::fit(const data::Dataset& train, const FitOptions& options) {
   const int epochs = static_cast<int>(config_["epochs"].get<long long>());
   const int eval_every = static_cast<int>(config_["eval_every"].get<long long>());
   const int patience = static_cast<int>(config_["patience"].get<long long>());
-  if (config_["dp_epsilon"].get<double>() > 0 || config_["dp_noise"].get<double>() > 0)
-    return fit_private(train, options);
+  if (privacy::wants_dp(config_)) return fit_private(train, options);
   report_ = nlohmann::json::object();
   n_items_ = train.n_items();
   n_users_ = train.n_users();
@@ -157,10 +157,7 @@ UserState BprModel::encode(std::int32_t user, const std::vector<data::Event>& hi
   return s;
 }
 
-bool BprModel::private_users() const {
-  return config_["fold_in_all"].get<bool>() || config_["dp_epsilon"].get<double>() > 0 ||
-         config_["dp_noise"].get<double>() > 0;
-}
+bool BprModel::private_users() const { return config_["fold_in_all"].get<bool>() || privacy::wants_dp(config_); }
 
 void BprModel::observe(UserState& s, const data::Event& e) const {
   const auto before = s.version;

@@ -8,6 +8,7 @@
 #include "driftrec/core/rng.h"
 #include "driftrec/models/classic.h"
 #include "driftrec/models/weights_io.h"
+#include "driftrec/privacy/dp_sgd_plan.h"
 #include "driftrec/train/epoch_loop.h"
 #include "ials_rows.h"
 
@@ -39,8 +40,7 @@ IalsModel::IalsModel(const nlohmann::json& config) : Model(params().resolve(conf
 void IalsModel::fit(const data::Dataset& train, const FitOptions& options) {
   const auto& log = train.log;
   if (log.size() == 0) throw InvalidInput("ials: no training events");
-  if (config_["dp_epsilon"].get<double>() > 0 || config_["dp_noise"].get<double>() > 0)
-    return fit_private(train, options);
+  if (privacy::wants_dp(config_)) return fit_private(train, options);
   report_ = nlohmann::json::object();
   k_ = static_cast<int>(config_["factors"].get<long long>());
   const auto k = static_cast<std::size_t>(k_);

@@ -1,3 +1,7 @@
+// Supervised fit of the sequential models: parameters, data-derived settings and the EpochTrainer
+// (batched steps and, for a private fit, DP-SGD steps over users, sharing its loss, schedule and
+// optimiser). About 500 lines because the trainer's two step kinds share that state; moving
+// EpochTrainer into its own pair (epoch_trainer.{h,cpp}) is the next split when it grows.
 #include "driftrec/nn/sequential.h"
 
 #include <algorithm>
