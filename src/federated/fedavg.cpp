@@ -14,7 +14,7 @@
 #include "driftrec/models/bpr_sampling.h"
 #include "driftrec/models/registry.h"
 #include "driftrec/models/weights_io.h"
-#include "driftrec/privacy/rdp_accountant.h"
+#include "driftrec/privacy/dp_sgd_plan.h"
 
 namespace driftrec::fed {
 
@@ -178,17 +178,17 @@ std::vector<Client> make_clients(const data::Dataset& train, const FedOptions& o
 
 /// DP-FedAvg's noise multiplier (0 when not private) and the epsilon it spends over the rounds;
 /// refuses a given noise multiplier that would exceed a given budget.
-double plan_noise(const FedOptions& o, privacy::Epsilon* spent) {
+double plan_noise(const FedOptions& o, std::size_t clients, privacy::Epsilon* spent) {
   if (o.dp_epsilon <= 0 && o.dp_noise <= 0) return 0;
-  const double sigma = o.dp_noise > 0
-                           ? o.dp_noise
-                           : privacy::calibrate_noise_multiplier(o.client_rate, o.rounds, o.dp_epsilon, o.dp_delta);
-  *spent = privacy::dp_sgd_epsilon(o.client_rate, sigma, o.rounds, o.dp_delta);
-  if (o.dp_epsilon > 0 && spent->epsilon > o.dp_epsilon)
-    throw InvalidInput("federated: dp_noise=" + std::to_string(sigma) + " over " + std::to_string(o.rounds) +
-                       " rounds spends epsilon=" + std::to_string(spent->epsilon) +
-                       " > dp_epsilon=" + std::to_string(o.dp_epsilon) + "; training refused");
-  return sigma;
+  privacy::DpSgdSettings s;
+  s.users = static_cast<std::int64_t>(clients);
+  s.clip = o.dp_clip;
+  s.delta = o.dp_delta;
+  s.epsilon = o.dp_epsilon;
+  s.noise = o.dp_noise;
+  const auto plan = privacy::plan_sampled_gaussian(o.client_rate, o.rounds, s, "federated: ");
+  *spent = plan.spent;
+  return plan.sigma;
 }
 
 /// The sum of the arrived clients' changes over the whole table: through secure aggregation
@@ -253,7 +253,7 @@ FedResult train_federated(const data::Dataset& train, const FedOptions& o, const
   const auto K = static_cast<std::size_t>(o.factors) + 1;
   auto clients = make_clients(train, o);
   privacy::Epsilon spent;
-  const double sigma = plan_noise(o, &spent);
+  const double sigma = plan_noise(o, clients.size(), &spent);
   const bool dp = sigma > 0;
   std::vector<float> table(static_cast<std::size_t>(n_items) * K, 0.0f);
   Rng init(stream(o.seed, 0x7AB1E, 0));

@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "driftrec/core/error.h"
+#include "driftrec/data/dataset.h"
 
 namespace driftrec::nn {
 
@@ -48,6 +49,33 @@ TrainBatch make_batch(const SequentialModel::Impl& m, const data::InteractionLog
     }
   }
   return {std::move(buf), torch::tensor(tgt, torch::kLong)};
+}
+
+std::unique_ptr<Loss> make_training_loss(const nlohmann::json& c, const data::Dataset& train) {
+  return make_loss(
+      c["loss"], c["negatives"].get<int64_t>(), c["sampling"],
+      c["sampling"] != "uniform" ? data::item_counts(train.log, train.n_items()) : std::vector<std::int64_t>(),
+      c["softmax_chunk"].get<int64_t>(), c["label_smoothing"].get<double>());
+}
+
+torch::Tensor batch_loss(SequentialModel::Impl& m, const Loss& loss, const ItemScorer& scorer, const TrainBatch& batch,
+                         int64_t* n) {
+  const auto feats = batch.inputs.features();
+  auto h3 = m.net->forward(feats);
+  auto keep = batch.targets.ne(0).nonzero().squeeze(1);
+  *n = keep.numel();
+  if (*n == 0) return {};
+  auto h = h3.reshape({-1, m.state_dim()}).index_select(0, keep);
+  auto t = batch.targets.index_select(0, keep);
+  // Repeat head: per kept position, the bonus weight of each history column and its item.
+  RepeatBonus repeat;  // [N, L] each
+  if (m.net->repeat) {
+    const auto Bn = h3.size(0), Ln = h3.size(1);
+    repeat.weights =
+        m.net->repeat->weights(h3, feats.items, feats.behaviors).reshape({Bn * Ln, Ln}).index_select(0, keep);
+    repeat.items = feats.items.unsqueeze(1).expand({Bn, Ln, Ln}).reshape({Bn * Ln, Ln}).index_select(0, keep);
+  }
+  return loss(scorer, h, t, repeat);
 }
 
 }  // namespace driftrec::nn

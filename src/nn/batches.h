@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "loss.h"
 #include "sequential_impl.h"
 
 namespace driftrec::nn {
@@ -30,5 +31,43 @@ struct TrainBatch {
 };
 TrainBatch make_batch(const SequentialModel::Impl& m, const data::InteractionLog& log, const TrainingSequences& t,
                       const std::vector<std::size_t>& batch, const std::vector<char>& is_target);
+
+/// The training objective a model config names (loss, negatives, sampling, softmax_chunk,
+/// label_smoothing; popularity sampling reads the training counts).
+std::unique_ptr<Loss> make_training_loss(const nlohmann::json& c, const data::Dataset& train);
+
+/// The batch's mean loss over its target positions (their number in *n) under `loss`, with the
+/// repeat head's bonus when the model has one; undefined when the batch has no target position.
+torch::Tensor batch_loss(SequentialModel::Impl& m, const Loss& loss, const ItemScorer& scorer, const TrainBatch& batch,
+                         int64_t* n);
+
+/// What a trainer steps through: the model, its training sequences with their target flags, and
+/// the objective with the scorer it asks (shared by the centralised and the federated trainer).
+class TrainingSet {
+ public:
+  TrainingSet(SequentialModel::Impl& m, const nlohmann::json& c, const data::Dataset& train, TrainingSequences seqs,
+              std::vector<char> is_target)
+      : m_(m),
+        log_(train.log),
+        seqs_(std::move(seqs)),
+        is_target_(std::move(is_target)),
+        loss_(make_training_loss(c, train)),
+        scorer_(m, train.n_items()) {}
+  /// The mean loss over the target positions of the sequences `batch` (indices into sequences();
+  /// their number in *n); undefined when they have none.
+  torch::Tensor loss(const std::vector<std::size_t>& batch, int64_t* n) {
+    return batch_loss(m_, *loss_, scorer_, make_batch(m_, log_, seqs_, batch, is_target_), n);
+  }
+  TrainingSequences& sequences() { return seqs_; }
+  const TrainingSequences& sequences() const { return seqs_; }
+
+ private:
+  SequentialModel::Impl& m_;
+  const data::InteractionLog& log_;
+  TrainingSequences seqs_;
+  std::vector<char> is_target_;
+  std::unique_ptr<Loss> loss_;
+  TrainingScorer scorer_;
+};
 
 }  // namespace driftrec::nn

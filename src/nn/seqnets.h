@@ -93,6 +93,18 @@ struct InputEmbeddingImpl : torch::nn::Module {
 };
 TORCH_MODULE(InputEmbedding);
 
+/// Turns sparse item-table gradients on for a training run, and off again however it ends.
+class SparseItemGrad {
+ public:
+  SparseItemGrad(InputEmbeddingImpl& emb, bool on) : emb_(emb) { emb_.sparse_item_grad = on; }
+  ~SparseItemGrad() { emb_.sparse_item_grad = false; }
+  SparseItemGrad(const SparseItemGrad&) = delete;
+  SparseItemGrad& operator=(const SparseItemGrad&) = delete;
+
+ private:
+  InputEmbeddingImpl& emb_;
+};
+
 /// Distance bucket of a past event seen from position t (distance = t - p in events): 0 for the
 /// newest event itself, then 1 + floor(log2(distance)) capped at kRecencyBuckets - 1.
 constexpr int64_t kRecencyBuckets = 12;

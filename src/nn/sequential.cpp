@@ -1,6 +1,7 @@
 // Supervised fit of the sequential models: parameters, data-derived settings and the EpochTrainer
 // (batched steps and, for a private fit, DP-SGD steps over users, sharing its loss, schedule and
-// optimiser). About 500 lines because the trainer's two step kinds share that state; moving
+// optimiser); a federated fit (fed_rounds > 0) runs FederatedTrainer (federated_trainer.h) in its
+// place. About 500 lines because the trainer's two step kinds share that state; moving
 // EpochTrainer into its own pair (epoch_trainer.{h,cpp}) is the next split when it grows.
 #include "driftrec/nn/sequential.h"
 
@@ -23,6 +24,7 @@
 #include "driftrec/data/vectors.h"
 #include "driftrec/privacy/dp_sgd_plan.h"
 #include "driftrec/train/epoch_loop.h"
+#include "federated_trainer.h"
 #include "lazy_adam.h"
 #include "loss.h"
 #include "pch.h"
@@ -64,18 +66,6 @@ void resolve_auto_loss(nlohmann::json& c, int64_t items, const std::string& who)
       " for " + std::to_string(items) + " items (loss: auto, full softmax up to " +
       std::to_string(c["softmax_max_items"].get<int64_t>()) + ")");
 }
-
-/// Turns sparse item-table gradients on for a training run, and off again however it ends.
-class SparseItemGrad {
- public:
-  SparseItemGrad(InputEmbeddingImpl& emb, bool on) : emb_(emb) { emb_.sparse_item_grad = on; }
-  ~SparseItemGrad() { emb_.sparse_item_grad = false; }
-  SparseItemGrad(const SparseItemGrad&) = delete;
-  SparseItemGrad& operator=(const SparseItemGrad&) = delete;
-
- private:
-  InputEmbeddingImpl& emb_;
-};
 
 /// torch::nn::utils::clip_grad_norm_ over dense and sparse gradients: sparse ones are coalesced
 /// first, so rows looked up several times count once with their summed gradient.
@@ -182,6 +172,27 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
       float_param("dp_clip", 1.0, "DP-SGD: L2 bound of each user's gradient over all weights", 1e-6),
       float_param("dp_noise", 0.0, "DP-SGD noise multiplier (0 = the smallest that meets dp_epsilon)", 0.0),
       int_param("dp_batch_users", 1024, "DP-SGD: expected users per step (Poisson sampling)", 1),
+      int_param("fed_rounds", 0,
+                "federated training: rounds in which sampled users train on their own history and send only "
+                "weight changes (0 = centralised; epochs, eval_every and patience then count rounds)",
+                0),
+      float_param("fed_client_rate", 0.1, "federated: probability that a user takes part in a round", 1e-9, 1.0),
+      int_param("fed_local_epochs", 1, "federated: SGD steps a client takes on its own sequence per round", 1),
+      float_param("fed_client_lr", 0.1, "federated: the clients' SGD learning rate", 1e-9),
+      float_param("fed_prox_mu", 0.0, "federated: FedProx pull of the local weights toward the round's", 0.0),
+      string_param("fed_server", "adam",
+                   "federated: how the server applies the mean change: adam (FedAdam: AdamW at lr, weight_decay) or "
+                   "avg (FedAvg: weights += fed_server_lr x mean)",
+                   {"adam", "avg"}),
+      float_param("fed_server_lr", 1.0, "federated, fed_server=avg: the server's step on the mean change", 1e-9),
+      bool_param("fed_sparse", true,
+                 "federated: clients download and upload only the item rows they touch (else the whole table)"),
+      bool_param("fed_secure", false,
+                 "federated: secure aggregation by pairwise additive masking (the server sees only sums; uploads "
+                 "are dense)"),
+      int_param("fed_mask_neighbors", 16, "federated, fed_secure: peers each client masks with (0 = all)", 0),
+      float_param("fed_dropout", 0.0, "federated (simulation): share of a round's clients whose upload is lost", 0.0,
+                  0.99),
   };
 }
 
@@ -290,19 +301,12 @@ class EpochTrainer {
  public:
   /// dp: a user-level private fit (each training sequence is one user's): Poisson-sampled users
   /// per step, per-user clipping and noise (PrivateGradient) in place of batches and clip_norm.
-  EpochTrainer(SequentialModel::Impl& m, const nlohmann::json& c, const data::Dataset& train, TrainingSequences seqs,
-               std::vector<char> is_target, std::uint64_t seed, std::optional<privacy::DpSgdPlan> dp)
+  EpochTrainer(SequentialModel::Impl& m, const nlohmann::json& c, TrainingSet set, std::uint64_t seed,
+               std::optional<privacy::DpSgdPlan> dp)
       : m_(m),
-        log_(train.log),
-        seqs_(std::move(seqs)),
-        is_target_(std::move(is_target)),
+        set_(std::move(set)),
         seed_(seed),
         rng_root_(seed),
-        loss_(make_loss(
-            c["loss"], c["negatives"].get<int64_t>(), c["sampling"],
-            c["sampling"] != "uniform" ? data::item_counts(train.log, train.n_items()) : std::vector<std::int64_t>(),
-            c["softmax_chunk"].get<int64_t>(), c["label_smoothing"].get<double>())),
-        scorer_(m, train.n_items()),
         params_(unique_parameters(*m.net)),
         dp_(std::move(dp)),
         lazy_(!dp_ && c["loss"] != "softmax" && c["sparse_items"].get<bool>()),
@@ -312,7 +316,7 @@ class EpochTrainer {
         warmup_(c["warmup_steps"].get<int64_t>()),
         cosine_(c["lr_schedule"] == "cosine"),
         total_steps_(c["epochs"].get<int64_t>() *
-                     (dp_ ? dp_->steps_per_epoch : static_cast<int64_t>(seqs_.batches.size()))) {
+                     (dp_ ? dp_->steps_per_epoch : static_cast<int64_t>(set_.sequences().batches.size()))) {
     std::vector<torch::Tensor> dense;
     for (const auto& p : params_)
       if (!lazy_ || !p.is_same(m.net->emb->items->weight)) dense.push_back(p);
@@ -334,10 +338,10 @@ class EpochTrainer {
     if (dp_) {
       for (int64_t s = 0; s < dp_->steps_per_epoch; ++s) total += private_step(rng, &positions);
     } else {
-      auto& batches = seqs_.batches;
+      auto& batches = set_.sequences().batches;
       std::sort(batches.begin(), batches.end());
       for (std::size_t i = batches.size(); i > 1; --i) std::swap(batches[i - 1], batches[rng.uniform_int(i)]);
-      for (const auto& batch : batches) total += step(make_batch(m_, log_, seqs_, batch, is_target_), &positions);
+      for (const auto& batch : batches) total += step(batch, &positions);
     }
     m_.net->eval();
     m_.snapshot_items();
@@ -356,27 +360,6 @@ class EpochTrainer {
   }
 
  private:
-  /// The batch's mean loss over its target positions (their number in *n); undefined when the
-  /// batch has no target behaviour.
-  torch::Tensor batch_loss(const TrainBatch& batch, int64_t* n) {
-    const auto feats = batch.inputs.features();
-    auto h3 = m_.net->forward(feats);
-    auto keep = batch.targets.ne(0).nonzero().squeeze(1);
-    *n = keep.numel();
-    if (*n == 0) return {};
-    auto h = h3.reshape({-1, m_.state_dim()}).index_select(0, keep);
-    auto t = batch.targets.index_select(0, keep);
-    // Repeat head: per kept position, the bonus weight of each history column and its item.
-    RepeatBonus repeat;  // [N, L] each
-    if (m_.net->repeat) {
-      const auto Bn = h3.size(0), Ln = h3.size(1);
-      repeat.weights =
-          m_.net->repeat->weights(h3, feats.items, feats.behaviors).reshape({Bn * Ln, Ln}).index_select(0, keep);
-      repeat.items = feats.items.unsqueeze(1).expand({Bn, Ln, Ln}).reshape({Bn * Ln, Ln}).index_select(0, keep);
-    }
-    return (*loss_)(scorer_, h, t, repeat);
-  }
-
   /// Sets the scheduled learning rate of the step about to be taken.
   double next_lr() {
     const double lr = learning_rate(base_lr_, ++step_, warmup_, cosine_, total_steps_);
@@ -385,9 +368,9 @@ class EpochTrainer {
   }
 
   /// One optimiser step on a batch; returns the batch's summed loss and adds its target positions.
-  double step(const TrainBatch& batch, int64_t* positions) {
+  double step(const std::vector<std::size_t>& batch, int64_t* positions) {
     int64_t n = 0;
-    const auto l = batch_loss(batch, &n);
+    const auto l = set_.loss(batch, &n);
     if (n == 0) return 0.0;  // no target behaviour in this batch
     const double lr = next_lr();
     opt_->zero_grad();
@@ -411,11 +394,11 @@ class EpochTrainer {
     private_->begin_step();
     double total = 0;
     std::vector<std::size_t> one(1);
-    for (std::size_t i = 0; i < seqs_.seqs.size(); ++i) {
+    for (std::size_t i = 0; i < set_.sequences().seqs.size(); ++i) {
       if (!rng.bernoulli(dp_->q)) continue;
       one[0] = i;
       int64_t n = 0;
-      const auto l = batch_loss(make_batch(m_, log_, seqs_, one, is_target_), &n);
+      const auto l = set_.loss(one, &n);
       if (n == 0) continue;  // nothing to learn from this user: a zero gradient
       private_->clear_user();
       l.backward();
@@ -431,13 +414,9 @@ class EpochTrainer {
   }
 
   SequentialModel::Impl& m_;
-  const data::InteractionLog& log_;
-  TrainingSequences seqs_;
-  std::vector<char> is_target_;
+  TrainingSet set_;
   std::uint64_t seed_;
   Rng rng_root_;
-  std::unique_ptr<Loss> loss_;
-  TrainingScorer scorer_;
   std::vector<torch::Tensor> params_;
   std::optional<privacy::DpSgdPlan> dp_;
   bool lazy_, sparse_lookup_;
@@ -470,8 +449,9 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
   m.build(c, n_items_);
   auto seqs =
       training_sequences(train.log, n_users_, m.max_len, static_cast<std::size_t>(c["batch_size"].get<int64_t>()), who);
+  const bool federated = c["fed_rounds"].get<int64_t>() > 0;
   std::optional<privacy::DpSgdPlan> dp_plan;
-  if (dp) {  // the population sampled: users with a training sequence (the others contribute nothing)
+  if (dp && !federated) {  // the population sampled: users with a training sequence (the others contribute nothing)
     dp_plan =
         privacy::plan_dp_sgd(privacy::DpSgdSettings::from_config(c, static_cast<std::int64_t>(seqs.seqs.size())), who);
     log_info(who + "DP-SGD over " + std::to_string(dp_plan->users) + " users: sampling rate " +
@@ -479,10 +459,19 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
              std::to_string(dp_plan->steps) + " steps, epsilon " + std::to_string(dp_plan->spent.epsilon) +
              " at delta " + std::to_string(dp_plan->delta) + " (not validated: the last epoch is released)");
   }
-  EpochTrainer trainer(m, c, train, std::move(seqs), std::move(is_target), options.seed, dp_plan);
-  const auto epochs = static_cast<int>(c["epochs"].get<int64_t>());
+  // One of the two trainers: centralised (batches, or DP-SGD over users) or federated (rounds).
+  std::optional<EpochTrainer> central;
+  std::optional<FederatedTrainer> fed;
+  if (federated) {
+    fed.emplace(m, c, TrainingSet(m, c, train, std::move(seqs), std::move(is_target)), options.seed, who);
+    if (fed->dp()) dp_plan = fed->dp();
+  } else {
+    central.emplace(m, c, TrainingSet(m, c, train, std::move(seqs), std::move(is_target)), options.seed, dp_plan);
+  }
+  const auto& params = fed ? fed->params() : central->params();
+  const auto epochs = static_cast<int>(federated ? c["fed_rounds"].get<int64_t>() : c["epochs"].get<int64_t>());
   // A private fit runs its planned epochs without validation (model selection is outside the accounting).
-  train::EpochPlan plan{"train " + kind_ + (dp ? " (private)" : ""),
+  train::EpochPlan plan{"train " + kind_ + (federated ? " (federated rounds)" : "") + (dp ? " (private)" : ""),
                         epochs,
                         dp ? 0 : static_cast<int>(c["eval_every"].get<int64_t>()),
                         dp ? epochs + 1 : static_cast<int>(c["patience"].get<int64_t>()),
@@ -491,29 +480,35 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
   Checkpoint ckpt(options.checkpoint_dir);
   if (options.resume) {
     if (!ckpt.enabled()) throw InvalidInput(who + "resume needs a checkpoint directory");
-    plan.resume = trainer.load(ckpt, best_state);
+    plan.resume = fed ? fed->load(ckpt, best_state) : central->load(ckpt, best_state);
   }
   train::EpochHooks hooks;
-  hooks.train = [&trainer](int epoch) { return trainer.run(epoch); };
+  hooks.train = [&](int epoch) { return fed ? fed->run(epoch) : central->run(epoch); };
   if (options.validate && !dp) hooks.validate = [&] { return options.validate(*this); };
   hooks.keep_best = [&] {
     best_state.clear();
-    for (const auto& p : trainer.params()) best_state.push_back(p.detach().clone());
+    for (const auto& p : params) best_state.push_back(p.detach().clone());
   };
-  if (ckpt.enabled()) hooks.after_epoch = [&](const train::EpochState& st) { trainer.save(ckpt, best_state, st); };
+  if (ckpt.enabled())
+    hooks.after_epoch = [&](const train::EpochState& st) {
+      fed ? fed->save(ckpt, best_state, st) : central->save(ckpt, best_state, st);
+    };
   train::run_epochs(plan, hooks, options.on_epoch, options.progress);
   if (!best_state.empty()) {
     torch::NoGradGuard g;
-    const auto& params = trainer.params();
     for (std::size_t i = 0; i < params.size(); ++i) params[i].copy_(best_state[i]);
   }
   m.net->eval();
   m.snapshot_items();
-  if (dp) {  // the release keeps no user slots (no user list in the model directory either)
-    config_["dp_noise"] = dp_plan->sigma;
+  report_ = nlohmann::json::object();
+  if (dp) config_["dp_noise"] = dp_plan->sigma;
+  if (fed)
+    report_ = fed->report();
+  else if (dp)
     report_ = dp_plan->report();
-    n_users_ = 1;
-  }
+  // A private or federated release keeps no user slots (no user list in the model directory either):
+  // the server never held the users' data.
+  if (dp || federated) n_users_ = 1;
 }
 
 }  // namespace driftrec::nn

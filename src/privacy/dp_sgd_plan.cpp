@@ -25,14 +25,25 @@ bool wants_dp(const nlohmann::json& c) {
 
 DpSgdPlan plan_dp_sgd(const DpSgdSettings& s, const std::string& who) {
   if (s.users <= 0) throw InvalidInput(who + "a private fit needs training users");
-  if (!(s.clip > 0)) throw InvalidInput(who + "dp_clip must be > 0");
   if (s.batch_users <= 0 || s.epochs <= 0) throw InvalidInput(who + "dp_batch_users and epochs must be >= 1");
+  const double q = std::min(1.0, static_cast<double>(s.batch_users) / static_cast<double>(s.users));
+  const std::int64_t per_epoch = (s.users + s.batch_users - 1) / s.batch_users;
+  auto p = plan_sampled_gaussian(q, s.epochs * per_epoch, s, who);
+  p.steps_per_epoch = per_epoch;
+  return p;
+}
+
+DpSgdPlan plan_sampled_gaussian(double q, std::int64_t steps, const DpSgdSettings& s, const std::string& who) {
+  if (s.users <= 0) throw InvalidInput(who + "a private fit needs training users");
+  if (!(s.clip > 0)) throw InvalidInput(who + "dp_clip must be > 0");
+  if (!(q > 0 && q <= 1) || steps <= 0)
+    throw InvalidInput(who + "a private fit needs a sampling rate in (0, 1] and at least one step");
   if (s.epsilon <= 0 && s.noise <= 0) throw InvalidInput(who + "a private fit needs dp_epsilon or dp_noise > 0");
   DpSgdPlan p;
   p.users = s.users;
-  p.q = std::min(1.0, static_cast<double>(s.batch_users) / static_cast<double>(s.users));
-  p.steps_per_epoch = (s.users + s.batch_users - 1) / s.batch_users;
-  p.steps = s.epochs * p.steps_per_epoch;
+  p.q = q;
+  p.steps_per_epoch = steps;
+  p.steps = steps;
   p.clip = s.clip;
   p.delta = s.delta;
   p.epsilon_target = s.epsilon;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "driftrec/core/error.h"
+#include "driftrec/privacy/dp_sgd_plan.h"
 #include "driftrec/privacy/rdp_accountant.h"
 
 using namespace driftrec;
@@ -89,4 +90,36 @@ TEST(RdpAccountant, CalibratesTheNoiseToABudget) {
   EXPECT_THROW(dp_sgd_epsilon(1.5, 1.0, 1, 1e-5), InvalidInput);
   EXPECT_THROW(dp_sgd_epsilon(0.1, 1.0, 1, 0.0), InvalidInput);
   EXPECT_THROW(RdpAccountant({1.0}), InvalidInput);
+}
+
+TEST(DpSgdPlan, EpochsOfBatchesAndRoundsOfClientsAreTheSameSampledGaussianPlan) {
+  privacy::DpSgdSettings s;
+  s.users = 1000;
+  s.batch_users = 100;
+  s.epochs = 3;
+  s.clip = 1.0;
+  s.delta = 1e-5;
+  s.epsilon = 4.0;
+  // DP-SGD: q = 100 / 1000, 10 steps an epoch, 30 steps; calibrated to spend at most 4.
+  const auto sgd = privacy::plan_dp_sgd(s, "");
+  EXPECT_DOUBLE_EQ(sgd.q, 0.1);
+  EXPECT_EQ(sgd.steps, 30);
+  EXPECT_EQ(sgd.steps_per_epoch, 10);
+  EXPECT_LE(sgd.spent.epsilon, 4.0);
+  EXPECT_GT(sgd.spent.epsilon, 3.95);
+  // Federated rounds at client rate 0.1: the same mechanism, so the same noise for 30 rounds.
+  const auto fed = privacy::plan_sampled_gaussian(0.1, 30, s, "");
+  EXPECT_DOUBLE_EQ(fed.sigma, sgd.sigma);
+  EXPECT_EQ(fed.steps, 30);
+  EXPECT_NEAR(fed.spent.epsilon, privacy::dp_sgd_epsilon(0.1, fed.sigma, 30, 1e-5).epsilon, 1e-12);
+  // Given noise over budget, a rate outside (0, 1], no steps, a clip <= 0: refused.
+  auto over = s;
+  over.noise = 0.5;
+  EXPECT_THROW(privacy::plan_sampled_gaussian(0.1, 30, over, ""), InvalidInput);
+  EXPECT_THROW(privacy::plan_sampled_gaussian(0.0, 30, s, ""), InvalidInput);
+  EXPECT_THROW(privacy::plan_sampled_gaussian(1.5, 30, s, ""), InvalidInput);
+  EXPECT_THROW(privacy::plan_sampled_gaussian(0.1, 0, s, ""), InvalidInput);
+  auto no_clip = s;
+  no_clip.clip = 0;
+  EXPECT_THROW(privacy::plan_sampled_gaussian(0.1, 30, no_clip, ""), InvalidInput);
 }

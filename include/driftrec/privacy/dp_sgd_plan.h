@@ -42,6 +42,11 @@ struct DpSgdPlan {
 /// steps would spend more than the budget (training refused before it starts).
 DpSgdPlan plan_dp_sgd(const DpSgdSettings& s, const std::string& who);
 
+/// The same for `steps` rounds of a mechanism that samples each of s.users with rate q (DP-FedAvg:
+/// one round a step, clients sampled at their participation rate); s.batch_users and s.epochs are
+/// not read. steps_per_epoch = steps.
+DpSgdPlan plan_sampled_gaussian(double q, std::int64_t steps, const DpSgdSettings& s, const std::string& who);
+
 /// Whether a config asks for a private fit (dp_epsilon > 0 or dp_noise > 0).
 bool wants_dp(const nlohmann::json& config);
 
