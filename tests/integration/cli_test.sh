@@ -332,6 +332,14 @@ check "federated model trains, records its traffic and evaluates" python3 -c "
 import json; m = json.load(open('m_fed/model.json')); e = json.load(open('fed_eval.json'))
 assert m['federated']['bytes_up'] > 0 and m['federated']['rounds'] == 3
 x = e['metrics'] if 'metrics' in e else e; assert 0 <= x['ndcg@10'] <= 1"
+"$bin" --log-level warn --threads 1 train --data synth --model sasrec --set dim=8 --set layers=1 --set max_len=20 \
+  --set fed_rounds=2 --set fed_client_rate=0.5 --set dp_epsilon=8 --out m_fedseq > /dev/null
+check "federated private sasrec: traffic and budget in model.json, no user list" python3 -c "
+import json; m = json.load(open('m_fedseq/model.json'))
+assert m['federated']['rounds'] == 2 and m['federated']['bytes_up'] > 0 and m['privacy']['epsilon'] <= 8
+assert m['privacy']['unit'] == 'user (client)' and open('m_fedseq/users.tsv').read() == ''"
+rc_fr=0; "$bin" --log-level warn train --data synth --model sasrec --set fed_rounds=2 --set fed_client_rate=0 --out m_fr > /dev/null 2> err_fr.txt || rc_fr=$?
+check "a client rate of 0: exit 2 naming the setting, nothing written" bash -c "test $rc_fr -eq 2 && grep -q 'fed_client_rate' err_fr.txt && test ! -e m_fr"
 mkdir -p given
 python3 -c "
 import random
