@@ -174,7 +174,7 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
       int_param("dp_batch_users", 1024, "DP-SGD: expected users per step (Poisson sampling)", 1),
       int_param("fed_rounds", 0,
                 "federated training: rounds in which sampled users train on their own history and send only "
-                "weight changes (0 = centralised; epochs, eval_every and patience then count rounds)",
+                "weight changes (0 = centralised; then eval_every and patience count rounds and epochs is not used)",
                 0),
       float_param("fed_client_rate", 0.1, "federated: probability that a user takes part in a round", 1e-9, 1.0),
       int_param("fed_local_epochs", 1, "federated: SGD steps a client takes on its own sequence per round", 1),
