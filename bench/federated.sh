@@ -29,18 +29,18 @@ if [[ ${MODEL:-bpr} == sasrec ]]; then
   extra=(); [[ -n ${ITEMS:-} ]] && extra=(--items "$ITEMS")
   read -r -a fed_set <<< "${FED_SET:-}"
   cfg=configs/federated/sasrec.yaml
+  fed=(--model sasrec --config $cfg "${extra[@]}" "${fed_set[@]}")
   run "centralised sasrec" --model sasrec --config configs/beauty/sasrec.yaml "${extra[@]}"
-  run "federated sasrec (full softmax: every item row changes)" --model sasrec --config $cfg "${extra[@]}" "${fed_set[@]}"
+  run "federated sasrec (full softmax: every item row changes)" "${fed[@]}"
   sampled=(--set loss=sampled --set negatives=256)
-  run "federated sasrec, 256 sampled negatives, sparse uploads" --model sasrec --config $cfg "${extra[@]}" "${fed_set[@]}" "${sampled[@]}"
-  run "federated sasrec, 256 sampled negatives, dense uploads" --model sasrec --config $cfg "${extra[@]}" "${fed_set[@]}" \
-    "${sampled[@]}" --set fed_sparse=false
-  [[ ${SECURE:-1} == 1 ]] && run "federated sasrec, secure aggregation, 10% dropout" --model sasrec --config $cfg \
-    "${extra[@]}" --set fed_secure=true --set fed_dropout=0.1
+  run "federated sasrec, 256 sampled negatives, sparse uploads" "${fed[@]}" "${sampled[@]}"
+  run "federated sasrec, 256 sampled negatives, dense uploads" "${fed[@]}" "${sampled[@]}" --set fed_sparse=false
+  [[ ${SECURE:-1} == 1 ]] && run "federated sasrec, secure aggregation, 10% dropout" "${fed[@]}" \
+    --set fed_secure=true --set fed_dropout=0.1
   # DP settings chosen on MovieLens-100K's validation split at eps 8 (NDCG@10): FedAdam with dp_clip 0.05
   # 0.0401, lr 0.001 0.0052, rate 0.3 for 100 rounds 0.0334; FedAvg, client lr 1, dp_clip 0.5 0.0409 (kept).
-  run "federated sasrec, DP-FedAvg eps=8" --model sasrec --config $cfg "${extra[@]}" "${fed_set[@]}" --set dp_epsilon=8 \
-    --set fed_server=avg --set fed_client_lr=1.0 --set dp_clip=0.5
+  run "federated sasrec, DP-FedAvg eps=8" "${fed[@]}" --set dp_epsilon=8 --set fed_server=avg \
+    --set fed_client_lr=1.0 --set dp_clip=0.5
   out=bench/results/federated_sasrec_$name.json
 else
   cfg=configs/federated/fedbpr.yaml
