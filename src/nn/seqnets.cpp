@@ -89,7 +89,9 @@ torch::Tensor InputEmbeddingImpl::item_vectors(const torch::Tensor& ids) {
   if (attributes) {
     auto a = attr_table.index_select(0, ids.reshape({-1}));         // [N, A]
     auto n = a.ne(0).sum(-1, true).clamp_min(1).to(torch::kFloat);  // [N, 1]
-    auto mean = attributes(a).sum(1) / n;                           // [N, d]
+    auto e = sparse_attribute_grad ? torch::embedding(attributes->weight, a, /*padding_idx=*/0, false, /*sparse=*/true)
+                                   : attributes(a);  // [N, A, d]
+    auto mean = e.sum(1) / n;                        // [N, d]
     v = v + mean.view(v.sizes());
   }
   return v;

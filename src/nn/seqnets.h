@@ -86,6 +86,8 @@ struct InputEmbeddingImpl : torch::nn::Module {
   /// Set while training with a lazy optimiser for the item table (lazy_adam.h): item id lookups
   /// then give sparse gradients (only the rows looked up), whatever the catalogue's size.
   bool sparse_item_grad = false;
+  /// The same for the attribute table (federated clients, which step the rows they touched).
+  bool sparse_attribute_grad = false;
   torch::Tensor token_table, feature_table, known;  // buffers [n_items, T], [n_items, k], [n_items]
   torch::nn::Embedding tokens{nullptr};
   torch::nn::Conv1d conv{nullptr};
@@ -93,11 +95,15 @@ struct InputEmbeddingImpl : torch::nn::Module {
 };
 TORCH_MODULE(InputEmbedding);
 
-/// Turns sparse item-table gradients on for a training run, and off again however it ends.
+/// Turns sparse item-table (and, with `attributes`, attribute-table) gradients on for a training
+/// run, and off again however it ends.
 class SparseItemGrad {
  public:
-  SparseItemGrad(InputEmbeddingImpl& emb, bool on) : emb_(emb) { emb_.sparse_item_grad = on; }
-  ~SparseItemGrad() { emb_.sparse_item_grad = false; }
+  SparseItemGrad(InputEmbeddingImpl& emb, bool on, bool attributes = false) : emb_(emb) {
+    emb_.sparse_item_grad = on;
+    emb_.sparse_attribute_grad = on && attributes;
+  }
+  ~SparseItemGrad() { emb_.sparse_item_grad = emb_.sparse_attribute_grad = false; }
   SparseItemGrad(const SparseItemGrad&) = delete;
   SparseItemGrad& operator=(const SparseItemGrad&) = delete;
 

@@ -432,21 +432,28 @@ class EpochTrainer {
 
 }  // namespace
 
-void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& options) {
+void SequentialModel::prepare(const data::Dataset& train, const models::FitOptions& options) {
   const std::string who = kind_ + ": ";
   if (train.log.size() == 0) throw InvalidInput(who + "no training events");
   torch::manual_seed(options.seed);
   torch::set_num_threads(std::max(1, options.threads > 0 ? options.threads : 2));
   n_items_ = train.n_items();
   n_users_ = train.n_users();
-  const bool dp = privacy::wants_dp(config_);
-  if (dp) check_private_config(config_, who);
+  if (privacy::wants_dp(config_)) check_private_config(config_, who);
   resolve_data_settings(config_, train, who);
+  configure_side_information(train, *impl_, config_, kind_, who);
+  impl_->build(config_, n_items_);
+  impl_->net->eval();
+  impl_->snapshot_items();
+}
+
+void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& options) {
+  const std::string who = kind_ + ": ";
+  prepare(train, options);
+  const bool dp = privacy::wants_dp(config_);
   const auto& c = config_;
   auto& m = *impl_;
-  configure_side_information(train, m, c, kind_, who);
   auto is_target = target_behaviors(train, c["target_behaviors"], who);
-  m.build(c, n_items_);
   auto seqs =
       training_sequences(train.log, n_users_, m.max_len, static_cast<std::size_t>(c["batch_size"].get<int64_t>()), who);
   const bool federated = c["fed_rounds"].get<int64_t>() > 0;

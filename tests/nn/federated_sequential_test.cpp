@@ -9,6 +9,7 @@
 #include <set>
 
 #include "../../src/nn/batches.h"
+#include "../../src/nn/federated_internal.h"
 #include "../../src/nn/federated_trainer.h"
 #include "../../src/nn/side_tables.h"
 #include "../unit/small_split.h"
@@ -113,43 +114,54 @@ TEST(FederatedSequential, FullParticipationOneLocalStepIsCentralisedGradientDesc
 }
 
 TEST(FederatedSequential, AClientSendsOnlyTheRowsItTouchedAndLeavesTheGlobalWeights) {
-  Pieces p({{"fed_local_epochs", 2}, {"fed_prox_mu", 0.1}});
+  Pieces p({{"fed_local_epochs", 2}, {"fed_prox_mu", 0.1}, {"attributes", true}});
+  ASSERT_TRUE(p.m.net->emb->attributes) << "the small data has categories";
   const auto& train = data_().split.train;
   nn::FederatedTrainer t(p.m, p.c, nn::TrainingSet(p.m, p.c, train, p.seqs, p.is_target), 3, "");
   const auto start = copy_of(t.params());
   const std::size_t client = 7;
-  p.m.net->train();
-  p.m.net->emb->sparse_item_grad = true;
-  const auto change = t.client_change(client);
-  p.m.net->emb->sparse_item_grad = false;
+  const auto u = t.client_update(client);
   EXPECT_EQ(max_abs_diff(t.params(), start), 0.0);
-  // Touched: the client's own items plus at most 2 x 16 negatives, far from the 120-item table.
-  std::set<std::int64_t> own;
+  EXPECT_FALSE(p.m.net->emb->sparse_item_grad || p.m.net->emb->sparse_attribute_grad);
+  // Touched item rows: the client's own items plus at most 2 x 16 negatives, far from the 120-item
+  // table; attribute rows (after the item table in the row space): only those of the touched items.
+  const auto n_items = train.n_items();
+  std::set<std::int64_t> own, item_rows, attr_rows;
   const auto& s = p.seqs.seqs[client];
   for (auto r = s.from; r < s.end; ++r) own.insert(train.log.item[static_cast<std::size_t>(r)]);
-  const auto rows = change.rows.numel();
-  EXPECT_GE(rows, static_cast<int64_t>(own.size()));
-  EXPECT_LE(rows, static_cast<int64_t>(own.size()) + 32 + 1);
-  EXPECT_LT(rows, train.n_items() / 2);
-  auto acc = change.rows.accessor<int64_t, 1>();
-  std::set<std::int64_t> sent(acc.data(), acc.data() + rows);
-  for (auto i : own) EXPECT_TRUE(sent.count(i)) << i;
-  EXPECT_GT(change.row_delta.abs().sum().item<double>(), 0.0);
-  EXPECT_GT(change.positions, 0);
+  for (auto r : u.rows) (r < n_items ? item_rows : attr_rows).insert(r);
+  EXPECT_GE(item_rows.size(), own.size());
+  EXPECT_LE(item_rows.size(), own.size() + 32 + 1);
+  EXPECT_LT(static_cast<int64_t>(item_rows.size()), n_items / 2);
+  for (auto i : own) EXPECT_TRUE(item_rows.count(i)) << i;
+  std::set<std::int64_t> attrs_of_touched;
+  const auto attr = p.m.net->emb->attr_table;
+  for (auto i : item_rows)
+    for (int64_t k = 0; k < attr.size(1); ++k)
+      if (attr[i][k].item<int64_t>() > 0) attrs_of_touched.insert(n_items + attr[i][k].item<int64_t>());
+  EXPECT_FALSE(attr_rows.empty());
+  for (auto a : attr_rows) EXPECT_TRUE(attrs_of_touched.count(a)) << a;
+  EXPECT_EQ(u.dense.size(), static_cast<std::size_t>(nn::WeightLayout(p.m).dense_size()));
+  EXPECT_EQ(u.row_values.size(), u.rows.size() * 16);
+  double moved = 0;
+  for (float v : u.row_values) moved += std::abs(v);
+  EXPECT_GT(moved, 0.0);
   // Clipping scales the whole change.
-  auto clipped = t.client_change(client);
-  const double norm = clipped.clip(0.01);
+  auto clipped = u;
+  const double norm = nn::clip_update(clipped, 0.01);
   EXPECT_GT(norm, 0.01);
-  double sq = clipped.row_delta.pow(2).sum().item<double>();
-  for (const auto& d : clipped.dense)
-    if (d.defined()) sq += d.pow(2).sum().item<double>();
+  double sq = 0;
+  for (const auto* v : {&clipped.dense, &clipped.row_values})
+    for (float x : *v) sq += static_cast<double>(x) * x;
   EXPECT_NEAR(std::sqrt(sq), 0.01, 1e-6);
 }
 
 TEST(FederatedSequential, SparseUploadsAreFarSmallerAndSecureAggregationGivesTheSameModel) {
-  const auto sparse = fit({{"fed_dropout", 0.2}});
-  const auto dense = fit({{"fed_dropout", 0.2}, {"fed_sparse", false}});
-  const auto secure = fit({{"fed_dropout", 0.2}, {"fed_secure", true}, {"fed_mask_neighbors", 4}});
+  // With the attribute table, whose rows are sent sparsely too.
+  const auto sparse = fit({{"fed_dropout", 0.2}, {"attributes", true}});
+  const auto dense = fit({{"fed_dropout", 0.2}, {"fed_sparse", false}, {"attributes", true}});
+  const auto secure =
+      fit({{"fed_dropout", 0.2}, {"fed_secure", true}, {"fed_mask_neighbors", 4}, {"attributes", true}});
   const auto rs = sparse->training_report()["federated"], rd = dense->training_report()["federated"],
              rx = secure->training_report()["federated"];
   EXPECT_GT(rs["dropped"].get<int>(), 0);

@@ -87,9 +87,16 @@ class SequentialModel : public models::Model, public rl::PolicyGradientLearner {
                                             const rl::ReinforceOptions& options,
                                             const std::function<void(const rl::ReinforceEpoch&)>& progress) override;
 
+  /// Builds the network for `train`'s catalogue and side information with fresh weights (seeded by
+  /// options.seed), as fit() does before training: the starting point of a federated server
+  /// (federated_server.h) run outside fit(). Throws InvalidInput as fit() does.
+  void prepare(const data::Dataset& train, const models::FitOptions& options);
+
   struct Impl;
 
  private:
+  friend class FederatedClient;
+  friend class FederatedServer;
   std::string kind_;
   std::unique_ptr<Impl> impl_;
   nlohmann::json report_ = nlohmann::json::object();
