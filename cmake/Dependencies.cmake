@@ -14,6 +14,8 @@ find_package(PkgConfig REQUIRED)
 # the HTTP client of the tests and the load benchmark.
 find_package(Boost 1.74 REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# libpq: the PostgreSQL event store (postgresql:// URLs) for replicated serving.
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 # Debian's FAISS 1.7.3 is a static library that needs OpenMP found first.
 find_package(OpenMP REQUIRED)
 find_package(faiss REQUIRED)

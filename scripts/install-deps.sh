@@ -25,6 +25,9 @@ packages=(
   libgoogle-perftools-dev
   libfaiss-dev libomp-dev
   libsqlite3-dev sqlite3
+  # PostgreSQL: libpq for the postgresql:// event store; the server for its tests (CTest starts a
+  # private one with initdb + pg_ctl, tests/integration/postgres_server.sh; never the system service).
+  libpq-dev postgresql
   # OpenSSL's libcrypto: tombstones of deleted users, pseudonymised user ids (HMAC-SHA256).
   libssl-dev
   # Boost.Beast/Asio: the server's event-driven HTTP transport; cpp-httplib: the tests' HTTP client.

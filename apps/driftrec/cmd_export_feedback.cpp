@@ -14,7 +14,8 @@ Runner add_export_feedback(CLI::App& app, const GlobalFlags&) {
     std::string store, model, out, reward = "click";
   };
   auto f = std::make_shared<Flags>();
-  app.add_option("--store", f->store, "event store URL the server recorded into (sqlite://PATH)")->required();
+  app.add_option("--store", f->store, "event store URL the server recorded into (sqlite://PATH or postgresql://...)")
+      ->required();
   app.add_option("--model", f->model, "model directory whose item ids become the log's item_id")->required();
   app.add_option("--out", f->out, "CSV to write (Open Bandit layout)")->required();
   app.add_option("--reward", f->reward, "click or buy")->check(CLI::IsMember({"click", "buy"}));

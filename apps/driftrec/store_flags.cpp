@@ -6,7 +6,9 @@
 namespace driftrec::cli {
 
 void StoreFlags::add_to(CLI::App& app, bool required) {
-  auto* s = app.add_option("--store", url, "event store URL: sqlite://PATH or memory://");
+  auto* s = app.add_option(
+      "--store", url,
+      "event store URL: sqlite://PATH, postgresql://USER@HOST:PORT/DB (shared by server replicas) or memory://");
   if (required) s->required();
   app.add_option("--pseudonymize-users", key_file,
                  "key file (>= 16 bytes, e.g. openssl rand -hex 32): user ids are stored as HMAC-SHA256 pseudonyms");

@@ -14,7 +14,10 @@ std::unique_ptr<EventStore> open_event_store(const std::string& url) {
     const std::string scheme = b.scheme;
     if (url.compare(0, scheme.size(), scheme) == 0) return b.open(url.substr(scheme.size()));
   }
-  throw InvalidInput("unknown event store URL '" + url + "' (use sqlite://PATH or memory://)");
+  for (const std::string scheme : {"postgresql://", "postgres://"})
+    if (url.compare(0, scheme.size(), scheme) == 0) return open_postgres_store(url);
+  throw InvalidInput("unknown event store URL '" + url +
+                     "' (use sqlite://PATH, postgresql://USER@HOST:PORT/DB or memory://)");
 }
 
 std::vector<std::int64_t> EventStore::append_feedback(const std::vector<StoredFeedback>&,

@@ -9,6 +9,7 @@
 #include "driftrec/core/error.h"
 #include "driftrec/store/event_store.h"
 #include "driftrec/store/pseudonymized_store.h"
+#include "postgres_db.h"
 #include "test_util.h"
 
 using namespace driftrec;
@@ -19,13 +20,19 @@ const std::string kKey = "0123456789abcdef0123456789abcdef";
 
 class DataRights : public ::testing::TestWithParam<std::string> {
  protected:
+  void SetUp() override {
+    if (GetParam() == "postgresql" && !pg_.available())
+      GTEST_SKIP() << "no test PostgreSQL (DRIFTREC_TEST_POSTGRES): the CTest entry store.postgresql runs this";
+  }
   std::unique_ptr<EventStore> open() {
     const std::string b = GetParam();
     if (b == "memory") return open_event_store("memory://");
+    if (b == "postgresql") return open_event_store(pg_.url());
     auto s = open_event_store("sqlite://" + dir_.file("events.db"));
     return b == "pseudonymized" ? pseudonymize(std::move(s), kKey) : std::move(s);
   }
   test::TempDir dir_;
+  test::PostgresDatabase pg_;
 };
 
 StoredEvent ev(const std::string& u, const std::string& i, std::int64_t ts) {
@@ -143,7 +150,8 @@ TEST_P(DataRights, ExportReturnsTheUsersRowsUnderTheirId) {
   EXPECT_EQ(f[0].item, "d");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, DataRights, ::testing::Values("memory", "sqlite", "pseudonymized"));
+INSTANTIATE_TEST_SUITE_P(Backends, DataRights, ::testing::Values("memory", "sqlite", "pseudonymized", "postgresql"),
+                         [](const auto& info) { return info.param; });
 
 TEST(DataRightsSqlite, ErasedRowsAreNotInTheDatabaseFiles) {
   test::TempDir d;

@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <set>
 #include <thread>
 
 #include "driftrec/core/error.h"
+#include "postgres_db.h"
 #include "test_util.h"
 
 using namespace driftrec;
@@ -16,11 +19,17 @@ using namespace driftrec::store;
 namespace {
 class EventStoreConformance : public ::testing::TestWithParam<std::string> {
  protected:
+  void SetUp() override {
+    if (GetParam() == "postgresql" && !pg_.available())
+      GTEST_SKIP() << "no test PostgreSQL (DRIFTREC_TEST_POSTGRES): the CTest entry store.postgresql runs this";
+  }
   std::unique_ptr<EventStore> open() {
     const std::string scheme = GetParam();
+    if (scheme == "postgresql") return open_event_store(pg_.url());
     return open_event_store(scheme == "sqlite" ? "sqlite://" + dir_.file("events.db") : "memory://");
   }
   test::TempDir dir_;
+  test::PostgresDatabase pg_;
 };
 
 StoredEvent ev(const std::string& u, const std::string& i, std::int64_t ts, const std::string& b = "view") {
@@ -194,7 +203,70 @@ TEST_P(EventStoreConformance, ScanModelFeedbackReadsOnlyThatModelsRows) {
   });
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, EventStoreConformance, ::testing::Values("memory", "sqlite"));
+INSTANTIATE_TEST_SUITE_P(Backends, EventStoreConformance, ::testing::Values("memory", "sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
+
+TEST(PostgresStore, ReplicasShareOneLogAndItsTombstones) {
+  test::PostgresDatabase pg;
+  if (!pg.available()) GTEST_SKIP() << "no test PostgreSQL: the CTest entry store.postgresql runs this";
+  auto a = open_event_store(pg.url()), b = open_event_store(pg.url());  // two server replicas
+  EXPECT_EQ(a->append({ev("u1", "x", 10)}), std::vector<std::int64_t>{1});
+  EXPECT_EQ(b->append({ev("u1", "y", 11), ev("u2", "z", 3)}), (std::vector<std::int64_t>{2, 3}));
+  std::vector<std::string> seen;
+  a->scan(1, [&](const StoredEvent& e) {
+    seen.push_back(e.item);
+    return true;
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"y", "z"}));  // what b wrote, read through a
+  // A deletion on one replica holds on the other: b drops u1's old events from then on.
+  EXPECT_EQ(a->delete_user("u1", 100).events, 2);
+  EXPECT_EQ(b->append({ev("u1", "old", 50), ev("u1", "new", 150)}), (std::vector<std::int64_t>{0, 4}));
+  EXPECT_EQ(b->deleted_at("u1"), std::optional<std::int64_t>(100));
+  ASSERT_EQ(a->user_events("u1").size(), 1u);
+  EXPECT_EQ(a->user_events("u1")[0].item, "new");
+  // Sequence numbers stay increasing across replicas writing at once.
+  std::vector<std::int64_t> sa, sb;
+  std::thread ta([&] {
+    for (int i = 0; i < 20; ++i) sa.push_back(a->append({ev("a", "i", i)}).at(0));
+  });
+  std::thread tb([&] {
+    for (int i = 0; i < 20; ++i) sb.push_back(b->append({ev("b", "i", i)}).at(0));
+  });
+  ta.join();
+  tb.join();
+  EXPECT_TRUE(std::is_sorted(sa.begin(), sa.end()) && std::is_sorted(sb.begin(), sb.end()));
+  std::set<std::int64_t> all(sa.begin(), sa.end());
+  all.insert(sb.begin(), sb.end());
+  EXPECT_EQ(all.size(), 40u);
+  EXPECT_EQ(a->count(), 42);  // z, new and the 40
+}
+
+TEST(PostgresStore, AnOutageIsStorageUnavailableAndTheStoreRecoversByItself) {
+  test::PostgresDatabase pg;
+  const char* ctl = std::getenv("DRIFTREC_TEST_POSTGRES_CTL");  // postgres_server.sh
+  const char* url_file = std::getenv("DRIFTREC_TEST_POSTGRES_URL_FILE");
+  if (!pg.available() || !ctl || !url_file) GTEST_SKIP() << "needs the CTest-started PostgreSQL (store.postgresql)";
+  const auto dir = std::filesystem::path(url_file).parent_path().string();
+  const auto server = [&](const std::string& what) {
+    return std::system(("'" + std::string(ctl) + "' " + what + " '" + dir + "'").c_str());
+  };
+  auto s = open_event_store(pg.url());
+  s->append({ev("u", "a", 1)});
+  ASSERT_EQ(server("pause"), 0);
+  EXPECT_THROW(s->append({ev("u", "b", 2)}), StorageUnavailable);
+  EXPECT_THROW(s->count(), StorageUnavailable);
+  EXPECT_THROW(s->append({ev("u", "b", 2)}), StorageUnavailable);  // still down: no hang, same error
+  ASSERT_EQ(server("resume"), 0);
+  EXPECT_EQ(s->append({ev("u", "c", 3)}).size(), 1u);  // reconnected by itself
+  EXPECT_EQ(s->count(), 2);
+  EXPECT_EQ(s->user_events("u").back().item, "c");
+}
+
+TEST(PostgresStore, AnUnreachableServerIsAClearErrorAndABadUrlToo) {
+  // Port 1 on loopback: nothing listens there.
+  EXPECT_THROW(open_event_store("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2"), IoError);
+  EXPECT_THROW(open_event_store("postgresql://[not a url"), IoError);
+}
 
 TEST(SqliteStore, SurvivesReopening) {
   test::TempDir d;

@@ -1,6 +1,8 @@
 #pragma once
 // EventStore: the durable log of behaviour events the server ingests. Opened by URL through a
-// registry: "sqlite://PATH" (WAL, fsync before append() returns, group commit) or "memory://".
+// registry: "sqlite://PATH" (WAL, fsync before append() returns, group commit),
+// "postgresql://USER@HOST:PORT/DB" (libpq; one log shared by several server replicas, writers
+// serialised so sequence numbers commit in order) or "memory://".
 // Every backend passes the same conformance suite (tests/unit/event_store_test.cpp).
 #include <cstdint>
 #include <functional>
@@ -109,8 +111,9 @@ class EventStore {
   virtual Erased purge_before(std::int64_t cutoff) = 0;
 };
 
-/// Opens a store by URL ("sqlite://events.db", "memory://"). Throws InvalidInput for an unknown
-/// scheme and IoError when the database cannot be opened or initialised.
+/// Opens a store by URL ("sqlite://events.db", "postgresql://app@db:5432/events", "memory://").
+/// Throws InvalidInput for an unknown scheme and IoError when the database cannot be opened,
+/// reached or initialised.
 std::unique_ptr<EventStore> open_event_store(const std::string& url);
 
 }  // namespace driftrec::store
