@@ -1,7 +1,7 @@
 // A small closed-loop HTTP load client for `driftrec serve` (loopback only).
 //   serve_load recommend --port P --concurrency C --seconds S --users N [--k 10] [--policy SPEC]
 //   serve_load ingest    --port P --concurrency C --seconds S --batch B --token T [--acked FILE] [--items N]
-//   serve_load fresh     --port P --token T --requests N --users N --items N
+//   serve_load fresh     --port P --token T --requests N --users N --items N [--read-port P2]
 //   serve_load mixed     --port P --concurrency C --writers W --seconds S --batch B --token T
 //                        --users N --items N [--new-users-per-second R] [--pid SERVER_PID]
 //   serve_load feedback  --port P --concurrency C --seconds S --token T --users N --requests R
@@ -33,6 +33,7 @@ namespace {
 
 struct Args {
   std::string mode;
+  int read_port = 0;  ///< fresh: read the recommendations from another replica
   int port = 8080, concurrency = 1, batch = 1, users = 1000, items = 1000, k = 10, requests = 200, writers = 0, pid = 0,
       click_every = 10;
   double new_users_per_second = 0;
@@ -48,6 +49,8 @@ Args parse(int argc, char** argv) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--port")
       a.port = std::stoi(v);
+    else if (k == "--read-port")
+      a.read_port = std::stoi(v);
     else if (k == "--concurrency")
       a.concurrency = std::stoi(v);
     else if (k == "--seconds")
@@ -302,15 +305,19 @@ int main(int argc, char** argv) {
 
   if (a.mode == "fresh") {
     // Event-to-fresh-recommendation: POST one event, then GET the user's recommendations; the
-    // response must already count the event (history_length grows by one).
-    httplib::Client c("127.0.0.1", a.port);
-    c.set_keep_alive(true);
-    c.set_tcp_nodelay(true);
+    // response must already count the event (history_length grows by one). With --read-port the
+    // GETs go to another replica, polled until its answer counts the event (at most 5 s): the
+    // cross-replica freshness.
+    httplib::Client c("127.0.0.1", a.port), reader("127.0.0.1", a.read_port > 0 ? a.read_port : a.port);
+    for (auto* x : {&c, &reader}) {
+      x->set_keep_alive(true);
+      x->set_tcp_nodelay(true);
+    }
     std::mt19937 rng(7);
     std::vector<double> v;
     for (int n = 0; n < a.requests; ++n) {
       const std::string user = "fresh" + std::to_string(n % 50);
-      const auto before = c.Get(("/v1/users/" + user + "/recommendations?k=10").c_str());
+      const auto before = reader.Get(("/v1/users/" + user + "/recommendations?k=10").c_str());
       if (!before || before->status != 200) {
         ++errors;
         continue;
@@ -320,13 +327,19 @@ int main(int argc, char** argv) {
           nlohmann::json{{"user", user}, {"item", a.item_prefix + std::to_string(1 + rng() % a.items)}}.dump();
       const auto t0 = clock::now();
       const auto p = c.Post("/v1/events", auth, body, "application/json");
-      const auto g = c.Get(("/v1/users/" + user + "/recommendations?k=10").c_str());
+      if (p && p->status == 200 && nlohmann::json::parse(p->body).value("unknown_items", 0) > 0)
+        continue;  // an item the model never saw: stored, but no state can count it
+      auto g = reader.Get(("/v1/users/" + user + "/recommendations?k=10").c_str());
+      long h1 = g && g->status == 200 ? nlohmann::json::parse(g->body)["history_length"].get<long>() : -1;
+      while (a.read_port > 0 && g && g->status == 200 && h1 == h0 && clock::now() - t0 < std::chrono::seconds(5)) {
+        g = reader.Get(("/v1/users/" + user + "/recommendations?k=10").c_str());
+        if (g && g->status == 200) h1 = nlohmann::json::parse(g->body)["history_length"].get<long>();
+      }
       const double ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
       if (!p || p->status != 200 || !g || g->status != 200) {
         ++errors;
         continue;
       }
-      const auto h1 = nlohmann::json::parse(g->body)["history_length"].get<long>();
       if (h1 != h0 + 1 && h0 < 500) ++errors;  // not fresh (unknown items are not in the history)
       v.push_back(ms);
     }

@@ -20,6 +20,7 @@ Runner add_serve(CLI::App& app, const GlobalFlags& g) {
     serve::HttpOptions http;
     serve::ServiceOptions service;
     DataFlags import;
+    std::string replica = "auto";
   };
   auto o = std::make_shared<Opts>();
   app.add_option("--model", o->model_dir, "model directory to serve")->required();
@@ -64,6 +65,13 @@ Runner add_serve(CLI::App& app, const GlobalFlags& g) {
   app.add_option("--retention-days", o->service.retention_days,
                  "purge events and feedback older than this many days, hourly and at start (0 = keep all)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--replica", o->replica,
+                 "follow the shared store's log so events stored by other servers change this one's user states: "
+                 "on, off, or auto (on for postgresql:// stores)")
+      ->check(CLI::IsMember({"auto", "on", "off"}));
+  app.add_option("--follow-ms", o->service.follow_ms,
+                 "replica: longest wait between looks at the store (PostgreSQL notifies sooner)")
+      ->check(CLI::Range(1, 60000));
   o->import.add_to(app, false, "--import");
   return [o, &g]() {
     o->http.token = read_token(o->token_file, "DRIFTREC_TOKEN");
@@ -73,6 +81,7 @@ Runner add_serve(CLI::App& app, const GlobalFlags& g) {
     o->http.idle_timeout_ms = static_cast<int>(o->idle_timeout * 1000);
     o->service.cache_bytes = static_cast<std::size_t>(o->cache_mb * 1024 * 1024);
     auto st = o->store.open();
+    o->service.replica = o->replica == "on" || (o->replica == "auto" && st->url().rfind("postgres", 0) == 0);
     if (!o->import.path.empty()) {
       if (st->count() == 0)
         log_import(store::import_dataset(*st, o->import.load()), st->url());

@@ -374,6 +374,9 @@ std::string HttpServer::Impl::prometheus() const {
   os << "# TYPE driftrec_reloads_failed_total counter\ndriftrec_reloads_failed_total " << s.reloads_failed << "\n";
   os << "# TYPE driftrec_users_deleted_total counter\ndriftrec_users_deleted_total " << s.users_deleted << "\n";
   os << "# TYPE driftrec_events_purged_total counter\ndriftrec_events_purged_total " << s.events_purged << "\n";
+  os << "# TYPE driftrec_events_replicated_total counter\ndriftrec_events_replicated_total " << s.events_replicated
+     << "\n";
+  os << "# TYPE driftrec_follow_watermark gauge\ndriftrec_follow_watermark " << s.follow_watermark << "\n";
   return os.str();
 }
 

@@ -41,6 +41,7 @@ Service::Service(const std::string& model_dir, std::unique_ptr<store::EventStore
   }
   reload(model_dir);
   if (options_.retention_days > 0) retention_ = std::make_unique<Retention>(*this, options_.retention_interval_seconds);
+  if (options_.replica) start_following();
 }
 
 Service::~Service() = default;
@@ -164,7 +165,7 @@ IngestResult Service::ingest(const std::vector<IncomingEvent>& events) {
     }
     rows.push_back(std::move(r));
   }
-  if (!rows.empty()) res.seqs = with_store([&] { return store_->append(rows); });  // durable from here on
+  if (!rows.empty()) res.seqs = append_own([&] { return store_->append(rows); });  // durable from here on
   res.deleted_users = static_cast<std::size_t>(std::count(res.seqs.begin(), res.seqs.end(), 0));
   res.accepted = rows.size() - res.deleted_users;
   apply(rows, res.seqs, &res);
@@ -417,6 +418,8 @@ ServiceStats Service::stats() const {
   s.reloads_failed = reloads_failed_;
   s.users_deleted = users_deleted_;
   s.events_purged = events_purged_;
+  s.events_replicated = events_replicated_;
+  s.follow_watermark = follow_watermark_;
   return s;
 }
 

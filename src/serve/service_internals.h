@@ -2,10 +2,12 @@
 // Service's private parts, shared by its implementation files (service.cpp: state, ingest,
 // recommendations; service_loop.cpp: exploration policies and feedback; service_rights.cpp:
 // deletion, export, retention). Not a public header.
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <list>
 #include <mutex>
+#include <shared_mutex>
 #include <thread>
 #include <type_traits>
 #include <unordered_map>
@@ -150,6 +152,43 @@ struct Service::Retention {
   std::mutex mu;
   std::condition_variable cv;
   bool stop = false;
+  std::thread worker;
+};
+
+template <typename Fn>
+std::vector<std::int64_t> Service::append_own(Fn fn) {
+  std::shared_lock follow(follow_mu_);  // follow() does not scan between the append and the record
+  auto seqs = with_store(fn);
+  if (options_.replica) {
+    std::lock_guard lock(own_mu_);
+    for (const auto s : seqs)
+      if (s > 0) own_seqs_.insert(s);
+  }
+  return seqs;
+}
+
+/// Replica mode's follower: waits for the store's change notification (or follow_ms) and calls
+/// follow(), on its own thread.
+struct Service::Follower {
+  Follower(Service& s, int follow_ms) {
+    worker = std::thread([this, &s, follow_ms] {
+      while (!stop) {
+        s.store_->wait_for_appends(follow_ms);
+        if (stop) break;
+        try {
+          s.follow();
+        } catch (const std::exception& e) {  // the store is down: stats show it; retried next time
+          log_warn(std::string("replica: following the store failed: ") + e.what());
+          std::this_thread::sleep_for(std::chrono::milliseconds(follow_ms));
+        }
+      }
+    });
+  }
+  ~Follower() {
+    stop = true;
+    worker.join();
+  }
+  std::atomic<bool> stop{false};
   std::thread worker;
 };
 

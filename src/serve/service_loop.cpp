@@ -183,7 +183,7 @@ FeedbackResult Service::feedback(const IncomingFeedback& f) {
   }
   std::vector<std::int64_t> seqs;
   try {
-    seqs = with_store([&] { return store_->append_feedback({row}, events); });  // durable from here on
+    seqs = append_own([&] { return store_->append_feedback({row}, events); });  // durable from here on
   } catch (...) {
     slates_.release(f.request_id, f.position);  // not recorded: the client may retry
     throw;

@@ -6,16 +6,21 @@
 // all replicas are serialised: sequence numbers commit in increasing order and a reader that has
 // seen seq N never later meets a smaller one (the replicas' watermark depends on it). Tombstones
 // are cached per connection and reloaded when meta's tombstone_version moved (another replica
-// deleted someone). Erasures delete the rows and VACUUM the two tables afterwards; PostgreSQL
-// gives no byte-level scrubbing of freed space or of its WAL (see docs/design-notes.md). A lost
-// connection is re-established on the next call; while the server is unreachable every call throws
-// StorageUnavailable (the HTTP server answers 503).
+// deleted someone). Appends notify channel driftrec_appends at commit, and erasures count in meta's
+// `erasures`, for the replicas following the log. Erasures delete the rows and VACUUM the two tables afterwards;
+// PostgreSQL gives no byte-level scrubbing of freed space or of its WAL (see docs/design-notes.md). A lost connection
+// is re-established on the next call; while the server is unreachable every call throws StorageUnavailable (the HTTP
+// server answers 503).
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "driftrec/core/error.h"
 #include "driftrec/store/event_store.h"
@@ -28,6 +33,8 @@ namespace {
 
 /// The advisory lock every write transaction takes (any fixed 64-bit value: "DRIFTREC" in ASCII).
 constexpr const char* kWriteLock = "SELECT pg_advisory_xact_lock(4922078073469731651)";
+/// The channel appends notify (pg_notify at commit) and replicas' wait_for_appends listens on.
+constexpr const char* kChannel = "driftrec_appends";
 constexpr std::size_t kRowsPerInsert = 500;
 constexpr std::int64_t kScanPage = 5000;
 
@@ -62,7 +69,8 @@ class Connection {
       conn_ = nullptr;
       throw IoError(label_ + ": cannot connect: " + trim(msg));
     }
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);  // "relation already exists, skipping"
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);  // "relation already exists, skipping"
   }
   ~Connection() { PQfinish(conn_); }
   Connection(const Connection&) = delete;
@@ -74,14 +82,25 @@ class Connection {
     ensure_connected();
     std::vector<const char*> values;
     for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-    PGresult* r = PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
-                               nullptr, 0);
+    PGresult* r =
+        PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0);
     const auto status = PQresultStatus(r);
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return Result(r);
     const std::string msg = PQresultErrorMessage(r);
     PQclear(r);
     if (PQstatus(conn_) != CONNECTION_OK) throw StorageUnavailable(label_ + ": connection lost: " + trim(msg));
     throw IoError(label_ + ": " + trim(msg));
+  }
+  /// Waits up to `timeout_ms` for a notification on a channel this connection LISTENs to; true
+  /// when one (or more) arrived. Throws StorageUnavailable when the connection is lost.
+  bool wait_notify(int timeout_ms) {
+    if (drain()) return true;
+    pollfd p{PQsocket(conn_), POLLIN, 0};
+    if (p.fd < 0) throw StorageUnavailable(label_ + ": listener connection lost");
+    if (::poll(&p, 1, std::max(0, timeout_ms)) <= 0) return false;
+    if (!PQconsumeInput(conn_))
+      throw StorageUnavailable(label_ + ": listener connection lost: " + trim(PQerrorMessage(conn_)));
+    return drain();
   }
   /// Runs `fn` in a transaction (rolled back when it throws).
   template <typename Fn>
@@ -103,6 +122,14 @@ class Connection {
     PQreset(conn_);
     if (PQstatus(conn_) != CONNECTION_OK)
       throw StorageUnavailable(label_ + ": database unreachable: " + trim(PQerrorMessage(conn_)));
+  }
+  bool drain() {
+    bool any = false;
+    while (PGnotify* n = PQnotifies(conn_)) {
+      PQfreemem(n);
+      any = true;
+    }
+    return any;
   }
   static std::string trim(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
@@ -198,9 +225,10 @@ class PostgresStore : public EventStore {
       writer_.exec("CREATE INDEX IF NOT EXISTS feedback_model ON feedback(model, seq) WHERE model <> ''");
       writer_.exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)");
       writer_.exec("CREATE TABLE IF NOT EXISTS tombstones(key TEXT PRIMARY KEY, deleted_at BIGINT NOT NULL)");
-      writer_.exec("INSERT INTO meta(key, value) VALUES ('tombstone_salt', $1), ('tombstone_version', '0') "
-                   "ON CONFLICT (key) DO NOTHING",
-                   {random_hex(16)});
+      writer_.exec(
+          "INSERT INTO meta(key, value) VALUES ('tombstone_salt', $1), ('tombstone_version', '0'), "
+          "('erasures', '0') ON CONFLICT (key) DO NOTHING",
+          {random_hex(16)});
       const auto salt = writer_.exec("SELECT value FROM meta WHERE key = 'tombstone_salt'");
       tombstones_ = Tombstones(salt.text(0, 0));
       return 0;
@@ -222,9 +250,9 @@ class PostgresStore : public EventStore {
       std::vector<StoredEvent> page;
       {
         std::lock_guard lock(read_mu_);
-        const auto r = reader_.exec("SELECT " + kEventColumns + " FROM events WHERE seq > $1 ORDER BY seq LIMIT " +
-                                        num(kScanPage),
-                                    {num(after)});
+        const auto r =
+            reader_.exec("SELECT " + kEventColumns + " FROM events WHERE seq > $1 ORDER BY seq LIMIT " + num(kScanPage),
+                         {num(after)});
         for (int i = 0; i < r.rows(); ++i) page.push_back(event_at(r, i));
       }
       for (const auto& e : page)
@@ -236,10 +264,10 @@ class PostgresStore : public EventStore {
 
   std::vector<StoredEvent> user_events(const std::string& user, std::size_t limit) const override {
     std::lock_guard lock(read_mu_);
-    const auto r = reader_.exec("SELECT " + kEventColumns +
-                                    " FROM events WHERE user_id = $1 ORDER BY ts DESC, seq DESC LIMIT " +
-                                    (limit == 0 ? std::string("ALL") : num(static_cast<std::int64_t>(limit))),
-                                {user});
+    const auto r =
+        reader_.exec("SELECT " + kEventColumns + " FROM events WHERE user_id = $1 ORDER BY ts DESC, seq DESC LIMIT " +
+                         (limit == 0 ? std::string("ALL") : num(static_cast<std::int64_t>(limit))),
+                     {user});
     std::vector<StoredEvent> out;
     for (int i = r.rows() - 1; i >= 0; --i) out.push_back(event_at(r, i));
     return out;
@@ -279,18 +307,40 @@ class PostgresStore : public EventStore {
     const auto key = tombstones_.key(user);
     return erase([&] {
       Erased out;
-      out.events = affected(writer_.exec("WITH d AS (DELETE FROM events WHERE user_id = $1 RETURNING 1) "
-                                         "SELECT count(*) FROM d",
-                                         {user}));
-      out.feedback = affected(writer_.exec("WITH d AS (DELETE FROM feedback WHERE user_id = $1 RETURNING 1) "
-                                           "SELECT count(*) FROM d",
-                                           {user}));
-      writer_.exec("INSERT INTO tombstones(key, deleted_at) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET "
-                   "deleted_at = GREATEST(tombstones.deleted_at, excluded.deleted_at)",
-                   {key, num(deleted_at)});
+      out.events =
+          affected(writer_.exec("WITH d AS (DELETE FROM events WHERE user_id = $1 RETURNING 1) "
+                                "SELECT count(*) FROM d",
+                                {user}));
+      out.feedback =
+          affected(writer_.exec("WITH d AS (DELETE FROM feedback WHERE user_id = $1 RETURNING 1) "
+                                "SELECT count(*) FROM d",
+                                {user}));
+      writer_.exec(
+          "INSERT INTO tombstones(key, deleted_at) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET "
+          "deleted_at = GREATEST(tombstones.deleted_at, excluded.deleted_at)",
+          {key, num(deleted_at)});
       writer_.exec("UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'tombstone_version'");
       return out;
     });
+  }
+
+  std::int64_t erasures() const override {
+    std::lock_guard lock(read_mu_);
+    return reader_.exec("SELECT value::bigint FROM meta WHERE key = 'erasures'").integer(0, 0);
+  }
+
+  void wait_for_appends(int timeout_ms) const override {
+    std::lock_guard lock(listen_mu_);
+    try {
+      if (!listener_) {
+        listener_ = std::make_unique<Connection>(url_, label());
+        listener_->exec(std::string("LISTEN ") + kChannel);
+      }
+      listener_->wait_notify(timeout_ms);
+    } catch (const Error&) {  // unreachable now: the caller's next scan reports it; retried next time
+      listener_.reset();
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::max(0, timeout_ms)));
+    }
   }
 
   std::optional<std::int64_t> deleted_at(const std::string& user) const override {
@@ -303,12 +353,14 @@ class PostgresStore : public EventStore {
   Erased purge_before(std::int64_t cutoff) override {
     return erase([&] {
       Erased out;
-      out.events = affected(writer_.exec("WITH d AS (DELETE FROM events WHERE ts < $1 RETURNING 1) "
-                                         "SELECT count(*) FROM d",
-                                         {num(cutoff)}));
-      out.feedback = affected(writer_.exec("WITH d AS (DELETE FROM feedback WHERE ts < $1 RETURNING 1) "
-                                           "SELECT count(*) FROM d",
-                                           {num(cutoff)}));
+      out.events =
+          affected(writer_.exec("WITH d AS (DELETE FROM events WHERE ts < $1 RETURNING 1) "
+                                "SELECT count(*) FROM d",
+                                {num(cutoff)}));
+      out.feedback =
+          affected(writer_.exec("WITH d AS (DELETE FROM feedback WHERE ts < $1 RETURNING 1) "
+                                "SELECT count(*) FROM d",
+                                {num(cutoff)}));
       return out;
     });
   }
@@ -361,9 +413,10 @@ class PostgresStore : public EventStore {
           const auto& e = events[kept[k]];
           const auto p = params.size();
           sql += (k > from ? ",(" : "(");
-          for (int c = 1; c <= 6; ++c) sql += "$" + std::to_string(p + static_cast<std::size_t>(c)) + (c < 6 ? "," : ")");
-          params.insert(params.end(), {e.user, e.item, num(e.ts), e.behavior, num(static_cast<double>(e.value)),
-                                       e.domain});
+          for (int c = 1; c <= 6; ++c)
+            sql += "$" + std::to_string(p + static_cast<std::size_t>(c)) + (c < 6 ? "," : ")");
+          params.insert(params.end(),
+                        {e.user, e.item, num(e.ts), e.behavior, num(static_cast<double>(e.value)), e.domain});
         }
         const auto r = writer_.exec(sql + " RETURNING seq", params);
         // One statement draws its sequence values in VALUES order; sorted, they map back in order.
@@ -373,6 +426,8 @@ class PostgresStore : public EventStore {
         for (auto k = from; k < to; ++k) seqs[kept[k]] = got[k - from];
       }
       if (feedback) write_feedback(*feedback);
+      // Delivered to the replicas' listeners when (and only if) this transaction commits.
+      if (!kept.empty()) writer_.exec(std::string("SELECT pg_notify('") + kChannel + "', '')");
       return seqs;
     });
   }
@@ -384,8 +439,8 @@ class PostgresStore : public EventStore {
           "INSERT INTO feedback(request_id,user_id,item,position,propensity,policy,clicked,bought,dwell,ts,model,"
           "features) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
           {f.request_id, f.user, f.item, num(static_cast<std::int64_t>(f.position)), num(f.propensity), f.policy,
-           std::string(f.clicked ? "true" : "false"), std::string(f.bought ? "true" : "false"), num(f.dwell),
-           num(f.ts), f.model, features_hex(f.features)});
+           std::string(f.clicked ? "true" : "false"), std::string(f.bought ? "true" : "false"), num(f.dwell), num(f.ts),
+           f.model, features_hex(f.features)});
     }
   }
 
@@ -396,7 +451,9 @@ class PostgresStore : public EventStore {
     std::lock_guard lock(write_mu_);
     const auto out = writer_.transaction([&] {
       writer_.exec(kWriteLock);
-      return fn();
+      auto erased = fn();
+      writer_.exec("UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'erasures'");
+      return erased;
     });
     tombstone_version_ = -1;  // reload before the next write
     writer_.exec("VACUUM events, feedback");
@@ -409,12 +466,12 @@ class PostgresStore : public EventStore {
   mutable std::mutex read_mu_;
   Tombstones tombstones_{""};
   std::int64_t tombstone_version_ = -1;
+  mutable std::mutex listen_mu_;
+  mutable std::unique_ptr<Connection> listener_;  ///< LISTENs on kChannel, opened on first wait
 };
 
 }  // namespace
 
-std::unique_ptr<EventStore> open_postgres_store(const std::string& url) {
-  return std::make_unique<PostgresStore>(url);
-}
+std::unique_ptr<EventStore> open_postgres_store(const std::string& url) { return std::make_unique<PostgresStore>(url); }
 
 }  // namespace driftrec::store

@@ -255,6 +255,12 @@ class SqliteStore : public EventStore {
 
   std::string url() const override { return "sqlite://" + path_; }
 
+  std::int64_t erasures() const override {
+    std::lock_guard lock(read_mu_);
+    Statement st(reader_, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'erasures'", path_);
+    return step(st.get()) ? sqlite3_column_int64(st.get(), 0) : 0;
+  }
+
  private:
   static void bind_text(sqlite3_stmt* st, int i, const std::string& v) {
     sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
@@ -317,6 +323,9 @@ class SqliteStore : public EventStore {
       exec(writer_, "BEGIN IMMEDIATE");
       try {
         out = fn();
+        exec(writer_,
+             "INSERT INTO meta(key, value) VALUES ('erasures', '1') ON CONFLICT(key) DO UPDATE SET "
+             "value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)");
         exec(writer_, "COMMIT");
       } catch (...) {
         sqlite3_exec(writer_, "ROLLBACK", nullptr, nullptr, nullptr);

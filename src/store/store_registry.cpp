@@ -1,5 +1,9 @@
 #include "store_registry.h"
 
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
 #include "driftrec/core/error.h"
 
 namespace driftrec::store {
@@ -34,5 +38,9 @@ void EventStore::scan_model_feedback(const std::string& model,
 }
 
 std::vector<StoredFeedback> EventStore::user_feedback(const std::string&) const { return {}; }
+
+void EventStore::wait_for_appends(int timeout_ms) const {
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::max(0, timeout_ms)));
+}
 
 }  // namespace driftrec::store

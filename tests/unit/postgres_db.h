@@ -1,8 +1,8 @@
 #pragma once
 // A fresh PostgreSQL database for one test, on the private server CTest starts
 // (tests/integration/postgres_server.sh, fixture `postgres`; the URL of its admin database in
-// DRIFTREC_TEST_POSTGRES, or in the file DRIFTREC_TEST_POSTGRES_URL_FILE names). Without that variable available() is false and the test skips itself;
-// the CTest entry `store.postgresql` runs the same tests with the server up.
+// DRIFTREC_TEST_POSTGRES, or in the file DRIFTREC_TEST_POSTGRES_URL_FILE names). Without that variable available() is
+// false and the test skips itself; the CTest entry `store.postgresql` runs the same tests with the server up.
 #include <libpq-fe.h>
 #include <unistd.h>
 
@@ -48,7 +48,8 @@ class PostgresDatabase {
       PQfinish(c);
       throw std::runtime_error("test PostgreSQL at " + admin_ + ": " + msg);
     }
-    PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        c, [](void*, const char*) {}, nullptr);
     PGresult* r = PQexec(c, sql.c_str());
     const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
     const std::string msg = PQresultErrorMessage(r);

@@ -12,6 +12,8 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -45,6 +47,13 @@ struct ServiceOptions {
   /// `retention_interval_seconds` (and at start), and older events are not accepted. 0 = keep all.
   double retention_days = 0;
   double retention_interval_seconds = 3600;
+  /// Replicas (several servers sharing one store, e.g. postgresql://): follow the log so that an
+  /// event another replica stored changes this replica's cached state of the user too, and an
+  /// erasure there (a deleted user, a retention purge) drops the cached states here. The follower
+  /// waits for the store's change notification (PostgreSQL LISTEN/NOTIFY) or `follow_ms` at most,
+  /// then applies what arrived (Service::follow). follow_ms 0: no thread (follow() by hand).
+  bool replica = false;
+  int follow_ms = 100;
   /// Item and user groups for the re-rankers (`?rerank=`): files of ids, or computed from the model
   /// directory's training counts and history lengths (workflow/model_reranking.h).
   workflow::GroupOptions groups;
@@ -161,7 +170,9 @@ struct ServiceStats {
   double last_event_at = 0;    ///< unix seconds of the last applied ingest (0 = none)
   std::int64_t reloads_failed = 0;
   std::int64_t users_deleted = 0;
-  std::int64_t events_purged = 0;  ///< by retention
+  std::int64_t events_purged = 0;      ///< by retention
+  std::int64_t events_replicated = 0;  ///< stored by other replicas and applied here (replica mode)
+  std::int64_t follow_watermark = 0;   ///< the last store seq this replica has followed
 };
 
 /// Every member may be called from many threads at once (the HTTP server's read and write workers
@@ -216,6 +227,12 @@ class Service {
   std::size_t warm_up(const std::vector<std::string>& users);
   ServiceStats stats() const;
   store::EventStore& store() { return *store_; }
+  /// Replica mode (ServiceOptions::replica): applies the events other processes stored since the
+  /// last call (seq above the follow watermark, minus this process's own) to the cached states and
+  /// the popularity counts, and drops every cached state when the store counted an erasure since.
+  /// Returns the number of events applied. Throws NotSupported outside replica mode and
+  /// StorageUnavailable when the store cannot be read (the watermark stays).
+  std::size_t follow();
 
  private:
   struct Bundle;
@@ -280,8 +297,22 @@ class Service {
   std::map<std::string, std::shared_ptr<policy::Policy>> rebuild_learners(const std::string& identity);
   std::atomic<std::uint64_t> requests_{0};
   std::uint64_t request_salt_ = 0;
+  /// Appends through `fn` (a store append returning seqs) and, in replica mode, records the seqs as
+  /// this process's own so follow() does not apply them twice.
+  template <typename Fn>
+  std::vector<std::int64_t> append_own(Fn fn);
+  /// Replica mode: the follow watermark and erasure count as the store has them now, and the
+  /// follower thread (follow_ms > 0).
+  void start_following();
+  std::shared_mutex follow_mu_;  ///< shared: appends in flight; exclusive: follow()
+  std::mutex own_mu_;
+  std::set<std::int64_t> own_seqs_;  ///< own appends above the follow watermark (replica mode)
+  std::int64_t follow_seq_ = 0, erasures_seen_ = 0;
+  std::atomic<std::int64_t> events_replicated_{0}, follow_watermark_{0};
   struct Retention;
-  std::unique_ptr<Retention> retention_;  ///< last member: its thread stops before the rest goes
+  std::unique_ptr<Retention> retention_;  ///< its thread stops before the rest goes
+  struct Follower;
+  std::unique_ptr<Follower> follower_;  ///< last member: its thread stops first
 };
 
 }  // namespace driftrec::serve

@@ -109,6 +109,14 @@ class EventStore {
   /// Retention: erases every event and feedback row stamped before `cutoff` (unix seconds), with
   /// the same scrubbing as delete_user.
   virtual Erased purge_before(std::int64_t cutoff) = 0;
+
+  /// Replicas sharing the store: how many erasures (delete_user, purge_before) it has committed,
+  /// by any process. A server replica that sees the number move drops its cached user states.
+  /// Default 0 (a store no other process writes, e.g. memory://).
+  virtual std::int64_t erasures() const { return 0; }
+  /// Replicas: returns when another process may have appended (a change notification), or after
+  /// `timeout_ms` at the latest. Default: waits the timeout (the caller then polls with scan).
+  virtual void wait_for_appends(int timeout_ms) const;
 };
 
 /// Opens a store by URL ("sqlite://events.db", "postgresql://app@db:5432/events", "memory://").
