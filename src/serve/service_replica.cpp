@@ -19,9 +19,9 @@ void Service::start_following() {
   follow_watermark_ = follow_seq_;
   if (options_.follow_ms > 0) follower_ = std::make_unique<Follower>(*this, options_.follow_ms);
   log_info("replica: following the store from seq " + std::to_string(follow_seq_) +
-           (options_.follow_ms > 0 ? " (change notifications, at most every " + std::to_string(options_.follow_ms) +
-                                         " ms)"
-                                   : ""));
+           (options_.follow_ms > 0
+                ? " (change notifications, at most every " + std::to_string(options_.follow_ms) + " ms)"
+                : ""));
 }
 
 std::size_t Service::follow() {

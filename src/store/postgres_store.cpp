@@ -24,6 +24,7 @@
 
 #include "driftrec/core/error.h"
 #include "driftrec/store/event_store.h"
+#include "group_commit.h"
 #include "store_registry.h"
 #include "tombstones.h"
 
@@ -396,40 +397,62 @@ class PostgresStore : public EventStore {
     tombstone_version_ = v;
   }
 
+  struct Batch {
+    const std::vector<StoredEvent>* events;
+    const std::vector<StoredFeedback>* feedback;  ///< may be null
+    std::vector<std::int64_t> seqs;
+  };
+
+  /// Group commit (group_commit.h): the leader writes every queued batch in one transaction.
   std::vector<std::int64_t> write(const std::vector<StoredEvent>& events, const std::vector<StoredFeedback>* feedback) {
-    std::lock_guard lock(write_mu_);
-    return writer_.transaction([&] {
+    Batch batch{&events, feedback, {}};
+    group_.run(batch, [this](const std::vector<Batch*>& group) { write_group(group); });
+    return std::move(batch.seqs);
+  }
+
+  void write_group(const std::vector<Batch*>& group) {
+    writer_.transaction([&] {
       writer_.exec(kWriteLock);
       refresh_tombstones();
-      std::vector<std::int64_t> seqs(events.size(), 0);
-      std::vector<std::size_t> kept;
-      for (std::size_t i = 0; i < events.size(); ++i)
-        if (!tombstones_.drops(events[i].user, events[i].ts)) kept.push_back(i);
-      for (std::size_t from = 0; from < kept.size(); from += kRowsPerInsert) {
-        const auto to = std::min(kept.size(), from + kRowsPerInsert);
-        std::string sql = "INSERT INTO events(user_id,item,ts,behavior,value,domain) VALUES ";
-        std::vector<std::optional<std::string>> params;
-        for (auto k = from; k < to; ++k) {
-          const auto& e = events[kept[k]];
-          const auto p = params.size();
-          sql += (k > from ? ",(" : "(");
-          for (int c = 1; c <= 6; ++c)
-            sql += "$" + std::to_string(p + static_cast<std::size_t>(c)) + (c < 6 ? "," : ")");
-          params.insert(params.end(),
-                        {e.user, e.item, num(e.ts), e.behavior, num(static_cast<double>(e.value)), e.domain});
-        }
-        const auto r = writer_.exec(sql + " RETURNING seq", params);
-        // One statement draws its sequence values in VALUES order; sorted, they map back in order.
-        std::vector<std::int64_t> got;
-        for (int i = 0; i < r.rows(); ++i) got.push_back(r.integer(i, 0));
-        std::sort(got.begin(), got.end());
-        for (auto k = from; k < to; ++k) seqs[kept[k]] = got[k - from];
+      bool any = false;
+      for (auto* b : group) {
+        insert_events(*b);
+        if (b->feedback) write_feedback(*b->feedback);
+        any = any || std::any_of(b->seqs.begin(), b->seqs.end(), [](auto s) { return s > 0; });
       }
-      if (feedback) write_feedback(*feedback);
       // Delivered to the replicas' listeners when (and only if) this transaction commits.
-      if (!kept.empty()) writer_.exec(std::string("SELECT pg_notify('") + kChannel + "', '')");
-      return seqs;
+      if (any) writer_.exec(std::string("SELECT pg_notify('") + kChannel + "', '')");
+      return 0;
     });
+  }
+
+  /// Inserts a batch's events (all but a deleted user's old ones, which get seq 0) in statements of
+  /// up to kRowsPerInsert rows.
+  void insert_events(Batch& b) {
+    const auto& events = *b.events;
+    b.seqs.assign(events.size(), 0);
+    std::vector<std::size_t> kept;
+    for (std::size_t i = 0; i < events.size(); ++i)
+      if (!tombstones_.drops(events[i].user, events[i].ts)) kept.push_back(i);
+    for (std::size_t from = 0; from < kept.size(); from += kRowsPerInsert) {
+      const auto to = std::min(kept.size(), from + kRowsPerInsert);
+      std::string sql = "INSERT INTO events(user_id,item,ts,behavior,value,domain) VALUES ";
+      std::vector<std::optional<std::string>> params;
+      for (auto k = from; k < to; ++k) {
+        const auto& e = events[kept[k]];
+        const auto p = params.size();
+        sql += (k > from ? ",(" : "(");
+        for (int c = 1; c <= 6; ++c) sql += "$" + std::to_string(p + static_cast<std::size_t>(c)) + (c < 6 ? "," : ")");
+        params.insert(params.end(),
+                      {e.user, e.item, num(e.ts), e.behavior, num(static_cast<double>(e.value)), e.domain});
+      }
+      const auto r = writer_.exec(sql + " RETURNING seq", params);
+      // One statement draws its sequence values in VALUES order; sorted, they map back in order.
+      std::vector<std::int64_t> got;
+      for (int i = 0; i < r.rows(); ++i) got.push_back(r.integer(i, 0));
+      std::sort(got.begin(), got.end());
+      for (auto k = from; k < to; ++k) b.seqs[kept[k]] = got[k - from];
+    }
   }
 
   void write_feedback(const std::vector<StoredFeedback>& rows) {
@@ -448,7 +471,10 @@ class PostgresStore : public EventStore {
   /// PostgreSQL requires) so the deleted tuples are pruned from the pages.
   template <typename Fn>
   Erased erase(Fn fn) {
-    std::lock_guard lock(write_mu_);
+    return group_.alone([&] { return erase_alone(fn); });
+  }
+  template <typename Fn>
+  Erased erase_alone(Fn fn) {
     const auto out = writer_.transaction([&] {
       writer_.exec(kWriteLock);
       auto erased = fn();
@@ -462,7 +488,7 @@ class PostgresStore : public EventStore {
 
   std::string url_;
   mutable Connection writer_, reader_;
-  std::mutex write_mu_;
+  GroupCommit<Batch> group_;
   mutable std::mutex read_mu_;
   Tombstones tombstones_{""};
   std::int64_t tombstone_version_ = -1;

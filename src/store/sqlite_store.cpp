@@ -19,6 +19,7 @@
 #include "driftrec/core/error.h"
 #include "driftrec/core/log.h"
 #include "driftrec/store/event_store.h"
+#include "group_commit.h"
 #include "store_registry.h"
 #include "tombstones.h"
 
@@ -182,34 +183,8 @@ class SqliteStore : public EventStore {
   /// Group commit of events and feedback rows (see the file comment).
   std::vector<std::int64_t> commit(const std::vector<StoredEvent>* events,
                                    const std::vector<StoredFeedback>* feedback) {
-    Batch batch{events, feedback, {}, nullptr, false};
-    std::unique_lock lock(mu_);
-    queue_.push_back(&batch);
-    while (!batch.done) {
-      if (committing_) {
-        cv_.wait(lock);
-        continue;
-      }
-      // Leader: take everything queued so far and commit it in one transaction.
-      committing_ = true;
-      std::vector<Batch*> group(queue_.begin(), queue_.end());
-      queue_.clear();
-      lock.unlock();
-      std::exception_ptr error;
-      try {
-        write_group(group);
-      } catch (...) {
-        error = std::current_exception();
-      }
-      lock.lock();
-      for (auto* b : group) {
-        b->error = error;
-        b->done = true;
-      }
-      committing_ = false;
-      cv_.notify_all();
-    }
-    if (batch.error) std::rethrow_exception(batch.error);
+    Batch batch{events, feedback, {}};
+    group_.run(batch, [this](const std::vector<Batch*>& group) { write_group(group); });
     return std::move(batch.seqs);
   }
 
@@ -312,14 +287,8 @@ class SqliteStore : public EventStore {
   /// WAL. The tombstone cache is reloaded from the table, so it matches what was committed.
   template <typename Fn>
   Erased erase(Fn fn) {
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return !committing_; });
-      committing_ = true;
-    }
-    std::exception_ptr error;
-    Erased out;
-    try {
+    return group_.alone([&] {
+      Erased out;
       exec(writer_, "BEGIN IMMEDIATE");
       try {
         out = fn();
@@ -333,16 +302,8 @@ class SqliteStore : public EventStore {
       }
       reload_tombstones();
       scrub_wal();
-    } catch (...) {
-      error = std::current_exception();
-    }
-    {
-      std::lock_guard lock(mu_);
-      committing_ = false;
-    }
-    cv_.notify_all();
-    if (error) std::rethrow_exception(error);
-    return out;
+      return out;
+    });
   }
 
   /// Copies the WAL into the database and truncates it to zero bytes, so erased rows survive in
@@ -386,8 +347,6 @@ class SqliteStore : public EventStore {
     const std::vector<StoredEvent>* events;
     const std::vector<StoredFeedback>* feedback;  ///< may be null
     std::vector<std::int64_t> seqs;
-    std::exception_ptr error;
-    bool done;
   };
 
   sqlite3* open(int flags) {
@@ -481,10 +440,7 @@ class SqliteStore : public EventStore {
   sqlite3* writer_ = nullptr;
   sqlite3* reader_ = nullptr;
   mutable std::mutex read_mu_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Batch*> queue_;
-  bool committing_ = false;
+  GroupCommit<Batch> group_;
   Tombstones tombstones_{""};  ///< read and written by the leader only (and at open)
   std::int64_t data_version_ = -1;
   bool scrub_pending_ = false;

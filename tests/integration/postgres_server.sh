@@ -20,7 +20,11 @@ case $cmd in
     [[ -f $dir/data/postmaster.pid ]] && as_owner "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
     rm -rf "$dir"
     mkdir -p "$dir"
-    [[ $(id -u) == 0 ]] && chown postgres "$dir"
+    if [[ $(id -u) == 0 ]]; then
+      chown postgres "$dir"
+      runuser -u postgres -- test -w "$dir" ||
+        { echo "postgres_server.sh: the postgres user cannot reach $dir (a parent directory is not traversable)" >&2; exit 1; }
+    fi
     as_owner "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-instructions >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; exit 1; }
     for attempt in 1 2 3 4 5; do

@@ -82,7 +82,7 @@ TEST_P(ServiceReplica, AnEventStoredThroughOneReplicaChangesTheOtherOnesNextReco
   const auto on_a = top(*a, "u1");
   ASSERT_NE(on_a, before);
   EXPECT_EQ(top(*b, "u1"), before);  // b's cached state has not seen them yet
-  EXPECT_EQ(b->follow(), 5u);  // every event a stored since b started (u1's state already had the first two)
+  EXPECT_EQ(b->follow(), 5u);        // every event a stored since b started (u1's state already had the first two)
   EXPECT_EQ(top(*b, "u1"), on_a);
   EXPECT_EQ(b->recommend_user("u1", {}).history_length, 5u);
   EXPECT_EQ(a->follow(), 0u);  // a's own events are not applied twice
