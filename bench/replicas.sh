@@ -15,7 +15,6 @@ bin=build/driftrec
 load=build/bench/serve_load
 source bench/serve_common.sh
 pgdir="$work/pg"
-chmod 755 "$work"  # the database server runs as the postgres user under root
 trap 'kill $pid $pid_b 2> /dev/null || true; bash tests/integration/postgres_server.sh stop "$pgdir" > /dev/null 2>&1; rm -rf "$work"' EXIT
 pid_b=""
 pg_url=$(bash tests/integration/postgres_server.sh start "$pgdir")

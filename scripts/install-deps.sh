@@ -21,6 +21,8 @@ packages=(
   clang-format
   # LibTorch, with OpenBLAS (OpenMP build) as the BLAS: the reference BLAS is ~9x slower.
   libtorch-dev libopenblas0-openmp libopenblas-openmp-dev
+  # Gloo: the collectives behind LibTorch's ProcessGroupGloo (data-parallel training, train --nproc).
+  libgloo-dev
   # tcmalloc: LibTorch's CPU speed on big tensors depends on the allocator.
   libgoogle-perftools-dev
   libfaiss-dev libomp-dev

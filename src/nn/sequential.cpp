@@ -18,6 +18,7 @@
 
 #include "batches.h"
 #include "checkpoint.h"
+#include "data_parallel.h"
 #include "driftrec/core/error.h"
 #include "driftrec/core/log.h"
 #include "driftrec/core/rng.h"
@@ -301,15 +302,18 @@ class EpochTrainer {
  public:
   /// dp: a user-level private fit (each training sequence is one user's): Poisson-sampled users
   /// per step, per-user clipping and noise (PrivateGradient) in place of batches and clip_norm.
+  /// world: data-parallel (each global batch split between the ranks, gradients summed; the item
+  /// table's gradient dense, so one AdamW steps every weight).
   EpochTrainer(SequentialModel::Impl& m, const nlohmann::json& c, TrainingSet set, std::uint64_t seed,
-               std::optional<privacy::DpSgdPlan> dp)
+               std::optional<privacy::DpSgdPlan> dp, DataParallel* world = nullptr)
       : m_(m),
         set_(std::move(set)),
         seed_(seed),
         rng_root_(seed),
         params_(unique_parameters(*m.net)),
         dp_(std::move(dp)),
-        lazy_(!dp_ && c["loss"] != "softmax" && c["sparse_items"].get<bool>()),
+        world_(world),
+        lazy_(!dp_ && !world && c["loss"] != "softmax" && c["sparse_items"].get<bool>()),
         sparse_lookup_(lazy_ || (dp_ && c["loss"] != "softmax")),
         base_lr_(c["lr"].get<double>()),
         clip_(c["clip_norm"].get<double>()),
@@ -341,7 +345,7 @@ class EpochTrainer {
       auto& batches = set_.sequences().batches;
       std::sort(batches.begin(), batches.end());
       for (std::size_t i = batches.size(); i > 1; --i) std::swap(batches[i - 1], batches[rng.uniform_int(i)]);
-      for (const auto& batch : batches) total += step(batch, &positions);
+      for (const auto& batch : batches) total += world_ ? step_shared(batch, &positions) : step(batch, &positions);
     }
     m_.net->eval();
     m_.snapshot_items();
@@ -387,6 +391,38 @@ class EpochTrainer {
     return l.item<double>() * static_cast<double>(n);
   }
 
+  /// One optimiser step on a global batch split between the ranks: this rank takes every
+  /// world-th sequence, and the gradients of the summed losses are added up over the ranks and
+  /// divided by the global number of target positions — the single-process step on the same batch.
+  double step_shared(const std::vector<std::size_t>& batch, int64_t* positions) {
+    std::vector<std::size_t> mine;
+    for (auto i = static_cast<std::size_t>(world_->rank()); i < batch.size();
+         i += static_cast<std::size_t>(world_->world()))
+      mine.push_back(batch[i]);
+    for (auto& p : params_) p.mutable_grad() = torch::Tensor();
+    int64_t n = 0;
+    double local = 0;
+    if (!mine.empty()) {
+      const auto l = set_.loss(mine, &n);
+      if (n > 0) {
+        (l * static_cast<double>(n)).backward();
+        local = l.item<double>() * static_cast<double>(n);
+      }
+    }
+    const auto sums = world_->allreduce_gradients(params_, {static_cast<double>(n), local});
+    if (sums[0] <= 0) return 0.0;  // no target behaviour anywhere in this batch
+    {
+      torch::NoGradGuard g;
+      for (auto& p : params_) p.mutable_grad().div_(sums[0]);
+    }
+    next_lr();
+    if (clip_ > 0) torch::nn::utils::clip_grad_norm_(params_, clip_);
+    opt_->step();
+    m_.zero_padding_rows();
+    *positions += static_cast<int64_t>(sums[0]);
+    return sums[1];
+  }
+
   /// One DP-SGD step: each user (training sequence) joins with probability q; each joined user's
   /// gradient of their mean loss is clipped and summed, noise is added and the noisy mean is
   /// applied. Returns the joined users' summed loss and adds their target positions.
@@ -419,6 +455,7 @@ class EpochTrainer {
   Rng rng_root_;
   std::vector<torch::Tensor> params_;
   std::optional<privacy::DpSgdPlan> dp_;
+  DataParallel* world_;
   bool lazy_, sparse_lookup_;
   double base_lr_, clip_;
   int64_t warmup_;
@@ -466,6 +503,15 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
              std::to_string(dp_plan->steps) + " steps, epsilon " + std::to_string(dp_plan->spent.epsilon) +
              " at delta " + std::to_string(dp_plan->delta) + " (not validated: the last epoch is released)");
   }
+  // Data-parallel: every rank starts from rank 0's weights (the same seed gives them anyway).
+  std::unique_ptr<DataParallel> world;
+  if (options.distributed.active()) {
+    if (federated || dp)
+      throw InvalidInput(who + "distributed training is for the centralised fit (not with fed_rounds or dp_*)");
+    world = std::make_unique<DataParallel>(options.distributed);
+    world->broadcast_parameters(unique_parameters(*m.net));
+  }
+  const bool lead = !world || world->rank() == 0;  // validates and writes checkpoints
   // One of the two trainers: centralised (batches, or DP-SGD over users) or federated (rounds).
   std::optional<EpochTrainer> central;
   std::optional<FederatedTrainer> fed;
@@ -473,7 +519,8 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
     fed.emplace(m, c, TrainingSet(m, c, train, std::move(seqs), std::move(is_target)), options.seed, who);
     if (fed->dp()) dp_plan = fed->dp();
   } else {
-    central.emplace(m, c, TrainingSet(m, c, train, std::move(seqs), std::move(is_target)), options.seed, dp_plan);
+    central.emplace(m, c, TrainingSet(m, c, train, std::move(seqs), std::move(is_target)), options.seed, dp_plan,
+                    world.get());
   }
   const auto& params = fed ? fed->params() : central->params();
   const auto epochs = static_cast<int>(federated ? c["fed_rounds"].get<int64_t>() : c["epochs"].get<int64_t>());
@@ -491,14 +538,19 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
   }
   train::EpochHooks hooks;
   hooks.train = [&](int epoch) { return fed ? fed->run(epoch) : central->run(epoch); };
-  if (options.validate && !dp) hooks.validate = [&] { return options.validate(*this); };
+  if (options.validate && !dp)
+    hooks.validate = [&] {  // rank 0 validates; every rank takes its decision
+      const double v = lead ? options.validate(*this) : 0.0;
+      return world ? world->broadcast(v) : v;
+    };
   hooks.keep_best = [&] {
     best_state.clear();
     for (const auto& p : params) best_state.push_back(p.detach().clone());
   };
   if (ckpt.enabled())
     hooks.after_epoch = [&](const train::EpochState& st) {
-      fed ? fed->save(ckpt, best_state, st) : central->save(ckpt, best_state, st);
+      if (lead) fed ? fed->save(ckpt, best_state, st) : central->save(ckpt, best_state, st);
+      if (world) world->barrier();  // the checkpoint is complete before any rank moves on
     };
   train::run_epochs(plan, hooks, options.on_epoch, options.progress);
   if (!best_state.empty()) {
@@ -513,6 +565,10 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
     report_ = fed->report();
   else if (dp)
     report_ = dp_plan->report();
+  if (world)
+    report_["distributed"] = {{"world_size", world->world()},
+                              {"backend", "gloo"},
+                              {"batch", "global batch_size split between the ranks, gradients summed"}};
   // A private or federated release keeps no user slots (no user list in the model directory either):
   // the server never held the users' data.
   if (dp || federated) n_users_ = 1;

@@ -124,6 +124,7 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
   };
   fo.checkpoint_dir = options.checkpoint_dir;
   fo.resume = options.resume;
+  fo.distributed = options.distributed;
   auto eo = eval_options_for(options.prepare, prepared.full);
   eo.exclude_seen = !options.include_seen;
   eo.threads = options.threads;

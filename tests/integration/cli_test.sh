@@ -357,5 +357,21 @@ assert 0 < x['recall@20'] <= 1 and x['users_evaluated' if 'users_evaluated' in x
 m = json.load(open('m_gfcf/model.json')); assert m['split']['protocol'] == 'given' and m['split']['test_cases'] == 60"
 rc_loo=0; "$bin" --log-level warn train --data given --model ease --out m_loo > /dev/null 2> err_loo.txt || rc_loo=$?
 check "leave-one-out on a given split: exit 2 naming --split given" bash -c "test $rc_loo -eq 2 && grep -q 'split given' err_loo.txt"
+# Data-parallel training: two local ranks (Gloo) train the single-process model.
+ddp_args=(--data synth --model sasrec --set dim=8 --set layers=1 --set max_len=20 --set epochs=2 --set loss=softmax
+  --set dropout=0)
+"$bin" --log-level warn --threads 1 train "${ddp_args[@]}" --out m_single > single.txt
+"$bin" --log-level warn --threads 2 train "${ddp_args[@]}" --nproc 2 --checkpoint-dir ddp_ckpt --out m_ddp > ddp.txt
+check "train --nproc 2: rank 0 writes the model, validation as one process to 3 decimals" python3 -c "
+import json
+a = json.load(open('m_single/model.json'))['validation']['ndcg@10']; b = json.load(open('m_ddp/model.json'))
+assert abs(a - b['validation']['ndcg@10']) < 5e-4 and b['distributed']['world_size'] == 2, (a, b['validation'])"
+"$bin" --log-level warn --threads 2 train "${ddp_args[@]}" --nproc 2 --checkpoint-dir ddp_ckpt --resume --out m_ddp2 > /dev/null
+check "train --nproc 2 --resume continues from rank 0's checkpoint" python3 -c "
+import json
+a, b = (json.load(open(d + '/model.json'))['validation']['ndcg@10'] for d in ('m_ddp', 'm_ddp2'))
+assert abs(a - b) < 1e-9, (a, b)"
+rc_rank=0; "$bin" --log-level warn train "${ddp_args[@]}" --rank 2 --world-size 2 --out m_rank > /dev/null 2> err_rank.txt || rc_rank=$?
+check "a rank outside the world: exit 2, one line" bash -c "test $rc_rank -eq 2 && test \$(wc -l < err_rank.txt) -eq 1 && grep -q 'world-size' err_rank.txt"
 if [[ $fails -gt 0 ]]; then echo "$fails check(s) failed"; exit 1; fi
 echo "all CLI checks passed"

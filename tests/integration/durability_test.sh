@@ -35,7 +35,8 @@ echo "acknowledged $acked events before kill -9; stored $(wc -l < stored.tsv); m
 # Restart: a user's state is rebuilt from the store (history length = their stored events, capped).
 start_server
 user=$(head -1 acked.sorted | cut -f1)
-n=$(sqlite3 events.db "select count(*) from events where user = '$user'")
+# The state counts the events whose item the model knows (the load draws a few it never saw).
+n=$(sqlite3 events.db "select item from events where user = '$user'" | grep -cxFf model/items.tsv || true)
 got=$(curl -sf "http://127.0.0.1:$port/v1/users/$user/recommendations?k=5" | grep -o '"history_length":[0-9]*' | cut -d: -f2)
 # SIGHUP reloads the model: the version moves on and the server keeps answering.
 kill -HUP "$pid"

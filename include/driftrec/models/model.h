@@ -48,6 +48,19 @@ struct Attribution {
 
 /// Options of fit(). `validate`, when set, returns the validation objective (higher is better,
 /// e.g. NDCG@10) for the model's current weights: iterative models use it for early stopping.
+/// Data-parallel training across processes (the LibTorch sequential models, on torch.distributed's
+/// Gloo backend): every process runs the same fit on the same data with its own `rank`; each
+/// global batch is split between them and the gradients are summed, so the model is the one a
+/// single process trains (up to floating-point summation order).
+struct DistributedOptions {
+  int rank = 0;
+  int world_size = 1;                     ///< 1 = a single process
+  std::string master_addr = "127.0.0.1";  ///< where rank 0 hosts the rendezvous (a TCP store)
+  int master_port = 29500;
+  int timeout_seconds = 120;  ///< for joining and for every collective (a dead peer fails the job)
+  bool active() const { return world_size > 1; }
+};
+
 struct FitOptions {
   int threads = 0;  ///< 0 = all cores
   std::uint64_t seed = 42;
@@ -60,6 +73,8 @@ struct FitOptions {
   /// ends with the same model as an uninterrupted run.
   std::string checkpoint_dir;
   bool resume = false;
+  /// Several processes training one model (LibTorch sequential models; others refuse).
+  DistributedOptions distributed;
 };
 
 class Model {

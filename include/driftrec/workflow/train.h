@@ -34,6 +34,9 @@ struct TrainOptions {
   /// Retrain the model in this directory (same model, parameters, seed and split) on training +
   /// validation events, for its best validation epoch count.
   std::string refit_from;
+  /// Data-parallel training: this process's rank in a job of world_size processes (LibTorch
+  /// sequential models). Only rank 0's model is meant to be saved.
+  models::DistributedOptions distributed;
   ProgressCallback progress;      ///< progress lines (epochs, evaluation)
   train::EpochCallback on_epoch;  ///< every finished epoch, typed
 };
