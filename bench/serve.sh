@@ -2,7 +2,7 @@
 # Serving benchmark on loopback: recommendation latency/throughput at concurrency 1, 16, 64,
 # durable ingest throughput, feedback throughput, and event-to-fresh-recommendation latency, with a Beauty-sized model
 # (ials, 64 factors, trained on ../shared/data/beauty/Beauty.txt; a synthetic catalog of the same
-# size when that file is absent). The load client (build/bench/serve_load) runs on the same
+# size when that file is absent; SERVE_MODEL=sasrec or hstu: that model, see serve_common.sh). The load client (build/bench/serve_load) runs on the same
 # 2 cores as the server. Writes bench/results/serve.json (or $SERVE_OUT).   bench/serve.sh [seconds per run]
 # SERVER_BIN runs another build (the data, model and client stay the same), SERVE_THREADS its
 # --threads (default 2), SERVE_FLAGS further serve flags.
@@ -37,12 +37,13 @@ add "event_to_fresh_recommendation" "$($load fresh --port $port --token bench-to
 rss=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
 kill $pid; wait $pid 2> /dev/null || true
 mkdir -p bench/results
-python3 - "$results" "$rss" "$secs" "$data_name" "$fingerprint" "$threads" "${SERVE_FLAGS:-}" "$server_bin" "$out" <<'PY'
+python3 - "$results" "$rss" "$secs" "$data_name" "$fingerprint" "$threads" "${SERVE_FLAGS:-}" "$server_bin" "$out" "$model_desc" <<'PY'
 import json, os, sys
 r = json.loads(sys.argv[1])
 r["server_peak_rss_mib"] = int(sys.argv[2]) / 1024
-r["config"] = {"model": "ials 64 factors, 5 iterations", "server": sys.argv[8], "server_threads": int(sys.argv[6]), "cores": os.cpu_count(),
-               "seconds_per_run": float(sys.argv[3]), "command": " ".join(x for x in [f"SERVER_BIN={sys.argv[8]}" if sys.argv[8] != "build/driftrec" else "",
+r["config"] = {"model": sys.argv[10], "server": sys.argv[8], "server_threads": int(sys.argv[6]), "cores": os.cpu_count(),
+               "seconds_per_run": float(sys.argv[3]), "command": " ".join(x for x in [f"SERVE_MODEL={sys.argv[10].split(',')[0]}" if not sys.argv[10].startswith("ials") else "",
+                                               f"SERVER_BIN={sys.argv[8]}" if sys.argv[8] != "build/driftrec" else "",
                                                f"SERVE_THREADS={sys.argv[6]}", f'SERVE_FLAGS="{sys.argv[7]}"' if sys.argv[7] else "",
                                                f"SERVE_OUT={sys.argv[9]}", "bench/serve.sh", sys.argv[3]] if x)}
 r["data"] = {"name": sys.argv[4], "fingerprint": sys.argv[5]}

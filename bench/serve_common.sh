@@ -1,6 +1,6 @@
 # Sourced by bench/serve.sh and bench/serve_mixed.sh: the data (Beauty, else a synthetic catalogue
-# of its size), an ials model trained on it, and a server over it. Needs: bin (driftrec binary).
-# Sets: work, data, data_name, prefix, iprefix, users, items, fingerprint, port, pid.
+# of its size), a model trained on it (ials, or SERVE_MODEL), and a server over it. Needs: bin
+# (driftrec binary). Sets: model_desc, work, data, data_name, prefix, iprefix, users, items, fingerprint, port, pid.
 work=$(mktemp -d)
 trap 'kill $pid 2> /dev/null || true; rm -rf "$work"' EXIT
 data=../shared/data/beauty/Beauty.txt
@@ -15,8 +15,18 @@ if [[ ! -f $data ]]; then
   data_name="synthetic ecommerce, 22000 users x 12100 items, seed 7 (Beauty.txt absent)"
 fi
 fingerprint=$($bin --log-level warn data inspect "$data" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["fingerprint"])')
-$bin --log-level warn train --data "$data" --model ials --set factors=64 --set iterations=5 --no-validation \
-  --out "$work/model" > /dev/null
+# SERVE_MODEL=sasrec|hstu serves that sequential model with its committed Beauty config, trained for
+# 3 epochs only (serving cost does not depend on how well it was trained); default ials.
+serve_model=${SERVE_MODEL:-ials}
+if [[ $serve_model == ials ]]; then
+  model_desc="ials 64 factors, 5 iterations"
+  $bin --log-level warn train --data "$data" --model ials --set factors=64 --set iterations=5 --no-validation \
+    --out "$work/model" > /dev/null
+else
+  model_desc="$serve_model, configs/beauty/$serve_model.yaml, 3 epochs"
+  $bin --log-level warn train --data "$data" --model "$serve_model" --config "configs/beauty/$serve_model.yaml" \
+    --set epochs=3 --no-validation --out "$work/model" > /dev/null
+fi
 echo bench-token > "$work/token"
 port=$(( 20000 + RANDOM % 20000 ))
 
