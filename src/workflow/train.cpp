@@ -141,6 +141,9 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
   if (objective_k > 0 && std::find(eo.ks.begin(), eo.ks.end(), objective_k) == eo.ks.end())
     eo.ks.push_back(objective_k);  // the final validation metrics include the objective
   const auto rep = models::fit_and_validate(*model, prepared.full, prepared.split, fo, eo);
+  if (options.distributed.active() && !model->training_report().contains("distributed"))
+    throw InvalidInput("train: " + model->name() +
+                       " does not train data-parallel (the LibTorch sequential models do); run it as one process");
   out.seconds = rep.seconds;
   out.validation = rep.validation;
   nlohmann::json meta = {{"preprocess", data::to_json(options.prepare)},

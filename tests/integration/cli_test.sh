@@ -371,6 +371,9 @@ check "train --nproc 2 --resume continues from rank 0's checkpoint" python3 -c "
 import json
 a, b = (json.load(open(d + '/model.json'))['validation']['ndcg@10'] for d in ('m_ddp', 'm_ddp2'))
 assert abs(a - b) < 1e-9, (a, b)"
+rc_np=0; "$bin" --log-level warn train --data synth --model pop --nproc 2 --out m_np > /dev/null 2> err_np.txt || rc_np=$?
+check "train --nproc with a model that does not train data-parallel: fails naming it, nothing written" \
+  bash -c "test $rc_np -ne 0 && grep -q 'does not train data-parallel' err_np.txt && test ! -e m_np"
 rc_rank=0; "$bin" --log-level warn train "${ddp_args[@]}" --rank 2 --world-size 2 --out m_rank > /dev/null 2> err_rank.txt || rc_rank=$?
 check "a rank outside the world: exit 2, one line" bash -c "test $rc_rank -eq 2 && test \$(wc -l < err_rank.txt) -eq 1 && grep -q 'world-size' err_rank.txt"
 if [[ $fails -gt 0 ]]; then echo "$fails check(s) failed"; exit 1; fi
