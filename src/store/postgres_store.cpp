@@ -308,14 +308,8 @@ class PostgresStore : public EventStore {
     const auto key = tombstones_.key(user);
     return erase([&] {
       Erased out;
-      out.events =
-          affected(writer_.exec("WITH d AS (DELETE FROM events WHERE user_id = $1 RETURNING 1) "
-                                "SELECT count(*) FROM d",
-                                {user}));
-      out.feedback =
-          affected(writer_.exec("WITH d AS (DELETE FROM feedback WHERE user_id = $1 RETURNING 1) "
-                                "SELECT count(*) FROM d",
-                                {user}));
+      out.events = deleted("events", "user_id = $1", user);
+      out.feedback = deleted("feedback", "user_id = $1", user);
       writer_.exec(
           "INSERT INTO tombstones(key, deleted_at) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET "
           "deleted_at = GREATEST(tombstones.deleted_at, excluded.deleted_at)",
@@ -354,14 +348,8 @@ class PostgresStore : public EventStore {
   Erased purge_before(std::int64_t cutoff) override {
     return erase([&] {
       Erased out;
-      out.events =
-          affected(writer_.exec("WITH d AS (DELETE FROM events WHERE ts < $1 RETURNING 1) "
-                                "SELECT count(*) FROM d",
-                                {num(cutoff)}));
-      out.feedback =
-          affected(writer_.exec("WITH d AS (DELETE FROM feedback WHERE ts < $1 RETURNING 1) "
-                                "SELECT count(*) FROM d",
-                                {num(cutoff)}));
+      out.events = deleted("events", "ts < $1", num(cutoff));
+      out.feedback = deleted("feedback", "ts < $1", num(cutoff));
       return out;
     });
   }
@@ -375,7 +363,12 @@ class PostgresStore : public EventStore {
       return url_.substr(0, colon) + ":***" + url_.substr(at);
     return url_;
   }
-  static std::int64_t affected(const Result& r) { return r.integer(0, 0); }
+  /// Deletes the rows of `table` matching `where` (with $1 = value); returns how many went.
+  std::int64_t deleted(const std::string& table, const std::string& where, const std::string& value) {
+    return writer_
+        .exec("WITH d AS (DELETE FROM " + table + " WHERE " + where + " RETURNING 1) SELECT count(*) FROM d", {value})
+        .integer(0, 0);
+  }
 
   std::vector<StoredFeedback> read_feedback(const std::string& where,
                                             const std::vector<std::optional<std::string>>& params) const {
