@@ -26,6 +26,8 @@ done
 for p in epsilon-greedy:epsilon=0.1 boltzmann:temperature=0.5; do
   add "recommend_c16_${p%%:*}" "$($load recommend --port $port --concurrency 16 --seconds "$secs" --users $users --user-prefix "$prefix" --k 10 --policy "$p")"
 done
+# The HTTP floor: the same client and concurrency on a route that does nothing.
+add "http_floor_c16" "$($load floor --port $port --concurrency 16 --seconds "$secs")"
 add "ingest_c16_batch100" "$($load ingest --port $port --concurrency 16 --batch 100 --seconds "$secs" --token bench-token --items 12101 --item-prefix "$iprefix")"
 add "ingest_c16_batch1" "$($load ingest --port $port --concurrency 16 --batch 1 --seconds "$secs" --token bench-token --items 12101 --item-prefix "$iprefix")"
 # Feedback on shown slates, one row per request (every 10th a click, stored with its event), for

@@ -1,5 +1,6 @@
 // A small closed-loop HTTP load client for `driftrec serve` (loopback only).
 //   serve_load recommend --port P --concurrency C --seconds S --users N [--k 10] [--policy SPEC]
+//   serve_load floor     --port P --concurrency C --seconds S   (GET /healthz/live: the HTTP floor)
 //   serve_load ingest    --port P --concurrency C --seconds S --batch B --token T [--acked FILE] [--items N]
 //   serve_load fresh     --port P --token T --requests N --users N --items N [--read-port P2]
 //   serve_load mixed     --port P --concurrency C --writers W --seconds S --batch B --token T
@@ -43,7 +44,8 @@ struct Args {
 
 Args parse(int argc, char** argv) {
   Args a;
-  if (argc < 2) throw std::runtime_error("usage: serve_load recommend|ingest|fresh|mixed|feedback [--port P] ...");
+  if (argc < 2)
+    throw std::runtime_error("usage: serve_load recommend|floor|ingest|fresh|mixed|feedback [--port P] ...");
   a.mode = argv[1];
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
@@ -364,7 +366,10 @@ int main(int argc, char** argv) {
       while (clock::now() < t_end) {
         const auto t0 = clock::now();
         bool ok = false;
-        if (a.mode == "recommend") {
+        if (a.mode == "floor") {  // the HTTP floor: a route that does nothing (answered on the event loop)
+          const auto r = c.Get("/healthz/live");
+          ok = r && r->status == 200;
+        } else if (a.mode == "recommend") {
           const std::string path = "/v1/users/" + a.user_prefix + std::to_string(1 + rng() % a.users) +
                                    "/recommendations?k=" + std::to_string(a.k) + policy;
           const auto r = c.Get(path.c_str());
