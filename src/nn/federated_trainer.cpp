@@ -13,8 +13,8 @@ FederatedTrainer::FederatedTrainer(SequentialModel::Impl& m, const nlohmann::jso
       set_(std::move(set)),
       seed_(seed),
       dropout_root_(seed ^ 0xD80F),
-      s_(FederatedSettings::from_config(c, who)),
       server_(std::make_unique<FederatedServer::State>(m, c, set_.sequences().seqs.size(), seed, who)),
+      s_(server_.state_->s),
       layout_(server_.state_->layout) {
   if (const auto& dp = server_.state_->dp)
     log_info(who + "DP-FedAvg over " + std::to_string(dp->users) + " clients: rate " + std::to_string(dp->q) +
@@ -32,15 +32,17 @@ FederatedClient FederatedTrainer::client(std::int32_t id) {
 }
 
 FederatedUpdate FederatedTrainer::client_update(std::size_t id) {
-  {
-    torch::NoGradGuard g;
-    for (std::size_t i = 0; i < global_.size(); ++i) global_[i].copy_(layout_.params()[i]);
-  }
+  snapshot_global();
   auto c = client(static_cast<std::int32_t>(id));
   c.local_->clip.reset();
   FederatedRound plain;
   plain.clients = {static_cast<std::int32_t>(id)};
   return c.local_->change(plain, layout_, global_);
+}
+
+void FederatedTrainer::snapshot_global() {
+  torch::NoGradGuard g;
+  for (std::size_t i = 0; i < global_.size(); ++i) global_[i].copy_(layout_.params()[i]);
 }
 
 std::uint64_t FederatedTrainer::bytes_down(const FederatedUpdate& u) const {
@@ -56,10 +58,7 @@ double FederatedTrainer::run(int round) {
   torch::manual_seed(seed_ + static_cast<std::uint64_t>(round) * 7919);
   Rng dropout = dropout_root_.fork(static_cast<std::uint64_t>(round));
   const auto r = server_.open_round(round);
-  {
-    torch::NoGradGuard g;
-    for (std::size_t i = 0; i < global_.size(); ++i) global_[i].copy_(layout_.params()[i]);
-  }
+  snapshot_global();
   double loss = 0;
   int64_t positions = 0;
   for (const auto id : r.clients) {

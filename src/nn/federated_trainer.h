@@ -42,6 +42,8 @@ class FederatedTrainer {
  private:
   /// The simulated client `id` (its training sequence in the shared set).
   FederatedClient client(std::int32_t id);
+  /// Copies the current weights into global_ (what the round's clients start from).
+  void snapshot_global();
   /// Bytes a client downloads for its update `u` (plain): the encoder and the rows it touched.
   std::uint64_t bytes_down(const FederatedUpdate& u) const;
 
@@ -50,8 +52,8 @@ class FederatedTrainer {
   TrainingSet set_;
   std::uint64_t seed_;
   Rng dropout_root_;
-  FederatedSettings s_;
   FederatedServer server_;
+  const FederatedSettings& s_;  ///< the server's (parsed once)
   const WeightLayout& layout_;
   std::vector<torch::Tensor> global_;  ///< the round's weights, which every client starts from
   int64_t round_ = 0;

@@ -371,6 +371,14 @@ class EpochTrainer {
     return lr;
   }
 
+  /// Clips the gradients (clip_norm) and steps the optimisers; the padding rows stay zero.
+  void optimizer_step() {
+    if (clip_ > 0) item_opt_ ? clip_grad_norm(params_, clip_) : (void)torch::nn::utils::clip_grad_norm_(params_, clip_);
+    opt_->step();
+    if (item_opt_) item_opt_->step();
+    m_.zero_padding_rows();
+  }
+
   /// One optimiser step on a batch; returns the batch's summed loss and adds its target positions.
   double step(const std::vector<std::size_t>& batch, int64_t* positions) {
     int64_t n = 0;
@@ -383,10 +391,7 @@ class EpochTrainer {
       item_opt_->zero_grad();
     }
     l.backward();
-    if (clip_ > 0) item_opt_ ? clip_grad_norm(params_, clip_) : (void)torch::nn::utils::clip_grad_norm_(params_, clip_);
-    opt_->step();
-    if (item_opt_) item_opt_->step();
-    m_.zero_padding_rows();
+    optimizer_step();
     *positions += n;
     return l.item<double>() * static_cast<double>(n);
   }
@@ -416,9 +421,7 @@ class EpochTrainer {
       for (auto& p : params_) p.mutable_grad().div_(sums[0]);
     }
     next_lr();
-    if (clip_ > 0) torch::nn::utils::clip_grad_norm_(params_, clip_);
-    opt_->step();
-    m_.zero_padding_rows();
+    optimizer_step();
     *positions += static_cast<int64_t>(sums[0]);
     return sums[1];
   }
