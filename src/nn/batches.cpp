@@ -8,24 +8,68 @@
 
 namespace driftrec::nn {
 
+namespace {
+
+// Length buckets: a stable sort of `order` by length, cut into batches (the trainer shuffles the
+// batch order each epoch).
+void cut_batches(TrainingSequences& t, std::vector<std::size_t> order) {
+  std::stable_sort(order.begin(), order.end(),
+                   [&t](auto a, auto b) { return t.seqs[a].length() < t.seqs[b].length(); });
+  for (std::size_t i = 0; i < order.size(); i += t.batch_size)
+    t.batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(i),
+                           order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), i + t.batch_size)));
+}
+
+}  // namespace
+
 TrainingSequences training_sequences(const data::InteractionLog& log, std::int32_t n_users, int64_t max_len,
-                                     std::size_t batch_size, const std::string& who) {
+                                     std::size_t batch_size, const std::string& who, bool prefixes,
+                                     const std::vector<char>* is_target) {
+  auto counts = [&](int64_t r) {
+    if (!is_target) return true;
+    const auto b = static_cast<std::size_t>(log.behavior[static_cast<std::size_t>(r)]);
+    return b < is_target->size() && (*is_target)[b] != 0;
+  };
   TrainingSequences t;
+  t.last_only = prefixes;
+  t.batch_size = batch_size;
   for (std::int32_t u = 1; u < n_users; ++u) {
     const auto b = log.user_begin(u), e = log.user_end(u);
     if (e - b < 2) continue;
-    t.seqs.push_back({std::max(b, e - max_len - 1), e});
+    if (!prefixes) {
+      t.seqs.push_back({std::max(b, e - max_len - 1), e});
+      continue;
+    }
+    for (auto target = b + 1; target < e; ++target)
+      if (counts(target)) t.seqs.push_back({std::max(b, target - max_len), target + 1});
   }
-  if (t.seqs.empty()) throw InvalidInput(who + "no user has two or more training events");
-  // Length buckets: sort by length, cut into batches (the trainer shuffles the batch order each epoch).
+  if (t.seqs.empty())
+    throw InvalidInput(who + (prefixes ? "no training event of a target behaviour follows an earlier event"
+                                       : "no user has two or more training events"));
   std::vector<std::size_t> order(t.seqs.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&t](auto a, auto b) { return t.seqs[a].length() < t.seqs[b].length(); });
-  for (std::size_t i = 0; i < order.size(); i += batch_size)
-    t.batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(i),
-                           order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), i + batch_size)));
+  cut_batches(t, std::move(order));
   return t;
+}
+
+double mean_prefix_context(const std::vector<int64_t>& lengths, int64_t max_len) {
+  double events = 0, positions = 0;
+  for (const auto n : lengths) {
+    const auto p = n - 1;  // training positions: every event after the first
+    if (p < 1) continue;
+    const auto m = std::min(p, max_len);  // windows still growing, then full
+    events += static_cast<double>(m) * static_cast<double>(m + 1) / 2 + static_cast<double>(p - m) * max_len;
+    positions += static_cast<double>(p);
+  }
+  return positions > 0 ? events / positions : 0.0;
+}
+
+void rebucket(TrainingSequences& t, Rng& rng) {
+  std::vector<std::size_t> order(t.seqs.size());
+  std::iota(order.begin(), order.end(), 0);
+  for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.uniform_int(i)]);
+  t.batches.clear();
+  cut_batches(t, std::move(order));
 }
 
 TrainBatch make_batch(const SequentialModel::Impl& m, const data::InteractionLog& log, const TrainingSequences& t,
@@ -45,7 +89,7 @@ TrainBatch make_batch(const SequentialModel::Impl& m, const data::InteractionLog
       const auto r = static_cast<std::size_t>(s.from + p);
       buf.set(m, static_cast<int64_t>(b), off + p, log.item[r], log.behavior[r], log.ts[r], p == 0,
               p == 0 ? 0 : log.ts[r - 1]);
-      if (target_row(r + 1)) tgt[b * static_cast<std::size_t>(L) + static_cast<std::size_t>(off + p)] = log.item[r + 1];
+      if ((!t.last_only || p == n - 1) && target_row(r + 1)) tgt[b * static_cast<std::size_t>(L) + static_cast<std::size_t>(off + p)] = log.item[r + 1];
     }
   }
   return {std::move(buf), torch::tensor(tgt, torch::kLong)};

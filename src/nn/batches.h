@@ -3,13 +3,17 @@
 #include <cstdint>
 #include <vector>
 
+#include "driftrec/core/rng.h"
 #include "loss.h"
 #include "sequential_impl.h"
 
 namespace driftrec::nn {
 
-/// Each user's last max_len + 1 training events as one sequence (inputs = all but the last,
-/// targets = all but the first), cut into length-bucketed batches.
+/// The training samples, cut into length-bucketed batches. Sequences (the default): each user's
+/// last max_len + 1 training events as one sample (inputs = all but the last, targets = all but
+/// the first). Prefixes: every training position as a sample of its own — the up to max_len events
+/// before it as inputs, its event as the one target, at the newest position, where serving reads
+/// the state.
 struct TrainingSequences {
   struct Seq {
     int64_t from, end;  ///< rows [from, end) of the log
@@ -17,11 +21,24 @@ struct TrainingSequences {
   };
   std::vector<Seq> seqs;
   std::vector<std::vector<std::size_t>> batches;  ///< indices into seqs, similar lengths together
+  bool last_only = false;                         ///< prefixes: only the last position is a target
+  std::size_t batch_size = 0;
 };
 
-/// Throws InvalidInput (prefixed by `who`) when no user has two or more events.
+/// Throws InvalidInput (prefixed by `who`) when no user has two or more events. With prefixes, a
+/// position whose event's behaviour is not in `is_target` (when given) makes no sample.
 TrainingSequences training_sequences(const data::InteractionLog& log, std::int32_t n_users, int64_t max_len,
-                                     std::size_t batch_size, const std::string& who);
+                                     std::size_t batch_size, const std::string& who, bool prefixes = false,
+                                     const std::vector<char>* is_target = nullptr);
+
+/// The mean number of events in a prefix sample's inputs (the events before a training position,
+/// at most max_len) over the training positions of users with these history lengths: the encoding
+/// cost of a prefix sample relative to one position of a whole sequence.
+double mean_prefix_context(const std::vector<int64_t>& lengths, int64_t max_len);
+
+/// Cuts the samples into length-bucketed batches again, ties in length in a random order (the
+/// prefix trainer calls this every epoch so a batch is not always the same users).
+void rebucket(TrainingSequences& t, Rng& rng);
 
 /// One batch as left-padded inputs and next-item targets (0 where the next event's behaviour is not
 /// a target, per `is_target`).

@@ -115,7 +115,18 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
                 0),
       float_param("label_smoothing", 0.0,
                   "loss=softmax: share of the target's probability spread uniformly over the items", 0.0, 0.99),
-      int_param("batch_size", 128, "sequences per batch", 1),
+      string_param("samples", "sequences",
+                   "training samples: sequences (each user's last max_len + 1 events, a target at every position) "
+                   "or prefixes (every training position its own sample: the events before it, up to max_len, with "
+                   "its event the one target at the newest position, where serving reads the state; more "
+                   "optimiser steps per epoch, each sample encoded on its own)",
+                   {"sequences", "prefixes", "auto"}),
+      int_param("prefix_max_context", 32,
+                "samples=auto: prefixes when a training position has at most this many earlier events in its "
+                "window on average (what a prefix sample costs to encode, relative to a sequence's position), else "
+                "sequences; always sequences for a private or federated fit",
+                1),
+      int_param("batch_size", 128, "samples per batch", 1),
       int_param("epochs", 200, "maximum epochs", 1),
       float_param("lr", 1e-3, "AdamW learning rate", 1e-8, 10.0),
       float_param("weight_decay", 0.0, "AdamW weight decay", 0.0),
@@ -242,7 +253,24 @@ SequentialModel::~SequentialModel() = default;
 
 namespace {
 
-/// Size settings taken from the data (saved resolved in the config): max_len 0 and loss "auto".
+/// `samples: auto` (docs/design-notes.md, "Prefix samples"): prefix samples when their cost is
+/// bounded — the mean window of a training position (events before it, at most max_len) is at most
+/// prefix_max_context — else whole sequences; whole sequences for private and federated fits,
+/// which count users. Written back into the config.
+void resolve_auto_samples(nlohmann::json& c, const data::Dataset& train, const std::string& who) {
+  std::vector<int64_t> lengths;
+  for (std::int32_t u = 1; u < train.n_users(); ++u) lengths.push_back(train.log.user_length(u));
+  const double context = mean_prefix_context(lengths, c["max_len"].get<int64_t>());
+  const bool counted = privacy::wants_dp(c) || c["fed_rounds"].get<int64_t>() > 0;
+  c["samples"] = !counted && context <= static_cast<double>(c["prefix_max_context"].get<int64_t>()) ? "prefixes"
+                                                                                                      : "sequences";
+  log_info(who + "samples " + c["samples"].get<std::string>() + ": a training position's window holds " +
+           std::to_string(context) + " events on average (samples: auto, prefixes up to " +
+           std::to_string(c["prefix_max_context"].get<int64_t>()) + (counted ? "; private/federated: sequences" : "") +
+           ")");
+}
+
+/// Size settings taken from the data (saved resolved in the config): max_len 0, loss and samples "auto".
 void resolve_data_settings(nlohmann::json& c, const data::Dataset& train, const std::string& who) {
   const auto& log = train.log;
   if (c["max_len"].get<int64_t>() == 0) {
@@ -254,6 +282,7 @@ void resolve_data_settings(nlohmann::json& c, const data::Dataset& train, const 
              std::to_string(lengths.size()) + " training histories)");
   }
   if (c["loss"] == "auto") resolve_auto_loss(c, train.n_items() - 1, who);
+  if (c["samples"] == "auto") resolve_auto_samples(c, train, who);
 }
 
 /// A private fit's settings must not come from the data outside the accounting: refuses max_len 0
@@ -293,9 +322,13 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
   const auto& c = config_;
   auto& m = *impl_;
   auto is_target = target_behaviors(train, c["target_behaviors"], who);
-  auto seqs =
-      training_sequences(train.log, n_users_, m.max_len, static_cast<std::size_t>(c["batch_size"].get<int64_t>()), who);
   const bool federated = c["fed_rounds"].get<int64_t>() > 0;
+  const bool prefixes = c["samples"] == "prefixes";
+  if (prefixes && (federated || dp))
+    throw InvalidInput(who + "samples=prefixes is for the centralised fit (privacy and federation count users)");
+  auto seqs = training_sequences(train.log, n_users_, m.max_len,
+                                 static_cast<std::size_t>(c["batch_size"].get<int64_t>()), who, prefixes,
+                                 &is_target);
   std::optional<privacy::DpSgdPlan> dp_plan;
   if (dp && !federated) {  // the population sampled: users with a training sequence (the others contribute nothing)
     dp_plan =

@@ -1,0 +1,192 @@
+// Prefix training samples (samples=prefixes): every training position its own sample, the
+// target at the newest position; what they contain, their batches, and that a model without
+// positions learns the same loss from them as from whole sequences.
+#include <gtest/gtest.h>
+
+#include <numeric>
+#include <set>
+
+#include "../../src/nn/batches.h"
+#include "../../src/nn/side_tables.h"
+#include "../unit/small_split.h"
+#include "driftrec/core/error.h"
+#include "driftrec/models/registry.h"
+#include "driftrec/nn/register.h"
+#include "driftrec/nn/sequential.h"
+
+using namespace driftrec;
+
+namespace {
+
+const test::SmallSplit& data_() {
+  static const test::SmallSplit d(120, 80, 4, 21);
+  return d;
+}
+
+struct Pieces {
+  nlohmann::json c;
+  nn::SequentialModel::Impl m;
+  std::vector<char> is_target;
+  Pieces(const std::string& kind, const nlohmann::json& extra) {
+    const auto& train = data_().split.train;
+    nlohmann::json base = {{"dim", 16}, {"max_len", 8}, {"loss", "softmax"}, {"dropout", 0.0}};
+    for (const auto& [k, v] : extra.items()) base[k] = v;
+    c = nn::SequentialModel::params(kind).resolve(base);
+    m.kind = kind;
+    torch::manual_seed(3);
+    nn::configure_side_information(train, m, c, kind, "");
+    is_target = nn::target_behaviors(train, "", "");
+    m.build(c, train.n_items());
+  }
+};
+
+}  // namespace
+
+TEST(PrefixSamples, OneSamplePerTrainingPositionWithItsTargetLast) {
+  const auto& log = data_().split.train.log;
+  const auto n_users = data_().split.train.n_users();
+  const int64_t max_len = 8;
+  const auto t = nn::training_sequences(log, n_users, max_len, 16, "", true);
+  EXPECT_TRUE(t.last_only);
+  std::size_t want = 0;
+  std::set<int64_t> ends;
+  for (std::int32_t u = 1; u < n_users; ++u) {
+    const auto b = log.user_begin(u), e = log.user_end(u);
+    if (e - b >= 2) want += static_cast<std::size_t>(e - b - 1);
+  }
+  ASSERT_EQ(t.seqs.size(), want);
+  for (const auto& s : t.seqs) {
+    EXPECT_TRUE(ends.insert(s.end).second) << "two samples end at row " << s.end;
+    EXPECT_GE(s.length(), 2);
+    EXPECT_LE(s.length(), max_len + 1);  // max_len inputs and the target
+  }
+  // Batches cover every sample once, each of at most batch_size samples.
+  std::vector<int> seen(t.seqs.size(), 0);
+  for (const auto& b : t.batches) {
+    EXPECT_LE(b.size(), 16u);
+    for (auto i : b) ++seen[i];
+  }
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), static_cast<std::ptrdiff_t>(seen.size()));
+  // Only positions of a target behaviour make samples.
+  std::vector<char> all(64, 1), none(64, 0);
+  EXPECT_EQ(nn::training_sequences(log, n_users, max_len, 16, "", true, &all).seqs.size(), want);
+  EXPECT_THROW(nn::training_sequences(log, n_users, max_len, 16, "", true, &none), InvalidInput);
+}
+
+TEST(PrefixSamples, ABatchHasOneTargetPerSampleAtTheNewestPosition) {
+  Pieces p("sasrec", {});
+  const auto& log = data_().split.train.log;
+  const auto t = nn::training_sequences(log, data_().split.train.n_users(), p.m.max_len, 16, "", true);
+  const auto& batch = t.batches.back();  // the longest samples
+  const auto tb = nn::make_batch(p.m, log, t, batch, p.is_target);
+  const auto L = tb.targets.numel() / static_cast<int64_t>(batch.size());
+  auto targets = tb.targets.reshape({static_cast<int64_t>(batch.size()), L});
+  for (std::size_t b = 0; b < batch.size(); ++b) {
+    const auto& s = t.seqs[batch[b]];
+    EXPECT_EQ(targets[static_cast<int64_t>(b)].ne(0).sum().item<int64_t>(), 1);
+    EXPECT_EQ(targets[static_cast<int64_t>(b)][L - 1].item<int64_t>(), log.item[static_cast<std::size_t>(s.end - 1)]);
+  }
+  // The same sequences as whole-sequence samples have a target at every position.
+  auto whole = nn::training_sequences(log, data_().split.train.n_users(), p.m.max_len, 16, "");
+  const auto wb = nn::make_batch(p.m, log, whole, whole.batches.back(), p.is_target);
+  EXPECT_GT(wb.targets.ne(0).sum().item<int64_t>(), static_cast<int64_t>(whole.batches.back().size()));
+}
+
+TEST(PrefixSamples, RebucketingShufflesTiesAndKeepsEverySampleOnce) {
+  const auto& log = data_().split.train.log;
+  auto t = nn::training_sequences(log, data_().split.train.n_users(), 8, 16, "", true);
+  const auto before = t.batches;
+  Rng rng(7);
+  nn::rebucket(t, rng);
+  EXPECT_NE(before, t.batches);  // a tie of equal-length samples lands in another batch
+  std::vector<int> seen(t.seqs.size(), 0);
+  int64_t last = 0;
+  for (const auto& b : t.batches)
+    for (auto i : b) {
+      ++seen[i];
+      EXPECT_GE(t.seqs[i].length(), last);  // still bucketed by length
+      last = t.seqs[i].length();
+    }
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), static_cast<std::ptrdiff_t>(seen.size()));
+  Rng again(7);
+  auto u = nn::training_sequences(log, data_().split.train.n_users(), 8, 16, "", true);
+  nn::rebucket(u, again);
+  EXPECT_EQ(u.batches, t.batches);  // the same seed, the same batches
+}
+
+TEST(PrefixSamples, AModelWithoutPositionsLearnsTheSameLossFromPrefixesAsFromSequences) {
+  // A recurrent state at a position depends only on the events before it, so (without dropout)
+  // the loss summed over a user's prefix samples equals that of the user's whole sequence.
+  Pieces p("gru4rec", {{"max_len", 400}});  // no history is cut
+  const auto& train = data_().split.train;
+  p.m.net->eval();
+  auto loss = nn::make_training_loss(p.c, train);
+  const nn::TrainingScorer scorer(p.m, train.n_items());
+  auto whole = nn::training_sequences(train.log, train.n_users(), p.m.max_len, 1000000, "");
+  auto prefixes = nn::training_sequences(train.log, train.n_users(), p.m.max_len, 1000000, "", true);
+  double sums[2] = {0, 0};
+  int64_t counts[2] = {0, 0};
+  torch::NoGradGuard g;
+  for (int k = 0; k < 2; ++k) {
+    const auto& t = k == 0 ? whole : prefixes;
+    for (const auto& b : t.batches) {
+      int64_t n = 0;
+      const auto l = nn::batch_loss(p.m, *loss, scorer, nn::make_batch(p.m, train.log, t, b, p.is_target), &n);
+      sums[k] += l.item<double>() * static_cast<double>(n);
+      counts[k] += n;
+    }
+  }
+  EXPECT_EQ(counts[0], counts[1]);
+  EXPECT_GT(counts[0], 500);
+  EXPECT_NEAR(sums[0], sums[1], 1e-4 * sums[0]);
+}
+
+TEST(PrefixSamples, TrainsDeterministicallyAndIsRefusedWherePrivacyCountsUsers) {
+  nn::register_neural_models();
+  auto fit = [](const nlohmann::json& extra) {
+    nlohmann::json c = {{"dim", 16}, {"max_len", 10}, {"loss", "softmax"}, {"epochs", 3}, {"eval_every", 0},
+                        {"samples", "prefixes"}, {"batch_size", 64}};
+    for (const auto& [k, v] : extra.items()) c[k] = v;
+    auto m = models::create_model("sasrec", c);
+    models::FitOptions o;
+    o.seed = 4;
+    o.threads = 1;
+    m->fit(data_().split.train, o);
+    return m;
+  };
+  const double a = data_().test_ndcg(*fit({})), b = data_().test_ndcg(*fit({}));
+  EXPECT_EQ(a, b);
+  EXPECT_GT(a, 0.0);
+  EXPECT_THROW(fit({{"fed_rounds", 2}}), InvalidInput);
+  EXPECT_THROW(fit({{"dp_epsilon", 8.0}}), InvalidInput);
+  // The same settings with whole sequences are accepted: it is the samples that are refused.
+  EXPECT_NO_THROW(fit({{"fed_rounds", 2}, {"samples", "sequences"}}));
+  EXPECT_NO_THROW(fit({{"dp_epsilon", 8.0}, {"samples", "sequences"}}));
+}
+
+TEST(PrefixSamples, AutoChoosesPrefixesWhileTheirWindowsAreShort) {
+  // Hand-computed: histories of 3 and 5 events, max_len 2: windows 1, 2 and 1, 2, 2, 2 (the single
+  // event of the first user makes no position): 10 events over 6 positions.
+  EXPECT_NEAR(nn::mean_prefix_context({1, 3, 5}, 2), 10.0 / 6.0, 1e-12);
+  EXPECT_NEAR(nn::mean_prefix_context({4}, 50), 2.0, 1e-12);  // windows 1, 2, 3
+  EXPECT_EQ(nn::mean_prefix_context({1, 0}, 5), 0.0);
+  nn::register_neural_models();
+  auto resolved = [](const nlohmann::json& extra) {
+    nlohmann::json c = {{"dim", 8}, {"max_len", 10}, {"loss", "softmax"}, {"epochs", 1}, {"eval_every", 0},
+                        {"samples", "auto"}};
+    for (const auto& [k, v] : extra.items()) c[k] = v;
+    auto m = models::create_model("hstu", c);
+    models::FitOptions o;
+    o.threads = 1;
+    m->fit(data_().split.train, o);
+    return m->config()["samples"].get<std::string>();
+  };
+  std::vector<int64_t> lengths;
+  const auto& train = data_().split.train;
+  for (std::int32_t u = 1; u < train.n_users(); ++u) lengths.push_back(train.log.user_length(u));
+  const double context = nn::mean_prefix_context(lengths, 10);
+  ASSERT_GT(context, 2.0);
+  EXPECT_EQ(resolved({{"prefix_max_context", static_cast<int64_t>(context) + 1}}), "prefixes");
+  EXPECT_EQ(resolved({{"prefix_max_context", static_cast<int64_t>(context) - 1}}), "sequences");
+  EXPECT_EQ(resolved({{"fed_rounds", 1}, {"prefix_max_context", 1000}}), "sequences");  // federated counts users
+}
