@@ -89,7 +89,8 @@ TrainBatch make_batch(const SequentialModel::Impl& m, const data::InteractionLog
       const auto r = static_cast<std::size_t>(s.from + p);
       buf.set(m, static_cast<int64_t>(b), off + p, log.item[r], log.behavior[r], log.ts[r], p == 0,
               p == 0 ? 0 : log.ts[r - 1]);
-      if ((!t.last_only || p == n - 1) && target_row(r + 1)) tgt[b * static_cast<std::size_t>(L) + static_cast<std::size_t>(off + p)] = log.item[r + 1];
+      if ((!t.last_only || p == n - 1) && target_row(r + 1))
+        tgt[b * static_cast<std::size_t>(L) + static_cast<std::size_t>(off + p)] = log.item[r + 1];
     }
   }
   return {std::move(buf), torch::tensor(tgt, torch::kLong)};

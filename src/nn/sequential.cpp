@@ -262,8 +262,8 @@ void resolve_auto_samples(nlohmann::json& c, const data::Dataset& train, const s
   for (std::int32_t u = 1; u < train.n_users(); ++u) lengths.push_back(train.log.user_length(u));
   const double context = mean_prefix_context(lengths, c["max_len"].get<int64_t>());
   const bool counted = privacy::wants_dp(c) || c["fed_rounds"].get<int64_t>() > 0;
-  c["samples"] = !counted && context <= static_cast<double>(c["prefix_max_context"].get<int64_t>()) ? "prefixes"
-                                                                                                      : "sequences";
+  c["samples"] =
+      !counted && context <= static_cast<double>(c["prefix_max_context"].get<int64_t>()) ? "prefixes" : "sequences";
   log_info(who + "samples " + c["samples"].get<std::string>() + ": a training position's window holds " +
            std::to_string(context) + " events on average (samples: auto, prefixes up to " +
            std::to_string(c["prefix_max_context"].get<int64_t>()) + (counted ? "; private/federated: sequences" : "") +
@@ -327,8 +327,7 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
   if (prefixes && (federated || dp))
     throw InvalidInput(who + "samples=prefixes is for the centralised fit (privacy and federation count users)");
   auto seqs = training_sequences(train.log, n_users_, m.max_len,
-                                 static_cast<std::size_t>(c["batch_size"].get<int64_t>()), who, prefixes,
-                                 &is_target);
+                                 static_cast<std::size_t>(c["batch_size"].get<int64_t>()), who, prefixes, &is_target);
   std::optional<privacy::DpSgdPlan> dp_plan;
   if (dp && !federated) {  // the population sampled: users with a training sequence (the others contribute nothing)
     dp_plan =

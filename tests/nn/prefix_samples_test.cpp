@@ -144,8 +144,8 @@ TEST(PrefixSamples, AModelWithoutPositionsLearnsTheSameLossFromPrefixesAsFromSeq
 TEST(PrefixSamples, TrainsDeterministicallyAndIsRefusedWherePrivacyCountsUsers) {
   nn::register_neural_models();
   auto fit = [](const nlohmann::json& extra) {
-    nlohmann::json c = {{"dim", 16}, {"max_len", 10}, {"loss", "softmax"}, {"epochs", 3}, {"eval_every", 0},
-                        {"samples", "prefixes"}, {"batch_size", 64}};
+    nlohmann::json c = {{"dim", 16},       {"max_len", 10},         {"loss", "softmax"}, {"epochs", 3},
+                        {"eval_every", 0}, {"samples", "prefixes"}, {"batch_size", 64}};
     for (const auto& [k, v] : extra.items()) c[k] = v;
     auto m = models::create_model("sasrec", c);
     models::FitOptions o;
@@ -172,8 +172,8 @@ TEST(PrefixSamples, AutoChoosesPrefixesWhileTheirWindowsAreShort) {
   EXPECT_EQ(nn::mean_prefix_context({1, 0}, 5), 0.0);
   nn::register_neural_models();
   auto resolved = [](const nlohmann::json& extra) {
-    nlohmann::json c = {{"dim", 8}, {"max_len", 10}, {"loss", "softmax"}, {"epochs", 1}, {"eval_every", 0},
-                        {"samples", "auto"}};
+    nlohmann::json c = {{"dim", 8},    {"max_len", 10},   {"loss", "softmax"},
+                        {"epochs", 1}, {"eval_every", 0}, {"samples", "auto"}};
     for (const auto& [k, v] : extra.items()) c[k] = v;
     auto m = models::create_model("hstu", c);
     models::FitOptions o;
