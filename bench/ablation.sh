@@ -33,6 +33,13 @@ variants=(
   "sasrec + sampled, mixed: in-batch + 1024 uniform|sasrec|loss=sampled sampling=mixed negatives=1024"
   "sasrec + sampled, mixed: in-batch + 4096 uniform|sasrec|loss=sampled sampling=mixed negatives=4096"
   "sasrec + sampled, 4096 uniform, lazy item table|sasrec|loss=sampled negatives=4096 sparse_items=true"
+  # Issue #15: prefix samples (docs/design-notes.md "Prefix samples"); validation every 2 epochs,
+  # patience 5, as the committed configs now say.
+  "hstu + whole sequences in batches of 32|hstu|batch_size=32 eval_every=2 patience=5"
+  "hstu + prefix samples, batches of 256, validation every epoch|hstu|samples=prefixes batch_size=256 eval_every=1 patience=8"
+  "hstu + samples auto (prefixes here)|hstu|samples=auto eval_every=2 patience=5"
+  "sasrec + samples auto (prefixes here)|sasrec|samples=auto eval_every=2 patience=5"
+  "sasrec + samples auto + weight decay 0.1|sasrec|samples=auto eval_every=2 patience=5 weight_decay=0.1"
 )
 want=("$@")
 work=$(mktemp -d)

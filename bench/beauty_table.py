@@ -6,7 +6,11 @@ come last."""
 import json
 import os
 
-ORDER = ["pop", "itemknn", "bpr", "ials", "gru4rec", "caser", "sasrec", "hstu", "hstu@7", "hstu@13", "ensemble"]
+ORDER = ["pop", "itemknn", "bpr", "ials", "gru4rec", "caser", "sasrec", "sasrec@7", "sasrec@13", "hstu",
+         "sasrec_sequences", "sasrec@7_sequences", "hstu_sequences", "hstu@7_sequences", "hstu@13_sequences", "ensemble"]
+# NAME_sequences: the configs before prefix samples (issue #15), trained on whole sequences with
+# validation every 5 epochs and patience 4; the blend and the refit rows were built from those.
+SEQUENCES = " --set samples=sequences --set eval_every=5 --set patience=4"
 here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 print("| model | HR@10 | NDCG@10 | MRR | coverage@10 | valid NDCG@10 | train s | epochs | command |")
 print("|---|---|---|---|---|---|---|---|---|")
@@ -19,19 +23,21 @@ for m in ORDER:
     v = (r.get("validation") or {}).get("ndcg@10")
     valid = f"{v:.4f}" if v is not None else "-"
     if m == "ensemble":
-        name = "ensemble (" + " + ".join(r["members"]) + ")"
+        name = "ensemble (" + " + ".join(r["members"]) + ", whole-sequence members)"
         secs = "members + %.0f" % r["weight_fitting_seconds"]
         epochs = "-"
         cmd = "`bench/beauty_ensemble.sh Beauty.txt " + " ".join(r["members"]) + "`"
     else:
-        name = m
+        old = m.endswith("_sequences")
+        name = m.replace("_sequences", ", whole sequences")
         secs = "%.1f" % r.get("training_seconds", float("nan"))
         epochs = r.get("epochs") or "-"
         items = " --items Beauty_item2attributes.json" if r.get("config", {}).get("attributes") else ""
-        base, seed = (m.split("@") + [""])[:2]
+        base, seed = (m.replace("_sequences", "").split("@") + [""])[:2]
         seed = f" --seed {seed}" if seed else ""
-        cmd = (f"`driftrec train --data Beauty.txt{items} --model {base} --config configs/beauty/{base}.yaml{seed} --out m "
-               f"&& driftrec evaluate --model m --data Beauty.txt`")
+        sets = SEQUENCES if old else ""
+        cmd = (f"`driftrec train --data Beauty.txt{items} --model {base} --config configs/beauty/{base}.yaml{seed}{sets} "
+               f"--out m && driftrec evaluate --model m --data Beauty.txt`")
     print(f"| {name} | {x['hr@10']:.4f} | {x['ndcg@10']:.4f} | {x['mrr']:.4f} | {x['coverage@10']:.3f} | {valid} | "
           f"{secs} | {epochs} | {cmd} |")
 
@@ -49,5 +55,6 @@ if os.path.exists(path):
             secs, epochs = "%.1f" % r["refit_training_seconds"], r.get("refit_epochs") or "-"
             items = "" if m.split("@")[0] in ("pop", "itemknn", "bpr", "ials") else " --items Beauty_item2attributes.json"
             cmd = f"`driftrec train --data Beauty.txt{items} --refit-from m --out m2 && driftrec evaluate --model m2 --data Beauty.txt`"
-        print(f"| **{m}, refit** | {x['hr@10']:.4f} | {x['ndcg@10']:.4f} | {x['mrr']:.4f} | {x['coverage@10']:.3f} | - | "
+        label = f"{m}, whole sequences" if m.split("@")[0] in ("sasrec", "hstu", "ensemble") else m
+        print(f"| **{label}, refit** | {x['hr@10']:.4f} | {x['ndcg@10']:.4f} | {x['mrr']:.4f} | {x['coverage@10']:.3f} | - | "
               f"{secs} | {epochs} | {cmd} |")

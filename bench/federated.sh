@@ -30,7 +30,9 @@ if [[ ${MODEL:-bpr} == sasrec ]]; then
   read -r -a fed_set <<< "${FED_SET:-}"
   cfg=configs/federated/sasrec.yaml
   fed=(--model sasrec --config $cfg "${extra[@]}" "${fed_set[@]}")
-  run "centralised sasrec" --model sasrec --config configs/beauty/sasrec.yaml "${extra[@]}"
+  # Whole sequences, as the recorded centralised rows and the federated clients (which train on them).
+  run "centralised sasrec" --model sasrec --config configs/beauty/sasrec.yaml --set samples=sequences \
+    --set eval_every=5 --set patience=4 "${extra[@]}"
   run "federated sasrec (full softmax: every item row changes)" "${fed[@]}"
   sampled=(--set loss=sampled --set negatives=256)
   run "federated sasrec, 256 sampled negatives, sparse uploads" "${fed[@]}" "${sampled[@]}"

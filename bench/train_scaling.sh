@@ -8,6 +8,7 @@
 # bench/results/train_scaling_<name>.json and prints a table. VARIANTS="..." runs a subset (the
 # full softmax is out of reach at a million items).
 #   bench/train_scaling.sh DATA NAME [config=configs/beauty/sasrec.yaml] [chunk=4096] [extra train flags...]
+# SAMPLES=prefixes times prefix samples (default: whole sequences, as every recorded row).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:?data path}
@@ -34,7 +35,7 @@ for variant in "${variants[@]}"; do
     *) echo "unknown variant $variant" >&2; exit 2 ;;
   esac
   /usr/bin/time -f '%e %M' -o "$work/$variant.time" $bin --log-level warn --threads 2 train --data "$data" "${extra[@]}" \
-    --model "$model" --config "$config" "${flags[@]}" --set epochs=1 --set eval_every=0 --no-validation --out "$work/$variant" > /dev/null
+    --model "$model" --config "$config" "${flags[@]}" --set samples="${SAMPLES:-sequences}" --set epochs=1 --set eval_every=0 --no-validation --out "$work/$variant" > /dev/null
   read -r wall kb < "$work/$variant.time"
   python3 - "$variant" "$work/$variant/model.json" "$wall" "$kb" > "$work/$variant.row" <<'PY'
 import json, sys
