@@ -115,12 +115,14 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
                 0),
       float_param("label_smoothing", 0.0,
                   "loss=softmax: share of the target's probability spread uniformly over the items", 0.0, 0.99),
-      string_param("samples", "sequences",
-                   "training samples: sequences (each user's last max_len + 1 events, a target at every position) "
-                   "or prefixes (every training position its own sample: the events before it, up to max_len, with "
-                   "its event the one target at the newest position, where serving reads the state; more "
-                   "optimiser steps per epoch, each sample encoded on its own)",
-                   {"sequences", "prefixes", "auto"}),
+      string_param(
+          "samples", "sequences",
+          "training samples: sequences (each user's last max_len + 1 events, a target at every position) "
+          "or prefixes (every training position its own sample: the events before it, up to max_len, with "
+          "its event the one target at the newest position, where serving reads the state; more "
+          "optimiser steps per epoch, each sample encoded on its own), or auto (prefixes while their windows are "
+          "short, see prefix_max_context)",
+          {"sequences", "prefixes", "auto"}),
       int_param("prefix_max_context", 32,
                 "samples=auto: prefixes when a training position has at most this many earlier events in its "
                 "window on average (what a prefix sample costs to encode, relative to a sequence's position), else "
