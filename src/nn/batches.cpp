@@ -20,16 +20,18 @@ void cut_batches(TrainingSequences& t, std::vector<std::size_t> order) {
                            order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), i + t.batch_size)));
 }
 
+// Whether row r's event has a behaviour the model learns to predict (is_target is indexed by
+// behaviour).
+bool target_row(const data::InteractionLog& log, const std::vector<char>& is_target, std::size_t r) {
+  const auto b = static_cast<std::size_t>(log.behavior[r]);
+  return b < is_target.size() && is_target[b] != 0;
+}
+
 }  // namespace
 
 TrainingSequences training_sequences(const data::InteractionLog& log, std::int32_t n_users, int64_t max_len,
                                      std::size_t batch_size, const std::string& who, bool prefixes,
                                      const std::vector<char>* is_target) {
-  auto counts = [&](int64_t r) {
-    if (!is_target) return true;
-    const auto b = static_cast<std::size_t>(log.behavior[static_cast<std::size_t>(r)]);
-    return b < is_target->size() && (*is_target)[b] != 0;
-  };
   TrainingSequences t;
   t.last_only = prefixes;
   t.batch_size = batch_size;
@@ -41,7 +43,8 @@ TrainingSequences training_sequences(const data::InteractionLog& log, std::int32
       continue;
     }
     for (auto target = b + 1; target < e; ++target)
-      if (counts(target)) t.seqs.push_back({std::max(b, target - max_len), target + 1});
+      if (!is_target || target_row(log, *is_target, static_cast<std::size_t>(target)))
+        t.seqs.push_back({std::max(b, target - max_len), target + 1});
   }
   if (t.seqs.empty())
     throw InvalidInput(who + (prefixes ? "no training event of a target behaviour follows an earlier event"
@@ -78,10 +81,6 @@ TrainBatch make_batch(const SequentialModel::Impl& m, const data::InteractionLog
   for (auto s : batch) L = std::max(L, t.seqs[s].length() - 1);
   SequentialModel::Impl::Buffer buf(static_cast<int64_t>(batch.size()), L, m);
   std::vector<int64_t> tgt(batch.size() * static_cast<std::size_t>(L), 0);
-  auto target_row = [&](std::size_t r) {
-    const auto b = static_cast<std::size_t>(log.behavior[r]);
-    return b < is_target.size() && is_target[b];
-  };
   for (std::size_t b = 0; b < batch.size(); ++b) {
     const auto& s = t.seqs[batch[b]];
     const auto n = s.end - s.from - 1, off = L - n;  // left padding
@@ -89,7 +88,7 @@ TrainBatch make_batch(const SequentialModel::Impl& m, const data::InteractionLog
       const auto r = static_cast<std::size_t>(s.from + p);
       buf.set(m, static_cast<int64_t>(b), off + p, log.item[r], log.behavior[r], log.ts[r], p == 0,
               p == 0 ? 0 : log.ts[r - 1]);
-      if ((!t.last_only || p == n - 1) && target_row(r + 1))
+      if ((!t.last_only || p == n - 1) && target_row(log, is_target, r + 1))
         tgt[b * static_cast<std::size_t>(L) + static_cast<std::size_t>(off + p)] = log.item[r + 1];
     }
   }

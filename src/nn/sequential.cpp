@@ -259,9 +259,7 @@ namespace {
 /// bounded — the mean window of a training position (events before it, at most max_len) is at most
 /// prefix_max_context — else whole sequences; whole sequences for private and federated fits,
 /// which count users. Written back into the config.
-void resolve_auto_samples(nlohmann::json& c, const data::Dataset& train, const std::string& who) {
-  std::vector<int64_t> lengths;
-  for (std::int32_t u = 1; u < train.n_users(); ++u) lengths.push_back(train.log.user_length(u));
+void resolve_auto_samples(nlohmann::json& c, const std::vector<int64_t>& lengths, const std::string& who) {
   const double context = mean_prefix_context(lengths, c["max_len"].get<int64_t>());
   const bool counted = privacy::wants_dp(c) || c["fed_rounds"].get<int64_t>() > 0;
   c["samples"] =
@@ -274,17 +272,17 @@ void resolve_auto_samples(nlohmann::json& c, const data::Dataset& train, const s
 
 /// Size settings taken from the data (saved resolved in the config): max_len 0, loss and samples "auto".
 void resolve_data_settings(nlohmann::json& c, const data::Dataset& train, const std::string& who) {
-  const auto& log = train.log;
-  if (c["max_len"].get<int64_t>() == 0) {
-    std::vector<int64_t> lengths;
+  std::vector<int64_t> lengths;  // training events of each user who has any (for max_len 0, samples auto)
+  if (c["max_len"].get<int64_t>() == 0 || c["samples"] == "auto")
     for (std::int32_t u = 1; u < train.n_users(); ++u)
-      if (log.user_length(u) > 0) lengths.push_back(log.user_length(u));
+      if (train.log.user_length(u) > 0) lengths.push_back(train.log.user_length(u));
+  if (c["max_len"].get<int64_t>() == 0) {
     c["max_len"] = auto_max_len(lengths);
     log_info(who + "max_len " + std::to_string(c["max_len"].get<int64_t>()) + " from the data (" +
              std::to_string(lengths.size()) + " training histories)");
   }
   if (c["loss"] == "auto") resolve_auto_loss(c, train.n_items() - 1, who);
-  if (c["samples"] == "auto") resolve_auto_samples(c, train, who);
+  if (c["samples"] == "auto") resolve_auto_samples(c, lengths, who);
 }
 
 /// A private fit's settings must not come from the data outside the accounting: refuses max_len 0
