@@ -147,10 +147,11 @@ struct SeqEncoder : torch::nn::Module {
   RepeatHead repeat{nullptr};  ///< set (and registered) by the model when `repeat` is on
 };
 
-/// SASRec: learned right-aligned positions + pre-LN causal self-attention blocks.
+/// SASRec: learned right-aligned positions + pre-LN causal self-attention blocks; filter_mix > 0
+/// mixes a causal spectral filter over max_len events keeping filter_bins bins into every block.
 struct SasRecNet : SeqEncoder {
   SasRecNet(const SideInfo& side, int64_t d, int64_t max_len, int64_t layers, int64_t heads, int64_t ffn,
-            double dropout);
+            double dropout, double filter_mix = 0.0, int64_t filter_bins = 3);
   torch::Tensor forward(const Features& f, torch::Tensor* attn = nullptr) override;
   int64_t d_;
   torch::nn::Embedding positions{nullptr};

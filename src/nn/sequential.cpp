@@ -197,7 +197,15 @@ ParamSet make_params(const std::string& kind) {
   if (kind == "sasrec") {
     own = {int_param("layers", 2, "transformer blocks", 1, 48),
            int_param("heads", 1, "attention heads (must divide dim)", 1, 64),
-           int_param("ffn_dim", 0, "feed-forward width (0 = dim)", 0)};
+           int_param("ffn_dim", 0, "feed-forward width (0 = dim)", 0),
+           float_param("filter_mix", 0.0,
+                       "share of each block's update from a causal spectral filter (BSARec's alpha: low-pass of the "
+                       "last max_len events plus a learned per-dimension weight on the rest; 0 = attention only)",
+                       0.0, 1.0),
+           int_param("filter_bins", 3,
+                     "filter_mix > 0: low-frequency DFT bins of a max_len-long window kept as "
+                     "the low-pass (BSARec's c = 5 keeps 3)",
+                     1)};
   } else if (kind == "hstu") {
     own = {int_param("layers", 2, "HSTU layers", 1, 48),
            int_param("heads", 1, "attention heads (must divide dim)", 1, 64),

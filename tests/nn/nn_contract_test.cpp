@@ -62,6 +62,17 @@ struct SasRecRepeat {
     return c;
   }
 };
+// SASRec with the causal spectral filter in its blocks (BSARec's mix), trained on prefix samples.
+struct SasRecFilter {
+  static constexpr const char* name = "sasrec";
+  static nlohmann::json config() {
+    auto c = small();
+    c["layers"] = 1;
+    c["filter_mix"] = 0.7;
+    c["samples"] = "prefixes";
+    return c;
+  }
+};
 // Cross-domain models (two domains of the `crossdomain` preset): attention fusion over SASRec
 // encoders, concat fusion over GRU encoders.
 struct CrossAttention {
@@ -120,8 +131,8 @@ struct LightGcn {
     return {{"dim", 16}, {"lr", 0.01}, {"batch", 256}, {"epochs", 40}, {"eval_every", 0}};
   }
 };
-using NeuralModels = ::testing::Types<SasRec, Gru4Rec, Lstm, Caser, HstuSide, SasRecRepeat, CrossAttention,
-                                      CrossConcatGru, SasRecTextAttention, HstuTextCnn, LightGcn>;
+using NeuralModels = ::testing::Types<SasRec, Gru4Rec, Lstm, Caser, HstuSide, SasRecRepeat, SasRecFilter,
+                                      CrossAttention, CrossConcatGru, SasRecTextAttention, HstuTextCnn, LightGcn>;
 }  // namespace
 
 namespace contract {

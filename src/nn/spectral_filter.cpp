@@ -1,0 +1,48 @@
+#include "spectral_filter.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "driftrec/core/error.h"
+
+namespace driftrec::nn {
+
+torch::Tensor low_pass_kernel(int64_t window, int64_t bins) {
+  if (window < 1 || bins < 1) throw InvalidInput("spectral filter: window and bins must be positive");
+  bins = std::min(bins, window / 2 + 1);
+  std::vector<float> h(static_cast<std::size_t>(window), 0.0f);
+  const double n = static_cast<double>(window);
+  for (int64_t k = 0; k < window; ++k) {
+    double sum = 0;
+    for (int64_t f = 0; f < bins; ++f) {
+      const bool single = f == 0 || (window % 2 == 0 && f == window / 2);
+      sum += (single ? 1.0 : 2.0) * std::cos(2.0 * M_PI * static_cast<double>(f * k) / n);
+    }
+    h[static_cast<std::size_t>(k)] = static_cast<float>(sum / n);
+  }
+  return torch::tensor(h);
+}
+
+torch::Tensor causal_filter_matrix(const torch::Tensor& kernel, int64_t length) {
+  const auto window = kernel.size(0);
+  auto idx = torch::arange(length, torch::kLong);
+  auto lag = idx.unsqueeze(1) - idx.unsqueeze(0);  // t - s
+  auto inside = lag.ge(0) & lag.lt(window);
+  return torch::where(inside, kernel.index({lag.clamp(0, window - 1)}), torch::zeros({}, kernel.options()));
+}
+
+SpectralFilterImpl::SpectralFilterImpl(int64_t d, int64_t window, int64_t bins) {
+  kernel = register_buffer("kernel", low_pass_kernel(window, bins));
+  // beta = 1 at the start: the filter passes its input unchanged until training reweights the bands.
+  sqrt_beta = register_parameter("sqrt_beta", torch::ones({d}));
+}
+
+torch::Tensor SpectralFilterImpl::forward(const torch::Tensor& h, const torch::Tensor& valid) {
+  auto x = h * valid.unsqueeze(-1).to(h.dtype());
+  auto T = causal_filter_matrix(kernel, x.size(1)).to(x.device());
+  auto low = torch::matmul(T, x);  // [L, L] x [B, L, d]
+  return low + sqrt_beta.square() * (x - low);
+}
+
+}  // namespace driftrec::nn
