@@ -9,7 +9,7 @@
 namespace driftrec::nn {
 
 void Checkpoint::save(SeqEncoder& net, torch::optim::Optimizer& opt, const std::vector<torch::Tensor>& best,
-                      const State& st, const LazyAdam* item_opt) const {
+                      const State& st, const LazyAdam* item_opt, const std::vector<torch::Tensor>* average) const {
   namespace fs = std::filesystem;
   const fs::path tmp = dir_ + ".tmp";
   fs::remove_all(tmp);
@@ -21,6 +21,7 @@ void Checkpoint::save(SeqEncoder& net, torch::optim::Optimizer& opt, const std::
     torch::save(opt, (tmp / "optimizer.pt").string());
     torch::save(best, (tmp / "best.pt").string());
     if (item_opt) torch::save(item_opt->state(), (tmp / "item_optimizer.pt").string());
+    if (average) torch::save(*average, (tmp / "average.pt").string());
   } catch (const c10::Error& e) {
     throw IoError(dir_ + ": cannot write checkpoint: " + e.what_without_backtrace());
   }
@@ -35,7 +36,7 @@ void Checkpoint::save(SeqEncoder& net, torch::optim::Optimizer& opt, const std::
 }
 
 Checkpoint::State Checkpoint::load(SeqEncoder& net, torch::optim::Optimizer& opt, std::vector<torch::Tensor>& best,
-                                   LazyAdam* item_opt) const {
+                                   LazyAdam* item_opt, std::vector<torch::Tensor>* average) const {
   namespace fs = std::filesystem;
   std::ifstream in(fs::path(dir_) / "state.json");
   if (!in) throw NotFound(dir_ + ": no checkpoint to resume from");
@@ -53,6 +54,13 @@ Checkpoint::State Checkpoint::load(SeqEncoder& net, torch::optim::Optimizer& opt
       std::vector<torch::Tensor> state;
       torch::load(state, (fs::path(dir_) / "item_optimizer.pt").string());
       item_opt->load_state(state);
+    }
+    if (average) {
+      std::vector<torch::Tensor> loaded;
+      torch::load(loaded, (fs::path(dir_) / "average.pt").string());
+      if (loaded.size() != average->size()) throw CorruptModel(dir_ + "/average.pt: does not fit the model");
+      torch::NoGradGuard g;
+      for (std::size_t i = 0; i < loaded.size(); ++i) (*average)[i].copy_(loaded[i]);
     }
   } catch (const nlohmann::json::exception& e) {
     throw CorruptModel(dir_ + "/state.json: " + e.what());

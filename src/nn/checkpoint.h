@@ -1,7 +1,8 @@
 #pragma once
 // Training checkpoints of the sequential models: net.pt, optimizer.pt, best.pt (the best
-// parameters so far), item_optimizer.pt (the lazy item-table optimiser, when one is used) and
-// state.json, written to a temporary directory and renamed over the previous checkpoint.
+// parameters so far), item_optimizer.pt (the lazy item-table optimiser, when one is used),
+// average.pt (the moving average of the weights, when one is kept) and state.json, written to a temporary directory and
+// renamed over the previous checkpoint.
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,9 +26,10 @@ class Checkpoint {
   bool enabled() const { return !dir_.empty(); }
   /// Throws IoError when the files cannot be written.
   void save(SeqEncoder& net, torch::optim::Optimizer& opt, const std::vector<torch::Tensor>& best, const State& st,
-            const LazyAdam* item_opt) const;
+            const LazyAdam* item_opt, const std::vector<torch::Tensor>* average = nullptr) const;
   /// Throws NotFound without a checkpoint, CorruptModel when it does not fit the model.
-  State load(SeqEncoder& net, torch::optim::Optimizer& opt, std::vector<torch::Tensor>& best, LazyAdam* item_opt) const;
+  State load(SeqEncoder& net, torch::optim::Optimizer& opt, std::vector<torch::Tensor>& best, LazyAdam* item_opt,
+             std::vector<torch::Tensor>* average = nullptr) const;
 
  private:
   std::string dir_;

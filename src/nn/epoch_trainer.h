@@ -19,6 +19,7 @@
 #include "pch.h"
 #include "private_gradient.h"
 #include "sequential_impl.h"
+#include "weight_average.h"
 
 namespace driftrec::nn {
 
@@ -80,11 +81,13 @@ class EpochTrainer {
         dense, torch::optim::AdamWOptions(base_lr_).weight_decay(c["weight_decay"].get<double>()));
     if (lazy_) item_opt_.emplace(m.net->emb->items->weight, base_lr_, c["weight_decay"].get<double>());
     if (dp_) private_.emplace(params_, dp_->clip);
+    if (c["weight_average"].get<double>() > 0) average_.emplace(params_, c["weight_average"].get<double>());
   }
 
   /// Trains one epoch; returns the mean loss per target position.
   double run(int epoch) {
     const SparseItemGrad sparse_scope(*m_.net->emb, sparse_lookup_);
+    if (average_) average_->restore(params_);  // training continues from the raw weights
     m_.net->train();
     // Each epoch's randomness depends only on (seed, epoch), so a resumed run repeats it exactly.
     torch::manual_seed(seed_ + static_cast<std::uint64_t>(epoch) * 7919);
@@ -100,6 +103,7 @@ class EpochTrainer {
       for (std::size_t i = batches.size(); i > 1; --i) std::swap(batches[i - 1], batches[rng.uniform_int(i)]);
       for (const auto& batch : batches) total += world_ ? step_shared(batch, &positions) : step(batch, &positions);
     }
+    if (average_) average_->apply(params_);  // validation and the released model use the average
     m_.net->eval();
     m_.snapshot_items();
     return total / static_cast<double>(std::max<int64_t>(1, positions));
@@ -107,11 +111,18 @@ class EpochTrainer {
 
   const std::vector<torch::Tensor>& params() const { return params_; }
   Checkpoint::State state(const train::EpochState& st) const { return {st.epoch, st.best, st.bad, step_, st.stopped}; }
+  /// With weight averaging the checkpoint holds the raw weights and the average beside them.
   void save(Checkpoint& ckpt, const std::vector<torch::Tensor>& best, const train::EpochState& st) {
-    ckpt.save(*m_.net, *opt_, best, state(st), item_opt_ ? &*item_opt_ : nullptr);
+    const bool averaged = average_ && average_->applied();
+    if (averaged) average_->restore(params_);
+    ckpt.save(*m_.net, *opt_, best, state(st), item_opt_ ? &*item_opt_ : nullptr,
+              average_ ? &average_->tensors() : nullptr);
+    if (averaged) average_->apply(params_);
   }
   train::EpochState load(Checkpoint& ckpt, std::vector<torch::Tensor>& best) {
-    const auto st = ckpt.load(*m_.net, *opt_, best, item_opt_ ? &*item_opt_ : nullptr);
+    const auto st =
+        ckpt.load(*m_.net, *opt_, best, item_opt_ ? &*item_opt_ : nullptr, average_ ? &average_->tensors() : nullptr);
+    if (average_) average_->apply(params_);  // as run() leaves them
     step_ = st.step;
     return {st.epoch, st.best, st.bad, st.stopped};
   }
@@ -130,6 +141,7 @@ class EpochTrainer {
     opt_->step();
     if (item_opt_) item_opt_->step();
     m_.zero_padding_rows();
+    if (average_) average_->update(params_, step_);
   }
 
   /// One optimiser step on a batch; returns the batch's summed loss and adds its target positions.
@@ -202,6 +214,7 @@ class EpochTrainer {
     private_->release(dp_->sigma, dp_->expected_batch());
     opt_->step();
     m_.zero_padding_rows();
+    if (average_) average_->update(params_, step_);  // post-processing of the private iterates
     return total;
   }
 
@@ -221,6 +234,7 @@ class EpochTrainer {
   std::unique_ptr<torch::optim::AdamW> opt_;
   std::optional<LazyAdam> item_opt_;
   std::optional<PrivateGradient> private_;
+  std::optional<WeightAverage> average_;
 };
 
 }  // namespace driftrec::nn

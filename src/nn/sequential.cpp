@@ -134,6 +134,11 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
       float_param("weight_decay", 0.0, "AdamW weight decay", 0.0),
       float_param("clip_norm", 5.0, "gradient norm clip (0 = off)", 0.0),
       int_param("warmup_steps", 100, "linear learning-rate warm-up steps", 0),
+      float_param("weight_average", 0.0,
+                  "decay of an exponential moving average of the weights over optimiser steps (e.g. 0.999; "
+                  "0 = off): validation, the kept best weights and the released model use the average, training "
+                  "continues from the raw weights (every step touches every weight, the item table included)",
+                  0.0, 0.999999),
       string_param("lr_schedule", "constant", "after warm-up: constant, or cosine decay to 0 over `epochs`",
                    {"constant", "cosine"}),
       int_param("eval_every", 5, "epochs between validation checks (0 = never)", 0),
@@ -334,6 +339,8 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
   const bool prefixes = c["samples"] == "prefixes";
   if (prefixes && (federated || dp))
     throw InvalidInput(who + "samples=prefixes is for the centralised fit (privacy and federation count users)");
+  if (federated && c["weight_average"].get<double>() > 0)
+    throw InvalidInput(who + "weight_average is for the centralised fit (a federated server steps on client updates)");
   auto seqs = training_sequences(train.log, n_users_, m.max_len,
                                  static_cast<std::size_t>(c["batch_size"].get<int64_t>()), who, prefixes, &is_target);
   std::optional<privacy::DpSgdPlan> dp_plan;

@@ -162,6 +162,9 @@ TEST(PrefixSamples, TrainsDeterministicallyAndIsRefusedWherePrivacyCountsUsers) 
   // The same settings with whole sequences are accepted: it is the samples that are refused.
   EXPECT_NO_THROW(fit({{"fed_rounds", 2}, {"samples", "sequences"}}));
   EXPECT_NO_THROW(fit({{"dp_epsilon", 8.0}, {"samples", "sequences"}}));
+  // A moving average of the weights is for the centralised fit too (a private one included).
+  EXPECT_THROW(fit({{"fed_rounds", 2}, {"samples", "sequences"}, {"weight_average", 0.9}}), InvalidInput);
+  EXPECT_NO_THROW(fit({{"dp_epsilon", 8.0}, {"samples", "sequences"}, {"weight_average", 0.9}}));
 }
 
 TEST(PrefixSamples, AutoChoosesPrefixesWhileTheirWindowsAreShort) {

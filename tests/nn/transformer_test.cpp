@@ -95,8 +95,9 @@ TEST_P(EveryNeuralModel, OverfitsATinyDataset) {
 INSTANTIATE_TEST_SUITE_P(Models, EveryNeuralModel, ::testing::Values("sasrec", "gru4rec", "caser", "hstu"),
                          [](const auto& info) { return info.param; });
 
-// With the sampled objective's lazy item-table optimiser (sparse_items) and with dense AdamW.
-class Resume : public ::testing::TestWithParam<bool> {};
+// With the sampled objective's lazy item-table optimiser (sparse_items), with dense AdamW, and with a
+// moving average of the weights (checkpointed beside the raw weights).
+class Resume : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Resume, ResumingFromACheckpointGivesTheUninterruptedModel) {
   nn::register_neural_models();
@@ -104,8 +105,9 @@ TEST_P(Resume, ResumingFromACheckpointGivesTheUninterruptedModel) {
   for (int u = 0; u < 40; ++u)
     for (int t = 0; t < 6 + u % 5; ++t) b.add("u" + std::to_string(u), "i" + std::to_string((u * 3 + t * 7) % 30), t);
   const auto ds = b.finish();
-  const nlohmann::json base = {{"dim", 16},      {"layers", 1},    {"max_len", 10},   {"eval_every", 0},
-                               {"dropout", 0.2}, {"negatives", 8}, {"batch_size", 8}, {"sparse_items", GetParam()}};
+  nlohmann::json base = {{"dim", 16},      {"layers", 1},    {"max_len", 10},   {"eval_every", 0},
+                         {"dropout", 0.2}, {"negatives", 8}, {"batch_size", 8}, {"sparse_items", GetParam() == "Lazy"}};
+  if (GetParam() == "Average") base["weight_average"] = 0.9;
   auto cfg = [&](int epochs) {
     auto c = base;
     c["epochs"] = epochs;
@@ -129,6 +131,16 @@ TEST_P(Resume, ResumingFromACheckpointGivesTheUninterruptedModel) {
   full->score(full->encode(-1, h), a.data());
   resumed->score(resumed->encode(-1, h), c.data());
   EXPECT_EQ(a, c);
+  if (GetParam() == "Average") {  // the released model is the average, not the last raw weights
+    auto plain = base;
+    plain["weight_average"] = 0.0;
+    plain["epochs"] = 6;
+    auto raw = models::create_model("sasrec", plain);
+    raw->fit(ds, fo);
+    std::vector<float> r(a.size());
+    raw->score(raw->encode(-1, h), r.data());
+    EXPECT_NE(a, r);
+  }
   models::FitOptions missing = fo;
   missing.resume = true;
   missing.checkpoint_dir = dir + "_absent";
@@ -136,8 +148,8 @@ TEST_P(Resume, ResumingFromACheckpointGivesTheUninterruptedModel) {
   std::filesystem::remove_all(dir);
 }
 
-INSTANTIATE_TEST_SUITE_P(SasRec, Resume, ::testing::Values(true, false),
-                         [](const auto& info) { return info.param ? "LazyItemTable" : "DenseAdamW"; });
+INSTANTIATE_TEST_SUITE_P(SasRec, Resume, ::testing::Values("Lazy", "Dense", "Average"),
+                         [](const auto& info) { return info.param; });
 
 // loss: auto picks the objective by the catalogue's size and saves what it chose.
 TEST(SasRec, AutoLossFollowsTheSizeRule) {
