@@ -16,7 +16,8 @@ attrs=$(dirname "$data")/$(basename "$data" .txt)_item2attributes.json
 bin=${DRIFTREC_BIN:-build/driftrec}
 # name|model|overrides (space-separated key=value). Each row reproduces the config of its time: rows
 # recorded before prefix samples set whole sequences and their 5/4 validation cadence, sasrec rows
-# recorded before the spectral filter switch it (and the wider feed-forward) off.
+# recorded before the spectral filter switch it (and the wider feed-forward) off, and sasrec rows
+# recorded before weight averaging switch that off.
 variants=(
   "hstu (the whole-sequence config)|hstu|samples=sequences eval_every=5 patience=4"
   "hstu + cosine (60 epochs)|hstu|lr_schedule=cosine epochs=60 samples=sequences eval_every=5 patience=4"
@@ -25,28 +26,28 @@ variants=(
   "hstu + cosine + weight decay 1.0|hstu|lr_schedule=cosine epochs=60 weight_decay=1.0 samples=sequences eval_every=5 patience=4"
   "hstu + weight decay 0.3 (constant rate, 300 epochs)|hstu|weight_decay=0.3 samples=sequences eval_every=5 patience=4"
   "hstu + label smoothing 0.1|hstu|label_smoothing=0.1 samples=sequences eval_every=5 patience=4"
-  "sasrec (the whole-sequence config)|sasrec|filter_mix=0 ffn_dim=0 samples=sequences eval_every=5 patience=4"
-  "sasrec + cosine + weight decay 0.1|sasrec|lr_schedule=cosine epochs=60 weight_decay=0.1 filter_mix=0 ffn_dim=0 samples=sequences eval_every=5 patience=4"
+  "sasrec (the whole-sequence config)|sasrec|filter_mix=0 ffn_dim=0 samples=sequences eval_every=5 patience=4 weight_average=0"
+  "sasrec + cosine + weight decay 0.1|sasrec|lr_schedule=cosine epochs=60 weight_decay=0.1 filter_mix=0 ffn_dim=0 samples=sequences eval_every=5 patience=4 weight_average=0"
   # Issue #19: sampled objectives against the committed full softmax, same model otherwise.
   # sparse_items=true: the lazily updated item table (what loss: auto uses above its size limit).
-  "sasrec + sampled, 2048 uniform negatives|sasrec|loss=sampled negatives=2048 filter_mix=0 ffn_dim=0 samples=sequences eval_every=5 patience=4"
-  "sasrec + sampled, 2048 uniform, lazy item table|sasrec|loss=sampled negatives=2048 sparse_items=true filter_mix=0 ffn_dim=0 samples=sequences eval_every=5 patience=4"
-  "sasrec + sampled, mixed: in-batch + 1024 uniform, lazy item table|sasrec|loss=sampled sampling=mixed negatives=1024 sparse_items=true filter_mix=0 ffn_dim=0 samples=sequences eval_every=5 patience=4"
-  "sasrec + sampled, mixed: in-batch + 1024 uniform|sasrec|loss=sampled sampling=mixed negatives=1024 filter_mix=0 ffn_dim=0 samples=sequences eval_every=5 patience=4"
-  "sasrec + sampled, mixed: in-batch + 4096 uniform|sasrec|loss=sampled sampling=mixed negatives=4096 filter_mix=0 ffn_dim=0 samples=sequences eval_every=5 patience=4"
-  "sasrec + sampled, 4096 uniform, lazy item table|sasrec|loss=sampled negatives=4096 sparse_items=true filter_mix=0 ffn_dim=0 samples=sequences eval_every=5 patience=4"
+  "sasrec + sampled, 2048 uniform negatives|sasrec|loss=sampled negatives=2048 filter_mix=0 ffn_dim=0 samples=sequences eval_every=5 patience=4 weight_average=0"
+  "sasrec + sampled, 2048 uniform, lazy item table|sasrec|loss=sampled negatives=2048 sparse_items=true filter_mix=0 ffn_dim=0 samples=sequences eval_every=5 patience=4 weight_average=0"
+  "sasrec + sampled, mixed: in-batch + 1024 uniform, lazy item table|sasrec|loss=sampled sampling=mixed negatives=1024 sparse_items=true filter_mix=0 ffn_dim=0 samples=sequences eval_every=5 patience=4 weight_average=0"
+  "sasrec + sampled, mixed: in-batch + 1024 uniform|sasrec|loss=sampled sampling=mixed negatives=1024 filter_mix=0 ffn_dim=0 samples=sequences eval_every=5 patience=4 weight_average=0"
+  "sasrec + sampled, mixed: in-batch + 4096 uniform|sasrec|loss=sampled sampling=mixed negatives=4096 filter_mix=0 ffn_dim=0 samples=sequences eval_every=5 patience=4 weight_average=0"
+  "sasrec + sampled, 4096 uniform, lazy item table|sasrec|loss=sampled negatives=4096 sparse_items=true filter_mix=0 ffn_dim=0 samples=sequences eval_every=5 patience=4 weight_average=0"
   # Issue #15: prefix samples (docs/design-notes.md "Prefix samples"); validation every 2 epochs,
   # patience 5, as the committed configs now say.
   "hstu + whole sequences in batches of 32|hstu|batch_size=32 eval_every=2 patience=5"
   "hstu + prefix samples, batches of 256, validation every epoch|hstu|samples=prefixes batch_size=256 eval_every=1 patience=8"
   "hstu + samples auto (prefixes here)|hstu|samples=auto eval_every=2 patience=5"
-  "sasrec + samples auto (prefixes here)|sasrec|samples=auto eval_every=2 patience=5 filter_mix=0 ffn_dim=0"
-  "sasrec + samples auto + weight decay 0.1|sasrec|samples=auto eval_every=2 patience=5 weight_decay=0.1 filter_mix=0 ffn_dim=0"
+  "sasrec + samples auto (prefixes here)|sasrec|samples=auto eval_every=2 patience=5 filter_mix=0 ffn_dim=0 weight_average=0"
+  "sasrec + samples auto + weight decay 0.1|sasrec|samples=auto eval_every=2 patience=5 weight_decay=0.1 filter_mix=0 ffn_dim=0 weight_average=0"
   # Issue #15: the causal spectral filter (docs/design-notes.md "Spectral filter"), on the prefix-sample
   # config; the committed config now has both, so these rows switch off what they do not measure.
-  "sasrec + spectral filter (filter_mix 0.7, 3 bins)|sasrec|ffn_dim=0"
-  "sasrec + spectral filter + feed-forward 4 x dim (committed)|sasrec|"
-  "sasrec + spectral filter + feed-forward 4 x dim + weight average 0.999|sasrec|weight_average=0.999"
+  "sasrec + spectral filter (filter_mix 0.7, 3 bins)|sasrec|ffn_dim=0 weight_average=0"
+  "sasrec + spectral filter + feed-forward 4 x dim|sasrec|weight_average=0"
+  "sasrec + spectral filter + feed-forward 4 x dim + weight average 0.999 (committed)|sasrec|"
 )
 want=("$@")
 work=$(mktemp -d)

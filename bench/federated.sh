@@ -31,7 +31,7 @@ if [[ ${MODEL:-bpr} == sasrec ]]; then
   cfg=configs/federated/sasrec.yaml
   fed=(--model sasrec --config $cfg "${extra[@]}" "${fed_set[@]}")
   # Whole sequences, as the recorded centralised rows and the federated clients (which train on them).
-  run "centralised sasrec" --model sasrec --config configs/beauty/sasrec.yaml --set samples=sequences --set filter_mix=0 --set ffn_dim=0 \
+  run "centralised sasrec" --model sasrec --config configs/beauty/sasrec.yaml --set samples=sequences --set filter_mix=0 --set ffn_dim=0 --set weight_average=0 \
     --set eval_every=5 --set patience=4 "${extra[@]}"
   run "federated sasrec (full softmax: every item row changes)" "${fed[@]}"
   sampled=(--set loss=sampled --set negatives=256)
