@@ -1,8 +1,8 @@
 #pragma once
 // Training checkpoints of the sequential models: net.pt, optimizer.pt, best.pt (the best
 // parameters so far), item_optimizer.pt (the lazy item-table optimiser, when one is used),
-// average.pt (the moving average of the weights, when one is kept) and state.json, written to a temporary directory and
-// renamed over the previous checkpoint.
+// average.pt (the moving average of the weights, when one is kept) and state.json, written to a
+// temporary directory and renamed over the previous checkpoint.
 #include <string>
 #include <utility>
 #include <vector>

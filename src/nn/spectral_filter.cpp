@@ -26,8 +26,8 @@ torch::Tensor low_pass_kernel(int64_t window, int64_t bins) {
 
 torch::Tensor causal_filter_matrix(const torch::Tensor& kernel, int64_t length) {
   const auto window = kernel.size(0);
-  auto idx = torch::arange(length, torch::kLong);
-  auto lag = idx.unsqueeze(1) - idx.unsqueeze(0);  // t - s
+  auto idx = torch::arange(length, kernel.options().dtype(torch::kLong));  // on the kernel's device
+  auto lag = idx.unsqueeze(1) - idx.unsqueeze(0);                          // t - s
   auto inside = lag.ge(0) & lag.lt(window);
   return torch::where(inside, kernel.index({lag.clamp(0, window - 1)}), torch::zeros({}, kernel.options()));
 }
@@ -40,8 +40,8 @@ SpectralFilterImpl::SpectralFilterImpl(int64_t d, int64_t window, int64_t bins) 
 
 torch::Tensor SpectralFilterImpl::forward(const torch::Tensor& h, const torch::Tensor& valid) {
   auto x = h * valid.unsqueeze(-1).to(h.dtype());
-  auto T = causal_filter_matrix(kernel, x.size(1)).to(x.device());
-  auto low = torch::matmul(T, x);  // [L, L] x [B, L, d]
+  auto T = causal_filter_matrix(kernel, x.size(1));  // the kernel buffer moves with the module
+  auto low = torch::matmul(T, x);                    // [L, L] x [B, L, d]
   return low + sqrt_beta.square() * (x - low);
 }
 
