@@ -32,8 +32,10 @@ void orthonormalize(std::vector<double>& Y, std::size_t m, std::size_t l);
 void symmetric_eigen(std::vector<double>& A, std::size_t n, std::vector<double>& w);
 
 /// Inverts the symmetric positive-definite A[n, n] (full, row-major) in place through its Cholesky
-/// factor. Returns false when A is not positive definite.
+/// factor. Returns false when A is not positive definite. The float overload (LAPACK's s*) halves
+/// the memory for catalogues whose n^2 doubles do not fit.
 bool spd_inverse(std::vector<double>& A, std::size_t n);
+bool spd_inverse(std::vector<float>& A, std::size_t n);
 
 /// The top singular values and right singular vectors of A.
 struct TruncatedSvd {

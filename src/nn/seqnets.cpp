@@ -148,13 +148,13 @@ torch::Tensor blocked_keys(const torch::Tensor& items) {
 // ---------------------------------------------------------------- sasrec
 
 SasRecNet::SasRecNet(const SideInfo& side, int64_t d, int64_t max_len, int64_t layers, int64_t heads, int64_t ffn,
-                     double dropout, double filter_mix, int64_t filter_bins)
-    : d_(d) {
+                     double dropout, double filter_mix, int64_t filter_bins, bool post_norm)
+    : d_(d), post_norm_(post_norm) {
   emb = register_module("emb", InputEmbedding(side, d));
   positions = register_module("positions", torch::nn::Embedding(max_len, d));
   for (int64_t l = 0; l < layers; ++l)
-    blocks.push_back(
-        register_module("block" + std::to_string(l), Block(d, heads, ffn, dropout, filter_mix, max_len, filter_bins)));
+    blocks.push_back(register_module("block" + std::to_string(l),
+                                     Block(d, heads, ffn, dropout, filter_mix, max_len, filter_bins, post_norm)));
   ln = register_module("ln", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
   drop = register_module("drop", torch::nn::Dropout(dropout));
 }
@@ -164,12 +164,13 @@ torch::Tensor SasRecNet::forward(const Features& f, torch::Tensor* attn) {
   const auto valid = f.items.ne(0);
   auto pos = torch::arange(L, f.items.options()).unsqueeze(0);  // newest item at L-1
   auto x = emb->forward(f) * std::sqrt(static_cast<double>(d_)) + positions(pos + (positions->weight.size(0) - L));
+  if (post_norm_) x = ln(x);
   x = drop(x) * valid.unsqueeze(-1);
   auto blocked = blocked_keys(f.items);
   auto mask = torch::zeros(blocked.sizes(), x.options()).masked_fill(blocked, -INFINITY);
   for (std::size_t l = 0; l < blocks.size(); ++l)
     x = blocks[l]->forward(x, mask, (attn && l + 1 == blocks.size()) ? attn : nullptr, valid);
-  return ln(x);
+  return post_norm_ ? x : ln(x);
 }
 
 // ---------------------------------------------------------------- gru4rec

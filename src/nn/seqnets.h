@@ -147,13 +147,16 @@ struct SeqEncoder : torch::nn::Module {
   RepeatHead repeat{nullptr};  ///< set (and registered) by the model when `repeat` is on
 };
 
-/// SASRec: learned right-aligned positions + pre-LN causal self-attention blocks; filter_mix > 0
-/// mixes a causal spectral filter over max_len events keeping filter_bins bins into every block.
+/// SASRec: learned right-aligned positions + causal self-attention blocks; filter_mix > 0 mixes a
+/// causal spectral filter over max_len events keeping filter_bins bins into every block. Pre-LN
+/// blocks end in a final LayerNorm (`ln`); post-LN blocks (post_norm, BERT's and BSARec's layout)
+/// normalise the input embedding with `ln` instead and end with the last block's own norm.
 struct SasRecNet : SeqEncoder {
   SasRecNet(const SideInfo& side, int64_t d, int64_t max_len, int64_t layers, int64_t heads, int64_t ffn,
-            double dropout, double filter_mix = 0.0, int64_t filter_bins = 3);
+            double dropout, double filter_mix = 0.0, int64_t filter_bins = 3, bool post_norm = false);
   torch::Tensor forward(const Features& f, torch::Tensor* attn = nullptr) override;
   int64_t d_;
+  bool post_norm_;
   torch::nn::Embedding positions{nullptr};
   std::vector<Block> blocks;
   torch::nn::LayerNorm ln{nullptr};

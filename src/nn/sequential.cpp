@@ -210,7 +210,11 @@ ParamSet make_params(const std::string& kind) {
            int_param("filter_bins", 3,
                      "filter_mix > 0: low-frequency DFT bins of a max_len-long window kept as "
                      "the low-pass (BSARec's c = 5 keeps 3)",
-                     1)};
+                     1),
+           string_param("norm", "pre",
+                        "block layout: pre (LayerNorm before attention and feed-forward, final norm) or post "
+                        "(BERT's and BSARec's: each residual closed under its own norm, normalised input)",
+                        {"pre", "post"})};
   } else if (kind == "hstu") {
     own = {int_param("layers", 2, "HSTU layers", 1, 48),
            int_param("heads", 1, "attention heads (must divide dim)", 1, 64),

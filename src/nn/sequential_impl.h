@@ -44,7 +44,8 @@ struct SequentialModel::Impl {
     if (name == "sasrec") {
       const auto ffn = c["ffn_dim"].get<int64_t>() > 0 ? c["ffn_dim"].get<int64_t>() : d;
       return std::make_shared<SasRecNet>(side, d, max_len, c["layers"].get<int64_t>(), c["heads"].get<int64_t>(), ffn,
-                                         dropout, c.value("filter_mix", 0.0), c.value("filter_bins", int64_t{3}));
+                                         dropout, c.value("filter_mix", 0.0), c.value("filter_bins", int64_t{3}),
+                                         c.value("norm", std::string("pre")) == "post");
     }
     if (name == "hstu")
       return std::make_shared<HstuNet>(side, d, max_len, c["layers"].get<int64_t>(), c["heads"].get<int64_t>(), times,

@@ -3,7 +3,8 @@
 // item-item model. With X the binary user x item matrix and P = (X^T X + lambda I)^-1, the weights
 // are B = I - P diag(1 / diag(P)) with a zero diagonal, and a user with history row r scores
 // s = r B. The solve is one Cholesky factorisation and inversion of an items x items matrix
-// (LAPACK, double precision: 8 n^2 bytes, refused above `max_items`). The score depends on the
+// (LAPACK; `precision`: double, 8 n^2 bytes, or float, 4 n^2 bytes with the weights written over
+// the inverse, so 41k items fit in 6.7 GB; refused above `max_items`). The score depends on the
 // user only through r: new users and new events are served without retraining, and explain()
 // gives each past item's exact share B_ij.
 #include <string>
