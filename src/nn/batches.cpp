@@ -1,6 +1,7 @@
 #include "batches.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "driftrec/core/error.h"
@@ -30,25 +31,34 @@ bool target_row(const data::InteractionLog& log, const std::vector<char>& is_tar
 }  // namespace
 
 TrainingSequences training_sequences(const data::InteractionLog& log, std::int32_t n_users, int64_t max_len,
-                                     std::size_t batch_size, const std::string& who, bool prefixes,
+                                     std::size_t batch_size, const std::string& who, int64_t prefix_stride,
                                      const std::vector<char>* is_target) {
+  if (prefix_stride < 0) throw InvalidInput(who + "prefix_stride must be >= 0");
   TrainingSequences t;
-  t.last_only = prefixes;
+  t.last_targets = prefix_stride;
   t.batch_size = batch_size;
+  const auto any_target = [&](int64_t from, int64_t to) {  // rows [from, to]
+    if (!is_target) return true;
+    for (auto r = from; r <= to; ++r)
+      if (target_row(log, *is_target, static_cast<std::size_t>(r))) return true;
+    return false;
+  };
   for (std::int32_t u = 1; u < n_users; ++u) {
     const auto b = log.user_begin(u), e = log.user_end(u);
     if (e - b < 2) continue;
-    if (!prefixes) {
+    if (prefix_stride == 0) {
       t.seqs.push_back({std::max(b, e - max_len - 1), e});
       continue;
     }
-    for (auto target = b + 1; target < e; ++target)
-      if (!is_target || target_row(log, *is_target, static_cast<std::size_t>(target)))
+    // Newest targets e - 1, e - 1 - k, ... (ascending), each with up to max_len events before it.
+    const auto first = (e - 1) - ((e - 1 - (b + 1)) / prefix_stride) * prefix_stride;
+    for (auto target = first; target < e; target += prefix_stride)
+      if (any_target(std::max(b + 1, target - prefix_stride + 1), target))
         t.seqs.push_back({std::max(b, target - max_len), target + 1});
   }
   if (t.seqs.empty())
-    throw InvalidInput(who + (prefixes ? "no training event of a target behaviour follows an earlier event"
-                                       : "no user has two or more training events"));
+    throw InvalidInput(who + (prefix_stride > 0 ? "no training event of a target behaviour follows an earlier event"
+                                                : "no user has two or more training events"));
   std::vector<std::size_t> order(t.seqs.size());
   std::iota(order.begin(), order.end(), 0);
   cut_batches(t, std::move(order));
@@ -65,6 +75,11 @@ double mean_prefix_context(const std::vector<int64_t>& lengths, int64_t max_len)
     positions += static_cast<double>(p);
   }
   return positions > 0 ? events / positions : 0.0;
+}
+
+int64_t auto_prefix_stride(double context, int64_t max_context) {
+  if (max_context < 1) throw InvalidInput("prefix_max_context must be >= 1");
+  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(context / static_cast<double>(max_context) - 1e-9)));
 }
 
 void rebucket(TrainingSequences& t, Rng& rng) {
@@ -88,7 +103,7 @@ TrainBatch make_batch(const SequentialModel::Impl& m, const data::InteractionLog
       const auto r = static_cast<std::size_t>(s.from + p);
       buf.set(m, static_cast<int64_t>(b), off + p, log.item[r], log.behavior[r], log.ts[r], p == 0,
               p == 0 ? 0 : log.ts[r - 1]);
-      if ((!t.last_only || p == n - 1) && target_row(log, is_target, r + 1))
+      if ((t.last_targets == 0 || p >= n - t.last_targets) && target_row(log, is_target, r + 1))
         tgt[b * static_cast<std::size_t>(L) + static_cast<std::size_t>(off + p)] = log.item[r + 1];
     }
   }

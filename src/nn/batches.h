@@ -13,7 +13,8 @@ namespace driftrec::nn {
 /// last max_len + 1 training events as one sample (inputs = all but the last, targets = all but
 /// the first). Prefixes: every training position as a sample of its own — the up to max_len events
 /// before it as inputs, its event as the one target, at the newest position, where serving reads
-/// the state.
+/// the state. Prefixes with a stride k > 1: a sample every k training positions counted back from
+/// each user's newest event, its last k positions the targets (its newest with a full window).
 struct TrainingSequences {
   struct Seq {
     int64_t from, end;  ///< rows [from, end) of the log
@@ -21,20 +22,25 @@ struct TrainingSequences {
   };
   std::vector<Seq> seqs;
   std::vector<std::vector<std::size_t>> batches;  ///< indices into seqs, similar lengths together
-  bool last_only = false;                         ///< prefixes: only the last position is a target
+  int64_t last_targets = 0;  ///< prefixes: only the last this-many positions are targets (0: sequences, all)
   std::size_t batch_size = 0;
 };
 
-/// Throws InvalidInput (prefixed by `who`) when no user has two or more events. With prefixes, a
-/// position whose event's behaviour is not in `is_target` (when given) makes no sample.
+/// Throws InvalidInput (prefixed by `who`) when no user has two or more events. `prefix_stride` 0
+/// gives whole sequences, k >= 1 prefix samples every k positions; a prefix sample none of whose
+/// targets has a behaviour in `is_target` (when given) is not made.
 TrainingSequences training_sequences(const data::InteractionLog& log, std::int32_t n_users, int64_t max_len,
-                                     std::size_t batch_size, const std::string& who, bool prefixes = false,
+                                     std::size_t batch_size, const std::string& who, int64_t prefix_stride = 0,
                                      const std::vector<char>* is_target = nullptr);
 
 /// The mean number of events in a prefix sample's inputs (the events before a training position,
 /// at most max_len) over the training positions of users with these history lengths: the encoding
 /// cost of a prefix sample relative to one position of a whole sequence.
 double mean_prefix_context(const std::vector<int64_t>& lengths, int64_t max_len);
+
+/// samples=auto's stride: the smallest k >= 1 with context / k <= max_context (a window encoded
+/// once per k targets), i.e. ceil(context / max_context).
+int64_t auto_prefix_stride(double context, int64_t max_context);
 
 /// Cuts the samples into length-bucketed batches again, ties in length in a random order (the
 /// prefix trainer calls this every epoch so a batch is not always the same users).

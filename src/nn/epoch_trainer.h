@@ -97,7 +97,7 @@ class EpochTrainer {
     if (dp_) {
       for (int64_t s = 0; s < dp_->steps_per_epoch; ++s) total += private_step(rng, &positions);
     } else {
-      if (set_.sequences().last_only) rebucket(set_.sequences(), rng);
+      if (set_.sequences().last_targets > 0) rebucket(set_.sequences(), rng);
       auto& batches = set_.sequences().batches;
       std::sort(batches.begin(), batches.end());
       for (std::size_t i = batches.size(); i > 1; --i) std::swap(batches[i - 1], batches[rng.uniform_int(i)]);

@@ -115,18 +115,23 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
                 0),
       float_param("label_smoothing", 0.0,
                   "loss=softmax: share of the target's probability spread uniformly over the items", 0.0, 0.99),
-      string_param(
-          "samples", "sequences",
-          "training samples: sequences (each user's last max_len + 1 events, a target at every position) "
-          "or prefixes (every training position its own sample: the events before it, up to max_len, with "
-          "its event the one target at the newest position, where serving reads the state; more "
-          "optimiser steps per epoch, each sample encoded on its own), or auto (prefixes while their windows are "
-          "short, see prefix_max_context)",
-          {"sequences", "prefixes", "auto"}),
+      string_param("samples", "sequences",
+                   "training samples: sequences (each user's last max_len + 1 events, a target at every position) "
+                   "or prefixes (every training position its own sample: the events before it, up to max_len, with "
+                   "its event the one target at the newest position, where serving reads the state; more "
+                   "optimiser steps per epoch, each sample encoded on its own; see prefix_stride), or auto (prefixes "
+                   "while their cost is within prefix_max_context, else sequences)",
+                   {"sequences", "prefixes", "auto"}),
+      int_param("prefix_stride", 1,
+                "samples=prefixes or auto: a sample every this many training positions, counted back from each "
+                "user's newest event, its last this-many positions the targets (1: every position its own sample; "
+                "larger strides encode each window once for several targets, for long histories; 0: from the data, "
+                "the smallest stride within prefix_max_context)",
+                0),
       int_param("prefix_max_context", 32,
-                "samples=auto: prefixes when a training position has at most this many earlier events in its "
-                "window on average (what a prefix sample costs to encode, relative to a sequence's position), else "
-                "sequences; always sequences for a private or federated fit",
+                "samples=auto: prefixes while a training position's mean window (its earlier events, at most "
+                "max_len) over prefix_stride is at most this many events, else sequences (prefix_stride 0: the "
+                "stride that keeps it within); always sequences for a private or federated fit",
                 1),
       int_param("batch_size", 128, "samples per batch", 1),
       int_param("epochs", 200, "maximum epochs", 1),
@@ -272,25 +277,34 @@ SequentialModel::~SequentialModel() = default;
 
 namespace {
 
-/// `samples: auto` (docs/design-notes.md, "Prefix samples"): prefix samples when their cost is
-/// bounded — the mean window of a training position (events before it, at most max_len) is at most
-/// prefix_max_context — else whole sequences; whole sequences for private and federated fits,
-/// which count users. Written back into the config.
+/// `samples: auto` (docs/design-notes.md, "Prefix samples"): whole sequences for private and
+/// federated fits, which count users; otherwise prefix samples with their encoding cost bounded by
+/// prefix_max_context events per target on average. With prefix_stride 0 the stride grows with the
+/// windows (ceil(mean window / prefix_max_context)), so it is always prefixes; with a fixed stride,
+/// prefixes while the mean window over that stride is within the bound, else whole sequences.
+/// Written back into the config (samples, prefix_stride).
 void resolve_auto_samples(nlohmann::json& c, const std::vector<int64_t>& lengths, const std::string& who) {
   const double context = mean_prefix_context(lengths, c["max_len"].get<int64_t>());
+  const auto max_context = c["prefix_max_context"].get<int64_t>();
   const bool counted = privacy::wants_dp(c) || c["fed_rounds"].get<int64_t>() > 0;
-  c["samples"] =
-      !counted && context <= static_cast<double>(c["prefix_max_context"].get<int64_t>()) ? "prefixes" : "sequences";
-  log_info(who + "samples " + c["samples"].get<std::string>() + ": a training position's window holds " +
-           std::to_string(context) + " events on average (samples: auto, prefixes up to " +
-           std::to_string(c["prefix_max_context"].get<int64_t>()) + (counted ? "; private/federated: sequences" : "") +
-           ")");
+  int64_t stride = c["prefix_stride"].get<int64_t>();
+  if (stride == 0) stride = auto_prefix_stride(context, max_context);
+  const bool prefixes = !counted && context / static_cast<double>(stride) <= static_cast<double>(max_context);
+  c["samples"] = prefixes ? "prefixes" : "sequences";
+  if (prefixes) c["prefix_stride"] = stride;
+  log_info(who + "samples " + c["samples"].get<std::string>() +
+           (prefixes ? " every " + std::to_string(stride) + " position(s)" : std::string()) +
+           ": a training position's window holds " + std::to_string(context) +
+           " events on average (samples: auto, at most " + std::to_string(max_context) + " encoded per target" +
+           (counted ? "; private/federated: sequences" : "") + ")");
 }
 
 /// Size settings taken from the data (saved resolved in the config): max_len 0, loss and samples "auto".
 void resolve_data_settings(nlohmann::json& c, const data::Dataset& train, const std::string& who) {
-  std::vector<int64_t> lengths;  // training events of each user who has any (for max_len 0, samples auto)
-  if (c["max_len"].get<int64_t>() == 0 || c["samples"] == "auto")
+  // Training events of each user who has any (for max_len 0, samples auto, prefix_stride 0).
+  std::vector<int64_t> lengths;
+  const bool stride_from_data = c["samples"] == "prefixes" && c["prefix_stride"].get<int64_t>() == 0;
+  if (c["max_len"].get<int64_t>() == 0 || c["samples"] == "auto" || stride_from_data)
     for (std::int32_t u = 1; u < train.n_users(); ++u)
       if (train.log.user_length(u) > 0) lengths.push_back(train.log.user_length(u));
   if (c["max_len"].get<int64_t>() == 0) {
@@ -300,6 +314,9 @@ void resolve_data_settings(nlohmann::json& c, const data::Dataset& train, const 
   }
   if (c["loss"] == "auto") resolve_auto_loss(c, train.n_items() - 1, who);
   if (c["samples"] == "auto") resolve_auto_samples(c, lengths, who);
+  if (stride_from_data)
+    c["prefix_stride"] = auto_prefix_stride(mean_prefix_context(lengths, c["max_len"].get<int64_t>()),
+                                            c["prefix_max_context"].get<int64_t>());
 }
 
 /// A private fit's settings must not come from the data outside the accounting: refuses max_len 0
@@ -345,8 +362,9 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
     throw InvalidInput(who + "samples=prefixes is for the centralised fit (privacy and federation count users)");
   if (federated && c["weight_average"].get<double>() > 0)
     throw InvalidInput(who + "weight_average is for the centralised fit (a federated server steps on client updates)");
-  auto seqs = training_sequences(train.log, n_users_, m.max_len,
-                                 static_cast<std::size_t>(c["batch_size"].get<int64_t>()), who, prefixes, &is_target);
+  auto seqs =
+      training_sequences(train.log, n_users_, m.max_len, static_cast<std::size_t>(c["batch_size"].get<int64_t>()), who,
+                         prefixes ? c["prefix_stride"].get<int64_t>() : 0, &is_target);
   std::optional<privacy::DpSgdPlan> dp_plan;
   if (dp && !federated) {  // the population sampled: users with a training sequence (the others contribute nothing)
     dp_plan =

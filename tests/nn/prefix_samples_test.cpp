@@ -1,6 +1,7 @@
 // Prefix training samples (samples=prefixes): every training position its own sample, the
-// target at the newest position; what they contain, their batches, and that a model without
-// positions learns the same loss from them as from whole sequences.
+// target at the newest position (or, with a stride k, a sample every k positions with its last k
+// positions the targets); what they contain, their batches, and that a model without positions
+// learns the same loss from them as from whole sequences.
 #include <gtest/gtest.h>
 
 #include <numeric>
@@ -46,8 +47,8 @@ TEST(PrefixSamples, OneSamplePerTrainingPositionWithItsTargetLast) {
   const auto& log = data_().split.train.log;
   const auto n_users = data_().split.train.n_users();
   const int64_t max_len = 8;
-  const auto t = nn::training_sequences(log, n_users, max_len, 16, "", true);
-  EXPECT_TRUE(t.last_only);
+  const auto t = nn::training_sequences(log, n_users, max_len, 16, "", 1);
+  EXPECT_EQ(t.last_targets, 1);
   std::size_t want = 0;
   std::set<int64_t> ends;
   for (std::int32_t u = 1; u < n_users; ++u) {
@@ -69,14 +70,14 @@ TEST(PrefixSamples, OneSamplePerTrainingPositionWithItsTargetLast) {
   EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), static_cast<std::ptrdiff_t>(seen.size()));
   // Only positions of a target behaviour make samples.
   std::vector<char> all(64, 1), none(64, 0);
-  EXPECT_EQ(nn::training_sequences(log, n_users, max_len, 16, "", true, &all).seqs.size(), want);
-  EXPECT_THROW(nn::training_sequences(log, n_users, max_len, 16, "", true, &none), InvalidInput);
+  EXPECT_EQ(nn::training_sequences(log, n_users, max_len, 16, "", 1, &all).seqs.size(), want);
+  EXPECT_THROW(nn::training_sequences(log, n_users, max_len, 16, "", 1, &none), InvalidInput);
 }
 
 TEST(PrefixSamples, ABatchHasOneTargetPerSampleAtTheNewestPosition) {
   Pieces p("sasrec", {});
   const auto& log = data_().split.train.log;
-  const auto t = nn::training_sequences(log, data_().split.train.n_users(), p.m.max_len, 16, "", true);
+  const auto t = nn::training_sequences(log, data_().split.train.n_users(), p.m.max_len, 16, "", 1);
   const auto& batch = t.batches.back();  // the longest samples
   const auto tb = nn::make_batch(p.m, log, t, batch, p.is_target);
   const auto L = tb.targets.numel() / static_cast<int64_t>(batch.size());
@@ -94,7 +95,7 @@ TEST(PrefixSamples, ABatchHasOneTargetPerSampleAtTheNewestPosition) {
 
 TEST(PrefixSamples, RebucketingShufflesTiesAndKeepsEverySampleOnce) {
   const auto& log = data_().split.train.log;
-  auto t = nn::training_sequences(log, data_().split.train.n_users(), 8, 16, "", true);
+  auto t = nn::training_sequences(log, data_().split.train.n_users(), 8, 16, "", 1);
   const auto before = t.batches;
   Rng rng(7);
   nn::rebucket(t, rng);
@@ -109,36 +110,75 @@ TEST(PrefixSamples, RebucketingShufflesTiesAndKeepsEverySampleOnce) {
     }
   EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), static_cast<std::ptrdiff_t>(seen.size()));
   Rng again(7);
-  auto u = nn::training_sequences(log, data_().split.train.n_users(), 8, 16, "", true);
+  auto u = nn::training_sequences(log, data_().split.train.n_users(), 8, 16, "", 1);
   nn::rebucket(u, again);
   EXPECT_EQ(u.batches, t.batches);  // the same seed, the same batches
 }
 
 TEST(PrefixSamples, AModelWithoutPositionsLearnsTheSameLossFromPrefixesAsFromSequences) {
   // A recurrent state at a position depends only on the events before it, so (without dropout)
-  // the loss summed over a user's prefix samples equals that of the user's whole sequence.
+  // the loss summed over a user's prefix samples equals that of the user's whole sequence, with a
+  // sample per position or per stride of 3 (the last 3 positions of each its targets).
   Pieces p("gru4rec", {{"max_len", 400}});  // no history is cut
   const auto& train = data_().split.train;
   p.m.net->eval();
   auto loss = nn::make_training_loss(p.c, train);
   const nn::TrainingScorer scorer(p.m, train.n_items());
-  auto whole = nn::training_sequences(train.log, train.n_users(), p.m.max_len, 1000000, "");
-  auto prefixes = nn::training_sequences(train.log, train.n_users(), p.m.max_len, 1000000, "", true);
-  double sums[2] = {0, 0};
-  int64_t counts[2] = {0, 0};
+  const nn::TrainingSequences sets[3] = {
+      nn::training_sequences(train.log, train.n_users(), p.m.max_len, 1000000, ""),
+      nn::training_sequences(train.log, train.n_users(), p.m.max_len, 1000000, "", 1),
+      nn::training_sequences(train.log, train.n_users(), p.m.max_len, 1000000, "", 3)};
+  double sums[3] = {0, 0, 0};
+  int64_t counts[3] = {0, 0, 0};
   torch::NoGradGuard g;
-  for (int k = 0; k < 2; ++k) {
-    const auto& t = k == 0 ? whole : prefixes;
-    for (const auto& b : t.batches) {
+  for (int k = 0; k < 3; ++k)
+    for (const auto& b : sets[k].batches) {
       int64_t n = 0;
-      const auto l = nn::batch_loss(p.m, *loss, scorer, nn::make_batch(p.m, train.log, t, b, p.is_target), &n);
+      const auto l = nn::batch_loss(p.m, *loss, scorer, nn::make_batch(p.m, train.log, sets[k], b, p.is_target), &n);
       sums[k] += l.item<double>() * static_cast<double>(n);
       counts[k] += n;
     }
-  }
   EXPECT_EQ(counts[0], counts[1]);
+  EXPECT_EQ(counts[0], counts[2]);
   EXPECT_GT(counts[0], 500);
   EXPECT_NEAR(sums[0], sums[1], 1e-4 * sums[0]);
+  EXPECT_NEAR(sums[0], sums[2], 1e-4 * sums[0]);
+}
+
+TEST(PrefixSamples, AStrideMakesASampleEveryKPositionsWithItsLastKTargets) {
+  Pieces p("sasrec", {});
+  const auto& log = data_().split.train.log;
+  const auto n_users = data_().split.train.n_users();
+  const int64_t k = 3, max_len = p.m.max_len;
+  const auto t = nn::training_sequences(log, n_users, max_len, 16, "", k);
+  EXPECT_EQ(t.last_targets, k);
+  // Hand-computed: a user with n events has n - 1 positions, in ceil((n - 1) / k) samples ending at
+  // the newest event and every k before it.
+  std::set<int64_t> want_ends, ends;
+  for (std::int32_t u = 1; u < n_users; ++u) {
+    const auto b = log.user_begin(u), e = log.user_end(u);
+    for (auto end = e; end - 1 >= b + 1; end -= k) want_ends.insert(end);
+  }
+  for (const auto& s : t.seqs) {
+    EXPECT_TRUE(ends.insert(s.end).second);
+    EXPECT_LE(s.length(), max_len + 1);
+  }
+  EXPECT_EQ(ends, want_ends);
+  // In a batch, only a sample's last min(k, inputs) positions carry targets, the next events.
+  for (const auto& batch : t.batches) {
+    const auto tb = nn::make_batch(p.m, log, t, batch, p.is_target);
+    const auto L = tb.targets.numel() / static_cast<int64_t>(batch.size());
+    auto targets = tb.targets.reshape({static_cast<int64_t>(batch.size()), L});
+    for (std::size_t b = 0; b < batch.size(); ++b) {
+      const auto& s = t.seqs[batch[b]];
+      const auto n = std::min(k, s.length() - 1);
+      EXPECT_EQ(targets[static_cast<int64_t>(b)].ne(0).sum().item<int64_t>(), n);
+      for (int64_t j = 0; j < n; ++j)
+        EXPECT_EQ(targets[static_cast<int64_t>(b)][L - 1 - j].item<int64_t>(),
+                  log.item[static_cast<std::size_t>(s.end - 1 - j)]);
+    }
+  }
+  EXPECT_THROW(nn::training_sequences(log, n_users, max_len, 16, "", -1), InvalidInput);
 }
 
 TEST(PrefixSamples, TrainsDeterministicallyAndIsRefusedWherePrivacyCountsUsers) {
@@ -167,12 +207,18 @@ TEST(PrefixSamples, TrainsDeterministicallyAndIsRefusedWherePrivacyCountsUsers) 
   EXPECT_NO_THROW(fit({{"dp_epsilon", 8.0}, {"samples", "sequences"}, {"weight_average", 0.9}}));
 }
 
-TEST(PrefixSamples, AutoChoosesPrefixesWhileTheirWindowsAreShort) {
+TEST(PrefixSamples, AutoChoosesTheStrideFromTheWindowLength) {
   // Hand-computed: histories of 3 and 5 events, max_len 2: windows 1, 2 and 1, 2, 2, 2 (the single
   // event of the first user makes no position): 10 events over 6 positions.
   EXPECT_NEAR(nn::mean_prefix_context({1, 3, 5}, 2), 10.0 / 6.0, 1e-12);
   EXPECT_NEAR(nn::mean_prefix_context({4}, 50), 2.0, 1e-12);  // windows 1, 2, 3
   EXPECT_EQ(nn::mean_prefix_context({1, 0}, 5), 0.0);
+  // ceil(context / max_context), at least 1: Beauty's 8.4 -> 1, MovieLens-100K's 88 -> 3.
+  EXPECT_EQ(nn::auto_prefix_stride(8.37, 32), 1);
+  EXPECT_EQ(nn::auto_prefix_stride(88.04, 32), 3);
+  EXPECT_EQ(nn::auto_prefix_stride(64.0, 32), 2);
+  EXPECT_EQ(nn::auto_prefix_stride(0.0, 32), 1);
+  EXPECT_THROW(nn::auto_prefix_stride(10.0, 0), InvalidInput);
   nn::register_neural_models();
   auto resolved = [](const nlohmann::json& extra) {
     nlohmann::json c = {{"dim", 8},    {"max_len", 10},   {"loss", "softmax"},
@@ -182,14 +228,27 @@ TEST(PrefixSamples, AutoChoosesPrefixesWhileTheirWindowsAreShort) {
     models::FitOptions o;
     o.threads = 1;
     m->fit(data_().split.train, o);
-    return m->config()["samples"].get<std::string>();
+    const auto& r = m->config();
+    return r["samples"].get<std::string>() + "/" + std::to_string(r["prefix_stride"].get<int64_t>());
   };
   std::vector<int64_t> lengths;
   const auto& train = data_().split.train;
   for (std::int32_t u = 1; u < train.n_users(); ++u) lengths.push_back(train.log.user_length(u));
   const double context = nn::mean_prefix_context(lengths, 10);
-  ASSERT_GT(context, 2.0);
-  EXPECT_EQ(resolved({{"prefix_max_context", static_cast<int64_t>(context) + 1}}), "prefixes");
-  EXPECT_EQ(resolved({{"prefix_max_context", static_cast<int64_t>(context) - 1}}), "sequences");
-  EXPECT_EQ(resolved({{"fed_rounds", 1}, {"prefix_max_context", 1000}}), "sequences");  // federated counts users
+  ASSERT_GT(context, 4.0);
+  ASSERT_LT(context, 10.0);
+  // A fixed stride (1, the default): prefixes while the mean window is within the bound, else sequences.
+  EXPECT_EQ(resolved({{"prefix_max_context", static_cast<int64_t>(context) + 1}}), "prefixes/1");
+  EXPECT_EQ(resolved({{"prefix_max_context", static_cast<int64_t>(context) - 1}}), "sequences/1");
+  EXPECT_EQ(resolved({{"prefix_max_context", static_cast<int64_t>(context) - 1}, {"prefix_stride", 2}}), "prefixes/2");
+  // Stride 0: from the data, so always prefixes.
+  EXPECT_EQ(resolved({{"prefix_max_context", static_cast<int64_t>(context) + 1}, {"prefix_stride", 0}}), "prefixes/1");
+  EXPECT_EQ(resolved({{"prefix_max_context", static_cast<int64_t>(context) - 1}, {"prefix_stride", 0}}), "prefixes/2");
+  EXPECT_EQ(resolved({{"prefix_max_context", 2}, {"prefix_stride", 0}}),
+            "prefixes/" + std::to_string(nn::auto_prefix_stride(context, 2)));
+  EXPECT_EQ(resolved({{"samples", "prefixes"}, {"prefix_max_context", 2}, {"prefix_stride", 0}}),
+            "prefixes/" + std::to_string(nn::auto_prefix_stride(context, 2)));
+  // Federated counts users: sequences (the stride is left as given, unused).
+  EXPECT_EQ(resolved({{"fed_rounds", 1}, {"prefix_max_context", 1000}}), "sequences/1");
+  EXPECT_EQ(resolved({{"fed_rounds", 1}, {"prefix_stride", 0}}), "sequences/0");
 }
