@@ -129,7 +129,7 @@ void EaseModel::save_weights(const std::string& path) const {
   require_fitted();
   WeightsWriter w;
   const auto n = static_cast<std::uint64_t>(n_items_);
-  w.add_f32("B", B_, {n, n});
+  w.add_f32_view("B", B_, {n, n});
   w.add_i64("n_users", {n_users_}, {1});
   w.write(path);
 }
@@ -138,7 +138,7 @@ void EaseModel::load_weights(const std::string& path) {
   WeightsReader r(path);
   const auto shape = r.shape("B");
   if (shape.size() != 2 || shape[0] != shape[1] || shape[0] < 2) throw CorruptModel(path + ": 'B' must be [n, n]");
-  B_ = r.f32("B", shape);
+  B_ = r.take_f32("B", shape);
   n_items_ = static_cast<std::int32_t>(shape[0]);
   n_users_ = static_cast<std::int32_t>(r.i64("n_users", {1})[0]);
 }

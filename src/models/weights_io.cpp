@@ -48,34 +48,81 @@ std::vector<T> from_raw(const std::string& bytes) {
 }  // namespace
 
 void WeightsWriter::add_f32(const std::string& n, const std::vector<float>& d, std::vector<std::uint64_t> s) {
-  entries_.push_back({n, 0, s, raw(d, s, n)});
+  entries_.push_back({n, 0, s, raw(d, s, n), nullptr, 0});
+}
+void WeightsWriter::add_f32_view(const std::string& n, const std::vector<float>& d, std::vector<std::uint64_t> s) {
+  if (elements(s) != d.size())
+    throw InvalidInput("weights '" + n + "': shape " + shape_str(s) + " does not match " + std::to_string(d.size()) +
+                       " values");
+  entries_.push_back({n, 0, s, {}, reinterpret_cast<const char*>(d.data()), d.size() * sizeof(float)});
 }
 void WeightsWriter::add_i32(const std::string& n, const std::vector<std::int32_t>& d, std::vector<std::uint64_t> s) {
-  entries_.push_back({n, 1, s, raw(d, s, n)});
+  entries_.push_back({n, 1, s, raw(d, s, n), nullptr, 0});
 }
 void WeightsWriter::add_i64(const std::string& n, const std::vector<std::int64_t>& d, std::vector<std::uint64_t> s) {
-  entries_.push_back({n, 2, s, raw(d, s, n)});
+  entries_.push_back({n, 2, s, raw(d, s, n), nullptr, 0});
 }
 
-void WeightsWriter::write(const std::string& path) const {
-  std::string buf(kMagic, 4);
-  put(buf, kVersion);
-  put(buf, static_cast<std::uint32_t>(entries_.size()));
-  for (const auto& e : entries_) {
-    put(buf, static_cast<std::uint32_t>(e.name.size()));
-    buf += e.name;
-    put(buf, e.dtype);
-    put(buf, static_cast<std::uint32_t>(e.shape.size()));
-    for (auto d : e.shape) put(buf, d);
-    buf += e.bytes;
-  }
+namespace {
+// Writes bytes to the file and into the running checksum.
+struct HashedOut {
+  std::ofstream out;
   Fingerprint fp;
-  fp.add_bytes(buf.data(), buf.size());
-  put(buf, fp.value());
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw IoError(path + ": cannot open for writing");
-  out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
-  if (!out.flush()) throw IoError(path + ": write failed");
+  void bytes(const void* p, std::size_t n) {
+    fp.add_bytes(p, n);
+    out.write(static_cast<const char*>(p), static_cast<std::streamsize>(n));
+  }
+  template <typename T>
+  void pod(const T& v) {
+    bytes(&v, sizeof(T));
+  }
+};
+
+// Reads bytes from the file into the running checksum, never past `end` (the checksum's offset).
+struct HashedIn {
+  std::ifstream in;
+  Fingerprint fp;
+  std::uint64_t pos = 0, end = 0;
+  std::string path;
+  CorruptModel corrupt(const std::string& why) const { return CorruptModel(path + ": " + why); }
+  void bytes(void* p, std::size_t n) {
+    if (n > end - pos) throw corrupt("unexpected end of data");
+    in.read(static_cast<char*>(p), static_cast<std::streamsize>(n));
+    if (static_cast<std::size_t>(in.gcount()) != n) throw IoError(path + ": read failed");
+    fp.add_bytes(p, n);
+    pos += n;
+  }
+  template <typename T>
+  T pod() {
+    T v;
+    bytes(&v, sizeof(T));
+    return v;
+  }
+};
+}  // namespace
+
+// Streamed (no copy of the archive in memory): a model of n x n floats peaks at its own arrays.
+void WeightsWriter::write(const std::string& path) const {
+  HashedOut o;
+  o.out.open(path, std::ios::binary);
+  if (!o.out) throw IoError(path + ": cannot open for writing");
+  o.bytes(kMagic, 4);
+  o.pod(kVersion);
+  o.pod(static_cast<std::uint32_t>(entries_.size()));
+  for (const auto& e : entries_) {
+    o.pod(static_cast<std::uint32_t>(e.name.size()));
+    o.bytes(e.name.data(), e.name.size());
+    o.pod(e.dtype);
+    o.pod(static_cast<std::uint32_t>(e.shape.size()));
+    for (auto d : e.shape) o.pod(d);
+    if (e.view)
+      o.bytes(e.view, e.view_size);
+    else
+      o.bytes(e.bytes.data(), e.bytes.size());
+  }
+  const auto sum = o.fp.value();
+  o.out.write(reinterpret_cast<const char*>(&sum), sizeof(sum));
+  if (!o.out.flush()) throw IoError(path + ": write failed");
 }
 
 WeightsReader::WeightsReader(const std::string& path) : path_(path) {
@@ -85,52 +132,51 @@ WeightsReader::WeightsReader(const std::string& path) : path_(path) {
   if (!std::filesystem::is_regular_file(st)) throw CorruptModel(path + ": not a regular file");
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) throw IoError(path + ": cannot read its size: " + ec.message());
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(path + ": cannot open weights file");
-  std::string buf(static_cast<std::size_t>(size), '\0');
-  in.read(buf.data(), static_cast<std::streamsize>(size));
-  buf.resize(static_cast<std::size_t>(in.gcount()));
-  auto corrupt = [&](const std::string& why) { return CorruptModel(path + ": " + why); };
-  if (buf.size() < 4 + 4 + 4 + 8 || std::memcmp(buf.data(), kMagic, 4) != 0)
-    throw corrupt("not a DriftRec weights file");
-  Fingerprint fp;
-  fp.add_bytes(buf.data(), buf.size() - 8);
-  std::uint64_t stored;
-  std::memcpy(&stored, buf.data() + buf.size() - 8, 8);
-  if (stored != fp.value()) throw corrupt("checksum mismatch (file truncated or modified)");
-  std::size_t pos = 4;
-  const std::size_t end = buf.size() - 8;
-  auto take = [&](void* dst, std::size_t n) {
-    if (pos + n > end) throw corrupt("unexpected end of data");
-    std::memcpy(dst, buf.data() + pos, n);
-    pos += n;
-  };
-  std::uint32_t version, count;
-  take(&version, 4);
-  if (version != kVersion) throw corrupt("weights format version " + std::to_string(version) + " is not supported");
-  take(&count, 4);
+  HashedIn in;
+  in.path = path;
+  in.in.open(path, std::ios::binary);
+  if (!in.in) throw IoError(path + ": cannot open weights file");
+  if (size < 4 + 4 + 4 + 8) throw in.corrupt("not a DriftRec weights file");
+  in.end = static_cast<std::uint64_t>(size) - 8;
+  char magic[4];
+  in.bytes(magic, 4);
+  if (std::memcmp(magic, kMagic, 4) != 0) throw in.corrupt("not a DriftRec weights file");
+  const auto version = in.pod<std::uint32_t>();
+  if (version != kVersion) throw in.corrupt("weights format version " + std::to_string(version) + " is not supported");
+  const auto count = in.pod<std::uint32_t>();
   for (std::uint32_t k = 0; k < count; ++k) {
-    std::uint32_t len;
-    take(&len, 4);
-    if (pos + len > end) throw corrupt("unexpected end of data");
-    std::string name = buf.substr(pos, len);
-    pos += len;
+    const auto len = in.pod<std::uint32_t>();
+    if (len > in.end - in.pos) throw in.corrupt("unexpected end of data");
+    std::string name(len, '\0');
+    in.bytes(name.data(), len);
     Entry e;
-    take(&e.dtype, 1);
-    if (e.dtype > 2) throw corrupt("array '" + name + "' has an unknown dtype");
-    std::uint32_t ndim;
-    take(&ndim, 4);
-    if (ndim > 8) throw corrupt("array '" + name + "' has too many dimensions");
+    e.dtype = in.pod<std::uint8_t>();
+    if (e.dtype > 2) throw in.corrupt("array '" + name + "' has an unknown dtype");
+    const auto ndim = in.pod<std::uint32_t>();
+    if (ndim > 8) throw in.corrupt("array '" + name + "' has too many dimensions");
     e.shape.resize(ndim);
-    for (auto& d : e.shape) take(&d, 8);
+    for (auto& d : e.shape) d = in.pod<std::uint64_t>();
     const std::size_t width = e.dtype == 2 ? 8 : 4;
-    const std::uint64_t n = elements(e.shape);
-    if (n > (end - pos) / width) throw corrupt("array '" + name + "' is larger than the file");
-    e.bytes = buf.substr(pos, n * width);
-    pos += n * width;
+    std::uint64_t n = 1;  // elements, refusing a product that overflows or exceeds the file
+    for (auto d : e.shape) {
+      if (d != 0 && n > (in.end - in.pos) / width / d) throw in.corrupt("array '" + name + "' is larger than the file");
+      n *= d;
+    }
+    if (n > (in.end - in.pos) / width) throw in.corrupt("array '" + name + "' is larger than the file");
+    if (e.dtype == 0) {  // floats straight into their vector (f32 / take_f32 copy or move them out)
+      e.floats.resize(static_cast<std::size_t>(n));
+      in.bytes(e.floats.data(), e.floats.size() * sizeof(float));
+    } else {
+      e.bytes.resize(static_cast<std::size_t>(n * width));
+      in.bytes(e.bytes.data(), e.bytes.size());
+    }
     entries_.emplace(std::move(name), std::move(e));
   }
-  if (pos != end) throw corrupt("trailing bytes after the last array");
+  if (in.pos != in.end) throw in.corrupt("trailing bytes after the last array");
+  std::uint64_t stored = 0;
+  in.in.read(reinterpret_cast<char*>(&stored), 8);
+  if (in.in.gcount() != 8) throw IoError(path + ": read failed");
+  if (stored != in.fp.value()) throw in.corrupt("checksum mismatch (file truncated or modified)");
 }
 
 const WeightsReader::Entry& WeightsReader::get(const std::string& name, std::uint8_t dtype,
@@ -151,7 +197,13 @@ std::vector<std::uint64_t> WeightsReader::shape(const std::string& name) const {
 }
 
 std::vector<float> WeightsReader::f32(const std::string& n, const std::vector<std::uint64_t>& s) const {
-  return from_raw<float>(get(n, 0, s).bytes);
+  return get(n, 0, s).floats;
+}
+std::vector<float> WeightsReader::take_f32(const std::string& n, const std::vector<std::uint64_t>& s) {
+  auto& e = const_cast<Entry&>(get(n, 0, s));
+  auto out = std::move(e.floats);
+  entries_.erase(n);
+  return out;
 }
 std::vector<std::int32_t> WeightsReader::i32(const std::string& n, const std::vector<std::uint64_t>& s) const {
   return from_raw<std::int32_t>(get(n, 1, s).bytes);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "driftrec/core/error.h"
 #include "driftrec/data/synth.h"
@@ -160,6 +161,31 @@ TEST(WeightsIo, RoundTripAndCorruption) {
   d.write("trunc.bin", "DRWT\x01");
   EXPECT_THROW(models::WeightsReader(d.file("trunc.bin")), CorruptModel);
   EXPECT_THROW(models::WeightsReader(d.file("missing.bin")), IoError);
+  // A view (no copy) writes the same bytes as a copy; take_f32 moves the array out of the reader.
+  const auto slurp = [&d](const std::string& name) {
+    std::ifstream in(d.file(name), std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::vector<float> big = {1, 2, 3, 4, 5, 6};
+  models::WeightsWriter v;
+  v.add_f32_view("x", big, {2, 3});
+  v.add_i64("n", {7}, {1});
+  v.write(d.file("v.bin"));
+  EXPECT_EQ(slurp("v.bin"), slurp("w.bin"));
+  EXPECT_THROW(v.add_f32_view("bad", big, {4}), InvalidInput);
+  models::WeightsReader t(d.file("v.bin"));
+  EXPECT_EQ(t.take_f32("x", {2, 3}), big);
+  EXPECT_THROW(t.f32("x", {2, 3}), CorruptModel);  // taken
+  EXPECT_EQ(t.i64("n", {1}), (std::vector<std::int64_t>{7}));
+  // One flipped data byte fails the checksum; a cut tail or an extra byte is refused too.
+  auto bytes = slurp("w.bin");
+  bytes[bytes.size() - 12] ^= 1;
+  d.write("flip.bin", bytes);
+  EXPECT_THROW(models::WeightsReader(d.file("flip.bin")), CorruptModel);
+  d.write("cut.bin", slurp("w.bin").substr(0, bytes.size() - 3));
+  EXPECT_THROW(models::WeightsReader(d.file("cut.bin")), CorruptModel);
+  d.write("extra.bin", slurp("w.bin") + "x");
+  EXPECT_THROW(models::WeightsReader(d.file("extra.bin")), CorruptModel);
 }
 
 TEST(ModelDir, RejectsTamperedFiles) {
