@@ -41,13 +41,18 @@ variants=(
   "hstu + whole sequences in batches of 32|hstu|batch_size=32 eval_every=2 patience=5"
   "hstu + prefix samples, batches of 256, validation every epoch|hstu|samples=prefixes batch_size=256 eval_every=1 patience=8"
   "hstu + samples auto (prefixes here)|hstu|samples=auto eval_every=2 patience=5"
-  "sasrec + samples auto (prefixes here)|sasrec|samples=auto eval_every=2 patience=5 filter_mix=0 ffn_dim=0 weight_average=0"
-  "sasrec + samples auto + weight decay 0.1|sasrec|samples=auto eval_every=2 patience=5 weight_decay=0.1 filter_mix=0 ffn_dim=0 weight_average=0"
+  "sasrec + samples auto (prefixes here)|sasrec|samples=auto eval_every=2 patience=5 filter_mix=0 ffn_dim=0 weight_average=0 prefix_stride=1"
+  "sasrec + samples auto + weight decay 0.1|sasrec|samples=auto eval_every=2 patience=5 weight_decay=0.1 filter_mix=0 ffn_dim=0 weight_average=0 prefix_stride=1"
   # Issue #15: the causal spectral filter (docs/design-notes.md "Spectral filter"), on the prefix-sample
   # config; the committed config now has both, so these rows switch off what they do not measure.
-  "sasrec + spectral filter (filter_mix 0.7, 3 bins)|sasrec|ffn_dim=0 weight_average=0"
-  "sasrec + spectral filter + feed-forward 4 x dim|sasrec|weight_average=0"
-  "sasrec + spectral filter + feed-forward 4 x dim + weight average 0.999 (committed)|sasrec|"
+  "sasrec + spectral filter (filter_mix 0.7, 3 bins)|sasrec|ffn_dim=0 weight_average=0 prefix_stride=1"
+  "sasrec + spectral filter + feed-forward 4 x dim|sasrec|weight_average=0 prefix_stride=1"
+  "sasrec + spectral filter + feed-forward 4 x dim + weight average 0.999|sasrec|prefix_stride=1"
+  # Issue #15: post-LN blocks (BERT/BSARec layout), and prefix samples with a stride from the data
+  # (prefix_stride 0: 1 on Beauty, where it changes nothing; 3 on MovieLens-100K).
+  "sasrec + post-LN blocks|sasrec|norm=post prefix_stride=1"
+  "sasrec + prefix stride from the data (committed)|sasrec|"
+  "sasrec + prefix stride from the data + post-LN blocks|sasrec|norm=post"
 )
 want=("$@")
 work=$(mktemp -d)
