@@ -31,11 +31,15 @@ std::string shape_str(const std::vector<std::uint64_t>& s) {
   return o + "]";
 }
 
+void check_shape(std::size_t values, const std::vector<std::uint64_t>& shape, const std::string& name) {
+  if (elements(shape) != values)
+    throw InvalidInput("weights '" + name + "': shape " + shape_str(shape) + " does not match " +
+                       std::to_string(values) + " values");
+}
+
 template <typename T>
 std::string raw(const std::vector<T>& data, const std::vector<std::uint64_t>& shape, const std::string& name) {
-  if (elements(shape) != data.size())
-    throw InvalidInput("weights '" + name + "': shape " + shape_str(shape) + " does not match " +
-                       std::to_string(data.size()) + " values");
+  check_shape(data.size(), shape, name);
   return std::string(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(T));
 }
 
@@ -51,9 +55,7 @@ void WeightsWriter::add_f32(const std::string& n, const std::vector<float>& d, s
   entries_.push_back({n, 0, s, raw(d, s, n), nullptr, 0});
 }
 void WeightsWriter::add_f32_view(const std::string& n, const std::vector<float>& d, std::vector<std::uint64_t> s) {
-  if (elements(s) != d.size())
-    throw InvalidInput("weights '" + n + "': shape " + shape_str(s) + " does not match " + std::to_string(d.size()) +
-                       " values");
+  check_shape(d.size(), s, n);
   entries_.push_back({n, 0, s, {}, reinterpret_cast<const char*>(d.data()), d.size() * sizeof(float)});
 }
 void WeightsWriter::add_i32(const std::string& n, const std::vector<std::int32_t>& d, std::vector<std::uint64_t> s) {
@@ -200,9 +202,10 @@ std::vector<float> WeightsReader::f32(const std::string& n, const std::vector<st
   return get(n, 0, s).floats;
 }
 std::vector<float> WeightsReader::take_f32(const std::string& n, const std::vector<std::uint64_t>& s) {
-  auto& e = const_cast<Entry&>(get(n, 0, s));
-  auto out = std::move(e.floats);
-  entries_.erase(n);
+  get(n, 0, s);  // checks presence, dtype and shape
+  const auto it = entries_.find(n);
+  auto out = std::move(it->second.floats);
+  entries_.erase(it);
   return out;
 }
 std::vector<std::int32_t> WeightsReader::i32(const std::string& n, const std::vector<std::uint64_t>& s) const {
