@@ -30,7 +30,7 @@ Runner add_ensemble(CLI::App& app, const GlobalFlags& g) {
       ->excludes("--weights");
   o->config.add_to(app);
   app.add_option("--out", o->out, "model directory to write")->required();
-  return [o, &g]() {
+  return [o, &g, &app]() {
     workflow::EnsembleOptions eo;
     eo.members = o->members;
     for (const auto& x : split_commas(o->weights)) {
@@ -42,7 +42,10 @@ Runner add_ensemble(CLI::App& app, const GlobalFlags& g) {
     }
     eo.weights_from = o->weights_from;
     eo.config = o->config.overrides("ensemble");
-    eo.prepare = o->prep.get();
+    if (o->prep.any_given(app, true))
+      eo.prepare = o->prep.get();
+    else
+      eo.refit = o->prep.get().refit;  // the members' own split (its refit version with --refit)
     eo.threads = g.threads;
     eo.progress = progress_printer();
     const auto t = workflow::build_ensemble(o->data.load(), std::move(eo));

@@ -23,6 +23,7 @@ struct Opts {
   std::uint64_t seed = 42;
   bool no_validation = false;
   std::string checkpoint_dir;
+  double time_budget = 0.0;
   bool resume = false;
   bool include_seen = false;
   std::string refit_from;
@@ -86,6 +87,10 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
   app.add_flag("--no-validation", o->no_validation, "skip early stopping and validation metrics");
   app.add_option("--checkpoint-dir", o->checkpoint_dir, "LibTorch models: write a checkpoint here after every epoch");
   app.add_flag("--resume", o->resume, "continue from the checkpoint in --checkpoint-dir");
+  app.add_option("--time-budget", o->time_budget,
+                 "seconds of training: stop after the first epoch that ends past it, keeping the best validated "
+                 "weights (iterative models; 0 = none)")
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("--include-seen", o->include_seen,
                "validation ranks items the user already interacted with too (e.g. buys after views)");
   app.add_option("--objective", o->objective,
@@ -128,6 +133,7 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
     to.objective = o->objective;
     to.checkpoint_dir = o->checkpoint_dir;
     to.resume = o->resume;
+    to.time_budget_s = o->time_budget;
     to.progress = progress_printer();
     const auto trained = workflow::train_model(o->data.load(), std::move(to));
     if (rank > 0) {  // every rank holds the same model; rank 0 writes it

@@ -77,6 +77,11 @@ void PrepareFlags::add_to(CLI::App& app) {
                  "temporal: start of validation (quantile in [0,1], seconds or ISO date)");
   app.add_option("--test-start", options.test_start,
                  "temporal: start of test (quantile in [0,1], seconds or ISO date)");
+  app.add_option("--valid-fraction", options.valid_fraction,
+                 "given split without a validation file: hold out this share of each user's training items, "
+                 "chosen at random, as validation cases (a refit trains on them again)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--valid-seed", options.valid_seed, "seed of the --valid-fraction hold-out");
   app.add_option("--targets", targets, "behaviours that count as targets, comma-separated (default: all)");
   app.add_option("--domains", domains, "keep only the events of these domains, comma-separated (default: all)");
   app.add_option("--target-domains", target_domains,
@@ -121,10 +126,11 @@ data::PrepareOptions PrepareFlags::get() const {
   return o;
 }
 
-bool PrepareFlags::any_given(const CLI::App& app) const {
-  for (const char* f : {"--split", "--valid-start", "--test-start", "--targets", "--domains", "--target-domains",
-                        "--new-items", "--refit", "--dedup", "--min-user-events", "--min-item-events"})
-    if (app.count(f) > 0) return true;
+bool PrepareFlags::any_given(const CLI::App& app, bool besides_refit) const {
+  for (const char* f :
+       {"--split", "--valid-start", "--test-start", "--valid-fraction", "--valid-seed", "--targets", "--domains",
+        "--target-domains", "--new-items", "--refit", "--dedup", "--min-user-events", "--min-item-events"})
+    if (app.count(f) > 0 && !(besides_refit && std::string(f) == "--refit")) return true;
   return false;
 }
 

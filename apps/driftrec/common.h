@@ -45,8 +45,9 @@ struct PrepareFlags {
   std::string domains, target_domains;  // comma-separated
   void add_to(CLI::App& app);
   data::PrepareOptions get() const;
-  /// True when any flag was given on the command line (evaluate: override the model's record).
-  bool any_given(const CLI::App& app) const;
+  /// True when any flag was given on the command line (evaluate: override the model's record);
+  /// `besides_refit`: any flag other than --refit.
+  bool any_given(const CLI::App& app, bool besides_refit = false) const;
 };
 
 /// Fairness metrics and re-ranking (evaluate, recommend): --fairness, --rerank SPEC, --rerank-depth,

@@ -72,7 +72,7 @@ std::vector<std::string> names_of(const data::IdMap& map) {
 PySplit split(const PyDataset& d, const std::string& method, const std::string& valid_start,
               const std::string& test_start, std::vector<std::string> targets, std::vector<std::string> domains,
               std::vector<std::string> target_domains, bool new_items, bool dedup, int min_user_events,
-              int min_item_events, bool refit) {
+              int min_item_events, bool refit, double valid_fraction, std::uint64_t valid_seed) {
   PySplit s;
   s.data = d.data;
   auto& o = s.options;
@@ -87,6 +87,8 @@ PySplit split(const PyDataset& d, const std::string& method, const std::string& 
   o.min_user_events = min_user_events;
   o.min_item_events = min_item_events;
   o.refit = refit;
+  o.valid_fraction = valid_fraction;
+  o.valid_seed = valid_seed;
   pyb::gil_scoped_release nogil;
   auto prepared = data::prepare(*d.data, o);
   s.summary = workflow::split_summary(prepared);
@@ -124,9 +126,10 @@ void bind_data(pyb::module_& m) {
       .def("split", &split, arg("method") = "loo", arg("valid_start") = "0.8", arg("test_start") = "0.9",
            arg("targets") = std::vector<std::string>{}, arg("domains") = std::vector<std::string>{},
            arg("target_domains") = std::vector<std::string>{}, arg("new_items") = false, arg("dedup") = false,
-           arg("min_user_events") = 0, arg("min_item_events") = 0, arg("refit") = false,
+           arg("min_user_events") = 0, arg("min_item_events") = 0, arg("refit") = false, arg("valid_fraction") = 0.0,
+           arg("valid_seed") = 42,
            "The preprocessing and split to train and evaluate under (loo, temporal, or given: the data's own "
-           "train/valid/test files).")
+           "train/valid/test files; valid_fraction carves validation out of a given training file).")
       .def("stats", [](const PyDataset& d) { return to_python(data::dataset_stats(*d.data)); })
       .def_property_readonly("name", [](const PyDataset& d) { return d.data->name; })
       .def_property_readonly("n_users", [](const PyDataset& d) { return d.data->users.count(); })

@@ -93,3 +93,19 @@ def test_split(shop):
     assert temporal.options["target_behaviors"] == ["buy"]
     with pytest.raises(driftrec.InvalidInput):
         shop.split("sideways")
+
+
+def test_given_split_with_carved_validation(tmp_path):
+    lines = (f"{u} " + " ".join(str(i) for i in range(u, u + 10)) + "\n" for u in range(5))
+    (tmp_path / "train.txt").write_text("".join(lines))
+    (tmp_path / "test.txt").write_text("".join(f"{u} {u + 20}\n" for u in range(5)))
+    ds = driftrec.Dataset.read(str(tmp_path))
+    plain = ds.split("given")
+    assert plain.summary["valid_cases"] == 0 and plain.train.n_events == 50
+    carved = ds.split("given", valid_fraction=0.2, valid_seed=7)
+    assert carved.summary["valid_cases"] == 5 and carved.train.n_events == 40
+    assert carved.summary["test_cases"] == plain.summary["test_cases"] == 5
+    assert carved.options["valid_fraction"] == 0.2 and carved.options["valid_seed"] == 7
+    assert ds.split("given", valid_fraction=0.2, refit=True).train.n_events == 50
+    with pytest.raises(driftrec.InvalidInput, match="valid_fraction"):
+        ds.split("given", valid_fraction=1.5)

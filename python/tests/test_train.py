@@ -27,6 +27,14 @@ def test_train_reports_typed_epochs_and_validation(shop):
     assert model.meta["best_epoch"] == best
 
 
+def test_time_budget_stops_training_and_keeps_the_best(shop):
+    model = driftrec.train("bpr", shop, config={"epochs": 100000, "patience": 100000, "factors": 8}, threads=1,
+                           progress=False, time_budget=0.5)
+    last = model.history[-1]
+    assert last["out_of_time"] and "valid" in last and last["seconds"] >= 0.5
+    assert model.meta["time_budget_s"] == 0.5 and len(model.history) < 100000
+
+
 def test_unknown_model_and_bad_config(shop):
     with pytest.raises(driftrec.NotFound):
         driftrec.train("no-such-model", shop, progress=False)

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "driftrec/core/error.h"
+#include "driftrec/core/rng.h"
 #include "driftrec/data/readers.h"
 
 namespace driftrec::data {
@@ -201,6 +202,77 @@ Split given_split(const Dataset& full, const SplitOptions& options) {
   return s;
 }
 
+namespace {
+
+/// Rows of `log` in the order `perm` names (offsets unchanged: perm keeps every user's rows in
+/// the user's own span).
+void permute_rows(InteractionLog& log, const std::vector<std::int64_t>& perm) {
+  auto gather = [&perm](auto& column) {
+    auto old = column;
+    for (std::size_t r = 0; r < perm.size(); ++r) column[r] = old[static_cast<std::size_t>(perm[r])];
+  };
+  gather(log.user);
+  gather(log.item);
+  gather(log.ts);
+  gather(log.behavior);
+  gather(log.domain);
+  gather(log.value);
+}
+
+/// How many of a user's n training events become validation (see carve_given_validation).
+std::int64_t held_out_count(std::int64_t n, double fraction) {
+  if (n < 2) return 0;
+  const auto k = static_cast<std::int64_t>(std::llround(fraction * static_cast<double>(n)));
+  return std::min(n - 1, std::max<std::int64_t>(1, k));
+}
+
+}  // namespace
+
+Dataset carve_given_validation(Dataset ds, double fraction, std::uint64_t seed) {
+  if (!(fraction > 0.0 && fraction < 1.0))
+    throw InvalidInput("valid_fraction must be in (0, 1), got " + std::to_string(fraction));
+  if (!has_given_split(ds))
+    throw InvalidInput("valid_fraction carves validation out of a given split's training file (format 'given')");
+  auto& log = ds.log;
+  for (auto t : log.ts)
+    if (t >= kGivenValidStart && t < kGivenTestStart)
+      throw InvalidInput("valid_fraction: this data has its own validation file; use it (drop valid_fraction)");
+  const Rng base(seed);
+  std::vector<std::int64_t> perm(log.size());
+  std::vector<std::pair<std::int64_t, std::int64_t>> carved;  // (first row, count) per user
+  std::vector<std::int64_t> train_rows, pick;
+  std::vector<char> held;
+  for (std::int32_t u = 1; u < ds.n_users(); ++u) {
+    train_rows.clear();
+    for (auto r = log.user_begin(u); r < log.user_end(u); ++r)
+      if (log.ts[static_cast<std::size_t>(r)] < kGivenValidStart) train_rows.push_back(r);
+    const auto n = static_cast<std::int64_t>(train_rows.size());
+    const auto k = held_out_count(n, fraction);
+    // A seeded partial shuffle picks the k held-out positions; both groups keep file order.
+    pick.resize(static_cast<std::size_t>(n));
+    std::iota(pick.begin(), pick.end(), 0);
+    auto rng = base.fork(static_cast<std::uint64_t>(u));
+    for (std::int64_t i = 0; i < k; ++i)
+      std::swap(pick[static_cast<std::size_t>(i)],
+                pick[static_cast<std::size_t>(i) + rng.uniform_int(static_cast<std::uint64_t>(n - i))]);
+    held.assign(static_cast<std::size_t>(n), 0);
+    for (std::int64_t i = 0; i < k; ++i) held[static_cast<std::size_t>(pick[static_cast<std::size_t>(i)])] = 1;
+    auto out = log.user_begin(u);
+    for (char group : {0, 1}) {
+      if (group == 1) carved.emplace_back(out, k);
+      for (std::int64_t i = 0; i < n; ++i)
+        if (held[static_cast<std::size_t>(i)] == group)
+          perm[static_cast<std::size_t>(out++)] = train_rows[static_cast<std::size_t>(i)];
+    }
+    for (auto r = log.user_begin(u); r < log.user_end(u); ++r)
+      if (log.ts[static_cast<std::size_t>(r)] >= kGivenValidStart) perm[static_cast<std::size_t>(out++)] = r;
+  }
+  permute_rows(log, perm);
+  for (const auto& [first, k] : carved)
+    for (std::int64_t j = 0; j < k; ++j) log.ts[static_cast<std::size_t>(first + j)] = kGivenValidStart + j;
+  return ds;
+}
+
 std::vector<std::int16_t> domain_ids(const Dataset& ds, const std::vector<std::string>& names) {
   std::vector<std::int16_t> out;
   for (const auto& n : names) {
@@ -270,7 +342,9 @@ nlohmann::json to_json(const PrepareOptions& o) {
           {"refit", o.refit},
           {"split", o.split},
           {"valid_start", o.valid_start},
-          {"test_start", o.test_start}};
+          {"test_start", o.test_start},
+          {"valid_fraction", o.valid_fraction},
+          {"valid_seed", o.valid_seed}};
 }
 
 PrepareOptions prepare_options_from_json(const nlohmann::json& j) {
@@ -288,6 +362,8 @@ PrepareOptions prepare_options_from_json(const nlohmann::json& j) {
     o.split = j.value("split", o.split);
     o.valid_start = j.value("valid_start", o.valid_start);
     o.test_start = j.value("test_start", o.test_start);
+    o.valid_fraction = j.value("valid_fraction", o.valid_fraction);
+    o.valid_seed = j.value("valid_seed", o.valid_seed);
   } catch (const nlohmann::json::exception& e) {
     throw InvalidInput(std::string("preprocessing options: ") + e.what());
   }
@@ -310,6 +386,10 @@ Dataset apply_filters(Dataset ds, const PrepareOptions& o) {
   if (!o.domains.empty()) ds = keep_domains(ds, o.domains);
   if (o.dedup) ds = drop_consecutive_duplicates(ds);
   if (o.min_user_events > 0 || o.min_item_events > 0) ds = k_core(ds, o.min_user_events, o.min_item_events);
+  if (o.valid_fraction != 0.0) {
+    if (o.split != "given") throw InvalidInput("valid_fraction is for the given split (--split given)");
+    ds = carve_given_validation(std::move(ds), o.valid_fraction, o.valid_seed);
+  }
   return ds;
 }
 

@@ -109,7 +109,8 @@ void BprModel::fit(const data::Dataset& train, const FitOptions& options) {
     best_P = P_;
     best_Q = Q_;
   };
-  train::run_epochs({"train bpr", epochs, eval_every, patience, {}}, hooks, options.on_epoch, options.progress);
+  train::run_epochs({"train bpr", epochs, eval_every, patience, {}, options.time_budget_s}, hooks, options.on_epoch,
+                    options.progress);
   if (!best_P.empty()) {
     P_ = std::move(best_P);
     Q_ = std::move(best_Q);

@@ -101,6 +101,7 @@ double user_gradient(const float* p, const std::vector<float>& Q, const Pairs& d
 }  // namespace
 
 void BprModel::fit_private(const data::Dataset& train, const FitOptions& options) {
+  train::refuse_time_budget(options.time_budget_s, "bpr");
   const auto& log = train.log;
   const auto& c = config_;
   n_items_ = train.n_items();

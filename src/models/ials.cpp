@@ -79,7 +79,8 @@ void IalsModel::fit(const data::Dataset& train, const FitOptions& options) {
   };
   if (options.validate) hooks.validate = [&] { return options.validate(*this); };
   hooks.keep_best = [&] { best_Y = Y_; };
-  train::run_epochs({"train ials", iterations, 1, patience, {}}, hooks, options.on_epoch, options.progress);
+  train::run_epochs({"train ials", iterations, 1, patience, {}, options.time_budget_s}, hooks, options.on_epoch,
+                    options.progress);
   if (!best_Y.empty()) {
     Y_ = std::move(best_Y);
     YtY_ = dense::gram(Y_.data(), ni, k);

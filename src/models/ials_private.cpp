@@ -122,6 +122,7 @@ nlohmann::json privacy_report(const privacy::Epsilon& spent, const PrivateFit& f
 }  // namespace
 
 void IalsModel::fit_private(const data::Dataset& train, const FitOptions& options) {
+  train::refuse_time_budget(options.time_budget_s, "ials");
   const auto& c = config_;
   k_ = static_cast<int>(c["factors"].get<long long>());
   const auto k = static_cast<std::size_t>(k_);

@@ -99,7 +99,8 @@ void LightGcnModel::fit(const data::Dataset& train, const models::FitOptions& op
                                         static_cast<int>(config_["epochs"].get<long long>()),
                                         static_cast<int>(config_["eval_every"].get<long long>()),
                                         static_cast<int>(config_["patience"].get<long long>()),
-                                        {}},
+                                        {},
+                                        options.time_budget_s},
                                        hooks, options.on_epoch, options.progress);
   if (!best.empty()) ego = std::move(best);
   publish();

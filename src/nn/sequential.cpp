@@ -423,6 +423,9 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
       if (lead) fed ? fed->save(ckpt, best_state, st) : central->save(ckpt, best_state, st);
       if (world) world->barrier();  // the checkpoint is complete before any rank moves on
     };
+  if (dp) train::refuse_time_budget(options.time_budget_s, kind_);
+  plan.time_budget_s = options.time_budget_s;
+  if (world) hooks.agree = [&](bool over) { return world->broadcast(over ? 1.0 : 0.0) > 0.5; };  // rank 0's clock
   train::run_epochs(plan, hooks, options.on_epoch, options.progress);
   if (!best_state.empty()) {
     torch::NoGradGuard g;

@@ -9,6 +9,7 @@ nlohmann::json EpochRecord::to_json() const {
   if (has_loss()) j["loss"] = loss;
   if (validated()) j["valid"] = valid;
   if (early_stop) j["early_stop"] = true;
+  if (out_of_time) j["out_of_time"] = true;
   return j;
 }
 
@@ -24,6 +25,7 @@ EpochRecord EpochRecord::from_json(const nlohmann::json& j) {
   r.valid = number("valid", kNone);
   r.seconds = number("seconds", 0.0);
   r.early_stop = j.value("early_stop", false);
+  r.out_of_time = j.value("out_of_time", false);
   return r;
 }
 
@@ -33,7 +35,10 @@ std::string EpochRecord::message() const {
   if (has_loss()) add("loss=" + std::to_string(loss));
   add("seconds=" + std::to_string(seconds));
   if (validated()) add("valid=" + std::to_string(valid));
-  if (early_stop) add("(early stop)");
+  if (out_of_time)
+    add("(time budget)");
+  else if (early_stop)
+    add("(early stop)");
   return msg;
 }
 

@@ -125,6 +125,8 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
   fo.checkpoint_dir = options.checkpoint_dir;
   fo.resume = options.resume;
   fo.distributed = options.distributed;
+  if (options.time_budget_s < 0) throw InvalidInput("train: the time budget must be >= 0 seconds");
+  fo.time_budget_s = options.time_budget_s;
   auto eo = eval_options_for(options.prepare, prepared.full);
   eo.exclude_seen = !options.include_seen;
   eo.threads = options.threads;
@@ -156,6 +158,7 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
                          {"validation", rep.validation.metrics_json()},
                          {"objective", options.objective}};
   if (!rep.validation.metrics.empty()) meta["best_epoch"] = models::best_epoch(meta);
+  if (options.time_budget_s > 0) meta["time_budget_s"] = options.time_budget_s;
   if (refit) meta["refit"] = refit_info;
   meta["model"] = model->name();
   meta["config"] = model->config();
@@ -182,6 +185,25 @@ std::vector<double> recorded_weights(const std::string& dir, std::size_t members
   return out;
 }
 
+/// The preprocessing and split the member directories were trained with; they must agree.
+data::PrepareOptions members_prepare(const std::vector<std::string>& dirs) {
+  data::PrepareOptions out;
+  nlohmann::json first;
+  for (std::size_t k = 0; k < dirs.size(); ++k) {
+    const auto o =
+        data::prepare_options_from_json(models::read_model_meta(dirs[k]).value("preprocess", nlohmann::json()));
+    const auto key = data::to_json(o);
+    if (k == 0) {
+      out = o;
+      first = key;
+    } else if (key != first) {
+      throw InvalidInput("ensemble: " + dirs[k] + " was trained with other preprocessing/split than " + dirs[0] +
+                         " (give the split to blend under)");
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 TrainedModel build_ensemble(data::Dataset data, EnsembleOptions o) {
@@ -193,10 +215,12 @@ TrainedModel build_ensemble(data::Dataset data, EnsembleOptions o) {
   auto config = o.config;
   if (!o.weights.empty()) config["fit_weights"] = false;
   auto ens = std::make_unique<models::EnsembleModel>(config);
-  auto prepared = data::prepare(std::move(data), o.prepare);
+  auto prep = o.prepare ? *o.prepare : members_prepare(o.members);
+  if (!o.prepare && o.refit) prep.refit = true;
+  auto prepared = data::prepare(std::move(data), prep);
   if (prepared.split.valid.empty() && o.weights.empty())
     throw InvalidInput(std::string("ensemble: the split has no validation cases to fit the weights on") +
-                       (o.prepare.refit ? " (a refit split)" : "") + "; give weights or weights_from");
+                       (prep.refit ? " (a refit split)" : "") + "; give weights or weights_from");
   const auto items = prepared.split.train.items.checksum();
   for (const auto& dir : o.members) {
     auto loaded = models::load_model_dir(dir);
@@ -213,7 +237,7 @@ TrainedModel build_ensemble(data::Dataset data, EnsembleOptions o) {
   TrainedModel out;
   out.seconds = rep.seconds;
   out.validation = rep.validation;
-  out.loaded.meta = {{"preprocess", data::to_json(o.prepare)},
+  out.loaded.meta = {{"preprocess", data::to_json(prep)},
                      {"split", split_summary(prepared)},
                      {"members", o.members},
                      {"member_weights", ens->weights()},

@@ -357,6 +357,34 @@ assert 0 < x['recall@20'] <= 1 and x['users_evaluated' if 'users_evaluated' in x
 m = json.load(open('m_gfcf/model.json')); assert m['split']['protocol'] == 'given' and m['split']['test_cases'] == 60"
 rc_loo=0; "$bin" --log-level warn train --data given --model ease --out m_loo > /dev/null 2> err_loo.txt || rc_loo=$?
 check "leave-one-out on a given split: exit 2 naming --split given" bash -c "test $rc_loo -eq 2 && grep -q 'split given' err_loo.txt"
+# A time budget: stop after the epoch that ends past it, that epoch validated, the best kept.
+"$bin" --log-level warn --threads 1 train --data synth --model bpr --set factors=8 --set epochs=100000 --set patience=100000 \
+  --time-budget 1 --out m_budget > /dev/null
+check "train --time-budget: stops after the epoch that ends past it, recorded in model.json" python3 -c "
+import json; m = json.load(open('m_budget/model.json')); h = m['history']
+assert m['time_budget_s'] == 1 and h[-1]['out_of_time'] and 'valid' in h[-1] and len(h) < 100000
+assert h[-1]['seconds'] >= 1 and all(e['seconds'] < 1 for e in h[:-1]), h[-3:]"
+rc_tb=0; "$bin" --log-level warn train --data synth --model bpr --set dp_epsilon=8 --time-budget 5 --out m_tb > /dev/null 2> err_tb.txt || rc_tb=$?
+check "a private fit refuses a time budget: exit 2, nothing written" bash -c "test $rc_tb -eq 2 && grep -q 'privacy accounting' err_tb.txt && test ! -e m_tb"
+# A given split without a validation file: validation carved from training, a blend fitted on it
+# under the members' own split (no split flags), then refit members with the validated weights.
+"$bin" --log-level warn --threads 1 train --data given --split given --valid-fraction 0.2 --model gfcf --set k=8 --out m_cv_gfcf > /dev/null
+"$bin" --log-level warn --threads 1 train --data given --split given --valid-fraction 0.2 --model itemknn --out m_cv_itemknn > /dev/null
+"$bin" --log-level warn ensemble --data given --member m_cv_gfcf --member m_cv_itemknn --out m_cv_blend > cv_blend.txt
+check "valid-fraction: validation cases carved from training; the blend fits on them" python3 -c "
+import json; m = json.load(open('m_cv_gfcf/model.json'))
+assert m['split']['valid_cases'] == 60 and m['split']['test_cases'] == 60 and m['preprocess']['valid_fraction'] == 0.2
+b = json.load(open('m_cv_blend/model.json')); assert b['preprocess']['valid_fraction'] == 0.2 and b['validation']['ndcg@10'] > 0"
+"$bin" --log-level warn train --data given --refit-from m_cv_gfcf --out m_cv_gfcf_r > /dev/null
+"$bin" --log-level warn train --data given --refit-from m_cv_itemknn --out m_cv_itemknn_r > /dev/null
+"$bin" --log-level warn ensemble --data given --refit --member m_cv_gfcf_r --member m_cv_itemknn_r --weights-from m_cv_blend --out m_cv_blend_r > /dev/null
+"$bin" --log-level warn evaluate --model m_cv_gfcf_r --data given --k 20 --json cv_gfcf_r.json > /dev/null
+check "valid-fraction refit: the whole training file, the same test cases as without the carve" python3 -c "
+import json; r = json.load(open('m_cv_gfcf_r/model.json')); p = json.load(open('m_gfcf/model.json'))
+assert r['split']['train_events'] == p['split']['train_events'] == 360 and r['split']['test_cases'] == 60
+b = json.load(open('m_cv_blend_r/model.json')); assert b['preprocess']['refit'] and b['member_weights'] == json.load(open('m_cv_blend/model.json'))['member_weights']"
+rc_vf=0; "$bin" --log-level warn train --data synth --valid-fraction 0.1 --model pop --out m_vf > /dev/null 2> err_vf.txt || rc_vf=$?
+check "valid-fraction outside a given split: exit 2 naming it" bash -c "test $rc_vf -eq 2 && grep -q 'valid_fraction' err_vf.txt"
 # Data-parallel training: two local ranks (Gloo) train the single-process model.
 ddp_args=(--data synth --model sasrec --set dim=8 --set layers=1 --set max_len=20 --set epochs=2 --set loss=softmax
   --set dropout=0)

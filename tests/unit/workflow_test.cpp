@@ -1,10 +1,12 @@
 // The train layer's epoch loop and the library workflows (train, evaluate, recommender, columns).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <thread>
 
 #include "driftrec/core/config.h"
 #include "driftrec/core/error.h"
@@ -87,6 +89,50 @@ TEST(EpochLoop, ResumesWithTheSavedEarlyStoppingState) {
   EXPECT_TRUE(r.records[0].early_stop);
   const auto done = run_loop({0.1}, 5, 1, 2, {3, 0.3, 2, true});
   EXPECT_TRUE(done.records.empty());
+}
+
+TEST(EpochLoop, ATimeBudgetStopsAfterTheEpochThatEndsPastItAndValidatesThatEpoch) {
+  // Every epoch takes at least 100 ms; with a 250 ms budget the third epoch ends past it at the
+  // latest. Checks are due every 5 epochs only, yet the stopping epoch is validated and kept.
+  std::vector<train::EpochRecord> records;
+  std::vector<int> kept;
+  int current = 0;
+  train::EpochHooks hooks;
+  hooks.train = [&current](int epoch) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    current = epoch;
+    return 1.0;
+  };
+  hooks.validate = [&current] { return 0.1 * current; };
+  hooks.keep_best = [&] { kept.push_back(current); };
+  train::EpochPlan plan{"train x", 100, 5, 100, {}, 0.25};
+  const auto state = train::run_epochs(
+      plan, hooks, [&records](const train::EpochRecord& e) { records.push_back(e); }, nullptr);
+  ASSERT_GE(records.size(), 1u);
+  ASSERT_LE(records.size(), 3u);
+  const auto& last = records.back();
+  EXPECT_TRUE(last.out_of_time);
+  EXPECT_TRUE(last.early_stop);
+  EXPECT_TRUE(last.validated());
+  EXPECT_GE(last.seconds, 0.25);
+  EXPECT_EQ(kept, (std::vector<int>{last.epoch}));
+  EXPECT_NE(last.message().find("(time budget)"), std::string::npos);
+  EXPECT_TRUE(train::EpochRecord::from_json(last.to_json()).out_of_time);
+  // Not a patience stop: a checkpoint of this state resumes training.
+  EXPECT_FALSE(state.stopped);
+  EXPECT_EQ(state.epoch, last.epoch);
+  // Several processes take rank 0's decision: here it says "over" after the first epoch.
+  records.clear();
+  hooks.train = [&current](int epoch) { return current = epoch, 1.0; };
+  hooks.agree = [](bool) { return true; };
+  plan.time_budget_s = 1e9;
+  train::run_epochs(
+      plan, hooks, [&records](const train::EpochRecord& e) { records.push_back(e); }, nullptr);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_TRUE(records[0].out_of_time);
+  // A private fit refuses a budget (the accounting counts the planned epochs).
+  EXPECT_THROW(train::refuse_time_budget(10.0, "bpr"), InvalidInput);
+  EXPECT_NO_THROW(train::refuse_time_budget(0.0, "bpr"));
 }
 
 TEST(EpochRecord, RoundTripsThroughModelJson) {

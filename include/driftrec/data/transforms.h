@@ -82,6 +82,15 @@ bool has_given_split(const Dataset& ds);
 /// without training events are cold (counted, not evaluated). Throws InvalidInput for other data.
 Split given_split(const Dataset& full, const SplitOptions& options = {});
 
+/// For a `given` split shipped without a validation file (LightGCN's Gowalla): moves a seeded
+/// random `fraction` (in (0, 1)) of each user's training events into the validation band, so the
+/// given split's validation cases are those items with the rest of training as history, and a
+/// refit trains on all of them again (the test cases do not change). A user with n >= 2 training
+/// events gives max(1, round(fraction * n)) of them, never all; the choice per user depends only on
+/// `seed` and the user's index. Throws InvalidInput for other data, data that has validation events
+/// already, or a fraction outside (0, 1).
+Dataset carve_given_validation(Dataset ds, double fraction, std::uint64_t seed);
+
 /// Indices of the named domains (throws NotFound naming the unknown one and the known ones).
 std::vector<std::int16_t> domain_ids(const Dataset& ds, const std::vector<std::string>& names);
 /// Item mask (size n_items): 1 for items with at least one event in one of the named domains.
@@ -120,6 +129,10 @@ struct PrepareOptions {
   /// (seconds or ISO 8601 date-time).
   std::string valid_start = "0.8";
   std::string test_start = "0.9";
+  /// Given split without a validation file: this share of each user's training events becomes
+  /// validation (carve_given_validation; 0 = off), chosen with `valid_seed`.
+  double valid_fraction = 0.0;
+  std::uint64_t valid_seed = 42;
 };
 
 nlohmann::json to_json(const PrepareOptions& o);

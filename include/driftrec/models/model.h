@@ -75,6 +75,9 @@ struct FitOptions {
   bool resume = false;
   /// Several processes training one model (LibTorch sequential models; others refuse).
   DistributedOptions distributed;
+  /// Iterative models stop after the first epoch that ends past this many seconds of fit() (0 =
+  /// none); that epoch is validated too, and the best validated weights are kept as usual.
+  double time_budget_s = 0.0;
 };
 
 class Model {

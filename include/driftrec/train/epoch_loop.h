@@ -25,6 +25,9 @@ struct EpochPlan {
   int eval_every = 1;  ///< validate every this many epochs and at the last (0: never)
   int patience = 3;    ///< checks without improvement before stopping
   EpochState resume;   ///< a resumed run starts after resume.epoch with its early-stopping state
+  /// Stop after the first epoch that ends past this many seconds of this call (0 = no budget). That
+  /// epoch is validated even when no check is due, so its weights can be the ones kept.
+  double time_budget_s = 0.0;
 };
 
 struct EpochHooks {
@@ -32,10 +35,17 @@ struct EpochHooks {
   std::function<double()> validate;        ///< validation objective (empty: no validation)
   std::function<void()> keep_best;         ///< the current weights are the best so far: copy them
   std::function<void(const EpochState&)> after_epoch;  ///< e.g. write a checkpoint (optional)
+  /// Several processes: every rank must take rank 0's time-budget decision (optional).
+  std::function<bool(bool over_budget)> agree;
 };
 
-/// Runs epochs resume.epoch+1 .. plan.epochs until early stopping. Reports each epoch to `on_epoch`
-/// and `progress` (both optional). Returns the final state; the caller restores the weights it kept.
+/// Runs epochs resume.epoch+1 .. plan.epochs until early stopping or the time budget. Reports each
+/// epoch to `on_epoch` and `progress` (both optional). Returns the final state (`stopped` only for
+/// a patience stop); the caller restores the weights it kept.
+/// A private fit runs its planned epochs (the privacy accounting counts them): throws InvalidInput
+/// naming `who` when a time budget is set.
+void refuse_time_budget(double time_budget_s, const std::string& who);
+
 EpochState run_epochs(const EpochPlan& plan, const EpochHooks& hooks, const EpochCallback& on_epoch,
                       const ProgressCallback& progress);
 

@@ -17,15 +17,16 @@ struct EpochRecord {
   double valid = kNone;  ///< validation objective, higher is better (NaN: not checked this epoch)
   double seconds = 0.0;  ///< wall time of this fit() up to the end of this epoch's training (earlier checks included)
   bool best = false;     ///< this check beat every earlier one (these weights are kept)
-  bool early_stop = false;  ///< training stops after this epoch
+  bool early_stop = false;   ///< training stops after this epoch
+  bool out_of_time = false;  ///< ... because the time budget ran out (early_stop is set too)
 
   bool has_loss() const { return loss == loss; }
   bool validated() const { return valid == valid; }
-  /// {"epoch", "seconds", "loss"?, "valid"?, "early_stop"?}: the model.json history entry.
+  /// {"epoch", "seconds", "loss"?, "valid"?, "early_stop"?, "out_of_time"?}: the model.json history entry.
   nlohmann::json to_json() const;
   /// Reads a history entry (model.json). Throws InvalidInput when "epoch" is missing or not an integer.
   static EpochRecord from_json(const nlohmann::json& j);
-  /// "loss=0.312000 seconds=4.100000 valid=0.051000 (early stop)": the progress line.
+  /// "loss=0.312000 seconds=4.100000 valid=0.051000 (early stop)" (or "(time budget)"): the progress line.
   std::string message() const;
 };
 

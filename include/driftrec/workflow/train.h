@@ -31,6 +31,9 @@ struct TrainOptions {
   std::string objective = "ndcg@10";
   std::string checkpoint_dir;  ///< LibTorch models: checkpoint after every epoch
   bool resume = false;         ///< continue from the checkpoint in checkpoint_dir
+  /// Iterative models stop after the first epoch that ends past this many seconds of training and
+  /// keep their best validated weights (0 = no budget; recorded in model.json).
+  double time_budget_s = 0.0;
   /// Retrain the model in this directory (same model, parameters, seed and split) on training +
   /// validation events, for its best validation epoch count.
   std::string refit_from;
@@ -77,7 +80,10 @@ struct EnsembleOptions {
   std::vector<double> weights;                       ///< empty: fit on validation
   std::string weights_from;                          ///< take the weights of this ensemble directory instead
   nlohmann::json config = nlohmann::json::object();  ///< the ensemble's parameters
-  data::PrepareOptions prepare;
+  /// Preprocessing and split; unset: the members' own (recorded in their model.json; all must agree).
+  std::optional<data::PrepareOptions> prepare;
+  /// With the members' own split: its refit version (training + validation, no validation cases).
+  bool refit = false;
   int threads = 0;
   ProgressCallback progress;
 };
