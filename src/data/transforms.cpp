@@ -240,13 +240,14 @@ Dataset carve_given_validation(Dataset ds, double fraction, std::uint64_t seed) 
   const Rng base(seed);
   std::vector<std::int64_t> perm(log.size());
   std::vector<std::pair<std::int64_t, std::int64_t>> carved;  // (first row, count) per user
-  std::vector<std::int64_t> train_rows, pick;
+  std::vector<std::int64_t> pick;
   std::vector<char> held;
   for (std::int32_t u = 1; u < ds.n_users(); ++u) {
-    train_rows.clear();
-    for (auto r = log.user_begin(u); r < log.user_end(u); ++r)
-      if (log.ts[static_cast<std::size_t>(r)] < kGivenValidStart) train_rows.push_back(r);
-    const auto n = static_cast<std::int64_t>(train_rows.size());
+    // Sorted by time, a user's training events are the first n rows of the span, test events the rest.
+    const auto b = log.user_begin(u), e = log.user_end(u);
+    const auto n = std::partition_point(log.ts.begin() + b, log.ts.begin() + e,
+                                        [](std::int64_t t) { return t < kGivenValidStart; }) -
+                   (log.ts.begin() + b);
     const auto k = held_out_count(n, fraction);
     // A seeded partial shuffle picks the k held-out positions; both groups keep file order.
     pick.resize(static_cast<std::size_t>(n));
@@ -257,15 +258,13 @@ Dataset carve_given_validation(Dataset ds, double fraction, std::uint64_t seed) 
                 pick[static_cast<std::size_t>(i) + rng.uniform_int(static_cast<std::uint64_t>(n - i))]);
     held.assign(static_cast<std::size_t>(n), 0);
     for (std::int64_t i = 0; i < k; ++i) held[static_cast<std::size_t>(pick[static_cast<std::size_t>(i)])] = 1;
-    auto out = log.user_begin(u);
+    auto out = b;
     for (char group : {0, 1}) {
       if (group == 1) carved.emplace_back(out, k);
       for (std::int64_t i = 0; i < n; ++i)
-        if (held[static_cast<std::size_t>(i)] == group)
-          perm[static_cast<std::size_t>(out++)] = train_rows[static_cast<std::size_t>(i)];
+        if (held[static_cast<std::size_t>(i)] == group) perm[static_cast<std::size_t>(out++)] = b + i;
     }
-    for (auto r = log.user_begin(u); r < log.user_end(u); ++r)
-      if (log.ts[static_cast<std::size_t>(r)] >= kGivenValidStart) perm[static_cast<std::size_t>(out++)] = r;
+    for (auto r = b + n; r < e; ++r) perm[static_cast<std::size_t>(out++)] = r;
   }
   permute_rows(log, perm);
   for (const auto& [first, k] : carved)

@@ -20,9 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-
-// Streamed: a member's weights can be gigabytes (EASE on 41k items: 6.7 GB), read in 64 KB pieces.
-std::string file_hash(const fs::path& p) { return file_fingerprint(p.string()); }
 }  // namespace
 
 const ParamSet& EnsembleModel::params() {
@@ -333,7 +330,7 @@ void EnsembleModel::save_weights(const std::string& path) const {
                        {"config", members_[k]->config()},
                        {"weight", weights_[k]},
                        {"file", file},
-                       {"checksum", file_hash(dir / file)}});
+                       {"checksum", file_fingerprint((dir / file).string())}});
   }
   std::ofstream out(path);
   out << nlohmann::json{{"format", 1}, {"n_items", n_items_}, {"n_users", n_users_}, {"members", members}}.dump(2)
@@ -354,7 +351,7 @@ void EnsembleModel::load_weights(const std::string& path) {
     for (const auto& m : j.at("members")) {
       const auto file = m.at("file").get<std::string>();
       if (file.find('/') != std::string::npos) throw CorruptModel(path + ": member file must be a plain name");
-      if (file_hash(dir / file) != m.at("checksum").get<std::string>())
+      if (file_fingerprint((dir / file).string()) != m.at("checksum").get<std::string>())
         throw CorruptModel((dir / file).string() + ": checksum differs from ensemble.json (truncated or modified)");
       auto model = create_model(m.at("name").get<std::string>(), m.at("config"));
       model->load_weights((dir / file).string());

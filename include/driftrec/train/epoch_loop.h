@@ -39,13 +39,13 @@ struct EpochHooks {
   std::function<bool(bool over_budget)> agree;
 };
 
-/// Runs epochs resume.epoch+1 .. plan.epochs until early stopping or the time budget. Reports each
-/// epoch to `on_epoch` and `progress` (both optional). Returns the final state (`stopped` only for
-/// a patience stop); the caller restores the weights it kept.
 /// A private fit runs its planned epochs (the privacy accounting counts them): throws InvalidInput
 /// naming `who` when a time budget is set.
 void refuse_time_budget(double time_budget_s, const std::string& who);
 
+/// Runs epochs resume.epoch+1 .. plan.epochs until early stopping or the time budget. Reports each
+/// epoch to `on_epoch` and `progress` (both optional). Returns the final state (`stopped` only for
+/// a patience stop); the caller restores the weights it kept.
 EpochState run_epochs(const EpochPlan& plan, const EpochHooks& hooks, const EpochCallback& on_epoch,
                       const ProgressCallback& progress);
 
