@@ -1,12 +1,12 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
-#include <random>
 #include <thread>
 
 #include "commands.h"
 #include "common.h"
 #include "driftrec/core/error.h"
+#include "driftrec/core/free_port.h"
 #include "driftrec/models/model_dir.h"
 #include "driftrec/workflow/train.h"
 #include "workers.h"
@@ -57,13 +57,14 @@ models::DistributedOptions distributed_options(const Opts& o) {
   return d;
 }
 
-/// train --nproc N: this command line again as ranks 0..N-1 on a free local port, the threads
+/// train --nproc N: this command line again as ranks 0..N-1 on a free local port (the kernel's
+/// pick, not a random one that may be taken), the threads
 /// shared out; a rank that fails stops the others and fails the job.
 int launch_ranks(const Opts& o, const GlobalFlags& g) {
   if (o.rank >= 0 || o.world_size > 0) throw InvalidInput("train: give --nproc, or --rank with --world-size, not both");
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int threads = std::max(1, (g.threads > 0 ? g.threads : cores) / o.nproc);
-  const int port = o.master_port > 0 ? o.master_port : 20000 + static_cast<int>(std::random_device{}() % 30000);
+  const int port = o.master_port > 0 ? o.master_port : free_local_port();
   std::vector<pid_t> ranks;
   for (int r = 0; r < o.nproc; ++r)
     ranks.push_back(spawn_worker(

@@ -121,7 +121,7 @@ RepeatHeadImpl::RepeatHeadImpl(int64_t d, int64_t n_behaviors) {
 
 torch::Tensor RepeatHeadImpl::weights(const torch::Tensor& h, const torch::Tensor& items,
                                       const torch::Tensor& behaviors) {
-  const auto B = items.size(0), L = items.size(1);
+  const auto L = items.size(1);  // items: [B, L]
   std::vector<int64_t> bucket(static_cast<std::size_t>(L * L), 0);
   for (int64_t t = 0; t < L; ++t)
     for (int64_t p = 0; p <= t; ++p) bucket[static_cast<std::size_t>(t * L + p)] = recency_bucket(t - p);

@@ -56,7 +56,7 @@ std::vector<data::Event> model_events(const models::LoadedModel& m, std::int32_t
 
 namespace {
 
-struct Request {
+struct PendingRequest {
   std::string user;
   std::int64_t ts = 0, seq = 0;
   std::vector<std::pair<std::int32_t, const store::StoredFeedback*>> rows;  // (position, row)
@@ -73,7 +73,7 @@ FeedbackSessions feedback_sessions(const store::EventStore& store, const models:
     rows.push_back(f);
     return true;
   });
-  std::unordered_map<std::string, Request> requests;
+  std::unordered_map<std::string, PendingRequest> requests;
   for (const auto& f : rows) {
     const auto item = m.items.find(f.item);
     if (item < 1 || item >= m.model->n_items()) {
@@ -91,7 +91,7 @@ FeedbackSessions feedback_sessions(const store::EventStore& store, const models:
     r.seq = std::min(r.seq, f.seq);
     r.rows.emplace_back(f.position, &f);
   }
-  std::unordered_map<std::string, std::vector<const Request*>> by_user;
+  std::unordered_map<std::string, std::vector<const PendingRequest*>> by_user;
   for (const auto& [id, r] : requests) by_user[r.user].push_back(&r);
   std::vector<std::string> users;
   for (const auto& [u, rs] : by_user) users.push_back(u);

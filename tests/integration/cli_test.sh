@@ -6,6 +6,9 @@ set -euo pipefail
 bin=${DRIFTREC:?set DRIFTREC to the driftrec binary}
 work=${1:?work directory}
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
+# A command that fails outside a check ends the script (set -e): say which one, so a failure in CI
+# is readable without rerunning it.
+trap 'echo "FAIL line $LINENO exited $?: $BASH_COMMAND" >&2' ERR
 fails=0
 pass() { echo "ok   $1"; }
 fail() { echo "FAIL $1"; fails=$((fails + 1)); }

@@ -9,7 +9,7 @@ rm -rf "$work" && mkdir -p "$work" && cd "$work"
 "$bin" --log-level warn synth --users 200 --items 300 --seed 3 --out data > /dev/null
 "$bin" --log-level warn train --data data --model itemknn --no-validation --out model > /dev/null
 echo "s3cret" > token
-port=$(( 20000 + RANDOM % 20000 ))
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')  # free now (the kernel's pick)
 start_server() {
   "$bin" --log-level warn --threads 8 serve --model model --store sqlite://events.db --port "$port" --token-file token > server.log 2>&1 &
   pid=$!

@@ -19,7 +19,8 @@ url=$(bash "$pg" start "$work/pg")
 "$bin" --log-level warn train --data data --model itemknn --no-validation --out model > /dev/null
 echo "s3cret" > token
 start_replica() {  # name -> sets port_NAME, pid_NAME
-  local name=$1 port=$(( 20000 + RANDOM % 20000 ))
+  local name=$1 port
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')  # free now (the kernel's pick)
   "$bin" --log-level warn --threads 4 serve --model model --store "$url" --port "$port" --token-file token \
     --follow-ms 50 > "server_$name.log" 2>&1 &
   local pid=$!

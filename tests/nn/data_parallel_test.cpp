@@ -9,10 +9,10 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <random>
 
 #include "../unit/small_split.h"
 #include "driftrec/core/error.h"
+#include "driftrec/core/free_port.h"
 #include "driftrec/models/registry.h"
 #include "driftrec/nn/register.h"
 
@@ -21,7 +21,7 @@ extern char** environ;
 using namespace driftrec;
 
 namespace {
-const test::SmallSplit& data_() {
+const test::SmallSplit& dp_data() {
   static const test::SmallSplit d(160, 90, 4, 12);
   return d;
 }
@@ -39,8 +39,8 @@ std::unique_ptr<models::Model> fit(const models::DistributedOptions& d, int epoc
   o.seed = 9;
   o.threads = 1;
   o.distributed = d;
-  o.validate = [](const models::Model& x) { return data_().test_ndcg(x); };
-  m->fit(data_().split.train, o);
+  o.validate = [](const models::Model& x) { return dp_data().test_ndcg(x); };
+  m->fit(dp_data().split.train, o);
   return m;
 }
 
@@ -76,7 +76,7 @@ double max_diff(const std::vector<float>& a, const std::vector<float>& b) {
 TEST(DataParallel, TwoProcessesTrainTheSingleProcessModel) {
   if (run_worker()) return;  // this process is rank 1
   const auto single = fit({});
-  const int port = 20000 + static_cast<int>(std::random_device{}() % 30000);
+  const int port = free_local_port();
   const std::string out = ::testing::TempDir() + "/driftrec_ddp_" + std::to_string(::getpid());
   // Rank 1: this binary again, as a worker.
   std::vector<std::string> env_s = {"DRIFTREC_DDP_WORKER=1", "DRIFTREC_DDP_PORT=" + std::to_string(port),
@@ -106,7 +106,7 @@ TEST(DataParallel, TwoProcessesTrainTheSingleProcessModel) {
   EXPECT_LT(max_diff(a, b), 1e-5) << "2 processes vs 1";
   EXPECT_EQ(max_diff(b, rank1), 0.0) << "the ranks hold the same model";
   EXPECT_GT(max_diff(a, items_of(*fit({}, 1))), 1e-3);  // the epochs after the first moved the weights
-  EXPECT_NEAR(data_().test_ndcg(*single), data_().test_ndcg(*rank0), 5e-4);
+  EXPECT_NEAR(dp_data().test_ndcg(*single), dp_data().test_ndcg(*rank0), 5e-4);
   EXPECT_EQ(rank0->training_report()["distributed"]["world_size"], 2);
 }
 
@@ -114,7 +114,7 @@ TEST(DataParallel, APeerThatNeverJoinsIsAClearError) {
   models::DistributedOptions d;
   d.rank = 0;
   d.world_size = 2;
-  d.master_port = 20000 + static_cast<int>(std::random_device{}() % 30000);
+  d.master_port = free_local_port();
   d.timeout_seconds = 2;
   EXPECT_THROW(fit(d), IoError);
   d.rank = 2;

@@ -22,12 +22,12 @@
 using namespace driftrec;
 
 namespace {
-const test::SmallSplit& data_() {
+const test::SmallSplit& fed_data() {
   static const test::SmallSplit d(150, 100, 4, 21);
   return d;
 }
 
-nlohmann::json config(nlohmann::json extra = nlohmann::json::object()) {
+nlohmann::json fed_config(nlohmann::json extra = nlohmann::json::object()) {
   nlohmann::json c = {{"dim", 16},       {"max_len", 20},          {"layers", 1},       {"loss", "sampled"},
                       {"negatives", 16}, {"dropout", 0.0},         {"warmup_steps", 0}, {"lr", 1e-2},
                       {"fed_rounds", 2}, {"fed_client_rate", 0.5}, {"eval_every", 0},   {"attributes", true}};
@@ -44,13 +44,13 @@ models::FitOptions options() {
 
 std::unique_ptr<nn::SequentialModel> prepared(const nlohmann::json& c) {
   auto m = std::make_unique<nn::SequentialModel>("sasrec", nn::SequentialModel::params("sasrec").resolve(c));
-  m->prepare(data_().split.train, options());
+  m->prepare(fed_data().split.train, options());
   return m;
 }
 
 /// The users that are clients, by client id (those with two or more training events, in order).
 std::vector<std::int32_t> client_users() {
-  const auto& train = data_().split.train;
+  const auto& train = fed_data().split.train;
   std::vector<std::int32_t> users;
   for (std::int32_t u = 1; u < train.n_users(); ++u)
     if (train.log.user_length(u) >= 2) users.push_back(u);
@@ -118,8 +118,8 @@ TEST(FederatedUpdate, RoundTripsAndRefusesMalformedBytes) {
 }
 
 TEST(FederatedApi, DevicesAndServerThroughSerializedUpdatesGiveTheSimulatedModel) {
-  const auto c = config();
-  const auto& train = data_().split.train;
+  const auto c = fed_config();
+  const auto& train = fed_data().split.train;
   // The simulation: fit with fed_rounds.
   nn::register_neural_models();
   auto simulated = models::create_model("sasrec", c);
@@ -167,8 +167,8 @@ TEST(FederatedApi, DevicesAndServerThroughSerializedUpdatesGiveTheSimulatedModel
 }
 
 TEST(FederatedApi, TheServerRejectsBadUpdatesAndKeepsNothingOfThem) {
-  const auto c = config({{"fed_rounds", 1}, {"fed_client_rate", 1.0}});
-  const auto& train = data_().split.train;
+  const auto c = fed_config({{"fed_rounds", 1}, {"fed_client_rate", 1.0}});
+  const auto& train = fed_data().split.train;
   const auto users = client_users();
   auto model = prepared(c), reference = prepared(c);
   nn::FederatedServer server(*model, users.size(), 1), clean(*reference, users.size(), 1);
@@ -203,10 +203,10 @@ TEST(FederatedApi, TheServerRejectsBadUpdatesAndKeepsNothingOfThem) {
 }
 
 TEST(FederatedApi, UnderSecureAggregationTheServerOnlySeesMaskedUpdatesAndGetsTheirSum) {
-  const auto& train = data_().split.train;
+  const auto& train = fed_data().split.train;
   const auto users = client_users();
-  const auto secure_c = config({{"fed_rounds", 1}, {"fed_secure", true}, {"fed_mask_neighbors", 3}});
-  const auto plain_c = config({{"fed_rounds", 1}});
+  const auto secure_c = fed_config({{"fed_rounds", 1}, {"fed_secure", true}, {"fed_mask_neighbors", 3}});
+  const auto plain_c = fed_config({{"fed_rounds", 1}});
   auto secure_model = prepared(secure_c), plain_model = prepared(plain_c);
   nn::FederatedServer secure(*secure_model, users.size(), 5), plain(*plain_model, users.size(), 5);
   const auto rs = secure.open_round(1), rp = plain.open_round(1);

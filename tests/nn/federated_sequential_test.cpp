@@ -22,12 +22,12 @@
 using namespace driftrec;
 
 namespace {
-const test::SmallSplit& data_() {
+const test::SmallSplit& fedseq_data() {
   static const test::SmallSplit d(200, 120, 4, 9);
   return d;
 }
 
-nlohmann::json config(nlohmann::json extra) {
+nlohmann::json fedseq_config(nlohmann::json extra) {
   nlohmann::json c = {{"dim", 16},       {"max_len", 20},   {"layers", 1},           {"loss", "sampled"},
                       {"negatives", 16}, {"dropout", 0.0},  {"warmup_steps", 0},     {"lr", 1e-2},
                       {"fed_rounds", 3}, {"eval_every", 0}, {"fed_client_rate", 0.5}};
@@ -42,8 +42,8 @@ struct Pieces {
   nn::TrainingSequences seqs;
   std::vector<char> is_target;
   explicit Pieces(const nlohmann::json& extra) {
-    const auto& train = data_().split.train;
-    c = nn::SequentialModel::params("sasrec").resolve(config(extra));
+    const auto& train = fedseq_data().split.train;
+    c = nn::SequentialModel::params("sasrec").resolve(fedseq_config(extra));
     m.kind = "sasrec";
     torch::manual_seed(5);
     nn::configure_side_information(train, m, c, "sasrec", "");
@@ -67,11 +67,11 @@ double max_abs_diff(const std::vector<torch::Tensor>& a, const std::vector<torch
 
 std::unique_ptr<models::Model> fit(const nlohmann::json& extra, std::uint64_t seed = 1) {
   nn::register_neural_models();
-  auto m = models::create_model("sasrec", config(extra));
+  auto m = models::create_model("sasrec", fedseq_config(extra));
   models::FitOptions o;
   o.seed = seed;
   o.threads = 1;
-  m->fit(data_().split.train, o);
+  m->fit(fedseq_data().split.train, o);
   return m;
 }
 }  // namespace
@@ -83,7 +83,7 @@ TEST(FederatedSequential, FullParticipationOneLocalStepIsCentralisedGradientDesc
             {"fed_server", "avg"},
             {"fed_server_lr", 1.0},
             {"fed_client_lr", 0.5}});
-  const auto& train = data_().split.train;
+  const auto& train = fedseq_data().split.train;
   nn::FederatedTrainer t(p.m, p.c, nn::TrainingSet(p.m, p.c, train, p.seqs, p.is_target), 3, "");
   const auto start = copy_of(t.params());
   // Reference: one gradient step of rate 0.5 on the mean over users of each user's mean loss.
@@ -116,7 +116,7 @@ TEST(FederatedSequential, FullParticipationOneLocalStepIsCentralisedGradientDesc
 TEST(FederatedSequential, AClientSendsOnlyTheRowsItTouchedAndLeavesTheGlobalWeights) {
   Pieces p({{"fed_local_epochs", 2}, {"fed_prox_mu", 0.1}, {"attributes", true}});
   ASSERT_TRUE(p.m.net->emb->attributes) << "the small data has categories";
-  const auto& train = data_().split.train;
+  const auto& train = fedseq_data().split.train;
   nn::FederatedTrainer t(p.m, p.c, nn::TrainingSet(p.m, p.c, train, p.seqs, p.is_target), 3, "");
   const auto start = copy_of(t.params());
   const std::size_t client = 7;
@@ -202,7 +202,7 @@ TEST(FederatedSequential, LearnsAndIsDeterministic) {
   const nlohmann::json learn = {{"fed_rounds", 40}, {"fed_client_rate", 0.3}};
   const auto trained = fit(learn);
   const auto barely = fit({{"fed_rounds", 1}, {"fed_client_rate", 0.3}});
-  const double a = data_().test_ndcg(*trained), b = data_().test_ndcg(*barely);
+  const double a = fedseq_data().test_ndcg(*trained), b = fedseq_data().test_ndcg(*barely);
   EXPECT_GT(a, b + 0.05) << "40 rounds " << a << ", 1 round " << b;
   const auto again = fit(learn);
   int dim = 0;
@@ -212,10 +212,10 @@ TEST(FederatedSequential, LearnsAndIsDeterministic) {
 }
 
 TEST(FederatedSequential, ResumingFromACheckpointGivesTheUninterruptedModel) {
-  const auto& train = data_().split.train;
+  const auto& train = fedseq_data().split.train;
   nn::register_neural_models();
   auto run = [&](int rounds, const std::string& dir, bool resume) {
-    auto m = models::create_model("sasrec", config({{"fed_rounds", rounds}, {"dropout", 0.2}}));
+    auto m = models::create_model("sasrec", fedseq_config({{"fed_rounds", rounds}, {"dropout", 0.2}}));
     models::FitOptions o;
     o.seed = 4;
     o.threads = 1;

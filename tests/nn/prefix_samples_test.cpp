@@ -19,7 +19,7 @@ using namespace driftrec;
 
 namespace {
 
-const test::SmallSplit& data_() {
+const test::SmallSplit& prefix_data() {
   static const test::SmallSplit d(120, 80, 4, 21);
   return d;
 }
@@ -29,7 +29,7 @@ struct Pieces {
   nn::SequentialModel::Impl m;
   std::vector<char> is_target;
   Pieces(const std::string& kind, const nlohmann::json& extra) {
-    const auto& train = data_().split.train;
+    const auto& train = prefix_data().split.train;
     nlohmann::json base = {{"dim", 16}, {"max_len", 8}, {"loss", "softmax"}, {"dropout", 0.0}};
     for (const auto& [k, v] : extra.items()) base[k] = v;
     c = nn::SequentialModel::params(kind).resolve(base);
@@ -44,8 +44,8 @@ struct Pieces {
 }  // namespace
 
 TEST(PrefixSamples, OneSamplePerTrainingPositionWithItsTargetLast) {
-  const auto& log = data_().split.train.log;
-  const auto n_users = data_().split.train.n_users();
+  const auto& log = prefix_data().split.train.log;
+  const auto n_users = prefix_data().split.train.n_users();
   const int64_t max_len = 8;
   const auto t = nn::training_sequences(log, n_users, max_len, 16, "", 1);
   EXPECT_EQ(t.last_targets, 1);
@@ -76,8 +76,8 @@ TEST(PrefixSamples, OneSamplePerTrainingPositionWithItsTargetLast) {
 
 TEST(PrefixSamples, ABatchHasOneTargetPerSampleAtTheNewestPosition) {
   Pieces p("sasrec", {});
-  const auto& log = data_().split.train.log;
-  const auto t = nn::training_sequences(log, data_().split.train.n_users(), p.m.max_len, 16, "", 1);
+  const auto& log = prefix_data().split.train.log;
+  const auto t = nn::training_sequences(log, prefix_data().split.train.n_users(), p.m.max_len, 16, "", 1);
   const auto& batch = t.batches.back();  // the longest samples
   const auto tb = nn::make_batch(p.m, log, t, batch, p.is_target);
   const auto L = tb.targets.numel() / static_cast<int64_t>(batch.size());
@@ -88,14 +88,14 @@ TEST(PrefixSamples, ABatchHasOneTargetPerSampleAtTheNewestPosition) {
     EXPECT_EQ(targets[static_cast<int64_t>(b)][L - 1].item<int64_t>(), log.item[static_cast<std::size_t>(s.end - 1)]);
   }
   // The same sequences as whole-sequence samples have a target at every position.
-  auto whole = nn::training_sequences(log, data_().split.train.n_users(), p.m.max_len, 16, "");
+  auto whole = nn::training_sequences(log, prefix_data().split.train.n_users(), p.m.max_len, 16, "");
   const auto wb = nn::make_batch(p.m, log, whole, whole.batches.back(), p.is_target);
   EXPECT_GT(wb.targets.ne(0).sum().item<int64_t>(), static_cast<int64_t>(whole.batches.back().size()));
 }
 
 TEST(PrefixSamples, RebucketingShufflesTiesAndKeepsEverySampleOnce) {
-  const auto& log = data_().split.train.log;
-  auto t = nn::training_sequences(log, data_().split.train.n_users(), 8, 16, "", 1);
+  const auto& log = prefix_data().split.train.log;
+  auto t = nn::training_sequences(log, prefix_data().split.train.n_users(), 8, 16, "", 1);
   const auto before = t.batches;
   Rng rng(7);
   nn::rebucket(t, rng);
@@ -110,7 +110,7 @@ TEST(PrefixSamples, RebucketingShufflesTiesAndKeepsEverySampleOnce) {
     }
   EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), static_cast<std::ptrdiff_t>(seen.size()));
   Rng again(7);
-  auto u = nn::training_sequences(log, data_().split.train.n_users(), 8, 16, "", 1);
+  auto u = nn::training_sequences(log, prefix_data().split.train.n_users(), 8, 16, "", 1);
   nn::rebucket(u, again);
   EXPECT_EQ(u.batches, t.batches);  // the same seed, the same batches
 }
@@ -120,7 +120,7 @@ TEST(PrefixSamples, AModelWithoutPositionsLearnsTheSameLossFromPrefixesAsFromSeq
   // the loss summed over a user's prefix samples equals that of the user's whole sequence, with a
   // sample per position or per stride of 3 (the last 3 positions of each its targets).
   Pieces p("gru4rec", {{"max_len", 400}});  // no history is cut
-  const auto& train = data_().split.train;
+  const auto& train = prefix_data().split.train;
   p.m.net->eval();
   auto loss = nn::make_training_loss(p.c, train);
   const nn::TrainingScorer scorer(p.m, train.n_items());
@@ -147,8 +147,8 @@ TEST(PrefixSamples, AModelWithoutPositionsLearnsTheSameLossFromPrefixesAsFromSeq
 
 TEST(PrefixSamples, AStrideMakesASampleEveryKPositionsWithItsLastKTargets) {
   Pieces p("sasrec", {});
-  const auto& log = data_().split.train.log;
-  const auto n_users = data_().split.train.n_users();
+  const auto& log = prefix_data().split.train.log;
+  const auto n_users = prefix_data().split.train.n_users();
   const int64_t k = 3, max_len = p.m.max_len;
   const auto t = nn::training_sequences(log, n_users, max_len, 16, "", k);
   EXPECT_EQ(t.last_targets, k);
@@ -191,10 +191,10 @@ TEST(PrefixSamples, TrainsDeterministicallyAndIsRefusedWherePrivacyCountsUsers) 
     models::FitOptions o;
     o.seed = 4;
     o.threads = 1;
-    m->fit(data_().split.train, o);
+    m->fit(prefix_data().split.train, o);
     return m;
   };
-  const double a = data_().test_ndcg(*fit({})), b = data_().test_ndcg(*fit({}));
+  const double a = prefix_data().test_ndcg(*fit({})), b = prefix_data().test_ndcg(*fit({}));
   EXPECT_EQ(a, b);
   EXPECT_GT(a, 0.0);
   EXPECT_THROW(fit({{"fed_rounds", 2}}), InvalidInput);
@@ -227,12 +227,12 @@ TEST(PrefixSamples, AutoChoosesTheStrideFromTheWindowLength) {
     auto m = models::create_model("hstu", c);
     models::FitOptions o;
     o.threads = 1;
-    m->fit(data_().split.train, o);
+    m->fit(prefix_data().split.train, o);
     const auto& r = m->config();
     return r["samples"].get<std::string>() + "/" + std::to_string(r["prefix_stride"].get<int64_t>());
   };
   std::vector<int64_t> lengths;
-  const auto& train = data_().split.train;
+  const auto& train = prefix_data().split.train;
   for (std::int32_t u = 1; u < train.n_users(); ++u) lengths.push_back(train.log.user_length(u));
   const double context = nn::mean_prefix_context(lengths, 10);
   ASSERT_GT(context, 4.0);

@@ -59,7 +59,7 @@ TEST(PrivateGradient, NoiseHasStdMultiplierTimesClipOverTheDivisorOnEveryCoordin
 }
 
 namespace {
-const test::SmallSplit& data_() {
+const test::SmallSplit& private_data() {
   static const test::SmallSplit d(300, 100, 4, 5);
   return d;
 }
@@ -74,12 +74,12 @@ std::unique_ptr<models::Model> fit(nlohmann::json config, std::uint64_t seed = 1
   models::FitOptions o;
   o.seed = seed;
   o.threads = 1;
-  m->fit(data_().split.train, o);
+  m->fit(private_data().split.train, o);
   return m;
 }
 
 std::int64_t users_with_sequences() {
-  const auto& train = data_().split.train;
+  const auto& train = private_data().split.train;
   std::int64_t n = 0;
   for (std::int32_t u = 1; u < train.n_users(); ++u) n += train.log.user_length(u) >= 2;
   return n;
@@ -112,7 +112,7 @@ TEST(PrivateSequential, RefusesWhatTheAccountingDoesNotCover) {
 TEST(PrivateSequential, ReleasesNoUserRowsAndIsDeterministic) {
   const auto m = fit({{"dp_epsilon", 8.0}});
   EXPECT_EQ(m->n_users(), 1);
-  const auto& train = data_().split.train;
+  const auto& train = private_data().split.train;
   test::TempDir d;
   models::save_model_dir(d.file("m"), *m, train);
   const auto loaded = models::load_model_dir(d.file("m"));
@@ -132,7 +132,7 @@ TEST(PrivateSequential, LearnsUnderWeakNoiseNotUnderOverwhelmingNoise) {
   auto weak = base, strong = base;
   weak["dp_noise"] = 0.05;
   strong["dp_noise"] = 500.0;
-  const double w = data_().test_ndcg(*fit(weak)), s = data_().test_ndcg(*fit(strong));
+  const double w = private_data().test_ndcg(*fit(weak)), s = private_data().test_ndcg(*fit(strong));
   // (This small world is easy: the overwhelmed model still ranks at about 0.4.)
   EXPECT_GT(w, s + 0.1) << "weak noise " << w << ", overwhelming noise " << s;
 }

@@ -35,7 +35,7 @@ class DataRights : public ::testing::TestWithParam<std::string> {
   test::PostgresDatabase pg_;
 };
 
-StoredEvent ev(const std::string& u, const std::string& i, std::int64_t ts) {
+StoredEvent rights_event(const std::string& u, const std::string& i, std::int64_t ts) {
   StoredEvent e;
   e.user = u;
   e.item = i;
@@ -82,8 +82,8 @@ std::string bytes_of(const std::filesystem::path& dir) {
 
 TEST_P(DataRights, DeleteUserErasesEverythingAndLeavesATombstone) {
   auto s = open();
-  s->append({ev("alice", "a", 10), ev("bob", "b", 11), ev("alice", "c", 12)});
-  s->append_feedback({fb("alice", "d", 13), fb("bob", "e", 13)}, {ev("alice", "d", 13)});
+  s->append({rights_event("alice", "a", 10), rights_event("bob", "b", 11), rights_event("alice", "c", 12)});
+  s->append_feedback({fb("alice", "d", 13), fb("bob", "e", 13)}, {rights_event("alice", "d", 13)});
   ASSERT_EQ(s->user_feedback("alice").size(), 1u);
   EXPECT_FALSE(s->deleted_at("alice"));
 
@@ -99,8 +99,8 @@ TEST_P(DataRights, DeleteUserErasesEverythingAndLeavesATombstone) {
   EXPECT_EQ(s->user_events("bob").size(), 1u);
 
   // An old import cannot resurrect her; what she does after the deletion is stored.
-  const auto seqs =
-      s->append({ev("alice", "a", 10), ev("bob", "f", 20), ev("alice", "new", 100), ev("alice", "g", 101)});
+  const auto seqs = s->append({rights_event("alice", "a", 10), rights_event("bob", "f", 20),
+                               rights_event("alice", "new", 100), rights_event("alice", "g", 101)});
   EXPECT_EQ(seqs[0], 0);
   EXPECT_GT(seqs[1], 0);
   EXPECT_EQ(seqs[2], 0);  // stamped at the deletion second: before it
@@ -118,12 +118,12 @@ TEST_P(DataRights, DeleteUserErasesEverythingAndLeavesATombstone) {
   EXPECT_EQ(s->deleted_at("alice"), std::optional<std::int64_t>(200));
   // A user never seen: nothing erased, but the tombstone still guards against a later import.
   EXPECT_EQ(s->delete_user("carol", 300).events, 0);
-  EXPECT_EQ(s->append({ev("carol", "x", 5)}), (std::vector<std::int64_t>{0}));
+  EXPECT_EQ(s->append({rights_event("carol", "x", 5)}), (std::vector<std::int64_t>{0}));
 }
 
 TEST_P(DataRights, PurgeBeforeErasesOldEventsAndFeedback) {
   auto s = open();
-  s->append({ev("u", "a", 5), ev("u", "b", 10), ev("v", "c", 15)});
+  s->append({rights_event("u", "a", 5), rights_event("u", "b", 10), rights_event("v", "c", 15)});
   s->append_feedback({fb("u", "a", 5), fb("v", "c", 15)}, {});
   const auto erased = s->purge_before(10);
   EXPECT_EQ(erased.events, 1);
@@ -134,12 +134,12 @@ TEST_P(DataRights, PurgeBeforeErasesOldEventsAndFeedback) {
   EXPECT_EQ(s->user_events("u").size(), 1u);
   EXPECT_EQ(feedback_rows(*s), 1u);
   // Sequence numbers keep increasing after an erasure.
-  EXPECT_GT(s->append({ev("u", "d", 20)})[0], rest.back().seq);
+  EXPECT_GT(s->append({rights_event("u", "d", 20)})[0], rest.back().seq);
 }
 
 TEST_P(DataRights, ExportReturnsTheUsersRowsUnderTheirId) {
   auto s = open();
-  s->append({ev("alice", "a", 10), ev("bob", "b", 11)});
+  s->append({rights_event("alice", "a", 10), rights_event("bob", "b", 11)});
   s->append_feedback({fb("alice", "d", 13)}, {});
   const auto events = s->user_events("alice");
   ASSERT_EQ(events.size(), 1u);
@@ -158,8 +158,8 @@ TEST(DataRightsSqlite, ErasedRowsAreNotInTheDatabaseFiles) {
   auto s = open_event_store("sqlite://" + d.file("events.db"));
   std::vector<StoredEvent> batch;
   for (int i = 0; i < 2000; ++i) {  // enough rows to span many pages, interleaved with others
-    batch.push_back(ev("alice-7f3a9", "item-of-alice-" + std::to_string(i), i));
-    batch.push_back(ev("bob", "item-of-bob-" + std::to_string(i), i));
+    batch.push_back(rights_event("alice-7f3a9", "item-of-alice-" + std::to_string(i), i));
+    batch.push_back(rights_event("bob", "item-of-bob-" + std::to_string(i), i));
     if (batch.size() >= 200) {
       s->append(batch);
       batch.clear();
@@ -185,23 +185,23 @@ TEST(DataRightsSqlite, TombstonesSurviveRestartsAndOtherConnections) {
   test::TempDir d;
   const auto url = "sqlite://" + d.file("events.db");
   auto server = open_event_store(url);
-  server->append({ev("alice", "a", 10)});
+  server->append({rights_event("alice", "a", 10)});
   {
     auto cli = open_event_store(url);  // e.g. `driftrec store delete-user` beside a running server
     EXPECT_EQ(cli->delete_user("alice", 100).events, 1);
   }
-  EXPECT_EQ(server->append({ev("alice", "a", 10)}), (std::vector<std::int64_t>{0}));
+  EXPECT_EQ(server->append({rights_event("alice", "a", 10)}), (std::vector<std::int64_t>{0}));
   server.reset();
   auto reopened = open_event_store(url);
   EXPECT_EQ(reopened->deleted_at("alice"), std::optional<std::int64_t>(100));
-  EXPECT_EQ(reopened->append({ev("alice", "a", 10)}), (std::vector<std::int64_t>{0}));
+  EXPECT_EQ(reopened->append({rights_event("alice", "a", 10)}), (std::vector<std::int64_t>{0}));
   EXPECT_EQ(reopened->count(), 0);
 }
 
 TEST(DataRightsSqlite, PseudonymisedStoreHoldsNoUserIds) {
   test::TempDir d;
   auto s = pseudonymize(open_event_store("sqlite://" + d.file("events.db")), kKey);
-  s->append({ev("alice@example.org", "a", 10), ev("bob@example.org", "b", 11)});
+  s->append({rights_event("alice@example.org", "a", 10), rights_event("bob@example.org", "b", 11)});
   s->append_feedback({fb("alice@example.org", "a", 12)}, {});
   EXPECT_EQ(s->user_events("alice@example.org").size(), 1u);
   const auto raw = all(*s);

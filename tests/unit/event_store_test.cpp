@@ -32,7 +32,7 @@ class EventStoreConformance : public ::testing::TestWithParam<std::string> {
   test::PostgresDatabase pg_;
 };
 
-StoredEvent ev(const std::string& u, const std::string& i, std::int64_t ts, const std::string& b = "view") {
+StoredEvent stored_event(const std::string& u, const std::string& i, std::int64_t ts, const std::string& b = "view") {
   StoredEvent e;
   e.user = u;
   e.item = i;
@@ -44,8 +44,8 @@ StoredEvent ev(const std::string& u, const std::string& i, std::int64_t ts, cons
 
 TEST_P(EventStoreConformance, AppendAssignsIncreasingSequenceNumbers) {
   auto s = open();
-  const auto a = s->append({ev("u1", "a", 10), ev("u2", "b", 5)});
-  const auto b = s->append({ev("u1", "c", 7, "buy")});
+  const auto a = s->append({stored_event("u1", "a", 10), stored_event("u2", "b", 5)});
+  const auto b = s->append({stored_event("u1", "c", 7, "buy")});
   EXPECT_EQ(a, (std::vector<std::int64_t>{1, 2}));
   EXPECT_EQ(b, (std::vector<std::int64_t>{3}));
   EXPECT_EQ(s->count(), 3);
@@ -54,7 +54,8 @@ TEST_P(EventStoreConformance, AppendAssignsIncreasingSequenceNumbers) {
 
 TEST_P(EventStoreConformance, UserEventsAreTimeOrderedAndLimited) {
   auto s = open();
-  s->append({ev("u1", "a", 10), ev("u2", "b", 5), ev("u1", "c", 7, "buy"), ev("u1", "d", 10)});
+  s->append({stored_event("u1", "a", 10), stored_event("u2", "b", 5), stored_event("u1", "c", 7, "buy"),
+             stored_event("u1", "d", 10)});
   const auto h = s->user_events("u1");
   ASSERT_EQ(h.size(), 3u);
   EXPECT_EQ(h[0].item, "c");
@@ -69,7 +70,7 @@ TEST_P(EventStoreConformance, UserEventsAreTimeOrderedAndLimited) {
 
 TEST_P(EventStoreConformance, ScanAndRecent) {
   auto s = open();
-  for (int i = 0; i < 10; ++i) s->append({ev("u" + std::to_string(i % 3), "i" + std::to_string(i), i)});
+  for (int i = 0; i < 10; ++i) s->append({stored_event("u" + std::to_string(i % 3), "i" + std::to_string(i), i)});
   std::vector<std::int64_t> seqs;
   s->scan(4, [&](const StoredEvent& e) {
     seqs.push_back(e.seq);
@@ -84,7 +85,7 @@ TEST_P(EventStoreConformance, ScanAndRecent) {
 
 TEST_P(EventStoreConformance, RoundTripsEveryField) {
   auto s = open();
-  StoredEvent e = ev("user with spaces ü", "item,comma", -5, "");
+  StoredEvent e = stored_event("user with spaces ü", "item,comma", -5, "");
   e.value = 4.5f;
   e.domain = "shop";
   s->append({e});
@@ -104,8 +105,8 @@ TEST_P(EventStoreConformance, ConcurrentAppendsLoseNothing) {
   for (int t = 0; t < kThreads; ++t)
     ts.emplace_back([&, t] {
       for (int b = 0; b < kBatches; ++b) {
-        auto seqs =
-            s->append({ev("t" + std::to_string(t), "i" + std::to_string(b), b), ev("t" + std::to_string(t), "x", b)});
+        auto seqs = s->append({stored_event("t" + std::to_string(t), "i" + std::to_string(b), b),
+                               stored_event("t" + std::to_string(t), "x", b)});
         got[t].insert(got[t].end(), seqs.begin(), seqs.end());
       }
     });
@@ -119,7 +120,7 @@ TEST_P(EventStoreConformance, ConcurrentAppendsLoseNothing) {
 
 TEST_P(EventStoreConformance, FeedbackAndItsEventsCommitTogether) {
   auto s = open();
-  s->append({ev("u1", "a", 1)});
+  s->append({stored_event("u1", "a", 1)});
   StoredFeedback f;
   f.request_id = "r1";
   f.user = "u1";
@@ -139,7 +140,7 @@ TEST_P(EventStoreConformance, FeedbackAndItsEventsCommitTogether) {
   g.position = 0;
   g.clicked = false;
   g.bought = true;
-  EXPECT_EQ(s->append_feedback({f, g}, {ev("u1", "b", 5, "click")}), (std::vector<std::int64_t>{2}));
+  EXPECT_EQ(s->append_feedback({f, g}, {stored_event("u1", "b", 5, "click")}), (std::vector<std::int64_t>{2}));
   EXPECT_EQ(s->count(), 2);
   std::vector<StoredFeedback> got;
   s->scan_feedback([&](const StoredFeedback& x) {
@@ -210,8 +211,8 @@ TEST(PostgresStore, ReplicasShareOneLogAndItsTombstones) {
   test::PostgresDatabase pg;
   if (!pg.available()) GTEST_SKIP() << "no test PostgreSQL: the CTest entry store.postgresql runs this";
   auto a = open_event_store(pg.url()), b = open_event_store(pg.url());  // two server replicas
-  EXPECT_EQ(a->append({ev("u1", "x", 10)}), std::vector<std::int64_t>{1});
-  EXPECT_EQ(b->append({ev("u1", "y", 11), ev("u2", "z", 3)}), (std::vector<std::int64_t>{2, 3}));
+  EXPECT_EQ(a->append({stored_event("u1", "x", 10)}), std::vector<std::int64_t>{1});
+  EXPECT_EQ(b->append({stored_event("u1", "y", 11), stored_event("u2", "z", 3)}), (std::vector<std::int64_t>{2, 3}));
   std::vector<std::string> seen;
   a->scan(1, [&](const StoredEvent& e) {
     seen.push_back(e.item);
@@ -220,17 +221,18 @@ TEST(PostgresStore, ReplicasShareOneLogAndItsTombstones) {
   EXPECT_EQ(seen, (std::vector<std::string>{"y", "z"}));  // what b wrote, read through a
   // A deletion on one replica holds on the other: b drops u1's old events from then on.
   EXPECT_EQ(a->delete_user("u1", 100).events, 2);
-  EXPECT_EQ(b->append({ev("u1", "old", 50), ev("u1", "new", 150)}), (std::vector<std::int64_t>{0, 4}));
+  EXPECT_EQ(b->append({stored_event("u1", "old", 50), stored_event("u1", "new", 150)}),
+            (std::vector<std::int64_t>{0, 4}));
   EXPECT_EQ(b->deleted_at("u1"), std::optional<std::int64_t>(100));
   ASSERT_EQ(a->user_events("u1").size(), 1u);
   EXPECT_EQ(a->user_events("u1")[0].item, "new");
   // Sequence numbers stay increasing across replicas writing at once.
   std::vector<std::int64_t> sa, sb;
   std::thread ta([&] {
-    for (int i = 0; i < 20; ++i) sa.push_back(a->append({ev("a", "i", i)}).at(0));
+    for (int i = 0; i < 20; ++i) sa.push_back(a->append({stored_event("a", "i", i)}).at(0));
   });
   std::thread tb([&] {
-    for (int i = 0; i < 20; ++i) sb.push_back(b->append({ev("b", "i", i)}).at(0));
+    for (int i = 0; i < 20; ++i) sb.push_back(b->append({stored_event("b", "i", i)}).at(0));
   });
   ta.join();
   tb.join();
@@ -251,13 +253,13 @@ TEST(PostgresStore, AnOutageIsStorageUnavailableAndTheStoreRecoversByItself) {
     return std::system(("'" + std::string(ctl) + "' " + what + " '" + dir + "'").c_str());
   };
   auto s = open_event_store(pg.url());
-  s->append({ev("u", "a", 1)});
+  s->append({stored_event("u", "a", 1)});
   ASSERT_EQ(server("pause"), 0);
-  EXPECT_THROW(s->append({ev("u", "b", 2)}), StorageUnavailable);
+  EXPECT_THROW(s->append({stored_event("u", "b", 2)}), StorageUnavailable);
   EXPECT_THROW(s->count(), StorageUnavailable);
-  EXPECT_THROW(s->append({ev("u", "b", 2)}), StorageUnavailable);  // still down: no hang, same error
+  EXPECT_THROW(s->append({stored_event("u", "b", 2)}), StorageUnavailable);  // still down: no hang, same error
   ASSERT_EQ(server("resume"), 0);
-  EXPECT_EQ(s->append({ev("u", "c", 3)}).size(), 1u);  // reconnected by itself
+  EXPECT_EQ(s->append({stored_event("u", "c", 3)}).size(), 1u);  // reconnected by itself
   EXPECT_EQ(s->count(), 2);
   EXPECT_EQ(s->user_events("u").back().item, "c");
 }
@@ -273,7 +275,7 @@ TEST(SqliteStore, SurvivesReopening) {
   const auto url = "sqlite://" + d.file("e.db");
   {
     auto s = open_event_store(url);
-    s->append({ev("u", "a", 1), ev("u", "b", 2)});
+    s->append({stored_event("u", "a", 1), stored_event("u", "b", 2)});
   }
   {
     auto s = open_event_store(url);
@@ -288,7 +290,7 @@ TEST(SqliteStore, SurvivesReopening) {
   int feedback = 0;
   s->scan_feedback([&](const StoredFeedback&) { return ++feedback > 0; });
   EXPECT_EQ(feedback, 1);
-  EXPECT_EQ(s->append({ev("u", "c", 3)}), (std::vector<std::int64_t>{3}));
+  EXPECT_EQ(s->append({stored_event("u", "c", 3)}), (std::vector<std::int64_t>{3}));
 }
 
 // A store written before feedback rows kept a learning policy's features: opening it adds the two

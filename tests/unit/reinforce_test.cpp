@@ -174,7 +174,7 @@ TEST(Reinforce, ModelsThatAreNotPoliciesAreRefused) {
 namespace driftrec::serve {
 namespace {
 
-store::StoredEvent ev(const std::string& user, const std::string& item, std::int64_t ts) {
+store::StoredEvent logged_event(const std::string& user, const std::string& item, std::int64_t ts) {
   store::StoredEvent e;
   e.user = user;
   e.item = item;
@@ -209,13 +209,13 @@ TEST(FeedbackSessions, RequestsBecomeStepsWithTheStoredHistoryBeforeThem) {
   m.users = ds.users;
   m.behaviors = ds.behaviors;
   auto store = store::open_event_store("memory://");
-  store->append({ev("alice", "i1", 100), ev("alice", "i2", 110), ev("bob", "i3", 500)});
+  store->append({logged_event("alice", "i1", 100), logged_event("alice", "i2", 110), logged_event("bob", "i3", 500)});
   // r1 (two shown items, the second clicked), r2 ten seconds later (first clicked), r3 after a
   // gap of more than the session gap; r0 for carol, who has no events (a cold start); r4 for bob
   // shows an item the model does not know.
   store->append_feedback({fb("r1", "alice", "i3", 0, 0.5, false, 120), fb("r1", "alice", "i4", 1, 0.2, true, 121)},
-                         {ev("alice", "i4", 121)});
-  store->append_feedback({fb("r2", "alice", "i5", 0, 0.4, true, 131)}, {ev("alice", "i5", 131)});
+                         {logged_event("alice", "i4", 121)});
+  store->append_feedback({fb("r2", "alice", "i5", 0, 0.4, true, 131)}, {logged_event("alice", "i5", 131)});
   store->append_feedback({fb("r3", "alice", "i1", 0, 0.3, true, 5000)}, {});
   store->append_feedback({fb("r0", "carol", "i2", 0, 0.6, true, 200)}, {});
   store->append_feedback({fb("r4", "bob", "nope", 0, 0.6, true, 600), fb("r4", "bob", "i6", 1, 0.1, false, 600)}, {});

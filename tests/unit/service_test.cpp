@@ -46,7 +46,7 @@ const World& world() {
   static World w;
   return w;
 }
-serve::IncomingEvent ev(const std::string& u, const std::string& i, std::int64_t ts) {
+serve::IncomingEvent incoming(const std::string& u, const std::string& i, std::int64_t ts) {
   serve::IncomingEvent e;
   e.user = u;
   e.item = i;
@@ -62,11 +62,11 @@ TEST(Service, AcknowledgedEventChangesTheVeryNextRecommendation) {
   // A new user: cold start from recent popularity (the store is empty, so all scores tie at 0).
   auto r0 = svc.recommend_user("newbie", {});
   EXPECT_TRUE(r0.cold_start);
-  svc.ingest({ev("newbie", "i5", 100)});
+  svc.ingest({incoming("newbie", "i5", 100)});
   auto r1 = svc.recommend_user("newbie", {});
   EXPECT_FALSE(r1.cold_start);
   EXPECT_EQ(r1.history_length, 1u);
-  svc.ingest({ev("newbie", "i9", 101), ev("newbie", "i17", 102)});
+  svc.ingest({incoming("newbie", "i9", 101), incoming("newbie", "i17", 102)});
   serve::RecommendRequest req;
   req.explain = true;
   auto r2 = svc.recommend_user("newbie", req);
@@ -83,7 +83,7 @@ TEST(Service, StatesAreRebuiltFromTheStoreAfterRestart) {
   std::vector<std::string> before;
   {
     serve::Service svc(world().ials_dir, store::open_event_store(url));
-    svc.ingest({ev("u1", "i3", 1), ev("u1", "i4", 2), ev("u1", "nosuchitem", 3)});
+    svc.ingest({incoming("u1", "i3", 1), incoming("u1", "i4", 2), incoming("u1", "nosuchitem", 3)});
     for (const auto& r : svc.recommend_user("u1", {}).items) before.push_back(r.item);
   }
   serve::Service again(world().ials_dir, store::open_event_store(url));
@@ -97,7 +97,7 @@ TEST(Service, StatesAreRebuiltFromTheStoreAfterRestart) {
 
 TEST(Service, UnknownItemsAreStoredAndCounted) {
   serve::Service svc(world().knn_dir, store::open_event_store("memory://"));
-  const auto res = svc.ingest({ev("u", "never-seen", 1), ev("u", "i1", 2)});
+  const auto res = svc.ingest({incoming("u", "never-seen", 1), incoming("u", "i1", 2)});
   EXPECT_EQ(res.accepted, 2u);
   EXPECT_EQ(res.unknown_items, 1u);
   EXPECT_EQ(svc.stats().unknown_item_events, 1);
@@ -107,7 +107,7 @@ TEST(Service, UnknownItemsAreStoredAndCounted) {
 TEST(Service, BadEventsAreRejectedBeforeAnythingIsStored) {
   serve::Service svc(world().knn_dir, store::open_event_store("memory://"));
   try {
-    svc.ingest({ev("u", "i1", 1), ev("", "i2", 2)});
+    svc.ingest({incoming("u", "i1", 1), incoming("", "i2", 2)});
     FAIL();
   } catch (const InvalidInput& e) {
     EXPECT_NE(std::string(e.what()).find("events[1].user"), std::string::npos);
@@ -122,7 +122,8 @@ TEST(Service, ConcurrentIngestForOneUserAppliesEveryEventOnce) {
   std::vector<std::thread> ts;
   for (int t = 0; t < 4; ++t)
     ts.emplace_back([&, t] {
-      for (int k = 0; k < 10; ++k) svc.ingest({ev("hot", "i" + std::to_string(1 + (t * 10 + k) % 100), t * 100 + k)});
+      for (int k = 0; k < 10; ++k)
+        svc.ingest({incoming("hot", "i" + std::to_string(1 + (t * 10 + k) % 100), t * 100 + k)});
     });
   for (auto& t : ts) t.join();
   EXPECT_EQ(svc.recommend_user("hot", {}).history_length, 40u);
@@ -131,10 +132,10 @@ TEST(Service, ConcurrentIngestForOneUserAppliesEveryEventOnce) {
 TEST(Service, AnonymousInterestsSimilarAndReload) {
   test::TempDir d;
   serve::Service svc(world().knn_dir, store::open_event_store("memory://"));
-  const auto anon = svc.recommend_history({ev("", "i1", 0), ev("", "i2", 1)}, {});
+  const auto anon = svc.recommend_history({incoming("", "i1", 0), incoming("", "i2", 1)}, {});
   EXPECT_EQ(anon.items.size(), 10u);
   EXPECT_FALSE(anon.cold_start);
-  svc.ingest({ev("u", "i1", 1), ev("u", "i2", 2), ev("u", "i3", 3), ev("u", "i4", 4)});
+  svc.ingest({incoming("u", "i1", 1), incoming("u", "i2", 2), incoming("u", "i3", 3), incoming("u", "i4", 4)});
   const auto j = svc.interests("u");
   EXPECT_EQ(j["events"], 4);
   EXPECT_GE(j["drift"].get<double>(), 0.0);
@@ -154,7 +155,7 @@ TEST(Service, AnonymousInterestsSimilarAndReload) {
 
 TEST(Service, RequestsDuringReloadsNeverFail) {
   serve::Service svc(world().knn_dir, store::open_event_store("memory://"));
-  svc.ingest({ev("r", "i1", 1), ev("r", "i2", 2)});
+  svc.ingest({incoming("r", "i1", 1), incoming("r", "i2", 2)});
   std::atomic<bool> stop{false};
   std::atomic<int> served{0}, failed{0};
   std::vector<std::thread> readers;
@@ -188,7 +189,7 @@ TEST(Service, RequestsDuringReloadsNeverFail) {
 // Serving the loop: request ids, policies with propensities, durable feedback.
 TEST(ServiceFeedback, RecommendationsCarryARequestIdAndPropensities) {
   serve::Service svc(world().ials_dir, store::open_event_store("memory://"));
-  svc.ingest({ev("u1", "i5", 100), ev("u1", "i7", 101)});
+  svc.ingest({incoming("u1", "i5", 100), incoming("u1", "i7", 101)});
   const auto g = svc.recommend_user("u1", {});
   EXPECT_FALSE(g.request_id.empty());
   EXPECT_EQ(g.policy, "greedy");
@@ -227,7 +228,7 @@ TEST(ServiceFeedback, ALearningPolicyLearnsFromFeedbackOnItsSlates) {
   auto& svc = *svc_ptr;
   auto user = [&svc](int n) {
     const auto name = "lb" + std::to_string(n);
-    svc.ingest({ev(name, "i5", 100), ev(name, "i7", 101)});
+    svc.ingest({incoming(name, "i5", 100), incoming(name, "i7", 101)});
     return name;
   };
   auto ids = [](const serve::RecommendResult& r) {
@@ -270,7 +271,7 @@ TEST(ServiceFeedback, ALearningPolicyLearnsFromFeedbackOnItsSlates) {
   serve::Service restarted(world().ials_dir, store::open_event_store(url));
   auto again = [&restarted](int n) {
     const auto name = "lb" + std::to_string(n);
-    restarted.ingest({ev(name, "i5", 100), ev(name, "i7", 101)});
+    restarted.ingest({incoming(name, "i5", 100), incoming(name, "i7", 101)});
     return name;
   };
   EXPECT_EQ(ids(restarted.recommend_user(again(34), bandit)), learned);
@@ -288,7 +289,7 @@ TEST(ServiceFeedback, ALearningPolicyLearnsFromFeedbackOnItsSlates) {
 TEST(ServiceFeedback, ALearningPolicyServesAndLearnsConcurrently) {
   serve::Service svc(world().ials_dir, store::open_event_store("memory://"));
   for (int u = 0; u < 8; ++u)
-    svc.ingest({ev("c" + std::to_string(u), "i5", 100), ev("c" + std::to_string(u), "i7", 101)});
+    svc.ingest({incoming("c" + std::to_string(u), "i5", 100), incoming("c" + std::to_string(u), "i7", 101)});
   std::atomic<int> failed{0}, fed{0};
   std::vector<std::thread> pool;
   for (int t = 0; t < 4; ++t)
@@ -321,7 +322,7 @@ TEST(ServiceFeedback, AClickIsStoredDurablyAndUpdatesTheUser) {
   std::string clicked;
   {
     serve::Service svc(world().knn_dir, store::open_event_store(url));
-    svc.ingest({ev("u2", "i5", 100)});
+    svc.ingest({incoming("u2", "i5", 100)});
     const auto r = svc.recommend_user("u2", {});
     ASSERT_GE(r.items.size(), 3u);
     serve::IncomingFeedback f;
@@ -364,7 +365,7 @@ TEST(ServiceFeedback, AClickIsStoredDurablyAndUpdatesTheUser) {
 TEST(ServiceFeedback, RefusesUnknownExpiredOutOfRangeAndDuplicateFeedback) {
   serve::ServiceOptions o;
   serve::Service svc(world().knn_dir, store::open_event_store("memory://"), o);
-  svc.ingest({ev("u3", "i5", 100)});
+  svc.ingest({incoming("u3", "i5", 100)});
   const auto r = svc.recommend_user("u3", {});
   serve::IncomingFeedback f;
   f.request_id = r.request_id;
@@ -412,7 +413,7 @@ TEST(ServiceFeedback, RefusesUnknownExpiredOutOfRangeAndDuplicateFeedback) {
 TEST(ServiceFeedback, ExportsAsAnOpenBanditLog) {
   test::TempDir d;
   serve::Service svc(world().ials_dir, store::open_event_store("memory://"));
-  svc.ingest({ev("u4", "i5", 100)});
+  svc.ingest({incoming("u4", "i5", 100)});
   serve::RecommendRequest rr;
   rr.k = 4;
   rr.policy = "epsilon-greedy:epsilon=0.5,candidates=10";
@@ -459,7 +460,7 @@ TEST(ServiceDataRights, DeletedUserIsErasedAndNotResurrected) {
   test::TempDir d;
   serve::Service svc(world().knn_dir, store::open_event_store("sqlite://" + d.file("e.db")));
   const auto t = now_s() - 100;
-  svc.ingest({ev("alice", "i5", t), ev("alice", "i9", t + 1), ev("bob", "i7", t + 2)});
+  svc.ingest({incoming("alice", "i5", t), incoming("alice", "i9", t + 1), incoming("bob", "i7", t + 2)});
   const auto shown = svc.recommend_user("alice", {});
   EXPECT_EQ(shown.history_length, 2u);
   EXPECT_EQ(svc.export_user("alice").data.events.size(), 2u);
@@ -476,7 +477,7 @@ TEST(ServiceDataRights, DeletedUserIsErasedAndNotResurrected) {
   f.clicked = true;
   EXPECT_THROW(svc.feedback(f), serve::FeedbackRefused);
   // Old events sent again are dropped; new activity is served from what comes next.
-  const auto again = svc.ingest({ev("alice", "i5", t), ev("alice", "i11", del.deleted_at + 5)});
+  const auto again = svc.ingest({incoming("alice", "i5", t), incoming("alice", "i11", del.deleted_at + 5)});
   EXPECT_EQ(again.accepted, 1u);
   EXPECT_EQ(again.deleted_users, 1u);
   EXPECT_EQ(svc.recommend_user("alice", {}).history_length, 1u);
@@ -520,7 +521,7 @@ TEST(ServiceDataRights, RetentionRefusesAndPurgesOldEvents) {
   for (int i = 0; i < 200 && svc.store().count() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(svc.store().count(), 0);
   EXPECT_EQ(svc.stats().events_purged, 1);
-  const auto r = svc.ingest({ev("carl", "i5", now - 2 * 86400), ev("carl", "i9", now - 10)});
+  const auto r = svc.ingest({incoming("carl", "i5", now - 2 * 86400), incoming("carl", "i9", now - 10)});
   EXPECT_EQ(r.expired, 1u);
   EXPECT_EQ(r.accepted, 1u);
   EXPECT_EQ(svc.recommend_user("carl", {}).history_length, 1u);
@@ -534,7 +535,7 @@ TEST(ServiceDataRights, PseudonymisedStoreServesByUserId) {
   test::TempDir d;
   const std::string key = "k3y-for-the-test-0123456789";
   serve::Service svc(world().knn_dir, store::pseudonymize(store::open_event_store("sqlite://" + d.file("e.db")), key));
-  svc.ingest({ev("dana@example.org", "i5", now_s() - 10), ev("dana@example.org", "i9", now_s() - 5)});
+  svc.ingest({incoming("dana@example.org", "i5", now_s() - 10), incoming("dana@example.org", "i9", now_s() - 5)});
   EXPECT_EQ(svc.recommend_user("dana@example.org", {}).history_length, 2u);
   EXPECT_EQ(svc.export_user("dana@example.org").data.events.at(0).user, "dana@example.org");
   EXPECT_EQ(svc.delete_user("dana@example.org").events, 2);
