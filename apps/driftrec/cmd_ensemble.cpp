@@ -17,7 +17,7 @@ Runner add_ensemble(CLI::App& app, const GlobalFlags& g) {
     PrepareFlags prep;
     ConfigFlags config;
     std::vector<std::string> members;
-    std::string weights, weights_from, out;
+    std::string weights, weights_from, out, objective = "ndcg@10";
   };
   auto o = std::make_shared<Opts>();
   o->data.add_to(app, true);
@@ -28,6 +28,8 @@ Runner add_ensemble(CLI::App& app, const GlobalFlags& g) {
   app.add_option("--weights-from", o->weights_from,
                  "take the member weights of this ensemble directory (e.g. fitted on validation before a --refit)")
       ->excludes("--weights");
+  app.add_option("--objective", o->objective,
+                 "validation metric the weights are fitted to: hr@K, recall@K, precision@K, ndcg@K, map@K or mrr");
   o->config.add_to(app);
   app.add_option("--out", o->out, "model directory to write")->required();
   return [o, &g, &app]() {
@@ -41,6 +43,7 @@ Runner add_ensemble(CLI::App& app, const GlobalFlags& g) {
       }
     }
     eo.weights_from = o->weights_from;
+    eo.objective = o->objective;
     eo.config = o->config.overrides("ensemble");
     if (o->prep.any_given(app, true))
       eo.prepare = o->prep.get();

@@ -82,6 +82,11 @@ def test_ensemble_of_saved_models(shop, tmp_path):
     ens = driftrec.ensemble([driftrec.load(str(tmp_path / "ials")), str(tmp_path / "itemknn")], shop, threads=1)
     assert ens.name == "ensemble" and len(ens.meta["member_weights"]) == 2
     assert ens.meta["members"] == [str(tmp_path / "ials"), str(tmp_path / "itemknn")]
+    assert ens.meta["objective"] == "ndcg@10"
+    hr = driftrec.ensemble([str(tmp_path / "ials"), str(tmp_path / "itemknn")], shop, threads=1, objective="hr@5")
+    assert hr.meta["objective"] == "hr@5" and "hr@5" in hr.meta["validation"]
+    with pytest.raises(driftrec.InvalidInput, match="nope"):
+        driftrec.ensemble([str(tmp_path / "ials"), str(tmp_path / "itemknn")], shop, objective="nope@3")
     fixed = driftrec.ensemble([str(tmp_path / "ials"), str(tmp_path / "itemknn")], shop, weights=[1.0, 3.0], threads=1)
     assert fixed.meta["member_weights"] == [0.25, 0.75]  # normalised to sum to 1
     ids, _ = fixed.recommend(shop.user_ids[:3], k=5)

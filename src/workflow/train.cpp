@@ -91,6 +91,27 @@ nlohmann::json refit_record(const std::string& from, const nlohmann::json& ref) 
 
 }  // namespace
 
+namespace {
+
+/// Validation on `objective` (checked): fo.validate scores the validation cases at the objective's
+/// cut-off, and eo's cut-offs gain it so the final validation metrics include it.
+void use_objective(models::FitOptions& fo, eval::EvalOptions& eo, const data::Prepared& prepared,
+                   const std::string& objective, const std::string& who) {
+  const int k = objective_cutoff(objective, who);
+  if (!prepared.split.valid.empty()) {
+    auto quick = eo;
+    quick.ks = {k > 0 ? k : 10};
+    quick.save_top = 0;
+    fo.validate = [&prepared, quick, objective](const models::Model& m) {
+      return models::evaluate_model(m, prepared.full, prepared.split.valid, prepared.split.train, quick)
+          .metrics.at(objective);
+    };
+  }
+  if (k > 0 && std::find(eo.ks.begin(), eo.ks.end(), k) == eo.ks.end()) eo.ks.push_back(k);
+}
+
+}  // namespace
+
 TrainedModel train_model(data::Dataset data, TrainOptions options) {
   const bool refit = !options.refit_from.empty();
   nlohmann::json refit_info;
@@ -130,18 +151,7 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
   auto eo = eval_options_for(options.prepare, prepared.full);
   eo.exclude_seen = !options.include_seen;
   eo.threads = options.threads;
-  const int objective_k = objective_cutoff(options.objective, "train");
-  if (!prepared.split.valid.empty()) {
-    auto quick = eo;
-    quick.ks = {objective_k > 0 ? objective_k : 10};
-    quick.save_top = 0;
-    fo.validate = [&prepared, quick, objective = options.objective](const models::Model& m) {
-      return models::evaluate_model(m, prepared.full, prepared.split.valid, prepared.split.train, quick)
-          .metrics.at(objective);
-    };
-  }
-  if (objective_k > 0 && std::find(eo.ks.begin(), eo.ks.end(), objective_k) == eo.ks.end())
-    eo.ks.push_back(objective_k);  // the final validation metrics include the objective
+  use_objective(fo, eo, prepared, options.objective, "train");
   const auto rep = models::fit_and_validate(*model, prepared.full, prepared.split, fo, eo);
   if (options.distributed.active() && !model->training_report().contains("distributed"))
     throw InvalidInput("train: " + model->name() +
@@ -233,7 +243,12 @@ TrainedModel build_ensemble(data::Dataset data, EnsembleOptions o) {
   models::FitOptions fo;
   fo.threads = o.threads;
   fo.progress = o.progress;
-  const auto rep = models::fit_and_validate(*ens, prepared.full, prepared.split, fo);
+  // The weights are fitted on the split's own evaluation (its candidate items, e.g. a target
+  // domain's or the new items) and objective, as train validates.
+  auto eo = eval_options_for(prep, prepared.full);
+  eo.threads = o.threads;
+  use_objective(fo, eo, prepared, o.objective, "ensemble");
+  const auto rep = models::fit_and_validate(*ens, prepared.full, prepared.split, fo, eo);
   TrainedModel out;
   out.seconds = rep.seconds;
   out.validation = rep.validation;
@@ -242,6 +257,7 @@ TrainedModel build_ensemble(data::Dataset data, EnsembleOptions o) {
                      {"members", o.members},
                      {"member_weights", ens->weights()},
                      {"weights_from", o.weights_from},
+                     {"objective", o.objective},
                      {"training_seconds", rep.seconds},
                      {"validation", rep.validation.metrics_json()},
                      {"model", ens->name()},

@@ -7,8 +7,8 @@ bin=${DRIFTREC:?set DRIFTREC to the driftrec binary}
 work=${1:?work directory}
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
 # A command that fails outside a check ends the script (set -e): say which one, so a failure in CI
-# is readable without rerunning it.
-trap 'echo "FAIL line $LINENO exited $?: $BASH_COMMAND" >&2' ERR
+# is readable without rerunning it (not under `set +e`, where failures are expected and checked).
+trap 'rc_err=$?; if [[ $- == *e* ]]; then echo "FAIL line $LINENO exited $rc_err: $BASH_COMMAND" >&2; fi' ERR
 fails=0
 pass() { echo "ok   $1"; }
 fail() { echo "FAIL $1"; fails=$((fails + 1)); }
@@ -378,6 +378,15 @@ check "valid-fraction: validation cases carved from training; the blend fits on 
 import json; m = json.load(open('m_cv_gfcf/model.json'))
 assert m['split']['valid_cases'] == 60 and m['split']['test_cases'] == 60 and m['preprocess']['valid_fraction'] == 0.2
 b = json.load(open('m_cv_blend/model.json')); assert b['preprocess']['valid_fraction'] == 0.2 and b['validation']['ndcg@10'] > 0"
+"$bin" --log-level warn ensemble --data given --member m_cv_gfcf --member m_cv_itemknn --objective recall@20 \
+  --out m_cv_blend_r20 > /dev/null
+rc_obj=0; "$bin" --log-level warn ensemble --data given --member m_cv_gfcf --member m_cv_itemknn --objective nope@3 \
+  --out m_cv_blend_bad > /dev/null 2> err_obj.txt || rc_obj=$?
+check "ensemble --objective: weights fitted to that metric, recorded; an unknown one is exit 2, nothing written" \
+  bash -c "python3 -c \"
+import json; b = json.load(open('m_cv_blend_r20/model.json'))
+assert b['objective'] == 'recall@20' and 'recall@20' in b['validation'], b['objective']\" &&
+  test $rc_obj -eq 2 && grep -q 'nope@3' err_obj.txt && test ! -e m_cv_blend_bad"
 "$bin" --log-level warn train --data given --refit-from m_cv_gfcf --out m_cv_gfcf_r > /dev/null
 "$bin" --log-level warn train --data given --refit-from m_cv_itemknn --out m_cv_itemknn_r > /dev/null
 "$bin" --log-level warn ensemble --data given --refit --member m_cv_gfcf_r --member m_cv_itemknn_r --weights-from m_cv_blend --out m_cv_blend_r > /dev/null

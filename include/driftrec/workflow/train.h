@@ -76,8 +76,10 @@ TrainedModel train_model(data::Dataset data, TrainOptions options);
 /// members and their weights. Throws InvalidInput for fewer than two members, a member trained on
 /// other data, or a weight count that does not match.
 struct EnsembleOptions {
-  std::vector<std::string> members;                  ///< model directories
-  std::vector<double> weights;                       ///< empty: fit on validation
+  std::vector<std::string> members;  ///< model directories
+  std::vector<double> weights;       ///< empty: fit on validation
+  /// The validation metric the weights are fitted to (as train's objective: hr@K, recall@K, ndcg@K, ...).
+  std::string objective = "ndcg@10";
   std::string weights_from;                          ///< take the weights of this ensemble directory instead
   nlohmann::json config = nlohmann::json::object();  ///< the ensemble's parameters
   /// Preprocessing and split; unset: the members' own (recorded in their model.json; all must agree).
