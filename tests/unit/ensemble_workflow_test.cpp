@@ -1,0 +1,57 @@
+// workflow::build_ensemble: the blend is validated the way `train` and `evaluate` rank, on the
+// split's own candidate items, and to the chosen objective.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "driftrec/data/synth.h"
+#include "driftrec/models/model_dir.h"
+#include "driftrec/workflow/evaluate.h"
+#include "driftrec/workflow/train.h"
+
+using namespace driftrec;
+
+namespace {
+
+std::string blend_member(const data::Dataset& ds, const std::string& model, const std::string& dir) {
+  workflow::TrainOptions t;
+  t.model = model;
+  t.threads = 1;
+  t.prepare.target_domains = {"social"};  // only social items are ranked and scored
+  workflow::train_model(ds, t).save(dir);
+  return dir;
+}
+
+}  // namespace
+
+TEST(EnsembleWorkflow, ValidatesOnTheSplitsCandidatesAndObjective) {
+  data::SynthOptions so;
+  so.preset = "crossdomain";
+  so.users = 150;
+  so.items = 120;
+  so.seed = 3;
+  const auto ds = data::to_dataset(data::generate_synthetic(so));
+  const auto root = std::filesystem::path(::testing::TempDir()) / "driftrec_ensemble_workflow";
+  std::filesystem::remove_all(root);
+  std::filesystem::create_directories(root);
+  workflow::EnsembleOptions o;
+  o.members = {blend_member(ds, "pop", (root / "pop").string()),
+               blend_member(ds, "itemknn", (root / "itemknn").string())};
+  o.threads = 1;
+  o.objective = "hr@5";
+  const auto blend = workflow::build_ensemble(ds, o);
+  EXPECT_EQ(blend.loaded.meta.at("objective"), "hr@5");
+  ASSERT_TRUE(blend.validation.metrics.count("hr@5"));
+  blend.save((root / "blend").string());
+  // The recorded validation equals `evaluate --on valid` of the saved blend, which ranks the
+  // social items only (before the fix the fit and the record ranked every item).
+  workflow::EvaluateOptions e;
+  e.on = "valid";
+  e.threads = 1;
+  const auto again = workflow::evaluate(models::load_model_dir((root / "blend").string()), ds, e);
+  for (const char* m : {"hr@5", "ndcg@10", "hr@20"})
+    EXPECT_NEAR(blend.validation.metrics.at(m), again.result.metrics.at(m), 1e-12) << m;
+  o.objective = "bogus@3";
+  EXPECT_THROW(workflow::build_ensemble(ds, o), InvalidInput);
+  std::filesystem::remove_all(root);
+}
