@@ -425,7 +425,9 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
     };
   if (dp) train::refuse_time_budget(options.time_budget_s, kind_);
   plan.time_budget_s = options.time_budget_s;
-  if (world) hooks.agree = [&](bool over) { return world->broadcast(over ? 1.0 : 0.0) > 0.5; };  // rank 0's clock
+  // Ranks take rank 0's budget decision (their clocks differ); without a budget nothing to agree on.
+  if (world && plan.time_budget_s > 0)
+    hooks.agree = [&](bool over) { return world->broadcast(over ? 1.0 : 0.0) > 0.5; };
   train::run_epochs(plan, hooks, options.on_epoch, options.progress);
   if (!best_state.empty()) {
     torch::NoGradGuard g;

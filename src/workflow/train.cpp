@@ -89,10 +89,6 @@ nlohmann::json refit_record(const std::string& from, const nlohmann::json& ref) 
           {"validation", ref.value("validation", nlohmann::json())}};
 }
 
-}  // namespace
-
-namespace {
-
 /// Validation on `objective` (checked): fo.validate scores the validation cases at the objective's
 /// cut-off, and eo's cut-offs gain it so the final validation metrics include it.
 void use_objective(models::FitOptions& fo, eval::EvalOptions& eo, const data::Prepared& prepared,
@@ -231,6 +227,15 @@ TrainedModel build_ensemble(data::Dataset data, EnsembleOptions o) {
   if (prepared.split.valid.empty() && o.weights.empty())
     throw InvalidInput(std::string("ensemble: the split has no validation cases to fit the weights on") +
                        (prep.refit ? " (a refit split)" : "") + "; give weights or weights_from");
+  // The weights are fitted on the split's own evaluation (its candidate items, e.g. a target
+  // domain's or the new items) and objective, as train validates; a bad objective is refused
+  // before any member's weights are read.
+  models::FitOptions fo;
+  fo.threads = o.threads;
+  fo.progress = o.progress;
+  auto eo = eval_options_for(prep, prepared.full);
+  eo.threads = o.threads;
+  use_objective(fo, eo, prepared, o.objective, "ensemble");
   const auto items = prepared.split.train.items.checksum();
   for (const auto& dir : o.members) {
     auto loaded = models::load_model_dir(dir);
@@ -240,14 +245,6 @@ TrainedModel build_ensemble(data::Dataset data, EnsembleOptions o) {
     ens->add_member(std::move(loaded.model));
   }
   if (!o.weights.empty()) ens->set_weights(o.weights);
-  models::FitOptions fo;
-  fo.threads = o.threads;
-  fo.progress = o.progress;
-  // The weights are fitted on the split's own evaluation (its candidate items, e.g. a target
-  // domain's or the new items) and objective, as train validates.
-  auto eo = eval_options_for(prep, prepared.full);
-  eo.threads = o.threads;
-  use_objective(fo, eo, prepared, o.objective, "ensemble");
   const auto rep = models::fit_and_validate(*ens, prepared.full, prepared.split, fo, eo);
   TrainedModel out;
   out.seconds = rep.seconds;
