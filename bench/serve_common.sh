@@ -28,7 +28,7 @@ else
     --set epochs=3 --no-validation --out "$work/model" > /dev/null
 fi
 echo bench-token > "$work/token"
-port=$(( 20000 + RANDOM % 20000 ))
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')  # free now (the kernel's pick)
 
 # start_server BINARY [extra serve flags...]
 start_server() {

@@ -47,6 +47,51 @@ bool equal_constant_time(const std::string& a, const std::string& b) {
 /// Who may call a route.
 enum class Access { open, write, admin };
 
+/// The JSON answer for a failed request (`request`: "METHOD path", for the log): library errors
+/// become 4xx/5xx.
+Response error_answer(const std::string& request, const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const HttpError& e) {
+    return error_response(e.status, e.code, e.what());
+  } catch (const store::StorageUnavailable& e) {
+    log_error("storage failure on " + request + ": " + e.what());
+    return error_response(503, "storage_unavailable", "the event store cannot be written or read now; retry later");
+  } catch (const InvalidInput& e) {
+    return error_response(400, "invalid_input", e.what());
+  } catch (const NotFound& e) {
+    return error_response(404, "not_found", e.what());
+  } catch (const NotSupported& e) {
+    return error_response(422, "not_supported", e.what());
+  } catch (const CorruptModel& e) {
+    return error_response(422, "corrupt_model", e.what());
+  } catch (const std::exception& e) {
+    log_error("internal error on " + request + ": " + e.what());
+  } catch (...) {
+    log_error("internal error on " + request);
+  }
+  return error_response(500, "internal", "internal error; see the server log");
+}
+
+/// POST /v1/events' answer.
+Response events_answer(const IngestResult& r) {
+  std::int64_t first = 0, last = 0;  // of the stored events (0 when none was)
+  for (const auto q : r.seqs)
+    if (q > 0) {
+      first = first == 0 ? q : first;
+      last = q;
+    }
+  return json_response(200, {{"accepted", r.accepted},
+                             {"unknown_items", r.unknown_items},
+                             {"dropped", {{"deleted_users", r.deleted_users}, {"expired", r.expired}}},
+                             {"first_seq", first},
+                             {"last_seq", last}});
+}
+
+/// Event bodies up to this size are parsed on the I/O thread and queued for the commit thread
+/// (one event is ~100 bytes); larger batches are parsed on a write worker.
+constexpr std::size_t kInlineEventBytes = 8 * 1024;
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -75,10 +120,9 @@ struct HttpServer::Impl {
     return std::nullopt;
   }
 
-  /// Registers a route whose handler fills the response; library errors become JSON 4xx/5xx.
-  template <typename Fn>
-  void route(const std::string& method, const std::string& pattern, const std::string& name, Lane lane, Access access,
-             Fn fn) {
+  /// A route's common part: pattern, metrics, lane and who may call it.
+  Route& add_route(const std::string& method, const std::string& pattern, const std::string& name, Lane lane,
+                   Access access) {
     auto m = std::make_unique<RouteMetrics>();
     m->name = name;
     metrics.emplace(name, std::move(m));
@@ -88,28 +132,37 @@ struct HttpServer::Impl {
     r.name = name;
     r.lane = lane;
     r.admit = [this, access](const Request& req) { return check_access(access, req); };
-    r.handler = [this, fn](const Request& req, Response& res) {
+    routes.push_back(std::move(r));
+    return routes.back();
+  }
+
+  /// Registers a route whose handler fills the response; library errors become JSON 4xx/5xx.
+  template <typename Fn>
+  void route(const std::string& method, const std::string& pattern, const std::string& name, Lane lane, Access access,
+             Fn fn) {
+    add_route(method, pattern, name, lane, access).handler = [fn](const Request& req, Response& res) {
       try {
         fn(req, res);
-      } catch (const HttpError& e) {
-        res = error_response(e.status, e.code, e.what());
-      } catch (const store::StorageUnavailable& e) {
-        log_error(std::string("storage failure on ") + req.method + " " + req.path + ": " + e.what());
-        res = error_response(503, "storage_unavailable", "the event store cannot be written or read now; retry later");
-      } catch (const InvalidInput& e) {
-        res = error_response(400, "invalid_input", e.what());
-      } catch (const NotFound& e) {
-        res = error_response(404, "not_found", e.what());
-      } catch (const NotSupported& e) {
-        res = error_response(422, "not_supported", e.what());
-      } catch (const CorruptModel& e) {
-        res = error_response(422, "corrupt_model", e.what());
-      } catch (const std::exception& e) {
-        log_error(std::string("internal error on ") + req.method + " " + req.path + ": " + e.what());
-        res = error_response(500, "internal", "internal error; see the server log");
+      } catch (...) {
+        res = error_answer(req.method + " " + req.path, std::current_exception());
       }
     };
-    routes.push_back(std::move(r));
+  }
+
+  /// Registers a route answered later through its Reply (Route::deferred); an error thrown before
+  /// it replies is answered like route()'s.
+  template <typename Fn>
+  void deferred_route(const std::string& method, const std::string& pattern, const std::string& name, Lane lane,
+                      Access access, std::size_t inline_body_bytes, Fn fn) {
+    auto& r = add_route(method, pattern, name, lane, access);
+    r.inline_body_bytes = inline_body_bytes;
+    r.deferred = [fn](const Request& req, const Reply& reply) {
+      try {
+        fn(req, reply);
+      } catch (...) {
+        reply(error_answer(req.method + " " + req.path, std::current_exception()));
+      }
+    };
   }
 
   void observe(const std::string& name, double seconds, int status) {
@@ -155,31 +208,27 @@ void HttpServer::Impl::install_routes() {
 
 // Events and feedback: the write lane, authenticated writers.
 void HttpServer::Impl::install_write_routes() {
-  route("POST", "/v1/events", "post_events", Lane::write, Access::write, [this](const Request& req, Response& res) {
-    const auto body = parse_body(req);
-    std::vector<IncomingEvent> events;
-    if (body.is_array()) {
-      if (body.empty()) throw HttpError(400, "invalid_field", "events: the array is empty");
-      if (body.size() > opt.max_events)
-        throw HttpError(413, "too_many_events", "at most " + std::to_string(opt.max_events) + " events per request");
-      for (std::size_t i = 0; i < body.size(); ++i)
-        events.push_back(parse_event(body[i], "events[" + std::to_string(i) + "]", true));
-    } else {
-      events.push_back(parse_event(body, "event", true));
-    }
-    const auto r = svc.ingest(events);
-    std::int64_t first = 0, last = 0;  // of the stored events (0 when none was)
-    for (const auto q : r.seqs)
-      if (q > 0) {
-        first = first == 0 ? q : first;
-        last = q;
-      }
-    res = json_response(200, {{"accepted", r.accepted},
-                              {"unknown_items", r.unknown_items},
-                              {"dropped", {{"deleted_users", r.deleted_users}, {"expired", r.expired}}},
-                              {"first_seq", first},
-                              {"last_seq", last}});
-  });
+  // Answered by the service's commit thread once the events are durable: the request holds no
+  // worker while it waits, and a small body is parsed where it was read.
+  deferred_route("POST", "/v1/events", "post_events", Lane::write, Access::write, kInlineEventBytes,
+                 [this](const Request& req, const Reply& reply) {
+                   const auto body = parse_body(req);
+                   std::vector<IncomingEvent> events;
+                   if (body.is_array()) {
+                     if (body.empty()) throw HttpError(400, "invalid_field", "events: the array is empty");
+                     if (body.size() > opt.max_events)
+                       throw HttpError(413, "too_many_events",
+                                       "at most " + std::to_string(opt.max_events) + " events per request");
+                     for (std::size_t i = 0; i < body.size(); ++i)
+                       events.push_back(parse_event(body[i], "events[" + std::to_string(i) + "]", true));
+                   } else {
+                     events.push_back(parse_event(body, "event", true));
+                   }
+                   svc.ingest_async(events, [reply, request = req.method + " " + req.path](IngestResult r,
+                                                                                           std::exception_ptr error) {
+                     reply(error ? error_answer(request, error) : events_answer(r));
+                   });
+                 });
   route("POST", "/v1/feedback", "post_feedback", Lane::write, Access::write, [this](const Request& req, Response& res) {
     const auto f = parse_feedback(parse_body(req));
     try {
@@ -358,6 +407,8 @@ std::string HttpServer::Impl::prometheus() const {
   const auto s = svc.stats();
   const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   os << "# TYPE driftrec_events_ingested_total counter\ndriftrec_events_ingested_total " << s.events_ingested << "\n";
+  os << "# HELP driftrec_ingest_commits_total store transactions the ingest commit thread wrote (or tried)\n"
+     << "# TYPE driftrec_ingest_commits_total counter\ndriftrec_ingest_commits_total " << s.ingest_commits << "\n";
   os << "# TYPE driftrec_unknown_item_events_total counter\ndriftrec_unknown_item_events_total "
      << s.unknown_item_events << "\n";
   os << "# TYPE driftrec_cached_users gauge\ndriftrec_cached_users " << s.cached_users << "\n";

@@ -100,24 +100,32 @@ Response error_response(int status, const std::string& code, const std::string& 
 
 class Session;
 
-struct HttpTransport::Impl {
+/// Shared by the transport, its sessions and any deferred request still to be answered (a Reply
+/// keeps it alive, so a late answer posts to a stopped loop instead of a destroyed one).
+struct HttpTransport::Impl : std::enable_shared_from_this<HttpTransport::Impl> {
   TransportOptions opt;
   std::vector<Route> routes;
   Observer observe;
+  // Counters before the loop: handlers the loop still holds when it is destroyed release their
+  // sessions, which count themselves out.
+  std::array<std::atomic<std::size_t>, 3> pending{};
+  std::atomic<std::size_t> open{0};
+  std::atomic<bool> stopping{false};
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
   asio::steady_timer accept_retry{ioc};
   std::unique_ptr<asio::thread_pool> read_pool, write_pool;
-  std::array<std::atomic<std::size_t>, 3> pending{};
-  std::atomic<std::size_t> open{0};
-  std::atomic<bool> stopping{false};
   int port = 0;
 
   Impl(TransportOptions o, std::vector<Route> r, Observer obs)
       : opt(std::move(o)), routes(std::move(r)), observe(std::move(obs)) {}
 
-  ~Impl() {
-    // Workers first: their tasks hold sessions whose sockets belong to ioc.
+  ~Impl() { stop_workers(); }
+
+  /// Workers first: their tasks hold sessions whose sockets belong to ioc. Called by the transport's
+  /// destructor, on its owner's thread: the last reference to Impl may be dropped later on a thread
+  /// that must not join these pools (a worker, or the thread answering a deferred request).
+  void stop_workers() {
     for (auto* p : {&read_pool, &write_pool}) {
       if (!*p) continue;
       (*p)->stop();
@@ -278,7 +286,7 @@ class Session : public std::enable_shared_from_this<Session> {
     t_start_ = Clock::now();
     req_.body = parser_->release().body();
     const Lane lane = route_->lane;
-    if (lane == Lane::inline_io) {
+    if (lane == Lane::inline_io && !route_->deferred) {
       run_handler();
       return send(std::move(res_), route_->name);
     }
@@ -286,6 +294,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (pending.fetch_add(1) >= impl_.opt.max_pending) {
       --pending;
       return send(error_response(503, "overloaded", "too many requests in progress; retry later"), route_->name);
+    }
+    if (route_->deferred) {
+      if (lane == Lane::inline_io || req_.body.size() <= route_->inline_body_bytes) return run_deferred(pending);
+      asio::post(*impl_.pool(lane), [self = shared_from_this(), &pending] { self->run_deferred(pending); });
+      return;
     }
     asio::post(*impl_.pool(lane), [self = shared_from_this(), &pending] {
       self->run_handler();
@@ -301,6 +314,23 @@ class Session : public std::enable_shared_from_this<Session> {
     } catch (const std::exception& e) {
       log_error("internal error on " + req_.method + " " + req_.path + ": " + e.what());
       res_ = error_response(500, "internal", "internal error; see the server log");
+    }
+  }
+
+  /// Runs a deferred route; its Reply (once, any thread) posts the answer back to this connection.
+  void run_deferred(std::atomic<std::size_t>& pending) {
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    Reply reply = [self = shared_from_this(), owner = impl_.shared_from_this(), &pending, answered](Response r) {
+      if (answered->exchange(true)) return;  // answered already (a handler that replied, then threw)
+      --pending;
+      asio::post(self->socket_.get_executor(),
+                 [self, r = std::move(r)]() mutable { self->send(std::move(r), self->route_->name); });
+    };
+    try {
+      route_->deferred(req_, reply);
+    } catch (const std::exception& e) {
+      log_error("internal error on " + req_.method + " " + req_.path + ": " + e.what());
+      reply(error_response(500, "internal", "internal error; see the server log"));
     }
   }
 
@@ -404,7 +434,10 @@ HttpTransport::HttpTransport(TransportOptions options, std::vector<Route> routes
   impl_->do_accept();
 }
 
-HttpTransport::~HttpTransport() { stop(); }
+HttpTransport::~HttpTransport() {
+  stop();
+  if (impl_) impl_->stop_workers();
+}
 
 int HttpTransport::port() const { return impl_->port; }
 

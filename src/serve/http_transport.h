@@ -66,6 +66,9 @@ struct Response {
 /// Which worker pool runs a route's handler.
 enum class Lane { inline_io, read, write };
 
+/// Answers a deferred request (Route::deferred): call it exactly once, from any thread.
+using Reply = std::function<void(Response)>;
+
 struct Route {
   std::string method;
   std::regex pattern;  ///< matched against the whole decoded path
@@ -75,6 +78,15 @@ struct Route {
   /// (and the connection closed, the body unread).
   std::function<std::optional<Response>(const Request& head)> admit;
   std::function<void(const Request&, Response&)> handler;
+  /// Instead of `handler`: a route whose answer comes later, e.g. once a commit thread has made the
+  /// request durable. It must call the Reply exactly once, or throw without calling it (answered
+  /// 500). The request counts against its lane's max_pending until answered, and the transport
+  /// waits for every deferred answer before it is destroyed.
+  std::function<void(const Request&, Reply)> deferred;
+  /// A deferred route whose complete body is at most this many bytes runs on the I/O thread instead
+  /// of the lane's pool: for handlers that only parse and queue, the hand-off costs more than the
+  /// work. Larger bodies (longer to parse) still go to the pool. 0 = always the pool.
+  std::size_t inline_body_bytes = 0;
 };
 
 /// Called once per answered request: route name ("unmatched" for 404/405, "rejected" for refusals

@@ -42,6 +42,7 @@ Service::Service(const std::string& model_dir, std::unique_ptr<store::EventStore
   reload(model_dir);
   if (options_.retention_days > 0) retention_ = std::make_unique<Retention>(*this, options_.retention_interval_seconds);
   if (options_.replica) start_following();
+  start_committer();
 }
 
 Service::~Service() = default;
@@ -136,82 +137,6 @@ models::UserState Service::state_locked(Shard& shard, const std::string& user, c
   auto ins = shard.users.emplace(user, std::move(c)).first;
   shard.touch(ins);  // never evicts `ins` itself: it is the most recent
   return ins->second.state;
-}
-
-IngestResult Service::ingest(const std::vector<IncomingEvent>& events) {
-  const models::dense::OneThreadHere one;  // callers run concurrently (see the class comment)
-  if (events.empty()) throw InvalidInput("no events given");
-  std::vector<store::StoredEvent> rows;
-  rows.reserve(events.size());
-  const auto now = static_cast<std::int64_t>(now_seconds());
-  const auto oldest = retention_cutoff(now);
-  IngestResult res;
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    const auto& e = events[i];
-    const std::string where = "events[" + std::to_string(i) + "]";
-    if (e.user.empty()) throw InvalidInput(where + ".user: must be a non-empty string");
-    if (e.item.empty()) throw InvalidInput(where + ".item: must be a non-empty string");
-    if (!std::isfinite(e.value)) throw InvalidInput(where + ".value: must be a finite number");
-    store::StoredEvent r;
-    r.user = e.user;
-    r.item = e.item;
-    r.ts = e.ts.value_or(now);
-    r.behavior = e.behavior;
-    r.value = e.value;
-    r.domain = e.domain;
-    if (r.ts < oldest) {
-      ++res.expired;
-      continue;
-    }
-    rows.push_back(std::move(r));
-  }
-  if (!rows.empty()) res.seqs = append_own([&] { return store_->append(rows); });  // durable from here on
-  res.deleted_users = static_cast<std::size_t>(std::count(res.seqs.begin(), res.seqs.end(), 0));
-  res.accepted = rows.size() - res.deleted_users;
-  apply(rows, res.seqs, &res);
-  return res;
-}
-
-void Service::apply(const std::vector<store::StoredEvent>& rows, const std::vector<std::int64_t>& seqs,
-                    IngestResult* res) {
-  const auto b = bundle();
-  const auto& model = *b->loaded.model;
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (seqs[i] == 0) continue;  // refused by the store: a deleted user's old event
-    const auto item = b->loaded.items.find(rows[i].item);
-    if (item < 1 || item >= model.n_items()) {
-      ++res->unknown_items;
-      continue;
-    }
-    b->count(item, options_.popularity_window);
-    auto& shard = shard_of(rows[i].user);
-    std::lock_guard lock(shard.mu);
-    auto it = shard.users.find(rows[i].user);
-    if (it == shard.users.end()) continue;         // not cached: the next read rebuilds it from the store
-    if (it->second.model_version != b->version) {  // built by another model: rebuild on next read
-      shard.erase(it);
-      continue;
-    }
-    auto& c = it->second;
-    const auto seq = seqs[i];
-    if (seq <= c.watermark || std::binary_search(c.applied.begin(), c.applied.end(), seq)) continue;
-    c.applied.insert(std::upper_bound(c.applied.begin(), c.applied.end(), seq), seq);
-    if (c.applied.size() > 4 * options_.history_limit) {
-      c.watermark = c.applied[c.applied.size() / 2];
-      c.applied.erase(c.applied.begin(), c.applied.begin() + static_cast<std::ptrdiff_t>(c.applied.size() / 2 + 1));
-    }
-    const auto beh = b->loaded.behaviors.find(rows[i].behavior);
-    model.observe(c.state, data::Event{c.state.user, item, rows[i].ts, static_cast<std::int16_t>(std::max(0, beh)), 0,
-                                       rows[i].value});
-    if (c.state.history.size() > 2 * options_.history_limit) {  // keep the state bounded
-      c.state.history.erase(c.state.history.begin(),
-                            c.state.history.end() - static_cast<std::ptrdiff_t>(options_.history_limit));
-    }
-    shard.touch(it);
-  }
-  events_ingested_ += static_cast<std::int64_t>(res->accepted);
-  unknown_items_ += static_cast<std::int64_t>(res->unknown_items);
-  last_event_at_ = now_seconds();
 }
 
 RecommendResult Service::finish(const Bundle& b, const models::UserState& state, const RecommendRequest& req,
@@ -399,6 +324,7 @@ ServiceStats Service::stats() const {
   const auto b = bundle();
   ServiceStats s;
   s.events_ingested = events_ingested_;
+  s.ingest_commits = ingest_commits_;
   s.unknown_item_events = unknown_items_;
   for (const auto& sh : shards_) {
     std::lock_guard lock(sh->mu);

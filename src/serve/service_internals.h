@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <list>
 #include <mutex>
 #include <shared_mutex>
@@ -166,6 +167,26 @@ std::vector<std::int64_t> Service::append_own(Fn fn) {
   }
   return seqs;
 }
+
+/// One queued ingest request.
+struct Service::Pending {
+  std::vector<store::StoredEvent> rows;
+  IngestResult result;  // expired counted already
+  IngestDone done;
+};
+
+/// Ingest's commit thread: takes everything queued and commits it as one group (commit_group). On
+/// destruction it commits what is still queued, then stops.
+struct Service::Committer {
+  explicit Committer(Service& s);
+  ~Committer();
+  void push(Pending p);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Pending> queue;
+  bool stop = false;
+  std::thread worker;
+};
 
 /// Replica mode's follower: waits for the store's change notification (or follow_ms) and calls
 /// follow(), on its own thread.

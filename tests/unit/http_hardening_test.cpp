@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include "driftrec/store/event_store.h"
+#include "gated_store.h"
 #include "http_fixture.h"
 
 using namespace driftrec;
@@ -19,34 +20,6 @@ std::string chunk(const std::string& data) {
   std::snprintf(size, sizeof(size), "%zx\r\n", data.size());
   return size + data + "\r\n";
 }
-
-/// A memory store whose writes and reads can be made to fail (a full disk, an I/O error).
-class FlakyStore : public store::EventStore {
- public:
-  explicit FlakyStore(std::shared_ptr<std::atomic<bool>> failing)
-      : inner_(store::open_event_store("memory://")), failing_(std::move(failing)) {}
-  std::vector<std::int64_t> append(const std::vector<store::StoredEvent>& e) override {
-    if (*failing_) throw IoError("flaky://: database or disk is full");
-    return inner_->append(e);
-  }
-  void scan(std::int64_t after, const std::function<bool(const store::StoredEvent&)>& fn) const override {
-    inner_->scan(after, fn);
-  }
-  std::vector<store::StoredEvent> user_events(const std::string& u, std::size_t limit) const override {
-    if (*failing_) throw IoError("flaky://: disk I/O error");
-    return inner_->user_events(u, limit);
-  }
-  std::vector<store::StoredEvent> recent(std::size_t limit) const override { return inner_->recent(limit); }
-  std::int64_t count() const override { return inner_->count(); }
-  std::string url() const override { return "flaky://"; }
-  store::Erased delete_user(const std::string& u, std::int64_t at) override { return inner_->delete_user(u, at); }
-  std::optional<std::int64_t> deleted_at(const std::string& u) const override { return inner_->deleted_at(u); }
-  store::Erased purge_before(std::int64_t cutoff) override { return inner_->purge_before(cutoff); }
-
- private:
-  std::unique_ptr<store::EventStore> inner_;
-  std::shared_ptr<std::atomic<bool>> failing_;
-};
 
 }  // namespace
 
@@ -235,10 +208,11 @@ TEST_F(HttpHardening, ExpectContinueAndPipelining) {
 }
 
 TEST_F(HttpHardening, FailingStorageAnswers503AndReportsNotReady) {
-  auto failing = std::make_shared<std::atomic<bool>>(false);
-  restart(default_options(), {}, std::make_unique<FlakyStore>(failing));
+  auto gate = std::make_shared<test::Gate>();
+  auto& failing = gate->failing;
+  restart(default_options(), {}, std::make_unique<test::GatedStore>(gate));
   ASSERT_EQ(client_->Post("/v1/events", auth(), R"({"user":"a","item":"i1"})", "application/json")->status, 200);
-  *failing = true;
+  failing = true;
   expect_error(client_->Post("/v1/events", auth(), R"({"user":"a","item":"i2"})", "application/json"), 503,
                "storage_unavailable");
   const auto ready = client_->Get("/healthz/ready");
@@ -247,10 +221,33 @@ TEST_F(HttpHardening, FailingStorageAnswers503AndReportsNotReady) {
   EXPECT_EQ(client_->Get("/healthz/live")->status, 200);  // alive, just not ready
   // A user whose state must be read from the store: 503 too, not 500.
   expect_error(client_->Get("/v1/users/b/recommendations"), 503, "storage_unavailable");
-  *failing = false;
+  failing = false;
   EXPECT_EQ(client_->Post("/v1/events", auth(), R"({"user":"a","item":"i3"})", "application/json")->status, 200);
   EXPECT_EQ(client_->Get("/healthz/ready")->status, 200);
   EXPECT_EQ(service_->store().count(), 2);  // the refused event was not stored
+}
+
+TEST_F(HttpHardening, AServerStoppedWhileAnEventIsBeingCommittedShutsDownCleanly) {
+  // The answer of a deferred request arrives after the transport is gone: it must be dropped, not
+  // posted to a destroyed event loop, and the service still commits what it had queued.
+  auto gate = std::make_shared<test::Gate>();
+  restart(default_options(), {}, std::make_unique<test::GatedStore>(gate));
+  gate->hold();
+  RawConn c(port());
+  const std::string ev = R"({"user":"late","item":"i1"})";
+  c.send(
+      "POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t0ken\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
+      std::to_string(ev.size()) + "\r\n\r\n" + ev);
+  gate->wait_inside();
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    gate->release();
+  });
+  stop();  // the server goes first; the service waits for the commit thread
+  releaser.join();
+  EXPECT_EQ(gate->append_sizes, (std::vector<std::size_t>{1}));
+  start(default_options());  // for TearDown
 }
 
 TEST_F(HttpHardening, ReloadOfANeverEndingWeightsFileFailsFastAndKeepsServing) {

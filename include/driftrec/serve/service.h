@@ -7,6 +7,8 @@
 // (after a restart or a model swap) and advanced with observe() otherwise.
 #include <atomic>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -158,6 +160,7 @@ struct UserExport {
 /// Counters for /metrics.
 struct ServiceStats {
   std::int64_t events_ingested = 0;
+  std::int64_t ingest_commits = 0;  ///< store transactions of the ingest commit thread (events per commit = ratio)
   std::int64_t unknown_item_events = 0;
   std::int64_t cached_users = 0;
   std::int64_t cache_bytes = 0;  ///< estimated bytes held by cached user states
@@ -190,6 +193,16 @@ class Service {
   /// throws StorageUnavailable (nothing is applied) and stats().storage_ok turns false until a
   /// later store access succeeds.
   IngestResult ingest(const std::vector<IncomingEvent>& events);
+  /// Called once with ingest_async's outcome: the result, or the error ingest() would have thrown
+  /// (then the result is empty). Runs on the service's commit thread: it must be quick and must not
+  /// call back into ingest().
+  using IngestDone = std::function<void(IngestResult, std::exception_ptr)>;
+  /// ingest() without waiting: validates now (throws InvalidInput as ingest() does, and `done` is
+  /// never called), then queues the events. One commit thread writes everything queued so far in
+  /// one store transaction, applies it to the cached states and calls each request's `done` once
+  /// its events are durable. Requests commit in the order they were queued; ingest() is this plus
+  /// a wait, so concurrent callers of either share transactions.
+  void ingest_async(const std::vector<IncomingEvent>& events, IngestDone done);
   /// Top-k for a user (known, new, or unknown: cold start).
   RecommendResult recommend_user(const std::string& user, const RecommendRequest& request);
   /// Top-k for an anonymous session whose history is given (not stored).
@@ -280,6 +293,7 @@ class Service {
   std::shared_ptr<const Bundle> bundle_;
   mutable std::mutex bundle_mu_;
   std::vector<std::unique_ptr<Shard>> shards_;
+  std::atomic<std::int64_t> ingest_commits_{0};
   std::atomic<std::int64_t> events_ingested_{0}, unknown_items_{0}, reloads_failed_{0}, users_deleted_{0},
       events_purged_{0};
   std::atomic<double> last_event_at_{0};
@@ -311,6 +325,16 @@ class Service {
   std::atomic<std::int64_t> events_replicated_{0}, follow_watermark_{0};
   struct Retention;
   std::unique_ptr<Retention> retention_;  ///< its thread stops before the rest goes
+  /// Ingest's commit thread and its queue (service_ingest.cpp).
+  struct Committer;
+  std::unique_ptr<Committer> committer_;  ///< stops (after committing what is queued) before the rest goes
+  struct Pending;
+  void start_committer();
+  /// The store rows of a request (InvalidInput naming the event index and field); events older than
+  /// the retention period are counted in res->expired and left out.
+  std::vector<store::StoredEvent> validated_rows(const std::vector<IncomingEvent>& events, IngestResult* res) const;
+  /// Writes one group of queued requests in one store append, applies it and completes each request.
+  void commit_group(std::vector<Pending>& group);
   struct Follower;
   std::unique_ptr<Follower> follower_;  ///< last member: its thread stops first
 };
