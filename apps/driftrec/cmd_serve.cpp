@@ -47,7 +47,9 @@ Runner add_serve(CLI::App& app, const GlobalFlags& g) {
       ->check(CLI::Range(0.1, 3600.0));
   app.add_option("--io-threads", o->http.io_threads, "event-loop threads (HTTP parsing, health, writing replies)")
       ->check(CLI::Range(1, 64));
-  app.add_option("--write-threads", o->http.write_threads, "workers for ingest and reload (they mostly wait on fsync)")
+  app.add_option("--write-threads", o->http.write_threads,
+                 "workers for feedback, event batches over 8 KiB (parsed there; single events are committed by the "
+                 "ingest thread) and reload")
       ->check(CLI::Range(1, 1024));
   app.add_option("--max-k", o->http.max_k, "largest k a request may ask for")->check(CLI::PositiveNumber);
   app.add_option("--history-limit", o->service.history_limit, "events kept per user state")->check(CLI::PositiveNumber);

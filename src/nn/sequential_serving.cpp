@@ -14,7 +14,7 @@ models::UserState SequentialModel::encode(std::int32_t user, const std::vector<d
   models::UserState s = Model::encode(user, history);
   s.vector.assign(static_cast<std::size_t>(impl_->state_dim()), 0.0f);
   if (s.history.empty()) return s;
-  torch::NoGradGuard g;
+  const c10::InferenceMode inference;  // no autograd and no version counting: less work per op
   auto last = impl_->last_hidden(impl_->window(s.history)).contiguous();
   std::copy(last.data_ptr<float>(), last.data_ptr<float>() + impl_->state_dim(), s.vector.begin());
   return s;
@@ -38,7 +38,7 @@ std::vector<models::UserState> SequentialModel::encode_batch(
   };
   std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return wlen(a) < wlen(b); });
   constexpr std::size_t kGroup = 64;
-  torch::NoGradGuard g;
+  const c10::InferenceMode inference;
   for (std::size_t start = 0; start < order.size(); start += kGroup) {
     const auto stop = std::min(order.size(), start + kGroup);
     const auto L = static_cast<int64_t>(wlen(order[stop - 1]));

@@ -40,9 +40,26 @@ SpectralFilterImpl::SpectralFilterImpl(int64_t d, int64_t window, int64_t bins) 
 
 torch::Tensor SpectralFilterImpl::forward(const torch::Tensor& h, const torch::Tensor& valid) {
   auto x = h * valid.unsqueeze(-1).to(h.dtype());
-  auto T = causal_filter_matrix(kernel, x.size(1));  // the kernel buffer moves with the module
-  auto low = torch::matmul(T, x);                    // [L, L] x [B, L, d]
+  auto T = filter_matrix(x.size(1));  // the kernel buffer moves with the module
+  auto low = torch::matmul(T, x);     // [L, L] x [B, L, d]
   return low + sqrt_beta.square() * (x - low);
+}
+
+torch::Tensor SpectralFilterImpl::filter_matrix(int64_t length) {
+  std::lock_guard lock(cache_mu_);
+  // A matrix made under InferenceMode (serving) cannot be saved for a backward pass (training).
+  const bool stale = !cache_.defined() || (cache_.is_inference() && !c10::InferenceMode::is_enabled()) ||
+                     cache_.device() != kernel.device() || cache_.scalar_type() != kernel.scalar_type() ||
+                     cache_version_ != static_cast<int64_t>(kernel._version()) || cache_source_ != kernel.data_ptr();
+  if (stale || cache_.size(0) < length) {
+    const int64_t n = stale ? length : std::max(length, cache_.size(0));
+    torch::NoGradGuard no_grad;  // a constant of the buffer: nothing to differentiate
+    cache_ = causal_filter_matrix(kernel, n);
+    cache_version_ = static_cast<int64_t>(kernel._version());
+    cache_source_ = kernel.data_ptr();
+  }
+  if (cache_.size(0) == length) return cache_;
+  return cache_.narrow(0, 0, length).narrow(1, 0, length);
 }
 
 }  // namespace driftrec::nn

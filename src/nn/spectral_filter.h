@@ -11,6 +11,7 @@
 // state — is filtered exactly as in BSARec; earlier positions never see later events, so whole-
 // sequence training and incremental serving stay leak-free.
 #include <cstdint>
+#include <mutex>
 
 #include "pch.h"
 
@@ -32,6 +33,17 @@ struct SpectralFilterImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& valid);
   torch::Tensor kernel;     ///< buffer [window]
   torch::Tensor sqrt_beta;  ///< [d]
+
+ private:
+  /// causal_filter_matrix(kernel, length), from a cached matrix of the longest length asked so far
+  /// (T for a shorter length is its top-left block). Rebuilt when the kernel moves to another device
+  /// or is written (loaded weights). Serving encodes one history at a time: building T each time
+  /// cost ~6% of a first recommendation.
+  torch::Tensor filter_matrix(int64_t length);
+  std::mutex cache_mu_;  // forwards may run on several threads (serving)
+  torch::Tensor cache_;
+  int64_t cache_version_ = -1;
+  const void* cache_source_ = nullptr;  // the kernel's storage it was built from
 };
 TORCH_MODULE(SpectralFilter);
 

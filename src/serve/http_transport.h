@@ -33,7 +33,7 @@ struct TransportOptions {
   int port = 8080;                       ///< 0 = any free port
   int io_threads = 1;                    ///< threads running the event loop (parsing, writing)
   int read_workers = 8;                  ///< workers for Lane::read
-  int write_workers = 16;                ///< workers for Lane::write (mostly waiting on fsync)
+  int write_workers = 16;                ///< workers for Lane::write (feedback waits on fsync here)
   std::size_t max_connections = 1024;    ///< open connections; more are answered once and closed
   std::size_t max_pending = 1024;        ///< queued + running requests per lane before 503
   std::size_t max_body_bytes = 1 << 20;  ///< decoded body size (any transfer encoding)

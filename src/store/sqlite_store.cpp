@@ -162,7 +162,7 @@ class SqliteStore : public EventStore {
 
   std::optional<std::int64_t> deleted_at(const std::string& user) const override {
     std::lock_guard lock(read_mu_);
-    Statement st(reader_, "SELECT deleted_at FROM tombstones WHERE key = ?", path_);
+    const ResetAfter st{cached(reader_, deleted_at_st_, "SELECT deleted_at FROM tombstones WHERE key = ?")};
     bind_text(st.get(), 1, tombstones_.key(user));
     if (!step(st.get())) return std::nullopt;
     return sqlite3_column_int64(st.get(), 0);
@@ -200,10 +200,9 @@ class SqliteStore : public EventStore {
 
   std::vector<StoredEvent> user_events(const std::string& user, std::size_t limit) const override {
     std::lock_guard lock(read_mu_);
-    Statement st(reader_,
-                 "SELECT seq,user,item,ts,behavior,value,domain FROM events WHERE user = ? "
-                 "ORDER BY ts DESC, seq DESC LIMIT ?",
-                 path_);
+    const ResetAfter st{cached(reader_, user_events_st_,
+                               "SELECT seq,user,item,ts,behavior,value,domain FROM events WHERE user = ? "
+                               "ORDER BY ts DESC, seq DESC LIMIT ?")};
     sqlite3_bind_text(st.get(), 1, user.data(), static_cast<int>(user.size()), SQLITE_TRANSIENT);
     sqlite3_bind_int64(st.get(), 2, limit == 0 ? -1 : static_cast<std::int64_t>(limit));
     std::vector<StoredEvent> out;
@@ -340,19 +339,25 @@ class SqliteStore : public EventStore {
     if (data_version() != data_version_) reload_tombstones();
   }
   std::int64_t data_version() const {
-    sqlite3_stmt* st = cached(data_version_st_, "PRAGMA data_version");
-    step(st);
-    const auto v = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return v;
+    const ResetAfter st{cached(writer_, data_version_st_, "PRAGMA data_version")};
+    step(st.get());
+    return sqlite3_column_int64(st.get(), 0);
   }
-  /// The writer's statement for `sql`, prepared once (every transaction runs these: preparing them
-  /// each time cost ~3% of a single-event ingest), reset for a new use.
-  sqlite3_stmt* cached(std::unique_ptr<Statement>& slot, const char* sql) const {
-    if (!slot) slot = std::make_unique<Statement>(writer_, sql, path_);
+  /// The statement for `sql` on `db`, prepared once and reset for a new use: every transaction,
+  /// and every state built for a user, runs these (preparing them each time cost ~3% of a
+  /// single-event ingest and ~4% of a first recommendation).
+  sqlite3_stmt* cached(sqlite3* db, std::unique_ptr<Statement>& slot, const char* sql) const {
+    if (!slot) slot = std::make_unique<Statement>(db, sql, path_);
     sqlite3_reset(slot->get());
     return slot->get();
   }
+  /// Resets a cached read statement when done with it, so that it holds no read transaction open
+  /// (which would keep checkpoints from copying the WAL past its snapshot).
+  struct ResetAfter {
+    sqlite3_stmt* st;
+    ~ResetAfter() { sqlite3_reset(st); }
+    sqlite3_stmt* get() const { return st; }
+  };
   struct Batch {
     const std::vector<StoredEvent>* events;
     const std::vector<StoredFeedback>* feedback;  ///< may be null
@@ -388,8 +393,8 @@ class SqliteStore : public EventStore {
     exec(writer_, "BEGIN IMMEDIATE");
     try {
       refresh_tombstones();  // under the write lock: no deletion can slip in before the inserts
-      sqlite3_stmt* st =
-          cached(insert_event_st_, "INSERT INTO events(user,item,ts,behavior,value,domain) VALUES (?,?,?,?,?,?)");
+      sqlite3_stmt* st = cached(writer_, insert_event_st_,
+                                "INSERT INTO events(user,item,ts,behavior,value,domain) VALUES (?,?,?,?,?,?)");
       for (auto* b : group) {
         b->seqs.clear();
         for (const auto& e : *b->events) {
@@ -453,7 +458,9 @@ class SqliteStore : public EventStore {
   GroupCommit<Batch> group_;
   Tombstones tombstones_{""};  ///< read and written by the leader only (and at open)
   std::int64_t data_version_ = -1;
-  mutable std::unique_ptr<Statement> insert_event_st_, data_version_st_;  // finalized after close_v2: fine
+  // Prepared once (finalized after close_v2: fine). Writer's: used by the group-commit leader;
+  // reader's: under read_mu_.
+  mutable std::unique_ptr<Statement> insert_event_st_, data_version_st_, user_events_st_, deleted_at_st_;
   bool scrub_pending_ = false;
 };
 

@@ -81,3 +81,40 @@ TEST(SpectralFilter, EachPositionGetsBsarecsFilterOfTheWindowEndingThere) {
   y.sum().backward();
   EXPECT_GT(f->sqrt_beta.grad().abs().sum().item<float>(), 0.0f);
 }
+
+TEST(SpectralFilter, ItsCachedMatrixFollowsTheLengthAndTheKernel) {
+  // The filter keeps T for the longest length seen; shorter inputs use its top-left block, and a
+  // kernel written after (loaded weights) is never filtered with the old matrix.
+  torch::manual_seed(8);
+  const int64_t window = 4, d = 2;
+  nn::SpectralFilter f(d, window, 2);
+  const auto direct = [&](const torch::Tensor& h) {
+    auto low = torch::matmul(nn::causal_filter_matrix(f->kernel, h.size(1)), h);
+    return low + f->sqrt_beta.square() * (h - low);
+  };
+  for (const int64_t L : {3, 9, 5, 9, 1}) {
+    auto h = torch::randn({2, L, d});
+    auto y = f->forward(h, torch::ones({2, L}, torch::kBool));
+    EXPECT_TRUE(torch::allclose(y, direct(h), 1e-6, 1e-6)) << L;
+  }
+  {
+    torch::NoGradGuard g;
+    f->kernel.copy_(torch::tensor({0.1f, 0.2f, 0.3f, 0.4f}));
+  }
+  auto h = torch::randn({1, 6, d});
+  EXPECT_TRUE(torch::allclose(f->forward(h, torch::ones({1, 6}, torch::kBool)), direct(h), 1e-6, 1e-6));
+}
+
+TEST(SpectralFilter, AMatrixCachedWhileServingIsNotUsedForTraining) {
+  // Serving encodes under InferenceMode; a later training step must still differentiate through
+  // the filter (an inference tensor cannot be saved for backward).
+  nn::SpectralFilter f(2, 4, 2);
+  {
+    const c10::InferenceMode inference;
+    f->forward(torch::randn({1, 5, 2}), torch::ones({1, 5}, torch::kBool));
+  }
+  auto h = torch::randn({1, 5, 2}, torch::requires_grad());
+  f->forward(h, torch::ones({1, 5}, torch::kBool)).sum().backward();
+  EXPECT_TRUE(h.grad().defined());
+  EXPECT_GT(f->sqrt_beta.grad().abs().sum().item<float>(), 0.0f);
+}

@@ -15,7 +15,7 @@ struct HttpOptions {
   std::string host = "127.0.0.1";
   int port = 8080;             ///< 0 = any free port (see HttpServer::port())
   int threads = 8;             ///< workers scoring reads (recommendations, similar, interests)
-  int write_threads = 16;      ///< workers for ingest and reload (mostly waiting on fsync)
+  int write_threads = 16;      ///< workers for feedback, large event batches (parsing) and reload
   int io_threads = 1;          ///< event-loop threads (parsing, health, writing replies)
   std::string token;           ///< bearer token for writes ("" only with allow_no_auth)
   std::string admin_token;     ///< bearer token for admin routes ("" = admin routes off,
