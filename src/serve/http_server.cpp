@@ -92,6 +92,10 @@ Response events_answer(const IngestResult& r) {
 /// (one event is ~100 bytes); larger batches are parsed on a write worker.
 constexpr std::size_t kInlineEventBytes = 8 * 1024;
 
+/// Most recommendation requests one worker answers together (their new users' states are encoded
+/// in one pass).
+constexpr std::size_t kRecommendBatch = 16;
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -149,6 +153,24 @@ struct HttpServer::Impl {
     };
   }
 
+  /// Registers a route whose queued requests a worker takes together (Route::batch); an error
+  /// thrown by `fn` answers every request it left unanswered like route()'s.
+  template <typename Fn>
+  void batch_route(const std::string& method, const std::string& pattern, const std::string& name, Lane lane,
+                   Access access, std::size_t max_batch, Fn fn) {
+    auto& r = add_route(method, pattern, name, lane, access);
+    r.max_batch = max_batch;
+    r.batch = [fn](const std::vector<const Request*>& requests, const std::vector<Reply>& replies) {
+      try {
+        fn(requests, replies);
+      } catch (...) {
+        const auto error = std::current_exception();
+        for (std::size_t i = 0; i < requests.size(); ++i)
+          replies[i](error_answer(requests[i]->method + " " + requests[i]->path, error));
+      }
+    };
+  }
+
   /// Registers a route answered later through its Reply (Route::deferred); an error thrown before
   /// it replies is answered like route()'s.
   template <typename Fn>
@@ -191,6 +213,23 @@ struct HttpServer::Impl {
         opt.model_root.empty()
             ? "model_dir: only the served directory may be reloaded (start with --model-root to allow others)"
             : "model_dir: must be the served directory or a directory under --model-root");
+  }
+
+  /// A GET recommendations request's options from its query (4xx on a bad value).
+  RecommendRequest recommend_request(const Request& req) const {
+    RecommendRequest rr;
+    if (req.has_param("k")) rr.k = parse_k(req.param("k"), opt.max_k);
+    if (req.has_param("exclude_seen")) rr.exclude_seen = parse_bool(req.param("exclude_seen"), "exclude_seen");
+    if (req.has_param("explain")) rr.explain = parse_bool(req.param("explain"), "explain");
+    if (req.has_param("policy")) rr.policy = spec_of(req.param("policy"), "policy");
+    if (req.has_param("rerank")) rr.rerank = spec_of(req.param("rerank"), "rerank");
+    if (req.has_param("rerank_depth")) rr.rerank_depth = parse_count(req.param("rerank_depth"), "rerank_depth", 10000);
+    if (req.has_param("exclude")) {
+      std::stringstream ss(req.param("exclude"));
+      for (std::string x; std::getline(ss, x, ',');)
+        if (!x.empty()) rr.exclude.push_back(x);
+    }
+    return rr;
   }
 
   void install_routes();
@@ -245,26 +284,34 @@ void HttpServer::Impl::install_write_routes() {
 
 // Recommendations, interests, similar items: the read lane, open.
 void HttpServer::Impl::install_read_routes() {
-  route("GET", R"(/v1/users/([^/]+)/recommendations)", "get_user_recommendations", Lane::read, Access::open,
-        [this](const Request& req, Response& res) {
-          RecommendRequest rr;
-          if (req.has_param("k")) rr.k = parse_k(req.param("k"), opt.max_k);
-          if (req.has_param("exclude_seen")) rr.exclude_seen = parse_bool(req.param("exclude_seen"), "exclude_seen");
-          if (req.has_param("explain")) rr.explain = parse_bool(req.param("explain"), "explain");
-          if (req.has_param("policy")) rr.policy = spec_of(req.param("policy"), "policy");
-          if (req.has_param("rerank")) rr.rerank = spec_of(req.param("rerank"), "rerank");
-          if (req.has_param("rerank_depth"))
-            rr.rerank_depth = parse_count(req.param("rerank_depth"), "rerank_depth", 10000);
-          if (req.has_param("exclude")) {
-            std::stringstream ss(req.param("exclude"));
-            for (std::string x; std::getline(ss, x, ',');)
-              if (!x.empty()) rr.exclude.push_back(x);
-          }
-          const std::string user = checked_id(req.matches[0], "user");
-          auto j = to_json(svc.recommend_user(user, rr));
-          j["user"] = user;
-          res = json_response(200, j);
-        });
+  // Batched: the users of the requests a worker finds queued have their states built together
+  // (one encode pass for the sequential models) when they are not cached yet.
+  batch_route("GET", R"(/v1/users/([^/]+)/recommendations)", "get_user_recommendations", Lane::read, Access::open,
+              kRecommendBatch, [this](const std::vector<const Request*>& requests, const std::vector<Reply>& replies) {
+                std::vector<UserRequest> batch;
+                std::vector<std::size_t> which;
+                for (std::size_t i = 0; i < requests.size(); ++i) {
+                  const auto& req = *requests[i];
+                  try {
+                    batch.push_back(UserRequest{checked_id(req.matches[0], "user"), recommend_request(req)});
+                    which.push_back(i);
+                  } catch (...) {
+                    replies[i](error_answer(req.method + " " + req.path, std::current_exception()));
+                  }
+                }
+                std::vector<std::exception_ptr> errors;
+                const auto results = svc.recommend_users(batch, &errors);
+                for (std::size_t k = 0; k < batch.size(); ++k) {
+                  const auto& req = *requests[which[k]];
+                  if (errors[k]) {
+                    replies[which[k]](error_answer(req.method + " " + req.path, errors[k]));
+                    continue;
+                  }
+                  auto j = to_json(results[k]);
+                  j["user"] = batch[k].user;
+                  replies[which[k]](json_response(200, j));
+                }
+              });
   route("POST", "/v1/recommendations", "post_recommendations", Lane::read, Access::open,
         [this](const Request& req, Response& res) {
           const auto body = parse_body(req);

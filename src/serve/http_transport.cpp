@@ -6,6 +6,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
+#include <deque>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -116,6 +119,9 @@ struct HttpTransport::Impl : std::enable_shared_from_this<HttpTransport::Impl> {
   asio::steady_timer accept_retry{ioc};
   std::unique_ptr<asio::thread_pool> read_pool, write_pool;
   int port = 0;
+  // Requests of batch routes waiting for a worker, by route.
+  std::mutex batch_mu;
+  std::map<const Route*, std::deque<std::shared_ptr<Session>>> batch_queue;
 
   Impl(TransportOptions o, std::vector<Route> r, Observer obs)
       : opt(std::move(o)), routes(std::move(r)), observe(std::move(obs)) {}
@@ -136,6 +142,8 @@ struct HttpTransport::Impl : std::enable_shared_from_this<HttpTransport::Impl> {
 
   void listen();
   void do_accept();
+  /// A worker's turn at a batch route: answers up to max_batch of its queued requests in one call.
+  void run_batch(const Route* route, std::atomic<std::size_t>& pending);
   asio::thread_pool* pool(Lane lane) const {
     return lane == Lane::write ? write_pool.get() : lane == Lane::read ? read_pool.get() : nullptr;
   }
@@ -295,6 +303,15 @@ class Session : public std::enable_shared_from_this<Session> {
       --pending;
       return send(error_response(503, "overloaded", "too many requests in progress; retry later"), route_->name);
     }
+    if (route_->batch) {
+      {
+        std::lock_guard lock(impl_.batch_mu);
+        impl_.batch_queue[route_].push_back(shared_from_this());
+      }
+      asio::post(*impl_.pool(lane),
+                 [owner = impl_.shared_from_this(), route = route_, &pending] { owner->run_batch(route, pending); });
+      return;
+    }
     if (route_->deferred) {
       if (lane == Lane::inline_io || req_.body.size() <= route_->inline_body_bytes) return run_deferred(pending);
       asio::post(*impl_.pool(lane), [self = shared_from_this(), &pending] { self->run_deferred(pending); });
@@ -317,15 +334,23 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  /// Runs a deferred route; its Reply (once, any thread) posts the answer back to this connection.
-  void run_deferred(std::atomic<std::size_t>& pending) {
+ public:
+  /// The Reply of this connection's current request: once, any thread; posts the answer back here.
+  Reply reply_for(std::atomic<std::size_t>& pending) {
     auto answered = std::make_shared<std::atomic<bool>>(false);
-    Reply reply = [self = shared_from_this(), owner = impl_.shared_from_this(), &pending, answered](Response r) {
+    return [self = shared_from_this(), owner = impl_.shared_from_this(), &pending, answered](Response r) {
       if (answered->exchange(true)) return;  // answered already (a handler that replied, then threw)
       --pending;
       asio::post(self->socket_.get_executor(),
                  [self, r = std::move(r)]() mutable { self->send(std::move(r), self->route_->name); });
     };
+  }
+  const Request& request() const { return req_; }
+
+ private:
+  /// Runs a deferred route; its Reply (once, any thread) posts the answer back to this connection.
+  void run_deferred(std::atomic<std::size_t>& pending) {
+    const Reply reply = reply_for(pending);
     try {
       route_->deferred(req_, reply);
     } catch (const std::exception& e) {
@@ -373,6 +398,34 @@ class Session : public std::enable_shared_from_this<Session> {
   http::response<http::string_body> out_;
   http::response<http::empty_body> continue_;
 };
+
+void HttpTransport::Impl::run_batch(const Route* route, std::atomic<std::size_t>& pending) {
+  std::vector<std::shared_ptr<Session>> sessions;
+  {
+    std::lock_guard lock(batch_mu);
+    // A fair share of what is queued (the other workers take the rest), at most max_batch.
+    auto& queue = batch_queue[route];
+    const auto workers = static_cast<std::size_t>(route->lane == Lane::write ? opt.write_workers : opt.read_workers);
+    const auto share = std::min(std::max<std::size_t>(1, route->max_batch), (queue.size() + workers - 1) / workers);
+    while (!queue.empty() && sessions.size() < share) {
+      sessions.push_back(std::move(queue.front()));
+      queue.pop_front();
+    }
+  }
+  if (sessions.empty()) return;  // an earlier turn took them
+  std::vector<const Request*> requests;
+  std::vector<Reply> replies;
+  for (const auto& s : sessions) {
+    requests.push_back(&s->request());
+    replies.push_back(s->reply_for(pending));
+  }
+  try {
+    route->batch(requests, replies);
+  } catch (const std::exception& e) {
+    log_error("internal error on " + route->name + ": " + e.what());
+    for (const auto& reply : replies) reply(error_response(500, "internal", "internal error; see the server log"));
+  }
+}
 
 void HttpTransport::Impl::listen() {
   beast::error_code ec;

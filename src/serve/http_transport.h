@@ -87,6 +87,12 @@ struct Route {
   /// of the lane's pool: for handlers that only parse and queue, the hand-off costs more than the
   /// work. Larger bodies (longer to parse) still go to the pool. 0 = always the pool.
   std::size_t inline_body_bytes = 0;
+  /// Instead of `handler`: requests of this route that arrive while the lane's workers are busy
+  /// queue, and a worker takes up to `max_batch` of them in one call (e.g. to encode their users'
+  /// states in one pass). requests[i] is answered through replies[i] (any thread, once each); one
+  /// left unanswered when the call throws is answered 500.
+  std::function<void(const std::vector<const Request*>& requests, const std::vector<Reply>& replies)> batch;
+  std::size_t max_batch = 16;
 };
 
 /// Called once per answered request: route name ("unmatched" for 404/405, "rejected" for refusals

@@ -110,35 +110,6 @@ std::vector<data::Event> Service::to_events(const Bundle& b, std::int32_t user,
   return model_events(b.loaded, user, events);
 }
 
-models::UserState Service::state_locked(Shard& shard, const std::string& user, const Bundle& b, bool* built) {
-  if (built) *built = false;
-  auto it = shard.users.find(user);
-  if (it != shard.users.end()) {
-    // A request that started before a model swap may have cached a state of the old model.
-    if (it->second.model_version == b.version) {
-      shard.lru.splice(shard.lru.begin(), shard.lru, it->second.lru);
-      return it->second.state;
-    }
-    shard.erase(it);
-  }
-  const auto events = with_store([&] { return store_->user_events(user, options_.history_limit); });
-  CachedUser c;
-  c.model_version = b.version;
-  // A deleted user is not served from the model's memory of them (a trained user vector); the
-  // tombstone is looked up only for users the model knows.
-  auto idx = b.loaded.users.find(user);
-  if (idx >= 1 && with_store([&] { return store_->deleted_at(user).has_value(); })) idx = -1;
-  c.state = b.loaded.model->encode(idx, to_events(b, idx, events));
-  for (const auto& e : events) c.watermark = std::max(c.watermark, e.seq);
-  if (events.empty() && idx < 1) return c.state;  // anonymous: nothing to remember, answer cold start
-  if (built) *built = true;
-  shard.lru.push_front(user);
-  c.lru = shard.lru.begin();
-  auto ins = shard.users.emplace(user, std::move(c)).first;
-  shard.touch(ins);  // never evicts `ins` itself: it is the most recent
-  return ins->second.state;
-}
-
 RecommendResult Service::finish(const Bundle& b, const models::UserState& state, const RecommendRequest& req,
                                 const std::string& user, bool remember) {
   const auto& model = *b.loaded.model;
@@ -211,19 +182,6 @@ RecommendResult Service::finish(const Bundle& b, const models::UserState& state,
   return out;
 }
 
-RecommendResult Service::recommend_user(const std::string& user, const RecommendRequest& req) {
-  const models::dense::OneThreadHere one;  // callers run concurrently (see the class comment)
-  if (user.empty()) throw InvalidInput("user: must be a non-empty string");
-  const auto b = bundle();
-  models::UserState state;
-  {
-    auto& shard = shard_of(user);
-    std::lock_guard lock(shard.mu);
-    state = state_locked(shard, user, *b);
-  }
-  return finish(*b, state, req, user);
-}
-
 RecommendResult Service::recommend_history(const std::vector<IncomingEvent>& history, const RecommendRequest& req) {
   const models::dense::OneThreadHere one;  // callers run concurrently (see the class comment)
   const auto b = bundle();
@@ -250,12 +208,9 @@ nlohmann::json Service::interests(const std::string& user) {
   const auto& t = b->loaded.item_table;
   if (!t.has_categories())
     throw NotSupported("the model directory has no item categories, so interests cannot be computed");
-  models::UserState state;
-  {
-    auto& shard = shard_of(user);
-    std::lock_guard lock(shard.mu);
-    state = state_locked(shard, user, *b);
-  }
+  std::vector<std::exception_ptr> error(1);
+  const auto state = std::move(states_of({user}, *b, &error).front());
+  if (error[0]) std::rethrow_exception(error[0]);
   const auto& h = state.history;
   const std::size_t half = h.size() / 2;
   auto shares = [&](std::size_t from, std::size_t to) {
@@ -309,14 +264,11 @@ std::vector<Recommendation> Service::similar(const std::string& item, std::size_
 std::size_t Service::warm_up(const std::vector<std::string>& users) {
   const models::dense::OneThreadHere one;  // callers run concurrently (see the class comment)
   const auto b = bundle();
+  std::vector<std::exception_ptr> errors(users.size());
   std::size_t built = 0;
-  for (const auto& u : users) {
-    auto& shard = shard_of(u);
-    std::lock_guard lock(shard.mu);
-    bool now_built = false;
-    state_locked(shard, u, *b, &now_built);
-    built += now_built;
-  }
+  states_of(users, *b, &errors, &built);  // in one batched encode
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
   return built;
 }
 

@@ -106,8 +106,9 @@ IngestResult Service::ingest(const std::vector<IncomingEvent>& events) {
 }
 
 void Service::commit_group(std::vector<Pending>& group) {
-  std::vector<store::StoredEvent> rows;
-  for (auto& p : group) rows.insert(rows.end(), p.rows.begin(), p.rows.end());
+  std::vector<store::StoredEvent> rows;  // the group's rows, moved here and back (no string copies)
+  for (auto& p : group)
+    for (auto& r : p.rows) rows.push_back(std::move(r));
   std::vector<std::int64_t> seqs;
   std::exception_ptr error;
   try {
@@ -117,6 +118,9 @@ void Service::commit_group(std::vector<Pending>& group) {
   } catch (...) {
     error = std::current_exception();
   }
+  std::size_t back = 0;
+  for (auto& p : group)
+    for (auto& r : p.rows) r = std::move(rows[back++]);
   std::size_t offset = 0;
   for (auto& p : group) {
     auto& res = p.result;
@@ -143,6 +147,24 @@ void Service::commit_group(std::vector<Pending>& group) {
   }
 }
 
+bool Service::apply_cached(CachedUser& c, const store::StoredEvent& row, std::int64_t seq, std::int32_t item,
+                           const Bundle& b) {
+  if (seq <= c.watermark || std::binary_search(c.applied.begin(), c.applied.end(), seq)) return false;
+  c.applied.insert(std::upper_bound(c.applied.begin(), c.applied.end(), seq), seq);
+  if (c.applied.size() > 4 * options_.history_limit) {
+    c.watermark = c.applied[c.applied.size() / 2];
+    c.applied.erase(c.applied.begin(), c.applied.begin() + static_cast<std::ptrdiff_t>(c.applied.size() / 2 + 1));
+  }
+  const auto beh = b.loaded.behaviors.find(row.behavior);
+  b.loaded.model->observe(
+      c.state, data::Event{c.state.user, item, row.ts, static_cast<std::int16_t>(std::max(0, beh)), 0, row.value});
+  if (c.state.history.size() > 2 * options_.history_limit) {  // keep the state bounded
+    c.state.history.erase(c.state.history.begin(),
+                          c.state.history.end() - static_cast<std::ptrdiff_t>(options_.history_limit));
+  }
+  return true;
+}
+
 void Service::apply(const std::vector<store::StoredEvent>& rows, const std::vector<std::int64_t>& seqs,
                     IngestResult* res) {
   const auto b = bundle();
@@ -158,27 +180,16 @@ void Service::apply(const std::vector<store::StoredEvent>& rows, const std::vect
     auto& shard = shard_of(rows[i].user);
     std::lock_guard lock(shard.mu);
     auto it = shard.users.find(rows[i].user);
-    if (it == shard.users.end()) continue;         // not cached: the next read rebuilds it from the store
-    if (it->second.model_version != b->version) {  // built by another model: rebuild on next read
-      shard.erase(it);
+    if (it != shard.users.end() && it->second.model_version != b->version) {  // another model's state:
+      shard.erase(it);                                                        // rebuilt on the next read
+      it = shard.users.end();
+    }
+    if (it == shard.users.end()) {                        // not cached: the next read rebuilds it from the store, or a
+      const auto bt = shard.building.find(rows[i].user);  // build in progress applies it when done
+      if (bt != shard.building.end()) bt->second.stash.emplace_back(rows[i], seqs[i]);
       continue;
     }
-    auto& c = it->second;
-    const auto seq = seqs[i];
-    if (seq <= c.watermark || std::binary_search(c.applied.begin(), c.applied.end(), seq)) continue;
-    c.applied.insert(std::upper_bound(c.applied.begin(), c.applied.end(), seq), seq);
-    if (c.applied.size() > 4 * options_.history_limit) {
-      c.watermark = c.applied[c.applied.size() / 2];
-      c.applied.erase(c.applied.begin(), c.applied.begin() + static_cast<std::ptrdiff_t>(c.applied.size() / 2 + 1));
-    }
-    const auto beh = b->loaded.behaviors.find(rows[i].behavior);
-    model.observe(c.state, data::Event{c.state.user, item, rows[i].ts, static_cast<std::int16_t>(std::max(0, beh)), 0,
-                                       rows[i].value});
-    if (c.state.history.size() > 2 * options_.history_limit) {  // keep the state bounded
-      c.state.history.erase(c.state.history.begin(),
-                            c.state.history.end() - static_cast<std::ptrdiff_t>(options_.history_limit));
-    }
-    shard.touch(it);
+    if (apply_cached(it->second, rows[i], seqs[i], item, *b)) shard.touch(it);
   }
   events_ingested_ += static_cast<std::int64_t>(res->accepted);
   unknown_items_ += static_cast<std::int64_t>(res->unknown_items);

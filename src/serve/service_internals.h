@@ -72,6 +72,13 @@ struct Service::CachedUser {
 struct Service::Shard {
   std::mutex mu;
   std::unordered_map<std::string, CachedUser> users;
+  /// Users whose states are being built outside the lock (states_of), with the events ingested
+  /// meanwhile: applied to the state once it is cached.
+  struct Building {
+    int builders = 0;
+    std::vector<std::pair<store::StoredEvent, std::int64_t>> stash;
+  };
+  std::unordered_map<std::string, Building> building;
   std::list<std::string> lru;
   std::size_t bytes = 0;
   std::size_t budget = 0;

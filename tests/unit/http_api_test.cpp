@@ -1,5 +1,6 @@
 // The HTTP API in-process: every route, auth, bad input -> 4xx JSON, and a bounded fuzz run that
 // throws random and hostile requests at every route (no 5xx, no hang, server still live).
+#include <atomic>
 #include <ctime>
 #include <mutex>
 #include <random>
@@ -90,6 +91,40 @@ TEST_F(HttpApi, EventsAreAnsweredOnceDurableWhateverTheBodySize) {
   EXPECT_GE(s.ingest_commits, 1);
   EXPECT_LE(s.ingest_commits, 2 + 120);
   EXPECT_EQ(body(client_->Get("/v1/users/w3/recommendations"))["history_length"], 20);
+}
+
+TEST_F(HttpApi, ConcurrentRecommendationsEachGetTheirOwnUsersAnswer) {
+  // Requests queued together are answered in one batch: each reply must still be its request's.
+  for (int u = 0; u < 12; ++u) {
+    json events = json::array();
+    for (int k = 0; k <= u; ++k)
+      events.push_back({{"user", "cc" + std::to_string(u)}, {"item", "i" + std::to_string(1 + k)}});
+    ASSERT_EQ(client_->Post("/v1/events", auth(), events.dump(), "application/json")->status, 200);
+  }
+  std::vector<std::thread> readers;
+  std::atomic<int> wrong{0}, failed{0};
+  for (int t = 0; t < 8; ++t)
+    readers.emplace_back([&, t] {
+      httplib::Client c("127.0.0.1", port());
+      for (int n = 0; n < 30; ++n) {
+        const int u = (t * 7 + n) % 14;  // 12 with events, 2 never seen
+        const auto r = c.Get("/v1/users/cc" + std::to_string(u) + "/recommendations?k=" + std::to_string(1 + u % 5));
+        if (!r || r->status != 200) {
+          ++failed;
+          continue;
+        }
+        const auto j = json::parse(r->body);
+        const bool right = j["user"] == "cc" + std::to_string(u) &&
+                           j["items"].size() == static_cast<std::size_t>(1 + u % 5) &&
+                           j["history_length"] == (u < 12 ? u + 1 : 0);
+        if (!right) ++wrong;
+      }
+    });
+  for (auto& r : readers) r.join();
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(wrong, 0);
+  // A bad request in a batch is refused alone.
+  expect_error(client_->Get("/v1/users/cc1/recommendations?k=0"), 400, "invalid_parameter");
 }
 
 TEST_F(HttpApi, OtherRoutes) {

@@ -154,3 +154,97 @@ TEST(ServiceIngest, ShutdownCommitsWhatIsQueuedFirst) {
   }
   EXPECT_EQ(gate->append_sizes, (std::vector<std::size_t>{1, 2}));
 }
+
+TEST(ServiceStates, ABatchAnswersEachRequestAsAloneWouldAndFailsOnlyTheBadOnes) {
+  test::TempDir d;
+  const auto url = "sqlite://" + d.file("e.db");
+  {
+    serve::Service svc(knn_model_dir(), store::open_event_store(url));
+    for (int u = 0; u < 6; ++u)
+      svc.ingest({event_of("b" + std::to_string(u), "i" + std::to_string(1 + u)),
+                  event_of("b" + std::to_string(u), "i" + std::to_string(7 + u))});
+  }
+  std::vector<serve::UserRequest> batch;
+  for (const auto* u : {"b0", "b1", "b1", "", "b2", "nobody", "b3", "b4", "b5"}) batch.push_back({u, {}});
+  batch[2].request.k = 3;
+  batch[4].request.policy = "no-such-policy";
+  serve::Service together(knn_model_dir(), store::open_event_store(url));
+  together.recommend_user("b3", {});  // one of them cached already
+  std::vector<std::exception_ptr> errors;
+  const auto got = together.recommend_users(batch, &errors);
+  ASSERT_EQ(got.size(), batch.size());
+  ASSERT_EQ(errors.size(), batch.size());
+  serve::Service alone(knn_model_dir(), store::open_event_store(url));
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (i == 3) {
+      EXPECT_TRUE(errors[i]) << "an empty user id";
+      continue;
+    }
+    if (i == 4) {
+      EXPECT_TRUE(errors[i]) << "an unknown policy fails its own request only";
+      continue;
+    }
+    ASSERT_FALSE(errors[i]) << i;
+    const auto want = alone.recommend_user(batch[i].user, batch[i].request);
+    ASSERT_EQ(got[i].items.size(), want.items.size()) << i;
+    for (std::size_t k = 0; k < want.items.size(); ++k) EXPECT_EQ(got[i].items[k].item, want.items[k].item) << i;
+    EXPECT_EQ(got[i].history_length, want.history_length) << i;
+    EXPECT_EQ(got[i].cold_start, want.cold_start) << i;
+  }
+  EXPECT_EQ(got[2].items.size(), 3u);
+  EXPECT_EQ(got[0].history_length, 2u);
+  EXPECT_TRUE(got[5].cold_start);
+}
+
+TEST(ServiceStates, EventsIngestedWhileStatesAreBuiltAreNotLost) {
+  // Readers build states (reloads keep dropping them) while writers ingest for the same users: at
+  // the end every cached state holds every event the store holds for its user, including those
+  // applied while it was being built.
+  serve::Service svc(knn_model_dir(), store::open_event_store("memory://"));
+  constexpr int kUsers = 8, kEvents = 40;
+  std::atomic<int> writers_left{2};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 2; ++w)
+    threads.emplace_back([&, w] {
+      for (int k = 0; k < kEvents; ++k)
+        for (int u = w; u < kUsers; u += 2)
+          svc.ingest({event_of("r" + std::to_string(u), "i" + std::to_string(1 + (k + u) % 50))});
+      --writers_left;
+    });
+  for (int r = 0; r < 2; ++r)
+    threads.emplace_back([&, r] {
+      while (writers_left > 0) {
+        std::vector<serve::UserRequest> batch;
+        for (int u = 0; u < kUsers; ++u) batch.push_back({"r" + std::to_string((u + r) % kUsers), {}});
+        std::vector<std::exception_ptr> errors;
+        svc.recommend_users(batch, &errors);
+        for (const auto& e : errors) ASSERT_FALSE(e);
+      }
+    });
+  threads.emplace_back([&] {
+    while (writers_left > 0) {
+      svc.reload();  // drops every cached state
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  for (auto& t : threads) t.join();
+  for (int u = 0; u < kUsers; ++u) {
+    const auto user = "r" + std::to_string(u);
+    EXPECT_EQ(svc.recommend_user(user, {}).history_length, static_cast<std::size_t>(kEvents)) << user;
+  }
+}
+
+TEST(ServiceStates, WarmUpBuildsTheStoredUsersStatesInOnePass) {
+  test::TempDir d;
+  const auto url = "sqlite://" + d.file("e.db");
+  {
+    serve::Service svc(knn_model_dir(), store::open_event_store(url));
+    svc.ingest({event_of("wa", "i1"), event_of("wa", "i2"), event_of("wb", "i3")});
+  }
+  serve::Service svc(knn_model_dir(), store::open_event_store(url));
+  // Two stored users (one named twice) and an unknown one with no events, which is not cached.
+  EXPECT_EQ(svc.warm_up({"wa", "wb", "wa", "ghost"}), 2u);
+  EXPECT_EQ(svc.warm_up({"wa", "wb"}), 0u);  // cached already
+  EXPECT_EQ(svc.stats().cached_users, 2);
+  EXPECT_EQ(svc.recommend_user("wa", {}).history_length, 2u);
+}

@@ -98,6 +98,12 @@ struct RecommendRequest {
   std::size_t rerank_depth = 100;
 };
 
+/// One user's recommendation request, for Service::recommend_users.
+struct UserRequest {
+  std::string user;
+  RecommendRequest request;
+};
+
 /// One past event behind a recommendation (the same record the library's Recommender returns).
 using Because = workflow::Because;
 
@@ -205,6 +211,13 @@ class Service {
   void ingest_async(const std::vector<IncomingEvent>& events, IngestDone done);
   /// Top-k for a user (known, new, or unknown: cold start).
   RecommendResult recommend_user(const std::string& user, const RecommendRequest& request);
+  /// recommend_user for several requests at once (e.g. the concurrent requests a server gathered):
+  /// the states of users not cached yet are built together, in one batched encode
+  /// (Model::encode_batch), then each request is answered on its own. out[i] answers requests[i];
+  /// a request that fails has its error (what recommend_user would throw) in (*errors)[i] and an
+  /// empty result, and does not fail the others.
+  std::vector<RecommendResult> recommend_users(const std::vector<UserRequest>& requests,
+                                               std::vector<std::exception_ptr>* errors);
   /// Top-k for an anonymous session whose history is given (not stored).
   RecommendResult recommend_history(const std::vector<IncomingEvent>& history, const RecommendRequest& request);
   /// Records what the user did with one item of a shown slate, durably (the feedback row and, for
@@ -253,9 +266,16 @@ class Service {
   struct Shard;
   std::shared_ptr<const Bundle> bundle() const;
   Shard& shard_of(const std::string& user);
-  /// The user's state: the cached one, or built from the store under the shard lock and cached
-  /// (unless the user is anonymous: no stored events and unknown to the model).
-  models::UserState state_locked(Shard& shard, const std::string& user, const Bundle& b, bool* built = nullptr);
+  /// The states of `users` (distinct, non-empty): cached ones as they are, the others read from the
+  /// store and built in one encode_batch, then cached. A user whose state cannot be had gets an
+  /// error in (*errors)[i]. Events ingested while a state is being built are applied to it once it
+  /// is cached (the build does not hold the shard lock while encoding). `built` (optional) counts
+  /// the states built and cached here.
+  std::vector<models::UserState> states_of(const std::vector<std::string>& users, const Bundle& b,
+                                           std::vector<std::exception_ptr>* errors, std::size_t* built = nullptr);
+  /// Applies one stored event (the model's item index `item`) to a cached state, unless the state
+  /// has it already; false when it had.
+  bool apply_cached(CachedUser& c, const store::StoredEvent& row, std::int64_t seq, std::int32_t item, const Bundle& b);
   /// Runs a store access; an IoError marks the storage failing and becomes StorageUnavailable.
   template <typename Fn>
   auto with_store(Fn fn) -> decltype(fn());
