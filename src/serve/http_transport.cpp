@@ -481,6 +481,9 @@ HttpTransport::HttpTransport(TransportOptions options, std::vector<Route> routes
   if (o.io_threads < 1 || o.read_workers < 1 || o.write_workers < 1)
     throw InvalidInput("io, read and write thread counts must be >= 1");
   if (o.max_connections < 1 || o.max_pending < 1) throw InvalidInput("max_connections and max_pending must be >= 1");
+  for (const auto& r : impl_->routes)
+    if (r.batch && r.lane == Lane::inline_io)
+      throw InvalidInput("route " + r.name + ": a batch route runs on a worker lane, not on the I/O thread");
   impl_->read_pool = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(o.read_workers));
   impl_->write_pool = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(o.write_workers));
   impl_->listen();

@@ -3,6 +3,7 @@
 // connection cap, the user-state cache, numbers JSON cannot hold, failing storage, odd ids.
 #include <sys/resource.h>
 
+#include "../../src/serve/http_transport.h"
 #include "driftrec/store/event_store.h"
 #include "gated_store.h"
 #include "http_fixture.h"
@@ -269,4 +270,19 @@ TEST_F(HttpHardening, ReloadOfANeverEndingWeightsFileFailsFastAndKeepsServing) {
   EXPECT_NE(r->body.find("not a regular file"), std::string::npos) << r->body;
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2.0);
   EXPECT_EQ(body(client_->Get("/healthz/ready"))["model_version"], 1);
+}
+
+TEST(HttpTransportRoutes, ABatchRouteMustRunOnAWorkerLane) {
+  // Batches are taken by the lane's workers; on the I/O thread there is no one to take them.
+  serve::Route r;
+  r.method = "GET";
+  r.pattern = std::regex("/x");
+  r.name = "x";
+  r.lane = serve::Lane::inline_io;
+  r.batch = [](const std::vector<const serve::Request*>&, const std::vector<serve::Reply>&) {};
+  serve::TransportOptions o;
+  o.port = 0;
+  EXPECT_THROW(serve::HttpTransport(o, {r}, nullptr), InvalidInput);
+  r.lane = serve::Lane::read;
+  EXPECT_NO_THROW(serve::HttpTransport(o, {r}, nullptr));
 }
