@@ -73,8 +73,7 @@ void Service::reload(const std::string& dir_in) {
       }
     }
     for (const auto& e : with_store([&] { return store_->recent(options_.popularity_window); })) {
-      const auto i = b->loaded.items.find(e.item);
-      if (i >= 1 && i < b->loaded.model->n_items()) b->count(i, options_.popularity_window);
+      if (const auto i = b->known_item(e.item); i >= 0) b->count(i, options_.popularity_window);
     }
   } catch (...) {
     if (bundle_) ++reloads_failed_;
@@ -253,8 +252,8 @@ nlohmann::json Service::interests(const std::string& user) {
 std::vector<Recommendation> Service::similar(const std::string& item, std::size_t k) {
   const models::dense::OneThreadHere one;  // callers run concurrently (see the class comment)
   const auto b = bundle();
-  const auto i = b->loaded.items.find(item);
-  if (i < 1 || i >= b->loaded.model->n_items()) throw NotFound("item '" + item + "' is unknown to the model");
+  const auto i = b->known_item(item);
+  if (i < 0) throw NotFound("item '" + item + "' is unknown to the model");
   const auto state = b->loaded.model->encode(-1, {data::Event{-1, i, 0, 0, 0, 1.0f}});
   RecommendRequest req;
   req.k = k;

@@ -168,11 +168,10 @@ bool Service::apply_cached(CachedUser& c, const store::StoredEvent& row, std::in
 void Service::apply(const std::vector<store::StoredEvent>& rows, const std::vector<std::int64_t>& seqs,
                     IngestResult* res) {
   const auto b = bundle();
-  const auto& model = *b->loaded.model;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     if (seqs[i] == 0) continue;  // refused by the store: a deleted user's old event
-    const auto item = b->loaded.items.find(rows[i].item);
-    if (item < 1 || item >= model.n_items()) {
+    const auto item = b->known_item(rows[i].item);
+    if (item < 0) {
       ++res->unknown_items;
       continue;
     }

@@ -47,6 +47,13 @@ struct Service::Bundle {
   mutable std::size_t pop_next = 0;
   mutable std::vector<float> pop_counts;
 
+  /// The model's index of an item id, or -1 when the model cannot score it (unknown, or the
+  /// reserved padding index 0).
+  std::int32_t known_item(const std::string& id) const {
+    const auto i = loaded.items.find(id);
+    return i >= 1 && i < loaded.model->n_items() ? i : -1;
+  }
+
   void count(std::int32_t item, std::size_t window) const {
     std::lock_guard lock(pop_mu);
     if (pop_ring.size() < window) {

@@ -65,12 +65,9 @@ std::vector<models::UserState> Service::states_of(const std::vector<std::string>
     auto& shard = shard_of(user);
     std::lock_guard lock(shard.mu);
     const auto mark = shard.building.find(user);
-    auto stash = std::move(mark->second.stash);
-    if (--mark->second.builders == 0) {
-      shard.building.erase(mark);
-    } else {
-      mark->second.stash = stash;  // another build of this user still needs them
-    }
+    const bool last = --mark->second.builders == 0;  // else another build of this user still needs them
+    auto stash = last ? std::move(mark->second.stash) : mark->second.stash;
+    if (last) shard.building.erase(mark);
     if (failed) {
       (*errors)[w.at] = failed;
       continue;
@@ -93,8 +90,7 @@ std::vector<models::UserState> Service::states_of(const std::vector<std::string>
     c.lru = shard.lru.begin();
     it = shard.users.emplace(user, std::move(c)).first;
     for (const auto& [row, seq] : stash) {
-      const auto item = b.loaded.items.find(row.item);
-      if (item >= 1 && item < b.loaded.model->n_items()) apply_cached(it->second, row, seq, item, b);
+      if (const auto item = b.known_item(row.item); item >= 0) apply_cached(it->second, row, seq, item, b);
     }
     shard.touch(it);  // never evicts `it` itself: it is the most recent
     out[w.at] = it->second.state;

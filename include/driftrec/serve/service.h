@@ -200,8 +200,8 @@ class Service {
   /// later store access succeeds.
   IngestResult ingest(const std::vector<IncomingEvent>& events);
   /// Called once with ingest_async's outcome: the result, or the error ingest() would have thrown
-  /// (then the result is empty). Runs on the service's commit thread: it must be quick and must not
-  /// call back into ingest().
+  /// (then the result is empty). Runs on the service's commit thread (on the caller's when every
+  /// event had expired, as nothing is stored): it must be quick and must not call back into ingest().
   using IngestDone = std::function<void(IngestResult, std::exception_ptr)>;
   /// ingest() without waiting: validates now (throws InvalidInput as ingest() does, and `done` is
   /// never called), then queues the events. One commit thread writes everything queued so far in
