@@ -178,14 +178,15 @@ void Service::apply(const std::vector<store::StoredEvent>& rows, const std::vect
     b->count(item, options_.popularity_window);
     auto& shard = shard_of(rows[i].user);
     std::lock_guard lock(shard.mu);
+    // A build of this user in progress applies the event once its state is cached, whatever is
+    // cached now: the build may replace that state (one of another model version, possibly the
+    // version this apply runs with).
+    if (const auto bt = shard.building.find(rows[i].user); bt != shard.building.end())
+      bt->second.stash.emplace_back(rows[i], seqs[i]);
     auto it = shard.users.find(rows[i].user);
-    if (it != shard.users.end() && it->second.model_version != b->version) {  // another model's state:
-      shard.erase(it);                                                        // rebuilt on the next read
-      it = shard.users.end();
-    }
-    if (it == shard.users.end()) {                        // not cached: the next read rebuilds it from the store, or a
-      const auto bt = shard.building.find(rows[i].user);  // build in progress applies it when done
-      if (bt != shard.building.end()) bt->second.stash.emplace_back(rows[i], seqs[i]);
+    if (it == shard.users.end()) continue;         // not cached: the next read rebuilds it from the store
+    if (it->second.model_version != b->version) {  // another model's state: rebuilt on the next read
+      shard.erase(it);
       continue;
     }
     if (apply_cached(it->second, rows[i], seqs[i], item, *b)) shard.touch(it);

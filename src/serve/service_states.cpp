@@ -3,8 +3,9 @@
 // with one request.
 //
 // A build reads the user's events under the shard lock, then encodes without it (a batch spans
-// shards). An event ingested in between finds no cached state; apply() keeps it with the build's
-// mark, and the build applies it once its state is cached, so no acknowledged event is missed.
+// shards). apply() keeps every event ingested for a user under construction with the build's mark,
+// whatever is cached meanwhile (the build may replace it), and the build applies them once its
+// state is cached, so no acknowledged event is missed.
 #include <unordered_map>
 
 #include "driftrec/core/error.h"
