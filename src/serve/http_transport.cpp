@@ -319,8 +319,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     asio::post(*impl_.pool(lane), [self = shared_from_this(), &pending] {
       self->run_handler();
-      --pending;
-      asio::post(self->socket_.get_executor(), [self] { self->send(std::move(self->res_), self->route_->name); });
+      self->reply_for(pending)(std::move(self->res_));
     });
   }
 
