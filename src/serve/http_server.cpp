@@ -1,3 +1,6 @@
+// The v1 API over the transport: every route with its lane, access and input checks, and /metrics.
+// Past 500 lines on purpose: the routes read as one table of what the server answers and who may
+// call it; their request parsing lives in http_request.cpp and their work in Service.
 #include "driftrec/serve/http_server.h"
 
 #include <array>

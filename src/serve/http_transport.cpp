@@ -1,3 +1,6 @@
+// The transport's implementation (see http_transport.h). One file past 500 lines on purpose: the
+// connection state machine (Session) and the shared state it runs on (Impl: pools, counters, batch
+// queues) reach into each other and are private to this file.
 #include "http_transport.h"
 
 #include <array>
