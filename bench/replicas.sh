@@ -4,14 +4,15 @@
 # events/s (batches of 1 and 100, 16 clients in all) and recommendations/s (16 clients in all) for
 # one SQLite server, one PostgreSQL replica and two PostgreSQL replicas (the clients split between
 # them), plus event-to-fresh-recommendation latency on one replica and across replicas (post to A,
-# read from B). PostgreSQL is a private server started here (tests/integration/postgres_server.sh).
+# read from B), and, halfway through the two-replica ingest runs, the share of each replica's events
+# the other has already applied (a follower that falls behind under load shows here). PostgreSQL is a private server started here (tests/integration/postgres_server.sh).
 # Everything (servers, database, load clients) shares this machine's cores: read the two-replica
 # rows as "what a second process costs or gives on the same box", not as scale-out.
-# Writes bench/results/replicas.json.   bench/replicas.sh [seconds per run]
+# Writes bench/results/replicas.json.   [DRIFTREC_BIN=server binary] bench/replicas.sh [seconds per run]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
-bin=build/driftrec
+bin=${DRIFTREC_BIN:-build/driftrec}  # DRIFTREC_BIN: another build's server, for before/after pairs
 load=build/bench/serve_load
 source bench/serve_common.sh
 pgdir="$work/pg"
@@ -34,16 +35,28 @@ ingest() {  # port, concurrency, batch
 recommend() {  # port, concurrency
   $load recommend --port "$1" --concurrency "$2" --seconds "$secs" --users $users --user-prefix "$prefix" --k 10
 }
+counters() {  # events each replica stored and applied from the other, as "A_stored A_applied B_stored B_applied"
+  for p in $port $port_b; do
+    curl -s "http://127.0.0.1:$p/metrics" | awk '/^driftrec_events_ingested_total /{i=$2} /^driftrec_events_replicated_total /{r=$2} END{printf "%d %d ", i, r}'
+  done
+}
 pair() {  # name, kind (ingest|recommend), args...: the same load split over both replicas, summed
   local name=$1 kind=$2; shift 2
+  counters > "$work/start.txt"
+  # Halfway through, how much of what each replica stored has the other applied (freshness under load).
+  (sleep "$(python3 -c "print($secs / 2)")"; counters > "$work/mid.txt") &
+  local jm=$!
   $kind "$port" "$@" > "$work/a.json" &
   local ja=$!
   $kind "$port_b" "$@" > "$work/b.json"
-  wait $ja
-  add "$name" "$(python3 - "$work/a.json" "$work/b.json" <<'PY'
+  wait $ja $jm
+  add "$name" "$(python3 - "$work/a.json" "$work/b.json" "$(cat "$work/start.txt")" "$(cat "$work/mid.txt")" <<'PY'
 import json, sys
-a, b = (json.load(open(f)) for f in sys.argv[1:])
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+(sa, ra, sb, rb), (sa2, ra2, sb2, rb2) = (map(int, x.split()) for x in sys.argv[3:5])
 out = {"replicas": [a, b], "errors": a["errors"] + b["errors"]}
+if sa2 > sa or sb2 > sb:  # mid-run: the other replica's events applied / stored since the pair began
+    out["applied_from_other_mid_run"] = round(((ra2 - ra) + (rb2 - rb)) / max(1, (sa2 - sa) + (sb2 - sb)), 3)
 for k in ("events_per_second", "requests_per_second"):
     if k in a: out[k] = a[k] + b[k]
 out["latency_ms"] = {"p50": max(a["latency_ms"]["p50"], b["latency_ms"]["p50"]), "p99": max(a["latency_ms"]["p99"], b["latency_ms"]["p99"])}
@@ -76,7 +89,8 @@ import json, os, sys
 r = json.loads(sys.argv[1])
 r["config"] = {"model": "ials 64 factors, 5 iterations", "server_threads": 2, "cores": os.cpu_count(),
                "seconds_per_run": float(sys.argv[2]), "command": f"bench/replicas.sh {sys.argv[2]}",
-               "postgresql": "private server (initdb defaults, fsync on, synchronous_commit on)"}
+               "postgresql": "private server (initdb defaults, fsync on, synchronous_commit on)",
+               "server_binary": os.environ.get("DRIFTREC_BIN", "build/driftrec")}
 r["data"] = {"name": sys.argv[3], "fingerprint": sys.argv[4]}
 json.dump(r, open("bench/results/replicas.json", "w"), indent=2)
 print("| setup | ingest events/s, batch 1 | ingest events/s, batch 100 | recommendations/s | fresh p50 / p99 ms |")
@@ -88,4 +102,6 @@ for name, key, fresh in (("1 server, SQLite", "sqlite", "sqlite_fresh"), ("1 rep
           f"{r[key + '_recommend_c16']['requests_per_second']:.0f} | {f['p50']:.2f} / {f['p99']:.2f} |")
 errors = sum(v.get("errors", 0) for v in r.values() if isinstance(v, dict))
 print(f"errors: {errors}")
+mid = r["pg2_ingest_c16_batch1"].get("applied_from_other_mid_run"), r["pg2_ingest_c16_batch100"].get("applied_from_other_mid_run")
+print(f"two replicas, halfway through ingest: share of the other replica's events applied: batch 1 {mid[0]}, batch 100 {mid[1]}")
 PY

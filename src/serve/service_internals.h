@@ -8,7 +8,6 @@
 #include <deque>
 #include <list>
 #include <mutex>
-#include <shared_mutex>
 #include <thread>
 #include <type_traits>
 #include <unordered_map>
@@ -172,13 +171,31 @@ struct Service::Retention {
 
 template <typename Fn>
 std::vector<std::int64_t> Service::append_own(Fn fn) {
-  std::shared_lock follow(follow_mu_);  // follow() does not scan between the append and the record
-  auto seqs = with_store(fn);
-  if (options_.replica) {
+  if (!options_.replica) return with_store(fn);
+  std::uint64_t ticket = 0;
+  {
+    std::lock_guard lock(own_mu_);
+    ticket = next_ticket_++;
+    tickets_in_flight_.insert(ticket);
+  }
+  std::vector<std::int64_t> seqs;
+  try {
+    seqs = with_store(fn);
+  } catch (...) {
+    {
+      std::lock_guard lock(own_mu_);
+      tickets_in_flight_.erase(ticket);
+    }
+    own_cv_.notify_all();
+    throw;
+  }
+  {
     std::lock_guard lock(own_mu_);
     for (const auto s : seqs)
       if (s > 0) own_seqs_.insert(s);
+    tickets_in_flight_.erase(ticket);
   }
+  own_cv_.notify_all();
   return seqs;
 }
 

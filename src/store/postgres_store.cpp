@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -246,14 +247,20 @@ class PostgresStore : public EventStore {
   }
 
   void scan(std::int64_t after, const std::function<bool(const StoredEvent&)>& fn) const override {
+    scan_range(after, std::numeric_limits<std::int64_t>::max(), fn);
+  }
+
+  void scan_range(std::int64_t after, std::int64_t up_to,
+                  const std::function<bool(const StoredEvent&)>& fn) const override {
     // Page by page, so a long log is never held in memory at once.
-    for (;;) {
+    while (after < up_to) {
       std::vector<StoredEvent> page;
       {
         std::lock_guard lock(read_mu_);
         const auto r =
-            reader_.exec("SELECT " + kEventColumns + " FROM events WHERE seq > $1 ORDER BY seq LIMIT " + num(kScanPage),
-                         {num(after)});
+            reader_.exec("SELECT " + kEventColumns + " FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT " +
+                             num(kScanPage),
+                         {num(after), num(up_to)});
         for (int i = 0; i < r.rows(); ++i) page.push_back(event_at(r, i));
       }
       for (const auto& e : page)

@@ -32,6 +32,10 @@ class PseudonymizedStore : public EventStore {
   void scan(std::int64_t after, const std::function<bool(const StoredEvent&)>& fn) const override {
     inner_->scan(after, fn);
   }
+  void scan_range(std::int64_t after, std::int64_t up_to,
+                  const std::function<bool(const StoredEvent&)>& fn) const override {
+    inner_->scan_range(after, up_to, fn);
+  }
   std::vector<StoredEvent> user_events(const std::string& user, std::size_t limit) const override {
     auto out = inner_->user_events(p(user), limit);
     for (auto& e : out) e.user = user;

@@ -29,6 +29,12 @@ std::vector<std::int64_t> EventStore::append_feedback(const std::vector<StoredFe
   throw NotSupported(url() + ": this store does not record feedback");
 }
 
+void EventStore::scan_range(std::int64_t after_seq, std::int64_t up_to_seq,
+                            const std::function<bool(const StoredEvent&)>& fn) const {
+  if (up_to_seq <= after_seq) return;
+  scan(after_seq, [&](const StoredEvent& e) { return e.seq <= up_to_seq && fn(e); });
+}
+
 void EventStore::scan_feedback(const std::function<bool(const StoredFeedback&)>&) const {}
 
 void EventStore::scan_model_feedback(const std::string& model,

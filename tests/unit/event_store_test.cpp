@@ -83,6 +83,30 @@ TEST_P(EventStoreConformance, ScanAndRecent) {
   EXPECT_EQ(r[2].item, "i9");
 }
 
+TEST_P(EventStoreConformance, ScanRangeReadsOnlyItsStretch) {
+  auto s = open();
+  for (int i = 0; i < 10; ++i) s->append({stored_event("u" + std::to_string(i % 3), "i" + std::to_string(i), i)});
+  std::vector<std::int64_t> seqs;
+  const auto collect = [&](const StoredEvent& e) {
+    seqs.push_back(e.seq);
+    return true;
+  };
+  s->scan_range(3, 6, collect);
+  EXPECT_EQ(seqs, (std::vector<std::int64_t>{4, 5, 6}));
+  seqs.clear();
+  s->scan_range(8, 100, collect);
+  EXPECT_EQ(seqs, (std::vector<std::int64_t>{9, 10}));
+  seqs.clear();
+  s->scan_range(5, 5, collect);
+  s->scan_range(6, 2, collect);
+  EXPECT_TRUE(seqs.empty());
+  s->scan_range(0, 10, [&](const StoredEvent& e) {  // stops when fn says so
+    seqs.push_back(e.seq);
+    return seqs.size() < 2;
+  });
+  EXPECT_EQ(seqs, (std::vector<std::int64_t>{1, 2}));
+}
+
 TEST_P(EventStoreConformance, RoundTripsEveryField) {
   auto s = open();
   StoredEvent e = stored_event("user with spaces ü", "item,comma", -5, "");

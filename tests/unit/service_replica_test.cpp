@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include "driftrec/data/synth.h"
@@ -12,6 +13,7 @@
 #include "driftrec/models/model_dir.h"
 #include "driftrec/models/registry.h"
 #include "driftrec/serve/service.h"
+#include "gated_store.h"
 #include "postgres_db.h"
 #include "test_util.h"
 
@@ -115,3 +117,58 @@ TEST_P(ServiceReplica, TheFollowerThreadPicksUpAnotherReplicasEventsByItself) {
 
 INSTANTIATE_TEST_SUITE_P(Stores, ServiceReplica, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
+
+// follow() scans without blocking appends; an own row it finds committed but not yet recorded (its
+// append has not returned) makes it wait for the record instead of applying the row as another
+// replica's.
+TEST(ServiceReplicaFollow, WaitsForAnOwnAppendThatCommittedDuringItsScanAndDoesNotApplyItTwice) {
+  auto gate = std::make_shared<test::Gate>();
+  serve::ServiceOptions o;
+  o.replica = true;
+  o.follow_ms = 0;
+  serve::Service a(shop().model_dir, std::make_unique<test::GatedStore>(gate), o);
+  gate->after_write = true;
+  gate->hold();
+  auto ingested = std::async(std::launch::async, [&] { return a.ingest({view("u1", "i3", 1)}); });
+  gate->wait_inside();  // the row is in the store; its append has not returned
+  auto followed = std::async(std::launch::async, [&] { return a.follow(); });
+  EXPECT_EQ(followed.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  gate->release();
+  EXPECT_EQ(followed.get(), 0u);
+  EXPECT_EQ(ingested.get().accepted, 1u);
+  EXPECT_EQ(a.stats().events_replicated, 0);
+  EXPECT_EQ(a.recommend_user("u1", {}).history_length, 1u);
+}
+
+// A replica reads back only what the others wrote: its own appends are skipped by seq, not read
+// and dropped (one replica alone reads nothing).
+TEST(ServiceReplicaFollow, ReadsOnlyTheOtherReplicasStretchesOfTheLog) {
+  std::shared_ptr<store::EventStore> log = store::open_event_store("memory://");
+  auto gate_a = std::make_shared<test::Gate>(), gate_b = std::make_shared<test::Gate>();
+  serve::ServiceOptions o;
+  o.replica = true;
+  o.follow_ms = 0;
+  serve::Service a(shop().model_dir, std::make_unique<test::GatedStore>(gate_a, log), o);
+  serve::Service b(shop().model_dir, std::make_unique<test::GatedStore>(gate_b, log), o);
+  const auto events = [](const std::string& user, int n, int ts) {
+    std::vector<serve::IncomingEvent> out;
+    for (int i = 0; i < n; ++i) out.push_back(view(user, "i" + std::to_string(1 + (ts + i) % 100), ts + i));
+    return out;
+  };
+  a.ingest(events("u1", 20, 0));
+  b.ingest(events("u2", 5, 100));
+  a.ingest(events("u1", 20, 200));
+  b.ingest(events("u2", 5, 300));
+  EXPECT_EQ(a.follow(), 10u);
+  EXPECT_EQ(gate_a->rows_scanned, 10u);
+  EXPECT_EQ(a.stats().follow_watermark, 50);
+  EXPECT_EQ(b.follow(), 40u);
+  EXPECT_EQ(gate_b->rows_scanned, 40u);
+  a.ingest(events("u1", 30, 400));
+  EXPECT_EQ(a.follow(), 0u);
+  EXPECT_EQ(gate_a->rows_scanned, 10u);
+  EXPECT_EQ(a.stats().follow_watermark, 80);
+  EXPECT_EQ(b.follow(), 30u);
+  EXPECT_EQ(a.recommend_user("u2", {}).history_length, 10u);
+  EXPECT_EQ(b.recommend_user("u1", {}).history_length, 70u);
+}

@@ -6,6 +6,7 @@
 // acknowledged event is never lost; a user's state is rebuilt from the store when it is not cached
 // (after a restart or a model swap) and advanced with observe() otherwise.
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -15,7 +16,6 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
-#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -338,8 +338,14 @@ class Service {
   /// Replica mode: the follow watermark and erasure count as the store has them now, and the
   /// follower thread (follow_ms > 0).
   void start_following();
-  std::shared_mutex follow_mu_;  ///< shared: appends in flight; exclusive: follow()
+  std::mutex follow_mu_;  ///< one follow() at a time
+  /// Own appends (replica mode): each takes a ticket before it writes and records its seqs in
+  /// own_seqs_ when it returns; follow() scans without blocking them, then waits (own_cv_) until
+  /// every append that began before its scan ended is recorded, and drops those rows.
   std::mutex own_mu_;
+  std::condition_variable own_cv_;
+  std::uint64_t next_ticket_ = 0;
+  std::set<std::uint64_t> tickets_in_flight_;
   std::set<std::int64_t> own_seqs_;  ///< own appends above the follow watermark (replica mode)
   std::int64_t follow_seq_ = 0, erasures_seen_ = 0;
   std::atomic<std::int64_t> events_replicated_{0}, follow_watermark_{0};

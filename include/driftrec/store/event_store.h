@@ -78,6 +78,11 @@ class EventStore {
   virtual std::vector<std::int64_t> append(const std::vector<StoredEvent>& events) = 0;
   /// Calls fn for every event with seq > after_seq, in seq order, until fn returns false.
   virtual void scan(std::int64_t after_seq, const std::function<bool(const StoredEvent&)>& fn) const = 0;
+  /// Calls fn for every event with after_seq < seq <= up_to_seq, in seq order, until fn returns
+  /// false (a replica reads only the stretches of the log between its own appends). Default: scan()
+  /// stopped at the first event past up_to_seq; a database store reads only the range.
+  virtual void scan_range(std::int64_t after_seq, std::int64_t up_to_seq,
+                          const std::function<bool(const StoredEvent&)>& fn) const;
   /// The user's events in time order (ties: append order); at most the last `limit` (0 = all).
   virtual std::vector<StoredEvent> user_events(const std::string& user, std::size_t limit = 0) const = 0;
   /// The last `limit` events overall, oldest first.
