@@ -96,6 +96,8 @@ TrainBatch make_batch(const SequentialModel::Impl& m, const data::InteractionLog
   for (auto s : batch) L = std::max(L, t.seqs[s].length() - 1);
   SequentialModel::Impl::Buffer buf(static_cast<int64_t>(batch.size()), L, m);
   std::vector<int64_t> tgt(batch.size() * static_cast<std::size_t>(L), 0);
+  const auto K = static_cast<std::size_t>(t.future_targets);
+  std::vector<int64_t> future(K > 0 ? tgt.size() * K : 0, 0);
   for (std::size_t b = 0; b < batch.size(); ++b) {
     const auto& s = t.seqs[batch[b]];
     const auto n = s.end - s.from - 1, off = L - n;  // left padding
@@ -103,11 +105,19 @@ TrainBatch make_batch(const SequentialModel::Impl& m, const data::InteractionLog
       const auto r = static_cast<std::size_t>(s.from + p);
       buf.set(m, static_cast<int64_t>(b), off + p, log.item[r], log.behavior[r], log.ts[r], p == 0,
               p == 0 ? 0 : log.ts[r - 1]);
-      if ((t.last_targets == 0 || p >= n - t.last_targets) && target_row(log, is_target, r + 1))
-        tgt[b * static_cast<std::size_t>(L) + static_cast<std::size_t>(off + p)] = log.item[r + 1];
+      if ((t.last_targets == 0 || p >= n - t.last_targets) && target_row(log, is_target, r + 1)) {
+        const auto at = b * static_cast<std::size_t>(L) + static_cast<std::size_t>(off + p);
+        tgt[at] = log.item[r + 1];
+        const auto user_end = static_cast<std::size_t>(log.user_end(log.user[r]));
+        std::size_t k = 0;
+        for (auto f = r + 2; k < K && f < user_end; ++f)
+          if (target_row(log, is_target, f)) future[at * K + k++] = log.item[f];
+      }
     }
   }
-  return {std::move(buf), torch::tensor(tgt, torch::kLong)};
+  TrainBatch out{std::move(buf), torch::tensor(tgt, torch::kLong), {}};
+  if (K > 0) out.future = torch::tensor(future, torch::kLong).reshape({-1, static_cast<int64_t>(K)});
+  return out;
 }
 
 std::unique_ptr<Loss> make_training_loss(const nlohmann::json& c, const data::Dataset& train) {
@@ -118,7 +128,7 @@ std::unique_ptr<Loss> make_training_loss(const nlohmann::json& c, const data::Da
 }
 
 torch::Tensor batch_loss(SequentialModel::Impl& m, const Loss& loss, const ItemScorer& scorer, const TrainBatch& batch,
-                         int64_t* n) {
+                         int64_t* n, double future_weight) {
   const auto feats = batch.inputs.features();
   auto h3 = m.net->forward(feats);
   auto keep = batch.targets.ne(0).nonzero().squeeze(1);
@@ -134,7 +144,14 @@ torch::Tensor batch_loss(SequentialModel::Impl& m, const Loss& loss, const ItemS
         m.net->repeat->weights(h3, feats.items, feats.behaviors).reshape({Bn * Ln, Ln}).index_select(0, keep);
     repeat.items = feats.items.unsqueeze(1).expand({Bn, Ln, Ln}).reshape({Bn * Ln, Ln}).index_select(0, keep);
   }
-  return loss(scorer, h, t, repeat);
+  auto next = loss(scorer, h, t, repeat);
+  if (!batch.future.defined() || future_weight <= 0) return next;
+  // Every (target position, future item) pair: the position's state scored for that item.
+  const auto pairs = batch.future.index_select(0, keep).nonzero();  // [M, 2]: kept row, slot
+  if (pairs.size(0) == 0) return next;
+  const auto rows = pairs.select(1, 0);
+  const auto items = batch.future.index_select(0, keep).index({rows, pairs.select(1, 1)});
+  return next + future_weight * loss.pairs(scorer, h, rows, items, repeat);
 }
 
 }  // namespace driftrec::nn

@@ -23,6 +23,9 @@ struct TrainingSequences {
   std::vector<Seq> seqs;
   std::vector<std::vector<std::size_t>> batches;  ///< indices into seqs, similar lengths together
   int64_t last_targets = 0;  ///< prefixes: only the last this-many positions are targets (0: sequences, all)
+  /// Each target position also learns the items of the next this-many training events after its
+  /// target (the same user's; 0: the next item only). See make_batch.
+  int64_t future_targets = 0;
   std::size_t batch_size = 0;
 };
 
@@ -47,10 +50,12 @@ int64_t auto_prefix_stride(double context, int64_t max_context);
 void rebucket(TrainingSequences& t, Rng& rng);
 
 /// One batch as left-padded inputs and next-item targets (0 where the next event's behaviour is not
-/// a target, per `is_target`).
+/// a target, per `is_target`), and, with future_targets K > 0, the items of the K training events
+/// after each target (the user's own, with a target behaviour; 0 past the user's end).
 struct TrainBatch {
   SequentialModel::Impl::Buffer inputs;
   torch::Tensor targets;  ///< [B * L] long
+  torch::Tensor future;   ///< [B * L, K] long; undefined when K is 0
 };
 TrainBatch make_batch(const SequentialModel::Impl& m, const data::InteractionLog& log, const TrainingSequences& t,
                       const std::vector<std::size_t>& batch, const std::vector<char>& is_target);
@@ -61,8 +66,11 @@ std::unique_ptr<Loss> make_training_loss(const nlohmann::json& c, const data::Da
 
 /// The batch's mean loss over its target positions (their number in *n) under `loss`, with the
 /// repeat head's bonus when the model has one; undefined when the batch has no target position.
+/// With future targets: plus `future_weight` times the mean loss of each target position's state
+/// against each of its future items (a multi-horizon objective: what the user goes on to want, not
+/// only the next event).
 torch::Tensor batch_loss(SequentialModel::Impl& m, const Loss& loss, const ItemScorer& scorer, const TrainBatch& batch,
-                         int64_t* n);
+                         int64_t* n, double future_weight = 0.0);
 
 /// What a trainer steps through: the model, its training sequences with their target flags, and
 /// the objective with the scorer it asks (shared by the centralised and the federated trainer).
@@ -75,11 +83,14 @@ class TrainingSet {
         seqs_(std::move(seqs)),
         is_target_(std::move(is_target)),
         loss_(make_training_loss(c, train)),
-        scorer_(m, train.n_items()) {}
+        scorer_(m, train.n_items()),
+        future_weight_(c.value("future_weight", 0.0)) {
+    seqs_.future_targets = c.value("future_targets", int64_t{0});
+  }
   /// The mean loss over the target positions of the sequences `batch` (indices into sequences();
   /// their number in *n); undefined when they have none.
   torch::Tensor loss(const std::vector<std::size_t>& batch, int64_t* n) {
-    return batch_loss(m_, *loss_, scorer_, make_batch(m_, log_, seqs_, batch, is_target_), n);
+    return batch_loss(m_, *loss_, scorer_, make_batch(m_, log_, seqs_, batch, is_target_), n, future_weight_);
   }
   TrainingSequences& sequences() { return seqs_; }
   const TrainingSequences& sequences() const { return seqs_; }
@@ -91,6 +102,7 @@ class TrainingSet {
   std::vector<char> is_target_;
   std::unique_ptr<Loss> loss_;
   TrainingScorer scorer_;
+  double future_weight_;
 };
 
 }  // namespace driftrec::nn

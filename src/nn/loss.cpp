@@ -66,6 +66,13 @@ torch::Tensor chunked_cross_entropy(const torch::Tensor& h, const torch::Tensor&
   return ChunkedCrossEntropy::apply(h, E, targets, chunk);
 }
 
+torch::Tensor Loss::pairs(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& rows,
+                          const torch::Tensor& items, const RepeatBonus& repeat) const {
+  RepeatBonus per_pair;
+  if (repeat.defined()) per_pair = {repeat.weights.index_select(0, rows), repeat.items.index_select(0, rows)};
+  return (*this)(scorer, h.index_select(0, rows), items, per_pair);
+}
+
 torch::Tensor SoftmaxLoss::operator()(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& targets,
                                       const RepeatBonus& repeat) const {
   if (chunk_ > 0 && !repeat.defined())
@@ -82,6 +89,17 @@ torch::Tensor SoftmaxLoss::operator()(const ItemScorer& scorer, const torch::Ten
   if (smoothing_ <= 0) return ce;
   const auto target_score = logits.gather(1, targets.unsqueeze(1)).squeeze(1);
   return ce + smoothing_ * (target_score - logits.slice(1, 1).mean(1)).mean();
+}
+
+torch::Tensor SoftmaxLoss::pairs(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& rows,
+                                 const torch::Tensor& items, const RepeatBonus& repeat) const {
+  if (streams(scorer, repeat)) return Loss::pairs(scorer, h, rows, items, repeat);
+  auto logits = scorer.scores(h, torch::Tensor());
+  if (repeat.defined()) logits = logits + repeat.dense(logits.size(1));
+  const auto target_score = logits.index({rows, items});
+  const auto ce = (torch::logsumexp(logits, 1).index_select(0, rows) - target_score).mean();
+  if (smoothing_ <= 0) return ce;
+  return ce + smoothing_ * (target_score - logits.slice(1, 1).mean(1).index_select(0, rows)).mean();
 }
 
 torch::Tensor BinaryLoss::operator()(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& targets,

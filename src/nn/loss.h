@@ -52,6 +52,12 @@ class Loss {
   /// Mean loss over N positions: states h [N, state_dim], targets [N] (item ids >= 1).
   virtual torch::Tensor operator()(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& targets,
                                    const RepeatBonus& repeat) const = 0;
+  /// Mean loss over M (state, item) pairs: state h[rows[m]] with target items[m] (rows, items [M]),
+  /// several pairs per state (a multi-horizon objective's future items). The same value as
+  /// operator() on the states (and repeat bonus rows) repeated per pair, which is the default; the
+  /// full softmax scores each state once.
+  virtual torch::Tensor pairs(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& rows,
+                              const torch::Tensor& items, const RepeatBonus& repeat) const;
 };
 
 class SoftmaxLoss : public Loss {
@@ -64,8 +70,15 @@ class SoftmaxLoss : public Loss {
   explicit SoftmaxLoss(int64_t chunk = 0, double smoothing = 0.0) : chunk_(chunk), smoothing_(smoothing) {}
   torch::Tensor operator()(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& targets,
                            const RepeatBonus& repeat) const override;
+  /// Materialised logits: one [N, items] pass and a log-sum-exp per state, whatever the pairs per
+  /// state. Streamed (chunk > 0): the default (states repeated per pair).
+  torch::Tensor pairs(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& rows,
+                      const torch::Tensor& items, const RepeatBonus& repeat) const override;
 
  private:
+  bool streams(const ItemScorer& scorer, const RepeatBonus& repeat) const {
+    return chunk_ > 0 && !repeat.defined() && scorer.item_matrix().defined();
+  }
   int64_t chunk_;
   double smoothing_;
 };

@@ -115,6 +115,13 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
                 0),
       float_param("label_smoothing", 0.0,
                   "loss=softmax: share of the target's probability spread uniformly over the items", 0.0, 0.99),
+      int_param("future_targets", 0,
+                "a multi-horizon objective: each training position also learns the items of the next this-many "
+                "training events after its target (the user's own), so the state is trained for what the user goes "
+                "on to want, not only the next event (0 = the next item only)",
+                0, 64),
+      float_param("future_weight", 0.5, "future_targets > 0: weight of the future items' loss against the next item's",
+                  0.0, 100.0),
       string_param("samples", "sequences",
                    "training samples: sequences (each user's last max_len + 1 events, a target at every position) "
                    "or prefixes (every training position its own sample: the events before it, up to max_len, with "

@@ -67,6 +67,40 @@ TEST(Loss, RepeatBonusAddsToTheHistoryItems) {
   EXPECT_NEAR(got, want, 1e-5);
 }
 
+// Several target items per state (a multi-horizon objective): the full softmax scores each state
+// once and equals the states repeated per pair, in value and gradient, with label smoothing and a
+// repeat bonus too.
+TEST(Loss, PairsOfAStateAndSeveralItemsEqualTheStateRepeatedPerPair) {
+  const TableScorer scorer(kItems);
+  const auto rows = torch::tensor({0, 0, 1, 0}, torch::kLong), items = torch::tensor({1, 3, 2, 2}, torch::kLong);
+  // By hand: state 0 scores (0, 2, 0.5, 2.5), state 1 (0, -1, 1, 0).
+  const double lse0 = log_sum_exp({0, 2, 0.5, 2.5}), lse1 = log_sum_exp({0, -1, 1, 0});
+  const double want = ((lse0 - 2) + (lse0 - 2.5) + (lse1 - 1) + (lse0 - 0.5)) / 4;
+  EXPECT_NEAR(nn::SoftmaxLoss().pairs(scorer, kStates, rows, items, {}).item<double>(), want, 1e-5);
+  nn::RepeatBonus r;
+  r.weights = torch::tensor({{0.5f, 0.25f}, {1.0f, 0.0f}});
+  r.items = torch::tensor({{3, 3}, {2, 1}}, torch::kLong);
+  for (const double smoothing : {0.0, 0.2})
+    for (const bool bonus : {false, true}) {
+      const nn::SoftmaxLoss loss(0, smoothing);
+      const auto repeat = bonus ? r : nn::RepeatBonus{};
+      auto h1 = kStates.clone().requires_grad_(true), h2 = kStates.clone().requires_grad_(true);
+      const auto a = loss.pairs(scorer, h1, rows, items, repeat);
+      nn::RepeatBonus per_pair;
+      if (bonus) per_pair = {r.weights.index_select(0, rows), r.items.index_select(0, rows)};
+      const auto b = loss(scorer, h2.index_select(0, rows), items, per_pair);
+      EXPECT_NEAR(a.item<double>(), b.item<double>(), 1e-5) << smoothing << " " << bonus;
+      a.backward();
+      b.backward();
+      EXPECT_TRUE(torch::allclose(h1.grad(), h2.grad(), 1e-5, 1e-6)) << smoothing << " " << bonus;
+    }
+  // Any other loss: the default, states repeated per pair.
+  torch::manual_seed(1);
+  const auto bce = nn::BinaryLoss().pairs(scorer, kStates, rows, items, {}).item<double>();
+  torch::manual_seed(1);
+  EXPECT_NEAR(bce, nn::BinaryLoss()(scorer, kStates.index_select(0, rows), items, {}).item<double>(), 1e-6);
+}
+
 TEST(Loss, BinaryCrossEntropyWithOneNegative) {
   // Two items only: every negative is item 1.
   const TableScorer scorer(kItems.slice(0, 0, 2));

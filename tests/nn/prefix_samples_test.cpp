@@ -181,6 +181,53 @@ TEST(PrefixSamples, AStrideMakesASampleEveryKPositionsWithItsLastKTargets) {
   EXPECT_THROW(nn::training_sequences(log, n_users, max_len, 16, "", -1), InvalidInput);
 }
 
+// future_targets K: each target position also carries the items of the user's next K training
+// events after its target (fewer near the user's end, none from another user), and the batch loss
+// adds future_weight times their loss against the position's state.
+TEST(PrefixSamples, FutureTargetsAreTheUsersNextEventsAfterTheTarget) {
+  Pieces p("sasrec", {});
+  const auto& log = prefix_data().split.train.log;
+  auto t = nn::training_sequences(log, prefix_data().split.train.n_users(), p.m.max_len, 16, "", 1);
+  t.future_targets = 3;
+  std::size_t short_rows = 0;
+  for (const auto& batch : t.batches) {
+    const auto tb = nn::make_batch(p.m, log, t, batch, p.is_target);
+    ASSERT_TRUE(tb.future.defined());
+    ASSERT_EQ(tb.future.size(0), tb.targets.numel());
+    ASSERT_EQ(tb.future.size(1), 3);
+    const auto L = tb.targets.numel() / static_cast<int64_t>(batch.size());
+    for (std::size_t b = 0; b < batch.size(); ++b) {
+      const auto& s = t.seqs[batch[b]];
+      const auto row = static_cast<int64_t>(b) * L + L - 1;  // the target position
+      const auto user_end = log.user_end(log.user[static_cast<std::size_t>(s.end - 1)]);
+      for (int64_t k = 0; k < 3; ++k) {
+        const auto r = s.end + k;  // the k-th event after the target (row s.end - 1)
+        const auto want = r < user_end ? log.item[static_cast<std::size_t>(r)] : 0;
+        EXPECT_EQ(tb.future[row][k].item<int64_t>(), want);
+        short_rows += want == 0;
+      }
+      // Positions without a target carry no future items.
+      EXPECT_EQ(tb.future.slice(0, static_cast<int64_t>(b) * L, row).ne(0).sum().item<int64_t>(), 0);
+    }
+  }
+  EXPECT_GT(short_rows, 0u);  // users' newest positions have fewer than K events after them
+  // The loss: the next item's, plus future_weight times the pairs' (states repeated per pair).
+  auto loss = nn::make_training_loss(p.c, prefix_data().split.train);
+  nn::TrainingScorer scorer(p.m, prefix_data().split.train.n_items());
+  const auto tb = nn::make_batch(p.m, log, t, t.batches.back(), p.is_target);
+  p.m.net->eval();
+  torch::NoGradGuard no_grad;
+  int64_t n = 0;
+  const auto with = nn::batch_loss(p.m, *loss, scorer, tb, &n, 0.5).item<double>();
+  const auto next = nn::batch_loss(p.m, *loss, scorer, tb, &n, 0.0).item<double>();
+  const auto h = p.m.net->forward(tb.inputs.features()).reshape({-1, p.m.state_dim()});
+  const auto pairs = tb.future.nonzero();
+  const auto later = (*loss)(scorer, h.index_select(0, pairs.select(1, 0)),
+                             tb.future.index({pairs.select(1, 0), pairs.select(1, 1)}), {});
+  EXPECT_NEAR(with, next + 0.5 * later.item<double>(), 1e-4);
+  EXPECT_GT(with, next);
+}
+
 TEST(PrefixSamples, TrainsDeterministicallyAndIsRefusedWherePrivacyCountsUsers) {
   nn::register_neural_models();
   auto fit = [](const nlohmann::json& extra) {
