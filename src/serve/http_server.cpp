@@ -458,7 +458,10 @@ std::string HttpServer::Impl::prometheus() const {
   const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   os << "# TYPE driftrec_events_ingested_total counter\ndriftrec_events_ingested_total " << s.events_ingested << "\n";
   os << "# HELP driftrec_ingest_commits_total store transactions the ingest commit thread wrote (or tried)\n"
-     << "# TYPE driftrec_ingest_commits_total counter\ndriftrec_ingest_commits_total " << s.ingest_commits << "\n";
+     << "# TYPE driftrec_ingest_commits_total counter\ndriftrec_ingest_commits_total " << s.ingest_commits << "\n"
+     << "# HELP driftrec_ingest_commit_seconds_total time the ingest commit thread spent writing those transactions\n"
+     << "# TYPE driftrec_ingest_commit_seconds_total counter\ndriftrec_ingest_commit_seconds_total "
+     << s.ingest_commit_seconds << "\n";
   os << "# TYPE driftrec_unknown_item_events_total counter\ndriftrec_unknown_item_events_total "
      << s.unknown_item_events << "\n";
   os << "# TYPE driftrec_cached_users gauge\ndriftrec_cached_users " << s.cached_users << "\n";

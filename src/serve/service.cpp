@@ -276,6 +276,7 @@ ServiceStats Service::stats() const {
   ServiceStats s;
   s.events_ingested = events_ingested_;
   s.ingest_commits = ingest_commits_;
+  s.ingest_commit_seconds = static_cast<double>(ingest_commit_ns_.load()) * 1e-9;
   s.unknown_item_events = unknown_items_;
   for (const auto& sh : shards_) {
     std::lock_guard lock(sh->mu);

@@ -7,6 +7,7 @@
 // one thread commit whatever has arrived meanwhile makes the group as large as the load, with one
 // wake-up per group (docs/design-notes.md, "Ingest commit thread").
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <future>
 
@@ -111,6 +112,7 @@ void Service::commit_group(std::vector<Pending>& group) {
     for (auto& r : p.rows) rows.push_back(std::move(r));
   std::vector<std::int64_t> seqs;
   std::exception_ptr error;
+  const auto started = std::chrono::steady_clock::now();
   try {
     ++ingest_commits_;
     seqs = append_own([&] { return store_->append(rows); });  // durable from here on
@@ -118,6 +120,8 @@ void Service::commit_group(std::vector<Pending>& group) {
   } catch (...) {
     error = std::current_exception();
   }
+  ingest_commit_ns_ +=
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count();
   std::size_t back = 0;
   for (auto& p : group)
     for (auto& r : p.rows) r = std::move(rows[back++]);

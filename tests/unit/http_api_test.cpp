@@ -90,6 +90,8 @@ TEST_F(HttpApi, EventsAreAnsweredOnceDurableWhateverTheBodySize) {
   EXPECT_EQ(s.events_ingested, 421);
   EXPECT_GE(s.ingest_commits, 1);
   EXPECT_LE(s.ingest_commits, 2 + 120);
+  EXPECT_GT(s.ingest_commit_seconds, 0.0);
+  EXPECT_NE(client_->Get("/metrics")->body.find("driftrec_ingest_commit_seconds_total "), std::string::npos);
   EXPECT_EQ(body(client_->Get("/v1/users/w3/recommendations"))["history_length"], 20);
 }
 

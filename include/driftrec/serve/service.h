@@ -166,7 +166,8 @@ struct UserExport {
 /// Counters for /metrics.
 struct ServiceStats {
   std::int64_t events_ingested = 0;
-  std::int64_t ingest_commits = 0;  ///< store transactions of the ingest commit thread (events per commit = ratio)
+  std::int64_t ingest_commits = 0;   ///< store transactions of the ingest commit thread (events per commit = ratio)
+  double ingest_commit_seconds = 0;  ///< time those transactions took (mean per commit = ratio; busy share = rate)
   std::int64_t unknown_item_events = 0;
   std::int64_t cached_users = 0;
   std::int64_t cache_bytes = 0;  ///< estimated bytes held by cached user states
@@ -314,6 +315,7 @@ class Service {
   mutable std::mutex bundle_mu_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<std::int64_t> ingest_commits_{0};
+  std::atomic<std::int64_t> ingest_commit_ns_{0};
   std::atomic<std::int64_t> events_ingested_{0}, unknown_items_{0}, reloads_failed_{0}, users_deleted_{0},
       events_purged_{0};
   std::atomic<double> last_event_at_{0};
