@@ -13,7 +13,10 @@
 # Replay scores only items new to the user (--skip-repeats: a cart or buy right after the view of
 # the same item would otherwise dominate).
 # Writes bench/results/drift_sweep.json and prints a Markdown table.
-#   bench/drift_sweep.sh [users=3000] [items=2000] [settings="none weak moderate strong"] [models=...]
+#   [SEQ_SET="k=v ..."] [OUT=file.json] bench/drift_sweep.sh [users=3000] [items=2000] [settings="none weak moderate strong"] [models=...]
+# SEQ_SET: settings added with --set to the sequential models' committed configs (e.g. the
+# multi-horizon objective, "future_targets=10 future_weight=0.5"), an ablation: OUT then names
+# another results file so the committed-config sweep is not overwritten.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 users=${1:-3000}
@@ -21,6 +24,9 @@ items=${2:-2000}
 settings=${3:-"none weak moderate strong"}
 models=${4:-"pop itemknn bpr ials gru4rec sasrec hstu"}
 bin=${DRIFTREC_BIN:-build/driftrec}
+out=${OUT:-bench/results/drift_sweep.json}
+seq_set=()
+for kv in ${SEQ_SET:-}; do seq_set+=(--set "$kv"); done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 declare -A flags=(
@@ -38,8 +44,10 @@ for s in $settings; do
   $bin --log-level warn synth --preset ecommerce --users "$users" --items "$items" --seed 7 ${flags[$s]} --out "$data" > /dev/null
   prov+=(--data "$s (driftrec synth --preset ecommerce --users $users --items $items --seed 7 ${flags[$s]})=$data")
   for m in $models; do
+    extra=()
+    [[ " gru4rec sasrec hstu caser " == *" $m "* ]] && extra=("${seq_set[@]}")
     $bin --log-level warn --threads 2 train --data "$data" "${split[@]}" --model "$m" --config "configs/beauty/$m.yaml" \
-      --out "$work/$s-$m" > /dev/null
+      "${extra[@]}" --out "$work/$s-$m" > /dev/null
     $bin --log-level warn --threads 2 evaluate --model "$work/$s-$m" --data "$data" --json "$work/$s-$m.split.json" > /dev/null
     $bin --log-level warn --threads 2 evaluate --model "$work/$s-$m" --data "$data" --protocol replay --skip-repeats \
       --json "$work/$s-$m.replay.json" > /dev/null
@@ -112,17 +120,18 @@ json.dump({"setting": s, "synth_flags": flags, "truth": json.load(open(drift)),
 PY
 done
 mkdir -p bench/results
-python3 - "$users" "$items" "$settings" "$models" "${rows[@]}" <<'PY'
+python3 - "$users" "$items" "$settings" "$models" "$out" "${SEQ_SET:-}" "${rows[@]}" <<'PY'
 import json, sys, os
-users, items, settings, models = sys.argv[1:5]
-rows = [json.load(open(p)) for p in sys.argv[5:]]
-work = os.path.dirname(sys.argv[5])
+users, items, settings, models, out, seq_set = sys.argv[1:7]
+rows = [json.load(open(p)) for p in sys.argv[7:]]
+work = os.path.dirname(sys.argv[7])
 per = [json.load(open(os.path.join(work, s + ".setting"))) for s in settings.split()]
-json.dump({"what": "drift sweep: ecommerce preset, temporal split 0.8 / 0.9, configs/beauty/*.yaml unchanged",
+json.dump({"what": "drift sweep: ecommerce preset, temporal split 0.8 / 0.9, configs/beauty/*.yaml unchanged" +
+                   (f"; sequential models with --set {seq_set}" if seq_set else ""),
            "protocol": "split: test cases after the 0.9 cutoff, full ranking, seen excluded; replay: every event after "
                        "the 0.9 cutoff scored before it is observed; tracking: top-10 category mix vs true interests",
            "users": int(users), "items": int(items), "settings": per, "rows": rows},
-          open("bench/results/drift_sweep.json", "w"), indent=2)
+          open(out, "w"), indent=2)
 print("| setting | truth tv/session | model | NDCG@10 | tracking tv | replay NDCG@10 (frozen) | replay tv | lag mean (crossed/shifts) | train s |")
 print("|---|---|---|---|---|---|---|---|---|")
 drift = {p["setting"]: p["truth"]["session_tv_mean"] for p in per}
@@ -132,5 +141,5 @@ for r in rows:
           f"{r['lag_mean']:.2f} ({r['shifts_crossed']}/{r['shifts']}) | {r['training_seconds']:.0f} |")
 PY
 # Command, data fingerprints, commit and date into the results file.
-bench/provenance.py bench/results/drift_sweep.json --command "bench/drift_sweep.sh $users $items \"$settings\" \"$models\"" \
+bench/provenance.py "$out" --command "${SEQ_SET:+SEQ_SET=\"$SEQ_SET\" }${OUT:+OUT=$OUT }bench/drift_sweep.sh $users $items \"$settings\" \"$models\"" \
   "${prov[@]}"
