@@ -76,6 +76,11 @@ Response error_answer(const std::string& request, const std::exception_ptr& erro
   return error_response(500, "internal", "internal error; see the server log");
 }
 
+/// error_answer for a request (logged as "METHOD path").
+Response error_answer(const Request& req, const std::exception_ptr& error) {
+  return error_answer(req.method + " " + req.path, error);
+}
+
 /// POST /v1/events' answer.
 Response events_answer(const IngestResult& r) {
   std::int64_t first = 0, last = 0;  // of the stored events (0 when none was)
@@ -151,7 +156,7 @@ struct HttpServer::Impl {
       try {
         fn(req, res);
       } catch (...) {
-        res = error_answer(req.method + " " + req.path, std::current_exception());
+        res = error_answer(req, std::current_exception());
       }
     };
   }
@@ -168,8 +173,7 @@ struct HttpServer::Impl {
         fn(requests, replies);
       } catch (...) {
         const auto error = std::current_exception();
-        for (std::size_t i = 0; i < requests.size(); ++i)
-          replies[i](error_answer(requests[i]->method + " " + requests[i]->path, error));
+        for (std::size_t i = 0; i < requests.size(); ++i) replies[i](error_answer(*requests[i], error));
       }
     };
   }
@@ -185,7 +189,7 @@ struct HttpServer::Impl {
       try {
         fn(req, reply);
       } catch (...) {
-        reply(error_answer(req.method + " " + req.path, std::current_exception()));
+        reply(error_answer(req, std::current_exception()));
       }
     };
   }
@@ -299,7 +303,7 @@ void HttpServer::Impl::install_read_routes() {
                     batch.push_back(UserRequest{checked_id(req.matches[0], "user"), recommend_request(req)});
                     which.push_back(i);
                   } catch (...) {
-                    replies[i](error_answer(req.method + " " + req.path, std::current_exception()));
+                    replies[i](error_answer(req, std::current_exception()));
                   }
                 }
                 std::vector<std::exception_ptr> errors;
@@ -307,7 +311,7 @@ void HttpServer::Impl::install_read_routes() {
                 for (std::size_t k = 0; k < batch.size(); ++k) {
                   const auto& req = *requests[which[k]];
                   if (errors[k]) {
-                    replies[which[k]](error_answer(req.method + " " + req.path, errors[k]));
+                    replies[which[k]](error_answer(req, errors[k]));
                     continue;
                   }
                   auto j = to_json(results[k]);

@@ -172,30 +172,28 @@ struct Service::Retention {
 template <typename Fn>
 std::vector<std::int64_t> Service::append_own(Fn fn) {
   if (!options_.replica) return with_store(fn);
-  std::uint64_t ticket = 0;
-  {
-    std::lock_guard lock(own_mu_);
-    ticket = next_ticket_++;
-    tickets_in_flight_.insert(ticket);
-  }
-  std::vector<std::int64_t> seqs;
-  try {
-    seqs = with_store(fn);
-  } catch (...) {
-    {
-      std::lock_guard lock(own_mu_);
-      tickets_in_flight_.erase(ticket);
+  // The ticket is returned when this append has recorded its seqs, or failed (follow() waits on it).
+  struct Ticket {
+    Service& s;
+    std::uint64_t number;
+    ~Ticket() {
+      {
+        std::lock_guard lock(s.own_mu_);
+        s.tickets_in_flight_.erase(number);
+      }
+      s.own_cv_.notify_all();
     }
-    own_cv_.notify_all();
-    throw;
-  }
-  {
+  };
+  const auto taken = [this] {
     std::lock_guard lock(own_mu_);
-    for (const auto s : seqs)
-      if (s > 0) own_seqs_.insert(s);
-    tickets_in_flight_.erase(ticket);
-  }
-  own_cv_.notify_all();
+    tickets_in_flight_.insert(next_ticket_);
+    return next_ticket_++;
+  }();
+  const Ticket ticket{*this, taken};
+  auto seqs = with_store(fn);
+  std::lock_guard lock(own_mu_);
+  for (const auto s : seqs)
+    if (s > 0) own_seqs_.insert(s);
   return seqs;
 }
 

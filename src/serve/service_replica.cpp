@@ -73,7 +73,8 @@ std::size_t Service::follow() {
       // before `horizon`: once those are recorded, own_seqs_ names every own row scanned.
       std::unique_lock lock(own_mu_);
       const auto horizon = next_ticket_;
-      own_cv_.wait(lock, [&] { return tickets_in_flight_.empty() || *tickets_in_flight_.begin() >= horizon; });
+      if (!rows.empty())  // nothing read, nothing to tell apart
+        own_cv_.wait(lock, [&] { return tickets_in_flight_.empty() || *tickets_in_flight_.begin() >= horizon; });
       std::vector<store::StoredEvent> others;
       for (auto& e : rows)
         if (own_seqs_.erase(e.seq) == 0) {
