@@ -73,18 +73,28 @@ torch::Tensor Loss::pairs(const ItemScorer& scorer, const torch::Tensor& h, cons
   return (*this)(scorer, h.index_select(0, rows), items, per_pair);
 }
 
+torch::Tensor SoftmaxLoss::streamed_items(const ItemScorer& scorer, const RepeatBonus& repeat) const {
+  return chunk_ > 0 && !repeat.defined() ? scorer.item_matrix() : torch::Tensor();
+}
+
+torch::Tensor SoftmaxLoss::streamed(const ItemScorer& scorer, const torch::Tensor& E, const torch::Tensor& h,
+                                    const torch::Tensor& targets) const {
+  auto ce = chunked_cross_entropy(h, E, targets, chunk_);
+  if (smoothing_ <= 0) return ce;
+  // mean_i <h, E_i> over the real items = <h, mean_i E_i>.
+  const auto mean_score = torch::mv(h, E.slice(0, 1).mean(0));
+  return ce + smoothing_ * (scorer.row_scores(h, targets) - mean_score).mean();
+}
+
+torch::Tensor SoftmaxLoss::logits(const ItemScorer& scorer, const torch::Tensor& h, const RepeatBonus& repeat) {
+  auto out = scorer.scores(h, torch::Tensor());
+  return repeat.defined() ? out + repeat.dense(out.size(1)) : out;
+}
+
 torch::Tensor SoftmaxLoss::operator()(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& targets,
                                       const RepeatBonus& repeat) const {
-  if (chunk_ > 0 && !repeat.defined())
-    if (const auto E = scorer.item_matrix(); E.defined()) {
-      auto ce = chunked_cross_entropy(h, E, targets, chunk_);
-      if (smoothing_ <= 0) return ce;
-      // mean_i <h, E_i> over the real items = <h, mean_i E_i>.
-      const auto mean_score = torch::mv(h, E.slice(0, 1).mean(0));
-      return ce + smoothing_ * (scorer.row_scores(h, targets) - mean_score).mean();
-    }
-  auto logits = scorer.scores(h, torch::Tensor());
-  if (repeat.defined()) logits = logits + repeat.dense(logits.size(1));
+  if (const auto E = streamed_items(scorer, repeat); E.defined()) return streamed(scorer, E, h, targets);
+  const auto logits = SoftmaxLoss::logits(scorer, h, repeat);
   auto ce = torch::nn::functional::cross_entropy(logits, targets);
   if (smoothing_ <= 0) return ce;
   const auto target_score = logits.gather(1, targets.unsqueeze(1)).squeeze(1);
@@ -93,9 +103,9 @@ torch::Tensor SoftmaxLoss::operator()(const ItemScorer& scorer, const torch::Ten
 
 torch::Tensor SoftmaxLoss::pairs(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& rows,
                                  const torch::Tensor& items, const RepeatBonus& repeat) const {
-  if (streams(scorer, repeat)) return Loss::pairs(scorer, h, rows, items, repeat);
-  auto logits = scorer.scores(h, torch::Tensor());
-  if (repeat.defined()) logits = logits + repeat.dense(logits.size(1));
+  if (const auto E = streamed_items(scorer, repeat); E.defined())
+    return streamed(scorer, E, h.index_select(0, rows), items);
+  const auto logits = SoftmaxLoss::logits(scorer, h, repeat);
   const auto target_score = logits.index({rows, items});
   const auto ce = (torch::logsumexp(logits, 1).index_select(0, rows) - target_score).mean();
   if (smoothing_ <= 0) return ce;

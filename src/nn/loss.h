@@ -71,14 +71,19 @@ class SoftmaxLoss : public Loss {
   torch::Tensor operator()(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& targets,
                            const RepeatBonus& repeat) const override;
   /// Materialised logits: one [N, items] pass and a log-sum-exp per state, whatever the pairs per
-  /// state. Streamed (chunk > 0): the default (states repeated per pair).
+  /// state. Streamed (chunk > 0): each state repeated per pair.
   torch::Tensor pairs(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& rows,
                       const torch::Tensor& items, const RepeatBonus& repeat) const override;
 
  private:
-  bool streams(const ItemScorer& scorer, const RepeatBonus& repeat) const {
-    return chunk_ > 0 && !repeat.defined() && scorer.item_matrix().defined();
-  }
+  /// The item matrix to stream the catalogue from (chunk > 0, no repeat bonus, a plain
+  /// inner-product scorer); undefined when the logits are materialised.
+  torch::Tensor streamed_items(const ItemScorer& scorer, const RepeatBonus& repeat) const;
+  /// The streamed loss of states h against `targets` over the item matrix E.
+  torch::Tensor streamed(const ItemScorer& scorer, const torch::Tensor& E, const torch::Tensor& h,
+                         const torch::Tensor& targets) const;
+  /// Every item's score per state [N, items], with the repeat bonus when there is one.
+  static torch::Tensor logits(const ItemScorer& scorer, const torch::Tensor& h, const RepeatBonus& repeat);
   int64_t chunk_;
   double smoothing_;
 };

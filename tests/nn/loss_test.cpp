@@ -77,6 +77,14 @@ TEST(Loss, PairsOfAStateAndSeveralItemsEqualTheStateRepeatedPerPair) {
   const double lse0 = log_sum_exp({0, 2, 0.5, 2.5}), lse1 = log_sum_exp({0, -1, 1, 0});
   const double want = ((lse0 - 2) + (lse0 - 2.5) + (lse1 - 1) + (lse0 - 0.5)) / 4;
   EXPECT_NEAR(nn::SoftmaxLoss().pairs(scorer, kStates, rows, items, {}).item<double>(), want, 1e-5);
+  class Matrix : public TableScorer {  // streamed in chunks: the same value
+   public:
+    using TableScorer::TableScorer;
+    torch::Tensor item_matrix() const override { return kItems; }
+  };
+  for (const double smoothing : {0.0, 0.2})
+    EXPECT_NEAR(nn::SoftmaxLoss(3, smoothing).pairs(Matrix(kItems), kStates, rows, items, {}).item<double>(),
+                nn::SoftmaxLoss(0, smoothing).pairs(scorer, kStates, rows, items, {}).item<double>(), 1e-5);
   nn::RepeatBonus r;
   r.weights = torch::tensor({{0.5f, 0.25f}, {1.0f, 0.0f}});
   r.items = torch::tensor({{3, 3}, {2, 1}}, torch::kLong);
