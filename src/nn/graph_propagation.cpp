@@ -1,7 +1,11 @@
 #include "graph_propagation.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include "pch.h"
 
@@ -84,6 +88,18 @@ void spmm(const Graph& g, const float* x, float* y, int d) {
   at::parallel_for(0, g.nodes, 512, [&](std::int64_t b, std::int64_t e) { spmm_range(g, nullptr, b, e, x, y, d); });
 }
 
+int propagation_threads() {
+  std::mutex lock;
+  std::set<std::thread::id> seen;
+  at::parallel_for(0, 64 * at::get_num_threads(), 1, [&](std::int64_t, std::int64_t) {
+    // Long enough that every thread of the team gets a chunk before the first ones finish.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    const std::lock_guard<std::mutex> hold(lock);
+    seen.insert(std::this_thread::get_id());
+  });
+  return static_cast<int>(seen.size());
+}
+
 /// A^0 x, A^1 x, ..., A^k x (each [nodes, d]).
 std::vector<std::vector<float>> powers(const Graph& g, const float* x, int d, int k) {
   const auto n = static_cast<std::size_t>(g.nodes) * static_cast<std::size_t>(d);
@@ -96,7 +112,8 @@ std::vector<std::vector<float>> powers(const Graph& g, const float* x, int d, in
   return out;
 }
 
-Trainer::Trainer(const Graph& g, int dim, int layers, double reg) : g_(g), d_(dim), k_(layers), reg_(reg) {
+Trainer::Trainer(const Graph& g, int dim, int layers, double reg, std::shared_ptr<const GraphLoss> loss)
+    : g_(g), d_(dim), k_(layers), reg_(reg), loss_(loss ? std::move(loss) : std::make_shared<BprGraphLoss>()) {
   const auto n = static_cast<std::size_t>(g.nodes) * static_cast<std::size_t>(d_);
   a_.resize(n);
   b_.resize(n);
@@ -119,7 +136,7 @@ double Trainer::step(const float* ego, const Batch& batch, float* grad) {
   const auto rows = rows_of(batch);
   final_rows(ego, rows);
   std::fill(grad_.begin(), grad_.end(), 0.0f);
-  const double loss = bpr_gradient(batch);
+  const double loss = loss_->gradient(final_.data(), batch, d_, grad_.data());
   // d / d ego = (G + A G + ... + A^K G) / (K + 1): the propagation is symmetric.
   const auto n = grad_.size();
   const float scale = 1.0f / static_cast<float>(k_ + 1);
@@ -157,29 +174,6 @@ void Trainer::final_rows(const float* ego, const std::vector<std::int64_t>& rows
   const float scale = 1.0f / static_cast<float>(k_ + 1);
   for (auto r : rows)
     for (int f = 0; f < d_; ++f) final_[r * d_ + f] *= scale;
-}
-
-double Trainer::bpr_gradient(const Batch& b) {
-  double loss = 0;
-  const double inv = 1.0 / static_cast<double>(b.user.size());
-  for (std::size_t s = 0; s < b.user.size(); ++s) {
-    const float* u = final_.data() + b.user[s] * d_;
-    const float* p = final_.data() + b.pos[s] * d_;
-    const float* n = final_.data() + b.neg[s] * d_;
-    double x = 0;
-    for (int f = 0; f < d_; ++f) x += static_cast<double>(u[f]) * (p[f] - n[f]);
-    loss += x > 0 ? std::log1p(std::exp(-x)) : -x + std::log1p(std::exp(x));
-    const auto g = static_cast<float>(-inv / (1.0 + std::exp(x)));  // d softplus(-x) / dx / batch
-    float* gu = grad_.data() + b.user[s] * d_;
-    float* gp = grad_.data() + b.pos[s] * d_;
-    float* gn = grad_.data() + b.neg[s] * d_;
-    for (int f = 0; f < d_; ++f) {
-      gu[f] += g * (p[f] - n[f]);
-      gp[f] += g * u[f];
-      gn[f] -= g * u[f];
-    }
-  }
-  return loss * inv;
 }
 
 DenseAdam::DenseAdam(std::size_t size, double lr, double beta1, double beta2, double eps)

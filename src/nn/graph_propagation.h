@@ -1,10 +1,12 @@
 #pragma once
 // LightGCN's arithmetic on plain arrays (lightgcn.h): the symmetric normalised user-item graph, its
 // propagation with our CSR kernel, and one BPR step's gradient with respect to the ego embeddings
-// (the BPR gradient on the batch's final rows pushed back through the same propagation). Internal
+// (the loss's gradient on the batch's final rows pushed back through the same propagation). Internal
 // to the nn layer; tested on its own (tests/nn/lightgcn_test.cpp).
 #include <cstdint>
 #include <vector>
+
+#include "graph_loss.h"
 
 namespace driftrec::nn {
 
@@ -26,30 +28,31 @@ Graph build_graph(const std::vector<std::vector<std::int32_t>>& seen, std::int32
 /// y = A x over all rows ([nodes, d], row-parallel, deterministic).
 void spmm(const Graph& g, const float* x, float* y, int d);
 
+/// How many threads the propagation's parallel loops run on: at::parallel_for is inline OpenMP, so a
+/// layer compiled without -fopenmp runs it on one thread whatever torch::set_num_threads says (the
+/// nn layer did until 2026-12: every LightGCN step ran serially on 2 cores).
+int propagation_threads();
+
 /// A^0 x, A^1 x, ..., A^k x (each [nodes, d]).
 std::vector<std::vector<float>> powers(const Graph& g, const float* x, int d, int k);
-
-/// One BPR batch: (user node, positive item node, negative item node) triples.
-struct Batch {
-  std::vector<std::int64_t> user, pos, neg;
-};
 
 /// One step's loss and gradient; buffers are reused across steps.
 class Trainer {
  public:
-  Trainer(const Graph& g, int dim, int layers, double reg);
-  /// Mean BPR loss softplus(x_un - x_up) of the batch on the final embeddings (mean of A^0..A^K ego);
-  /// writes d(loss + reg / 2 / batch * sum of the batch's squared ego rows) / d ego into `grad`
+  /// Trains with `loss` (BPR when none is given).
+  Trainer(const Graph& g, int dim, int layers, double reg, std::shared_ptr<const GraphLoss> loss = nullptr);
+  /// The batch's mean loss on the final embeddings (mean of A^0..A^K ego); writes
+  /// d(loss + reg / 2 / batch * sum of the squared ego rows listed in the batch) / d ego into `grad`
   /// ([nodes, d], every entry written).
   double step(const float* ego, const Batch& batch, float* grad);
 
  private:
   void final_rows(const float* ego, const std::vector<std::int64_t>& rows);
-  double bpr_gradient(const Batch& b);
 
   const Graph& g_;
   int d_, k_;
   double reg_;
+  std::shared_ptr<const GraphLoss> loss_;
   std::vector<float> a_, b_, grad_, final_;
 };
 

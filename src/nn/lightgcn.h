@@ -5,11 +5,13 @@
 // only parameters are the ego embeddings E0 [users + items, d]; the final embeddings are the mean of
 // E0, A E0, ..., A^K E0 and a user scores an item by the inner product of their final embeddings.
 // Trained with BPR on uniformly sampled (user, positive, negative) triples, L2 on the batch's ego
-// rows and Adam (the paper's defaults: 3 layers, d = 64, lr 1e-3, L2 1e-4, batch 2048).
+// rows and Adam (the paper's defaults: 3 layers, d = 64, lr 1e-3, L2 1e-4, batch 2048), or with
+// `loss: softmax`: a sampled softmax over cosine similarities against negatives shared by the batch
+// (graph_loss.h), which needs far fewer epochs; a softmax-trained model ranks by unit item vectors.
 //
 // The propagation is exact and runs on our own CSR kernel (LibTorch 1.13's sparse CPU matmul was 7x
-// slower here); gradients are written by hand: the BPR gradient on the batch's final rows, pushed
-// back through the same (symmetric) propagation. LibTorch supplies Adam and the tensors.
+// slower here); gradients are written by hand: the loss's gradient on the batch's final rows, pushed
+// back through the same (symmetric) propagation. Our fused Adam updates the ego matrix.
 //
 // Serving without the graph: a user's final embedding only needs the items' layer embeddings,
 //   e_u = (e_u^0 + sum_{k=1..K} sum_{i in N(u)} e_i^{k-1} / sqrt(|N(u)| deg_i)) / (K + 1),

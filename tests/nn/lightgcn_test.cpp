@@ -1,11 +1,15 @@
 // LightGCN's pieces: the normalised graph, the hand-written gradient (against finite differences)
 // and the serving tables (fold-in equals the full propagation for trained users).
+#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <thread>
 
 #include "../../src/nn/graph_propagation.h"
+#include "driftrec/core/error.h"
 #include "driftrec/core/rng.h"
 #include "driftrec/data/synth.h"
 #include "driftrec/data/transforms.h"
@@ -43,28 +47,26 @@ TEST(LightGcnGraph, NormalisesBySqrtOfBothDegrees) {
   EXPECT_FLOAT_EQ(y[5], 0.0f);
 }
 
-TEST(LightGcnGraph, GradientMatchesFiniteDifferences) {
+/// Checks Trainer::step's gradient (loss + the L2 on the batch's listed ego rows) against central
+/// finite differences on every entry of the ego matrix.
+void expect_gradient_matches_finite_differences(const Batch& b, std::shared_ptr<const GraphLoss> loss) {
   const auto g = build_graph(kSeen, 3, 4);
   const int d = 3, layers = 2;
   const double reg = 0.1;
   Rng rng(5);
   std::vector<float> ego(static_cast<std::size_t>(g.nodes) * d);
   for (auto& x : ego) x = static_cast<float>(rng.normal());
-  Batch b;
-  b.user = {1, 2, 1};
-  b.pos = {4, 6, 5};
-  b.neg = {6, 4, 6};
   auto objective = [&](const std::vector<float>& e) {
-    Trainer t(g, d, layers, reg);
+    Trainer t(g, d, layers, reg, loss);
     std::vector<float> unused(e.size());
     double sq = 0;
     for (const auto* list : {&b.user, &b.pos, &b.neg})
       for (auto v : *list)
         for (int f = 0; f < d; ++f)
           sq += double{e[static_cast<std::size_t>(v * d + f)]} * e[static_cast<std::size_t>(v * d + f)];
-    return t.step(e.data(), b, unused.data()) + reg / 2 / 3.0 * sq;
+    return t.step(e.data(), b, unused.data()) + reg / 2 / static_cast<double>(b.user.size()) * sq;
   };
-  Trainer t(g, d, layers, reg);
+  Trainer t(g, d, layers, reg, loss);
   std::vector<float> grad(ego.size(), -7.0f);
   t.step(ego.data(), b, grad.data());
   int checked = 0;
@@ -79,15 +81,66 @@ TEST(LightGcnGraph, GradientMatchesFiniteDifferences) {
   EXPECT_GE(checked, 10);  // most entries matter (padding rows and unreached nodes do not)
 }
 
-TEST(LightGcn, FoldInEqualsTheFullPropagationForTrainedUsers) {
+TEST(LightGcnGraph, PropagationRunsOnEveryThreadItIsGiven) {
+  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "one core";
+  const int before = at::get_num_threads();
+  at::set_num_threads(2);
+  EXPECT_EQ(propagation_threads(), 2);  // 1 when the nn layer is compiled without OpenMP
+  at::set_num_threads(before);
+}
+
+TEST(LightGcnGraph, BprGradientMatchesFiniteDifferences) {
+  Batch b;
+  b.user = {1, 2, 1};
+  b.pos = {4, 6, 5};
+  b.neg = {6, 4, 6};
+  expect_gradient_matches_finite_differences(b, nullptr);
+  expect_gradient_matches_finite_differences(b, std::make_shared<BprGraphLoss>());
+}
+
+TEST(LightGcnGraph, SoftmaxGradientMatchesFiniteDifferences) {
+  Batch b;
+  b.user = {1, 2, 1};
+  b.pos = {4, 6, 5};
+  b.neg = {6, 4, 5, 6};  // shared; row 0's positive (4) and row 2's (5) are among them, masked there
+  expect_gradient_matches_finite_differences(b, std::make_shared<SampledSoftmaxGraphLoss>(0.5));
+}
+
+TEST(LightGcnGraph, SoftmaxLossIsTheCrossEntropyOverCosinesWithTheRowsOwnPositiveMasked) {
+  // Nodes 0..3, d = 2: user 0 = (2, 0); positive 1 = (1, 1); negative 2 = (0, 3); node 3 = (-1, 0).
+  const std::vector<float> final = {2, 0, 1, 1, 0, 3, -1, 0};
+  Batch b;
+  b.user = {0};
+  b.pos = {1};
+  b.neg = {2, 1};  // the positive drawn as a negative does not count against itself
+  std::vector<float> grad(final.size(), 0.0f);
+  const SampledSoftmaxGraphLoss loss(0.5);
+  // z_pos = cos 45 deg / 0.5 = sqrt 2, z_neg = 0: loss = log(1 + e^-sqrt2).
+  EXPECT_NEAR(loss.gradient(final.data(), b, 2, grad.data()), std::log1p(std::exp(-std::sqrt(2.0))), 1e-6);
+  b.neg = {2, 3};  // node 3 is opposite the user: cos = -1, z = -2
+  std::fill(grad.begin(), grad.end(), 0.0f);
+  const double zp = std::sqrt(2.0);
+  EXPECT_NEAR(loss.gradient(final.data(), b, 2, grad.data()), std::log(std::exp(zp) + 1 + std::exp(-2.0)) - zp, 1e-6);
+  // The user's gradient is orthogonal to the user (a cosine does not change with the norm).
+  EXPECT_NEAR(grad[0] * final[0] + grad[1] * final[1], 0.0, 1e-6);
+  EXPECT_THROW(SampledSoftmaxGraphLoss(0.0), InvalidInput);
+  EXPECT_THROW(make_graph_loss("hinge", 0.1), InvalidInput);
+}
+
+/// Synthetic data, deduplicated and split (the neural models registered).
+data::Prepared synthetic(int users, int items, std::uint64_t seed) {
   register_neural_models();
   data::SynthOptions so;
-  so.users = 60;
-  so.items = 50;
-  so.seed = 9;
+  so.users = users;
+  so.items = items;
+  so.seed = seed;
   data::PrepareOptions po;
   po.dedup = true;
-  const auto p = data::prepare(data::to_dataset(data::generate_synthetic(so)), po);
+  return data::prepare(data::to_dataset(data::generate_synthetic(so)), po);
+}
+
+TEST(LightGcn, FoldInEqualsTheFullPropagationForTrainedUsers) {
+  const auto p = synthetic(60, 50, 9);
   const auto& train = p.split.train;
   auto m = models::create_model("lightgcn", {{"dim", 8}, {"layers", 3}, {"lr", 0.01}, {"epochs", 5}, {"batch", 64}});
   models::FitOptions fo;
@@ -123,6 +176,53 @@ TEST(LightGcn, FoldInEqualsTheFullPropagationForTrainedUsers) {
   }
   EXPECT_GE(compared, 50);
   std::filesystem::remove(path);
+}
+
+TEST(LightGcn, SoftmaxTrainedModelRanksByUnitItemVectorsAndLearnsTheTrainingItems) {
+  const auto p = synthetic(200, 120, 4);
+  const auto& train = p.split.train;
+  auto fit = [&](const std::string& loss) {
+    auto m = models::create_model("lightgcn", {{"dim", 16},
+                                               {"lr", 0.01},
+                                               {"epochs", 20},
+                                               {"batch", 256},
+                                               {"loss", loss},
+                                               {"negatives", 64},
+                                               {"temperature", 0.2}});
+    models::FitOptions fo;
+    fo.threads = 1;
+    fo.seed = 3;
+    m->fit(train, fo);
+    return m;
+  };
+  // Share of a user's training items among their top 10% of scores (chance: 0.1).
+  auto top_share = [&](const models::Model& m) {
+    double hit = 0, all = 0;
+    std::vector<float> s(static_cast<std::size_t>(m.n_items()));
+    for (std::int32_t u = 1; u < m.n_users(); ++u) {
+      const auto h = train.log.events(train.log.user_begin(u), train.log.user_end(u));
+      if (h.empty()) continue;
+      m.score(m.encode(u, h), s.data());
+      auto sorted = s;
+      std::sort(sorted.begin(), sorted.end(), std::greater<>());
+      const float cut = sorted[static_cast<std::size_t>(m.n_items()) / 10];
+      for (const auto& e : h) hit += s[static_cast<std::size_t>(e.item)] > cut, ++all;
+    }
+    return hit / all;
+  };
+  const auto m = fit("softmax");
+  int dim = 0;
+  const float* items = m->item_embeddings(&dim);
+  for (std::int32_t i = 1; i < m->n_items(); ++i) {
+    double sq = 0;
+    for (int f = 0; f < dim; ++f) sq += double{items[i * dim + f]} * items[i * dim + f];
+    if (sq > 0) {
+      ASSERT_NEAR(sq, 1.0, 1e-4) << "item " << i;
+    }
+  }
+  const double learned = top_share(*m);
+  EXPECT_GT(learned, 0.3);
+  EXPECT_GT(learned, top_share(*fit("bpr")) - 0.05);  // at least as good as BPR at equal epochs
 }
 
 }  // namespace
