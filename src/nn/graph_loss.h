@@ -30,6 +30,8 @@ class GraphLoss {
   virtual double gradient(const float* final, const Batch& batch, int d, float* grad) const = 0;
   /// Whether the loss scores by cosine (then serving must rank by normalised item vectors).
   virtual bool cosine() const { return false; }
+  /// Whether Batch::neg holds negatives shared by every row (else one per row).
+  virtual bool shares_negatives() const { return false; }
 };
 
 class BprGraphLoss : public GraphLoss {
@@ -42,6 +44,7 @@ class SampledSoftmaxGraphLoss : public GraphLoss {
   explicit SampledSoftmaxGraphLoss(double temperature);
   double gradient(const float* final, const Batch& batch, int d, float* grad) const override;
   bool cosine() const override { return true; }
+  bool shares_negatives() const override { return true; }
 
  private:
   double temperature_;

@@ -68,13 +68,13 @@ void LightGcnModel::fit(const data::Dataset& train, const models::FitOptions& op
   std::vector<float> ego = std::move(init);
   DenseAdam adam(ego.size(), config_["lr"].get<double>());
   std::vector<float> grad(ego.size());
-  const auto loss_name = config_["loss"].get<std::string>();
-  const bool shared_negatives = loss_name == "softmax";
+  const std::shared_ptr<const GraphLoss> objective =
+      make_graph_loss(config_["loss"].get<std::string>(), config_["temperature"].get<double>());
+  const bool shared_negatives = objective->shares_negatives();
   const auto negatives = static_cast<std::size_t>(config_["negatives"].get<long long>());
-  Trainer trainer(g, dim_, layers_, config_["reg"].get<double>(),
-                  make_graph_loss(loss_name, config_["temperature"].get<double>()));
+  Trainer trainer(g, dim_, layers_, config_["reg"].get<double>(), objective);
   auto publish = [&] {
-    set_tables(powers(g, ego.data(), dim_, layers_));
+    set_tables(powers(g, ego.data(), dim_, layers_), objective->cosine());
     user_ego_.assign(ego.begin(), ego.begin() + static_cast<std::ptrdiff_t>(n_users_) * dim_);
   };
   double train_seconds = 0;
@@ -126,7 +126,7 @@ void LightGcnModel::fit(const data::Dataset& train, const models::FitOptions& op
   report_["seconds_per_epoch"] = state.epoch > 0 ? train_seconds / state.epoch : 0.0;
 }
 
-void LightGcnModel::set_tables(const std::vector<std::vector<float>>& layers) {
+void LightGcnModel::set_tables(const std::vector<std::vector<float>>& layers, bool unit_items) {
   const auto d = static_cast<std::size_t>(dim_);
   const auto items = static_cast<std::size_t>(n_items_);
   const auto first = static_cast<std::size_t>(n_users_) * d;  // the first item row
@@ -137,7 +137,7 @@ void LightGcnModel::set_tables(const std::vector<std::vector<float>>& layers) {
     if (l < static_cast<std::size_t>(layers_)) std::copy(src, src + items * d, item_layers_.begin() + l * items * d);
     for (std::size_t q = d; q < items * d; ++q) item_final_[q] += src[q] / static_cast<float>(layers.size());
   }
-  if (config_["loss"].get<std::string>() == "softmax")  // trained on cosines: rank by unit item vectors
+  if (unit_items)  // trained on cosines: rank by unit item vectors
     for (std::size_t i = 1; i < items; ++i) {
       float* row = item_final_.data() + i * d;
       double sq = 0;

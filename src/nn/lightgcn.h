@@ -50,8 +50,9 @@ class LightGcnModel : public models::Model {
   std::vector<std::pair<std::int32_t, std::size_t>> graph_items(const std::vector<data::Event>& history) const;
   /// The final embedding of a user with ego row `user` (< 1: none) and this history.
   std::vector<float> user_vector(std::int32_t user, const std::vector<data::Event>& history) const;
-  /// The serving tables from the propagated embeddings: layers[k] = A^k E0, [n_users + n_items, d].
-  void set_tables(const std::vector<std::vector<float>>& layers);
+  /// The serving tables from the propagated embeddings: layers[k] = A^k E0, [n_users + n_items, d];
+  /// with `unit_items` (a model trained on cosines) the final item rows are normalised to length 1.
+  void set_tables(const std::vector<std::vector<float>>& layers, bool unit_items);
 
   int dim_ = 0;
   int layers_ = 0;
