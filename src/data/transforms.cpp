@@ -199,6 +199,18 @@ Split given_split(const Dataset& full, const SplitOptions& options) {
                                      [](std::int64_t t) { return t >= kGivenValidStart && t < kGivenTestStart; });
   auto s = temporal_split(full, has_valid ? kGivenValidStart : kGivenTestStart, kGivenTestStart, options);
   s.protocol = "given";
+  auto same_targets = [](const EvalCase& a, const EvalCase& b) {
+    auto x = a.targets, y = b.targets;
+    std::sort(x.begin(), x.end());
+    std::sort(y.begin(), y.end());
+    return a.user == b.user && x == y;
+  };
+  if (!s.valid.empty() && s.valid.size() == s.test.size() &&
+      std::equal(s.valid.begin(), s.valid.end(), s.test.begin(), same_targets))
+    s.warnings.push_back(
+        "the validation cases are the test cases (is the validation file a copy of the test file?): "
+        "test histories then contain the test items themselves, and anything chosen on validation "
+        "is chosen on test");
   return s;
 }
 

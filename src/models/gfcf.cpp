@@ -31,15 +31,7 @@ void GfcfModel::fit(const data::Dataset& train, const FitOptions& options) {
   const auto n_users = static_cast<std::size_t>(train.n_users());
   const auto n_items = static_cast<std::size_t>(train.n_items());
   auto R = linalg::binary_matrix(train.log, n_users, n_items);
-  // R~ = Du^-1/2 R Di^-1/2 (degrees of the binary matrix).
-  std::vector<double> item_degree(n_items, 0.0);
-  for (auto i : R.index) item_degree[static_cast<std::size_t>(i)] += 1.0;
-  for (std::size_t u = 0; u < n_users; ++u) {
-    const auto deg = static_cast<double>(R.offsets[u + 1] - R.offsets[u]);
-    for (auto q = R.offsets[u]; q < R.offsets[u + 1]; ++q)
-      R.value[static_cast<std::size_t>(q)] =
-          1.0 / std::sqrt(deg * item_degree[static_cast<std::size_t>(R.index[static_cast<std::size_t>(q)])]);
-  }
+  const auto item_degree = linalg::normalize_bipartite(R);  // R~ = Du^-1/2 R Di^-1/2
   const int threads = resolve_threads(options.threads);
   if (options.progress) options.progress({"train gfcf", 0, 2, "truncated SVD"});
   const auto k = static_cast<std::size_t>(config_["k"].get<long long>());

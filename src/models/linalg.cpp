@@ -216,6 +216,18 @@ Csr binary_matrix(const data::InteractionLog& log, std::size_t n_users, std::siz
   return R;
 }
 
+std::vector<double> normalize_bipartite(Csr& R) {
+  std::vector<double> item_degree(R.cols, 0.0);
+  for (auto i : R.index) item_degree[static_cast<std::size_t>(i)] += 1.0;
+  for (std::size_t u = 0; u < R.rows; ++u) {
+    const auto deg = static_cast<double>(R.offsets[u + 1] - R.offsets[u]);
+    for (auto q = R.offsets[u]; q < R.offsets[u + 1]; ++q)
+      R.value[static_cast<std::size_t>(q)] =
+          1.0 / std::sqrt(deg * item_degree[static_cast<std::size_t>(R.index[static_cast<std::size_t>(q)])]);
+  }
+  return item_degree;
+}
+
 std::vector<std::pair<std::int32_t, std::size_t>> distinct_items(const std::vector<data::Event>& history,
                                                                  std::int32_t n_items) {
   std::vector<std::pair<std::int32_t, std::size_t>> out;

@@ -62,6 +62,10 @@ namespace driftrec::models::linalg {
 /// counts once), entries sorted by item within a row.
 Csr binary_matrix(const data::InteractionLog& log, std::size_t n_users, std::size_t n_items);
 
+/// Scales a user x item matrix to R~ = Du^-1/2 R Di^-1/2 (Du, Di: the row and column entry counts,
+/// the degrees of the bipartite graph) in place; returns the column (item) degrees.
+std::vector<double> normalize_bipartite(Csr& R);
+
 /// The distinct items of a history that lie in [1, n_items), each with the position of its last
 /// occurrence, sorted by item.
 std::vector<std::pair<std::int32_t, std::size_t>> distinct_items(const std::vector<data::Event>& history,

@@ -33,7 +33,8 @@ double BprGraphLoss::gradient(const float* final, const Batch& b, int d, float* 
   return loss * inv;
 }
 
-SampledSoftmaxGraphLoss::SampledSoftmaxGraphLoss(double temperature) : temperature_(temperature) {
+SampledSoftmaxGraphLoss::SampledSoftmaxGraphLoss(double temperature, bool cosine)
+    : temperature_(temperature), cosine_(cosine) {
   if (!(temperature > 0)) throw InvalidInput("softmax: temperature must be positive");
 }
 
@@ -64,7 +65,8 @@ double SampledSoftmaxGraphLoss::gradient(const float* final, const Batch& b, int
     torch::AutoGradMode on(true);
     namespace F = torch::nn::functional;
     const auto opts = F::NormalizeFuncOptions().dim(1).eps(1e-12);
-    const auto uu = F::normalize(u, opts), pp = F::normalize(p, opts), nn = F::normalize(n, opts);
+    const auto uu = cosine_ ? F::normalize(u, opts) : u, pp = cosine_ ? F::normalize(p, opts) : p,
+               nn = cosine_ ? F::normalize(n, opts) : n;
     const auto inv_t = 1.0 / temperature_;
     const auto positive = (uu * pp).sum(1, true) * inv_t;                              // [B, 1]
     auto negative = torch::mm(uu, nn.t()) * inv_t;                                     // [B, N]
@@ -80,9 +82,9 @@ double SampledSoftmaxGraphLoss::gradient(const float* final, const Batch& b, int
   return loss.item<double>();
 }
 
-std::unique_ptr<GraphLoss> make_graph_loss(const std::string& name, double temperature) {
+std::unique_ptr<GraphLoss> make_graph_loss(const std::string& name, double temperature, bool cosine) {
   if (name == "bpr") return std::make_unique<BprGraphLoss>();
-  if (name == "softmax") return std::make_unique<SampledSoftmaxGraphLoss>(temperature);
+  if (name == "softmax") return std::make_unique<SampledSoftmaxGraphLoss>(temperature, cosine);
   throw InvalidInput("lightgcn: unknown loss '" + name + "' (bpr, softmax)");
 }
 

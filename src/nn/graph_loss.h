@@ -3,7 +3,7 @@
 // on plain arrays: a loss reads the batch's rows of the final (propagated) embeddings and adds its
 // gradient with respect to them; the trainer pushes that back through the propagation.
 //   bpr      the paper's: softplus(x_un - x_up) per (user, positive, negative) triple.
-//   softmax  sampled softmax over cosine similarities with a temperature (Wu et al., "On the
+//   softmax  sampled softmax over cosine similarities (or inner products) with a temperature (Wu et al., "On the
 //            Effectiveness of Sampled Softmax Loss for Item Recommendation", TOIS 2024): each row's
 //            positive against the batch's shared, uniformly drawn negatives. The scores are a
 //            [batch, negatives] matrix product, so hundreds of negatives cost less than one
@@ -41,16 +41,20 @@ class BprGraphLoss : public GraphLoss {
 
 class SampledSoftmaxGraphLoss : public GraphLoss {
  public:
-  explicit SampledSoftmaxGraphLoss(double temperature);
+  /// `cosine`: logits are cosine / temperature; otherwise inner product / temperature (item and user
+  /// lengths then carry popularity and confidence, as in BPR).
+  explicit SampledSoftmaxGraphLoss(double temperature, bool cosine = true);
   double gradient(const float* final, const Batch& batch, int d, float* grad) const override;
-  bool cosine() const override { return true; }
+  bool cosine() const override { return cosine_; }
   bool shares_negatives() const override { return true; }
 
  private:
   double temperature_;
+  bool cosine_;
 };
 
-/// "bpr" or "softmax" (with `temperature`); anything else is InvalidInput.
-std::unique_ptr<GraphLoss> make_graph_loss(const std::string& name, double temperature);
+/// "bpr" or "softmax" (with `temperature`, on cosines or, with `cosine` false, inner products);
+/// anything else is InvalidInput.
+std::unique_ptr<GraphLoss> make_graph_loss(const std::string& name, double temperature, bool cosine = true);
 
 }  // namespace driftrec::nn

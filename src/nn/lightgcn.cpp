@@ -6,6 +6,7 @@
 
 #include "../models/linalg.h"
 #include "driftrec/core/error.h"
+#include "driftrec/core/parallel.h"
 #include "driftrec/core/rng.h"
 #include "driftrec/models/bpr_sampling.h"
 #include "driftrec/models/weights_io.h"
@@ -14,6 +15,52 @@
 #include "pch.h"
 
 namespace driftrec::nn {
+
+namespace {
+
+/// Ego rows [n_users + n_items, d] from the top singular pairs of R~ = Du^-1/2 R Di^-1/2 (users then
+/// items, as the graph numbers its nodes). [u_j; v_j] is an eigenvector of the propagation A with
+/// eigenvalue sigma_j, so the final embeddings are the ego rows times p(sigma_j) = mean_k sigma_j^k;
+/// weighting column j by sqrt(sigma_j) / p(sigma_j) makes the untrained scores the rank-d
+/// reconstruction of R~. The whole matrix is scaled to RMS `rms`; columns past the matrix's rank
+/// get N(0, rms) noise (a zero column would never receive a gradient).
+std::vector<float> spectral_ego(const data::Dataset& train, std::int32_t n_users, std::int32_t n_items, int d,
+                                int layers, double rms, Rng& rng, int threads) {
+  auto R =
+      models::linalg::binary_matrix(train.log, static_cast<std::size_t>(n_users), static_cast<std::size_t>(n_items));
+  models::linalg::normalize_bipartite(R);
+  const auto dim = static_cast<std::size_t>(d);
+  const auto svd = models::linalg::randomized_svd(R, dim, 16, 2, rng.next_u64(), threads);
+  std::size_t k = 0;  // the numerical rank among the computed pairs
+  while (k < svd.k && svd.sigma[k] > 1e-9 * svd.sigma[0]) ++k;
+  std::vector<double> U(R.rows * svd.k);
+  models::linalg::multiply(R, svd.V.data(), svd.k, U.data(), threads);
+  std::vector<double> weight(k, 0.0);
+  for (std::size_t j = 0; j < k; ++j) {
+    const double s = svd.sigma[j];
+    double p = 0, power = 1;
+    for (int l = 0; l <= layers; ++l, power *= s) p += power / (layers + 1);
+    weight[j] = std::sqrt(s) / p;
+  }
+  const auto nodes = R.rows + R.cols;
+  std::vector<double> ego(nodes * dim, 0.0);
+  double sq = 0;
+  for (std::size_t r = 0; r < nodes; ++r)
+    for (std::size_t j = 0; j < k; ++j) {
+      const bool user = r < R.rows;
+      const double x = user ? U[r * svd.k + j] / svd.sigma[j] : svd.V[(r - R.rows) * svd.k + j];
+      ego[r * dim + j] = x * weight[j];
+      sq += ego[r * dim + j] * ego[r * dim + j];
+    }
+  const double scale = sq > 0 ? rms * std::sqrt(static_cast<double>(nodes * k) / sq) : 0.0;
+  std::vector<float> out(ego.size());
+  for (std::size_t r = 0; r < nodes; ++r)
+    for (std::size_t j = 0; j < dim; ++j)
+      out[r * dim + j] = static_cast<float>(j < k ? ego[r * dim + j] * scale : rng.normal() * rms);
+  return out;
+}
+
+}  // namespace
 
 const ParamSet& LightGcnModel::params() {
   static const ParamSet p(
@@ -30,9 +77,19 @@ const ParamSet& LightGcnModel::params() {
                        "(converges in far fewer epochs; serving then ranks by normalised item vectors)",
                        {"bpr", "softmax"}),
           int_param("negatives", 1024, "loss=softmax: uniformly drawn negatives shared by a batch's rows", 1),
-          float_param("temperature", 0.1, "loss=softmax: the temperature dividing the cosines", 1e-4, 100.0),
+          float_param("temperature", 0.1, "loss=softmax: the temperature dividing the similarities", 1e-4, 100.0),
+          string_param("similarity", "cosine",
+                       "loss=softmax: cosine (serving ranks by unit item vectors) or dot (inner products, "
+                       "lengths kept, as BPR scores)",
+                       {"cosine", "dot"}),
           int_param("epochs", 1000, "maximum epochs (one epoch = as many triples as training pairs)", 1),
-          float_param("init_std", 0.1, "standard deviation of the initial embeddings", 0.0),
+          string_param("init", "normal",
+                       "normal: N(0, init_std) ego rows (the paper's); svd: the top `dim` singular pairs of the "
+                       "normalised interaction matrix, weighted so the untrained model scores its rank-`dim` "
+                       "reconstruction (eigenvectors of the propagation: training starts from the graph's "
+                       "low-pass filter instead of noise)",
+                       {"normal", "svd"}),
+          float_param("init_std", 0.1, "standard deviation of the initial embeddings (init=svd: their RMS)", 0.0),
           int_param("eval_every", 20, "epochs between validation checks for early stopping (0 = never)", 0),
           int_param("patience", 5, "validation checks without improvement before stopping", 1),
       });
@@ -61,15 +118,19 @@ void LightGcnModel::fit(const data::Dataset& train, const models::FitOptions& op
   for (std::int32_t u = 1; u < n_users_; ++u)
     if (!seen[static_cast<std::size_t>(u)].empty()) active.push_back(u);
   Rng rng(options.seed);
-  const auto cells = static_cast<std::size_t>(g.nodes) * static_cast<std::size_t>(dim_);
-  std::vector<float> init(cells);
   const double std = config_["init_std"].get<double>();
-  for (auto& x : init) x = static_cast<float>(rng.normal() * std);
-  std::vector<float> ego = std::move(init);
+  std::vector<float> ego;
+  if (config_["init"].get<std::string>() == "svd") {
+    ego = spectral_ego(train, n_users_, n_items_, dim_, layers_, std, rng, resolve_threads(options.threads));
+  } else {
+    ego.resize(static_cast<std::size_t>(g.nodes) * static_cast<std::size_t>(dim_));
+    for (auto& x : ego) x = static_cast<float>(rng.normal() * std);
+  }
   DenseAdam adam(ego.size(), config_["lr"].get<double>());
   std::vector<float> grad(ego.size());
   const std::shared_ptr<const GraphLoss> objective =
-      make_graph_loss(config_["loss"].get<std::string>(), config_["temperature"].get<double>());
+      make_graph_loss(config_["loss"].get<std::string>(), config_["temperature"].get<double>(),
+                      config_["similarity"].get<std::string>() == "cosine");
   const bool shared_negatives = objective->shares_negatives();
   const auto negatives = static_cast<std::size_t>(config_["negatives"].get<long long>());
   Trainer trainer(g, dim_, layers_, config_["reg"].get<double>(), objective);

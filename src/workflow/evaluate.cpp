@@ -52,6 +52,7 @@ Evaluation evaluate(const models::LoadedModel& model, data::Dataset data, const 
   Evaluation out;
   out.prepared = std::move(ms.prepared);
   const auto& p = out.prepared;
+  for (const auto& w : p.split.warnings) log_warn("split " + p.split.protocol + ": " + w);
   const auto& cases = options.on == "test" ? p.split.test : p.split.valid;
   if (cases.empty()) throw InvalidInput("no " + options.on + " cases in this split");
   const auto unknown_items = p.full.items.size() - model.items.size();

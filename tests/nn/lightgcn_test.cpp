@@ -104,6 +104,28 @@ TEST(LightGcnGraph, SoftmaxGradientMatchesFiniteDifferences) {
   b.pos = {4, 6, 5};
   b.neg = {6, 4, 5, 6};  // shared; row 0's positive (4) and row 2's (5) are among them, masked there
   expect_gradient_matches_finite_differences(b, std::make_shared<SampledSoftmaxGraphLoss>(0.5));
+  expect_gradient_matches_finite_differences(b, std::make_shared<SampledSoftmaxGraphLoss>(2.0, false));
+}
+
+TEST(LightGcnGraph, DotSoftmaxIsTheCrossEntropyOverInnerProducts) {
+  // Same nodes as below: user (2, 0), positive (1, 1), negatives (0, 3) and (-1, 0); temperature 2.
+  const std::vector<float> final = {2, 0, 1, 1, 0, 3, -1, 0};
+  Batch b;
+  b.user = {0};
+  b.pos = {1};
+  b.neg = {2, 3};
+  std::vector<float> grad(final.size(), 0.0f);
+  const SampledSoftmaxGraphLoss loss(2.0, false);
+  EXPECT_FALSE(loss.cosine());
+  // z_pos = 2 / 2 = 1, z_neg = 0 / 2 = 0 and -2 / 2 = -1.
+  EXPECT_NEAR(loss.gradient(final.data(), b, 2, grad.data()), std::log(std::exp(1.0) + 1 + std::exp(-1.0)) - 1, 1e-6);
+  // d/d user = (sum_j p_j x_j - x_pos) / T: the length counts, unlike a cosine's.
+  const double z = std::exp(1.0) + 1 + std::exp(-1.0);
+  const double p0 = std::exp(1.0) / z, p2 = std::exp(-1.0) / z, p1 = 1 / z;
+  EXPECT_NEAR(grad[0], (p0 * 1 + p1 * 0 + p2 * -1 - 1) / 2, 1e-6);
+  EXPECT_NEAR(grad[1], (p0 * 1 + p1 * 3 + p2 * 0 - 1) / 2, 1e-6);
+  EXPECT_TRUE(make_graph_loss("softmax", 1.0)->cosine());
+  EXPECT_FALSE(make_graph_loss("softmax", 1.0, false)->cosine());
 }
 
 TEST(LightGcnGraph, SoftmaxLossIsTheCrossEntropyOverCosinesWithTheRowsOwnPositiveMasked) {
@@ -223,6 +245,82 @@ TEST(LightGcn, SoftmaxTrainedModelRanksByUnitItemVectorsAndLearnsTheTrainingItem
   const double learned = top_share(*m);
   EXPECT_GT(learned, 0.3);
   EXPECT_GT(learned, top_share(*fit("bpr")) - 0.05);  // at least as good as BPR at equal epochs
+}
+
+TEST(LightGcn, SvdInitScoresTheNormalisedInteractionMatrixBeforeTraining) {
+  // 12 items and dim 12: the truncated SVD is the full one, so the untrained model's scores are the
+  // exact reconstruction of R~ = Du^-1/2 R Di^-1/2, up to one positive factor.
+  const auto p = synthetic(200, 12, 6);
+  const auto& train = p.split.train;
+  auto m =
+      models::create_model("lightgcn", {{"dim", 12}, {"init", "svd"}, {"lr", 1e-8}, {"epochs", 1}, {"batch", 4096}});
+  models::FitOptions fo;
+  fo.threads = 1;
+  m->fit(train, fo);
+  const auto seen = models::bpr::seen_items(train.log, m->n_users());
+  std::vector<double> item_degree(static_cast<std::size_t>(m->n_items()), 0.0);
+  for (const auto& items : seen)
+    for (auto i : items) item_degree[static_cast<std::size_t>(i)] += 1;
+  std::vector<float> s(static_cast<std::size_t>(m->n_items()));
+  double factor = 0;
+  int checked = 0;
+  for (std::int32_t u = 1; u < m->n_users(); ++u) {
+    const auto& items = seen[static_cast<std::size_t>(u)];
+    if (items.empty()) continue;
+    m->score(m->encode(u, train.log.events(train.log.user_begin(u), train.log.user_end(u))), s.data());
+    for (std::int32_t i = 1; i < m->n_items(); ++i) {
+      const bool in = std::binary_search(items.begin(), items.end(), i);
+      const double r =
+          in ? 1.0 / std::sqrt(static_cast<double>(items.size()) * item_degree[static_cast<std::size_t>(i)]) : 0.0;
+      if (factor == 0 && in) factor = s[static_cast<std::size_t>(i)] / r;
+      ASSERT_GT(factor, 0);
+      ASSERT_NEAR(s[static_cast<std::size_t>(i)], factor * r, 1e-3 * factor) << "user " << u << " item " << i;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 1000);
+}
+
+TEST(LightGcn, SvdInitIsSeededAndLearnsTheTrainingItemsFasterThanNoise) {
+  const auto p = synthetic(200, 120, 4);
+  const auto& train = p.split.train;
+  auto fit = [&](const std::string& init, std::uint64_t seed) {
+    auto m =
+        models::create_model("lightgcn", {{"dim", 16}, {"lr", 0.001}, {"epochs", 3}, {"batch", 256}, {"init", init}});
+    models::FitOptions fo;
+    fo.threads = 1;
+    fo.seed = seed;
+    m->fit(train, fo);
+    return m;
+  };
+  auto item_table = [](const models::Model& m) {
+    int dim = 0;
+    const float* e = m.item_embeddings(&dim);
+    return std::vector<float>(e, e + static_cast<std::ptrdiff_t>(m.n_items()) * dim);
+  };
+  const auto a = fit("svd", 3);
+  EXPECT_EQ(item_table(*a), item_table(*fit("svd", 3)));
+  EXPECT_NE(item_table(*a), item_table(*fit("svd", 4)));
+  // Mean rank percentile of a user's training items among all items (0.5: chance).
+  auto mean_percentile = [&](const models::Model& m) {
+    double sum = 0, n = 0;
+    std::vector<float> s(static_cast<std::size_t>(m.n_items()));
+    for (std::int32_t u = 1; u < m.n_users(); ++u) {
+      const auto h = train.log.events(train.log.user_begin(u), train.log.user_end(u));
+      if (h.empty()) continue;
+      m.score(m.encode(u, h), s.data());
+      for (const auto& e : h) {
+        const float own = s[static_cast<std::size_t>(e.item)];
+        sum += static_cast<double>(std::count_if(s.begin() + 1, s.end(), [&](float x) { return x < own; })) /
+               static_cast<double>(m.n_items() - 2);
+        ++n;
+      }
+    }
+    return sum / n;
+  };
+  const double spectral = mean_percentile(*a), noise = mean_percentile(*fit("normal", 3));
+  EXPECT_GT(spectral, 0.8);
+  EXPECT_GT(spectral, noise + 0.05);
 }
 
 }  // namespace

@@ -101,6 +101,20 @@ TEST(GivenSplit, TabRowsWithATuneFileGiveValidationAndRefit) {
   EXPECT_EQ(s.test.size(), 2u);
 }
 
+TEST(GivenSplit, AValidationFileThatCopiesTheTestFileIsWarnedAbout) {
+  test::TempDir dir;
+  dir.write("train.txt", "0 10 11\n1 11 13\n");
+  dir.write("test.txt", "0 13 12\n1 10\n");
+  dir.write("valid.txt", "0 12 13\n1 10\n");  // the same items per user, in another order
+  data::PrepareOptions o;
+  o.split = "given";
+  const auto s = data::make_split(data::load_dataset(dir.path().string()), o);
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_NE(s.warnings[0].find("validation cases are the test cases"), std::string::npos);
+  dir.write("valid.txt", "0 12\n1 10\n");  // a real validation file: no warning
+  EXPECT_TRUE(data::make_split(data::load_dataset(dir.path().string()), o).warnings.empty());
+}
+
 TEST(GivenSplit, ValidFractionCarvesSeededValidationOutOfTraining) {
   test::TempDir dir;
   // u0: 10 training items, u1: 2, u2: 1 (nothing carved), u3: 5 and no test items.
@@ -214,11 +228,14 @@ TEST(Linalg, NormalisedBipartiteMatrixHasTopSingularValueOne) {
                                          static_cast<std::size_t>(ds.n_items()));
   std::vector<double> di(R.cols, 0.0);
   for (auto i : R.index) di[static_cast<std::size_t>(i)] += 1;
+  auto N = R;
+  EXPECT_EQ(models::linalg::normalize_bipartite(N), di);
   for (std::size_t u = 0; u < R.rows; ++u)
     for (auto q = R.offsets[u]; q < R.offsets[u + 1]; ++q)
       R.value[static_cast<std::size_t>(q)] =
           1.0 / std::sqrt(static_cast<double>(R.offsets[u + 1] - R.offsets[u]) *
                           di[static_cast<std::size_t>(R.index[static_cast<std::size_t>(q)])]);
+  EXPECT_EQ(N.value, R.value);
   const auto svd = models::linalg::randomized_svd(R, 2, 2, 3, 1, 2);
   EXPECT_NEAR(svd.sigma[0], 1.0, 1e-12);
   EXPECT_LT(svd.sigma[1], 1.0);

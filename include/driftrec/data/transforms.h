@@ -41,6 +41,9 @@ struct Split {
   std::int64_t cold_test_users = 0;  ///< temporal: test users without any event before the cutoff
   std::int64_t cutoff_valid = 0;     ///< temporal: first timestamp of the validation period
   std::int64_t cutoff_test = 0;      ///< temporal: first timestamp of the test period
+  /// Things about the split a user must hear (the workflows log them), e.g. a given split whose
+  /// validation cases are its test cases.
+  std::vector<std::string> warnings;
 };
 
 struct SplitOptions {
@@ -80,6 +83,9 @@ bool has_given_split(const Dataset& ds);
 /// cases = the validation file's items per user (history: training), test cases = the test file's
 /// items per user (history: training + validation); refit trains on training + validation. Users
 /// without training events are cold (counted, not evaluated). Throws InvalidInput for other data.
+/// Validation cases identical to the test cases (a validation file that copies the test file) get a
+/// warning in Split::warnings: test histories then contain the test items, and anything chosen on
+/// validation is chosen on test.
 Split given_split(const Dataset& full, const SplitOptions& options = {});
 
 /// For a `given` split shipped without a validation file (LightGCN's Gowalla): moves a seeded
