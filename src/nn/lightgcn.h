@@ -7,7 +7,9 @@
 // Trained with BPR on uniformly sampled (user, positive, negative) triples, L2 on the batch's ego
 // rows and Adam (the paper's defaults: 3 layers, d = 64, lr 1e-3, L2 1e-4, batch 2048), or with
 // `loss: softmax`: a sampled softmax over cosine similarities against negatives shared by the batch
-// (graph_loss.h), which needs far fewer epochs; a softmax-trained model ranks by unit item vectors.
+// (graph_loss.h), which needs far fewer epochs; a model trained on cosines ranks by unit item vectors,
+// one trained on inner products (`similarity: dot`) by the raw rows. `init: svd` starts the ego rows
+// from the top singular pairs of the normalised interaction matrix (eigenvectors of the propagation).
 //
 // The propagation is exact and runs on our own CSR kernel (LibTorch 1.13's sparse CPU matmul was 7x
 // slower here); gradients are written by hand: the loss's gradient on the batch's final rows, pushed
