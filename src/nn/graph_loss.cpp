@@ -65,8 +65,8 @@ double SampledSoftmaxGraphLoss::gradient(const float* final, const Batch& b, int
     torch::AutoGradMode on(true);
     namespace F = torch::nn::functional;
     const auto opts = F::NormalizeFuncOptions().dim(1).eps(1e-12);
-    const auto uu = cosine_ ? F::normalize(u, opts) : u, pp = cosine_ ? F::normalize(p, opts) : p,
-               nn = cosine_ ? F::normalize(n, opts) : n;
+    const auto similar = [&](const torch::Tensor& x) { return cosine_ ? F::normalize(x, opts) : x; };
+    const auto uu = similar(u), pp = similar(p), nn = similar(n);
     const auto inv_t = 1.0 / temperature_;
     const auto positive = (uu * pp).sum(1, true) * inv_t;                              // [B, 1]
     auto negative = torch::mm(uu, nn.t()) * inv_t;                                     // [B, N]

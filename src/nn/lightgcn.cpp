@@ -22,7 +22,7 @@ namespace {
 /// items, as the graph numbers its nodes). [u_j; v_j] is an eigenvector of the propagation A with
 /// eigenvalue sigma_j, so the final embeddings are the ego rows times p(sigma_j) = mean_k sigma_j^k;
 /// weighting column j by sqrt(sigma_j) / p(sigma_j) makes the untrained scores the rank-d
-/// reconstruction of R~. The whole matrix is scaled to RMS `rms`; columns past the matrix's rank
+/// reconstruction of R~. Those columns are scaled to RMS `rms`; columns past the matrix's rank
 /// get N(0, rms) noise (a zero column would never receive a gradient).
 std::vector<float> spectral_ego(const data::Dataset& train, std::int32_t n_users, std::int32_t n_items, int d,
                                 int layers, double rms, Rng& rng, int threads) {
@@ -43,20 +43,18 @@ std::vector<float> spectral_ego(const data::Dataset& train, std::int32_t n_users
     weight[j] = std::sqrt(s) / p;
   }
   const auto nodes = R.rows + R.cols;
-  std::vector<double> ego(nodes * dim, 0.0);
+  auto spectral = [&](std::size_t r, std::size_t j) {  // row r, column j < k, before the scaling
+    const double x = r < R.rows ? U[r * svd.k + j] / svd.sigma[j] : svd.V[(r - R.rows) * svd.k + j];
+    return x * weight[j];
+  };
   double sq = 0;
   for (std::size_t r = 0; r < nodes; ++r)
-    for (std::size_t j = 0; j < k; ++j) {
-      const bool user = r < R.rows;
-      const double x = user ? U[r * svd.k + j] / svd.sigma[j] : svd.V[(r - R.rows) * svd.k + j];
-      ego[r * dim + j] = x * weight[j];
-      sq += ego[r * dim + j] * ego[r * dim + j];
-    }
+    for (std::size_t j = 0; j < k; ++j) sq += spectral(r, j) * spectral(r, j);
   const double scale = sq > 0 ? rms * std::sqrt(static_cast<double>(nodes * k) / sq) : 0.0;
-  std::vector<float> out(ego.size());
+  std::vector<float> out(nodes * dim);
   for (std::size_t r = 0; r < nodes; ++r)
     for (std::size_t j = 0; j < dim; ++j)
-      out[r * dim + j] = static_cast<float>(j < k ? ego[r * dim + j] * scale : rng.normal() * rms);
+      out[r * dim + j] = static_cast<float>(j < k ? spectral(r, j) * scale : rng.normal() * rms);
   return out;
 }
 

@@ -161,6 +161,19 @@ data::Prepared synthetic(int users, int items, std::uint64_t seed) {
   return data::prepare(data::to_dataset(data::generate_synthetic(so)), po);
 }
 
+/// Calls f(user, scores, history) for every user with training events: the model's scores for the
+/// user encoded with their training history.
+template <class F>
+void for_each_trained_user(const models::Model& m, const data::Dataset& train, F f) {
+  std::vector<float> s(static_cast<std::size_t>(m.n_items()));
+  for (std::int32_t u = 1; u < m.n_users(); ++u) {
+    const auto h = train.log.events(train.log.user_begin(u), train.log.user_end(u));
+    if (h.empty()) continue;
+    m.score(m.encode(u, h), s.data());
+    f(u, s, h);
+  }
+}
+
 TEST(LightGcn, FoldInEqualsTheFullPropagationForTrainedUsers) {
   const auto p = synthetic(60, 50, 9);
   const auto& train = p.split.train;
@@ -220,16 +233,12 @@ TEST(LightGcn, SoftmaxTrainedModelRanksByUnitItemVectorsAndLearnsTheTrainingItem
   // Share of a user's training items among their top 10% of scores (chance: 0.1).
   auto top_share = [&](const models::Model& m) {
     double hit = 0, all = 0;
-    std::vector<float> s(static_cast<std::size_t>(m.n_items()));
-    for (std::int32_t u = 1; u < m.n_users(); ++u) {
-      const auto h = train.log.events(train.log.user_begin(u), train.log.user_end(u));
-      if (h.empty()) continue;
-      m.score(m.encode(u, h), s.data());
+    for_each_trained_user(m, train, [&](std::int32_t, const std::vector<float>& s, const auto& h) {
       auto sorted = s;
       std::sort(sorted.begin(), sorted.end(), std::greater<>());
       const float cut = sorted[static_cast<std::size_t>(m.n_items()) / 10];
       for (const auto& e : h) hit += s[static_cast<std::size_t>(e.item)] > cut, ++all;
-    }
+    });
     return hit / all;
   };
   const auto m = fit("softmax");
@@ -261,23 +270,22 @@ TEST(LightGcn, SvdInitScoresTheNormalisedInteractionMatrixBeforeTraining) {
   std::vector<double> item_degree(static_cast<std::size_t>(m->n_items()), 0.0);
   for (const auto& items : seen)
     for (auto i : items) item_degree[static_cast<std::size_t>(i)] += 1;
-  std::vector<float> s(static_cast<std::size_t>(m->n_items()));
-  double factor = 0;
+  double factor = 0;  // the one positive factor, from the first user's first item
   int checked = 0;
-  for (std::int32_t u = 1; u < m->n_users(); ++u) {
+  for_each_trained_user(*m, train, [&](std::int32_t u, const std::vector<float>& s, const auto&) {
+    if (HasFailure()) return;  // stop at the first mismatch
     const auto& items = seen[static_cast<std::size_t>(u)];
-    if (items.empty()) continue;
-    m->score(m->encode(u, train.log.events(train.log.user_begin(u), train.log.user_end(u))), s.data());
+    auto normalised = [&](std::int32_t i) {
+      return 1.0 / std::sqrt(static_cast<double>(items.size()) * item_degree[static_cast<std::size_t>(i)]);
+    };
+    if (factor == 0) factor = s[static_cast<std::size_t>(items.front())] / normalised(items.front());
+    ASSERT_GT(factor, 0);
     for (std::int32_t i = 1; i < m->n_items(); ++i) {
-      const bool in = std::binary_search(items.begin(), items.end(), i);
-      const double r =
-          in ? 1.0 / std::sqrt(static_cast<double>(items.size()) * item_degree[static_cast<std::size_t>(i)]) : 0.0;
-      if (factor == 0 && in) factor = s[static_cast<std::size_t>(i)] / r;
-      ASSERT_GT(factor, 0);
+      const double r = std::binary_search(items.begin(), items.end(), i) ? normalised(i) : 0.0;
       ASSERT_NEAR(s[static_cast<std::size_t>(i)], factor * r, 1e-3 * factor) << "user " << u << " item " << i;
       ++checked;
     }
-  }
+  });
   EXPECT_GE(checked, 1000);
 }
 
@@ -304,18 +312,14 @@ TEST(LightGcn, SvdInitIsSeededAndLearnsTheTrainingItemsFasterThanNoise) {
   // Mean rank percentile of a user's training items among all items (0.5: chance).
   auto mean_percentile = [&](const models::Model& m) {
     double sum = 0, n = 0;
-    std::vector<float> s(static_cast<std::size_t>(m.n_items()));
-    for (std::int32_t u = 1; u < m.n_users(); ++u) {
-      const auto h = train.log.events(train.log.user_begin(u), train.log.user_end(u));
-      if (h.empty()) continue;
-      m.score(m.encode(u, h), s.data());
+    for_each_trained_user(m, train, [&](std::int32_t, const std::vector<float>& s, const auto& h) {
       for (const auto& e : h) {
         const float own = s[static_cast<std::size_t>(e.item)];
         sum += static_cast<double>(std::count_if(s.begin() + 1, s.end(), [&](float x) { return x < own; })) /
                static_cast<double>(m.n_items() - 2);
         ++n;
       }
-    }
+    });
     return sum / n;
   };
   const double spectral = mean_percentile(*a), noise = mean_percentile(*fit("normal", 3));
