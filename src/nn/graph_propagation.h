@@ -63,6 +63,8 @@ class DenseAdam {
  public:
   DenseAdam(std::size_t size, double lr, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8);
   void step(float* param, const float* grad);
+  /// The learning rate of the next steps (a schedule sets it between steps; the moments are kept).
+  void set_lr(double lr) { lr_ = lr; }
 
  private:
   std::vector<float> m_, v_;

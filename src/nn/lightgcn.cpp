@@ -67,6 +67,10 @@ const ParamSet& LightGcnModel::params() {
           int_param("dim", 64, "embedding size", 1, 4096),
           int_param("layers", 3, "propagation layers", 1, 8),
           float_param("lr", 1e-3, "Adam learning rate", 1e-8, 10.0),
+          float_param("lr_decay", 1.0,
+                      "epoch e trains at lr * lr_decay^(e-1) (1 = constant); the schedule does not depend on "
+                      "`epochs`, so a refit for the validated epoch count repeats it",
+                      1e-6, 1.0),
           float_param("reg", 1e-4, "L2 weight on the batch's ego embeddings", 0.0),
           int_param("batch", 2048, "training rows (user, positive) per step", 1),
           string_param("loss", "bpr",
@@ -124,7 +128,7 @@ void LightGcnModel::fit(const data::Dataset& train, const models::FitOptions& op
     ego.resize(static_cast<std::size_t>(g.nodes) * static_cast<std::size_t>(dim_));
     for (auto& x : ego) x = static_cast<float>(rng.normal() * std);
   }
-  DenseAdam adam(ego.size(), config_["lr"].get<double>());
+  DenseAdam adam(ego.size(), config_["lr"].get<double>());  // lr set per epoch below
   std::vector<float> grad(ego.size());
   const std::shared_ptr<const GraphLoss> objective =
       make_graph_loss(config_["loss"].get<std::string>(), config_["temperature"].get<double>(),
@@ -138,7 +142,9 @@ void LightGcnModel::fit(const data::Dataset& train, const models::FitOptions& op
   };
   double train_seconds = 0;
   train::EpochHooks hooks;
-  hooks.train = [&](int) {
+  const double lr = config_["lr"].get<double>(), lr_decay = config_["lr_decay"].get<double>();
+  hooks.train = [&](int epoch) {
+    adam.set_lr(lr * std::pow(lr_decay, epoch - 1));
     const auto t0 = std::chrono::steady_clock::now();
     double loss = 0;
     std::size_t steps = 0;

@@ -256,6 +256,33 @@ TEST(LightGcn, SoftmaxTrainedModelRanksByUnitItemVectorsAndLearnsTheTrainingItem
   EXPECT_GT(learned, top_share(*fit("bpr")) - 0.05);  // at least as good as BPR at equal epochs
 }
 
+TEST(LightGcn, LrDecayScalesEachEpochsLearningRate) {
+  // Epoch e trains at lr * lr_decay^(e-1): with a vanishing decay the second epoch barely moves
+  // the weights, so two epochs give the one-epoch model; without decay they do not.
+  const auto p = synthetic(60, 50, 9);
+  auto fit = [&](int epochs, double decay) {
+    auto m = models::create_model("lightgcn",
+                                  {{"dim", 8}, {"lr", 0.01}, {"epochs", epochs}, {"batch", 64}, {"lr_decay", decay}});
+    models::FitOptions fo;
+    fo.threads = 1;
+    fo.seed = 5;
+    m->fit(p.split.train, fo);
+    int dim = 0;
+    const float* e = m->item_embeddings(&dim);
+    return std::vector<float>(e, e + static_cast<std::ptrdiff_t>(m->n_items()) * dim);
+  };
+  const auto one = fit(1, 1.0), decayed = fit(2, 1e-6), constant = fit(2, 1.0);
+  ASSERT_EQ(one.size(), decayed.size());
+  double moved_decayed = 0, moved_constant = 0;
+  for (std::size_t q = 0; q < one.size(); ++q) {
+    moved_decayed = std::max(moved_decayed, double{std::fabs(decayed[q] - one[q])});
+    moved_constant = std::max(moved_constant, double{std::fabs(constant[q] - one[q])});
+  }
+  EXPECT_LT(moved_decayed, 1e-5);
+  EXPECT_GT(moved_constant, 1e-3);
+  EXPECT_EQ(fit(1, 1e-6), one);  // the first epoch runs at lr whatever the decay
+}
+
 TEST(LightGcn, SvdInitScoresTheNormalisedInteractionMatrixBeforeTraining) {
   // 12 items and dim 12: the truncated SVD is the full one, so the untrained model's scores are the
   // exact reconstruction of R~ = Du^-1/2 R Di^-1/2, up to one positive factor.
