@@ -128,7 +128,8 @@ void LightGcnModel::fit(const data::Dataset& train, const models::FitOptions& op
     ego.resize(static_cast<std::size_t>(g.nodes) * static_cast<std::size_t>(dim_));
     for (auto& x : ego) x = static_cast<float>(rng.normal() * std);
   }
-  DenseAdam adam(ego.size(), config_["lr"].get<double>());  // lr set per epoch below
+  const double lr = config_["lr"].get<double>(), lr_decay = config_["lr_decay"].get<double>();
+  DenseAdam adam(ego.size(), lr);  // the rate is set again at each epoch's start (lr_decay)
   std::vector<float> grad(ego.size());
   const std::shared_ptr<const GraphLoss> objective =
       make_graph_loss(config_["loss"].get<std::string>(), config_["temperature"].get<double>(),
@@ -142,7 +143,6 @@ void LightGcnModel::fit(const data::Dataset& train, const models::FitOptions& op
   };
   double train_seconds = 0;
   train::EpochHooks hooks;
-  const double lr = config_["lr"].get<double>(), lr_decay = config_["lr_decay"].get<double>();
   hooks.train = [&](int epoch) {
     adam.set_lr(lr * std::pow(lr_decay, epoch - 1));
     const auto t0 = std::chrono::steady_clock::now();
