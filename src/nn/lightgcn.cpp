@@ -75,8 +75,8 @@ const ParamSet& LightGcnModel::params() {
           int_param("batch", 2048, "training rows (user, positive) per step", 1),
           string_param("loss", "bpr",
                        "bpr: the paper's, one sampled negative per row; softmax: sampled softmax over "
-                       "cosine similarities / temperature against `negatives` shared uniform negatives "
-                       "(converges in far fewer epochs; serving then ranks by normalised item vectors)",
+                       "`similarity` / temperature against `negatives` shared uniform negatives (converges "
+                       "in far fewer epochs; with cosines serving ranks by normalised item vectors)",
                        {"bpr", "softmax"}),
           int_param("negatives", 1024, "loss=softmax: uniformly drawn negatives shared by a batch's rows", 1),
           float_param("temperature", 0.1, "loss=softmax: the temperature dividing the similarities", 1e-4, 100.0),
