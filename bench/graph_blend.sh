@@ -7,9 +7,13 @@
 # --weights-from`). Nothing is chosen on the test split. Every member is also evaluated alone under
 # the same protocol (refit), so the blend is compared like for like.
 # Writes bench/results/graph_blend_NAME.json and prints a Markdown table. Members are "model [--set
-# k=v ...]" strings, as in bench/graph.sh (settings chosen on the same carved validation split).
+# k=v ...]" strings, as in bench/graph.sh (settings chosen on the same carved validation split), or
+# "@DIR": a model already trained on this carved split (same data, --split given, --valid-fraction
+# FRACTION, seed 42; checked from its model.json), which is reused instead of trained again (a
+# LightGCN member costs ~25 minutes); its training time is the one its model.json recorded.
 #   bench/graph_blend.sh DATA NAME FRACTION MEMBER...
 #   e.g. bench/graph_blend.sh ../shared/data/gowalla gowalla 0.1 gfcf "ease --set lambda=65"
+#        bench/graph_blend.sh ../shared/data/gowalla gowalla 0.1 gfcf @runs/lightgcn_validated
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:?data path}
@@ -17,8 +21,27 @@ name=${2:?name for the results}
 fraction=${3:?validation fraction}
 shift 3
 members=("$@")
+reused_model() {  # reused_model DIR: the model name of a run trained on this carved split, or exit 1
+  python3 - "$1" "$data" "$fraction" <<'PY'
+import json, os, sys
+d, data, fraction = sys.argv[1:]
+try:
+    m = json.load(open(os.path.join(d, "model.json")))
+except OSError as e:
+    sys.exit(f"{d}: not a trained model ({e.strerror})")
+p = m.get("preprocess", {})
+if p.get("split") != "given" or p.get("refit") or abs(float(p.get("valid_fraction", -1)) - float(fraction)) > 1e-12 \
+        or p.get("valid_seed") != 42 or os.path.basename(os.path.normpath(m["data"]["name"])) != \
+        os.path.basename(os.path.normpath(data)):
+    sys.exit(f"{d}: not trained on {data} with --split given --valid-fraction {fraction} (seed 42); "
+             f"its model.json says {m['data']['name']}, {p}")
+print(m["model"])
+PY
+}
 models=()
-for row in "${members[@]}"; do models+=("${row%% *}"); done
+for row in "${members[@]}"; do
+  if [[ $row == @* ]]; then models+=("$(reused_model "${row#@}")"); else models+=("${row%% *}"); fi
+done
 [[ ${#models[@]} -ge 2 ]] || { echo "name at least two models to blend" >&2; exit 1; }
 bin=${DRIFTREC_BIN:-build/driftrec}
 [[ -x $bin ]] || { echo "build first: cmake -S . -B build && cmake --build build" >&2; exit 1; }
@@ -32,19 +55,33 @@ timed() {  # timed LABEL CMD...: runs CMD, appends "LABEL seconds peak_kb" to $w
   echo "$label $(tail -1 "$work/t")" >> "$work/times"
 }
 : > "$work/times"
-validated=()
+validated=()  # the validated model directories, in member order
 refit=()
-for row in "${members[@]}"; do
-  read -r m rest <<< "$row"
+for i in "${!members[@]}"; do
+  row=${members[$i]}
+  m=${models[$i]}
+  if [[ $row == @* ]]; then
+    validated+=("${row#@}")
+    continue
+  fi
+  read -r _ rest <<< "$row"
   # shellcheck disable=SC2086
   timed "train:$m" $bin --log-level warn --threads 2 train --data "$data" --split given --valid-fraction "$fraction" \
     --model "$m" $rest --out "$work/$m"
-  validated+=(--member "$work/$m")
+  validated+=("$work/$m")
 done
-timed "ensemble" $bin --log-level warn --threads 2 ensemble --data "$data" "${validated[@]}" --out "$work/blend"
-for m in "${models[@]}"; do
-  timed "refit:$m" $bin --log-level warn --threads 2 train --data "$data" --refit-from "$work/$m" --out "$work/${m}_refit"
-  rm -rf "${work:?}/$m"  # large weights (EASE: 4 n_items^2 bytes); the blend keeps its own copy
+python3 - "${validated[@]}" <<'PY'  # every member saw the same carved training set
+import json, sys
+prints = {d: json.load(open(d + "/model.json"))["data"]["fingerprint"] for d in sys.argv[1:]}
+if len(set(prints.values())) > 1:
+    sys.exit(f"members were trained on different data (fingerprints {prints})")
+PY
+timed "ensemble" $bin --log-level warn --threads 2 ensemble --data "$data" "${validated[@]/#/--member=}" --out "$work/blend"
+for i in "${!models[@]}"; do
+  m=${models[$i]}
+  timed "refit:$m" $bin --log-level warn --threads 2 train --data "$data" --refit-from "${validated[$i]}" \
+    --out "$work/${m}_refit"
+  [[ ${members[$i]} == @* ]] || rm -rf "${work:?}/$m"  # large weights (EASE: 4 n_items^2 bytes); the blend keeps a copy
   refit+=(--member "$work/${m}_refit")
   timed "evaluate:$m" $bin --log-level warn --threads 2 evaluate --model "$work/${m}_refit" --data "$data" --k 10,20 \
     --json "$work/$m.json"
@@ -53,11 +90,18 @@ timed "ensemble_refit" $bin --log-level warn --threads 2 ensemble --data "$data"
   --weights-from "$work/blend" --out "$work/blend_refit"
 timed "evaluate:blend" $bin --log-level warn --threads 2 evaluate --model "$work/blend_refit" --data "$data" --k 10,20 \
   --json "$work/blend.json"
-python3 - "$data" "$name" "$fraction" "$work" "${members[@]}" <<'PY'
+python3 - "$data" "$name" "$fraction" "$work" "${#members[@]}" "${members[@]}" "${models[@]}" <<'PY'
 import json, shlex, sys
-data, name, fraction, work, members = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
-models = [row.split()[0] for row in members]
-settings = {row.split()[0]: " ".join(row.split()[1:]) for row in members}
+data, name, fraction, work, n = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+members, models = sys.argv[6:6 + n], sys.argv[6 + n:]
+settings, reused = {}, {}
+for row, m in zip(members, models):
+    if row.startswith("@"):
+        meta = json.load(open(row[1:] + "/model.json"))
+        reused[m] = meta["training_seconds"]
+        settings[m] = f"reused validated run {row[1:]}: " + json.dumps(meta["config"], sort_keys=True)
+    else:
+        settings[m] = " ".join(row.split()[1:])
 times = {}
 for line in open(f"{work}/times"):
     label, s, kb = line.split()
@@ -70,7 +114,8 @@ for m in models + ["blend"]:
     row = {"model": m, "settings": settings.get(m, ""), "recall@20": x["recall@20"], "ndcg@20": x["ndcg@20"], "ndcg@10": x["ndcg@10"],
            "evaluate_s": times[f"evaluate:{m}"][0]}
     if m != "blend":
-        row.update({"validated_train_s": times[f"train:{m}"][0], "refit_train_s": times[f"refit:{m}"][0],
+        row.update({"validated_train_s": reused.get(m, times.get(f"train:{m}", (None,))[0]),
+                    "validated_run_reused": m in reused, "refit_train_s": times[f"refit:{m}"][0],
                     "refit_peak_mb": times[f"refit:{m}"][1]})
     else:
         row.update({"weights": weights, "fit_weights_s": times["ensemble"][0], "fit_weights_peak_mb": times["ensemble"][1]})
