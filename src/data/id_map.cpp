@@ -48,8 +48,18 @@ IdMap IdMap::load_tsv(const std::string& path) {
   return m;
 }
 
+StringTable::StringTable(const StringTable& other) : names_(other.names_) {
+  index_.reserve(names_.size());
+  for (std::size_t i = 0; i < names_.size(); ++i) index_.emplace(names_[i], static_cast<std::int32_t>(i));
+}
+
+StringTable& StringTable::operator=(const StringTable& other) {
+  if (this != &other) *this = StringTable(other);
+  return *this;
+}
+
 std::int32_t StringTable::add(std::string_view s) {
-  auto it = index_.find(std::string(s));
+  auto it = index_.find(s);
   if (it != index_.end()) return it->second;
   const auto idx = static_cast<std::int32_t>(names_.size());
   names_.emplace_back(s);
@@ -58,7 +68,7 @@ std::int32_t StringTable::add(std::string_view s) {
 }
 
 std::int32_t StringTable::find(std::string_view s) const {
-  auto it = index_.find(std::string(s));
+  auto it = index_.find(s);
   return it == index_.end() ? -1 : it->second;
 }
 

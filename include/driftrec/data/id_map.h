@@ -2,6 +2,7 @@
 // IdMap: external string ids <-> dense int32 indices. Index 0 is reserved for padding (sequence
 // models use it), so real ids get 1..size()-1 in order of first appearance.
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,18 +13,26 @@ namespace driftrec::data {
 
 constexpr std::int32_t kPadding = 0;
 
-/// A small table of names (behaviour types, domains, categories, tokens), index 0 first added.
+/// A table of names (ids, behaviour types, domains, categories, tokens), index 0 first added.
+/// The index is keyed by views of the stored names (a deque never moves its elements), so a
+/// lookup allocates nothing; copies rebuild the index over their own names.
 class StringTable {
  public:
+  StringTable() = default;
+  StringTable(const StringTable& other);
+  StringTable& operator=(const StringTable& other);
+  StringTable(StringTable&&) = default;
+  StringTable& operator=(StringTable&&) = default;
+
   std::int32_t add(std::string_view s);
   std::int32_t find(std::string_view s) const;
   const std::string& name(std::int32_t i) const { return names_.at(static_cast<std::size_t>(i)); }
   std::int32_t size() const { return static_cast<std::int32_t>(names_.size()); }
-  const std::vector<std::string>& names() const { return names_; }
+  const std::deque<std::string>& names() const { return names_; }
 
  private:
-  std::vector<std::string> names_;
-  std::unordered_map<std::string, std::int32_t> index_;
+  std::deque<std::string> names_;
+  std::unordered_map<std::string_view, std::int32_t> index_;  // views into names_
 };
 
 class IdMap {
