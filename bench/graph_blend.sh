@@ -114,7 +114,7 @@ for m in models + ["blend"]:
     row = {"model": m, "settings": settings.get(m, ""), "recall@20": x["recall@20"], "ndcg@20": x["ndcg@20"], "ndcg@10": x["ndcg@10"],
            "evaluate_s": times[f"evaluate:{m}"][0]}
     if m != "blend":
-        row.update({"validated_train_s": reused.get(m, times.get(f"train:{m}", (None,))[0]),
+        row.update({"validated_train_s": reused[m] if m in reused else times[f"train:{m}"][0],
                     "validated_run_reused": m in reused, "refit_train_s": times[f"refit:{m}"][0],
                     "refit_peak_mb": times[f"refit:{m}"][1]})
     else:
