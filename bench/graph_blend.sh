@@ -10,7 +10,8 @@
 # k=v ...]" strings, as in bench/graph.sh (settings chosen on the same carved validation split), or
 # "@DIR": a model already trained on this carved split (same data, --split given, --valid-fraction
 # FRACTION, seed 42; checked from its model.json), which is reused instead of trained again (a
-# LightGCN member costs ~25 minutes); its training time is the one its model.json recorded.
+# LightGCN member costs ~25 minutes); its training time is the one its model.json recorded. A model
+# named by several members gets rows lightgcn, lightgcn_2, ... (each row's "kind" is the model).
 #   bench/graph_blend.sh DATA NAME FRACTION MEMBER...
 #   e.g. bench/graph_blend.sh ../shared/data/gowalla gowalla 0.1 gfcf "ease --set lambda=65"
 #        bench/graph_blend.sh ../shared/data/gowalla gowalla 0.1 gfcf @runs/lightgcn_validated
@@ -43,6 +44,14 @@ for row in "${members[@]}"; do
   if [[ $row == @* ]]; then models+=("$(reused_model "${row#@}")"); else models+=("${row%% *}"); fi
 done
 [[ ${#models[@]} -ge 2 ]] || { echo "name at least two models to blend" >&2; exit 1; }
+# Each member's label (work directory, time entries, result row): its model name, with _2, _3, ...
+# for a second and third member of the same model (e.g. two lightgcn runs).
+labels=()
+declare -A uses=()
+for m in "${models[@]}"; do
+  uses[$m]=$((${uses[$m]:-0} + 1))
+  if ((uses[$m] == 1)); then labels+=("$m"); else labels+=("${m}_${uses[$m]}"); fi
+done
 bin=${DRIFTREC_BIN:-build/driftrec}
 [[ -x $bin ]] || { echo "build first: cmake -S . -B build && cmake --build build" >&2; exit 1; }
 work=${BLEND_WORK:-$(mktemp -d)}
@@ -60,15 +69,16 @@ refit=()
 for i in "${!members[@]}"; do
   row=${members[$i]}
   m=${models[$i]}
+  l=${labels[$i]}
   if [[ $row == @* ]]; then
     validated+=("${row#@}")
     continue
   fi
   read -r _ rest <<< "$row"
   # shellcheck disable=SC2086
-  timed "train:$m" $bin --log-level warn --threads 2 train --data "$data" --split given --valid-fraction "$fraction" \
-    --model "$m" $rest --out "$work/$m"
-  validated+=("$work/$m")
+  timed "train:$l" $bin --log-level warn --threads 2 train --data "$data" --split given --valid-fraction "$fraction" \
+    --model "$m" $rest --out "$work/$l"
+  validated+=("$work/$l")
 done
 python3 - "${validated[@]}" <<'PY'  # every member saw the same carved training set
 import json, sys
@@ -77,23 +87,23 @@ if len(set(prints.values())) > 1:
     sys.exit(f"members were trained on different data (fingerprints {prints})")
 PY
 timed "ensemble" $bin --log-level warn --threads 2 ensemble --data "$data" "${validated[@]/#/--member=}" --out "$work/blend"
-for i in "${!models[@]}"; do
-  m=${models[$i]}
-  timed "refit:$m" $bin --log-level warn --threads 2 train --data "$data" --refit-from "${validated[$i]}" \
-    --out "$work/${m}_refit"
-  [[ ${members[$i]} == @* ]] || rm -rf "${work:?}/$m"  # large weights (EASE: 4 n_items^2 bytes); the blend keeps a copy
-  refit+=(--member "$work/${m}_refit")
-  timed "evaluate:$m" $bin --log-level warn --threads 2 evaluate --model "$work/${m}_refit" --data "$data" --k 10,20 \
-    --json "$work/$m.json"
+for i in "${!labels[@]}"; do
+  l=${labels[$i]}
+  timed "refit:$l" $bin --log-level warn --threads 2 train --data "$data" --refit-from "${validated[$i]}" \
+    --out "$work/${l}_refit"
+  [[ ${members[$i]} == @* ]] || rm -rf "${work:?}/$l"  # large weights (EASE: 4 n_items^2 bytes); the blend keeps a copy
+  refit+=(--member "$work/${l}_refit")
+  timed "evaluate:$l" $bin --log-level warn --threads 2 evaluate --model "$work/${l}_refit" --data "$data" --k 10,20 \
+    --json "$work/$l.json"
 done
 timed "ensemble_refit" $bin --log-level warn --threads 2 ensemble --data "$data" --refit "${refit[@]}" \
   --weights-from "$work/blend" --out "$work/blend_refit"
 timed "evaluate:blend" $bin --log-level warn --threads 2 evaluate --model "$work/blend_refit" --data "$data" --k 10,20 \
   --json "$work/blend.json"
-python3 - "$data" "$name" "$fraction" "$work" "${#members[@]}" "${members[@]}" "${models[@]}" <<'PY'
+python3 - "$data" "$name" "$fraction" "$work" "${#members[@]}" "${members[@]}" "${models[@]}" "${labels[@]}" <<'PY'
 import json, shlex, sys
 data, name, fraction, work, n = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
-members, models = sys.argv[6:6 + n], sys.argv[6 + n:]
+members, kinds, models = sys.argv[6:6 + n], sys.argv[6 + n:6 + 2 * n], sys.argv[6 + 2 * n:]
 settings, reused = {}, {}
 for row, m in zip(members, models):
     if row.startswith("@"):
@@ -111,7 +121,7 @@ weights = blend_meta.get("member_weights") or blend_meta.get("config", {}).get("
 rows = []
 for m in models + ["blend"]:
     x = json.load(open(f"{work}/{m}.json"))["metrics"]
-    row = {"model": m, "settings": settings.get(m, ""), "recall@20": x["recall@20"], "ndcg@20": x["ndcg@20"], "ndcg@10": x["ndcg@10"],
+    row = {"model": m, "kind": dict(zip(models, kinds)).get(m, "ensemble"), "settings": settings.get(m, ""), "recall@20": x["recall@20"], "ndcg@20": x["ndcg@20"], "ndcg@10": x["ndcg@10"],
            "evaluate_s": times[f"evaluate:{m}"][0]}
     if m != "blend":
         row.update({"validated_train_s": reused[m] if m in reused else times[f"train:{m}"][0],

@@ -8,6 +8,7 @@
 #include "driftrec/models/classic.h"
 #include "driftrec/models/weights_io.h"
 #include "driftrec/privacy/dp_sgd_plan.h"
+#include "driftrec/train/early_stopping.h"
 #include "driftrec/train/epoch_loop.h"
 
 namespace driftrec::models {
@@ -22,6 +23,7 @@ const ParamSet& BprModel::params() {
                  float_param("init_std", 0.1, "standard deviation of the initial factors", 0.0),
                  int_param("eval_every", 5, "epochs between validation checks for early stopping (0 = never)", 0),
                  int_param("patience", 2, "validation checks without improvement before stopping", 1),
+                 train::min_delta_param(),
                  int_param("fold_in_epochs", 10, "SGD passes over a new user's history in encode()", 1),
                  int_param("online_steps", 5, "SGD steps per observed event", 0),
                  bool_param("fold_in_all", false,
@@ -109,8 +111,9 @@ void BprModel::fit(const data::Dataset& train, const FitOptions& options) {
     best_P = P_;
     best_Q = Q_;
   };
-  train::run_epochs({"train bpr", epochs, eval_every, patience, {}, options.time_budget_s}, hooks, options.on_epoch,
-                    options.progress);
+  train::run_epochs(
+      {"train bpr", epochs, eval_every, patience, {}, options.time_budget_s, config_["min_delta"].get<double>()}, hooks,
+      options.on_epoch, options.progress);
   if (!best_P.empty()) {
     P_ = std::move(best_P);
     Q_ = std::move(best_Q);

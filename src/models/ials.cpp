@@ -9,6 +9,7 @@
 #include "driftrec/models/classic.h"
 #include "driftrec/models/weights_io.h"
 #include "driftrec/privacy/dp_sgd_plan.h"
+#include "driftrec/train/early_stopping.h"
 #include "driftrec/train/epoch_loop.h"
 #include "ials_rows.h"
 
@@ -26,6 +27,7 @@ const ParamSet& IalsModel::params() {
                               float_param("alpha", 2.0, "confidence slope: c = 1 + alpha * count", 0.0),
                               float_param("init_std", 0.01, "standard deviation of the initial item factors", 0.0),
                               int_param("patience", 2, "validation checks without improvement before stopping", 1),
+                              train::min_delta_param(),
                               float_param("dp_epsilon", 0.0, "user-level DP budget (0 = not private)", 0.0),
                               float_param("dp_delta", 1e-5, "DP delta", 1e-12, 0.1),
                               float_param("dp_noise", 0.0, "noise multiplier (0 = calibrated to dp_epsilon)", 0.0),
@@ -79,8 +81,9 @@ void IalsModel::fit(const data::Dataset& train, const FitOptions& options) {
   };
   if (options.validate) hooks.validate = [&] { return options.validate(*this); };
   hooks.keep_best = [&] { best_Y = Y_; };
-  train::run_epochs({"train ials", iterations, 1, patience, {}, options.time_budget_s}, hooks, options.on_epoch,
-                    options.progress);
+  train::run_epochs(
+      {"train ials", iterations, 1, patience, {}, options.time_budget_s, config_["min_delta"].get<double>()}, hooks,
+      options.on_epoch, options.progress);
   if (!best_Y.empty()) {
     Y_ = std::move(best_Y);
     YtY_ = dense::gram(Y_.data(), ni, k);

@@ -10,6 +10,7 @@
 #include "driftrec/core/rng.h"
 #include "driftrec/models/bpr_sampling.h"
 #include "driftrec/models/weights_io.h"
+#include "driftrec/train/early_stopping.h"
 #include "driftrec/train/epoch_loop.h"
 #include "graph_propagation.h"
 #include "pch.h"
@@ -94,6 +95,7 @@ const ParamSet& LightGcnModel::params() {
           float_param("init_std", 0.1, "standard deviation of the initial embeddings (init=svd: their RMS)", 0.0),
           int_param("eval_every", 20, "epochs between validation checks for early stopping (0 = never)", 0),
           int_param("patience", 5, "validation checks without improvement before stopping", 1),
+          train::min_delta_param(),
       });
   return p;
 }
@@ -182,7 +184,8 @@ void LightGcnModel::fit(const data::Dataset& train, const models::FitOptions& op
                                         static_cast<int>(config_["eval_every"].get<long long>()),
                                         static_cast<int>(config_["patience"].get<long long>()),
                                         {},
-                                        options.time_budget_s},
+                                        options.time_budget_s,
+                                        config_["min_delta"].get<double>()},
                                        hooks, options.on_epoch, options.progress);
   if (!best.empty()) ego = std::move(best);
   publish();

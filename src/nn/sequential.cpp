@@ -22,6 +22,7 @@
 #include "driftrec/core/rng.h"
 #include "driftrec/data/vectors.h"
 #include "driftrec/privacy/dp_sgd_plan.h"
+#include "driftrec/train/early_stopping.h"
 #include "driftrec/train/epoch_loop.h"
 #include "epoch_trainer.h"
 #include "federated_trainer.h"
@@ -155,6 +156,7 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
                    {"constant", "cosine"}),
       int_param("eval_every", 5, "epochs between validation checks (0 = never)", 0),
       int_param("patience", 4, "validation checks without improvement before stopping", 1),
+      train::min_delta_param(),
       bool_param("behavior_embedding", false, "add an embedding of the event's behaviour type (view, cart, buy...)"),
       bool_param("time_gaps", false,
                  "add an embedding of the log2-bucketed seconds since the previous event (needs timestamps)"),
@@ -408,6 +410,7 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
                         dp ? 0 : static_cast<int>(c["eval_every"].get<int64_t>()),
                         dp ? epochs + 1 : static_cast<int>(c["patience"].get<int64_t>()),
                         {}};
+  plan.min_delta = c["min_delta"].get<double>();
   std::vector<torch::Tensor> best_state;
   Checkpoint ckpt(options.checkpoint_dir);
   if (options.resume) {

@@ -19,7 +19,7 @@ EpochState run_epochs(const EpochPlan& plan, const EpochHooks& hooks, const Epoc
   if (!hooks.train) throw InvalidInput(plan.stage + ": the epoch loop needs a train step");
   const auto start = std::chrono::steady_clock::now();
   EpochState state = plan.resume;
-  EarlyStopping stopping(plan.patience, state.best, state.bad);
+  EarlyStopping stopping(plan.patience, plan.min_delta, state.best, state.bad);
   for (int epoch = state.epoch + 1; epoch <= plan.epochs && !state.stopped; ++epoch) {
     EpochRecord rec;
     rec.epoch = epoch;

@@ -8,6 +8,7 @@ nlohmann::json EpochRecord::to_json() const {
   nlohmann::json j = {{"epoch", epoch}, {"seconds", seconds}};
   if (has_loss()) j["loss"] = loss;
   if (validated()) j["valid"] = valid;
+  if (best) j["best"] = true;
   if (early_stop) j["early_stop"] = true;
   if (out_of_time) j["out_of_time"] = true;
   return j;
@@ -24,6 +25,7 @@ EpochRecord EpochRecord::from_json(const nlohmann::json& j) {
   r.loss = number("loss", kNone);
   r.valid = number("valid", kNone);
   r.seconds = number("seconds", 0.0);
+  r.best = j.value("best", false);
   r.early_stop = j.value("early_stop", false);
   r.out_of_time = j.value("out_of_time", false);
   return r;
@@ -49,6 +51,12 @@ nlohmann::json history_json(const std::vector<EpochRecord>& history) {
 }
 
 int best_validated_epoch(const std::vector<EpochRecord>& history) {
+  // The run's own decision when recorded (it follows min_delta): the last check it kept.
+  int kept = 0;
+  for (const auto& r : history)
+    if (r.validated() && r.best) kept = r.epoch;
+  if (kept > 0) return kept;
+  // Histories written before the flag: the best check (the first of equals), the rule of min_delta 0.
   int best = 0;
   double best_v = 0.0;
   for (const auto& r : history)

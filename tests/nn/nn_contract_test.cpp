@@ -157,3 +157,27 @@ TEST(NnServing, ManyConcurrentExploringCallersAndWriters) {
     test::stress_exploring_service(d.file(kind), test::item_names(ds), 16, 300);
   }
 }
+
+// min_delta (train/early_stopping.h) is a setting of the LibTorch models too, and their fit obeys
+// it: the validation gains (0.05 per check) are below 1.0, so the first check is kept and patience 1
+// stops at the next.
+TEST(NnEarlyStopping, MinDeltaStopsTheFit) {
+  using namespace driftrec;
+  for (const char* kind : {"sasrec", "lightgcn"}) {
+    SCOPED_TRACE(kind);
+    EXPECT_THROW(models::create_model(kind, {{"min_delta", -0.5}}), InvalidInput);
+    nlohmann::json c = {{"dim", 8}, {"epochs", 10}, {"eval_every", 1}, {"patience", 1}, {"min_delta", 1.0}};
+    if (std::string(kind) == "sasrec") c["max_len"] = 10;
+    auto m = models::create_model(kind, c);
+    models::FitOptions fo;
+    fo.threads = 1;
+    std::vector<train::EpochRecord> seen;
+    int checks = 0;
+    fo.validate = [&checks](const models::Model&) { return 0.05 * ++checks; };  // rising, by less than 1
+    fo.on_epoch = [&seen](const train::EpochRecord& r) { seen.push_back(r); };
+    m->fit(test::stress_dataset(300), fo);
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_TRUE(seen[0].best);
+    EXPECT_TRUE(seen[1].early_stop);
+  }
+}

@@ -217,6 +217,12 @@ TEST(ModelDir, BestEpochFromHistoryOrEarlyStopping) {
             {"history", json::array({json{{"epoch", 5}, {"valid", 0.1}}, json{{"epoch", 10}, {"valid", 0.3}},
                                      json{{"epoch", 11}, {"loss", 2.0}}, json{{"epoch", 15}, {"valid", 0.2}}})}};
   EXPECT_EQ(models::best_epoch(m), 10);
+  // A run that flagged its kept checks (min_delta > 0 may keep an earlier one than the maximum).
+  json flagged = {{"epochs", 30},
+                  {"history", json::array({json{{"epoch", 5}, {"valid", 0.1}, {"best", true}},
+                                           json{{"epoch", 10}, {"valid", 0.3}, {"best", true}},
+                                           json{{"epoch", 15}, {"valid", 0.3005}}})}};
+  EXPECT_EQ(models::best_epoch(flagged), 10);
   // No history: an early-stopped run kept the weights patience x eval_every epochs before its end.
   json old = {{"epochs", 50}, {"config", {{"epochs", 300}, {"patience", 4}, {"eval_every", 5}}}};
   EXPECT_EQ(models::best_epoch(old), 30);

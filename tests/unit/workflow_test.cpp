@@ -15,6 +15,7 @@
 #include "driftrec/eval/fairness.h"
 #include "driftrec/models/model_dir.h"
 #include "driftrec/models/registry.h"
+#include "driftrec/train/early_stopping.h"
 #include "driftrec/train/epoch_loop.h"
 #include "driftrec/workflow/demo.h"
 #include "driftrec/workflow/evaluate.h"
@@ -38,7 +39,7 @@ struct LoopRun {
 };
 
 LoopRun run_loop(const std::vector<double>& valid, int epochs, int eval_every, int patience,
-                 train::EpochState resume = {}) {
+                 train::EpochState resume = {}, double min_delta = 0.0) {
   LoopRun r;
   int current = 0;
   train::EpochHooks hooks;
@@ -49,7 +50,7 @@ LoopRun run_loop(const std::vector<double>& valid, int epochs, int eval_every, i
   hooks.validate = [&] { return valid.at(static_cast<std::size_t>(current - 1)); };
   hooks.keep_best = [&] { r.kept.push_back(current); };
   r.state = train::run_epochs(
-      {"train x", epochs, eval_every, patience, resume}, hooks,
+      {"train x", epochs, eval_every, patience, resume, 0.0, min_delta}, hooks,
       [&r](const train::EpochRecord& e) { r.records.push_back(e); },
       [&r](const Progress& p) { r.messages.push_back(p.message); });
   return r;
@@ -68,6 +69,46 @@ TEST(EpochLoop, KeepsTheBestAndStopsAfterPatienceChecksWithoutImprovement) {
   EXPECT_EQ(train::best_validated_epoch(r.records), 2);
   EXPECT_NE(r.messages[3].find("(early stop)"), std::string::npos);
   EXPECT_NE(r.messages[0].find("valid=0.100000"), std::string::npos);
+}
+
+TEST(EpochLoop, MinDeltaStopsACreepingCurveAndKeepsItsLastRealGain) {
+  // Validation creeps up by 1e-4 per check after a real gain at epoch 2.
+  const std::vector<double> curve{0.10, 0.12, 0.1201, 0.1202, 0.1203, 0.1204, 0.1205, 0.1206};
+  const auto plain = run_loop(curve, 8, 1, 2);
+  EXPECT_EQ(plain.records.size(), 8u);  // every creep is a new best: patience never runs out
+  EXPECT_EQ(plain.kept.back(), 8);
+  EXPECT_EQ(train::best_validated_epoch(plain.records), 8);
+  const auto delta = run_loop(curve, 8, 1, 2, {}, 1e-3);
+  ASSERT_EQ(delta.records.size(), 4u);  // epochs 3 and 4 gain less than 1e-3: stopped after 4
+  EXPECT_TRUE(delta.records.back().early_stop);
+  EXPECT_EQ(delta.kept, (std::vector<int>{1, 2}));
+  EXPECT_DOUBLE_EQ(delta.state.best, 0.12);
+  // The kept epoch is read back from the history (refit trains this many epochs), though a
+  // later check scored higher.
+  EXPECT_EQ(train::best_validated_epoch(delta.records), 2);
+  std::vector<train::EpochRecord> reread;
+  for (const auto& r : delta.records) reread.push_back(train::EpochRecord::from_json(r.to_json()));
+  EXPECT_EQ(train::best_validated_epoch(reread), 2);
+  // A gain of exactly min_delta is not more than it.
+  EXPECT_EQ(run_loop({0.5, 0.75, 0.75}, 3, 1, 1, {}, 0.25).kept, (std::vector<int>{1}));
+}
+
+TEST(EarlyStopping, CountsOnlyGainsAboveMinDelta) {
+  train::EarlyStopping s(2, 0.01);
+  EXPECT_TRUE(s.record(0.10));
+  EXPECT_FALSE(s.record(0.105));  // +0.005: no improvement
+  EXPECT_EQ(s.bad(), 1);
+  EXPECT_TRUE(s.record(0.111));  // +0.011 over the best: improvement, patience reset
+  EXPECT_EQ(s.bad(), 0);
+  EXPECT_DOUBLE_EQ(s.best(), 0.111);
+  EXPECT_FALSE(s.record(0.12));
+  EXPECT_FALSE(s.should_stop());
+  EXPECT_FALSE(s.record(0.05));
+  EXPECT_TRUE(s.should_stop());
+  // The resumed state carries on with the same rule.
+  train::EarlyStopping resumed(2, 0.01, 0.111, 1);
+  EXPECT_FALSE(resumed.record(0.115));
+  EXPECT_TRUE(resumed.should_stop());
 }
 
 TEST(EpochLoop, ValidatesEveryNthEpochAndAtTheLast) {
@@ -431,6 +472,23 @@ TEST(TrainWorkflow, EarlyStoppingFollowsTheChosenObjective) {
     FAIL();
   } catch (const InvalidInput& e) {
     EXPECT_NE(std::string(e.what()).find("space.yaml: objective 'coverage@10'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(TrainWorkflow, MinDeltaIsEveryIterativeModelsSettingAndRefitFollowsIt) {
+  // No gain can exceed 1.0 (validation metrics are in [0, 1]): the first check is kept, patience
+  // 2 stops after two more, and the refit trains for the kept epoch.
+  workflow::TrainOptions o;
+  o.model = "bpr";
+  o.config = {{"factors", 8}, {"epochs", 20}, {"eval_every", 1}, {"patience", 2}, {"min_delta", 1.0}};
+  o.threads = 1;
+  const auto t = workflow::train_model(shop(), o);
+  ASSERT_EQ(t.history.size(), 3u);
+  EXPECT_TRUE(t.history.back().early_stop);
+  EXPECT_EQ(models::best_epoch(t.loaded.meta), 1);
+  for (const char* m : {"ials", "bpr"}) {  // the LibTorch models: tests/nn/side_info_test.cpp
+    EXPECT_NO_THROW(models::create_model(m, {{"min_delta", 0.001}})) << m;
+    EXPECT_THROW(models::create_model(m, {{"min_delta", -0.1}}), InvalidInput) << m;
   }
 }
 

@@ -28,6 +28,7 @@ struct EpochPlan {
   /// Stop after the first epoch that ends past this many seconds of this call (0 = no budget). That
   /// epoch is validated even when no check is due, so its weights can be the ones kept.
   double time_budget_s = 0.0;
+  double min_delta = 0.0;  ///< smallest validation gain that counts as an improvement (early_stopping.h)
 };
 
 struct EpochHooks {

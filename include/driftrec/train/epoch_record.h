@@ -22,7 +22,7 @@ struct EpochRecord {
 
   bool has_loss() const { return loss == loss; }
   bool validated() const { return valid == valid; }
-  /// {"epoch", "seconds", "loss"?, "valid"?, "early_stop"?, "out_of_time"?}: the model.json history entry.
+  /// {"epoch", "seconds", "loss"?, "valid"?, "best"?, "early_stop"?, "out_of_time"?}: the model.json history entry.
   nlohmann::json to_json() const;
   /// Reads a history entry (model.json). Throws InvalidInput when "epoch" is missing or not an integer.
   static EpochRecord from_json(const nlohmann::json& j);
@@ -35,8 +35,9 @@ using EpochCallback = std::function<void(const EpochRecord&)>;
 /// A run's records as model.json's "history" array.
 nlohmann::json history_json(const std::vector<EpochRecord>& history);
 
-/// The epoch whose weights a run kept: the best validation check's (the first of equals); 0 when
-/// nothing was validated.
+/// The epoch whose weights a run kept: the last check flagged `best` (what the run decided, with its
+/// min_delta); for histories without flags, the best check (the first of equals); 0 when nothing
+/// was validated.
 int best_validated_epoch(const std::vector<EpochRecord>& history);
 
 }  // namespace driftrec::train
