@@ -39,7 +39,8 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g) {
                  "(the online state; metrics hr@10, ndcg@10, mrr and, with a truth, tracking_tv, tracking_kl)")
       ->check(CLI::IsMember({"split", "replay"}));
   app.add_option("--replay-start", o->replay_start, "replay: start (quantile or timestamp; default as in evaluate)");
-  app.add_flag("--skip-repeats", o->skip_repeats, "replay: score only events whose item is new to the user");
+  app.add_flag("--skip-repeats", o->skip_repeats,
+               "score only items new to the user (replay: events whose item is new; split: targets new to the user)");
   app.add_option("--truth", o->truth, "replay: users' true interests (default: interests.csv in the --data directory)");
   return [o, &g]() {
     if (o->models.size() < 2) throw InvalidInput("compare: give at least two --model directories");

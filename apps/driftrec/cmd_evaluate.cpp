@@ -79,7 +79,9 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
   app.add_option("--replay-windows", o->replay_windows, "time windows of the replay timeline")
       ->check(CLI::Range(1, 1000));
   app.add_flag("--skip-repeats", o->skip_repeats,
-               "replay: score only events whose item is new to the user (all events are still revealed)");
+               "score only items new to the user: replay skips events whose item the user has seen (all events are "
+               "still revealed); the split protocol drops targets the user had already interacted with and skips "
+               "cases left without one");
   app.add_option("--truth", o->truth,
                  "users' true interests (user_id,timestamp,category,weight, as `driftrec synth` writes interests.csv): "
                  "report the interest-tracking error (default: interests.csv in the --data directory, when present)");
@@ -95,6 +97,7 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
     eo.on = o->on;
     eo.ks = parse_ks(o->ks);
     eo.include_seen = o->include_seen;
+    eo.skip_repeats = o->skip_repeats;
     eo.threads = g.threads;
     eo.impressions = o->impressions;
     eo.impression_seed = o->impression_seed;

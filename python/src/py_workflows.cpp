@@ -191,6 +191,7 @@ pyb::dict evaluate_py(const PyModel& model, const pyb::object& data, const std::
   o.on = split;
   o.ks = k;
   o.include_seen = include_seen;
+  o.skip_repeats = skip_repeats;
   o.impressions = impressions;
   o.threads = threads;
   o.prepare = d.options;

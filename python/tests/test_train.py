@@ -67,6 +67,8 @@ def test_evaluate_and_refit(shop, tmp_path):
     assert {"hr@5", "ndcg@10", "mrr"} <= set(res["metrics"])
     only = driftrec.evaluate(model, shop, k=[10], metrics=["ndcg", "hr@10"], threads=1)
     assert set(only["metrics"]) == {"ndcg@10", "hr@10"}
+    new = driftrec.evaluate(model, shop, k=[10], skip_repeats=True, threads=1)  # targets new to the user only
+    assert new["skip_repeats"] and new["users_evaluated"] + new["cases_without_new_targets"] == res["users_evaluated"]
     with pytest.raises(driftrec.InvalidInput, match="not computed"):
         driftrec.evaluate(model, shop, metrics=["nope"])
     with pytest.raises(driftrec.InvalidInput):

@@ -191,6 +191,24 @@ bool has_given_split(const Dataset& ds) {
   return std::any_of(ds.log.ts.begin(), ds.log.ts.end(), [](std::int64_t t) { return t >= kGivenTestStart; });
 }
 
+std::size_t keep_new_targets(const Dataset& full, std::vector<EvalCase>& cases) {
+  const auto& log = full.log;
+  std::unordered_set<std::int32_t> seen;
+  const auto before = cases.size();
+  cases.erase(std::remove_if(cases.begin(), cases.end(),
+                             [&](EvalCase& c) {
+                               seen.clear();
+                               for (auto r = log.user_begin(c.user); r < c.history_end; ++r)
+                                 seen.insert(log.item[static_cast<std::size_t>(r)]);
+                               c.targets.erase(std::remove_if(c.targets.begin(), c.targets.end(),
+                                                              [&](std::int32_t i) { return seen.count(i) > 0; }),
+                                               c.targets.end());
+                               return c.targets.empty();
+                             }),
+              cases.end());
+  return before - cases.size();
+}
+
 Split given_split(const Dataset& full, const SplitOptions& options) {
   if (!has_given_split(full))
     throw InvalidInput("the 'given' split needs data read from train/test files (format 'given')");

@@ -53,8 +53,10 @@ Evaluation evaluate(const models::LoadedModel& model, data::Dataset data, const 
   out.prepared = std::move(ms.prepared);
   const auto& p = out.prepared;
   for (const auto& w : p.split.warnings) log_warn("split " + p.split.protocol + ": " + w);
-  const auto& cases = options.on == "test" ? p.split.test : p.split.valid;
+  auto cases = options.on == "test" ? p.split.test : p.split.valid;
   if (cases.empty()) throw InvalidInput("no " + options.on + " cases in this split");
+  const std::size_t without_new = options.skip_repeats ? data::keep_new_targets(p.full, cases) : 0;
+  if (cases.empty()) throw InvalidInput("no " + options.on + " case has a target new to its user (--skip-repeats)");
   const auto unknown_items = p.full.items.size() - model.items.size();
   if (unknown_items > 0)
     log_warn(std::to_string(unknown_items) + " item(s) in the data are unknown to the model (they count as misses)");
@@ -94,6 +96,8 @@ Evaluation evaluate(const models::LoadedModel& model, data::Dataset data, const 
                 {"preprocess", data::to_json(prep)},
                 {"evaluated_on", options.on},
                 {"exclude_seen", eo.exclude_seen},
+                {"skip_repeats", options.skip_repeats},
+                {"cases_without_new_targets", without_new},
                 {"impression_negatives", eo.impression_negatives},
                 {"rerank", options.rerank.empty() ? nlohmann::json() : nlohmann::json(reranker->name())},
                 {"rerank_depth", options.rerank.empty() ? nlohmann::json() : nlohmann::json(eo.rerank_depth)},

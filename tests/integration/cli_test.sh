@@ -168,6 +168,13 @@ check "compare on the replay protocol, with tracking" python3 -c "
 import json; r = json.load(open('cmp_replay.json'))
 assert r['evaluated_on'].startswith('replay from') and r['cases'] > 50
 assert sorted(c['metric'] for c in r['comparisons']) == ['ndcg@10', 'tracking_tv'], r"
+"$bin" --log-level warn compare --data synth --model m_pop --model m_ials --skip-repeats --bootstrap 50 \
+  --json cmp_new.json > /dev/null
+"$bin" --log-level warn evaluate --model m_pop --data synth --skip-repeats --json ev_new.json > /dev/null
+check "split protocol with --skip-repeats: only cases with a new target, in evaluate and compare" python3 -c "
+import json; c, e, a = json.load(open('cmp_new.json')), json.load(open('ev_new.json')), json.load(open('cmp.json'))
+assert e['skip_repeats'] and e['cases_without_new_targets'] > 0, e
+assert c['cases'] == e['users_evaluated'] == a['cases'] - e['cases_without_new_targets'], (c['cases'], e, a['cases'])"
 check "compare json has p-values and CIs" bash -c "grep -q '\"p_holm\"' cmp.json && grep -q '\"ci_low\"' cmp.json"
 check "ials beats pop significantly" bash -c "grep 'ndcg@10' -A2 cmp.txt | grep 'ials (m_ials)' | grep -q '\*\$'"
 set +e

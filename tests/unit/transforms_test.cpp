@@ -93,6 +93,30 @@ TEST(Splits, TemporalTrainsStrictlyBeforeCutoff) {
   EXPECT_THROW(temporal_split(ds, ts, vs), InvalidInput);
 }
 
+TEST(Splits, KeepNewTargetsDropsReconsumedItemsAndEmptyCases) {
+  // u1: a b | a c (the test period starts at 10: a again, c new); u2: a | a (only a repeat);
+  // u3: d | e (only new).
+  DatasetBuilder b;
+  b.add("u1", "a", 1, "view");
+  b.add("u1", "b", 2, "view");
+  b.add("u1", "a", 11, "view");
+  b.add("u1", "c", 12, "view");
+  b.add("u2", "a", 3, "view");
+  b.add("u2", "a", 13, "view");
+  b.add("u3", "d", 4, "view");
+  b.add("u3", "e", 14, "view");
+  const auto ds = b.finish();
+  auto cases = temporal_split(ds, 10, 10).test;
+  ASSERT_EQ(cases.size(), 3u);
+  EXPECT_EQ(keep_new_targets(ds, cases), 1u);  // u2's case had no new target
+  ASSERT_EQ(cases.size(), 2u);
+  EXPECT_EQ(cases[0].user, ds.users.find("u1"));
+  EXPECT_EQ(cases[0].targets, (std::vector<std::int32_t>{ds.items.find("c")}));
+  EXPECT_EQ(cases[0].target_ts, 11);  // the case's moment stays the start of its test period
+  EXPECT_EQ(cases[1].targets, (std::vector<std::int32_t>{ds.items.find("e")}));
+  EXPECT_EQ(keep_new_targets(ds, cases), 0u);  // idempotent
+}
+
 TEST(Splits, PrepareRejectsTemporalWithoutClock) {
   DatasetBuilder b;
   b.dataset().has_clock = false;

@@ -407,6 +407,27 @@ TEST(EvaluateWorkflow, MatchesTheValidationOfTrainingAndChecksOptions) {
   EXPECT_THROW(workflow::evaluate(t.loaded, data, eo), InvalidInput);
 }
 
+TEST(EvaluateWorkflow, SkipRepeatsScoresOnlyTargetsNewToTheUser) {
+  // The shop re-visits items, so some held-out items were seen before: by default they stay
+  // rankable (and pop, which ranks popular items, hits some); with skip_repeats those cases go.
+  workflow::TrainOptions o;
+  o.model = "pop";
+  o.threads = 1;
+  auto data = shop();
+  const auto t = workflow::train_model(data, o);
+  workflow::EvaluateOptions eo;
+  eo.threads = 1;
+  const auto all = workflow::evaluate(t.loaded, data, eo);
+  eo.skip_repeats = true;
+  const auto fresh = workflow::evaluate(t.loaded, data, eo);
+  const auto dropped = fresh.report["cases_without_new_targets"].get<std::size_t>();
+  EXPECT_GT(dropped, 0u);
+  EXPECT_EQ(fresh.result.users_evaluated + dropped, all.result.users_evaluated);
+  EXPECT_TRUE(fresh.report["skip_repeats"].get<bool>());
+  EXPECT_FALSE(all.report["skip_repeats"].get<bool>());
+  EXPECT_EQ(all.report["cases_without_new_targets"], 0);
+}
+
 TEST(Recommender, BatchesAgreeWithOneByOneAndObserveUpdates) {
   workflow::TrainOptions o;
   o.model = "itemknn";

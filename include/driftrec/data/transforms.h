@@ -108,6 +108,13 @@ Dataset keep_domains(const Dataset& ds, const std::vector<std::string>& names);
 
 /// Timestamp below which `fraction` (0..1) of all events lie (for cutoffs given as quantiles).
 std::int64_t time_quantile(const Dataset& ds, double fraction);
+
+/// Keeps in each case only the targets new to its user (absent from the case's history) and
+/// removes the cases left without one; returns how many were removed. Evaluating such cases with
+/// seen items excluded scores discovery alone: no seen item can be ranked, whether or not the user
+/// comes back to it (the default keeps re-consumed targets rankable, which lifts models that score
+/// the user's own history high).
+std::size_t keep_new_targets(const Dataset& full, std::vector<EvalCase>& cases);
 /// A cutoff given as a quantile of event times ("0.9") or a timestamp (seconds or ISO 8601);
 /// `what` names the option in the error. Throws InvalidInput.
 std::int64_t resolve_cutoff(const Dataset& ds, const std::string& spec, const char* what);

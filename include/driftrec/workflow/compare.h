@@ -24,7 +24,7 @@ struct CompareOptions {
   std::string protocol = "split";  ///< "split" (held-out cases) or "replay" (per-user means over replayed events)
   std::string replay_start;        ///< replay: start (quantile or timestamp; "" = as evaluate)
   std::string truth;               ///< replay: users' true interests (tracking metrics)
-  bool skip_repeats = false;       ///< replay: score only items new to the user
+  bool skip_repeats = false;       ///< score only items new to the user (replay: events; split: targets)
   ProgressCallback progress;
 };
 

@@ -22,8 +22,11 @@ struct EvaluateOptions {
   std::string on = "test";            ///< "test" or "valid"
   std::vector<int> ks = {5, 10, 20};  ///< cut-offs
   bool include_seen = false;          ///< rank items the user already interacted with too
-  int threads = 0;                    ///< 0 = all cores
-  int impressions = 0;                ///< MIND-style impression metrics with this many negatives (0 = off)
+  /// Score only targets new to the user (data::keep_new_targets): cases left without one are not
+  /// evaluated (report: "skip_repeats", "cases_without_new_targets").
+  bool skip_repeats = false;
+  int threads = 0;      ///< 0 = all cores
+  int impressions = 0;  ///< MIND-style impression metrics with this many negatives (0 = off)
   std::uint64_t impression_seed = 42;
   std::size_t save_top = 0;                     ///< keep each case's top-N (result.rankings); 0 = none
   std::optional<data::PrepareOptions> prepare;  ///< default: the model's recorded preprocessing
