@@ -103,7 +103,8 @@ timed "evaluate:blend" $bin --log-level warn --threads 2 evaluate --model "$work
 python3 - "$data" "$name" "$fraction" "$work" "${#members[@]}" "${members[@]}" "${models[@]}" "${labels[@]}" <<'PY'
 import json, shlex, sys
 data, name, fraction, work, n = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
-members, kinds, models = sys.argv[6:6 + n], sys.argv[6 + n:6 + 2 * n], sys.argv[6 + 2 * n:]
+members, kinds, models = sys.argv[6:6 + n], sys.argv[6 + n:6 + 2 * n], sys.argv[6 + 2 * n:]  # models: the labels
+kind = dict(zip(models, kinds), blend="ensemble")
 settings, reused = {}, {}
 for row, m in zip(members, models):
     if row.startswith("@"):
@@ -121,7 +122,7 @@ weights = blend_meta.get("member_weights") or blend_meta.get("config", {}).get("
 rows = []
 for m in models + ["blend"]:
     x = json.load(open(f"{work}/{m}.json"))["metrics"]
-    row = {"model": m, "kind": dict(zip(models, kinds)).get(m, "ensemble"), "settings": settings.get(m, ""), "recall@20": x["recall@20"], "ndcg@20": x["ndcg@20"], "ndcg@10": x["ndcg@10"],
+    row = {"model": m, "kind": kind[m], "settings": settings.get(m, ""), "recall@20": x["recall@20"], "ndcg@20": x["ndcg@20"], "ndcg@10": x["ndcg@10"],
            "evaluate_s": times[f"evaluate:{m}"][0]}
     if m != "blend":
         row.update({"validated_train_s": reused[m] if m in reused else times[f"train:{m}"][0],

@@ -66,8 +66,8 @@ void run_replays(const std::vector<const models::LoadedModel*>& models, const Co
 void run_split(const std::vector<const models::LoadedModel*>& models, const CommonSplit& split, const CompareOptions& o,
                std::vector<PerUser>& per_user, Comparison& out) {
   const auto& p = split.prepared;
-  auto cases = o.on == "test" ? p.split.test : p.split.valid;
-  if (o.skip_repeats) data::keep_new_targets(p.full, cases);
+  std::vector<data::EvalCase> new_only;
+  const auto& cases = scored_cases(p, o.on, o.skip_repeats, new_only, nullptr);
   if (cases.size() < 2) throw InvalidInput("compare: fewer than two " + o.on + " cases in this split");
   auto eo = eval_options_for(split.prep, p.full);
   eo.threads = o.threads;

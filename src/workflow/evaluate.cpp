@@ -53,10 +53,12 @@ Evaluation evaluate(const models::LoadedModel& model, data::Dataset data, const 
   out.prepared = std::move(ms.prepared);
   const auto& p = out.prepared;
   for (const auto& w : p.split.warnings) log_warn("split " + p.split.protocol + ": " + w);
-  auto cases = options.on == "test" ? p.split.test : p.split.valid;
-  if (cases.empty()) throw InvalidInput("no " + options.on + " cases in this split");
-  const std::size_t without_new = options.skip_repeats ? data::keep_new_targets(p.full, cases) : 0;
-  if (cases.empty()) throw InvalidInput("no " + options.on + " case has a target new to its user (--skip-repeats)");
+  std::vector<data::EvalCase> new_only;
+  std::size_t without_new = 0;
+  const auto& cases = scored_cases(p, options.on, options.skip_repeats, new_only, &without_new);
+  if (cases.empty())
+    throw InvalidInput(without_new == 0 ? "no " + options.on + " cases in this split"
+                                        : "no " + options.on + " case has a target new to its user (--skip-repeats)");
   const auto unknown_items = p.full.items.size() - model.items.size();
   if (unknown_items > 0)
     log_warn(std::to_string(unknown_items) + " item(s) in the data are unknown to the model (they count as misses)");

@@ -22,6 +22,17 @@ eval::EvalOptions eval_options_for(const data::PrepareOptions& prep, const data:
   return eo;
 }
 
+const std::vector<data::EvalCase>& scored_cases(const data::Prepared& p, const std::string& on, bool skip_repeats,
+                                                std::vector<data::EvalCase>& storage, std::size_t* removed) {
+  const auto& cases = on == "test" ? p.split.test : p.split.valid;
+  if (removed) *removed = 0;
+  if (!skip_repeats) return cases;
+  storage = cases;
+  const auto n = data::keep_new_targets(p.full, storage);
+  if (removed) *removed = n;
+  return storage;
+}
+
 nlohmann::json split_summary(const data::Prepared& p) {
   nlohmann::json j = {{"protocol", p.split.protocol},
                       {"train_events", p.split.train.log.size()},

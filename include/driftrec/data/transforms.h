@@ -115,6 +115,7 @@ std::int64_t time_quantile(const Dataset& ds, double fraction);
 /// comes back to it (the default keeps re-consumed targets rankable, which lifts models that score
 /// the user's own history high).
 std::size_t keep_new_targets(const Dataset& full, std::vector<EvalCase>& cases);
+
 /// A cutoff given as a quantile of event times ("0.9") or a timestamp (seconds or ISO 8601);
 /// `what` names the option in the error. Throws InvalidInput.
 std::int64_t resolve_cutoff(const Dataset& ds, const std::string& spec, const char* what);

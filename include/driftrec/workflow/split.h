@@ -23,6 +23,12 @@ eval::EvalOptions eval_options_for(const data::PrepareOptions& prep, const data:
 /// Protocol, event and case counts (and cutoffs) of a split, for model.json and results.
 nlohmann::json split_summary(const data::Prepared& p);
 
+/// The cases evaluation scores: the split's `on` cases ("test" or "valid") as they are or, with
+/// `skip_repeats`, copies in `storage` that keep only targets new to their user
+/// (data::keep_new_targets; `removed` counts the cases left without one). The split is unchanged.
+const std::vector<data::EvalCase>& scored_cases(const data::Prepared& p, const std::string& on, bool skip_repeats,
+                                                std::vector<data::EvalCase>& storage, std::size_t* removed);
+
 /// A model's recorded data rebuilt for evaluation: `data` filtered as recorded, put in the model's
 /// id space and split as recorded (the split depends only on each user's event order, so it is the
 /// same as on the unaligned data).
