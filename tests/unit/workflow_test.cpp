@@ -105,6 +105,10 @@ TEST(EarlyStopping, CountsOnlyGainsAboveMinDelta) {
   EXPECT_FALSE(s.should_stop());
   EXPECT_FALSE(s.record(0.05));
   EXPECT_TRUE(s.should_stop());
+  // The first check is kept whatever min_delta is (there is no best to gain over yet).
+  train::EarlyStopping first(1, 5.0);
+  EXPECT_TRUE(first.record(0.0));
+  EXPECT_FALSE(first.record(4.9));
   // The resumed state carries on with the same rule.
   train::EarlyStopping resumed(2, 0.01, 0.111, 1);
   EXPECT_FALSE(resumed.record(0.115));

@@ -10,11 +10,13 @@ namespace driftrec::train {
 
 class EarlyStopping {
  public:
-  explicit EarlyStopping(int patience, double min_delta = 0.0, double best = -1.0, int bad = 0)
+  static constexpr double kNoBest = -1.0;  ///< `best` before any check (scores are above it)
+  explicit EarlyStopping(int patience, double min_delta = 0.0, double best = kNoBest, int bad = 0)
       : patience_(patience), min_delta_(min_delta), best_(best), bad_(bad) {}
-  /// Records one validation score; true when it is a new best (save the weights now).
+  /// Records one validation score; true when it is a new best (save the weights now). The first
+  /// check always is: min_delta measures gains over a best, and there is none yet.
   bool record(double score) {
-    if (score > best_ + min_delta_) {
+    if (score > best_ + (best_ == kNoBest ? 0.0 : min_delta_)) {
       best_ = score;
       bad_ = 0;
       return true;
