@@ -26,6 +26,7 @@ struct Opts {
   double time_budget = 0.0;
   bool resume = false;
   bool include_seen = false;
+  bool skip_repeats = false;
   std::string refit_from;
   std::string objective = "ndcg@10";
   int nproc = 1, rank = -1, world_size = 0, master_port = 0;
@@ -94,6 +95,9 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--include-seen", o->include_seen,
                "validation ranks items the user already interacted with too (e.g. buys after views)");
+  app.add_flag("--skip-repeats", o->skip_repeats,
+               "validation scores only targets new to the user (as evaluate --skip-repeats): early stopping "
+               "selects for discovery");
   app.add_option("--objective", o->objective,
                  "validation metric early stopping maximises: hr@K, recall@K, precision@K, ndcg@K, map@K or mrr");
   app.add_option("--refit-from", o->refit_from,
@@ -131,6 +135,7 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
     to.threads = g.threads;
     to.validate = !o->no_validation;
     to.include_seen = o->include_seen;
+    to.skip_repeats = o->skip_repeats;
     to.objective = o->objective;
     to.checkpoint_dir = o->checkpoint_dir;
     to.resume = o->resume;

@@ -135,7 +135,8 @@ class Model:
 def train(model: str, data: Union[Dataset, Split], config: Optional[Dict[str, Any]] = None, seed: int = 42,
           validate: bool = True, include_seen: bool = False, threads: int = 0, progress: Progress = True,
           on_epoch: Optional[Callable[[Dict[str, Any]], None]] = None, checkpoint_dir: str = "",
-          resume: bool = False, objective: str = "ndcg@10", time_budget: float = 0.0) -> Model: ...
+          resume: bool = False, objective: str = "ndcg@10", time_budget: float = 0.0,
+          skip_repeats: bool = False) -> Model: ...
 def refit(model_dir: str, data: Dataset, config: Optional[Dict[str, Any]] = None, seed: Optional[int] = None,
           threads: int = 0, progress: Progress = True) -> Model: ...
 def ensemble(members: Sequence[Union[Model, str]], data: Union[Dataset, Split],

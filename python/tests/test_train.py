@@ -69,6 +69,10 @@ def test_evaluate_and_refit(shop, tmp_path):
     assert set(only["metrics"]) == {"ndcg@10", "hr@10"}
     new = driftrec.evaluate(model, shop, k=[10], skip_repeats=True, threads=1)  # targets new to the user only
     assert new["skip_repeats"] and new["users_evaluated"] + new["cases_without_new_targets"] == res["users_evaluated"]
+    # Validation on new targets only: what evaluate(split="valid", skip_repeats=True) scores.
+    fresh = driftrec.train("itemknn", shop, progress=False, threads=1, skip_repeats=True)
+    on_valid = driftrec.evaluate(fresh, shop, split="valid", k=[10], skip_repeats=True, threads=1)
+    assert fresh.meta["validation_skip_repeats"] and fresh.validation["ndcg@10"] == on_valid["metrics"]["ndcg@10"]
     with pytest.raises(driftrec.InvalidInput, match="not computed"):
         driftrec.evaluate(model, shop, metrics=["nope"])
     with pytest.raises(driftrec.InvalidInput):

@@ -127,10 +127,18 @@ std::unique_ptr<Loss> make_training_loss(const nlohmann::json& c, const data::Da
       c["softmax_chunk"].get<int64_t>(), c["label_smoothing"].get<double>());
 }
 
+RepeatBonus seen_mask(const torch::Tensor& items, const torch::Tensor& keep, const torch::Tensor& targets) {
+  const auto B = items.size(0), L = items.size(1);
+  const auto causal = torch::ones({L, L}, torch::kLong).tril();  // [t, p]: p <= t
+  auto hist = (items.unsqueeze(1) * causal.unsqueeze(0)).reshape({B * L, L}).index_select(0, keep);
+  hist = hist.masked_fill(hist.eq(targets.unsqueeze(1)), 0);
+  return {hist.ne(0).to(torch::kFloat) * kSeenMask, hist};
+}
+
 torch::Tensor batch_loss(SequentialModel::Impl& m, const Loss& loss, const ItemScorer& scorer, const TrainBatch& batch,
-                         int64_t* n, double future_weight) {
+                         int64_t* n, double future_weight, bool exclude_seen) {
   const auto feats = batch.inputs.features();
-  auto h3 = m.net->forward(feats);
+  auto h3 = m.net->encode(feats);
   auto keep = batch.targets.ne(0).nonzero().squeeze(1);
   *n = keep.numel();
   if (*n == 0) return {};
@@ -144,13 +152,23 @@ torch::Tensor batch_loss(SequentialModel::Impl& m, const Loss& loss, const ItemS
         m.net->repeat->weights(h3, feats.items, feats.behaviors).reshape({Bn * Ln, Ln}).index_select(0, keep);
     repeat.items = feats.items.unsqueeze(1).expand({Bn, Ln, Ln}).reshape({Bn * Ln, Ln}).index_select(0, keep);
   }
+  RepeatBonus mask;
+  if (exclude_seen) {
+    mask = seen_mask(feats.items, keep, t);
+    repeat = repeat.defined()
+                 ? RepeatBonus{torch::cat({repeat.weights, mask.weights}, 1), torch::cat({repeat.items, mask.items}, 1)}
+                 : mask;
+  }
   auto next = loss(scorer, h, t, repeat);
   if (!batch.future.defined() || future_weight <= 0) return next;
   // Every (target position, future item) pair: the position's state scored for that item.
-  const auto pairs = batch.future.index_select(0, keep).nonzero();  // [M, 2]: kept row, slot
+  auto future = batch.future.index_select(0, keep);
+  if (exclude_seen)  // a future item already in the position's history is no discovery
+    future = future.masked_fill((future.unsqueeze(2) == mask.items.unsqueeze(1)).any(2), 0);
+  const auto pairs = future.nonzero();  // [M, 2]: kept row, slot
   if (pairs.size(0) == 0) return next;
   const auto rows = pairs.select(1, 0);
-  const auto items = batch.future.index_select(0, keep).index({rows, pairs.select(1, 1)});
+  const auto items = future.index({rows, pairs.select(1, 1)});
   return next + future_weight * loss.pairs(scorer, h, rows, items, repeat);
 }
 

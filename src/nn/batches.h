@@ -69,8 +69,19 @@ std::unique_ptr<Loss> make_training_loss(const nlohmann::json& c, const data::Da
 /// With future targets: plus `future_weight` times the mean loss of each target position's state
 /// against each of its future items (a multi-horizon objective: what the user goes on to want, not
 /// only the next event).
+/// exclude_seen: each position's own history (the window's events up to it) is masked out of its
+/// scores except its target (a large negative added as one more bonus column, so every loss applies
+/// it, negatives included), and future items the user had already seen are not targets: the
+/// objective becomes the ranking the evaluator scores, where seen items are never candidates.
 torch::Tensor batch_loss(SequentialModel::Impl& m, const Loss& loss, const ItemScorer& scorer, const TrainBatch& batch,
-                         int64_t* n, double future_weight = 0.0);
+                         int64_t* n, double future_weight = 0.0, bool exclude_seen = false);
+
+/// The seen-item mask of the kept positions `keep` of a [B, L] batch of left-padded histories:
+/// items [N, L] (each position's history, later columns and the position's own `targets` [N] set
+/// to the padding id 0) and weights [N, L] (kSeenMask where an item is masked, else 0).
+RepeatBonus seen_mask(const torch::Tensor& items, const torch::Tensor& keep, const torch::Tensor& targets);
+/// What a masked item's score gets added (finite so that 0 x mask stays 0).
+constexpr float kSeenMask = -1e4f;
 
 /// What a trainer steps through: the model, its training sequences with their target flags, and
 /// the objective with the scorer it asks (shared by the centralised and the federated trainer).
@@ -84,13 +95,15 @@ class TrainingSet {
         is_target_(std::move(is_target)),
         loss_(make_training_loss(c, train)),
         scorer_(m, train.n_items()),
-        future_weight_(c.value("future_weight", 0.0)) {
+        future_weight_(c.value("future_weight", 0.0)),
+        exclude_seen_(c.value("exclude_seen", false)) {
     seqs_.future_targets = c.value("future_targets", int64_t{0});
   }
   /// The mean loss over the target positions of the sequences `batch` (indices into sequences();
   /// their number in *n); undefined when they have none.
   torch::Tensor loss(const std::vector<std::size_t>& batch, int64_t* n) {
-    return batch_loss(m_, *loss_, scorer_, make_batch(m_, log_, seqs_, batch, is_target_), n, future_weight_);
+    return batch_loss(m_, *loss_, scorer_, make_batch(m_, log_, seqs_, batch, is_target_), n, future_weight_,
+                      exclude_seen_);
   }
   TrainingSequences& sequences() { return seqs_; }
   const TrainingSequences& sequences() const { return seqs_; }
@@ -103,6 +116,7 @@ class TrainingSet {
   std::unique_ptr<Loss> loss_;
   TrainingScorer scorer_;
   double future_weight_;
+  bool exclude_seen_;
 };
 
 }  // namespace driftrec::nn

@@ -69,7 +69,7 @@ torch::Tensor logged_log_pi(SequentialModel::Impl& m, const TrainingScorer& scor
         mask_cols.push_back(e.item);
       }
   }
-  auto h = m.net->forward(buf.features()).select(1, L - 1).reshape({B, m.state_dim()});
+  auto h = m.net->encode(buf.features()).select(1, L - 1).reshape({B, m.state_dim()});
   auto logits = scorer.scores(h, torch::Tensor());
   auto mask = torch::zeros({B, n_items}, torch::kBool);
   mask.index_put_({torch::tensor(mask_rows, torch::kLong), torch::tensor(mask_cols, torch::kLong)}, true);

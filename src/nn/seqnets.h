@@ -143,8 +143,14 @@ struct SeqEncoder : torch::nn::Module {
   /// [B, L] batch -> [B, L, d]. `attn` (optional): the last layer's weights over past positions
   /// [B, L, L] for the attention models; left undefined by the others.
   virtual torch::Tensor forward(const Features& f, torch::Tensor* attn = nullptr) = 0;
+  /// The user states: forward() with, when `query_width` > 0, the last coordinate of every
+  /// query_width-wide query set to 1, so that the last coordinate of an item's vector is a learned
+  /// bias added to its score (an item's and its attributes' popularity), kept inside one inner
+  /// product for the softmax, the server and any inner-product index.
+  torch::Tensor encode(const Features& f, torch::Tensor* attn = nullptr);
   InputEmbedding emb{nullptr};
   RepeatHead repeat{nullptr};  ///< set (and registered) by the model when `repeat` is on
+  int64_t query_width = 0;     ///< > 0: item_bias is on, queries are this wide (d)
 };
 
 /// SASRec: learned right-aligned positions + causal self-attention blocks; filter_mix > 0 mixes a

@@ -173,9 +173,15 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
           "id_dropout", 0.0,
           "training: probability of dropping an item's id embedding so content stands alone (text/item_vectors)", 0.0,
           1.0),
+      bool_param("item_bias", false,
+                 "a learned bias per item (and per attribute, with attributes) added to its score, as BERT4Rec's "
+                 "output layer has: the last coordinate of the user state is fixed at 1 (one of dim's coordinates)"),
       bool_param("repeat", false,
                  "repeat-aware score: items already in the history get a learned bonus by behaviour type and recency, "
                  "gated by the user state (for data where users come back to items, e.g. buying what they viewed)"),
+      bool_param("exclude_seen", false,
+                 "train on the ranking that evaluation and serving ask for: items already in a position's history "
+                 "(except its own target) are left out of that position's softmax and negatives"),
       string_param("target_behaviors", "",
                    "comma-separated behaviours the model learns to predict (e.g. buy); inputs keep every behaviour "
                    "(empty = all)"),

@@ -90,6 +90,7 @@ struct SequentialModel::Impl {
     } else {
       net = make_encoder(kind, c, side);
     }
+    if (c.value("item_bias", false)) net->query_width = d;
     if (repeat_behaviors > 0) net->repeat = net->register_module("repeat", RepeatHead(state_dim(), repeat_behaviors));
   }
   /// Keeps the padding rows of the embedding tables at zero after an optimiser step.
@@ -200,7 +201,7 @@ struct SequentialModel::Impl {
   }
   /// Hidden vector [d] of the newest position.
   torch::Tensor last_hidden(const std::vector<data::Event>& ev) const {
-    auto h = net->forward(features(ev));
+    auto h = net->encode(features(ev));
     return h[0][h.size(1) - 1];
   }
 };

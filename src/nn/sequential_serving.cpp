@@ -47,7 +47,7 @@ std::vector<models::UserState> SequentialModel::encode_batch(
       const auto ev = impl_->window(out[order[r]].history);
       buf.set_events(*impl_, static_cast<int64_t>(r - start), L - static_cast<int64_t>(ev.size()), ev);
     }
-    auto h = impl_->net->forward(buf.features()).select(1, L - 1).contiguous();  // [n, d]
+    auto h = impl_->net->encode(buf.features()).select(1, L - 1).contiguous();  // [n, d]
     const float* src = h.data_ptr<float>();
     const auto sd = static_cast<std::size_t>(impl_->state_dim());
     for (std::size_t r = start; r < stop; ++r)
@@ -114,7 +114,7 @@ std::vector<std::vector<models::Attribution>> SequentialModel::explain_batch(
     without_one.erase(without_one.begin() + drop);
     buf.set_events(*impl_, drop + 1, 1, without_one);
   }
-  auto h = impl_->net->forward(buf.features()).select(1, n - 1).contiguous();  // [rows, state_dim]
+  auto h = impl_->net->encode(buf.features()).select(1, n - 1).contiguous();  // [rows, state_dim]
   std::vector<int64_t> ids(items.begin(), items.end());
   auto id = torch::tensor(ids, torch::kLong);
   auto sc = impl_->logits(h, impl_->net->emb->item_vectors(id), id).contiguous();  // [rows, m]

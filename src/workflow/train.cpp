@@ -5,6 +5,7 @@
 
 #include "driftrec/core/config.h"
 #include "driftrec/core/error.h"
+#include "driftrec/data/transforms.h"
 #include "driftrec/models/ensemble.h"
 #include "driftrec/models/evaluation.h"
 #include "driftrec/models/registry.h"
@@ -127,6 +128,12 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
     return cfg.contains(k) && cfg[k].is_number() && cfg[k].get<double>() > 0;
   };
   if (!options.validate || positive("dp_epsilon") || positive("dp_noise")) prepared.split.valid.clear();
+  if (options.skip_repeats && !prepared.split.valid.empty()) {
+    const auto removed = data::keep_new_targets(prepared.full, prepared.split.valid);
+    if (prepared.split.valid.empty())
+      throw InvalidInput("train: skip_repeats left no validation case (no validation target is new to its user)");
+    log_info("validation on targets new to their user: " + std::to_string(removed) + " cases without one skipped");
+  }
   log_info("split " + prepared.split.protocol + ": " + std::to_string(prepared.split.train.log.size()) +
            " training events, " + std::to_string(prepared.split.valid.size()) + " validation and " +
            std::to_string(prepared.split.test.size()) + " test cases");
@@ -161,6 +168,7 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
                          {"training_seconds", rep.seconds},
                          {"epochs", out.history.empty() ? 0 : out.history.back().epoch},
                          {"validation_exclude_seen", !options.include_seen},
+                         {"validation_skip_repeats", options.skip_repeats},
                          {"history", train::history_json(out.history)},
                          {"validation", rep.validation.metrics_json()},
                          {"objective", options.objective}};

@@ -75,14 +75,26 @@ struct SasRecFilter {
     return c;
   }
 };
+// GRU4Rec trained on the ranking that is served (seen items out of each position's softmax) with
+// a learned item bias in the state's last coordinate.
+struct Gru4RecDiscovery {
+  static constexpr const char* name = "gru4rec";
+  static nlohmann::json config() {
+    auto c = small();
+    c["exclude_seen"] = true;
+    c["item_bias"] = true;
+    return c;
+  }
+};
 // Cross-domain models (two domains of the `crossdomain` preset): attention fusion over SASRec
-// encoders, concat fusion over GRU encoders.
+// encoders (with an item bias in each domain's query), concat fusion over GRU encoders.
 struct CrossAttention {
   static constexpr const char* name = "crossdomain";
   static constexpr const char* preset = "crossdomain";
   static nlohmann::json config() {
     auto c = small();
     c["layers"] = 1;
+    c["item_bias"] = true;
     return c;
   }
 };
@@ -133,8 +145,9 @@ struct LightGcn {
     return {{"dim", 16}, {"lr", 0.01}, {"batch", 256}, {"epochs", 40}, {"eval_every", 0}};
   }
 };
-using NeuralModels = ::testing::Types<SasRec, Gru4Rec, Lstm, Caser, HstuSide, SasRecRepeat, SasRecFilter,
-                                      CrossAttention, CrossConcatGru, SasRecTextAttention, HstuTextCnn, LightGcn>;
+using NeuralModels =
+    ::testing::Types<SasRec, Gru4Rec, Lstm, Caser, HstuSide, SasRecRepeat, SasRecFilter, Gru4RecDiscovery,
+                     CrossAttention, CrossConcatGru, SasRecTextAttention, HstuTextCnn, LightGcn>;
 }  // namespace
 
 namespace contract {

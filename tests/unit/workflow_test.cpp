@@ -432,6 +432,42 @@ TEST(EvaluateWorkflow, SkipRepeatsScoresOnlyTargetsNewToTheUser) {
   EXPECT_EQ(all.report["cases_without_new_targets"], 0);
 }
 
+TEST(TrainWorkflow, SkipRepeatsValidatesOnTargetsNewToTheUser) {
+  // Early stopping and model.json's validation then score what evaluate --skip-repeats scores on
+  // the validation cases; a split whose validation targets were all seen before is refused.
+  workflow::TrainOptions o;
+  o.model = "pop";
+  o.threads = 1;
+  o.skip_repeats = true;
+  auto data = shop();
+  const auto t = workflow::train_model(data, o);
+  EXPECT_TRUE(t.loaded.meta["validation_skip_repeats"].get<bool>());
+  workflow::EvaluateOptions eo;
+  eo.on = "valid";
+  eo.threads = 1;
+  const auto all = workflow::evaluate(t.loaded, data, eo);
+  eo.skip_repeats = true;
+  const auto fresh = workflow::evaluate(t.loaded, data, eo);
+  EXPECT_LT(fresh.result.users_evaluated, all.result.users_evaluated);
+  EXPECT_EQ(t.validation.users_evaluated, fresh.result.users_evaluated);
+  EXPECT_DOUBLE_EQ(t.validation.metrics.at("ndcg@10"), fresh.result.metrics.at("ndcg@10"));
+  o.skip_repeats = false;
+  EXPECT_FALSE(workflow::train_model(data, o).loaded.meta["validation_skip_repeats"].get<bool>());
+
+  data::EventColumns c;  // every user: a, b, a, b (leave-one-out: validation a, test b)
+  c.source = "repeats";
+  for (int u = 0; u < 5; ++u)
+    for (int k = 0; k < 4; ++k) {
+      c.users.push_back("u" + std::to_string(u));
+      c.items.push_back(k % 2 ? "b" : "a");
+      c.ts.push_back(10 * u + k);
+    }
+  o.skip_repeats = true;
+  EXPECT_THROW(workflow::train_model(data::from_columns(c), o), InvalidInput);
+  o.validate = false;  // nothing to validate: no complaint
+  EXPECT_NO_THROW(workflow::train_model(data::from_columns(c), o));
+}
+
 TEST(Recommender, BatchesAgreeWithOneByOneAndObserveUpdates) {
   workflow::TrainOptions o;
   o.model = "itemknn";

@@ -26,6 +26,10 @@ struct TrainOptions {
   int threads = 0;                    ///< 0 = all cores
   bool validate = true;               ///< early stopping and validation metrics on the validation cases
   bool include_seen = false;          ///< validation ranks already-seen items too
+  /// Validation scores only targets new to their user (data::keep_new_targets, as evaluate's
+  /// skip_repeats): early stopping then selects for discovery. Throws InvalidInput when no validation
+  /// case keeps a target. Recorded in model.json ("validation_skip_repeats").
+  bool skip_repeats = false;
   /// The validation metric early stopping maximises: hr@K, recall@K, precision@K, ndcg@K, map@K or
   /// mrr (graph benchmarks use recall@20). Recorded in model.json. Throws InvalidInput otherwise.
   std::string objective = "ndcg@10";
