@@ -14,6 +14,7 @@
 #include "driftrec/models/registry.h"
 #include "driftrec/nn/register.h"
 #include "driftrec/nn/sequential.h"
+#include "sequential_pieces.h"
 
 using namespace driftrec;
 
@@ -24,21 +25,10 @@ const test::SmallSplit& prefix_data() {
   return d;
 }
 
-struct Pieces {
-  nlohmann::json c;
-  nn::SequentialModel::Impl m;
-  std::vector<char> is_target;
-  Pieces(const std::string& kind, const nlohmann::json& extra) {
-    const auto& train = prefix_data().split.train;
-    nlohmann::json base = {{"dim", 16}, {"max_len", 8}, {"loss", "softmax"}, {"dropout", 0.0}};
-    for (const auto& [k, v] : extra.items()) base[k] = v;
-    c = nn::SequentialModel::params(kind).resolve(base);
-    m.kind = kind;
-    torch::manual_seed(3);
-    nn::configure_side_information(train, m, c, kind, "");
-    is_target = nn::target_behaviors(train, "", "");
-    m.build(c, train.n_items());
-  }
+struct Pieces : test::SequentialPieces {
+  Pieces(const std::string& kind, const nlohmann::json& extra)
+      : SequentialPieces(prefix_data().split.train, kind,
+                         {{"dim", 16}, {"max_len", 8}, {"loss", "softmax"}, {"dropout", 0.0}}, extra, 3) {}
 };
 
 }  // namespace

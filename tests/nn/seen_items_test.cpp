@@ -6,10 +6,8 @@
 #include <cmath>
 #include <set>
 
-#include "../../src/nn/batches.h"
-#include "../../src/nn/side_tables.h"
 #include "../unit/small_split.h"
-#include "driftrec/nn/sequential.h"
+#include "sequential_pieces.h"
 
 using namespace driftrec;
 
@@ -20,20 +18,10 @@ const test::SmallSplit& seen_data() {
   return d;
 }
 
-struct Built {
-  nlohmann::json c;
-  nn::SequentialModel::Impl m;
-  std::vector<char> is_target;
-  Built(const std::string& kind, const nlohmann::json& extra) {
-    const auto& train = seen_data().split.train;
-    nlohmann::json base = {{"dim", 8}, {"max_len", 12}, {"loss", "softmax"}, {"dropout", 0.0}};
-    for (const auto& [k, v] : extra.items()) base[k] = v;
-    c = nn::SequentialModel::params(kind).resolve(base);
-    m.kind = kind;
-    torch::manual_seed(11);
-    nn::configure_side_information(train, m, c, kind, "");
-    is_target = nn::target_behaviors(train, "", "");
-    m.build(c, train.n_items());
+struct Built : test::SequentialPieces {
+  Built(const std::string& kind, const nlohmann::json& extra)
+      : SequentialPieces(seen_data().split.train, kind,
+                         {{"dim", 8}, {"max_len", 12}, {"loss", "softmax"}, {"dropout", 0.0}}, extra, 11) {
     m.net->eval();
   }
 };
