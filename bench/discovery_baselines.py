@@ -77,6 +77,9 @@ def pop_and_oracle(start, end):
 
 grid = [(h, lam) for h in (None, 30, 10, 3) for lam in (0.25, 0.5, 0.75, 1.0)]
 best = max(grid, key=lambda g: mix_pop(valid_start, test_start, *g))
+pop_v, oracle_v, n_v = pop_and_oracle(valid_start, test_start)
+print(f"{d}: validation ({n_v} cases) pop {pop_v:.4f}, mix x pop {mix_pop(valid_start, test_start, *best):.4f}, "
+      f"oracle {oracle_v:.4f}")
 pop_t, oracle_t, n = pop_and_oracle(test_start, float("inf"))
 print(f"{d}: {n} test cases with a new target")
 print(f"  pop        NDCG@10 {pop_t:.4f}")
