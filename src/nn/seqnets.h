@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "category_head.h"
 #include "pch.h"
 #include "transformer.h"
 
@@ -149,8 +150,9 @@ struct SeqEncoder : torch::nn::Module {
   /// product for the softmax, the server and any inner-product index.
   torch::Tensor encode(const Features& f, torch::Tensor* attn = nullptr);
   InputEmbedding emb{nullptr};
-  RepeatHead repeat{nullptr};  ///< set (and registered) by the model when `repeat` is on
-  int64_t query_width = 0;     ///< > 0: item_bias is on, queries are this wide (d)
+  RepeatHead repeat{nullptr};      ///< set (and registered) by the model when `repeat` is on
+  CategoryHead category{nullptr};  ///< set (and registered) by the model when `category_softmax` is on
+  int64_t query_width = 0;         ///< > 0: item_bias is on, queries are this wide (d)
 };
 
 /// SASRec: learned right-aligned positions + causal self-attention blocks; filter_mix > 0 mixes a

@@ -182,6 +182,10 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
       bool_param("exclude_seen", false,
                  "train on the ranking that evaluation and serving ask for: items already in a position's history "
                  "(except its own target) are left out of that position's softmax and negatives"),
+      bool_param("category_softmax", false,
+                 "class-factored output: score = log p(category | state) + log p(item | category, state) over the "
+                 "items' first categories (Goodman 2001), each item's within-category bias starting at the log of "
+                 "its training count; needs an item table and loss: softmax, and scores every item when serving"),
       string_param("target_behaviors", "",
                    "comma-separated behaviours the model learns to predict (e.g. buy); inputs keep every behaviour "
                    "(empty = all)"),

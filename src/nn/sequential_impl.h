@@ -28,8 +28,12 @@ struct SequentialModel::Impl {
   int64_t text_kind = 0, n_tokens = 0, max_tokens = 0, token_dim = 0, feature_dim = 0;
   torch::Tensor attr_t, tokens_t, words_t, features_t, known_t;  // side tables (fit: real; load: placeholders)
   int64_t repeat_behaviors = 0;  // > 0: the repeat head is on, over this many behaviour types
-  int64_t n_domains = 0;         // crossdomain: number of domains D (the state is D queries of size d)
-  torch::Tensor item_domain;     // crossdomain: domain of each item [n_items] long (the net's buffer once built)
+  // category_softmax: number of categories (0 = off), each item's category and initial bias [n_items]
+  // (fit: real; load: placeholders).
+  int64_t n_classes = 0;
+  torch::Tensor item_class_t, class_bias_t;
+  int64_t n_domains = 0;      // crossdomain: number of domains D (the state is D queries of size d)
+  torch::Tensor item_domain;  // crossdomain: domain of each item [n_items] long (the net's buffer once built)
   int64_t state_dim() const { return d * std::max<int64_t>(1, n_domains); }
   bool gaps = false, times = false;
   // Copies of the repeat head for scoring: table [repeat_behaviors + 1, kRecencyBuckets], gate [d] + bias.
@@ -92,6 +96,9 @@ struct SequentialModel::Impl {
     }
     if (c.value("item_bias", false)) net->query_width = d;
     if (repeat_behaviors > 0) net->repeat = net->register_module("repeat", RepeatHead(state_dim(), repeat_behaviors));
+    if (n_classes > 0)
+      net->category =
+          net->register_module("category", CategoryHead(state_dim(), n_classes, item_class_t, class_bias_t));
   }
   /// Keeps the padding rows of the embedding tables at zero after an optimiser step.
   void zero_padding_rows() {
@@ -132,7 +139,7 @@ struct SequentialModel::Impl {
   torch::Tensor shape_tensor(int64_t n_items, int64_t n_users) const {
     return torch::tensor({n_items, n_users, n_behaviors, static_cast<int64_t>(gaps), n_attributes, attr_width,
                           static_cast<int64_t>(times), repeat_behaviors, n_domains, text_kind, n_tokens, max_tokens,
-                          token_dim, feature_dim});
+                          token_dim, feature_dim, n_classes});
   }
 
   /// Item domains as a tensor (crossdomain).
@@ -145,6 +152,12 @@ struct SequentialModel::Impl {
     auto all = torch::matmul(h.view({N * n_domains, d}), vectors.t()).view({N, n_domains, S});
     auto dom = items.defined() ? domains_of(items) : item_domain;
     return all.gather(1, dom.view({1, 1, S}).expand({N, 1, S})).squeeze(1);
+  }
+  /// Every item's score per state [N, n_items]: the inner products, or with category_softmax the
+  /// class-factored log-probabilities.
+  torch::Tensor item_scores(const torch::Tensor& h) const {
+    auto z = logits(h, net->emb->all_items(), torch::Tensor());
+    return net->category ? net->category->log_probs(h, z) : z;
   }
   /// Score of one item per state: h [N, state_dim], items [N] -> [N].
   torch::Tensor row_logits(const torch::Tensor& h, const torch::Tensor& items) const {
@@ -210,15 +223,20 @@ struct SequentialModel::Impl {
 class TrainingScorer : public ItemScorer {
  public:
   TrainingScorer(const SequentialModel::Impl& m, int64_t n_items) : m_(m), n_items_(n_items) {}
+  // With category_softmax an item's score needs every item of its category: the scores of a few
+  // items are read from the full matrix.
   torch::Tensor scores(const torch::Tensor& h, const torch::Tensor& ids) const override {
-    return ids.defined() ? m_.logits(h, m_.net->emb->item_vectors(ids), ids)
-                         : m_.logits(h, m_.net->emb->all_items(), torch::Tensor());
+    if (m_.net->category) return ids.defined() ? m_.item_scores(h).index_select(1, ids) : m_.item_scores(h);
+    return ids.defined() ? m_.logits(h, m_.net->emb->item_vectors(ids), ids) : m_.item_scores(h);
   }
   torch::Tensor row_scores(const torch::Tensor& h, const torch::Tensor& items) const override {
+    if (m_.net->category) return m_.item_scores(h).gather(1, items.unsqueeze(1)).squeeze(1);
     return m_.row_logits(h, items);
   }
   int64_t n_items() const override { return n_items_; }
-  torch::Tensor item_matrix() const override { return m_.n_domains == 0 ? m_.net->emb->all_items() : torch::Tensor(); }
+  torch::Tensor item_matrix() const override {
+    return m_.n_domains == 0 && !m_.net->category ? m_.net->emb->all_items() : torch::Tensor();
+  }
 
  private:
   const SequentialModel::Impl& m_;

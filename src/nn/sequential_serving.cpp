@@ -66,20 +66,37 @@ void SequentialModel::observe(models::UserState& s, const data::Event& e) const 
 
 void SequentialModel::score(const models::UserState& s, float* out) const { score_batch({&s}, out); }
 
+namespace {
+
+/// The states' vectors as one row-major [B, sd] buffer.
+std::vector<float> state_rows(const std::vector<const models::UserState*>& states, std::size_t sd,
+                              const std::string& kind) {
+  std::vector<float> Q(states.size() * sd);
+  for (std::size_t b = 0; b < states.size(); ++b) {
+    if (states[b]->vector.size() != sd) throw InvalidInput(kind + ": user state was not made by this model");
+    std::copy(states[b]->vector.begin(), states[b]->vector.end(), Q.begin() + static_cast<std::ptrdiff_t>(b * sd));
+  }
+  return Q;
+}
+
+}  // namespace
+
 void SequentialModel::score_batch(const std::vector<const models::UserState*>& states, float* out) const {
-  if (impl_->n_domains > 0) {
-    // Each item with its own domain's query.
+  const auto B = static_cast<int64_t>(states.size());
+  if (impl_->n_domains > 0 || impl_->net->category) {
     require_fitted();
-    const auto sd = static_cast<std::size_t>(impl_->state_dim());
-    std::vector<float> Q(states.size() * sd);
-    for (std::size_t b = 0; b < states.size(); ++b) {
-      if (states[b]->vector.size() != sd) throw InvalidInput(kind_ + ": user state was not made by this model");
-      std::copy(states[b]->vector.begin(), states[b]->vector.end(), Q.begin() + static_cast<std::ptrdiff_t>(b * sd));
+    auto Q = state_rows(states, static_cast<std::size_t>(impl_->state_dim()), kind_);
+    const c10::InferenceMode inference;
+    auto q = torch::from_blob(Q.data(), {B, impl_->state_dim()});
+    torch::Tensor sc;
+    if (impl_->n_domains > 0) {  // each item with its own domain's query
+      auto v = torch::from_blob(const_cast<float*>(impl_->item_matrix.data()), {n_items_, impl_->d});
+      sc = impl_->logits(q, v, torch::Tensor());
+    } else {  // category_softmax: the inner products, then the class-factored log-probabilities
+      score_by_matrix(states, impl_->item_matrix.data(), static_cast<int>(impl_->d), out);
+      sc = impl_->net->category->log_probs(q, torch::from_blob(out, {B, n_items_}));
     }
-    torch::NoGradGuard g;
-    auto q = torch::from_blob(Q.data(), {static_cast<int64_t>(states.size()), static_cast<int64_t>(sd)});
-    auto v = torch::from_blob(const_cast<float*>(impl_->item_matrix.data()), {n_items_, impl_->d});
-    auto sc = impl_->logits(q, v, torch::Tensor()).contiguous();
+    sc = sc.contiguous();
     std::copy(sc.data_ptr<float>(), sc.data_ptr<float>() + sc.numel(), out);
     for (std::size_t b = 0; b < states.size(); ++b) mask_padding(out + b * static_cast<std::size_t>(n_items_));
   } else {
@@ -117,7 +134,10 @@ std::vector<std::vector<models::Attribution>> SequentialModel::explain_batch(
   auto h = impl_->net->encode(buf.features()).select(1, n - 1).contiguous();  // [rows, state_dim]
   std::vector<int64_t> ids(items.begin(), items.end());
   auto id = torch::tensor(ids, torch::kLong);
-  auto sc = impl_->logits(h, impl_->net->emb->item_vectors(id), id).contiguous();  // [rows, m]
+  // [rows, m]; with category_softmax an item's score needs its whole category.
+  auto sc = (impl_->net->category ? impl_->item_scores(h).index_select(1, id)
+                                  : impl_->logits(h, impl_->net->emb->item_vectors(id), id))
+                .contiguous();
   const float* v = sc.data_ptr<float>();
   for (int64_t i = 0; i < m; ++i) {
     auto& attr = out[static_cast<std::size_t>(i)];
@@ -133,8 +153,8 @@ std::vector<std::vector<models::Attribution>> SequentialModel::explain_batch(
 
 const float* SequentialModel::item_embeddings(int* dim) const {
   *dim = static_cast<int>(impl_->d);
-  // With a repeat bonus or per-domain queries the score is not one plain inner product.
-  if (impl_->repeat_behaviors > 0 || impl_->n_domains > 0) return nullptr;
+  // With a repeat bonus, per-domain queries or category_softmax the score is not one plain inner product.
+  if (impl_->repeat_behaviors > 0 || impl_->n_domains > 0 || impl_->n_classes > 0) return nullptr;
   return impl_->item_matrix.data();
 }
 
@@ -156,7 +176,7 @@ void SequentialModel::load_weights(const std::string& path) {
     archive.load_from(path);
     torch::Tensor shape;
     archive.read("driftrec_shape", shape);
-    if (shape.numel() != 7 && shape.numel() != 8 && shape.numel() != 9 && shape.numel() != 14)
+    if (shape.numel() != 7 && shape.numel() != 8 && shape.numel() != 9 && shape.numel() != 14 && shape.numel() != 15)
       throw CorruptModel(path + ": weights were written by another version of " + kind_);
     const auto n_items = shape[0].item<int64_t>(), n_users = shape[1].item<int64_t>();
     if (n_items < 2) throw CorruptModel(path + ": bad item count");
@@ -174,12 +194,16 @@ void SequentialModel::load_weights(const std::string& path) {
     m.max_tokens = shape.numel() > 9 ? shape[11].item<int64_t>() : 0;
     m.token_dim = shape.numel() > 9 ? shape[12].item<int64_t>() : 0;
     m.feature_dim = shape.numel() > 9 ? shape[13].item<int64_t>() : 0;
+    m.n_classes = shape.numel() > 14 ? shape[14].item<int64_t>() : 0;
     // Placeholders of the right shapes; the archive holds the real tables.
     m.attr_t = m.n_attributes > 0 ? torch::zeros({n_items, m.attr_width}, torch::kLong) : torch::Tensor();
     m.tokens_t = m.text_kind > 0 ? torch::zeros({n_items, m.max_tokens}, torch::kLong) : torch::Tensor();
     m.words_t = torch::Tensor();
     m.features_t = m.feature_dim > 0 ? torch::zeros({n_items, m.feature_dim}) : torch::Tensor();
     m.known_t = torch::ones({n_items});
+    // category_softmax: the archive holds the real classes; the placeholder gives every class an item.
+    m.item_class_t = torch::arange(n_items, torch::kLong) % std::max<int64_t>(1, m.n_classes);
+    m.class_bias_t = torch::zeros({n_items});
     m.build(config_, n_items);
     m.net->load(archive);
     m.net->eval();

@@ -11,6 +11,7 @@
 #include "driftrec/core/error.h"
 #include "driftrec/core/log.h"
 #include "driftrec/data/vectors.h"
+#include "driftrec/privacy/dp_sgd_plan.h"
 
 namespace driftrec::nn {
 
@@ -64,6 +65,47 @@ void attribute_table(const data::Dataset& train, SequentialModel::Impl& m, const
   }
 }
 
+// category_softmax: each item's class (its first category, compacted to 0..C-1; items without one in
+// class C) and the within-class bias it starts from, log(1 + training count).
+void category_classes(const data::Dataset& train, SequentialModel::Impl& m, const nlohmann::json& c,
+                      const std::string& kind, const std::string& who) {
+  m.n_classes = 0;
+  m.item_class_t = m.class_bias_t = torch::Tensor();
+  if (!c["category_softmax"].get<bool>()) return;
+  const std::string why = who + "category_softmax ";
+  if (kind == "crossdomain") throw InvalidInput(why + "is not available for the cross-domain model");
+  if (c["loss"] != "softmax")
+    throw InvalidInput(why + "needs loss: softmax (each category is normalised over all of its items), not '" +
+                       c["loss"].get<std::string>() + "'");
+  if (privacy::wants_dp(c) || c["fed_rounds"].get<int64_t>() > 0)
+    throw InvalidInput(why + "is for the centralised fit (its initial biases are the items' training counts)");
+  const auto n_items = train.n_items();
+  const auto& t = train.item_table;
+  if (!t.has_categories() || t.category_offsets.size() != static_cast<std::size_t>(n_items) + 1)
+    throw InvalidInput(why + "needs an item table with categories (--items)");
+  std::unordered_map<std::int32_t, int64_t> index;
+  std::vector<int64_t> cls(static_cast<std::size_t>(n_items), -1);
+  for (std::int32_t i = 1; i < n_items; ++i)
+    if (const auto pc = t.primary_category(i); pc >= 0)
+      cls[static_cast<std::size_t>(i)] = index.emplace(pc, static_cast<int64_t>(index.size())).first->second;
+  // Items without a category share one more class (only when there are such items: an empty class
+  // would take probability from every item).
+  const auto none = static_cast<int64_t>(index.size());
+  bool any_none = false;
+  for (std::size_t i = 1; i < cls.size(); ++i)
+    if (cls[i] < 0) cls[i] = none, any_none = true;
+  cls[0] = 0;  // the padding: the head gives it a class of its own
+  const auto counts = data::item_counts(train.log, n_items);
+  std::vector<float> bias(counts.size());
+  for (std::size_t i = 0; i < counts.size(); ++i)
+    bias[i] = static_cast<float>(std::log1p(static_cast<double>(counts[i])));
+  m.n_classes = none + (any_none ? 1 : 0);
+  m.item_class_t = torch::tensor(cls, torch::kLong);
+  m.class_bias_t = torch::tensor(bias);
+  log_info(why + "over " + std::to_string(none) + " categories" +
+           (any_none ? " and one class for the items without a category" : std::string()));
+}
+
 }  // namespace
 
 void configure_side_information(const data::Dataset& train, SequentialModel::Impl& m, const nlohmann::json& c,
@@ -85,6 +127,7 @@ void configure_side_information(const data::Dataset& train, SequentialModel::Imp
   }
   attribute_table(train, m, c, who);
   prepare_content(train, m, c, who);
+  category_classes(train, m, c, kind, who);
 }
 
 std::vector<char> target_behaviors(const data::Dataset& train, const std::string& spec, const std::string& who) {

@@ -86,6 +86,16 @@ struct Gru4RecDiscovery {
     return c;
   }
 };
+// SASRec with the class-factored output over the items' categories (the contract data has them).
+struct SasRecCategory {
+  static constexpr const char* name = "sasrec";
+  static nlohmann::json config() {
+    auto c = small();
+    c["layers"] = 1;
+    c["category_softmax"] = true;
+    return c;
+  }
+};
 // Cross-domain models (two domains of the `crossdomain` preset): attention fusion over SASRec
 // encoders (with an item bias in each domain's query), concat fusion over GRU encoders.
 struct CrossAttention {
@@ -147,7 +157,7 @@ struct LightGcn {
 };
 using NeuralModels =
     ::testing::Types<SasRec, Gru4Rec, Lstm, Caser, HstuSide, SasRecRepeat, SasRecFilter, Gru4RecDiscovery,
-                     CrossAttention, CrossConcatGru, SasRecTextAttention, HstuTextCnn, LightGcn>;
+                     SasRecCategory, CrossAttention, CrossConcatGru, SasRecTextAttention, HstuTextCnn, LightGcn>;
 }  // namespace
 
 namespace contract {

@@ -1,0 +1,40 @@
+#pragma once
+// Class-factored output layer (Goodman 2001, "Classes for fast maximum entropy training"): an
+// item's log-probability is split into its category's and its own within the category,
+//   score(i | h) = log p(c(i) | h) + log p(i | c(i), h),
+//   p(c | h)     = softmax over categories of W h + b,
+//   p(i | c, h)  = softmax over c's items of <h, e_i> + bias_i,
+// so the model decides what kind of item comes next with the data of a whole category, and which
+// item within it from the item's own inner product and a per-item bias that starts at the log of
+// the item's training count (a category's popularity ranking). The scores are a normalised log
+// distribution over the items. Internal to the nn layer (sequential models, `category_softmax`).
+#include <cstdint>
+
+#include "pch.h"
+
+namespace driftrec::nn {
+
+/// Score of the padding class (item 0) before the category softmax: finite, so that a masked
+/// column keeps finite gradients, and far below any learned logit.
+constexpr float kPaddingClassLogit = -1e4f;
+
+struct CategoryHeadImpl : torch::nn::Module {
+  /// item_class [n_items] long: each item's category in 0..n_classes-1 (item 0, the padding, may
+  /// hold anything: it is put in a class of its own); initial_bias [n_items] float. Throws
+  /// InvalidInput when a class has no item.
+  CategoryHeadImpl(int64_t state_dim, int64_t n_classes, const torch::Tensor& item_class,
+                   const torch::Tensor& initial_bias);
+  /// Log-probabilities [N, n_items] of states h [N, state_dim] whose plain inner-product scores are
+  /// z [N, n_items] (column 0, the padding, is ignored and comes out near kPaddingClassLogit).
+  torch::Tensor log_probs(const torch::Tensor& h, const torch::Tensor& z);
+  /// Category log-probabilities [N, n_classes + 1] (the last: the padding class).
+  torch::Tensor class_log_probs(const torch::Tensor& h);
+
+  int64_t n_classes;
+  torch::nn::Linear classes{nullptr};
+  torch::Tensor item_class;  ///< buffer [n_items] long; item 0 in class n_classes
+  torch::Tensor bias;        ///< parameter [n_items]
+};
+TORCH_MODULE(CategoryHead);
+
+}  // namespace driftrec::nn

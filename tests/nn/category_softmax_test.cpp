@@ -1,0 +1,150 @@
+// The class-factored output of the sequential models (`category_softmax`): score = log p(category |
+// state) + log p(item | category, state), the within-category part starting from popularity.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+#include "../../src/nn/category_head.h"
+#include "../unit/small_split.h"
+#include "driftrec/core/error.h"
+#include "driftrec/models/registry.h"
+#include "driftrec/nn/register.h"
+#include "sequential_pieces.h"
+
+using namespace driftrec;
+
+namespace {
+
+const test::SmallSplit& shop() {
+  static const test::SmallSplit d(60, 40, 4, 5);
+  return d;
+}
+
+nlohmann::json base() { return {{"dim", 8}, {"max_len", 12}, {"loss", "softmax"}, {"dropout", 0.0}}; }
+
+}  // namespace
+
+TEST(CategorySoftmax, TheHeadIsLogPCategoryPlusLogPItemWithinIt) {
+  // Items 1, 2, 3 in class 0, items 4, 5 in class 1; two states of width 3.
+  torch::manual_seed(3);
+  const auto item_class = torch::tensor({0, 0, 0, 0, 1, 1}, torch::kLong);
+  const auto bias = torch::tensor({0.0f, 0.5f, -0.2f, 1.0f, 0.3f, 0.0f});
+  nn::CategoryHead head(3, 2, item_class, bias);
+  const auto h = torch::randn({2, 3}), z = torch::randn({2, 6});
+  torch::NoGradGuard g;
+  const auto got = head->log_probs(h, z);
+  for (int64_t r = 0; r < 2; ++r) {
+    // By hand: the category softmax over the two logits W h + b, then each item's softmax in its class.
+    double c[2], total = 0;
+    for (int64_t k = 0; k < 2; ++k) {
+      c[k] = std::exp((head->classes->weight[k] * h[r]).sum().item<double>() + head->classes->bias[k].item<double>());
+      total += c[k];
+    }
+    double within[2] = {0, 0};
+    for (int64_t i = 1; i < 6; ++i)
+      within[item_class[i].item<int64_t>()] += std::exp(z[r][i].item<double>() + bias[i].item<double>());
+    double mass = 0;
+    for (int64_t i = 1; i < 6; ++i) {
+      const auto k = item_class[i].item<int64_t>();
+      const double want =
+          std::log(c[k] / total) + z[r][i].item<double>() + bias[i].item<double>() - std::log(within[k]);
+      EXPECT_NEAR(got[r][i].item<double>(), want, 1e-5) << r << " " << i;
+      mass += std::exp(got[r][i].item<double>());
+    }
+    EXPECT_NEAR(mass, 1.0, 1e-5);               // a distribution over the real items
+    EXPECT_LT(got[r][0].item<float>(), -9e3f);  // the padding is out of it
+  }
+  // A masked padding column (the serving path's -inf) changes nothing.
+  auto masked = z.clone();
+  masked.select(1, 0).fill_(-INFINITY);
+  EXPECT_TRUE(torch::allclose(head->log_probs(h, masked), got));
+  // Gradients reach the category layer, the biases and the inner products.
+  torch::GradMode::set_enabled(true);
+  auto zg = z.clone().requires_grad_(true);
+  (-head->log_probs(h, zg).select(1, 4).sum()).backward();
+  EXPECT_GT(head->classes->weight.grad().abs().sum().item<double>(), 0);
+  EXPECT_GT(head->bias.grad().abs().sum().item<double>(), 0);
+  EXPECT_GT(zg.grad().abs().sum().item<double>(), 0);
+  EXPECT_TRUE(torch::isfinite(zg.grad()).all().item<bool>());
+}
+
+TEST(CategorySoftmax, ClassesAreFirstCategoriesAndTheItemsStartFromTheirPopularity) {
+  const auto& train = shop().split.train;
+  test::SequentialPieces p(train, "gru4rec", base(), {{"category_softmax", true}}, 5);
+  ASSERT_TRUE(p.m.net->category);
+  const auto& t = train.item_table;
+  const auto cls = p.m.net->category->item_class;
+  std::map<std::int32_t, int64_t> class_of;  // category -> class, one to one
+  for (std::int32_t i = 1; i < train.n_items(); ++i) {
+    const auto k = cls[i].item<int64_t>();
+    const auto [it, fresh] = class_of.emplace(t.primary_category(i), k);
+    EXPECT_EQ(it->second, k) << "item " << i;
+  }
+  EXPECT_EQ(static_cast<int64_t>(class_of.size()), p.m.n_classes);  // every item has a category here
+  // With every state-dependent part at zero the categories are equally likely and, within each,
+  // p(item) = (1 + its training count) / the category's sum.
+  torch::NoGradGuard g;
+  p.m.net->category->classes->weight.zero_();
+  p.m.net->category->classes->bias.zero_();
+  p.m.net->emb->items->weight.zero_();
+  const auto counts = data::item_counts(train.log, train.n_items());
+  std::map<int64_t, double> sum;
+  for (std::int32_t i = 1; i < train.n_items(); ++i)
+    sum[cls[i].item<int64_t>()] += 1.0 + static_cast<double>(counts[static_cast<std::size_t>(i)]);
+  const auto s = p.m.item_scores(torch::randn({1, p.m.state_dim()}));
+  for (std::int32_t i = 1; i < train.n_items(); ++i) {
+    const double want =
+        std::log(1.0 / static_cast<double>(p.m.n_classes)) +
+        std::log((1.0 + static_cast<double>(counts[static_cast<std::size_t>(i)])) / sum[cls[i].item<int64_t>()]);
+    EXPECT_NEAR(s[0][i].item<double>(), want, 1e-4) << "item " << i;
+  }
+}
+
+TEST(CategorySoftmax, TheServedScoresAreOneDistribution) {
+  nn::register_neural_models();
+  const auto& d = shop();
+  auto cfg = base();
+  cfg["epochs"] = 2;
+  cfg["eval_every"] = 0;
+  cfg["category_softmax"] = true;
+  auto m = models::create_model("gru4rec", cfg);
+  models::FitOptions fo;
+  fo.threads = 1;
+  m->fit(d.split.train, fo);
+  int dim = 0;
+  EXPECT_EQ(m->item_embeddings(&dim), nullptr);  // no plain inner product: no inner-product index
+  std::vector<float> out(static_cast<std::size_t>(m->n_items()));
+  for (const std::int32_t u : {1, 7, 20}) {
+    m->score(m->encode(u, models::user_history(d.split.train, u)), out.data());
+    EXPECT_TRUE(std::isinf(out[0]));
+    double mass = 0;
+    for (std::size_t i = 1; i < out.size(); ++i) mass += std::exp(static_cast<double>(out[i]));
+    EXPECT_NEAR(mass, 1.0, 1e-3) << "user " << u;
+    // The explanation of an item is the change of that (factored) score when an event is left out.
+    const auto h = models::user_history(d.split.train, u);
+    const auto e = m->explain(m->encode(u, h), 3);
+    ASSERT_EQ(e.size(), std::min<std::size_t>(h.size(), 12));
+  }
+}
+
+TEST(CategorySoftmax, RefusesWhatItCannotServe) {
+  const auto& train = shop().split.train;
+  auto build = [&](const std::string& kind, nlohmann::json extra, const data::Dataset& data) {
+    extra["category_softmax"] = true;
+    test::SequentialPieces p(data, kind, base(), extra, 1);
+  };
+  EXPECT_THROW(nn::CategoryHead(3, 3, torch::tensor({0, 0, 2}, torch::kLong), torch::zeros({3})),
+               InvalidInput);  // class 1 would have no item
+  EXPECT_THROW(build("gru4rec", {{"loss", "sampled"}}, train), InvalidInput);
+  EXPECT_THROW(build("gru4rec", {{"loss", "bce"}}, train), InvalidInput);
+  EXPECT_THROW(build("gru4rec", {{"dp_epsilon", 5.0}, {"max_len", 12}}, train), InvalidInput);
+  data::Dataset bare = train;
+  bare.item_table = data::ItemTable();
+  try {
+    build("sasrec", {{"layers", 1}}, bare);
+    FAIL() << "no item table";
+  } catch (const InvalidInput& e) {
+    EXPECT_NE(std::string(e.what()).find("item table with categories"), std::string::npos) << e.what();
+  }
+}
