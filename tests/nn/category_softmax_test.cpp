@@ -101,6 +101,23 @@ TEST(CategorySoftmax, ClassesAreFirstCategoriesAndTheItemsStartFromTheirPopulari
   }
 }
 
+TEST(CategorySoftmax, ItemsWithoutACategoryShareOneClass) {
+  data::Dataset partial = shop().split.train;
+  auto& t = partial.item_table;
+  const auto b = t.category_offsets[1], e = t.category_offsets[2];  // item 1 loses its categories
+  ASSERT_GT(e, b);
+  t.category_ids.erase(t.category_ids.begin() + b, t.category_ids.begin() + e);
+  for (std::size_t k = 2; k < t.category_offsets.size(); ++k) t.category_offsets[k] -= e - b;
+  ASSERT_LT(t.primary_category(1), 0);
+  test::SequentialPieces whole(shop().split.train, "gru4rec", base(), {{"category_softmax", true}}, 5);
+  test::SequentialPieces p(partial, "gru4rec", base(), {{"category_softmax", true}}, 5);
+  EXPECT_EQ(p.m.n_classes, whole.m.n_classes + 1);
+  EXPECT_EQ(p.m.net->category->item_class[1].item<int64_t>(), p.m.n_classes - 1);
+  torch::NoGradGuard g;
+  const auto s = p.m.item_scores(torch::randn({2, p.m.state_dim()}));
+  EXPECT_TRUE(torch::allclose(torch::logsumexp(s.slice(1, 1), 1), torch::zeros({2}), 1e-5, 1e-5));
+}
+
 TEST(CategorySoftmax, TheServedScoresAreOneDistribution) {
   nn::register_neural_models();
   const auto& d = shop();
