@@ -37,12 +37,13 @@ torch::Tensor CategoryHeadImpl::log_probs(const torch::Tensor& h, const torch::T
   // so any finite value gives the same result.
   auto zb = torch::cat({torch::zeros({N, 1}, z.options()), z.slice(1, 1)}, 1) + bias.unsqueeze(0);
   const auto idx = item_class.unsqueeze(0).expand({N, n});
-  // Per-class log-sum-exp: the shift by each class's maximum is constant, so it takes no gradient.
-  auto top = torch::full({N, n_classes + 1}, -INFINITY, z.options())
-                 .scatter_reduce(1, idx, zb.detach(), "amax", /*include_self=*/true);
-  const auto top_of_item = top.gather(1, idx);
-  const auto sums = torch::zeros({N, n_classes + 1}, z.options()).scatter_add(1, idx, torch::exp(zb - top_of_item));
-  const auto lse_of_item = (top + torch::log(sums)).gather(1, idx);
+  // Per-class log-sum-exp, shifted by the row's maximum (constant: no gradient) and summed in double
+  // precision, where a class would have to sit 700 nats below the row's best item to underflow
+  // (LibTorch 1.13's per-class maximum, scatter_reduce, is a beta API that warns on first use).
+  const auto zd = zb.to(torch::kDouble);
+  const auto top = std::get<0>(zd.detach().max(1, /*keepdim=*/true));
+  const auto sums = torch::zeros({N, n_classes + 1}, zd.options()).scatter_add(1, idx, torch::exp(zd - top));
+  const auto lse_of_item = (top + torch::log(sums)).gather(1, idx).to(z.scalar_type());
   return class_log_probs(h).gather(1, idx) + zb - lse_of_item;
 }
 

@@ -59,6 +59,16 @@ TEST(CategorySoftmax, TheHeadIsLogPCategoryPlusLogPItemWithinIt) {
   auto masked = z.clone();
   masked.select(1, 0).fill_(-INFINITY);
   EXPECT_TRUE(torch::allclose(head->log_probs(h, masked), got));
+  // A category far below the best item keeps finite log-probabilities, still one distribution.
+  auto spread = z.clone();
+  spread.slice(1, 1, 4).add_(300.0);
+  spread.slice(1, 4).sub_(300.0);
+  const auto far = head->log_probs(h, spread);
+  EXPECT_TRUE(torch::isfinite(far.slice(1, 1)).all().item<bool>());
+  EXPECT_TRUE(torch::allclose(torch::logsumexp(far.slice(1, 1), 1), torch::zeros({2}), 1e-4, 1e-4))
+      << torch::logsumexp(far.slice(1, 1), 1);
+  // Within a class only differences count: the far class's items keep their conditional shares.
+  EXPECT_NEAR((far[0][4] - far[0][5]).item<double>(), (got[0][4] - got[0][5]).item<double>(), 1e-3);
   // Gradients reach the category layer, the biases and the inner products.
   torch::GradMode::set_enabled(true);
   auto zg = z.clone().requires_grad_(true);
