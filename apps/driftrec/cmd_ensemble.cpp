@@ -18,6 +18,7 @@ Runner add_ensemble(CLI::App& app, const GlobalFlags& g) {
     ConfigFlags config;
     std::vector<std::string> members;
     std::string weights, weights_from, out, objective = "ndcg@10";
+    bool skip_repeats = false;
   };
   auto o = std::make_shared<Opts>();
   o->data.add_to(app, true);
@@ -30,6 +31,9 @@ Runner add_ensemble(CLI::App& app, const GlobalFlags& g) {
       ->excludes("--weights");
   app.add_option("--objective", o->objective,
                  "validation metric the weights are fitted to: hr@K, recall@K, precision@K, ndcg@K, map@K or mrr");
+  app.add_flag("--skip-repeats", o->skip_repeats,
+               "fit the weights on validation targets new to the user (as train --skip-repeats): a blend for "
+               "discovery");
   o->config.add_to(app);
   app.add_option("--out", o->out, "model directory to write")->required();
   return [o, &g, &app]() {
@@ -44,6 +48,7 @@ Runner add_ensemble(CLI::App& app, const GlobalFlags& g) {
     }
     eo.weights_from = o->weights_from;
     eo.objective = o->objective;
+    eo.skip_repeats = o->skip_repeats;
     eo.config = o->config.overrides("ensemble");
     if (o->prep.any_given(app, true))
       eo.prepare = o->prep.get();

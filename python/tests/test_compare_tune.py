@@ -83,6 +83,9 @@ def test_ensemble_of_saved_models(shop, tmp_path):
     assert ens.name == "ensemble" and len(ens.meta["member_weights"]) == 2
     assert ens.meta["members"] == [str(tmp_path / "ials"), str(tmp_path / "itemknn")]
     assert ens.meta["objective"] == "ndcg@10"
+    assert not ens.meta["validation_skip_repeats"]
+    new = driftrec.ensemble([str(tmp_path / "ials"), str(tmp_path / "itemknn")], shop, threads=1, skip_repeats=True)
+    assert new.meta["validation_skip_repeats"]  # weights fitted on targets new to their user
     hr = driftrec.ensemble([str(tmp_path / "ials"), str(tmp_path / "itemknn")], shop, threads=1, objective="hr@5")
     assert hr.meta["objective"] == "hr@5" and "hr@5" in hr.meta["validation"]
     with pytest.raises(driftrec.InvalidInput, match="nope"):

@@ -1,6 +1,7 @@
 #include "driftrec/workflow/split.h"
 
 #include "driftrec/core/error.h"
+#include "driftrec/core/log.h"
 #include "driftrec/data/readers.h"
 
 namespace driftrec::workflow {
@@ -126,6 +127,15 @@ ReplaySetup replay_setup(const data::PrepareOptions& prep, const data::Dataset& 
   // One domain and/or new items only: only those items are ranked and scored.
   ro.candidates = candidate_items(prep, full);
   return r;
+}
+
+void validate_on_new_targets(data::Prepared& p, const std::string& who) {
+  if (p.split.valid.empty()) return;
+  const auto removed = data::keep_new_targets(p.full, p.split.valid);
+  if (p.split.valid.empty())
+    throw InvalidInput(who + ": skip_repeats left no validation case (no validation target is new to its user)");
+  log_info(who + ": validation on targets new to their user: " + std::to_string(removed) +
+           " cases without one skipped");
 }
 
 }  // namespace driftrec::workflow

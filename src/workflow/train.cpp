@@ -128,12 +128,8 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
     return cfg.contains(k) && cfg[k].is_number() && cfg[k].get<double>() > 0;
   };
   if (!options.validate || positive("dp_epsilon") || positive("dp_noise")) prepared.split.valid.clear();
-  if (options.skip_repeats && !prepared.split.valid.empty()) {
-    const auto removed = data::keep_new_targets(prepared.full, prepared.split.valid);
-    if (prepared.split.valid.empty())
-      throw InvalidInput("train: skip_repeats left no validation case (no validation target is new to its user)");
-    log_info("validation on targets new to their user: " + std::to_string(removed) + " cases without one skipped");
-  }
+  const bool validated = !prepared.split.valid.empty();
+  if (options.skip_repeats) validate_on_new_targets(prepared, "train");
   log_info("split " + prepared.split.protocol + ": " + std::to_string(prepared.split.train.log.size()) +
            " training events, " + std::to_string(prepared.split.valid.size()) + " validation and " +
            std::to_string(prepared.split.test.size()) + " test cases");
@@ -168,7 +164,7 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
                          {"training_seconds", rep.seconds},
                          {"epochs", out.history.empty() ? 0 : out.history.back().epoch},
                          {"validation_exclude_seen", !options.include_seen},
-                         {"validation_skip_repeats", options.skip_repeats},
+                         {"validation_skip_repeats", options.skip_repeats && validated},
                          {"history", train::history_json(out.history)},
                          {"validation", rep.validation.metrics_json()},
                          {"objective", options.objective}};
@@ -245,6 +241,8 @@ TrainedModel build_ensemble(data::Dataset data, EnsembleOptions o) {
   auto eo = eval_options_for(prep, prepared.full);
   eo.threads = o.threads;
   use_objective(fo, eo, prepared, o.objective, "ensemble");
+  const bool validated = !prepared.split.valid.empty();
+  if (o.skip_repeats) validate_on_new_targets(prepared, "ensemble");
   const auto items = prepared.split.train.items.checksum();
   for (const auto& dir : o.members) {
     auto loaded = models::load_model_dir(dir);
@@ -264,6 +262,7 @@ TrainedModel build_ensemble(data::Dataset data, EnsembleOptions o) {
                      {"member_weights", ens->weights()},
                      {"weights_from", o.weights_from},
                      {"objective", o.objective},
+                     {"validation_skip_repeats", o.skip_repeats && validated},
                      {"training_seconds", rep.seconds},
                      {"validation", rep.validation.metrics_json()},
                      {"model", ens->name()},

@@ -55,3 +55,45 @@ TEST(EnsembleWorkflow, ValidatesOnTheSplitsCandidatesAndObjective) {
   EXPECT_THROW(workflow::build_ensemble(ds, o), InvalidInput);
   std::filesystem::remove_all(root);
 }
+
+TEST(EnsembleWorkflow, SkipRepeatsFitsOnTargetsNewToTheUser) {
+  // As train --skip-repeats: the weights are fitted, and the validation recorded, on targets new to
+  // their user, which evaluate --on valid --skip-repeats scores again from the saved blend.
+  data::SynthOptions so;
+  so.preset = "ecommerce";  // users come back to items: some validation targets were seen before
+  so.users = 120;
+  so.items = 100;
+  so.seed = 5;
+  const auto ds = data::to_dataset(data::generate_synthetic(so));
+  const auto root = std::filesystem::path(::testing::TempDir()) / "driftrec_ensemble_new_targets";
+  std::filesystem::remove_all(root);
+  std::filesystem::create_directories(root);
+  workflow::EnsembleOptions o;
+  for (const std::string model : {"pop", "itemknn"}) {
+    workflow::TrainOptions t;
+    t.model = model;
+    t.threads = 1;
+    workflow::train_model(ds, t).save((root / model).string());
+    o.members.push_back((root / model).string());
+  }
+  o.threads = 1;
+  const auto plain = workflow::build_ensemble(ds, o);
+  EXPECT_FALSE(plain.loaded.meta.at("validation_skip_repeats").get<bool>());
+  o.skip_repeats = true;
+  const auto fresh = workflow::build_ensemble(ds, o);
+  EXPECT_TRUE(fresh.loaded.meta.at("validation_skip_repeats").get<bool>());
+  EXPECT_LT(fresh.validation.users_evaluated, plain.validation.users_evaluated);
+  fresh.save((root / "blend").string());
+  workflow::EvaluateOptions e;
+  e.on = "valid";
+  e.threads = 1;
+  e.skip_repeats = true;
+  const auto again = workflow::evaluate(models::load_model_dir((root / "blend").string()), ds, e);
+  EXPECT_EQ(fresh.validation.users_evaluated, again.result.users_evaluated);
+  EXPECT_NEAR(fresh.validation.metrics.at("ndcg@10"), again.result.metrics.at("ndcg@10"), 1e-12);
+  // With fixed weights and a refit split there is nothing to validate: no complaint, nothing recorded.
+  o.weights = {1.0, 1.0};
+  o.refit = true;
+  EXPECT_FALSE(workflow::build_ensemble(ds, o).loaded.meta.at("validation_skip_repeats").get<bool>());
+  std::filesystem::remove_all(root);
+}

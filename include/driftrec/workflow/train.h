@@ -28,7 +28,8 @@ struct TrainOptions {
   bool include_seen = false;          ///< validation ranks already-seen items too
   /// Validation scores only targets new to their user (data::keep_new_targets, as evaluate's
   /// skip_repeats): early stopping then selects for discovery. Throws InvalidInput when no validation
-  /// case keeps a target. Recorded in model.json ("validation_skip_repeats").
+  /// case keeps a target. Recorded in model.json ("validation_skip_repeats"; false when nothing was
+  /// validated).
   bool skip_repeats = false;
   /// The validation metric early stopping maximises: hr@K, recall@K, precision@K, ndcg@K, map@K or
   /// mrr (graph benchmarks use recall@20). Recorded in model.json. Throws InvalidInput otherwise.
@@ -90,6 +91,10 @@ struct EnsembleOptions {
   std::optional<data::PrepareOptions> prepare;
   /// With the members' own split: its refit version (training + validation, no validation cases).
   bool refit = false;
+  /// Fit the weights (and record the validation) on targets new to their user only, as train's
+  /// skip_repeats; refused when no validation case keeps one. Recorded in model.json
+  /// ("validation_skip_repeats").
+  bool skip_repeats = false;
   int threads = 0;
   ProgressCallback progress;
 };
