@@ -158,6 +158,7 @@ torch::Tensor batch_loss(SequentialModel::Impl& m, const Loss& loss, const ItemS
     repeat = repeat.defined()
                  ? RepeatBonus{torch::cat({repeat.weights, mask.weights}, 1), torch::cat({repeat.items, mask.items}, 1)}
                  : mask;
+    repeat.excluded = mask.items;  // label smoothing: no mass on the masked items
   }
   auto next = loss(scorer, h, t, repeat);
   if (!batch.future.defined() || future_weight <= 0) return next;

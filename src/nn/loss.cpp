@@ -70,6 +70,7 @@ torch::Tensor Loss::pairs(const ItemScorer& scorer, const torch::Tensor& h, cons
                           const torch::Tensor& items, const RepeatBonus& repeat) const {
   RepeatBonus per_pair;
   if (repeat.defined()) per_pair = {repeat.weights.index_select(0, rows), repeat.items.index_select(0, rows)};
+  if (repeat.excluded.defined()) per_pair.excluded = repeat.excluded.index_select(0, rows);
   return (*this)(scorer, h.index_select(0, rows), items, per_pair);
 }
 
@@ -91,6 +92,13 @@ torch::Tensor SoftmaxLoss::logits(const ItemScorer& scorer, const torch::Tensor&
   return repeat.defined() ? out + repeat.dense(out.size(1)) : out;
 }
 
+torch::Tensor SoftmaxLoss::mean_candidate_score(const torch::Tensor& logits, const RepeatBonus& repeat) {
+  if (!repeat.excluded.defined()) return logits.slice(1, 1).mean(1);
+  auto candidate = torch::ones_like(logits).scatter(1, repeat.excluded, 0.0);
+  candidate.select(1, 0).zero_();  // the padding (also what an empty excluded slot points at)
+  return (logits * candidate).sum(1) / candidate.sum(1).clamp_min(1.0);
+}
+
 torch::Tensor SoftmaxLoss::operator()(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& targets,
                                       const RepeatBonus& repeat) const {
   if (const auto E = streamed_items(scorer, repeat); E.defined()) return streamed(scorer, E, h, targets);
@@ -98,7 +106,7 @@ torch::Tensor SoftmaxLoss::operator()(const ItemScorer& scorer, const torch::Ten
   auto ce = torch::nn::functional::cross_entropy(logits, targets);
   if (smoothing_ <= 0) return ce;
   const auto target_score = logits.gather(1, targets.unsqueeze(1)).squeeze(1);
-  return ce + smoothing_ * (target_score - logits.slice(1, 1).mean(1)).mean();
+  return ce + smoothing_ * (target_score - mean_candidate_score(logits, repeat)).mean();
 }
 
 torch::Tensor SoftmaxLoss::pairs(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& rows,
@@ -109,7 +117,7 @@ torch::Tensor SoftmaxLoss::pairs(const ItemScorer& scorer, const torch::Tensor& 
   const auto target_score = logits.index({rows, items});
   const auto ce = (torch::logsumexp(logits, 1).index_select(0, rows) - target_score).mean();
   if (smoothing_ <= 0) return ce;
-  return ce + smoothing_ * (target_score - logits.slice(1, 1).mean(1).index_select(0, rows)).mean();
+  return ce + smoothing_ * (target_score - mean_candidate_score(logits, repeat).index_select(0, rows)).mean();
 }
 
 torch::Tensor BinaryLoss::operator()(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& targets,

@@ -39,6 +39,10 @@ class ItemScorer {
 /// item ([N, L] each); undefined when the model has no repeat head.
 struct RepeatBonus {
   torch::Tensor weights, items;
+  /// Items left out of each row's candidates ([N, K], 0 = none; exclude_seen's mask, whose columns
+  /// are also in weights/items with a large negative weight): label smoothing spreads its mass over
+  /// the other items only. Undefined: every item is a candidate.
+  torch::Tensor excluded;
   bool defined() const { return weights.defined(); }
   /// Bonus of one item per row (items [N]) -> [N].
   torch::Tensor of(const torch::Tensor& items_per_row) const;
@@ -64,9 +68,10 @@ class SoftmaxLoss : public Loss {
  public:
   /// chunk > 0: stream the catalogue in chunks of that many items (when the scorer has an
   /// item_matrix() and there is no repeat bonus; else the logits are materialised).
-  /// smoothing > 0: label smoothing over the real items (1..n-1): the target distribution puts
-  /// 1 - smoothing on the target and smoothing spread uniformly, i.e. loss = CE + smoothing *
-  /// mean(target score - mean item score), which needs no extra pass over the catalogue.
+  /// smoothing > 0: label smoothing over the real items (1..n-1; with repeat.excluded, those not
+  /// excluded): the target distribution puts 1 - smoothing on the target and smoothing spread
+  /// uniformly, i.e. loss = CE + smoothing * mean(target score - mean candidate score), which needs
+  /// no extra pass over the catalogue.
   explicit SoftmaxLoss(int64_t chunk = 0, double smoothing = 0.0) : chunk_(chunk), smoothing_(smoothing) {}
   torch::Tensor operator()(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& targets,
                            const RepeatBonus& repeat) const override;
@@ -84,6 +89,8 @@ class SoftmaxLoss : public Loss {
                          const torch::Tensor& targets) const;
   /// Every item's score per state [N, items], with the repeat bonus when there is one.
   static torch::Tensor logits(const ItemScorer& scorer, const torch::Tensor& h, const RepeatBonus& repeat);
+  /// Mean score per row [N] over the row's candidates: the real items (1..n-1) not in repeat.excluded.
+  static torch::Tensor mean_candidate_score(const torch::Tensor& logits, const RepeatBonus& repeat);
   int64_t chunk_;
   double smoothing_;
 };

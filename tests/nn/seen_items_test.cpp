@@ -86,6 +86,25 @@ TEST(SeenItems, TheLossIsTheSoftmaxOverItemsNotSeenBefore) {
     ASSERT_GT(masked, rows);  // the histories do hold items, so the mask changes the loss
     EXPECT_NEAR(got, want / static_cast<double>(rows), 1e-4) << loss_name;
     EXPECT_LT(got, plain - 1e-3) << loss_name;  // fewer competitors
+    // Label smoothing spreads its mass over the same candidates: + s * (target score - their mean).
+    const double s = 0.1;
+    const auto smoothed = nn::make_loss(loss_name, 1, "uniform", {}, 0, s);
+    double term = 0;
+    for (int64_t r = 0; r < B * L; ++r) {
+      const auto target = batch.targets[r].item<int64_t>();
+      if (target == 0) continue;
+      std::set<int64_t> seen;
+      for (int64_t p = 0; p <= r % L; ++p) seen.insert(feats.items[r / L][p].item<int64_t>());
+      seen.erase(target);
+      seen.insert(0);  // the padding is no candidate either
+      double sum = 0;
+      int64_t count = 0;
+      for (int64_t i = 0; i < logits.size(1); ++i)
+        if (!seen.count(i)) sum += logits[r][i].item<double>(), ++count;
+      term += logits[r][target].item<double>() - sum / static_cast<double>(count);
+    }
+    EXPECT_NEAR(nn::batch_loss(b.m, *smoothed, scorer, batch, &n, 0.0, true).item<double>(),
+                (want + s * term) / static_cast<double>(rows), 1e-4);
   }
 }
 
