@@ -1,10 +1,30 @@
 #include "category_head.h"
 
 #include <cmath>
+#include <mutex>
 
 #include "driftrec/core/error.h"
 
 namespace driftrec::nn {
+
+namespace {
+
+// LibTorch 1.13 marks scatter_reduce "beta" and says so once per process on stderr. The first call
+// is made here with the warning handler silenced, so the CLI's output stays clean; other threads'
+// LibTorch warnings in that instant would be dropped too (the handler is process-wide).
+struct Quiet : c10::WarningHandler {
+  void process(const c10::SourceLocation&, const std::string&, bool) override {}
+};
+void first_scatter_reduce_quietly() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    static Quiet quiet;
+    const c10::Warning::WarningHandlerGuard guard(&quiet);
+    torch::zeros({1}).scatter_reduce(0, torch::zeros({1}, torch::kLong), torch::zeros({1}), "amax", true);
+  });
+}
+
+}  // namespace
 
 CategoryHeadImpl::CategoryHeadImpl(int64_t state_dim, int64_t n_classes_, const torch::Tensor& item_class_,
                                    const torch::Tensor& initial_bias)
@@ -22,6 +42,7 @@ CategoryHeadImpl::CategoryHeadImpl(int64_t state_dim, int64_t n_classes_, const 
   if (cls.slice(0, 1).bincount({}, n_classes).eq(0).any().item<bool>())
     throw InvalidInput("category softmax: a class without items");
   item_class = register_buffer("item_class", cls);
+  first_scatter_reduce_quietly();
   bias = register_parameter("bias", initial_bias.to(torch::kFloat).clone());
 }
 
@@ -37,13 +58,12 @@ torch::Tensor CategoryHeadImpl::log_probs(const torch::Tensor& h, const torch::T
   // so any finite value gives the same result.
   auto zb = torch::cat({torch::zeros({N, 1}, z.options()), z.slice(1, 1)}, 1) + bias.unsqueeze(0);
   const auto idx = item_class.unsqueeze(0).expand({N, n});
-  // Per-class log-sum-exp, shifted by the row's maximum (constant: no gradient) and summed in double
-  // precision, where a class would have to sit 700 nats below the row's best item to underflow
-  // (LibTorch 1.13's per-class maximum, scatter_reduce, is a beta API that warns on first use).
-  const auto zd = zb.to(torch::kDouble);
-  const auto top = std::get<0>(zd.detach().max(1, /*keepdim=*/true));
-  const auto sums = torch::zeros({N, n_classes + 1}, zd.options()).scatter_add(1, idx, torch::exp(zd - top));
-  const auto lse_of_item = (top + torch::log(sums)).gather(1, idx).to(z.scalar_type());
+  // Per-class log-sum-exp, each class shifted by its own maximum (a constant: no gradient).
+  const auto top = torch::full({N, n_classes + 1}, -INFINITY, z.options())
+                       .scatter_reduce(1, idx, zb.detach(), "amax", /*include_self=*/true);
+  const auto sums =
+      torch::zeros({N, n_classes + 1}, z.options()).scatter_add(1, idx, torch::exp(zb - top.gather(1, idx)));
+  const auto lse_of_item = (top + torch::log(sums)).gather(1, idx);
   return class_log_probs(h).gather(1, idx) + zb - lse_of_item;
 }
 
