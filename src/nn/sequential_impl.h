@@ -159,6 +159,12 @@ struct SequentialModel::Impl {
     auto z = logits(h, net->emb->all_items(), torch::Tensor());
     return net->category ? net->category->log_probs(h, z) : z;
   }
+  /// The scores [N, S] of the items `ids` [S]; with category_softmax an item's score needs its whole
+  /// category, so they are read from the full matrix.
+  torch::Tensor item_scores(const torch::Tensor& h, const torch::Tensor& ids) const {
+    if (net->category) return item_scores(h).index_select(1, ids);
+    return logits(h, net->emb->item_vectors(ids), ids);
+  }
   /// Score of one item per state: h [N, state_dim], items [N] -> [N].
   torch::Tensor row_logits(const torch::Tensor& h, const torch::Tensor& items) const {
     auto v = net->emb->item_vectors(items);  // [N, d]
@@ -223,11 +229,8 @@ struct SequentialModel::Impl {
 class TrainingScorer : public ItemScorer {
  public:
   TrainingScorer(const SequentialModel::Impl& m, int64_t n_items) : m_(m), n_items_(n_items) {}
-  // With category_softmax an item's score needs every item of its category: the scores of a few
-  // items are read from the full matrix.
   torch::Tensor scores(const torch::Tensor& h, const torch::Tensor& ids) const override {
-    if (m_.net->category) return ids.defined() ? m_.item_scores(h).index_select(1, ids) : m_.item_scores(h);
-    return ids.defined() ? m_.logits(h, m_.net->emb->item_vectors(ids), ids) : m_.item_scores(h);
+    return ids.defined() ? m_.item_scores(h, ids) : m_.item_scores(h);
   }
   torch::Tensor row_scores(const torch::Tensor& h, const torch::Tensor& items) const override {
     if (m_.net->category) return m_.item_scores(h).gather(1, items.unsqueeze(1)).squeeze(1);

@@ -82,20 +82,16 @@ std::vector<float> state_rows(const std::vector<const models::UserState*>& state
 }  // namespace
 
 void SequentialModel::score_batch(const std::vector<const models::UserState*>& states, float* out) const {
-  const auto B = static_cast<int64_t>(states.size());
   if (impl_->n_domains > 0 || impl_->net->category) {
     require_fitted();
     auto Q = state_rows(states, static_cast<std::size_t>(impl_->state_dim()), kind_);
     const c10::InferenceMode inference;
-    auto q = torch::from_blob(Q.data(), {B, impl_->state_dim()});
-    torch::Tensor sc;
-    if (impl_->n_domains > 0) {  // each item with its own domain's query
-      auto v = torch::from_blob(const_cast<float*>(impl_->item_matrix.data()), {n_items_, impl_->d});
-      sc = impl_->logits(q, v, torch::Tensor());
-    } else {  // category_softmax: the inner products, then the class-factored log-probabilities
-      score_by_matrix(states, impl_->item_matrix.data(), static_cast<int>(impl_->d), out);
-      sc = impl_->net->category->log_probs(q, torch::from_blob(out, {B, n_items_}));
-    }
+    auto q = torch::from_blob(Q.data(), {static_cast<int64_t>(states.size()), impl_->state_dim()});
+    // Each item with its own domain's query (crossdomain); with category_softmax the inner products
+    // become the class-factored log-probabilities.
+    auto v = torch::from_blob(const_cast<float*>(impl_->item_matrix.data()), {n_items_, impl_->d});
+    auto sc = impl_->logits(q, v, torch::Tensor());
+    if (impl_->net->category) sc = impl_->net->category->log_probs(q, sc);
     sc = sc.contiguous();
     std::copy(sc.data_ptr<float>(), sc.data_ptr<float>() + sc.numel(), out);
     for (std::size_t b = 0; b < states.size(); ++b) mask_padding(out + b * static_cast<std::size_t>(n_items_));
@@ -134,10 +130,7 @@ std::vector<std::vector<models::Attribution>> SequentialModel::explain_batch(
   auto h = impl_->net->encode(buf.features()).select(1, n - 1).contiguous();  // [rows, state_dim]
   std::vector<int64_t> ids(items.begin(), items.end());
   auto id = torch::tensor(ids, torch::kLong);
-  // [rows, m]; with category_softmax an item's score needs its whole category.
-  auto sc = (impl_->net->category ? impl_->item_scores(h).index_select(1, id)
-                                  : impl_->logits(h, impl_->net->emb->item_vectors(id), id))
-                .contiguous();
+  auto sc = impl_->item_scores(h, id).contiguous();  // [rows, m]
   const float* v = sc.data_ptr<float>();
   for (int64_t i = 0; i < m; ++i) {
     auto& attr = out[static_cast<std::size_t>(i)];

@@ -129,13 +129,14 @@ ReplaySetup replay_setup(const data::PrepareOptions& prep, const data::Dataset& 
   return r;
 }
 
-void validate_on_new_targets(data::Prepared& p, const std::string& who) {
-  if (p.split.valid.empty()) return;
+bool validate_on_new_targets(data::Prepared& p, const std::string& who) {
+  if (p.split.valid.empty()) return false;
   const auto removed = data::keep_new_targets(p.full, p.split.valid);
   if (p.split.valid.empty())
     throw InvalidInput(who + ": skip_repeats left no validation case (no validation target is new to its user)");
   log_info(who + ": validation on targets new to their user: " + std::to_string(removed) +
            " cases without one skipped");
+  return true;
 }
 
 }  // namespace driftrec::workflow

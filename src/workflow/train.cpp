@@ -128,8 +128,7 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
     return cfg.contains(k) && cfg[k].is_number() && cfg[k].get<double>() > 0;
   };
   if (!options.validate || positive("dp_epsilon") || positive("dp_noise")) prepared.split.valid.clear();
-  const bool validated = !prepared.split.valid.empty();
-  if (options.skip_repeats) validate_on_new_targets(prepared, "train");
+  const bool skipped = options.skip_repeats && validate_on_new_targets(prepared, "train");
   log_info("split " + prepared.split.protocol + ": " + std::to_string(prepared.split.train.log.size()) +
            " training events, " + std::to_string(prepared.split.valid.size()) + " validation and " +
            std::to_string(prepared.split.test.size()) + " test cases");
@@ -164,7 +163,7 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
                          {"training_seconds", rep.seconds},
                          {"epochs", out.history.empty() ? 0 : out.history.back().epoch},
                          {"validation_exclude_seen", !options.include_seen},
-                         {"validation_skip_repeats", options.skip_repeats && validated},
+                         {"validation_skip_repeats", skipped},
                          {"history", train::history_json(out.history)},
                          {"validation", rep.validation.metrics_json()},
                          {"objective", options.objective}};
@@ -241,8 +240,7 @@ TrainedModel build_ensemble(data::Dataset data, EnsembleOptions o) {
   auto eo = eval_options_for(prep, prepared.full);
   eo.threads = o.threads;
   use_objective(fo, eo, prepared, o.objective, "ensemble");
-  const bool validated = !prepared.split.valid.empty();
-  if (o.skip_repeats) validate_on_new_targets(prepared, "ensemble");
+  const bool skipped = o.skip_repeats && validate_on_new_targets(prepared, "ensemble");
   const auto items = prepared.split.train.items.checksum();
   for (const auto& dir : o.members) {
     auto loaded = models::load_model_dir(dir);
@@ -262,7 +260,7 @@ TrainedModel build_ensemble(data::Dataset data, EnsembleOptions o) {
                      {"member_weights", ens->weights()},
                      {"weights_from", o.weights_from},
                      {"objective", o.objective},
-                     {"validation_skip_repeats", o.skip_repeats && validated},
+                     {"validation_skip_repeats", skipped},
                      {"training_seconds", rep.seconds},
                      {"validation", rep.validation.metrics_json()},
                      {"model", ens->name()},

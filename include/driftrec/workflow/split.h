@@ -31,9 +31,9 @@ const std::vector<data::EvalCase>& scored_cases(const data::Prepared& p, const s
 
 /// Validation on targets new to their user (train's and ensemble's `skip_repeats`): drops from the
 /// split's validation cases every target the user had before (data::keep_new_targets) and the cases
-/// left without one. Nothing to do without validation cases; throws InvalidInput, naming `who`, when
-/// none keeps a target.
-void validate_on_new_targets(data::Prepared& p, const std::string& who);
+/// left without one. Returns false, changing nothing, without validation cases; throws InvalidInput,
+/// naming `who`, when none keeps a target.
+bool validate_on_new_targets(data::Prepared& p, const std::string& who);
 
 /// A model's recorded data rebuilt for evaluation: `data` filtered as recorded, put in the model's
 /// id space and split as recorded (the split depends only on each user's event order, so it is the
