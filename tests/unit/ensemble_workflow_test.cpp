@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "driftrec/data/synth.h"
 #include "driftrec/models/model_dir.h"
@@ -13,11 +15,14 @@ using namespace driftrec;
 
 namespace {
 
-std::string blend_member(const data::Dataset& ds, const std::string& model, const std::string& dir) {
+/// `model` trained with its defaults on `ds` (ranking only the items of `target_domains`, when
+/// given) and saved to `dir`; returns `dir`.
+std::string blend_member(const data::Dataset& ds, const std::string& model, const std::string& dir,
+                         const std::vector<std::string>& target_domains = {}) {
   workflow::TrainOptions t;
   t.model = model;
   t.threads = 1;
-  t.prepare.target_domains = {"social"};  // only social items are ranked and scored
+  t.prepare.target_domains = target_domains;
   workflow::train_model(ds, t).save(dir);
   return dir;
 }
@@ -35,8 +40,9 @@ TEST(EnsembleWorkflow, ValidatesOnTheSplitsCandidatesAndObjective) {
   std::filesystem::remove_all(root);
   std::filesystem::create_directories(root);
   workflow::EnsembleOptions o;
-  o.members = {blend_member(ds, "pop", (root / "pop").string()),
-               blend_member(ds, "itemknn", (root / "itemknn").string())};
+  // Only social items are ranked and scored.
+  o.members = {blend_member(ds, "pop", (root / "pop").string(), {"social"}),
+               blend_member(ds, "itemknn", (root / "itemknn").string(), {"social"})};
   o.threads = 1;
   o.objective = "hr@5";
   const auto blend = workflow::build_ensemble(ds, o);
@@ -69,13 +75,8 @@ TEST(EnsembleWorkflow, SkipRepeatsFitsOnTargetsNewToTheUser) {
   std::filesystem::remove_all(root);
   std::filesystem::create_directories(root);
   workflow::EnsembleOptions o;
-  for (const std::string model : {"pop", "itemknn"}) {
-    workflow::TrainOptions t;
-    t.model = model;
-    t.threads = 1;
-    workflow::train_model(ds, t).save((root / model).string());
-    o.members.push_back((root / model).string());
-  }
+  o.members = {blend_member(ds, "pop", (root / "pop").string()),
+               blend_member(ds, "itemknn", (root / "itemknn").string())};
   o.threads = 1;
   const auto plain = workflow::build_ensemble(ds, o);
   EXPECT_FALSE(plain.loaded.meta.at("validation_skip_repeats").get<bool>());
