@@ -27,8 +27,8 @@ void first_scatter_reduce_quietly() {
 }  // namespace
 
 CategoryHeadImpl::CategoryHeadImpl(int64_t state_dim, int64_t n_classes_, const torch::Tensor& item_class_,
-                                   const torch::Tensor& initial_bias)
-    : n_classes(n_classes_) {
+                                   const torch::Tensor& initial_bias, double prior_decay_)
+    : n_classes(n_classes_), enc_dim(state_dim), history_prior(prior_decay_ > 0), prior_decay(prior_decay_) {
   if (n_classes < 1) throw InvalidInput("category softmax: needs at least one category");
   if (item_class_.dim() != 1 || initial_bias.sizes() != item_class_.sizes())
     throw InvalidInput("category softmax: one class and one bias per item");
@@ -44,10 +44,38 @@ CategoryHeadImpl::CategoryHeadImpl(int64_t state_dim, int64_t n_classes_, const 
   item_class = register_buffer("item_class", cls);
   first_scatter_reduce_quietly();
   bias = register_parameter("bias", initial_bias.to(torch::kFloat).clone());
+  if (history_prior) {  // stored divided by kPriorStep, so that the optimiser moves them kPriorStep times faster
+    if (!(prior_decay > 0.0 && prior_decay < 1.0))
+      throw InvalidInput("category prior: the decay per event must be in (0, 1)");
+    prior_scale = register_parameter("prior_scale", torch::full({1}, std::log(std::exp(1.0) - 1.0) / kPriorStep));
+    prior_floor = register_parameter("prior_floor", torch::full({1}, std::log(std::exp(0.1) - 1.0) / kPriorStep));
+  }
+}
+
+torch::Tensor CategoryHeadImpl::history_mix(const torch::Tensor& items) const {
+  const auto L = items.size(1);
+  const auto cls = item_class.index_select(0, items.flatten()).view_as(items);  // padding: class n_classes
+  const auto onehot = torch::one_hot(cls, n_classes + 1).narrow(-1, 0, n_classes).to(torch::kFloat);
+  const auto pos = torch::arange(L, items.options());
+  const auto age = pos.unsqueeze(1) - pos.unsqueeze(0);  // [t, p]: t - p
+  const auto weight =
+      torch::exp(age.clamp_min(0).to(torch::kFloat) * std::log(prior_decay)) * age.ge(0).to(torch::kFloat);
+  const auto counts = torch::matmul(weight, onehot);  // [B, L, C]
+  return counts / counts.sum(-1, true).clamp_min(1e-6);
+}
+
+nlohmann::json CategoryHeadImpl::prior_report() const {
+  return {{"decay_per_event", prior_decay},
+          {"half_life_events", std::log(0.5) / std::log(prior_decay)},
+          {"scale", torch::softplus(prior_scale * kPriorStep).item<double>()},
+          {"floor", torch::softplus(prior_floor * kPriorStep).item<double>()}};
 }
 
 torch::Tensor CategoryHeadImpl::class_log_probs(const torch::Tensor& h) {
-  const auto logits = torch::linear(h, classes->weight, classes->bias);
+  auto logits = torch::linear(h.narrow(1, 0, enc_dim), classes->weight, classes->bias);
+  if (history_prior)
+    logits = logits + torch::softplus(prior_scale * kPriorStep) *
+                          torch::log(h.narrow(1, enc_dim, n_classes) + torch::softplus(prior_floor * kPriorStep));
   const auto pad = torch::full({h.size(0), 1}, kPaddingClassLogit, logits.options());
   return torch::log_softmax(torch::cat({logits, pad}, 1), 1);
 }

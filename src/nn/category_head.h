@@ -9,6 +9,7 @@
 // the item's training count (a category's popularity ranking). The scores are a normalised log
 // distribution over the items. Internal to the nn layer (sequential models, `category_softmax`).
 #include <cstdint>
+#include <nlohmann/json.hpp>
 
 #include "pch.h"
 
@@ -18,12 +19,23 @@ namespace driftrec::nn {
 /// column keeps finite gradients, and far below any learned logit.
 constexpr float kPaddingClassLogit = -1e4f;
 
+/// The history prior's scale and floor are stored divided by this factor, so they move at this many
+/// times the optimiser's step (a scalar shared by every position would otherwise barely leave its
+/// start within the few epochs that validation keeps).
+constexpr float kPriorStep = 10.0f;
+
 struct CategoryHeadImpl : torch::nn::Module {
   /// item_class [n_items] long: each item's category in 0..n_classes-1 (item 0, the padding, may
   /// hold anything: it is put in a class of its own); initial_bias [n_items] float. Throws
   /// InvalidInput when a class has no item.
   CategoryHeadImpl(int64_t state_dim, int64_t n_classes, const torch::Tensor& item_class,
-                   const torch::Tensor& initial_bias);
+                   const torch::Tensor& initial_bias, double prior_decay = 0.0);
+  /// With the history prior (prior_decay in (0, 1); 0 = off): each position's category mix of its
+  /// history [B, L, n_classes] (items [B, L], padding 0), an event k events back weighted
+  /// prior_decay^k, appended to the encoder's state by SeqEncoder::encode.
+  torch::Tensor history_mix(const torch::Tensor& items) const;
+  /// The prior: its decay per event (and half-life in events) and the learned scale and floor.
+  nlohmann::json prior_report() const;
   /// Log-probabilities [N, n_items] of states h [N, state_dim] whose plain inner-product scores are
   /// z [N, n_items] (column 0, the padding, is ignored and comes out near kPaddingClassLogit).
   torch::Tensor log_probs(const torch::Tensor& h, const torch::Tensor& z);
@@ -31,6 +43,10 @@ struct CategoryHeadImpl : torch::nn::Module {
   torch::Tensor class_log_probs(const torch::Tensor& h);
 
   int64_t n_classes;
+  int64_t enc_dim;                         ///< the encoder's part of a state; with history_prior the mix follows it
+  bool history_prior;                      ///< class logits += scale * log(mix + floor)
+  double prior_decay;                      ///< weight of an event one step further back in the mix
+  torch::Tensor prior_scale, prior_floor;  ///< raw parameters (softplus(kPriorStep x raw))
   torch::nn::Linear classes{nullptr};
   torch::Tensor item_class;  ///< buffer [n_items] long; item 0 in class n_classes
   torch::Tensor bias;        ///< parameter [n_items]

@@ -4,11 +4,14 @@ namespace driftrec::nn {
 
 torch::Tensor SeqEncoder::encode(const Features& f, torch::Tensor* attn) {
   auto h = forward(f, attn);
-  if (query_width <= 0) return h;
-  auto sizes = h.sizes().vec();
-  auto q = h.reshape({-1, query_width});  // one row per query (crossdomain: D per position)
-  q = torch::cat({q.narrow(1, 0, query_width - 1), torch::ones({q.size(0), 1}, q.options())}, 1);
-  return q.reshape(sizes);
+  if (query_width > 0) {
+    auto sizes = h.sizes().vec();
+    auto q = h.reshape({-1, query_width});  // one row per query (crossdomain: D per position)
+    q = torch::cat({q.narrow(1, 0, query_width - 1), torch::ones({q.size(0), 1}, q.options())}, 1);
+    h = q.reshape(sizes);
+  }
+  if (category && category->history_prior) h = torch::cat({h, category->history_mix(f.items)}, -1);
+  return h;
 }
 
 // ---------------------------------------------------------------- input embedding

@@ -186,6 +186,11 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
                  "class-factored output: score = log p(category | state) + log p(item | category, state) over the "
                  "items' first categories (Goodman 2001), each item's within-category bias starting at the log of "
                  "its training count; needs an item table and loss: softmax, and scores every item when serving"),
+      float_param("category_prior_half_life", 0.0,
+                  "category_softmax: the category part also reads the history's own category mix, each past event "
+                  "weighted 0.5^(events since / this half-life), as scale x log(mix + floor) added to its logits "
+                  "(scale and floor learned; 0 = off)",
+                  0.0, 10000.0),
       string_param("target_behaviors", "",
                    "comma-separated behaviours the model learns to predict (e.g. buy); inputs keep every behaviour "
                    "(empty = all)"),
@@ -461,6 +466,7 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
     report_ = fed->report();
   else if (dp)
     report_ = dp_plan->report();
+  if (m.class_prior) report_["category_prior"] = m.net->category->prior_report();
   if (world)
     report_["distributed"] = {{"world_size", world->world()},
                               {"backend", "gloo"},

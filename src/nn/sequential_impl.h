@@ -34,7 +34,12 @@ struct SequentialModel::Impl {
   torch::Tensor item_class_t, class_bias_t;
   int64_t n_domains = 0;      // crossdomain: number of domains D (the state is D queries of size d)
   torch::Tensor item_domain;  // crossdomain: domain of each item [n_items] long (the net's buffer once built)
-  int64_t state_dim() const { return d * std::max<int64_t>(1, n_domains); }
+  // category_softmax's history prior (category_prior_half_life > 0): the state ends in the history's
+  // category mix, an event k events back weighted decay^k.
+  bool class_prior = false;
+  double class_prior_decay = 0.0;
+  int64_t enc_dim() const { return d * std::max<int64_t>(1, n_domains); }
+  int64_t state_dim() const { return enc_dim() + (class_prior ? n_classes : 0); }
   bool gaps = false, times = false;
   // Copies of the repeat head for scoring: table [repeat_behaviors + 1, kRecencyBuckets], gate [d] + bias.
   std::vector<float> repeat_table, repeat_gate;
@@ -65,6 +70,9 @@ struct SequentialModel::Impl {
 
   void build(const nlohmann::json& c, int64_t n_items) {
     d = c["dim"].get<int64_t>();
+    const double half_life = n_classes > 0 ? c.value("category_prior_half_life", 0.0) : 0.0;
+    class_prior = half_life > 0;
+    class_prior_decay = class_prior ? std::pow(0.5, 1.0 / half_life) : 0.0;
     max_len = c["max_len"].get<int64_t>();
     SideInfo side;
     side.n_items = n_items;
@@ -97,8 +105,8 @@ struct SequentialModel::Impl {
     if (c.value("item_bias", false)) net->query_width = d;
     if (repeat_behaviors > 0) net->repeat = net->register_module("repeat", RepeatHead(state_dim(), repeat_behaviors));
     if (n_classes > 0)
-      net->category =
-          net->register_module("category", CategoryHead(state_dim(), n_classes, item_class_t, class_bias_t));
+      net->category = net->register_module(
+          "category", CategoryHead(enc_dim(), n_classes, item_class_t, class_bias_t, class_prior_decay));
   }
   /// Keeps the padding rows of the embedding tables at zero after an optimiser step.
   void zero_padding_rows() {
@@ -147,7 +155,7 @@ struct SequentialModel::Impl {
   /// Scores [N, S] of N states h [N, state_dim] against S item vectors [S, d] (items: their ids,
   /// needed for crossdomain; undefined = all items in order).
   torch::Tensor logits(const torch::Tensor& h, const torch::Tensor& vectors, const torch::Tensor& items) const {
-    if (n_domains == 0) return torch::matmul(h, vectors.t());
+    if (n_domains == 0) return torch::matmul(class_prior ? h.narrow(-1, 0, d) : h, vectors.t());
     const auto N = h.size(0), S = vectors.size(0);
     auto all = torch::matmul(h.view({N * n_domains, d}), vectors.t()).view({N, n_domains, S});
     auto dom = items.defined() ? domains_of(items) : item_domain;
@@ -168,7 +176,7 @@ struct SequentialModel::Impl {
   /// Score of one item per state: h [N, state_dim], items [N] -> [N].
   torch::Tensor row_logits(const torch::Tensor& h, const torch::Tensor& items) const {
     auto v = net->emb->item_vectors(items);  // [N, d]
-    if (n_domains == 0) return (h * v).sum(-1);
+    if (n_domains == 0) return ((class_prior ? h.narrow(-1, 0, d) : h) * v).sum(-1);
     const auto N = h.size(0);
     auto q = h.view({N, n_domains, d}).gather(1, domains_of(items).view({N, 1, 1}).expand({N, 1, d})).squeeze(1);
     return (q * v).sum(-1);

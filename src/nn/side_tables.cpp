@@ -71,7 +71,12 @@ void category_classes(const data::Dataset& train, SequentialModel::Impl& m, cons
                       const std::string& kind, const std::string& who) {
   m.n_classes = 0;
   m.item_class_t = m.class_bias_t = torch::Tensor();
-  if (!c["category_softmax"].get<bool>()) return;
+  if (!c["category_softmax"].get<bool>()) {
+    if (c["category_prior_half_life"].get<double>() > 0)
+      throw InvalidInput(who +
+                         "category_prior_half_life is a part of category_softmax: set category_softmax: true too");
+    return;
+  }
   const std::string why = who + "category_softmax ";
   if (kind == "crossdomain") throw InvalidInput(why + "is not available for the cross-domain model");
   if (c["loss"] != "softmax")

@@ -23,6 +23,21 @@ const test::SmallSplit& shop() {
 
 nlohmann::json base() { return {{"dim", 8}, {"max_len", 12}, {"loss", "softmax"}, {"dropout", 0.0}}; }
 
+/// gru4rec with category_softmax (and `extra`) fitted for two epochs on the shop.
+std::unique_ptr<models::Model> fitted_gru4rec(const nlohmann::json& extra) {
+  nn::register_neural_models();
+  auto cfg = base();
+  cfg["epochs"] = 2;
+  cfg["eval_every"] = 0;
+  cfg["category_softmax"] = true;
+  for (const auto& [k, v] : extra.items()) cfg[k] = v;
+  auto m = models::create_model("gru4rec", cfg);
+  models::FitOptions fo;
+  fo.threads = 1;
+  m->fit(shop().split.train, fo);
+  return m;
+}
+
 }  // namespace
 
 TEST(CategorySoftmax, TheHeadIsLogPCategoryPlusLogPItemWithinIt) {
@@ -129,16 +144,8 @@ TEST(CategorySoftmax, ItemsWithoutACategoryShareOneClass) {
 }
 
 TEST(CategorySoftmax, TheServedScoresAreOneDistribution) {
-  nn::register_neural_models();
   const auto& d = shop();
-  auto cfg = base();
-  cfg["epochs"] = 2;
-  cfg["eval_every"] = 0;
-  cfg["category_softmax"] = true;
-  auto m = models::create_model("gru4rec", cfg);
-  models::FitOptions fo;
-  fo.threads = 1;
-  m->fit(d.split.train, fo);
+  const auto m = fitted_gru4rec({});
   int dim = 0;
   EXPECT_EQ(m->item_embeddings(&dim), nullptr);  // no plain inner product: no inner-product index
   std::vector<float> out(static_cast<std::size_t>(m->n_items()));
@@ -173,5 +180,78 @@ TEST(CategorySoftmax, RefusesWhatItCannotServe) {
     FAIL() << "no item table";
   } catch (const InvalidInput& e) {
     EXPECT_NE(std::string(e.what()).find("item table with categories"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CategoryPrior, TheMixIsTheHistorysDecayedCategoryCounts) {
+  // Items 1, 2 in class 0, items 3, 4, 5 in class 1; one left-padded history: pad, 1, 3, 4.
+  torch::manual_seed(5);
+  const auto item_class = torch::tensor({0, 0, 0, 1, 1, 1}, torch::kLong);
+  const double g = 0.8;  // decay per event
+  nn::CategoryHead head(3, 2, item_class, torch::zeros({6}), g);
+  const auto mix = head->history_mix(torch::tensor({{0, 1, 3, 4}}, torch::kLong));
+  ASSERT_EQ(mix.sizes(), (std::vector<int64_t>{1, 4, 2}));
+  EXPECT_NEAR(mix[0][0].sum().item<double>(), 0.0, 1e-6);  // the padding counts for no class
+  EXPECT_NEAR(mix[0][1][0].item<double>(), 1.0, 1e-5);     // item 1 alone
+  EXPECT_NEAR(mix[0][2][0].item<double>(), g / (g + 1), 1e-5);
+  const double c0 = g * g, c1 = g + 1;  // position 3: item 1 two events back; items 3 (one back) and 4
+  EXPECT_NEAR(mix[0][3][0].item<double>(), c0 / (c0 + c1), 1e-5);
+  EXPECT_NEAR(mix[0][3][1].item<double>(), c1 / (c0 + c1), 1e-5);
+  // The category logits gain scale * log(mix + floor), scale 1 and floor 0.1 at the start.
+  const auto h_enc = torch::randn({1, 3});
+  const auto state = torch::cat({h_enc, mix[0].slice(0, 3, 4)}, 1);  // what SeqEncoder::encode hands on
+  torch::Tensor logit[2];
+  for (int64_t k = 0; k < 2; ++k)
+    logit[k] = (head->classes->weight[k] * h_enc[0]).sum() + head->classes->bias[k] +
+               std::log(mix[0][3][k].item<double>() + 0.1);
+  const auto lp = head->class_log_probs(state);
+  const auto z = torch::logsumexp(torch::stack({logit[0], logit[1]}), 0);
+  EXPECT_NEAR(lp[0][0].item<double>(), (logit[0] - z).item<double>(), 1e-5);
+  EXPECT_NEAR(lp[0][1].item<double>(), (logit[1] - z).item<double>(), 1e-5);
+  // Gradients reach the scale and the floor; the decay is the config's.
+  (-head->class_log_probs(state)[0][1]).backward();
+  for (const auto* p : {&head->prior_scale, &head->prior_floor}) EXPECT_GT(p->grad().abs().item<double>(), 0);
+  EXPECT_THROW(nn::CategoryHead(3, 2, item_class, torch::zeros({6}), 1.0), InvalidInput);
+}
+
+TEST(CategoryPrior, TheStateEndsInTheMixAndTheScoresStayOneDistribution) {
+  const auto& d = shop();
+  const auto m = fitted_gru4rec({{"category_prior_half_life", 4.0}});
+  const auto prior = m->training_report().at("category_prior");  // written to model.json
+  EXPECT_NEAR(prior.at("decay_per_event").get<double>(), std::pow(0.5, 0.25), 1e-12);
+  EXPECT_NEAR(prior.at("half_life_events").get<double>(), 4.0, 1e-9);
+  EXPECT_GT(prior.at("scale").get<double>(), 0.0);
+  std::vector<float> out(static_cast<std::size_t>(m->n_items()));
+  for (const std::int32_t u : {1, 7, 20}) {
+    auto s = m->encode(u, models::user_history(d.split.train, u));
+    ASSERT_GT(s.vector.size(), 8u);  // dim 8, then one share per category
+    double shares = 0;
+    for (std::size_t k = 8; k < s.vector.size(); ++k) {
+      EXPECT_GE(s.vector[k], 0.0f);
+      shares += s.vector[k];
+    }
+    EXPECT_NEAR(shares, 1.0, 1e-5) << "user " << u;
+    m->score(s, out.data());
+    double mass = 0;
+    for (std::size_t i = 1; i < out.size(); ++i) mass += std::exp(static_cast<double>(out[i]));
+    EXPECT_NEAR(mass, 1.0, 1e-3) << "user " << u;
+    // A new event moves the mix (some category's share rises: the new event's), still shares of one.
+    const std::vector<float> before(s.vector.begin() + 8, s.vector.end());
+    m->observe(s, data::Event{u, 3, s.history.back().ts + 1, 0, 0, 1.0f});
+    const std::vector<float> after(s.vector.begin() + 8, s.vector.end());
+    double rise = 0, total = 0;
+    for (std::size_t k = 0; k < after.size(); ++k)
+      rise = std::max<double>(rise, after[k] - before[k]), total += after[k];
+    EXPECT_GT(rise, 1e-3) << "user " << u;
+    EXPECT_NEAR(total, 1.0, 1e-5);
+  }
+}
+
+TEST(CategoryPrior, NeedsCategorySoftmax) {
+  try {
+    test::SequentialPieces p(shop().split.train, "gru4rec", base(), {{"category_prior_half_life", 10.0}}, 1);
+    FAIL() << "category_prior_half_life alone";
+  } catch (const InvalidInput& e) {
+    EXPECT_NE(std::string(e.what()).find("category_softmax: true"), std::string::npos) << e.what();
   }
 }

@@ -96,6 +96,16 @@ struct SasRecCategory {
     return c;
   }
 };
+// GRU4Rec with the class-factored output and its history prior (the state ends in the category mix).
+struct Gru4RecCategoryPrior {
+  static constexpr const char* name = "gru4rec";
+  static nlohmann::json config() {
+    auto c = small();
+    c["category_softmax"] = true;
+    c["category_prior_half_life"] = 10.0;
+    return c;
+  }
+};
 // Cross-domain models (two domains of the `crossdomain` preset): attention fusion over SASRec
 // encoders (with an item bias in each domain's query), concat fusion over GRU encoders.
 struct CrossAttention {
@@ -155,9 +165,9 @@ struct LightGcn {
     return {{"dim", 16}, {"lr", 0.01}, {"batch", 256}, {"epochs", 40}, {"eval_every", 0}};
   }
 };
-using NeuralModels =
-    ::testing::Types<SasRec, Gru4Rec, Lstm, Caser, HstuSide, SasRecRepeat, SasRecFilter, Gru4RecDiscovery,
-                     SasRecCategory, CrossAttention, CrossConcatGru, SasRecTextAttention, HstuTextCnn, LightGcn>;
+using NeuralModels = ::testing::Types<SasRec, Gru4Rec, Lstm, Caser, HstuSide, SasRecRepeat, SasRecFilter,
+                                      Gru4RecDiscovery, SasRecCategory, Gru4RecCategoryPrior, CrossAttention,
+                                      CrossConcatGru, SasRecTextAttention, HstuTextCnn, LightGcn>;
 }  // namespace
 
 namespace contract {
