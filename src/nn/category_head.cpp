@@ -95,4 +95,13 @@ torch::Tensor CategoryHeadImpl::log_probs(const torch::Tensor& h, const torch::T
   return class_log_probs(h).gather(1, idx) + zb - lse_of_item;
 }
 
+torch::Tensor CategoryHeadImpl::target_log_probs(const torch::Tensor& h, const torch::Tensor& z,
+                                                 const torch::Tensor& targets) {
+  const auto cls = item_class.index_select(0, targets);  // [N]
+  const auto zb = z + bias.unsqueeze(0);                 // column 0 is in the padding's class, never a target's
+  const auto lse = torch::logsumexp(zb.masked_fill(item_class.unsqueeze(0).ne(cls.unsqueeze(1)), -INFINITY), 1);
+  return class_log_probs(h).gather(1, cls.unsqueeze(1)).squeeze(1) + zb.gather(1, targets.unsqueeze(1)).squeeze(1) -
+         lse;
+}
+
 }  // namespace driftrec::nn

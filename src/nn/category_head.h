@@ -39,6 +39,10 @@ struct CategoryHeadImpl : torch::nn::Module {
   /// Log-probabilities [N, n_items] of states h [N, state_dim] whose plain inner-product scores are
   /// z [N, n_items] (column 0, the padding, is ignored and comes out near kPaddingClassLogit).
   torch::Tensor log_probs(const torch::Tensor& h, const torch::Tensor& z);
+  /// The log-probabilities [N] of one item per state (targets [N], real items): log_probs(h, z)
+  /// gathered at the targets, computed over each target's own class only (no per-class pass over
+  /// every item: the training loss's path).
+  torch::Tensor target_log_probs(const torch::Tensor& h, const torch::Tensor& z, const torch::Tensor& targets);
   /// Category log-probabilities [N, n_classes + 1] (the last: the padding class).
   torch::Tensor class_log_probs(const torch::Tensor& h);
 

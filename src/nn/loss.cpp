@@ -102,6 +102,7 @@ torch::Tensor SoftmaxLoss::mean_candidate_score(const torch::Tensor& logits, con
 torch::Tensor SoftmaxLoss::operator()(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& targets,
                                       const RepeatBonus& repeat) const {
   if (const auto E = streamed_items(scorer, repeat); E.defined()) return streamed(scorer, E, h, targets);
+  if (scorer.normalised() && !repeat.defined() && smoothing_ <= 0) return -scorer.row_scores(h, targets).mean();
   const auto logits = SoftmaxLoss::logits(scorer, h, repeat);
   auto ce = torch::nn::functional::cross_entropy(logits, targets);
   if (smoothing_ <= 0) return ce;

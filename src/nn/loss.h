@@ -33,6 +33,10 @@ class ItemScorer {
   /// When every score is a plain inner product <h, E[i]>: E [n_items, state_dim] (differentiable);
   /// undefined otherwise (e.g. per-domain queries).
   virtual torch::Tensor item_matrix() const { return {}; }
+  /// True when scores(h) are already log-probabilities over the items (their exponentials sum to 1
+  /// per state, as the class-factored output's are): a target's softmax cross-entropy is then minus
+  /// its row_scores, which the scorer may compute without the full normalisation.
+  virtual bool normalised() const { return false; }
 };
 
 /// The repeat head's bonus per kept position: the weight of each history column and that column's
@@ -68,6 +72,7 @@ class SoftmaxLoss : public Loss {
  public:
   /// chunk > 0: stream the catalogue in chunks of that many items (when the scorer has an
   /// item_matrix() and there is no repeat bonus; else the logits are materialised).
+  /// A normalised scorer without repeat bonus or smoothing: minus the targets' own scores.
   /// smoothing > 0: label smoothing over the real items (1..n-1; with repeat.excluded, those not
   /// excluded): the target distribution puts 1 - smoothing on the target and smoothing spread
   /// uniformly, i.e. loss = CE + smoothing * mean(target score - mean candidate score), which needs

@@ -241,9 +241,11 @@ class TrainingScorer : public ItemScorer {
     return ids.defined() ? m_.item_scores(h, ids) : m_.item_scores(h);
   }
   torch::Tensor row_scores(const torch::Tensor& h, const torch::Tensor& items) const override {
-    if (m_.net->category) return m_.item_scores(h).gather(1, items.unsqueeze(1)).squeeze(1);
+    if (m_.net->category)
+      return m_.net->category->target_log_probs(h, m_.logits(h, m_.net->emb->all_items(), torch::Tensor()), items);
     return m_.row_logits(h, items);
   }
+  bool normalised() const override { return static_cast<bool>(m_.net->category); }
   int64_t n_items() const override { return n_items_; }
   torch::Tensor item_matrix() const override {
     return m_.n_domains == 0 && !m_.net->category ? m_.net->emb->all_items() : torch::Tensor();

@@ -70,6 +70,10 @@ TEST(CategorySoftmax, TheHeadIsLogPCategoryPlusLogPItemWithinIt) {
     EXPECT_NEAR(mass, 1.0, 1e-5);               // a distribution over the real items
     EXPECT_LT(got[r][0].item<float>(), -9e3f);  // the padding is out of it
   }
+  // The training loss's path: one item per state, over its own class only.
+  const auto picked = torch::tensor({4, 2}, torch::kLong);
+  EXPECT_TRUE(
+      torch::allclose(head->target_log_probs(h, z, picked), got.gather(1, picked.unsqueeze(1)).squeeze(1), 1e-5, 1e-6));
   // A masked padding column (the serving path's -inf) changes nothing.
   auto masked = z.clone();
   masked.select(1, 0).fill_(-INFINITY);
@@ -254,4 +258,31 @@ TEST(CategoryPrior, NeedsCategorySoftmax) {
   } catch (const InvalidInput& e) {
     EXPECT_NE(std::string(e.what()).find("category_softmax: true"), std::string::npos) << e.what();
   }
+}
+
+TEST(CategorySoftmax, TheTrainingLossReadsOnlyTheTargetsClass) {
+  // The factored scores are normalised, so the softmax loss is minus the target's score, computed
+  // over the target's class alone: the same value and gradients as the cross-entropy of all scores.
+  test::SequentialPieces p(shop().split.train, "gru4rec", base(), {{"category_softmax", true}}, 7);
+  const nn::TrainingScorer scorer(p.m, shop().split.train.n_items());
+  ASSERT_TRUE(scorer.normalised());
+  const auto h = torch::randn({6, p.m.state_dim()}).requires_grad_(true);
+  const auto targets = torch::randint(1, shop().split.train.n_items(), {6}, torch::kLong);
+  const auto fast = nn::SoftmaxLoss()(scorer, h, targets, {});
+  const auto [gh_fast, gb_fast] = [&] {
+    const auto g = torch::autograd::grad({fast}, {h, p.m.net->category->bias});
+    return std::make_pair(g[0], g[1]);
+  }();
+  const auto full = torch::nn::functional::cross_entropy(scorer.scores(h, torch::Tensor()), targets);
+  const auto g = torch::autograd::grad({full}, {h, p.m.net->category->bias});
+  EXPECT_NEAR(fast.item<double>(), full.item<double>(), 1e-5);
+  EXPECT_TRUE(torch::allclose(gh_fast, g[0], 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(gb_fast, g[1], 1e-5, 1e-6));
+  // Label smoothing and a repeat bonus or mask still take the full scores.
+  EXPECT_NEAR(nn::SoftmaxLoss(0, 0.1)(scorer, h, targets, {}).item<double>(),
+              (full + 0.1 * (scorer.scores(h, torch::Tensor()).gather(1, targets.unsqueeze(1)).squeeze(1) -
+                             scorer.scores(h, torch::Tensor()).slice(1, 1).mean(1))
+                                .mean())
+                  .item<double>(),
+              1e-4);
 }
