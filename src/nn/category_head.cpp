@@ -28,7 +28,7 @@ void first_scatter_reduce_quietly() {
 
 CategoryHeadImpl::CategoryHeadImpl(int64_t state_dim, int64_t n_classes_, const torch::Tensor& item_class_,
                                    const torch::Tensor& initial_bias, double prior_decay_)
-    : n_classes(n_classes_), enc_dim(state_dim), history_prior(prior_decay_ > 0), prior_decay(prior_decay_) {
+    : n_classes(n_classes_), enc_dim(state_dim), prior_decay(prior_decay_) {
   if (n_classes < 1) throw InvalidInput("category softmax: needs at least one category");
   if (item_class_.dim() != 1 || initial_bias.sizes() != item_class_.sizes())
     throw InvalidInput("category softmax: one class and one bias per item");
@@ -44,7 +44,7 @@ CategoryHeadImpl::CategoryHeadImpl(int64_t state_dim, int64_t n_classes_, const 
   item_class = register_buffer("item_class", cls);
   first_scatter_reduce_quietly();
   bias = register_parameter("bias", initial_bias.to(torch::kFloat).clone());
-  if (history_prior) {  // stored divided by kPriorStep, so that the optimiser moves them kPriorStep times faster
+  if (history_prior()) {  // stored divided by kPriorStep, so that the optimiser moves them kPriorStep times faster
     if (!(prior_decay > 0.0 && prior_decay < 1.0))
       throw InvalidInput("category prior: the decay per event must be in (0, 1)");
     prior_scale = register_parameter("prior_scale", torch::full({1}, std::log(std::exp(1.0) - 1.0) / kPriorStep));
@@ -53,14 +53,17 @@ CategoryHeadImpl::CategoryHeadImpl(int64_t state_dim, int64_t n_classes_, const 
 }
 
 torch::Tensor CategoryHeadImpl::history_mix(const torch::Tensor& items) const {
-  const auto L = items.size(1);
+  const auto B = items.size(0), L = items.size(1);
   const auto cls = item_class.index_select(0, items.flatten()).view_as(items);  // padding: class n_classes
-  const auto onehot = torch::one_hot(cls, n_classes + 1).narrow(-1, 0, n_classes).to(torch::kFloat);
   const auto pos = torch::arange(L, items.options());
   const auto age = pos.unsqueeze(1) - pos.unsqueeze(0);  // [t, p]: t - p
   const auto weight =
       torch::exp(age.clamp_min(0).to(torch::kFloat) * std::log(prior_decay)) * age.ge(0).to(torch::kFloat);
-  const auto counts = torch::matmul(weight, onehot);  // [B, L, C]
+  // counts[b, t, class of item p] += weight[t, p]: no one-hot [B, L, classes] of the items.
+  const auto counts = torch::zeros({B, L, n_classes + 1}, weight.options())
+                          .scatter_add_(2, cls.unsqueeze(1).expand({B, L, L}).contiguous(),
+                                        weight.unsqueeze(0).expand({B, L, L}).contiguous())
+                          .narrow(2, 0, n_classes);  // the padding's class counts for nothing
   return counts / counts.sum(-1, true).clamp_min(1e-6);
 }
 
@@ -73,7 +76,7 @@ nlohmann::json CategoryHeadImpl::prior_report() const {
 
 torch::Tensor CategoryHeadImpl::class_log_probs(const torch::Tensor& h) {
   auto logits = torch::linear(h.narrow(1, 0, enc_dim), classes->weight, classes->bias);
-  if (history_prior)
+  if (history_prior())
     logits = logits + torch::softplus(prior_scale * kPriorStep) *
                           torch::log(h.narrow(1, enc_dim, n_classes) + torch::softplus(prior_floor * kPriorStep));
   const auto pad = torch::full({h.size(0), 1}, kPaddingClassLogit, logits.options());

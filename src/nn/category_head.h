@@ -47,9 +47,10 @@ struct CategoryHeadImpl : torch::nn::Module {
   torch::Tensor class_log_probs(const torch::Tensor& h);
 
   int64_t n_classes;
+  /// With the prior, class logits += scale * log(mix + floor).
+  bool history_prior() const { return prior_decay > 0; }
   int64_t enc_dim;                         ///< the encoder's part of a state; with history_prior the mix follows it
-  bool history_prior;                      ///< class logits += scale * log(mix + floor)
-  double prior_decay;                      ///< weight of an event one step further back in the mix
+  double prior_decay;                      ///< weight of an event one step further back in the mix (0: no prior)
   torch::Tensor prior_scale, prior_floor;  ///< raw parameters (softplus(kPriorStep x raw))
   torch::nn::Linear classes{nullptr};
   torch::Tensor item_class;  ///< buffer [n_items] long; item 0 in class n_classes

@@ -10,7 +10,7 @@ torch::Tensor SeqEncoder::encode(const Features& f, torch::Tensor* attn) {
     q = torch::cat({q.narrow(1, 0, query_width - 1), torch::ones({q.size(0), 1}, q.options())}, 1);
     h = q.reshape(sizes);
   }
-  if (category && category->history_prior) h = torch::cat({h, category->history_mix(f.items)}, -1);
+  if (category && category->history_prior()) h = torch::cat({h, category->history_mix(f.items)}, -1);
   return h;
 }
 

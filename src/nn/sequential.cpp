@@ -466,7 +466,7 @@ void SequentialModel::fit(const data::Dataset& train, const models::FitOptions& 
     report_ = fed->report();
   else if (dp)
     report_ = dp_plan->report();
-  if (m.class_prior) report_["category_prior"] = m.net->category->prior_report();
+  if (m.has_class_prior()) report_["category_prior"] = m.net->category->prior_report();
   if (world)
     report_["distributed"] = {{"world_size", world->world()},
                               {"backend", "gloo"},

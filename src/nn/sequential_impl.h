@@ -36,10 +36,10 @@ struct SequentialModel::Impl {
   torch::Tensor item_domain;  // crossdomain: domain of each item [n_items] long (the net's buffer once built)
   // category_softmax's history prior (category_prior_half_life > 0): the state ends in the history's
   // category mix, an event k events back weighted decay^k.
-  bool class_prior = false;
-  double class_prior_decay = 0.0;
+  double class_prior_decay = 0.0;  // 0: no prior
+  bool has_class_prior() const { return class_prior_decay > 0; }
   int64_t enc_dim() const { return d * std::max<int64_t>(1, n_domains); }
-  int64_t state_dim() const { return enc_dim() + (class_prior ? n_classes : 0); }
+  int64_t state_dim() const { return enc_dim() + (has_class_prior() ? n_classes : 0); }
   bool gaps = false, times = false;
   // Copies of the repeat head for scoring: table [repeat_behaviors + 1, kRecencyBuckets], gate [d] + bias.
   std::vector<float> repeat_table, repeat_gate;
@@ -71,8 +71,7 @@ struct SequentialModel::Impl {
   void build(const nlohmann::json& c, int64_t n_items) {
     d = c["dim"].get<int64_t>();
     const double half_life = n_classes > 0 ? c.value("category_prior_half_life", 0.0) : 0.0;
-    class_prior = half_life > 0;
-    class_prior_decay = class_prior ? std::pow(0.5, 1.0 / half_life) : 0.0;
+    class_prior_decay = half_life > 0 ? std::pow(0.5, 1.0 / half_life) : 0.0;
     max_len = c["max_len"].get<int64_t>();
     SideInfo side;
     side.n_items = n_items;
@@ -155,7 +154,7 @@ struct SequentialModel::Impl {
   /// Scores [N, S] of N states h [N, state_dim] against S item vectors [S, d] (items: their ids,
   /// needed for crossdomain; undefined = all items in order).
   torch::Tensor logits(const torch::Tensor& h, const torch::Tensor& vectors, const torch::Tensor& items) const {
-    if (n_domains == 0) return torch::matmul(class_prior ? h.narrow(-1, 0, d) : h, vectors.t());
+    if (n_domains == 0) return torch::matmul(h.narrow(-1, 0, d), vectors.t());  // a prior's mix follows the d
     const auto N = h.size(0), S = vectors.size(0);
     auto all = torch::matmul(h.view({N * n_domains, d}), vectors.t()).view({N, n_domains, S});
     auto dom = items.defined() ? domains_of(items) : item_domain;
@@ -164,8 +163,12 @@ struct SequentialModel::Impl {
   /// Every item's score per state [N, n_items]: the inner products, or with category_softmax the
   /// class-factored log-probabilities.
   torch::Tensor item_scores(const torch::Tensor& h) const {
-    auto z = logits(h, net->emb->all_items(), torch::Tensor());
+    auto z = inner_products(h);
     return net->category ? net->category->log_probs(h, z) : z;
+  }
+  /// The plain inner products [N, n_items] of states h with every item (before any category head).
+  torch::Tensor inner_products(const torch::Tensor& h) const {
+    return logits(h, net->emb->all_items(), torch::Tensor());
   }
   /// The scores [N, S] of the items `ids` [S]; with category_softmax an item's score needs its whole
   /// category, so they are read from the full matrix.
@@ -176,7 +179,7 @@ struct SequentialModel::Impl {
   /// Score of one item per state: h [N, state_dim], items [N] -> [N].
   torch::Tensor row_logits(const torch::Tensor& h, const torch::Tensor& items) const {
     auto v = net->emb->item_vectors(items);  // [N, d]
-    if (n_domains == 0) return ((class_prior ? h.narrow(-1, 0, d) : h) * v).sum(-1);
+    if (n_domains == 0) return (h.narrow(-1, 0, d) * v).sum(-1);
     const auto N = h.size(0);
     auto q = h.view({N, n_domains, d}).gather(1, domains_of(items).view({N, 1, 1}).expand({N, 1, d})).squeeze(1);
     return (q * v).sum(-1);
@@ -241,8 +244,7 @@ class TrainingScorer : public ItemScorer {
     return ids.defined() ? m_.item_scores(h, ids) : m_.item_scores(h);
   }
   torch::Tensor row_scores(const torch::Tensor& h, const torch::Tensor& items) const override {
-    if (m_.net->category)
-      return m_.net->category->target_log_probs(h, m_.logits(h, m_.net->emb->all_items(), torch::Tensor()), items);
+    if (m_.net->category) return m_.net->category->target_log_probs(h, m_.inner_products(h), items);
     return m_.row_logits(h, items);
   }
   bool normalised() const override { return static_cast<bool>(m_.net->category); }
