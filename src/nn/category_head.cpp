@@ -24,17 +24,40 @@ void first_scatter_reduce_quietly() {
   });
 }
 
+// Log-sum-exp of v [N, P] over the columns of each group (group [P] long in 0..n_groups-1) ->
+// [N, n_groups]; each group shifted by its own maximum (a constant: no gradient). A group without a
+// column comes out -inf.
+torch::Tensor group_logsumexp(const torch::Tensor& v, const torch::Tensor& group, int64_t n_groups) {
+  const auto N = v.size(0);
+  const auto idx = group.unsqueeze(0).expand({N, v.size(1)});
+  const auto top = torch::full({N, n_groups}, -INFINITY, v.options())
+                       .scatter_reduce(1, idx, v.detach(), "amax", /*include_self=*/true);
+  const auto sums = torch::zeros({N, n_groups}, v.options()).scatter_add(1, idx, torch::exp(v - top.gather(1, idx)));
+  return top + torch::log(sums);
+}
+
 }  // namespace
 
 CategoryHeadImpl::CategoryHeadImpl(int64_t state_dim, int64_t n_classes_, const torch::Tensor& item_class_,
-                                   const torch::Tensor& initial_bias, double prior_decay_)
+                                   const torch::Tensor& initial_bias, double prior_decay_,
+                                   const torch::Tensor& pair_item_)
     : n_classes(n_classes_), enc_dim(state_dim), prior_decay(prior_decay_) {
   if (n_classes < 1) throw InvalidInput("category softmax: needs at least one category");
-  if (item_class_.dim() != 1 || initial_bias.sizes() != item_class_.sizes())
+  if (item_class_.dim() != 1 || item_class_.numel() < 1 || initial_bias.sizes() != item_class_.sizes())
     throw InvalidInput("category softmax: one class and one bias per item");
+  if (pair_item_.defined()) {
+    // Pairs ascending by item, each item at least once (steps of 0 or 1 from item 0), the padding once.
+    const auto pi = pair_item_.to(torch::kLong);
+    const auto steps = pi.slice(0, 1) - pi.slice(0, 0, -1);
+    if (pi.sizes() != item_class_.sizes() || pi[0].item<int64_t>() != 0 ||
+        (pi.numel() > 1 &&
+         (pi[1].item<int64_t>() != 1 || steps.lt(0).any().item<bool>() || steps.gt(1).any().item<bool>())))
+      throw InvalidInput("category softmax: (item, class) pairs must list every item in order, the padding once");
+    pair_item = register_buffer("pair_item", pi.clone());
+  }
   classes = register_module("classes", torch::nn::Linear(state_dim, n_classes));
   auto cls = item_class_.to(torch::kLong).clone();
-  cls[0] = n_classes;  // the padding's own class
+  cls[0] = n_classes;  // the padding's own class (its only pair in a mixture)
   if (cls.slice(0, 1).numel() > 0 &&
       (cls.slice(0, 1).min().item<int64_t>() < 0 || cls.slice(0, 1).max().item<int64_t>() >= n_classes))
     throw InvalidInput("category softmax: an item's class is out of range");
@@ -52,18 +75,58 @@ CategoryHeadImpl::CategoryHeadImpl(int64_t state_dim, int64_t n_classes_, const 
   }
 }
 
+std::pair<torch::Tensor, torch::Tensor> CategoryHeadImpl::class_slots() const {
+  const auto P = pair_item.size(0);
+  const auto n_items = pair_item[P - 1].item<int64_t>() + 1;
+  const auto per_item = torch::bincount(pair_item, {}, n_items);
+  const auto first = per_item.cumsum(0) - per_item;  // the pairs are in item order
+  const auto pairs = torch::arange(P, pair_item.options());
+  const auto slot = pairs - first.index_select(0, pair_item);
+  auto table = torch::full({n_items, slot.max().item<int64_t>() + 1}, P, pair_item.options());
+  table.index_put_({pair_item, slot}, pairs);
+  return {table, 1.0 / per_item.to(torch::kFloat)};
+}
+
+torch::Tensor CategoryHeadImpl::mixture_class_lse(const torch::Tensor& zi) const {
+  const auto n = zi.size(1), C = n_classes + 1;
+  if (n * C <= kDenseClassSums) {
+    // exp(z - max z) [N, n] times A [n, C], A[i, c] = exp(bias of the pair (i, c) - max bias): no
+    // per-pair copy of the scores. A class far below the row's best can underflow: then the exact path.
+    const auto zmax = zi.detach().amax(1, true);
+    const auto bmax = bias.detach().max();
+    const auto A = torch::zeros({n, C}, zi.options()).index_put({pair_item, item_class}, torch::exp(bias - bmax), true);
+    const auto sums = torch::matmul(torch::exp(zi - zmax), A);
+    if (sums.min().item<float>() > 1e-30f) return torch::log(sums) + zmax + bmax;
+  }
+  return group_logsumexp(zi.index_select(1, pair_item) + bias.unsqueeze(0), item_class, C);
+}
+
 torch::Tensor CategoryHeadImpl::history_mix(const torch::Tensor& items) const {
   const auto B = items.size(0), L = items.size(1);
-  const auto cls = item_class.index_select(0, items.flatten()).view_as(items);  // padding: class n_classes
   const auto pos = torch::arange(L, items.options());
   const auto age = pos.unsqueeze(1) - pos.unsqueeze(0);  // [t, p]: t - p
   const auto weight =
       torch::exp(age.clamp_min(0).to(torch::kFloat) * std::log(prior_decay)) * age.ge(0).to(torch::kFloat);
-  // counts[b, t, class of item p] += weight[t, p]: no one-hot [B, L, classes] of the items.
-  const auto counts = torch::zeros({B, L, n_classes + 1}, weight.options())
-                          .scatter_add_(2, cls.unsqueeze(1).expand({B, L, L}).contiguous(),
-                                        weight.unsqueeze(0).expand({B, L, L}).contiguous())
-                          .narrow(2, 0, n_classes);  // the padding's class counts for nothing
+  // counts[b, t, class of item p] += weight[t, p] (x the item's share of each of its classes): no
+  // one-hot [B, L, classes] of the items. Class n_classes is the padding's, n_classes + 1 a mixture's
+  // unused slots; neither counts.
+  auto counts = torch::zeros({B, L, n_classes + 2}, weight.options());
+  const auto flat = items.flatten();
+  const auto add = [&](const torch::Tensor& table, const torch::Tensor& share) {
+    auto src = weight.unsqueeze(0).expand({B, L, L});
+    if (share.defined()) src = src * share.index_select(0, flat).view({B, 1, L});
+    counts.scatter_add_(2, table.index_select(0, flat).view({B, 1, L}).expand({B, L, L}).contiguous(),
+                        src.contiguous());
+  };
+  if (mixture()) {
+    const auto [slots, share] = class_slots();
+    const auto cls = torch::cat({item_class, torch::full({1}, n_classes + 1, item_class.options())});  // unused slot
+    const auto table = cls.index_select(0, slots.flatten()).view_as(slots);
+    for (int64_t k = 0; k < table.size(1); ++k) add(table.select(1, k), share);
+  } else {
+    add(item_class, torch::Tensor());
+  }
+  counts = counts.narrow(2, 0, n_classes);
   return counts / counts.sum(-1, true).clamp_min(1e-6);
 }
 
@@ -87,19 +150,31 @@ torch::Tensor CategoryHeadImpl::log_probs(const torch::Tensor& h, const torch::T
   const auto N = z.size(0), n = z.size(1);
   // Column 0 (the padding) may come masked (-inf) from the serving path: it is alone in its class,
   // so any finite value gives the same result.
-  auto zb = torch::cat({torch::zeros({N, 1}, z.options()), z.slice(1, 1)}, 1) + bias.unsqueeze(0);
-  const auto idx = item_class.unsqueeze(0).expand({N, n});
-  // Per-class log-sum-exp, each class shifted by its own maximum (a constant: no gradient).
-  const auto top = torch::full({N, n_classes + 1}, -INFINITY, z.options())
-                       .scatter_reduce(1, idx, zb.detach(), "amax", /*include_self=*/true);
-  const auto sums =
-      torch::zeros({N, n_classes + 1}, z.options()).scatter_add(1, idx, torch::exp(zb - top.gather(1, idx)));
-  const auto lse_of_item = (top + torch::log(sums)).gather(1, idx);
-  return class_log_probs(h).gather(1, idx) + zb - lse_of_item;
+  const auto zi = torch::cat({torch::zeros({N, 1}, z.options()), z.slice(1, 1)}, 1);
+  if (!mixture()) {
+    const auto zb = zi + bias.unsqueeze(0);
+    const auto idx = item_class.unsqueeze(0).expand_as(zb);
+    return class_log_probs(h).gather(1, idx) + zb - group_logsumexp(zb, item_class, n_classes + 1).gather(1, idx);
+  }
+  // Per pair: log p(c) + log p(i | c); per item: the log-sum-exp over its pairs.
+  const auto idx = item_class.unsqueeze(0).expand({N, item_class.size(0)});
+  const auto lp =
+      (class_log_probs(h) - mixture_class_lse(zi)).gather(1, idx) + zi.index_select(1, pair_item) + bias.unsqueeze(0);
+  return group_logsumexp(lp, pair_item, n);
 }
 
 torch::Tensor CategoryHeadImpl::target_log_probs(const torch::Tensor& h, const torch::Tensor& z,
                                                  const torch::Tensor& targets) {
+  if (mixture()) {  // over each target's own pairs (at most the most classes an item has)
+    const auto zi = torch::cat({torch::zeros({z.size(0), 1}, z.options()), z.slice(1, 1)}, 1);
+    const auto P = pair_item.size(0);
+    const auto pairs = class_slots().first.index_select(0, targets);  // [N, K]; P marks an unused slot
+    const auto real = pairs.clamp_max(P - 1);
+    const auto cls = item_class.index_select(0, real.flatten()).view_as(real);
+    const auto lp = (class_log_probs(h) - mixture_class_lse(zi)).gather(1, cls) + zi.gather(1, targets.unsqueeze(1)) +
+                    bias.index_select(0, real.flatten()).view_as(real);
+    return torch::logsumexp(lp.masked_fill(pairs.eq(P), -INFINITY), 1);
+  }
   const auto cls = item_class.index_select(0, targets);  // [N]
   const auto zb = z + bias.unsqueeze(0);                 // column 0 is in the padding's class, never a target's
   const auto lse = torch::logsumexp(zb.masked_fill(item_class.unsqueeze(0).ne(cls.unsqueeze(1)), -INFINITY), 1);

@@ -8,8 +8,13 @@
 // item within it from the item's own inner product and a per-item bias that starts at the log of
 // the item's training count (a category's popularity ranking). The scores are a normalised log
 // distribution over the items. Internal to the nn layer (sequential models, `category_softmax`).
+//
+// An item may belong to several categories (a film's genres): the head then holds (item, class)
+// pairs, each class is a softmax over its pairs, and an item's probability is the mixture over its
+// classes, p(i | h) = sum over c of i: p(c | h) p(i | c, h), still one distribution over the items.
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "pch.h"
 
@@ -24,15 +29,23 @@ constexpr float kPaddingClassLogit = -1e4f;
 /// start within the few epochs that validation keeps).
 constexpr float kPriorStep = 10.0f;
 
+/// Largest items x classes table for which a mixture's per-class sums are one matrix product.
+constexpr int64_t kDenseClassSums = int64_t{1} << 22;
+
 struct CategoryHeadImpl : torch::nn::Module {
   /// item_class [n_items] long: each item's category in 0..n_classes-1 (item 0, the padding, may
   /// hold anything: it is put in a class of its own); initial_bias [n_items] float. Throws
   /// InvalidInput when a class has no item.
+  /// Several classes per item: pair_item [P] long, the item of each (item, class) pair, ascending,
+  /// every item at least once and item 0 (the padding) exactly once, first; item_class and
+  /// initial_bias [P] are then per pair.
   CategoryHeadImpl(int64_t state_dim, int64_t n_classes, const torch::Tensor& item_class,
-                   const torch::Tensor& initial_bias, double prior_decay = 0.0);
+                   const torch::Tensor& initial_bias, double prior_decay = 0.0,
+                   const torch::Tensor& pair_item = torch::Tensor());
   /// With the history prior (prior_decay in (0, 1); 0 = off): each position's category mix of its
   /// history [B, L, n_classes] (items [B, L], padding 0), an event k events back weighted
-  /// prior_decay^k, appended to the encoder's state by SeqEncoder::encode.
+  /// prior_decay^k (split evenly over an item's classes), appended to the encoder's state by
+  /// SeqEncoder::encode.
   torch::Tensor history_mix(const torch::Tensor& items) const;
   /// The prior: its decay per event (and half-life in events) and the learned scale and floor.
   nlohmann::json prior_report() const;
@@ -53,8 +66,20 @@ struct CategoryHeadImpl : torch::nn::Module {
   double prior_decay;                      ///< weight of an event one step further back in the mix (0: no prior)
   torch::Tensor prior_scale, prior_floor;  ///< raw parameters (softplus(kPriorStep x raw))
   torch::nn::Linear classes{nullptr};
-  torch::Tensor item_class;  ///< buffer [n_items] long; item 0 in class n_classes
-  torch::Tensor bias;        ///< parameter [n_items]
+  /// Several classes per item (pair_item given): an item's probability mixes its classes.
+  bool mixture() const { return pair_item.defined(); }
+  torch::Tensor item_class;  ///< buffer [n_items] (mixture: [P], per pair) long; item 0 in class n_classes
+  torch::Tensor pair_item;   ///< mixture only: buffer [P] long, each pair's item
+  torch::Tensor bias;        ///< parameter [n_items] (mixture: [P])
+
+ private:
+  /// Mixture: each item's pairs as a table [n_items, K] (unused slots: P, one past the last pair) and
+  /// its share of an event (1 / its number of classes) [n_items].
+  std::pair<torch::Tensor, torch::Tensor> class_slots() const;
+  /// Mixture: each class's log-sum-exp of z + bias over its pairs [N, n_classes + 1], from scores zi
+  /// [N, n_items] (column 0 finite). One [N, n_items] x [n_items, classes] product while that table
+  /// is at most kDenseClassSums entries and nothing underflows; otherwise per pair, exactly.
+  torch::Tensor mixture_class_lse(const torch::Tensor& zi) const;
 };
 TORCH_MODULE(CategoryHead);
 

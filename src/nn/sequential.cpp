@@ -184,8 +184,12 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
                  "(except its own target) are left out of that position's softmax and negatives"),
       bool_param("category_softmax", false,
                  "class-factored output: score = log p(category | state) + log p(item | category, state) over the "
-                 "items' first categories (Goodman 2001), each item's within-category bias starting at the log of "
+                 "items' categories (Goodman 2001), each item's within-category bias starting at the log of "
                  "its training count; needs an item table and loss: softmax, and scores every item when serving"),
+      string_param("category_classes", "first",
+                   "category_softmax: an item's class is its first category (first), or each of its categories "
+                   "(all: an item with several mixes them, p(item) = sum over its categories c of p(c) p(item | c))",
+                   {"first", "all"}),
       float_param("category_prior_half_life", 0.0,
                   "category_softmax: the category part also reads the history's own category mix, each past event "
                   "weighted 0.5^(events since / this half-life), as scale x log(mix + floor) added to its logits "

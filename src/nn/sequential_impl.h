@@ -30,8 +30,11 @@ struct SequentialModel::Impl {
   int64_t repeat_behaviors = 0;  // > 0: the repeat head is on, over this many behaviour types
   // category_softmax: number of categories (0 = off), each item's category and initial bias [n_items]
   // (fit: real; load: placeholders).
+  // With several categories per item: (item, class) pairs, pair_item_t [P] the item of each, and
+  // item_class_t / class_bias_t per pair.
   int64_t n_classes = 0;
-  torch::Tensor item_class_t, class_bias_t;
+  torch::Tensor item_class_t, class_bias_t, pair_item_t;
+  int64_t class_pairs() const { return pair_item_t.defined() ? pair_item_t.numel() : 0; }
   int64_t n_domains = 0;      // crossdomain: number of domains D (the state is D queries of size d)
   torch::Tensor item_domain;  // crossdomain: domain of each item [n_items] long (the net's buffer once built)
   // category_softmax's history prior (category_prior_half_life > 0): the state ends in the history's
@@ -105,7 +108,7 @@ struct SequentialModel::Impl {
     if (repeat_behaviors > 0) net->repeat = net->register_module("repeat", RepeatHead(state_dim(), repeat_behaviors));
     if (n_classes > 0)
       net->category = net->register_module(
-          "category", CategoryHead(enc_dim(), n_classes, item_class_t, class_bias_t, class_prior_decay));
+          "category", CategoryHead(enc_dim(), n_classes, item_class_t, class_bias_t, class_prior_decay, pair_item_t));
   }
   /// Keeps the padding rows of the embedding tables at zero after an optimiser step.
   void zero_padding_rows() {
@@ -146,7 +149,7 @@ struct SequentialModel::Impl {
   torch::Tensor shape_tensor(int64_t n_items, int64_t n_users) const {
     return torch::tensor({n_items, n_users, n_behaviors, static_cast<int64_t>(gaps), n_attributes, attr_width,
                           static_cast<int64_t>(times), repeat_behaviors, n_domains, text_kind, n_tokens, max_tokens,
-                          token_dim, feature_dim, n_classes});
+                          token_dim, feature_dim, n_classes, class_pairs()});
   }
 
   /// Item domains as a tensor (crossdomain).

@@ -169,7 +169,8 @@ void SequentialModel::load_weights(const std::string& path) {
     archive.load_from(path);
     torch::Tensor shape;
     archive.read("driftrec_shape", shape);
-    if (shape.numel() != 7 && shape.numel() != 8 && shape.numel() != 9 && shape.numel() != 14 && shape.numel() != 15)
+    if (shape.numel() != 7 && shape.numel() != 8 && shape.numel() != 9 && shape.numel() != 14 && shape.numel() != 15 &&
+        shape.numel() != 16)
       throw CorruptModel(path + ": weights were written by another version of " + kind_);
     const auto n_items = shape[0].item<int64_t>(), n_users = shape[1].item<int64_t>();
     if (n_items < 2) throw CorruptModel(path + ": bad item count");
@@ -194,9 +195,12 @@ void SequentialModel::load_weights(const std::string& path) {
     m.words_t = torch::Tensor();
     m.features_t = m.feature_dim > 0 ? torch::zeros({n_items, m.feature_dim}) : torch::Tensor();
     m.known_t = torch::ones({n_items});
-    // category_softmax: the archive holds the real classes; the placeholder gives every class an item.
-    m.item_class_t = torch::arange(n_items, torch::kLong) % std::max<int64_t>(1, m.n_classes);
-    m.class_bias_t = torch::zeros({n_items});
+    // category_softmax: the archive holds the real classes (and pairs); the placeholder gives every
+    // class an item and every item a pair.
+    const int64_t pairs = shape.numel() > 15 ? shape[15].item<int64_t>() : 0;
+    m.item_class_t = torch::arange(pairs > 0 ? pairs : n_items, torch::kLong) % std::max<int64_t>(1, m.n_classes);
+    m.class_bias_t = torch::zeros({m.item_class_t.numel()});
+    m.pair_item_t = pairs > 0 ? torch::arange(pairs, torch::kLong).clamp_max(n_items - 1) : torch::Tensor();
     m.build(config_, n_items);
     m.net->load(archive);
     m.net->eval();

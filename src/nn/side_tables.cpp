@@ -65,16 +65,20 @@ void attribute_table(const data::Dataset& train, SequentialModel::Impl& m, const
   }
 }
 
-// category_softmax: each item's class (its first category, compacted to 0..C-1; items without one in
-// class C) and the within-class bias it starts from, log(1 + training count).
+// category_softmax: each item's classes (its first category, or with category_classes: all every one
+// of its categories, compacted to 0..C-1; items without one in class C) and the within-class bias it
+// starts from, log(1 + training count). With several classes for some item the head gets (item,
+// class) pairs in item order (m.pair_item_t); otherwise one class per item.
 void category_classes(const data::Dataset& train, SequentialModel::Impl& m, const nlohmann::json& c,
                       const std::string& kind, const std::string& who) {
   m.n_classes = 0;
-  m.item_class_t = m.class_bias_t = torch::Tensor();
+  m.item_class_t = m.class_bias_t = m.pair_item_t = torch::Tensor();
   if (!c["category_softmax"].get<bool>()) {
     if (c["category_prior_half_life"].get<double>() > 0)
       throw InvalidInput(who +
                          "category_prior_half_life is a part of category_softmax: set category_softmax: true too");
+    if (c["category_classes"].get<std::string>() != "first")
+      throw InvalidInput(who + "category_classes is a part of category_softmax: set category_softmax: true too");
     return;
   }
   const std::string why = who + "category_softmax ";
@@ -88,27 +92,46 @@ void category_classes(const data::Dataset& train, SequentialModel::Impl& m, cons
   const auto& t = train.item_table;
   if (!t.has_categories() || t.category_offsets.size() != static_cast<std::size_t>(n_items) + 1)
     throw InvalidInput(why + "needs an item table with categories (--items)");
+  const bool all = c["category_classes"].get<std::string>() == "all";
   std::unordered_map<std::int32_t, int64_t> index;
-  std::vector<int64_t> cls(static_cast<std::size_t>(n_items), -1);
-  for (std::int32_t i = 1; i < n_items; ++i)
-    if (const auto pc = t.primary_category(i); pc >= 0)
-      cls[static_cast<std::size_t>(i)] = index.emplace(pc, static_cast<int64_t>(index.size())).first->second;
+  std::vector<std::vector<int64_t>> of_item(static_cast<std::size_t>(n_items));
+  for (std::int32_t i = 1; i < n_items; ++i) {
+    const auto from = t.category_offsets[static_cast<std::size_t>(i)];
+    const auto to = all ? t.category_offsets[static_cast<std::size_t>(i) + 1]
+                        : std::min(from + 1, t.category_offsets[static_cast<std::size_t>(i) + 1]);
+    auto& mine = of_item[static_cast<std::size_t>(i)];
+    for (auto k = from; k < to; ++k) {
+      const auto cls =
+          index.emplace(t.category_ids[static_cast<std::size_t>(k)], static_cast<int64_t>(index.size())).first->second;
+      if (std::find(mine.begin(), mine.end(), cls) == mine.end()) mine.push_back(cls);
+    }
+  }
   // Items without a category share one more class (only when there are such items: an empty class
   // would take probability from every item).
   const auto none = static_cast<int64_t>(index.size());
-  bool any_none = false;
-  for (std::size_t i = 1; i < cls.size(); ++i)
-    if (cls[i] < 0) cls[i] = none, any_none = true;
-  cls[0] = 0;  // the padding: the head gives it a class of its own
+  bool any_none = false, several = false;
+  for (std::size_t i = 1; i < of_item.size(); ++i) {
+    if (of_item[i].empty()) of_item[i].push_back(none), any_none = true;
+    several = several || of_item[i].size() > 1;
+  }
+  of_item[0] = {0};  // the padding: the head gives it a class of its own
   const auto counts = data::item_counts(train.log, n_items);
-  std::vector<float> bias(counts.size());
-  for (std::size_t i = 0; i < counts.size(); ++i)
-    bias[i] = static_cast<float>(std::log1p(static_cast<double>(counts[i])));
+  std::vector<int64_t> cls, item;
+  std::vector<float> bias;
+  for (std::size_t i = 0; i < of_item.size(); ++i)
+    for (const auto k : of_item[i]) {
+      cls.push_back(k);
+      item.push_back(static_cast<int64_t>(i));
+      bias.push_back(static_cast<float>(std::log1p(static_cast<double>(counts[i]))));
+    }
   m.n_classes = none + (any_none ? 1 : 0);
   m.item_class_t = torch::tensor(cls, torch::kLong);
   m.class_bias_t = torch::tensor(bias);
+  if (several) m.pair_item_t = torch::tensor(item, torch::kLong);
   log_info(why + "over " + std::to_string(none) + " categories" +
-           (any_none ? " and one class for the items without a category" : std::string()));
+           (any_none ? " and one class for the items without a category" : std::string()) +
+           (several ? " (" + std::to_string(cls.size() - 1) + " item-category pairs: an item mixes its categories)"
+                    : std::string()));
 }
 
 }  // namespace

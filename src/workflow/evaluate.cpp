@@ -52,7 +52,7 @@ Evaluation evaluate(const models::LoadedModel& model, data::Dataset data, const 
   Evaluation out;
   out.prepared = std::move(ms.prepared);
   const auto& p = out.prepared;
-  for (const auto& w : p.split.warnings) log_warn("split " + p.split.protocol + ": " + w);
+  log_split_warnings(p);
   std::vector<data::EvalCase> new_only;
   std::size_t without_new = 0;
   const auto& cases = scored_cases(p, options.on, options.skip_repeats, new_only, &without_new);

@@ -23,6 +23,10 @@ eval::EvalOptions eval_options_for(const data::PrepareOptions& prep, const data:
   return eo;
 }
 
+void log_split_warnings(const data::Prepared& p) {
+  for (const auto& w : p.split.warnings) log_warn("split " + p.split.protocol + ": " + w);
+}
+
 const std::vector<data::EvalCase>& scored_cases(const data::Prepared& p, const std::string& on, bool skip_repeats,
                                                 std::vector<data::EvalCase>& storage, std::size_t* removed) {
   const auto& cases = on == "test" ? p.split.test : p.split.valid;

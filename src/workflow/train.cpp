@@ -132,7 +132,7 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
   log_info("split " + prepared.split.protocol + ": " + std::to_string(prepared.split.train.log.size()) +
            " training events, " + std::to_string(prepared.split.valid.size()) + " validation and " +
            std::to_string(prepared.split.test.size()) + " test cases");
-  for (const auto& w : prepared.split.warnings) log_warn("split " + prepared.split.protocol + ": " + w);
+  log_split_warnings(prepared);
   TrainedModel out;
   models::FitOptions fo;
   fo.threads = options.threads;

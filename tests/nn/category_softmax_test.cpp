@@ -7,7 +7,9 @@
 
 #include "../../src/nn/category_head.h"
 #include "../unit/small_split.h"
+#include "../unit/test_util.h"
 #include "driftrec/core/error.h"
+#include "driftrec/models/model_dir.h"
 #include "driftrec/models/registry.h"
 #include "driftrec/nn/register.h"
 #include "sequential_pieces.h"
@@ -36,6 +38,25 @@ std::unique_ptr<models::Model> fitted_gru4rec(const nlohmann::json& extra) {
   fo.threads = 1;
   m->fit(shop().split.train, fo);
   return m;
+}
+
+/// The shop with every third item in a second category too (the next category after its first).
+data::Dataset with_second_categories() {
+  data::Dataset d = shop().split.train;
+  auto& t = d.item_table;
+  const auto n_categories = static_cast<std::int32_t>(t.categories.size());
+  std::vector<std::int64_t> offsets{0};
+  std::vector<std::int32_t> ids;
+  for (std::int32_t i = 0; i < d.n_items(); ++i) {
+    for (auto k = t.category_offsets[static_cast<std::size_t>(i)];
+         k < t.category_offsets[static_cast<std::size_t>(i) + 1]; ++k)
+      ids.push_back(t.category_ids[static_cast<std::size_t>(k)]);
+    if (i > 0 && i % 3 == 0) ids.push_back((t.primary_category(i) + 1) % n_categories);
+    offsets.push_back(static_cast<std::int64_t>(ids.size()));
+  }
+  t.category_offsets = offsets;
+  t.category_ids = ids;
+  return d;
 }
 
 }  // namespace
@@ -285,4 +306,137 @@ TEST(CategorySoftmax, TheTrainingLossReadsOnlyTheTargetsClass) {
                                 .mean())
                   .item<double>(),
               1e-4);
+}
+
+TEST(CategorySoftmax, AnItemInSeveralCategoriesMixesThem) {
+  // Items 1 (class 0), 2 (classes 0 and 1), 3 and 4 (class 1): six (item, class) pairs with the
+  // padding's, each pair with its own bias. By hand: p(i) = sum over i's pairs (c, b) of
+  // p(c | h) exp(z_i + b) / (sum over c's pairs (j, b') of exp(z_j + b')).
+  torch::manual_seed(11);
+  const auto pair_item = torch::tensor({0, 1, 2, 2, 3, 4}, torch::kLong);
+  const auto pair_class = torch::tensor({0, 0, 0, 1, 1, 1}, torch::kLong);
+  const auto bias = torch::tensor({0.0f, 0.4f, -0.3f, 0.8f, 0.1f, -0.5f});
+  nn::CategoryHead head(3, 2, pair_class, bias, 0.0, pair_item);
+  ASSERT_TRUE(head->mixture());
+  const auto h = torch::randn({2, 3}), z = torch::randn({2, 5});
+  torch::NoGradGuard g;
+  const auto got = head->log_probs(h, z);
+  ASSERT_EQ(got.sizes(), (std::vector<int64_t>{2, 5}));
+  for (int64_t r = 0; r < 2; ++r) {
+    double c[2], total = 0, within[2] = {0, 0};
+    for (int64_t k = 0; k < 2; ++k) {
+      c[k] = std::exp((head->classes->weight[k] * h[r]).sum().item<double>() + head->classes->bias[k].item<double>());
+      total += c[k];
+    }
+    for (int64_t p = 1; p < 6; ++p)
+      within[pair_class[p].item<int64_t>()] +=
+          std::exp(z[r][pair_item[p].item<int64_t>()].item<double>() + bias[p].item<double>());
+    double want[5] = {0, 0, 0, 0, 0};
+    for (int64_t p = 1; p < 6; ++p) {
+      const auto k = pair_class[p].item<int64_t>();
+      const auto i = pair_item[p].item<int64_t>();
+      want[i] += c[k] / total * std::exp(z[r][i].item<double>() + bias[p].item<double>()) / within[k];
+    }
+    double mass = 0;
+    for (int64_t i = 1; i < 5; ++i) {
+      EXPECT_NEAR(got[r][i].item<double>(), std::log(want[i]), 1e-5) << r << " " << i;
+      mass += std::exp(got[r][i].item<double>());
+    }
+    EXPECT_NEAR(mass, 1.0, 1e-5);
+    EXPECT_LT(got[r][0].item<float>(), -9e3f);
+  }
+  // The training path reads the same numbers (an item's classes differ, so it takes the full pass).
+  const auto picked = torch::tensor({2, 4}, torch::kLong);
+  EXPECT_TRUE(
+      torch::allclose(head->target_log_probs(h, z, picked), got.gather(1, picked.unsqueeze(1)).squeeze(1), 1e-5, 1e-6));
+  // The training path's gradients are the full pass's (it sums each class with one matrix product).
+  torch::GradMode::set_enabled(true);
+  const auto hg = h.clone().requires_grad_(true), zg = z.clone().requires_grad_(true);
+  const auto fast = torch::autograd::grad({head->target_log_probs(hg, zg, picked).sum()}, {hg, zg, head->bias});
+  const auto full =
+      torch::autograd::grad({head->log_probs(hg, zg).gather(1, picked.unsqueeze(1)).sum()}, {hg, zg, head->bias});
+  for (std::size_t k = 0; k < 3; ++k) EXPECT_TRUE(torch::allclose(fast[k], full[k], 1e-5, 1e-6)) << k;
+  EXPECT_GT(full[2][2].abs().item<double>(), 0);  // both of item 2's pair biases learn
+  EXPECT_GT(full[2][3].abs().item<double>(), 0);
+  torch::GradMode::set_enabled(false);
+  // A class far below the best item (its sums would underflow) is summed exactly: still one
+  // distribution, finite, the same on both paths.
+  auto spread = z.clone();
+  spread.slice(1, 1, 2).add_(300.0);
+  spread.slice(1, 3).sub_(300.0);
+  const auto far = head->log_probs(h, spread);
+  EXPECT_TRUE(torch::isfinite(far.slice(1, 1)).all().item<bool>());
+  EXPECT_TRUE(torch::allclose(torch::logsumexp(far.slice(1, 1), 1), torch::zeros({2}), 1e-4, 1e-4));
+  EXPECT_TRUE(torch::allclose(head->target_log_probs(h, spread, torch::tensor({3, 4}, torch::kLong)),
+                              far.index_select(1, torch::tensor({3, 4}, torch::kLong)).diag(), 1e-4, 1e-4));
+  // The history prior splits an item's event evenly over its classes: history pad, 1, 2.
+  const double decay = 0.8;
+  nn::CategoryHead prior(3, 2, pair_class, bias, decay, pair_item);
+  const auto mix = prior->history_mix(torch::tensor({{0, 1, 2}}, torch::kLong));
+  EXPECT_NEAR(mix[0][2][0].item<double>(), (decay + 0.5) / (decay + 1.0), 1e-5);
+  EXPECT_NEAR(mix[0][2][1].item<double>(), 0.5 / (decay + 1.0), 1e-5);
+  // Pairs out of item order, an item left out or the padding twice are refused.
+  for (const auto& bad :
+       {torch::tensor({0, 2, 1, 2, 3, 4}, torch::kLong), torch::tensor({0, 1, 2, 2, 4, 4}, torch::kLong),
+        torch::tensor({0, 0, 1, 2, 3, 4}, torch::kLong)})
+    EXPECT_THROW(nn::CategoryHead(3, 2, pair_class, bias, 0.0, bad), InvalidInput) << bad;
+}
+
+TEST(CategorySoftmax, CategoryClassesAllGivesAnItemEachOfItsCategories) {
+  const auto data = with_second_categories();
+  test::SequentialPieces first(data, "gru4rec", base(), {{"category_softmax", true}}, 5);
+  EXPECT_FALSE(first.m.net->category->mixture());  // the default: first categories only
+  test::SequentialPieces all(data, "gru4rec", base(), {{"category_softmax", true}, {"category_classes", "all"}}, 5);
+  const auto& head = all.m.net->category;
+  ASSERT_TRUE(head->mixture());
+  EXPECT_EQ(all.m.n_classes, first.m.n_classes);
+  const auto& t = data.item_table;
+  int64_t pairs = 1;  // the padding's
+  for (std::int32_t i = 1; i < data.n_items(); ++i)
+    pairs += t.category_offsets[static_cast<std::size_t>(i) + 1] - t.category_offsets[static_cast<std::size_t>(i)];
+  ASSERT_EQ(head->pair_item.numel(), pairs);
+  // Item 3's pairs: its first category's class (as with `first`) and one more.
+  const auto mine = head->pair_item.eq(3).nonzero().squeeze(1);
+  ASSERT_EQ(mine.numel(), 2);
+  EXPECT_EQ(head->item_class[mine[0]].item<int64_t>(), first.m.net->category->item_class[3].item<int64_t>());
+  EXPECT_NE(head->item_class[mine[1]].item<int64_t>(), head->item_class[mine[0]].item<int64_t>());
+  torch::NoGradGuard g;
+  const auto s = all.m.item_scores(torch::randn({3, all.m.state_dim()}));
+  EXPECT_TRUE(torch::allclose(torch::logsumexp(s.slice(1, 1), 1), torch::zeros({3}), 1e-5, 1e-5));
+  try {
+    test::SequentialPieces p(data, "gru4rec", base(), {{"category_classes", "all"}}, 1);
+    FAIL() << "category_classes alone";
+  } catch (const InvalidInput& e) {
+    EXPECT_NE(std::string(e.what()).find("category_softmax: true"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CategorySoftmax, AMixtureModelSavesAndLoadsWithItsPairs) {
+  nn::register_neural_models();
+  const auto data = with_second_categories();
+  auto cfg = base();
+  cfg["epochs"] = 2;
+  cfg["eval_every"] = 0;
+  cfg["category_softmax"] = true;
+  cfg["category_classes"] = "all";
+  cfg["category_prior_half_life"] = 5.0;
+  auto m = models::create_model("gru4rec", cfg);
+  models::FitOptions fo;
+  fo.threads = 1;
+  m->fit(data, fo);
+  test::TempDir dir;
+  models::save_model_dir(dir.file("m"), *m, data);
+  const auto loaded = models::load_model_dir(dir.file("m"));
+  std::vector<float> a(static_cast<std::size_t>(m->n_items())), b(a.size());
+  for (const std::int32_t u : {1, 7, 20}) {
+    const auto h = models::user_history(data, u);
+    m->score(m->encode(u, h), a.data());
+    loaded.model->score(loaded.model->encode(u, h), b.data());
+    double mass = 0;
+    for (std::size_t i = 1; i < a.size(); ++i) {
+      EXPECT_FLOAT_EQ(a[i], b[i]) << "user " << u << " item " << i;
+      mass += std::exp(static_cast<double>(a[i]));
+    }
+    EXPECT_NEAR(mass, 1.0, 1e-3) << "user " << u;
+  }
 }

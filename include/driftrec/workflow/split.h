@@ -23,6 +23,9 @@ eval::EvalOptions eval_options_for(const data::PrepareOptions& prep, const data:
 /// Protocol, event and case counts (and cutoffs) of a split, for model.json and results.
 nlohmann::json split_summary(const data::Prepared& p);
 
+/// Logs the split's warnings (e.g. users left without a test case), each naming the protocol.
+void log_split_warnings(const data::Prepared& p);
+
 /// The cases evaluation scores: the split's `on` cases ("test" or "valid") as they are or, with
 /// `skip_repeats`, copies in `storage` that keep only targets new to their user
 /// (data::keep_new_targets; `removed` counts the cases left without one). The split is unchanged.
