@@ -87,18 +87,21 @@ std::pair<torch::Tensor, torch::Tensor> CategoryHeadImpl::class_slots() const {
   return {table, 1.0 / per_item.to(torch::kFloat)};
 }
 
-torch::Tensor CategoryHeadImpl::mixture_class_lse(const torch::Tensor& zi) const {
+bool CategoryHeadImpl::dense_class_sums(int64_t n_items) const { return n_items * (n_classes + 1) <= kDenseClassSums; }
+
+torch::Tensor CategoryHeadImpl::class_lse(const torch::Tensor& zi) const {
   const auto n = zi.size(1), C = n_classes + 1;
-  if (n * C <= kDenseClassSums) {
+  const auto rows = mixture() ? pair_item : torch::arange(n, item_class.options());
+  if (dense_class_sums(n)) {
     // exp(z - max z) [N, n] times A [n, C], A[i, c] = exp(bias of the pair (i, c) - max bias): no
     // per-pair copy of the scores. A class far below the row's best can underflow: then the exact path.
     const auto zmax = zi.detach().amax(1, true);
     const auto bmax = bias.detach().max();
-    const auto A = torch::zeros({n, C}, zi.options()).index_put({pair_item, item_class}, torch::exp(bias - bmax), true);
+    const auto A = torch::zeros({n, C}, zi.options()).index_put({rows, item_class}, torch::exp(bias - bmax), true);
     const auto sums = torch::matmul(torch::exp(zi - zmax), A);
     if (sums.min().item<float>() > 1e-30f) return torch::log(sums) + zmax + bmax;
   }
-  return group_logsumexp(zi.index_select(1, pair_item) + bias.unsqueeze(0), item_class, C);
+  return group_logsumexp(zi.index_select(1, rows) + bias.unsqueeze(0), item_class, C);
 }
 
 torch::Tensor CategoryHeadImpl::history_mix(const torch::Tensor& items) const {
@@ -159,27 +162,30 @@ torch::Tensor CategoryHeadImpl::log_probs(const torch::Tensor& h, const torch::T
   // Per pair: log p(c) + log p(i | c); per item: the log-sum-exp over its pairs.
   const auto idx = item_class.unsqueeze(0).expand({N, item_class.size(0)});
   const auto lp =
-      (class_log_probs(h) - mixture_class_lse(zi)).gather(1, idx) + zi.index_select(1, pair_item) + bias.unsqueeze(0);
+      (class_log_probs(h) - class_lse(zi)).gather(1, idx) + zi.index_select(1, pair_item) + bias.unsqueeze(0);
   return group_logsumexp(lp, pair_item, n);
 }
 
 torch::Tensor CategoryHeadImpl::target_log_probs(const torch::Tensor& h, const torch::Tensor& z,
                                                  const torch::Tensor& targets) {
-  if (mixture()) {  // over each target's own pairs (at most the most classes an item has)
-    const auto zi = torch::cat({torch::zeros({z.size(0), 1}, z.options()), z.slice(1, 1)}, 1);
-    const auto P = pair_item.size(0);
-    const auto pairs = class_slots().first.index_select(0, targets);  // [N, K]; P marks an unused slot
-    const auto real = pairs.clamp_max(P - 1);
-    const auto cls = item_class.index_select(0, real.flatten()).view_as(real);
-    const auto lp = (class_log_probs(h) - mixture_class_lse(zi)).gather(1, cls) + zi.gather(1, targets.unsqueeze(1)) +
-                    bias.index_select(0, real.flatten()).view_as(real);
-    return torch::logsumexp(lp.masked_fill(pairs.eq(P), -INFINITY), 1);
+  const auto N = z.size(0), n = z.size(1);
+  if (!mixture() && !dense_class_sums(n)) {                // one masked log-sum-exp over each target's class
+    const auto cls = item_class.index_select(0, targets);  // [N]
+    const auto zb = z + bias.unsqueeze(0);                 // column 0 is in the padding's class, never a target's
+    const auto lse = torch::logsumexp(zb.masked_fill(item_class.unsqueeze(0).ne(cls.unsqueeze(1)), -INFINITY), 1);
+    return class_log_probs(h).gather(1, cls.unsqueeze(1)).squeeze(1) + zb.gather(1, targets.unsqueeze(1)).squeeze(1) -
+           lse;
   }
-  const auto cls = item_class.index_select(0, targets);  // [N]
-  const auto zb = z + bias.unsqueeze(0);                 // column 0 is in the padding's class, never a target's
-  const auto lse = torch::logsumexp(zb.masked_fill(item_class.unsqueeze(0).ne(cls.unsqueeze(1)), -INFINITY), 1);
-  return class_log_probs(h).gather(1, cls.unsqueeze(1)).squeeze(1) + zb.gather(1, targets.unsqueeze(1)).squeeze(1) -
-         lse;
+  // Over each target's own pairs (one per item without a mixture; P marks a mixture's unused slot),
+  // every class summed once for all targets.
+  const auto zi = torch::cat({torch::zeros({N, 1}, z.options()), z.slice(1, 1)}, 1);
+  const auto P = item_class.size(0);
+  const auto pairs = mixture() ? class_slots().first.index_select(0, targets) : targets.unsqueeze(1);  // [N, K]
+  const auto real = pairs.clamp_max(P - 1);
+  const auto cls = item_class.index_select(0, real.flatten()).view_as(real);
+  const auto lp = (class_log_probs(h) - class_lse(zi)).gather(1, cls) + zi.gather(1, targets.unsqueeze(1)) +
+                  bias.index_select(0, real.flatten()).view_as(real);
+  return torch::logsumexp(lp.masked_fill(pairs.eq(P), -INFINITY), 1);
 }
 
 }  // namespace driftrec::nn

@@ -66,6 +66,8 @@ struct CategoryHeadImpl : torch::nn::Module {
   double prior_decay;                      ///< weight of an event one step further back in the mix (0: no prior)
   torch::Tensor prior_scale, prior_floor;  ///< raw parameters (softplus(kPriorStep x raw))
   torch::nn::Linear classes{nullptr};
+  /// Whether an items x classes table is small enough (kDenseClassSums) for class sums by one product.
+  bool dense_class_sums(int64_t n_items) const;
   /// Several classes per item (pair_item given): an item's probability mixes its classes.
   bool mixture() const { return pair_item.defined(); }
   torch::Tensor item_class;  ///< buffer [n_items] (mixture: [P], per pair) long; item 0 in class n_classes
@@ -76,10 +78,10 @@ struct CategoryHeadImpl : torch::nn::Module {
   /// Mixture: each item's pairs as a table [n_items, K] (unused slots: P, one past the last pair) and
   /// its share of an event (1 / its number of classes) [n_items].
   std::pair<torch::Tensor, torch::Tensor> class_slots() const;
-  /// Mixture: each class's log-sum-exp of z + bias over its pairs [N, n_classes + 1], from scores zi
+  /// Each class's log-sum-exp of z + bias over its items (pairs) [N, n_classes + 1], from scores zi
   /// [N, n_items] (column 0 finite). One [N, n_items] x [n_items, classes] product while that table
-  /// is at most kDenseClassSums entries and nothing underflows; otherwise per pair, exactly.
-  torch::Tensor mixture_class_lse(const torch::Tensor& zi) const;
+  /// is small (dense_class_sums) and nothing underflows; otherwise per item (pair), exactly.
+  torch::Tensor class_lse(const torch::Tensor& zi) const;
 };
 TORCH_MODULE(CategoryHead);
 

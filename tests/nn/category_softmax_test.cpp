@@ -440,3 +440,27 @@ TEST(CategorySoftmax, AMixtureModelSavesAndLoadsWithItsPairs) {
     EXPECT_NEAR(mass, 1.0, 1e-3) << "user " << u;
   }
 }
+
+TEST(CategorySoftmax, LargeCatalogueTablesTakeTheExactPerClassPath) {
+  // Items x classes above kDenseClassSums: the training path takes one masked log-sum-exp over each
+  // target's class instead of the class sums by a matrix product; both must give the full scores.
+  const int64_t n = 40001, C = 105;
+  ASSERT_GT(n * (C + 1), nn::kDenseClassSums);
+  torch::manual_seed(13);
+  nn::CategoryHead head(4, C, torch::arange(n, torch::kLong) % C, torch::randn({n}));
+  ASSERT_FALSE(head->dense_class_sums(n));
+  nn::CategoryHead small(4, 3, torch::arange(7, torch::kLong) % 3, torch::randn({7}));
+  ASSERT_TRUE(small->dense_class_sums(7));
+  for (auto* hd : {&head, &small}) {
+    const auto items = (*hd)->item_class.size(0);
+    const auto h = torch::randn({3, 4}).requires_grad_(true), z = (3 * torch::randn({3, items})).requires_grad_(true);
+    const auto targets = torch::randint(1, items, {3}, torch::kLong);
+    const auto fast = (*hd)->target_log_probs(h, z, targets);
+    const auto full = (*hd)->log_probs(h, z).gather(1, targets.unsqueeze(1)).squeeze(1);
+    EXPECT_TRUE(torch::allclose(fast, full, 1e-4, 1e-5)) << fast << full;
+    const auto gf = torch::autograd::grad({fast.sum()}, {h, z});
+    const auto gg = torch::autograd::grad({full.sum()}, {h, z});
+    EXPECT_TRUE(torch::allclose(gf[0], gg[0], 1e-4, 1e-6));
+    EXPECT_TRUE(torch::allclose(gf[1], gg[1], 1e-4, 1e-6));
+  }
+}
