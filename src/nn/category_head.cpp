@@ -36,6 +36,18 @@ torch::Tensor group_logsumexp(const torch::Tensor& v, const torch::Tensor& group
   return top + torch::log(sums);
 }
 
+// Each item's pairs as a table [n_items, K] (K: the most classes an item has; unused slots hold P,
+// one past the last pair), from pair_item [P] in item order.
+torch::Tensor pair_table(const torch::Tensor& pair_item) {
+  const auto P = pair_item.size(0);
+  const auto per_item = torch::bincount(pair_item, {}, pair_item[P - 1].item<int64_t>() + 1);
+  const auto first = per_item.cumsum(0) - per_item;
+  const auto pairs = torch::arange(P, pair_item.options());
+  const auto slot = pairs - first.index_select(0, pair_item);
+  auto table = torch::full({per_item.size(0), slot.max().item<int64_t>() + 1}, P, pair_item.options());
+  return table.index_put_({pair_item, slot}, pairs);
+}
+
 }  // namespace
 
 CategoryHeadImpl::CategoryHeadImpl(int64_t state_dim, int64_t n_classes_, const torch::Tensor& item_class_,
@@ -54,6 +66,7 @@ CategoryHeadImpl::CategoryHeadImpl(int64_t state_dim, int64_t n_classes_, const 
          (pi[1].item<int64_t>() != 1 || steps.lt(0).any().item<bool>() || steps.gt(1).any().item<bool>())))
       throw InvalidInput("category softmax: (item, class) pairs must list every item in order, the padding once");
     pair_item = register_buffer("pair_item", pi.clone());
+    pair_slots = register_buffer("pair_slots", pair_table(pair_item));
   }
   classes = register_module("classes", torch::nn::Linear(state_dim, n_classes));
   auto cls = item_class_.to(torch::kLong).clone();
@@ -73,18 +86,6 @@ CategoryHeadImpl::CategoryHeadImpl(int64_t state_dim, int64_t n_classes_, const 
     prior_scale = register_parameter("prior_scale", torch::full({1}, std::log(std::exp(1.0) - 1.0) / kPriorStep));
     prior_floor = register_parameter("prior_floor", torch::full({1}, std::log(std::exp(0.1) - 1.0) / kPriorStep));
   }
-}
-
-std::pair<torch::Tensor, torch::Tensor> CategoryHeadImpl::class_slots() const {
-  const auto P = pair_item.size(0);
-  const auto n_items = pair_item[P - 1].item<int64_t>() + 1;
-  const auto per_item = torch::bincount(pair_item, {}, n_items);
-  const auto first = per_item.cumsum(0) - per_item;  // the pairs are in item order
-  const auto pairs = torch::arange(P, pair_item.options());
-  const auto slot = pairs - first.index_select(0, pair_item);
-  auto table = torch::full({n_items, slot.max().item<int64_t>() + 1}, P, pair_item.options());
-  table.index_put_({pair_item, slot}, pairs);
-  return {table, 1.0 / per_item.to(torch::kFloat)};
 }
 
 bool CategoryHeadImpl::dense_class_sums(int64_t n_items) const { return n_items * (n_classes + 1) <= kDenseClassSums; }
@@ -122,9 +123,10 @@ torch::Tensor CategoryHeadImpl::history_mix(const torch::Tensor& items) const {
                         src.contiguous());
   };
   if (mixture()) {
-    const auto [slots, share] = class_slots();
+    const auto P = pair_item.size(0);
+    const auto share = 1.0 / pair_slots.lt(P).sum(1).to(torch::kFloat);  // an event split over the item's classes
     const auto cls = torch::cat({item_class, torch::full({1}, n_classes + 1, item_class.options())});  // unused slot
-    const auto table = cls.index_select(0, slots.flatten()).view_as(slots);
+    const auto table = cls.index_select(0, pair_slots.flatten()).view_as(pair_slots);
     for (int64_t k = 0; k < table.size(1); ++k) add(table.select(1, k), share);
   } else {
     add(item_class, torch::Tensor());
@@ -180,7 +182,7 @@ torch::Tensor CategoryHeadImpl::target_log_probs(const torch::Tensor& h, const t
   // every class summed once for all targets.
   const auto zi = torch::cat({torch::zeros({N, 1}, z.options()), z.slice(1, 1)}, 1);
   const auto P = item_class.size(0);
-  const auto pairs = mixture() ? class_slots().first.index_select(0, targets) : targets.unsqueeze(1);  // [N, K]
+  const auto pairs = mixture() ? pair_slots.index_select(0, targets) : targets.unsqueeze(1);  // [N, K]
   const auto real = pairs.clamp_max(P - 1);
   const auto cls = item_class.index_select(0, real.flatten()).view_as(real);
   const auto lp = (class_log_probs(h) - class_lse(zi)).gather(1, cls) + zi.gather(1, targets.unsqueeze(1)) +

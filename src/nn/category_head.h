@@ -14,7 +14,6 @@
 // classes, p(i | h) = sum over c of i: p(c | h) p(i | c, h), still one distribution over the items.
 #include <cstdint>
 #include <nlohmann/json.hpp>
-#include <utility>
 
 #include "pch.h"
 
@@ -72,12 +71,10 @@ struct CategoryHeadImpl : torch::nn::Module {
   bool mixture() const { return pair_item.defined(); }
   torch::Tensor item_class;  ///< buffer [n_items] (mixture: [P], per pair) long; item 0 in class n_classes
   torch::Tensor pair_item;   ///< mixture only: buffer [P] long, each pair's item
+  torch::Tensor pair_slots;  ///< mixture only: buffer [n_items, K] long, each item's pairs (unused slots: P)
   torch::Tensor bias;        ///< parameter [n_items] (mixture: [P])
 
  private:
-  /// Mixture: each item's pairs as a table [n_items, K] (unused slots: P, one past the last pair) and
-  /// its share of an event (1 / its number of classes) [n_items].
-  std::pair<torch::Tensor, torch::Tensor> class_slots() const;
   /// Each class's log-sum-exp of z + bias over its items (pairs) [N, n_classes + 1], from scores zi
   /// [N, n_items] (column 0 finite). One [N, n_items] x [n_items, classes] product while that table
   /// is small (dense_class_sums) and nothing underflows; otherwise per item (pair), exactly.

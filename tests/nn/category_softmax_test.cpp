@@ -318,6 +318,9 @@ TEST(CategorySoftmax, AnItemInSeveralCategoriesMixesThem) {
   const auto bias = torch::tensor({0.0f, 0.4f, -0.3f, 0.8f, 0.1f, -0.5f});
   nn::CategoryHead head(3, 2, pair_class, bias, 0.0, pair_item);
   ASSERT_TRUE(head->mixture());
+  // Each item's pairs, unused slots 6 (one past the last pair).
+  EXPECT_TRUE(torch::equal(head->pair_slots, torch::tensor({{0, 6}, {1, 6}, {2, 3}, {4, 6}, {5, 6}}, torch::kLong)))
+      << head->pair_slots;
   const auto h = torch::randn({2, 3}), z = torch::randn({2, 5});
   torch::NoGradGuard g;
   const auto got = head->log_probs(h, z);
