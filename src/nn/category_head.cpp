@@ -48,6 +48,12 @@ torch::Tensor pair_table(const torch::Tensor& pair_item) {
   return table.index_put_({pair_item, slot}, pairs);
 }
 
+// The scores z [N, n_items] with column 0 (the padding) at 0: it may come masked (-inf) from the
+// serving path, and it is alone in its class, so any finite value gives the same result.
+torch::Tensor padding_at_zero(const torch::Tensor& z) {
+  return torch::cat({torch::zeros({z.size(0), 1}, z.options()), z.slice(1, 1)}, 1);
+}
+
 }  // namespace
 
 CategoryHeadImpl::CategoryHeadImpl(int64_t state_dim, int64_t n_classes_, const torch::Tensor& item_class_,
@@ -152,26 +158,17 @@ torch::Tensor CategoryHeadImpl::class_log_probs(const torch::Tensor& h) {
 }
 
 torch::Tensor CategoryHeadImpl::log_probs(const torch::Tensor& h, const torch::Tensor& z) {
-  const auto N = z.size(0), n = z.size(1);
-  // Column 0 (the padding) may come masked (-inf) from the serving path: it is alone in its class,
-  // so any finite value gives the same result.
-  const auto zi = torch::cat({torch::zeros({N, 1}, z.options()), z.slice(1, 1)}, 1);
-  if (!mixture()) {
-    const auto zb = zi + bias.unsqueeze(0);
-    const auto idx = item_class.unsqueeze(0).expand_as(zb);
-    return class_log_probs(h).gather(1, idx) + zb - group_logsumexp(zb, item_class, n_classes + 1).gather(1, idx);
-  }
-  // Per pair: log p(c) + log p(i | c); per item: the log-sum-exp over its pairs.
-  const auto idx = item_class.unsqueeze(0).expand({N, item_class.size(0)});
-  const auto lp =
-      (class_log_probs(h) - class_lse(zi)).gather(1, idx) + zi.index_select(1, pair_item) + bias.unsqueeze(0);
-  return group_logsumexp(lp, pair_item, n);
+  const auto zi = padding_at_zero(z);
+  // Per item (pair): log p(c) + log p(i | c); a mixture's item: the log-sum-exp over its pairs.
+  const auto idx = item_class.unsqueeze(0).expand({z.size(0), item_class.size(0)});
+  const auto lp = (class_log_probs(h) - class_lse(zi)).gather(1, idx) +
+                  (mixture() ? zi.index_select(1, pair_item) : zi) + bias.unsqueeze(0);
+  return mixture() ? group_logsumexp(lp, pair_item, z.size(1)) : lp;
 }
 
 torch::Tensor CategoryHeadImpl::target_log_probs(const torch::Tensor& h, const torch::Tensor& z,
                                                  const torch::Tensor& targets) {
-  const auto N = z.size(0), n = z.size(1);
-  if (!mixture() && !dense_class_sums(n)) {                // one masked log-sum-exp over each target's class
+  if (!mixture() && !dense_class_sums(z.size(1))) {        // one masked log-sum-exp over each target's class
     const auto cls = item_class.index_select(0, targets);  // [N]
     const auto zb = z + bias.unsqueeze(0);                 // column 0 is in the padding's class, never a target's
     const auto lse = torch::logsumexp(zb.masked_fill(item_class.unsqueeze(0).ne(cls.unsqueeze(1)), -INFINITY), 1);
@@ -180,7 +177,7 @@ torch::Tensor CategoryHeadImpl::target_log_probs(const torch::Tensor& h, const t
   }
   // Over each target's own pairs (one per item without a mixture; P marks a mixture's unused slot),
   // every class summed once for all targets.
-  const auto zi = torch::cat({torch::zeros({N, 1}, z.options()), z.slice(1, 1)}, 1);
+  const auto zi = padding_at_zero(z);
   const auto P = item_class.size(0);
   const auto pairs = mixture() ? pair_slots.index_select(0, targets) : targets.unsqueeze(1);  // [N, K]
   const auto real = pairs.clamp_max(P - 1);
