@@ -159,16 +159,15 @@ torch::Tensor blocked_keys(const torch::Tensor& items) {
 
 // ---------------------------------------------------------------- sasrec
 
-SasRecNet::SasRecNet(const SideInfo& side, int64_t d, int64_t max_len, int64_t layers, int64_t heads, int64_t ffn,
-                     double dropout, double filter_mix, int64_t filter_bins, bool post_norm)
-    : d_(d), post_norm_(post_norm) {
+SasRecNet::SasRecNet(const SideInfo& side, int64_t max_len, int64_t layers, BlockOptions block)
+    : d_(block.d), post_norm_(block.post_norm) {
+  const auto d = block.d;
+  block.window = max_len;
   emb = register_module("emb", InputEmbedding(side, d));
   positions = register_module("positions", torch::nn::Embedding(max_len, d));
-  for (int64_t l = 0; l < layers; ++l)
-    blocks.push_back(register_module("block" + std::to_string(l),
-                                     Block(d, heads, ffn, dropout, filter_mix, max_len, filter_bins, post_norm)));
+  for (int64_t l = 0; l < layers; ++l) blocks.push_back(register_module("block" + std::to_string(l), Block(block)));
   ln = register_module("ln", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
-  drop = register_module("drop", torch::nn::Dropout(dropout));
+  drop = register_module("drop", torch::nn::Dropout(block.dropout));
 }
 
 torch::Tensor SasRecNet::forward(const Features& f, torch::Tensor* attn) {

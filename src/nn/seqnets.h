@@ -160,8 +160,8 @@ struct SeqEncoder : torch::nn::Module {
 /// blocks end in a final LayerNorm (`ln`); post-LN blocks (post_norm, BERT's and BSARec's layout)
 /// normalise the input embedding with `ln` instead and end with the last block's own norm.
 struct SasRecNet : SeqEncoder {
-  SasRecNet(const SideInfo& side, int64_t d, int64_t max_len, int64_t layers, int64_t heads, int64_t ffn,
-            double dropout, double filter_mix = 0.0, int64_t filter_bins = 3, bool post_norm = false);
+  /// block.window is set to max_len.
+  SasRecNet(const SideInfo& side, int64_t max_len, int64_t layers, BlockOptions block);
   torch::Tensor forward(const Features& f, torch::Tensor* attn = nullptr) override;
   int64_t d_;
   bool post_norm_;

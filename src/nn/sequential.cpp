@@ -247,7 +247,11 @@ ParamSet make_params(const std::string& kind) {
            string_param("norm", "pre",
                         "block layout: pre (LayerNorm before attention and feed-forward, final norm) or post "
                         "(BERT's and BSARec's: each residual closed under its own norm, normalised input)",
-                        {"pre", "post"})};
+                        {"pre", "post"}),
+           string_param("ffn_act", "gelu",
+                        "feed-forward: gelu (BERT's, SASRec's) or swiglu (a SiLU-gated linear unit, as eSASRec's LiGR "
+                        "blocks; ffn_dim hidden units, one more d x ffn_dim weight per block)",
+                        {"gelu", "swiglu"})};
   } else if (kind == "hstu") {
     own = {int_param("layers", 2, "HSTU layers", 1, 48),
            int_param("heads", 1, "attention heads (must divide dim)", 1, 64),

@@ -54,10 +54,16 @@ struct SequentialModel::Impl {
                                            const SideInfo& side) const {
     const double dropout = c["dropout"].get<double>();
     if (name == "sasrec") {
-      const auto ffn = c["ffn_dim"].get<int64_t>() > 0 ? c["ffn_dim"].get<int64_t>() : d;
-      return std::make_shared<SasRecNet>(side, d, max_len, c["layers"].get<int64_t>(), c["heads"].get<int64_t>(), ffn,
-                                         dropout, c.value("filter_mix", 0.0), c.value("filter_bins", int64_t{3}),
-                                         c.value("norm", std::string("pre")) == "post");
+      BlockOptions block;
+      block.d = d;
+      block.heads = c["heads"].get<int64_t>();
+      block.ffn = c["ffn_dim"].get<int64_t>() > 0 ? c["ffn_dim"].get<int64_t>() : d;
+      block.dropout = dropout;
+      block.filter_mix = c.value("filter_mix", 0.0);
+      block.bins = c.value("filter_bins", int64_t{3});
+      block.post_norm = c.value("norm", std::string("pre")) == "post";
+      block.swiglu = c.value("ffn_act", std::string("gelu")) == "swiglu";
+      return std::make_shared<SasRecNet>(side, max_len, c["layers"].get<int64_t>(), block);
     }
     if (name == "hstu")
       return std::make_shared<HstuNet>(side, d, max_len, c["layers"].get<int64_t>(), c["heads"].get<int64_t>(), times,

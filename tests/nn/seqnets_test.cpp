@@ -44,15 +44,24 @@ void expect_causal_and_padding_invariant(nn::SeqEncoder& net) {
 TEST(SeqNets, EveryEncoderIsCausalAndIgnoresPadding) {
   torch::manual_seed(3);
   const auto side = items_side(50);
-  nn::SasRecNet sasrec(side, 16, 10, 2, 2, 16, 0.0);
-  nn::SasRecNet filtered(side, 16, 10, 2, 2, 16, 0.0, 0.7, 3);
-  nn::SasRecNet post(side, 16, 10, 2, 2, 16, 0.0, 0.7, 3, /*post_norm=*/true);
+  nn::BlockOptions block;
+  block.d = 16;
+  block.heads = 2;
+  block.ffn = 16;
+  nn::SasRecNet sasrec(side, 10, 2, block);
+  block.filter_mix = 0.7;
+  nn::SasRecNet filtered(side, 10, 2, block);
+  block.post_norm = true;
+  nn::SasRecNet post(side, 10, 2, block);
+  block.post_norm = false;
+  block.swiglu = true;
+  nn::SasRecNet gated(side, 10, 2, block);
   nn::Gru4RecNet gru(side, 16, 12, 2, false, 0.0);
   nn::Gru4RecNet lstm(side, 16, 16, 1, true, 0.0);
   nn::CaserNet caser(side, 16, 3, 4, 2, 0.0);
   nn::HstuNet hstu(side, 16, 10, 2, 2, false, 0.0);
   for (nn::SeqEncoder* net :
-       std::initializer_list<nn::SeqEncoder*>{&sasrec, &filtered, &post, &gru, &lstm, &caser, &hstu}) {
+       std::initializer_list<nn::SeqEncoder*>{&sasrec, &filtered, &post, &gated, &gru, &lstm, &caser, &hstu}) {
     SCOPED_TRACE(net->name());
     expect_causal_and_padding_invariant(*net);
   }

@@ -14,7 +14,11 @@ using namespace driftrec;
 
 TEST(Transformer, AttentionMatchesAReferenceLoop) {
   torch::manual_seed(1);
-  nn::Block block(8, 2, 8, 0.0);
+  nn::BlockOptions o;
+  o.d = 8;
+  o.heads = 2;
+  o.ffn = 8;
+  nn::Block block(o);
   block->eval();
   const int64_t L = 5;
   auto x = torch::randn({1, L, 8});
@@ -49,6 +53,36 @@ TEST(Transformer, AttentionMatchesAReferenceLoop) {
   EXPECT_TRUE(torch::allclose(attn[0], mean_attn, 1e-5, 1e-5));
   auto y_ref = x[0] + block->out(ctx);
   y_ref = y_ref + block->ff2(torch::gelu(block->ff1(block->ln2(y_ref))));
+  EXPECT_TRUE(torch::allclose(y[0], y_ref, 1e-4, 1e-5));
+}
+
+TEST(Transformer, SwigluFeedForwardGatesOneHalfOfItsHiddenLayerByTheOther) {
+  torch::manual_seed(2);
+  nn::BlockOptions o;
+  o.d = 8;
+  o.ffn = 6;
+  o.swiglu = true;
+  nn::Block block(o);
+  block->eval();
+  EXPECT_EQ(block->ff1->weight.size(0), 12);  // gate and value, ffn each
+  EXPECT_EQ(block->ff2->weight.size(1), 6);
+  const int64_t L = 4;
+  auto x = torch::randn({1, L, 8});
+  auto mask = torch::zeros({L, L}).masked_fill(torch::ones({L, L}, torch::kBool).triu(1), -INFINITY);
+  auto y = block->forward(x, mask, nullptr);
+  // Reference: the attention half through the block's own layers, then the gated unit written out
+  // from ff1's two weight halves.
+  auto h = block->ln1(x);
+  auto q = block->qkv(h)[0];
+  auto s = torch::matmul(q.slice(1, 0, 8), q.slice(1, 8, 16).t()) / std::sqrt(8.0) + mask;
+  auto ctx = torch::matmul(torch::softmax(s, -1), q.slice(1, 16, 24));
+  auto y_ref = x[0] + block->out(ctx);
+  auto n = block->ln2(y_ref);
+  auto w = block->ff1->weight, b = block->ff1->bias;
+  auto gate = torch::matmul(n, w.slice(0, 0, 6).t()) + b.slice(0, 0, 6);
+  auto value = torch::matmul(n, w.slice(0, 6, 12).t()) + b.slice(0, 6, 12);
+  auto unit = gate * torch::sigmoid(gate) * value;
+  y_ref = y_ref + block->ff2(unit);
   EXPECT_TRUE(torch::allclose(y[0], y_ref, 1e-4, 1e-5));
 }
 
