@@ -62,15 +62,18 @@ struct SasRecRepeat {
     return c;
   }
 };
-// SASRec with the causal spectral filter in its blocks (BSARec's mix) and a moving average of the
-// weights, trained on whole sequences: a target at every position, where a look-ahead would leak.
-// (Prefix samples have their own tests; here they made the suite 9x slower.)
+// SASRec with the causal spectral filter in its blocks (BSARec's mix), post-LN blocks with the gated
+// (SwiGLU) feed-forward, and a moving average of the weights, trained on whole sequences: a target at
+// every position, where a look-ahead would leak. (Prefix samples have their own tests; here they
+// made the suite 9x slower.)
 struct SasRecFilter {
   static constexpr const char* name = "sasrec";
   static nlohmann::json config() {
     auto c = small();
     c["layers"] = 1;
     c["filter_mix"] = 0.7;
+    c["norm"] = "post";
+    c["ffn_act"] = "swiglu";
     c["weight_average"] = 0.9;
     return c;
   }
