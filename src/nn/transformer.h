@@ -33,7 +33,7 @@ struct BlockOptions {
 
 struct BlockImpl : torch::nn::Module {
   explicit BlockImpl(const BlockOptions& o)
-      : heads_(o.heads), ffn_(o.ffn), filter_mix_(o.filter_mix), post_norm_(o.post_norm), swiglu_(o.swiglu) {
+      : heads_(o.heads), filter_mix_(o.filter_mix), post_norm_(o.post_norm), swiglu_(o.swiglu) {
     const auto d = o.d;
     ln1 = register_module("ln1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
     qkv = register_module("qkv", torch::nn::Linear(d, 3 * d));
@@ -48,7 +48,7 @@ struct BlockImpl : torch::nn::Module {
   /// The feed-forward's hidden activation for input h [..., d]: [..., ffn].
   torch::Tensor hidden(const torch::Tensor& h) {
     if (!swiglu_) return torch::gelu(ff1(h));
-    auto gate_value = ff1(h).split(ffn_, -1);
+    auto gate_value = ff1(h).chunk(2, -1);  // [..., ffn] each
     return torch::silu(gate_value[0]) * gate_value[1];
   }
   /// x [B, L, d]; mask [L, L] or [B, 1, L, L] additive (0 / -inf). attn_out: mean over heads [B, L, L].
@@ -77,7 +77,7 @@ struct BlockImpl : torch::nn::Module {
     auto y = x + update;
     return y + drop(ff2(drop(hidden(ln2(y)))));
   }
-  int64_t heads_, ffn_;
+  int64_t heads_;
   double filter_mix_;
   bool post_norm_, swiglu_;
   SpectralFilter filter{nullptr};
