@@ -5,6 +5,16 @@
 // Erasures (delete_user, purge_before) take the leader's place for their own transaction, then
 // checkpoint the WAL with TRUNCATE: with secure_delete on, the erased rows are zeroed in the pages,
 // and no copy of the old pages is left in the WAL file.
+//
+// User index, LSM-style. A commit appends to the rowid-ordered `events` table only (its last page or
+// two); the (user, ts) index is its own table, `user_index`, keyed by (bucket, user, ts, seq) with
+// users hashed into 256 buckets, and `index_marks` holds, per bucket, the sequence number up to which
+// that bucket's events are in it. Once more than `tail_limit` events wait unindexed, each commit also
+// merges one bucket (round robin) in one sorted batch, so the index's pages are written a few times
+// per thousand events rather than once per event (an index updated per insert touched a random leaf
+// for nearly every event: docs/design-notes.md, "User index merged in batches"). A user's events are
+// the index's plus those of the tail past their bucket's mark, which every connection keeps in memory
+// (UnindexedTail), caught up from the log by sequence number; an erasure anywhere rebuilds it.
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -16,6 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include "driftrec/core/error.h"
 #include "driftrec/core/log.h"
@@ -23,6 +34,7 @@
 #include "group_commit.h"
 #include "store_registry.h"
 #include "tombstones.h"
+#include "unindexed_tail.h"
 
 namespace driftrec::store {
 
@@ -68,7 +80,8 @@ const std::string kSelectFeedback =
 
 class SqliteStore : public EventStore {
  public:
-  explicit SqliteStore(std::string path) : path_(std::move(path)) {
+  SqliteStore(std::string path, const SqliteOptions& options)
+      : path_(std::move(path)), tail_limit_(options.tail_limit) {
     if (path_.empty()) throw InvalidInput("sqlite:// needs a file path, e.g. sqlite://events.db");
     writer_ = open(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     exec(writer_, "PRAGMA journal_mode=WAL");
@@ -77,7 +90,10 @@ class SqliteStore : public EventStore {
     exec(writer_,
          "CREATE TABLE IF NOT EXISTS events(seq INTEGER PRIMARY KEY, user TEXT NOT NULL, item TEXT NOT NULL, "
          "ts INTEGER NOT NULL, behavior TEXT NOT NULL, value REAL NOT NULL, domain TEXT NOT NULL)");
-    exec(writer_, "CREATE INDEX IF NOT EXISTS events_user_ts ON events(user, ts, seq)");
+    exec(writer_,
+         "CREATE TABLE IF NOT EXISTS user_index(bucket INTEGER NOT NULL, user TEXT NOT NULL, ts INTEGER NOT NULL, "
+         "seq INTEGER NOT NULL, PRIMARY KEY(bucket, user, ts, seq)) WITHOUT ROWID");
+    exec(writer_, "CREATE TABLE IF NOT EXISTS index_marks(bucket INTEGER PRIMARY KEY, through INTEGER NOT NULL)");
     exec(writer_,
          "CREATE TABLE IF NOT EXISTS feedback(seq INTEGER PRIMARY KEY, request_id TEXT NOT NULL, user TEXT NOT NULL, "
          "item TEXT NOT NULL, position INTEGER NOT NULL, propensity REAL NOT NULL, policy TEXT NOT NULL, "
@@ -95,7 +111,8 @@ class SqliteStore : public EventStore {
       step(st.get());
       tombstones_ = Tombstones(column_text(st.get(), 0));
     }
-    reload_tombstones();
+    build_user_index();
+    reload_shared_state();
     reader_ = open(SQLITE_OPEN_READONLY);
   }
   ~SqliteStore() override {
@@ -141,10 +158,25 @@ class SqliteStore : public EventStore {
     const auto key = tombstones_.key(user);
     return erase([&] {
       Erased out;
-      Statement ev(writer_, "DELETE FROM events WHERE user = ?", path_);
-      bind_text(ev.get(), 1, user);
-      done(ev.get());
+      const int bucket = user_bucket(user, kBuckets);
+      // The indexed events by their index entries, the tail's by a scan of the log past the lowest
+      // mark (not through the in-memory tail: another connection's events may not be in it yet).
+      Statement indexed(
+          writer_, "DELETE FROM events WHERE seq IN (SELECT seq FROM user_index WHERE bucket = ? AND user = ?)", path_);
+      sqlite3_bind_int(indexed.get(), 1, bucket);
+      bind_text(indexed.get(), 2, user);
+      done(indexed.get());
       out.events = sqlite3_changes(writer_);
+      Statement tail(writer_,
+                     "DELETE FROM events WHERE seq > (SELECT ifnull(min(through), 0) FROM index_marks) AND user = ?",
+                     path_);
+      bind_text(tail.get(), 1, user);
+      done(tail.get());
+      out.events += sqlite3_changes(writer_);
+      Statement entries(writer_, "DELETE FROM user_index WHERE bucket = ? AND user = ?", path_);
+      sqlite3_bind_int(entries.get(), 1, bucket);
+      bind_text(entries.get(), 2, user);
+      done(entries.get());
       Statement fb(writer_, "DELETE FROM feedback WHERE user = ?", path_);
       bind_text(fb.get(), 1, user);
       done(fb.get());
@@ -177,6 +209,9 @@ class SqliteStore : public EventStore {
         done(st.get());
         (table[0] == 'e' ? out.events : out.feedback) = sqlite3_changes(writer_);
       }
+      Statement entries(writer_, "DELETE FROM user_index WHERE ts < ?", path_);
+      sqlite3_bind_int64(entries.get(), 1, cutoff);
+      done(entries.get());
       return out;
     });
   }
@@ -198,16 +233,43 @@ class SqliteStore : public EventStore {
       if (!fn(read_row(st.get()))) return;
   }
 
+  /// The index's events of the user with the tail's past its bucket's mark, read in one snapshot.
   std::vector<StoredEvent> user_events(const std::string& user, std::size_t limit) const override {
     std::lock_guard lock(read_mu_);
-    const ResetAfter st{cached(reader_, user_events_st_,
-                               "SELECT seq,user,item,ts,behavior,value,domain FROM events WHERE user = ? "
-                               "ORDER BY ts DESC, seq DESC LIMIT ?")};
-    sqlite3_bind_text(st.get(), 1, user.data(), static_cast<int>(user.size()), SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st.get(), 2, limit == 0 ? -1 : static_cast<std::int64_t>(limit));
+    const ReadTransaction txn(*this);
+    catch_up();
+    const int bucket = user_bucket(user, kBuckets);
+    std::int64_t mark = 0;
+    {
+      const ResetAfter st{cached(reader_, mark_st_, "SELECT through FROM index_marks WHERE bucket = ?")};
+      sqlite3_bind_int(st.get(), 1, bucket);
+      if (step(st.get())) mark = sqlite3_column_int64(st.get(), 0);
+    }
     std::vector<StoredEvent> out;
-    while (step(st.get())) out.push_back(read_row(st.get()));
-    std::reverse(out.begin(), out.end());
+    {
+      const ResetAfter st{cached(reader_, user_events_st_,
+                                 "SELECT e.seq,e.user,e.item,e.ts,e.behavior,e.value,e.domain FROM user_index i "
+                                 "JOIN events e ON e.seq = i.seq WHERE i.bucket = ? AND i.user = ? "
+                                 "ORDER BY i.ts DESC, i.seq DESC LIMIT ?")};
+      sqlite3_bind_int(st.get(), 1, bucket);
+      bind_text(st.get(), 2, user);
+      sqlite3_bind_int64(st.get(), 3, limit == 0 ? -1 : static_cast<std::int64_t>(limit));
+      while (step(st.get())) out.push_back(read_row(st.get()));
+    }
+    const auto recent_seqs = tail_.seqs_of(user, mark);
+    if (!recent_seqs.empty()) {
+      const ResetAfter st{
+          cached(reader_, event_by_seq_st_, "SELECT seq,user,item,ts,behavior,value,domain FROM events WHERE seq = ?")};
+      for (const auto seq : recent_seqs) {
+        sqlite3_reset(st.get());
+        sqlite3_bind_int64(st.get(), 1, seq);
+        // Gone (erased since) or, after an erasure freed its number, another user's: skipped.
+        if (step(st.get()) && column_text(st.get(), 1) == user) out.push_back(read_row(st.get()));
+      }
+    }
+    std::sort(out.begin(), out.end(),
+              [](const StoredEvent& a, const StoredEvent& b) { return std::tie(a.ts, a.seq) < std::tie(b.ts, b.seq); });
+    if (limit > 0 && out.size() > limit) out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(limit));
     return out;
   }
 
@@ -300,7 +362,7 @@ class SqliteStore : public EventStore {
         sqlite3_exec(writer_, "ROLLBACK", nullptr, nullptr, nullptr);
         throw;
       }
-      reload_tombstones();
+      reload_shared_state();
       scrub_wal();
       return out;
     });
@@ -326,17 +388,101 @@ class SqliteStore : public EventStore {
     log_warn(path_ + ": another reader holds the WAL; erased rows stay in it until the next write's checkpoint");
   }
 
-  /// Reloads the tombstone cache from the table.
-  void reload_tombstones() {
+  /// Reloads the tombstone cache and the highest index mark from their tables.
+  void reload_shared_state() {
     tombstones_.clear();
     Statement st(writer_, "SELECT key, deleted_at FROM tombstones", path_);
     while (step(st.get())) tombstones_.put(column_text(st.get(), 0), sqlite3_column_int64(st.get(), 1));
+    Statement marks(writer_, "SELECT ifnull(max(through), 0) FROM index_marks", path_);
+    step(marks.get());
+    max_mark_ = sqlite3_column_int64(marks.get(), 0);
     data_version_ = data_version();
   }
-  /// Reloads it when another connection (another process) committed since: this connection's own
+  /// Reloads them when another connection (another process) committed since: this connection's own
   /// commits do not change PRAGMA data_version, and its own deletions reload explicitly.
-  void refresh_tombstones() {
-    if (data_version() != data_version_) reload_tombstones();
+  void refresh_shared_state() {
+    if (data_version() != data_version_) reload_shared_state();
+  }
+
+  /// Builds the user index from the log, in key order, when the store has none for this bucket
+  /// count: a new store, or one written before the index was kept in batches (whose per-insert
+  /// index `events_user_ts` is dropped here, in the same transaction).
+  void build_user_index() {
+    exec(writer_, "BEGIN IMMEDIATE");
+    try {
+      Statement has(writer_, "SELECT value FROM meta WHERE key = 'user_index_buckets'", path_);
+      if (step(has.get()) && column_text(has.get(), 0) == std::to_string(kBuckets)) {
+        sqlite3_reset(has.get());
+        exec(writer_, "COMMIT");
+        return;
+      }
+      sqlite3_reset(has.get());
+      if (sqlite3_create_function(writer_, "driftrec_user_bucket", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                                  &sql_user_bucket, nullptr, nullptr) != SQLITE_OK)
+        throw IoError(path_ + ": cannot register the bucket function: " + sqlite3_errmsg(writer_));
+      exec(writer_, "DELETE FROM user_index");
+      exec(writer_,
+           "INSERT INTO user_index(bucket, user, ts, seq) SELECT driftrec_user_bucket(user), user, ts, seq FROM events "
+           "ORDER BY 1, 2, 3, 4");
+      exec(writer_, "DELETE FROM index_marks");
+      exec(writer_,
+           ("WITH RECURSIVE b(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM b WHERE n + 1 < " + std::to_string(kBuckets) +
+            ") INSERT INTO index_marks(bucket, through) SELECT n, (SELECT ifnull(max(seq), 0) FROM events) FROM b")
+               .c_str());
+      exec(writer_, "DROP INDEX IF EXISTS events_user_ts");
+      exec(writer_,
+           ("INSERT OR REPLACE INTO meta(key, value) VALUES ('user_index_buckets', '" + std::to_string(kBuckets) + "')")
+               .c_str());
+      exec(writer_, "COMMIT");
+    } catch (...) {
+      sqlite3_exec(writer_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+    sqlite3_create_function(writer_, "driftrec_user_bucket", 1, SQLITE_UTF8, nullptr, nullptr, nullptr, nullptr);
+  }
+  static void sql_user_bucket(sqlite3_context* ctx, int, sqlite3_value** argv) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+    const auto n = static_cast<std::size_t>(sqlite3_value_bytes(argv[0]));
+    sqlite3_result_int(ctx, user_bucket(std::string_view(p ? p : "", p ? n : 0), kBuckets));
+  }
+
+  /// A read snapshot on the reader connection for the statements run while it lives (caller holds
+  /// read_mu_).
+  struct ReadTransaction {
+    const SqliteStore& s;
+    explicit ReadTransaction(const SqliteStore& store) : s(store) { s.step(s.cached(s.reader_, s.begin_st_, "BEGIN")); }
+    ~ReadTransaction() {
+      sqlite3_stmt* end = s.cached(s.reader_, s.commit_st_, "COMMIT");
+      sqlite3_step(end);
+      sqlite3_reset(end);
+    }
+    ReadTransaction(const ReadTransaction&) = delete;
+    ReadTransaction& operator=(const ReadTransaction&) = delete;
+  };
+
+  /// Brings the in-memory tail up to the reader's snapshot (caller holds read_mu_, inside a
+  /// ReadTransaction): the log's events past the last one seen, or, after an erasure by any
+  /// connection (numbers may have been freed and given again), everything past the lowest mark.
+  void catch_up() const {
+    std::int64_t erasures_now = 0;
+    {
+      const ResetAfter st{
+          cached(reader_, erasures_st_, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'erasures'")};
+      if (step(st.get())) erasures_now = sqlite3_column_int64(st.get(), 0);
+    }
+    if (erasures_now != erasures_seen_ || last_seen_ < 0) {
+      tail_.clear();
+      const ResetAfter st{cached(reader_, min_mark_st_, "SELECT ifnull(min(through), 0) FROM index_marks")};
+      step(st.get());
+      last_seen_ = sqlite3_column_int64(st.get(), 0);
+      erasures_seen_ = erasures_now;
+    }
+    const ResetAfter st{cached(reader_, tail_st_, "SELECT seq,user,ts FROM events WHERE seq > ? ORDER BY seq")};
+    sqlite3_bind_int64(st.get(), 1, last_seen_);
+    while (step(st.get())) {
+      last_seen_ = sqlite3_column_int64(st.get(), 0);
+      tail_.add(column_text(st.get(), 1), sqlite3_column_int64(st.get(), 2), last_seen_);
+    }
   }
   std::int64_t data_version() const {
     const ResetAfter st{cached(writer_, data_version_st_, "PRAGMA data_version")};
@@ -391,10 +537,12 @@ class SqliteStore : public EventStore {
 
   void write_group(const std::vector<Batch*>& group) {
     exec(writer_, "BEGIN IMMEDIATE");
+    std::vector<Merged> merged;
     try {
-      refresh_tombstones();  // under the write lock: no deletion can slip in before the inserts
+      refresh_shared_state();  // under the write lock: no deletion can slip in before the inserts
+      std::int64_t seq = next_seq();
       sqlite3_stmt* st = cached(writer_, insert_event_st_,
-                                "INSERT INTO events(user,item,ts,behavior,value,domain) VALUES (?,?,?,?,?,?)");
+                                "INSERT INTO events(seq,user,item,ts,behavior,value,domain) VALUES (?,?,?,?,?,?,?)");
       for (auto* b : group) {
         b->seqs.clear();
         for (const auto& e : *b->events) {
@@ -403,23 +551,102 @@ class SqliteStore : public EventStore {
             continue;
           }
           sqlite3_reset(st);
-          sqlite3_bind_text(st, 1, e.user.data(), static_cast<int>(e.user.size()), SQLITE_STATIC);
-          sqlite3_bind_text(st, 2, e.item.data(), static_cast<int>(e.item.size()), SQLITE_STATIC);
-          sqlite3_bind_int64(st, 3, e.ts);
-          sqlite3_bind_text(st, 4, e.behavior.data(), static_cast<int>(e.behavior.size()), SQLITE_STATIC);
-          sqlite3_bind_double(st, 5, static_cast<double>(e.value));
-          sqlite3_bind_text(st, 6, e.domain.data(), static_cast<int>(e.domain.size()), SQLITE_STATIC);
+          sqlite3_bind_int64(st, 1, seq);
+          sqlite3_bind_text(st, 2, e.user.data(), static_cast<int>(e.user.size()), SQLITE_STATIC);
+          sqlite3_bind_text(st, 3, e.item.data(), static_cast<int>(e.item.size()), SQLITE_STATIC);
+          sqlite3_bind_int64(st, 4, e.ts);
+          sqlite3_bind_text(st, 5, e.behavior.data(), static_cast<int>(e.behavior.size()), SQLITE_STATIC);
+          sqlite3_bind_double(st, 6, static_cast<double>(e.value));
+          sqlite3_bind_text(st, 7, e.domain.data(), static_cast<int>(e.domain.size()), SQLITE_STATIC);
           if (sqlite3_step(st) != SQLITE_DONE) throw IoError(path_ + ": insert failed: " + sqlite3_errmsg(writer_));
-          b->seqs.push_back(sqlite3_last_insert_rowid(writer_));
+          b->seqs.push_back(seq++);
         }
         if (b->feedback) write_feedback(*b->feedback);
       }
+      merged = merge_buckets();
       exec(writer_, "COMMIT");  // WAL + synchronous=FULL: fsynced here
     } catch (...) {
       sqlite3_exec(writer_, "ROLLBACK", nullptr, nullptr, nullptr);
       throw;
     }
+    if (!merged.empty()) {
+      std::lock_guard lock(read_mu_);
+      for (const auto& m : merged) {
+        tail_.drop(m.bucket, m.through);
+        max_mark_ = std::max(max_mark_, m.through);
+      }
+    }
     if (scrub_pending_) scrub_wal();
+  }
+
+  /// The first sequence number of this transaction: past every event and every index mark, so that
+  /// a number an erasure freed is never given to an event its bucket's mark already covers.
+  std::int64_t next_seq() const {
+    const ResetAfter st{cached(writer_, max_seq_st_, "SELECT ifnull(max(seq), 0) FROM events")};
+    step(st.get());
+    return std::max<std::int64_t>(sqlite3_column_int64(st.get(), 0), max_mark_) + 1;
+  }
+
+  struct Merged {
+    int bucket;
+    std::int64_t through;
+  };
+  /// Inside the writing transaction: while more than tail_limit_ events wait unindexed, merges the
+  /// next bucket's (everything committed before this transaction) into the user index in key order
+  /// and moves its mark, one bucket after another round robin (a batch import merges several per
+  /// commit, a single event one now and then; at most one sweep of the buckets per commit). The
+  /// in-memory tail forgets them once committed.
+  std::vector<Merged> merge_buckets() {
+    std::int64_t through = 0;
+    std::size_t excess = 0;
+    {
+      std::lock_guard lock(read_mu_);
+      const ReadTransaction txn(*this);
+      catch_up();
+      if (tail_.size() <= tail_limit_) return {};
+      excess = tail_.size() - tail_limit_;
+      through = last_seen_;
+    }
+    std::vector<Merged> merged;
+    while (excess > 0 && merged.size() < static_cast<std::size_t>(kBuckets)) {
+      const int bucket = next_bucket_;
+      next_bucket_ = (next_bucket_ + 1) % kBuckets;
+      const auto n = merge_bucket(bucket, through);
+      excess -= std::min(excess, n);  // an empty bucket's mark moves too, removing nothing
+      merged.push_back({bucket, through});
+    }
+    return merged;
+  }
+  /// Merges the bucket's tail entries up to `through` and moves its mark there; returns how many.
+  std::size_t merge_bucket(int bucket, std::int64_t through) {
+    std::int64_t mark = 0;
+    {
+      const ResetAfter st{cached(writer_, writer_mark_st_, "SELECT through FROM index_marks WHERE bucket = ?")};
+      sqlite3_bind_int(st.get(), 1, bucket);
+      if (step(st.get())) mark = sqlite3_column_int64(st.get(), 0);
+    }
+    std::vector<TailEntry> batch;
+    {
+      std::lock_guard lock(read_mu_);
+      batch = tail_.bucket(bucket, mark, through);
+    }
+    const ResetAfter ins{
+        cached(writer_, insert_entry_st_, "INSERT OR IGNORE INTO user_index(bucket,user,ts,seq) VALUES (?,?,?,?)")};
+    for (const auto& e : batch) {
+      sqlite3_reset(ins.get());
+      sqlite3_bind_int(ins.get(), 1, bucket);
+      sqlite3_bind_text(ins.get(), 2, e.user.data(), static_cast<int>(e.user.size()), SQLITE_STATIC);
+      sqlite3_bind_int64(ins.get(), 3, e.ts);
+      sqlite3_bind_int64(ins.get(), 4, e.seq);
+      done(ins.get());
+    }
+    const ResetAfter up{cached(writer_, update_mark_st_,
+                               "INSERT INTO index_marks(bucket, through) VALUES (?, ?) ON CONFLICT(bucket) DO UPDATE "
+                               "SET through = max(through, excluded.through)")};
+    sqlite3_bind_int(up.get(), 1, bucket);
+    sqlite3_bind_int64(up.get(), 2, through);
+    done(up.get());
+    return batch.size();
   }
 
   void write_feedback(const std::vector<StoredFeedback>& rows) {
@@ -460,12 +687,25 @@ class SqliteStore : public EventStore {
   std::int64_t data_version_ = -1;
   // Prepared once (finalized after close_v2: fine). Writer's: used by the group-commit leader;
   // reader's: under read_mu_.
-  mutable std::unique_ptr<Statement> insert_event_st_, data_version_st_, user_events_st_, deleted_at_st_;
+  mutable std::unique_ptr<Statement> insert_event_st_, data_version_st_, user_events_st_, deleted_at_st_, max_seq_st_,
+      writer_mark_st_, insert_entry_st_, update_mark_st_, mark_st_, event_by_seq_st_, erasures_st_, min_mark_st_,
+      tail_st_, begin_st_, commit_st_;
   bool scrub_pending_ = false;
+  // The user index (see the file comment). The tail and what it has seen: under read_mu_.
+  static constexpr int kBuckets = 256;
+  std::size_t tail_limit_;
+  mutable UnindexedTail tail_{kBuckets};
+  mutable std::int64_t last_seen_ = -1;  ///< -1: rebuild from the lowest mark
+  mutable std::int64_t erasures_seen_ = 0;
+  int next_bucket_ = 0;        ///< the next bucket a commit merges (leader only)
+  std::int64_t max_mark_ = 0;  ///< the highest index mark (leader only, and at open)
 };
 
 }  // namespace
 
-std::unique_ptr<EventStore> open_sqlite_store(const std::string& path) { return std::make_unique<SqliteStore>(path); }
+std::unique_ptr<EventStore> open_sqlite_store(const std::string& path, const SqliteOptions& options) {
+  return std::make_unique<SqliteStore>(path, options);
+}
+std::unique_ptr<EventStore> open_sqlite_store(const std::string& path) { return open_sqlite_store(path, {}); }
 
 }  // namespace driftrec::store

@@ -1,11 +1,13 @@
 // Data rights in the event stores: deletion with tombstones, retention purges, export, pseudonymised
 // ids, and that erased rows cannot be read back from the SQLite files.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 
+#include "../../src/store/store_registry.h"
 #include "driftrec/core/error.h"
 #include "driftrec/store/event_store.h"
 #include "driftrec/store/pseudonymized_store.h"
@@ -28,7 +30,9 @@ class DataRights : public ::testing::TestWithParam<std::string> {
     const std::string b = GetParam();
     if (b == "memory") return open_event_store("memory://");
     if (b == "postgresql") return open_event_store(pg_.url());
-    auto s = open_event_store("sqlite://" + dir_.file("events.db"));
+    // sqlite_merging: the user index merged after every commit (two events may wait).
+    auto s = b == "sqlite_merging" ? open_sqlite_store(dir_.file("events.db"), SqliteOptions{2})
+                                   : open_event_store("sqlite://" + dir_.file("events.db"));
     return b == "pseudonymized" ? pseudonymize(std::move(s), kKey) : std::move(s);
   }
   test::TempDir dir_;
@@ -150,12 +154,29 @@ TEST_P(DataRights, ExportReturnsTheUsersRowsUnderTheirId) {
   EXPECT_EQ(f[0].item, "d");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, DataRights, ::testing::Values("memory", "sqlite", "pseudonymized", "postgresql"),
+INSTANTIATE_TEST_SUITE_P(Backends, DataRights,
+                         ::testing::Values("memory", "sqlite", "sqlite_merging", "pseudonymized", "postgresql"),
                          [](const auto& info) { return info.param; });
 
-TEST(DataRightsSqlite, ErasedRowsAreNotInTheDatabaseFiles) {
+std::int64_t index_entries(const std::string& path, const std::string& user) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM user_index WHERE user = ?", -1, &st, nullptr), SQLITE_OK);
+  sqlite3_bind_text(st, 1, user.c_str(), -1, SQLITE_TRANSIENT);
+  const std::int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return n;
+}
+
+// Twice: with the events waiting unindexed, and with their user index entries merged (which hold
+// the user id too).
+class ErasedRows : public ::testing::TestWithParam<std::size_t> {};
+
+TEST_P(ErasedRows, AreNotInTheDatabaseFiles) {
   test::TempDir d;
-  auto s = open_event_store("sqlite://" + d.file("events.db"));
+  auto s = open_sqlite_store(d.file("events.db"), SqliteOptions{GetParam()});
   std::vector<StoredEvent> batch;
   for (int i = 0; i < 2000; ++i) {  // enough rows to span many pages, interleaved with others
     batch.push_back(rights_event("alice-7f3a9", "item-of-alice-" + std::to_string(i), i));
@@ -167,7 +188,9 @@ TEST(DataRightsSqlite, ErasedRowsAreNotInTheDatabaseFiles) {
   }
   s->append_feedback({fb("alice-7f3a9", "item-of-alice-1", 5)}, {});
   ASSERT_NE(bytes_of(d.path()).find("alice-7f3a9"), std::string::npos);  // the check can see them
+  EXPECT_EQ(index_entries(d.file("events.db"), "alice-7f3a9") > 0, GetParam() < 1000);
   s->delete_user("alice-7f3a9", 5000);
+  EXPECT_EQ(index_entries(d.file("events.db"), "alice-7f3a9"), 0);
   const auto b = bytes_of(d.path());
   EXPECT_EQ(b.find("alice-7f3a9"), std::string::npos);
   EXPECT_EQ(b.find("item-of-alice-"), std::string::npos);
@@ -180,6 +203,9 @@ TEST(DataRightsSqlite, ErasedRowsAreNotInTheDatabaseFiles) {
   EXPECT_EQ(after.find("item-of-bob-5"), std::string::npos);
   EXPECT_NE(after.find("item-of-bob-1000"), std::string::npos);
 }
+
+INSTANTIATE_TEST_SUITE_P(DataRightsSqlite, ErasedRows, ::testing::Values(std::size_t{65536}, std::size_t{16}),
+                         [](const auto& info) { return info.param > 1000 ? "Unindexed" : "Indexed"; });
 
 TEST(DataRightsSqlite, TombstonesSurviveRestartsAndOtherConnections) {
   test::TempDir d;

@@ -6,9 +6,12 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <random>
 #include <set>
 #include <thread>
 
+#include "../../src/store/store_registry.h"
 #include "driftrec/core/error.h"
 #include "postgres_db.h"
 #include "test_util.h"
@@ -26,6 +29,8 @@ class EventStoreConformance : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<EventStore> open() {
     const std::string scheme = GetParam();
     if (scheme == "postgresql") return open_event_store(pg_.url());
+    // sqlite_merging: the user index merged after every commit (two events may wait).
+    if (scheme == "sqlite_merging") return open_sqlite_store(dir_.file("events.db"), SqliteOptions{2});
     return open_event_store(scheme == "sqlite" ? "sqlite://" + dir_.file("events.db") : "memory://");
   }
   test::TempDir dir_;
@@ -228,7 +233,8 @@ TEST_P(EventStoreConformance, ScanModelFeedbackReadsOnlyThatModelsRows) {
   });
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, EventStoreConformance, ::testing::Values("memory", "sqlite", "postgresql"),
+INSTANTIATE_TEST_SUITE_P(Backends, EventStoreConformance,
+                         ::testing::Values("memory", "sqlite", "sqlite_merging", "postgresql"),
                          [](const auto& info) { return info.param; });
 
 TEST(PostgresStore, ReplicasShareOneLogAndItsTombstones) {
@@ -294,6 +300,20 @@ TEST(PostgresStore, AnUnreachableServerIsAClearErrorAndABadUrlToo) {
   EXPECT_THROW(open_event_store("postgresql://[not a url"), IoError);
 }
 
+namespace {
+/// A store file as an older build left it: the events table and then `more` (SQL).
+void write_old_store(const std::string& path, const std::string& more) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const std::string sql =
+      "CREATE TABLE events(seq INTEGER PRIMARY KEY, user TEXT NOT NULL, item TEXT NOT NULL, ts INTEGER NOT NULL, "
+      "behavior TEXT NOT NULL, value REAL NOT NULL, domain TEXT NOT NULL);" +
+      more;
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+}
+}  // namespace
+
 TEST(SqliteStore, SurvivesReopening) {
   test::TempDir d;
   const auto url = "sqlite://" + d.file("e.db");
@@ -322,20 +342,12 @@ TEST(SqliteStore, SurvivesReopening) {
 TEST(SqliteStore, OpensAStoreFromBeforeLearningFeatures) {
   test::TempDir d;
   const auto path = d.file("old.db");
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    const char* old_schema =
-        "CREATE TABLE events(seq INTEGER PRIMARY KEY, user TEXT NOT NULL, item TEXT NOT NULL, ts INTEGER NOT NULL, "
-        "behavior TEXT NOT NULL, value REAL NOT NULL, domain TEXT NOT NULL);"
-        "CREATE TABLE feedback(seq INTEGER PRIMARY KEY, request_id TEXT NOT NULL, user TEXT NOT NULL, item TEXT NOT "
-        "NULL, position INTEGER NOT NULL, propensity REAL NOT NULL, policy TEXT NOT NULL, clicked INTEGER NOT NULL, "
-        "bought INTEGER NOT NULL, dwell REAL NOT NULL, ts INTEGER NOT NULL);"
-        "INSERT INTO feedback(request_id,user,item,position,propensity,policy,clicked,bought,dwell,ts) "
-        "VALUES ('r0','u','a',0,1.0,'linucb',1,0,0,7);";
-    ASSERT_EQ(sqlite3_exec(db, old_schema, nullptr, nullptr, nullptr), SQLITE_OK);
-    sqlite3_close(db);
-  }
+  write_old_store(path,
+                  "CREATE TABLE feedback(seq INTEGER PRIMARY KEY, request_id TEXT NOT NULL, user TEXT NOT NULL, item "
+                  "TEXT NOT NULL, position INTEGER NOT NULL, propensity REAL NOT NULL, policy TEXT NOT NULL, clicked "
+                  "INTEGER NOT NULL, bought INTEGER NOT NULL, dwell REAL NOT NULL, ts INTEGER NOT NULL);"
+                  "INSERT INTO feedback(request_id,user,item,position,propensity,policy,clicked,bought,dwell,ts) "
+                  "VALUES ('r0','u','a',0,1.0,'linucb',1,0,0,7);");
   auto s = open_event_store("sqlite://" + path);
   StoredFeedback f;
   f.request_id = "r1";
@@ -374,6 +386,133 @@ TEST(SqliteStore, ModelScanUsesThePartialIndex) {
   sqlite3_close(db);
   EXPECT_NE(plan.find("feedback_model"), std::string::npos) << plan;
   EXPECT_EQ(plan.find("SCAN feedback\n"), std::string::npos) << plan;
+}
+
+namespace {
+std::int64_t sql_count(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  const std::int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return n;
+}
+
+/// What user_events must return: each user's (ts, seq, item), kept as appended.
+struct ExpectedEvents {
+  std::map<std::string, std::vector<std::tuple<std::int64_t, std::int64_t, std::string>>> by_user;
+  void add(const std::vector<StoredEvent>& events, const std::vector<std::int64_t>& seqs) {
+    for (std::size_t i = 0; i < events.size(); ++i)
+      by_user[events[i].user].emplace_back(events[i].ts, seqs[i], events[i].item);
+  }
+  void erase(const std::string& user) { by_user.erase(user); }
+  /// Every user's events whole and limited to the last three, in (ts, seq) order.
+  void check(const EventStore& s, const std::string& who) const {
+    for (auto [user, rows] : by_user) {
+      std::sort(rows.begin(), rows.end());
+      std::vector<std::string> want, got, last3;
+      for (const auto& r : rows) want.push_back(std::get<2>(r));
+      for (const auto& e : s.user_events(user)) got.push_back(e.item);
+      EXPECT_EQ(got, want) << who << ": " << user;
+      for (const auto& e : s.user_events(user, 3)) last3.push_back(e.item);
+      EXPECT_EQ(last3, std::vector<std::string>(want.end() - std::min<std::ptrdiff_t>(3, want.size()), want.end()))
+          << who << ": " << user;
+    }
+  }
+};
+}  // namespace
+
+// The user index is merged in batches, a bucket of users at a time: with a short tail (40 events),
+// every user's events read back whole and in time order whether they sit in the index, in the tail
+// or in both, during the appends and after reopening (the tail rebuilt from the log).
+TEST(SqliteStore, TheUserIndexMergedInBatchesLosesNoEvent) {
+  test::TempDir d;
+  const auto path = d.file("e.db");
+  ExpectedEvents expected;
+  std::mt19937 rng(5);
+  {
+    auto s = open_sqlite_store(path, SqliteOptions{40});
+    for (int batch = 0; batch < 60; ++batch) {
+      std::vector<StoredEvent> events;
+      const int n = 1 + static_cast<int>(rng() % 12);
+      for (int k = 0; k < n; ++k)
+        events.push_back(stored_event("user" + std::to_string(rng() % 37),
+                                      "i" + std::to_string(batch) + "_" + std::to_string(k), rng() % 1000));
+      expected.add(events, s->append(events));
+      if (batch % 15 == 14) expected.check(*s, "batch " + std::to_string(batch));
+    }
+    const auto indexed = sql_count(path, "SELECT count(*) FROM user_index");
+    EXPECT_GT(indexed, 0);                     // merges happened
+    EXPECT_LT(indexed, s->count());            // and some events still wait
+    EXPECT_GE(indexed, s->count() - 40 - 12);  // the tail's limit and the last commit's events
+  }
+  expected.check(*open_sqlite_store(path, SqliteOptions{40}), "reopened");
+  expected.check(*open_event_store("sqlite://" + path), "reopened with the default tail");
+}
+
+// Two connections on one file (a server and a command beside it) each keep their own tail and
+// merge into the same index: each reads every event the other appended, erasures included.
+TEST(SqliteStore, TwoConnectionsShareTheUserIndex) {
+  test::TempDir d;
+  const auto path = d.file("e.db");
+  auto a = open_sqlite_store(path, SqliteOptions{3});
+  auto b = open_sqlite_store(path, SqliteOptions{3});
+  ExpectedEvents expected;
+  for (int round = 0; round < 40; ++round) {
+    auto& writer = round % 3 == 0 ? *b : *a;
+    const std::vector<StoredEvent> events{stored_event("x", "x" + std::to_string(round), round),
+                                          stored_event(round % 2 ? "y" : "z", "yz" + std::to_string(round), round)};
+    expected.add(events, writer.append(events));
+  }
+  expected.check(*a, "a");
+  expected.check(*b, "b");
+  EXPECT_EQ(a->delete_user("y", 1000).events, 20);
+  expected.erase("y");
+  EXPECT_TRUE(b->user_events("y").empty());
+  const std::vector<StoredEvent> more{stored_event("x", "after", 50)};
+  expected.add(more, b->append(more));
+  expected.check(*a, "a after the erasure");
+  expected.check(*b, "b after the erasure");
+}
+
+// An erasure of the newest events frees their numbers; one of them may already be under an index
+// mark (merged), so the next event must get a number past every mark, or its own bucket's mark
+// would hide it from user_events.
+TEST(SqliteStore, NumbersFreedByAnErasureAreNotReusedUnderAnIndexMark) {
+  test::TempDir d;
+  auto s = open_sqlite_store(d.file("e.db"), SqliteOptions{0});  // every commit merges
+  for (int i = 0; i < 5; ++i) s->append({stored_event("x", "x" + std::to_string(i), i)});
+  std::int64_t last = 0;
+  // 300 one-event commits: each merges at least one bucket, so every bucket's mark passes the
+  // victim's first events.
+  for (int i = 0; i < 300; ++i) last = s->append({stored_event("victim", "v" + std::to_string(i), i)})[0];
+  EXPECT_EQ(s->delete_user("victim", 1000).events, 300);
+  const auto seq = s->append({stored_event("z", "new", 7)})[0];
+  EXPECT_GT(seq, last - 256);  // past the marks (the highest reached last - 1)
+  ASSERT_EQ(s->user_events("z").size(), 1u);
+  EXPECT_EQ(s->user_events("z")[0].item, "new");
+  EXPECT_EQ(s->user_events("x").size(), 5u);
+}
+
+// A store written while the (user, ts) index was updated per insert: opening it builds the user
+// index from the log and drops the old index; reads and appends go on as before.
+TEST(SqliteStore, OpensAStoreWithThePerInsertUserIndex) {
+  test::TempDir d;
+  const auto path = d.file("old.db");
+  write_old_store(path,
+                  "CREATE INDEX events_user_ts ON events(user, ts, seq);"
+                  "INSERT INTO events(user,item,ts,behavior,value,domain) VALUES ('u1','a',5,'view',1,''), "
+                  "('u2','b',3,'view',1,''), ('u1','c',1,'view',1,'');");
+  auto s = open_event_store("sqlite://" + path);
+  EXPECT_EQ(sql_count(path, "SELECT count(*) FROM sqlite_master WHERE name = 'events_user_ts'"), 0);
+  EXPECT_EQ(sql_count(path, "SELECT count(*) FROM user_index"), 3);
+  EXPECT_EQ(s->append({stored_event("u1", "d", 9)}), (std::vector<std::int64_t>{4}));
+  std::vector<std::string> items;
+  for (const auto& e : s->user_events("u1")) items.push_back(e.item);
+  EXPECT_EQ(items, (std::vector<std::string>{"c", "a", "d"}));
+  EXPECT_EQ(s->user_events("u2").size(), 1u);
 }
 
 TEST(EventStoreRegistry, RejectsUnknownSchemesAndBadPaths) {

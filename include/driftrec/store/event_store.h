@@ -1,6 +1,7 @@
 #pragma once
 // EventStore: the durable log of behaviour events the server ingests. Opened by URL through a
-// registry: "sqlite://PATH" (WAL, fsync before append() returns, group commit),
+// registry: "sqlite://PATH" (WAL, fsync before append() returns, group commit, the per-user index
+// merged in batches),
 // "postgresql://USER@HOST:PORT/DB" (libpq; one log shared by several server replicas, writers
 // serialised so sequence numbers commit in order) or "memory://".
 // Every backend passes the same conformance suite (tests/unit/event_store_test.cpp).
