@@ -353,6 +353,13 @@ class SqliteStore : public EventStore {
       Erased out;
       exec(writer_, "BEGIN IMMEDIATE");
       try {
+        // The highest number given so far: it may be erased now, and must not be given again (a
+        // follower that read past it would skip the new event; an index mark may cover it).
+        exec(
+            writer_,
+            "INSERT INTO meta(key, value) SELECT 'seq_floor', CAST(ifnull(max(seq), 0) AS TEXT) FROM events WHERE true "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER)) "
+            "AS TEXT)");
         out = fn();
         exec(writer_,
              "INSERT INTO meta(key, value) VALUES ('erasures', '1') ON CONFLICT(key) DO UPDATE SET "
@@ -388,14 +395,17 @@ class SqliteStore : public EventStore {
     log_warn(path_ + ": another reader holds the WAL; erased rows stay in it until the next write's checkpoint");
   }
 
-  /// Reloads the tombstone cache and the highest index mark from their tables.
+  /// Reloads the tombstone cache and seq_floor_ from their tables.
   void reload_shared_state() {
     tombstones_.clear();
     Statement st(writer_, "SELECT key, deleted_at FROM tombstones", path_);
     while (step(st.get())) tombstones_.put(column_text(st.get(), 0), sqlite3_column_int64(st.get(), 1));
-    Statement marks(writer_, "SELECT ifnull(max(through), 0) FROM index_marks", path_);
-    step(marks.get());
-    max_mark_ = sqlite3_column_int64(marks.get(), 0);
+    Statement floor(writer_,
+                    "SELECT max(ifnull((SELECT max(through) FROM index_marks), 0), "
+                    "ifnull((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq_floor'), 0))",
+                    path_);
+    step(floor.get());
+    seq_floor_ = sqlite3_column_int64(floor.get(), 0);
     data_version_ = data_version();
   }
   /// Reloads them when another connection (another process) committed since: this connection's own
@@ -573,18 +583,18 @@ class SqliteStore : public EventStore {
       std::lock_guard lock(read_mu_);
       for (const auto& m : merged) {
         tail_.drop(m.bucket, m.through);
-        max_mark_ = std::max(max_mark_, m.through);
+        seq_floor_ = std::max(seq_floor_, m.through);
       }
     }
     if (scrub_pending_) scrub_wal();
   }
 
-  /// The first sequence number of this transaction: past every event and every index mark, so that
-  /// a number an erasure freed is never given to an event its bucket's mark already covers.
+  /// The first sequence number of this transaction: past every event and seq_floor_, so that a
+  /// number an erasure freed is never given again (no follower skips it, no index mark hides it).
   std::int64_t next_seq() const {
     const ResetAfter st{cached(writer_, max_seq_st_, "SELECT ifnull(max(seq), 0) FROM events")};
     step(st.get());
-    return std::max<std::int64_t>(sqlite3_column_int64(st.get(), 0), max_mark_) + 1;
+    return std::max<std::int64_t>(sqlite3_column_int64(st.get(), 0), seq_floor_) + 1;
   }
 
   struct Merged {
@@ -697,8 +707,10 @@ class SqliteStore : public EventStore {
   mutable UnindexedTail tail_{kBuckets};
   mutable std::int64_t last_seen_ = -1;  ///< -1: rebuild from the lowest mark
   mutable std::int64_t erasures_seen_ = 0;
-  int next_bucket_ = 0;        ///< the next bucket a commit merges (leader only)
-  std::int64_t max_mark_ = 0;  ///< the highest index mark (leader only, and at open)
+  int next_bucket_ = 0;  ///< the next bucket a commit merges (leader only)
+  /// No event is numbered at or below it: the highest index mark and the highest number any erasure
+  /// may have freed (leader only, and at open).
+  std::int64_t seq_floor_ = 0;
 };
 
 }  // namespace

@@ -496,6 +496,28 @@ TEST(SqliteStore, NumbersFreedByAnErasureAreNotReusedUnderAnIndexMark) {
   EXPECT_EQ(s->user_events("x").size(), 5u);
 }
 
+// The same without any merge: a follower that read the log up to the newest events, which are
+// then erased, must still see the next event (its number is past the erased ones), also after the
+// store is reopened.
+TEST(SqliteStore, NumbersFreedByAnErasureAreNeverGivenAgain) {
+  test::TempDir d;
+  const auto url = "sqlite://" + d.file("e.db");
+  auto s = open_event_store(url);
+  s->append({stored_event("x", "a", 1), stored_event("victim", "b", 2), stored_event("victim", "c", 3)});
+  std::int64_t read_up_to = 0;
+  s->scan(0, [&](const StoredEvent& e) { return (read_up_to = e.seq) > 0; });
+  ASSERT_EQ(read_up_to, 3);
+  EXPECT_EQ(s->delete_user("victim", 100).events, 2);
+  EXPECT_EQ(s->append({stored_event("z", "d", 4)}), (std::vector<std::int64_t>{4}));
+  s.reset();
+  s = open_event_store(url);
+  EXPECT_EQ(s->delete_user("z", 100).events, 1);
+  EXPECT_EQ(s->append({stored_event("x", "e", 5)}), (std::vector<std::int64_t>{5}));
+  std::vector<std::string> after;
+  s->scan(read_up_to, [&](const StoredEvent& e) { return after.push_back(e.item), true; });
+  EXPECT_EQ(after, (std::vector<std::string>{"e"}));
+}
+
 // A store written while the (user, ts) index was updated per insert: opening it builds the user
 // index from the log and drops the old index; reads and appends go on as before.
 TEST(SqliteStore, OpensAStoreWithThePerInsertUserIndex) {
