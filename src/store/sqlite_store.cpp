@@ -9,12 +9,16 @@
 // User index, LSM-style. A commit appends to the rowid-ordered `events` table only (its last page or
 // two); the (user, ts) index is its own table, `user_index`, keyed by (bucket, user, ts, seq) with
 // users hashed into 256 buckets, and `index_marks` holds, per bucket, the sequence number up to which
-// that bucket's events are in it. Once more than `tail_limit` events wait unindexed, each commit also
-// merges one bucket (round robin) in one sorted batch, so the index's pages are written a few times
-// per thousand events rather than once per event (an index updated per insert touched a random leaf
-// for nearly every event: docs/design-notes.md, "User index merged in batches"). A user's events are
-// the index's plus those of the tail past their bucket's mark, which every connection keeps in memory
+// that bucket's events are in it. Once more than `tail_limit` events wait unindexed, a commit also
+// merges buckets (round robin, each in one sorted batch) until the tail is back under the limit, so
+// the index's pages are written a few times per thousand events rather than once per event (an index updated per insert
+// touched a random leaf for nearly every event: docs/design-notes.md, "User index merged in batches"). A user's events
+// are the index's plus those of the tail past their bucket's mark, which every connection keeps in memory
 // (UnindexedTail), caught up from the log by sequence number; an erasure anywhere rebuilds it.
+//
+// One file past 500 lines: one class owns both connections, the read lock and the group commit,
+// which the log, feedback, erasure and user-index code all share. Moving the user index into a
+// class of its own over those connections is the split to make next (not done yet).
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -239,12 +243,7 @@ class SqliteStore : public EventStore {
     const ReadTransaction txn(*this);
     catch_up();
     const int bucket = user_bucket(user, kBuckets);
-    std::int64_t mark = 0;
-    {
-      const ResetAfter st{cached(reader_, mark_st_, "SELECT through FROM index_marks WHERE bucket = ?")};
-      sqlite3_bind_int(st.get(), 1, bucket);
-      if (step(st.get())) mark = sqlite3_column_int64(st.get(), 0);
-    }
+    const auto mark = index_mark(reader_, mark_st_, bucket);
     std::vector<StoredEvent> out;
     {
       const ResetAfter st{cached(reader_, user_events_st_,
@@ -547,7 +546,7 @@ class SqliteStore : public EventStore {
 
   void write_group(const std::vector<Batch*>& group) {
     exec(writer_, "BEGIN IMMEDIATE");
-    std::vector<Merged> merged;
+    Merged merged;
     try {
       refresh_shared_state();  // under the write lock: no deletion can slip in before the inserts
       std::int64_t seq = next_seq();
@@ -579,14 +578,19 @@ class SqliteStore : public EventStore {
       sqlite3_exec(writer_, "ROLLBACK", nullptr, nullptr, nullptr);
       throw;
     }
-    if (!merged.empty()) {
+    if (!merged.buckets.empty()) {
       std::lock_guard lock(read_mu_);
-      for (const auto& m : merged) {
-        tail_.drop(m.bucket, m.through);
-        seq_floor_ = std::max(seq_floor_, m.through);
-      }
+      for (const auto bucket : merged.buckets) tail_.drop(bucket, merged.through);
+      seq_floor_ = std::max(seq_floor_, merged.through);
     }
     if (scrub_pending_) scrub_wal();
+  }
+
+  /// The bucket's index mark as `db` sees it (its own prepared statement in `slot`).
+  std::int64_t index_mark(sqlite3* db, std::unique_ptr<Statement>& slot, int bucket) const {
+    const ResetAfter st{cached(db, slot, "SELECT through FROM index_marks WHERE bucket = ?")};
+    sqlite3_bind_int(st.get(), 1, bucket);
+    return step(st.get()) ? sqlite3_column_int64(st.get(), 0) : 0;
   }
 
   /// The first sequence number of this transaction: past every event and seq_floor_, so that a
@@ -597,44 +601,39 @@ class SqliteStore : public EventStore {
     return std::max<std::int64_t>(sqlite3_column_int64(st.get(), 0), seq_floor_) + 1;
   }
 
+  /// The buckets a transaction merged, each up to the same sequence number.
   struct Merged {
-    int bucket;
-    std::int64_t through;
+    std::vector<int> buckets;
+    std::int64_t through = 0;
   };
   /// Inside the writing transaction: while more than tail_limit_ events wait unindexed, merges the
   /// next bucket's (everything committed before this transaction) into the user index in key order
   /// and moves its mark, one bucket after another round robin (a batch import merges several per
   /// commit, a single event one now and then; at most one sweep of the buckets per commit). The
   /// in-memory tail forgets them once committed.
-  std::vector<Merged> merge_buckets() {
-    std::int64_t through = 0;
+  Merged merge_buckets() {
+    Merged merged;
     std::size_t excess = 0;
     {
       std::lock_guard lock(read_mu_);
       const ReadTransaction txn(*this);
       catch_up();
-      if (tail_.size() <= tail_limit_) return {};
+      if (tail_.size() <= tail_limit_) return merged;
       excess = tail_.size() - tail_limit_;
-      through = last_seen_;
+      merged.through = last_seen_;
     }
-    std::vector<Merged> merged;
-    while (excess > 0 && merged.size() < static_cast<std::size_t>(kBuckets)) {
+    while (excess > 0 && merged.buckets.size() < static_cast<std::size_t>(kBuckets)) {
       const int bucket = next_bucket_;
       next_bucket_ = (next_bucket_ + 1) % kBuckets;
-      const auto n = merge_bucket(bucket, through);
+      const auto n = merge_bucket(bucket, merged.through);
       excess -= std::min(excess, n);  // an empty bucket's mark moves too, removing nothing
-      merged.push_back({bucket, through});
+      merged.buckets.push_back(bucket);
     }
     return merged;
   }
   /// Merges the bucket's tail entries up to `through` and moves its mark there; returns how many.
   std::size_t merge_bucket(int bucket, std::int64_t through) {
-    std::int64_t mark = 0;
-    {
-      const ResetAfter st{cached(writer_, writer_mark_st_, "SELECT through FROM index_marks WHERE bucket = ?")};
-      sqlite3_bind_int(st.get(), 1, bucket);
-      if (step(st.get())) mark = sqlite3_column_int64(st.get(), 0);
-    }
+    const auto mark = index_mark(writer_, writer_mark_st_, bucket);
     std::vector<TailEntry> batch;
     {
       std::lock_guard lock(read_mu_);

@@ -1,7 +1,6 @@
 // Data rights in the event stores: deletion with tombstones, retention purges, export, pseudonymised
 // ids, and that erased rows cannot be read back from the SQLite files.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <filesystem>
 #include <fstream>
@@ -12,6 +11,7 @@
 #include "driftrec/store/event_store.h"
 #include "driftrec/store/pseudonymized_store.h"
 #include "postgres_db.h"
+#include "sqlite_count.h"
 #include "test_util.h"
 
 using namespace driftrec;
@@ -158,18 +158,6 @@ INSTANTIATE_TEST_SUITE_P(Backends, DataRights,
                          ::testing::Values("memory", "sqlite", "sqlite_merging", "pseudonymized", "postgresql"),
                          [](const auto& info) { return info.param; });
 
-std::int64_t index_entries(const std::string& path, const std::string& user) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM user_index WHERE user = ?", -1, &st, nullptr), SQLITE_OK);
-  sqlite3_bind_text(st, 1, user.c_str(), -1, SQLITE_TRANSIENT);
-  const std::int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return n;
-}
-
 // Twice: with the events waiting unindexed, and with their user index entries merged (which hold
 // the user id too).
 class ErasedRows : public ::testing::TestWithParam<std::size_t> {};
@@ -188,9 +176,10 @@ TEST_P(ErasedRows, AreNotInTheDatabaseFiles) {
   }
   s->append_feedback({fb("alice-7f3a9", "item-of-alice-1", 5)}, {});
   ASSERT_NE(bytes_of(d.path()).find("alice-7f3a9"), std::string::npos);  // the check can see them
-  EXPECT_EQ(index_entries(d.file("events.db"), "alice-7f3a9") > 0, GetParam() < 1000);
+  const auto alices_entries = "SELECT count(*) FROM user_index WHERE user = 'alice-7f3a9'";
+  EXPECT_EQ(test::sql_count(d.file("events.db"), alices_entries) > 0, GetParam() < 1000);
   s->delete_user("alice-7f3a9", 5000);
-  EXPECT_EQ(index_entries(d.file("events.db"), "alice-7f3a9"), 0);
+  EXPECT_EQ(test::sql_count(d.file("events.db"), alices_entries), 0);
   const auto b = bytes_of(d.path());
   EXPECT_EQ(b.find("alice-7f3a9"), std::string::npos);
   EXPECT_EQ(b.find("item-of-alice-"), std::string::npos);

@@ -14,6 +14,7 @@
 #include "../../src/store/store_registry.h"
 #include "driftrec/core/error.h"
 #include "postgres_db.h"
+#include "sqlite_count.h"
 #include "test_util.h"
 
 using namespace driftrec;
@@ -389,17 +390,6 @@ TEST(SqliteStore, ModelScanUsesThePartialIndex) {
 }
 
 namespace {
-std::int64_t sql_count(const std::string& path, const char* sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  const std::int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return n;
-}
-
 /// What user_events must return: each user's (ts, seq, item), kept as appended.
 struct ExpectedEvents {
   std::map<std::string, std::vector<std::tuple<std::int64_t, std::int64_t, std::string>>> by_user;
@@ -443,7 +433,7 @@ TEST(SqliteStore, TheUserIndexMergedInBatchesLosesNoEvent) {
       expected.add(events, s->append(events));
       if (batch % 15 == 14) expected.check(*s, "batch " + std::to_string(batch));
     }
-    const auto indexed = sql_count(path, "SELECT count(*) FROM user_index");
+    const auto indexed = test::sql_count(path, "SELECT count(*) FROM user_index");
     EXPECT_GT(indexed, 0);                     // merges happened
     EXPECT_LT(indexed, s->count());            // and some events still wait
     EXPECT_GE(indexed, s->count() - 40 - 12);  // the tail's limit and the last commit's events
@@ -528,8 +518,8 @@ TEST(SqliteStore, OpensAStoreWithThePerInsertUserIndex) {
                   "INSERT INTO events(user,item,ts,behavior,value,domain) VALUES ('u1','a',5,'view',1,''), "
                   "('u2','b',3,'view',1,''), ('u1','c',1,'view',1,'');");
   auto s = open_event_store("sqlite://" + path);
-  EXPECT_EQ(sql_count(path, "SELECT count(*) FROM sqlite_master WHERE name = 'events_user_ts'"), 0);
-  EXPECT_EQ(sql_count(path, "SELECT count(*) FROM user_index"), 3);
+  EXPECT_EQ(test::sql_count(path, "SELECT count(*) FROM sqlite_master WHERE name = 'events_user_ts'"), 0);
+  EXPECT_EQ(test::sql_count(path, "SELECT count(*) FROM user_index"), 3);
   EXPECT_EQ(s->append({stored_event("u1", "d", 9)}), (std::vector<std::int64_t>{4}));
   std::vector<std::string> items;
   for (const auto& e : s->user_events("u1")) items.push_back(e.item);
