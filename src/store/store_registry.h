@@ -11,7 +11,7 @@ std::unique_ptr<EventStore> open_memory_store(const std::string& location);
 std::unique_ptr<EventStore> open_sqlite_store(const std::string& path);
 struct SqliteOptions {
   /// Events left out of the user index before each commit merges one bucket of users into it
-  /// (sqlite_store.cpp, "user index"); small values let tests exercise the merges.
+  /// (sqlite_user_index.h); small values let tests exercise the merges.
   std::size_t tail_limit = 65536;
 };
 std::unique_ptr<EventStore> open_sqlite_store(const std::string& path, const SqliteOptions& options);

@@ -1,7 +1,7 @@
 #pragma once
 // The SQLite store's unindexed tail (internal). Appends go to the rowid-ordered `events` table only;
 // the (user, ts) index is a separate table filled in sorted batches, one bucket of users at a time
-// (sqlite_store.cpp, "user index"). Until its bucket is merged, an event is found through this
+// (sqlite_user_index.h). Until its bucket is merged, an event is found through this
 // in-memory copy of the tail: user, time and sequence number by bucket, so that a user's recent
 // events are read without scanning the log and a bucket's events are merged in one sorted batch.
 // Not thread-safe: the store guards it with its read mutex.
