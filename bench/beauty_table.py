@@ -7,6 +7,7 @@ import json
 import os
 
 ORDER = ["pop", "itemknn", "bpr", "ials", "gru4rec", "caser", "sasrec", "sasrec@7", "sasrec@13", "hstu",
+         "sasrec_dropout05", "sasrec@7_dropout05", "sasrec@13_dropout05",
          "sasrec_post", "sasrec@7_post", "sasrec@13_post",
          "sasrec_noaverage", "sasrec@7_noaverage", "sasrec@13_noaverage",
          "sasrec_nofilter", "sasrec@7_nofilter", "sasrec@13_nofilter", "sasrec_sequences", "sasrec@7_sequences", "hstu_sequences", "hstu@7_sequences", "hstu@13_sequences", "ensemble"]
@@ -21,6 +22,9 @@ NOAVERAGE = " --set weight_average=0"
 # sasrec rows with post-LN blocks (issue #15; validated better on Beauty, worse on MovieLens-100K, not
 # committed): NAME_post.
 POST = " --set norm=post"
+# sasrec rows made before dropout 0.4 was committed (issue #15): NAME_dropout05 and every earlier
+# sasrec row.
+DROPOUT05 = " --set dropout=0.5"
 here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 print("| model | HR@10 | NDCG@10 | MRR | coverage@10 | valid NDCG@10 | train s | epochs | command |")
 print("|---|---|---|---|---|---|---|---|---|")
@@ -41,15 +45,17 @@ for m in ORDER:
         old = m.endswith("_sequences")
         unfiltered = m.startswith("sasrec") and (old or m.endswith("_nofilter"))
         unaveraged = m.startswith("sasrec") and (unfiltered or m.endswith("_noaverage"))
+        before_dropout04 = m.startswith("sasrec") and "_" in m  # every variant row predates it
         name = (m.replace("_sequences", ", whole sequences").replace("_nofilter", ", prefix samples, no filter")
-                .replace("_noaverage", ", no weight average").replace("_post", ", post-LN blocks"))
+                .replace("_noaverage", ", no weight average").replace("_post", ", post-LN blocks")
+                .replace("_dropout05", ", dropout 0.5"))
         secs = "%.1f" % r.get("training_seconds", float("nan"))
         epochs = r.get("epochs") or "-"
         items = " --items Beauty_item2attributes.json" if r.get("config", {}).get("attributes") else ""
         base, seed = (m.replace("_sequences", "").replace("_nofilter", "").replace("_noaverage", "")
-                      .replace("_post", "").split("@") + [""])[:2]
+                      .replace("_post", "").replace("_dropout05", "").split("@") + [""])[:2]
         seed = f" --seed {seed}" if seed else ""
-        sets = (SEQUENCES if old else "") + (NOFILTER if unfiltered else "") + (NOAVERAGE if unaveraged else "") + (POST if m.endswith("_post") else "")
+        sets = (DROPOUT05 if before_dropout04 else "") + (SEQUENCES if old else "") + (NOFILTER if unfiltered else "") + (NOAVERAGE if unaveraged else "") + (POST if m.endswith("_post") else "")
         cmd = (f"`driftrec train --data Beauty.txt{items} --model {base} --config configs/beauty/{base}.yaml{seed}{sets} "
                f"--out m && driftrec evaluate --model m --data Beauty.txt`")
     print(f"| {name} | {x['hr@10']:.4f} | {x['ndcg@10']:.4f} | {x['mrr']:.4f} | {x['coverage@10']:.3f} | {valid} | "
