@@ -61,7 +61,7 @@ for v in "${variants[@]}"; do
 import json, sys
 v, r, meta = sys.argv[1], json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
 x = r["metrics"]
-rep = json.load(open(sys.argv[3])).get("config", {}).get("repeat", False)
+rep = json.load(open(sys.argv[3])).get("config", {}).get("repeat", False) in (True, "true")
 plus = "sasrec + repeat + " if rep else "sasrec + "
 label = {"pop": "pop", "itemknn": "itemknn", "plain": "sasrec", "repeat": "sasrec + repeat head",
          "all": plus + "all side features"}.get(v, plus + v)

@@ -136,6 +136,7 @@ Split leave_one_out(const Dataset& full, const SplitOptions& opt) {
     s.test.push_back({u, t, {log.item[static_cast<std::size_t>(t)]}, log.ts[static_cast<std::size_t>(t)]});
   }
   s.train = restrict_log(full, keep);
+  s.train.target_behaviors = opt.target_behaviors;
   return s;
 }
 
@@ -183,6 +184,7 @@ Split temporal_split(const Dataset& full, std::int64_t valid_start, std::int64_t
     for (std::size_t r = 0; r < log.size(); ++r) keep[r] = log.ts[r] < test_start;
   s.train = restrict_log(full, keep);
   if (s.train.log.size() == 0) throw InvalidInput("temporal split: no event before the validation cutoff");
+  s.train.target_behaviors = opt.target_behaviors;
   return s;
 }
 

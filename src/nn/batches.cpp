@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "driftrec/core/error.h"
@@ -127,16 +128,33 @@ std::unique_ptr<Loss> make_training_loss(const nlohmann::json& c, const data::Da
       c["softmax_chunk"].get<int64_t>(), c["label_smoothing"].get<double>());
 }
 
-RepeatBonus seen_mask(const torch::Tensor& items, const torch::Tensor& keep, const torch::Tensor& targets) {
+RepeatBonus seen_mask(const torch::Tensor& items, const torch::Tensor& keep, const torch::Tensor& targets,
+                      float weight) {
   const auto B = items.size(0), L = items.size(1);
   const auto causal = torch::ones({L, L}, torch::kLong).tril();  // [t, p]: p <= t
   auto hist = (items.unsqueeze(1) * causal.unsqueeze(0)).reshape({B * L, L}).index_select(0, keep);
   hist = hist.masked_fill(hist.eq(targets.unsqueeze(1)), 0);
-  return {hist.ne(0).to(torch::kFloat) * kSeenMask, hist};
+  // One column per distinct item: in each row's sorted order, an item equal to its predecessor is
+  // a repeat (stable sort, so the earliest occurrence keeps the item).
+  const auto sorted = hist.sort(/*stable=*/true, /*dim=*/1, /*descending=*/false);
+  const auto& values = std::get<0>(sorted);
+  auto repeat = torch::zeros_like(hist, torch::kBool);
+  repeat.slice(1, 1).copy_(values.slice(1, 1).eq(values.slice(1, 0, L - 1)));
+  hist = hist.masked_fill(torch::zeros_like(repeat).scatter(1, std::get<1>(sorted), repeat), 0);
+  return {hist.ne(0).to(torch::kFloat) * weight, hist};
+}
+
+double seen_penalty(const nlohmann::json& c) {
+  const double penalty = c.value("seen_penalty", 0.0);
+  if (!c.value("exclude_seen", false)) return penalty;
+  if (penalty > 0)
+    throw InvalidInput("seen_penalty and exclude_seen both set: exclude_seen is the infinite penalty, give one");
+  return std::numeric_limits<double>::infinity();
 }
 
 torch::Tensor batch_loss(SequentialModel::Impl& m, const Loss& loss, const ItemScorer& scorer, const TrainBatch& batch,
-                         int64_t* n, double future_weight, bool exclude_seen) {
+                         int64_t* n, double future_weight, double seen_penalty) {
+  const bool exclude_seen = std::isinf(seen_penalty);
   const auto feats = batch.inputs.features();
   auto h3 = m.net->encode(feats);
   auto keep = batch.targets.ne(0).nonzero().squeeze(1);
@@ -153,12 +171,12 @@ torch::Tensor batch_loss(SequentialModel::Impl& m, const Loss& loss, const ItemS
     repeat.items = feats.items.unsqueeze(1).expand({Bn, Ln, Ln}).reshape({Bn * Ln, Ln}).index_select(0, keep);
   }
   RepeatBonus mask;
-  if (exclude_seen) {
-    mask = seen_mask(feats.items, keep, t);
+  if (seen_penalty > 0) {
+    mask = seen_mask(feats.items, keep, t, exclude_seen ? kSeenMask : static_cast<float>(-seen_penalty));
     repeat = repeat.defined()
                  ? RepeatBonus{torch::cat({repeat.weights, mask.weights}, 1), torch::cat({repeat.items, mask.items}, 1)}
                  : mask;
-    repeat.excluded = mask.items;  // label smoothing: no mass on the masked items
+    if (exclude_seen) repeat.excluded = mask.items;  // label smoothing: no mass on the masked items
   }
   auto next = loss(scorer, h, t, repeat);
   if (!batch.future.defined() || future_weight <= 0) return next;

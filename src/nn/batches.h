@@ -69,19 +69,27 @@ std::unique_ptr<Loss> make_training_loss(const nlohmann::json& c, const data::Da
 /// With future targets: plus `future_weight` times the mean loss of each target position's state
 /// against each of its future items (a multi-horizon objective: what the user goes on to want, not
 /// only the next event).
-/// exclude_seen: each position's own history (the window's events up to it) is masked out of its
-/// scores except its target (a large negative added as one more bonus column, so every loss applies
-/// it, negatives included), and future items the user had already seen are not targets: the
-/// objective becomes the ranking the evaluator scores, where seen items are never candidates.
+/// seen_penalty > 0: each item of a position's own history (the window's events up to it), except
+/// its target, has that much subtracted from its score for this position, once however often it
+/// occurs (one more bonus column, so every loss applies it, negatives included). Infinite (the
+/// exclude_seen option): the items are masked out, future items the user had already seen are not
+/// targets, and label smoothing spreads no mass on them: the objective becomes the ranking the
+/// evaluator scores, where seen items are never candidates. A finite penalty keeps them as
+/// candidates whose share of the softmax (and of its gradient) is scaled by exp(-penalty).
 torch::Tensor batch_loss(SequentialModel::Impl& m, const Loss& loss, const ItemScorer& scorer, const TrainBatch& batch,
-                         int64_t* n, double future_weight = 0.0, bool exclude_seen = false);
+                         int64_t* n, double future_weight = 0.0, double seen_penalty = 0.0);
 
-/// The seen-item mask of the kept positions `keep` of a [B, L] batch of left-padded histories:
-/// items [N, L] (each position's history, later columns and the position's own `targets` [N] set
-/// to the padding id 0) and weights [N, L] (kSeenMask where an item is masked, else 0).
-RepeatBonus seen_mask(const torch::Tensor& items, const torch::Tensor& keep, const torch::Tensor& targets);
+/// The seen-item penalty of the kept positions `keep` of a [B, L] batch of left-padded histories:
+/// items [N, L] (each position's history, later columns, repeated occurrences of an item and the
+/// position's own `targets` [N] set to the padding id 0) and weights [N, L] (`weight` where an item
+/// is penalised, else 0).
+RepeatBonus seen_mask(const torch::Tensor& items, const torch::Tensor& keep, const torch::Tensor& targets,
+                      float weight);
 /// What a masked item's score gets added (finite so that 0 x mask stays 0).
 constexpr float kSeenMask = -1e4f;
+/// The seen_penalty of a model config: its seen_penalty, or infinity with exclude_seen (InvalidInput
+/// when both are given).
+double seen_penalty(const nlohmann::json& c);
 
 /// What a trainer steps through: the model, its training sequences with their target flags, and
 /// the objective with the scorer it asks (shared by the centralised and the federated trainer).
@@ -96,14 +104,14 @@ class TrainingSet {
         loss_(make_training_loss(c, train)),
         scorer_(m, train.n_items()),
         future_weight_(c.value("future_weight", 0.0)),
-        exclude_seen_(c.value("exclude_seen", false)) {
+        seen_penalty_(seen_penalty(c)) {
     seqs_.future_targets = c.value("future_targets", int64_t{0});
   }
   /// The mean loss over the target positions of the sequences `batch` (indices into sequences();
   /// their number in *n); undefined when they have none.
   torch::Tensor loss(const std::vector<std::size_t>& batch, int64_t* n) {
     return batch_loss(m_, *loss_, scorer_, make_batch(m_, log_, seqs_, batch, is_target_), n, future_weight_,
-                      exclude_seen_);
+                      seen_penalty_);
   }
   TrainingSequences& sequences() { return seqs_; }
   const TrainingSequences& sequences() const { return seqs_; }
@@ -116,7 +124,7 @@ class TrainingSet {
   std::unique_ptr<Loss> loss_;
   TrainingScorer scorer_;
   double future_weight_;
-  bool exclude_seen_;
+  double seen_penalty_;
 };
 
 }  // namespace driftrec::nn

@@ -44,6 +44,8 @@ namespace {
 constexpr int64_t kAutoSoftmaxMaxItems = 16384;
 constexpr int64_t kAutoSoftmaxChunk = 4096;
 constexpr int64_t kAutoNegatives = 4096;
+/// repeat: auto turns the repeat head on from this share of training targets already in the history.
+constexpr double kAutoRepeatShare = 0.05;
 
 /// `loss: auto`, the size rule of docs/design-notes.md ("Training cost"): the full softmax (exact;
 /// streamed in chunks of kAutoSoftmaxChunk items above that many, never slower there and flat in
@@ -176,12 +178,20 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
       bool_param("item_bias", false,
                  "a learned bias per item (and per attribute, with attributes) added to its score, as BERT4Rec's "
                  "output layer has: the last coordinate of the user state is fixed at 1 (one of dim's coordinates)"),
-      bool_param("repeat", false,
-                 "repeat-aware score: items already in the history get a learned bonus by behaviour type and recency, "
-                 "gated by the user state (for data where users come back to items, e.g. buying what they viewed)"),
+      string_param("repeat", "false",
+                   "repeat-aware score: items already in the history get a learned bonus by behaviour type and "
+                   "recency, gated by the user state (for data where users come back to items, e.g. buying what "
+                   "they viewed); auto = on when at least 5% of the training targets are items the user had "
+                   "before, saved resolved",
+                   {"false", "true", "auto"}),
       bool_param("exclude_seen", false,
                  "train on the ranking that evaluation and serving ask for: items already in a position's history "
                  "(except its own target) are left out of that position's softmax and negatives"),
+      float_param("seen_penalty", 0.0,
+                  "training: subtracted from the score of each item already in a position's history (except its "
+                  "target), so seen items stay in the softmax with exp(-this) of their share: between plain training "
+                  "(0) and exclude_seen (infinite)",
+                  0.0, 1e3),
       bool_param("category_softmax", false,
                  "class-factored output: score = log p(category | state) + log p(item | category, state) over the "
                  "items' categories (Goodman 2001), each item's within-category bias starting at the log of "
@@ -197,7 +207,7 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
                   0.0, 10000.0),
       string_param("target_behaviors", "",
                    "comma-separated behaviours the model learns to predict (e.g. buy); inputs keep every behaviour "
-                   "(empty = all)"),
+                   "(empty = the split's target behaviours, --targets; all when it names none; saved resolved)"),
       float_param("dp_epsilon", 0.0,
                   "user-level differential privacy budget: DP-SGD over users (0 = not private; needs a fixed "
                   "max_len and uniform sampling; no validation, the last epoch is released)",
@@ -345,6 +355,21 @@ void resolve_data_settings(nlohmann::json& c, const data::Dataset& train, const 
              std::to_string(lengths.size()) + " training histories)");
   }
   if (c["loss"] == "auto") resolve_auto_loss(c, train.n_items() - 1, who);
+  if (c["target_behaviors"] == "" && !train.target_behaviors.empty()) {
+    std::string names;
+    for (const auto& b : train.target_behaviors) names += (names.empty() ? "" : ",") + b;
+    c["target_behaviors"] = names;
+    log_info(who + "target_behaviors " + names + " from the split's targets");
+  }
+  if (c["repeat"] == "auto") {
+    const double share = repeat_share(train, target_behaviors(train, c["target_behaviors"], who));
+    c["repeat"] = share >= kAutoRepeatShare ? "true" : "false";
+    std::ostringstream os;
+    os << who << "repeat " << c["repeat"].get<std::string>() << ": " << 100.0 * share
+       << "% of the training targets are items the user had before (repeat: auto, on from " << 100.0 * kAutoRepeatShare
+       << "%)";
+    log_info(os.str());
+  }
   if (c["samples"] == "auto") resolve_auto_samples(c, lengths, who);
   if (stride_from_data)
     c["prefix_stride"] = auto_prefix_stride(mean_prefix_context(lengths, c["max_len"].get<int64_t>()),
@@ -362,6 +387,10 @@ void check_private_config(const nlohmann::json& c, const std::string& who) {
     throw InvalidInput(who +
                        "a private fit needs sampling: uniform (popularity-based negatives come from the "
                        "training counts, outside the privacy accounting)");
+  if (c["repeat"] == "auto")
+    throw InvalidInput(who +
+                       "a private fit needs repeat true or false: repeat auto would be chosen from how often the "
+                       "users come back to items, outside the privacy accounting");
 }
 
 }  // namespace
@@ -374,6 +403,7 @@ void SequentialModel::prepare(const data::Dataset& train, const models::FitOptio
   n_items_ = train.n_items();
   n_users_ = train.n_users();
   if (privacy::wants_dp(config_)) check_private_config(config_, who);
+  seen_penalty(config_);  // refuses a contradictory pair before any work
   resolve_data_settings(config_, train, who);
   configure_side_information(train, *impl_, config_, kind_, who);
   impl_->build(config_, n_items_);

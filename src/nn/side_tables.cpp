@@ -7,6 +7,7 @@
 #include <cmath>
 #include <sstream>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "driftrec/core/error.h"
 #include "driftrec/core/log.h"
@@ -142,7 +143,7 @@ void configure_side_information(const data::Dataset& train, SequentialModel::Imp
   m.n_behaviors =
       c["behavior_embedding"].get<bool>() ? static_cast<int64_t>(std::max<std::size_t>(1, train.behaviors.size())) : 0;
   m.repeat_behaviors =
-      c["repeat"].get<bool>() ? static_cast<int64_t>(std::max<std::size_t>(1, train.behaviors.size())) : 0;
+      c["repeat"] == "true" ? static_cast<int64_t>(std::max<std::size_t>(1, train.behaviors.size())) : 0;
   m.gaps = c["time_gaps"].get<bool>();
   m.times = (kind == "hstu" || (kind == "crossdomain" && c["encoder"] == "hstu")) && c["time_bias"].get<bool>() &&
             train.has_clock;
@@ -176,6 +177,25 @@ std::vector<char> target_behaviors(const data::Dataset& train, const std::string
     }
   }
   return is_target;
+}
+
+double repeat_share(const data::Dataset& train, const std::vector<char>& is_target) {
+  const auto& log = train.log;
+  std::int64_t targets = 0, repeats = 0;
+  std::unordered_set<std::int32_t> seen;
+  for (std::int32_t u = 1; u < train.n_users(); ++u) {
+    seen.clear();
+    for (auto r = log.user_begin(u); r < log.user_end(u); ++r) {
+      const auto i = static_cast<std::size_t>(r);
+      const auto b = static_cast<std::size_t>(log.behavior[i]);
+      if (b < is_target.size() && is_target[b]) {
+        ++targets;
+        repeats += seen.count(log.item[i]) ? 1 : 0;
+      }
+      seen.insert(log.item[i]);
+    }
+  }
+  return targets > 0 ? static_cast<double>(repeats) / static_cast<double>(targets) : 0.0;
 }
 
 // The content tower's tables from the training data and the configured files.

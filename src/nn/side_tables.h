@@ -23,4 +23,9 @@ void prepare_content(const data::Dataset& train, SequentialModel::Impl& m, const
 /// comma-separated names. Throws InvalidInput naming an unknown behaviour.
 std::vector<char> target_behaviors(const data::Dataset& train, const std::string& spec, const std::string& who);
 
+/// The share of the training events of a target behaviour (`is_target`, by behaviour index) whose
+/// item the user had already had an event with (any behaviour) earlier in the log: how often
+/// users come back to an item (0 when there are no target events).
+double repeat_share(const data::Dataset& train, const std::vector<char>& is_target);
+
 }  // namespace driftrec::nn

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include "../unit/small_split.h"
@@ -12,6 +13,8 @@
 using namespace driftrec;
 
 namespace {
+
+const double kMask = std::numeric_limits<double>::infinity();  // exclude_seen's penalty
 
 const test::SmallSplit& seen_data() {
   static const test::SmallSplit d(60, 40, 4, 5);
@@ -34,16 +37,16 @@ TEST(SeenItems, TheMaskIsEachPositionsHistoryWithoutItsTarget) {
   const auto items = torch::tensor({{0, 2, 3, 2}, {5, 6, 7, 8}}, torch::kLong);
   const auto keep = torch::tensor({2, 3, 5}, torch::kLong);
   const auto targets = torch::tensor({2, 4, 5}, torch::kLong);
-  const auto m = nn::seen_mask(items, keep, targets);
-  // (0, 2): history {2, 3}, target 2 stays a candidate; (0, 3): 2, 3, 2 all masked; (1, 1): 5 is the
-  // target, 6 is masked; later columns are never in the mask.
-  const auto want = torch::tensor({{0, 0, 3, 0}, {0, 2, 3, 2}, {0, 6, 0, 0}}, torch::kLong);
+  const auto m = nn::seen_mask(items, keep, targets, nn::kSeenMask);
+  // (0, 2): history {2, 3}, target 2 stays a candidate; (0, 3): 2 and 3 masked, the second 2 is
+  // not a column of its own; (1, 1): 5 is the target, 6 is masked; later columns are never in the mask.
+  const auto want = torch::tensor({{0, 0, 3, 0}, {0, 2, 3, 0}, {0, 6, 0, 0}}, torch::kLong);
   EXPECT_TRUE(torch::equal(m.items, want)) << m.items;
   EXPECT_TRUE(torch::equal(m.weights, want.ne(0).to(torch::kFloat) * nn::kSeenMask));
   // As a bonus it leaves the targets' scores alone and pushes the masked items out of every softmax.
   EXPECT_TRUE(torch::equal(m.of(targets), torch::zeros({3})));
   const auto dense = m.dense(10);
-  EXPECT_LT(dense[1][2].item<float>(), -1e4f);  // item 2 twice in row (0, 3)'s history
+  EXPECT_EQ(dense[1][2].item<float>(), nn::kSeenMask);  // item 2 twice in row (0, 3)'s history, once penalised
   EXPECT_EQ(dense[0][2].item<float>(), 0.0f);
 }
 
@@ -60,8 +63,8 @@ TEST(SeenItems, TheLossIsTheSoftmaxOverItemsNotSeenBefore) {
     torch::NoGradGuard g;
     int64_t n = 0;
     const auto loss = nn::make_loss(loss_name, 1, "uniform", {});
-    const double got = nn::batch_loss(b.m, *loss, scorer, batch, &n, 0.0, true).item<double>();
-    const double plain = nn::batch_loss(b.m, *loss, scorer, batch, &n, 0.0, false).item<double>();
+    const double got = nn::batch_loss(b.m, *loss, scorer, batch, &n, 0.0, kMask).item<double>();
+    const double plain = nn::batch_loss(b.m, *loss, scorer, batch, &n, 0.0, 0.0).item<double>();
     // By hand, from the full scores.
     const auto feats = batch.inputs.features();
     const auto B = feats.items.size(0), L = feats.items.size(1);
@@ -103,9 +106,59 @@ TEST(SeenItems, TheLossIsTheSoftmaxOverItemsNotSeenBefore) {
         if (!seen.count(i)) sum += logits[r][i].item<double>(), ++count;
       term += logits[r][target].item<double>() - sum / static_cast<double>(count);
     }
-    EXPECT_NEAR(nn::batch_loss(b.m, *smoothed, scorer, batch, &n, 0.0, true).item<double>(),
+    EXPECT_NEAR(nn::batch_loss(b.m, *smoothed, scorer, batch, &n, 0.0, kMask).item<double>(),
                 (want + s * term) / static_cast<double>(rows), 1e-4);
   }
+}
+
+TEST(SeenItems, AFinitePenaltyLowersEachSeenItemsScoreOnce) {
+  // batch_loss with seen_penalty p equals, for each position, the cross-entropy over all items
+  // whose scores are lowered by p for the distinct items of its history except its target; label
+  // smoothing still spreads mass over every item (seen ones stay candidates).
+  const auto& train = seen_data().split.train;
+  Built b("gru4rec", {{"seen_penalty", 1.5}});
+  const nn::TrainingScorer scorer(b.m, train.n_items());
+  const auto seqs = nn::training_sequences(train.log, train.n_users(), b.m.max_len, 16, "");
+  const auto batch = nn::make_batch(b.m, train.log, seqs, seqs.batches.front(), b.is_target);
+  torch::NoGradGuard g;
+  const auto feats = batch.inputs.features();
+  const auto B = feats.items.size(0), L = feats.items.size(1);
+  const auto logits = scorer.scores(b.m.net->encode(feats).reshape({B * L, -1}), torch::Tensor());
+  const double p = 1.5, s = 0.1;
+  double want = 0, smooth = 0;
+  int64_t rows = 0;
+  for (int64_t r = 0; r < B * L; ++r) {
+    const auto target = batch.targets[r].item<int64_t>();
+    if (target == 0) continue;
+    std::set<int64_t> seen;
+    for (int64_t q = 0; q <= r % L; ++q) seen.insert(feats.items[r / L][q].item<int64_t>());
+    seen.erase(0);
+    seen.erase(target);
+    double z = 0, sum = 0;
+    for (int64_t i = 0; i < logits.size(1); ++i) {
+      const double x = logits[r][i].item<double>() - (seen.count(i) ? p : 0.0);
+      z += std::exp(x);
+      if (i > 0) sum += x;
+    }
+    want += std::log(z) - logits[r][target].item<double>();
+    smooth += logits[r][target].item<double>() - sum / static_cast<double>(logits.size(1) - 1);
+    ++rows;
+  }
+  int64_t n = 0;
+  const auto loss = nn::make_loss("softmax", 1, "uniform", {});
+  const double got = nn::batch_loss(b.m, *loss, scorer, batch, &n, 0.0, p).item<double>();
+  ASSERT_EQ(rows, n);
+  EXPECT_NEAR(got, want / static_cast<double>(rows), 1e-4);
+  // Between plain training and the mask.
+  EXPECT_LT(got, nn::batch_loss(b.m, *loss, scorer, batch, &n, 0.0, 0.0).item<double>() - 1e-3);
+  EXPECT_GT(got, nn::batch_loss(b.m, *loss, scorer, batch, &n, 0.0, kMask).item<double>() + 1e-3);
+  const auto smoothed = nn::make_loss("softmax", 1, "uniform", {}, 0, s);
+  EXPECT_NEAR(nn::batch_loss(b.m, *smoothed, scorer, batch, &n, 0.0, p).item<double>(),
+              (want + s * smooth) / static_cast<double>(rows), 1e-4);
+  // The option as a model config gives the same penalty, and refuses to be set with exclude_seen.
+  EXPECT_EQ(nn::seen_penalty(b.c), p);
+  EXPECT_EQ(nn::seen_penalty(Built("gru4rec", {{"exclude_seen", true}}).c), kMask);
+  EXPECT_THROW(nn::seen_penalty(Built("gru4rec", {{"seen_penalty", 1.5}, {"exclude_seen", true}}).c), InvalidInput);
 }
 
 TEST(SeenItems, FutureItemsAlreadySeenAreNoTargets) {
@@ -120,7 +173,7 @@ TEST(SeenItems, FutureItemsAlreadySeenAreNoTargets) {
   const auto loss = nn::make_loss("softmax", 1, "uniform", {});
   torch::NoGradGuard g;
   int64_t n = 0;
-  const double next = nn::batch_loss(b.m, *loss, scorer, batch, &n, 0.0, true).item<double>();
+  const double next = nn::batch_loss(b.m, *loss, scorer, batch, &n, 0.0, kMask).item<double>();
   // Every position's future item := one item of its window, kept where the position has seen it.
   const auto items = batch.inputs.features().items;
   const auto L = items.size(1);
@@ -133,8 +186,8 @@ TEST(SeenItems, FutureItemsAlreadySeenAreNoTargets) {
     if (!seen || f == batch.targets[r].item<int64_t>()) batch.future[r][0] = 0;
   }
   ASSERT_GT(batch.future.ne(0).sum().item<int64_t>(), 0);
-  EXPECT_NEAR(nn::batch_loss(b.m, *loss, scorer, batch, &n, 0.5, true).item<double>(), next, 1e-6);
-  EXPECT_GT(nn::batch_loss(b.m, *loss, scorer, batch, &n, 0.5, false).item<double>(), next + 1e-3);
+  EXPECT_NEAR(nn::batch_loss(b.m, *loss, scorer, batch, &n, 0.5, kMask).item<double>(), next, 1e-6);
+  EXPECT_GT(nn::batch_loss(b.m, *loss, scorer, batch, &n, 0.5, 0.0).item<double>(), next + 1e-3);
 }
 
 TEST(SeenItems, ItemBiasFixesTheStatesLastCoordinateAtOne) {

@@ -1,6 +1,7 @@
 // Side information switches at the model level, and occlusion explanations.
 #include <gtest/gtest.h>
 
+#include "../../src/nn/side_tables.h"
 #include "../unit/test_util.h"
 #include "driftrec/core/error.h"
 #include "driftrec/core/rng.h"
@@ -33,6 +34,16 @@ nlohmann::json base(const std::string& kind = "sasrec") {
                       {"loss", "softmax"}, {"dropout", 0.1}, {"lr", 0.005}, {"warmup_steps", 0}};
   if (kind == "sasrec" || kind == "hstu") c["layers"] = 1;
   return c;
+}
+
+/// A sasrec model fitted on `train` with `cfg`, one thread.
+std::unique_ptr<models::Model> fitted_sasrec(const nlohmann::json& cfg, const data::Dataset& train) {
+  nn::register_neural_models();
+  auto m = models::create_model("sasrec", cfg);
+  models::FitOptions fo;
+  fo.threads = 1;
+  m->fit(train, fo);
+  return m;
 }
 
 std::vector<float> scores_after_fit(const std::string& kind, const nlohmann::json& cfg, const data::Dataset& train,
@@ -146,7 +157,7 @@ TEST(TargetBehaviors, OnlyTheChosenBehavioursAreLearnedAsTargets) {
   }
   const auto ds = b.finish();
   const auto x = ds.items.find("x"), y = ds.items.find("y"), z = ds.items.find("z");
-  auto top_after_x = [&](const std::string& targets) {
+  auto top_after_x = [&](const std::string& targets, const data::Dataset& train) {
     nn::register_neural_models();
     auto cfg = base();
     cfg["epochs"] = 40;
@@ -157,7 +168,7 @@ TEST(TargetBehaviors, OnlyTheChosenBehavioursAreLearnedAsTargets) {
     auto m = models::create_model("sasrec", cfg);
     models::FitOptions fo;
     fo.threads = 1;
-    m->fit(ds, fo);
+    m->fit(train, fo);
     models::RecommendOptions ro;
     ro.exclude_seen = false;
     const std::vector<data::Event> h = {
@@ -165,8 +176,12 @@ TEST(TargetBehaviors, OnlyTheChosenBehavioursAreLearnedAsTargets) {
         {-1, x, 1, static_cast<std::int16_t>(ds.behaviors.find("view")), 0, 1.0f}};
     return m->recommend(m->encode(-1, h), 1, ro).items[0];
   };
-  EXPECT_EQ(top_after_x(""), y);
-  EXPECT_EQ(top_after_x("buy"), z);
+  EXPECT_EQ(top_after_x("", ds), y);
+  EXPECT_EQ(top_after_x("buy", ds), z);
+  // Left empty, the targets are the split's (--targets buy), as the evaluator counts them.
+  auto split_buys = ds;
+  split_buys.target_behaviors = {"buy"};
+  EXPECT_EQ(top_after_x("", split_buys), z);
   nn::register_neural_models();
   auto bad = base();
   bad["target_behaviors"] = "purchase";
@@ -212,10 +227,7 @@ TEST(RepeatHead, LearnsToBuyWhatWasCartedEarlier) {
     cfg["negatives"] = 64;
     cfg["repeat"] = repeat;
     cfg["target_behaviors"] = "buy";
-    auto m = models::create_model("sasrec", cfg);
-    models::FitOptions fo;
-    fo.threads = 1;
-    m->fit(ds, fo);
+    const auto m = fitted_sasrec(cfg, ds);
     int dim = 0;
     EXPECT_EQ(m->item_embeddings(&dim) == nullptr, repeat);
     int hit = 0;
@@ -231,6 +243,52 @@ TEST(RepeatHead, LearnsToBuyWhatWasCartedEarlier) {
   EXPECT_GT(hits(true, "softmax"), 0.9);
   EXPECT_GT(hits(true, "bce"), 0.9);
   EXPECT_LT(hits(false, "sampled"), 0.5);
+}
+
+TEST(RepeatHead, AutoIsOnWhereUsersComeBackToItems) {
+  // Users u0..u9 view p and q, then buy q (a repeat) when even and r (new) when odd; u10 only views.
+  data::DatasetBuilder b;
+  for (int u = 0; u < 10; ++u) {
+    const std::string user = "u" + std::to_string(u);
+    b.add(user, "p", 0, "view");
+    b.add(user, "q", 1, "view");
+    b.add(user, u % 2 == 0 ? "q" : "r", 2, "buy");
+  }
+  b.add("u10", "s", 0, "view");
+  const auto ds = b.finish();
+  std::vector<char> buys(ds.behaviors.size(), 0), all(ds.behaviors.size(), 1);
+  buys[static_cast<std::size_t>(ds.behaviors.find("buy"))] = 1;
+  EXPECT_DOUBLE_EQ(nn::repeat_share(ds, buys), 0.5);        // 5 of 10 buys
+  EXPECT_DOUBLE_EQ(nn::repeat_share(ds, all), 5.0 / 31.0);  // 31 events, the 5 repeated q's
+  EXPECT_DOUBLE_EQ(nn::repeat_share(ds, std::vector<char>(ds.behaviors.size(), 0)), 0.0);
+  auto resolved_repeat = [&](const data::Dataset& train) {
+    nn::register_neural_models();
+    auto cfg = base();
+    cfg["epochs"] = 1;
+    cfg["repeat"] = "auto";
+    const auto m = fitted_sasrec(cfg, train);
+    int dim = 0;
+    EXPECT_EQ(m->item_embeddings(&dim) == nullptr, m->config()["repeat"] == "true");  // the head is built
+    return m->config()["repeat"].get<std::string>();
+  };
+  EXPECT_EQ(resolved_repeat(ds), "true");
+  data::DatasetBuilder once;  // nobody comes back
+  for (int u = 0; u < 10; ++u)
+    for (int t = 0; t < 3; ++t) once.add("u" + std::to_string(u), "i" + std::to_string(3 * u + t), t);
+  EXPECT_EQ(resolved_repeat(once.finish()), "false");
+  // A saved model's boolean (older files) still reads as the same switch.
+  EXPECT_EQ(nn::SequentialModel::params("sasrec").resolve({{"repeat", true}})["repeat"], "true");
+  // A private fit refuses to choose it from the data.
+  auto priv = base();
+  priv["repeat"] = "auto";
+  priv["dp_epsilon"] = 1.0;
+  nn::register_neural_models();
+  try {
+    models::create_model("sasrec", priv)->fit(ds, {});
+    FAIL();
+  } catch (const InvalidInput& e) {
+    EXPECT_NE(std::string(e.what()).find("repeat auto would be chosen from how often"), std::string::npos) << e.what();
+  }
 }
 
 TEST(MaxLen, AutoIsTheHistoryLengthPercentileWithinBounds) {

@@ -68,6 +68,9 @@ TEST(Splits, LeaveOneOutWithTargetBehaviours) {
   EXPECT_EQ(ds.items.name(s.test[0].targets[0]), "d");
   EXPECT_EQ(ds.items.name(s.valid[0].targets[0]), "b");
   EXPECT_EQ(s.train.log.user_length(s.test[0].user), 2);  // a, a before the validation buy
+  // The training data says which behaviours the split counts as targets (models may learn those).
+  EXPECT_EQ(s.train.target_behaviors, std::vector<std::string>{"buy"});
+  EXPECT_TRUE(leave_one_out(ds, {}).train.target_behaviors.empty());
   EXPECT_THROW(behavior_ids(ds, {"teleport"}), NotFound);
 }
 

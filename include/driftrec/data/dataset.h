@@ -70,6 +70,9 @@ struct Dataset {
   InteractionLog log;
   ItemTable item_table;
   bool has_clock = true;  ///< false when timestamps are positions (sequence/pair files)
+  /// The behaviours a split counts as targets (set on its training data by make_split; empty =
+  /// every behaviour): what a model that predicts "the split's targets" learns.
+  std::vector<std::string> target_behaviors;
 
   std::int32_t n_users() const { return users.size(); }  ///< slots including padding
   std::int32_t n_items() const { return items.size(); }  ///< slots including padding
