@@ -70,7 +70,7 @@ struct Dataset {
   InteractionLog log;
   ItemTable item_table;
   bool has_clock = true;  ///< false when timestamps are positions (sequence/pair files)
-  /// The behaviours a split counts as targets (set on its training data by make_split; empty =
+  /// The behaviours a split counts as targets (set on its training data by the split; empty =
   /// every behaviour): what a model that predicts "the split's targets" learns.
   std::vector<std::string> target_behaviors;
 
