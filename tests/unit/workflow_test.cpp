@@ -22,6 +22,7 @@
 #include "driftrec/workflow/recommender.h"
 #include "driftrec/workflow/train.h"
 #include "driftrec/workflow/tune.h"
+#include "test_util.h"
 
 namespace driftrec {
 namespace {
@@ -397,7 +398,8 @@ TEST(ModelReranking, ActiveThresholdFromTheHistogram) {
 }
 
 struct RerankWorld {
-  std::string dir = (fs::temp_directory_path() / "driftrec_model_rerank").string();
+  test::TempDir tmp;  // per process: ctest -j runs this file's tests side by side
+  std::string dir = tmp.file("model");
   data::Dataset data = shop();
   RerankWorld() {
     auto m = models::create_model("itemknn", nlohmann::json::object());
