@@ -29,6 +29,17 @@ struct Built : test::SequentialPieces {
   }
 };
 
+/// By hand: the distinct items of flattened position r's history (columns up to r % L of row r / L
+/// of the [B, L] `items`), without the padding and the position's `target`.
+std::set<int64_t> seen_before(const torch::Tensor& items, int64_t r, int64_t target) {
+  const auto L = items.size(1);
+  std::set<int64_t> seen;
+  for (int64_t p = 0; p <= r % L; ++p) seen.insert(items[r / L][p].item<int64_t>());
+  seen.erase(0);
+  seen.erase(target);
+  return seen;
+}
+
 }  // namespace
 
 TEST(SeenItems, TheMaskIsEachPositionsHistoryWithoutItsTarget) {
@@ -74,10 +85,7 @@ TEST(SeenItems, TheLossIsTheSoftmaxOverItemsNotSeenBefore) {
     for (int64_t r = 0; r < B * L; ++r) {
       const auto target = batch.targets[r].item<int64_t>();
       if (target == 0) continue;
-      std::set<int64_t> seen;
-      for (int64_t p = 0; p <= r % L; ++p) seen.insert(feats.items[r / L][p].item<int64_t>());
-      seen.erase(0);
-      seen.erase(target);
+      const auto seen = seen_before(feats.items, r, target);
       masked += static_cast<int64_t>(seen.size());
       double z = 0;
       for (int64_t i = 0; i < logits.size(1); ++i)
@@ -96,9 +104,7 @@ TEST(SeenItems, TheLossIsTheSoftmaxOverItemsNotSeenBefore) {
     for (int64_t r = 0; r < B * L; ++r) {
       const auto target = batch.targets[r].item<int64_t>();
       if (target == 0) continue;
-      std::set<int64_t> seen;
-      for (int64_t p = 0; p <= r % L; ++p) seen.insert(feats.items[r / L][p].item<int64_t>());
-      seen.erase(target);
+      auto seen = seen_before(feats.items, r, target);
       seen.insert(0);  // the padding is no candidate either
       double sum = 0;
       int64_t count = 0;
@@ -130,10 +136,7 @@ TEST(SeenItems, AFinitePenaltyLowersEachSeenItemsScoreOnce) {
   for (int64_t r = 0; r < B * L; ++r) {
     const auto target = batch.targets[r].item<int64_t>();
     if (target == 0) continue;
-    std::set<int64_t> seen;
-    for (int64_t q = 0; q <= r % L; ++q) seen.insert(feats.items[r / L][q].item<int64_t>());
-    seen.erase(0);
-    seen.erase(target);
+    const auto seen = seen_before(feats.items, r, target);
     double z = 0, sum = 0;
     for (int64_t i = 0; i < logits.size(1); ++i) {
       const double x = logits[r][i].item<double>() - (seen.count(i) ? p : 0.0);

@@ -158,17 +158,13 @@ TEST(TargetBehaviors, OnlyTheChosenBehavioursAreLearnedAsTargets) {
   const auto ds = b.finish();
   const auto x = ds.items.find("x"), y = ds.items.find("y"), z = ds.items.find("z");
   auto top_after_x = [&](const std::string& targets, const data::Dataset& train) {
-    nn::register_neural_models();
     auto cfg = base();
     cfg["epochs"] = 40;
     cfg["dropout"] = 0.0;
     cfg["lr"] = 0.01;
     cfg["behavior_embedding"] = true;
     cfg["target_behaviors"] = targets;
-    auto m = models::create_model("sasrec", cfg);
-    models::FitOptions fo;
-    fo.threads = 1;
-    m->fit(train, fo);
+    const auto m = fitted_sasrec(cfg, train);
     models::RecommendOptions ro;
     ro.exclude_seen = false;
     const std::vector<data::Event> h = {
@@ -218,7 +214,6 @@ TEST(RepeatHead, LearnsToBuyWhatWasCartedEarlier) {
   b.add("extra", "i0", 0, "buy");  // "buy" must exist as a behaviour either way
   const auto ds = b.finish();
   auto hits = [&](bool repeat, const std::string& loss) {
-    nn::register_neural_models();
     auto cfg = base();
     cfg["epochs"] = 20;
     cfg["batch_size"] = 32;
@@ -262,7 +257,6 @@ TEST(RepeatHead, AutoIsOnWhereUsersComeBackToItems) {
   EXPECT_DOUBLE_EQ(nn::repeat_share(ds, all), 5.0 / 31.0);  // 31 events, the 5 repeated q's
   EXPECT_DOUBLE_EQ(nn::repeat_share(ds, std::vector<char>(ds.behaviors.size(), 0)), 0.0);
   auto resolved_repeat = [&](const data::Dataset& train) {
-    nn::register_neural_models();
     auto cfg = base();
     cfg["epochs"] = 1;
     cfg["repeat"] = "auto";
