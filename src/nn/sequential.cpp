@@ -1,4 +1,4 @@
-// Supervised fit of the sequential models: parameters, data-derived settings, and the choice of
+// Supervised fit of the sequential models: parameters (settings from the data: data_settings.h), and the choice of
 // trainer: EpochTrainer (epoch_trainer.h: batched steps, data-parallel over ranks, or DP-SGD over
 // users) or, for a federated fit (fed_rounds > 0), FederatedTrainer (federated_trainer.h).
 #include "driftrec/nn/sequential.h"
@@ -17,6 +17,7 @@
 #include "batches.h"
 #include "checkpoint.h"
 #include "data_parallel.h"
+#include "data_settings.h"
 #include "driftrec/core/error.h"
 #include "driftrec/core/log.h"
 #include "driftrec/core/rng.h"
@@ -38,53 +39,9 @@ namespace driftrec::nn {
 
 namespace {
 
-/// loss=auto (docs/design-notes.md, "Training cost"): the largest catalogue trained with the full
-/// softmax, the chunk it streams in (and the catalogue size above which it does), and the shared
-/// uniform negatives of the sampled softmax above that limit.
-constexpr int64_t kAutoSoftmaxMaxItems = 16384;
-constexpr int64_t kAutoSoftmaxChunk = 4096;
-constexpr int64_t kAutoNegatives = 4096;
-/// repeat: auto turns the repeat head on from this share of training targets already in the history.
-constexpr double kAutoRepeatShare = 0.05;
-
-/// `loss: auto`, the size rule of docs/design-notes.md ("Training cost"): the full softmax (exact;
-/// streamed in chunks of kAutoSoftmaxChunk items above that many, never slower there and flat in
-/// memory) up to softmax_max_items items; above that the sampled softmax with kAutoNegatives
-/// uniform negatives shared by the batch and the lazily updated item table, whose cost per step
-/// does not grow with the catalogue (on Beauty within 1.5% of the full softmax's validation NDCG@10). Written back
-/// into the config, so model.json says what was trained.
-void resolve_auto_loss(nlohmann::json& c, int64_t items, const std::string& who) {
-  if (items <= c["softmax_max_items"].get<int64_t>()) {
-    c["loss"] = "softmax";
-    if (c["softmax_chunk"].get<int64_t>() == 0 && items > kAutoSoftmaxChunk) c["softmax_chunk"] = kAutoSoftmaxChunk;
-  } else {
-    c["loss"] = "sampled";
-    c["sampling"] = "uniform";
-    c["negatives"] = kAutoNegatives;
-    c["sparse_items"] = true;
-  }
-  log_info(
-      who + "loss " + c["loss"].get<std::string>() +
-      (c["loss"] == "sampled" ? " (" + std::to_string(kAutoNegatives) + " uniform negatives, lazy item table)" : "") +
-      " for " + std::to_string(items) + " items (loss: auto, full softmax up to " +
-      std::to_string(c["softmax_max_items"].get<int64_t>()) + ")");
-}
-
-}  // namespace
-
-namespace {
-
 const std::vector<std::string> kKinds = {"sasrec", "gru4rec", "caser", "hstu", "crossdomain"};
 
 }  // namespace
-
-int64_t auto_max_len(std::vector<int64_t> lengths) {
-  if (lengths.empty()) return 50;
-  std::sort(lengths.begin(), lengths.end());
-  const auto k = static_cast<std::size_t>(std::ceil(0.99 * static_cast<double>(lengths.size()))) - 1;
-  const int64_t p99 = lengths[std::min(k, lengths.size() - 1)];
-  return std::clamp<int64_t>((p99 + 49) / 50 * 50, 50, 200);
-}
 
 namespace {
 
@@ -316,84 +273,6 @@ SequentialModel::SequentialModel(std::string kind, const nlohmann::json& config)
 }
 
 SequentialModel::~SequentialModel() = default;
-
-namespace {
-
-/// `samples: auto` (docs/design-notes.md, "Prefix samples"): whole sequences for private and
-/// federated fits, which count users; otherwise prefix samples with their encoding cost bounded by
-/// prefix_max_context events per target on average. With prefix_stride 0 the stride grows with the
-/// windows (ceil(mean window / prefix_max_context)), so it is always prefixes; with a fixed stride,
-/// prefixes while the mean window over that stride is within the bound, else whole sequences.
-/// Written back into the config (samples, prefix_stride).
-void resolve_auto_samples(nlohmann::json& c, const std::vector<int64_t>& lengths, const std::string& who) {
-  const double context = mean_prefix_context(lengths, c["max_len"].get<int64_t>());
-  const auto max_context = c["prefix_max_context"].get<int64_t>();
-  const bool counted = privacy::wants_dp(c) || c["fed_rounds"].get<int64_t>() > 0;
-  int64_t stride = c["prefix_stride"].get<int64_t>();
-  if (stride == 0) stride = auto_prefix_stride(context, max_context);
-  const bool prefixes = !counted && context / static_cast<double>(stride) <= static_cast<double>(max_context);
-  c["samples"] = prefixes ? "prefixes" : "sequences";
-  if (prefixes) c["prefix_stride"] = stride;
-  log_info(who + "samples " + c["samples"].get<std::string>() +
-           (prefixes ? " every " + std::to_string(stride) + " position(s)" : std::string()) +
-           ": a training position's window holds " + std::to_string(context) +
-           " events on average (samples: auto, at most " + std::to_string(max_context) + " encoded per target" +
-           (counted ? "; private/federated: sequences" : "") + ")");
-}
-
-/// Size settings taken from the data (saved resolved in the config): max_len 0, loss and samples "auto".
-void resolve_data_settings(nlohmann::json& c, const data::Dataset& train, const std::string& who) {
-  // Training events of each user who has any (for max_len 0, samples auto, prefix_stride 0).
-  std::vector<int64_t> lengths;
-  const bool stride_from_data = c["samples"] == "prefixes" && c["prefix_stride"].get<int64_t>() == 0;
-  if (c["max_len"].get<int64_t>() == 0 || c["samples"] == "auto" || stride_from_data)
-    for (std::int32_t u = 1; u < train.n_users(); ++u)
-      if (train.log.user_length(u) > 0) lengths.push_back(train.log.user_length(u));
-  if (c["max_len"].get<int64_t>() == 0) {
-    c["max_len"] = auto_max_len(lengths);
-    log_info(who + "max_len " + std::to_string(c["max_len"].get<int64_t>()) + " from the data (" +
-             std::to_string(lengths.size()) + " training histories)");
-  }
-  if (c["loss"] == "auto") resolve_auto_loss(c, train.n_items() - 1, who);
-  if (c["target_behaviors"] == "" && !train.target_behaviors.empty()) {
-    std::string names;
-    for (const auto& b : train.target_behaviors) names += (names.empty() ? "" : ",") + b;
-    c["target_behaviors"] = names;
-    log_info(who + "target_behaviors " + names + " from the split's targets");
-  }
-  if (c["repeat"] == "auto") {
-    const double share = repeat_share(train, target_behaviors(train, c["target_behaviors"], who));
-    c["repeat"] = share >= kAutoRepeatShare ? "true" : "false";
-    std::ostringstream os;
-    os << who << "repeat " << c["repeat"].get<std::string>() << ": " << 100.0 * share
-       << "% of the training targets are items the user had before (repeat: auto, on from " << 100.0 * kAutoRepeatShare
-       << "%)";
-    log_info(os.str());
-  }
-  if (c["samples"] == "auto") resolve_auto_samples(c, lengths, who);
-  if (stride_from_data)
-    c["prefix_stride"] = auto_prefix_stride(mean_prefix_context(lengths, c["max_len"].get<int64_t>()),
-                                            c["prefix_max_context"].get<int64_t>());
-}
-
-/// A private fit's settings must not come from the data outside the accounting: refuses max_len 0
-/// (from the histories' lengths) and popularity-based negatives (from the items' counts).
-void check_private_config(const nlohmann::json& c, const std::string& who) {
-  if (c["max_len"].get<int64_t>() == 0)
-    throw InvalidInput(who +
-                       "a private fit (dp_epsilon/dp_noise) needs a fixed max_len: max_len 0 would be chosen "
-                       "from the users' history lengths, outside the privacy accounting");
-  if (c["loss"] == "sampled" && c["sampling"] != "uniform")
-    throw InvalidInput(who +
-                       "a private fit needs sampling: uniform (popularity-based negatives come from the "
-                       "training counts, outside the privacy accounting)");
-  if (c["repeat"] == "auto")
-    throw InvalidInput(who +
-                       "a private fit needs repeat true or false: repeat auto would be chosen from how often the "
-                       "users come back to items, outside the privacy accounting");
-}
-
-}  // namespace
 
 void SequentialModel::prepare(const data::Dataset& train, const models::FitOptions& options) {
   const std::string who = kind_ + ": ";

@@ -1,6 +1,6 @@
 // Side information of the sequential models, from the training data as the configuration asks:
 // behaviour/repeat/time switches, the cross-domain item domains, the attribute and content tables,
-// and which behaviours are targets of the loss.
+// which behaviours are targets of the loss, and how often users come back to items.
 #include "side_tables.h"
 
 #include <algorithm>
