@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <string>
 
 #include "driftrec/core/error.h"
 #include "driftrec/data/dataset.h"
@@ -144,12 +145,37 @@ RepeatBonus seen_mask(const torch::Tensor& items, const torch::Tensor& keep, con
   return {hist.ne(0).to(torch::kFloat) * weight, hist};
 }
 
-double seen_penalty(const nlohmann::json& c) {
-  const double penalty = c.value("seen_penalty", 0.0);
-  if (!c.value("exclude_seen", false)) return penalty;
-  if (penalty > 0)
+std::optional<double> seen_penalty_setting(const nlohmann::json& c) {
+  const auto it = c.find("seen_penalty");
+  double penalty = 0.0;
+  if (it != c.end() && it->is_number()) {
+    penalty = it->get<double>();
+  } else if (it != c.end() && it->is_string()) {
+    const auto text = it->get<std::string>();
+    if (text == "auto") return std::nullopt;
+    std::size_t used = 0;
+    try {
+      penalty = std::stod(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != text.size())
+      throw InvalidInput("seen_penalty must be a number >= 0 or auto, got '" + text + "'");
+  } else if (it != c.end()) {
+    throw InvalidInput("seen_penalty must be a number >= 0 or auto, got " + it->dump());
+  }
+  if (!(penalty >= 0.0 && penalty <= 1e3))
+    throw InvalidInput("seen_penalty must be within [0, 1000], got " + std::to_string(penalty));
+  if (penalty > 0 && c.value("exclude_seen", false))
     throw InvalidInput("seen_penalty and exclude_seen both set: exclude_seen is the infinite penalty, give one");
-  return std::numeric_limits<double>::infinity();
+  return penalty;
+}
+
+double seen_penalty(const nlohmann::json& c) {
+  const auto penalty = seen_penalty_setting(c);
+  if (c.value("exclude_seen", false)) return std::numeric_limits<double>::infinity();
+  if (!penalty) throw InvalidInput("seen_penalty auto is read from the training data: the fit resolves it first");
+  return *penalty;
 }
 
 torch::Tensor batch_loss(SequentialModel::Impl& m, const Loss& loss, const ItemScorer& scorer, const TrainBatch& batch,

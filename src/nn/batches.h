@@ -1,6 +1,7 @@
 #pragma once
 // Training batches of the sequential models (batches.cpp). Internal to src/nn.
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "driftrec/core/rng.h"
@@ -87,9 +88,13 @@ RepeatBonus seen_mask(const torch::Tensor& items, const torch::Tensor& keep, con
                       float weight);
 /// What a masked item's score gets added (finite so that 0 x mask stays 0).
 constexpr float kSeenMask = -1e4f;
-/// The seen_penalty of a model config: its seen_penalty, or infinity with exclude_seen (InvalidInput
-/// when both are given).
+/// The seen_penalty of a resolved model config: its seen_penalty, or infinity with exclude_seen
+/// (InvalidInput when a positive penalty and exclude_seen are both given, or when seen_penalty is
+/// still `auto`, which resolve_data_settings reads from the training data).
 double seen_penalty(const nlohmann::json& c);
+/// The config's seen_penalty as a number (a number, or a string holding one, in [0, 1000]); nullopt
+/// for `auto`. Refuses anything else and a positive penalty beside exclude_seen (InvalidInput).
+std::optional<double> seen_penalty_setting(const nlohmann::json& c);
 
 /// What a trainer steps through: the model, its training sequences with their target flags, and
 /// the objective with the scorer it asks (shared by the centralised and the federated trainer).

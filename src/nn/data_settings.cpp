@@ -23,6 +23,11 @@ constexpr int64_t kAutoSoftmaxChunk = 4096;
 constexpr int64_t kAutoNegatives = 4096;
 /// repeat: auto turns the repeat head on from this share of training targets already in the history.
 constexpr double kAutoRepeatShare = 0.05;
+/// seen_penalty: auto (docs/design-notes.md, "Seen items as negatives"): this penalty where a training
+/// position's window covers at least kAutoSeenCoverage of the catalogue on average (and users do not
+/// come back to items: a repeat share under kAutoRepeatShare), else none.
+constexpr double kAutoSeenPenalty = 2.0;
+constexpr double kAutoSeenCoverage = 0.01;
 
 /// `loss: auto`, the size rule of docs/design-notes.md ("Training cost"): the full softmax (exact;
 /// streamed in chunks of kAutoSoftmaxChunk items above that many, never slower there and flat in
@@ -69,6 +74,31 @@ void resolve_auto_samples(nlohmann::json& c, const std::vector<int64_t>& lengths
            (counted ? "; private/federated: sequences" : "") + ")");
 }
 
+/// `seen_penalty: auto`: kAutoSeenPenalty when the mean window of a training position (events before
+/// it, at most max_len) is at least kAutoSeenCoverage of the real items and the repeat share is under
+/// kAutoRepeatShare; 0 otherwise, and 0 beside exclude_seen (the infinite penalty it already asks
+/// for). Written back as the number.
+void resolve_auto_seen_penalty(nlohmann::json& c, const std::vector<int64_t>& lengths, int64_t items, double repeats,
+                               const std::string& who) {
+  std::ostringstream os;
+  if (c.value("exclude_seen", false)) {
+    c["seen_penalty"] = "0";
+    log_info(who + "seen_penalty 0: exclude_seen masks the seen items (seen_penalty: auto)");
+    return;
+  }
+  const double window = mean_prefix_context(lengths, c["max_len"].get<int64_t>());
+  const double coverage = window / static_cast<double>(std::max<int64_t>(1, items));
+  const bool on = coverage >= kAutoSeenCoverage && repeats < kAutoRepeatShare;
+  os << (on ? kAutoSeenPenalty : 0.0);
+  c["seen_penalty"] = os.str();
+  os.str("");
+  os << who << "seen_penalty " << c["seen_penalty"].get<std::string>() << ": a training position's window covers "
+     << 100.0 * coverage << "% of the " << items << " items, " << 100.0 * repeats
+     << "% of the training targets are repeats (seen_penalty: auto, " << kAutoSeenPenalty << " from "
+     << 100.0 * kAutoSeenCoverage << "% coverage with under " << 100.0 * kAutoRepeatShare << "% repeats)";
+  log_info(os.str());
+}
+
 }  // namespace
 
 int64_t auto_max_len(std::vector<int64_t> lengths) {
@@ -80,10 +110,11 @@ int64_t auto_max_len(std::vector<int64_t> lengths) {
 }
 
 void resolve_data_settings(nlohmann::json& c, const data::Dataset& train, const std::string& who) {
-  // Training events of each user who has any (for max_len 0, samples auto, prefix_stride 0).
+  // Training events of each user who has any (max_len 0, samples auto, prefix_stride 0, seen_penalty auto).
   std::vector<int64_t> lengths;
   const bool stride_from_data = c["samples"] == "prefixes" && c["prefix_stride"].get<int64_t>() == 0;
-  if (c["max_len"].get<int64_t>() == 0 || c["samples"] == "auto" || stride_from_data)
+  const bool penalty_from_data = !seen_penalty_setting(c).has_value();
+  if (c["max_len"].get<int64_t>() == 0 || c["samples"] == "auto" || stride_from_data || penalty_from_data)
     for (std::int32_t u = 1; u < train.n_users(); ++u)
       if (train.log.user_length(u) > 0) lengths.push_back(train.log.user_length(u));
   if (c["max_len"].get<int64_t>() == 0) {
@@ -98,8 +129,11 @@ void resolve_data_settings(nlohmann::json& c, const data::Dataset& train, const 
     c["target_behaviors"] = names;
     log_info(who + "target_behaviors " + names + " from the split's targets");
   }
+  double share = -1;  // the repeat share, computed once for repeat and seen_penalty auto
+  if (c["repeat"] == "auto" || penalty_from_data)
+    share = repeat_share(train, target_behaviors(train, c["target_behaviors"], who));
+  if (penalty_from_data) resolve_auto_seen_penalty(c, lengths, train.n_items() - 1, share, who);
   if (c["repeat"] == "auto") {
-    const double share = repeat_share(train, target_behaviors(train, c["target_behaviors"], who));
     c["repeat"] = share >= kAutoRepeatShare ? "true" : "false";
     std::ostringstream os;
     os << who << "repeat " << c["repeat"].get<std::string>() << ": " << 100.0 * share
@@ -126,6 +160,10 @@ void check_private_config(const nlohmann::json& c, const std::string& who) {
     throw InvalidInput(who +
                        "a private fit needs repeat true or false: repeat auto would be chosen from how often the "
                        "users come back to items, outside the privacy accounting");
+  if (!seen_penalty_setting(c))
+    throw InvalidInput(who +
+                       "a private fit needs a number for seen_penalty: seen_penalty auto would be chosen from the "
+                       "users' history lengths and repeats, outside the privacy accounting");
 }
 
 }  // namespace driftrec::nn

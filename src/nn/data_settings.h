@@ -1,8 +1,8 @@
 #pragma once
 // Settings a sequential model's config may leave to the training data ("sizes read from the data"):
-// max_len 0, loss / samples / repeat "auto", prefix_stride 0, target_behaviors left empty. Each is
-// written back into the config, so model.json says what was trained; a private fit refuses those
-// read from the users' data outside the privacy accounting.
+// max_len 0, loss / samples / repeat / seen_penalty "auto", prefix_stride 0, target_behaviors left
+// empty. Each is written back into the config, so model.json says what was trained; a private fit
+// refuses those read from the users' data outside the privacy accounting.
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -18,8 +18,8 @@ constexpr int64_t kAutoSoftmaxMaxItems = 16384;
 void resolve_data_settings(nlohmann::json& c, const data::Dataset& train, const std::string& who);
 
 /// A private fit's settings must not come from the data outside the accounting: refuses max_len 0
-/// (from the histories' lengths), popularity-based negatives (from the items' counts) and repeat
-/// auto (from how often users come back to items). Throws InvalidInput.
+/// (from the histories' lengths), popularity-based negatives (from the items' counts), repeat auto
+/// (from how often users come back to items) and seen_penalty auto (from both). Throws InvalidInput.
 void check_private_config(const nlohmann::json& c, const std::string& who);
 
 }  // namespace driftrec::nn

@@ -144,11 +144,12 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
       bool_param("exclude_seen", false,
                  "train on the ranking that evaluation and serving ask for: items already in a position's history "
                  "(except its own target) are left out of that position's softmax and negatives"),
-      float_param("seen_penalty", 0.0,
-                  "training: subtracted from the score of each item already in a position's history (except its "
-                  "target), so seen items stay in the softmax with exp(-this) of their share: between plain training "
-                  "(0) and exclude_seen (infinite)",
-                  0.0, 1e3),
+      string_param("seen_penalty", "0",
+                   "training: subtracted from the score of each item already in a position's history (except its "
+                   "target), so seen items stay in the softmax with exp(-this) of their share: between plain "
+                   "training (0) and exclude_seen (infinite); a number in [0, 1000], or auto = 2 where a training "
+                   "position's window covers at least 1% of the catalogue on average and fewer than 5% of the "
+                   "training targets are items the user had before, else 0 (saved resolved)"),
       bool_param("category_softmax", false,
                  "class-factored output: score = log p(category | state) + log p(item | category, state) over the "
                  "items' categories (Goodman 2001), each item's within-category bias starting at the log of "
@@ -282,7 +283,7 @@ void SequentialModel::prepare(const data::Dataset& train, const models::FitOptio
   n_items_ = train.n_items();
   n_users_ = train.n_users();
   if (privacy::wants_dp(config_)) check_private_config(config_, who);
-  seen_penalty(config_);  // refuses a contradictory pair before any work
+  seen_penalty_setting(config_);  // refuses a bad value or a contradictory pair before any work
   resolve_data_settings(config_, train, who);
   configure_side_information(train, *impl_, config_, kind_, who);
   impl_->build(config_, n_items_);

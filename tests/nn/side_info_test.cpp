@@ -1,6 +1,7 @@
 // Side information switches at the model level, and occlusion explanations.
 #include <gtest/gtest.h>
 
+#include "../../src/nn/batches.h"
 #include "../../src/nn/side_tables.h"
 #include "../unit/test_util.h"
 #include "driftrec/core/error.h"
@@ -44,6 +45,33 @@ std::unique_ptr<models::Model> fitted_sasrec(const nlohmann::json& cfg, const da
   fo.threads = 1;
   m->fit(train, fo);
   return m;
+}
+
+/// Users u0..u9 view p and q, then buy q (a repeat) when even and r (new) when odd; u10 only views.
+data::Dataset users_coming_back() {
+  data::DatasetBuilder b;
+  for (int u = 0; u < 10; ++u) {
+    const std::string user = "u" + std::to_string(u);
+    b.add(user, "p", 0, "view");
+    b.add(user, "q", 1, "view");
+    b.add(user, u % 2 == 0 ? "q" : "r", 2, "buy");
+  }
+  b.add("u10", "s", 0, "view");
+  return b.finish();
+}
+
+/// A private fit (dp_epsilon 1) of sasrec with `key` set to auto refuses, naming why.
+void expect_private_fit_refuses_auto(const std::string& key, const data::Dataset& train, const std::string& why) {
+  auto priv = base();
+  priv[key] = "auto";
+  priv["dp_epsilon"] = 1.0;
+  nn::register_neural_models();
+  try {
+    models::create_model("sasrec", priv)->fit(train, {});
+    FAIL();
+  } catch (const InvalidInput& e) {
+    EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+  }
 }
 
 std::vector<float> scores_after_fit(const std::string& kind, const nlohmann::json& cfg, const data::Dataset& train,
@@ -241,16 +269,7 @@ TEST(RepeatHead, LearnsToBuyWhatWasCartedEarlier) {
 }
 
 TEST(RepeatHead, AutoIsOnWhereUsersComeBackToItems) {
-  // Users u0..u9 view p and q, then buy q (a repeat) when even and r (new) when odd; u10 only views.
-  data::DatasetBuilder b;
-  for (int u = 0; u < 10; ++u) {
-    const std::string user = "u" + std::to_string(u);
-    b.add(user, "p", 0, "view");
-    b.add(user, "q", 1, "view");
-    b.add(user, u % 2 == 0 ? "q" : "r", 2, "buy");
-  }
-  b.add("u10", "s", 0, "view");
-  const auto ds = b.finish();
+  const auto ds = users_coming_back();
   std::vector<char> buys(ds.behaviors.size(), 0), all(ds.behaviors.size(), 1);
   buys[static_cast<std::size_t>(ds.behaviors.find("buy"))] = 1;
   EXPECT_DOUBLE_EQ(nn::repeat_share(ds, buys), 0.5);        // 5 of 10 buys
@@ -273,16 +292,50 @@ TEST(RepeatHead, AutoIsOnWhereUsersComeBackToItems) {
   // A saved model's boolean (older files) still reads as the same switch.
   EXPECT_EQ(nn::SequentialModel::params("sasrec").resolve({{"repeat", true}})["repeat"], "true");
   // A private fit refuses to choose it from the data.
-  auto priv = base();
-  priv["repeat"] = "auto";
-  priv["dp_epsilon"] = 1.0;
-  nn::register_neural_models();
-  try {
-    models::create_model("sasrec", priv)->fit(ds, {});
-    FAIL();
-  } catch (const InvalidInput& e) {
-    EXPECT_NE(std::string(e.what()).find("repeat auto would be chosen from how often"), std::string::npos) << e.what();
-  }
+  expect_private_fit_refuses_auto("repeat", ds, "repeat auto would be chosen from how often");
+}
+
+TEST(SeenPenalty, AutoFollowsHowMuchOfTheCatalogueAWindowCovers) {
+  auto resolved = [](const data::Dataset& train, const nlohmann::json& extra = nlohmann::json::object()) {
+    auto cfg = base();
+    cfg["epochs"] = 1;
+    cfg["seen_penalty"] = "auto";
+    cfg.update(extra);
+    return fitted_sasrec(cfg, train)->config()["seen_penalty"].get<std::string>();
+  };
+  // 10 users with 12 distinct items each: training positions 2..12 see windows of 1..11 events
+  // (max_len 20), 6 on average; nobody comes back to an item. `extra` more items, each viewed once
+  // by a user of its own, only grow the catalogue.
+  auto users = [](int extra) {
+    data::DatasetBuilder b;
+    for (int u = 0; u < 10; ++u)
+      for (int t = 0; t < 12; ++t) b.add("u" + std::to_string(u), "i" + std::to_string((3 * u + t) % 30), t);
+    for (int k = 30; k < 30 + extra; ++k) b.add("v" + std::to_string(k), "i" + std::to_string(k), 0);
+    return b.finish();
+  };
+  const auto dense = users(0);
+  EXPECT_EQ(resolved(dense), "2");        // 6 of 30 items: 20%
+  EXPECT_EQ(resolved(users(570)), "2");   // 6 of 600: exactly 1%
+  EXPECT_EQ(resolved(users(571)), "0");   // 6 of 601: under 1%
+  EXPECT_EQ(resolved(users(2970)), "0");  // 6 of 3,000: 0.2%
+  // Where users come back to items it stays off: 5 of 31 events repeat an item (16%), though a
+  // window of 1.5 events covers 37.5% of the 4 items.
+  EXPECT_EQ(resolved(users_coming_back()), "0");
+  // exclude_seen already asks for the infinite penalty: auto adds none.
+  EXPECT_EQ(resolved(dense, {{"exclude_seen", true}}), "0");
+  // A number, given as a number or as text (older model files hold a number), is kept as it is;
+  // anything else is refused, and an unresolved auto cannot train.
+  const auto params = nn::SequentialModel::params("sasrec");
+  EXPECT_EQ(nn::seen_penalty(params.resolve({{"seen_penalty", 1.5}})), 1.5);
+  EXPECT_EQ(nn::seen_penalty(params.resolve({{"seen_penalty", "2"}})), 2.0);
+  EXPECT_EQ(nn::seen_penalty(nlohmann::json{{"seen_penalty", 0.5}}), 0.5);
+  EXPECT_EQ(nn::seen_penalty(params.resolve(nlohmann::json::object())), 0.0);
+  EXPECT_THROW(nn::seen_penalty(params.resolve({{"seen_penalty", "two"}})), InvalidInput);
+  EXPECT_THROW(nn::seen_penalty(params.resolve({{"seen_penalty", "2x"}})), InvalidInput);
+  EXPECT_THROW(nn::seen_penalty(params.resolve({{"seen_penalty", -1}})), InvalidInput);
+  EXPECT_THROW(nn::seen_penalty(params.resolve({{"seen_penalty", "auto"}})), InvalidInput);
+  // A private fit refuses to choose it from the data.
+  expect_private_fit_refuses_auto("seen_penalty", dense, "seen_penalty auto would be chosen");
 }
 
 TEST(MaxLen, AutoIsTheHistoryLengthPercentileWithinBounds) {
