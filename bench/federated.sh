@@ -30,8 +30,8 @@ if [[ ${MODEL:-bpr} == sasrec ]]; then
   read -r -a fed_set <<< "${FED_SET:-}"
   cfg=configs/federated/sasrec.yaml
   fed=(--model sasrec --config $cfg "${extra[@]}" "${fed_set[@]}")
-  # Whole sequences, as the recorded centralised rows and the federated clients (which train on them).
-  run "centralised sasrec" --model sasrec --config configs/beauty/sasrec.yaml --set samples=sequences --set filter_mix=0 --set ffn_dim=0 --set weight_average=0 \
+  # Whole sequences, as the recorded centralised rows and the federated clients (which train on them); no seen-item penalty.
+  run "centralised sasrec" --model sasrec --config configs/beauty/sasrec.yaml --set samples=sequences --set filter_mix=0 --set ffn_dim=0 --set weight_average=0 --set seen_penalty=0 \
     --set eval_every=5 --set patience=4 "${extra[@]}"
   run "federated sasrec (full softmax: every item row changes)" "${fed[@]}"
   sampled=(--set loss=sampled --set negatives=256)

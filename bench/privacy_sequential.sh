@@ -32,9 +32,9 @@ row() {  # index, label, train args...
   echo "done: $label (${secs}s)" >&2
 }
 labels=("sasrec, not private" "sasrec DP-SGD path, no noise")
-# The non-private row keeps the whole-sequence settings its recorded figures were measured with
+# The non-private row keeps the whole-sequence settings its recorded figures were measured with, no seen-item penalty
 # (prefix samples, the committed config's since issue #15, are refused for private fits).
-args=("--model sasrec --config configs/beauty/sasrec.yaml --set samples=sequences --set filter_mix=0 --set ffn_dim=0 --set weight_average=0 --set eval_every=5 --set patience=4"
+args=("--model sasrec --config configs/beauty/sasrec.yaml --set samples=sequences --set filter_mix=0 --set ffn_dim=0 --set weight_average=0 --set seen_penalty=0 --set eval_every=5 --set patience=4"
       "--model sasrec --config configs/privacy/sasrec.yaml ${private_set[*]} --set dp_noise=0.001")
 for eps in 16 8 4 2 1; do
   labels+=("sasrec, eps=$eps")

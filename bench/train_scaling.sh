@@ -9,8 +9,8 @@
 # full softmax is out of reach at a million items).
 #   bench/train_scaling.sh DATA NAME [config=configs/beauty/sasrec.yaml] [chunk=4096] [extra train flags...]
 # SAMPLES=prefixes times prefix samples (default: whole sequences, as every recorded row). sasrec's
-# spectral filter, wider feed-forward and weight average (issue #15) are off unless FILTER=1: the recorded
-# rows predate them.
+# spectral filter, wider feed-forward, weight average and seen-item penalty (issue #15) are off unless
+# FILTER=1: the recorded rows predate them (and a seen penalty would send the chunked variant to dense logits).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:?data path}
@@ -36,7 +36,7 @@ for variant in "${variants[@]}"; do
     mixed) flags=(--set loss=sampled --set sampling=mixed --set negatives=1024 --set sparse_items=true) ;;
     *) echo "unknown variant $variant" >&2; exit 2 ;;
   esac
-  [[ $model == sasrec && ${FILTER:-0} != 1 ]] && flags+=(--set filter_mix=0 --set ffn_dim=0 --set weight_average=0)
+  [[ $model == sasrec && ${FILTER:-0} != 1 ]] && flags+=(--set filter_mix=0 --set ffn_dim=0 --set weight_average=0 --set seen_penalty=0)
   /usr/bin/time -f '%e %M' -o "$work/$variant.time" $bin --log-level warn --threads 2 train --data "$data" "${extra[@]}" \
     --model "$model" --config "$config" "${flags[@]}" --set samples="${SAMPLES:-sequences}" --set epochs=1 --set eval_every=0 --no-validation --out "$work/$variant" > /dev/null
   read -r wall kb < "$work/$variant.time"
