@@ -57,9 +57,8 @@ void resolve_auto_loss(nlohmann::json& c, int64_t items, const std::string& who)
 /// prefix_max_context events per target on average. With prefix_stride 0 the stride grows with the
 /// windows (ceil(mean window / prefix_max_context)), so it is always prefixes; with a fixed stride,
 /// prefixes while the mean window over that stride is within the bound, else whole sequences.
-/// Written back into the config (samples, prefix_stride).
-void resolve_auto_samples(nlohmann::json& c, const std::vector<int64_t>& lengths, const std::string& who) {
-  const double context = mean_prefix_context(lengths, c["max_len"].get<int64_t>());
+/// Written back into the config (samples, prefix_stride). `context`: the mean window of a training position.
+void resolve_auto_samples(nlohmann::json& c, double context, const std::string& who) {
   const auto max_context = c["prefix_max_context"].get<int64_t>();
   const bool counted = privacy::wants_dp(c) || c["fed_rounds"].get<int64_t>() > 0;
   int64_t stride = c["prefix_stride"].get<int64_t>();
@@ -74,11 +73,11 @@ void resolve_auto_samples(nlohmann::json& c, const std::vector<int64_t>& lengths
            (counted ? "; private/federated: sequences" : "") + ")");
 }
 
-/// `seen_penalty: auto`: kAutoSeenPenalty when the mean window of a training position (events before
-/// it, at most max_len) is at least kAutoSeenCoverage of the real items and the repeat share is under
+/// `seen_penalty: auto`: kAutoSeenPenalty when `window`, the mean window of a training position (events
+/// before it, at most max_len), is at least kAutoSeenCoverage of the real items and the repeat share is under
 /// kAutoRepeatShare; 0 otherwise, and 0 beside exclude_seen (the infinite penalty it already asks
 /// for). Written back as the number.
-void resolve_auto_seen_penalty(nlohmann::json& c, const std::vector<int64_t>& lengths, int64_t items, double repeats,
+void resolve_auto_seen_penalty(nlohmann::json& c, double window, int64_t items, double repeats,
                                const std::string& who) {
   std::ostringstream os;
   if (c.value("exclude_seen", false)) {
@@ -86,7 +85,6 @@ void resolve_auto_seen_penalty(nlohmann::json& c, const std::vector<int64_t>& le
     log_info(who + "seen_penalty 0: exclude_seen masks the seen items (seen_penalty: auto)");
     return;
   }
-  const double window = mean_prefix_context(lengths, c["max_len"].get<int64_t>());
   const double coverage = window / static_cast<double>(std::max<int64_t>(1, items));
   const bool on = coverage >= kAutoSeenCoverage && repeats < kAutoRepeatShare;
   os << (on ? kAutoSeenPenalty : 0.0);
@@ -122,6 +120,8 @@ void resolve_data_settings(nlohmann::json& c, const data::Dataset& train, const 
     log_info(who + "max_len " + std::to_string(c["max_len"].get<int64_t>()) + " from the data (" +
              std::to_string(lengths.size()) + " training histories)");
   }
+  // The mean window of a training position (samples auto, prefix_stride 0, seen_penalty auto).
+  const double window = mean_prefix_context(lengths, c["max_len"].get<int64_t>());
   if (c["loss"] == "auto") resolve_auto_loss(c, train.n_items() - 1, who);
   if (c["target_behaviors"] == "" && !train.target_behaviors.empty()) {
     std::string names;
@@ -132,7 +132,7 @@ void resolve_data_settings(nlohmann::json& c, const data::Dataset& train, const 
   double share = -1;  // the repeat share, computed once for repeat and seen_penalty auto
   if (c["repeat"] == "auto" || penalty_from_data)
     share = repeat_share(train, target_behaviors(train, c["target_behaviors"], who));
-  if (penalty_from_data) resolve_auto_seen_penalty(c, lengths, train.n_items() - 1, share, who);
+  if (penalty_from_data) resolve_auto_seen_penalty(c, window, train.n_items() - 1, share, who);
   if (c["repeat"] == "auto") {
     c["repeat"] = share >= kAutoRepeatShare ? "true" : "false";
     std::ostringstream os;
@@ -141,10 +141,8 @@ void resolve_data_settings(nlohmann::json& c, const data::Dataset& train, const 
        << "%)";
     log_info(os.str());
   }
-  if (c["samples"] == "auto") resolve_auto_samples(c, lengths, who);
-  if (stride_from_data)
-    c["prefix_stride"] = auto_prefix_stride(mean_prefix_context(lengths, c["max_len"].get<int64_t>()),
-                                            c["prefix_max_context"].get<int64_t>());
+  if (c["samples"] == "auto") resolve_auto_samples(c, window, who);
+  if (stride_from_data) c["prefix_stride"] = auto_prefix_stride(window, c["prefix_max_context"].get<int64_t>());
 }
 
 void check_private_config(const nlohmann::json& c, const std::string& who) {
