@@ -13,12 +13,16 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 
 def fingerprint(binary, path):
-    # Rows the reader rejects are skipped, as the benches that read raw logs do (--on-error skip).
-    out = subprocess.run([binary, "--log-level", "error", "data", "inspect", path, "--json", "--on-error", "skip"],
-                         check=True, capture_output=True, text=True).stdout
+    # Rows the reader rejects are skipped, as the benches that read raw logs do (--on-error skip);
+    # their listing goes to a temporary directory, not rejects.tsv in the working tree.
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run([binary, "--log-level", "error", "data", "inspect", path, "--json", "--on-error", "skip",
+                              "--rejects", os.path.join(tmp, "rejects.tsv")],
+                             check=True, capture_output=True, text=True).stdout
     r = json.loads(out)
     return {"path": path, "fingerprint": r["fingerprint"], "events": r["events"], "users": r["users"],
             "items": r["items"]}

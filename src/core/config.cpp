@@ -20,6 +20,11 @@ ParamSpec float_param(std::string name, double def, std::string description, std
                       std::optional<double> max) {
   return ParamSpec{std::move(name), ParamType::kFloat, def, std::move(description), min, max, {}};
 }
+ParamSpec float_or_word_param(std::string name, nlohmann::json def, std::string description,
+                              std::vector<std::string> words, std::optional<double> min, std::optional<double> max) {
+  return ParamSpec{std::move(name), ParamType::kFloat, std::move(def), std::move(description), min, max,
+                   std::move(words)};
+}
 ParamSpec bool_param(std::string name, bool def, std::string description) {
   return ParamSpec{std::move(name), ParamType::kBool, def, std::move(description), std::nullopt, std::nullopt, {}};
 }
@@ -67,10 +72,25 @@ nlohmann::json scalar_from_text(const std::string& text) {
   return text;
 }
 
+std::string joined(const std::vector<std::string>& words) {
+  std::string all;
+  for (const auto& w : words) all += (all.empty() ? "" : ", ") + w;
+  return all;
+}
+
+bool listed(const std::vector<std::string>& words, const nlohmann::json& value) {
+  return value.is_string() && std::find(words.begin(), words.end(), value.get<std::string>()) != words.end();
+}
+
 nlohmann::json coerce(const std::string& owner, const ParamSpec& spec, const nlohmann::json& v) {
   auto fail = [&](const std::string& why) { return InvalidInput(owner + ": parameter '" + spec.name + "' " + why); };
+  const bool numeric = spec.type == ParamType::kInt || spec.type == ParamType::kFloat;
+  if (numeric && listed(spec.choices, v))
+    return v;  // a word the number may be given as ("auto"), before "off" reads as false
   nlohmann::json value = v;
   if (value.is_string() && spec.type != ParamType::kString) value = scalar_from_text(value.get<std::string>());
+  if (numeric && !spec.choices.empty() && !value.is_number())
+    throw fail("must be a number or one of {" + joined(spec.choices) + "}, got " + v.dump());
   switch (spec.type) {
     case ParamType::kInt: {
       if (value.is_number_float()) {
@@ -91,12 +111,8 @@ nlohmann::json coerce(const std::string& owner, const ParamSpec& spec, const nlo
     case ParamType::kString:
       if (value.is_number() || value.is_boolean()) value = value.dump();
       if (!value.is_string()) throw fail("must be a string, got " + v.dump());
-      if (!spec.choices.empty() &&
-          std::find(spec.choices.begin(), spec.choices.end(), value.get<std::string>()) == spec.choices.end()) {
-        std::string all;
-        for (const auto& c : spec.choices) all += (all.empty() ? "" : ", ") + c;
-        throw fail("must be one of {" + all + "}, got " + v.dump());
-      }
+      if (!spec.choices.empty() && !listed(spec.choices, value))
+        throw fail("must be one of {" + joined(spec.choices) + "}, got " + v.dump());
       break;
   }
   if (value.is_number()) {
@@ -151,7 +167,7 @@ std::string ParamSet::describe() const {
     if (s.min) os << ", min " << *s.min;
     if (s.max) os << ", max " << *s.max;
     if (!s.choices.empty()) {
-      os << ", one of";
+      os << (s.type == ParamType::kString ? ", one of" : ", or");
       for (const auto& c : s.choices) os << " " << c;
     }
     os << "): " << s.description << "\n";

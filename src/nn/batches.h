@@ -92,7 +92,7 @@ constexpr float kSeenMask = -1e4f;
 /// (InvalidInput when a positive penalty and exclude_seen are both given, or when seen_penalty is
 /// still `auto`, which resolve_data_settings reads from the training data).
 double seen_penalty(const nlohmann::json& c);
-/// The config's seen_penalty as a number (a number, or a string holding one, in [0, 1000]); nullopt
+/// The resolved config's seen_penalty as a number (ParamSet's resolve has checked its range); nullopt
 /// for `auto`. Refuses anything else and a positive penalty beside exclude_seen (InvalidInput).
 std::optional<double> seen_penalty_setting(const nlohmann::json& c);
 

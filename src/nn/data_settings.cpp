@@ -21,6 +21,8 @@ namespace {
 /// above softmax_max_items (kAutoSoftmaxMaxItems by default).
 constexpr int64_t kAutoSoftmaxChunk = 4096;
 constexpr int64_t kAutoNegatives = 4096;
+/// loss=auto streams the full softmax only when a batch's dense logits hold more scores than this.
+constexpr int64_t kAutoDenseLogits = int64_t{1} << 24;
 /// repeat: auto turns the repeat head on from this share of training targets already in the history.
 constexpr double kAutoRepeatShare = 0.05;
 /// seen_penalty: auto (docs/design-notes.md, "Seen items as negatives"): this penalty where a training
@@ -30,26 +32,31 @@ constexpr double kAutoSeenPenalty = 2.0;
 constexpr double kAutoSeenCoverage = 0.01;
 
 /// `loss: auto`, the size rule of docs/design-notes.md ("Training cost"): the full softmax (exact;
-/// streamed in chunks of kAutoSoftmaxChunk items above that many, never slower there and flat in
-/// memory) up to softmax_max_items items; above that the sampled softmax with kAutoNegatives
-/// uniform negatives shared by the batch and the lazily updated item table, whose cost per step
-/// does not grow with the catalogue (on Beauty within 1.5% of the full softmax's validation NDCG@10). Written back
-/// into the config, so model.json says what was trained.
+/// streamed in chunks where a batch's logits are large, auto_softmax_chunk) up to softmax_max_items
+/// items; above that the sampled softmax with kAutoNegatives uniform negatives shared by the batch
+/// and the lazily updated item table, whose cost per step does not grow with the catalogue (on Beauty
+/// within 1.5% of the full softmax's validation NDCG@10). Written back into the config, so
+/// model.json says what was trained. Needs `samples` resolved: a prefix sample scores its last
+/// prefix_stride positions, a whole sequence up to max_len.
 void resolve_auto_loss(nlohmann::json& c, int64_t items, const std::string& who) {
   if (items <= c["softmax_max_items"].get<int64_t>()) {
     c["loss"] = "softmax";
-    if (c["softmax_chunk"].get<int64_t>() == 0 && items > kAutoSoftmaxChunk) c["softmax_chunk"] = kAutoSoftmaxChunk;
+    const bool prefixes = c["samples"] == "prefixes";  // targets: the last prefix_stride positions of a sample
+    const int64_t rows = c["batch_size"].get<int64_t>() * (prefixes ? c["prefix_stride"] : c["max_len"]).get<int64_t>();
+    if (c["softmax_chunk"].get<int64_t>() == 0) c["softmax_chunk"] = auto_softmax_chunk(items, rows);
   } else {
     c["loss"] = "sampled";
     c["sampling"] = "uniform";
     c["negatives"] = kAutoNegatives;
     c["sparse_items"] = true;
   }
-  log_info(
-      who + "loss " + c["loss"].get<std::string>() +
-      (c["loss"] == "sampled" ? " (" + std::to_string(kAutoNegatives) + " uniform negatives, lazy item table)" : "") +
-      " for " + std::to_string(items) + " items (loss: auto, full softmax up to " +
-      std::to_string(c["softmax_max_items"].get<int64_t>()) + ")");
+  log_info(who + "loss " + c["loss"].get<std::string>() +
+           (c["loss"] == "sampled" ? " (" + std::to_string(kAutoNegatives) + " uniform negatives, lazy item table)"
+            : c["softmax_chunk"].get<int64_t>() > 0
+                ? " (streamed in chunks of " + std::to_string(c["softmax_chunk"].get<int64_t>()) + " items)"
+                : "") +
+           " for " + std::to_string(items) + " items (loss: auto, full softmax up to " +
+           std::to_string(c["softmax_max_items"].get<int64_t>()) + ")");
 }
 
 /// `samples: auto` (docs/design-notes.md, "Prefix samples"): whole sequences for private and
@@ -79,18 +86,16 @@ void resolve_auto_samples(nlohmann::json& c, double context, const std::string& 
 /// for). Written back as the number.
 void resolve_auto_seen_penalty(nlohmann::json& c, double window, int64_t items, double repeats,
                                const std::string& who) {
-  std::ostringstream os;
   if (c.value("exclude_seen", false)) {
-    c["seen_penalty"] = "0";
+    c["seen_penalty"] = 0.0;
     log_info(who + "seen_penalty 0: exclude_seen masks the seen items (seen_penalty: auto)");
     return;
   }
   const double coverage = window / static_cast<double>(std::max<int64_t>(1, items));
   const bool on = coverage >= kAutoSeenCoverage && repeats < kAutoRepeatShare;
-  os << (on ? kAutoSeenPenalty : 0.0);
-  c["seen_penalty"] = os.str();
-  os.str("");
-  os << who << "seen_penalty " << c["seen_penalty"].get<std::string>() << ": a training position's window covers "
+  c["seen_penalty"] = on ? kAutoSeenPenalty : 0.0;
+  std::ostringstream os;
+  os << who << "seen_penalty " << c["seen_penalty"].get<double>() << ": a training position's window covers "
      << 100.0 * coverage << "% of the " << items << " items, " << 100.0 * repeats
      << "% of the training targets are repeats (seen_penalty: auto, " << kAutoSeenPenalty << " from "
      << 100.0 * kAutoSeenCoverage << "% coverage with under " << 100.0 * kAutoRepeatShare << "% repeats)";
@@ -98,6 +103,10 @@ void resolve_auto_seen_penalty(nlohmann::json& c, double window, int64_t items, 
 }
 
 }  // namespace
+
+int64_t auto_softmax_chunk(int64_t items, int64_t scored_rows) {
+  return items > kAutoSoftmaxChunk && items * scored_rows > kAutoDenseLogits ? kAutoSoftmaxChunk : 0;
+}
 
 int64_t auto_max_len(std::vector<int64_t> lengths) {
   if (lengths.empty()) return 50;
@@ -122,7 +131,6 @@ void resolve_data_settings(nlohmann::json& c, const data::Dataset& train, const 
   }
   // The mean window of a training position (samples auto, prefix_stride 0, seen_penalty auto).
   const double window = mean_prefix_context(lengths, c["max_len"].get<int64_t>());
-  if (c["loss"] == "auto") resolve_auto_loss(c, train.n_items() - 1, who);
   if (c["target_behaviors"] == "" && !train.target_behaviors.empty()) {
     std::string names;
     for (const auto& b : train.target_behaviors) names += (names.empty() ? "" : ",") + b;
@@ -143,6 +151,7 @@ void resolve_data_settings(nlohmann::json& c, const data::Dataset& train, const 
   }
   if (c["samples"] == "auto") resolve_auto_samples(c, window, who);
   if (stride_from_data) c["prefix_stride"] = auto_prefix_stride(window, c["prefix_max_context"].get<int64_t>());
+  if (c["loss"] == "auto") resolve_auto_loss(c, train.n_items() - 1, who);  // after samples: the batch's rows
 }
 
 void check_private_config(const nlohmann::json& c, const std::string& who) {

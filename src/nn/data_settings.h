@@ -14,6 +14,12 @@ namespace driftrec::nn {
 /// loss=auto: the largest catalogue trained with the full softmax (softmax_max_items' default).
 constexpr int64_t kAutoSoftmaxMaxItems = 16384;
 
+/// loss=auto's chunk of the full softmax: kAutoSoftmaxChunk items (4,096) when the catalogue exceeds
+/// one chunk and a batch's dense logits (`scored_rows` positions x `items`) would exceed 2^24 scores
+/// (64 MB, each held again by its gradient), else 0, the logits at once (docs/design-notes.md,
+/// "Training cost": streaming small logits only adds its autograd function's cost).
+int64_t auto_softmax_chunk(int64_t items, int64_t scored_rows);
+
 /// Resolves the settings above in `c` from `train` (logged, prefixed by `who`).
 void resolve_data_settings(nlohmann::json& c, const data::Dataset& train, const std::string& who);
 

@@ -57,7 +57,8 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
                    "training objective; auto = chosen by the catalogue's size (softmax_max_items), saved resolved",
                    {"sampled", "softmax", "bce", "auto"}),
       int_param("softmax_max_items", kAutoSoftmaxMaxItems,
-                "loss=auto: full softmax (streamed in chunks of 4096 items above that many) up to this many items, "
+                "loss=auto: full softmax (streamed in chunks of 4096 items where a batch's logits exceed 2^24 "
+                "scores) up to this many items, "
                 "above: sampled softmax with 4096 shared uniform negatives and the lazily updated item table",
                 1),
       int_param("negatives", 256, "negatives per batch (loss=sampled)", 1),
@@ -144,12 +145,13 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
       bool_param("exclude_seen", false,
                  "train on the ranking that evaluation and serving ask for: items already in a position's history "
                  "(except its own target) are left out of that position's softmax and negatives"),
-      string_param("seen_penalty", "0",
-                   "training: subtracted from the score of each item already in a position's history (except its "
-                   "target), so seen items stay in the softmax with exp(-this) of their share: between plain "
-                   "training (0) and exclude_seen (infinite); a number in [0, 1000], or auto = 2 where a training "
-                   "position's window covers at least 1% of the catalogue on average and fewer than 5% of the "
-                   "training targets are items the user had before, else 0 (saved resolved)"),
+      float_or_word_param("seen_penalty", 0.0,
+                          "training: subtracted from the score of each item already in a position's history (except "
+                          "its target), so seen items stay in the softmax with exp(-this) of their share: between "
+                          "plain training (0) and exclude_seen (infinite); or auto = 2 where a training position's "
+                          "window covers at least 1% of the catalogue on average and fewer than 5% of the training "
+                          "targets are items the user had before, else 0 (saved resolved)",
+                          {"auto"}, 0, 1000),
       bool_param("category_softmax", false,
                  "class-factored output: score = log p(category | state) + log p(item | category, state) over the "
                  "items' categories (Goodman 2001), each item's within-category bias starting at the log of "

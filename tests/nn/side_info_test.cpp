@@ -301,7 +301,7 @@ TEST(SeenPenalty, AutoFollowsHowMuchOfTheCatalogueAWindowCovers) {
     cfg["epochs"] = 1;
     cfg["seen_penalty"] = "auto";
     cfg.update(extra);
-    return fitted_sasrec(cfg, train)->config()["seen_penalty"].get<std::string>();
+    return fitted_sasrec(cfg, train)->config()["seen_penalty"].get<double>();
   };
   // 10 users with 12 distinct items each: training positions 2..12 see windows of 1..11 events
   // (max_len 20), 6 on average; nobody comes back to an item. `extra` more items, each viewed once
@@ -314,26 +314,39 @@ TEST(SeenPenalty, AutoFollowsHowMuchOfTheCatalogueAWindowCovers) {
     return b.finish();
   };
   const auto dense = users(0);
-  EXPECT_EQ(resolved(dense), "2");        // 6 of 30 items: 20%
-  EXPECT_EQ(resolved(users(570)), "2");   // 6 of 600: exactly 1%
-  EXPECT_EQ(resolved(users(571)), "0");   // 6 of 601: under 1%
-  EXPECT_EQ(resolved(users(2970)), "0");  // 6 of 3,000: 0.2%
+  EXPECT_EQ(resolved(dense), 2.0);        // 6 of 30 items: 20%
+  EXPECT_EQ(resolved(users(570)), 2.0);   // 6 of 600: exactly 1%
+  EXPECT_EQ(resolved(users(571)), 0.0);   // 6 of 601: under 1%
+  EXPECT_EQ(resolved(users(2970)), 0.0);  // 6 of 3,000: 0.2%
   // Where users come back to items it stays off: 5 of 31 events repeat an item (16%), though a
   // window of 1.5 events covers 37.5% of the 4 items.
-  EXPECT_EQ(resolved(users_coming_back()), "0");
+  EXPECT_EQ(resolved(users_coming_back()), 0.0);
   // exclude_seen already asks for the infinite penalty: auto adds none.
-  EXPECT_EQ(resolved(dense, {{"exclude_seen", true}}), "0");
-  // A number, given as a number or as text (older model files hold a number), is kept as it is;
-  // anything else is refused, and an unresolved auto cannot train.
+  EXPECT_EQ(resolved(dense, {{"exclude_seen", true}}), 0.0);
+  // A number, given as a number or as text (--set, and the model files of the last version, which
+  // held "2"), resolves to the number; other text and numbers out of [0, 1000] are refused by the
+  // parameter's own check, which names it; an unresolved auto cannot train.
   const auto params = nn::SequentialModel::params("sasrec");
   EXPECT_EQ(nn::seen_penalty(params.resolve({{"seen_penalty", 1.5}})), 1.5);
-  EXPECT_EQ(nn::seen_penalty(params.resolve({{"seen_penalty", "2"}})), 2.0);
+  EXPECT_EQ(params.resolve({{"seen_penalty", "2"}})["seen_penalty"], 2.0);
   EXPECT_EQ(nn::seen_penalty(nlohmann::json{{"seen_penalty", 0.5}}), 0.5);
   EXPECT_EQ(nn::seen_penalty(params.resolve(nlohmann::json::object())), 0.0);
-  EXPECT_THROW(nn::seen_penalty(params.resolve({{"seen_penalty", "two"}})), InvalidInput);
-  EXPECT_THROW(nn::seen_penalty(params.resolve({{"seen_penalty", "2x"}})), InvalidInput);
-  EXPECT_THROW(nn::seen_penalty(params.resolve({{"seen_penalty", -1}})), InvalidInput);
+  EXPECT_EQ(params.resolve({{"seen_penalty", "auto"}})["seen_penalty"], "auto");
+  auto refusal = [&](const nlohmann::json& value) {
+    try {
+      params.resolve({{"seen_penalty", value}});
+    } catch (const InvalidInput& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_NE(refusal("two").find("sasrec: parameter 'seen_penalty' must be a number or one of {auto}"),
+            std::string::npos);
+  EXPECT_NE(refusal("2x").find("parameter 'seen_penalty' must be a number"), std::string::npos);
+  EXPECT_NE(refusal(-1).find("parameter 'seen_penalty' must be >= 0"), std::string::npos);
+  EXPECT_NE(refusal(1001).find("parameter 'seen_penalty' must be <= 1000"), std::string::npos);
   EXPECT_THROW(nn::seen_penalty(params.resolve({{"seen_penalty", "auto"}})), InvalidInput);
+  EXPECT_THROW(nn::seen_penalty(nlohmann::json{{"seen_penalty", "2"}}), InvalidInput);  // unresolved
   // A private fit refuses to choose it from the data.
   expect_private_fit_refuses_auto("seen_penalty", dense, "seen_penalty auto would be chosen");
 }

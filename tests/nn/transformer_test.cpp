@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "../../src/nn/data_settings.h"
 #include "../../src/nn/seqnets.h"
 #include "driftrec/core/error.h"
 #include "driftrec/data/dataset.h"
@@ -215,4 +216,38 @@ TEST(SasRec, AutoLossFollowsTheSizeRule) {
   EXPECT_EQ(large["sampling"], "uniform");
   EXPECT_EQ(large["negatives"], 4096);
   EXPECT_EQ(large["sparse_items"], true);
+}
+
+// Below softmax_max_items, loss: auto streams the softmax only where a batch's dense logits are large:
+// whole sequences score every position, a prefix sample only its last prefix_stride ones.
+TEST(SasRec, AutoLossStreamsOnlyLargeLogits) {
+  EXPECT_EQ(nn::auto_softmax_chunk(4096, 1 << 20), 0);       // one chunk: nothing to stream
+  EXPECT_EQ(nn::auto_softmax_chunk(12101, 128), 0);          // Beauty's prefix samples: 1.5M scores
+  EXPECT_EQ(nn::auto_softmax_chunk(12101, 128 * 50), 4096);  // Beauty's whole sequences: 77M
+  EXPECT_EQ(nn::auto_softmax_chunk(1 << 14, 1 << 10), 0);    // exactly 2^24 scores
+  EXPECT_EQ(nn::auto_softmax_chunk((1 << 14) + 1, 1 << 10), 4096);
+  nn::register_neural_models();
+  data::DatasetBuilder b;  // 40 users with 8 events over 5,000 items (the others seen once)
+  for (int u = 0; u < 40; ++u)
+    for (int t = 0; t < 8; ++t) b.add("u" + std::to_string(u), "i" + std::to_string((u * 5 + t * 11) % 60), t);
+  for (int k = 60; k < 5000; ++k) b.add("w" + std::to_string(k), "i" + std::to_string(k), 0);
+  const auto ds = b.finish();
+  models::FitOptions fo;
+  fo.threads = 1;
+  auto chunk = [&](const std::string& samples) {
+    auto m = models::create_model("sasrec", {{"dim", 8},
+                                             {"layers", 1},
+                                             {"max_len", 20},
+                                             {"batch_size", 2048},
+                                             {"epochs", 1},
+                                             {"eval_every", 0},
+                                             {"loss", "auto"},
+                                             {"samples", samples}});
+    m->fit(ds, fo);
+    EXPECT_EQ(m->config()["loss"], "softmax");
+    EXPECT_EQ(m->config()["samples"], samples == "auto" ? "prefixes" : samples);
+    return m->config()["softmax_chunk"].get<int64_t>();
+  };
+  EXPECT_EQ(chunk("sequences"), 4096);  // 2,048 x 20 positions x 5,000 items: 205M scores
+  EXPECT_EQ(chunk("auto"), 0);          // resolved to prefix samples first: 2,048 x 1 x 5,000, 10M
 }

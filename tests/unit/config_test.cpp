@@ -41,6 +41,33 @@ TEST(Config, ErrorsNameTheParameter) {
   EXPECT_NE(message({{"bias", "maybe"}}).find("true or false"), std::string::npos);
 }
 
+TEST(Config, NumbersThatMayBeGivenAsAWord) {
+  const ParamSet p("demo", {float_or_word_param("penalty", "auto", "p", {"auto"}, 0.0, 10.0),
+                            float_or_word_param("rate", 0.5, "r", {"auto", "off"}, 0.0)});
+  const auto d = p.resolve(nullptr);
+  EXPECT_EQ(d["penalty"], "auto");
+  EXPECT_DOUBLE_EQ(d["rate"].get<double>(), 0.5);
+  const auto c = p.resolve({{"penalty", "2.5"}, {"rate", "off"}});
+  EXPECT_DOUBLE_EQ(c["penalty"].get<double>(), 2.5);  // numeric text, as --set and YAML give it
+  EXPECT_EQ(c["rate"], "off");
+  EXPECT_EQ(p.resolve({{"penalty", 3}})["penalty"].get<double>(), 3.0);
+  auto message = [&](const nlohmann::json& j) {
+    try {
+      p.resolve(j);
+    } catch (const InvalidInput& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message({{"penalty", "two"}}).find("demo: parameter 'penalty' must be a number or one of {auto}"),
+            std::string::npos);
+  EXPECT_NE(message({{"penalty", true}}).find("must be a number or one of {auto}"), std::string::npos);
+  EXPECT_NE(message({{"penalty", 11}}).find("must be <= 10"), std::string::npos);
+  EXPECT_NE(message({{"rate", "-1"}}).find("must be >= 0"), std::string::npos);
+  EXPECT_NE(message({{"rate", "Auto"}}).find("one of {auto, off}"), std::string::npos);  // words match exactly
+  EXPECT_NE(p.describe().find("penalty (float, default \"auto\", min 0, max 10, or auto)"), std::string::npos);
+}
+
 TEST(Config, YamlFilesSetOptionsAndEnvironment) {
   test::TempDir d;
   const auto f = d.write("c.yaml", "# a model config\nfactors: 16\nlr: 0.5\n");

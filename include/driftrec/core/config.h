@@ -17,9 +17,11 @@ struct ParamSpec {
   ParamType type = ParamType::kFloat;
   nlohmann::json default_value;
   std::string description;
-  std::optional<double> min;         ///< inclusive lower bound for numbers
-  std::optional<double> max;         ///< inclusive upper bound for numbers
-  std::vector<std::string> choices;  ///< allowed values for strings (empty = any)
+  std::optional<double> min;  ///< inclusive lower bound for numbers
+  std::optional<double> max;  ///< inclusive upper bound for numbers
+  /// Strings: the allowed values (empty = any). Numbers: words accepted besides a number (e.g.
+  /// "auto", a setting the model reads from the data), kept as strings; other text is refused.
+  std::vector<std::string> choices;
 };
 
 /// Helpers to declare parameters tersely.
@@ -27,6 +29,10 @@ ParamSpec int_param(std::string name, long long def, std::string description, st
                     std::optional<double> max = std::nullopt);
 ParamSpec float_param(std::string name, double def, std::string description, std::optional<double> min = std::nullopt,
                       std::optional<double> max = std::nullopt);
+/// A number in [min, max] or one of `words` (e.g. {"auto"}); the default may be either.
+ParamSpec float_or_word_param(std::string name, nlohmann::json def, std::string description,
+                              std::vector<std::string> words, std::optional<double> min = std::nullopt,
+                              std::optional<double> max = std::nullopt);
 ParamSpec bool_param(std::string name, bool def, std::string description);
 ParamSpec string_param(std::string name, std::string def, std::string description,
                        std::vector<std::string> choices = {});
