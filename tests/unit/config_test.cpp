@@ -14,6 +14,15 @@ ParamSet demo() {
   return ParamSet("demo", {int_param("factors", 64, "dims", 1, 1024), float_param("lr", 0.1, "rate", 0.0),
                            bool_param("bias", true, "use bias"), string_param("decay", "none", "d", {"none", "time"})});
 }
+// The message of the InvalidInput that resolving `j` with `params` throws ("no error" if none).
+std::string refusal(const ParamSet& params, const nlohmann::json& j) {
+  try {
+    params.resolve(j);
+  } catch (const InvalidInput& e) {
+    return e.what();
+  }
+  return "no error";
+}
 }  // namespace
 
 TEST(Config, DefaultsAndCoercion) {
@@ -26,14 +35,7 @@ TEST(Config, DefaultsAndCoercion) {
 }
 
 TEST(Config, ErrorsNameTheParameter) {
-  auto message = [](const nlohmann::json& j) {
-    try {
-      demo().resolve(j);
-    } catch (const InvalidInput& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
+  auto message = [](const nlohmann::json& j) { return refusal(demo(), j); };
   EXPECT_NE(message({{"factor", 3}}).find("unknown parameter 'factor'"), std::string::npos);
   EXPECT_NE(message({{"factors", 0}}).find("'factors' must be >= 1"), std::string::npos);
   EXPECT_NE(message({{"factors", 2.5}}).find("integer"), std::string::npos);
@@ -51,14 +53,7 @@ TEST(Config, NumbersThatMayBeGivenAsAWord) {
   EXPECT_DOUBLE_EQ(c["penalty"].get<double>(), 2.5);  // numeric text, as --set and YAML give it
   EXPECT_EQ(c["rate"], "off");
   EXPECT_EQ(p.resolve({{"penalty", 3}})["penalty"].get<double>(), 3.0);
-  auto message = [&](const nlohmann::json& j) {
-    try {
-      p.resolve(j);
-    } catch (const InvalidInput& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
+  auto message = [&](const nlohmann::json& j) { return refusal(p, j); };
   EXPECT_NE(message({{"penalty", "two"}}).find("demo: parameter 'penalty' must be a number or one of {auto}"),
             std::string::npos);
   EXPECT_NE(message({{"penalty", true}}).find("must be a number or one of {auto}"), std::string::npos);
