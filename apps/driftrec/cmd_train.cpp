@@ -141,6 +141,7 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
     to.resume = o->resume;
     to.time_budget_s = o->time_budget;
     to.progress = progress_printer();
+    workflow::check_train_options(to);  // a bad parameter is refused before a large log is read
     const auto trained = workflow::train_model(o->data.load(), std::move(to));
     if (rank > 0) {  // every rank holds the same model; rank 0 writes it
       std::cout << "rank " << rank << " done\n";

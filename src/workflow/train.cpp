@@ -73,6 +73,23 @@ TrainOptions resolve_refit(TrainOptions options) {
 
 namespace {
 
+// The checks that need no data, on options with any refit resolved; returns the (unfitted) model.
+std::unique_ptr<models::Model> checked_model(const TrainOptions& options) {
+  if (options.model.empty()) throw InvalidInput("train: a model name is required (or a model directory to refit)");
+  objective_cutoff(options.objective, "train");
+  if (options.time_budget_s < 0) throw InvalidInput("train: the time budget must be >= 0 seconds");
+  return models::create_model(options.model, options.config);
+}
+
+}  // namespace
+
+void check_train_options(TrainOptions options) {
+  if (!options.refit_from.empty()) options = resolve_refit(std::move(options));
+  checked_model(options);
+}
+
+namespace {
+
 // The trained model with the id maps and tables of its training events (what save() writes).
 void adopt(TrainedModel& out, std::unique_ptr<models::Model> model, data::Dataset train) {
   out.loaded.users = train.users;
@@ -117,9 +134,8 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
     refit_info = refit_record(options.refit_from, ref);
     options = refit_options(std::move(options), ref);
   }
-  if (options.model.empty()) throw InvalidInput("train: a model name is required (or a model directory to refit)");
   const std::uint64_t seed = options.seed.value_or(42);
-  auto model = models::create_model(options.model, options.config);
+  auto model = checked_model(options);
   auto prepared = data::prepare(std::move(data), options.prepare);
   // A differentially private fit (the models' dp_epsilon / dp_noise) gets no validation: metrics of
   // the validation users written into model.json would be a release outside the privacy budget.
@@ -145,7 +161,6 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
   fo.checkpoint_dir = options.checkpoint_dir;
   fo.resume = options.resume;
   fo.distributed = options.distributed;
-  if (options.time_budget_s < 0) throw InvalidInput("train: the time budget must be >= 0 seconds");
   fo.time_budget_s = options.time_budget_s;
   auto eo = eval_options_for(options.prepare, prepared.full);
   eo.exclude_seen = !options.include_seen;

@@ -257,12 +257,15 @@ check "skip mode writes rejects" grep -q "soon" bad.rejects
 set +e
 "$bin" train --data synth --model nosuch --out x > /dev/null 2> err2.txt; rc=$?
 "$bin" train --data synth --model bpr --set factors=0 --out x > /dev/null 2> err3.txt; rc3=$?
+"$bin" train --data no_such_log.csv --model bpr --set factors=0 --out x > /dev/null 2> err3b.txt; rc3b=$?
 echo '{' > m_knn/model.json
 "$bin" evaluate --model m_knn --data synth > /dev/null 2> err4.txt; rc4=$?
 set -e
 check "unknown model: non-zero" test "$rc" -ne 0
 check "unknown model: says which" grep -q "unknown model 'nosuch'" err2.txt
 check "bad parameter: exit 2 naming it" bash -c "test $rc3 -eq 2 && grep -q \"'factors' must be >= 1\" err3.txt"
+check "bad parameter: refused before the data are read" \
+  bash -c "test $rc3b -eq 2 && grep -q \"'factors' must be >= 1\" err3b.txt && ! grep -q no_such_log err3b.txt"
 check "corrupt model dir: exit 1, clear message" bash -c "test $rc4 -eq 1 && grep -q 'model.json: invalid JSON' err4.txt"
 
 # Careless input to the readers: exit 2 and one line naming the problem.

@@ -16,12 +16,7 @@ ParamSet demo() {
 }
 // The message of the InvalidInput that resolving `j` with `params` throws ("no error" if none).
 std::string refusal(const ParamSet& params, const nlohmann::json& j) {
-  try {
-    params.resolve(j);
-  } catch (const InvalidInput& e) {
-    return e.what();
-  }
-  return "no error";
+  return test::thrown_message<InvalidInput>([&] { params.resolve(j); });
 }
 }  // namespace
 

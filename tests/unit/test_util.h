@@ -1,5 +1,6 @@
 #pragma once
-// Helpers shared by the unit tests: a fresh temporary directory and small file writers.
+// Helpers shared by the unit tests: a fresh temporary directory, small file writers, and the message
+// of an expected exception.
 #include <unistd.h>
 
 #include <filesystem>
@@ -8,6 +9,18 @@
 #include <string>
 
 namespace driftrec::test {
+
+/// The what() of the E that `f` throws, or "no error" when it throws nothing (another exception
+/// type propagates and fails the test). For checks on what a refusal says.
+template <class E, class F>
+std::string thrown_message(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  return "no error";
+}
 
 /// A temporary directory removed when the object goes out of scope.
 class TempDir {

@@ -368,6 +368,39 @@ TEST(TrainWorkflow, EarlyStoppingFollowsTheChosenObjective) {
   }
 }
 
+TEST(TrainWorkflow, OptionsAreCheckedBeforeAnyData) {
+  // What check_train_options refuses, train_model refuses with the same message; neither needs data
+  // to do so (the CLI checks before it reads a log).
+  workflow::TrainOptions o;
+  o.model = "bpr";
+  o.config = {{"factors", 8}};
+  EXPECT_NO_THROW(workflow::check_train_options(o));
+  const auto refused = [](const workflow::TrainOptions& bad, const std::string& says) {
+    const auto before = test::thrown_message<Error>([&] { workflow::check_train_options(bad); });
+    EXPECT_NE(before.find(says), std::string::npos) << before;
+    EXPECT_EQ(test::thrown_message<Error>([&] { workflow::train_model(shop(), bad); }), before);
+  };
+  auto bad = o;
+  bad.config["factors"] = 0;
+  refused(bad, "'factors' must be >= 1");
+  bad = o;
+  bad.model = "nosuch";
+  refused(bad, "unknown model 'nosuch'");
+  bad = o;
+  bad.model.clear();
+  refused(bad, "a model name is required");
+  bad = o;
+  bad.objective = "auc";
+  refused(bad, "objective 'auc'");
+  bad = o;
+  bad.time_budget_s = -1;
+  refused(bad, "time budget must be >= 0");
+  // A refit source is read for its model and configuration: a missing one is refused up front too.
+  bad = o;
+  bad.refit_from = "/nonexistent/driftrec_model_dir";
+  EXPECT_THROW(workflow::check_train_options(bad), Error);
+}
+
 TEST(TrainWorkflow, MinDeltaIsEveryIterativeModelsSettingAndRefitFollowsIt) {
   // No gain can exceed 1.0 (validation metrics are in [0, 1]): the first check is kept, patience
   // 2 stops after two more, and the refit trains for the kept epoch.

@@ -70,6 +70,13 @@ int objective_cutoff(const std::string& objective, const std::string& who);
 /// directory). Returns options ready for train_model with `refit_from` still set.
 TrainOptions resolve_refit(TrainOptions options);
 
+/// What train_model checks before it touches the data: the model name and configuration (the model
+/// is constructed and dropped, so a bad parameter is refused with its name and range), the objective
+/// and the time budget; with refit_from, the source directory. Throws what train_model would throw
+/// for them (InvalidInput, NotFound, CorruptModel). A caller that reads a large log calls this first,
+/// so a typo costs no load.
+void check_train_options(TrainOptions options);
+
 /// Prepares (filters, splits) `data`, fits the model with early stopping on validation NDCG@10
 /// and evaluates it on the validation cases. Throws InvalidInput for a bad model name or
 /// configuration or data that leaves no test case.
