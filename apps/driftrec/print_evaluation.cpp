@@ -7,9 +7,12 @@
 namespace driftrec::cli {
 
 namespace {
-// One replay state's tracking row: tv, kl, mean and median lag, shifts followed / all.
+// One replay state's tracking row: tv, kl, mean and median lag of the followed shifts, the
+// Kaplan-Meier median lag and share followed within 5 events (censoring counted), shifts followed / all.
 void print_tracking(const char* label, const eval::TrackingError& t) {
-  std::printf("%-22s %8.4f %8.4f %9.2f %9.1f %7lld/%lld\n", label, t.tv(), t.kl(), t.mean_lag(), t.median_lag(),
+  const auto km = t.km_median_lag();
+  std::printf("%-22s %8.4f %8.4f %9.2f %9.1f %9s %9.3f %7lld/%lld\n", label, t.tv(), t.kl(), t.mean_lag(),
+              t.median_lag(), km ? std::to_string(*km).c_str() : "none", t.followed_within(5),
               static_cast<long long>(t.shifts_crossed()),
               static_cast<long long>(t.shifts_crossed() + t.shifts_censored()));
 }
@@ -50,8 +53,10 @@ void print_replay(const std::string& model, const workflow::Replay& rep, const s
                 static_cast<long long>(x.online.events), x.online.ndcg, x.frozen.ndcg);
   }
   if (res.tracked) {
-    std::printf("\ninterest tracking (top-%d vs %s)\n%-22s %8s %8s %9s %9s %9s\n", ro.k, truth.c_str(), "", "tv", "kl",
-                "mean lag", "med. lag", "shifts");
+    std::printf(
+        "\ninterest tracking (top-%d vs %s; lags of the followed shifts, then Kaplan-Meier over all)\n"
+        "%-22s %8s %8s %9s %9s %9s %9s %9s\n",
+        ro.k, truth.c_str(), "", "tv", "kl", "mean lag", "med. lag", "KM med.", "within 5", "shifts");
     print_tracking("online (observe)", res.tracking_online);
     print_tracking("frozen at the start", res.tracking_frozen);
   }

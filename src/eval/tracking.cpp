@@ -162,10 +162,43 @@ void TrackingError::add_moment(const std::vector<double>& truth, const std::vect
 
 void TrackingError::merge(const TrackingError& other) {
   moments_ += other.moments_;
-  censored_ += other.censored_;
   tv_sum_ += other.tv_sum_;
   kl_sum_ += other.kl_sum_;
   lags_.insert(lags_.end(), other.lags_.begin(), other.lags_.end());
+  censored_.insert(censored_.end(), other.censored_.begin(), other.censored_.end());
+}
+
+std::vector<std::pair<std::int64_t, double>> TrackingError::km_curve() const {
+  auto crossed = lags_, cut = censored_;
+  std::sort(crossed.begin(), crossed.end());
+  std::sort(cut.begin(), cut.end());
+  std::vector<std::pair<std::int64_t, double>> curve;
+  double survive = 1.0;
+  std::size_t i = 0, j = 0;  // crossings and censorings before the current lag
+  while (i < crossed.size()) {
+    const auto t = crossed[i];
+    while (j < cut.size() && cut[j] < t) ++j;  // cut off before t: no longer at risk
+    std::size_t d = 0;
+    while (i + d < crossed.size() && crossed[i + d] == t) ++d;
+    const auto at_risk = static_cast<double>((crossed.size() - i) + (cut.size() - j));
+    survive *= 1.0 - static_cast<double>(d) / at_risk;
+    curve.emplace_back(t, 1.0 - survive);
+    i += d;
+  }
+  return curve;
+}
+
+double TrackingError::followed_within(std::int64_t events) const {
+  double followed = 0.0;
+  for (const auto& [t, share] : km_curve())
+    if (t <= events) followed = share;
+  return followed;
+}
+
+std::optional<std::int64_t> TrackingError::km_median_lag() const {
+  for (const auto& [t, share] : km_curve())
+    if (share >= 0.5 - 1e-12) return t;
+  return std::nullopt;
 }
 
 double TrackingError::mean_lag() const {
@@ -184,17 +217,21 @@ double TrackingError::median_lag() const {
 }
 
 nlohmann::json TrackingError::to_json() const {
-  return {{"k", o_.k},
-          {"moments", moments_},
-          {"tv", tv()},
-          {"kl", kl()},
-          {"kl_smoothing", o_.smoothing},
-          {"shift_threshold", o_.shift_threshold},
-          {"shifts", shifts_crossed() + shifts_censored()},
-          {"shifts_crossed", shifts_crossed()},
-          {"shifts_censored", shifts_censored()},
-          {"mean_lag", mean_lag()},
-          {"median_lag", median_lag()}};
+  return {
+      {"k", o_.k},
+      {"moments", moments_},
+      {"tv", tv()},
+      {"kl", kl()},
+      {"kl_smoothing", o_.smoothing},
+      {"shift_threshold", o_.shift_threshold},
+      {"shifts", shifts_crossed() + shifts_censored()},
+      {"shifts_crossed", shifts_crossed()},
+      {"shifts_censored", shifts_censored()},
+      {"mean_lag", mean_lag()},
+      {"median_lag", median_lag()},
+      {"km_median_lag", km_median_lag() ? nlohmann::json(*km_median_lag()) : nlohmann::json()},
+      {"followed_within",
+       {{"1", followed_within(1)}, {"3", followed_within(3)}, {"5", followed_within(5)}, {"10", followed_within(10)}}}};
 }
 
 TrackingError track_cases(const std::vector<data::EvalCase>& cases, const std::vector<CaseRanking>& rankings,
@@ -220,9 +257,10 @@ void ShiftFollower::before(std::int64_t ts, const std::vector<double>& mix) {
     const auto& old_w = truth_.weights(user_, snapshot_);
     const auto& new_w = truth_.weights(user_, s);
     if (total_variation(old_w, new_w) >= out_.options().shift_threshold) {
-      if (open_) out_.add_censored();  // shifted again before the list crossed
+      if (open_) out_.add_censored(checked_);  // shifted again before the list crossed
       open_ = true;
       events_ = 0;
+      checked_ = -1;
       start_ = -1;
       target_ = 0;
       rising_.assign(new_w.size(), 0);
@@ -236,6 +274,7 @@ void ShiftFollower::before(std::int64_t ts, const std::vector<double>& mix) {
   for (std::size_t c = 0; c < mix.size() && c < rising_.size(); ++c)
     if (rising_[c]) share += mix[c];
   if (start_ < 0) start_ = share;  // where the list stood when the interests moved
+  checked_ = events_;
   if (share >= target_ || share - start_ >= 0.5 * (target_ - start_) - 1e-12) {
     out_.add_lag(events_);
     open_ = false;
@@ -243,7 +282,7 @@ void ShiftFollower::before(std::int64_t ts, const std::vector<double>& mix) {
 }
 
 void ShiftFollower::finish() {
-  if (open_) out_.add_censored();
+  if (open_) out_.add_censored(checked_);
   open_ = false;
 }
 

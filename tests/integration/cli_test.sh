@@ -53,8 +53,11 @@ assert t['moments'] > 100 and 0 <= t['tv'] <= 1 and t['kl'] >= 0 and t['k'] == 1
 "$bin" --log-level warn evaluate --model m_ials --data synth --protocol replay --replay-start 0.9 --json replay.json > replay.txt
 check "replay reports tracking and lag" python3 -c "
 import json; t = json.load(open('replay.json'))['replay']['tracking']
-assert t['online']['moments'] > 100 and t['online']['shifts'] >= t['online']['shifts_crossed'] > 0, t"
-check "replay prints the tracking table" grep -q "interest tracking" replay.txt
+o = t['online']; w = o['followed_within']
+assert o['moments'] > 100 and o['shifts'] >= o['shifts_crossed'] > 0, t
+assert 0 <= w['1'] <= w['3'] <= w['5'] <= w['10'] <= 1, w
+assert o['km_median_lag'] is None or o['km_median_lag'] >= 0, o"
+check "replay prints the tracking table" grep -q "interest tracking.*Kaplan-Meier" replay.txt
 rc_truth=0; "$bin" --log-level warn evaluate --model m_ials --data synth --truth synth/items.csv > /dev/null 2> err_truth.txt || rc_truth=$?
 check "bad truth file: exit 2 naming file and line" \
   bash -c "test $rc_truth -eq 2 && grep -q \"synth/items.csv:1: field 'header'\" err_truth.txt && test \$(wc -l < err_truth.txt) -eq 1"

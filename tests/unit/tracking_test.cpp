@@ -114,6 +114,53 @@ TEST(Tracking, LagCountsEventsUntilTheListIsCloserToTheNewInterests) {
   EXPECT_DOUBLE_EQ(out.mean_lag(), 2.0);
   EXPECT_DOUBLE_EQ(out.median_lag(), 2.0);
   EXPECT_EQ(out.moments(), 0);  // lags only; moments come from add_moment
+  // The shift back was checked once (lag 0) before the end cut it off: at risk at lag 0 only, so
+  // the Kaplan-Meier estimate at lag 2 has the one crossing among one shift at risk.
+  EXPECT_DOUBLE_EQ(out.followed_within(1), 0.0);
+  EXPECT_DOUBLE_EQ(out.followed_within(2), 1.0);
+  EXPECT_EQ(out.km_median_lag(), 2);
+}
+
+// Kaplan-Meier by hand. Crossings at lags 1, 2, 3 and one shift cut off after being checked at lag
+// 2 (still at risk at 2): lag 1: 1 of 4 at risk -> followed 1/4; lag 2: 1 of 3 -> 1 - 3/4 * 2/3 =
+// 1/2; lag 3: 1 of 1 -> 1. Median 2.
+TEST(Tracking, LagWithCensoringIsKaplanMeier) {
+  eval::TrackingError a, b;
+  a.add_lag(1);
+  a.add_lag(3);
+  b.add_lag(2);
+  b.add_censored(2);
+  a.merge(b);
+  EXPECT_EQ(a.shifts_crossed(), 3);
+  EXPECT_EQ(a.shifts_censored(), 1);
+  EXPECT_DOUBLE_EQ(a.followed_within(0), 0.0);
+  EXPECT_DOUBLE_EQ(a.followed_within(1), 0.25);
+  EXPECT_DOUBLE_EQ(a.followed_within(2), 0.5);
+  EXPECT_DOUBLE_EQ(a.followed_within(5), 1.0);
+  EXPECT_EQ(a.km_median_lag(), 2);
+  // Ties: two crossings at lag 1, one at 4; cut off at 0 (gone before lag 1) and at 3 (gone before
+  // 4). Lag 1: 2 of 4 -> 1/2, the median; lag 4: 1 of 1 -> 1.
+  eval::TrackingError t;
+  for (const auto l : {1, 1, 4}) t.add_lag(l);
+  t.add_censored(0);
+  t.add_censored(3);
+  EXPECT_DOUBLE_EQ(t.followed_within(3), 0.5);
+  EXPECT_DOUBLE_EQ(t.followed_within(4), 1.0);
+  EXPECT_EQ(t.km_median_lag(), 1);
+  // A model that follows one shift of four at once and never the others: the mean over crossings
+  // says lag 0, the estimate says a quarter followed and no median.
+  eval::TrackingError rare;
+  rare.add_lag(0);
+  for (int k = 0; k < 3; ++k) rare.add_censored(5);
+  EXPECT_DOUBLE_EQ(rare.mean_lag(), 0.0);
+  EXPECT_DOUBLE_EQ(rare.followed_within(10), 0.25);
+  EXPECT_FALSE(rare.km_median_lag().has_value());
+  const auto j = rare.to_json();
+  EXPECT_TRUE(j["km_median_lag"].is_null());
+  EXPECT_DOUBLE_EQ(j["followed_within"]["5"].get<double>(), 0.25);
+  EXPECT_EQ(j["shifts"], 4);
+  EXPECT_DOUBLE_EQ(eval::TrackingError().followed_within(5), 0.0);  // no shifts
+  EXPECT_FALSE(eval::TrackingError().km_median_lag().has_value());
 }
 
 TEST(Tracking, ListsWithTheTrueMixScoreZero) {

@@ -13,11 +13,16 @@
 //        to the new interests: the share of the top-k in the categories the shift raised, from
 //        where it stood at the first moment after the shift to the new interests' share of them
 //        (lag 0 when it was already there); replay only. Shifts whose list never crossed before
-//        the next shift or the user's last event are counted as censored. (Comparing distances to
+//        the next shift or the user's last event are censored at the last lag they were checked at.
+//        The mean and median over the crossed shifts alone flatter a model that rarely follows (it
+//        is averaged over its few lucky crossings), so the lag is also estimated with censoring
+//        (Kaplan-Meier, as survival times): the share of shifts followed within h events, and the
+//        median lag, which is undefined when fewer than half are ever followed. (Comparing distances to
 //        the old and new interests instead was tried: a list far from both crossed by chance at
 //        lag 0 in most shifts, frozen states included.)
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -86,7 +91,9 @@ class TrackingError {
   /// One evaluated moment: the user's current truth and the recommended items' category mix.
   void add_moment(const std::vector<double>& truth, const std::vector<double>& mix);
   void add_lag(std::int64_t events) { lags_.push_back(events); }
-  void add_censored() { ++censored_; }
+  /// A shift the list had not followed by lag `last_checked` (the last lag it was checked at; -1:
+  /// never checked) when the next shift or the user's end cut it off.
+  void add_censored(std::int64_t last_checked) { censored_.push_back(last_checked); }
   void merge(const TrackingError& other);
 
   std::int64_t moments() const { return moments_; }
@@ -94,19 +101,29 @@ class TrackingError {
   double kl() const { return moments_ ? kl_sum_ / static_cast<double>(moments_) : 0.0; }
   /// Shifts whose lag was measured, and their mean and median lag (0 when none).
   std::int64_t shifts_crossed() const { return static_cast<std::int64_t>(lags_.size()); }
-  std::int64_t shifts_censored() const { return censored_; }
+  std::int64_t shifts_censored() const { return static_cast<std::int64_t>(censored_.size()); }
   double mean_lag() const;
   double median_lag() const;
+  /// Kaplan-Meier estimate of the share of shifts the list followed within `events` events (lag <=
+  /// events), censored shifts at risk through their last checked lag; 0 when there are no shifts.
+  double followed_within(std::int64_t events) const;
+  /// The Kaplan-Meier median lag: the least lag by which half the shifts are estimated followed;
+  /// none when the estimate never reaches half (fewer than half followed over the lags observed).
+  std::optional<std::int64_t> km_median_lag() const;
   const TrackingOptions& options() const { return o_; }
   /// {"k", "moments", "tv", "kl", "shifts", "shifts_crossed", "shifts_censored", "mean_lag",
-  ///  "median_lag", "shift_threshold"}
+  ///  "median_lag", "km_median_lag" (null when undefined), "followed_within" ({"1", "3", "5",
+  ///  "10"}: followed_within of each), "shift_threshold"}
   nlohmann::json to_json() const;
 
  private:
+  /// (lag, share followed by then) at every lag where a crossing happened, in order.
+  std::vector<std::pair<std::int64_t, double>> km_curve() const;
+
   TrackingOptions o_;
-  std::int64_t moments_ = 0, censored_ = 0;
+  std::int64_t moments_ = 0;
   double tv_sum_ = 0, kl_sum_ = 0;
-  std::vector<std::int64_t> lags_;
+  std::vector<std::int64_t> lags_, censored_;
 };
 
 /// Tracking error of evaluated cases (the split protocol) from their saved rankings (`rankings[i]`
@@ -135,12 +152,13 @@ class ShiftFollower {
   const InterestTruth& truth_;
   std::int32_t user_;
   TrackingError& out_;
-  std::int64_t snapshot_;     // latest snapshot seen (-1: none yet)
-  bool open_ = false;         // a shift waiting for the list to cross
-  std::int64_t events_ = 0;   // events observed since the open shift
-  std::vector<char> rising_;  // categories the open shift raised
-  double start_ = -1;         // the list's share of them at the first moment after the shift
-  double target_ = 0;         // the new interests' share of them
+  std::int64_t snapshot_;      // latest snapshot seen (-1: none yet)
+  bool open_ = false;          // a shift waiting for the list to cross
+  std::int64_t events_ = 0;    // events observed since the open shift
+  std::int64_t checked_ = -1;  // the last lag the open shift was checked at
+  std::vector<char> rising_;   // categories the open shift raised
+  double start_ = -1;          // the list's share of them at the first moment after the shift
+  double target_ = 0;          // the new interests' share of them
 };
 
 }  // namespace driftrec::eval
