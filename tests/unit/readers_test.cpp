@@ -263,12 +263,7 @@ TEST(Readers, Tokenize) {
 
 namespace {
 std::string load_error(const std::string& path, const ReadOptions& o = {}) {
-  try {
-    load_dataset(path, o);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "loaded";
+  return test::thrown_message<Error>([&] { load_dataset(path, o); });
 }
 }  // namespace
 

@@ -49,12 +49,8 @@ TEST(WordVectors, BadLinesNameFileLineAndField) {
   test::TempDir dir;
   auto expect = [&](const std::string& text, const std::string& what) {
     const auto path = dir.write("bad.txt", text);
-    try {
-      data::read_word_vectors(path);
-      FAIL() << text;
-    } catch (const ParseError& e) {
-      EXPECT_NE(std::string(e.what()).find(path + ":" + what), std::string::npos) << e.what();
-    }
+    const auto refused = test::thrown_message<ParseError>([&] { data::read_word_vectors(path); });
+    EXPECT_NE(refused.find(path + ":" + what), std::string::npos) << text << ": " << refused;
   };
   expect("a 1 2\nb 1 x\n", "2: field 'value'");
   expect("a 1 2\nb 1 2 3\n", "2: field 'vector': has 3 values, earlier lines have 2");
@@ -84,12 +80,8 @@ TEST(ItemVectors, NpyFloat32AndFloat64WithIds) {
   EXPECT_FLOAT_EQ(data::read_item_vectors(dir.file("b.npy")).row(0)[1], 1.5f);
   // Ids that do not match the rows, a missing ids file, not a .npy.
   dir.write("a.ids", "x\ny\n");
-  try {
-    data::read_item_vectors(dir.file("a.npy"));
-    FAIL();
-  } catch (const ParseError& e) {
-    EXPECT_NE(std::string(e.what()).find("2 ids for 3 rows"), std::string::npos) << e.what();
-  }
+  const auto mismatch = test::thrown_message<ParseError>([&] { data::read_item_vectors(dir.file("a.npy")); });
+  EXPECT_NE(mismatch.find("2 ids for 3 rows"), std::string::npos) << mismatch;
   write_npy<float>(dir.file("c.npy"), {1, 2}, 1, 2);
   EXPECT_THROW(data::read_item_vectors(dir.file("c.npy")), IoError);
   dir.write("d.npy", "not numpy");
@@ -140,10 +132,6 @@ TEST(ItemVectors, FortranOrderIsRefused) {
   f.write(reinterpret_cast<const char*>(v), sizeof v);
   f.close();
   dir.write("f.ids", "a\n");
-  try {
-    data::read_item_vectors(path);
-    FAIL();
-  } catch (const ParseError& e) {
-    EXPECT_NE(std::string(e.what()).find("Fortran-order"), std::string::npos);
-  }
+  const auto refused = test::thrown_message<ParseError>([&] { data::read_item_vectors(path); });
+  EXPECT_NE(refused.find("Fortran-order"), std::string::npos) << refused;
 }

@@ -52,12 +52,8 @@ TEST(FromColumns, BuildsTheSameDatasetAsTheEventsAndNamesBadRows) {
 
   auto bad = c;
   bad.items[1] = "";
-  try {
-    data::from_columns(bad);
-    FAIL();
-  } catch (const InvalidInput& e) {
-    EXPECT_STREQ(e.what(), "DataFrame row 1, column 'item': empty id");
-  }
+  EXPECT_EQ(test::thrown_message<InvalidInput>([&] { data::from_columns(bad); }),
+            "DataFrame row 1, column 'item': empty id");
   bad = c;
   bad.values = {1.0f, NAN, 1.0f};
   EXPECT_THROW(data::from_columns(bad), InvalidInput);
@@ -360,12 +356,8 @@ TEST(TrainWorkflow, EarlyStoppingFollowsTheChosenObjective) {
   space.objective = "mrr";
   EXPECT_EQ(workflow::check_space(space, "space.yaml"), 10);
   space.objective = "coverage@10";
-  try {
-    workflow::check_space(space, "space.yaml");
-    FAIL();
-  } catch (const InvalidInput& e) {
-    EXPECT_NE(std::string(e.what()).find("space.yaml: objective 'coverage@10'"), std::string::npos) << e.what();
-  }
+  const auto refused = test::thrown_message<InvalidInput>([&] { workflow::check_space(space, "space.yaml"); });
+  EXPECT_NE(refused.find("space.yaml: objective 'coverage@10'"), std::string::npos) << refused;
 }
 
 TEST(TrainWorkflow, OptionsAreCheckedBeforeAnyData) {
@@ -509,12 +501,8 @@ TEST(ModelReranking, DirectoryWithoutCountsRefusesPopularityRerankersAndTamperin
   const auto model = w.load();  // an older directory: loads, without counts
   EXPECT_TRUE(model->item_counts.empty());
   workflow::ModelReranking r(*model);
-  try {
-    r.reranker("exposure:0.5");
-    ADD_FAILURE() << "exposure without counts";
-  } catch (const InvalidInput& e) {
-    EXPECT_NE(std::string(e.what()).find("item_counts.tsv"), std::string::npos) << e.what();
-  }
+  const auto refused = test::thrown_message<InvalidInput>([&] { r.reranker("exposure:0.5"); });
+  EXPECT_NE(refused.find("item_counts.tsv"), std::string::npos) << refused;
   EXPECT_THROW(r.reranker("consumer:0.5"), InvalidInput);
   EXPECT_NE(r.reranker("mmr:0.5"), nullptr);  // categories are still there
 }
