@@ -5,7 +5,8 @@
 # (0.8 / 0.9 of event times). For each setting and model: test NDCG@10 and interest-tracking error
 # (total variation of the top-10's category mix from the true current interests) on the split
 # protocol; replay of the test period (recommend, reveal, observe) with online NDCG@10, tracking
-# error and the lag after true shifts; and how much the truth itself moves (mean total variation
+# error and the lag after true shifts (mean over the shifts followed, and Kaplan-Meier with the
+# shifts never followed as censored: median lag and share followed within 5 events); and how much the truth itself moves (mean total variation
 # between a user's consecutive sessions, share of sessions that are shifts). The best sequential
 # model (chosen by validation NDCG@10) is compared with every static model per setting
 # (`driftrec compare`, paired bootstrap over users, Holm over the family, on the split and on the
@@ -71,6 +72,8 @@ json.dump({"setting": s, "model": m, "ndcg@10": sp["metrics"]["ndcg@10"], "hr@10
            "lag_mean": rt["online"]["mean_lag"], "lag_median": rt["online"]["median_lag"],
            "shifts": rt["online"]["shifts"], "shifts_crossed": rt["online"]["shifts_crossed"],
            "frozen_lag_mean": rt["frozen"]["mean_lag"], "frozen_shifts_crossed": rt["frozen"]["shifts_crossed"],
+           "lag_km_median": rt["online"]["km_median_lag"], "followed_within_5": rt["online"]["followed_within"]["5"],
+           "frozen_followed_within_5": rt["frozen"]["followed_within"]["5"],
            "training_seconds": meta["training_seconds"], "epochs": meta.get("epochs"),
            "validation_ndcg@10": (meta.get("validation") or {}).get("ndcg@10")}, sys.stdout)
 PY
@@ -146,14 +149,16 @@ json.dump({"what": "drift sweep: ecommerce preset, temporal split 0.8 / 0.9, con
                        "true interests",
            "users": int(users), "items": int(items), "settings": per, "rows": rows},
           open(out, "w"), indent=2)
-print("| setting | truth tv/session | model | NDCG@10 | new-target NDCG@10 | tracking tv | replay NDCG@10 (frozen) | replay tv | lag mean (crossed/shifts) | train s |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| setting | truth tv/session | model | NDCG@10 | new-target NDCG@10 | tracking tv | replay NDCG@10 (frozen) | replay tv | lag mean (crossed/shifts) | KM median lag | followed within 5 | train s |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+km = lambda r: "—" if r["shifts"] == 0 else ("never half" if r["lag_km_median"] is None else str(r["lag_km_median"]))
 drift = {p["setting"]: p["truth"]["session_tv_mean"] for p in per}
 for r in rows:
     print(f"| {r['setting']} | {drift[r['setting']]:.3f} | {r['model']} | {r['ndcg@10']:.4f} | {r['new_ndcg@10']:.4f} | "
           f"{r['tracking_tv']:.3f} | "
           f"{r['replay_ndcg@10']:.4f} ({r['replay_frozen_ndcg@10']:.4f}) | {r['replay_tracking_tv']:.3f} | "
-          f"{r['lag_mean']:.2f} ({r['shifts_crossed']}/{r['shifts']}) | {r['training_seconds']:.0f} |")
+          f"{r['lag_mean']:.2f} ({r['shifts_crossed']}/{r['shifts']}) | {km(r)} | {r['followed_within_5']:.3f} | "
+          f"{r['training_seconds']:.0f} |")
 PY
 # Command, data fingerprints, commit and date into the results file.
 bench/provenance.py "$out" --command "${SEQ_SET:+SEQ_SET=\"$SEQ_SET\" }${OUT:+OUT=$OUT }bench/drift_sweep.sh $users $items \"$settings\" \"$models\"" \
