@@ -56,6 +56,7 @@ Runner add_ensemble(CLI::App& app, const GlobalFlags& g) {
       eo.refit = o->prep.get().refit;  // the members' own split (its refit version with --refit)
     eo.threads = g.threads;
     eo.progress = progress_printer();
+    workflow::check_ensemble_options(eo);  // refused before a large log is read
     const auto t = workflow::build_ensemble(o->data.load(), std::move(eo));
     t.save(o->out);
     const auto& ens = static_cast<const models::EnsembleModel&>(*t.loaded.model);

@@ -231,15 +231,28 @@ data::PrepareOptions members_prepare(const std::vector<std::string>& dirs) {
 
 }  // namespace
 
-TrainedModel build_ensemble(data::Dataset data, EnsembleOptions o) {
+namespace {
+
+// The checks that need no data; resolves weights_from into weights and returns the empty ensemble.
+std::unique_ptr<models::EnsembleModel> checked_ensemble(EnsembleOptions& o) {
   if (o.members.size() < 2) throw InvalidInput("ensemble: give at least two member directories");
   if (!o.weights_from.empty()) {
     if (!o.weights.empty()) throw InvalidInput("ensemble: give weights or weights_from, not both");
     o.weights = recorded_weights(o.weights_from, o.members.size());
   }
+  objective_cutoff(o.objective, "ensemble");
+  for (const auto& dir : o.members) models::read_model_meta(dir);  // NotFound / CorruptModel naming it
   auto config = o.config;
   if (!o.weights.empty()) config["fit_weights"] = false;
-  auto ens = std::make_unique<models::EnsembleModel>(config);
+  return std::make_unique<models::EnsembleModel>(config);
+}
+
+}  // namespace
+
+void check_ensemble_options(EnsembleOptions options) { checked_ensemble(options); }
+
+TrainedModel build_ensemble(data::Dataset data, EnsembleOptions o) {
+  auto ens = checked_ensemble(o);
   auto prep = o.prepare ? *o.prepare : members_prepare(o.members);
   if (!o.prepare && o.refit) prep.refit = true;
   auto prepared = data::prepare(std::move(data), prep);

@@ -115,6 +115,9 @@ set +e
 set -e
 check "ensemble of other data: exit 2 naming the member" bash -c "test $rc5 -eq 2 && grep -q 'm_other: this member was trained on other data' err5.txt"
 check "ensemble bad weight: exit 2" bash -c "test $rc6 -eq 2 && grep -q \"'x' is not a number\" err6.txt"
+rc7=0; "$bin" ensemble --data no_such_log.csv --member m_ials --member m_knn --objective auc --out x > /dev/null 2> err7.txt || rc7=$?
+check "ensemble bad objective: refused before the data are read" \
+  bash -c "test $rc7 -eq 2 && grep -q \"objective 'auc'\" err7.txt && ! grep -q no_such_log err7.txt"
 # Refit: members retrained on train + validation with their settings, blended with validated weights.
 "$bin" --log-level warn train --data synth --refit-from m_ials --out m_ials_refit > /dev/null
 "$bin" --log-level warn train --data synth --refit-from m_knn --out m_knn_refit > /dev/null

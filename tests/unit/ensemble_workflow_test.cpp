@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "driftrec/core/error.h"
 #include "driftrec/data/synth.h"
 #include "driftrec/models/model_dir.h"
 #include "driftrec/workflow/evaluate.h"
@@ -57,8 +58,19 @@ TEST(EnsembleWorkflow, ValidatesOnTheSplitsCandidatesAndObjective) {
   const auto again = workflow::evaluate(models::load_model_dir((root / "blend").string()), ds, e);
   for (const char* m : {"hr@5", "ndcg@10", "hr@20"})
     EXPECT_NEAR(blend.validation.metrics.at(m), again.result.metrics.at(m), 1e-12) << m;
+  // Refused without data as build_ensemble refuses them: the objective, too few members, a member
+  // directory that is not there.
+  EXPECT_NO_THROW(workflow::check_ensemble_options(o));
   o.objective = "bogus@3";
   EXPECT_THROW(workflow::build_ensemble(ds, o), InvalidInput);
+  EXPECT_THROW(workflow::check_ensemble_options(o), InvalidInput);
+  o.objective = "ndcg@10";
+  auto one = o;
+  one.members.pop_back();
+  EXPECT_THROW(workflow::check_ensemble_options(one), InvalidInput);
+  auto missing = o;
+  missing.members.push_back((root / "absent").string());
+  EXPECT_THROW(workflow::check_ensemble_options(missing), NotFound);
   std::filesystem::remove_all(root);
 }
 
