@@ -6,8 +6,9 @@
 # (total variation of the top-10's category mix from the true current interests) on the split
 # protocol; replay of the test period (recommend, reveal, observe) with online NDCG@10, tracking
 # error and the lag after true shifts (mean over the shifts followed, and Kaplan-Meier with the
-# shifts never followed as censored: median lag and share followed within 5 events); and how much the truth itself moves (mean total variation
-# between a user's consecutive sessions, share of sessions that are shifts). The best sequential
+# shifts never followed as censored: median lag and share followed within 5 events); and how much
+# the truth itself moves (mean total variation between a user's consecutive sessions, share of
+# sessions that are shifts). The best sequential
 # model (chosen by validation NDCG@10) is compared with every static model per setting
 # (`driftrec compare`, paired bootstrap over users, Holm over the family, on the split and on the
 # replay protocol; the baseline is the sequential model, so a negative difference favours it).

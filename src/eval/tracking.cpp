@@ -188,18 +188,28 @@ std::vector<std::pair<std::int64_t, double>> TrackingError::km_curve() const {
   return curve;
 }
 
-double TrackingError::followed_within(std::int64_t events) const {
+namespace {
+
+using KmCurve = std::vector<std::pair<std::int64_t, double>>;
+
+double followed_by(const KmCurve& curve, std::int64_t events) {
   double followed = 0.0;
-  for (const auto& [t, share] : km_curve())
+  for (const auto& [t, share] : curve)
     if (t <= events) followed = share;
   return followed;
 }
 
-std::optional<std::int64_t> TrackingError::km_median_lag() const {
-  for (const auto& [t, share] : km_curve())
+std::optional<std::int64_t> median_of(const KmCurve& curve) {
+  for (const auto& [t, share] : curve)
     if (share >= 0.5 - 1e-12) return t;
   return std::nullopt;
 }
+
+}  // namespace
+
+double TrackingError::followed_within(std::int64_t events) const { return followed_by(km_curve(), events); }
+
+std::optional<std::int64_t> TrackingError::km_median_lag() const { return median_of(km_curve()); }
 
 double TrackingError::mean_lag() const {
   if (lags_.empty()) return 0.0;
@@ -217,21 +227,25 @@ double TrackingError::median_lag() const {
 }
 
 nlohmann::json TrackingError::to_json() const {
-  return {
-      {"k", o_.k},
-      {"moments", moments_},
-      {"tv", tv()},
-      {"kl", kl()},
-      {"kl_smoothing", o_.smoothing},
-      {"shift_threshold", o_.shift_threshold},
-      {"shifts", shifts_crossed() + shifts_censored()},
-      {"shifts_crossed", shifts_crossed()},
-      {"shifts_censored", shifts_censored()},
-      {"mean_lag", mean_lag()},
-      {"median_lag", median_lag()},
-      {"km_median_lag", km_median_lag() ? nlohmann::json(*km_median_lag()) : nlohmann::json()},
-      {"followed_within",
-       {{"1", followed_within(1)}, {"3", followed_within(3)}, {"5", followed_within(5)}, {"10", followed_within(10)}}}};
+  const auto curve = km_curve();
+  const auto median = median_of(curve);
+  return {{"k", o_.k},
+          {"moments", moments_},
+          {"tv", tv()},
+          {"kl", kl()},
+          {"kl_smoothing", o_.smoothing},
+          {"shift_threshold", o_.shift_threshold},
+          {"shifts", shifts_crossed() + shifts_censored()},
+          {"shifts_crossed", shifts_crossed()},
+          {"shifts_censored", shifts_censored()},
+          {"mean_lag", mean_lag()},
+          {"median_lag", median_lag()},
+          {"km_median_lag", median ? nlohmann::json(*median) : nlohmann::json()},
+          {"followed_within",
+           {{"1", followed_by(curve, 1)},
+            {"3", followed_by(curve, 3)},
+            {"5", followed_by(curve, 5)},
+            {"10", followed_by(curve, 10)}}}};
 }
 
 TrackingError track_cases(const std::vector<data::EvalCase>& cases, const std::vector<CaseRanking>& rankings,

@@ -233,15 +233,23 @@ data::PrepareOptions members_prepare(const std::vector<std::string>& dirs) {
 
 namespace {
 
-// The checks that need no data; resolves weights_from into weights and returns the empty ensemble.
-std::unique_ptr<models::EnsembleModel> checked_ensemble(EnsembleOptions& o) {
+// The checks that need no data: resolves weights_from into o.weights and the preprocessing into
+// `prep` (the members' own, which must agree, unless given), and returns the empty ensemble. Every
+// member's model.json is read once here (NotFound / CorruptModel naming it).
+std::unique_ptr<models::EnsembleModel> checked_ensemble(EnsembleOptions& o, data::PrepareOptions& prep) {
   if (o.members.size() < 2) throw InvalidInput("ensemble: give at least two member directories");
   if (!o.weights_from.empty()) {
     if (!o.weights.empty()) throw InvalidInput("ensemble: give weights or weights_from, not both");
     o.weights = recorded_weights(o.weights_from, o.members.size());
   }
   objective_cutoff(o.objective, "ensemble");
-  for (const auto& dir : o.members) models::read_model_meta(dir);  // NotFound / CorruptModel naming it
+  if (o.prepare) {
+    prep = *o.prepare;
+    for (const auto& dir : o.members) models::read_model_meta(dir);
+  } else {
+    prep = members_prepare(o.members);
+    if (o.refit) prep.refit = true;
+  }
   auto config = o.config;
   if (!o.weights.empty()) config["fit_weights"] = false;
   return std::make_unique<models::EnsembleModel>(config);
@@ -249,12 +257,14 @@ std::unique_ptr<models::EnsembleModel> checked_ensemble(EnsembleOptions& o) {
 
 }  // namespace
 
-void check_ensemble_options(EnsembleOptions options) { checked_ensemble(options); }
+void check_ensemble_options(EnsembleOptions options) {
+  data::PrepareOptions prep;
+  checked_ensemble(options, prep);
+}
 
 TrainedModel build_ensemble(data::Dataset data, EnsembleOptions o) {
-  auto ens = checked_ensemble(o);
-  auto prep = o.prepare ? *o.prepare : members_prepare(o.members);
-  if (!o.prepare && o.refit) prep.refit = true;
+  data::PrepareOptions prep;
+  auto ens = checked_ensemble(o, prep);
   auto prepared = data::prepare(std::move(data), prep);
   if (prepared.split.valid.empty() && o.weights.empty())
     throw InvalidInput(std::string("ensemble: the split has no validation cases to fit the weights on") +

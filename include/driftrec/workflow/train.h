@@ -107,7 +107,8 @@ struct EnsembleOptions {
 };
 TrainedModel build_ensemble(data::Dataset data, EnsembleOptions options);
 /// What build_ensemble checks before it touches the data (member count, weights or weights_from,
-/// the objective, every member's model.json, the ensemble's parameters); throws as it would.
+/// the objective, every member's model.json and, without `prepare`, that their preprocessing
+/// agrees, the ensemble's parameters); throws as it would.
 void check_ensemble_options(EnsembleOptions options);
 
 }  // namespace driftrec::workflow
