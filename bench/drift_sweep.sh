@@ -9,7 +9,8 @@
 # shifts never followed as censored: median lag and share followed within 5 events); and how much
 # the truth itself moves (mean total variation between a user's consecutive sessions, share of
 # sessions that are shifts). The best sequential
-# model (chosen by validation NDCG@10) is compared with every static model per setting
+# model (chosen by validation NDCG@10; on the replay protocol also the one chosen by replaying the
+# validation period, `evaluate --protocol replay --on valid`) is compared with every static model per setting
 # (`driftrec compare`, paired bootstrap over users, Holm over the family, on the split and on the
 # replay protocol; the baseline is the sequential model, so a negative difference favours it).
 # Replay scores only items new to the user (--skip-repeats: a cart or buy right after the view of
@@ -58,11 +59,16 @@ for s in $settings; do
       --json "$work/$s-$m.split_new.json" > /dev/null
     $bin --log-level warn --threads 2 evaluate --model "$work/$s-$m" --data "$data" --protocol replay --skip-repeats \
       --json "$work/$s-$m.replay.json" > /dev/null
+    # The same replay over the validation period (0.8 to the 0.9 cutoff): picks a model by replay
+    # without looking at a test event.
+    $bin --log-level warn --threads 2 evaluate --model "$work/$s-$m" --data "$data" --protocol replay --on valid \
+      --skip-repeats --json "$work/$s-$m.valid_replay.json" > /dev/null
     python3 - "$s" "$m" "$work/$s-$m" "$data/interests.csv" > "$work/$s-$m.row" <<'PY'
 import json, sys
 s, m, d, truth = sys.argv[1:5]
 sp, rp, meta = json.load(open(d + ".split.json")), json.load(open(d + ".replay.json")), json.load(open(d + "/model.json"))
 sn = json.load(open(d + ".split_new.json"))
+vr = json.load(open(d + ".valid_replay.json"))
 rt = rp["replay"]["tracking"]
 json.dump({"setting": s, "model": m, "ndcg@10": sp["metrics"]["ndcg@10"], "hr@10": sp["metrics"]["hr@10"],
            "tracking_tv": sp["tracking"]["tv"], "tracking_kl": sp["tracking"]["kl"], "cases": sp["users_evaluated"],
@@ -76,7 +82,8 @@ json.dump({"setting": s, "model": m, "ndcg@10": sp["metrics"]["ndcg@10"], "hr@10
            "lag_km_median": rt["online"]["km_median_lag"], "followed_within_5": rt["online"]["followed_within"]["5"],
            "frozen_followed_within_5": rt["frozen"]["followed_within"]["5"],
            "training_seconds": meta["training_seconds"], "epochs": meta.get("epochs"),
-           "validation_ndcg@10": (meta.get("validation") or {}).get("ndcg@10")}, sys.stdout)
+           "validation_ndcg@10": (meta.get("validation") or {}).get("ndcg@10"),
+           "validation_replay_ndcg@10": vr["replay"]["online"]["ndcg@10"]}, sys.stdout)
 PY
     rows+=("$work/$s-$m.row")
   done
@@ -97,14 +104,14 @@ for seq in by_user.values():
 json.dump({"session_tv_mean": sum(tvs) / max(1, len(tvs)), "shift_share": sum(t >= 0.4 for t in tvs) / max(1, len(tvs)),
            "sessions": len(snaps)}, sys.stdout)
 PY
-  read -r best_seq best_static < <(python3 - "$s" "${rows[@]}" <<'PY'
+  read -r best_seq best_static replay_seq < <(python3 - "$s" "${rows[@]}" <<'PY'
 import json, sys
 rows = [json.load(open(p)) for p in sys.argv[2:]]
 rows = [r for r in rows if r["setting"] == sys.argv[1]]
 seq = [r for r in rows if r["model"] in ("gru4rec", "sasrec", "hstu", "caser")]
 static = [r for r in rows if r["model"] in ("pop", "itemknn", "bpr", "ials")]
-best = lambda rs: max(rs, key=lambda r: r["validation_ndcg@10"] or 0)["model"] if rs else "-"
-print(best(seq), best(static))
+best = lambda rs, key="validation_ndcg@10": max(rs, key=lambda r: r[key] or 0)["model"] if rs else "-"
+print(best(seq), best(static), best(seq, "validation_replay_ndcg@10"))
 PY
   )
   if [[ $best_seq != - && $best_static != - ]]; then
@@ -118,21 +125,33 @@ PY
     $bin --log-level warn --threads 2 compare --data "$data" --model "$work/$s-$best_seq" "${statics[@]}" \
       --protocol replay --skip-repeats --metrics ndcg@10,tracking_tv --bootstrap 1000 \
       --json "$work/$s.compare_replay.json" > /dev/null
+    # On the replay protocol, also the sequential model that validation by replay picks.
+    if [[ $replay_seq != "$best_seq" ]]; then
+      $bin --log-level warn --threads 2 compare --data "$data" --model "$work/$s-$replay_seq" "${statics[@]}" \
+        --protocol replay --skip-repeats --metrics ndcg@10,tracking_tv --bootstrap 1000 \
+        --json "$work/$s.compare_replay_pick.json" > /dev/null
+    else
+      cp "$work/$s.compare_replay.json" "$work/$s.compare_replay_pick.json"
+    fi
     $bin --log-level warn --threads 2 compare --data "$data" --model "$work/$s-$best_seq" "${statics[@]}" \
       --skip-repeats --metrics ndcg@10,hr@10 --bootstrap 1000 --json "$work/$s.compare_new.json" > /dev/null
   else
     echo '{}' > "$work/$s.compare_new.json"
     echo '{}' > "$work/$s.compare.json"
     echo '{}' > "$work/$s.compare_replay.json"
+    echo '{}' > "$work/$s.compare_replay_pick.json"
   fi
   python3 - "$s" "$best_seq" "$best_static" "$work/$s.drift" "$work/$s.compare.json" "${flags[$s]}" \
-    "$work/$s.compare_replay.json" "$work/$s.compare_new.json" > "$work/$s.setting" <<'PY'
+    "$work/$s.compare_replay.json" "$work/$s.compare_new.json" "$replay_seq" "$work/$s.compare_replay_pick.json" \
+    > "$work/$s.setting" <<'PY'
 import json, sys
-s, seq, static, drift, cmp, flags, cmp_replay, cmp_new = sys.argv[1:9]
+s, seq, static, drift, cmp, flags, cmp_replay, cmp_new, replay_seq, cmp_replay_pick = sys.argv[1:11]
 json.dump({"setting": s, "synth_flags": flags, "truth": json.load(open(drift)),
            "best_sequential_by_validation": seq, "best_static_by_validation": static,
            "compare_split": json.load(open(cmp)), "compare_split_new_targets": json.load(open(cmp_new)),
-           "compare_replay": json.load(open(cmp_replay))}, sys.stdout)
+           "compare_replay": json.load(open(cmp_replay)),
+           "best_sequential_by_validation_replay": replay_seq,
+           "compare_replay_validation_replay_pick": json.load(open(cmp_replay_pick))}, sys.stdout)
 PY
 done
 mkdir -p bench/results
@@ -150,16 +169,19 @@ json.dump({"what": "drift sweep: ecommerce preset, temporal split 0.8 / 0.9, con
                        "true interests",
            "users": int(users), "items": int(items), "settings": per, "rows": rows},
           open(out, "w"), indent=2)
-print("| setting | truth tv/session | model | NDCG@10 | new-target NDCG@10 | tracking tv | replay NDCG@10 (frozen) | replay tv | lag mean (crossed/shifts) | KM median lag | followed within 5 | train s |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| setting | truth tv/session | model | NDCG@10 | new-target NDCG@10 | tracking tv | valid. replay NDCG@10 | replay NDCG@10 (frozen) | replay tv | lag mean (crossed/shifts) | KM median lag | followed within 5 | train s |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 km = lambda r: "—" if r["shifts"] == 0 else ("never half" if r["lag_km_median"] is None else str(r["lag_km_median"]))
 drift = {p["setting"]: p["truth"]["session_tv_mean"] for p in per}
 for r in rows:
     print(f"| {r['setting']} | {drift[r['setting']]:.3f} | {r['model']} | {r['ndcg@10']:.4f} | {r['new_ndcg@10']:.4f} | "
-          f"{r['tracking_tv']:.3f} | "
+          f"{r['tracking_tv']:.3f} | {r['validation_replay_ndcg@10']:.4f} | "
           f"{r['replay_ndcg@10']:.4f} ({r['replay_frozen_ndcg@10']:.4f}) | {r['replay_tracking_tv']:.3f} | "
           f"{r['lag_mean']:.2f} ({r['shifts_crossed']}/{r['shifts']}) | {km(r)} | {r['followed_within_5']:.3f} | "
           f"{r['training_seconds']:.0f} |")
+for p in per:
+    print(f"{p['setting']}: sequential pick by validation NDCG@10 {p['best_sequential_by_validation']}, "
+          f"by validation replay {p['best_sequential_by_validation_replay']}")
 PY
 # Command, data fingerprints, commit and date into the results file.
 bench/provenance.py "$out" --command "${SEQ_SET:+SEQ_SET=\"$SEQ_SET\" }${OUT:+OUT=$OUT }bench/drift_sweep.sh $users $items \"$settings\" \"$models\"" \

@@ -26,7 +26,10 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g) {
   auto o = std::make_shared<Opts>();
   app.add_option("--model", o->models, "model directory (repeat; the first is the baseline)")->required();
   o->data.add_to(app, true);
-  app.add_option("--on", o->on, "which cases: test or valid")->check(CLI::IsMember({"test", "valid"}));
+  app.add_option("--on", o->on,
+                 "which cases: test or valid (replay: valid walks the temporal split's validation period, up to "
+                 "its test cutoff)")
+      ->check(CLI::IsMember({"test", "valid"}));
   app.add_option("--metrics", o->metrics, "comma-separated per-user metrics, e.g. hr@10,ndcg@10,mrr,recall@20");
   app.add_option("--bootstrap", o->resamples, "bootstrap resamples for the confidence intervals")
       ->check(CLI::Range(0, 1000000));

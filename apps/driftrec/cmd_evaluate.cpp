@@ -13,6 +13,7 @@ int run_replay(const Opts& o, const GlobalFlags& g, const models::LoadedModel& l
                const data::PrepareOptions& prep) {
   workflow::ReplayRequest q;
   q.start = o.replay_start;
+  q.on = o.on;
   q.k = workflow::headline_k(parse_ks(o.ks));
   q.windows = o.replay_windows;
   q.include_seen = o.include_seen;
@@ -58,7 +59,10 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
   o->prep.add_to(app);
   app.add_option("--k", o->ks, "cut-offs, comma-separated");
   app.add_flag("--include-seen", o->include_seen, "rank items the user already interacted with too");
-  app.add_option("--on", o->on, "which cases: test or valid")->check(CLI::IsMember({"test", "valid"}));
+  app.add_option("--on", o->on,
+                 "which cases: test or valid (replay: valid walks the temporal split's validation period, up to "
+                 "its test cutoff)")
+      ->check(CLI::IsMember({"test", "valid"}));
   app.add_option("--json", o->json_out, "write the results as JSON to this file");
   app.add_option("--save-rankings", o->rankings_out,
                  "write each case's targets and ranked top items (TSV: user, targets, ranked)");
@@ -69,7 +73,7 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
       ->check(CLI::IsMember({"split", "replay"}));
   app.add_option("--replay-start", o->replay_start,
                  "replay from this time: a quantile of event times or a timestamp (default: the split's test cutoff "
-                 "for temporal splits, else 0.9)");
+                 "for temporal splits, else 0.9; with --on valid, its validation cutoff)");
   app.add_option(
          "--impressions", o->impressions,
          "also report MIND-style impression metrics (imp_auc, imp_mrr, imp_ndcg@5/10): each case's targets shown "

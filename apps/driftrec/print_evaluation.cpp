@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 
 namespace driftrec::cli {
 
@@ -39,9 +40,11 @@ void print_replay(const std::string& model, const workflow::Replay& rep, const s
   const auto& res = rep.result;
   const auto& ro = rep.options;
   const auto k = std::to_string(ro.k);
-  std::cout << model << " replay from " << rep.start << " (" << res.users << " users, " << res.events_revealed
-            << " events revealed, " << res.online.events << " scored, " << std::fixed << std::setprecision(2)
-            << res.seconds << " s)\n";
+  const bool bounded = ro.end_ts != std::numeric_limits<std::int64_t>::max();
+  std::cout << model << " replay from " << rep.start
+            << (bounded ? " to the test cutoff (validation period, ts < " + std::to_string(ro.end_ts) + ")" : "")
+            << " (" << res.users << " users, " << res.events_revealed << " events revealed, " << res.online.events
+            << " scored, " << std::fixed << std::setprecision(2) << res.seconds << " s)\n";
   std::printf("%-22s %10s %10s %10s\n", "", ("hr@" + k).c_str(), ("ndcg@" + k).c_str(), "mrr");
   std::printf("%-22s %10.5f %10.5f %10.5f\n", "online (observe)", res.online.hr, res.online.ndcg, res.online.mrr);
   std::printf("%-22s %10.5f %10.5f %10.5f\n", "frozen at the start", res.frozen.hr, res.frozen.ndcg, res.frozen.mrr);

@@ -99,21 +99,21 @@ nlohmann::json ReplayResult::to_json(int k) const {
 
 namespace {
 
-/// The users with events at or after the start, and the replayed time range.
+/// The users with events in [start, end), and the replayed time range.
 struct ReplayScope {
   std::vector<std::int32_t> users;
   std::int64_t lo = std::numeric_limits<std::int64_t>::max(), hi = std::numeric_limits<std::int64_t>::min();
   std::int64_t revealed = 0;
 };
 
-ReplayScope scope_of(const data::Dataset& full, std::int64_t start_ts) {
+ReplayScope scope_of(const data::Dataset& full, std::int64_t start_ts, std::int64_t end_ts) {
   ReplayScope sc;
   const auto& log = full.log;
   for (std::int32_t u = 1; u < full.n_users(); ++u) {
     bool any = false;
     for (auto r = log.user_begin(u); r < log.user_end(u); ++r) {
       const auto ts = log.ts[static_cast<std::size_t>(r)];
-      if (ts < start_ts) continue;
+      if (ts < start_ts || ts >= end_ts) continue;
       any = true;
       ++sc.revealed;
       sc.lo = std::min(sc.lo, ts);
@@ -121,7 +121,10 @@ ReplayScope scope_of(const data::Dataset& full, std::int64_t start_ts) {
     }
     if (any) sc.users.push_back(u);
   }
-  if (sc.users.empty()) throw InvalidInput("replay: no event at or after the start time");
+  if (sc.users.empty())
+    throw InvalidInput(end_ts == std::numeric_limits<std::int64_t>::max()
+                           ? "replay: no event at or after the start time"
+                           : "replay: no event between the start and the end time");
   return sc;
 }
 
@@ -175,7 +178,7 @@ class Replayer {
       follow_on.emplace(*o_.truth, u, o_.start_ts - 1, user_track_[i]);
       follow_off.emplace(*o_.truth, u, o_.start_ts - 1, track_off_[t]);
     }
-    for (auto r = first; r < e; ++r) {
+    for (auto r = first; r < e && log.ts[static_cast<std::size_t>(r)] < o_.end_ts; ++r) {
       const auto ev = log.event(r);
       const bool known = ev.item >= 1 && ev.item < model_.n_items();
       if (scored(ev, known, x.in_history)) {
@@ -287,7 +290,7 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
   if (o.windows < 1) throw InvalidInput("replay: windows must be >= 1");
   const auto t0 = std::chrono::steady_clock::now();
   const int threads = resolve_threads(o.threads);
-  Replayer replayer(model, full, o, scope_of(full, o.start_ts), threads);
+  Replayer replayer(model, full, o, scope_of(full, o.start_ts, o.end_ts), threads);
   const auto n_users = replayer.users();
   std::atomic<std::size_t> done{0};
   std::mutex progress_mu;

@@ -40,7 +40,7 @@ std::vector<int> cutoffs(const std::vector<std::string>& metrics) {
 void run_replays(const std::vector<const models::LoadedModel*>& models, const CommonSplit& split,
                  const CompareOptions& o, std::vector<PerUser>& per_user, Comparison& out) {
   const auto& full = split.prepared.full;
-  auto setup = replay_setup(split.prep, full, o.replay_start, 10, o.threads);
+  auto setup = replay_setup(split.prep, full, o.replay_start, 10, o.threads, o.on);
   setup.options.skip_repeats = o.skip_repeats;
   eval::InterestTruth truth;
   if (!o.truth.empty()) {
@@ -60,7 +60,8 @@ void run_replays(const std::vector<const models::LoadedModel*>& models, const Co
     out.means.push_back(std::move(mean));
   }
   if (ids.size() < 2) throw InvalidInput("compare: fewer than two users with replayed events");
-  out.evaluated_on = "replay from " + setup.start + ", per-user means";
+  out.evaluated_on = "replay from " + setup.start + (o.on == "valid" ? " to the test cutoff (validation period)" : "") +
+                     ", per-user means";
 }
 
 void run_split(const std::vector<const models::LoadedModel*>& models, const CommonSplit& split, const CompareOptions& o,

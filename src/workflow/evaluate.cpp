@@ -128,7 +128,7 @@ Replay replay(const models::LoadedModel& model, data::Dataset data, const Replay
   const auto prep = q.prepare ? *q.prepare : recorded_prepare(model);
   const auto filtered = data::apply_filters(std::move(data), prep);
   const auto full = data::align_ids(filtered, model.users, model.items);
-  auto setup = replay_setup(prep, full, q.start, q.k, q.threads);
+  auto setup = replay_setup(prep, full, q.start, q.k, q.threads, q.on);
   Replay out;
   out.options = setup.options;
   out.start = setup.start;
@@ -149,6 +149,8 @@ Replay replay(const models::LoadedModel& model, data::Dataset data, const Replay
       {"protocol", "replay"},
       {"replay_start", out.start},
       {"replay_start_ts", ro.start_ts},
+      {"replayed_on", q.on},
+      {"replay_end_ts", q.on == "valid" ? nlohmann::json(ro.end_ts) : nlohmann::json()},
       {"model", {{"name", model.model->name()}, {"dir", q.model_dir}}},
       {"config", model.model->config()},
       {"replay", out.result.to_json(ro.k)}};

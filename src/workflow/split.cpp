@@ -112,14 +112,25 @@ SharedSplit load_shared_split(const std::vector<std::string>& dirs, const std::f
 }
 
 ReplaySetup replay_setup(const data::PrepareOptions& prep, const data::Dataset& full, const std::string& start, int k,
-                         int threads) {
+                         int threads, const std::string& on) {
+  if (on != "test" && on != "valid") throw InvalidInput("replay: on must be 'test' or 'valid', not '" + on + "'");
+  if (on == "valid" && prep.split != "temporal")
+    throw InvalidInput("replay on the validation period needs a temporal split (the model's is '" + prep.split +
+                       "'): there is no validation period to walk");
   ReplaySetup r;
   r.start = !start.empty()             ? start
+            : on == "valid"            ? prep.valid_start
             : prep.split == "temporal" ? prep.test_start
             : prep.split == "given"    ? std::to_string(data::kGivenTestStart)
                                        : "0.9";
   auto& ro = r.options;
   ro.start_ts = data::resolve_cutoff(full, r.start, "--replay-start");
+  if (on == "valid") {
+    ro.end_ts = data::resolve_cutoff(full, prep.test_start, "--test-start");
+    if (ro.start_ts >= ro.end_ts)
+      throw InvalidInput("replay on the validation period: the start (" + r.start +
+                         ") is not before the test cutoff (" + prep.test_start + ")");
+  }
   ro.k = k;
   ro.threads = threads;
   for (const auto& b : prep.target_behaviors) {

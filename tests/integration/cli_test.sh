@@ -198,6 +198,18 @@ set +e
 "$bin" evaluate --model m_ials --data synth --protocol replay --replay-start tomorrow > /dev/null 2> err9.txt; rc9=$?
 set -e
 check "replay bad start: exit 2 naming the flag" bash -c "test $rc9 -eq 2 && grep -q -- '--replay-start' err9.txt"
+# Replay on the validation period of a temporal split: it stops at the test cutoff; a model split
+# otherwise has no validation period to walk.
+"$bin" --log-level warn train --data synth --model pop --split temporal --out m_pop_t > /dev/null
+"$bin" --log-level warn evaluate --model m_pop_t --data synth --protocol replay --on valid --json replay_v.json > replay_v.txt
+check "replay --on valid: the validation period, ended at the test cutoff" bash -c \
+  "grep -q 'validation period' replay_v.txt && grep -q '\"replayed_on\": \"valid\"' replay_v.json && \
+   python3 -c 'import json,sys; r=json.load(open(\"replay_v.json\")); sys.exit(r[\"replay_end_ts\"] is None)'"
+set +e
+"$bin" evaluate --model m_ials --data synth --protocol replay --on valid > /dev/null 2> err9v.txt; rc9v=$?
+set -e
+check "replay --on valid without a temporal split: exit 2, one line" bash -c \
+  "test $rc9v -eq 2 && grep -q 'needs a temporal split' err9v.txt && test \$(wc -l < err9v.txt) -eq 1"
 
 # Hyperparameter search: TPE, two processes, resumable, best config ready for train.
 cat > space.yaml <<'YAML'

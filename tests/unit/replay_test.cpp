@@ -9,6 +9,7 @@
 #include "driftrec/data/synth.h"
 #include "driftrec/data/transforms.h"
 #include "driftrec/models/registry.h"
+#include "test_util.h"
 #include "two_clusters.h"
 
 using namespace driftrec;
@@ -194,4 +195,43 @@ TEST(Replay, SkipRepeatsScoresOnlyItemsNewToTheUser) {
   const auto r = models::replay(*pop, full, o);
   EXPECT_EQ(r.online.events, 1);
   EXPECT_EQ(r.events_revealed, 3);
+}
+
+TEST(Replay, EndTimeStopsTheWalk) {
+  // Popularity from u1 a,b and u2 a,c,c: a x2, c x2 (a has the lower index), b x1.
+  data::DatasetBuilder tb, fb;
+  for (auto* b : {&tb, &fb}) {
+    b->add("u1", "a", 1);
+    b->add("u1", "b", 2);
+    b->add("u2", "a", 3);
+    b->add("u2", "c", 4);
+    b->add("u2", "c", 5);
+    b->add("u3", "d", 6);
+  }
+  fb.add("u1", "c", 10);  // seen {a, b}: c first -> rank 1
+  fb.add("u1", "d", 12);  // seen {a, b, c}: d first -> rank 1
+  fb.add("u3", "b", 11);  // seen {d}: a, c before b -> rank 3
+  const auto train = tb.finish(), full = fb.finish();
+  auto pop = models::create_model("pop");
+  pop->fit(train, {});
+  models::ReplayOptions o;
+  o.start_ts = 10;
+  o.end_ts = 12;  // the event at 12 is neither scored nor revealed
+  o.k = 2;
+  o.threads = 1;
+  const auto r = models::replay(*pop, full, o);
+  EXPECT_EQ(r.users, 2);
+  EXPECT_EQ(r.events_revealed, 2);
+  EXPECT_EQ(r.online.events, 2);
+  EXPECT_NEAR(r.online.mrr, (1.0 + 1.0 / 3) / 2, 1e-12);
+  EXPECT_NEAR(r.online.hr, 0.5, 1e-12);
+  o.end_ts = 11;  // u1's event at 10 only: u3 is out of the period
+  const auto first = models::replay(*pop, full, o);
+  EXPECT_EQ(first.users, 1);
+  EXPECT_EQ(first.events_revealed, 1);
+  EXPECT_NEAR(first.online.mrr, 1.0, 1e-12);
+  o.end_ts = 10;  // an empty period
+  EXPECT_NE(
+      test::thrown_message<InvalidInput>([&] { models::replay(*pop, full, o); }).find("between the start and the end"),
+      std::string::npos);
 }

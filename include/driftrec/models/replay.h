@@ -11,6 +11,7 @@
 // users' interests (`truth`), every scored moment also measures the interest-tracking error of both
 // states' top-k lists and the lag after each true shift (eval/tracking.h).
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -25,6 +26,9 @@ namespace driftrec::models {
 
 struct ReplayOptions {
   std::int64_t start_ts = 0;  ///< events with ts >= start_ts are replayed
+  /// ... up to here: events with ts >= end_ts are neither scored nor revealed (the replay of a
+  /// validation period stops at the test cutoff).
+  std::int64_t end_ts = std::numeric_limits<std::int64_t>::max();
   int k = 10;
   int windows = 10;                            ///< equal-length time windows for the timeline
   std::vector<std::int16_t> target_behaviors;  ///< events scored (empty = all); every event is revealed
@@ -69,7 +73,8 @@ struct ReplayResult {
   nlohmann::json to_json(int k) const;
 };
 
-/// Replays `full` (events sorted by user and time, in the model's id space) from options.start_ts.
+/// Replays `full` (events sorted by user and time, in the model's id space) from options.start_ts
+/// to options.end_ts.
 /// Items the model does not know are revealed but never scored. Throws InvalidInput when nothing
 /// is left to replay.
 ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayOptions& options,

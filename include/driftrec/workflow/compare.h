@@ -15,7 +15,7 @@
 namespace driftrec::workflow {
 
 struct CompareOptions {
-  std::string on = "test";                                         ///< split protocol: "test" or "valid" cases
+  std::string on = "test";  ///< "test" or "valid" cases; replay: the test period or the temporal validation period
   std::vector<std::string> metrics = {"hr@10", "ndcg@10", "mrr"};  ///< per-user metrics
   int resamples = 1000;                                            ///< bootstrap resamples
   std::uint64_t seed = 42;                                         ///< bootstrap seed

@@ -62,9 +62,12 @@ void write_rankings_tsv(const std::string& path, const Evaluation& evaluation);
 /// order, each one scored before it is revealed, with the online state (observe) against the
 /// state frozen at the start; per-window timeline and, with a truth file, the interest-tracking error.
 struct ReplayRequest {
-  std::string start;  ///< quantile or timestamp ("" = the temporal split's test cutoff, else 0.9)
-  int k = 10;         ///< list length
-  int windows = 10;   ///< timeline windows
+  std::string start;  ///< quantile or timestamp ("" = the period's start: see `on`)
+  /// "test": from `start` to the end ("" = the temporal split's test cutoff, else 0.9); "valid":
+  /// the temporal split's validation period, up to its test cutoff (workflow::replay_setup).
+  std::string on = "test";
+  int k = 10;        ///< list length
+  int windows = 10;  ///< timeline windows
   bool include_seen = false;
   bool skip_repeats = false;     ///< score only items new to the user (all events are revealed)
   std::string truth;             ///< users' true interests (interests.csv)

@@ -72,13 +72,17 @@ struct SharedSplit : CommonSplit {
 SharedSplit load_shared_split(const std::vector<std::string>& model_dirs,
                               const std::function<data::Dataset()>& load_data, const std::string& on);
 
-/// Replay options from a model's preprocessing: start at `start` (a quantile or timestamp; "" =
-/// the temporal split's test cutoff, else 0.9), its target behaviours and domains, candidates.
+/// Replay options from a model's preprocessing: its target behaviours and domains, candidates,
+/// and the period. on "test": from `start` (a quantile or timestamp; "" = the temporal split's
+/// test cutoff, else 0.9) to the end. on "valid": the validation period of a temporal split, from
+/// `start` ("" = its validation cutoff) up to its test cutoff, so that choosing by replay never
+/// sees a test event. Throws InvalidInput for "valid" without a temporal split or with a start
+/// at or past the test cutoff.
 struct ReplaySetup {
   models::ReplayOptions options;
   std::string start;  ///< as resolved ("0.9", a timestamp, ...)
 };
 ReplaySetup replay_setup(const data::PrepareOptions& prep, const data::Dataset& full, const std::string& start, int k,
-                         int threads);
+                         int threads, const std::string& on = "test");
 
 }  // namespace driftrec::workflow

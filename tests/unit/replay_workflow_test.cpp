@@ -1,0 +1,122 @@
+// The replay workflow's period: from the test cutoff to the end, or the temporal split's validation
+// period (up to the test cutoff, so that choosing a model by replay never sees a test event), for
+// `evaluate --protocol replay` and `compare --protocol replay` alike.
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "driftrec/core/error.h"
+#include "driftrec/data/synth.h"
+#include "driftrec/data/transforms.h"
+#include "driftrec/workflow/compare.h"
+#include "driftrec/workflow/evaluate.h"
+#include "driftrec/workflow/train.h"
+#include "test_util.h"
+
+namespace driftrec {
+namespace {
+
+data::Dataset replay_shop() {
+  data::SynthOptions so;
+  so.users = 150;
+  so.items = 100;
+  so.seed = 5;
+  so.mean_events = 14;
+  return data::to_dataset(data::generate_synthetic(so));
+}
+
+workflow::TrainedModel trained_on_split(const data::Dataset& data, const std::string& model, const std::string& split) {
+  workflow::TrainOptions o;
+  o.model = model;
+  o.threads = 1;
+  o.prepare.split = split;
+  o.prepare.valid_start = "0.7";
+  o.prepare.test_start = "0.85";
+  return workflow::train_model(data, o);
+}
+
+std::int64_t events_between(const data::Dataset& d, std::int64_t lo, std::int64_t hi) {
+  std::int64_t n = 0;
+  for (std::size_t r = 0; r < d.log.size(); ++r) n += d.log.ts[r] >= lo && d.log.ts[r] < hi;
+  return n;
+}
+
+double user_mean_of(const models::ReplayResult& r, const std::string& metric) {
+  const auto& v = r.per_user.at(metric);
+  double sum = 0;
+  for (const double x : v) sum += x;
+  return sum / static_cast<double>(v.size());
+}
+
+TEST(ReplayWorkflow, ValidationPeriodEndsAtTheTestCutoff) {
+  const auto data = replay_shop();
+  const auto t = trained_on_split(data, "pop", "temporal");
+  const auto valid_cut = data::resolve_cutoff(data, "0.7", "valid"), test_cut = data::resolve_cutoff(data, "0.85", "t");
+  ASSERT_LT(valid_cut, test_cut);
+  workflow::ReplayRequest q;
+  q.threads = 1;
+  q.on = "valid";
+  const auto valid = workflow::replay(t.loaded, data, q);
+  EXPECT_EQ(valid.options.start_ts, valid_cut);
+  EXPECT_EQ(valid.options.end_ts, test_cut);
+  EXPECT_EQ(valid.result.events_revealed, events_between(data, valid_cut, test_cut));
+  EXPECT_EQ(valid.report["replayed_on"], "valid");
+  EXPECT_EQ(valid.report["replay_end_ts"], test_cut);
+
+  q.on = "test";
+  const auto test = workflow::replay(t.loaded, data, q);
+  EXPECT_EQ(test.options.start_ts, test_cut);
+  EXPECT_EQ(test.options.end_ts, std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(test.result.events_revealed, events_between(data, test_cut, std::numeric_limits<std::int64_t>::max()));
+  EXPECT_TRUE(test.report["replay_end_ts"].is_null());
+
+  // A later start within the period shortens it; one at or past the test cutoff is refused.
+  q.on = "valid";
+  q.start = "0.8";
+  const auto late = workflow::replay(t.loaded, data, q);
+  EXPECT_EQ(late.result.events_revealed, events_between(data, data::resolve_cutoff(data, "0.8", "s"), test_cut));
+  q.start = "0.9";
+  EXPECT_NE(test::thrown_message<InvalidInput>([&] {
+              workflow::replay(t.loaded, data, q);
+            }).find("is not before the test cutoff"),
+            std::string::npos);
+}
+
+TEST(ReplayWorkflow, ValidationPeriodNeedsATemporalSplit) {
+  const auto data = replay_shop();
+  const auto t = trained_on_split(data, "pop", "loo");
+  workflow::ReplayRequest q;
+  q.threads = 1;
+  q.on = "valid";
+  EXPECT_NE(test::thrown_message<InvalidInput>([&] { workflow::replay(t.loaded, data, q); }).find("temporal split"),
+            std::string::npos);
+  q.on = "train";
+  EXPECT_THROW(workflow::replay(t.loaded, data, q), InvalidInput);
+}
+
+TEST(ReplayWorkflow, CompareReplaysTheSamePeriodAsEvaluate) {
+  const auto data = replay_shop();
+  const auto pop = trained_on_split(data, "pop", "temporal"), knn = trained_on_split(data, "itemknn", "temporal");
+  const std::vector<const models::LoadedModel*> models = {&knn.loaded, &pop.loaded};
+  const std::vector<std::string> labels = {"itemknn", "pop"};
+  workflow::CompareOptions co;
+  co.protocol = "replay";
+  co.threads = 1;
+  co.resamples = 200;
+  for (const std::string on : {"valid", "test"}) {
+    co.on = on;
+    const auto split = workflow::common_split(
+        models, labels, [&] { return data; }, on);
+    const auto c = workflow::compare(models, labels, split, co);
+    workflow::ReplayRequest q;
+    q.threads = 1;
+    q.on = on;
+    const auto knn_alone = workflow::replay(knn.loaded, data, q), pop_alone = workflow::replay(pop.loaded, data, q);
+    EXPECT_NEAR(c.means[0].at("ndcg@10"), user_mean_of(knn_alone.result, "ndcg@10"), 1e-12) << on;
+    EXPECT_NEAR(c.means[1].at("ndcg@10"), user_mean_of(pop_alone.result, "ndcg@10"), 1e-12) << on;
+    EXPECT_EQ(c.evaluated_on.find("validation period") != std::string::npos, on == "valid") << c.evaluated_on;
+  }
+}
+
+}  // namespace
+}  // namespace driftrec
