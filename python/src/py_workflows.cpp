@@ -155,10 +155,11 @@ PyModel ensemble_py(const pyb::list& members, const pyb::object& data, const pyb
   return from_trained(std::move(t), *d.data);
 }
 
-pyb::dict replay_py(const PyModel& model, const DataArg& d, int k, const std::string& start, int windows,
-                    bool include_seen, bool skip_repeats, const std::string& truth, int threads,
+pyb::dict replay_py(const PyModel& model, const DataArg& d, const std::string& on, int k, const std::string& start,
+                    int windows, bool include_seen, bool skip_repeats, const std::string& truth, int threads,
                     const pyb::object& progress) {
   workflow::ReplayRequest q;
+  q.on = on;
   q.start = start;
   q.k = k;
   q.windows = windows;
@@ -186,7 +187,7 @@ pyb::dict evaluate_py(const PyModel& model, const pyb::object& data, const std::
                       const std::string& long_tail_items, const std::string& active_users) {
   const auto d = data_arg(data);
   if (protocol == "replay")
-    return replay_py(model, d, workflow::headline_k(k), replay_start, windows, include_seen, skip_repeats, truth,
+    return replay_py(model, d, split, workflow::headline_k(k), replay_start, windows, include_seen, skip_repeats, truth,
                      threads, progress);
   if (protocol != "split") throw InvalidInput("protocol must be 'split' or 'replay', not '" + protocol + "'");
   workflow::EvaluateOptions o;

@@ -190,6 +190,21 @@ def test_replay_protocol_online_against_frozen(shop_dir, shop, tmp_path):
         driftrec.evaluate(model, shop, protocol="sideways")
 
 
+def test_replay_of_the_validation_period(shop):
+    """split="valid" with the replay protocol walks a temporal split's validation period, stopping at
+    its test cutoff; without a temporal split there is no such period."""
+    temporal = shop.split("temporal", valid_start="0.7", test_start="0.85")
+    model = driftrec.train("pop", temporal, threads=1, progress=False)
+    valid = driftrec.evaluate(model, temporal, protocol="replay", split="valid", threads=1)
+    test = driftrec.evaluate(model, temporal, protocol="replay", threads=1)
+    assert valid["replayed_on"] == "valid" and test["replayed_on"] == "test"
+    assert valid["replay_end_ts"] == test["replay_start_ts"] and test["replay_end_ts"] is None
+    assert valid["replay_start_ts"] < valid["replay_end_ts"]
+    loo = driftrec.train("pop", shop, threads=1, progress=False)
+    with pytest.raises(driftrec.InvalidInput, match="temporal split"):
+        driftrec.evaluate(loo, shop, protocol="replay", split="valid")
+
+
 def test_private_and_federated_models_report_their_budget(shop):
     private = driftrec.train("ials", shop, config={"factors": 8, "iterations": 2, "dp_epsilon": 8.0}, threads=1,
                              progress=False)
