@@ -157,7 +157,7 @@ class CaseScorer {
     }
     beyond_lists_[c].assign(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(
                                                              list.size(), static_cast<std::size_t>(opt_.beyond_k))));
-    if (opt_.save_top > 0) keep_ranking(c, top);
+    if (opt_.save_top > 0) keep_ranking(c, opt_.rerank ? list : top.items, s);
   }
 
   /// Means over the cases, per-case values, beyond-accuracy and fairness metrics into the result.
@@ -226,13 +226,16 @@ class CaseScorer {
     return impression_metrics(sc, clicked);
   }
 
-  void keep_ranking(std::size_t c, const TopK& top) {
+  /// Keeps the list the case was scored on (the model's top, or the re-ranked list) with the
+  /// model's scores of its items.
+  void keep_ranking(std::size_t c, const std::vector<std::int32_t>& shown, const float* s) {
     auto& rk = res_.rankings[c];
     rk.user = cases_[c].user;
     rk.targets = cases_[c].targets;
-    const auto keep = static_cast<std::ptrdiff_t>(std::min(top.size(), opt_.save_top));
-    rk.top.assign(top.items.begin(), top.items.begin() + keep);
-    rk.scores.assign(top.scores.begin(), top.scores.begin() + keep);
+    const auto keep = std::min(shown.size(), opt_.save_top);
+    rk.top.assign(shown.begin(), shown.begin() + static_cast<std::ptrdiff_t>(keep));
+    rk.scores.clear();
+    for (const auto item : rk.top) rk.scores.push_back(s[item]);
   }
 
   const data::Dataset& full_;

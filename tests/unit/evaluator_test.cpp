@@ -105,6 +105,20 @@ TEST(Evaluator, SavesRankingsAndRejectsBadCutoffs) {
   ASSERT_EQ(r.rankings.size(), 1u);
   EXPECT_EQ(r.rankings[0].top, (std::vector<std::int32_t>{5, 4}));
   EXPECT_EQ(r.rankings[0].targets, (std::vector<std::int32_t>{3}));
+  EXPECT_EQ(r.rankings[0].scores, (std::vector<float>{5, 4}));
+  // With a re-ranker (here: the model's candidates in reverse) the saved list is the one shown and
+  // scored, {3, 4}, with the model's scores of those items.
+  o.ks = {2};
+  o.rerank = [](const EvalCase&, const TopK& candidates, std::size_t k) {
+    std::vector<std::int32_t> reversed(candidates.items.rbegin(), candidates.items.rend());
+    reversed.resize(std::min(k, reversed.size()));
+    return reversed;
+  };
+  const auto rr = eval::evaluate(ds, cases, 6, counts, 1, by_index(6), o);
+  EXPECT_EQ(rr.rankings[0].top, (std::vector<std::int32_t>{3, 4}));
+  EXPECT_EQ(rr.rankings[0].scores, (std::vector<float>{3, 4}));
+  EXPECT_DOUBLE_EQ(rr.metrics.at("hr@2"), 1.0);
+  o.rerank = nullptr;
   o.ks = {0};
   EXPECT_THROW(eval::evaluate(ds, cases, 6, counts, 1, by_index(6), o), InvalidInput);
 }

@@ -27,8 +27,10 @@ struct EvalOptions {
   bool exclude_seen = true;
   int threads = 0;               ///< 0 = all cores
   std::size_t batch_size = 128;  ///< cases scored per scorer call
-  std::size_t save_top = 0;      ///< keep each case's top-N list (for --save-rankings); 0 = none
-  int beyond_k = 10;             ///< list length for coverage/novelty/popularity/gini
+  /// Keep each case's top-N list (--save-rankings, the interest-tracking error); 0 = none. With a
+  /// re-ranker it is the re-ranked list the metrics saw (as long as the largest cut-off).
+  std::size_t save_top = 0;
+  int beyond_k = 10;  ///< list length for coverage/novelty/popularity/gini
   /// When non-empty (size n_items), only items with candidates[i] != 0 are ranked (e.g. the items
   /// of one domain, see data::domain_items).
   std::vector<char> candidates;
