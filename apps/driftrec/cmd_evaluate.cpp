@@ -3,6 +3,7 @@
 #include "common.h"
 #include "driftrec/models/model_dir.h"
 #include "driftrec/workflow/evaluate.h"
+#include "driftrec/workflow/split.h"
 #include "print_evaluation.h"
 
 namespace driftrec::cli {
@@ -25,6 +26,7 @@ int run_replay(const Opts& o, const GlobalFlags& g, const models::LoadedModel& l
   q.data_name = o.data.path;
   q.model_dir = o.model_dir;
   q.progress = progress_printer();
+  workflow::check_replay_period(prep, q.on);  // before the data are read
   const auto rep = workflow::replay(loaded, o.data.load(), q);
   if (!o.json_out.empty())
     write_file(o.json_out, rep.report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");

@@ -111,12 +111,16 @@ SharedSplit load_shared_split(const std::vector<std::string>& dirs, const std::f
   return out;
 }
 
-ReplaySetup replay_setup(const data::PrepareOptions& prep, const data::Dataset& full, const std::string& start, int k,
-                         int threads, const std::string& on) {
+void check_replay_period(const data::PrepareOptions& prep, const std::string& on) {
   if (on != "test" && on != "valid") throw InvalidInput("replay: on must be 'test' or 'valid', not '" + on + "'");
   if (on == "valid" && prep.split != "temporal")
     throw InvalidInput("replay on the validation period needs a temporal split (the model's is '" + prep.split +
                        "'): there is no validation period to walk");
+}
+
+ReplaySetup replay_setup(const data::PrepareOptions& prep, const data::Dataset& full, const std::string& start, int k,
+                         int threads, const std::string& on) {
+  check_replay_period(prep, on);
   ReplaySetup r;
   r.start = !start.empty()             ? start
             : on == "valid"            ? prep.valid_start

@@ -208,7 +208,7 @@ check "replay --on valid: the validation period, ended at the test cutoff" bash 
 set +e
 "$bin" evaluate --model m_ials --data synth --protocol replay --on valid > /dev/null 2> err9v.txt; rc9v=$?
 set -e
-check "replay --on valid without a temporal split: exit 2, one line" bash -c \
+check "replay --on valid without a temporal split: exit 2, one line, before the data are read" bash -c \
   "test $rc9v -eq 2 && grep -q 'needs a temporal split' err9v.txt && test \$(wc -l < err9v.txt) -eq 1"
 
 # Hyperparameter search: TPE, two processes, resumable, best config ready for train.

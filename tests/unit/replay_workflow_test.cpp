@@ -10,6 +10,7 @@
 #include "driftrec/data/transforms.h"
 #include "driftrec/workflow/compare.h"
 #include "driftrec/workflow/evaluate.h"
+#include "driftrec/workflow/split.h"
 #include "driftrec/workflow/train.h"
 #include "test_util.h"
 
@@ -92,6 +93,13 @@ TEST(ReplayWorkflow, ValidationPeriodNeedsATemporalSplit) {
             std::string::npos);
   q.on = "train";
   EXPECT_THROW(workflow::replay(t.loaded, data, q), InvalidInput);
+  // The same refusals without any data (the CLI checks before reading it).
+  const auto prep = workflow::recorded_prepare(t.loaded);
+  EXPECT_THROW(workflow::check_replay_period(prep, "valid"), InvalidInput);
+  EXPECT_THROW(workflow::check_replay_period(prep, "train"), InvalidInput);
+  EXPECT_NO_THROW(workflow::check_replay_period(prep, "test"));
+  const auto temporal = trained_on_split(data, "pop", "temporal");
+  EXPECT_NO_THROW(workflow::check_replay_period(workflow::recorded_prepare(temporal.loaded), "valid"));
 }
 
 TEST(ReplayWorkflow, CompareReplaysTheSamePeriodAsEvaluate) {

@@ -84,5 +84,8 @@ struct ReplaySetup {
 };
 ReplaySetup replay_setup(const data::PrepareOptions& prep, const data::Dataset& full, const std::string& start, int k,
                          int threads, const std::string& on = "test");
+/// replay_setup's checks that need no data (the CLI runs them before reading it): `on` is "test"
+/// or "valid", and "valid" needs a temporal split. Throws InvalidInput.
+void check_replay_period(const data::PrepareOptions& prep, const std::string& on);
 
 }  // namespace driftrec::workflow
