@@ -4,13 +4,14 @@
 # floor (GET /healthz/live) and one-event ingest, with each run's CPU use of the server and of the
 # client (/proc), the server's commit count and time (/metrics), and the raw cost of one 4 KiB
 # write plus fdatasync on the store's file system with nothing else running.
-#   bench/ingest_breakdown.sh [seconds per run] [rounds]
+#   [CLIENTS=16] bench/ingest_breakdown.sh [seconds per run] [rounds]
 # Writes bench/results/ingest_breakdown.json (or $OUT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-5}
 rounds=${2:-2}
 out=${OUT:-bench/results/ingest_breakdown.json}
+clients=${CLIENTS:-16}
 bin=build/driftrec
 load=build/bench/serve_load
 source bench/serve_common.sh
@@ -23,7 +24,7 @@ measure() {
   local name=$1; shift
   local commits0 commit_s0 s0 c0 t0 s1 c1 t1
   commits0=$(metric driftrec_ingest_commits_total); commit_s0=$(metric driftrec_ingest_commit_seconds_total)
-  "$load" "$@" --port "$port" --concurrency 16 --seconds "$secs" > "$work/run.json" &
+  "$load" "$@" --port "$port" --concurrency "$clients" --seconds "$secs" > "$work/run.json" &
   local client=$!
   sleep 0.5
   s0=$(cpu_ticks "$pid"); c0=$(cpu_ticks "$client"); t0=$(date +%s.%N)
@@ -54,7 +55,7 @@ for _ in $(seq "$rounds"); do
 done
 kill "$pid"; wait "$pid" 2> /dev/null || true
 mkdir -p "$(dirname "$out")"
-python3 - "$runs" "$work" "$out" "$secs" "$rounds" "$data_name" <<'PY'
+python3 - "$runs" "$work" "$out" "$secs" "$rounds" "$data_name" "$clients" <<'PY'
 import json, os, statistics, sys, time
 runs = json.loads(sys.argv[1])
 fd = os.open(os.path.join(sys.argv[2], "fsync_probe"), os.O_RDWR | os.O_CREAT)
@@ -74,9 +75,10 @@ summary = {"floor_req_per_s": statistics.mean(r["requests_per_second"] for r in 
            "idle_write_fdatasync_ms": fsync_ms}
 summary["floor_over_ingest"] = summary["floor_req_per_s"] / summary["ingest_events_per_s"]
 res = {"summary": summary, "runs": runs,
-       "config": {"data": sys.argv[6], "model": "ials 64 factors, 5 iterations", "store": "sqlite", "clients": 16,
+       "config": {"data": sys.argv[6], "model": "ials 64 factors, 5 iterations", "store": "sqlite", "clients": int(sys.argv[7]),
                   "server_threads": 2, "cores": os.cpu_count(), "seconds_per_run": float(sys.argv[4]),
-                  "rounds": int(sys.argv[5]), "command": f"bench/ingest_breakdown.sh {sys.argv[4]} {sys.argv[5]}"}}
+                  "rounds": int(sys.argv[5]), "command": ("" if sys.argv[7] == "16" else f"CLIENTS={sys.argv[7]} ") +
+                             f"bench/ingest_breakdown.sh {sys.argv[4]} {sys.argv[5]}"}}
 json.dump(res, open(sys.argv[3], "w"), indent=2)
 for r in runs:
     extra = f", {r['events_per_commit']:.1f} events/commit, {r['commit_ms']:.3f} ms/commit" if "commit_ms" in r else ""
