@@ -44,6 +44,12 @@ declare -A flags=(
 split=(--split temporal --valid-start 0.8 --test-start 0.9)
 rows=()
 prov=()
+# compare_statics BASELINE OUT [flags...]: setting $s's model BASELINE against every static model in
+# `statics`, Holm over the family.
+compare_statics() {
+  $bin --log-level warn --threads 2 compare --data "$data" --model "$work/$s-$1" "${statics[@]}" \
+    --bootstrap 1000 --json "$2" "${@:3}" > /dev/null
+}
 for s in $settings; do
   data="$work/$s"
   # shellcheck disable=SC2086
@@ -115,26 +121,22 @@ print(best(seq), best(static), best(seq, "validation_replay_ndcg@10"))
 PY
   )
   if [[ $best_seq != - && $best_static != - ]]; then
-    # The best sequential model (the baseline) against every static one, Holm over the family.
+    # The static models, each compared with a sequential pick below.
     statics=()
     for m in $models; do
       case $m in pop | itemknn | bpr | ials) statics+=(--model "$work/$s-$m") ;; esac
     done
-    $bin --log-level warn --threads 2 compare --data "$data" --model "$work/$s-$best_seq" "${statics[@]}" \
-      --metrics ndcg@10,hr@10 --bootstrap 1000 --json "$work/$s.compare.json" > /dev/null
-    $bin --log-level warn --threads 2 compare --data "$data" --model "$work/$s-$best_seq" "${statics[@]}" \
-      --protocol replay --skip-repeats --metrics ndcg@10,tracking_tv --bootstrap 1000 \
-      --json "$work/$s.compare_replay.json" > /dev/null
+    compare_statics "$best_seq" "$work/$s.compare.json" --metrics ndcg@10,hr@10
+    compare_statics "$best_seq" "$work/$s.compare_replay.json" --protocol replay --skip-repeats \
+      --metrics ndcg@10,tracking_tv
     # On the replay protocol, also the sequential model that validation by replay picks.
     if [[ $replay_seq != "$best_seq" ]]; then
-      $bin --log-level warn --threads 2 compare --data "$data" --model "$work/$s-$replay_seq" "${statics[@]}" \
-        --protocol replay --skip-repeats --metrics ndcg@10,tracking_tv --bootstrap 1000 \
-        --json "$work/$s.compare_replay_pick.json" > /dev/null
+      compare_statics "$replay_seq" "$work/$s.compare_replay_pick.json" --protocol replay --skip-repeats \
+        --metrics ndcg@10,tracking_tv
     else
       cp "$work/$s.compare_replay.json" "$work/$s.compare_replay_pick.json"
     fi
-    $bin --log-level warn --threads 2 compare --data "$data" --model "$work/$s-$best_seq" "${statics[@]}" \
-      --skip-repeats --metrics ndcg@10,hr@10 --bootstrap 1000 --json "$work/$s.compare_new.json" > /dev/null
+    compare_statics "$best_seq" "$work/$s.compare_new.json" --skip-repeats --metrics ndcg@10,hr@10
   else
     echo '{}' > "$work/$s.compare_new.json"
     echo '{}' > "$work/$s.compare.json"
