@@ -22,6 +22,9 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g) {
     std::string json_out;
     std::string protocol = "split", replay_start, truth;
     bool skip_repeats = false;
+    std::vector<std::string> rerank;
+    std::size_t rerank_depth = 100;
+    workflow::GroupOptions groups;
   };
   auto o = std::make_shared<Opts>();
   app.add_option("--model", o->models, "model directory (repeat; the first is the baseline)")->required();
@@ -44,12 +47,18 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g) {
   app.add_option("--replay-start", o->replay_start, "replay: start (quantile or timestamp; default as in evaluate)");
   app.add_flag("--skip-repeats", o->skip_repeats,
                "score only items new to the user (replay: events whose item is new; split: targets new to the user)");
-  app.add_option("--truth", o->truth, "replay: users' true interests (default: interests.csv in the --data directory)");
+  app.add_option("--truth", o->truth,
+                 "users' true interests, for the metrics tracking_tv and tracking_kl (default: interests.csv in the "
+                 "--data directory)");
+  app.add_option("--rerank", o->rerank,
+                 "split: re-rank the lists (calibrated:L, mmr:L, longtail:SHARE, exposure:L, consumer:L, chained "
+                 "with '+'; docs/fairness.md): once for every model, or once per --model in order, 'none' keeping "
+                 "that model's own order; hr/ndcg/... then see the re-ranked list, mrr the model's scores");
+  app.add_option("--rerank-depth", o->rerank_depth, "candidates the re-ranker chooses from")
+      ->check(CLI::PositiveNumber);
+  add_group_flags(app, o->groups);
   return [o, &g]() {
     if (o->models.size() < 2) throw InvalidInput("compare: give at least two --model directories");
-    const auto shared = load_shared_split(o->models, o->data, o->on);
-    std::vector<const models::LoadedModel*> loaded;
-    for (const auto& m : shared.models) loaded.push_back(&m);
     workflow::CompareOptions co;
     co.on = o->on;
     co.metrics = split_commas(o->metrics);
@@ -60,10 +69,20 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g) {
     co.protocol = o->protocol;
     co.replay_start = o->replay_start;
     co.skip_repeats = o->skip_repeats;
-    if (o->protocol == "replay") co.truth = truth_path(o->truth, o->data);
+    co.rerank = o->rerank;
+    co.rerank_depth = o->rerank_depth;
+    co.groups = o->groups;
+    workflow::check_compare_options(co, o->models.size());  // before any data is read
+    co.truth = truth_path(o->truth, o->data);
+    const auto shared = load_shared_split(o->models, o->data, o->on);
+    std::vector<const models::LoadedModel*> loaded;
+    for (const auto& m : shared.models) loaded.push_back(&m);
     co.progress = progress_printer();
     const auto res = workflow::compare(loaded, o->models, shared, co);
-    auto label = [&](std::size_t k) { return loaded[k]->model->name() + " (" + o->models[k] + ")"; };
+    auto label = [&](std::size_t k) {
+      const bool reranked = k < res.rerankers.size() && !res.rerankers[k].empty();
+      return loaded[k]->model->name() + (reranked ? " + " + res.rerankers[k] : "") + " (" + o->models[k] + ")";
+    };
     std::cout << "compare on " << res.evaluated_on << " (" << res.cases << " users); baseline: " << label(0)
               << "; * = significant at " << o->alpha << " after Holm-Bonferroni over " << res.rows.size()
               << " comparisons\n";

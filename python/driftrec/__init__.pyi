@@ -152,7 +152,8 @@ def evaluate(model: Model, data: Union[Dataset, Split], split: str = "test", k: 
 def compare(models: Sequence[Model], data: Dataset, split: str = "test",
             metrics: Sequence[str] = ("hr@10", "ndcg@10", "mrr"), resamples: int = 1000, seed: int = 42,
             alpha: float = 0.05, threads: int = 0, labels: Optional[Sequence[str]] = None,
-            progress: Progress = False) -> Dict[str, Any]: ...
+            progress: Progress = False, rerank: Union[str, Sequence[Optional[str]], None] = None,
+            rerank_depth: int = 100, long_tail_items: str = "", active_users: str = "") -> Dict[str, Any]: ...
 def tune(data: Union[Dataset, Split], space: Union[str, Dict[str, Any]], model: str = "", objective: str = "",
          trials: int = 20, minutes: float = 0.0, strategy: str = "tpe", config: Optional[Dict[str, Any]] = None,
          seed: int = 42, db: str = "", threads: int = 0, early_abandon: bool = True,

@@ -45,11 +45,29 @@ ModelsOnData models_on_data(const pyb::list& list, const pyb::object& labels, co
   return out;
 }
 
+// compare's rerank=: None (none), one spec for every model, or a sequence with one spec (or None) per model.
+std::vector<std::string> rerank_specs(const pyb::object& rerank) {
+  if (rerank.is_none()) return {};
+  if (pyb::isinstance<pyb::str>(rerank)) return {rerank.cast<std::string>()};
+  if (!pyb::hasattr(rerank, "__iter__")) throw InvalidInput("rerank: expected a spec, a list of specs or None");
+  std::vector<std::string> out;
+  for (auto v : rerank) {
+    if (!v.is_none() && !pyb::isinstance<pyb::str>(v)) throw InvalidInput("rerank: each entry must be a spec or None");
+    out.push_back(v.is_none() ? std::string() : v.cast<std::string>());
+  }
+  return out;
+}
+
 pyb::dict compare_py(const pyb::list& models_arg, const pyb::object& data, const std::string& split,
                      const std::vector<std::string>& metrics, int resamples, std::uint64_t seed, double alpha,
-                     int threads, const pyb::object& labels, const pyb::object& progress) {
+                     int threads, const pyb::object& labels, const pyb::object& progress, const pyb::object& rerank,
+                     std::size_t rerank_depth, const std::string& long_tail_items, const std::string& active_users) {
   const auto m = models_on_data(models_arg, labels, data, "compare");
   workflow::CompareOptions o;
+  o.rerank = rerank_specs(rerank);
+  o.rerank_depth = rerank_depth;
+  o.groups.long_tail_file = long_tail_items;
+  o.groups.active_file = active_users;
   o.on = split;
   o.metrics = metrics;
   o.resamples = resamples;
@@ -169,7 +187,8 @@ pyb::dict tune_py(const pyb::object& data, const pyb::object& space_arg, const s
 void bind_analysis(pyb::module_& m) {
   m.def("compare", &compare_py, arg("models"), arg("data"), arg("split") = "test",
         arg("metrics") = std::vector<std::string>{"hr@10", "ndcg@10", "mrr"}, arg("resamples") = 1000, arg("seed") = 42,
-        arg("alpha") = 0.05, arg("threads") = 0, arg("labels") = pyb::none(), arg("progress") = false);
+        arg("alpha") = 0.05, arg("threads") = 0, arg("labels") = pyb::none(), arg("progress") = false,
+        arg("rerank") = pyb::none(), arg("rerank_depth") = 100, arg("long_tail_items") = "", arg("active_users") = "");
   m.def("tune", &tune_py, arg("data"), arg("space"), arg("model") = "", arg("objective") = "", arg("trials") = 20,
         arg("minutes") = 0.0, arg("strategy") = "tpe", arg("config") = pyb::none(), arg("seed") = 42, arg("db") = "",
         arg("threads") = 0, arg("early_abandon") = true, arg("on_trial") = pyb::none());

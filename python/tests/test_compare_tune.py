@@ -34,6 +34,25 @@ def test_compare_matches_the_cli(shop_dir, shop, tmp_path):
         driftrec.compare([pop], shop)
 
 
+def test_compare_a_model_with_itself_re_ranked(shop):
+    knn = driftrec.train("itemknn", shop, threads=1, progress=False)
+    metrics = ["ndcg@10", "miscalibration@10", "aplt@10"]
+    res = driftrec.compare([knn, knn], shop, metrics=metrics, rerank=[None, "calibrated:0.8"], threads=1, resamples=200)
+    assert res["rerank"][0] is None and res["rerank"][1].startswith("calibrated")
+    alone = driftrec.evaluate(knn, shop, k=[10], rerank="calibrated:0.8", threads=1)
+    for m in metrics:
+        assert res["means"][1][m] == pytest.approx(alone["metrics"][m], abs=1e-12), m
+    rows = {r["metric"]: r for r in res["comparisons"]}
+    assert rows["miscalibration@10"]["diff"] < 0 and rows["miscalibration@10"]["rerank"] == res["rerank"][1]
+    # One spec re-ranks every model; a count that fits neither is refused, as is a non-string entry.
+    both = driftrec.compare([knn, knn], shop, metrics=["ndcg@10"], rerank="mmr:0.5", threads=1, resamples=50)
+    assert both["means"][0] == both["means"][1] and both["rerank"][0] == both["rerank"][1]
+    with pytest.raises(driftrec.InvalidInput, match="one per model"):
+        driftrec.compare([knn, knn], shop, rerank=["mmr:0.5", None, None])
+    with pytest.raises(driftrec.InvalidInput, match="rerank"):
+        driftrec.compare([knn, knn], shop, rerank=[None, 3])
+
+
 def test_models_of_other_data_are_refused(shop, shop_df):
     other = driftrec.Dataset.from_pandas(shop_df.iloc[: len(shop_df) // 2], time="timestamp")
     a = driftrec.train("pop", shop, progress=False)

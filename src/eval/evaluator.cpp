@@ -182,7 +182,7 @@ class CaseScorer {
       users[c] = cases_[c].user;
     }
     for (auto& [name, v] : fairness_metrics(beyond_lists_, targets, histories_, users, beyond_ndcg_, train_counts,
-                                            n_items_, opt_.beyond_k, *opt_.fairness))
+                                            n_items_, opt_.beyond_k, *opt_.fairness, &res_.per_case))
       res_.metrics[name] = v;
   }
 

@@ -194,7 +194,8 @@ std::map<std::string, double> fairness_metrics(const std::vector<ItemList>& list
                                                const std::vector<std::int32_t>& case_users,
                                                const std::vector<double>& ndcg,
                                                const std::vector<std::int64_t>& train_counts, std::int32_t n_items,
-                                               int k, const FairnessOptions& o) {
+                                               int k, const FairnessOptions& o,
+                                               std::map<std::string, std::vector<double>>* per_case) {
   const auto long_tail = o.long_tail.empty() ? long_tail_items(train_counts, n_items, o.head_share) : o.long_tail;
   std::vector<char> active = o.active;
   if (active.empty()) {  // the top share of evaluated users by history length
@@ -212,15 +213,25 @@ std::map<std::string, double> fairness_metrics(const std::vector<ItemList>& list
   m["ndcg" + at + "_active"] = gap.active;
   m["ndcg" + at + "_inactive"] = gap.inactive;
   m["ndcg" + at + "_gap"] = gap.gap;
+  if (per_case) {
+    auto& aplt = (*per_case)["aplt" + at];
+    aplt.assign(lists.size(), 0.0);
+    for (std::size_t c = 0; c < lists.size(); ++c)
+      if (!lists[c].empty()) aplt[c] = long_tail_share({lists[c]}, long_tail);
+  }
   if (o.items && o.items->has_categories()) {
-    double mis = 0, ild = 0;
+    std::vector<double> mis(lists.size()), ild(lists.size());
     for (std::size_t c = 0; c < lists.size(); ++c) {
-      mis += miscalibration(histories[c], lists[c], *o.items);
-      ild += intra_list_diversity(lists[c], *o.items);
+      mis[c] = miscalibration(histories[c], lists[c], *o.items);
+      ild[c] = intra_list_diversity(lists[c], *o.items);
     }
     const double n = lists.empty() ? 1.0 : static_cast<double>(lists.size());
-    m["miscalibration" + at] = mis / n;
-    m["ild" + at] = ild / n;
+    m["miscalibration" + at] = std::accumulate(mis.begin(), mis.end(), 0.0) / n;
+    m["ild" + at] = std::accumulate(ild.begin(), ild.end(), 0.0) / n;
+    if (per_case) {
+      (*per_case)["miscalibration" + at] = std::move(mis);
+      (*per_case)["ild" + at] = std::move(ild);
+    }
   }
   return m;
 }

@@ -154,10 +154,12 @@ double smoothed_kl(const std::vector<double>& p, const std::vector<double>& q, d
   return std::max(0.0, s);
 }
 
-void TrackingError::add_moment(const std::vector<double>& truth, const std::vector<double>& mix) {
-  tv_sum_ += total_variation(truth, mix);
-  kl_sum_ += smoothed_kl(truth, mix, o_.smoothing);
+std::pair<double, double> TrackingError::add_moment(const std::vector<double>& truth, const std::vector<double>& mix) {
+  const double tv = total_variation(truth, mix), kl = smoothed_kl(truth, mix, o_.smoothing);
+  tv_sum_ += tv;
+  kl_sum_ += kl;
   ++moments_;
+  return {tv, kl};
 }
 
 void TrackingError::merge(const TrackingError& other) {
@@ -249,7 +251,8 @@ nlohmann::json TrackingError::to_json() const {
 }
 
 TrackingError track_cases(const std::vector<data::EvalCase>& cases, const std::vector<CaseRanking>& rankings,
-                          const data::Dataset& full, const InterestTruth& truth, const TrackingOptions& options) {
+                          const data::Dataset& full, const InterestTruth& truth, const TrackingOptions& options,
+                          std::map<std::string, std::vector<double>>* per_case) {
   if (rankings.size() != cases.size()) throw InvalidInput("track_cases: one ranking per case is needed (save_top)");
   TrackingError out(options);
   for (std::size_t c = 0; c < cases.size(); ++c) {
@@ -259,7 +262,12 @@ TrackingError track_cases(const std::vector<data::EvalCase>& cases, const std::v
     const std::vector<std::int32_t> head(
         top.begin(), top.begin() + static_cast<std::ptrdiff_t>(
                                        std::min<std::size_t>(top.size(), static_cast<std::size_t>(options.k))));
-    out.add_moment(truth.weights(cases[c].user, snap), category_mix(head, full.item_table, truth.n_categories()));
+    const auto [tv, kl] =
+        out.add_moment(truth.weights(cases[c].user, snap), category_mix(head, full.item_table, truth.n_categories()));
+    if (per_case) {
+      (*per_case)["tracking_tv"].push_back(tv);
+      (*per_case)["tracking_kl"].push_back(kl);
+    }
   }
   return out;
 }

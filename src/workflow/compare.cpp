@@ -1,10 +1,13 @@
 #include "driftrec/workflow/compare.h"
 
+#include <algorithm>
+#include <memory>
 #include <numeric>
 
 #include "driftrec/core/error.h"
 #include "driftrec/models/evaluation.h"
 #include "driftrec/models/replay.h"
+#include "driftrec/workflow/evaluate.h"
 
 namespace driftrec::workflow {
 
@@ -64,6 +67,31 @@ void run_replays(const std::vector<const models::LoadedModel*>& models, const Co
                      ", per-user means";
 }
 
+// Whether any re-rank spec asks for a re-ranker ("" and "none" keep a model's own order).
+bool any_reranker(const std::vector<std::string>& specs) {
+  return std::any_of(specs.begin(), specs.end(), [](const auto& s) { return !s.empty() && s != "none"; });
+}
+
+// The per-list metrics the evaluator computes with its fairness options (eval/fairness.h).
+bool list_metric(const std::string& m) {
+  for (const char* prefix : {"aplt@", "miscalibration@", "ild@"})
+    if (m.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
+// The cut-off of the per-list metrics (one for all of them: the evaluator's beyond_k); `fallback`
+// when none is named.
+int list_metric_cutoff(const std::vector<std::string>& metrics, int fallback) {
+  int k = 0;
+  for (const auto& m : metrics) {
+    if (!list_metric(m)) continue;
+    const int mk = cutoffs({m}).front();
+    if (k != 0 && mk != k) throw InvalidInput("compare: aplt, miscalibration and ild must share one cut-off");
+    k = mk;
+  }
+  return k != 0 ? k : fallback;
+}
+
 void run_split(const std::vector<const models::LoadedModel*>& models, const CommonSplit& split, const CompareOptions& o,
                std::vector<PerUser>& per_user, Comparison& out) {
   const auto& p = split.prepared;
@@ -73,25 +101,65 @@ void run_split(const std::vector<const models::LoadedModel*>& models, const Comm
   auto eo = eval_options_for(split.prep, p.full);
   eo.threads = o.threads;
   eo.ks = cutoffs(o.metrics);
-  for (const auto* m : models) {
-    auto r = models::evaluate_model(*m->model, p.full, cases, p.split.train, eo, o.progress);
+  const bool reranking = any_reranker(o.rerank);
+  EvalFairness fair;  // the groups, the re-rankers' popularity and the list metrics' options
+  if (reranking || std::any_of(o.metrics.begin(), o.metrics.end(), list_metric)) {
+    fair = eval_fairness(p.full, p.split.train, cases, o.groups);
+    eo.fairness = fair.options;
+    eo.beyond_k = list_metric_cutoff(o.metrics, headline_k(eo.ks));
+  }
+  eval::InterestTruth truth;  // tracking_tv / tracking_kl of each case's top list against the truth
+  eval::TrackingOptions to;
+  to.k = headline_k(eo.ks);
+  if (!o.truth.empty()) {
+    truth = eval::InterestTruth::read_csv(o.truth, p.full);
+    eo.save_top = std::max(eo.save_top, static_cast<std::size_t>(to.k));
+  }
+  std::vector<std::unique_ptr<rerank::Reranker>> rerankers;  // built (and checked) before any model runs
+  for (std::size_t k = 0; k < models.size(); ++k)
+    rerankers.push_back(reranking ? fair.reranker(o.rerank[o.rerank.size() == 1 ? 0 : k], p.full) : nullptr);
+  for (std::size_t k = 0; k < models.size(); ++k) {
+    auto mo = eo;
+    if (rerankers[k]) {
+      mo.rerank = rerank_hook(*rerankers[k], p.full, fair.groups.active);
+      mo.rerank_depth = o.rerank_depth;
+    }
+    auto r = models::evaluate_model(*models[k]->model, p.full, cases, p.split.train, mo, o.progress);
+    if (!o.truth.empty()) {
+      const auto tracking = eval::track_cases(cases, r.rankings, p.full, truth, to, &r.per_case);
+      r.metrics["tracking_tv"] = tracking.tv();
+      r.metrics["tracking_kl"] = tracking.kl();
+    }
     check_metrics(o.metrics, r.per_case);
     per_user.push_back(std::move(r.per_case));
     out.means.push_back(std::move(r.metrics));
+    out.rerankers.push_back(rerankers[k] ? rerankers[k]->name() : "");
   }
   out.evaluated_on = o.on;
 }
 
 }  // namespace
 
-Comparison compare(const std::vector<const models::LoadedModel*>& models, const std::vector<std::string>& labels,
-                   const CommonSplit& split, const CompareOptions& o) {
-  if (models.size() < 2) throw InvalidInput("compare: give at least two models");
-  if (labels.size() != models.size()) throw InvalidInput("compare: one label per model is needed");
+void check_compare_options(const CompareOptions& o, std::size_t n_models) {
+  if (n_models < 2) throw InvalidInput("compare: give at least two models");
   if (o.metrics.empty()) throw InvalidInput("compare: name at least one metric");
   if (o.protocol != "split" && o.protocol != "replay")
     throw InvalidInput("compare: protocol must be 'split' or 'replay', not '" + o.protocol + "'");
   if (o.on != "test" && o.on != "valid") throw InvalidInput("compare: on must be 'test' or 'valid'");
+  if (o.rerank.size() > 1 && o.rerank.size() != n_models)
+    throw InvalidInput("compare: give one re-rank spec for every model, or one per model (" + std::to_string(n_models) +
+                       "), not " + std::to_string(o.rerank.size()));
+  if (o.protocol == "replay" && any_reranker(o.rerank))
+    throw InvalidInput("compare: the replay protocol takes no re-ranker (use the split protocol)");
+  if (any_reranker(o.rerank) && o.rerank_depth < 1) throw InvalidInput("compare: rerank depth must be at least 1");
+  list_metric_cutoff(o.metrics, 10);  // one cut-off for the per-list metrics
+}
+
+Comparison compare(const std::vector<const models::LoadedModel*>& models, const std::vector<std::string>& labels,
+                   const CommonSplit& split, const CompareOptions& o) {
+  check_compare_options(o, models.size());
+  if (labels.size() != models.size()) throw InvalidInput("compare: one label per model is needed");
+  const bool reranking = any_reranker(o.rerank);
   Comparison out;
   std::vector<PerUser> per_user;
   if (o.protocol == "replay")
@@ -110,20 +178,29 @@ Comparison compare(const std::vector<const models::LoadedModel*>& models, const 
                 {"seed", o.seed},
                 {"models", labels},
                 {"comparisons", nlohmann::json::array()}};
+  if (reranking) {
+    out.report["rerank"] = nlohmann::json::array();
+    for (const auto& name : out.rerankers)
+      out.report["rerank"].push_back(name.empty() ? nlohmann::json() : nlohmann::json(name));
+    out.report["rerank_depth"] = o.rerank_depth;
+  }
   for (const auto& row : out.rows) {
     const auto& c = row.c;
-    out.report["comparisons"].push_back({{"metric", row.metric},
-                                         {"model", labels[row.model]},
-                                         {"name", models[row.model]->model->name()},
-                                         {"baseline_value", c.mean_a},
-                                         {"value", c.mean_b},
-                                         {"diff", c.diff},
-                                         {"ci_low", c.ci_low},
-                                         {"ci_high", c.ci_high},
-                                         {"t", c.t},
-                                         {"p_value", c.p_value},
-                                         {"p_holm", row.p_holm},
-                                         {"significant", row.p_holm < o.alpha}});
+    out.report["comparisons"].push_back(
+        {{"metric", row.metric},
+         {"model", labels[row.model]},
+         {"name", models[row.model]->model->name()},
+         {"rerank",
+          !reranking || out.rerankers[row.model].empty() ? nlohmann::json() : nlohmann::json(out.rerankers[row.model])},
+         {"baseline_value", c.mean_a},
+         {"value", c.mean_b},
+         {"diff", c.diff},
+         {"ci_low", c.ci_low},
+         {"ci_high", c.ci_high},
+         {"t", c.t},
+         {"p_value", c.p_value},
+         {"p_holm", row.p_holm},
+         {"significant", row.p_holm < o.alpha}});
   }
   return out;
 }

@@ -183,12 +183,24 @@ assert e['skip_repeats'] and e['cases_without_new_targets'] > 0, e
 assert c['cases'] == e['users_evaluated'] == a['cases'] - e['cases_without_new_targets'], (c['cases'], e, a['cases'])"
 check "compare json has p-values and CIs" bash -c "grep -q '\"p_holm\"' cmp.json && grep -q '\"ci_low\"' cmp.json"
 check "ials beats pop significantly" bash -c "grep 'ndcg@10' -A2 cmp.txt | grep 'ials (m_ials)' | grep -q '\*\$'"
+# A model against itself re-ranked ('none' keeps the first's own order), on the list metrics too.
+"$bin" --log-level warn compare --data synth --model m_ials --model m_ials --rerank none --rerank calibrated:0.8 \
+  --metrics ndcg@10,miscalibration@10 --bootstrap 100 --json cmp_rerank.json > cmp_rerank.txt
+check "compare with a re-ranked model: labelled, in the json, miscalibration paired" python3 -c "
+import json; r = json.load(open('cmp_rerank.json'))
+assert r['rerank'][0] is None and r['rerank'][1].startswith('calibrated'), r['rerank']
+m = {c['metric']: c for c in r['comparisons']}
+assert set(m) == {'ndcg@10', 'miscalibration@10'} and m['miscalibration@10']['diff'] < 0, m"
+check "compare labels the re-ranked model" grep -q 'ials + calibrated' cmp_rerank.txt
 set +e
 "$bin" compare --data synth --model m_ials --model m_other > /dev/null 2> err7.txt; rc7=$?
 "$bin" compare --data synth --model m_ials --model m_pop --metrics ndcg@10,bogus > /dev/null 2> err8.txt; rc8=$?
+"$bin" compare --data synth --model m_ials --model m_pop --rerank mmr:0.5 --rerank none --rerank none > /dev/null \
+  2> err8r.txt; rc8r=$?
 set -e
 check "compare other data: exit 2" bash -c "test $rc7 -eq 2 && grep -q 'trained on other data' err7.txt"
 check "compare unknown metric: exit 2 listing known" bash -c "test $rc8 -eq 2 && grep -q \"'bogus' is not a per-user metric\" err8.txt"
+check "compare with a re-rank spec count that fits no model count: exit 2, one line" bash -c "test $rc8r -eq 2 && grep -q 'one per model' err8r.txt && test \$(wc -l < err8r.txt) -eq 1"
 
 # Replay: recommend, reveal, update, in time order; online vs frozen.
 "$bin" --log-level warn evaluate --model m_ials --data synth --protocol replay --replay-start 0.8 --replay-windows 3 --json replay.json > replay.txt

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 
 #include "driftrec/core/error.h"
 
@@ -83,9 +84,19 @@ TEST(Fairness, MetricsComputeGroupsWhenNoneAreGiven) {
   o.items = &t;
   o.head_share = 0.25;   // item 1 (most trained) is the short head
   o.active_share = 0.5;  // the longer of two histories is active
+  std::map<std::string, std::vector<double>> per_case;
   const auto m = eval::fairness_metrics({{1, 3}, {4, 2}}, {{3}, {1}}, {{2, 4}, {3}}, {1, 2}, {1.0, 0.0},
-                                        {0, 10, 5, 3, 1}, 5, 2, o);
+                                        {0, 10, 5, 3, 1}, 5, 2, o, &per_case);
   EXPECT_NEAR(m.at("aplt@2"), (0.5 + 1.0) / 2, 1e-12);
+  // The per-list metrics case by case (what compare pairs), their means the aggregates.
+  EXPECT_EQ(per_case.at("aplt@2"), (std::vector<double>{0.5, 1.0}));
+  EXPECT_EQ(per_case.at("ild@2"), (std::vector<double>{1.0, 1.0}));  // {A}|{B} and {C}|{A, B}: disjoint
+  ASSERT_EQ(per_case.at("miscalibration@2").size(), 2u);
+  EXPECT_NEAR(per_case.at("miscalibration@2")[0], eval::miscalibration({2, 4}, {1, 3}, t), 1e-12);
+  EXPECT_NEAR(per_case.at("miscalibration@2")[1], eval::miscalibration({3}, {4, 2}, t), 1e-12);
+  EXPECT_GT(per_case.at("miscalibration@2")[0], 0.0);
+  EXPECT_NEAR(m.at("miscalibration@2"), (per_case["miscalibration@2"][0] + per_case["miscalibration@2"][1]) / 2, 1e-12);
+  EXPECT_EQ(per_case.size(), 3u);  // group-level metrics (pop_rsp, the ndcg gap) have no per-case value
   EXPECT_NEAR(m.at("ndcg@2_active"), 1.0, 1e-12);
   EXPECT_NEAR(m.at("ndcg@2_inactive"), 0.0, 1e-12);
   EXPECT_NEAR(m.at("ndcg@2_gap"), 1.0, 1e-12);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 
 #include "driftrec/core/error.h"
 #include "driftrec/data/synth.h"
@@ -183,12 +184,18 @@ TEST(Tracking, ListsWithTheTrueMixScoreZero) {
   EXPECT_EQ(good.moments(), 2);
   EXPECT_NEAR(good.tv(), 0.0, 1e-12);
   EXPECT_NEAR(good.kl(), 0.0, 1e-12);
-  const auto bad = eval::track_cases(cases, wrong, ds, truth, o);
+  std::map<std::string, std::vector<double>> per_case;
+  const auto bad = eval::track_cases(cases, wrong, ds, truth, o, &per_case);
   EXPECT_NEAR(bad.tv(), 1.0, 1e-12);
   EXPECT_NEAR(bad.kl(), 4.5246279577, 1e-9);
-  // A case before any snapshot is skipped.
+  ASSERT_EQ(per_case.at("tracking_tv").size(), 2u);  // case by case, for compare's paired tests
+  EXPECT_NEAR(per_case.at("tracking_tv")[1], 1.0, 1e-12);
+  EXPECT_NEAR(per_case.at("tracking_kl")[0], 4.5246279577, 1e-9);
+  // A case before any snapshot is skipped (and has no per-case value).
   cases[0].target_ts = 5;
-  EXPECT_EQ(eval::track_cases(cases, right, ds, truth, o).moments(), 1);
+  per_case.clear();
+  EXPECT_EQ(eval::track_cases(cases, right, ds, truth, o, &per_case).moments(), 1);
+  EXPECT_EQ(per_case.at("tracking_tv"), std::vector<double>{0.0});
   EXPECT_THROW(eval::track_cases(cases, {}, ds, truth, o), InvalidInput);
 }
 

@@ -68,8 +68,10 @@ struct CaseRanking {
 };
 
 struct EvalResult {
-  std::map<std::string, double> metrics;                ///< "hr@10", "ndcg@10", "mrr", "auc", "coverage@10", ...
-  std::map<std::string, std::vector<double>> per_case;  ///< accuracy metrics per case, in case order
+  std::map<std::string, double> metrics;  ///< "hr@10", "ndcg@10", "mrr", "auc", "coverage@10", ...
+  /// Accuracy metrics per case, in case order; with fairness also the per-list ones (aplt@k and,
+  /// with categories, miscalibration@k and ild@k at beyond_k).
+  std::map<std::string, std::vector<double>> per_case;
   std::int64_t users_evaluated = 0;
   double seconds = 0.0;
   std::vector<CaseRanking> rankings;  ///< filled when save_top > 0

@@ -82,11 +82,15 @@ struct FairnessOptions {
 
 /// The metrics above at list length k, keyed "aplt@k", "pop_rsp@k", "pop_reo@k", "miscalibration@k",
 /// "ild@k" (with categories), "ndcg@k_active", "ndcg@k_inactive", "ndcg@k_gap" (from `ndcg` per case).
+/// `per_case` (optional) receives the per-list ones case by case, under the same names: "aplt@k"
+/// (an empty list's share is 0) and, with categories, "miscalibration@k" and "ild@k" — what a paired
+/// comparison of two lists needs.
 std::map<std::string, double> fairness_metrics(const std::vector<ItemList>& lists, const std::vector<ItemList>& targets,
                                                const std::vector<ItemList>& histories,
                                                const std::vector<std::int32_t>& case_users,
                                                const std::vector<double>& ndcg,
                                                const std::vector<std::int64_t>& train_counts, std::int32_t n_items,
-                                               int k, const FairnessOptions& options);
+                                               int k, const FairnessOptions& options,
+                                               std::map<std::string, std::vector<double>>* per_case = nullptr);
 
 }  // namespace driftrec::eval

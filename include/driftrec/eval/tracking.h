@@ -21,9 +21,11 @@
 //        the old and new interests instead was tried: a list far from both crossed by chance at
 //        lag 0 in most shifts, frozen states included.)
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "driftrec/data/dataset.h"
@@ -89,7 +91,8 @@ class TrackingError {
  public:
   explicit TrackingError(TrackingOptions options = {}) : o_(options) {}
   /// One evaluated moment: the user's current truth and the recommended items' category mix.
-  void add_moment(const std::vector<double>& truth, const std::vector<double>& mix);
+  /// Returns the moment's {total variation, smoothed KL}.
+  std::pair<double, double> add_moment(const std::vector<double>& truth, const std::vector<double>& mix);
   void add_lag(std::int64_t events) { lags_.push_back(events); }
   /// A shift the list had not followed by lag `last_checked` (the last lag it was checked at; -1:
   /// never checked) when the next shift or the user's end cut it off.
@@ -130,8 +133,11 @@ class TrackingError {
 /// belongs to `cases[i]`; EvalOptions::save_top >= options.k): each case is compared with the
 /// user's truth at its first target's time; cases without a snapshot are skipped. No lag: that
 /// needs the replay protocol. Throws InvalidInput when the rankings do not match the cases.
+/// `per_case` (optional) receives "tracking_tv" and "tracking_kl" of every case with a snapshot, in
+/// case order (the cases skipped depend on the truth alone, so two models' values pair up).
 TrackingError track_cases(const std::vector<data::EvalCase>& cases, const std::vector<CaseRanking>& rankings,
-                          const data::Dataset& full, const InterestTruth& truth, const TrackingOptions& options);
+                          const data::Dataset& full, const InterestTruth& truth, const TrackingOptions& options,
+                          std::map<std::string, std::vector<double>>* per_case = nullptr);
 
 /// Follows one user's replay for the lag: before() with the moment's time and recommended mix
 /// before each event is observed, observed() after it, finish() at the end. The interests in

@@ -10,6 +10,7 @@
 
 #include "driftrec/core/log.h"
 #include "driftrec/eval/significance.h"
+#include "driftrec/workflow/groups.h"
 #include "driftrec/workflow/split.h"
 
 namespace driftrec::workflow {
@@ -23,8 +24,17 @@ struct CompareOptions {
   int threads = 0;
   std::string protocol = "split";  ///< "split" (held-out cases) or "replay" (per-user means over replayed events)
   std::string replay_start;        ///< replay: start (quantile or timestamp; "" = as evaluate)
-  std::string truth;               ///< replay: users' true interests (tracking metrics)
+  std::string truth;               ///< users' true interests: per-user tracking_tv / tracking_kl (both protocols)
   bool skip_repeats = false;       ///< score only items new to the user (replay: events; split: targets)
+  /// Split protocol: re-ranking of the models' lists (rerank/reranker.h specs). Empty: none; one spec:
+  /// every model; else one per model, "" or "none" keeping that model's own order (so a model can be
+  /// compared with itself re-ranked). List metrics (hr, ndcg, ...) see the re-ranked list; mrr and
+  /// auc describe the model's scores.
+  std::vector<std::string> rerank;
+  std::size_t rerank_depth = 100;  ///< candidates a re-ranker chooses from
+  /// Split protocol: the item and user groups of the re-rankers and of the per-user list metrics
+  /// aplt@k, miscalibration@k and ild@k (computed when re-ranking or when a metric names them).
+  GroupOptions groups;
   ProgressCallback progress;
 };
 
@@ -33,12 +43,19 @@ struct Comparison {
   std::size_t cases = 0;                             ///< users compared
   std::vector<std::map<std::string, double>> means;  ///< per model: every metric's mean
   std::vector<eval::BaselineComparison> rows;        ///< (metric, model >= 1) against model 0
+  std::vector<std::string> rerankers;                ///< split: per model, its re-ranker's name ("" = none)
   nlohmann::json report;                             ///< what `driftrec compare --json` writes
 };
 
+/// The refusals of compare() that need no data (the CLI checks them before reading any): at least two
+/// models, a metric, a known protocol and split, 0, 1 or `n_models` re-rank specs, no re-ranker on
+/// the replay protocol, a positive depth, one cut-off for aplt/miscalibration/ild. Throws InvalidInput.
+void check_compare_options(const CompareOptions& options, std::size_t n_models);
+
 /// Compares `models` (trained on the same data and split, see common_split) on `split`. `labels`
 /// name them in the report (directories, or names). Throws InvalidInput for fewer than two models,
-/// fewer than two cases, or a metric that is not per-user.
+/// fewer than two cases, a metric that is not per-user, re-ranking with the replay protocol, a
+/// number of re-rank specs other than 0, 1 or one per model, or a bad spec.
 Comparison compare(const std::vector<const models::LoadedModel*>& models, const std::vector<std::string>& labels,
                    const CommonSplit& split, const CompareOptions& options);
 
