@@ -33,6 +33,7 @@ for m in ials bpr itemknn sasrec; do
     --model "$m" --config "configs/beauty/$m.yaml" --out "$work/$m" > /dev/null
 done
 cal="calibrated:$lambda"
+# shellcheck disable=SC2054  # a comma-separated metric list, one argument
 common=(--data "$data" --metrics ndcg@10,tracking_tv --bootstrap 1000)
 $bin --log-level warn --threads 2 compare "${common[@]}" --json "$work/plain.json" \
   --model "$work/ials" --model "$work/ials" --model "$work/sasrec" --model "$work/sasrec" \
