@@ -419,8 +419,7 @@ void add_fairness_rows(Context& ctx, const data::Dataset& train, const eval::Eva
     auto ro = eo;
     ro.ks = {10};
     ro.save_top = 0;
-    ro.rerank = workflow::rerank_hook(*reranker, ctx.p.full, fair.groups.active);
-    ro.rerank_depth = o.rerank_depth;
+    workflow::use_reranker(ro, reranker.get(), ctx.p.full, fair.groups.active, o.rerank_depth);
     ctx.fair.emplace_back(ctx.names[m] + " + " + reranker->name(),
                           models::evaluate_model(*ctx.models[m]->model, ctx.p.full, ctx.cases, train, ro, o.progress));
   }

@@ -120,10 +120,7 @@ void run_split(const std::vector<const models::LoadedModel*>& models, const Comm
     rerankers.push_back(reranking ? fair.reranker(o.rerank[o.rerank.size() == 1 ? 0 : k], p.full) : nullptr);
   for (std::size_t k = 0; k < models.size(); ++k) {
     auto mo = eo;
-    if (rerankers[k]) {
-      mo.rerank = rerank_hook(*rerankers[k], p.full, fair.groups.active);
-      mo.rerank_depth = o.rerank_depth;
-    }
+    use_reranker(mo, rerankers[k].get(), p.full, fair.groups.active, o.rerank_depth);
     auto r = models::evaluate_model(*models[k]->model, p.full, cases, p.split.train, mo, o.progress);
     if (!o.truth.empty()) {
       const auto tracking = eval::track_cases(cases, r.rankings, p.full, truth, to, &r.per_case);
@@ -178,29 +175,30 @@ Comparison compare(const std::vector<const models::LoadedModel*>& models, const 
                 {"seed", o.seed},
                 {"models", labels},
                 {"comparisons", nlohmann::json::array()}};
+  // Model k's re-ranker in the report: its name, null for the model's own order.
+  auto rerank_json = [&](std::size_t k) {
+    return !reranking || out.rerankers[k].empty() ? nlohmann::json() : nlohmann::json(out.rerankers[k]);
+  };
   if (reranking) {
     out.report["rerank"] = nlohmann::json::array();
-    for (const auto& name : out.rerankers)
-      out.report["rerank"].push_back(name.empty() ? nlohmann::json() : nlohmann::json(name));
+    for (std::size_t k = 0; k < models.size(); ++k) out.report["rerank"].push_back(rerank_json(k));
     out.report["rerank_depth"] = o.rerank_depth;
   }
   for (const auto& row : out.rows) {
     const auto& c = row.c;
-    out.report["comparisons"].push_back(
-        {{"metric", row.metric},
-         {"model", labels[row.model]},
-         {"name", models[row.model]->model->name()},
-         {"rerank",
-          !reranking || out.rerankers[row.model].empty() ? nlohmann::json() : nlohmann::json(out.rerankers[row.model])},
-         {"baseline_value", c.mean_a},
-         {"value", c.mean_b},
-         {"diff", c.diff},
-         {"ci_low", c.ci_low},
-         {"ci_high", c.ci_high},
-         {"t", c.t},
-         {"p_value", c.p_value},
-         {"p_holm", row.p_holm},
-         {"significant", row.p_holm < o.alpha}});
+    out.report["comparisons"].push_back({{"metric", row.metric},
+                                         {"model", labels[row.model]},
+                                         {"name", models[row.model]->model->name()},
+                                         {"rerank", rerank_json(row.model)},
+                                         {"baseline_value", c.mean_a},
+                                         {"value", c.mean_b},
+                                         {"diff", c.diff},
+                                         {"ci_low", c.ci_low},
+                                         {"ci_high", c.ci_high},
+                                         {"t", c.t},
+                                         {"p_value", c.p_value},
+                                         {"p_holm", row.p_holm},
+                                         {"significant", row.p_holm < o.alpha}});
   }
   return out;
 }

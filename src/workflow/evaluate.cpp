@@ -81,10 +81,9 @@ Evaluation evaluate(const models::LoadedModel& model, data::Dataset data, const 
     eo.beyond_k = out.tracking_k;
   }
   if (!options.rerank.empty()) {
-    reranker = fair.reranker(options.rerank, p.full);
+    reranker = fair.reranker(options.rerank, p.full);  // nullptr for "none"
     if (options.rerank_depth < 1) throw InvalidInput("evaluate: rerank depth must be at least 1");
-    eo.rerank = rerank_hook(*reranker, p.full, fair.groups.active);
-    eo.rerank_depth = options.rerank_depth;
+    use_reranker(eo, reranker.get(), p.full, fair.groups.active, options.rerank_depth);
   }
   out.result = models::evaluate_model(*model.model, p.full, cases, p.split.train, eo, options.progress);
   const auto& res = out.result;
@@ -101,8 +100,8 @@ Evaluation evaluate(const models::LoadedModel& model, data::Dataset data, const 
                 {"skip_repeats", options.skip_repeats},
                 {"cases_without_new_targets", without_new},
                 {"impression_negatives", eo.impression_negatives},
-                {"rerank", options.rerank.empty() ? nlohmann::json() : nlohmann::json(reranker->name())},
-                {"rerank_depth", options.rerank.empty() ? nlohmann::json() : nlohmann::json(eo.rerank_depth)},
+                {"rerank", reranker ? nlohmann::json(reranker->name()) : nlohmann::json()},
+                {"rerank_depth", reranker ? nlohmann::json(eo.rerank_depth) : nlohmann::json()},
                 {"model",
                  {{"name", model.model->name()},
                   {"dir", options.model_dir},

@@ -86,4 +86,11 @@ std::function<std::vector<std::int32_t>(const data::EvalCase&, const TopK&, std:
   };
 }
 
+void use_reranker(eval::EvalOptions& eo, const rerank::Reranker* reranker, const data::Dataset& full,
+                  const std::vector<char>& active, std::size_t depth) {
+  if (!reranker) return;
+  eo.rerank = rerank_hook(*reranker, full, active);
+  eo.rerank_depth = depth;
+}
+
 }  // namespace driftrec::workflow

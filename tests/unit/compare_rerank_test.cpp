@@ -94,6 +94,15 @@ TEST(CompareRerank, OneSpecReRanksEveryModelAndNoneChangesNothing) {
   const auto none = workflow::compare(f.models, f.labels, f.split, co);
   EXPECT_EQ(none.means, plain.means);
   EXPECT_FALSE(none.report.contains("rerank"));
+  // evaluate --rerank none, too, is the model's own order (it dereferenced a null re-ranker).
+  workflow::EvaluateOptions eo;
+  eo.threads = 1;
+  eo.ks = {10};
+  const auto own = workflow::evaluate(f.knn.loaded, f.data, eo);
+  eo.rerank = "none";
+  const auto said_none = workflow::evaluate(f.knn.loaded, f.data, eo);
+  EXPECT_EQ(said_none.result.metrics.at("ndcg@10"), own.result.metrics.at("ndcg@10"));
+  EXPECT_TRUE(said_none.report.at("rerank").is_null());
   co.rerank = {"mmr:0.5"};
   const auto both = workflow::compare(f.models, f.labels, f.split, co);
   EXPECT_EQ(both.means[0], both.means[1]);  // both re-ranked alike

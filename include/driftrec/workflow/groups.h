@@ -11,6 +11,7 @@
 
 #include "driftrec/core/topk.h"
 #include "driftrec/data/transforms.h"
+#include "driftrec/eval/evaluator.h"
 #include "driftrec/eval/fairness.h"
 #include "driftrec/rerank/reranker.h"
 
@@ -53,5 +54,11 @@ EvalFairness eval_fairness(const data::Dataset& full, const data::Dataset& train
 /// history in full.log and activity go into a rerank::Request.
 std::function<std::vector<std::int32_t>(const data::EvalCase&, const TopK&, std::size_t)> rerank_hook(
     const rerank::Reranker& reranker, const data::Dataset& full, const std::vector<char>& active);
+
+/// Points `eo` at `reranker` (which must outlive the evaluation): rerank_hook over `full` and
+/// `active`, choosing from `depth` candidates. A null `reranker` (EvalFairness::reranker of "" or
+/// "none") leaves `eo` as it is: the model's own order.
+void use_reranker(eval::EvalOptions& eo, const rerank::Reranker* reranker, const data::Dataset& full,
+                  const std::vector<char>& active, std::size_t depth);
 
 }  // namespace driftrec::workflow
