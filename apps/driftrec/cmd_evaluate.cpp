@@ -21,6 +21,11 @@ int run_replay(const Opts& o, const GlobalFlags& g, const models::LoadedModel& l
   q.skip_repeats = o.skip_repeats;
   q.truth = truth_path(o.truth, o.data);
   q.shift_threshold = o.shift_threshold;
+  if (o.rerank.fairness)
+    throw InvalidInput("evaluate: --fairness works on the split protocol only (a replay can be re-ranked: --rerank)");
+  q.rerank = o.rerank.rerank;
+  q.rerank_depth = o.rerank.depth;
+  q.groups = o.rerank.groups;
   q.threads = g.threads;
   q.prepare = prep;
   q.data_name = o.data.path;

@@ -18,6 +18,13 @@ void print_tracking(const char* label, const eval::TrackingError& t) {
               static_cast<long long>(t.shifts_crossed() + t.shifts_censored()));
 }
 
+// "  re-ranked: calibrated:0.500000 from each list's top 100" when the report names a re-ranker.
+void print_reranker(const nlohmann::json& report) {
+  if (!report.contains("rerank") || report["rerank"].is_null()) return;
+  std::cout << "  re-ranked: " << report["rerank"].get<std::string>() << " from each list's top "
+            << report["rerank_depth"].get<std::size_t>() << "\n";
+}
+
 }  // namespace
 
 void print_evaluation(const std::string& model, const std::string& on, const workflow::Evaluation& ev,
@@ -25,6 +32,7 @@ void print_evaluation(const std::string& model, const std::string& on, const wor
   const auto& res = ev.result;
   std::cout << model << " on " << on << " (" << res.users_evaluated << " users, " << std::fixed << std::setprecision(2)
             << res.seconds << " s)\n";
+  print_reranker(ev.report);
   const auto& tracking = ev.tracking;
   for (const auto& [k, v] : res.metrics)
     std::cout << "  " << std::left << std::setw(20) << k << std::setprecision(5) << v << "\n";
@@ -45,6 +53,7 @@ void print_replay(const std::string& model, const workflow::Replay& rep, const s
             << (bounded ? " to the test cutoff (validation period, ts < " + std::to_string(ro.end_ts) + ")" : "")
             << " (" << res.users << " users, " << res.events_revealed << " events revealed, " << res.online.events
             << " scored, " << std::fixed << std::setprecision(2) << res.seconds << " s)\n";
+  print_reranker(rep.report);
   std::printf("%-22s %10s %10s %10s\n", "", ("hr@" + k).c_str(), ("ndcg@" + k).c_str(), "mrr");
   std::printf("%-22s %10.5f %10.5f %10.5f\n", "online (observe)", res.online.hr, res.online.ndcg, res.online.mrr);
   std::printf("%-22s %10.5f %10.5f %10.5f\n", "frozen at the start", res.frozen.hr, res.frozen.ndcg, res.frozen.mrr);

@@ -157,8 +157,12 @@ PyModel ensemble_py(const pyb::list& members, const pyb::object& data, const pyb
 
 pyb::dict replay_py(const PyModel& model, const DataArg& d, const std::string& on, int k, const std::string& start,
                     int windows, bool include_seen, bool skip_repeats, const std::string& truth, int threads,
-                    const pyb::object& progress) {
+                    const pyb::object& progress, const std::string& rerank, std::size_t rerank_depth,
+                    const workflow::GroupOptions& groups) {
   workflow::ReplayRequest q;
+  q.rerank = rerank;
+  q.rerank_depth = rerank_depth;
+  q.groups = groups;
   q.on = on;
   q.start = start;
   q.k = k;
@@ -186,9 +190,14 @@ pyb::dict evaluate_py(const PyModel& model, const pyb::object& data, const std::
                       bool fairness, const std::string& rerank, std::size_t rerank_depth,
                       const std::string& long_tail_items, const std::string& active_users) {
   const auto d = data_arg(data);
-  if (protocol == "replay")
+  workflow::GroupOptions groups;
+  groups.long_tail_file = long_tail_items;
+  groups.active_file = active_users;
+  if (protocol == "replay") {
+    if (fairness) throw InvalidInput("fairness: the fairness metrics are computed on the split protocol only");
     return replay_py(model, d, split, workflow::headline_k(k), replay_start, windows, include_seen, skip_repeats, truth,
-                     threads, progress);
+                     threads, progress, rerank, rerank_depth, groups);
+  }
   if (protocol != "split") throw InvalidInput("protocol must be 'split' or 'replay', not '" + protocol + "'");
   workflow::EvaluateOptions o;
   o.on = split;
@@ -205,8 +214,7 @@ pyb::dict evaluate_py(const PyModel& model, const pyb::object& data, const std::
   o.fairness = fairness;
   o.rerank = rerank;
   o.rerank_depth = rerank_depth;
-  o.groups.long_tail_file = long_tail_items;
-  o.groups.active_file = active_users;
+  o.groups = groups;
   workflow::Evaluation ev;
   {
     pyb::gil_scoped_release nogil;

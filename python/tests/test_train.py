@@ -190,6 +190,25 @@ def test_replay_protocol_online_against_frozen(shop_dir, shop, tmp_path):
         driftrec.evaluate(model, shop, protocol="sideways")
 
 
+def test_replay_re_ranked_and_compared(shop_dir, shop):
+    """A replay's lists can be re-ranked (evaluate and compare alike), and compare takes the replay
+    protocol and the truth: the calibrated lists' per-user tracking error is paired with the model's own."""
+    knn = driftrec.train("itemknn", shop, threads=1, progress=False)
+    truth = str(shop_dir / "interests.csv")
+    plain = driftrec.evaluate(knn, shop, protocol="replay", k=[10], threads=1, truth=truth)
+    calibrated = driftrec.evaluate(knn, shop, protocol="replay", k=[10], threads=1, truth=truth, rerank="calibrated:0.8")
+    assert plain["rerank"] is None and calibrated["rerank"].startswith("calibrated")
+    assert calibrated["replay"]["online"]["mrr"] == plain["replay"]["online"]["mrr"]  # the model's scores
+    assert calibrated["replay"]["tracking"]["online"] != plain["replay"]["tracking"]["online"]
+    res = driftrec.compare([knn, knn], shop, protocol="replay", truth=truth, metrics=["ndcg@10", "tracking_tv"],
+                           rerank=[None, "calibrated:0.8"], threads=1, resamples=200)
+    assert res["evaluated_on"].startswith("replay") and res["rerank"][1] == calibrated["rerank"]
+    assert res["means"][0]["tracking_tv"] != res["means"][1]["tracking_tv"]  # per-user means, paired
+    assert {r["metric"] for r in res["comparisons"]} == {"ndcg@10", "tracking_tv"}
+    with pytest.raises(driftrec.InvalidInput, match="split protocol only"):
+        driftrec.evaluate(knn, shop, protocol="replay", fairness=True)
+
+
 def test_replay_of_the_validation_period(shop):
     """split="valid" with the replay protocol walks a temporal split's validation period, stopping at
     its test cutoff; without a temporal split there is no such period."""

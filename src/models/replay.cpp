@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -17,12 +18,14 @@ namespace {
 struct Acc {
   std::int64_t n = 0;
   double hr = 0, ndcg = 0, mrr = 0;
-  void add(std::int64_t rank, int k) {
+  /// One scored event: its 0-based position in the list shown (k or more = not in it) and its rank
+  /// among all rankable items by score (the same unless the list was re-ranked).
+  void add(std::int64_t shown_at, std::int64_t rank, int k) {
     ++n;
     mrr += 1.0 / static_cast<double>(rank + 1);
-    if (rank < k) {
+    if (shown_at < k) {
       hr += 1;
-      ndcg += 1.0 / std::log2(static_cast<double>(rank) + 2.0);
+      ndcg += 1.0 / std::log2(static_cast<double>(shown_at) + 2.0);
     }
   }
   void merge(const Acc& o) {
@@ -58,20 +61,19 @@ std::int64_t rank_of(const std::vector<float>& s, std::int32_t target, const std
   return r;
 }
 
-// One tracked moment: the category mix of the top-k of `scores` (seen items and non-candidates
-// left out, as a live list would) against the user's truth at `ts`.
+// One tracked moment: the category mix of the list shown against the user's truth at `ts`.
 void track_moment(const eval::InterestTruth& truth, const data::Dataset& full, std::int32_t user, std::int64_t ts,
-                  const std::vector<float>& scores, const std::vector<char>& seen, const ReplayOptions& o,
-                  eval::TrackingError& out, eval::ShiftFollower& follow) {
+                  const std::vector<std::int32_t>& shown, eval::TrackingError& out, eval::ShiftFollower& follow) {
   const auto snap = truth.snapshot_at(user, ts);
   if (snap < 0) return;
-  std::vector<float> s = scores;
-  for (std::size_t i = 0; i < s.size(); ++i)
-    if (seen[i] || (!o.candidates.empty() && (i >= o.candidates.size() || !o.candidates[i]))) s[i] = -INFINITY;
-  const auto top = top_k(s.data(), s.size(), static_cast<std::size_t>(o.k));
-  const auto mix = eval::category_mix(top.items, full.item_table, truth.n_categories());
+  const auto mix = eval::category_mix(shown, full.item_table, truth.n_categories());
   out.add_moment(truth.weights(user, snap), mix);
   follow.before(ts, mix);
+}
+
+// 0-based position of `item` in `list`, or the list's length when it is not there.
+std::int64_t position(const std::vector<std::int32_t>& list, std::int32_t item) {
+  return std::find(list.begin(), list.end(), item) - list.begin();
 }
 
 nlohmann::json metrics_json(const ReplayMetrics& m, int k) {
@@ -149,15 +151,50 @@ class Replayer {
 
   std::size_t users() const { return sc_.users.size(); }
 
-  /// Per-thread scratch: the two score vectors and the items in the user's history so far.
+  /// Per-thread scratch: the two score vectors, the items in the user's history so far and the
+  /// scores of the rankable items (the list shown).
   struct Scratch {
     std::vector<float> on, off;
     std::vector<char> in_history, nothing;
+    std::vector<float> rankable;
   };
   Scratch scratch() const {
     const auto n = static_cast<std::size_t>(model_.n_items());
     return {std::vector<float>(n), std::vector<float>(n), std::vector<char>(n, 0),
-            std::vector<char>(o_.exclude_seen ? 0 : n, 0)};
+            std::vector<char>(o_.exclude_seen ? 0 : n, 0), std::vector<float>(n)};
+  }
+
+  /// The list shown at `moment`: the top k of `scores` over the rankable items (seen items and
+  /// non-candidates left out, as a live list would), re-ranked from the top depth when a hook is
+  /// set. `keep_target`: the moment's target stays rankable though seen, as rank_of counts it
+  /// (the list is scored; a re-consumed target can then be a hit, as without a re-ranker).
+  std::vector<std::int32_t> shown(const std::vector<float>& scores, const std::vector<char>& seen,
+                                  const data::EvalCase& moment, bool keep_target, std::vector<float>& rankable) const {
+    rankable = scores;
+    const auto keep = keep_target ? static_cast<std::size_t>(moment.targets.front()) : rankable.size();
+    for (std::size_t i = 0; i < rankable.size(); ++i)
+      if ((seen[i] && i != keep) || (!o_.candidates.empty() && (i >= o_.candidates.size() || !o_.candidates[i])))
+        rankable[i] = -INFINITY;
+    const auto k = static_cast<std::size_t>(o_.k);
+    if (!o_.rerank) return top_k(rankable.data(), rankable.size(), k).items;
+    return o_.rerank(moment, top_k(rankable.data(), rankable.size(), std::max(o_.rerank_depth, k)), k);
+  }
+
+  /// One state's scored moment: the target's position in the re-ranked list (its rank by score
+  /// without a re-ranker) into `acc`s, and the live list's category mix into `track`.
+  void score_moment(const std::vector<float>& scores, const std::vector<char>& seen, const data::EvalCase& moment,
+                    std::vector<float>& rankable, std::initializer_list<Acc*> acc, eval::TrackingError* track,
+                    eval::ShiftFollower* follow) const {
+    const auto item = moment.targets.front();
+    const auto rank = rank_of(scores, item, seen, o_.candidates);
+    std::vector<std::int32_t> list;
+    if (o_.rerank) list = shown(scores, seen, moment, true, rankable);
+    const auto at = o_.rerank ? position(list, item) : rank;
+    for (auto* a : acc) a->add(at, rank, o_.k);
+    if (!track) return;
+    // What a live user would see: a seen target is left out like every seen item.
+    if (!o_.rerank || seen[static_cast<std::size_t>(item)]) list = shown(scores, seen, moment, false, rankable);
+    track_moment(*o_.truth, full_, moment.user, moment.target_ts, list, *track, *follow);
   }
 
   void replay_user(std::size_t i, int tid, Scratch& x) {
@@ -185,14 +222,11 @@ class Replayer {
         model_.score(online, x.on.data());
         model_.score(frozen, x.off.data());
         const auto w = window_of(ev.ts);
-        const auto rank_on = rank_of(x.on, ev.item, seen, o_.candidates);
-        acc_on_[t][w].add(rank_on, o_.k);
-        user_acc_[i].add(rank_on, o_.k);
-        acc_off_[t][w].add(rank_of(x.off, ev.item, seen, o_.candidates), o_.k);
-        if (o_.truth) {
-          track_moment(*o_.truth, full_, u, ev.ts, x.on, seen, o_, user_track_[i], *follow_on);
-          track_moment(*o_.truth, full_, u, ev.ts, x.off, seen, o_, track_off_[t], *follow_off);
-        }
+        const data::EvalCase moment{u, r, {ev.item}, ev.ts};
+        score_moment(x.on, seen, moment, x.rankable, {&acc_on_[t][w], &user_acc_[i]},
+                     o_.truth ? &user_track_[i] : nullptr, o_.truth ? &*follow_on : nullptr);
+        score_moment(x.off, seen, moment, x.rankable, {&acc_off_[t][w]}, o_.truth ? &track_off_[t] : nullptr,
+                     o_.truth ? &*follow_off : nullptr);
       }
       model_.observe(online, ev);
       if (o_.truth) {
@@ -288,6 +322,7 @@ ReplayResult replay(const Model& model, const data::Dataset& full, const ReplayO
                     const ProgressCallback& progress) {
   if (o.k < 1) throw InvalidInput("replay: k must be >= 1");
   if (o.windows < 1) throw InvalidInput("replay: windows must be >= 1");
+  if (o.rerank && o.rerank_depth < 1) throw InvalidInput("replay: rerank depth must be >= 1");
   const auto t0 = std::chrono::steady_clock::now();
   const int threads = resolve_threads(o.threads);
   Replayer replayer(model, full, o, scope_of(full, o.start_ts, o.end_ts), threads);

@@ -40,6 +40,22 @@ std::vector<int> cutoffs(const std::vector<std::string>& metrics) {
   return ks;
 }
 
+// Whether any re-rank spec asks for a re-ranker ("" and "none" keep a model's own order).
+bool any_reranker(const std::vector<std::string>& specs) {
+  return std::any_of(specs.begin(), specs.end(), [](const auto& s) { return !s.empty() && s != "none"; });
+}
+
+// Each model's re-ranker (null: its own order) from one spec for all or one per model, all built
+// (and their specs checked) before any model runs.
+std::vector<std::unique_ptr<rerank::Reranker>> model_rerankers(const EvalFairness& fair,
+                                                               const std::vector<std::string>& specs,
+                                                               std::size_t n_models, const data::Dataset& full) {
+  std::vector<std::unique_ptr<rerank::Reranker>> out;
+  for (std::size_t k = 0; k < n_models; ++k)
+    out.push_back(any_reranker(specs) ? fair.reranker(specs[specs.size() == 1 ? 0 : k], full) : nullptr);
+  return out;
+}
+
 void run_replays(const std::vector<const models::LoadedModel*>& models, const CommonSplit& split,
                  const CompareOptions& o, std::vector<PerUser>& per_user, Comparison& out) {
   const auto& full = split.prepared.full;
@@ -50,9 +66,16 @@ void run_replays(const std::vector<const models::LoadedModel*>& models, const Co
     truth = eval::InterestTruth::read_csv(o.truth, full);
     setup.options.truth = &truth;
   }
+  const bool reranking = any_reranker(o.rerank);
+  EvalFairness fair;  // the groups and popularity at the replay's start, for the re-rankers
+  if (reranking) fair = replay_fairness(full, setup.options.start_ts, o.groups);
+  const auto rerankers = model_rerankers(fair, o.rerank, models.size(), full);
   std::vector<std::int32_t> ids;
   for (std::size_t k = 0; k < models.size(); ++k) {
-    auto r = models::replay(*models[k]->model, full, setup.options, o.progress);
+    auto ro = setup.options;
+    use_reranker(ro, rerankers[k].get(), full, fair.groups.active, o.rerank_depth);
+    auto r = models::replay(*models[k]->model, full, ro, o.progress);
+    out.rerankers.push_back(rerankers[k] ? rerankers[k]->name() : "");
     if (k == 0) ids = r.per_user_ids;
     if (r.per_user_ids != ids) throw InvalidInput("compare: the models' replays scored different users");
     check_metrics(o.metrics, r.per_user);
@@ -65,11 +88,6 @@ void run_replays(const std::vector<const models::LoadedModel*>& models, const Co
   if (ids.size() < 2) throw InvalidInput("compare: fewer than two users with replayed events");
   out.evaluated_on = "replay from " + setup.start + (o.on == "valid" ? " to the test cutoff (validation period)" : "") +
                      ", per-user means";
-}
-
-// Whether any re-rank spec asks for a re-ranker ("" and "none" keep a model's own order).
-bool any_reranker(const std::vector<std::string>& specs) {
-  return std::any_of(specs.begin(), specs.end(), [](const auto& s) { return !s.empty() && s != "none"; });
 }
 
 // The per-list metrics the evaluator computes with its fairness options (eval/fairness.h).
@@ -115,9 +133,7 @@ void run_split(const std::vector<const models::LoadedModel*>& models, const Comm
     truth = eval::InterestTruth::read_csv(o.truth, p.full);
     eo.save_top = std::max(eo.save_top, static_cast<std::size_t>(to.k));
   }
-  std::vector<std::unique_ptr<rerank::Reranker>> rerankers;  // built (and checked) before any model runs
-  for (std::size_t k = 0; k < models.size(); ++k)
-    rerankers.push_back(reranking ? fair.reranker(o.rerank[o.rerank.size() == 1 ? 0 : k], p.full) : nullptr);
+  const auto rerankers = model_rerankers(fair, o.rerank, models.size(), p.full);
   for (std::size_t k = 0; k < models.size(); ++k) {
     auto mo = eo;
     use_reranker(mo, rerankers[k].get(), p.full, fair.groups.active, o.rerank_depth);
@@ -146,8 +162,6 @@ void check_compare_options(const CompareOptions& o, std::size_t n_models) {
   if (o.rerank.size() > 1 && o.rerank.size() != n_models)
     throw InvalidInput("compare: give one re-rank spec for every model, or one per model (" + std::to_string(n_models) +
                        "), not " + std::to_string(o.rerank.size()));
-  if (o.protocol == "replay" && any_reranker(o.rerank))
-    throw InvalidInput("compare: the replay protocol takes no re-ranker (use the split protocol)");
   if (any_reranker(o.rerank) && o.rerank_depth < 1) throw InvalidInput("compare: rerank depth must be at least 1");
   list_metric_cutoff(o.metrics, 10);  // one cut-off for the per-list metrics
 }

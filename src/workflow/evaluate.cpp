@@ -141,8 +141,17 @@ Replay replay(const models::LoadedModel& model, data::Dataset data, const Replay
     ro.truth = &truth;
     ro.tracking.shift_threshold = q.shift_threshold;
   }
+  EvalFairness fair;  // outlives the replay: the hook reads its activity flags
+  std::unique_ptr<rerank::Reranker> reranker;
+  if (!q.rerank.empty()) {
+    if (q.rerank_depth < 1) throw InvalidInput("replay: rerank depth must be at least 1");
+    fair = replay_fairness(full, ro.start_ts, q.groups);
+    reranker = fair.reranker(q.rerank, full);  // nullptr for "none"
+    use_reranker(ro, reranker.get(), full, fair.groups.active, q.rerank_depth);
+  }
   out.result = models::replay(*model.model, full, ro, q.progress);
   ro.truth = nullptr;
+  ro.rerank = nullptr;
   out.report = {
       {"dataset", {{"name", q.data_name}, {"fingerprint", full.fingerprint()}, {"events", filtered.log.size()}}},
       {"protocol", "replay"},
@@ -152,6 +161,8 @@ Replay replay(const models::LoadedModel& model, data::Dataset data, const Replay
       {"replay_end_ts", q.on == "valid" ? nlohmann::json(ro.end_ts) : nlohmann::json()},
       {"model", {{"name", model.model->name()}, {"dir", q.model_dir}}},
       {"config", model.model->config()},
+      {"rerank", reranker ? nlohmann::json(reranker->name()) : nlohmann::json()},
+      {"rerank_depth", reranker ? nlohmann::json(ro.rerank_depth) : nlohmann::json()},
       {"replay", out.result.to_json(ro.k)}};
   if (!q.truth.empty()) out.report["truth"] = q.truth;
   return out;

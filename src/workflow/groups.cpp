@@ -68,6 +68,21 @@ EvalFairness eval_fairness(const data::Dataset& full, const data::Dataset& train
   return f;
 }
 
+EvalFairness replay_fairness(const data::Dataset& full, std::int64_t start_ts, const GroupOptions& options) {
+  EvalFairness f;
+  f.train_counts.assign(static_cast<std::size_t>(full.n_items()), 0);
+  std::vector<data::EvalCase> at_start;  // the users replayed, with their history at the start
+  const auto& log = full.log;
+  for (std::int32_t u = 1; u < full.n_users(); ++u) {
+    auto r = log.user_begin(u);
+    for (; r < log.user_end(u) && log.ts[static_cast<std::size_t>(r)] < start_ts; ++r)
+      ++f.train_counts[static_cast<std::size_t>(log.item[static_cast<std::size_t>(r)])];
+    if (r < log.user_end(u)) at_start.push_back({u, r, {}, log.ts[static_cast<std::size_t>(r)]});
+  }
+  f.groups = make_groups(full, f.train_counts, at_start, options);
+  return f;
+}
+
 std::unique_ptr<rerank::Reranker> EvalFairness::reranker(const std::string& spec, const data::Dataset& full) const {
   return rerank::make_reranker(spec, {&full.item_table, groups.long_tail, train_counts});
 }
@@ -91,6 +106,13 @@ void use_reranker(eval::EvalOptions& eo, const rerank::Reranker* reranker, const
   if (!reranker) return;
   eo.rerank = rerank_hook(*reranker, full, active);
   eo.rerank_depth = depth;
+}
+
+void use_reranker(models::ReplayOptions& ro, const rerank::Reranker* reranker, const data::Dataset& full,
+                  const std::vector<char>& active, std::size_t depth) {
+  if (!reranker) return;
+  ro.rerank = rerank_hook(*reranker, full, active);
+  ro.rerank_depth = depth;
 }
 
 }  // namespace driftrec::workflow

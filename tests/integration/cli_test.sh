@@ -210,6 +210,27 @@ set +e
 "$bin" evaluate --model m_ials --data synth --protocol replay --replay-start tomorrow > /dev/null 2> err9.txt; rc9=$?
 set -e
 check "replay bad start: exit 2 naming the flag" bash -c "test $rc9 -eq 2 && grep -q -- '--replay-start' err9.txt"
+# A re-ranked replay: every list shown is calibrated; mrr still describes the model's scores; compare
+# pairs the replay of the model with its re-ranked replay; --fairness stays on the split protocol.
+"$bin" --log-level warn evaluate --model m_ials --data synth --protocol replay --replay-start 0.8 --rerank calibrated:0.8 \
+  --json replay_rr.json > replay_rr.txt
+check "replay --rerank: re-ranked lists, named in the output and the json" python3 -c "
+import json; r, p = json.load(open('replay_rr.json')), json.load(open('replay.json'))
+assert r['rerank'].startswith('calibrated') and r['rerank_depth'] == 100 and p['rerank'] is None, (r['rerank'], p['rerank'])
+assert abs(r['replay']['online']['mrr'] - p['replay']['online']['mrr']) < 1e-12, 'mrr is the model scores'
+assert r['replay']['tracking']['online']['tv'] != p['replay']['tracking']['online']['tv']
+assert 're-ranked: calibrated' in open('replay_rr.txt').read()"
+"$bin" --log-level warn compare --data synth --model m_ials --model m_ials --protocol replay --replay-start 0.8 \
+  --rerank none --rerank calibrated:0.8 --metrics ndcg@10,tracking_tv --bootstrap 100 --json cmp_rr_replay.json > /dev/null
+check "compare --protocol replay --rerank: the re-ranked replay paired with the model's own" python3 -c "
+import json; c = json.load(open('cmp_rr_replay.json'))
+assert c['evaluated_on'].startswith('replay') and c['rerank'][0] is None and c['rerank'][1].startswith('calibrated'), c
+assert {r['metric'] for r in c['comparisons']} == {'ndcg@10', 'tracking_tv'}, c['comparisons']"
+set +e
+"$bin" evaluate --model m_ials --data synth --protocol replay --fairness > /dev/null 2> err9f.txt; rc9f=$?
+set -e
+check "replay --fairness: exit 2, one line" bash -c \
+  "test $rc9f -eq 2 && grep -q 'split protocol only' err9f.txt && test \$(wc -l < err9f.txt) -eq 1"
 # Replay on the validation period of a temporal split: it stops at the test cutoff; a model split
 # otherwise has no validation period to walk.
 "$bin" --log-level warn train --data synth --model pop --split temporal --out m_pop_t > /dev/null

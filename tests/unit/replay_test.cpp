@@ -14,32 +14,43 @@
 
 using namespace driftrec;
 
-TEST(Replay, HandComputedPopularityCase) {
-  // Before t=10: a x3, b x2, c x2, d x1 (b and c tie; b has the lower index).
-  auto add_train = [](data::DatasetBuilder& b) {
-    b.add("u1", "a", 1);
-    b.add("u1", "b", 2);
-    b.add("u2", "a", 3);
-    b.add("u2", "c", 4);
-    b.add("u2", "d", 6);
-    b.add("u3", "a", 5);
-    b.add("u4", "b", 7);
-    b.add("u4", "c", 8);
-  };
+namespace {
+// Before t=10: a x3, b x2, c x2, d x1 (b and c tie; b has the lower index). Then u3 views d (t=10)
+// and c (t=11), in `full` only. `pop` is fitted on `train`; replayed from t=10 with k=2.
+struct HandShop {
+  data::Dataset train, full;
+  std::unique_ptr<models::Model> pop;
+  models::ReplayOptions options;
+};
+HandShop hand_shop() {
   data::DatasetBuilder tb, fb;
-  add_train(tb);
-  add_train(fb);
-  fb.add("u3", "d", 10);  // seen {a}: candidates b, c, d -> rank 2: miss at k=2, rr 1/3
-  fb.add("u3", "c", 11);  // seen {a, d}: b before c -> rank 1: hit, ndcg 1/log2(3), rr 1/2
-  const auto train = tb.finish(), full = fb.finish();
+  for (auto* b : {&tb, &fb}) {
+    b->add("u1", "a", 1);
+    b->add("u1", "b", 2);
+    b->add("u2", "a", 3);
+    b->add("u2", "c", 4);
+    b->add("u2", "d", 6);
+    b->add("u3", "a", 5);
+    b->add("u4", "b", 7);
+    b->add("u4", "c", 8);
+  }
+  fb.add("u3", "d", 10);
+  fb.add("u3", "c", 11);
+  HandShop h{tb.finish(), fb.finish(), models::create_model("pop"), {}};
+  h.pop->fit(h.train, {});
+  h.options.start_ts = 10;
+  h.options.k = 2;
+  h.options.threads = 1;
+  return h;
+}
+}  // namespace
+
+TEST(Replay, HandComputedPopularityCase) {
+  // t=10, d: seen {a}: candidates b, c, d -> rank 2: miss at k=2, rr 1/3.
+  // t=11, c: seen {a, d}: b before c -> rank 1: hit, ndcg 1/log2(3), rr 1/2.
+  auto [train, full, pop, o] = hand_shop();
   ASSERT_EQ(train.items.find("d"), full.items.find("d"));
-  auto pop = models::create_model("pop");
-  pop->fit(train, {});
-  models::ReplayOptions o;
-  o.start_ts = 10;
-  o.k = 2;
   o.windows = 2;
-  o.threads = 1;
   const auto r = models::replay(*pop, full, o);
   EXPECT_EQ(r.users, 1);
   EXPECT_EQ(r.events_revealed, 2);
@@ -54,6 +65,38 @@ TEST(Replay, HandComputedPopularityCase) {
   EXPECT_EQ(r.windows[1].online.events, 1);
   EXPECT_NEAR(r.windows[0].online.mrr, 1.0 / 3, 1e-12);
   o.start_ts = 100;
+  EXPECT_THROW(models::replay(*pop, full, o), InvalidInput);
+}
+
+// A re-ranking hook chooses each list shown: hr and ndcg describe that list, mrr the model's
+// scores; the hook sees the moment (user, history so far, target) and the top depth candidates.
+TEST(Replay, ReRankedListsAreTheOnesScored) {
+  // t=10, d: seen {a}: b, c, d by score; reversed [d, c, b] -> d first.
+  // t=11, c: seen {a, d}: b, c by score; reversed [c, b] -> c first.
+  auto [train, full, pop, o] = hand_shop();
+  o.rerank_depth = 3;
+  std::vector<std::pair<data::EvalCase, std::vector<std::int32_t>>> seen_by_hook;
+  o.rerank = [&](const data::EvalCase& moment, const TopK& top, std::size_t k) {
+    seen_by_hook.emplace_back(moment, top.items);
+    std::vector<std::int32_t> reversed(top.items.rbegin(), top.items.rend());
+    reversed.resize(std::min(k, reversed.size()));
+    return reversed;
+  };
+  const auto r = models::replay(*pop, full, o);
+  EXPECT_NEAR(r.online.hr, 1.0, 1e-12);
+  EXPECT_NEAR(r.online.ndcg, 1.0, 1e-12);                 // both targets first in the list shown
+  EXPECT_NEAR(r.online.mrr, (1.0 / 3 + 0.5) / 2, 1e-12);  // the model's own ranks, as without the hook
+  ASSERT_EQ(seen_by_hook.size(), 4u);                     // online and frozen at each event
+  const auto u3 = full.users.find("u3");
+  const auto b = full.items.find("b"), c = full.items.find("c"), d = full.items.find("d");
+  const auto& [first, first_top] = seen_by_hook[0];
+  EXPECT_EQ(first.user, u3);
+  EXPECT_EQ(first.history_end - full.log.user_begin(u3), 1);  // only a was revealed before t=10
+  EXPECT_EQ(first.targets, std::vector<std::int32_t>{d});
+  EXPECT_EQ(first_top, (std::vector<std::int32_t>{b, c, d}));  // depth 3, a (seen) left out
+  EXPECT_EQ(seen_by_hook[2].first.history_end - full.log.user_begin(u3), 2);
+  EXPECT_EQ(seen_by_hook[2].second, (std::vector<std::int32_t>{b, c}));
+  o.rerank_depth = 0;
   EXPECT_THROW(models::replay(*pop, full, o), InvalidInput);
 }
 

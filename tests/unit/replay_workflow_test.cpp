@@ -126,5 +126,58 @@ TEST(ReplayWorkflow, CompareReplaysTheSamePeriodAsEvaluate) {
   }
 }
 
+// A replay can be re-ranked (evaluate --protocol replay --rerank, compare --protocol replay
+// --rerank): compare's per-user means are the workflow's; a calibrated list tracks the truth
+// differently; a strength of 0 keeps the model's order; "none" is no re-ranker.
+TEST(ReplayWorkflow, ReRankedReplayMatchesBetweenEvaluateAndCompare) {
+  test::TempDir dir;
+  data::SynthOptions so;
+  so.users = 150;
+  so.items = 100;
+  so.seed = 5;
+  so.mean_events = 14;
+  data::write_synthetic(data::generate_synthetic(so), dir.file("shop"));  // replay_shop() and its truth
+  const auto data = replay_shop();
+  const auto knn = trained_on_split(data, "itemknn", "temporal");
+  workflow::ReplayRequest q;
+  q.threads = 1;
+  q.truth = dir.file("shop") + "/interests.csv";
+  const auto plain = workflow::replay(knn.loaded, data, q);
+  EXPECT_TRUE(plain.report.at("rerank").is_null());
+  q.rerank = "none";
+  EXPECT_EQ(workflow::replay(knn.loaded, data, q).result.per_user, plain.result.per_user);
+  q.rerank = "calibrated:0";
+  const auto zero = workflow::replay(knn.loaded, data, q);
+  EXPECT_EQ(zero.result.per_user.at("ndcg@10"), plain.result.per_user.at("ndcg@10"));
+  EXPECT_EQ(zero.result.per_user.at("tracking_tv"), plain.result.per_user.at("tracking_tv"));
+  q.rerank = "calibrated:0.8";
+  const auto calibrated = workflow::replay(knn.loaded, data, q);
+  EXPECT_EQ(calibrated.report.at("rerank"), "calibrated:0.800000");
+  EXPECT_EQ(calibrated.report.at("rerank_depth"), 100);
+  EXPECT_NE(calibrated.result.per_user.at("tracking_tv"), plain.result.per_user.at("tracking_tv"));
+  EXPECT_EQ(calibrated.result.per_user.at("mrr"), plain.result.per_user.at("mrr"));  // the model's scores
+  EXPECT_FALSE(calibrated.options.rerank);  // the hook pointed into the call's locals
+
+  const std::vector<const models::LoadedModel*> models = {&knn.loaded, &knn.loaded};
+  const std::vector<std::string> labels = {"knn", "knn calibrated"};
+  const auto split = workflow::common_split(
+      models, labels, [&] { return data; }, "test");
+  workflow::CompareOptions co;
+  co.protocol = "replay";
+  co.threads = 1;
+  co.resamples = 200;
+  co.metrics = {"ndcg@10", "tracking_tv"};
+  co.truth = q.truth;
+  co.rerank = {"none", "calibrated:0.8"};
+  const auto c = workflow::compare(models, labels, split, co);
+  for (const std::string m : {"ndcg@10", "tracking_tv"}) {
+    EXPECT_NEAR(c.means[0].at(m), user_mean_of(plain.result, m), 1e-12) << m;
+    EXPECT_NEAR(c.means[1].at(m), user_mean_of(calibrated.result, m), 1e-12) << m;
+  }
+  EXPECT_EQ(c.report.at("rerank")[1], "calibrated:0.800000");
+  q.rerank = "sideways:0.5";
+  EXPECT_THROW(workflow::replay(knn.loaded, data, q), InvalidInput);
+}
+
 }  // namespace
 }  // namespace driftrec

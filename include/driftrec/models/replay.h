@@ -9,8 +9,10 @@
 // so the difference is what updating online is worth. Metrics are reported overall and per time
 // window. Users are replayed in parallel; each user's events in order. With a ground truth of the
 // users' interests (`truth`), every scored moment also measures the interest-tracking error of both
-// states' top-k lists and the lag after each true shift (eval/tracking.h).
+// states' top-k lists and the lag after each true shift (eval/tracking.h). With a re-ranking hook
+// the lists are re-ranked (calibrated, diverse, fair) before they are scored and tracked.
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -18,7 +20,9 @@
 #include <vector>
 
 #include "driftrec/core/log.h"
+#include "driftrec/core/topk.h"
 #include "driftrec/data/dataset.h"
+#include "driftrec/data/transforms.h"
 #include "driftrec/eval/tracking.h"
 #include "driftrec/models/model.h"
 
@@ -44,6 +48,14 @@ struct ReplayOptions {
   const eval::InterestTruth* truth = nullptr;
   /// List length, KL smoothing and shift threshold of the tracking error (its k is set to `k`).
   eval::TrackingOptions tracking;
+  /// Re-ranking, as eval::EvalOptions::rerank: when set, the list shown at each scored moment is
+  /// rerank(moment, the state's top `rerank_depth` rankable items, k), for the online and the
+  /// frozen state alike. The moment is a case with the user, history_end = the event's row in
+  /// `full.log` (the history is what was revealed before it) and the event's item as its target.
+  /// hr@k, ndcg@k and the tracking error then describe that list; mrr still describes the
+  /// model's scores.
+  std::function<std::vector<std::int32_t>(const data::EvalCase&, const TopK& candidates, std::size_t k)> rerank;
+  std::size_t rerank_depth = 100;
 };
 
 struct ReplayMetrics {

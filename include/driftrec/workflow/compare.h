@@ -26,13 +26,14 @@ struct CompareOptions {
   std::string replay_start;        ///< replay: start (quantile or timestamp; "" = as evaluate)
   std::string truth;               ///< users' true interests: per-user tracking_tv / tracking_kl (both protocols)
   bool skip_repeats = false;       ///< score only items new to the user (replay: events; split: targets)
-  /// Split protocol: re-ranking of the models' lists (rerank/reranker.h specs). Empty: none; one spec:
-  /// every model; else one per model, "" or "none" keeping that model's own order (so a model can be
-  /// compared with itself re-ranked). List metrics (hr, ndcg, ...) see the re-ranked list; mrr and
-  /// auc describe the model's scores.
+  /// Re-ranking of the models' lists (rerank/reranker.h specs), on either protocol. Empty: none; one
+  /// spec: every model; else one per model, "" or "none" keeping that model's own order (so a model
+  /// can be compared with itself re-ranked). List metrics (hr, ndcg, tracking, ...) see the
+  /// re-ranked list; mrr and auc describe the model's scores. On the replay protocol every list
+  /// shown is re-ranked, with popularity and groups as at the replay's start.
   std::vector<std::string> rerank;
   std::size_t rerank_depth = 100;  ///< candidates a re-ranker chooses from
-  /// Split protocol: the item and user groups of the re-rankers and of the per-user list metrics
+  /// The item and user groups of the re-rankers and (split protocol) of the per-user list metrics
   /// aplt@k, miscalibration@k and ild@k (computed when re-ranking or when a metric names them).
   GroupOptions groups;
   ProgressCallback progress;

@@ -72,6 +72,12 @@ struct ReplayRequest {
   bool skip_repeats = false;     ///< score only items new to the user (all events are revealed)
   std::string truth;             ///< users' true interests (interests.csv)
   double shift_threshold = 0.4;  ///< total variation that counts as an interest shift (lag)
+  /// Re-rank every list shown (rerank/reranker.h specs; "" or "none" = the model's order), from the
+  /// state's top `rerank_depth`; popularity and the groups are those at the replay's start
+  /// (workflow::replay_fairness).
+  std::string rerank;
+  std::size_t rerank_depth = 100;
+  GroupOptions groups;
   int threads = 0;
   std::optional<data::PrepareOptions> prepare;  ///< default: the model's recorded preprocessing
   std::string data_name, model_dir;             ///< for the report
@@ -80,7 +86,7 @@ struct ReplayRequest {
 
 struct Replay {
   models::ReplayResult result;
-  models::ReplayOptions options;  ///< as resolved (start_ts, k; `truth` points at nothing after return)
+  models::ReplayOptions options;  ///< as resolved (start_ts, k; `truth` and `rerank` unset after return)
   std::string start;              ///< the start as resolved ("0.9", a timestamp, ...)
   nlohmann::json report;          ///< what `driftrec evaluate --protocol replay --json` writes
 };

@@ -13,6 +13,7 @@
 #include "driftrec/data/transforms.h"
 #include "driftrec/eval/evaluator.h"
 #include "driftrec/eval/fairness.h"
+#include "driftrec/models/replay.h"
 #include "driftrec/rerank/reranker.h"
 
 namespace driftrec::workflow {
@@ -50,6 +51,11 @@ struct EvalFairness {
 EvalFairness eval_fairness(const data::Dataset& full, const data::Dataset& train,
                            const std::vector<data::EvalCase>& cases, const GroupOptions& options);
 
+/// EvalFairness for a replay of `full` from `start_ts` (eval_fairness's counterpart; `options` stay
+/// empty, a replay has no fairness metrics): training counts are the events before `start_ts`, and
+/// a user's activity is their history length at the start, among the users replayed.
+EvalFairness replay_fairness(const data::Dataset& full, std::int64_t start_ts, const GroupOptions& options);
+
 /// The evaluator's re-ranking hook for `reranker` (which must outlive it): the case's candidates,
 /// history in full.log and activity go into a rerank::Request.
 std::function<std::vector<std::int32_t>(const data::EvalCase&, const TopK&, std::size_t)> rerank_hook(
@@ -59,6 +65,9 @@ std::function<std::vector<std::int32_t>(const data::EvalCase&, const TopK&, std:
 /// `active`, choosing from `depth` candidates. A null `reranker` (EvalFairness::reranker of "" or
 /// "none") leaves `eo` as it is: the model's own order.
 void use_reranker(eval::EvalOptions& eo, const rerank::Reranker* reranker, const data::Dataset& full,
+                  const std::vector<char>& active, std::size_t depth);
+/// The same for a replay: every list shown is re-ranked (models::ReplayOptions::rerank).
+void use_reranker(models::ReplayOptions& ro, const rerank::Reranker* reranker, const data::Dataset& full,
                   const std::vector<char>& active, std::size_t depth);
 
 }  // namespace driftrec::workflow
