@@ -5,8 +5,9 @@
 # generator's truth, `driftrec compare` of NDCG@10 and tracking_tv (paired over users, Holm):
 #   plain:      ials, ials + calibrated, sasrec, sasrec + calibrated (baseline: plain ials)
 #   calibrated: every model + calibrated (baseline: ials + calibrated)
-# and the same two families on the replay of the test period (every list shown re-ranked, events
-# whose item is new to the user scored, as the drift sweep's replay: --skip-repeats).
+# and on the replay of the test period (every list shown re-ranked, events whose item is new to the
+# user scored, as the drift sweep's replay: --skip-repeats), one family with calibrated sasrec as the
+# baseline: plain sasrec, and each static model plain and calibrated.
 # The strength (LAMBDA, default 0.5, Steck's) is fixed, not tuned. Writes
 # bench/results/drift_calibrated.json.
 #   [LAMBDA=0.5] bench/drift_calibrated.sh [users=1500] [items=1500] [setting=moderate]
@@ -37,28 +38,28 @@ done
 cal="calibrated:$lambda"
 # shellcheck disable=SC2054  # a comma-separated metric list, one argument
 common=(--data "$data" --metrics ndcg@10,tracking_tv --bootstrap 1000)
-for protocol in split replay; do
-  proto=(--protocol "$protocol")
-  [[ $protocol == replay ]] && proto+=(--skip-repeats)
-  $bin --log-level warn --threads 2 compare "${common[@]}" "${proto[@]}" --json "$work/plain_$protocol.json" \
-    --model "$work/ials" --model "$work/ials" --model "$work/sasrec" --model "$work/sasrec" \
-    --rerank none --rerank "$cal" --rerank none --rerank "$cal" > /dev/null
-  $bin --log-level warn --threads 2 compare "${common[@]}" "${proto[@]}" --json "$work/calibrated_$protocol.json" \
-    --model "$work/ials" --model "$work/sasrec" --model "$work/itemknn" --model "$work/bpr" --rerank "$cal" > /dev/null
-done
+$bin --log-level warn --threads 2 compare "${common[@]}" --json "$work/plain.json" \
+  --model "$work/ials" --model "$work/ials" --model "$work/sasrec" --model "$work/sasrec" \
+  --rerank none --rerank "$cal" --rerank none --rerank "$cal" > /dev/null
+$bin --log-level warn --threads 2 compare "${common[@]}" --json "$work/calibrated.json" \
+  --model "$work/ials" --model "$work/sasrec" --model "$work/itemknn" --model "$work/bpr" --rerank "$cal" > /dev/null
+replay_models=()
+for m in sasrec sasrec ials ials itemknn itemknn bpr bpr; do replay_models+=(--model "$work/$m"); done
+$bin --log-level warn --threads 2 compare "${common[@]}" --protocol replay --skip-repeats --json "$work/replay.json" \
+  "${replay_models[@]}" --rerank "$cal" --rerank none --rerank none --rerank "$cal" --rerank none --rerank "$cal" \
+  --rerank none --rerank "$cal" > /dev/null
 python3 - "$work" "$out" "$setting" "$lambda" <<'PY'
 import json, sys
 work, out, setting, lam = sys.argv[1:]
-res = {"what": "compare on the test split and on the replay of the test period (--skip-repeats) with the "
+res = {"what": "compare on the test split, and on the replay of the test period (--skip-repeats), with the "
                "generator's truth: NDCG@10 and tracking_tv, plain and calibrated lists (paired over users, Holm "
                "over each family)",
        "setting": setting, "lambda": float(lam),
-       "plain_vs_calibrated": json.load(open(work + "/plain_split.json")),
-       "all_calibrated": json.load(open(work + "/calibrated_split.json")),
-       "replay_plain_vs_calibrated": json.load(open(work + "/plain_replay.json")),
-       "replay_all_calibrated": json.load(open(work + "/calibrated_replay.json"))}
+       "plain_vs_calibrated": json.load(open(work + "/plain.json")),
+       "all_calibrated": json.load(open(work + "/calibrated.json")),
+       "replay_calibrated_sasrec_vs_all": json.load(open(work + "/replay.json"))}
 json.dump(res, open(out, "w"), indent=2)
-for name in ("plain_vs_calibrated", "all_calibrated", "replay_plain_vs_calibrated", "replay_all_calibrated"):
+for name in ("plain_vs_calibrated", "all_calibrated", "replay_calibrated_sasrec_vs_all"):
     r = res[name]
     print(name, "baseline", r["baseline"].rsplit("/", 1)[-1], r["rerank"][0])
     for c in r["comparisons"]:
