@@ -9,8 +9,8 @@
 # user scored, as the drift sweep's replay: --skip-repeats), one family with calibrated sasrec as the
 # baseline: plain sasrec, and each static model plain and calibrated.
 # The strength (LAMBDA, default 0.5, Steck's) is fixed, not tuned. Writes
-# bench/results/drift_calibrated.json.
-#   [LAMBDA=0.5] bench/drift_calibrated.sh [users=1500] [items=1500] [setting=moderate]
+# bench/results/drift_calibrated.json (or $OUT).
+#   [LAMBDA=0.5] [OUT=file.json] bench/drift_calibrated.sh [users=1500] [items=1500] [setting=moderate]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 users=${1:-1500}
@@ -18,7 +18,7 @@ items=${2:-1500}
 setting=${3:-moderate}
 lambda=${LAMBDA:-0.5}
 bin=${DRIFTREC_BIN:-build/driftrec}
-out=bench/results/drift_calibrated.json
+out=${OUT:-bench/results/drift_calibrated.json}
 declare -A flags=(
   [none]="--shift-rate 0 --drift 0"
   [weak]="--shift-rate 0.03 --drift 0.05"
@@ -66,5 +66,5 @@ for name in ("plain_vs_calibrated", "all_calibrated", "replay_calibrated_sasrec_
         print("  %-12s %-8s %-22s %.4f vs %.4f  p_holm %.2g" % (c["metric"], c["model"].rsplit("/", 1)[-1],
               c["rerank"] or "-", c["value"], c["baseline_value"], c["p_holm"]))
 PY
-bench/provenance.py "$out" --command "LAMBDA=$lambda bench/drift_calibrated.sh $users $items $setting" \
+bench/provenance.py "$out" --command "LAMBDA=$lambda OUT=$out bench/drift_calibrated.sh $users $items $setting" \
   --data "$setting (driftrec synth --preset ecommerce --users $users --items $items --seed 7 ${flags[$setting]})=$data"
