@@ -1,12 +1,14 @@
 #pragma once
 // Helpers shared by the unit tests: a fresh temporary directory, small file writers, and the message
 // of an expected exception.
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
+#include <utility>
 
 namespace driftrec::test {
 
@@ -20,6 +22,14 @@ std::string thrown_message(F&& f) {
     return e.what();
   }
   return "no error";
+}
+
+/// For EXPECT_TRUE: `f` throws an E whose what() contains `part`; the failure names what it said.
+template <class E, class F>
+::testing::AssertionResult throws_with(F&& f, const std::string& part) {
+  const auto what = thrown_message<E>(std::forward<F>(f));
+  if (what.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "expected a message containing \"" << part << "\", got: " << what;
 }
 
 /// A temporary directory removed when the object goes out of scope.
