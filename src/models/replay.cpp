@@ -46,6 +46,11 @@ struct Acc {
   }
 };
 
+// Whether item `i` may be ranked: every item when `candidates` is empty, else those flagged.
+bool candidate(const std::vector<char>& candidates, std::size_t i) {
+  return candidates.empty() || (i < candidates.size() && candidates[i]);
+}
+
 // 0-based rank of `target` among candidates: items scoring higher, or equal with a lower index
 // (the TopK tie rule); seen items (except the target) and -inf scores are not candidates.
 std::int64_t rank_of(const std::vector<float>& s, std::int32_t target, const std::vector<char>& seen,
@@ -55,7 +60,7 @@ std::int64_t rank_of(const std::vector<float>& s, std::int32_t target, const std
   std::int64_t r = 0;
   for (std::size_t i = 1; i < s.size(); ++i) {
     if (static_cast<std::int32_t>(i) == target || seen[i] || !std::isfinite(s[i])) continue;
-    if (!candidates.empty() && (i >= candidates.size() || !candidates[i])) continue;
+    if (!candidate(candidates, i)) continue;
     if (s[i] > t || (s[i] == t && static_cast<std::int32_t>(i) < target)) ++r;
   }
   return r;
@@ -173,8 +178,7 @@ class Replayer {
     rankable = scores;
     const auto keep = keep_target ? static_cast<std::size_t>(moment.targets.front()) : rankable.size();
     for (std::size_t i = 0; i < rankable.size(); ++i)
-      if ((seen[i] && i != keep) || (!o_.candidates.empty() && (i >= o_.candidates.size() || !o_.candidates[i])))
-        rankable[i] = -INFINITY;
+      if ((seen[i] && i != keep) || !candidate(o_.candidates, i)) rankable[i] = -INFINITY;
     const auto k = static_cast<std::size_t>(o_.k);
     if (!o_.rerank) return top_k(rankable.data(), rankable.size(), k).items;
     return o_.rerank(moment, top_k(rankable.data(), rankable.size(), std::max(o_.rerank_depth, k)), k);
@@ -280,9 +284,8 @@ class Replayer {
   /// the user when repeats are skipped.
   bool scored(const data::Event& ev, bool known, const std::vector<char>& in_history) const {
     const auto item = static_cast<std::size_t>(ev.item);
-    const bool candidate = o_.candidates.empty() || (item < o_.candidates.size() && o_.candidates[item]);
-    return member(o_.target_behaviors, ev.behavior) && member(o_.target_domains, ev.domain) && candidate && known &&
-           !(o_.skip_repeats && in_history[item]);
+    return member(o_.target_behaviors, ev.behavior) && member(o_.target_domains, ev.domain) &&
+           candidate(o_.candidates, item) && known && !(o_.skip_repeats && in_history[item]);
   }
 
   /// Users with scored events (and, with a truth, tracked moments), the same for every model

@@ -68,7 +68,7 @@ void run_replays(const std::vector<const models::LoadedModel*>& models, const Co
   }
   const bool reranking = any_reranker(o.rerank);
   EvalFairness fair;  // the groups and popularity at the replay's start, for the re-rankers
-  if (reranking) fair = replay_fairness(full, setup.options.start_ts, o.groups);
+  if (reranking) fair = replay_fairness(full, setup.options.start_ts, setup.options.end_ts, o.groups);
   const auto rerankers = model_rerankers(fair, o.rerank, models.size(), full);
   std::vector<std::int32_t> ids;
   for (std::size_t k = 0; k < models.size(); ++k) {

@@ -145,7 +145,7 @@ Replay replay(const models::LoadedModel& model, data::Dataset data, const Replay
   std::unique_ptr<rerank::Reranker> reranker;
   if (!q.rerank.empty()) {
     if (q.rerank_depth < 1) throw InvalidInput("replay: rerank depth must be at least 1");
-    fair = replay_fairness(full, ro.start_ts, q.groups);
+    fair = replay_fairness(full, ro.start_ts, ro.end_ts, q.groups);
     reranker = fair.reranker(q.rerank, full);  // nullptr for "none"
     use_reranker(ro, reranker.get(), full, fair.groups.active, q.rerank_depth);
   }

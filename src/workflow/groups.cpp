@@ -68,7 +68,8 @@ EvalFairness eval_fairness(const data::Dataset& full, const data::Dataset& train
   return f;
 }
 
-EvalFairness replay_fairness(const data::Dataset& full, std::int64_t start_ts, const GroupOptions& options) {
+EvalFairness replay_fairness(const data::Dataset& full, std::int64_t start_ts, std::int64_t end_ts,
+                             const GroupOptions& options) {
   EvalFairness f;
   f.train_counts.assign(static_cast<std::size_t>(full.n_items()), 0);
   std::vector<data::EvalCase> at_start;  // the users replayed, with their history at the start
@@ -77,7 +78,8 @@ EvalFairness replay_fairness(const data::Dataset& full, std::int64_t start_ts, c
     auto r = log.user_begin(u);
     for (; r < log.user_end(u) && log.ts[static_cast<std::size_t>(r)] < start_ts; ++r)
       ++f.train_counts[static_cast<std::size_t>(log.item[static_cast<std::size_t>(r)])];
-    if (r < log.user_end(u)) at_start.push_back({u, r, {}, log.ts[static_cast<std::size_t>(r)]});
+    if (r < log.user_end(u) && log.ts[static_cast<std::size_t>(r)] < end_ts)
+      at_start.push_back({u, r, {}, log.ts[static_cast<std::size_t>(r)]});
   }
   f.groups = make_groups(full, f.train_counts, at_start, options);
   return f;

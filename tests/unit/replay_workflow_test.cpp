@@ -179,5 +179,36 @@ TEST(ReplayWorkflow, ReRankedReplayMatchesBetweenEvaluateAndCompare) {
   EXPECT_THROW(workflow::replay(knn.loaded, data, q), InvalidInput);
 }
 
+// A replay's groups: popularity from the events before the start; activity (the history length at
+// the start) among the users with an event in [start, end) only.
+TEST(ReplayWorkflow, ReplayGroupsAreThoseAtTheStartOfThePeriod) {
+  data::DatasetBuilder b;
+  for (int t = 1; t <= 6; ++t) b.add("long", "a", t);  // six events before the start, then one after the end
+  b.add("long", "b", 30);
+  b.add("short", "a", 1);
+  b.add("short", "c", 12);  // in the period
+  b.add("mid", "b", 2);
+  b.add("mid", "c", 3);
+  b.add("mid", "b", 15);  // in the period
+  const auto d = b.finish();
+  workflow::GroupOptions o;
+  o.active_share = 0.5;  // one of the two users replayed
+  const auto f = workflow::replay_fairness(d, 10, 20, o);
+  const auto a = d.items.find("a"), b_item = d.items.find("b"), c = d.items.find("c");
+  EXPECT_EQ(f.train_counts[static_cast<std::size_t>(a)], 7);
+  EXPECT_EQ(f.train_counts[static_cast<std::size_t>(b_item)], 1);
+  EXPECT_EQ(f.train_counts[static_cast<std::size_t>(c)], 1);
+  const auto active = [&](const char* user) {
+    const auto u = static_cast<std::size_t>(d.users.find(user));
+    return u < f.groups.active.size() && f.groups.active[u];
+  };
+  EXPECT_TRUE(active("mid"));  // 2 events before the start, against short's 1
+  EXPECT_FALSE(active("short"));
+  EXPECT_FALSE(active("long"));  // the longest history, but nothing in [10, 20): not replayed
+  // With no end, "long" is replayed and the most active.
+  const auto open = workflow::replay_fairness(d, 10, std::numeric_limits<std::int64_t>::max(), o);
+  EXPECT_TRUE(open.groups.active[static_cast<std::size_t>(d.users.find("long"))]);
+}
+
 }  // namespace
 }  // namespace driftrec

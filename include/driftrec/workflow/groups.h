@@ -51,10 +51,12 @@ struct EvalFairness {
 EvalFairness eval_fairness(const data::Dataset& full, const data::Dataset& train,
                            const std::vector<data::EvalCase>& cases, const GroupOptions& options);
 
-/// EvalFairness for a replay of `full` from `start_ts` (eval_fairness's counterpart; `options` stay
-/// empty, a replay has no fairness metrics): training counts are the events before `start_ts`, and
-/// a user's activity is their history length at the start, among the users replayed.
-EvalFairness replay_fairness(const data::Dataset& full, std::int64_t start_ts, const GroupOptions& options);
+/// EvalFairness for a replay of `full` over [start_ts, end_ts) (eval_fairness's counterpart;
+/// `options` stay empty, a replay has no fairness metrics): training counts are the events before
+/// `start_ts`, and a user's activity is their history length at the start, among the users replayed
+/// (those with an event in the period).
+EvalFairness replay_fairness(const data::Dataset& full, std::int64_t start_ts, std::int64_t end_ts,
+                             const GroupOptions& options);
 
 /// The evaluator's re-ranking hook for `reranker` (which must outlive it): the case's candidates,
 /// history in full.log and activity go into a rerank::Request.
