@@ -14,25 +14,55 @@ torch::Tensor RepeatBonus::dense(int64_t n_items) const {
   return torch::zeros({weights.size(0), n_items}, weights.options()).scatter_add(1, items, weights);
 }
 
+RepeatBonus RepeatBonus::rows(const torch::Tensor& which) const {
+  RepeatBonus out;
+  if (defined()) out = {weights.index_select(0, which), items.index_select(0, which)};
+  if (excluded.defined()) out.excluded = excluded.index_select(0, which);
+  return out;
+}
+
 namespace {
 
+// The part of a sparse bonus (weights W, items I [N, L]) that falls in the item chunk [c0, c1): the
+// columns inside it, and their positions in the chunk (clamped; weight masked where outside).
+struct ChunkColumns {
+  torch::Tensor inside, at;
+  ChunkColumns(const torch::Tensor& I, int64_t c0, int64_t c1)
+      : inside(I.ge(c0).logical_and(I.lt(c1))), at((I - c0).clamp(0, c1 - c0 - 1)) {}
+};
+
+// Logits of the states h against the chunk [c0, c1) of E, plus the bonus columns in it.
+torch::Tensor chunk_logits(const torch::Tensor& h, const torch::Tensor& E, const torch::Tensor& W,
+                           const torch::Tensor& I, int64_t c0, int64_t c1) {
+  auto logits = h.mm(E.slice(0, c0, c1).t());  // [N, c]
+  if (W.size(1) > 0) {
+    const ChunkColumns cols(I, c0, c1);
+    logits.scatter_add_(1, cols.at, W * cols.inside);
+  }
+  return logits;
+}
+
 // Cross-entropy over item chunks: forward keeps a running max and sum of exponentials per row;
-// backward recomputes each chunk's logits and accumulates (softmax - onehot) products.
+// backward recomputes each chunk's logits and accumulates (softmax - onehot) products. A sparse
+// bonus (W, I [N, L]; L may be 0) adds W[r, l] to row r's logit of item I[r, l], and its gradient
+// is the softmax (minus one at the target) read at those columns.
 struct ChunkedCrossEntropy : public torch::autograd::Function<ChunkedCrossEntropy> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& h, const torch::Tensor& E,
-                               const torch::Tensor& targets, int64_t chunk) {
+                               const torch::Tensor& targets, const torch::Tensor& W, const torch::Tensor& I,
+                               int64_t chunk) {
     const auto N = h.size(0), n = E.size(0);
     auto run_max = torch::full({N}, -INFINITY, h.options());
     auto run_sum = torch::zeros({N}, h.options());
     for (int64_t c0 = 0; c0 < n; c0 += chunk) {
-      const auto logits = h.mm(E.slice(0, c0, std::min(n, c0 + chunk)).t());  // [N, c]
+      const auto logits = chunk_logits(h, E, W, I, c0, std::min(n, c0 + chunk));
       const auto new_max = torch::maximum(run_max, std::get<0>(logits.max(1)));
       run_sum = run_sum * torch::exp(run_max - new_max) + torch::exp(logits - new_max.unsqueeze(1)).sum(1);
       run_max = new_max;
     }
     const auto lse = run_max + torch::log(run_sum);
-    const auto target_logit = (h * E.index_select(0, targets)).sum(1);
-    ctx->save_for_backward({h, E, targets, lse});
+    auto target_logit = (h * E.index_select(0, targets)).sum(1);
+    if (W.size(1) > 0) target_logit += (W * I.eq(targets.unsqueeze(1))).sum(1);
+    ctx->save_for_backward({h, E, targets, W, I, lse});
     ctx->saved_data["chunk"] = chunk;
     return (lse - target_logit).mean();
   }
@@ -40,51 +70,79 @@ struct ChunkedCrossEntropy : public torch::autograd::Function<ChunkedCrossEntrop
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grad_out) {
     const auto saved = ctx->get_saved_variables();
-    const auto &h = saved[0], &E = saved[1], &targets = saved[2], &lse = saved[3];
+    const auto &h = saved[0], &E = saved[1], &targets = saved[2], &W = saved[3], &I = saved[4], &lse = saved[5];
     const auto chunk = ctx->saved_data["chunk"].toInt();
     const auto N = h.size(0), n = E.size(0);
     const auto g = grad_out[0] / static_cast<double>(N);  // d mean / d row
-    auto gh = torch::zeros_like(h), gE = torch::zeros_like(E);
+    auto gh = torch::zeros_like(h), gE = torch::zeros_like(E), gW = torch::zeros_like(W);
     for (int64_t c0 = 0; c0 < n; c0 += chunk) {
       const auto c1 = std::min(n, c0 + chunk);
       const auto Ec = E.slice(0, c0, c1);
-      const auto p = torch::exp(h.mm(Ec.t()) - lse.unsqueeze(1)) * g;  // softmax * g, [N, c]
+      const auto p = torch::exp(chunk_logits(h, E, W, I, c0, c1) - lse.unsqueeze(1)) * g;  // softmax * g, [N, c]
       gh.add_(p.mm(Ec));
       gE.slice(0, c0, c1).add_(p.t().mm(h));
+      if (W.size(1) > 0) {
+        const ChunkColumns cols(I, c0, c1);
+        gW.add_(p.gather(1, cols.at) * cols.inside);
+      }
     }
     gh.sub_(E.index_select(0, targets) * g);
     gE.index_add_(0, targets, -h * g);
-    return {gh, gE, torch::Tensor(), torch::Tensor()};
+    if (W.size(1) > 0) gW.sub_(I.eq(targets.unsqueeze(1)).to(W.scalar_type()) * g);
+    return {gh, gE, torch::Tensor(), gW, torch::Tensor(), torch::Tensor()};
   }
 };
 
 }  // namespace
 
 torch::Tensor chunked_cross_entropy(const torch::Tensor& h, const torch::Tensor& E, const torch::Tensor& targets,
-                                    int64_t chunk) {
+                                    int64_t chunk, const RepeatBonus& bonus) {
   if (chunk < 1) throw InvalidInput("chunked_cross_entropy: chunk must be >= 1");
-  return ChunkedCrossEntropy::apply(h, E, targets, chunk);
+  const auto none_w = torch::zeros({h.size(0), 0}, h.options());
+  const auto none_i = torch::zeros({h.size(0), 0}, targets.options());
+  return ChunkedCrossEntropy::apply(h, E, targets, bonus.defined() ? bonus.weights : none_w,
+                                    bonus.defined() ? bonus.items : none_i, chunk);
 }
 
 torch::Tensor Loss::pairs(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& rows,
                           const torch::Tensor& items, const RepeatBonus& repeat) const {
-  RepeatBonus per_pair;
-  if (repeat.defined()) per_pair = {repeat.weights.index_select(0, rows), repeat.items.index_select(0, rows)};
-  if (repeat.excluded.defined()) per_pair.excluded = repeat.excluded.index_select(0, rows);
-  return (*this)(scorer, h.index_select(0, rows), items, per_pair);
+  return (*this)(scorer, h.index_select(0, rows), items, repeat.rows(rows));
 }
 
-torch::Tensor SoftmaxLoss::streamed_items(const ItemScorer& scorer, const RepeatBonus& repeat) const {
-  return chunk_ > 0 && !repeat.defined() ? scorer.item_matrix() : torch::Tensor();
+torch::Tensor SoftmaxLoss::streamed_items(const ItemScorer& scorer) const {
+  return chunk_ > 0 ? scorer.item_matrix() : torch::Tensor();
 }
 
 torch::Tensor SoftmaxLoss::streamed(const ItemScorer& scorer, const torch::Tensor& E, const torch::Tensor& h,
-                                    const torch::Tensor& targets) const {
-  auto ce = chunked_cross_entropy(h, E, targets, chunk_);
+                                    const torch::Tensor& targets, const RepeatBonus& repeat) const {
+  auto ce = chunked_cross_entropy(h, E, targets, chunk_, repeat);
   if (smoothing_ <= 0) return ce;
-  // mean_i <h, E_i> over the real items = <h, mean_i E_i>.
-  const auto mean_score = torch::mv(h, E.slice(0, 1).mean(0));
-  return ce + smoothing_ * (scorer.row_scores(h, targets) - mean_score).mean();
+  auto target_score = scorer.row_scores(h, targets);
+  if (repeat.defined()) target_score = target_score + repeat.of(targets);
+  return ce + smoothing_ * (target_score - streamed_mean_candidate_score(E, h, repeat)).mean();
+}
+
+torch::Tensor SoftmaxLoss::streamed_mean_candidate_score(const torch::Tensor& E, const torch::Tensor& h,
+                                                         const RepeatBonus& repeat) {
+  // Sum over the real items (1..n-1) of <h, E_i> = <h, sum_i E_i>, plus the bonus of the columns
+  // on a real item; less what the excluded items (distinct, real) contribute.
+  auto sum = torch::mv(h, E.slice(0, 1).sum(0));
+  auto count = torch::full({h.size(0)}, static_cast<double>(E.size(0) - 1), h.options());
+  if (!repeat.defined()) return sum / count;
+  auto counted = repeat.items.ge(1);
+  if (repeat.excluded.defined() && repeat.excluded.size(1) > 0) {
+    // Each row's excluded items sorted; one of them equal to its predecessor (or padding) is not
+    // counted again. A bonus column on an excluded item is no candidate's.
+    const auto sorted = std::get<0>(repeat.excluded.sort(/*dim=*/1));
+    auto distinct = sorted.ge(1);
+    distinct.slice(1, 1).logical_and_(sorted.slice(1, 1).ne(sorted.slice(1, 0, sorted.size(1) - 1)));
+    const auto Ex = E.index_select(0, sorted.flatten()).view({sorted.size(0), sorted.size(1), E.size(1)});
+    sum = sum - ((Ex * h.unsqueeze(1)).sum(2) * distinct).sum(1);
+    count = count - distinct.sum(1).to(count.scalar_type());
+    const auto at = torch::searchsorted(sorted, repeat.items).clamp_max(sorted.size(1) - 1);
+    counted.logical_and_(sorted.gather(1, at).ne(repeat.items));
+  }
+  return (sum + (repeat.weights * counted).sum(1)) / count.clamp_min(1.0);
 }
 
 torch::Tensor SoftmaxLoss::logits(const ItemScorer& scorer, const torch::Tensor& h, const RepeatBonus& repeat) {
@@ -101,7 +159,7 @@ torch::Tensor SoftmaxLoss::mean_candidate_score(const torch::Tensor& logits, con
 
 torch::Tensor SoftmaxLoss::operator()(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& targets,
                                       const RepeatBonus& repeat) const {
-  if (const auto E = streamed_items(scorer, repeat); E.defined()) return streamed(scorer, E, h, targets);
+  if (const auto E = streamed_items(scorer); E.defined()) return streamed(scorer, E, h, targets, repeat);
   if (scorer.normalised() && !repeat.defined() && smoothing_ <= 0) return -scorer.row_scores(h, targets).mean();
   const auto logits = SoftmaxLoss::logits(scorer, h, repeat);
   auto ce = torch::nn::functional::cross_entropy(logits, targets);
@@ -112,8 +170,8 @@ torch::Tensor SoftmaxLoss::operator()(const ItemScorer& scorer, const torch::Ten
 
 torch::Tensor SoftmaxLoss::pairs(const ItemScorer& scorer, const torch::Tensor& h, const torch::Tensor& rows,
                                  const torch::Tensor& items, const RepeatBonus& repeat) const {
-  if (const auto E = streamed_items(scorer, repeat); E.defined())
-    return streamed(scorer, E, h.index_select(0, rows), items);
+  if (const auto E = streamed_items(scorer); E.defined())
+    return streamed(scorer, E, h.index_select(0, rows), items, repeat.rows(rows));
   const auto logits = SoftmaxLoss::logits(scorer, h, repeat);
   const auto target_score = logits.index({rows, items});
   const auto ce = (torch::logsumexp(logits, 1).index_select(0, rows) - target_score).mean();

@@ -52,6 +52,8 @@ struct RepeatBonus {
   torch::Tensor of(const torch::Tensor& items_per_row) const;
   /// Bonus of every item: [N, n_items].
   torch::Tensor dense(int64_t n_items) const;
+  /// The bonus of the rows `which` [M] (undefined parts stay undefined).
+  RepeatBonus rows(const torch::Tensor& which) const;
 };
 
 class Loss {
@@ -70,8 +72,9 @@ class Loss {
 
 class SoftmaxLoss : public Loss {
  public:
-  /// chunk > 0: stream the catalogue in chunks of that many items (when the scorer has an
-  /// item_matrix() and there is no repeat bonus; else the logits are materialised).
+  /// chunk > 0: stream the catalogue in chunks of that many items when the scorer has an
+  /// item_matrix() (else the logits are materialised); a repeat bonus or seen-item mask is added
+  /// chunk by chunk from its sparse columns.
   /// A normalised scorer without repeat bonus or smoothing: minus the targets' own scores.
   /// smoothing > 0: label smoothing over the real items (1..n-1; with repeat.excluded, those not
   /// excluded): the target distribution puts 1 - smoothing on the target and smoothing spread
@@ -86,12 +89,16 @@ class SoftmaxLoss : public Loss {
                       const torch::Tensor& items, const RepeatBonus& repeat) const override;
 
  private:
-  /// The item matrix to stream the catalogue from (chunk > 0, no repeat bonus, a plain
-  /// inner-product scorer); undefined when the logits are materialised.
-  torch::Tensor streamed_items(const ItemScorer& scorer, const RepeatBonus& repeat) const;
-  /// The streamed loss of states h against `targets` over the item matrix E.
+  /// The item matrix to stream the catalogue from (chunk > 0, a plain inner-product scorer);
+  /// undefined when the logits are materialised.
+  torch::Tensor streamed_items(const ItemScorer& scorer) const;
+  /// The streamed loss of states h against `targets` over the item matrix E, with the bonus.
   torch::Tensor streamed(const ItemScorer& scorer, const torch::Tensor& E, const torch::Tensor& h,
-                         const torch::Tensor& targets) const;
+                         const torch::Tensor& targets, const RepeatBonus& repeat) const;
+  /// mean_candidate_score without the logits: from the sum of E's rows, the excluded items' rows
+  /// and the bonus columns.
+  static torch::Tensor streamed_mean_candidate_score(const torch::Tensor& E, const torch::Tensor& h,
+                                                     const RepeatBonus& repeat);
   /// Every item's score per state [N, items], with the repeat bonus when there is one.
   static torch::Tensor logits(const ItemScorer& scorer, const torch::Tensor& h, const RepeatBonus& repeat);
   /// Mean score per row [N] over the row's candidates: the real items (1..n-1) not in repeat.excluded.
@@ -101,9 +108,11 @@ class SoftmaxLoss : public Loss {
 };
 
 /// Mean cross-entropy of states h [N, d] against every row of E [n, d] for `targets` [N],
-/// computed `chunk` items at a time (memory N x chunk instead of N x n), differentiable in h and E.
+/// computed `chunk` items at a time (memory N x chunk instead of N x n), differentiable in h, E and
+/// the bonus weights. A defined `bonus` adds its sparse columns (bonus.dense()) to the logits;
+/// its `excluded` is not read (those items carry their mask weight in the columns).
 torch::Tensor chunked_cross_entropy(const torch::Tensor& h, const torch::Tensor& E, const torch::Tensor& targets,
-                                    int64_t chunk);
+                                    int64_t chunk, const RepeatBonus& bonus = {});
 
 class BinaryLoss : public Loss {
  public:

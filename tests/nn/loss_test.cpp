@@ -210,7 +210,7 @@ TEST(Loss, ChunkedSoftmaxMatchesTheFullOneWithGradients) {
   EXPECT_THROW(nn::chunked_cross_entropy(h0, E0, t, 0), InvalidInput);
 }
 
-TEST(Loss, SoftmaxStreamsOnlyWithAnItemMatrixAndNoRepeatBonus) {
+TEST(Loss, SoftmaxStreamsOnlyWithAnItemMatrix) {
   class Matrix : public TableScorer {
    public:
     using TableScorer::TableScorer;
@@ -220,6 +220,72 @@ TEST(Loss, SoftmaxStreamsOnlyWithAnItemMatrixAndNoRepeatBonus) {
   const double want = nn::SoftmaxLoss()(scorer, kStates, kTargets, {}).item<double>();
   EXPECT_NEAR(nn::SoftmaxLoss(3)(scorer, kStates, kTargets, {}).item<double>(), want, 1e-6);
   EXPECT_NEAR(nn::SoftmaxLoss(3)(TableScorer(kItems), kStates, kTargets, {}).item<double>(), want, 1e-6);
+}
+
+// A repeat bonus and a seen-item mask stream with the catalogue: the streamed loss equals the one
+// over materialised logits in value and in the gradients of the states, the item table and the
+// bonus weights, with columns repeating an item, padding columns, masked (excluded) items and
+// label smoothing, for chunks that split the catalogue, one item each, and one chunk for all.
+TEST(Loss, StreamedSoftmaxWithARepeatBonusAndMaskMatchesTheMaterialisedOne) {
+  class Matrix : public TableScorer {
+   public:
+    explicit Matrix(torch::Tensor e) : TableScorer(e), e_(std::move(e)) {}
+    torch::Tensor item_matrix() const override { return e_; }
+
+   private:
+    torch::Tensor e_;
+  };
+  torch::manual_seed(5);
+  const int64_t N = 23, n = 41, d = 6, L = 7, K = 4;
+  const auto h0 = torch::randn({N, d}), E0 = torch::randn({n, d}), W0 = torch::randn({N, L});
+  const auto t = torch::randint(1, n, {N}, torch::kLong);
+  auto I = torch::randint(0, n, {N, L}, torch::kLong);  // 0: padding columns
+  I.select(1, 1).copy_(I.select(1, 0));                 // an item twice in each row
+  I.select(1, 2).copy_(t);                              // the target among the columns
+  // Masked items: K per row, some padding, one repeated, never the target; their columns carry
+  // the mask's weight as in training (batches.cpp), after the repeat head's.
+  auto X = torch::randint(0, n, {N, K}, torch::kLong);
+  X = X.masked_fill(X.eq(t.unsqueeze(1)), 0);
+  X.select(1, 3).copy_(X.select(1, 2));
+  const auto XW = X.ne(0).to(torch::kFloat) * -1e4f;
+  for (const bool mask : {false, true})
+    for (const double smoothing : {0.0, 0.3}) {
+      auto run = [&](int64_t chunk, torch::Tensor* gh, torch::Tensor* gE, torch::Tensor* gW) {
+        auto h = h0.clone().requires_grad_(true), E = E0.clone().requires_grad_(true),
+             W = W0.clone().requires_grad_(true);
+        nn::RepeatBonus r{W, I};
+        if (mask) {
+          r = {torch::cat({W, XW}, 1), torch::cat({I, X}, 1)};
+          r.excluded = X;
+        }
+        const auto loss = nn::SoftmaxLoss(chunk, smoothing)(Matrix(E), h, t, r);
+        (loss * 2.0).backward();
+        *gh = h.grad(), *gE = E.grad(), *gW = W.grad();
+        return loss.item<double>();
+      };
+      torch::Tensor gh, gE, gW;
+      const double want = run(0, &gh, &gE, &gW);
+      for (const int64_t chunk : {1, 9, 41, 100}) {
+        torch::Tensor ch, cE, cW;
+        const double got = run(chunk, &ch, &cE, &cW);
+        const auto where = "mask " + std::to_string(mask) + ", smoothing " + std::to_string(smoothing) + ", chunk " +
+                           std::to_string(chunk);
+        EXPECT_NEAR(got, want, 1e-5) << where;
+        EXPECT_TRUE(torch::allclose(ch, gh, 1e-4, 1e-6)) << where;
+        EXPECT_TRUE(torch::allclose(cE, gE, 1e-4, 1e-6)) << where;
+        EXPECT_TRUE(torch::allclose(cW, gW, 1e-4, 1e-6)) << where;
+      }
+      // Pairs: each state repeated with its bonus rows, streamed or not.
+      const auto rows = torch::tensor({0, 0, 5, 22, 5}, torch::kLong),
+                 items = torch::tensor({1, 7, 40, 3, 3}, torch::kLong);
+      nn::RepeatBonus r{W0, I};
+      if (mask) {
+        r = {torch::cat({W0, XW}, 1), torch::cat({I, X}, 1)};
+        r.excluded = X;
+      }
+      EXPECT_NEAR(nn::SoftmaxLoss(9, smoothing).pairs(Matrix(E0), h0, rows, items, r).item<double>(),
+                  nn::SoftmaxLoss(0, smoothing).pairs(Matrix(E0), h0, rows, items, r).item<double>(), 1e-5);
+    }
 }
 
 TEST(Loss, LabelSmoothingSpreadsTheTargetOverTheRealItems) {
