@@ -56,11 +56,29 @@ std::vector<std::int32_t> greedy(const Request& r, std::size_t k, Gain gain) {
   return greedy(r, k, gain, [](std::size_t) {});
 }
 
+/// Steck's calibrated list; `in_score_order`: the same k items, shown in the model's order (the
+/// list's category mix, hence its miscalibration, is the same; its best items come first).
 class Calibrated final : public Reranker {
  public:
-  Calibrated(double lambda, const data::ItemTable& t) : lambda_(lambda), t_(t) {}
-  std::string name() const override { return "calibrated:" + std::to_string(lambda_); }
+  Calibrated(double lambda, const data::ItemTable& t, bool in_score_order)
+      : lambda_(lambda), t_(t), in_score_order_(in_score_order) {}
+  std::string name() const override {
+    return (in_score_order_ ? "calibrated_set:" : "calibrated:") + std::to_string(lambda_);
+  }
   std::vector<std::int32_t> rerank(const Request& r, std::size_t k) const override {
+    auto list = select(r, k);
+    if (in_score_order_) {  // candidates come best first: their positions are the model's order
+      std::vector<std::size_t> at;
+      for (const auto item : list)
+        at.push_back(static_cast<std::size_t>(std::find(r.items.begin(), r.items.end(), item) - r.items.begin()));
+      std::sort(at.begin(), at.end());
+      for (std::size_t j = 0; j < at.size(); ++j) list[j] = r.items[at[j]];
+    }
+    return list;
+  }
+
+ private:
+  std::vector<std::int32_t> select(const Request& r, std::size_t k) const {
     // Relevance on the scale of Steck's scores, which are probabilities: shares of the model's own
     // top k, so a list's relevance is at most 1 like the KL term it is traded against.
     auto rel = relevance(r);
@@ -99,9 +117,9 @@ class Calibrated final : public Reranker {
         });
   }
 
- private:
   double lambda_;
   const data::ItemTable& t_;
+  bool in_score_order_;
 };
 
 class Mmr final : public Reranker {
@@ -213,7 +231,9 @@ class Chain final : public Reranker {
 
 }  // namespace
 
-std::vector<std::string> reranker_names() { return {"calibrated", "mmr", "longtail", "exposure", "consumer"}; }
+std::vector<std::string> reranker_names() {
+  return {"calibrated", "calibrated_set", "mmr", "longtail", "exposure", "consumer"};
+}
 
 std::unique_ptr<Reranker> make_reranker(const std::string& spec, const Catalogue& cat) {
   if (spec.empty() || spec == "none") return nullptr;
@@ -245,7 +265,8 @@ std::unique_ptr<Reranker> make_reranker(const std::string& spec, const Catalogue
       throw InvalidInput("re-ranker '" + name + "' needs item categories, and this data has none");
     return *cat.items;
   };
-  if (name == "calibrated") return std::make_unique<Calibrated>(strength, need_categories());
+  if (name == "calibrated" || name == "calibrated_set")
+    return std::make_unique<Calibrated>(strength, need_categories(), name == "calibrated_set");
   if (name == "mmr") return std::make_unique<Mmr>(strength, need_categories());
   if (name == "longtail") {
     if (cat.long_tail.empty()) throw InvalidInput("re-ranker 'longtail' needs long-tail item flags");

@@ -59,6 +59,23 @@ TEST(Rerank, CalibratedFollowsTheHistoryMix) {
   EXPECT_EQ(rerank::make_reranker("calibrated:0", cat)->rerank(r, 1), (std::vector<std::int32_t>{1}));
 }
 
+// calibrated_set: the calibrated list's items in the model's order. History 3/4 C and 1/4 A: the
+// greedy first takes item 4 (C: the larger share), then item 1 (A; item 2 would split its mass
+// over A and B, which the history does not have); the model ranks item 1 first.
+TEST(Rerank, CalibratedSetShowsTheCalibratedItemsInTheModelsOrder) {
+  const auto t = table();
+  rerank::Catalogue cat;
+  cat.items = &t;
+  auto r = request({1, 2, 4}, {1.0f, 0.9f, 0.8f});
+  r.history = {3, 3, 3, 1};
+  EXPECT_EQ(rerank::make_reranker("calibrated:0.9", cat)->rerank(r, 2), (std::vector<std::int32_t>{4, 1}));
+  const auto set = rerank::make_reranker("calibrated_set:0.9", cat);
+  EXPECT_EQ(set->rerank(r, 2), (std::vector<std::int32_t>{1, 4}));
+  EXPECT_EQ(set->name(), "calibrated_set:0.900000");
+  EXPECT_EQ(rerank::make_reranker("calibrated_set:0", cat)->rerank(r, 2), (std::vector<std::int32_t>{1, 2}));
+  EXPECT_THROW(rerank::make_reranker("calibrated_set:0.5", rerank::Catalogue{}), InvalidInput);  // no categories
+}
+
 TEST(Rerank, ExposureAndConsumerFavourLessPopularItems) {
   rerank::Catalogue cat;
   cat.popularity = {0, 100, 1};

@@ -6,6 +6,9 @@
 // the model's order unchanged):
 //   calibrated:L   Steck (RecSys 2018): greedily maximise (1 - L) * sum of relevance - L * KL(p || q~),
 //                  p the category mix of the user's history, q~ the smoothed mix of the list
+//   calibrated_set:L  the same k items shown in the model's order: the greedy's order puts an item
+//                  of the history's main category first, whatever the model ranks first; the set,
+//                  hence the list's category mix and miscalibration, is the same
 //   mmr:L          maximal marginal relevance (Carbonell & Goldstein 1998): (1 - L) * relevance -
 //                  L * max similarity (cosine of category vectors) to the items already chosen
 //   longtail:T     provider / long-tail exposure: at least ceil(T * k) long-tail items in every list
