@@ -136,8 +136,12 @@ torch::Tensor SoftmaxLoss::streamed_mean_candidate_score(const torch::Tensor& E,
     const auto sorted = std::get<0>(repeat.excluded.sort(/*dim=*/1));
     auto distinct = sorted.ge(1);
     distinct.slice(1, 1).logical_and_(sorted.slice(1, 1).ne(sorted.slice(1, 0, sorted.size(1) - 1)));
-    const auto Ex = E.index_select(0, sorted.flatten()).view({sorted.size(0), sorted.size(1), E.size(1)});
-    sum = sum - ((Ex * h.unsqueeze(1)).sum(2) * distinct).sum(1);
+    // Each row's sum of its distinct excluded items' rows of E [N, d], without an [N, K, d] copy.
+    const auto K = sorted.size(1);
+    const auto offsets = torch::arange(0, sorted.numel(), K, sorted.options());
+    const auto excluded_rows = std::get<0>(torch::embedding_bag(E, sorted.flatten(), offsets, false, /*sum*/ 0, false,
+                                                                distinct.flatten().to(E.scalar_type())));
+    sum = sum - (excluded_rows * h).sum(1);
     count = count - distinct.sum(1).to(count.scalar_type());
     const auto at = torch::searchsorted(sorted, repeat.items).clamp_max(sorted.size(1) - 1);
     counted.logical_and_(sorted.gather(1, at).ne(repeat.items));
