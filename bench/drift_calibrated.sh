@@ -19,12 +19,8 @@ setting=${3:-moderate}
 lambda=${LAMBDA:-0.5}
 bin=${DRIFTREC_BIN:-build/driftrec}
 out=${OUT:-bench/results/drift_calibrated.json}
-declare -A flags=(
-  [none]="--shift-rate 0 --drift 0"
-  [weak]="--shift-rate 0.03 --drift 0.05"
-  [moderate]="--shift-rate 0.08 --drift 0.15"
-  [strong]="--shift-rate 0.2 --drift 0.3"
-)
+# shellcheck source=bench/drift_settings.sh
+source bench/drift_settings.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 data="$work/data"

@@ -35,12 +35,8 @@ seq_set=()
 for kv in ${SEQ_SET:-}; do seq_set+=(--set "$kv"); done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-declare -A flags=(
-  [none]="--shift-rate 0 --drift 0"
-  [weak]="--shift-rate 0.03 --drift 0.05"
-  [moderate]="--shift-rate 0.08 --drift 0.15"
-  [strong]="--shift-rate 0.2 --drift 0.3"
-)
+# shellcheck source=bench/drift_settings.sh
+source bench/drift_settings.sh
 split=(--split temporal --valid-start 0.8 --test-start 0.9)
 rows=()
 prov=()
