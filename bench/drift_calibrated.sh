@@ -24,9 +24,7 @@ source bench/drift_settings.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 data="$work/data"
-# shellcheck disable=SC2086
-$bin --log-level warn synth --preset ecommerce --users "$users" --items "$items" --seed 7 ${flags[$setting]} \
-  --out "$data" > /dev/null
+drift_shop "$bin" "$users" "$items" "$setting" "$data"
 for m in ials bpr itemknn sasrec; do
   $bin --log-level warn --threads 2 train --data "$data" --split temporal --valid-start 0.8 --test-start 0.9 \
     --model "$m" --config "configs/beauty/$m.yaml" --out "$work/$m" > /dev/null

@@ -34,9 +34,7 @@ source bench/drift_settings.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 data="$work/data"
-# shellcheck disable=SC2086
-$bin --log-level warn synth --preset ecommerce --users "$users" --items "$items" --seed 7 ${flags[$setting]} \
-  --out "$data" > /dev/null
+drift_shop "$bin" "$users" "$items" "$setting" "$data"
 # One replay per model, list and period: $work/MODEL.RERANKER.LAMBDA.PERIOD.json (lambda 0: plain).
 replay() {
   local m=$1 rr=$2 lam=$3 on=$4 spec=none

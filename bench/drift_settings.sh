@@ -8,3 +8,9 @@ declare -A flags=(
   [moderate]="--shift-rate 0.08 --drift 0.15"
   [strong]="--shift-rate 0.2 --drift 0.3"
 )
+
+# drift_shop BIN USERS ITEMS SETTING DIR: the sweep's shop (seed 7) at a setting, written to DIR.
+drift_shop() {
+  # shellcheck disable=SC2086  # the setting's flags are several words
+  "$1" --log-level warn synth --preset ecommerce --users "$2" --items "$3" --seed 7 ${flags[$4]} --out "$5" > /dev/null
+}

@@ -48,8 +48,7 @@ compare_statics() {
 }
 for s in $settings; do
   data="$work/$s"
-  # shellcheck disable=SC2086
-  $bin --log-level warn synth --preset ecommerce --users "$users" --items "$items" --seed 7 ${flags[$s]} --out "$data" > /dev/null
+  drift_shop "$bin" "$users" "$items" "$s" "$data"
   prov+=(--data "$s (driftrec synth --preset ecommerce --users $users --items $items --seed 7 ${flags[$s]})=$data")
   for m in $models; do
     extra=()
