@@ -311,7 +311,8 @@ TEST(Loss, LabelSmoothingSpreadsTheTargetOverTheRealItems) {
 }
 
 // Through the model: `softmax_chunk` trains sasrec to the same place as the materialised softmax
-// (not bit for bit: the sums run in another order).
+// (not bit for bit: the sums run in another order), also with the repeat head and a seen-item
+// penalty, whose bonus columns stream with the catalogue.
 TEST(Loss, ChunkedSoftmaxTrainsSasrecLikeTheFullOne) {
   nn::register_neural_models();
   data::SynthOptions so;
@@ -321,22 +322,23 @@ TEST(Loss, ChunkedSoftmaxTrainsSasrecLikeTheFullOne) {
   data::PrepareOptions po;
   po.dedup = true;
   const auto p = data::prepare(data::to_dataset(data::generate_synthetic(so)), po);
-  auto fit = [&](int64_t chunk) {
-    auto m = models::create_model("sasrec", {{"dim", 16},
-                                             {"layers", 1},
-                                             {"max_len", 20},
-                                             {"epochs", 8},
-                                             {"eval_every", 0},
-                                             {"loss", "softmax"},
-                                             {"softmax_chunk", chunk},
-                                             {"warmup_steps", 0},
-                                             {"lr", 0.01}});
+  auto fit = [&](int64_t chunk, bool bonus) {
+    nlohmann::json c = {{"dim", 16},       {"layers", 1},       {"max_len", 20},          {"epochs", 8},
+                        {"eval_every", 0}, {"loss", "softmax"}, {"softmax_chunk", chunk}, {"warmup_steps", 0},
+                        {"lr", 0.01}};
+    if (bonus) {
+      c["repeat"] = "true";
+      c["seen_penalty"] = 1.0;
+    }
+    auto m = models::create_model("sasrec", c);
     models::FitOptions fo;
     fo.threads = 2;
     m->fit(p.split.train, fo);
     return models::evaluate_model(*m, p.full, p.split.test, p.split.train).metrics.at("ndcg@10");
   };
-  const double full = fit(0), chunked = fit(37);
-  EXPECT_NEAR(chunked, full, 0.02) << "full " << full << ", chunked " << chunked;
-  EXPECT_GT(chunked, 0.1);
+  for (const bool bonus : {false, true}) {
+    const double full = fit(0, bonus), chunked = fit(37, bonus);
+    EXPECT_NEAR(chunked, full, 0.02) << "bonus " << bonus << ": full " << full << ", chunked " << chunked;
+    EXPECT_GT(chunked, 0.1) << "bonus " << bonus;
+  }
 }
