@@ -23,10 +23,18 @@ std::vector<double> relevance(const Request& r) {
   return rel;
 }
 
+/// The candidates at `positions`, in that order.
+std::vector<std::int32_t> items_at(const Request& r, const std::vector<std::size_t>& positions) {
+  std::vector<std::int32_t> out;
+  for (auto c : positions) out.push_back(r.items[c]);
+  return out;
+}
+
 /// Greedy selection: k times, the unused candidate with the largest gain(c, chosen), ties by
 /// candidate order; picked(c) is told of each choice (for re-rankers that keep running sums).
+/// Returns the chosen candidates' positions in the order chosen.
 template <typename Gain, typename Picked>
-std::vector<std::int32_t> greedy(const Request& r, std::size_t k, Gain gain, Picked picked) {
+std::vector<std::size_t> greedy_positions(const Request& r, std::size_t k, Gain gain, Picked picked) {
   std::vector<char> used(r.items.size(), 0);
   std::vector<std::size_t> chosen;
   const auto n = std::min(k, r.items.size());
@@ -46,9 +54,13 @@ std::vector<std::int32_t> greedy(const Request& r, std::size_t k, Gain gain, Pic
     chosen.push_back(best);
     picked(best);
   }
-  std::vector<std::int32_t> out;
-  for (auto c : chosen) out.push_back(r.items[c]);
-  return out;
+  return chosen;
+}
+
+/// greedy_positions' items.
+template <typename Gain, typename Picked>
+std::vector<std::int32_t> greedy(const Request& r, std::size_t k, Gain gain, Picked picked) {
+  return items_at(r, greedy_positions(r, k, gain, picked));
 }
 
 template <typename Gain>
@@ -66,19 +78,15 @@ class Calibrated final : public Reranker {
     return (in_score_order_ ? "calibrated_set:" : "calibrated:") + std::to_string(lambda_);
   }
   std::vector<std::int32_t> rerank(const Request& r, std::size_t k) const override {
-    auto list = select(r, k);
-    if (in_score_order_) {  // candidates come best first: their positions are the model's order
-      std::vector<std::size_t> at;
-      for (const auto item : list)
-        at.push_back(static_cast<std::size_t>(std::find(r.items.begin(), r.items.end(), item) - r.items.begin()));
-      std::sort(at.begin(), at.end());
-      for (std::size_t j = 0; j < at.size(); ++j) list[j] = r.items[at[j]];
-    }
-    return list;
+    auto chosen = select(r, k);
+    // Candidates come best first, so their positions in ascending order are the model's order.
+    if (in_score_order_) std::sort(chosen.begin(), chosen.end());
+    return items_at(r, chosen);
   }
 
  private:
-  std::vector<std::int32_t> select(const Request& r, std::size_t k) const {
+  /// The greedy's choice: candidate positions in the order chosen.
+  std::vector<std::size_t> select(const Request& r, std::size_t k) const {
     // Relevance on the scale of Steck's scores, which are probabilities: shares of the model's own
     // top k, so a list's relevance is at most 1 like the KL term it is traded against.
     auto rel = relevance(r);
@@ -105,7 +113,7 @@ class Calibrated final : public Reranker {
         for (auto& x : q) x /= n;
       return eval::calibration_kl(p, q);
     };
-    return greedy(
+    return greedy_positions(
         r, k,
         [&](std::size_t c, const std::vector<std::size_t>&) {
           return (1 - lambda_) * (rel_sum + rel[c]) - lambda_ * kl_with(c);
