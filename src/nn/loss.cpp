@@ -25,20 +25,22 @@ namespace {
 
 // The part of a sparse bonus (weights W, items I [N, L]) that falls in the item chunk [c0, c1): the
 // columns inside it, and their positions in the chunk (clamped; weight masked where outside).
+// Undefined without a bonus (L = 0).
 struct ChunkColumns {
   torch::Tensor inside, at;
-  ChunkColumns(const torch::Tensor& I, int64_t c0, int64_t c1)
-      : inside(I.ge(c0).logical_and(I.lt(c1))), at((I - c0).clamp(0, c1 - c0 - 1)) {}
+  ChunkColumns(const torch::Tensor& I, int64_t c0, int64_t c1) {
+    if (I.size(1) == 0) return;
+    inside = I.ge(c0).logical_and(I.lt(c1));
+    at = (I - c0).clamp(0, c1 - c0 - 1);
+  }
 };
 
-// Logits of the states h against the chunk [c0, c1) of E, plus the bonus columns in it.
+// Logits of the states h against the chunk [c0, c1) of E, plus the bonus columns in it (`cols`,
+// that chunk's; unread without a bonus, W [N, 0]).
 torch::Tensor chunk_logits(const torch::Tensor& h, const torch::Tensor& E, const torch::Tensor& W,
-                           const torch::Tensor& I, int64_t c0, int64_t c1) {
+                           const ChunkColumns& cols, int64_t c0, int64_t c1) {
   auto logits = h.mm(E.slice(0, c0, c1).t());  // [N, c]
-  if (W.size(1) > 0) {
-    const ChunkColumns cols(I, c0, c1);
-    logits.scatter_add_(1, cols.at, W * cols.inside);
-  }
+  if (W.size(1) > 0) logits.scatter_add_(1, cols.at, W * cols.inside);
   return logits;
 }
 
@@ -54,7 +56,8 @@ struct ChunkedCrossEntropy : public torch::autograd::Function<ChunkedCrossEntrop
     auto run_max = torch::full({N}, -INFINITY, h.options());
     auto run_sum = torch::zeros({N}, h.options());
     for (int64_t c0 = 0; c0 < n; c0 += chunk) {
-      const auto logits = chunk_logits(h, E, W, I, c0, std::min(n, c0 + chunk));
+      const auto c1 = std::min(n, c0 + chunk);
+      const auto logits = chunk_logits(h, E, W, ChunkColumns(I, c0, c1), c0, c1);
       const auto new_max = torch::maximum(run_max, std::get<0>(logits.max(1)));
       run_sum = run_sum * torch::exp(run_max - new_max) + torch::exp(logits - new_max.unsqueeze(1)).sum(1);
       run_max = new_max;
@@ -78,13 +81,11 @@ struct ChunkedCrossEntropy : public torch::autograd::Function<ChunkedCrossEntrop
     for (int64_t c0 = 0; c0 < n; c0 += chunk) {
       const auto c1 = std::min(n, c0 + chunk);
       const auto Ec = E.slice(0, c0, c1);
-      const auto p = torch::exp(chunk_logits(h, E, W, I, c0, c1) - lse.unsqueeze(1)) * g;  // softmax * g, [N, c]
+      const ChunkColumns cols(I, c0, c1);
+      const auto p = torch::exp(chunk_logits(h, E, W, cols, c0, c1) - lse.unsqueeze(1)) * g;  // softmax * g, [N, c]
       gh.add_(p.mm(Ec));
       gE.slice(0, c0, c1).add_(p.t().mm(h));
-      if (W.size(1) > 0) {
-        const ChunkColumns cols(I, c0, c1);
-        gW.add_(p.gather(1, cols.at) * cols.inside);
-      }
+      if (W.size(1) > 0) gW.add_(p.gather(1, cols.at) * cols.inside);
     }
     gh.sub_(E.index_select(0, targets) * g);
     gE.index_add_(0, targets, -h * g);
