@@ -250,15 +250,17 @@ TEST(Loss, StreamedSoftmaxWithARepeatBonusAndMaskMatchesTheMaterialisedOne) {
   const auto XW = X.ne(0).to(torch::kFloat) * -1e4f;
   for (const bool mask : {false, true})
     for (const double smoothing : {0.0, 0.3}) {
+      // The repeat head's columns (weights W), then the mask's when there is one.
+      auto bonus = [&](const torch::Tensor& W) {
+        if (!mask) return nn::RepeatBonus{W, I};
+        nn::RepeatBonus r{torch::cat({W, XW}, 1), torch::cat({I, X}, 1)};
+        r.excluded = X;
+        return r;
+      };
       auto run = [&](int64_t chunk, torch::Tensor* gh, torch::Tensor* gE, torch::Tensor* gW) {
         auto h = h0.clone().requires_grad_(true), E = E0.clone().requires_grad_(true),
              W = W0.clone().requires_grad_(true);
-        nn::RepeatBonus r{W, I};
-        if (mask) {
-          r = {torch::cat({W, XW}, 1), torch::cat({I, X}, 1)};
-          r.excluded = X;
-        }
-        const auto loss = nn::SoftmaxLoss(chunk, smoothing)(Matrix(E), h, t, r);
+        const auto loss = nn::SoftmaxLoss(chunk, smoothing)(Matrix(E), h, t, bonus(W));
         (loss * 2.0).backward();
         *gh = h.grad(), *gE = E.grad(), *gW = W.grad();
         return loss.item<double>();
@@ -278,13 +280,8 @@ TEST(Loss, StreamedSoftmaxWithARepeatBonusAndMaskMatchesTheMaterialisedOne) {
       // Pairs: each state repeated with its bonus rows, streamed or not.
       const auto rows = torch::tensor({0, 0, 5, 22, 5}, torch::kLong),
                  items = torch::tensor({1, 7, 40, 3, 3}, torch::kLong);
-      nn::RepeatBonus r{W0, I};
-      if (mask) {
-        r = {torch::cat({W0, XW}, 1), torch::cat({I, X}, 1)};
-        r.excluded = X;
-      }
-      EXPECT_NEAR(nn::SoftmaxLoss(9, smoothing).pairs(Matrix(E0), h0, rows, items, r).item<double>(),
-                  nn::SoftmaxLoss(0, smoothing).pairs(Matrix(E0), h0, rows, items, r).item<double>(), 1e-5);
+      EXPECT_NEAR(nn::SoftmaxLoss(9, smoothing).pairs(Matrix(E0), h0, rows, items, bonus(W0)).item<double>(),
+                  nn::SoftmaxLoss(0, smoothing).pairs(Matrix(E0), h0, rows, items, bonus(W0)).item<double>(), 1e-5);
     }
 }
 
