@@ -61,4 +61,4 @@ for name in ("plain_vs_calibrated", "all_calibrated", "replay_calibrated_sasrec_
               c["rerank"] or "-", c["value"], c["baseline_value"], c["p_holm"]))
 PY
 bench/provenance.py "$out" --command "LAMBDA=$lambda OUT=$out bench/drift_calibrated.sh $users $items $setting" \
-  --data "$setting (driftrec synth --preset ecommerce --users $users --items $items --seed 7 ${flags[$setting]})=$data"
+  --data "$setting (driftrec $(drift_synth_args "$users" "$items" "$setting"))=$data"

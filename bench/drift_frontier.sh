@@ -132,4 +132,4 @@ for s in seqs:
 PY
 bench/provenance.py "$out" --command "LAMBDAS=\"$lambdas\" RERANKER=$chosen_reranker BUDGET=$budget \
 SEQ=\"$seq_models\" STATIC=\"$static_models\" OUT=$out bench/drift_frontier.sh $users $items $setting" \
-  --data "$setting (driftrec synth --preset ecommerce --users $users --items $items --seed 7 ${flags[$setting]})=$data"
+  --data "$setting (driftrec $(drift_synth_args "$users" "$items" "$setting"))=$data"

@@ -9,8 +9,14 @@ declare -A flags=(
   [strong]="--shift-rate 0.2 --drift 0.3"
 )
 
-# drift_shop BIN USERS ITEMS SETTING DIR: the sweep's shop (seed 7) at a setting, written to DIR.
+# drift_synth_args USERS ITEMS SETTING: the `driftrec` arguments of the sweep's shop (seed 7) at a
+# setting, one line (for the provenance's data description too).
+drift_synth_args() {
+  echo "synth --preset ecommerce --users $1 --items $2 --seed 7 ${flags[$3]}"
+}
+
+# drift_shop BIN USERS ITEMS SETTING DIR: that shop, written to DIR.
 drift_shop() {
-  # shellcheck disable=SC2086  # the setting's flags are several words
-  "$1" --log-level warn synth --preset ecommerce --users "$2" --items "$3" --seed 7 ${flags[$4]} --out "$5" > /dev/null
+  # shellcheck disable=SC2046  # the arguments are several words
+  "$1" --log-level warn $(drift_synth_args "$2" "$3" "$4") --out "$5" > /dev/null
 }

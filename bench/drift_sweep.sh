@@ -49,7 +49,7 @@ compare_statics() {
 for s in $settings; do
   data="$work/$s"
   drift_shop "$bin" "$users" "$items" "$s" "$data"
-  prov+=(--data "$s (driftrec synth --preset ecommerce --users $users --items $items --seed 7 ${flags[$s]})=$data")
+  prov+=(--data "$s (driftrec $(drift_synth_args "$users" "$items" "$s"))=$data")
   for m in $models; do
     extra=()
     [[ " gru4rec sasrec hstu caser " == *" $m "* ]] && extra=("${seq_set[@]}")
