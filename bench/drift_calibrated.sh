@@ -10,7 +10,7 @@
 # baseline: plain sasrec, and each static model plain and calibrated.
 # The strength (LAMBDA, default 0.5, Steck's) is fixed, not tuned. Writes
 # bench/results/drift_calibrated.json (or $OUT).
-#   [LAMBDA=0.5] [OUT=file.json] bench/drift_calibrated.sh [users=1500] [items=1500] [setting=moderate]
+#   [LAMBDA=0.5] [MODELS=dir] [OUT=file.json] bench/drift_calibrated.sh [users=1500] [items=1500] [setting=moderate]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 users=${1:-1500}
@@ -26,8 +26,7 @@ trap 'rm -rf "$work"' EXIT
 data="$work/data"
 drift_shop "$bin" "$users" "$items" "$setting" "$data"
 for m in ials bpr itemknn sasrec; do
-  $bin --log-level warn --threads 2 train --data "$data" --split temporal --valid-start 0.8 --test-start 0.9 \
-    --model "$m" --config "configs/beauty/$m.yaml" --out "$work/$m" > /dev/null
+  drift_model "$bin" "$data" "$m" "$work/$m"
 done
 cal="calibrated:$lambda"
 # shellcheck disable=SC2054  # a comma-separated metric list, one argument

@@ -14,9 +14,12 @@
 # tracking tv is nearest (equal tracking, read on validation). The test is read only by the compare
 # and the reported curves.
 # The shop of bench/drift_sweep.sh (seed 7) at one setting, committed configs (configs/beauty/*.yaml).
+# HALF_LIFE=H (events) gives both re-rankers the history mix weighted by recency (`calibrated:L:H`,
+# Steck's w_{u,i}) instead of every past event alike. MODELS=DIR keeps the trained models for the
+# other drift scripts and reruns (bench/drift_settings.sh, drift_model).
 # Writes bench/results/drift_frontier.json (or $OUT).
-#   [LAMBDAS="0 0.05 ..."] [RERANKER=calibrated_set] [BUDGET=0.05] [SEQ="sasrec gru4rec"]
-#   [STATIC="pop itemknn bpr ials"] [OUT=file.json] bench/drift_frontier.sh [users=1500] [items=1500] [setting=moderate]
+#   [LAMBDAS="0 0.05 ..."] [RERANKER=calibrated_set] [BUDGET=0.05] [HALF_LIFE=0] [SEQ="sasrec gru4rec"]
+#   [STATIC="pop itemknn bpr ials"] [MODELS=dir] [OUT=file.json] bench/drift_frontier.sh [users=1500] [items=1500] [setting=moderate]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 users=${1:-1500}
@@ -25,6 +28,7 @@ setting=${3:-moderate}
 lambdas=${LAMBDAS:-"0 0.05 0.1 0.2 0.3 0.5 0.7 0.9"}
 chosen_reranker=${RERANKER:-calibrated_set}
 budget=${BUDGET:-0.05}
+half_life=${HALF_LIFE:-0}
 seq_models=${SEQ:-"sasrec gru4rec"}
 static_models=${STATIC:-"pop itemknn bpr ials"}
 bin=${DRIFTREC_BIN:-build/driftrec}
@@ -35,16 +39,17 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 data="$work/data"
 drift_shop "$bin" "$users" "$items" "$setting" "$data"
+# rerank_spec RERANKER LAMBDA: the spec, with the history mix's half-life when HALF_LIFE is set.
+rerank_spec() { if [ "$half_life" = 0 ]; then echo "$1:$2"; else echo "$1:$2:$half_life"; fi; }
 # One replay per model, list and period: $work/MODEL.RERANKER.LAMBDA.PERIOD.json (lambda 0: plain).
 replay() {
   local m=$1 rr=$2 lam=$3 on=$4 spec=none
-  [ "$lam" != 0 ] && spec="$rr:$lam"
+  [ "$lam" != 0 ] && spec="$(rerank_spec "$rr" "$lam")"
   $bin --log-level warn --threads 2 evaluate --data "$data" --model "$work/$m" --protocol replay --on "$on" \
     --skip-repeats --rerank "$spec" --json "$work/$m.$rr.$lam.$on.json" > /dev/null
 }
 for m in $static_models $seq_models; do
-  $bin --log-level warn --threads 2 train --data "$data" --split temporal --valid-start 0.8 --test-start 0.9 \
-    --model "$m" --config "configs/beauty/$m.yaml" --out "$work/$m" > /dev/null
+  drift_model "$bin" "$data" "$m" "$work/$m"
   for on in valid test; do
     replay "$m" none 0 "$on"
     for rr in calibrated calibrated_set; do
@@ -70,7 +75,7 @@ for s in seqs:
         print(s, m, min(lambdas, key=lambda x: abs(val(m, x)["tracking"]["online"]["tv"] - target)))
 PY
 )
-spec_of() { if [ "$1" = 0 ]; then echo none; else echo "$chosen_reranker:$1"; fi; }
+spec_of() { if [ "$1" = 0 ]; then echo none; else rerank_spec "$chosen_reranker" "$1"; fi; }
 for s in $seq_models; do
   args=()
   while read -r seq m lam; do
@@ -85,10 +90,11 @@ for s in $seq_models; do
   $bin --log-level warn --threads 2 compare --data "$data" --metrics ndcg@10,tracking_tv --bootstrap 1000 \
     --protocol replay --skip-repeats --json "$work/compare.$s.json" "${args[@]}" > /dev/null
 done
-python3 - "$work" "$out" "$setting" "$chosen_reranker" "$budget" "$lambdas" "$seq_models" "$static_models" <<'PY'
+python3 - "$work" "$out" "$setting" "$chosen_reranker" "$budget" "$lambdas" "$seq_models" "$static_models" "$half_life" <<'PY'
 import json, sys
 work, out, setting, chosen, budget = sys.argv[1:6]
 lambdas, seqs, statics = sys.argv[6].split(), sys.argv[7].split(), sys.argv[8].split()
+half_life = float(sys.argv[9])
 def point(m, rr, lam, on):
     r = json.load(open(f"{work}/{m}.{rr}.{lam}.{on}.json"))["replay"]
     t = r["tracking"]["online"]
@@ -113,7 +119,8 @@ res = {"what": "accuracy / tracking frontier of calibrated lists (calibrated: th
                "strength whose validation NDCG@10 is within `budget` of its plain list's, against every static "
                "model plain and re-ranked at the strength whose validation tracking tv is nearest (test replay, "
                "per-user means, paired bootstrap, Holm over each family)",
-       "setting": setting, "reranker": chosen, "budget": float(budget), "curves": curves, "compare": compares}
+       "setting": setting, "reranker": chosen, "budget": float(budget), "half_life": half_life,
+       "curves": curves, "compare": compares}
 json.dump(res, open(out, "w"), indent=2)
 for rr in rerankers:
     print(rr)
@@ -130,6 +137,6 @@ for s in seqs:
         print("  %-12s %-8s %-20s %.4f vs %.4f  p_holm %.2g" % (c["metric"], c["model"].rsplit("/", 1)[-1],
               c.get("rerank") or "-", c["value"], c["baseline_value"], c["p_holm"]))
 PY
-bench/provenance.py "$out" --command "LAMBDAS=\"$lambdas\" RERANKER=$chosen_reranker BUDGET=$budget \
+bench/provenance.py "$out" --command "LAMBDAS=\"$lambdas\" RERANKER=$chosen_reranker BUDGET=$budget HALF_LIFE=$half_life \
 SEQ=\"$seq_models\" STATIC=\"$static_models\" OUT=$out bench/drift_frontier.sh $users $items $setting" \
   --data "$setting (driftrec $(drift_synth_args "$users" "$items" "$setting"))=$data"

@@ -20,3 +20,31 @@ drift_shop() {
   # shellcheck disable=SC2046  # the arguments are several words
   "$1" --log-level warn $(drift_synth_args "$2" "$3" "$4") --out "$5" > /dev/null
 }
+
+# drift_model BIN DATA MODEL OUT [train flags...]: MODEL with its committed config
+# (configs/beauty/MODEL.yaml) trained on DATA with the sweep's temporal split (0.8 / 0.9), into OUT.
+# With MODELS=DIR set, the trained model is kept in DIR under a key of the binary, the config, the
+# data's files and the flags, and a later call with the same key (another drift script, a rerun)
+# copies it instead of training again; anything that could change the model changes the key.
+drift_model() {
+  local bin=$1 data=$2 m=$3 out=$4
+  shift 4
+  local args=(--split temporal --valid-start 0.8 --test-start 0.9 --model "$m" --config "configs/beauty/$m.yaml" "$@")
+  if [ -z "${MODELS:-}" ]; then
+    "$bin" --log-level warn --threads 2 train --data "$data" "${args[@]}" --out "$out" > /dev/null
+    return
+  fi
+  local key
+  key=$({
+    sha1sum "$bin" "configs/beauty/$m.yaml" | cut -d' ' -f1
+    (cd "$data" && find . -type f | LC_ALL=C sort | xargs sha1sum)
+    echo "${args[*]}"
+  } | sha1sum | cut -c1-16)
+  local kept="$MODELS/$m-$key"
+  if [ ! -d "$kept" ]; then
+    mkdir -p "$MODELS"
+    "$bin" --log-level warn --threads 2 train --data "$data" "${args[@]}" --out "$kept.part" > /dev/null
+    mv "$kept.part" "$kept"
+  fi
+  cp -r "$kept" "$out"
+}

@@ -19,7 +19,7 @@
 # models that score the user's own history high, iALS above all) and with --skip-repeats (targets
 # new to the user only: discovery, where no model can rank a seen item).
 # Writes bench/results/drift_sweep.json and prints a Markdown table.
-#   [SEQ_SET="k=v ..."] [OUT=file.json] bench/drift_sweep.sh [users=3000] [items=2000] [settings="none weak moderate strong"] [models=...]
+#   [SEQ_SET="k=v ..."] [MODELS=dir] [OUT=file.json] bench/drift_sweep.sh [users=3000] [items=2000] [settings="none weak moderate strong"] [models=...]
 # SEQ_SET: settings added with --set to the sequential models' committed configs (e.g. the
 # multi-horizon objective, "future_targets=10 future_weight=0.5"), an ablation: OUT then names
 # another results file so the committed-config sweep is not overwritten.
@@ -37,7 +37,6 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # shellcheck source=bench/drift_settings.sh
 source bench/drift_settings.sh
-split=(--split temporal --valid-start 0.8 --test-start 0.9)
 rows=()
 prov=()
 # compare_statics BASELINE OUT [flags...]: setting $s's model BASELINE against every static model in
@@ -53,8 +52,7 @@ for s in $settings; do
   for m in $models; do
     extra=()
     [[ " gru4rec sasrec hstu caser " == *" $m "* ]] && extra=("${seq_set[@]}")
-    $bin --log-level warn --threads 2 train --data "$data" "${split[@]}" --model "$m" --config "configs/beauty/$m.yaml" \
-      "${extra[@]}" --out "$work/$s-$m" > /dev/null
+    drift_model "$bin" "$data" "$m" "$work/$s-$m" "${extra[@]}"
     $bin --log-level warn --threads 2 evaluate --model "$work/$s-$m" --data "$data" --json "$work/$s-$m.split.json" > /dev/null
     $bin --log-level warn --threads 2 evaluate --model "$work/$s-$m" --data "$data" --skip-repeats \
       --json "$work/$s-$m.split_new.json" > /dev/null

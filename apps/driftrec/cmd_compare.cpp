@@ -50,12 +50,12 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g) {
   app.add_option("--truth", o->truth,
                  "users' true interests, for the metrics tracking_tv and tracking_kl (default: interests.csv in the "
                  "--data directory)");
-  app.add_option(
-      "--rerank", o->rerank,
-      "re-rank the lists (calibrated:L, calibrated_set:L, mmr:L, longtail:SHARE, exposure:L, consumer:L, chained with "
-      "'+'; docs/fairness.md), on either protocol: once for every model, or once per --model in order, "
-      "'none' keeping that model's own order; hr/ndcg/tracking then see the re-ranked list, mrr the "
-      "model's scores");
+  app.add_option("--rerank", o->rerank,
+                 "re-rank the lists (calibrated:L[:H], calibrated_set:L[:H], mmr:L, longtail:SHARE, exposure:L, "
+                 "consumer:L, chained with "
+                 "'+'; docs/fairness.md), on either protocol: once for every model, or once per --model in order, "
+                 "'none' keeping that model's own order; hr/ndcg/tracking then see the re-ranked list, mrr the "
+                 "model's scores");
   app.add_option("--rerank-depth", o->rerank_depth, "candidates the re-ranker chooses from")
       ->check(CLI::PositiveNumber);
   add_group_flags(app, o->groups);

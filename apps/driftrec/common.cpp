@@ -102,7 +102,8 @@ void RerankFlags::add_to(CLI::App& app, bool metrics) {
                  "also report fairness, calibration and diversity metrics (aplt, pop_rsp, pop_reo, miscalibration, "
                  "ild, the active-inactive ndcg gap)");
   app.add_option("--rerank", rerank,
-                 "re-rank the model's top candidates: calibrated:L, calibrated_set:L, mmr:L, longtail:SHARE, "
+                 "re-rank the model's top candidates: calibrated:L[:H], calibrated_set:L[:H] (H: the history mix's "
+                 "half-life in events), mmr:L, longtail:SHARE, "
                  "exposure:L or consumer:L, "
                  "chained with '+' (strength in [0, 1]; docs/fairness.md)");
   app.add_option("--rerank-depth", depth, "candidates the re-ranker chooses from")->check(CLI::PositiveNumber);

@@ -105,17 +105,20 @@ PopularityBias popularity_bias(const std::vector<ItemList>& lists, const std::ve
   return out;
 }
 
-std::vector<double> category_distribution(const ItemList& items, const data::ItemTable& table) {
+std::vector<double> category_distribution(const ItemList& items, const data::ItemTable& table, double half_life) {
   std::vector<double> p(static_cast<std::size_t>(table.categories.size()), 0.0);
   double total = 0;
-  for (auto i : items) {
+  const auto n = items.size();
+  for (std::size_t j = 0; j < n; ++j) {
+    const auto i = items[j];
+    const double weight = half_life > 0 ? std::exp2(-static_cast<double>(n - 1 - j) / half_life) : 1.0;
     if (i < 0 || static_cast<std::size_t>(i) + 1 >= table.category_offsets.size()) continue;
     const auto b = table.category_offsets[static_cast<std::size_t>(i)],
                e = table.category_offsets[static_cast<std::size_t>(i) + 1];
     if (b == e) continue;
-    const double share = 1.0 / static_cast<double>(e - b);
+    const double share = weight / static_cast<double>(e - b);
     for (auto q = b; q < e; ++q) p[static_cast<std::size_t>(table.category_ids[static_cast<std::size_t>(q)])] += share;
-    total += 1;
+    total += weight;
   }
   if (total > 0)
     for (auto& x : p) x /= total;

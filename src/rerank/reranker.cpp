@@ -72,10 +72,11 @@ std::vector<std::int32_t> greedy(const Request& r, std::size_t k, Gain gain) {
 /// list's category mix, hence its miscalibration, is the same; its best items come first).
 class Calibrated final : public Reranker {
  public:
-  Calibrated(double lambda, const data::ItemTable& t, bool in_score_order)
-      : lambda_(lambda), t_(t), in_score_order_(in_score_order) {}
+  Calibrated(double lambda, double half_life, const data::ItemTable& t, bool in_score_order)
+      : lambda_(lambda), half_life_(half_life), t_(t), in_score_order_(in_score_order) {}
   std::string name() const override {
-    return (in_score_order_ ? "calibrated_set:" : "calibrated:") + std::to_string(lambda_);
+    return (in_score_order_ ? "calibrated_set:" : "calibrated:") + std::to_string(lambda_) +
+           (half_life_ > 0 ? ":" + std::to_string(half_life_) : "");
   }
   std::vector<std::int32_t> rerank(const Request& r, std::size_t k) const override {
     auto chosen = select(r, k);
@@ -94,7 +95,7 @@ class Calibrated final : public Reranker {
     for (std::size_t c = 0; c < std::min(k, rel.size()); ++c) top += rel[c];
     if (top > 0)
       for (auto& x : rel) x /= top;
-    const auto p = eval::category_distribution(r.history, t_);
+    const auto p = eval::category_distribution(r.history, t_, half_life_);
     const auto n_cat = p.size();
     // Category mass of every candidate (split evenly over its categories).
     std::vector<std::vector<std::pair<std::size_t, double>>> mass(r.items.size());
@@ -126,6 +127,7 @@ class Calibrated final : public Reranker {
   }
 
   double lambda_;
+  double half_life_;  ///< > 0: the history's mix weighs events by recency (events)
   const data::ItemTable& t_;
   bool in_score_order_;
 };
@@ -213,6 +215,13 @@ class PopularityPenalty final : public Reranker {
   bool active_only_;
 };
 
+/// Parses all of `v` as a number into `x`; false when it is empty or has anything else.
+bool number(const std::string& v, double& x) {
+  char* end = nullptr;
+  x = std::strtod(v.c_str(), &end);
+  return !v.empty() && end == v.c_str() + v.size();
+}
+
 /// Stages applied in turn: each re-orders all candidates, the last picks k; a later stage sees the
 /// earlier order as its relevance (linear in rank).
 class Chain final : public Reranker {
@@ -260,21 +269,26 @@ std::unique_ptr<Reranker> make_reranker(const std::string& spec, const Catalogue
   }
   const auto colon = spec.find(':');
   const std::string name = spec.substr(0, colon);
-  double strength = 0.5;
+  const bool calibrated = name == "calibrated" || name == "calibrated_set";
+  // calibrated's optional second field: the half-life of its history mix, in events.
+  const auto second = colon == std::string::npos ? std::string::npos : spec.find(':', colon + 1);
+  if (second != std::string::npos && !calibrated)
+    throw InvalidInput("re-ranker '" + spec + "': only calibrated and calibrated_set take a second field");
+  double strength = 0.5, half_life = 0;
   if (colon != std::string::npos) {
-    const std::string v = spec.substr(colon + 1);
-    char* end = nullptr;
-    strength = std::strtod(v.c_str(), &end);
-    if (v.empty() || end != v.c_str() + v.size() || !(strength >= 0.0 && strength <= 1.0))
+    const auto v = spec.substr(colon + 1, second == std::string::npos ? std::string::npos : second - colon - 1);
+    if (!number(v, strength) || !(strength >= 0.0 && strength <= 1.0))
       throw InvalidInput("re-ranker '" + spec + "': the strength after ':' must be a number in [0, 1]");
   }
+  if (second != std::string::npos &&
+      (!number(spec.substr(second + 1), half_life) || !(half_life >= 0.0) || std::isinf(half_life)))
+    throw InvalidInput("re-ranker '" + spec + "': the half-life after the second ':' must be a number of events >= 0");
   auto need_categories = [&]() -> const data::ItemTable& {
     if (!cat.items || !cat.items->has_categories())
       throw InvalidInput("re-ranker '" + name + "' needs item categories, and this data has none");
     return *cat.items;
   };
-  if (name == "calibrated" || name == "calibrated_set")
-    return std::make_unique<Calibrated>(strength, need_categories(), name == "calibrated_set");
+  if (calibrated) return std::make_unique<Calibrated>(strength, half_life, need_categories(), name == "calibrated_set");
   if (name == "mmr") return std::make_unique<Mmr>(strength, need_categories());
   if (name == "longtail") {
     if (cat.long_tail.empty()) throw InvalidInput("re-ranker 'longtail' needs long-tail item flags");

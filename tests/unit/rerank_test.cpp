@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "driftrec/core/error.h"
+#include "driftrec/eval/fairness.h"
 #include "driftrec/rerank/reranker.h"
 
 using namespace driftrec;
@@ -74,6 +75,34 @@ TEST(Rerank, CalibratedSetShowsTheCalibratedItemsInTheModelsOrder) {
   EXPECT_EQ(set->name(), "calibrated_set:0.900000");
   EXPECT_EQ(rerank::make_reranker("calibrated_set:0", cat)->rerank(r, 2), (std::vector<std::int32_t>{1, 2}));
   EXPECT_THROW(rerank::make_reranker("calibrated_set:0.5", rerank::Catalogue{}), InvalidInput);  // no categories
+}
+
+// calibrated:L:H weighs the history by recency. Items 0-3 are A, 4-7 B; the model ranks every A
+// first. History A, A, A, B: alike, p = (3/4, 1/4); half-life 1 event, weights 1/8, 1/4, 1/2, 1, so
+// p = (7/15, 8/15). At L = 1 (calibration alone; smoothing 0.01) the greedy's four picks are
+// A, B, A, A against the first p (KL after each: 0.94, 0.13, 0.016, ~0), and B, A, B, A against
+// the second (1.82 for B first against 2.10 for A; then 0.002, 0.037 for B against 0.083 for A,
+// 0.002): three A and one B, or two of each.
+TEST(Rerank, CalibratedWithAHalfLifeFollowsTheRecentMix) {
+  data::ItemTable t;
+  for (const char* c : {"A", "B"}) t.categories.add(c);
+  t.category_offsets = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+  t.category_ids = {0, 0, 0, 0, 1, 1, 1, 1};
+  rerank::Catalogue cat;
+  cat.items = &t;
+  auto r = request({0, 1, 2, 3, 4, 5, 6, 7}, {8, 7, 6, 5, 4, 3, 2, 1});
+  r.history = {0, 1, 2, 4};
+  EXPECT_EQ(rerank::make_reranker("calibrated_set:1", cat)->rerank(r, 4), (std::vector<std::int32_t>{0, 1, 2, 4}));
+  EXPECT_EQ(rerank::make_reranker("calibrated_set:1:1", cat)->rerank(r, 4), (std::vector<std::int32_t>{0, 1, 4, 5}));
+  EXPECT_EQ(rerank::make_reranker("calibrated:1:1", cat)->rerank(r, 4), (std::vector<std::int32_t>{4, 0, 5, 1}));
+  EXPECT_EQ(rerank::make_reranker("calibrated:1:0", cat)->rerank(r, 4), (std::vector<std::int32_t>{0, 4, 1, 2}));
+  EXPECT_EQ(rerank::make_reranker("calibrated_set:0.5:10", cat)->name(), "calibrated_set:0.500000:10.000000");
+  const auto p = eval::category_distribution(r.history, t, 1);
+  EXPECT_NEAR(p[0], 7.0 / 15, 1e-12);
+  EXPECT_NEAR(p[1], 8.0 / 15, 1e-12);
+  for (const char* bad :
+       {"calibrated:0.5:", "calibrated:0.5:-1", "calibrated:0.5:x", "calibrated:0.5:1:2", "mmr:0.5:3"})
+    EXPECT_THROW(rerank::make_reranker(bad, cat), InvalidInput) << bad;
 }
 
 TEST(Rerank, ExposureAndConsumerFavourLessPopularItems) {

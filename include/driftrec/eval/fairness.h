@@ -47,8 +47,10 @@ PopularityBias popularity_bias(const std::vector<ItemList>& lists, const std::ve
                                std::int32_t n_items);
 
 /// Category distribution of `items` (each item's mass split evenly over its categories; items
-/// without one left out); all zeros when none has a category.
-std::vector<double> category_distribution(const ItemList& items, const data::ItemTable& table);
+/// without one left out); all zeros when none has a category. `half_life` > 0 weighs the items by
+/// recency, `items` being in time order: the j-th of n by 0.5^((n - 1 - j) / half_life) (Steck's
+/// w_{u,i}); 0 weighs them alike.
+std::vector<double> category_distribution(const ItemList& items, const data::ItemTable& table, double half_life = 0);
 /// Steck's smoothed KL(p || (1 - a) q + a p) of two category distributions.
 double calibration_kl(const std::vector<double>& p, const std::vector<double>& q, double a = 0.01);
 /// Steck's miscalibration calibration_kl(p, q) of a list (q) against a history (p); 0 when either

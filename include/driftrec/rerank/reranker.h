@@ -9,6 +9,8 @@
 //   calibrated_set:L  the same k items shown in the model's order: the greedy's order puts an item
 //                  of the history's main category first, whatever the model ranks first; the set,
 //                  hence the list's category mix and miscalibration, is the same
+//   calibrated:L:H, calibrated_set:L:H  p weighs the history's events by recency, half-life H events
+//                  (Steck's w_{u,i}): the mix of what the user is into now rather than ever was
 //   mmr:L          maximal marginal relevance (Carbonell & Goldstein 1998): (1 - L) * relevance -
 //                  L * max similarity (cosine of category vectors) to the items already chosen
 //   longtail:T     provider / long-tail exposure: at least ceil(T * k) long-tail items in every list
