@@ -9,10 +9,11 @@ declare -A flags=(
   [strong]="--shift-rate 0.2 --drift 0.3"
 )
 
-# drift_synth_args USERS ITEMS SETTING: the `driftrec` arguments of the sweep's shop (seed 7) at a
+# drift_synth_args USERS ITEMS SETTING: the `driftrec` arguments of the sweep's shop (seed 7, or
+# SEED=N for another draw of the same shop, a check that nothing is fitted to seed 7's) at a
 # setting, one line (for the provenance's data description too).
 drift_synth_args() {
-  echo "synth --preset ecommerce --users $1 --items $2 --seed 7 ${flags[$3]}"
+  echo "synth --preset ecommerce --users $1 --items $2 --seed ${SEED:-7} ${flags[$3]}"
 }
 
 # drift_shop BIN USERS ITEMS SETTING DIR: that shop, written to DIR.
