@@ -79,6 +79,12 @@ import json; j = json.load(open('rec_lt.json')); assert j['rerank'] == 'longtail
 rc_rr=0; "$bin" --log-level warn recommend --model m_ials --user u3 --rerank bogus:1 > /dev/null 2> err_rr.txt || rc_rr=$?
 check "recommend with an unknown re-ranker: exit 2, one line" \
   bash -c "test $rc_rr -eq 2 && grep -q \"unknown re-ranker 'bogus'\" err_rr.txt && test \$(wc -l < err_rr.txt) -eq 1"
+"$bin" --log-level warn recommend --model m_ials --data synth --user u3 -k 10 --rerank calibrated_set:0.5:10 --json > rec_cs.json
+check "recommend --rerank calibrated_set:L:H (the recent mix) picks 10 items" python3 -c "
+import json; j = json.load(open('rec_cs.json')); assert j['rerank'] == 'calibrated_set:0.5:10' and len(j['items']) == 10, j"
+rc_hl=0; "$bin" --log-level warn recommend --model m_ials --data synth --user u3 --rerank calibrated:0.5:-3 > /dev/null 2> err_hl.txt || rc_hl=$?
+check "recommend with a negative half-life: exit 2, one line" \
+  bash -c "test $rc_hl -eq 2 && grep -q 'half-life' err_hl.txt && test \$(wc -l < err_hl.txt) -eq 1"
 rc_obj=0; "$bin" --log-level warn train --data synth --model pop --objective auc --out m_bad > /dev/null 2> err_obj.txt || rc_obj=$?
 check "train with an unknown objective: exit 2, one line" \
   bash -c "test $rc_obj -eq 2 && grep -q \"objective 'auc'\" err_obj.txt && test \$(wc -l < err_obj.txt) -eq 1"
