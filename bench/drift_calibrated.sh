@@ -10,7 +10,7 @@
 # baseline: plain sasrec, and each static model plain and calibrated.
 # The strength (LAMBDA, default 0.5, Steck's) is fixed, not tuned. Writes
 # bench/results/drift_calibrated.json (or $OUT).
-#   [LAMBDA=0.5] [MODELS=dir] [OUT=file.json] bench/drift_calibrated.sh [users=1500] [items=1500] [setting=moderate]
+#   [LAMBDA=0.5] [MODELS=dir] [SEED=7] [OUT=file.json] bench/drift_calibrated.sh [users=1500] [items=1500] [setting=moderate]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 users=${1:-1500}
@@ -59,5 +59,5 @@ for name in ("plain_vs_calibrated", "all_calibrated", "replay_calibrated_sasrec_
         print("  %-12s %-8s %-22s %.4f vs %.4f  p_holm %.2g" % (c["metric"], c["model"].rsplit("/", 1)[-1],
               c["rerank"] or "-", c["value"], c["baseline_value"], c["p_holm"]))
 PY
-bench/provenance.py "$out" --command "LAMBDA=$lambda OUT=$out bench/drift_calibrated.sh $users $items $setting" \
+bench/provenance.py "$out" --command "${SEED:+SEED=$SEED }LAMBDA=$lambda OUT=$out bench/drift_calibrated.sh $users $items $setting" \
   --data "$setting (driftrec $(drift_synth_args "$users" "$items" "$setting"))=$data"

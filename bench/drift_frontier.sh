@@ -19,7 +19,7 @@
 # other drift scripts and reruns (bench/drift_settings.sh, drift_model).
 # Writes bench/results/drift_frontier.json (or $OUT).
 #   [LAMBDAS="0 0.05 ..."] [RERANKER=calibrated_set] [BUDGET=0.05] [HALF_LIFE=0] [SEQ="sasrec gru4rec"]
-#   [STATIC="pop itemknn bpr ials"] [MODELS=dir] [OUT=file.json] bench/drift_frontier.sh [users=1500] [items=1500] [setting=moderate]
+#   [STATIC="pop itemknn bpr ials"] [MODELS=dir] [SEED=7] [OUT=file.json] bench/drift_frontier.sh [users=1500] [items=1500] [setting=moderate]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 users=${1:-1500}
@@ -137,6 +137,6 @@ for s in seqs:
         print("  %-12s %-8s %-20s %.4f vs %.4f  p_holm %.2g" % (c["metric"], c["model"].rsplit("/", 1)[-1],
               c.get("rerank") or "-", c["value"], c["baseline_value"], c["p_holm"]))
 PY
-bench/provenance.py "$out" --command "LAMBDAS=\"$lambdas\" RERANKER=$chosen_reranker BUDGET=$budget HALF_LIFE=$half_life \
+bench/provenance.py "$out" --command "SEED=${SEED:-7} LAMBDAS=\"$lambdas\" RERANKER=$chosen_reranker BUDGET=$budget HALF_LIFE=$half_life \
 SEQ=\"$seq_models\" STATIC=\"$static_models\" OUT=$out bench/drift_frontier.sh $users $items $setting" \
   --data "$setting (driftrec $(drift_synth_args "$users" "$items" "$setting"))=$data"

@@ -19,7 +19,7 @@
 # models that score the user's own history high, iALS above all) and with --skip-repeats (targets
 # new to the user only: discovery, where no model can rank a seen item).
 # Writes bench/results/drift_sweep.json and prints a Markdown table.
-#   [SEQ_SET="k=v ..."] [MODELS=dir] [OUT=file.json] bench/drift_sweep.sh [users=3000] [items=2000] [settings="none weak moderate strong"] [models=...]
+#   [SEQ_SET="k=v ..."] [MODELS=dir] [SEED=7] [OUT=file.json] bench/drift_sweep.sh [users=3000] [items=2000] [settings="none weak moderate strong"] [models=...]
 # SEQ_SET: settings added with --set to the sequential models' committed configs (e.g. the
 # multi-horizon objective, "future_targets=10 future_weight=0.5"), an ablation: OUT then names
 # another results file so the committed-config sweep is not overwritten.
@@ -179,5 +179,5 @@ for p in per:
           f"by validation replay {p['best_sequential_by_validation_replay']}")
 PY
 # Command, data fingerprints, commit and date into the results file.
-bench/provenance.py "$out" --command "${SEQ_SET:+SEQ_SET=\"$SEQ_SET\" }${OUT:+OUT=$OUT }bench/drift_sweep.sh $users $items \"$settings\" \"$models\"" \
+bench/provenance.py "$out" --command "${SEED:+SEED=$SEED }${SEQ_SET:+SEQ_SET=\"$SEQ_SET\" }${OUT:+OUT=$OUT }bench/drift_sweep.sh $users $items \"$settings\" \"$models\"" \
   "${prov[@]}"
