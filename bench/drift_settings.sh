@@ -26,7 +26,8 @@ drift_shop() {
 # (configs/beauty/MODEL.yaml) trained on DATA with the sweep's temporal split (0.8 / 0.9), into OUT.
 # With MODELS=DIR set, the trained model is kept in DIR under a key of the binary, the config, the
 # data's files and the flags, and a later call with the same key (another drift script, a rerun)
-# copies it instead of training again; anything that could change the model changes the key.
+# copies it instead of training again. What the key does not see: the system libraries the binary
+# loads (LibTorch, OpenBLAS); clear DIR after upgrading them.
 drift_model() {
   local bin=$1 data=$2 m=$3 out=$4
   shift 4
