@@ -52,10 +52,9 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g) {
                  "--data directory)");
   app.add_option("--rerank", o->rerank,
                  "re-rank the lists (calibrated:L[:H], calibrated_set:L[:H], mmr:L, longtail:SHARE, exposure:L, "
-                 "consumer:L, chained with "
-                 "'+'; docs/fairness.md), on either protocol: once for every model, or once per --model in order, "
-                 "'none' keeping that model's own order; hr/ndcg/tracking then see the re-ranked list, mrr the "
-                 "model's scores");
+                 "consumer:L, chained with '+'; docs/fairness.md), on either protocol: once for every model, or "
+                 "once per --model in order, 'none' keeping that model's own order; hr/ndcg/tracking then see the "
+                 "re-ranked list, mrr the model's scores");
   app.add_option("--rerank-depth", o->rerank_depth, "candidates the re-ranker chooses from")
       ->check(CLI::PositiveNumber);
   add_group_flags(app, o->groups);

@@ -103,9 +103,8 @@ void RerankFlags::add_to(CLI::App& app, bool metrics) {
                  "ild, the active-inactive ndcg gap)");
   app.add_option("--rerank", rerank,
                  "re-rank the model's top candidates: calibrated:L[:H], calibrated_set:L[:H] (H: the history mix's "
-                 "half-life in events), mmr:L, longtail:SHARE, "
-                 "exposure:L or consumer:L, "
-                 "chained with '+' (strength in [0, 1]; docs/fairness.md)");
+                 "half-life in events), mmr:L, longtail:SHARE, exposure:L or consumer:L, chained with '+' (strength "
+                 "in [0, 1]; docs/fairness.md)");
   app.add_option("--rerank-depth", depth, "candidates the re-ranker chooses from")->check(CLI::PositiveNumber);
   add_group_flags(app, groups);
 }
