@@ -6,11 +6,14 @@
 # with the generator's truth: next-event NDCG@10 and tracking tv of the online state (event means).
 # bench/drift_calibrated.sh compares every model at one strength; one strength pulls a model with flat
 # scores further than one with peaked scores, so here each model gets its whole curve.
-# Then one rule, read on validation only, picks each sequential model's strength: the largest in the
-# grid whose validation NDCG@10 is within BUDGET (default 5%) of the model's own plain list (a
-# re-ranker that may cost at most 5% of next-event accuracy). One family of `driftrec compare` per
-# sequential model (test replay, per-user means, paired bootstrap, Holm) puts that list against every
-# static model plain and every static model re-ranked the same way at the strength whose validation
+# Then one rule, read on validation only, picks each sequential model's strength. RULE=budget (the
+# default): the largest in the grid whose validation NDCG@10 is within BUDGET (default 5%) of the
+# model's own plain list (a re-ranker that may cost at most 5% of next-event accuracy).
+# RULE=maximin (#21's target, beat every static model on both, read on validation): the strength
+# whose smaller relative margin over the best plain static model is largest, the margins being
+# NDCG@10 / best static NDCG@10 - 1 and 1 - tracking tv / best static tracking tv.
+# One family of `driftrec compare` per sequential model (test replay, per-user means, paired
+# bootstrap, Holm) puts that list against every static model plain and every static model re-ranked the same way at the strength whose validation
 # tracking tv is nearest (equal tracking, read on validation). The test is read only by the compare
 # and the reported curves.
 # The shop of bench/drift_sweep.sh (seed 7) at one setting, committed configs (configs/beauty/*.yaml).
@@ -18,8 +21,8 @@
 # Steck's w_{u,i}) instead of every past event alike. MODELS=DIR keeps the trained models for the
 # other drift scripts and reruns (bench/drift_settings.sh, drift_model).
 # Writes bench/results/drift_frontier.json (or $OUT).
-#   [LAMBDAS="0 0.05 ..."] [RERANKER=calibrated_set] [BUDGET=0.05] [HALF_LIFE=0] [SEQ="sasrec gru4rec"]
-#   [STATIC="pop itemknn bpr ials"] [MODELS=dir] [SEED=7] [OUT=file.json] bench/drift_frontier.sh [users=1500] [items=1500] [setting=moderate]
+#   [LAMBDAS="0 0.05 ..."] [RERANKER=calibrated_set] [RULE=budget|maximin] [BUDGET=0.05] [HALF_LIFE=0]
+#   [SEQ="sasrec gru4rec"] [STATIC="pop itemknn bpr ials"] [MODELS=dir] [SEED=7] [OUT=file.json] bench/drift_frontier.sh [users=1500] [items=1500] [setting=moderate]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 users=${1:-1500}
@@ -28,6 +31,8 @@ setting=${3:-moderate}
 lambdas=${LAMBDAS:-"0 0.05 0.1 0.2 0.3 0.5 0.7 0.9"}
 chosen_reranker=${RERANKER:-calibrated_set}
 budget=${BUDGET:-0.05}
+rule=${RULE:-budget}
+case $rule in budget | maximin) ;; *) echo "RULE must be budget or maximin, not '$rule'" >&2; exit 2 ;; esac
 half_life=${HALF_LIFE:-0}
 seq_models=${SEQ:-"sasrec gru4rec"}
 static_models=${STATIC:-"pop itemknn bpr ials"}
@@ -59,16 +64,22 @@ for m in $static_models $seq_models; do
     done
   done
 done
-# Validation only: each sequential model's strength (the budget rule) and the static strengths whose
+# Validation only: each sequential model's strength (RULE) and the static strengths whose
 # tracking is nearest to it. Lines: SEQ STRENGTH, then SEQ STATIC STRENGTH.
-picks=$(python3 - "$work" "$chosen_reranker" "$budget" "$lambdas" "$seq_models" "$static_models" <<'PY'
+picks=$(python3 - "$work" "$chosen_reranker" "$budget" "$lambdas" "$seq_models" "$static_models" "$rule" <<'PY'
 import json, sys
 work, rr, budget = sys.argv[1], sys.argv[2], float(sys.argv[3])
-lambdas, seqs, statics = sys.argv[4].split(), sys.argv[5].split(), sys.argv[6].split()
+lambdas, seqs, statics, rule = sys.argv[4].split(), sys.argv[5].split(), sys.argv[6].split(), sys.argv[7]
 val = lambda m, lam: json.load(open(f"{work}/{m}.{rr}.{lam}.valid.json"))["replay"]
+ndcg = lambda m, lam: val(m, lam)["online"]["ndcg@10"]
+tv = lambda m, lam: val(m, lam)["tracking"]["online"]["tv"]
 for s in seqs:
-    plain = val(s, "0")["online"]["ndcg@10"]
-    lam = max((x for x in lambdas if val(s, x)["online"]["ndcg@10"] >= (1 - budget) * plain), key=float)
+    if rule == "budget":  # the largest strength costing at most `budget` of the plain list's NDCG@10
+        lam = max((x for x in lambdas if ndcg(s, x) >= (1 - budget) * ndcg(s, "0")), key=float)
+    else:  # maximin: the largest smaller relative margin over the best plain static model on the two
+        best_ndcg, best_tv = max(ndcg(m, "0") for m in statics), min(tv(m, "0") for m in statics)
+        margin = lambda x: min(ndcg(s, x) / best_ndcg - 1, 1 - tv(s, x) / best_tv)
+        lam = max(lambdas, key=lambda x: (margin(x), float(x)))
     print(s, "-", lam)
     target = val(s, lam)["tracking"]["online"]["tv"]
     for m in statics:
@@ -90,11 +101,13 @@ for s in $seq_models; do
   $bin --log-level warn --threads 2 compare --data "$data" --metrics ndcg@10,tracking_tv --bootstrap 1000 \
     --protocol replay --skip-repeats --json "$work/compare.$s.json" "${args[@]}" > /dev/null
 done
-python3 - "$work" "$out" "$setting" "$chosen_reranker" "$budget" "$lambdas" "$seq_models" "$static_models" "$half_life" <<'PY'
+python3 - "$work" "$out" "$setting" "$chosen_reranker" "$budget" "$lambdas" "$seq_models" "$static_models" "$half_life" \
+  "$rule" "$picks" <<'PY'
 import json, sys
 work, out, setting, chosen, budget = sys.argv[1:6]
 lambdas, seqs, statics = sys.argv[6].split(), sys.argv[7].split(), sys.argv[8].split()
-half_life = float(sys.argv[9])
+half_life, rule = float(sys.argv[9]), sys.argv[10]
+picks = {s: float(lam) for s, m, lam in (line.split() for line in sys.argv[11].splitlines()) if m == "-"}
 def point(m, rr, lam, on):
     r = json.load(open(f"{work}/{m}.{rr}.{lam}.{on}.json"))["replay"]
     t = r["tracking"]["online"]
@@ -115,11 +128,14 @@ for s in seqs:
 compares = {s: json.load(open(f"{work}/compare.{s}.json")) for s in seqs}
 res = {"what": "accuracy / tracking frontier of calibrated lists (calibrated: the greedy's order; calibrated_set: "
                "the same items in the model's order) on the replay (--skip-repeats) of the validation and test "
-               "periods, online state, event means; compare: each sequential model re-ranked at the largest "
-               "strength whose validation NDCG@10 is within `budget` of its plain list's, against every static "
-               "model plain and re-ranked at the strength whose validation tracking tv is nearest (test replay, "
-               "per-user means, paired bootstrap, Holm over each family)",
-       "setting": setting, "reranker": chosen, "budget": float(budget), "half_life": half_life,
+               "periods, online state, event means; compare: each sequential model re-ranked at the strength its "
+               "`rule` picks on validation (budget: the largest whose validation NDCG@10 is within `budget` of "
+               "its plain list's; maximin: the largest smaller relative validation margin over the best plain "
+               "static model, min(NDCG@10 / best - 1, 1 - tracking tv / best)), against every static model plain and "
+               "re-ranked at the strength whose validation tracking tv is nearest (test replay, per-user "
+               "means, paired bootstrap, Holm over each family)",
+       "setting": setting, "reranker": chosen, "rule": rule, "budget": float(budget), "half_life": half_life,
+       "picked_lambda": picks,
        "curves": curves, "compare": compares}
 json.dump(res, open(out, "w"), indent=2)
 for rr in rerankers:
@@ -137,6 +153,6 @@ for s in seqs:
         print("  %-12s %-8s %-20s %.4f vs %.4f  p_holm %.2g" % (c["metric"], c["model"].rsplit("/", 1)[-1],
               c.get("rerank") or "-", c["value"], c["baseline_value"], c["p_holm"]))
 PY
-bench/provenance.py "$out" --command "SEED=${SEED:-7} LAMBDAS=\"$lambdas\" RERANKER=$chosen_reranker BUDGET=$budget HALF_LIFE=$half_life \
+bench/provenance.py "$out" --command "SEED=${SEED:-7} LAMBDAS=\"$lambdas\" RERANKER=$chosen_reranker RULE=$rule BUDGET=$budget HALF_LIFE=$half_life \
 SEQ=\"$seq_models\" STATIC=\"$static_models\" OUT=$out bench/drift_frontier.sh $users $items $setting" \
   --data "$setting (driftrec $(drift_synth_args "$users" "$items" "$setting"))=$data"

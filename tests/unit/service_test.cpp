@@ -517,8 +517,10 @@ TEST(ServiceDataRights, RetentionRefusesAndPurgesOldEvents) {
   o.retention_days = 1;
   o.retention_interval_seconds = 0.05;
   serve::Service svc(world().knn_dir, store::open_event_store(url), o);
-  // The schedule purges at start.
-  for (int i = 0; i < 200 && svc.store().count() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // The schedule purges at start, on its own thread. The counter is bumped after the store erases, so wait for
+  // the counter: waiting for an empty store raced with it (CI saw the store empty and the counter still 0).
+  for (int i = 0; i < 500 && svc.stats().events_purged < 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(svc.store().count(), 0);
   EXPECT_EQ(svc.stats().events_purged, 1);
   const auto r = svc.ingest({incoming("carl", "i5", now - 2 * 86400), incoming("carl", "i9", now - 10)});
