@@ -51,10 +51,10 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g) {
                  "users' true interests, for the metrics tracking_tv and tracking_kl (default: interests.csv in the "
                  "--data directory)");
   app.add_option("--rerank", o->rerank,
-                 "re-rank the lists (calibrated:L[:H], calibrated_set:L[:H], mmr:L, longtail:SHARE, exposure:L, "
-                 "consumer:L, chained with '+'; docs/fairness.md), on either protocol: once for every model, or "
-                 "once per --model in order, 'none' keeping that model's own order; hr/ndcg/tracking then see the "
-                 "re-ranked list, mrr the model's scores");
+                 std::string("re-rank the lists, on either protocol: once for every model, or once per --model in "
+                             "order, 'none' keeping that model's own order; hr/ndcg/tracking then see the re-ranked "
+                             "list, mrr the model's scores. Specs: ") +
+                     kRerankSpecs);
   app.add_option("--rerank-depth", o->rerank_depth, "candidates the re-ranker chooses from")
       ->check(CLI::PositiveNumber);
   add_group_flags(app, o->groups);

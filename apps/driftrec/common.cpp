@@ -96,15 +96,16 @@ void PrepareFlags::add_to(CLI::App& app) {
   app.add_option("--min-item-events", options.min_item_events, "k-core: items need at least N events (0 = off)");
 }
 
+const char* const kRerankSpecs =
+    "calibrated:L[:H], calibrated_set:L[:H] (H: the history mix's half-life in events), mmr:L, longtail:SHARE, "
+    "exposure:L or consumer:L, chained with '+' (strength in [0, 1]; docs/fairness.md)";
+
 void RerankFlags::add_to(CLI::App& app, bool metrics) {
   if (metrics)
     app.add_flag("--fairness", fairness,
                  "also report fairness, calibration and diversity metrics (aplt, pop_rsp, pop_reo, miscalibration, "
                  "ild, the active-inactive ndcg gap)");
-  app.add_option("--rerank", rerank,
-                 "re-rank the model's top candidates: calibrated:L[:H], calibrated_set:L[:H] (H: the history mix's "
-                 "half-life in events), mmr:L, longtail:SHARE, exposure:L or consumer:L, chained with '+' (strength "
-                 "in [0, 1]; docs/fairness.md)");
+  app.add_option("--rerank", rerank, std::string("re-rank the model's top candidates: ") + kRerankSpecs);
   app.add_option("--rerank-depth", depth, "candidates the re-ranker chooses from")->check(CLI::PositiveNumber);
   add_group_flags(app, groups);
 }

@@ -61,6 +61,10 @@ struct RerankFlags {
   void add_to(CLI::App& app, bool metrics = true);
 };
 
+/// The re-ranker specs --rerank takes, for every command's help (one list, beside the parser's
+/// rerank::reranker_names()).
+extern const char* const kRerankSpecs;
+
 /// --long-tail-items, --active-users, --head-share, --active-share (the re-rankers' groups).
 void add_group_flags(CLI::App& app, workflow::GroupOptions& groups);
 
