@@ -21,8 +21,7 @@ int run_replay(const Opts& o, const GlobalFlags& g, const models::LoadedModel& l
   q.skip_repeats = o.skip_repeats;
   q.truth = truth_path(o.truth, o.data);
   q.shift_threshold = o.shift_threshold;
-  if (o.rerank.fairness)
-    throw InvalidInput("evaluate: --fairness works on the split protocol only (a replay can be re-ranked: --rerank)");
+  q.fairness = o.rerank.fairness;
   q.rerank = o.rerank.rerank;
   q.rerank_depth = o.rerank.depth;
   q.groups = o.rerank.groups;
@@ -31,7 +30,7 @@ int run_replay(const Opts& o, const GlobalFlags& g, const models::LoadedModel& l
   q.data_name = o.data.path;
   q.model_dir = o.model_dir;
   q.progress = progress_printer();
-  workflow::check_replay_period(prep, q.on);  // before the data are read
+  workflow::check_replay_request(prep, q);  // before the data are read
   const auto rep = workflow::replay(loaded, o.data.load(), q);
   if (!o.json_out.empty())
     write_file(o.json_out, rep.report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");

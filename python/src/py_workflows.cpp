@@ -158,8 +158,9 @@ PyModel ensemble_py(const pyb::list& members, const pyb::object& data, const pyb
 pyb::dict replay_py(const PyModel& model, const DataArg& d, const std::string& on, int k, const std::string& start,
                     int windows, bool include_seen, bool skip_repeats, const std::string& truth, int threads,
                     const pyb::object& progress, const std::string& rerank, std::size_t rerank_depth,
-                    const workflow::GroupOptions& groups) {
+                    const workflow::GroupOptions& groups, bool fairness) {
   workflow::ReplayRequest q;
+  q.fairness = fairness;
   q.rerank = rerank;
   q.rerank_depth = rerank_depth;
   q.groups = groups;
@@ -193,11 +194,9 @@ pyb::dict evaluate_py(const PyModel& model, const pyb::object& data, const std::
   workflow::GroupOptions groups;
   groups.long_tail_file = long_tail_items;
   groups.active_file = active_users;
-  if (protocol == "replay") {
-    if (fairness) throw InvalidInput("fairness: the fairness metrics are computed on the split protocol only");
+  if (protocol == "replay")
     return replay_py(model, d, split, workflow::headline_k(k), replay_start, windows, include_seen, skip_repeats, truth,
-                     threads, progress, rerank, rerank_depth, groups);
-  }
+                     threads, progress, rerank, rerank_depth, groups, fairness);
   if (protocol != "split") throw InvalidInput("protocol must be 'split' or 'replay', not '" + protocol + "'");
   workflow::EvaluateOptions o;
   o.on = split;

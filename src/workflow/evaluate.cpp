@@ -121,10 +121,19 @@ Evaluation evaluate(const models::LoadedModel& model, data::Dataset data, const 
   return out;
 }
 
-Replay replay(const models::LoadedModel& model, data::Dataset data, const ReplayRequest& q) {
+void check_replay_request(const data::PrepareOptions& prepare, const ReplayRequest& q) {
   if (q.k < 1) throw InvalidInput("replay: k must be at least 1");
   if (q.windows < 1) throw InvalidInput("replay: windows must be at least 1");
+  if (q.fairness)
+    throw InvalidInput(
+        "fairness: the fairness metrics are computed on the split protocol only (a replay can be "
+        "re-ranked: rerank)");
+  check_replay_period(prepare, q.on);
+}
+
+Replay replay(const models::LoadedModel& model, data::Dataset data, const ReplayRequest& q) {
   const auto prep = q.prepare ? *q.prepare : recorded_prepare(model);
+  check_replay_request(prep, q);
   const auto filtered = data::apply_filters(std::move(data), prep);
   const auto full = data::align_ids(filtered, model.users, model.items);
   auto setup = replay_setup(prep, full, q.start, q.k, q.threads, q.on);

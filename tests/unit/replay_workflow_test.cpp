@@ -93,6 +93,12 @@ TEST(ReplayWorkflow, ValidationPeriodNeedsATemporalSplit) {
             std::string::npos);
   q.on = "train";
   EXPECT_THROW(workflow::replay(t.loaded, data, q), InvalidInput);
+  q.on = "test";  // a replay has no fairness metrics: asking for them is refused, for the CLI and Python alike
+  q.fairness = true;
+  EXPECT_NE(
+      test::thrown_message<InvalidInput>([&] { workflow::replay(t.loaded, data, q); }).find("split protocol only"),
+      std::string::npos);
+  q.fairness = false;
   // The same refusals without any data (the CLI checks before reading it).
   const auto prep = workflow::recorded_prepare(t.loaded);
   EXPECT_THROW(workflow::check_replay_period(prep, "valid"), InvalidInput);

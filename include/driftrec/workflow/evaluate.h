@@ -70,6 +70,7 @@ struct ReplayRequest {
   int windows = 10;  ///< timeline windows
   bool include_seen = false;
   bool skip_repeats = false;     ///< score only items new to the user (all events are revealed)
+  bool fairness = false;         ///< asked for the fairness metrics: refused (InvalidInput), a replay has none
   std::string truth;             ///< users' true interests (interests.csv)
   double shift_threshold = 0.4;  ///< total variation that counts as an interest shift (lag)
   /// Re-rank every list shown (rerank/reranker.h specs; "" or "none" = the model's order), from the
@@ -91,8 +92,13 @@ struct Replay {
   nlohmann::json report;          ///< what `driftrec evaluate --protocol replay --json` writes
 };
 
+/// The refusals that need no data, `prepare` being the preprocessing the replay will use: a bad k,
+/// windows or period (check_replay_period), or `fairness`. replay() makes them first; a caller that
+/// reads its data afterwards (the CLI) calls this before reading them.
+void check_replay_request(const data::PrepareOptions& prepare, const ReplayRequest& request);
+
 /// Filters `data` as the model's preprocessing says, puts it in the model's ids and replays it.
-/// Throws InvalidInput for a bad start, k or truth file.
+/// Throws InvalidInput for a bad start, k or truth file, or `fairness`.
 Replay replay(const models::LoadedModel& model, data::Dataset data, const ReplayRequest& request);
 
 /// The list length headline metrics use: 10 when it is among the cut-offs, else the first.
