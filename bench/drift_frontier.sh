@@ -13,16 +13,17 @@
 # whose smaller relative margin over the best plain static model is largest, the margins being
 # NDCG@10 / best static NDCG@10 - 1 and 1 - tracking tv / best static tracking tv.
 # One family of `driftrec compare` per sequential model (test replay, per-user means, paired
-# bootstrap, Holm) puts that list against every static model plain and every static model re-ranked the same way at the strength whose validation
-# tracking tv is nearest (equal tracking, read on validation). The test is read only by the compare
-# and the reported curves.
+# bootstrap, Holm) puts that list against every static model plain and every static model re-ranked
+# the same way at the strength whose validation tracking tv is nearest (equal tracking, read on
+# validation). The test is read only by the compare and the reported curves.
 # The shop of bench/drift_sweep.sh (seed 7) at one setting, committed configs (configs/beauty/*.yaml).
 # HALF_LIFE=H (events) gives both re-rankers the history mix weighted by recency (`calibrated:L:H`,
 # Steck's w_{u,i}) instead of every past event alike. MODELS=DIR keeps the trained models for the
 # other drift scripts and reruns (bench/drift_settings.sh, drift_model).
 # Writes bench/results/drift_frontier.json (or $OUT).
 #   [LAMBDAS="0 0.05 ..."] [RERANKER=calibrated_set] [RULE=budget|maximin] [BUDGET=0.05] [HALF_LIFE=0]
-#   [SEQ="sasrec gru4rec"] [STATIC="pop itemknn bpr ials"] [MODELS=dir] [SEED=7] [OUT=file.json] bench/drift_frontier.sh [users=1500] [items=1500] [setting=moderate]
+#   [SEQ="sasrec gru4rec"] [STATIC="pop itemknn bpr ials"] [MODELS=dir] [SEED=7] [OUT=file.json]
+#   bench/drift_frontier.sh [users=1500] [items=1500] [setting=moderate]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 users=${1:-1500}
@@ -131,9 +132,9 @@ res = {"what": "accuracy / tracking frontier of calibrated lists (calibrated: th
                "periods, online state, event means; compare: each sequential model re-ranked at the strength its "
                "`rule` picks on validation (budget: the largest whose validation NDCG@10 is within `budget` of "
                "its plain list's; maximin: the largest smaller relative validation margin over the best plain "
-               "static model, min(NDCG@10 / best - 1, 1 - tracking tv / best)), against every static model plain and "
-               "re-ranked at the strength whose validation tracking tv is nearest (test replay, per-user "
-               "means, paired bootstrap, Holm over each family)",
+               "static model, min(NDCG@10 / best - 1, 1 - tracking tv / best)), against every static model "
+               "plain and re-ranked at the strength whose validation tracking tv is nearest (test replay, "
+               "per-user means, paired bootstrap, Holm over each family)",
        "setting": setting, "reranker": chosen, "rule": rule, "budget": float(budget), "half_life": half_life,
        "picked_lambda": picks,
        "curves": curves, "compare": compares}
