@@ -104,6 +104,10 @@ TEST(ReplayWorkflow, ValidationPeriodNeedsATemporalSplit) {
   EXPECT_THROW(workflow::check_replay_period(prep, "valid"), InvalidInput);
   EXPECT_THROW(workflow::check_replay_period(prep, "train"), InvalidInput);
   EXPECT_NO_THROW(workflow::check_replay_period(prep, "test"));
+  q.fairness = true;  // the CLI's data-free check refuses fairness as replay() does
+  EXPECT_THROW(workflow::check_replay_request(prep, q), InvalidInput);
+  q.fairness = false;
+  EXPECT_NO_THROW(workflow::check_replay_request(prep, q));
   const auto temporal = trained_on_split(data, "pop", "temporal");
   EXPECT_NO_THROW(workflow::check_replay_period(workflow::recorded_prepare(temporal.loaded), "valid"));
 }
