@@ -22,6 +22,7 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g) {
     std::string json_out;
     std::string protocol = "split", replay_start, truth;
     bool skip_repeats = false;
+    bool no_request_time = false;
     std::vector<std::string> rerank;
     std::size_t rerank_depth = 100;
     workflow::GroupOptions groups;
@@ -47,6 +48,8 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g) {
   app.add_option("--replay-start", o->replay_start, "replay: start (quantile or timestamp; default as in evaluate)");
   app.add_flag("--skip-repeats", o->skip_repeats,
                "score only items new to the user (replay: events whose item is new; split: targets new to the user)");
+  app.add_flag("--no-request-time", o->no_request_time,
+               "replay: ask for every list without a time (as evaluate --no-request-time)");
   app.add_option("--truth", o->truth,
                  "users' true interests, for the metrics tracking_tv and tracking_kl (default: interests.csv in the "
                  "--data directory)");
@@ -70,6 +73,7 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g) {
     co.protocol = o->protocol;
     co.replay_start = o->replay_start;
     co.skip_repeats = o->skip_repeats;
+    co.no_request_time = o->no_request_time;
     co.rerank = o->rerank;
     co.rerank_depth = o->rerank_depth;
     co.groups = o->groups;

@@ -19,6 +19,7 @@ int run_replay(const Opts& o, const GlobalFlags& g, const models::LoadedModel& l
   q.windows = o.replay_windows;
   q.include_seen = o.include_seen;
   q.skip_repeats = o.skip_repeats;
+  q.no_request_time = o.no_request_time;
   q.truth = truth_path(o.truth, o.data);
   q.shift_threshold = o.shift_threshold;
   q.fairness = o.rerank.fairness;
@@ -57,6 +58,7 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
     std::string truth;
     double shift_threshold = 0.4;
     bool skip_repeats = false;
+    bool no_request_time = false;
     RerankFlags rerank;
   };
   auto o = std::make_shared<Opts>();
@@ -92,6 +94,9 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
                "score only items new to the user: replay skips events whose item the user has seen (all events are "
                "still revealed); the split protocol drops targets the user had already interacted with and skips "
                "cases left without one");
+  app.add_flag("--no-request-time", o->no_request_time,
+               "replay: ask for every list without a time (a model with request_time then cannot tell how long ago "
+               "the user's last event was); by default each event is asked for at its own time");
   app.add_option("--truth", o->truth,
                  "users' true interests (user_id,timestamp,category,weight, as `driftrec synth` writes interests.csv): "
                  "report the interest-tracking error (default: interests.csv in the --data directory, when present)");
@@ -103,6 +108,9 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
     auto loaded = models::load_model_dir(o->model_dir);
     const auto prep = o->prep.any_given(app) ? o->prep.get() : workflow::recorded_prepare(loaded);
     if (o->protocol == "replay") return run_replay(*o, g, loaded, prep);
+    if (o->no_request_time)
+      throw InvalidInput(
+          "evaluate: --no-request-time is for --protocol replay (the split protocol's lists have no time)");
     workflow::EvaluateOptions eo;
     eo.on = o->on;
     eo.ks = parse_ks(o->ks);

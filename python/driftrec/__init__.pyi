@@ -120,7 +120,8 @@ class Model:
     def recommend(self, user_ids: Ids, k: int = 10, filter_already_liked: bool = True,
                   items: Optional[Sequence[str]] = None,
                   exclude: Optional[Sequence[str]] = None, rerank: str = "",
-                  rerank_depth: int = 100) -> Tuple[npt.NDArray[np.object_], npt.NDArray[np.float32]]: ...
+                  rerank_depth: int = 100,
+                  at: Optional[int] = None) -> Tuple[npt.NDArray[np.object_], npt.NDArray[np.float32]]: ...
     def recommend_history(self, histories: Union[Sequence[str], Sequence[Sequence[str]]], k: int = 10,
                           filter_already_liked: bool = True, items: Optional[Sequence[str]] = None,
                           exclude: Optional[Sequence[str]] = None, rerank: str = "",

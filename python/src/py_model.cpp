@@ -19,8 +19,10 @@ using pyb::arg;
 workflow::Recommender& rec(PyModel& m) { return *m.recommender; }
 
 workflow::RecommendQuery query(std::size_t k, bool filter_already_liked, const pyb::object& items,
-                               const pyb::object& exclude, const std::string& rerank, std::size_t rerank_depth) {
+                               const pyb::object& exclude, const std::string& rerank, std::size_t rerank_depth,
+                               std::optional<std::int64_t> at = std::nullopt) {
   workflow::RecommendQuery q;
+  q.at = at;
   q.k = k;
   q.rerank = rerank;
   q.rerank_depth = rerank_depth;
@@ -32,10 +34,10 @@ workflow::RecommendQuery query(std::size_t k, bool filter_already_liked, const p
 
 pyb::tuple recommend(PyModel& m, const pyb::object& users, std::size_t k, bool filter_already_liked,
                      const pyb::object& items, const pyb::object& exclude, const std::string& rerank,
-                     std::size_t rerank_depth) {
+                     std::size_t rerank_depth, std::optional<std::int64_t> at) {
   bool one = false;
   const auto ids = id_list(users, "user_ids", &one);
-  const auto q = query(k, filter_already_liked, items, exclude, rerank, rerank_depth);
+  const auto q = query(k, filter_already_liked, items, exclude, rerank, rerank_depth, at);
   std::vector<TopK> rows;
   {
     pyb::gil_scoped_release nogil;
@@ -173,7 +175,8 @@ void bind_model(pyb::module_& m) {
                              })
       .def_property_readonly("item_embeddings", &item_embeddings)
       .def("recommend", &recommend, arg("user_ids"), arg("k") = 10, arg("filter_already_liked") = true,
-           arg("items") = pyb::none(), arg("exclude") = pyb::none(), arg("rerank") = "", arg("rerank_depth") = 100)
+           arg("items") = pyb::none(), arg("exclude") = pyb::none(), arg("rerank") = "", arg("rerank_depth") = 100,
+           arg("at") = pyb::none())
       .def("recommend_history", &recommend_history, arg("histories"), arg("k") = 10, arg("filter_already_liked") = true,
            arg("items") = pyb::none(), arg("exclude") = pyb::none(), arg("rerank") = "", arg("rerank_depth") = 100)
       .def("_recommend_cpp_seconds", &recommend_cpp_seconds, arg("user_ids"), arg("k") = 10)

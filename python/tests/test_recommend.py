@@ -75,6 +75,18 @@ def test_observe_moves_a_sequential_model_at_once(sasrec, shop):
     assert not sasrec.observe(user, "no-such-item")
 
 
+def test_recommend_at_a_time_moves_a_model_that_reads_it(shop):
+    config = {"epochs": 3, "dim": 16, "layers": 1, "heads": 1, "max_len": 20, "batch_size": 64,
+              "request_time": True}
+    timed = driftrec.train("sasrec", shop, config=config, threads=1, progress=False)
+    users = shop.user_ids[:20]
+    _, plain = timed.recommend(users, k=10)
+    _, soon = timed.recommend(users, k=10, at=2_000_000_000)
+    _, again = timed.recommend(users, k=10)
+    assert not np.array_equal(plain, soon)  # asked at a time: encoded as of then
+    assert np.array_equal(plain, again)  # the next call without one is as before
+
+
 def test_recommend_history_for_anonymous_sessions(sasrec, shop):
     session = shop.item_ids[:5]
     ids, _ = sasrec.recommend_history(session, k=5)

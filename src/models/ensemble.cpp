@@ -178,6 +178,7 @@ UserState EnsembleModel::member_state(const UserState& s, std::size_t k) const {
   out.user = s.user;
   out.history = s.history;
   out.version = s.version;
+  out.now = s.now;
   out.vector.assign(s.vector.begin() + static_cast<std::ptrdiff_t>(off),
                     s.vector.begin() + static_cast<std::ptrdiff_t>(off + len));
   return out;

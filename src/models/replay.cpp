@@ -209,7 +209,7 @@ class Replayer {
     auto first = b;
     while (first < e && log.ts[static_cast<std::size_t>(first)] < o_.start_ts) ++first;
     auto online = model_.encode(u, log.events(b, first));
-    const auto frozen = online;
+    auto frozen = online;
     // `seen` (what ranking leaves out) is the history so far or nothing.
     const auto& seen = o_.exclude_seen ? x.in_history : x.nothing;
     std::fill(x.in_history.begin(), x.in_history.end(), 0);
@@ -223,6 +223,7 @@ class Replayer {
       const auto ev = log.event(r);
       const bool known = ev.item >= 1 && ev.item < model_.n_items();
       if (scored(ev, known, x.in_history)) {
+        if (o_.request_time) online.now = frozen.now = ev.ts;  // asked for when the event came
         model_.score(online, x.on.data());
         model_.score(frozen, x.off.data());
         const auto w = window_of(ev.ts);

@@ -106,7 +106,7 @@ TrainBatch make_batch(const SequentialModel::Impl& m, const data::InteractionLog
     for (int64_t p = 0; p < n; ++p) {
       const auto r = static_cast<std::size_t>(s.from + p);
       buf.set(m, static_cast<int64_t>(b), off + p, log.item[r], log.behavior[r], log.ts[r], p == 0,
-              p == 0 ? 0 : log.ts[r - 1]);
+              p == 0 ? 0 : log.ts[r - 1], log.ts[r + 1]);  // inputs stop before the sample's last event
       if ((t.last_targets == 0 || p >= n - t.last_targets) && target_row(log, is_target, r + 1)) {
         const auto at = b * static_cast<std::size_t>(L) + static_cast<std::size_t>(off + p);
         tgt[at] = log.item[r + 1];
@@ -166,7 +166,12 @@ double seen_penalty(const nlohmann::json& c) {
 torch::Tensor batch_loss(SequentialModel::Impl& m, const Loss& loss, const ItemScorer& scorer, const TrainBatch& batch,
                          int64_t* n, double future_weight, double seen_penalty) {
   const bool exclude_seen = std::isinf(seen_penalty);
-  const auto feats = batch.inputs.features();
+  auto feats = batch.inputs.features();
+  if (feats.next_gaps.defined() && m.request_time_dropout > 0 && m.net->is_training()) {
+    // Some positions learn without the time to their target, as a request without a clock is scored.
+    const auto drop = torch::rand(feats.next_gaps.sizes()).lt(m.request_time_dropout) & feats.next_gaps.gt(0);
+    feats.next_gaps = feats.next_gaps.masked_fill(drop, kNextGapUnknown);
+  }
   auto h3 = m.net->encode(feats);
   auto keep = batch.targets.ne(0).nonzero().squeeze(1);
   *n = keep.numel();

@@ -24,6 +24,12 @@ InputEmbeddingImpl::InputEmbeddingImpl(const SideInfo& side, int64_t d) : d_(d) 
         "behaviors", torch::nn::Embedding(torch::nn::EmbeddingOptions(side.n_behaviors + 1, d).padding_idx(0)));
   if (side.gaps)
     gaps = register_module("gaps", torch::nn::Embedding(torch::nn::EmbeddingOptions(kGapBuckets, d).padding_idx(0)));
+  if (side.next_gaps) {  // starts at zero: the model begins as the one without it
+    next_gaps = register_module("next_gaps",
+                                torch::nn::Embedding(torch::nn::EmbeddingOptions(kNextGapBuckets, d).padding_idx(0)));
+    torch::NoGradGuard g;
+    next_gaps->weight.zero_();
+  }
   if (side.attributes.defined()) {
     attributes = register_module(
         "attributes", torch::nn::Embedding(torch::nn::EmbeddingOptions(side.n_attributes + 1, d).padding_idx(0)));
@@ -118,6 +124,7 @@ torch::Tensor InputEmbeddingImpl::forward(const Features& f) {
   auto x = item_vectors(f.items);
   if (behaviors && f.behaviors.defined()) x = x + behaviors(f.behaviors);
   if (gaps && f.gaps.defined()) x = x + gaps(f.gaps);
+  if (next_gaps && f.next_gaps.defined()) x = x + next_gaps(f.next_gaps);
   return x * f.items.ne(0).unsqueeze(-1);
 }
 
@@ -370,7 +377,7 @@ torch::Tensor CrossDomainNet::domain_states(const Features& f, torch::Tensor* av
       if (!x.defined()) return torch::Tensor();
       return torch::zeros({B, Lk + 1}, x.options()).scatter(1, col, x).narrow(1, 0, Lk);
     };
-    Features fk{compact(f.items), compact(f.behaviors), compact(f.gaps), compact(f.times)};
+    Features fk{compact(f.items), compact(f.behaviors), compact(f.gaps), compact(f.times), torch::Tensor()};
     auto hk = encoders[static_cast<std::size_t>(k)]->forward(fk);  // [B, Lk, d]
     auto idx = (Lk - total + cnt - 1).clamp_min(0).unsqueeze(-1).expand({B, L, d_});
     auto s = hk.gather(1, idx);

@@ -25,6 +25,7 @@ struct Features {
   torch::Tensor behaviors;  ///< [B, L] long, behaviour index + 1 (0 = padding)
   torch::Tensor gaps;       ///< [B, L] long, time-gap bucket (see gap_bucket), 0 = padding
   torch::Tensor times;      ///< [B, L] long, event time (seconds, or positions without a clock)
+  torch::Tensor next_gaps;  ///< [B, L] long, bucket of the time to the next event (see next_gap_bucket)
 };
 
 /// Features with item ids only.
@@ -43,11 +44,25 @@ inline int64_t gap_bucket(bool first, int64_t gap_seconds) {
   return std::min<int64_t>(kGapBuckets - 1, 2 + static_cast<int64_t>(std::floor(std::log2(1.0 + g))));
 }
 
+/// Bucket of the time from an event to the next one, or, at the newest event, to the request
+/// (`request_time`): 0 padding, 1 not known, else 2 + max(0, floor(log2(1 + gap)) - 5), capped at
+/// kNextGapBuckets - 1. Gaps under 64 s share bucket 2: whether the user is still in the same
+/// visit matters, the seconds do not, and a replayed request's time (the event's own) is then no
+/// more precise than a real one's.
+constexpr int64_t kNextGapBuckets = 32;
+constexpr int64_t kNextGapUnknown = 1;
+inline int64_t next_gap_bucket(int64_t gap_seconds) {
+  const double g = static_cast<double>(std::max<int64_t>(0, gap_seconds));
+  const auto b = std::max<int64_t>(0, static_cast<int64_t>(std::floor(std::log2(1.0 + g))) - 5);
+  return std::min<int64_t>(kNextGapBuckets - 1, 2 + b);
+}
+
 /// What the input layer embeds besides the item id (all switchable by configuration).
 struct SideInfo {
   int64_t n_items = 0;
   int64_t n_behaviors = 0;   ///< > 0: behaviour-type embedding over this many types
   bool gaps = false;         ///< time-gap bucket embedding
+  bool next_gaps = false;    ///< embedding of the time to the next event or the request (request_time)
   torch::Tensor attributes;  ///< [n_items, A] long attribute index + 1 (0 = none); undefined = off
   int64_t n_attributes = 0;
   // Content (text) tower, on when `tokens` or `item_features` is defined.
@@ -80,7 +95,7 @@ struct InputEmbeddingImpl : torch::nn::Module {
   /// Input vectors [B, L, d] of a batch.
   torch::Tensor forward(const Features& f);
   int64_t d_;
-  torch::nn::Embedding items{nullptr}, behaviors{nullptr}, gaps{nullptr}, attributes{nullptr};
+  torch::nn::Embedding items{nullptr}, behaviors{nullptr}, gaps{nullptr}, attributes{nullptr}, next_gaps{nullptr};
   torch::Tensor attr_table;  // buffer [n_items, A]
   std::string text_pool_;
   double id_dropout_ = 0.0;

@@ -120,6 +120,15 @@ std::vector<ParamSpec> common_params(int64_t default_dim, double default_dropout
       bool_param("behavior_embedding", false, "add an embedding of the event's behaviour type (view, cart, buy...)"),
       bool_param("time_gaps", false,
                  "add an embedding of the log2-bucketed seconds since the previous event (needs timestamps)"),
+      bool_param("request_time", false,
+                 "add an embedding of the time to the next event (log2 buckets, under a minute one bucket; needs "
+                 "timestamps): at the newest event the time to the request, so a user back after a day and one "
+                 "still clicking are scored differently; the replay gives each event's own time, the server the "
+                 "request's"),
+      float_param("request_time_dropout", 0.2,
+                  "request_time: share of the training positions that learn without it, as a request with no "
+                  "time (the split protocol's lists) is scored",
+                  0.0, 1.0),
       bool_param("attributes", false, "add the mean of the item's category/attribute embeddings (needs an item table)"),
       int_param("max_attributes", 16, "attributes kept per item (attributes=true)", 1, 1024),
       string_param("text", "none", "content tower over the item's title tokens (needs an item table with text)",

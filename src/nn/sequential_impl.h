@@ -4,6 +4,7 @@
 // tables, feature buffers and the scorer the losses use. Not part of the public API.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -44,6 +45,10 @@ struct SequentialModel::Impl {
   int64_t enc_dim() const { return d * std::max<int64_t>(1, n_domains); }
   int64_t state_dim() const { return enc_dim() + (has_class_prior() ? n_classes : 0); }
   bool gaps = false, times = false;
+  // request_time: the inputs carry the time to the next event, the newest one the time to the
+  // request (UserState::now); a training position's is replaced by "not known" with this probability.
+  bool request_time = false;
+  double request_time_dropout = 0.0;
   // Copies of the repeat head for scoring: table [repeat_behaviors + 1, kRecencyBuckets], gate [d] + bias.
   std::vector<float> repeat_table, repeat_gate;
   float repeat_gate_bias = 0;
@@ -86,6 +91,7 @@ struct SequentialModel::Impl {
     side.n_items = n_items;
     side.n_behaviors = n_behaviors;
     side.gaps = gaps;
+    side.next_gaps = request_time;
     side.n_attributes = n_attributes;
     if (n_attributes > 0) side.attributes = attr_t;
     if (text_kind > 0) {
@@ -119,7 +125,8 @@ struct SequentialModel::Impl {
   /// Keeps the padding rows of the embedding tables at zero after an optimiser step.
   void zero_padding_rows() {
     torch::NoGradGuard g;
-    for (auto* e : {&net->emb->items, &net->emb->attributes, &net->emb->behaviors, &net->emb->gaps, &net->emb->tokens})
+    for (auto* e : {&net->emb->items, &net->emb->attributes, &net->emb->behaviors, &net->emb->gaps, &net->emb->tokens,
+                    &net->emb->next_gaps})
       if (*e) (*e)->weight[0].zero_();
   }
   void snapshot_items() {
@@ -155,7 +162,7 @@ struct SequentialModel::Impl {
   torch::Tensor shape_tensor(int64_t n_items, int64_t n_users) const {
     return torch::tensor({n_items, n_users, n_behaviors, static_cast<int64_t>(gaps), n_attributes, attr_width,
                           static_cast<int64_t>(times), repeat_behaviors, n_domains, text_kind, n_tokens, max_tokens,
-                          token_dim, feature_dim, n_classes, class_pairs()});
+                          token_dim, feature_dim, n_classes, class_pairs(), static_cast<int64_t>(request_time)});
   }
 
   /// Item domains as a tensor (crossdomain).
@@ -197,40 +204,46 @@ struct SequentialModel::Impl {
   /// Left-padded feature buffers for B rows of length L.
   struct Buffer {
     int64_t B, L;
-    std::vector<int64_t> items, behaviors, gaps, times;
+    std::vector<int64_t> items, behaviors, gaps, times, next_gaps;
     Buffer(int64_t b, int64_t l, const Impl& m)
         : B(b),
           L(l),
           items(static_cast<std::size_t>(b * l), 0),
           behaviors(m.behavior_slots() > 0 ? items.size() : 0, 0),
           gaps(m.gaps ? items.size() : 0, 0),
-          times(m.times ? items.size() : 0, 0) {}
+          times(m.times ? items.size() : 0, 0),
+          next_gaps(m.request_time ? items.size() : 0, 0) {}
+    /// One event at row b, column p; `next_ts` is the time of the next event (or of the request),
+    /// nullopt when not known.
     void set(const Impl& m, int64_t b, int64_t p, int64_t item, int64_t behavior, int64_t ts, bool first,
-             int64_t prev_ts) {
+             int64_t prev_ts, std::optional<int64_t> next_ts) {
       const auto i = static_cast<std::size_t>(b * L + p);
       items[i] = item;
       if (!behaviors.empty()) behaviors[i] = std::clamp<int64_t>(behavior, 0, m.behavior_slots() - 1) + 1;
       if (!gaps.empty()) gaps[i] = gap_bucket(first, ts - prev_ts);
       if (!times.empty()) times[i] = ts;
+      if (!next_gaps.empty()) next_gaps[i] = next_ts ? next_gap_bucket(*next_ts - ts) : kNextGapUnknown;
     }
-    /// Row `row`, from column `offset` on: the events in order (gaps measured between them).
-    void set_events(const Impl& m, int64_t row, int64_t offset, const std::vector<data::Event>& ev) {
+    /// Row `row`, from column `offset` on: the events in order (gaps measured between them; the
+    /// newest event's time to the request `now`, when known).
+    void set_events(const Impl& m, int64_t row, int64_t offset, const std::vector<data::Event>& ev,
+                    std::optional<int64_t> now = std::nullopt) {
       for (std::size_t p = 0; p < ev.size(); ++p)
         set(m, row, offset + static_cast<int64_t>(p), ev[p].item, ev[p].behavior, ev[p].ts, p == 0,
-            p == 0 ? 0 : ev[p - 1].ts);
+            p == 0 ? 0 : ev[p - 1].ts, p + 1 < ev.size() ? std::optional<int64_t>(ev[p + 1].ts) : now);
     }
     Features features() const {
       auto t = [&](const std::vector<int64_t>& v) {
         return v.empty() ? torch::Tensor() : torch::tensor(v, torch::kLong).view({B, L});
       };
-      return {t(items), t(behaviors), t(gaps), t(times)};
+      return {t(items), t(behaviors), t(gaps), t(times), t(next_gaps)};
     }
   };
 
   /// Features of one history's events (all of them, oldest first) as a [1, n] batch.
-  Features features(const std::vector<data::Event>& ev) const {
+  Features features(const std::vector<data::Event>& ev, std::optional<int64_t> now = std::nullopt) const {
     Buffer buf(1, static_cast<int64_t>(ev.size()), *this);
-    buf.set_events(*this, 0, 0, ev);
+    buf.set_events(*this, 0, 0, ev, now);
     return buf.features();
   }
   /// The last `max_len` events of a history.
@@ -238,9 +251,9 @@ struct SequentialModel::Impl {
     const auto n = std::min<std::size_t>(h.size(), static_cast<std::size_t>(max_len));
     return {h.end() - static_cast<std::ptrdiff_t>(n), h.end()};
   }
-  /// Hidden vector [d] of the newest position.
-  torch::Tensor last_hidden(const std::vector<data::Event>& ev) const {
-    auto h = net->encode(features(ev));
+  /// Hidden vector [d] of the newest position (as of the request `now`, with request_time).
+  torch::Tensor last_hidden(const std::vector<data::Event>& ev, std::optional<int64_t> now = std::nullopt) const {
+    auto h = net->encode(features(ev, now));
     return h[0][h.size(1) - 1];
   }
 };

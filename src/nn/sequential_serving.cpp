@@ -20,21 +20,18 @@ models::UserState SequentialModel::encode(std::int32_t user, const std::vector<d
   return s;
 }
 
-std::vector<models::UserState> SequentialModel::encode_batch(
-    const std::vector<std::int32_t>& users, const std::vector<std::vector<data::Event>>& histories) const {
-  if (users.size() != histories.size()) throw InvalidInput(kind_ + ": encode_batch needs one history per user");
-  std::vector<models::UserState> out;
-  out.reserve(users.size());
-  for (std::size_t i = 0; i < users.size(); ++i) {
-    out.push_back(Model::encode(users[i], histories[i]));
-    out.back().vector.assign(static_cast<std::size_t>(impl_->state_dim()), 0.0f);
-  }
-  // Group by window length so each pass pads little.
+namespace {
+
+/// The newest position's states of several histories, as of their requests (`nows[i]`, nullopt =
+/// not known), written to out[i] (state_dim floats each); empty histories are skipped. Windows of
+/// similar length share a forward pass.
+void encode_windows(const SequentialModel::Impl& m, const std::vector<const std::vector<data::Event>*>& histories,
+                    const std::vector<std::optional<std::int64_t>>& nows, const std::vector<float*>& out) {
   std::vector<std::size_t> order;
-  for (std::size_t i = 0; i < out.size(); ++i)
-    if (!out[i].history.empty()) order.push_back(i);
+  for (std::size_t i = 0; i < histories.size(); ++i)
+    if (!histories[i]->empty()) order.push_back(i);
   auto wlen = [&](std::size_t i) {
-    return std::min<std::size_t>(out[i].history.size(), static_cast<std::size_t>(impl_->max_len));
+    return std::min<std::size_t>(histories[i]->size(), static_cast<std::size_t>(m.max_len));
   };
   std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return wlen(a) < wlen(b); });
   constexpr std::size_t kGroup = 64;
@@ -42,17 +39,37 @@ std::vector<models::UserState> SequentialModel::encode_batch(
   for (std::size_t start = 0; start < order.size(); start += kGroup) {
     const auto stop = std::min(order.size(), start + kGroup);
     const auto L = static_cast<int64_t>(wlen(order[stop - 1]));
-    Impl::Buffer buf(static_cast<int64_t>(stop - start), L, *impl_);
+    SequentialModel::Impl::Buffer buf(static_cast<int64_t>(stop - start), L, m);
     for (std::size_t r = start; r < stop; ++r) {
-      const auto ev = impl_->window(out[order[r]].history);
-      buf.set_events(*impl_, static_cast<int64_t>(r - start), L - static_cast<int64_t>(ev.size()), ev);
+      const auto ev = m.window(*histories[order[r]]);
+      buf.set_events(m, static_cast<int64_t>(r - start), L - static_cast<int64_t>(ev.size()), ev, nows[order[r]]);
     }
-    auto h = impl_->net->encode(buf.features()).select(1, L - 1).contiguous();  // [n, d]
+    auto h = m.net->encode(buf.features()).select(1, L - 1).contiguous();  // [n, state_dim]
     const float* src = h.data_ptr<float>();
-    const auto sd = static_cast<std::size_t>(impl_->state_dim());
+    const auto sd = static_cast<std::size_t>(m.state_dim());
     for (std::size_t r = start; r < stop; ++r)
-      std::copy(src + (r - start) * sd, src + (r - start + 1) * sd, out[order[r]].vector.begin());
+      std::copy(src + (r - start) * sd, src + (r - start + 1) * sd, out[order[r]]);
   }
+}
+
+}  // namespace
+
+std::vector<models::UserState> SequentialModel::encode_batch(
+    const std::vector<std::int32_t>& users, const std::vector<std::vector<data::Event>>& histories) const {
+  if (users.size() != histories.size()) throw InvalidInput(kind_ + ": encode_batch needs one history per user");
+  std::vector<models::UserState> out;
+  out.reserve(users.size());
+  std::vector<const std::vector<data::Event>*> windows;
+  std::vector<float*> rows;
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    out.push_back(Model::encode(users[i], histories[i]));
+    out.back().vector.assign(static_cast<std::size_t>(impl_->state_dim()), 0.0f);
+  }
+  for (auto& s : out) {
+    windows.push_back(&s.history);
+    rows.push_back(s.vector.data());
+  }
+  encode_windows(*impl_, windows, std::vector<std::optional<std::int64_t>>(out.size()), rows);
   return out;
 }
 
@@ -79,9 +96,37 @@ std::vector<float> state_rows(const std::vector<const models::UserState*>& state
   return Q;
 }
 
+/// With request_time, the states asked for at a known time (UserState::now) re-encoded as of then
+/// into `timed` (copies; the cached states stay as they are); `states` is pointed at the copies.
+void encode_as_of_request(const SequentialModel::Impl& m, std::vector<const models::UserState*>& states,
+                          std::vector<models::UserState>& timed, const std::string& kind) {
+  if (!m.request_time) return;
+  std::size_t n = 0;
+  for (const auto* s : states) n += s->now && !s->history.empty() ? 1 : 0;
+  if (n == 0) return;
+  timed.reserve(n);
+  std::vector<const std::vector<data::Event>*> windows;
+  std::vector<std::optional<std::int64_t>> nows;
+  std::vector<float*> rows;
+  for (auto& s : states) {
+    if (!s->now || s->history.empty()) continue;
+    if (s->vector.size() != static_cast<std::size_t>(m.state_dim()))
+      throw InvalidInput(kind + ": user state was not made by this model");
+    timed.push_back(*s);
+    s = &timed.back();
+    windows.push_back(&timed.back().history);
+    nows.push_back(timed.back().now);
+    rows.push_back(timed.back().vector.data());
+  }
+  encode_windows(m, windows, nows, rows);
+}
+
 }  // namespace
 
-void SequentialModel::score_batch(const std::vector<const models::UserState*>& states, float* out) const {
+void SequentialModel::score_batch(const std::vector<const models::UserState*>& asked, float* out) const {
+  std::vector<const models::UserState*> states = asked;
+  std::vector<models::UserState> timed;
+  encode_as_of_request(*impl_, states, timed, kind_);
   if (impl_->n_domains > 0 || impl_->net->category) {
     require_fitted();
     auto Q = state_rows(states, static_cast<std::size_t>(impl_->state_dim()), kind_);
@@ -100,6 +145,13 @@ void SequentialModel::score_batch(const std::vector<const models::UserState*>& s
   }
   for (std::size_t b = 0; b < states.size(); ++b)
     impl_->add_repeat_bonus(*states[b], out + b * static_cast<std::size_t>(n_items_), n_items_);
+}
+
+std::vector<float> SequentialModel::query_vector(const models::UserState& state) const {
+  std::vector<const models::UserState*> states{&state};
+  std::vector<models::UserState> timed;
+  encode_as_of_request(*impl_, states, timed, kind_);
+  return states.front()->vector;
 }
 
 std::vector<models::Attribution> SequentialModel::explain(const models::UserState& s, std::int32_t item) const {
@@ -121,11 +173,11 @@ std::vector<std::vector<models::Attribution>> SequentialModel::explain_batch(
   // single event the occluded history is empty and the event carries the item's whole score.
   const int64_t rows = n > 1 ? n + 1 : 1;
   Impl::Buffer buf(rows, n, *impl_);
-  buf.set_events(*impl_, 0, 0, ev);
+  buf.set_events(*impl_, 0, 0, ev, s.now);
   for (int64_t drop = 0; rows > 1 && drop < n; ++drop) {
     auto without_one = ev;
     without_one.erase(without_one.begin() + drop);
-    buf.set_events(*impl_, drop + 1, 1, without_one);
+    buf.set_events(*impl_, drop + 1, 1, without_one, s.now);
   }
   auto h = impl_->net->encode(buf.features()).select(1, n - 1).contiguous();  // [rows, state_dim]
   std::vector<int64_t> ids(items.begin(), items.end());
@@ -170,7 +222,7 @@ void SequentialModel::load_weights(const std::string& path) {
     torch::Tensor shape;
     archive.read("driftrec_shape", shape);
     if (shape.numel() != 7 && shape.numel() != 8 && shape.numel() != 9 && shape.numel() != 14 && shape.numel() != 15 &&
-        shape.numel() != 16)
+        shape.numel() != 16 && shape.numel() != 17)
       throw CorruptModel(path + ": weights were written by another version of " + kind_);
     const auto n_items = shape[0].item<int64_t>(), n_users = shape[1].item<int64_t>();
     if (n_items < 2) throw CorruptModel(path + ": bad item count");
@@ -189,6 +241,7 @@ void SequentialModel::load_weights(const std::string& path) {
     m.token_dim = shape.numel() > 9 ? shape[12].item<int64_t>() : 0;
     m.feature_dim = shape.numel() > 9 ? shape[13].item<int64_t>() : 0;
     m.n_classes = shape.numel() > 14 ? shape[14].item<int64_t>() : 0;
+    m.request_time = shape.numel() > 16 && shape[16].item<int64_t>() != 0;
     // Placeholders of the right shapes; the archive holds the real tables.
     m.attr_t = m.n_attributes > 0 ? torch::zeros({n_items, m.attr_width}, torch::kLong) : torch::Tensor();
     m.tokens_t = m.text_kind > 0 ? torch::zeros({n_items, m.max_tokens}, torch::kLong) : torch::Tensor();

@@ -154,6 +154,16 @@ void configure_side_information(const data::Dataset& train, SequentialModel::Imp
     log_warn(who + "time_gaps is on but the data has no timestamps (only positions); the time-gap embedding is off");
     m.gaps = false;
   }
+  m.request_time = c.value("request_time", false);
+  m.request_time_dropout = c.value("request_time_dropout", 0.0);
+  if (m.request_time && !train.has_clock) {
+    log_warn(who + "request_time is on but the data has no timestamps (only positions); it is off");
+    m.request_time = false;
+  }
+  if (m.request_time && kind == "crossdomain") {
+    log_warn(who + "request_time is not supported by crossdomain (its encoders see one domain's events); it is off");
+    m.request_time = false;
+  }
   attribute_table(train, m, c, who);
   prepare_content(train, m, c, who);
   category_classes(train, m, c, kind, who);

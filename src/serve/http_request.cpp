@@ -93,6 +93,19 @@ bool parse_bool(const std::string& s, const std::string& name) {
 
 std::size_t parse_k(const std::string& s, std::size_t max_k) { return parse_count(s, "k", max_k); }
 
+std::int64_t parse_timestamp(const std::string& s, const std::string& name) {
+  double d = 0;
+  std::size_t used = 0;
+  try {
+    d = std::stod(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != s.size() || s.empty() || !std::isfinite(d) || std::fabs(d) > 1e15)
+    throw HttpError(400, "invalid_parameter", name + ": must be a number of unix seconds, |at| <= 1e15");
+  return static_cast<std::int64_t>(std::floor(d));
+}
+
 std::size_t parse_count(const std::string& s, const std::string& name, std::size_t max) {
   std::size_t used = 0;
   long long k = 0;

@@ -44,6 +44,9 @@ bool parse_bool(const std::string& s, const std::string& name);
 std::size_t parse_count(const std::string& s, const std::string& name, std::size_t max);
 /// The k of a request: parse_count(s, "k", max_k).
 std::size_t parse_k(const std::string& s, std::size_t max_k);
+/// A query parameter holding unix seconds (fractions floored, |s| <= 1e15 as timestamp_of); 400
+/// invalid_parameter otherwise.
+std::int64_t parse_timestamp(const std::string& s, const std::string& name);
 
 /// A policy or re-ranker spec named `name` from a request: at most 200 bytes of printable text
 /// (parsed by the service).

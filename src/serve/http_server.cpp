@@ -231,6 +231,7 @@ struct HttpServer::Impl {
     if (req.has_param("policy")) rr.policy = spec_of(req.param("policy"), "policy");
     if (req.has_param("rerank")) rr.rerank = spec_of(req.param("rerank"), "rerank");
     if (req.has_param("rerank_depth")) rr.rerank_depth = parse_count(req.param("rerank_depth"), "rerank_depth", 10000);
+    if (req.has_param("at")) rr.at = parse_timestamp(req.param("at"), "at");
     if (req.has_param("exclude")) {
       std::stringstream ss(req.param("exclude"));
       for (std::string x; std::getline(ss, x, ',');)
@@ -350,10 +351,12 @@ void HttpServer::Impl::install_read_routes() {
             } else if (k == "rerank_depth") {
               if (!v.is_number_integer()) throw HttpError(400, "invalid_field", "rerank_depth: must be an integer");
               rr.rerank_depth = parse_count(v.dump(), k, 10000);
+            } else if (k == "at") {
+              rr.at = timestamp_of(v, k);
             } else {
               throw HttpError(400, "unknown_field",
                               k + ": unknown field (history, k, exclude_seen, explain, exclude, policy, rerank, "
-                                  "rerank_depth)");
+                                  "rerank_depth, at)");
             }
           }
           if (!body.contains("history")) throw HttpError(400, "missing_field", "history: required");

@@ -186,18 +186,21 @@ RecommendResult Service::recommend_history(const std::vector<IncomingEvent>& his
   const auto b = bundle();
   std::vector<store::StoredEvent> rows;
   std::int64_t t = 0;
+  bool clocked = true;  // every event has its time
   for (std::size_t i = 0; i < history.size(); ++i) {
     if (history[i].item.empty())
       throw InvalidInput("history[" + std::to_string(i) + "].item: must be a non-empty string");
     store::StoredEvent r;
     r.item = history[i].item;
     r.ts = history[i].ts.value_or(t);
+    clocked = clocked && history[i].ts.has_value();
     t = r.ts + 1;
     r.behavior = history[i].behavior;
     r.value = history[i].value;
     rows.push_back(std::move(r));
   }
-  const auto state = b->loaded.model->encode(-1, to_events(*b, -1, rows));
+  auto state = b->loaded.model->encode(-1, to_events(*b, -1, rows));
+  if (req.at || clocked) state.now = req.at.value_or(static_cast<std::int64_t>(now_seconds()));
   return finish(*b, state, req, "");  // anonymous: feedback is recorded, but no user event follows
 }
 

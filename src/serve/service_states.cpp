@@ -120,7 +120,7 @@ std::vector<RecommendResult> Service::recommend_users(const std::vector<UserRequ
     of[i] = it->second;
   }
   std::vector<std::exception_ptr> failed(users.size());
-  const auto states = states_of(users, *b, &failed);
+  auto states = states_of(users, *b, &failed);
   for (std::size_t i = 0; i < requests.size(); ++i) {
     if ((*errors)[i]) continue;
     if (failed[of[i]]) {
@@ -128,7 +128,9 @@ std::vector<RecommendResult> Service::recommend_users(const std::vector<UserRequ
       continue;
     }
     try {
-      out[i] = finish(*b, states[of[i]], requests[i].request, requests[i].user);
+      auto& state = states[of[i]];
+      state.now = requests[i].request.at.value_or(static_cast<std::int64_t>(now_seconds()));
+      out[i] = finish(*b, state, requests[i].request, requests[i].user);
     } catch (...) {
       (*errors)[i] = std::current_exception();
     }

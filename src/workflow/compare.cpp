@@ -61,6 +61,7 @@ void run_replays(const std::vector<const models::LoadedModel*>& models, const Co
   const auto& full = split.prepared.full;
   auto setup = replay_setup(split.prep, full, o.replay_start, 10, o.threads, o.on);
   setup.options.skip_repeats = o.skip_repeats;
+  setup.options.request_time = !o.no_request_time;
   eval::InterestTruth truth;
   if (!o.truth.empty()) {
     truth = eval::InterestTruth::read_csv(o.truth, full);
@@ -159,6 +160,8 @@ void check_compare_options(const CompareOptions& o, std::size_t n_models) {
   if (o.protocol != "split" && o.protocol != "replay")
     throw InvalidInput("compare: protocol must be 'split' or 'replay', not '" + o.protocol + "'");
   if (o.on != "test" && o.on != "valid") throw InvalidInput("compare: on must be 'test' or 'valid'");
+  if (o.no_request_time && o.protocol != "replay")
+    throw InvalidInput("compare: no_request_time is for the replay protocol (the split protocol's lists have no time)");
   if (o.rerank.size() > 1 && o.rerank.size() != n_models)
     throw InvalidInput("compare: give one re-rank spec for every model, or one per model (" + std::to_string(n_models) +
                        "), not " + std::to_string(o.rerank.size()));
@@ -189,6 +192,7 @@ Comparison compare(const std::vector<const models::LoadedModel*>& models, const 
                 {"seed", o.seed},
                 {"models", labels},
                 {"comparisons", nlohmann::json::array()}};
+  if (o.protocol == "replay") out.report["request_time"] = !o.no_request_time;
   // Model k's re-ranker in the report: its name, null for the model's own order.
   auto rerank_json = [&](std::size_t k) {
     return !reranking || out.rerankers[k].empty() ? nlohmann::json() : nlohmann::json(out.rerankers[k]);

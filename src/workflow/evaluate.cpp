@@ -144,6 +144,7 @@ Replay replay(const models::LoadedModel& model, data::Dataset data, const Replay
   ro.windows = q.windows;
   ro.exclude_seen = !q.include_seen;
   ro.skip_repeats = q.skip_repeats;
+  ro.request_time = !q.no_request_time;
   eval::InterestTruth truth;
   if (!q.truth.empty()) {
     truth = eval::InterestTruth::read_csv(q.truth, full);
@@ -167,6 +168,7 @@ Replay replay(const models::LoadedModel& model, data::Dataset data, const Replay
       {"replay_start", out.start},
       {"replay_start_ts", ro.start_ts},
       {"replayed_on", q.on},
+      {"request_time", ro.request_time},
       {"replay_end_ts", q.on == "valid" ? nlohmann::json(ro.end_ts) : nlohmann::json()},
       {"model", {{"name", model.model->name()}, {"dir", q.model_dir}}},
       {"config", model.model->config()},

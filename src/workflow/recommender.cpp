@@ -188,7 +188,10 @@ std::vector<TopK> Recommender::recommend(const std::vector<std::string>& users, 
   encode_locked(entries);
   std::vector<const models::UserState*> states;
   states.reserve(entries.size());
-  for (auto* e : entries) states.push_back(&e->state);
+  for (auto* e : entries) {
+    e->state.now = query.at;  // this call's time, not a previous call's
+    states.push_back(&e->state);
+  }
   return rank_locked(states, query, cold);
 }
 

@@ -237,6 +237,15 @@ set +e
 set -e
 check "replay --fairness: exit 2, one line" bash -c \
   "test $rc9f -eq 2 && grep -q 'split protocol only' err9f.txt && test \$(wc -l < err9f.txt) -eq 1"
+set +e
+"$bin" evaluate --model m_ials --data synth --no-request-time > /dev/null 2> err9t.txt; rc9t=$?
+set -e
+check "split --no-request-time: exit 2, one line" bash -c \
+  "test $rc9t -eq 2 && grep -q 'protocol replay' err9t.txt && test \$(wc -l < err9t.txt) -eq 1"
+"$bin" --log-level warn evaluate --model m_ials --data synth --protocol replay --replay-start 0.8 --no-request-time \
+  --json replay_nt.json > /dev/null
+check "replay --no-request-time is recorded" python3 -c "
+import json; r = json.load(open('replay_nt.json')); assert r['request_time'] is False, r['request_time']"
 # Replay on the validation period of a temporal split: it stops at the test cutoff; a model split
 # otherwise has no validation period to walk.
 "$bin" --log-level warn train --data synth --model pop --split temporal --out m_pop_t > /dev/null

@@ -90,7 +90,7 @@ TEST(SideInformation, EachSwitchChangesTheModel) {
   const auto h = models::user_history(p.split.train, 3);
   const auto plain = scores_after_fit("sasrec", base(), p.split.train, h);
   EXPECT_EQ(plain, scores_after_fit("sasrec", base(), p.split.train, h));  // deterministic baseline
-  for (const std::string sw : {"behavior_embedding", "time_gaps", "attributes"}) {
+  for (const std::string sw : {"behavior_embedding", "time_gaps", "attributes", "request_time"}) {
     auto cfg = base();
     cfg[sw] = true;
     EXPECT_NE(plain, scores_after_fit("sasrec", cfg, p.split.train, h)) << sw;
@@ -125,6 +125,7 @@ TEST(SideInformation, SaveLoadKeepsTheSideTables) {
     cfg["behavior_embedding"] = true;
     cfg["time_gaps"] = true;
     cfg["attributes"] = true;
+    cfg["request_time"] = true;
     auto m = models::create_model(kind, cfg);
     models::FitOptions fo;
     fo.threads = 1;
@@ -136,6 +137,11 @@ TEST(SideInformation, SaveLoadKeepsTheSideTables) {
     std::vector<float> a(static_cast<std::size_t>(m->n_items())), b(a.size());
     m->score(m->encode(-1, h), a.data());
     loaded.model->score(loaded.model->encode(-1, h), b.data());
+    EXPECT_EQ(a, b) << kind;
+    auto asked = m->encode(-1, h);  // asked for a day after the last event
+    asked.now = h.back().ts + 86400;
+    m->score(asked, a.data());
+    loaded.model->score(asked, b.data());
     EXPECT_EQ(a, b) << kind;
   }
 }

@@ -211,6 +211,13 @@ TEST_F(HttpApi, BadInputGetsA4xxNamingTheField) {
   expect_error(client_->Get("/v1/users/u/recommendations?k=0"), 400, "invalid_parameter");
   expect_error(client_->Get("/v1/users/u/recommendations?k=100000"), 400, "invalid_parameter");
   expect_error(client_->Get("/v1/users/u/recommendations?explain=maybe"), 400, "invalid_parameter");
+  expect_error(client_->Get("/v1/users/u/recommendations?at=yesterday"), 400, "invalid_parameter");
+  expect_error(client_->Get("/v1/users/u/recommendations?at=1e300"), 400, "invalid_parameter");
+  expect_error(client_->Post("/v1/recommendations", R"({"history":["i1"],"at":"noon"})", "application/json"), 400,
+               "invalid_field");
+  const auto at = client_->Get("/v1/users/u/recommendations?at=1700000000");
+  ASSERT_TRUE(at);
+  EXPECT_EQ(at->status, 200);  // a model that does not read the time answers as without it
   expect_error(client_->Post("/v1/recommendations", R"({"k":3})", "application/json"), 400, "missing_field");
   expect_error(client_->Get("/v1/nothing"), 404, "no_route");
   const auto big = client_->Post("/v1/events", auth(), std::string(100 * 1024, ' '), "application/json");

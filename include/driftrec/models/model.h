@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,11 @@ struct UserState {
   std::vector<data::Event> history;  ///< time-ordered events (items the model knows)
   std::vector<float> vector;         ///< model-specific state, e.g. an MF user factor [k]
   std::uint64_t version = 0;         ///< incremented by every observe()
+  /// When the recommendation is asked for (seconds, the clock of the events), if known. Models
+  /// that read the time since the user's last event (the sequential models' `request_time`) score
+  /// as of then; the others ignore it. Set by the caller per request (the replay: each event's
+  /// time; the server: the request's), not by encode() or observe().
+  std::optional<std::int64_t> now;
 };
 
 /// What a model offers beyond the contract's core (callers check instead of catching).

@@ -43,6 +43,10 @@ struct ReplayOptions {
   /// right after the view of the same item is then revealed but not scored. Every event is still
   /// observed. Off by default (a re-consumed item counts, as in the split protocol).
   bool skip_repeats = false;
+  /// Each scored event is asked for at its own time (UserState::now = the event's ts), as a server
+  /// knows the time of a request: models with `request_time` read it, the others ignore it. Off:
+  /// every request without a time.
+  bool request_time = true;
   int threads = 0;  ///< 0 = all cores
   /// Users' true interests in `full`'s user and category indices (not owned; nullptr = none).
   const eval::InterestTruth* truth = nullptr;

@@ -16,7 +16,11 @@
 // from `word_vectors`) and `item_vectors` (user-supplied vectors through a linear map). With
 // content, items without training events are represented by their content alone.
 // `repeat` adds a learned bonus for items already in the history (by behaviour and recency, gated
-// by the state), for data where people come back to items.
+// by the state), for data where people come back to items. `request_time` embeds at every event
+// the time to the next one, and at the newest event the time to the request (UserState::now):
+// after an hour away a user starts a new visit, a few seconds after the last click they are still
+// in the old one. A state asked for at a known time is then encoded as of then (score_batch,
+// query_vector, explain); the cached state (encode, observe) is the one without a request time.
 //
 // Training: every position of a user's last `max_len` + 1 events predicts its next item, with a
 // choice of losses:
@@ -71,6 +75,7 @@ class SequentialModel : public models::Model, public rl::PolicyGradientLearner {
   void observe(models::UserState& state, const data::Event& event) const override;
   void score(const models::UserState& state, float* out) const override;
   void score_batch(const std::vector<const models::UserState*>& states, float* out) const override;
+  std::vector<float> query_vector(const models::UserState& state) const override;
   std::vector<models::Attribution> explain(const models::UserState& state, std::int32_t item) const override;
   /// Occlusion for all `items` from one batched pass over the history without each event.
   std::vector<std::vector<models::Attribution>> explain_batch(const models::UserState& state,

@@ -96,6 +96,10 @@ struct RecommendRequest {
   /// an exploration policy.
   std::string rerank;
   std::size_t rerank_depth = 100;
+  /// When the recommendation is asked for (unix seconds; default: the server's clock), for models
+  /// that read the time since the user's last event (the sequential models' `request_time`). A
+  /// posted history without timestamps has no clock: its request has no time unless `at` is given.
+  std::optional<std::int64_t> at;
 };
 
 /// One user's recommendation request, for Service::recommend_users.

@@ -26,6 +26,7 @@ struct CompareOptions {
   std::string replay_start;        ///< replay: start (quantile or timestamp; "" = as evaluate)
   std::string truth;               ///< users' true interests: per-user tracking_tv / tracking_kl (both protocols)
   bool skip_repeats = false;       ///< score only items new to the user (replay: events; split: targets)
+  bool no_request_time = false;    ///< replay: score every event without its time (ReplayOptions::request_time)
   /// Re-ranking of the models' lists (rerank/reranker.h specs), on either protocol. Empty: none; one
   /// spec: every model; else one per model, "" or "none" keeping that model's own order (so a model
   /// can be compared with itself re-ranked). List metrics (hr, ndcg, tracking, ...) see the

@@ -70,6 +70,7 @@ struct ReplayRequest {
   int windows = 10;  ///< timeline windows
   bool include_seen = false;
   bool skip_repeats = false;     ///< score only items new to the user (all events are revealed)
+  bool no_request_time = false;  ///< score every event without its time (models::ReplayOptions::request_time)
   bool fairness = false;         ///< asked for the fairness metrics: refused (InvalidInput), a replay has none
   std::string truth;             ///< users' true interests (interests.csv)
   double shift_threshold = 0.4;  ///< total variation that counts as an interest shift (lag)

@@ -28,6 +28,10 @@ struct RecommendQuery {
   /// Re-ranker spec (rerank/reranker.h): the k items are chosen from the top `rerank_depth` ("" = none).
   std::string rerank;
   std::size_t rerank_depth = 100;
+  /// When the users' recommendations are asked for (seconds, the clock of their events), for models
+  /// that read the time since a user's last event (the sequential models' `request_time`). Absent:
+  /// no time (a library call over stored histories has no "now" of its own).
+  std::optional<std::int64_t> at;
 };
 
 /// One past event's share in an item's score (Model::explain in external ids).
