@@ -9,6 +9,8 @@
 #include "driftrec/models/registry.h"
 #include "driftrec/models/replay.h"
 #include "driftrec/nn/register.h"
+#include "driftrec/serve/service.h"
+#include "driftrec/store/event_store.h"
 
 using namespace driftrec;
 
@@ -159,4 +161,34 @@ TEST(RequestTime, TheReplayAsksForEachEventAtItsOwnTime) {
   // without (measured: 1.0 and 0.78).
   EXPECT_GT(with_time.online.hr, 0.95);
   EXPECT_LT(without.online.hr, 0.85);
+}
+
+TEST(RequestTime, TheServerAsksAtTheRequestsTime) {
+  data::DatasetBuilder b;
+  add_visits(b, 150, 8, 1'700'000'000, 7);
+  const auto ds = b.finish();
+  test::TempDir dir;
+  models::save_model_dir(dir.file("m"), *fitted(config(true), ds), ds);
+  serve::Service svc(dir.file("m"), store::open_event_store("sqlite://" + dir.file("e.db")));
+  serve::IncomingEvent e;
+  e.user = "new";
+  e.item = "p";
+  e.ts = 1'800'000'000;
+  e.behavior = "view";
+  svc.ingest({e});
+  auto top = [&](std::int64_t gap, bool anonymous) {
+    serve::RecommendRequest req;
+    req.k = 1;
+    req.exclude_seen = false;
+    req.at = *e.ts + gap;
+    if (!anonymous) return svc.recommend_user("new", req).items.at(0).item;
+    serve::IncomingEvent h;
+    h.item = "p";
+    h.ts = e.ts;
+    return svc.recommend_history({h}, req).items.at(0).item;
+  };
+  for (const bool anonymous : {false, true}) {
+    EXPECT_EQ(top(30, anonymous), "q") << anonymous;
+    EXPECT_EQ(top(2 * kDay, anonymous), "r") << anonymous;
+  }
 }
