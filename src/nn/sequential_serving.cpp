@@ -97,7 +97,8 @@ std::vector<float> state_rows(const std::vector<const models::UserState*>& state
 }
 
 /// With request_time, the states asked for at a known time (UserState::now) re-encoded as of then
-/// into `timed` (copies; the cached states stay as they are); `states` is pointed at the copies.
+/// into `timed` (copies of their windows; the cached states stay as they are); `states` is pointed
+/// at the copies.
 void encode_as_of_request(const SequentialModel::Impl& m, std::vector<const models::UserState*>& states,
                           std::vector<models::UserState>& timed, const std::string& kind) {
   if (!m.request_time) return;
@@ -112,7 +113,13 @@ void encode_as_of_request(const SequentialModel::Impl& m, std::vector<const mode
     if (!s->now || s->history.empty()) continue;
     if (s->vector.size() != static_cast<std::size_t>(m.state_dim()))
       throw InvalidInput(kind + ": user state was not made by this model");
-    timed.push_back(*s);
+    models::UserState t;  // what scoring reads: the window (the repeat bonus), the time, the vector
+    t.user = s->user;
+    t.history = m.window(s->history);
+    t.now = s->now;
+    t.vector = s->vector;
+    t.version = s->version;
+    timed.push_back(std::move(t));
     s = &timed.back();
     windows.push_back(&timed.back().history);
     nows.push_back(timed.back().now);
