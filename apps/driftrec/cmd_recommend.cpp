@@ -47,6 +47,7 @@ Runner add_recommend(CLI::App& app, const GlobalFlags&) {
     RerankFlags rerank;
     std::size_t k = 10;
     bool json = false, explain = false, include_seen = false;
+    std::int64_t at = 0;
   };
   auto o = std::make_shared<Opts>();
   app.add_option("--model", o->model_dir, "model directory")->required();
@@ -59,7 +60,10 @@ Runner add_recommend(CLI::App& app, const GlobalFlags&) {
   app.add_flag("--json", o->json, "print JSON");
   app.add_flag("--explain", o->explain, "show which past events drove each item (models that can explain)");
   app.add_flag("--include-seen", o->include_seen, "allow items already in the history");
-  return [o]() {
+  auto* at = app.add_option("--at", o->at,
+                            "when the list is asked for (unix seconds): a model trained with request_time reads the "
+                            "time since the user's last event (default: no time)");
+  return [o, at]() {
     if (o->user.empty() && o->history.empty()) throw InvalidInput("give --user, --history or both");
     auto loaded = std::make_shared<const models::LoadedModel>(models::load_model_dir(o->model_dir));
     workflow::Recommender rec(loaded, o->rerank.groups);
@@ -84,6 +88,7 @@ Runner add_recommend(CLI::App& app, const GlobalFlags&) {
     q.exclude = split_commas(o->exclude);
     q.rerank = o->rerank.rerank;
     q.rerank_depth = o->rerank.depth;
+    if (at->count() > 0) q.at = o->at;
     std::vector<char> cold;
     const auto top = rec.recommend({user}, q, &cold).front();
     if (cold.front())

@@ -67,6 +67,9 @@ check "recommend json lists 5 items" test "$(grep -c '"item"' rec.json)" -eq 5
 # Compare the recommended items only: history_length is in the output and always changes.
 items_of() { python3 -c 'import json,sys; print(",".join(str(x["item"]) for x in json.load(open(sys.argv[1]))["items"]))' "$1"; }
 check "new events change the recommended items" test "$(items_of rec.json)" != "$(items_of rec2.json)"
+"$bin" --log-level warn recommend --model m_ials --data synth --user u3 -k 5 --at 1700000000 --json > rec_at.json
+check "recommend --at: a model that does not read the time answers as without it" \
+  test "$(items_of rec.json)" = "$(items_of rec_at.json)"
 "$bin" --log-level warn recommend --model m_knn --history i1,i2 -k 3 --explain > rec3.txt
 check "anonymous recommend with explanations" grep -q "because of" rec3.txt
 "$bin" --log-level warn recommend --model m_knn --history i1,i2 -k 3 --explain --json > rec3.json
