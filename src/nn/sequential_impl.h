@@ -241,9 +241,9 @@ struct SequentialModel::Impl {
   };
 
   /// Features of one history's events (all of them, oldest first) as a [1, n] batch.
-  Features features(const std::vector<data::Event>& ev, std::optional<int64_t> now = std::nullopt) const {
+  Features features(const std::vector<data::Event>& ev) const {
     Buffer buf(1, static_cast<int64_t>(ev.size()), *this);
-    buf.set_events(*this, 0, 0, ev, now);
+    buf.set_events(*this, 0, 0, ev);
     return buf.features();
   }
   /// The last `max_len` events of a history.
@@ -251,9 +251,9 @@ struct SequentialModel::Impl {
     const auto n = std::min<std::size_t>(h.size(), static_cast<std::size_t>(max_len));
     return {h.end() - static_cast<std::ptrdiff_t>(n), h.end()};
   }
-  /// Hidden vector [d] of the newest position (as of the request `now`, with request_time).
-  torch::Tensor last_hidden(const std::vector<data::Event>& ev, std::optional<int64_t> now = std::nullopt) const {
-    auto h = net->encode(features(ev, now));
+  /// Hidden vector [d] of the newest position (asked without a time).
+  torch::Tensor last_hidden(const std::vector<data::Event>& ev) const {
+    auto h = net->encode(features(ev));
     return h[0][h.size(1) - 1];
   }
 };

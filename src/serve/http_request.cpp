@@ -1,6 +1,7 @@
 #include "http_request.h"
 
 #include <cmath>
+#include <optional>
 
 #include "driftrec/core/text.h"
 
@@ -32,12 +33,20 @@ std::string label_of(const json& v, const std::string& where) {
   return s;
 }
 
+namespace {
+/// Unix seconds with the fraction floored, or nullopt outside |s| <= 1e15 (as the file readers accept).
+std::optional<std::int64_t> whole_seconds(double d) {
+  if (!std::isfinite(d) || std::fabs(d) > 1e15) return std::nullopt;
+  return static_cast<std::int64_t>(std::floor(d));
+}
+}  // namespace
+
 /// A timestamp field: unix seconds (fractions floored), |ts| <= 1e15 as the file readers accept.
 std::int64_t timestamp_of(const json& v, const std::string& where) {
   if (!v.is_number()) throw HttpError(400, "invalid_field", where + ": must be a number (unix seconds)");
-  const double d = v.get<double>();
-  if (!std::isfinite(d) || std::fabs(d) > 1e15) throw HttpError(400, "invalid_field", where + ": out of range");
-  return static_cast<std::int64_t>(std::floor(d));
+  const auto t = whole_seconds(v.get<double>());
+  if (!t) throw HttpError(400, "invalid_field", where + ": out of range");
+  return *t;
 }
 
 /// One event object: user (unless anonymous), item, optional ts/behavior/value/domain.
@@ -101,9 +110,9 @@ std::int64_t parse_timestamp(const std::string& s, const std::string& name) {
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used != s.size() || s.empty() || !std::isfinite(d) || std::fabs(d) > 1e15)
-    throw HttpError(400, "invalid_parameter", name + ": must be a number of unix seconds, |at| <= 1e15");
-  return static_cast<std::int64_t>(std::floor(d));
+  const auto t = used == s.size() && !s.empty() ? whole_seconds(d) : std::nullopt;
+  if (!t) throw HttpError(400, "invalid_parameter", name + ": must be a number of unix seconds, at most 1e15");
+  return *t;
 }
 
 std::size_t parse_count(const std::string& s, const std::string& name, std::size_t max) {
