@@ -80,7 +80,10 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) g.argv.emplace_back(argv[i]);
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    // A bad flag or value is bad input like any other: one line, exit 2.
+    std::fprintf(stderr, "driftrec: error: %s (see --help)\n", e.what());
+    return 2;
   }
   static const std::map<std::string, LogLevel> levels = {{"debug", LogLevel::kDebug},
                                                          {"info", LogLevel::kInfo},

@@ -70,6 +70,11 @@ check "new events change the recommended items" test "$(items_of rec.json)" != "
 "$bin" --log-level warn recommend --model m_ials --data synth --user u3 -k 5 --at 1700000000 --json > rec_at.json
 check "recommend --at: a model that does not read the time answers as without it" \
   test "$(items_of rec.json)" = "$(items_of rec_at.json)"
+set +e
+"$bin" recommend --model m_ials --data synth --user u3 --at noon > /dev/null 2> err_at.txt; rc_at=$?
+set -e
+check "recommend --at noon: exit 2, one line naming the flag" bash -c \
+  "test $rc_at -eq 2 && grep -q -- '--at' err_at.txt && test \$(wc -l < err_at.txt) -eq 1"
 "$bin" --log-level warn recommend --model m_knn --history i1,i2 -k 3 --explain > rec3.txt
 check "anonymous recommend with explanations" grep -q "because of" rec3.txt
 "$bin" --log-level warn recommend --model m_knn --history i1,i2 -k 3 --explain --json > rec3.json
