@@ -27,9 +27,11 @@ drift_shop() {
 # With MODELS=DIR set, the trained model is kept in DIR under a key of the binary, the config, the
 # data's files and the flags, and a later call with the same key (another drift script, a rerun)
 # copies it instead of training again. What the key does not see: the system libraries the binary
-# loads (LibTorch, OpenBLAS); clear DIR after upgrading them.
+# loads (LibTorch, OpenBLAS); clear DIR after upgrading them. DRIFTREC_TRAIN_BIN=PATH trains with
+# another binary than BIN (an earlier build's models, kept in DIR, evaluated by a newer one that
+# asks in a way the earlier could not); the key is then that binary's.
 drift_model() {
-  local bin=$1 data=$2 m=$3 out=$4
+  local bin=${DRIFTREC_TRAIN_BIN:-$1} data=$2 m=$3 out=$4
   shift 4
   local args=(--split temporal --valid-start 0.8 --test-start 0.9 --model "$m" --config "configs/beauty/$m.yaml" "$@")
   if [ -z "${MODELS:-}" ]; then

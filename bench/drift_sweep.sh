@@ -17,9 +17,12 @@
 # the same item would otherwise dominate). The split protocol is reported twice: as `evaluate`
 # defaults (seen items excluded, but a target the user comes back to stays rankable: this lifts
 # models that score the user's own history high, iALS above all) and with --skip-repeats (targets
-# new to the user only: discovery, where no model can rank a seen item).
+# new to the user only: discovery, where no model can rank a seen item). The split protocol's lists are
+# asked for at the test period's cutoff (REQUEST_AT=cutoff, `--request-at`: the moment a nightly job
+# computes them; a model with `request_time` then knows how long ago each user's last event was;
+# the others ignore it); REQUEST_AT=none asks without a time, as the results before 2026-12-07 did.
 # Writes bench/results/drift_sweep.json and prints a Markdown table.
-#   [SEQ_SET="k=v ..."] [MODELS=dir] [SEED=7] [OUT=file.json] bench/drift_sweep.sh [users=3000] [items=2000] [settings="none weak moderate strong"] [models=...]
+#   [SEQ_SET="k=v ..."] [MODELS=dir] [SEED=7] [REQUEST_AT=cutoff] [OUT=file.json] bench/drift_sweep.sh [users=3000] [items=2000] [settings="none weak moderate strong"] [models=...]
 # SEQ_SET: settings added with --set to the sequential models' committed configs (e.g. the
 # multi-horizon objective, "future_targets=10 future_weight=0.5"), an ablation: OUT then names
 # another results file so the committed-config sweep is not overwritten.
@@ -31,6 +34,7 @@ settings=${3:-"none weak moderate strong"}
 models=${4:-"pop itemknn bpr ials gru4rec sasrec hstu"}
 bin=${DRIFTREC_BIN:-build/driftrec}
 out=${OUT:-bench/results/drift_sweep.json}
+request_at=${REQUEST_AT:-cutoff}
 seq_set=()
 for kv in ${SEQ_SET:-}; do seq_set+=(--set "$kv"); done
 work=$(mktemp -d)
@@ -53,9 +57,10 @@ for s in $settings; do
     extra=()
     [[ " gru4rec sasrec hstu caser " == *" $m "* ]] && extra=("${seq_set[@]}")
     drift_model "$bin" "$data" "$m" "$work/$s-$m" "${extra[@]}"
-    $bin --log-level warn --threads 2 evaluate --model "$work/$s-$m" --data "$data" --json "$work/$s-$m.split.json" > /dev/null
+    $bin --log-level warn --threads 2 evaluate --model "$work/$s-$m" --data "$data" --request-at "$request_at" \
+      --json "$work/$s-$m.split.json" > /dev/null
     $bin --log-level warn --threads 2 evaluate --model "$work/$s-$m" --data "$data" --skip-repeats \
-      --json "$work/$s-$m.split_new.json" > /dev/null
+      --request-at "$request_at" --json "$work/$s-$m.split_new.json" > /dev/null
     $bin --log-level warn --threads 2 evaluate --model "$work/$s-$m" --data "$data" --protocol replay --skip-repeats \
       --json "$work/$s-$m.replay.json" > /dev/null
     # The same replay over the validation period (0.8 to the 0.9 cutoff): picks a model by replay
@@ -119,7 +124,7 @@ PY
     for m in $models; do
       case $m in pop | itemknn | bpr | ials) statics+=(--model "$work/$s-$m") ;; esac
     done
-    compare_statics "$best_seq" "$work/$s.compare.json" --metrics ndcg@10,hr@10
+    compare_statics "$best_seq" "$work/$s.compare.json" --request-at "$request_at" --metrics ndcg@10,hr@10,tracking_tv
     compare_statics "$best_seq" "$work/$s.compare_replay.json" --protocol replay --skip-repeats \
       --metrics ndcg@10,tracking_tv
     # On the replay protocol, also the sequential model that validation by replay picks.
@@ -129,7 +134,8 @@ PY
     else
       cp "$work/$s.compare_replay.json" "$work/$s.compare_replay_pick.json"
     fi
-    compare_statics "$best_seq" "$work/$s.compare_new.json" --skip-repeats --metrics ndcg@10,hr@10
+    compare_statics "$best_seq" "$work/$s.compare_new.json" --skip-repeats --request-at "$request_at" \
+      --metrics ndcg@10,hr@10,tracking_tv
   else
     echo '{}' > "$work/$s.compare_new.json"
     echo '{}' > "$work/$s.compare.json"
@@ -150,15 +156,16 @@ json.dump({"setting": s, "synth_flags": flags, "truth": json.load(open(drift)),
 PY
 done
 mkdir -p bench/results
-python3 - "$users" "$items" "$settings" "$models" "$out" "${SEQ_SET:-}" "${rows[@]}" <<'PY'
+python3 - "$users" "$items" "$settings" "$models" "$out" "${SEQ_SET:-}" "$request_at" "${rows[@]}" <<'PY'
 import json, sys, os
-users, items, settings, models, out, seq_set = sys.argv[1:7]
-rows = [json.load(open(p)) for p in sys.argv[7:]]
-work = os.path.dirname(sys.argv[7])
+users, items, settings, models, out, seq_set, request_at = sys.argv[1:8]
+rows = [json.load(open(p)) for p in sys.argv[8:]]
+work = os.path.dirname(sys.argv[8])
 per = [json.load(open(os.path.join(work, s + ".setting"))) for s in settings.split()]
 json.dump({"what": "drift sweep: ecommerce preset, temporal split 0.8 / 0.9, configs/beauty/*.yaml unchanged" +
                    (f"; sequential models with --set {seq_set}" if seq_set else ""),
-           "protocol": "split: test cases after the 0.9 cutoff, full ranking, seen excluded except re-consumed targets; "
+           "protocol": "split: test cases after the 0.9 cutoff, full ranking, seen excluded except re-consumed targets, "
+                       f"lists asked for at: {request_at}; "
                        "new_*: the same with --skip-repeats (targets new to the user only); replay: every event after "
                        "the 0.9 cutoff scored before it is observed, new items only; tracking: top-10 category mix vs "
                        "true interests",
@@ -179,5 +186,5 @@ for p in per:
           f"by validation replay {p['best_sequential_by_validation_replay']}")
 PY
 # Command, data fingerprints, commit and date into the results file.
-bench/provenance.py "$out" --command "${SEED:+SEED=$SEED }${SEQ_SET:+SEQ_SET=\"$SEQ_SET\" }${OUT:+OUT=$OUT }bench/drift_sweep.sh $users $items \"$settings\" \"$models\"" \
-  "${prov[@]}"
+bench/provenance.py "$out" --command "${SEED:+SEED=$SEED }${SEQ_SET:+SEQ_SET=\"$SEQ_SET\" }${REQUEST_AT:+REQUEST_AT=$REQUEST_AT }${OUT:+OUT=$OUT }bench/drift_sweep.sh $users $items \"$settings\" \"$models\"" \
+  "${prov[@]}" ${DRIFTREC_TRAIN_BIN:+--note "models trained by $DRIFTREC_TRAIN_BIN (sha1 $(sha1sum "$DRIFTREC_TRAIN_BIN" | cut -c1-12)), evaluated by $bin"}

@@ -23,6 +23,7 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g) {
     std::string protocol = "split", replay_start, truth;
     bool skip_repeats = false;
     bool no_request_time = false;
+    std::string request_at = "none";
     std::vector<std::string> rerank;
     std::size_t rerank_depth = 100;
     workflow::GroupOptions groups;
@@ -50,6 +51,9 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g) {
                "score only items new to the user (replay: events whose item is new; split: targets new to the user)");
   app.add_flag("--no-request-time", o->no_request_time,
                "replay: ask for every list without a time (as evaluate --no-request-time)");
+  app.add_option("--request-at", o->request_at,
+                 "split protocol: when the lists are asked for (as evaluate --request-at): none, cutoff or arrival")
+      ->check(CLI::IsMember({"none", "cutoff", "arrival"}));
   app.add_option("--truth", o->truth,
                  "users' true interests, for the metrics tracking_tv and tracking_kl (default: interests.csv in the "
                  "--data directory)");
@@ -74,6 +78,7 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g) {
     co.replay_start = o->replay_start;
     co.skip_repeats = o->skip_repeats;
     co.no_request_time = o->no_request_time;
+    co.request_at = o->request_at;
     co.rerank = o->rerank;
     co.rerank_depth = o->rerank_depth;
     co.groups = o->groups;

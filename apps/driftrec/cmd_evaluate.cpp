@@ -59,6 +59,7 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
     double shift_threshold = 0.4;
     bool skip_repeats = false;
     bool no_request_time = false;
+    std::string request_at;
     RerankFlags rerank;
   };
   auto o = std::make_shared<Opts>();
@@ -97,6 +98,11 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
   app.add_flag("--no-request-time", o->no_request_time,
                "replay: ask for every list without a time (a model with request_time then cannot tell how long ago "
                "the user's last event was); by default each event is asked for at its own time");
+  app.add_option("--request-at", o->request_at,
+                 "split protocol: when each list is asked for, which a model with request_time reads: none (default: "
+                 "without a time), cutoff (the period's first timestamp, temporal splits) or arrival (each case's "
+                 "first target)")
+      ->check(CLI::IsMember({"none", "cutoff", "arrival"}));
   app.add_option("--truth", o->truth,
                  "users' true interests (user_id,timestamp,category,weight, as `driftrec synth` writes interests.csv): "
                  "report the interest-tracking error (default: interests.csv in the --data directory, when present)");
@@ -107,15 +113,20 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
   return [o, &g, &app]() {
     auto loaded = models::load_model_dir(o->model_dir);
     const auto prep = o->prep.any_given(app) ? o->prep.get() : workflow::recorded_prepare(loaded);
-    if (o->protocol == "replay") return run_replay(*o, g, loaded, prep);
+    if (o->protocol == "replay") {
+      if (!o->request_at.empty())
+        throw InvalidInput("evaluate: --request-at is for the split protocol (the replay asks at each event's time)");
+      return run_replay(*o, g, loaded, prep);
+    }
     if (o->no_request_time)
-      throw InvalidInput(
-          "evaluate: --no-request-time is for --protocol replay (the split protocol's lists have no time)");
+      throw InvalidInput("evaluate: --no-request-time is for --protocol replay (the split protocol's: --request-at)");
     workflow::EvaluateOptions eo;
     eo.on = o->on;
     eo.ks = parse_ks(o->ks);
     eo.include_seen = o->include_seen;
     eo.skip_repeats = o->skip_repeats;
+    if (!o->request_at.empty()) eo.request_at = o->request_at;
+    workflow::check_request_at(prep, eo.request_at);  // before the data are read
     eo.threads = g.threads;
     eo.impressions = o->impressions;
     eo.impression_seed = o->impression_seed;

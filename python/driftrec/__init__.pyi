@@ -149,13 +149,15 @@ def evaluate(model: Model, data: Union[Dataset, Split], split: str = "test", k: 
              metrics: Sequence[str] = (), include_seen: bool = False, impressions: int = 0, threads: int = 0,
              progress: Progress = False, protocol: str = "split", replay_start: str = "", windows: int = 10,
              skip_repeats: bool = False, truth: str = "", fairness: bool = False, rerank: str = "",
-             rerank_depth: int = 100, long_tail_items: str = "", active_users: str = "") -> Dict[str, Any]: ...
+             rerank_depth: int = 100, long_tail_items: str = "", active_users: str = "",
+             request_time: bool = True, request_at: str = "none") -> Dict[str, Any]: ...
 def compare(models: Sequence[Model], data: Dataset, split: str = "test",
             metrics: Sequence[str] = ("hr@10", "ndcg@10", "mrr"), resamples: int = 1000, seed: int = 42,
             alpha: float = 0.05, threads: int = 0, labels: Optional[Sequence[str]] = None,
             progress: Progress = False, rerank: Union[str, Sequence[Optional[str]], None] = None,
             rerank_depth: int = 100, long_tail_items: str = "", active_users: str = "", protocol: str = "split",
-            replay_start: str = "", skip_repeats: bool = False, truth: str = "") -> Dict[str, Any]: ...
+            replay_start: str = "", skip_repeats: bool = False, truth: str = "", request_time: bool = True,
+            request_at: str = "none") -> Dict[str, Any]: ...
 def tune(data: Union[Dataset, Split], space: Union[str, Dict[str, Any]], model: str = "", objective: str = "",
          trials: int = 20, minutes: float = 0.0, strategy: str = "tpe", config: Optional[Dict[str, Any]] = None,
          seed: int = 42, db: str = "", threads: int = 0, early_abandon: bool = True,

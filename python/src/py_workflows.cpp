@@ -158,8 +158,9 @@ PyModel ensemble_py(const pyb::list& members, const pyb::object& data, const pyb
 pyb::dict replay_py(const PyModel& model, const DataArg& d, const std::string& on, int k, const std::string& start,
                     int windows, bool include_seen, bool skip_repeats, const std::string& truth, int threads,
                     const pyb::object& progress, const std::string& rerank, std::size_t rerank_depth,
-                    const workflow::GroupOptions& groups, bool fairness) {
+                    const workflow::GroupOptions& groups, bool fairness, bool request_time) {
   workflow::ReplayRequest q;
+  q.no_request_time = !request_time;
   q.fairness = fairness;
   q.rerank = rerank;
   q.rerank_depth = rerank_depth;
@@ -189,16 +190,23 @@ pyb::dict evaluate_py(const PyModel& model, const pyb::object& data, const std::
                       int impressions, int threads, const pyb::object& progress, const std::string& protocol,
                       const std::string& replay_start, int windows, bool skip_repeats, const std::string& truth,
                       bool fairness, const std::string& rerank, std::size_t rerank_depth,
-                      const std::string& long_tail_items, const std::string& active_users) {
+                      const std::string& long_tail_items, const std::string& active_users, bool request_time,
+                      const std::string& request_at) {
   const auto d = data_arg(data);
   workflow::GroupOptions groups;
   groups.long_tail_file = long_tail_items;
   groups.active_file = active_users;
-  if (protocol == "replay")
+  if (protocol == "replay") {
+    if (request_at != "none")
+      throw InvalidInput("request_at is for the split protocol (the replay asks at each event's time: request_time)");
     return replay_py(model, d, split, workflow::headline_k(k), replay_start, windows, include_seen, skip_repeats, truth,
-                     threads, progress, rerank, rerank_depth, groups, fairness);
+                     threads, progress, rerank, rerank_depth, groups, fairness, request_time);
+  }
   if (protocol != "split") throw InvalidInput("protocol must be 'split' or 'replay', not '" + protocol + "'");
+  if (!request_time)
+    throw InvalidInput("request_time=False is for the replay protocol (the split protocol's: request_at)");
   workflow::EvaluateOptions o;
+  o.request_at = request_at;
   o.on = split;
   o.ks = k;
   o.include_seen = include_seen;
@@ -240,7 +248,8 @@ void bind_workflows(pyb::module_& m) {
         arg("metrics") = std::vector<std::string>{}, arg("include_seen") = false, arg("impressions") = 0,
         arg("threads") = 0, arg("progress") = false, arg("protocol") = "split", arg("replay_start") = "",
         arg("windows") = 10, arg("skip_repeats") = false, arg("truth") = "", arg("fairness") = false,
-        arg("rerank") = "", arg("rerank_depth") = 100, arg("long_tail_items") = "", arg("active_users") = "");
+        arg("rerank") = "", arg("rerank_depth") = 100, arg("long_tail_items") = "", arg("active_users") = "",
+        arg("request_time") = true, arg("request_at") = "none");
 }
 
 }  // namespace driftrec::py

@@ -85,6 +85,18 @@ def test_recommend_at_a_time_moves_a_model_that_reads_it(shop):
     _, again = timed.recommend(users, k=10)
     assert not np.array_equal(plain, soon)  # asked at a time: encoded as of then
     assert np.array_equal(plain, again)  # the next call without one is as before
+    # Evaluation: the split protocol asks without a time unless told; leave-one-out has no cutoff,
+    # each case's arrival (its target's time) it has. The replay asks at each event's time.
+    none = driftrec.evaluate(timed, shop, k=[10], threads=1)
+    arrival = driftrec.evaluate(timed, shop, k=[10], threads=1, request_at="arrival")
+    assert none["request_at"] == "none" and arrival["request_at"] == "arrival"
+    assert none["metrics"] != arrival["metrics"]
+    with pytest.raises(driftrec.InvalidInput, match="no cutoff"):
+        driftrec.evaluate(timed, shop, k=[10], threads=1, request_at="cutoff")
+    replay = driftrec.evaluate(timed, shop, protocol="replay", threads=1, request_time=False)
+    assert replay["request_time"] is False
+    with pytest.raises(driftrec.InvalidInput, match="split protocol"):
+        driftrec.evaluate(timed, shop, protocol="replay", threads=1, request_at="arrival")
 
 
 def test_recommend_history_for_anonymous_sessions(sasrec, shop):

@@ -5,8 +5,20 @@
 
 namespace driftrec::models {
 
-eval::BatchScorer model_scorer(const Model& model, const data::Dataset& full) {
-  return [&model, &full](const data::EvalCase* const* cases, std::size_t n, float* out) {
+std::optional<std::int64_t> RequestTime::of(const data::EvalCase& c) const {
+  switch (at) {
+    case At::cutoff:
+      return cutoff;
+    case At::arrival:
+      return c.target_ts;
+    case At::none:
+      break;
+  }
+  return std::nullopt;
+}
+
+eval::BatchScorer model_scorer(const Model& model, const data::Dataset& full, RequestTime when) {
+  return [&model, &full, when](const data::EvalCase* const* cases, std::size_t n, float* out) {
     std::vector<std::int32_t> users(n);
     std::vector<std::vector<data::Event>> histories(n);
     for (std::size_t b = 0; b < n; ++b) {
@@ -14,22 +26,25 @@ eval::BatchScorer model_scorer(const Model& model, const data::Dataset& full) {
       users[b] = c.user;
       histories[b] = full.log.events(full.log.user_begin(c.user), c.history_end);
     }
-    const auto states = model.encode_batch(users, histories);
+    auto states = model.encode_batch(users, histories);
     std::vector<const UserState*> ptrs;
-    for (const auto& s : states) ptrs.push_back(&s);
+    for (std::size_t b = 0; b < states.size(); ++b) {
+      states[b].now = when.of(*cases[b]);
+      ptrs.push_back(&states[b]);
+    }
     model.score_batch(ptrs, out);
   };
 }
 
 eval::EvalResult evaluate_model(const Model& model, const data::Dataset& full, const std::vector<data::EvalCase>& cases,
                                 const data::Dataset& train, const eval::EvalOptions& options,
-                                const ProgressCallback& progress) {
+                                const ProgressCallback& progress, RequestTime when) {
   const auto counts = data::item_counts(train.log, std::max(train.n_items(), model.n_items()));
   // Parallelism comes from the evaluator's threads: inside them LibTorch (encode) and BLAS (score)
   // run single-threaded, or N threads x N OpenMP threads oversubscribe the cores. The calling
   // thread takes part, and it may be the one that trains (validation inside fit): its count is put
   // back after each block.
-  auto scorer = model_scorer(model, full);
+  auto scorer = model_scorer(model, full, when);
   if (resolve_threads(options.threads) > 1)
     scorer = [inner = std::move(scorer)](const data::EvalCase* const* c, std::size_t n, float* out) {
       const dense::OneThreadHere one;

@@ -134,11 +134,12 @@ void run_split(const std::vector<const models::LoadedModel*>& models, const Comm
     truth = eval::InterestTruth::read_csv(o.truth, p.full);
     eo.save_top = std::max(eo.save_top, static_cast<std::size_t>(to.k));
   }
+  const auto when = split_request_time(p, o.on, o.request_at);
   const auto rerankers = model_rerankers(fair, o.rerank, models.size(), p.full);
   for (std::size_t k = 0; k < models.size(); ++k) {
     auto mo = eo;
     use_reranker(mo, rerankers[k].get(), p.full, fair.groups.active, o.rerank_depth);
-    auto r = models::evaluate_model(*models[k]->model, p.full, cases, p.split.train, mo, o.progress);
+    auto r = models::evaluate_model(*models[k]->model, p.full, cases, p.split.train, mo, o.progress, when);
     if (!o.truth.empty()) {
       const auto tracking = eval::track_cases(cases, r.rankings, p.full, truth, to, &r.per_case);
       r.metrics["tracking_tv"] = tracking.tv();
@@ -161,7 +162,9 @@ void check_compare_options(const CompareOptions& o, std::size_t n_models) {
     throw InvalidInput("compare: protocol must be 'split' or 'replay', not '" + o.protocol + "'");
   if (o.on != "test" && o.on != "valid") throw InvalidInput("compare: on must be 'test' or 'valid'");
   if (o.no_request_time && o.protocol != "replay")
-    throw InvalidInput("compare: no_request_time is for the replay protocol (the split protocol's lists have no time)");
+    throw InvalidInput("compare: no_request_time is for the replay protocol (the split protocol's: request_at)");
+  if (o.request_at != "none" && o.protocol != "split")
+    throw InvalidInput("compare: request_at is for the split protocol (the replay asks at each event's time)");
   if (o.rerank.size() > 1 && o.rerank.size() != n_models)
     throw InvalidInput("compare: give one re-rank spec for every model, or one per model (" + std::to_string(n_models) +
                        "), not " + std::to_string(o.rerank.size()));
@@ -192,7 +195,10 @@ Comparison compare(const std::vector<const models::LoadedModel*>& models, const 
                 {"seed", o.seed},
                 {"models", labels},
                 {"comparisons", nlohmann::json::array()}};
-  if (o.protocol == "replay") out.report["request_time"] = !o.no_request_time;
+  if (o.protocol == "replay")
+    out.report["request_time"] = !o.no_request_time;
+  else
+    out.report["request_at"] = o.request_at;
   // Model k's re-ranker in the report: its name, null for the model's own order.
   auto rerank_json = [&](std::size_t k) {
     return !reranking || out.rerankers[k].empty() ? nlohmann::json() : nlohmann::json(out.rerankers[k]);

@@ -85,7 +85,8 @@ Evaluation evaluate(const models::LoadedModel& model, data::Dataset data, const 
     if (options.rerank_depth < 1) throw InvalidInput("evaluate: rerank depth must be at least 1");
     use_reranker(eo, reranker.get(), p.full, fair.groups.active, options.rerank_depth);
   }
-  out.result = models::evaluate_model(*model.model, p.full, cases, p.split.train, eo, options.progress);
+  const auto when = split_request_time(p, options.on, options.request_at);
+  out.result = models::evaluate_model(*model.model, p.full, cases, p.split.train, eo, options.progress, when);
   const auto& res = out.result;
   out.report = {{"dataset",
                  {{"name", options.data_name},
@@ -98,6 +99,7 @@ Evaluation evaluate(const models::LoadedModel& model, data::Dataset data, const 
                 {"evaluated_on", options.on},
                 {"exclude_seen", eo.exclude_seen},
                 {"skip_repeats", options.skip_repeats},
+                {"request_at", options.request_at},
                 {"cases_without_new_targets", without_new},
                 {"impression_negatives", eo.impression_negatives},
                 {"rerank", reranker ? nlohmann::json(reranker->name()) : nlohmann::json()},

@@ -38,6 +38,36 @@ const std::vector<data::EvalCase>& scored_cases(const data::Prepared& p, const s
   return storage;
 }
 
+namespace {
+
+// The kind of request time `at` names on a split of `protocol`; throws InvalidInput for another name
+// or a cutoff the split does not have.
+models::RequestTime::At request_at_kind(const std::string& at, const std::string& protocol) {
+  using At = models::RequestTime::At;
+  if (at == "none") return At::none;
+  if (at == "arrival") return At::arrival;
+  if (at != "cutoff") throw InvalidInput("request_at must be none, cutoff or arrival, not '" + at + "'");
+  if (protocol != "temporal")
+    throw InvalidInput("request_at cutoff: the " + protocol +
+                       " split has no cutoff (arrival asks at each case's target)");
+  return At::cutoff;
+}
+
+}  // namespace
+
+void check_request_at(const data::PrepareOptions& prep, const std::string& at) {
+  request_at_kind(at, prep.split == "loo" ? "leave_one_out" : prep.split);
+}
+
+models::RequestTime split_request_time(const data::Prepared& p, const std::string& on, const std::string& at) {
+  models::RequestTime t;
+  t.at = request_at_kind(at, p.split.protocol);
+  if (t.at != models::RequestTime::At::none && !p.full.has_clock)
+    throw InvalidInput("request_at " + at + ": the data has no timestamps");
+  if (t.at == models::RequestTime::At::cutoff) t.cutoff = on == "test" ? p.split.cutoff_test : p.split.cutoff_valid;
+  return t;
+}
+
 nlohmann::json split_summary(const data::Prepared& p) {
   nlohmann::json j = {{"protocol", p.split.protocol},
                       {"train_events", p.split.train.log.size()},

@@ -254,9 +254,26 @@ check "split --no-request-time: exit 2, one line" bash -c \
   --json replay_nt.json > /dev/null
 check "replay --no-request-time is recorded" python3 -c "
 import json; r = json.load(open('replay_nt.json')); assert r['request_time'] is False, r['request_time']"
+set +e
+"$bin" evaluate --model m_ials --data synth --request-at cutoff > /dev/null 2> err9c.txt; rc9c=$?
+"$bin" evaluate --model m_ials --data synth --protocol replay --request-at arrival > /dev/null 2> err9a.txt; rc9a=$?
+set -e
+check "--request-at cutoff on a leave-one-out split: exit 2, one line" bash -c \
+  "test $rc9c -eq 2 && grep -q 'no cutoff' err9c.txt && test \$(wc -l < err9c.txt) -eq 1"
+check "replay --request-at: exit 2, one line" bash -c \
+  "test $rc9a -eq 2 && grep -q 'split protocol' err9a.txt && test \$(wc -l < err9a.txt) -eq 1"
 # Replay on the validation period of a temporal split: it stops at the test cutoff; a model split
 # otherwise has no validation period to walk.
 "$bin" --log-level warn train --data synth --model pop --split temporal --out m_pop_t > /dev/null
+"$bin" --log-level warn evaluate --model m_pop_t --data synth --json split_none.json > /dev/null
+"$bin" --log-level warn evaluate --model m_pop_t --data synth --request-at cutoff --json split_cut.json > /dev/null
+"$bin" --log-level warn compare --model m_pop_t --model m_pop_t --data synth --request-at arrival --bootstrap 10 \
+  --json cmp_arrival.json > /dev/null
+check "--request-at is recorded; a model without request_time ranks the same" python3 -c "
+import json; a, b = json.load(open('split_none.json')), json.load(open('split_cut.json'))
+assert a['request_at'] == 'none' and b['request_at'] == 'cutoff', (a['request_at'], b['request_at'])
+assert a['metrics'] == b['metrics']
+assert json.load(open('cmp_arrival.json'))['request_at'] == 'arrival'"
 "$bin" --log-level warn evaluate --model m_pop_t --data synth --protocol replay --on valid --json replay_v.json > replay_v.txt
 check "replay --on valid: the validation period, ended at the test cutoff" bash -c \
   "grep -q 'validation period' replay_v.txt && grep -q '\"replayed_on\": \"valid\"' replay_v.json && \

@@ -3,14 +3,17 @@
 
 #include "../../src/nn/seqnets.h"
 #include "../unit/test_util.h"
+#include "driftrec/core/error.h"
 #include "driftrec/core/rng.h"
 #include "driftrec/data/transforms.h"
+#include "driftrec/models/evaluation.h"
 #include "driftrec/models/model_dir.h"
 #include "driftrec/models/registry.h"
 #include "driftrec/models/replay.h"
 #include "driftrec/nn/register.h"
 #include "driftrec/serve/service.h"
 #include "driftrec/store/event_store.h"
+#include "driftrec/workflow/split.h"
 
 using namespace driftrec;
 
@@ -191,4 +194,74 @@ TEST(RequestTime, TheServerAsksAtTheRequestsTime) {
     EXPECT_EQ(top(30, anonymous), "q") << anonymous;
     EXPECT_EQ(top(2 * kDay, anonymous), "r") << anonymous;
   }
+}
+
+TEST(RequestTime, TheSplitProtocolAsksAtTheCutoffOrAtTheArrival) {
+  // Trained on eight pairs per user; then every user views p at the same moment t, the test period
+  // starts a second later, and the user's target is q 30 s after p or r two days after it. Asked
+  // at the arrival (the target's time), the model ranks the target first; at the cutoff (a second
+  // after p, still the visit) it ranks q first for everyone; without a time it cannot tell.
+  data::DatasetBuilder tb, fb;
+  add_visits(tb, 150, 8, 1'700'000'000, 7);
+  add_visits(fb, 150, 8, 1'700'000'000, 7);
+  const std::int64_t t = 1'800'000'000;
+  for (int u = 0; u < 150; ++u) {
+    const auto user = "u" + std::to_string(u);
+    fb.add(user, "p", t, "view");
+    const bool stays = u % 2 == 0;
+    fb.add(user, stays ? "q" : "r", stays ? t + 30 : t + 2 * kDay, "view");
+  }
+  const auto train = tb.finish();
+  data::Prepared p{fb.finish(), {}};
+  p.split = data::temporal_split(p.full, t + 1, t + 1, {});
+  ASSERT_EQ(p.split.test.size(), 150u);
+  const auto m = fitted(config(true), train);
+  eval::EvalOptions eo;
+  eo.ks = {1};
+  eo.exclude_seen = false;
+  eo.threads = 1;
+  eo.save_top = 1;
+  auto run = [&](const std::string& at) {
+    return models::evaluate_model(*m, p.full, p.split.test, p.split.train, eo, {},
+                                  workflow::split_request_time(p, "test", at));
+  };
+  const auto arrival = run("arrival"), cutoff = run("cutoff"), none = run("none");
+  EXPECT_GT(arrival.metrics.at("hr@1"), 0.95);
+  const auto q = p.full.items.find("q");
+  for (const auto& r : cutoff.rankings) EXPECT_EQ(r.top.at(0), q);
+  EXPECT_NEAR(cutoff.metrics.at("hr@1"), 0.5, 0.05);
+  EXPECT_LT(none.metrics.at("hr@1"), 0.85);
+  // A model without the switch ranks the same whenever it is asked.
+  const auto plain = fitted(config(false), train);
+  const auto plain_cutoff = models::evaluate_model(*plain, p.full, p.split.test, p.split.train, eo, {},
+                                                   workflow::split_request_time(p, "test", "arrival"));
+  EXPECT_EQ(plain_cutoff.metrics, models::evaluate_model(*plain, p.full, p.split.test, p.split.train, eo).metrics);
+}
+
+TEST(RequestTime, TheSplitProtocolsRequestTimeIsCheckedBeforeAnyScoring) {
+  data::DatasetBuilder b;
+  add_visits(b, 4, 2, 1'700'000'000, 7);
+  data::Prepared p{b.finish(), {}};
+  p.split = data::leave_one_out(p.full, {});
+  EXPECT_EQ(workflow::split_request_time(p, "test", "none").at, models::RequestTime::At::none);
+  EXPECT_EQ(workflow::split_request_time(p, "test", "arrival").at, models::RequestTime::At::arrival);
+  EXPECT_THROW(workflow::split_request_time(p, "test", "cutoff"), InvalidInput);  // no cutoff in leave-one-out
+  EXPECT_THROW(workflow::split_request_time(p, "test", "noon"), InvalidInput);
+  data::PrepareOptions prep;
+  EXPECT_THROW(workflow::check_request_at(prep, "cutoff"), InvalidInput);  // leave-one-out, before any data
+  EXPECT_NO_THROW(workflow::check_request_at(prep, "arrival"));
+  prep.split = "temporal";
+  EXPECT_NO_THROW(workflow::check_request_at(prep, "cutoff"));
+  EXPECT_THROW(workflow::check_request_at(prep, "noon"), InvalidInput);
+  p.full.has_clock = false;
+  EXPECT_THROW(workflow::split_request_time(p, "test", "arrival"), InvalidInput);
+  EXPECT_EQ(workflow::split_request_time(p, "test", "none").at, models::RequestTime::At::none);
+  // The temporal split's cutoff of the period asked about.
+  p.full.has_clock = true;
+  p.split = data::temporal_split(p.full, 1'700'000'010, 1'700'003'000, {});
+  EXPECT_EQ(workflow::split_request_time(p, "valid", "cutoff").cutoff, 1'700'000'010);
+  EXPECT_EQ(workflow::split_request_time(p, "test", "cutoff").cutoff, 1'700'003'000);
+  const data::EvalCase c{1, 0, {2}, 1'700'005'000};
+  EXPECT_EQ(workflow::split_request_time(p, "test", "arrival").of(c), 1'700'005'000);
+  EXPECT_EQ(workflow::split_request_time(p, "test", "none").of(c), std::nullopt);
 }

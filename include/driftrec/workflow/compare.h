@@ -22,11 +22,12 @@ struct CompareOptions {
   std::uint64_t seed = 42;                                         ///< bootstrap seed
   double alpha = 0.05;                                             ///< significance level after Holm-Bonferroni
   int threads = 0;
-  std::string protocol = "split";  ///< "split" (held-out cases) or "replay" (per-user means over replayed events)
-  std::string replay_start;        ///< replay: start (quantile or timestamp; "" = as evaluate)
-  std::string truth;               ///< users' true interests: per-user tracking_tv / tracking_kl (both protocols)
-  bool skip_repeats = false;       ///< score only items new to the user (replay: events; split: targets)
-  bool no_request_time = false;    ///< replay: score every event without its time (ReplayOptions::request_time)
+  std::string protocol = "split";   ///< "split" (held-out cases) or "replay" (per-user means over replayed events)
+  std::string replay_start;         ///< replay: start (quantile or timestamp; "" = as evaluate)
+  std::string truth;                ///< users' true interests: per-user tracking_tv / tracking_kl (both protocols)
+  bool skip_repeats = false;        ///< score only items new to the user (replay: events; split: targets)
+  bool no_request_time = false;     ///< replay: score every event without its time (ReplayOptions::request_time)
+  std::string request_at = "none";  ///< split: when the lists are asked for (workflow::split_request_time)
   /// Re-ranking of the models' lists (rerank/reranker.h specs), on either protocol. Empty: none; one
   /// spec: every model; else one per model, "" or "none" keeping that model's own order (so a model
   /// can be compared with itself re-ranked). List metrics (hr, ndcg, tracking, ...) see the

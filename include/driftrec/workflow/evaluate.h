@@ -25,6 +25,9 @@ struct EvaluateOptions {
   /// Score only targets new to the user (data::keep_new_targets): cases left without one are not
   /// evaluated (report: "skip_repeats", "cases_without_new_targets").
   bool skip_repeats = false;
+  /// When each list is asked for (workflow::split_request_time): "none", "cutoff" or "arrival".
+  /// Only models with `request_time` read it (report: "request_at").
+  std::string request_at = "none";
   int threads = 0;      ///< 0 = all cores
   int impressions = 0;  ///< MIND-style impression metrics with this many negatives (0 = off)
   std::uint64_t impression_seed = 42;

@@ -9,6 +9,7 @@
 
 #include "driftrec/data/transforms.h"
 #include "driftrec/eval/evaluator.h"
+#include "driftrec/models/evaluation.h"
 #include "driftrec/models/model_dir.h"
 #include "driftrec/models/replay.h"
 
@@ -31,6 +32,14 @@ void log_split_warnings(const data::Prepared& p);
 /// (data::keep_new_targets; `removed` counts the cases left without one). The split is unchanged.
 const std::vector<data::EvalCase>& scored_cases(const data::Prepared& p, const std::string& on, bool skip_repeats,
                                                 std::vector<data::EvalCase>& storage, std::size_t* removed);
+
+/// When the split protocol asks for `on`'s lists: "none" (without a time), "cutoff" (at the period's
+/// first timestamp; temporal splits only) or "arrival" (at each case's first target; data with a
+/// clock). Throws InvalidInput for another name, or a split or data that has no such time.
+models::RequestTime split_request_time(const data::Prepared& p, const std::string& on, const std::string& at);
+/// The refusals of split_request_time that need no data: another name, or "cutoff" when `prep`'s
+/// split is not temporal (the CLI checks them before reading any).
+void check_request_at(const data::PrepareOptions& prep, const std::string& at);
 
 /// Validation on targets new to their user (train's and ensemble's `skip_repeats`): drops from the
 /// split's validation cases every target the user had before (data::keep_new_targets) and the cases
