@@ -17,7 +17,9 @@
 # the same item would otherwise dominate). The split protocol is reported twice: as `evaluate`
 # defaults (seen items excluded, but a target the user comes back to stays rankable: this lifts
 # models that score the user's own history high, iALS above all) and with --skip-repeats (targets
-# new to the user only: discovery, where no model can rank a seen item). The split protocol's lists are
+# new to the user only: discovery, where no model can rank a seen item), and since 2026-12-07 a third
+# time with --include-seen (every seen item rankable, for every model: no rule tells a model which
+# of them the user comes back to). The split protocol's lists are
 # asked for at the test period's cutoff (REQUEST_AT=cutoff, `--request-at`: the moment a nightly job
 # computes them; a model with `request_time` then knows how long ago each user's last event was;
 # the others ignore it); REQUEST_AT=none asks without a time, as the results before 2026-12-07 did.
@@ -61,6 +63,8 @@ for s in $settings; do
       --json "$work/$s-$m.split.json" > /dev/null
     $bin --log-level warn --threads 2 evaluate --model "$work/$s-$m" --data "$data" --skip-repeats \
       --request-at "$request_at" --json "$work/$s-$m.split_new.json" > /dev/null
+    $bin --log-level warn --threads 2 evaluate --model "$work/$s-$m" --data "$data" --include-seen \
+      --request-at "$request_at" --json "$work/$s-$m.split_seen.json" > /dev/null
     $bin --log-level warn --threads 2 evaluate --model "$work/$s-$m" --data "$data" --protocol replay --skip-repeats \
       --json "$work/$s-$m.replay.json" > /dev/null
     # The same replay over the validation period (0.8 to the 0.9 cutoff): picks a model by replay
@@ -72,12 +76,15 @@ import json, sys
 s, m, d, truth = sys.argv[1:5]
 sp, rp, meta = json.load(open(d + ".split.json")), json.load(open(d + ".replay.json")), json.load(open(d + "/model.json"))
 sn = json.load(open(d + ".split_new.json"))
+ss = json.load(open(d + ".split_seen.json"))
 vr = json.load(open(d + ".valid_replay.json"))
 rt = rp["replay"]["tracking"]
 json.dump({"setting": s, "model": m, "ndcg@10": sp["metrics"]["ndcg@10"], "hr@10": sp["metrics"]["hr@10"],
            "tracking_tv": sp["tracking"]["tv"], "tracking_kl": sp["tracking"]["kl"], "cases": sp["users_evaluated"],
            "new_ndcg@10": sn["metrics"]["ndcg@10"], "new_hr@10": sn["metrics"]["hr@10"],
            "new_tracking_tv": sn["tracking"]["tv"], "new_cases": sn["users_evaluated"],
+           "seen_ndcg@10": ss["metrics"]["ndcg@10"], "seen_hr@10": ss["metrics"]["hr@10"],
+           "seen_tracking_tv": ss["tracking"]["tv"],
            "replay_ndcg@10": rp["replay"]["online"]["ndcg@10"], "replay_frozen_ndcg@10": rp["replay"]["frozen"]["ndcg@10"],
            "replay_tracking_tv": rt["online"]["tv"], "replay_tracking_kl": rt["online"]["kl"],
            "lag_mean": rt["online"]["mean_lag"], "lag_median": rt["online"]["median_lag"],
@@ -136,20 +143,24 @@ PY
     fi
     compare_statics "$best_seq" "$work/$s.compare_new.json" --skip-repeats --request-at "$request_at" \
       --metrics ndcg@10,hr@10,tracking_tv
+    compare_statics "$best_seq" "$work/$s.compare_seen.json" --include-seen --request-at "$request_at" \
+      --metrics ndcg@10,hr@10,tracking_tv
   else
     echo '{}' > "$work/$s.compare_new.json"
+    echo '{}' > "$work/$s.compare_seen.json"
     echo '{}' > "$work/$s.compare.json"
     echo '{}' > "$work/$s.compare_replay.json"
     echo '{}' > "$work/$s.compare_replay_pick.json"
   fi
   python3 - "$s" "$best_seq" "$best_static" "$work/$s.drift" "$work/$s.compare.json" "${flags[$s]}" \
     "$work/$s.compare_replay.json" "$work/$s.compare_new.json" "$replay_seq" "$work/$s.compare_replay_pick.json" \
-    > "$work/$s.setting" <<'PY'
+    "$work/$s.compare_seen.json" > "$work/$s.setting" <<'PY'
 import json, sys
-s, seq, static, drift, cmp, flags, cmp_replay, cmp_new, replay_seq, cmp_replay_pick = sys.argv[1:11]
+s, seq, static, drift, cmp, flags, cmp_replay, cmp_new, replay_seq, cmp_replay_pick, cmp_seen = sys.argv[1:12]
 json.dump({"setting": s, "synth_flags": flags, "truth": json.load(open(drift)),
            "best_sequential_by_validation": seq, "best_static_by_validation": static,
            "compare_split": json.load(open(cmp)), "compare_split_new_targets": json.load(open(cmp_new)),
+           "compare_split_seen_rankable": json.load(open(cmp_seen)),
            "compare_replay": json.load(open(cmp_replay)),
            "best_sequential_by_validation_replay": replay_seq,
            "compare_replay_validation_replay_pick": json.load(open(cmp_replay_pick))}, sys.stdout)
@@ -166,17 +177,18 @@ json.dump({"what": "drift sweep: ecommerce preset, temporal split 0.8 / 0.9, con
                    (f"; sequential models with --set {seq_set}" if seq_set else ""),
            "protocol": "split: test cases after the 0.9 cutoff, full ranking, seen excluded except re-consumed targets, "
                        f"lists asked for at: {request_at}; "
-                       "new_*: the same with --skip-repeats (targets new to the user only); replay: every event after "
+                       "new_*: the same with --skip-repeats (targets new to the user only); seen_*: with --include-seen (every "
+                       "seen item rankable); replay: every event after "
                        "the 0.9 cutoff scored before it is observed, new items only; tracking: top-10 category mix vs "
                        "true interests",
            "users": int(users), "items": int(items), "settings": per, "rows": rows},
           open(out, "w"), indent=2)
-print("| setting | truth tv/session | model | NDCG@10 | new-target NDCG@10 | tracking tv | valid. replay NDCG@10 | replay NDCG@10 (frozen) | replay tv | lag mean (crossed/shifts) | KM median lag | followed within 5 | train s |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| setting | truth tv/session | model | NDCG@10 | new-target NDCG@10 | seen-rankable NDCG@10 | tracking tv | valid. replay NDCG@10 | replay NDCG@10 (frozen) | replay tv | lag mean (crossed/shifts) | KM median lag | followed within 5 | train s |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 km = lambda r: "—" if r["shifts"] == 0 else ("never half" if r["lag_km_median"] is None else str(r["lag_km_median"]))
 drift = {p["setting"]: p["truth"]["session_tv_mean"] for p in per}
 for r in rows:
-    print(f"| {r['setting']} | {drift[r['setting']]:.3f} | {r['model']} | {r['ndcg@10']:.4f} | {r['new_ndcg@10']:.4f} | "
+    print(f"| {r['setting']} | {drift[r['setting']]:.3f} | {r['model']} | {r['ndcg@10']:.4f} | {r['new_ndcg@10']:.4f} | {r['seen_ndcg@10']:.4f} | "
           f"{r['tracking_tv']:.3f} | {r['validation_replay_ndcg@10']:.4f} | "
           f"{r['replay_ndcg@10']:.4f} ({r['replay_frozen_ndcg@10']:.4f}) | {r['replay_tracking_tv']:.3f} | "
           f"{r['lag_mean']:.2f} ({r['shifts_crossed']}/{r['shifts']}) | {km(r)} | {r['followed_within_5']:.3f} | "

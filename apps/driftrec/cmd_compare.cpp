@@ -23,6 +23,7 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g) {
     std::string protocol = "split", replay_start, truth;
     bool skip_repeats = false;
     bool no_request_time = false;
+    bool include_seen = false;
     std::string request_at = "none";
     std::vector<std::string> rerank;
     std::size_t rerank_depth = 100;
@@ -51,6 +52,7 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g) {
                "score only items new to the user (replay: events whose item is new; split: targets new to the user)");
   app.add_flag("--no-request-time", o->no_request_time,
                "replay: ask for every list without a time (as evaluate --no-request-time)");
+  app.add_flag("--include-seen", o->include_seen, "rank items the user already interacted with too (as evaluate)");
   app.add_option("--request-at", o->request_at,
                  "split protocol: when the lists are asked for (as evaluate --request-at): none, cutoff or arrival")
       ->check(CLI::IsMember({"none", "cutoff", "arrival"}));
@@ -79,6 +81,7 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g) {
     co.skip_repeats = o->skip_repeats;
     co.no_request_time = o->no_request_time;
     co.request_at = o->request_at;
+    co.include_seen = o->include_seen;
     co.rerank = o->rerank;
     co.rerank_depth = o->rerank_depth;
     co.groups = o->groups;

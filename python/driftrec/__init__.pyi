@@ -157,7 +157,7 @@ def compare(models: Sequence[Model], data: Dataset, split: str = "test",
             progress: Progress = False, rerank: Union[str, Sequence[Optional[str]], None] = None,
             rerank_depth: int = 100, long_tail_items: str = "", active_users: str = "", protocol: str = "split",
             replay_start: str = "", skip_repeats: bool = False, truth: str = "", request_time: bool = True,
-            request_at: str = "none") -> Dict[str, Any]: ...
+            request_at: str = "none", include_seen: bool = False) -> Dict[str, Any]: ...
 def tune(data: Union[Dataset, Split], space: Union[str, Dict[str, Any]], model: str = "", objective: str = "",
          trials: int = 20, minutes: float = 0.0, strategy: str = "tpe", config: Optional[Dict[str, Any]] = None,
          seed: int = 42, db: str = "", threads: int = 0, early_abandon: bool = True,

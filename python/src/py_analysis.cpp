@@ -63,11 +63,12 @@ pyb::dict compare_py(const pyb::list& models_arg, const pyb::object& data, const
                      int threads, const pyb::object& labels, const pyb::object& progress, const pyb::object& rerank,
                      std::size_t rerank_depth, const std::string& long_tail_items, const std::string& active_users,
                      const std::string& protocol, const std::string& replay_start, bool skip_repeats,
-                     const std::string& truth, bool request_time, const std::string& request_at) {
+                     const std::string& truth, bool request_time, const std::string& request_at, bool include_seen) {
   const auto m = models_on_data(models_arg, labels, data, "compare");
   workflow::CompareOptions o;
   o.no_request_time = !request_time;
   o.request_at = request_at;
+  o.include_seen = include_seen;
   o.protocol = protocol;
   o.replay_start = replay_start;
   o.skip_repeats = skip_repeats;
@@ -198,7 +199,7 @@ void bind_analysis(pyb::module_& m) {
         arg("alpha") = 0.05, arg("threads") = 0, arg("labels") = pyb::none(), arg("progress") = false,
         arg("rerank") = pyb::none(), arg("rerank_depth") = 100, arg("long_tail_items") = "", arg("active_users") = "",
         arg("protocol") = "split", arg("replay_start") = "", arg("skip_repeats") = false, arg("truth") = "",
-        arg("request_time") = true, arg("request_at") = "none");
+        arg("request_time") = true, arg("request_at") = "none", arg("include_seen") = false);
   m.def("tune", &tune_py, arg("data"), arg("space"), arg("model") = "", arg("objective") = "", arg("trials") = 20,
         arg("minutes") = 0.0, arg("strategy") = "tpe", arg("config") = pyb::none(), arg("seed") = 42, arg("db") = "",
         arg("threads") = 0, arg("early_abandon") = true, arg("on_trial") = pyb::none());

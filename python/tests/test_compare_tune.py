@@ -51,6 +51,11 @@ def test_compare_a_model_with_itself_re_ranked(shop):
         driftrec.compare([knn, knn], shop, rerank=["mmr:0.5", None, None])
     with pytest.raises(driftrec.InvalidInput, match="rerank"):
         driftrec.compare([knn, knn], shop, rerank=[None, 3])
+    # Seen items rankable, as evaluate(include_seen=True) ranks them.
+    seen = driftrec.compare([knn, knn], shop, metrics=["ndcg@10"], include_seen=True, threads=1, resamples=50)
+    assert seen["include_seen"]
+    assert seen["means"][0]["ndcg@10"] == pytest.approx(
+        driftrec.evaluate(knn, shop, k=[10], include_seen=True, threads=1)["metrics"]["ndcg@10"], abs=1e-12)
 
 
 def test_models_of_other_data_are_refused(shop, shop_df):

@@ -61,6 +61,7 @@ void run_replays(const std::vector<const models::LoadedModel*>& models, const Co
   const auto& full = split.prepared.full;
   auto setup = replay_setup(split.prep, full, o.replay_start, 10, o.threads, o.on);
   setup.options.skip_repeats = o.skip_repeats;
+  setup.options.exclude_seen = !o.include_seen;
   setup.options.request_time = !o.no_request_time;
   eval::InterestTruth truth;
   if (!o.truth.empty()) {
@@ -119,6 +120,7 @@ void run_split(const std::vector<const models::LoadedModel*>& models, const Comm
   if (cases.size() < 2) throw InvalidInput("compare: fewer than two " + o.on + " cases in this split");
   auto eo = eval_options_for(split.prep, p.full);
   eo.threads = o.threads;
+  eo.exclude_seen = !o.include_seen;
   eo.ks = cutoffs(o.metrics);
   const bool reranking = any_reranker(o.rerank);
   EvalFairness fair;  // the groups, the re-rankers' popularity and the list metrics' options
@@ -195,6 +197,7 @@ Comparison compare(const std::vector<const models::LoadedModel*>& models, const 
                 {"seed", o.seed},
                 {"models", labels},
                 {"comparisons", nlohmann::json::array()}};
+  out.report["include_seen"] = o.include_seen;
   if (o.protocol == "replay")
     out.report["request_time"] = !o.no_request_time;
   else

@@ -274,6 +274,13 @@ import json; a, b = json.load(open('split_none.json')), json.load(open('split_cu
 assert a['request_at'] == 'none' and b['request_at'] == 'cutoff', (a['request_at'], b['request_at'])
 assert a['metrics'] == b['metrics']
 assert json.load(open('cmp_arrival.json'))['request_at'] == 'arrival'"
+"$bin" --log-level warn evaluate --model m_pop_t --data synth --include-seen --json split_seen.json > /dev/null
+"$bin" --log-level warn compare --model m_pop_t --model m_pop_t --data synth --include-seen --metrics ndcg@10 \
+  --bootstrap 10 --json cmp_seen.json > /dev/null
+check "compare --include-seen ranks seen items, as evaluate --include-seen" python3 -c "
+import json; e, c = json.load(open('split_seen.json')), json.load(open('cmp_seen.json'))
+assert c['include_seen'] and abs(c['comparisons'][0]['baseline_value'] - e['metrics']['ndcg@10']) < 1e-12, c
+assert abs(e['metrics']['ndcg@10'] - json.load(open('split_none.json'))['metrics']['ndcg@10']) > 1e-6"
 "$bin" --log-level warn evaluate --model m_pop_t --data synth --protocol replay --on valid --json replay_v.json > replay_v.txt
 check "replay --on valid: the validation period, ended at the test cutoff" bash -c \
   "grep -q 'validation period' replay_v.txt && grep -q '\"replayed_on\": \"valid\"' replay_v.json && \

@@ -26,6 +26,7 @@ struct CompareOptions {
   std::string replay_start;         ///< replay: start (quantile or timestamp; "" = as evaluate)
   std::string truth;                ///< users' true interests: per-user tracking_tv / tracking_kl (both protocols)
   bool skip_repeats = false;        ///< score only items new to the user (replay: events; split: targets)
+  bool include_seen = false;        ///< rank items the user already interacted with too (as evaluate's)
   bool no_request_time = false;     ///< replay: score every event without its time (ReplayOptions::request_time)
   std::string request_at = "none";  ///< split: when the lists are asked for (workflow::split_request_time)
   /// Re-ranking of the models' lists (rerank/reranker.h specs), on either protocol. Empty: none; one
