@@ -30,6 +30,13 @@ drift_shop() {
 # loads (LibTorch, OpenBLAS); clear DIR after upgrading them. DRIFTREC_TRAIN_BIN=PATH trains with
 # another binary than BIN (an earlier build's models, kept in DIR, evaluated by a newer one that
 # asks in a way the earlier could not); the key is then that binary's.
+# train_bin_note BIN: with DRIFTREC_TRAIN_BIN set, the provenance note saying which binary trained the
+# kept models and which one (BIN) evaluated them; nothing otherwise. Use: ${note:+--note "$note"}.
+train_bin_note() {
+  [ -z "${DRIFTREC_TRAIN_BIN:-}" ] && return 0
+  echo "models trained by $DRIFTREC_TRAIN_BIN (sha1 $(sha1sum "$DRIFTREC_TRAIN_BIN" | cut -c1-12)), evaluated by $1"
+}
+
 drift_model() {
   local bin=${DRIFTREC_TRAIN_BIN:-$1} data=$2 m=$3 out=$4
   shift 4

@@ -61,7 +61,8 @@ for v, c in res["compare"].items():
         print(f"{v:9s} {r['metric']:11s} list {r['baseline_value']:.4f} vs {r['name']:8s} {r['value']:.4f} "
               f"p(Holm) {r['p_holm']:.1e}{' *' if r['significant'] else ''}")
 PY
+note=$(train_bin_note "$bin")
 bench/provenance.py "$out" --command "FRONTIER=$frontier SEED=${SEED:-7} SEQ=$seq_model STATIC=\"$static_models\" \
 OUT=$out bench/drift_split_list.sh $users $items $setting" \
   --data "$setting (driftrec $(drift_synth_args "$users" "$items" "$setting"))=$data" \
-  ${DRIFTREC_TRAIN_BIN:+--note "models trained by $DRIFTREC_TRAIN_BIN (sha1 $(sha1sum "$DRIFTREC_TRAIN_BIN" | cut -c1-12)), evaluated by $bin"}
+  ${note:+--note "$note"}

@@ -198,5 +198,6 @@ for p in per:
           f"by validation replay {p['best_sequential_by_validation_replay']}")
 PY
 # Command, data fingerprints, commit and date into the results file.
+note=$(train_bin_note "$bin")
 bench/provenance.py "$out" --command "${SEED:+SEED=$SEED }${SEQ_SET:+SEQ_SET=\"$SEQ_SET\" }${REQUEST_AT:+REQUEST_AT=$REQUEST_AT }${OUT:+OUT=$OUT }bench/drift_sweep.sh $users $items \"$settings\" \"$models\"" \
-  "${prov[@]}" ${DRIFTREC_TRAIN_BIN:+--note "models trained by $DRIFTREC_TRAIN_BIN (sha1 $(sha1sum "$DRIFTREC_TRAIN_BIN" | cut -c1-12)), evaluated by $bin"}
+  "${prov[@]}" ${note:+--note "$note"}

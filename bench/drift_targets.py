@@ -82,8 +82,7 @@ def row(path):
                        "ahead of the best static" if ahead(best, "ndcg@10") else "behind the best static")
         else:
             missed = [name for name, (ok, _, _) in zip(("NDCG@10", "tracking"), verdicts) if not ok]
-            missed += [] if lag_ok or not has_ials else ["lag"]
-            missed += [] if has_ials else ["lag not judged (no iALS)"]
+            missed += ([] if lag_ok else ["lag"]) if has_ials else ["lag not judged (no iALS)"]
             verdict = "met" if not missed else "not met: " + ", ".join(missed)
         show_lag = lambda x: "never half" if x is None else str(x)
         lags = ("no shifts" if res["setting"] == "none" else

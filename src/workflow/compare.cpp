@@ -117,6 +117,7 @@ void run_split(const std::vector<const models::LoadedModel*>& models, const Comm
   const auto& p = split.prepared;
   std::vector<data::EvalCase> new_only;
   const auto& cases = scored_cases(p, o.on, o.skip_repeats, new_only, nullptr);
+  const auto when = split_request_time(p, o.on, o.request_at);
   if (cases.size() < 2) throw InvalidInput("compare: fewer than two " + o.on + " cases in this split");
   auto eo = eval_options_for(split.prep, p.full);
   eo.threads = o.threads;
@@ -136,7 +137,6 @@ void run_split(const std::vector<const models::LoadedModel*>& models, const Comm
     truth = eval::InterestTruth::read_csv(o.truth, p.full);
     eo.save_top = std::max(eo.save_top, static_cast<std::size_t>(to.k));
   }
-  const auto when = split_request_time(p, o.on, o.request_at);
   const auto rerankers = model_rerankers(fair, o.rerank, models.size(), p.full);
   for (std::size_t k = 0; k < models.size(); ++k) {
     auto mo = eo;

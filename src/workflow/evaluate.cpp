@@ -53,6 +53,7 @@ Evaluation evaluate(const models::LoadedModel& model, data::Dataset data, const 
   out.prepared = std::move(ms.prepared);
   const auto& p = out.prepared;
   log_split_warnings(p);
+  const auto when = split_request_time(p, options.on, options.request_at);
   std::vector<data::EvalCase> new_only;
   std::size_t without_new = 0;
   const auto& cases = scored_cases(p, options.on, options.skip_repeats, new_only, &without_new);
@@ -85,7 +86,6 @@ Evaluation evaluate(const models::LoadedModel& model, data::Dataset data, const 
     if (options.rerank_depth < 1) throw InvalidInput("evaluate: rerank depth must be at least 1");
     use_reranker(eo, reranker.get(), p.full, fair.groups.active, options.rerank_depth);
   }
-  const auto when = split_request_time(p, options.on, options.request_at);
   out.result = models::evaluate_model(*model.model, p.full, cases, p.split.train, eo, options.progress, when);
   const auto& res = out.result;
   out.report = {{"dataset",
