@@ -9,7 +9,9 @@
 # shifts never followed as censored: median lag and share followed within 5 events); and how much
 # the truth itself moves (mean total variation between a user's consecutive sessions, share of
 # sessions that are shifts). The best sequential
-# model (chosen by validation NDCG@10; on the replay protocol also the one chosen by replaying the
+# model (chosen by validation NDCG@10, the split protocol on the validation period asked like the test
+# period, at its own cutoff; before 2026-12-07's last run, training's validation, asked without a
+# time; on the replay protocol also the one chosen by replaying the
 # validation period, `evaluate --protocol replay --on valid`) is compared with every static model per setting
 # (`driftrec compare`, paired bootstrap over users, Holm over the family, on the split and on the
 # replay protocol; the baseline is the sequential model, so a negative difference favours it).
@@ -67,6 +69,10 @@ for s in $settings; do
       --request-at "$request_at" --json "$work/$s-$m.split_seen.json" > /dev/null
     $bin --log-level warn --threads 2 evaluate --model "$work/$s-$m" --data "$data" --protocol replay --skip-repeats \
       --json "$work/$s-$m.replay.json" > /dev/null
+    # The validation period on the split protocol, asked at the same moment as the test period (its own
+    # cutoff): the picks below use it, since training's validation asks without a time.
+    $bin --log-level warn --threads 2 evaluate --model "$work/$s-$m" --data "$data" --on valid \
+      --request-at "$request_at" --json "$work/$s-$m.valid_split.json" > /dev/null
     # The same replay over the validation period (0.8 to the 0.9 cutoff): picks a model by replay
     # without looking at a test event.
     $bin --log-level warn --threads 2 evaluate --model "$work/$s-$m" --data "$data" --protocol replay --on valid \
@@ -78,6 +84,7 @@ sp, rp, meta = json.load(open(d + ".split.json")), json.load(open(d + ".replay.j
 sn = json.load(open(d + ".split_new.json"))
 ss = json.load(open(d + ".split_seen.json"))
 vr = json.load(open(d + ".valid_replay.json"))
+vs = json.load(open(d + ".valid_split.json"))
 rt = rp["replay"]["tracking"]
 json.dump({"setting": s, "model": m, "ndcg@10": sp["metrics"]["ndcg@10"], "hr@10": sp["metrics"]["hr@10"],
            "tracking_tv": sp["tracking"]["tv"], "tracking_kl": sp["tracking"]["kl"], "cases": sp["users_evaluated"],
@@ -94,6 +101,7 @@ json.dump({"setting": s, "model": m, "ndcg@10": sp["metrics"]["ndcg@10"], "hr@10
            "frozen_followed_within_5": rt["frozen"]["followed_within"]["5"],
            "training_seconds": meta["training_seconds"], "epochs": meta.get("epochs"),
            "validation_ndcg@10": (meta.get("validation") or {}).get("ndcg@10"),
+           "validation_split_ndcg@10": vs["metrics"]["ndcg@10"],
            "validation_replay_ndcg@10": vr["replay"]["online"]["ndcg@10"]}, sys.stdout)
 PY
     rows+=("$work/$s-$m.row")
@@ -121,7 +129,7 @@ rows = [json.load(open(p)) for p in sys.argv[2:]]
 rows = [r for r in rows if r["setting"] == sys.argv[1]]
 seq = [r for r in rows if r["model"] in ("gru4rec", "sasrec", "hstu", "caser")]
 static = [r for r in rows if r["model"] in ("pop", "itemknn", "bpr", "ials")]
-best = lambda rs, key="validation_ndcg@10": max(rs, key=lambda r: r[key] or 0)["model"] if rs else "-"
+best = lambda rs, key="validation_split_ndcg@10": max(rs, key=lambda r: r[key] or 0)["model"] if rs else "-"
 print(best(seq), best(static), best(seq, "validation_replay_ndcg@10"))
 PY
   )

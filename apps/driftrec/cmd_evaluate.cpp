@@ -113,13 +113,9 @@ Runner add_evaluate(CLI::App& app, const GlobalFlags& g) {
   return [o, &g, &app]() {
     auto loaded = models::load_model_dir(o->model_dir);
     const auto prep = o->prep.any_given(app) ? o->prep.get() : workflow::recorded_prepare(loaded);
-    if (o->protocol == "replay") {
-      if (!o->request_at.empty())
-        throw InvalidInput("evaluate: --request-at is for the split protocol (the replay asks at each event's time)");
-      return run_replay(*o, g, loaded, prep);
-    }
-    if (o->no_request_time)
-      throw InvalidInput("evaluate: --no-request-time is for --protocol replay (the split protocol's: --request-at)");
+    workflow::check_request_switches("evaluate: ", o->protocol, o->request_at.empty() ? "none" : o->request_at,
+                                     o->no_request_time);
+    if (o->protocol == "replay") return run_replay(*o, g, loaded, prep);
     workflow::EvaluateOptions eo;
     eo.on = o->on;
     eo.ks = parse_ks(o->ks);

@@ -14,7 +14,7 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
     DataFlags data;
     std::string on = "test", out = "report.html", title = "DriftRec report", users;
     int sample_users = 2, resamples = 500;
-    std::string truth;
+    std::string truth, request_at = "none";
     RerankFlags rerank;
   };
   auto o = std::make_shared<Opts>();
@@ -33,6 +33,10 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
   app.add_option("--truth", o->truth,
                  "users' true interests (interests.csv of `driftrec synth`): adds the interest-tracking section "
                  "(default: interests.csv in the --data directory, when present)");
+  app.add_option("--request-at", o->request_at,
+                 "when each list is asked for, which a model with request_time reads: none (default: without a time), "
+                 "cutoff (the period's first timestamp, temporal splits) or arrival (each case's first target)")
+      ->check(CLI::IsMember({"none", "cutoff", "arrival"}));
   o->rerank.add_to(app);
   return [o, &g]() {
     const auto shared = load_shared_split(o->models, o->data, o->on);
@@ -47,6 +51,7 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
     ro.resamples = o->resamples;
     ro.truth = truth_path(o->truth, o->data);
     ro.threads = g.threads;
+    ro.request_at = o->request_at;
     ro.progress = progress_printer();
     ro.fairness = o->rerank.fairness;
     ro.groups = o->rerank.groups;

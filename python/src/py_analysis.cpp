@@ -98,7 +98,8 @@ std::string report_py(const pyb::list& model_list_arg, const pyb::object& data, 
                       const std::string& split, const std::string& title, const std::vector<std::string>& users,
                       int sample_users, int resamples, const std::string& truth, int threads, const pyb::object& labels,
                       const pyb::object& progress, bool fairness, const std::string& rerank, std::size_t rerank_depth,
-                      const std::string& long_tail_items, const std::string& active_users) {
+                      const std::string& long_tail_items, const std::string& active_users,
+                      const std::string& request_at) {
   const auto m = models_on_data(model_list_arg, labels, data, "report");
   report::ReportOptions o;
   o.on = split;
@@ -109,6 +110,7 @@ std::string report_py(const pyb::list& model_list_arg, const pyb::object& data, 
   o.resamples = resamples;
   o.truth = truth;
   o.threads = threads;
+  o.request_at = request_at;
   o.progress = progress_callback(progress);
   o.fairness = fairness;
   o.rerank = rerank;
@@ -207,7 +209,7 @@ void bind_analysis(pyb::module_& m) {
         arg("title") = "DriftRec report", arg("users") = std::vector<std::string>{}, arg("sample_users") = 2,
         arg("resamples") = 500, arg("truth") = "", arg("threads") = 0, arg("labels") = pyb::none(),
         arg("progress") = false, arg("fairness") = false, arg("rerank") = "", arg("rerank_depth") = 100,
-        arg("long_tail_items") = "", arg("active_users") = "");
+        arg("long_tail_items") = "", arg("active_users") = "", arg("request_at") = "none");
 }
 
 }  // namespace driftrec::py

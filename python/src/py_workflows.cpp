@@ -196,15 +196,13 @@ pyb::dict evaluate_py(const PyModel& model, const pyb::object& data, const std::
   workflow::GroupOptions groups;
   groups.long_tail_file = long_tail_items;
   groups.active_file = active_users;
+  if (protocol != "split" && protocol != "replay")
+    throw InvalidInput("protocol must be 'split' or 'replay', not '" + protocol + "'");
+  workflow::check_request_switches("", protocol, request_at, !request_time);
   if (protocol == "replay") {
-    if (request_at != "none")
-      throw InvalidInput("request_at is for the split protocol (the replay asks at each event's time: request_time)");
     return replay_py(model, d, split, workflow::headline_k(k), replay_start, windows, include_seen, skip_repeats, truth,
                      threads, progress, rerank, rerank_depth, groups, fairness, request_time);
   }
-  if (protocol != "split") throw InvalidInput("protocol must be 'split' or 'replay', not '" + protocol + "'");
-  if (!request_time)
-    throw InvalidInput("request_time=False is for the replay protocol (the split protocol's: request_at)");
   workflow::EvaluateOptions o;
   o.request_at = request_at;
   o.on = split;

@@ -97,6 +97,13 @@ def test_recommend_at_a_time_moves_a_model_that_reads_it(shop):
     assert replay["request_time"] is False
     with pytest.raises(driftrec.InvalidInput, match="split protocol"):
         driftrec.evaluate(timed, shop, protocol="replay", threads=1, request_at="arrival")
+    with pytest.raises(driftrec.InvalidInput, match="replay protocol"):
+        driftrec.evaluate(timed, shop, threads=1, request_time=False)
+    # The report takes request_at too (tests/nn/request_time_test.cpp checks what it does with it).
+    html = driftrec.report([timed], shop, request_at="arrival", sample_users=0, resamples=20, threads=1)
+    assert "asked for at each case's first target" in html
+    with pytest.raises(driftrec.InvalidInput, match="no cutoff"):
+        driftrec.report([timed], shop, request_at="cutoff", sample_users=0, resamples=20, threads=1)
 
 
 def test_recommend_history_for_anonymous_sessions(sasrec, shop):

@@ -39,6 +39,7 @@ struct Context {
   const data::Prepared& p;
   const std::vector<data::EvalCase>& cases;
   const ReportOptions& o;
+  models::RequestTime when;  ///< when every list is asked for
   std::vector<eval::EvalResult> res;
   std::vector<std::string> names;  ///< model names, numbered when repeated
   /// Fairness rows: each model's own lists (res) and, with a re-ranker, its re-ranked lists.
@@ -53,6 +54,19 @@ struct Context {
   }
 };
 
+/// When the lists were asked for, as the summary says it.
+std::string asked_at(const models::RequestTime& when) {
+  switch (when.at) {
+    case models::RequestTime::At::cutoff:
+      return "asked for at the period's cutoff";
+    case models::RequestTime::At::arrival:
+      return "asked for at each case's first target";
+    case models::RequestTime::At::none:
+      break;
+  }
+  return "asked for without a time";
+}
+
 /// Data, split and date.
 std::string summary(const Context& ctx) {
   std::string body;
@@ -63,7 +77,8 @@ std::string summary(const Context& ctx) {
           std::to_string(ctx.filtered.users.count()) + " users, " + std::to_string(ctx.filtered.items.count()) +
           " items, " + std::to_string(ctx.filtered.log.size()) + " events. Split <b>" + escape(ctx.p.split.protocol) +
           "</b>, evaluated on <b>" + escape(ctx.o.on) + "</b> (" + std::to_string(ctx.cases.size()) +
-          " users), full ranking over all items, seen items excluded. Generated " + when + ".</p></section>\n";
+          " users), full ranking over all items, seen items excluded, lists " + asked_at(ctx.when) + ". Generated " +
+          when + ".</p></section>\n";
   return body;
 }
 
@@ -420,8 +435,9 @@ void add_fairness_rows(Context& ctx, const data::Dataset& train, const eval::Eva
     ro.ks = {10};
     ro.save_top = 0;
     workflow::use_reranker(ro, reranker.get(), ctx.p.full, fair.groups.active, o.rerank_depth);
-    ctx.fair.emplace_back(ctx.names[m] + " + " + reranker->name(),
-                          models::evaluate_model(*ctx.models[m]->model, ctx.p.full, ctx.cases, train, ro, o.progress));
+    ctx.fair.emplace_back(
+        ctx.names[m] + " + " + reranker->name(),
+        models::evaluate_model(*ctx.models[m]->model, ctx.p.full, ctx.cases, train, ro, o.progress, ctx.when));
   }
 }
 
@@ -434,7 +450,17 @@ std::string html_report(const std::vector<const models::LoadedModel*>& models, c
   const auto& p = split.prepared;
   const auto& cases = o.on == "test" ? p.split.test : p.split.valid;
   if (cases.size() < 2) throw InvalidInput("report: fewer than two " + o.on + " cases");
-  Context ctx{models, labels, split.filtered, p, cases, o, {}, {}, {}, models[0]->model->n_items()};
+  Context ctx{models,
+              labels,
+              split.filtered,
+              p,
+              cases,
+              o,
+              workflow::split_request_time(p, o.on, o.request_at),
+              {},
+              {},
+              {},
+              models[0]->model->n_items()};
   auto eo = workflow::eval_options_for(split.prep, p.full);
   eo.ks = kKs;
   eo.threads = o.threads;
@@ -447,7 +473,7 @@ std::string html_report(const std::vector<const models::LoadedModel*>& models, c
     eo.fairness = fair.options;
   }
   for (const auto* m : models) {
-    ctx.res.push_back(models::evaluate_model(*m->model, p.full, cases, p.split.train, eo, o.progress));
+    ctx.res.push_back(models::evaluate_model(*m->model, p.full, cases, p.split.train, eo, o.progress, ctx.when));
     std::string n = m->model->name();
     int dup = 0;
     for (const auto& prev : ctx.names)

@@ -163,10 +163,7 @@ void check_compare_options(const CompareOptions& o, std::size_t n_models) {
   if (o.protocol != "split" && o.protocol != "replay")
     throw InvalidInput("compare: protocol must be 'split' or 'replay', not '" + o.protocol + "'");
   if (o.on != "test" && o.on != "valid") throw InvalidInput("compare: on must be 'test' or 'valid'");
-  if (o.no_request_time && o.protocol != "replay")
-    throw InvalidInput("compare: no_request_time is for the replay protocol (the split protocol's: request_at)");
-  if (o.request_at != "none" && o.protocol != "split")
-    throw InvalidInput("compare: request_at is for the split protocol (the replay asks at each event's time)");
+  check_request_switches("compare: ", o.protocol, o.request_at, o.no_request_time);
   if (o.rerank.size() > 1 && o.rerank.size() != n_models)
     throw InvalidInput("compare: give one re-rank spec for every model, or one per model (" + std::to_string(n_models) +
                        "), not " + std::to_string(o.rerank.size()));

@@ -59,6 +59,14 @@ void check_request_at(const data::PrepareOptions& prep, const std::string& at) {
   request_at_kind(at, prep.split == "loo" ? "leave_one_out" : prep.split);
 }
 
+void check_request_switches(const std::string& who, const std::string& protocol, const std::string& request_at,
+                            bool no_request_time) {
+  if (no_request_time && protocol != "replay")
+    throw InvalidInput(who + "no_request_time is for the replay protocol (the split protocol's: request_at)");
+  if (request_at != "none" && protocol != "split")
+    throw InvalidInput(who + "request_at is for the split protocol (the replay asks at each event's time)");
+}
+
 models::RequestTime split_request_time(const data::Prepared& p, const std::string& on, const std::string& at) {
   models::RequestTime t;
   t.at = request_at_kind(at, p.split.protocol);

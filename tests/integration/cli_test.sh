@@ -249,7 +249,7 @@ set +e
 "$bin" evaluate --model m_ials --data synth --no-request-time > /dev/null 2> err9t.txt; rc9t=$?
 set -e
 check "split --no-request-time: exit 2, one line" bash -c \
-  "test $rc9t -eq 2 && grep -q 'protocol replay' err9t.txt && test \$(wc -l < err9t.txt) -eq 1"
+  "test $rc9t -eq 2 && grep -q 'replay protocol' err9t.txt && test \$(wc -l < err9t.txt) -eq 1"
 "$bin" --log-level warn evaluate --model m_ials --data synth --protocol replay --replay-start 0.8 --no-request-time \
   --json replay_nt.json > /dev/null
 check "replay --no-request-time is recorded" python3 -c "
@@ -274,6 +274,16 @@ import json; a, b = json.load(open('split_none.json')), json.load(open('split_cu
 assert a['request_at'] == 'none' and b['request_at'] == 'cutoff', (a['request_at'], b['request_at'])
 assert a['metrics'] == b['metrics']
 assert json.load(open('cmp_arrival.json'))['request_at'] == 'arrival'"
+"$bin" --log-level warn report --data synth --model m_pop_t --model m_pop_t --request-at cutoff --sample-users 0 \
+  --bootstrap 10 --out cut_report.html > /dev/null
+set +e
+"$bin" --log-level warn report --data synth --model m_ials --model m_ials --request-at cutoff --out no_report.html > /dev/null \
+  2> err9r.txt
+rc9r=$?
+set -e
+check "report --request-at: the summary says when; no cutoff on leave-one-out is exit 2, one line" bash -c \
+  "grep -q \"asked for at the period's cutoff\" cut_report.html && test $rc9r -eq 2 && grep -q 'no cutoff' err9r.txt \
+   && test \$(wc -l < err9r.txt) -eq 1 && test ! -e no_report.html"
 "$bin" --log-level warn evaluate --model m_pop_t --data synth --include-seen --json split_seen.json > /dev/null
 "$bin" --log-level warn compare --model m_pop_t --model m_pop_t --data synth --include-seen --metrics ndcg@10 \
   --bootstrap 10 --json cmp_seen.json > /dev/null

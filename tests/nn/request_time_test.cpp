@@ -1,6 +1,8 @@
 // request_time: the sequential models read the time from the user's last event to the request.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "../../src/nn/seqnets.h"
 #include "../unit/test_util.h"
 #include "driftrec/core/error.h"
@@ -11,6 +13,7 @@
 #include "driftrec/models/registry.h"
 #include "driftrec/models/replay.h"
 #include "driftrec/nn/register.h"
+#include "driftrec/report/html_report.h"
 #include "driftrec/serve/service.h"
 #include "driftrec/store/event_store.h"
 #include "driftrec/workflow/split.h"
@@ -215,7 +218,7 @@ TEST(RequestTime, TheSplitProtocolAsksAtTheCutoffOrAtTheArrival) {
   data::Prepared p{fb.finish(), {}};
   p.split = data::temporal_split(p.full, t + 1, t + 1, {});
   ASSERT_EQ(p.split.test.size(), 150u);
-  const auto m = fitted(config(true), train);
+  auto m = fitted(config(true), train);
   eval::EvalOptions eo;
   eo.ks = {1};
   eo.exclude_seen = false;
@@ -236,6 +239,36 @@ TEST(RequestTime, TheSplitProtocolAsksAtTheCutoffOrAtTheArrival) {
   const auto plain_cutoff = models::evaluate_model(*plain, p.full, p.split.test, p.split.train, eo, {},
                                                    workflow::split_request_time(p, "test", "arrival"));
   EXPECT_EQ(plain_cutoff.metrics, models::evaluate_model(*plain, p.full, p.split.test, p.split.train, eo).metrics);
+  // The report asks as evaluate does and says when: its comparison table holds the NDCG@10 of the
+  // lists asked at that time.
+  models::LoadedModel loaded{std::move(m), {}, {}, {}, {}, {}, nlohmann::json::object()};
+  const workflow::CommonSplit common{p.full, p, {}};
+  report::ReportOptions ro;
+  ro.sample_users = 0;
+  ro.resamples = 0;
+  ro.threads = 1;
+  auto ndcg_cell = [&](const std::string& at) {
+    eval::EvalOptions e10;
+    e10.ks = {10};
+    e10.threads = 1;
+    const auto r = models::evaluate_model(*loaded.model, p.full, p.split.test, p.split.train, e10, {},
+                                          workflow::split_request_time(p, "test", at));
+    char cell[64];
+    std::snprintf(cell, sizeof cell, "<td class=\"note\">baseline</td><td>%.4f</td>", r.metrics.at("ndcg@10"));
+    return std::string(cell);
+  };
+  const auto page = [&](const std::string& at) {
+    ro.request_at = at;
+    return report::html_report({&loaded}, {"m"}, common, ro);
+  };
+  const auto at_arrival = page("arrival"), without = page("none");
+  EXPECT_NE(ndcg_cell("arrival"), ndcg_cell("none"));
+  EXPECT_NE(at_arrival.find(ndcg_cell("arrival")), std::string::npos);
+  EXPECT_EQ(at_arrival.find(ndcg_cell("none")), std::string::npos);
+  EXPECT_NE(without.find(ndcg_cell("none")), std::string::npos);
+  EXPECT_NE(at_arrival.find("asked for at each case's first target"), std::string::npos);
+  EXPECT_NE(page("cutoff").find("asked for at the period's cutoff"), std::string::npos);
+  EXPECT_THROW(page("noon"), InvalidInput);
 }
 
 TEST(RequestTime, TheSplitProtocolsRequestTimeIsCheckedBeforeAnyScoring) {
@@ -264,4 +297,14 @@ TEST(RequestTime, TheSplitProtocolsRequestTimeIsCheckedBeforeAnyScoring) {
   const data::EvalCase c{1, 0, {2}, 1'700'005'000};
   EXPECT_EQ(workflow::split_request_time(p, "test", "arrival").of(c), 1'700'005'000);
   EXPECT_EQ(workflow::split_request_time(p, "test", "none").of(c), std::nullopt);
+  // Each protocol's switch refused under the other, named with the caller's prefix.
+  EXPECT_NO_THROW(workflow::check_request_switches("", "split", "cutoff", false));
+  EXPECT_NO_THROW(workflow::check_request_switches("", "replay", "none", true));
+  EXPECT_THROW(workflow::check_request_switches("", "replay", "arrival", false), InvalidInput);
+  try {
+    workflow::check_request_switches("evaluate: ", "split", "none", true);
+    ADD_FAILURE() << "no_request_time with the split protocol was accepted";
+  } catch (const InvalidInput& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("evaluate: no_request_time is for the replay protocol", 0), 0u) << e.what();
+  }
 }

@@ -23,6 +23,9 @@ struct ReportOptions {
   int resamples = 500;  ///< bootstrap resamples of the comparison
   std::string truth;    ///< users' true interests (interests.csv): tracking section
   int threads = 0;
+  /// When the lists are asked for: "none", "cutoff" or "arrival" (workflow::split_request_time);
+  /// only models with `request_time` read it.
+  std::string request_at = "none";
   /// Fairness, calibration and diversity section (eval/fairness.h) at K=10; on by itself with a
   /// re-ranker, which adds a row per model for its re-ranked lists (chosen from the top rerank_depth).
   bool fairness = false;

@@ -40,6 +40,12 @@ models::RequestTime split_request_time(const data::Prepared& p, const std::strin
 /// The refusals of split_request_time that need no data: another name, or "cutoff" when `prep`'s
 /// split is not temporal (the CLI checks them before reading any).
 void check_request_at(const data::PrepareOptions& prep, const std::string& at);
+/// Each request-time switch belongs to one protocol: `request_at` other than "none" to the split
+/// protocol, `no_request_time` to the replay (which otherwise asks at each event's time). Throws
+/// InvalidInput, prefixed by `who`, for one given with the other protocol; evaluate (CLI, Python) and
+/// compare share it.
+void check_request_switches(const std::string& who, const std::string& protocol, const std::string& request_at,
+                            bool no_request_time);
 
 /// Validation on targets new to their user (train's and ensemble's `skip_repeats`): drops from the
 /// split's validation cases every target the user had before (data::keep_new_targets) and the cases
