@@ -10,8 +10,8 @@
 # the truth itself moves (mean total variation between a user's consecutive sessions, share of
 # sessions that are shifts). The best sequential
 # model (chosen by validation NDCG@10, the split protocol on the validation period asked like the test
-# period, at its own cutoff; before 2026-12-07's last run, training's validation, asked without a
-# time; on the replay protocol also the one chosen by replaying the
+# period, at its own cutoff; runs before the evening of 2026-12-07 used training's own validation,
+# asked without a time; on the replay protocol also the one chosen by replaying the
 # validation period, `evaluate --protocol replay --on valid`) is compared with every static model per setting
 # (`driftrec compare`, paired bootstrap over users, Holm over the family, on the split and on the
 # replay protocol; the baseline is the sequential model, so a negative difference favours it).
