@@ -165,7 +165,8 @@ def tune(data: Union[Dataset, Split], space: Union[str, Dict[str, Any]], model: 
 def report(models: Sequence[Model], data: Dataset, out: str = "", split: str = "test", title: str = "DriftRec report",
            users: Sequence[str] = (), sample_users: int = 2, resamples: int = 500, truth: str = "", threads: int = 0,
            labels: Optional[Sequence[str]] = None, progress: Progress = False, fairness: bool = False,
-           rerank: str = "", rerank_depth: int = 100, long_tail_items: str = "", active_users: str = "") -> str: ...
+           rerank: str = "", rerank_depth: int = 100, long_tail_items: str = "", active_users: str = "",
+           request_at: str = "none") -> str: ...
 def simulate(policies: Sequence[str] = ("greedy",), model: str = "itemknn", config: Optional[Dict[str, Any]] = None,
              users: int = 1000, items: int = 2000, shift_rate: float = 0.08, drift: float = 0.15, episodes: int = 200,
              k: int = 10, steps: int = 50, shift_step: int = -1, discovery: float = 0.05, satiation: float = 0.3,
