@@ -87,7 +87,7 @@ Runner add_compare(CLI::App& app, const GlobalFlags& g) {
     co.groups = o->groups;
     workflow::check_compare_options(co, o->models.size());  // before any data is read
     co.truth = truth_path(o->truth, o->data);
-    const auto shared = load_shared_split(o->models, o->data, o->on);
+    const auto shared = load_shared_split(o->models, o->data, o->on, o->request_at);
     std::vector<const models::LoadedModel*> loaded;
     for (const auto& m : shared.models) loaded.push_back(&m);
     co.progress = progress_printer();

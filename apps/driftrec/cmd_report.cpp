@@ -39,7 +39,7 @@ Runner add_report(CLI::App& app, const GlobalFlags& g) {
       ->check(CLI::IsMember({"none", "cutoff", "arrival"}));
   o->rerank.add_to(app);
   return [o, &g]() {
-    const auto shared = load_shared_split(o->models, o->data, o->on);
+    const auto shared = load_shared_split(o->models, o->data, o->on, o->request_at);
     std::vector<const models::LoadedModel*> loaded;
     for (const auto& m : shared.models) loaded.push_back(&m);
     report::ReportOptions ro;

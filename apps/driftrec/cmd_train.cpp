@@ -28,7 +28,7 @@ struct Opts {
   bool include_seen = false;
   bool skip_repeats = false;
   std::string refit_from;
-  std::string objective = "ndcg@10";
+  std::string objective = "ndcg@10", request_at = "none";
   int nproc = 1, rank = -1, world_size = 0, master_port = 0;
   std::string master_addr;
 };
@@ -100,6 +100,11 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
                "selects for discovery");
   app.add_option("--objective", o->objective,
                  "validation metric early stopping maximises: hr@K, recall@K, precision@K, ndcg@K, map@K or mrr");
+  app.add_option("--request-at", o->request_at,
+                 "when the validation lists (early stopping's) are asked for, which a model with request_time reads: "
+                 "none (default), cutoff (the validation period's first timestamp, temporal splits) or arrival "
+                 "(each case's first target); as evaluate --request-at")
+      ->check(CLI::IsMember({"none", "cutoff", "arrival"}));
   app.add_option("--refit-from", o->refit_from,
                  "retrain the model in this directory (same model, parameters, seed and split) on training + "
                  "validation events, for its best validation epoch count; --config/--set still override");
@@ -137,6 +142,7 @@ Runner add_train(CLI::App& app, const GlobalFlags& g) {
     to.include_seen = o->include_seen;
     to.skip_repeats = o->skip_repeats;
     to.objective = o->objective;
+    to.request_at = o->request_at;
     to.checkpoint_dir = o->checkpoint_dir;
     to.resume = o->resume;
     to.time_budget_s = o->time_budget;

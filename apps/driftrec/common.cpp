@@ -238,10 +238,11 @@ void write_file(const std::string& path, const std::string& text) {
   if (!out.flush()) throw IoError(path + ": write failed");
 }
 
-SharedSplit load_shared_split(const std::vector<std::string>& dirs, const DataFlags& data_flags,
-                              const std::string& on) {
+SharedSplit load_shared_split(const std::vector<std::string>& dirs, const DataFlags& data_flags, const std::string& on,
+                              const std::string& request_at) {
   return workflow::load_shared_split(
-      dirs, [&data_flags] { return data_flags.load(); }, on);
+      dirs, [&data_flags] { return data_flags.load(); }, on,
+      [&request_at](const data::PrepareOptions& prep) { workflow::check_request_at(prep, request_at); });
 }
 
 std::string truth_path(const std::string& flag, const DataFlags& data) {

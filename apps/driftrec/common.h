@@ -91,9 +91,10 @@ using workflow::ReplaySetup;
 using workflow::SharedSplit;
 using workflow::split_summary;
 
-/// workflow::load_shared_split with the data read as `data_flags` say (after the models load).
+/// workflow::load_shared_split with the data read as `data_flags` say (after the models load), and
+/// with the split's request time checked before (workflow::check_request_at).
 SharedSplit load_shared_split(const std::vector<std::string>& model_dirs, const DataFlags& data_flags,
-                              const std::string& on);
+                              const std::string& on, const std::string& request_at = "none");
 
 /// Writes text to a file (throws IoError).
 void write_file(const std::string& path, const std::string& text);

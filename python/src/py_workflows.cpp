@@ -53,7 +53,7 @@ PyModel run_training(workflow::TrainOptions o, const DataArg& d) {
 PyModel train_py(const std::string& model, const pyb::object& data, const pyb::object& config, std::uint64_t seed,
                  bool validate, bool include_seen, int threads, const pyb::object& progress,
                  const pyb::object& on_epoch, const std::string& checkpoint_dir, bool resume,
-                 const std::string& objective, double time_budget, bool skip_repeats) {
+                 const std::string& objective, double time_budget, bool skip_repeats, const std::string& request_at) {
   const auto d = data_arg(data);
   workflow::TrainOptions o;
   o.model = model;
@@ -71,6 +71,7 @@ PyModel train_py(const std::string& model, const pyb::object& data, const pyb::o
   o.objective = objective;
   o.time_budget_s = time_budget;
   o.skip_repeats = skip_repeats;
+  o.request_at = request_at;
   return run_training(std::move(o), d);
 }
 
@@ -235,7 +236,7 @@ void bind_workflows(pyb::module_& m) {
   m.def("train", &train_py, arg("model"), arg("data"), arg("config") = pyb::none(), arg("seed") = 42,
         arg("validate") = true, arg("include_seen") = false, arg("threads") = 0, arg("progress") = true,
         arg("on_epoch") = pyb::none(), arg("checkpoint_dir") = "", arg("resume") = false, arg("objective") = "ndcg@10",
-        arg("time_budget") = 0.0, arg("skip_repeats") = false);
+        arg("time_budget") = 0.0, arg("skip_repeats") = false, arg("request_at") = "none");
   m.def("refit", &refit_py, arg("model_dir"), arg("data"), arg("config") = pyb::none(), arg("seed") = pyb::none(),
         arg("threads") = 0, arg("progress") = true);
   m.def("ensemble", &ensemble_py, arg("members"), arg("data"), arg("weights") = pyb::none(), arg("weights_from") = "",

@@ -104,6 +104,13 @@ def test_recommend_at_a_time_moves_a_model_that_reads_it(shop):
     assert "asked for at each case's first target" in html
     with pytest.raises(driftrec.InvalidInput, match="no cutoff"):
         driftrec.report([timed], shop, request_at="cutoff", sample_users=0, resamples=20, threads=1)
+    # So does training's validation (early stopping and the recorded metrics).
+    asked = driftrec.train("sasrec", shop, config=config, threads=1, progress=False, request_at="arrival")
+    assert asked.meta["validation_request_at"] == "arrival"
+    assert timed.meta["validation_request_at"] == "none"
+    assert asked.validation != timed.validation
+    with pytest.raises(driftrec.InvalidInput, match="no cutoff"):
+        driftrec.train("sasrec", shop, config=config, threads=1, progress=False, request_at="cutoff")
 
 
 def test_recommend_history_for_anonymous_sessions(sasrec, shop):

@@ -60,15 +60,15 @@ eval::EvalResult evaluate_model(const Model& model, const data::Dataset& full, c
 namespace driftrec::models {
 
 TrainReport fit_and_validate(Model& model, const data::Dataset& full, const data::Split& split, FitOptions options,
-                             const eval::EvalOptions& eval_options) {
+                             const eval::EvalOptions& eval_options, RequestTime when) {
   TrainReport rep;
   if (!split.valid.empty() && !options.validate) {
     eval::EvalOptions quick = eval_options;
     quick.ks = {10};
     quick.save_top = 0;
     quick.threads = options.threads;
-    options.validate = [&full, &split, quick](const Model& m) {
-      return evaluate_model(m, full, split.valid, split.train, quick).metrics.at("ndcg@10");
+    options.validate = [&full, &split, quick, when](const Model& m) {
+      return evaluate_model(m, full, split.valid, split.train, quick, {}, when).metrics.at("ndcg@10");
     };
   }
   const auto t0 = std::chrono::steady_clock::now();
@@ -77,7 +77,7 @@ TrainReport fit_and_validate(Model& model, const data::Dataset& full, const data
   if (!split.valid.empty()) {
     eval::EvalOptions o = eval_options;
     o.threads = options.threads;
-    rep.validation = evaluate_model(model, full, split.valid, split.train, o);
+    rep.validation = evaluate_model(model, full, split.valid, split.train, o, {}, when);
   }
   return rep;
 }

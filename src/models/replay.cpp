@@ -144,7 +144,13 @@ bool member(const std::vector<std::int16_t>& set, std::int16_t v) {
 class Replayer {
  public:
   Replayer(const Model& model, const data::Dataset& full, const ReplayOptions& o, ReplayScope scope, int threads)
-      : model_(model), full_(full), o_(o), sc_(std::move(scope)), threads_(threads), span_(sc_.hi - sc_.lo + 1) {
+      : model_(model),
+        full_(full),
+        o_(o),
+        append_only_(o.request_time && model.capabilities().encodes_at_request),
+        sc_(std::move(scope)),
+        threads_(threads),
+        span_(sc_.hi - sc_.lo + 1) {
     tracking_ = o.tracking;
     tracking_.k = o.k;
     acc_on_.assign(static_cast<std::size_t>(threads), std::vector<Acc>(static_cast<std::size_t>(o.windows)));
@@ -233,7 +239,11 @@ class Replayer {
         score_moment(x.off, seen, moment, x.rankable, {&acc_off_[t][w]}, o_.truth ? &track_off_[t] : nullptr,
                      o_.truth ? &*follow_off : nullptr);
       }
-      model_.observe(online, ev);
+      // Every list is asked at a time here; a model that then encodes from the history needs none.
+      if (append_only_)
+        model_.append_event(online, ev);
+      else
+        model_.observe(online, ev);
       if (o_.truth) {
         follow_on->observed();
         follow_off->observed();
@@ -310,6 +320,7 @@ class Replayer {
   const Model& model_;
   const data::Dataset& full_;
   const ReplayOptions& o_;
+  const bool append_only_;  ///< add events with append_event (Capabilities::encodes_at_request)
   ReplayScope sc_;
   int threads_;
   std::int64_t span_;

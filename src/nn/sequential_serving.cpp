@@ -73,6 +73,8 @@ std::vector<models::UserState> SequentialModel::encode_batch(
   return out;
 }
 
+models::Capabilities SequentialModel::capabilities() const { return {true, true, false, impl_->request_time}; }
+
 void SequentialModel::observe(models::UserState& s, const data::Event& e) const {
   const auto before = s.version;
   Model::observe(s, e);

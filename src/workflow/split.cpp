@@ -103,7 +103,8 @@ ModelSplit model_split(const models::LoadedModel& model, data::Dataset data, con
 }
 
 CommonSplit common_split(const std::vector<const models::LoadedModel*>& models, const std::vector<std::string>& labels,
-                         const std::function<data::Dataset()>& load_data, const std::string& on) {
+                         const std::function<data::Dataset()>& load_data, const std::string& on,
+                         const PrepareCheck& check) {
   if (models.empty()) throw InvalidInput("no models given");
   if (labels.size() != models.size()) throw InvalidInput("one label per model is needed");
   const auto& first = *models[0];
@@ -131,6 +132,7 @@ CommonSplit common_split(const std::vector<const models::LoadedModel*>& models, 
     all_refit = all_refit && refit;
   }
   prep.refit = all_refit;
+  if (check) check(prep);
   auto ms = model_split(first, load_data(), prep);
   CommonSplit out;
   out.prep = std::move(ms.prep);
@@ -140,12 +142,12 @@ CommonSplit common_split(const std::vector<const models::LoadedModel*>& models, 
 }
 
 SharedSplit load_shared_split(const std::vector<std::string>& dirs, const std::function<data::Dataset()>& load_data,
-                              const std::string& on) {
+                              const std::string& on, const PrepareCheck& check) {
   SharedSplit out;
   for (const auto& dir : dirs) out.models.push_back(models::load_model_dir(dir));
   std::vector<const models::LoadedModel*> ptrs;
   for (const auto& m : out.models) ptrs.push_back(&m);
-  static_cast<CommonSplit&>(out) = common_split(ptrs, dirs, load_data, on);
+  static_cast<CommonSplit&>(out) = common_split(ptrs, dirs, load_data, on, check);
   return out;
 }
 

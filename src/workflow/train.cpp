@@ -77,6 +77,7 @@ namespace {
 std::unique_ptr<models::Model> checked_model(const TrainOptions& options) {
   if (options.model.empty()) throw InvalidInput("train: a model name is required (or a model directory to refit)");
   objective_cutoff(options.objective, "train");
+  check_request_at(options.prepare, options.request_at);
   if (options.time_budget_s < 0) throw InvalidInput("train: the time budget must be >= 0 seconds");
   return models::create_model(options.model, options.config);
 }
@@ -108,16 +109,17 @@ nlohmann::json refit_record(const std::string& from, const nlohmann::json& ref) 
 }
 
 /// Validation on `objective` (checked): fo.validate scores the validation cases at the objective's
-/// cut-off, and eo's cut-offs gain it so the final validation metrics include it.
+/// cut-off, each list asked at `when`, and eo's cut-offs gain it so the final validation metrics
+/// include it.
 void use_objective(models::FitOptions& fo, eval::EvalOptions& eo, const data::Prepared& prepared,
-                   const std::string& objective, const std::string& who) {
+                   const std::string& objective, const std::string& who, models::RequestTime when = {}) {
   const int k = objective_cutoff(objective, who);
   if (!prepared.split.valid.empty()) {
     auto quick = eo;
     quick.ks = {k > 0 ? k : 10};
     quick.save_top = 0;
-    fo.validate = [&prepared, quick, objective](const models::Model& m) {
-      return models::evaluate_model(m, prepared.full, prepared.split.valid, prepared.split.train, quick)
+    fo.validate = [&prepared, quick, objective, when](const models::Model& m) {
+      return models::evaluate_model(m, prepared.full, prepared.split.valid, prepared.split.train, quick, {}, when)
           .metrics.at(objective);
     };
   }
@@ -165,8 +167,9 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
   auto eo = eval_options_for(options.prepare, prepared.full);
   eo.exclude_seen = !options.include_seen;
   eo.threads = options.threads;
-  use_objective(fo, eo, prepared, options.objective, "train");
-  const auto rep = models::fit_and_validate(*model, prepared.full, prepared.split, fo, eo);
+  const auto when = split_request_time(prepared, "valid", options.request_at);
+  use_objective(fo, eo, prepared, options.objective, "train", when);
+  const auto rep = models::fit_and_validate(*model, prepared.full, prepared.split, fo, eo, when);
   if (options.distributed.active() && !model->training_report().contains("distributed"))
     throw InvalidInput("train: " + model->name() +
                        " does not train data-parallel (the LibTorch sequential models do); run it as one process");
@@ -179,6 +182,7 @@ TrainedModel train_model(data::Dataset data, TrainOptions options) {
                          {"epochs", out.history.empty() ? 0 : out.history.back().epoch},
                          {"validation_exclude_seen", !options.include_seen},
                          {"validation_skip_repeats", skipped},
+                         {"validation_request_at", prepared.split.valid.empty() ? "none" : options.request_at},
                          {"history", train::history_json(out.history)},
                          {"validation", rep.validation.metrics_json()},
                          {"objective", options.objective}};

@@ -277,13 +277,27 @@ assert json.load(open('cmp_arrival.json'))['request_at'] == 'arrival'"
 "$bin" --log-level warn report --data synth --model m_pop_t --model m_pop_t --request-at cutoff --sample-users 0 \
   --bootstrap 10 --out cut_report.html > /dev/null
 set +e
-"$bin" --log-level warn report --data synth --model m_ials --model m_ials --request-at cutoff --out no_report.html > /dev/null \
-  2> err9r.txt
+# Refused before the data are read: the data path does not exist, and the refusal is the cutoff's.
+"$bin" --log-level warn report --data no_such_data --model m_ials --model m_ials --request-at cutoff \
+  --out no_report.html > /dev/null 2> err9r.txt
 rc9r=$?
+"$bin" --log-level warn compare --data no_such_data --model m_ials --model m_ials --request-at cutoff > /dev/null \
+  2> err9k.txt
+rc9k=$?
 set -e
-check "report --request-at: the summary says when; no cutoff on leave-one-out is exit 2, one line" bash -c \
-  "grep -q \"asked for at the period's cutoff\" cut_report.html && test $rc9r -eq 2 && grep -q 'no cutoff' err9r.txt \
+check "report --request-at: the summary says when; no cutoff on leave-one-out is exit 2, one line, before any load" \
+  bash -c "grep -q \"asked for at the period's cutoff\" cut_report.html && test $rc9r -eq 2 && grep -q 'no cutoff' err9r.txt \
    && test \$(wc -l < err9r.txt) -eq 1 && test ! -e no_report.html"
+check "compare --request-at cutoff on leave-one-out: exit 2, one line, before any load" bash -c \
+  "test $rc9k -eq 2 && grep -q 'no cutoff' err9k.txt && test \$(wc -l < err9k.txt) -eq 1"
+"$bin" --log-level warn train --data synth --model pop --split temporal --request-at cutoff --out m_pop_tc > /dev/null
+set +e
+"$bin" --log-level warn train --data synth --model pop --request-at cutoff --out no_train > /dev/null 2> err9n.txt
+rc9n=$?
+set -e
+check "train --request-at is recorded; no cutoff on leave-one-out is exit 2, one line" bash -c \
+  "python3 -c \"import json; assert json.load(open('m_pop_tc/model.json'))['validation_request_at'] == 'cutoff'\" \
+   && test $rc9n -eq 2 && grep -q 'no cutoff' err9n.txt && test \$(wc -l < err9n.txt) -eq 1 && test ! -e no_train"
 "$bin" --log-level warn evaluate --model m_pop_t --data synth --include-seen --json split_seen.json > /dev/null
 "$bin" --log-level warn compare --model m_pop_t --model m_pop_t --data synth --include-seen --metrics ndcg@10 \
   --bootstrap 10 --json cmp_seen.json > /dev/null

@@ -17,6 +17,7 @@
 #include "driftrec/serve/service.h"
 #include "driftrec/store/event_store.h"
 #include "driftrec/workflow/split.h"
+#include "driftrec/workflow/train.h"
 
 using namespace driftrec;
 
@@ -306,5 +307,96 @@ TEST(RequestTime, TheSplitProtocolsRequestTimeIsCheckedBeforeAnyScoring) {
     ADD_FAILURE() << "no_request_time with the split protocol was accepted";
   } catch (const InvalidInput& e) {
     EXPECT_EQ(std::string(e.what()).rfind("evaluate: no_request_time is for the replay protocol", 0), 0u) << e.what();
+  }
+}
+
+TEST(RequestTime, TrainingValidatesAtTheTimeItIsTold) {
+  // Eight pairs per user, then every user views p at t; the validation period starts a second
+  // later and holds each user's q 30 s after p or r two days after it; the test period, p once
+  // more. Asked at each validation case's arrival the model tells q from r; without a time it
+  // cannot. Training's validation (the early-stopping check at the last epoch and the recorded
+  // metrics) asks as it is told.
+  data::DatasetBuilder b;
+  add_visits(b, 150, 8, 1'700'000'000, 7);
+  const std::int64_t t = 1'800'000'000;
+  for (int u = 0; u < 150; ++u) {
+    const auto user = "u" + std::to_string(u);
+    const bool stays = u % 2 == 0;
+    b.add(user, "p", t, "view");
+    b.add(user, stays ? "q" : "r", stays ? t + 30 : t + 2 * kDay, "view");
+    b.add(user, "p", t + 10 * kDay, "view");
+  }
+  const auto data = b.finish();
+  auto options = [&](const std::string& at) {
+    workflow::TrainOptions o;
+    o.model = "sasrec";
+    o.config = config(true);
+    o.config["eval_every"] = 25;  // one check, at the last epoch
+    o.prepare.split = "temporal";
+    o.prepare.valid_start = std::to_string(t + 1);
+    o.prepare.test_start = std::to_string(t + 9 * kDay);
+    o.seed = 3;
+    o.threads = 1;
+    o.include_seen = true;
+    o.objective = "hr@1";
+    o.request_at = at;
+    return o;
+  };
+  nn::register_neural_models();
+  const auto arrival = workflow::train_model(data, options("arrival"));
+  const auto none = workflow::train_model(data, options("none"));
+  // Same seed, same training: only the asking differs.
+  ASSERT_EQ(arrival.history.size(), none.history.size());
+  EXPECT_EQ(arrival.history.front().loss, none.history.front().loss);
+  const double at_arrival = arrival.validation.metrics.at("hr@1");
+  EXPECT_GT(at_arrival, 0.95);
+  EXPECT_LT(none.validation.metrics.at("hr@1"), 0.85);
+  EXPECT_DOUBLE_EQ(arrival.history.back().valid, at_arrival);
+  EXPECT_DOUBLE_EQ(none.history.back().valid, none.validation.metrics.at("hr@1"));
+  EXPECT_EQ(arrival.loaded.meta.at("validation_request_at"), "arrival");
+  EXPECT_EQ(none.loaded.meta.at("validation_request_at"), "none");
+  // The figure evaluate gives when it asks the trained model at the arrival.
+  const auto ms = workflow::model_split(arrival.loaded, data, options("arrival").prepare);
+  eval::EvalOptions eo;
+  eo.ks = {1};
+  eo.exclude_seen = false;
+  eo.threads = 1;
+  const auto again =
+      models::evaluate_model(*arrival.loaded.model, ms.prepared.full, ms.prepared.split.valid, ms.prepared.split.train,
+                             eo, {}, workflow::split_request_time(ms.prepared, "valid", "arrival"));
+  EXPECT_NEAR(again.metrics.at("hr@1"), at_arrival, 1e-9);
+  // Refused before any data is touched: a cutoff on leave-one-out, a name it does not know.
+  auto loo = options("cutoff");
+  loo.prepare.split = "loo";
+  EXPECT_THROW(workflow::check_train_options(loo), InvalidInput);
+  EXPECT_THROW(workflow::check_train_options(options("noon")), InvalidInput);
+  EXPECT_NO_THROW(workflow::check_train_options(options("cutoff")));
+}
+
+TEST(RequestTime, AStateAskedAtATimeNeedsOnlyItsHistory) {
+  // With request_time every list asked at a time is encoded from the history as of then, so the
+  // replay adds events with append_event (no encode): the scores equal observe()'s to the bit.
+  data::DatasetBuilder b;
+  add_visits(b, 40, 6, 1'700'000'000, 7);
+  const auto train = b.finish();
+  const auto m = fitted(config(true), train);
+  EXPECT_TRUE(m->capabilities().encodes_at_request);
+  EXPECT_FALSE(fitted(config(false), train)->capabilities().encodes_at_request);
+  const auto u = train.users.find("u3");
+  auto history = models::user_history(train, u);
+  const auto last = history.back();
+  history.pop_back();
+  auto observed = m->encode(u, history), appended = observed;
+  m->observe(observed, last);
+  m->append_event(appended, last);
+  EXPECT_EQ(observed.history.size(), appended.history.size());
+  EXPECT_EQ(observed.version, appended.version);
+  EXPECT_NE(observed.vector, appended.vector);  // the appended state's vector is the one before
+  std::vector<float> a(static_cast<std::size_t>(m->n_items())), o(a.size());
+  for (const std::int64_t gap : {std::int64_t{10}, 3 * kDay}) {
+    observed.now = appended.now = last.ts + gap;
+    m->score(observed, o.data());
+    m->score(appended, a.data());
+    EXPECT_EQ(o, a) << "gap " << gap;
   }
 }

@@ -41,8 +41,9 @@ struct TrainReport {
 };
 
 /// Fits `model` on split.train with early stopping on validation NDCG@10 (when the split has
-/// validation cases and the model iterates), then evaluates it on the validation cases.
+/// validation cases and the model iterates), then evaluates it on the validation cases, each list
+/// asked at `when` (options.validate, when given, asks as it likes).
 TrainReport fit_and_validate(Model& model, const data::Dataset& full, const data::Split& split, FitOptions options,
-                             const eval::EvalOptions& eval_options = {});
+                             const eval::EvalOptions& eval_options = {}, RequestTime when = {});
 
 }  // namespace driftrec::models

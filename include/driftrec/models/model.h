@@ -36,6 +36,10 @@ struct Capabilities {
   bool online_update = true;  ///< observe() changes the interest state, not only the seen set
   bool explain = false;       ///< explain() is implemented and item-specific (different items, different attributions)
   bool remembers_users = false;  ///< known users have a trained state even with no history given
+  /// A state asked for at a time (UserState::now) is encoded anew from its history as of then
+  /// (`request_time`), so its cached vector is not read: a caller that asks every list at a time
+  /// may add events with append_event() instead of observe() and skip observe()'s encode.
+  bool encodes_at_request = false;
 };
 
 /// Per-call options of recommend().
@@ -111,6 +115,10 @@ class Model {
   /// Online update with one new event (appended to the history). Items the model does not know
   /// are ignored. Throws InvalidInput for a negative item index.
   virtual void observe(UserState& state, const data::Event& event) const;
+  /// The history half of observe(): the event is appended (or ignored, and refused, as there), the
+  /// state's vector is left as it was. Only for a state every later list is asked of at a time, on
+  /// a model with capabilities().encodes_at_request (the replay's).
+  void append_event(UserState& state, const data::Event& event) const { Model::observe(state, event); }
 
   /// Scores of every item for one state: out[0..n_items()), out[0] = -inf.
   virtual void score(const UserState& state, float* out) const = 0;

@@ -66,7 +66,7 @@ class SequentialModel : public models::Model, public rl::PolicyGradientLearner {
   SequentialModel(std::string kind, const nlohmann::json& config);
   ~SequentialModel() override;
   std::string name() const override { return kind_; }
-  models::Capabilities capabilities() const override { return {true, true, false}; }
+  models::Capabilities capabilities() const override;
   void fit(const data::Dataset& train, const models::FitOptions& options) override;
   models::UserState encode(std::int32_t user, const std::vector<data::Event>& history) const override;
   /// One forward pass per group of similar-length histories (same states as encode()).

@@ -75,9 +75,12 @@ struct CommonSplit {
 /// validated one: same test cases; the split is the refit one only when all are refits), then
 /// calls `load_data()` and rebuilds that split in their id space. `labels` name the models in
 /// errors. `on` ("test" or "valid"): refit models cannot be scored on validation (they trained on
-/// it). Throws InvalidInput naming the odd one out.
+/// it). Throws InvalidInput naming the odd one out. `check`, when given, is called with the recorded
+/// preprocessing before `load_data()`, so a refusal that needs only it (check_request_at) costs no load.
+using PrepareCheck = std::function<void(const data::PrepareOptions&)>;
 CommonSplit common_split(const std::vector<const models::LoadedModel*>& models, const std::vector<std::string>& labels,
-                         const std::function<data::Dataset()>& load_data, const std::string& on);
+                         const std::function<data::Dataset()>& load_data, const std::string& on,
+                         const PrepareCheck& check = {});
 
 /// Model directories loaded, with their common split.
 struct SharedSplit : CommonSplit {
@@ -85,7 +88,8 @@ struct SharedSplit : CommonSplit {
 };
 /// Loads the directories (throws like load_model_dir), then common_split.
 SharedSplit load_shared_split(const std::vector<std::string>& model_dirs,
-                              const std::function<data::Dataset()>& load_data, const std::string& on);
+                              const std::function<data::Dataset()>& load_data, const std::string& on,
+                              const PrepareCheck& check = {});
 
 /// Replay options from a model's preprocessing: its target behaviours and domains, candidates,
 /// and the period. on "test": from `start` (a quantile or timestamp; "" = the temporal split's

@@ -34,6 +34,13 @@ struct TrainOptions {
   /// The validation metric early stopping maximises: hr@K, recall@K, precision@K, ndcg@K, map@K or
   /// mrr (graph benchmarks use recall@20). Recorded in model.json. Throws InvalidInput otherwise.
   std::string objective = "ndcg@10";
+  /// When the validation lists (early stopping's and the recorded metrics') are asked for, which a
+  /// model with `request_time` reads (workflow::split_request_time): "none" (without a time),
+  /// "cutoff" (the validation period's first timestamp; temporal splits) or "arrival" (each case's
+  /// first target). So a model meant to be read at a time is chosen as it will be read. Recorded in
+  /// model.json ("validation_request_at"). Throws InvalidInput for another name, a cutoff on a split
+  /// without one, or a time on data without timestamps.
+  std::string request_at = "none";
   std::string checkpoint_dir;  ///< LibTorch models: checkpoint after every epoch
   bool resume = false;         ///< continue from the checkpoint in checkpoint_dir
   /// Iterative models stop after the first epoch that ends past this many seconds of training and
