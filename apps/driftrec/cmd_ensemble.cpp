@@ -17,7 +17,7 @@ Runner add_ensemble(CLI::App& app, const GlobalFlags& g) {
     PrepareFlags prep;
     ConfigFlags config;
     std::vector<std::string> members;
-    std::string weights, weights_from, out, objective = "ndcg@10";
+    std::string weights, weights_from, out, objective = "ndcg@10", request_at = "none";
     bool skip_repeats = false;
   };
   auto o = std::make_shared<Opts>();
@@ -34,6 +34,10 @@ Runner add_ensemble(CLI::App& app, const GlobalFlags& g) {
   app.add_flag("--skip-repeats", o->skip_repeats,
                "fit the weights on validation targets new to the user (as train --skip-repeats): a blend for "
                "discovery");
+  app.add_option("--request-at", o->request_at,
+                 "when the validation lists the weights are fitted to are asked for: none (default), cutoff or "
+                 "arrival (as train --request-at)")
+      ->check(CLI::IsMember({"none", "cutoff", "arrival"}));
   o->config.add_to(app);
   app.add_option("--out", o->out, "model directory to write")->required();
   return [o, &g, &app]() {
@@ -49,6 +53,7 @@ Runner add_ensemble(CLI::App& app, const GlobalFlags& g) {
     eo.weights_from = o->weights_from;
     eo.objective = o->objective;
     eo.skip_repeats = o->skip_repeats;
+    eo.request_at = o->request_at;
     eo.config = o->config.overrides("ensemble");
     if (o->prep.any_given(app, true))
       eo.prepare = o->prep.get();

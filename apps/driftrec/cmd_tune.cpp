@@ -20,7 +20,7 @@ Runner add_tune(CLI::App& app, const GlobalFlags& g) {
     DataFlags data;
     PrepareFlags prep;
     ConfigFlags config;
-    std::string space_path, model, objective, db = "tune.sqlite", out = "best.yaml";
+    std::string space_path, model, objective, request_at, db = "tune.sqlite", out = "best.yaml";
     tune::TuneOptions tune;
     int parallel = 1;
     bool worker = false, no_abandon = false;
@@ -32,6 +32,10 @@ Runner add_tune(CLI::App& app, const GlobalFlags& g) {
   app.add_option("--model", o->model, "model to tune (or `model:` in the space)");
   o->config.add_to(app);
   app.add_option("--objective", o->objective, "validation metric to maximise (default: the space's, else ndcg@10)");
+  app.add_option("--request-at", o->request_at,
+                 "when the validation lists are asked for, which a model with request_time reads: none, cutoff or "
+                 "arrival (default: the space's `request_at`, else none; as train --request-at)")
+      ->check(CLI::IsMember({"none", "cutoff", "arrival"}));
   app.add_option("--strategy", o->tune.sampler.strategy, "grid, random or tpe")
       ->check(CLI::IsMember({"grid", "random", "tpe"}));
   app.add_option("--trials", o->tune.trials, "trial budget (0 = none; then --minutes)")->check(CLI::NonNegativeNumber);
@@ -50,12 +54,13 @@ Runner add_tune(CLI::App& app, const GlobalFlags& g) {
   app.add_flag("--worker", o->worker, "internal: run as a worker of a parallel search")->group("");
   return [o, &g]() {
     auto space = tune::SearchSpace::from_file(o->space_path);
-    workflow::override_space(space, o->model, o->objective);
+    workflow::override_space(space, o->model, o->objective, o->request_at);
     if (space.model.empty()) throw InvalidInput("tune: say which model (--model or `model:` in the space)");
     workflow::check_space(space, o->space_path);
     o->tune.early_abandon = !o->no_abandon;
     const auto base = o->config.overrides(space.model);
     const auto prep_opts = o->prep.get();
+    workflow::check_request_at(prep_opts, space.request_at);  // before the data are read
     const auto key = workflow::study_key(space, base, o->tune, o->data.path, prep_opts);
     tune::TrialStore store(o->db, key);
     const int total_threads = resolve_threads(g.threads);

@@ -143,7 +143,7 @@ def refit(model_dir: str, data: Dataset, config: Optional[Dict[str, Any]] = None
 def ensemble(members: Sequence[Union[Model, str]], data: Union[Dataset, Split],
              weights: Optional[Sequence[float]] = None, weights_from: str = "", config: Optional[Dict[str, Any]] = None,
              threads: int = 0, progress: Progress = False, objective: str = "ndcg@10",
-             skip_repeats: bool = False) -> Model: ...
+             skip_repeats: bool = False, request_at: str = "none") -> Model: ...
 def load(dir: str, data: Union[Dataset, Split, None] = None) -> Model: ...
 def evaluate(model: Model, data: Union[Dataset, Split], split: str = "test", k: Sequence[int] = (10, 20),
              metrics: Sequence[str] = (), include_seen: bool = False, impressions: int = 0, threads: int = 0,
@@ -161,7 +161,7 @@ def compare(models: Sequence[Model], data: Dataset, split: str = "test",
 def tune(data: Union[Dataset, Split], space: Union[str, Dict[str, Any]], model: str = "", objective: str = "",
          trials: int = 20, minutes: float = 0.0, strategy: str = "tpe", config: Optional[Dict[str, Any]] = None,
          seed: int = 42, db: str = "", threads: int = 0, early_abandon: bool = True,
-         on_trial: Optional[Callable[[Dict[str, Any]], None]] = None) -> Dict[str, Any]: ...
+         on_trial: Optional[Callable[[Dict[str, Any]], None]] = None, request_at: str = "") -> Dict[str, Any]: ...
 def report(models: Sequence[Model], data: Dataset, out: str = "", split: str = "test", title: str = "DriftRec report",
            users: Sequence[str] = (), sample_users: int = 2, resamples: int = 500, truth: str = "", threads: int = 0,
            labels: Optional[Sequence[str]] = None, progress: Progress = False, fairness: bool = False,

@@ -143,11 +143,11 @@ nlohmann::json trial_json(const tune::Trial& t) {
 pyb::dict tune_py(const pyb::object& data, const pyb::object& space_arg, const std::string& model,
                   const std::string& objective, std::int64_t trials, double minutes, const std::string& strategy,
                   const pyb::object& config, std::uint64_t seed, const std::string& db, int threads, bool early_abandon,
-                  const pyb::object& on_trial) {
+                  const pyb::object& on_trial, const std::string& request_at) {
   const auto d = data_arg(data);
   auto space = pyb::isinstance<pyb::str>(space_arg) ? tune::SearchSpace::from_file(space_arg.cast<std::string>())
                                                     : tune::SearchSpace::from_json(from_python(space_arg, "space"));
-  workflow::override_space(space, model, objective);
+  workflow::override_space(space, model, objective, request_at);
   tune::TuneOptions o;
   o.trials = trials;
   o.minutes = minutes;
@@ -204,7 +204,7 @@ void bind_analysis(pyb::module_& m) {
         arg("request_time") = true, arg("request_at") = "none", arg("include_seen") = false);
   m.def("tune", &tune_py, arg("data"), arg("space"), arg("model") = "", arg("objective") = "", arg("trials") = 20,
         arg("minutes") = 0.0, arg("strategy") = "tpe", arg("config") = pyb::none(), arg("seed") = 42, arg("db") = "",
-        arg("threads") = 0, arg("early_abandon") = true, arg("on_trial") = pyb::none());
+        arg("threads") = 0, arg("early_abandon") = true, arg("on_trial") = pyb::none(), arg("request_at") = "");
   m.def("report", &report_py, arg("models"), arg("data"), arg("out") = "", arg("split") = "test",
         arg("title") = "DriftRec report", arg("users") = std::vector<std::string>{}, arg("sample_users") = 2,
         arg("resamples") = 500, arg("truth") = "", arg("threads") = 0, arg("labels") = pyb::none(),

@@ -126,11 +126,13 @@ void keep_metrics(nlohmann::json& metrics, const std::vector<std::string>& wante
 
 PyModel ensemble_py(const pyb::list& members, const pyb::object& data, const pyb::object& weights,
                     const std::string& weights_from, const pyb::object& config, int threads,
-                    const pyb::object& progress, const std::string& objective, bool skip_repeats) {
+                    const pyb::object& progress, const std::string& objective, bool skip_repeats,
+                    const std::string& request_at) {
   const auto d = data_arg(data);
   workflow::EnsembleOptions o;
   o.objective = objective;
   o.skip_repeats = skip_repeats;
+  o.request_at = request_at;
   for (std::size_t i = 0; i < members.size(); ++i) {
     if (pyb::isinstance<pyb::str>(members[i])) {
       o.members.push_back(members[i].cast<std::string>());
@@ -241,7 +243,7 @@ void bind_workflows(pyb::module_& m) {
         arg("threads") = 0, arg("progress") = true);
   m.def("ensemble", &ensemble_py, arg("members"), arg("data"), arg("weights") = pyb::none(), arg("weights_from") = "",
         arg("config") = pyb::none(), arg("threads") = 0, arg("progress") = false, arg("objective") = "ndcg@10",
-        arg("skip_repeats") = false);
+        arg("skip_repeats") = false, arg("request_at") = "none");
   m.def("load", &load_py, arg("dir"), arg("data") = pyb::none());
   m.def("evaluate", &evaluate_py, arg("model"), arg("data"), arg("split") = "test", arg("k") = std::vector<int>{10, 20},
         arg("metrics") = std::vector<std::string>{}, arg("include_seen") = false, arg("impressions") = 0,

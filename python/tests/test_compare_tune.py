@@ -84,6 +84,10 @@ def test_tune_finds_and_records_the_best(shop, tmp_path):
     assert len(resumed["trials"]) == 3
     with pytest.raises(driftrec.InvalidInput, match="not a parameter"):
         driftrec.tune(shop, {"model": "ials", "params": {"nope": {"type": "uniform", "low": 0, "high": 1}}})
+    # Trials asked at a time (tests/nn/request_time_test.cpp checks the figures): leave-one-out has
+    # no cutoff, refused before any trial.
+    with pytest.raises(driftrec.InvalidInput, match="no cutoff"):
+        driftrec.tune(shop, space, trials=1, threads=1, request_at="cutoff")
 
 
 def test_report_writes_the_html_page(shop_dir, shop, tmp_path):
@@ -111,6 +115,13 @@ def test_ensemble_of_saved_models(shop, tmp_path):
     new = driftrec.ensemble([str(tmp_path / "ials"), str(tmp_path / "itemknn")], shop, threads=1, skip_repeats=True)
     assert new.meta["validation_skip_repeats"]  # weights fitted on targets new to their user
     hr = driftrec.ensemble([str(tmp_path / "ials"), str(tmp_path / "itemknn")], shop, threads=1, objective="hr@5")
+    assert hr.meta["validation_request_at"] == "none"
+    arrival = driftrec.ensemble([str(tmp_path / "ials"), str(tmp_path / "itemknn")], shop, threads=1,
+                                request_at="arrival")
+    assert arrival.meta["validation_request_at"] == "arrival"  # static members: the same figures
+    assert arrival.meta["validation"] == ens.meta["validation"]
+    with pytest.raises(driftrec.InvalidInput, match="no cutoff"):
+        driftrec.ensemble([str(tmp_path / "ials"), str(tmp_path / "itemknn")], shop, threads=1, request_at="cutoff")
     assert hr.meta["objective"] == "hr@5" and "hr@5" in hr.meta["validation"]
     with pytest.raises(driftrec.InvalidInput, match="nope"):
         driftrec.ensemble([str(tmp_path / "ials"), str(tmp_path / "itemknn")], shop, objective="nope@3")

@@ -131,10 +131,14 @@ SearchSpace SearchSpace::from_json(const nlohmann::json& j) {
   if (!j.is_object()) throw InvalidInput("search space: expected a mapping with `params`");
   SearchSpace s;
   for (const auto& [k, v] : j.items())
-    if (k != "model" && k != "objective" && k != "fixed" && k != "params")
-      throw InvalidInput("search space: unknown key '" + k + "' (known: model, objective, fixed, params)");
+    if (k != "model" && k != "objective" && k != "request_at" && k != "fixed" && k != "params")
+      throw InvalidInput("search space: unknown key '" + k + "' (known: model, objective, request_at, fixed, params)");
   if (j.contains("model")) s.model = j.at("model").get<std::string>();
   if (j.contains("objective")) s.objective = j.at("objective").get<std::string>();
+  if (j.contains("request_at")) {
+    if (!j.at("request_at").is_string()) throw InvalidInput("search space: `request_at` must be a string");
+    s.request_at = j.at("request_at").get<std::string>();
+  }
   if (j.contains("fixed")) {
     if (!j.at("fixed").is_object()) throw InvalidInput("search space: `fixed` must be a mapping");
     s.fixed = j.at("fixed");
@@ -190,7 +194,9 @@ nlohmann::json SearchSpace::to_json() const {
     else
       params[p.name] = {{"type", p.type}, {"low", p.low}, {"high", p.high}};
   }
-  return {{"model", model}, {"objective", objective}, {"fixed", fixed}, {"params", params}};
+  nlohmann::json out = {{"model", model}, {"objective", objective}, {"fixed", fixed}, {"params", params}};
+  if (request_at != "none") out["request_at"] = request_at;  // a store made before the key resumes
+  return out;
 }
 
 namespace {

@@ -254,6 +254,7 @@ std::unique_ptr<models::EnsembleModel> checked_ensemble(EnsembleOptions& o, data
     prep = members_prepare(o.members);
     if (o.refit) prep.refit = true;
   }
+  check_request_at(prep, o.request_at);
   auto config = o.config;
   if (!o.weights.empty()) config["fit_weights"] = false;
   return std::make_unique<models::EnsembleModel>(config);
@@ -281,7 +282,8 @@ TrainedModel build_ensemble(data::Dataset data, EnsembleOptions o) {
   fo.progress = o.progress;
   auto eo = eval_options_for(prep, prepared.full);
   eo.threads = o.threads;
-  use_objective(fo, eo, prepared, o.objective, "ensemble");
+  const auto when = split_request_time(prepared, "valid", o.request_at);
+  use_objective(fo, eo, prepared, o.objective, "ensemble", when);
   const bool skipped = o.skip_repeats && validate_on_new_targets(prepared, "ensemble");
   const auto items = prepared.split.train.items.checksum();
   for (const auto& dir : o.members) {
@@ -292,7 +294,7 @@ TrainedModel build_ensemble(data::Dataset data, EnsembleOptions o) {
     ens->add_member(std::move(loaded.model));
   }
   if (!o.weights.empty()) ens->set_weights(o.weights);
-  const auto rep = models::fit_and_validate(*ens, prepared.full, prepared.split, fo, eo);
+  const auto rep = models::fit_and_validate(*ens, prepared.full, prepared.split, fo, eo, when);
   TrainedModel out;
   out.seconds = rep.seconds;
   out.validation = rep.validation;
@@ -303,6 +305,7 @@ TrainedModel build_ensemble(data::Dataset data, EnsembleOptions o) {
                      {"weights_from", o.weights_from},
                      {"objective", o.objective},
                      {"validation_skip_repeats", skipped},
+                     {"validation_request_at", prepared.split.valid.empty() ? "none" : o.request_at},
                      {"training_seconds", rep.seconds},
                      {"validation", rep.validation.metrics_json()},
                      {"model", ens->name()},

@@ -12,13 +12,15 @@
 
 namespace driftrec::workflow {
 
-void override_space(tune::SearchSpace& space, const std::string& model, const std::string& objective) {
+void override_space(tune::SearchSpace& space, const std::string& model, const std::string& objective,
+                    const std::string& request_at) {
   if (!model.empty()) {
     if (!space.model.empty() && space.model != model)
       throw InvalidInput("model '" + model + "' differs from the space's model '" + space.model + "'");
     space.model = model;
   }
   if (!objective.empty()) space.objective = objective;
+  if (!request_at.empty()) space.request_at = request_at;
 }
 
 std::vector<tune::Trial> best_first(std::vector<tune::Trial> trials) {
@@ -54,8 +56,9 @@ tune::Objective tune_objective(const data::Prepared& prepared, const data::Prepa
   auto eo = eval_options_for(prepare, prepared.full);
   eo.ks = {check_space(space, "tune")};
   eo.threads = threads;
-  return [&prepared, space, base, threads, seed, eo](const nlohmann::json& params,
-                                                     const std::function<void(double)>& report) {
+  const auto when = split_request_time(prepared, "valid", space.request_at);
+  return [&prepared, space, base, threads, seed, eo, when](const nlohmann::json& params,
+                                                           const std::function<void(double)>& report) {
     auto model = models::create_model(space.model, merge_config(base, params));
     auto metric = [&space](const eval::EvalResult& r) {
       const auto it = r.metrics.find(space.objective);
@@ -66,11 +69,12 @@ tune::Objective tune_objective(const data::Prepared& prepared, const data::Prepa
     fo.threads = threads;
     fo.seed = seed;
     fo.validate = [&](const models::Model& m) {
-      const double v = metric(models::evaluate_model(m, prepared.full, prepared.split.valid, prepared.split.train, eo));
+      const double v =
+          metric(models::evaluate_model(m, prepared.full, prepared.split.valid, prepared.split.train, eo, {}, when));
       report(v);
       return v;
     };
-    return metric(models::fit_and_validate(*model, prepared.full, prepared.split, fo, eo).validation);
+    return metric(models::fit_and_validate(*model, prepared.full, prepared.split, fo, eo, when).validation);
   };
 }
 
@@ -96,6 +100,7 @@ TuneResult tune_model(data::Dataset data, const data::PrepareOptions& prepare, c
                       const nlohmann::json& base, const tune::TuneOptions& options, const std::string& db, int threads,
                       const std::function<void(const tune::Trial&)>& on_finish) {
   check_space(space, "tune");
+  check_request_at(prepare, space.request_at);
   const std::string name = data.name;
   tune::TrialStore store(db, study_key(space, base, options, name, prepare));
   store.fail_stale_running();

@@ -132,6 +132,10 @@ check "ensemble bad weight: exit 2" bash -c "test $rc6 -eq 2 && grep -q \"'x' is
 rc7=0; "$bin" ensemble --data no_such_log.csv --member m_ials --member m_knn --objective auc --out x > /dev/null 2> err7.txt || rc7=$?
 check "ensemble bad objective: refused before the data are read" \
   bash -c "test $rc7 -eq 2 && grep -q \"objective 'auc'\" err7.txt && ! grep -q no_such_log err7.txt"
+rc7c=0; "$bin" ensemble --data no_such_log.csv --member m_ials --member m_knn --request-at cutoff --out x > /dev/null \
+  2> err7c.txt || rc7c=$?
+check "ensemble --request-at cutoff on leave-one-out: exit 2, one line, before the data are read" \
+  bash -c "test $rc7c -eq 2 && grep -q 'no cutoff' err7c.txt && test \$(wc -l < err7c.txt) -eq 1"
 # Refit: members retrained on train + validation with their settings, blended with validated weights.
 "$bin" --log-level warn train --data synth --refit-from m_ials --out m_ials_refit > /dev/null
 "$bin" --log-level warn train --data synth --refit-from m_knn --out m_knn_refit > /dev/null
@@ -335,7 +339,11 @@ set +e
 "$bin" tune --data synth --dedup --space space.yaml --strategy random --trials 8 --db tune.sqlite > /dev/null 2> err10.txt; rc10=$?
 printf 'model: ials\nparams:\n  nope: {type: uniform, low: 0, high: 1}\n' > bad_space.yaml
 "$bin" tune --data synth --space bad_space.yaml --trials 2 --db other.sqlite > /dev/null 2> err11.txt; rc11=$?
+"$bin" tune --data no_such_data --space space.yaml --request-at cutoff --trials 2 --db timed.sqlite > /dev/null \
+  2> err11c.txt; rc11c=$?
 set -e
+check "tune --request-at cutoff on leave-one-out: exit 2, one line, before the data are read" \
+  bash -c "test $rc11c -eq 2 && grep -q 'no cutoff' err11c.txt && test \$(wc -l < err11c.txt) -eq 1"
 check "tune refuses another search's database" bash -c "test $rc10 -eq 2 && grep -q 'belongs to another search' err10.txt"
 check "tune names an unknown parameter" bash -c "test $rc11 -eq 2 && grep -q \"'nope' is not a parameter of ials\" err11.txt"
 

@@ -18,6 +18,7 @@
 #include "driftrec/store/event_store.h"
 #include "driftrec/workflow/split.h"
 #include "driftrec/workflow/train.h"
+#include "driftrec/workflow/tune.h"
 
 using namespace driftrec;
 
@@ -311,16 +312,17 @@ TEST(RequestTime, TheSplitProtocolsRequestTimeIsCheckedBeforeAnyScoring) {
 }
 
 TEST(RequestTime, TrainingValidatesAtTheTimeItIsTold) {
-  // Eight pairs per user, then every user views p at t; the validation period starts a second
-  // later and holds each user's q 30 s after p or r two days after it; the test period, p once
-  // more. Asked at each validation case's arrival the model tells q from r; without a time it
-  // cannot. Training's validation (the early-stopping check at the last epoch and the recorded
-  // metrics) asks as it is told.
+  // Eight pairs for each of 150 users; 150 more users view p at t, the validation period starts a
+  // second later and holds each one's q 30 s after p or r two days after it (new to them, so with
+  // seen items excluded both stay rankable), and the test period p once more. Asked at each
+  // validation case's arrival the model tells q from r; without a time it cannot. Training's
+  // validation (the early-stopping check at the last epoch and the recorded metrics) asks as it is
+  // told, and so do tune's trials and the ensemble's weights.
   data::DatasetBuilder b;
   add_visits(b, 150, 8, 1'700'000'000, 7);
   const std::int64_t t = 1'800'000'000;
   for (int u = 0; u < 150; ++u) {
-    const auto user = "u" + std::to_string(u);
+    const auto user = "v" + std::to_string(u);
     const bool stays = u % 2 == 0;
     b.add(user, "p", t, "view");
     b.add(user, stays ? "q" : "r", stays ? t + 30 : t + 2 * kDay, "view");
@@ -371,6 +373,38 @@ TEST(RequestTime, TrainingValidatesAtTheTimeItIsTold) {
   EXPECT_THROW(workflow::check_train_options(loo), InvalidInput);
   EXPECT_THROW(workflow::check_train_options(options("noon")), InvalidInput);
   EXPECT_NO_THROW(workflow::check_train_options(options("cutoff")));
+  // tune's objective asks as its space says.
+  const auto prepared = data::prepare(data, options("none").prepare);
+  tune::SearchSpace space;
+  space.model = "sasrec";
+  space.objective = "hr@1";
+  auto trial = [&](const std::string& at) {
+    workflow::override_space(space, "", "", at);
+    return workflow::tune_objective(prepared, options("none").prepare, space, {}, 1, 3)(options("none").config,
+                                                                                        [](double) {});
+  };
+  EXPECT_GT(trial("arrival"), 0.95);
+  EXPECT_LT(trial("none"), 0.85);
+  EXPECT_THROW(trial("noon"), InvalidInput);
+  // The ensemble's weights are fitted to (and its validation recorded at) the time it is told.
+  test::TempDir dir;
+  arrival.save(dir.file("a"));
+  none.save(dir.file("b"));
+  auto blend = [&](const std::string& at) {
+    workflow::EnsembleOptions eo;
+    eo.members = {dir.file("a"), dir.file("b")};
+    eo.objective = "hr@1";
+    eo.threads = 1;
+    eo.request_at = at;
+    return workflow::build_ensemble(data, eo);
+  };
+  const auto blend_at = blend("arrival"), blend_none = blend("none");
+  EXPECT_EQ(blend_at.loaded.meta.at("validation_request_at"), "arrival");
+  EXPECT_GT(blend_at.validation.metrics.at("hr@1"), blend_none.validation.metrics.at("hr@1") + 0.1);
+  workflow::EnsembleOptions bad;
+  bad.members = {dir.file("a"), dir.file("b")};
+  bad.request_at = "noon";
+  EXPECT_THROW(workflow::check_ensemble_options(bad), InvalidInput);
 }
 
 TEST(RequestTime, AStateAskedAtATimeNeedsOnlyItsHistory) {

@@ -51,6 +51,15 @@ TEST(Tune, SpaceParsingAndErrors) {
   EXPECT_THROW(bad(R"({"params": {"x": {"type": "choice", "values": []}}})"), InvalidInput);
   EXPECT_THROW(bad(R"({"fixed": {"x": 1}, "params": {"x": {"type": "uniform", "low": 0, "high": 1}}})"), InvalidInput);
   EXPECT_THROW(bad(R"({"prams": {}})"), InvalidInput);
+  // request_at: kept as given (the workflow checks the name against the split); in the study key
+  // only when it is not the default, so a store made before the key existed still resumes.
+  EXPECT_EQ(s.request_at, "none");
+  EXPECT_FALSE(s.to_json().contains("request_at"));
+  auto timed =
+      nlohmann::json::parse(R"({"request_at": "cutoff", "params": {"x": {"type": "int", "low": 1, "high": 3}}})");
+  EXPECT_EQ(tune::SearchSpace::from_json(timed).request_at, "cutoff");
+  EXPECT_EQ(tune::SearchSpace::from_json(timed).to_json().at("request_at"), "cutoff");
+  EXPECT_THROW(bad(R"({"request_at": 3, "params": {"x": {"type": "int", "low": 1, "high": 3}}})"), InvalidInput);
   test::TempDir d;
   d.write("s.yaml",
           "model: ials\nparams:\n  reg: {type: loguniform, low: 0.01, high: 10}\n  factors: {type: choice, values: [8, "

@@ -5,6 +5,8 @@
 // Search space (YAML or JSON):
 //   model: sasrec               # optional when given on the command line
 //   objective: ndcg@10          # validation metric to maximise (validation split only)
+//   request_at: cutoff          # optional: when the validation lists are asked for (none, cutoff,
+//                               # arrival: workflow::split_request_time; a `request_time` model reads it)
 //   fixed: {epochs: 60}         # parameters every trial uses
 //   params:
 //     dropout: {type: uniform, low: 0.1, high: 0.6}
@@ -46,6 +48,7 @@ struct ParamRange {
 struct SearchSpace {
   std::string model;
   std::string objective = "ndcg@10";
+  std::string request_at = "none";  ///< when the validation lists are asked for (checked by the workflow)
   nlohmann::json fixed = nlohmann::json::object();
   std::vector<ParamRange> params;
   /// Parses a space (see above). Throws InvalidInput naming the parameter and problem.

@@ -109,6 +109,9 @@ struct EnsembleOptions {
   /// skip_repeats; refused when no validation case keeps one. Recorded in model.json
   /// ("validation_skip_repeats").
   bool skip_repeats = false;
+  /// When the validation lists the weights are fitted to are asked for, as TrainOptions::request_at
+  /// (recorded as "validation_request_at").
+  std::string request_at = "none";
   int threads = 0;
   ProgressCallback progress;
 };

@@ -14,9 +14,11 @@
 
 namespace driftrec::workflow {
 
-/// A model and an objective given beside a space (CLI flags, Python arguments) override the
-/// space's; a model that differs from the space's own is refused (InvalidInput). Empty = keep.
-void override_space(tune::SearchSpace& space, const std::string& model, const std::string& objective);
+/// A model, an objective and a request time given beside a space (CLI flags, Python arguments)
+/// override the space's; a model that differs from the space's own is refused (InvalidInput).
+/// Empty = keep.
+void override_space(tune::SearchSpace& space, const std::string& model, const std::string& objective,
+                    const std::string& request_at = "");
 
 /// Trials best first by value (trials without one last; ties keep their order).
 std::vector<tune::Trial> best_first(std::vector<tune::Trial> trials);
@@ -32,8 +34,9 @@ nlohmann::json study_key(const tune::SearchSpace& space, const nlohmann::json& b
 
 /// The objective of a search on `prepared` (which must outlive it): trains space.model with
 /// `base` + the trial's parameters, early stopping on the objective metric over the validation
-/// cases (each check is reported, so hopeless trials can be abandoned), and returns that metric.
-/// Throws InvalidInput when the split has no validation cases.
+/// cases, each list asked at space.request_at (each check is reported, so hopeless trials can be
+/// abandoned), and returns that metric. Throws InvalidInput when the split has no validation cases
+/// or the request time does not fit it (workflow::split_request_time).
 tune::Objective tune_objective(const data::Prepared& prepared, const data::PrepareOptions& prepare,
                                const tune::SearchSpace& space, const nlohmann::json& base, int threads,
                                std::uint64_t seed);
