@@ -29,7 +29,10 @@ drift_shop() {
 # copies it instead of training again. What the key does not see: the system libraries the binary
 # loads (LibTorch, OpenBLAS); clear DIR after upgrading them. DRIFTREC_TRAIN_BIN=PATH trains with
 # another binary than BIN (an earlier build's models, kept in DIR, evaluated by a newer one that
-# asks in a way the earlier could not); the key is then that binary's.
+# asks in a way the earlier could not); the key is then that binary's. The sequential models'
+# validation (early stopping) asks its lists at the validation period's cutoff, as the benchmarks
+# read them (`train --request-at`, from 2026-12-08 by the rule in docs/design-notes.md);
+# TRAIN_REQUEST_AT=none trains as every run before that did.
 # train_bin_note BIN: with DRIFTREC_TRAIN_BIN set, the provenance note saying which binary trained the
 # kept models and which one (BIN) evaluated them; nothing otherwise. Use: ${note:+--note "$note"}.
 train_bin_note() {
@@ -40,7 +43,9 @@ train_bin_note() {
 drift_model() {
   local bin=${DRIFTREC_TRAIN_BIN:-$1} data=$2 m=$3 out=$4
   shift 4
-  local args=(--split temporal --valid-start 0.8 --test-start 0.9 --model "$m" --config "configs/beauty/$m.yaml" "$@")
+  local args=(--split temporal --valid-start 0.8 --test-start 0.9 --model "$m" --config "configs/beauty/$m.yaml")
+  [[ " gru4rec sasrec hstu caser " == *" $m "* ]] && args+=(--request-at "${TRAIN_REQUEST_AT:-cutoff}")
+  args+=("$@")
   if [ -z "${MODELS:-}" ]; then
     "$bin" --log-level warn --threads 2 train --data "$data" "${args[@]}" --out "$out" > /dev/null
     return
