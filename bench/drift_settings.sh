@@ -22,6 +22,12 @@ drift_shop() {
   "$1" --log-level warn $(drift_synth_args "$2" "$3" "$4") --out "$5" > /dev/null
 }
 
+# drift_sequential MODEL: whether MODEL is one of the sequential models (the ones SEQ_SET and the
+# training's --request-at apply to).
+drift_sequential() {
+  [[ " gru4rec sasrec hstu caser " == *" $1 "* ]]
+}
+
 # drift_model BIN DATA MODEL OUT [train flags...]: MODEL with its committed config
 # (configs/beauty/MODEL.yaml) trained on DATA with the sweep's temporal split (0.8 / 0.9), into OUT.
 # With MODELS=DIR set, the trained model is kept in DIR under a key of the binary, the config, the
@@ -44,7 +50,10 @@ drift_model() {
   local bin=${DRIFTREC_TRAIN_BIN:-$1} data=$2 m=$3 out=$4
   shift 4
   local args=(--split temporal --valid-start 0.8 --test-start 0.9 --model "$m" --config "configs/beauty/$m.yaml")
-  [[ " gru4rec sasrec hstu caser " == *" $m "* ]] && args+=(--request-at "${TRAIN_REQUEST_AT:-cutoff}")
+  # Without the flag at "none", so a kept model of the runs before it keeps its key.
+  if drift_sequential "$m" && [ "${TRAIN_REQUEST_AT:-cutoff}" != none ]; then
+    args+=(--request-at "${TRAIN_REQUEST_AT:-cutoff}")
+  fi
   args+=("$@")
   if [ -z "${MODELS:-}" ]; then
     "$bin" --log-level warn --threads 2 train --data "$data" "${args[@]}" --out "$out" > /dev/null

@@ -59,7 +59,7 @@ for s in $settings; do
   prov+=(--data "$s (driftrec $(drift_synth_args "$users" "$items" "$s"))=$data")
   for m in $models; do
     extra=()
-    [[ " gru4rec sasrec hstu caser " == *" $m "* ]] && extra=("${seq_set[@]}")
+    if drift_sequential "$m"; then extra=("${seq_set[@]}"); fi
     drift_model "$bin" "$data" "$m" "$work/$s-$m" "${extra[@]}"
     $bin --log-level warn --threads 2 evaluate --model "$work/$s-$m" --data "$data" --request-at "$request_at" \
       --json "$work/$s-$m.split.json" > /dev/null
