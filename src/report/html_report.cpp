@@ -11,6 +11,7 @@
 #include "driftrec/eval/significance.h"
 #include "driftrec/eval/tracking.h"
 #include "driftrec/models/evaluation.h"
+#include "driftrec/report/interest_timeline.h"
 #include "driftrec/report/svg.h"
 #include "driftrec/rerank/reranker.h"
 
@@ -244,32 +245,29 @@ std::string tracking(const Context& ctx) {
 }
 
 /// Chosen users: interest timeline (categories done vs recommended) and explanation heat maps.
-/// One user's interest timeline: categories of what they did in 8 spans of their history, and of
-/// what the best model recommended at the end of each span.
-std::string user_timeline(const Context& ctx, std::size_t best, const std::vector<data::Event>& hist, std::int32_t user,
-                          int ui) {
+/// One user's interest timeline (interest_timeline.h): categories of what they did in 8 spans of
+/// their history, and of what the best model recommended at the end of each span, asked as every
+/// list of the report is (with a time: at the user's next event, the last at the case's time).
+std::string user_timeline(const Context& ctx, std::size_t best, const std::vector<data::Event>& hist,
+                          const data::EvalCase& c, int ui) {
   const auto& table = ctx.p.full.item_table;
   std::string body;
-  const auto& m = *ctx.models[best]->model;
-  const std::size_t W = std::min<std::size_t>(8, hist.size());
-  std::vector<std::map<std::int32_t, double>> real(W), pred(W);
+  TimelineOptions topt;
+  topt.timed = ctx.when.at != models::RequestTime::At::none;
+  topt.last_asked = ctx.when.of(c);
+  const auto spans = interest_timeline(*ctx.models[best]->model, table, c.user, hist, topt);
+  std::vector<std::map<std::int32_t, double>> real, pred;
   std::map<std::int32_t, double> total;
   std::vector<std::string> cols;
-  for (std::size_t w = 0; w < W; ++w) {
-    const auto from = hist.size() * w / W, to = hist.size() * (w + 1) / W;
-    for (auto e = from; e < to; ++e) {
-      const auto cat = table.primary_category(hist[e].item);
-      real[w][cat] += 1.0 / static_cast<double>(to - from);
-      total[cat] += 1;
-    }
-    const std::vector<data::Event> prefix(hist.begin(), hist.begin() + static_cast<std::ptrdiff_t>(to));
-    const auto top = m.recommend(m.encode(user, prefix), 10);
-    for (const auto i : top.items) {
-      const auto cat = table.primary_category(i);
-      pred[w][cat] += 1.0 / static_cast<double>(std::max<std::size_t>(1, top.items.size()));
-      total[cat] += 0.5;
-    }
-    cols.push_back("to #" + std::to_string(to));
+  std::size_t from = 0;
+  for (const auto& span : spans) {
+    real.push_back(span.done);
+    pred.push_back(span.recommended);
+    // Which categories get a row of their own: events count 1, recommended items 1/2.
+    for (const auto& [cat, share] : span.done) total[cat] += share * static_cast<double>(span.end - from);
+    for (const auto& [cat, share] : span.recommended) total[cat] += 0.5 * share * static_cast<double>(topt.k);
+    from = span.end;
+    cols.push_back("to #" + std::to_string(span.end));
   }
   std::vector<std::pair<double, std::int32_t>> ranked;
   for (const auto& [cat, v] : total) ranked.push_back({-v, cat});
@@ -304,10 +302,11 @@ std::string user_timeline(const Context& ctx, std::size_t best, const std::vecto
 
 /// Why the best explaining model recommends its top 5: weight of each recent event.
 std::string user_heat_map(const Context& ctx, std::size_t best_explain, const std::vector<data::Event>& hist,
-                          std::int32_t user, int ui) {
+                          const data::EvalCase& c, int ui) {
   std::string body;
   const auto& m = *ctx.models[best_explain]->model;
-  const auto state = m.encode(user, hist);
+  auto state = m.encode(c.user, hist);
+  state.now = ctx.when.of(c);
   const auto top = m.recommend(state, 5);
   const std::size_t shown = std::min<std::size_t>(15, state.history.size());
   const std::size_t first = state.history.size() - shown;
@@ -370,11 +369,11 @@ std::string users(const Context& ctx) {
             " past events; held-out item " + escape(c->targets.empty() ? "?" : ctx.item_label(c->targets[0])) +
             ")</h3><div class=\"grid\">";
     if (has_cats && !hist.empty()) {
-      body += user_timeline(ctx, best, hist, c->user, ui);
+      body += user_timeline(ctx, best, hist, *c, ui);
     } else {
       body += "<p class=\"note\">No item categories in this data: no interest timeline.</p>";
     }
-    if (best_explain < ctx.models.size() && !hist.empty()) body += user_heat_map(ctx, best_explain, hist, c->user, ui);
+    if (best_explain < ctx.models.size() && !hist.empty()) body += user_heat_map(ctx, best_explain, hist, *c, ui);
     body += "</div>";
   }
   if (best_explain == ctx.models.size()) body += "<p class=\"note\">No model here can explain its recommendations.</p>";

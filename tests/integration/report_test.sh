@@ -38,6 +38,11 @@ read -r w h colours nonwhite < <(/usr/bin/python3 "$here/png_stats.py" shot.png)
 check "screenshot has the page's size" test "$w" -eq 1300 -a "$h" -eq 3600
 check "screenshot is a rendered page ($colours colours, $nonwhite non-white)" \
   bash -c "test $colours -ge 50 && python3 -c 'import sys; sys.exit(not $nonwhite > 0.2)'"
+# Asked at a time, the per-user timelines and heat maps are asked at it too (interest_timeline.h).
+"$bin" --log-level warn report --data synth --model m_pop --model m_sas --sample-users 1 --request-at arrival \
+  --out timed.html > /dev/null
+check "a timed report says when its lists were asked" grep -q "asked for at each case&#39;s first target\|asked for at each case's first target" timed.html
+check "a timed report draws the timeline" grep -q 'id="timeline-pred-1"' timed.html
 set +e
 "$bin" report --data synth --model m_pop --users nobody --out x.html > /dev/null 2> err.txt; rc=$?
 set -e
