@@ -259,14 +259,20 @@ std::string user_timeline(const Context& ctx, std::size_t best, const std::vecto
   std::vector<std::map<std::int32_t, double>> real, pred;
   std::map<std::int32_t, double> total;
   std::vector<std::string> cols;
-  std::size_t from = 0;
   for (const auto& span : spans) {
-    real.push_back(span.done);
-    pred.push_back(span.recommended);
-    // Which categories get a row of their own: events count 1, recommended items 1/2.
-    for (const auto& [cat, share] : span.done) total[cat] += share * static_cast<double>(span.end - from);
-    for (const auto& [cat, share] : span.recommended) total[cat] += 0.5 * share * static_cast<double>(topt.k);
-    from = span.end;
+    // Shares per column; which categories get a row of their own: events count 1, recommended items 1/2.
+    std::size_t listed = 0;
+    for (const auto& [cat, n] : span.recommended) listed += n;
+    auto& done = real.emplace_back();
+    auto& recommended = pred.emplace_back();
+    for (const auto& [cat, n] : span.done) {
+      done[cat] = static_cast<double>(n) / static_cast<double>(span.end - span.begin);
+      total[cat] += static_cast<double>(n);
+    }
+    for (const auto& [cat, n] : span.recommended) {
+      recommended[cat] = static_cast<double>(n) / static_cast<double>(listed);
+      total[cat] += 0.5 * static_cast<double>(n);
+    }
     cols.push_back("to #" + std::to_string(span.end));
   }
   std::vector<std::pair<double, std::int32_t>> ranked;

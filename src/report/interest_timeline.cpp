@@ -11,17 +11,15 @@ std::vector<TimelineSpan> interest_timeline(const models::Model& model, const da
   std::vector<TimelineSpan> out(spans);
   for (std::size_t w = 0; w < spans; ++w) {
     auto& span = out[w];
-    const auto from = n * w / spans;
+    span.begin = n * w / spans;
     span.end = n * (w + 1) / spans;
-    for (auto e = from; e < span.end; ++e)
-      span.done[table.primary_category(history[e].item)] += 1.0 / static_cast<double>(span.end - from);
+    for (auto e = span.begin; e < span.end; ++e) ++span.done[table.primary_category(history[e].item)];
     const std::vector<data::Event> prefix(history.begin(), history.begin() + static_cast<std::ptrdiff_t>(span.end));
     auto state = model.encode(user, prefix);
     if (options.timed) span.asked_at = span.end < n ? std::optional(history[span.end].ts) : options.last_asked;
     state.now = span.asked_at;
     const auto top = model.recommend(state, options.k);
-    for (const auto i : top.items)
-      span.recommended[table.primary_category(i)] += 1.0 / static_cast<double>(top.items.size());
+    for (const auto i : top.items) ++span.recommended[table.primary_category(i)];
   }
   return out;
 }

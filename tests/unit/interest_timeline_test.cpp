@@ -5,8 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cmath>
-
 using namespace driftrec;
 
 namespace {
@@ -56,12 +54,13 @@ TEST(InterestTimeline, SpansMixesAndAnUntimedList) {
   const auto spans = report::interest_timeline(m, two_categories(), 1, alternating(), o);
   ASSERT_EQ(spans.size(), 4u);
   for (std::size_t w = 0; w < spans.size(); ++w) {
+    EXPECT_EQ(spans[w].begin, 2 * w);
     EXPECT_EQ(spans[w].end, 2 * (w + 1));
     EXPECT_FALSE(spans[w].asked_at.has_value());
-    EXPECT_DOUBLE_EQ(spans[w].done.at(0), 0.5);
-    EXPECT_DOUBLE_EQ(spans[w].done.at(1), 0.5);
+    EXPECT_EQ(spans[w].done.at(0), 1u);  // one event of each category
+    EXPECT_EQ(spans[w].done.at(1), 1u);
     ASSERT_EQ(spans[w].recommended.size(), 1u);
-    EXPECT_DOUBLE_EQ(spans[w].recommended.at(0), 1.0);  // items 2, 3, 4: unseen, category 0
+    EXPECT_EQ(spans[w].recommended.at(0), 3u);  // items 2, 3, 4: unseen, category 0
   }
   // Each list saw exactly its span's prefix.
   EXPECT_EQ(m.last_seen_ts, (std::vector<std::int64_t>{200, 400, 600, 800}));
@@ -71,8 +70,10 @@ TEST(InterestTimeline, SpansMixesAndAnUntimedList) {
   o.spans = 8;
   const auto short_spans = report::interest_timeline(m, two_categories(), 1, three, o);
   ASSERT_EQ(short_spans.size(), 3u);
+  EXPECT_EQ(short_spans[2].begin, 2u);
   EXPECT_EQ(short_spans[2].end, 3u);
-  EXPECT_DOUBLE_EQ(short_spans[2].done.at(0), 1.0);  // the third event alone: item 1
+  ASSERT_EQ(short_spans[2].done.size(), 1u);
+  EXPECT_EQ(short_spans[2].done.at(0), 1u);  // the third event alone: item 1
 }
 
 TEST(InterestTimeline, ATimedListIsAskedWhenTheUserCameBack) {
@@ -91,11 +92,12 @@ TEST(InterestTimeline, ATimedListIsAskedWhenTheUserCameBack) {
     ASSERT_TRUE(spans[w].asked_at.has_value());
     EXPECT_EQ(*spans[w].asked_at, asked[w]);
     ASSERT_EQ(spans[w].recommended.size(), 1u);
-    EXPECT_DOUBLE_EQ(spans[w].recommended.at(category[w]), 1.0);
+    EXPECT_EQ(spans[w].recommended.at(category[w]), 3u);
   }
   // Timed, but the report asks its last list without one (a protocol without a time): none then.
   o.last_asked.reset();
   const auto untimed_last = report::interest_timeline(m, two_categories(), 1, alternating(), o);
   EXPECT_FALSE(untimed_last.back().asked_at.has_value());
-  EXPECT_DOUBLE_EQ(untimed_last.back().recommended.at(0), 1.0);
+  ASSERT_EQ(untimed_last.back().recommended.size(), 1u);
+  EXPECT_EQ(untimed_last.back().recommended.at(0), 3u);
 }

@@ -24,10 +24,10 @@ struct TimelineOptions {
 };
 
 struct TimelineSpan {
-  std::size_t end = 0;                         ///< the list knows the history's events [0, end)
-  std::optional<std::int64_t> asked_at;        ///< when the list was asked for
-  std::map<std::int32_t, double> done;         ///< primary-category shares of the span's events
-  std::map<std::int32_t, double> recommended;  ///< primary-category shares of the top-k at its end
+  std::size_t begin = 0, end = 0;                   ///< the span's events [begin, end); its list knows [0, end)
+  std::optional<std::int64_t> asked_at;             ///< when the list was asked for
+  std::map<std::int32_t, std::size_t> done;         ///< the span's events per primary category
+  std::map<std::int32_t, std::size_t> recommended;  ///< the top-k's items per primary category (k or fewer)
 };
 
 /// The timeline of `user` (the model's index or -1) over a time-ordered `history`.
